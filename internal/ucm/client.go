@@ -1,0 +1,212 @@
+// Package ucm speaks the Grandstream UCM's HTTPS JSON API: one endpoint, an action per request,
+// the status code in the body. It knows nothing about sessions being shared or REST: it turns one
+// action into one HTTPS POST and every way that can fail into a typed error.
+package ucm
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// maxReplyBytes bounds a JSON reply read into memory. Large lists are paged well below this; a
+// reply above it is a fault, not data.
+const maxReplyBytes = 32 << 20
+
+// Client sends actions to one unit. It is safe for concurrent use and holds no session state: the
+// cookie is a parameter of every call.
+type Client struct {
+	endpoint string
+	hc       *http.Client
+}
+
+// NewClient checks that baseURL is an https URL (the UCM serves its API only over HTTPS) and
+// returns a client whose TLS settings come from tlsConf.
+func NewClient(baseURL string, tlsConf *tls.Config) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("ucm: bad unit url: %w", err)
+	}
+	if u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("ucm: unit url %q must be https://host[:port]", baseURL)
+	}
+	u.Path = "/api"
+	u.RawQuery, u.Fragment = "", ""
+	tr := &http.Transport{
+		Proxy:                 nil, // units sit on LANs; an environment proxy would see nothing useful
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tlsConf,
+		TLSHandshakeTimeout:   5 * time.Second,
+		MaxIdleConnsPerHost:   16,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: 0, // the caller's context deadline governs
+		ForceAttemptHTTP2:     false,
+	}
+	return &Client{endpoint: u.String(), hc: &http.Client{Transport: tr}}, nil
+}
+
+// NewClientWithHTTP is for tests that route requests through an in-process transport (for
+// example inside a testing/synctest bubble, where real sockets would stall the fake clock).
+func NewClientWithHTTP(baseURL string, hc *http.Client) *Client {
+	return &Client{endpoint: strings.TrimSuffix(baseURL, "/") + "/api", hc: hc}
+}
+
+// CloseIdle drops pooled connections, for shutdown.
+func (c *Client) CloseIdle() { c.hc.CloseIdleConnections() }
+
+// envelope is the reply shape: {"response":{…},"status":N}.
+type envelope struct {
+	Response json.RawMessage `json:"response"`
+	Status   *Int            `json:"status"`
+}
+
+// Call sends one action with the given cookie ("" for challenge/login) and returns the reply's
+// `response` object when the status is 0. Parameters are sent flat beside action and cookie, as
+// the UCM expects; values should already be in the UCM's wire form (usually strings).
+func (c *Client) Call(ctx context.Context, action, cookie string, params map[string]any) (json.RawMessage, error) {
+	body, err := c.post(ctx, action, cookie, params)
+	if err != nil {
+		return nil, err
+	}
+	return decodeEnvelope(action, body)
+}
+
+// Open sends an action and returns the raw HTTP reply for actions that do not answer with the
+// envelope (recapi streams audio, cdrapi answers bare JSON). The caller closes the body.
+func (c *Client) Open(ctx context.Context, action, cookie string, params map[string]any) (*http.Response, error) {
+	return c.do(ctx, action, cookie, params)
+}
+
+func (c *Client) post(ctx context.Context, action, cookie string, params map[string]any) ([]byte, error) {
+	resp, err := c.do(ctx, action, cookie, params)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes+1))
+	if err != nil {
+		return nil, transportErr(ctx, action, err)
+	}
+	if len(body) > maxReplyBytes {
+		return nil, &NotJSONError{Action: action, HTTPStatus: resp.StatusCode, ContentType: "oversized reply"}
+	}
+	if !looksLikeJSON(resp.Header.Get("Content-Type"), body) {
+		return nil, &NotJSONError{
+			Action:      action,
+			HTTPStatus:  resp.StatusCode,
+			ContentType: resp.Header.Get("Content-Type"),
+			Title:       htmlTitle(body),
+		}
+	}
+	return body, nil
+}
+
+func (c *Client) do(ctx context.Context, action, cookie string, params map[string]any) (*http.Response, error) {
+	req := make(map[string]any, len(params)+2)
+	for k, v := range params {
+		req[k] = v
+	}
+	// Set last so a parameter can never override the action or the session.
+	req["action"] = action
+	if cookie != "" {
+		req["cookie"] = cookie
+	} else {
+		delete(req, "cookie")
+	}
+	payload, err := json.Marshal(map[string]any{"request": req})
+	if err != nil {
+		return nil, fmt.Errorf("ucm: %s: encode request: %w", action, err)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(payload))
+	if err != nil {
+		return nil, fmt.Errorf("ucm: %s: %w", action, err)
+	}
+	hreq.Header.Set("Content-Type", "application/json;charset=UTF-8")
+	hreq.Header.Set("Accept", "application/json")
+	resp, err := c.hc.Do(hreq)
+	if err != nil {
+		return nil, transportErr(ctx, action, err)
+	}
+	return resp, nil
+}
+
+// transportErr classifies a failed exchange. A caller's own cancellation stays context.Canceled so
+// upstream code does not count the unit as down because a client hung up.
+func transportErr(ctx context.Context, action string, err error) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return fmt.Errorf("ucm: %s: %w", action, context.Canceled)
+	}
+	var ne net.Error
+	timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+	return &TransportError{Action: action, Timeout: timeout, Err: stripURL(err)}
+}
+
+// stripURL removes net/http's "Post \"https://…\": " prefix: the unit's address is already known
+// to whoever reads the error, and the message stays short.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func decodeEnvelope(action string, body []byte) (json.RawMessage, error) {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil || env.Status == nil || !env.Status.Valid {
+		return nil, &NotJSONError{Action: action, HTTPStatus: http.StatusOK, ContentType: "JSON without the response/status envelope"}
+	}
+	status := Status(env.Status.Value)
+	if status == StatusOK {
+		if len(env.Response) == 0 || string(env.Response) == "null" {
+			return json.RawMessage(`{}`), nil
+		}
+		return env.Response, nil
+	}
+	e := &Error{Status: status, Action: action}
+	var detail struct {
+		ErrorMsg   string `json:"error_msg"`
+		RemainNum  *Int   `json:"remain_num"`
+		RemainTime *Int   `json:"remain_time"`
+	}
+	if json.Unmarshal(env.Response, &detail) == nil {
+		e.Message = detail.ErrorMsg
+		e.RemainNum = detail.RemainNum.IntPtr()
+		e.RemainTime = detail.RemainTime.IntPtr()
+	}
+	return nil, e
+}
+
+func looksLikeJSON(contentType string, body []byte) bool {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if strings.HasPrefix(mt, "text/html") || strings.HasPrefix(mt, "audio/") {
+		return false
+	}
+	trimmed := bytes.TrimLeft(body, " \t\r\n\ufeff")
+	return len(trimmed) > 0 && trimmed[0] == '{'
+}
+
+var titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+
+func htmlTitle(body []byte) string {
+	m := titleRE.FindSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	t := strings.Join(strings.Fields(string(m[1])), " ")
+	if len(t) > 80 {
+		t = t[:80]
+	}
+	return t
+}
