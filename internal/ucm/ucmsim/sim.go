@@ -1,0 +1,314 @@
+// Package ucmsim is an in-memory simulator of the HTTPS JSON API of a
+// Grandstream UCM6xxx IP-PBX.
+//
+// It exists so that the gateway's UCM client can be tested (and demonstrated
+// with --demo) without real hardware. It is an independent implementation of
+// the vendor guide and of the facts gathered about real units
+// (shared/ucm-api/FACTS.md); it deliberately imports nothing else from this
+// repository, so that it checks the client instead of mirroring it.
+//
+// Every reply is HTTP 200 with a {"response":{…},"status":N} envelope,
+// negative statuses meaning errors, exactly as a real unit answers. The only
+// exceptions are the transport-level ones a real unit also produces: 404/405
+// for other paths and methods, and the HTML "403 Forbidden" page a
+// blacklisted client sees (see FailNextHTML).
+//
+// The simulator never starts goroutines on its own and reads the clock only
+// through time.Now, so it can run inside a testing/synctest bubble; expiry of
+// cookies, bans and background applies is evaluated lazily on use.
+package ucmsim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Status codes the simulator answers with. They are the codes real units use
+// (FACTS.md, "Error codes"); they are exported so tests can name them instead
+// of repeating magic numbers.
+const (
+	StatusOK               = 0   // success
+	StatusInvalidParams    = -1  // invalid parameters, unknown parameter, unknown action
+	StatusCookieError      = -6  // cookie missing, unknown or expired
+	StatusInvalidValue     = -15 // a parameter has a value outside the documented range
+	StatusNoSuchItem       = -16 // the extension / user does not exist
+	StatusWrongPassword    = -37 // wrong account or password (token)
+	StatusItemExists       = -44 // item already added
+	StatusLoginRestriction = -68 // this failed login exhausted the attempts: client banned
+	StatusLoginForbidden   = -70 // client is banned; login refused
+	StatusNoSuchUser       = -71 // API username does not exist
+)
+
+// Config sets up a simulated unit. Zero values mean the documented defaults,
+// so Config{} is a usable unit with the factory-like API account.
+type Config struct {
+	// Username is the API user of the HTTPS API settings page. Default "api".
+	Username string
+	// Password is that user's password. Default "ucm-demo-password".
+	Password string
+	// CookieIdleTimeout is how long an unused cookie stays valid (the guide's
+	// "Cookie times out in 10 minutes"). Default 10 minutes.
+	CookieIdleTimeout time.Duration
+	// MaxLoginAttempts is the number of failed logins before the client is
+	// blacklisted. Default 5.
+	MaxLoginAttempts int
+	// BanDuration is how long the blacklist lasts. Default 30 minutes.
+	BanDuration time.Duration
+	// ApplyDuration is how long applyChanges takes (over 8 s has been seen on
+	// real units). Default 0.
+	ApplyDuration time.Duration
+	// Seed loads the demo extensions 1000-1005 so a fresh unit looks in use.
+	Seed bool
+}
+
+// UCM is one simulated unit. It is an http.Handler for the /api endpoint and
+// is safe for concurrent use.
+type UCM struct {
+	mu      sync.Mutex
+	cfg     Config
+	started time.Time
+
+	// sessions and login protection (auth.go)
+	challenges  map[string]string    // user -> latest unused challenge
+	cookies     map[string]time.Time // cookie -> last use
+	failed      int                  // failed logins since the last success
+	bannedUntil time.Time
+
+	// test knobs (knobs.go)
+	latency    time.Duration
+	failN      int
+	failStatus int
+	failHTML   int
+	applyErr   int
+
+	// configuration state (extensions.go, system.go)
+	accounts     map[string]*account
+	pending      bool
+	writeGen     uint64    // bumped on every configuration write
+	applyUntil   time.Time // an apply in progress finishes at this time
+	applyGen     uint64    // writeGen when that apply started
+	applyRunning bool
+
+	counters Counters
+}
+
+// New returns a simulated unit configured by cfg (zero fields take the
+// defaults documented on Config). It starts nothing in the background.
+func New(cfg Config) *UCM {
+	if cfg.Username == "" {
+		cfg.Username = "api"
+	}
+	if cfg.Password == "" {
+		cfg.Password = "ucm-demo-password"
+	}
+	if cfg.CookieIdleTimeout <= 0 {
+		cfg.CookieIdleTimeout = 10 * time.Minute
+	}
+	if cfg.MaxLoginAttempts <= 0 {
+		cfg.MaxLoginAttempts = 5
+	}
+	if cfg.BanDuration <= 0 {
+		cfg.BanDuration = 30 * time.Minute
+	}
+	if cfg.ApplyDuration < 0 {
+		cfg.ApplyDuration = 0
+	}
+	u := &UCM{
+		cfg:        cfg,
+		started:    time.Now(),
+		challenges: make(map[string]string),
+		cookies:    make(map[string]time.Time),
+		accounts:   make(map[string]*account),
+		counters:   Counters{Calls: make(map[string]int)},
+	}
+	if cfg.Seed {
+		u.loadSeed()
+	}
+	return u
+}
+
+// reply is the envelope every JSON answer uses.
+type reply struct {
+	Response map[string]any `json:"response"`
+	Status   int            `json:"status"`
+}
+
+func ok(resp map[string]any) reply {
+	if resp == nil {
+		resp = map[string]any{}
+	}
+	return reply{Response: resp, Status: StatusOK}
+}
+
+func fail(status int) reply { return reply{Response: map[string]any{}, Status: status} }
+
+func failMsg(status int, msg string) reply {
+	return reply{Response: map[string]any{"error_msg": msg}, Status: status}
+}
+
+// forbiddenHTML is what a blacklisted client receives instead of JSON.
+const forbiddenHTML = "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n" +
+	"<center><h1>403 Forbidden</h1></center>\r\n</body>\r\n</html>\r\n"
+
+// maxBody bounds the request body; real requests are a few hundred bytes.
+const maxBody = 1 << 20
+
+// ServeHTTP is the unit's /api endpoint: POST only (405 otherwise), /api only
+// (404 otherwise), JSON envelope in and out.
+func (u *UCM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/api" {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "405 Method Not Allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	u.mu.Lock()
+	latency := u.latency
+	u.mu.Unlock()
+	if !sleepCtx(r.Context(), latency) {
+		return
+	}
+
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	params, perr := parseRequest(body)
+	action, _ := params["action"].(string)
+
+	u.mu.Lock()
+	if perr == nil && err == nil {
+		u.counters.Calls[action]++
+	}
+	if u.failHTML > 0 {
+		u.failHTML--
+		u.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(w, forbiddenHTML)
+		return
+	}
+	u.mu.Unlock()
+
+	var rep reply
+	switch {
+	case err != nil || perr != nil:
+		rep = failMsg(StatusInvalidParams, "Invalid parameters!")
+	default:
+		var done bool
+		rep, done = u.handle(r.Context(), action, params)
+		if !done {
+			return // client went away during a slow action
+		}
+	}
+	writeJSON(w, rep)
+}
+
+// parseRequest decodes {"request":{…}} keeping numbers as json.Number.
+func parseRequest(body []byte) (map[string]any, error) {
+	var env struct {
+		Request map[string]any `json:"request"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&env); err != nil {
+		return nil, err
+	}
+	if env.Request == nil {
+		return nil, errNoRequest
+	}
+	if _, ok := env.Request["action"].(string); !ok {
+		return nil, errNoRequest
+	}
+	return env.Request, nil
+}
+
+type simError string
+
+func (e simError) Error() string { return string(e) }
+
+const errNoRequest = simError("missing request or action")
+
+func writeJSON(w http.ResponseWriter, rep reply) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(rep)
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// sleepCtx waits d unless ctx ends first; it reports whether d elapsed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// handle runs one parsed request. done is false when the client gave up
+// during a slow action and no reply should be written.
+func (u *UCM) handle(ctx context.Context, action string, p map[string]any) (rep reply, done bool) {
+	switch action {
+	case "challenge":
+		return u.challenge(p), true
+	case "login":
+		return u.login(p), true
+	case "logout":
+		return u.logout(p), true
+	}
+
+	u.mu.Lock()
+	if st := u.authorize(p, time.Now()); st != StatusOK {
+		u.mu.Unlock()
+		return fail(st), true
+	}
+	if action == "applyChanges" {
+		u.mu.Unlock()
+		return u.applyChanges(ctx)
+	}
+	defer u.mu.Unlock()
+	switch action {
+	case "getSystemStatus":
+		return u.systemStatus(), true
+	case "getSystemGeneralStatus":
+		return systemGeneralStatus(), true
+	case "listAccount":
+		return u.listAccount(p), true
+	case "getSIPAccount":
+		return u.getSIPAccount(p), true
+	case "addSIPAccountAndUser":
+		return u.addSIPAccount(p), true
+	case "updateSIPAccount":
+		return u.updateSIPAccount(p), true
+	case "deleteUser":
+		return u.deleteUser(p), true
+	}
+	return failMsg(StatusInvalidParams, "Invalid parameters! unknown action: "+action), true
+}
+
+// authorize checks the cookie of an ordinary action, refreshing it, then
+// consumes an injected failure (FailNext). Called with u.mu held.
+func (u *UCM) authorize(p map[string]any, now time.Time) int {
+	if !u.useCookie(p, now) {
+		return StatusCookieError
+	}
+	if u.failN > 0 {
+		u.failN--
+		return u.failStatus
+	}
+	return StatusOK
+}
