@@ -1,0 +1,88 @@
+// Package config loads the gateway's YAML configuration: it expands ${ENV} references so secrets stay
+// out of the file, decodes strictly so a misspelt key is an error rather than a silent default, fills
+// in defaults and validates everything, reporting every problem at once with the place it sits.
+package config
+
+import "time"
+
+// Config is the gateway's whole configuration after loading, expansion, defaults and validation.
+// Everything in it has been checked, so the rest of the program can use it without second-guessing.
+type Config struct {
+	// Listen is the address the REST API serves on; default ":8080".
+	Listen string
+	// LogLevel is "debug", "info", "warn" or "error"; default "info".
+	LogLevel string
+	// Units are the UCMs the gateway fronts; there is at least one and their IDs are unique.
+	Units []Unit
+	// Session tunes how the gateway talks to every unit.
+	Session Session
+	// Server tunes the gateway's own HTTP server.
+	Server Server
+}
+
+// Session holds the limits for calls to the units. They live in configuration because they depend on
+// the UCM model and firmware, which the operator knows and the gateway cannot discover.
+type Session struct {
+	// IdleTimeout is the UCM's cookie lifetime (default 10m); keep-alive runs before it lapses.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// RequestTimeout is the deadline for one UCM call (default 15s).
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// ApplyTimeout is the deadline for applyChanges (default 90s), which the UCM takes far longer
+	// to answer than anything else.
+	ApplyTimeout time.Duration `yaml:"apply_timeout"`
+	// MaxInFlight bounds concurrent calls per unit (default 8, 1..256): a UCM is a small appliance.
+	MaxInFlight int `yaml:"max_in_flight"`
+}
+
+// Server holds the gateway's HTTP server limits, so that slow or hostile clients cannot hold
+// connections or memory without bound.
+type Server struct {
+	// ReadHeaderTimeout defaults to 5s.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// ReadTimeout defaults to 30s.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout defaults to 120s; it must exceed Session.ApplyTimeout or an apply's reply is cut off.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout (keep-alive connections) defaults to 120s.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// ShutdownTimeout is how long a graceful shutdown waits for requests in flight; default 20s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// MaxBodyBytes bounds a request body; default 1 MiB.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+}
+
+// TLS says how the gateway verifies a unit's certificate. UCMs usually carry self-signed
+// certificates, so the operator names a CA file or pins the certificate; skipping verification is
+// possible but must be said explicitly. At most one of the three is set.
+type TLS struct {
+	// CAFile names a PEM file holding at least one certificate to trust for this unit.
+	CAFile string
+	// PinSHA256 is the SHA-256 of the unit's certificate: 64 lowercase hex digits, no colons.
+	PinSHA256 string
+	// InsecureSkipVerify turns verification off; the gateway is expected to log that choice.
+	InsecureSkipVerify bool
+	// CAPEM is the content of CAFile, read at load time so a bad file stops the start.
+	CAPEM []byte
+}
+
+// defaults returns the configuration a file that only lists units would produce.
+func defaults() Config {
+	return Config{
+		Listen:   ":8080",
+		LogLevel: "info",
+		Session: Session{
+			IdleTimeout:    10 * time.Minute,
+			RequestTimeout: 15 * time.Second,
+			ApplyTimeout:   90 * time.Second,
+			MaxInFlight:    8,
+		},
+		Server: Server{
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      120 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ShutdownTimeout:   20 * time.Second,
+			MaxBodyBytes:      1 << 20,
+		},
+	}
+}
