@@ -1,0 +1,43 @@
+package sessionpool
+
+import (
+	"context"
+	"time"
+)
+
+// keepAlive refreshes sessions of units in use before the UCM's idle timeout drops them, so a
+// request after a quiet spell does not pay for a login. Units nobody used for a whole idle period
+// are left to lapse: keeping sessions open on PBXs nobody is using only holds the unit's resources.
+func (p *Pool) keepAlive() {
+	defer close(p.done)
+	t := time.NewTicker(p.opts.IdleTimeout / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			for _, id := range p.order {
+				p.units[id].refreshIfDue()
+			}
+		}
+	}
+}
+
+// refreshIfDue pings the unit when its cookie has been quiet for half the idle timeout and a client
+// used the unit within the last idle timeout. The ping is the cheapest read (getSystemStatus) and
+// goes through the normal path, so a dead cookie is replaced as for any request.
+func (u *unit) refreshIfDue() {
+	u.mu.Lock()
+	now := time.Now()
+	due := u.cookie != "" && u.stopped == nil &&
+		now.Sub(u.lastUsed) < u.opts.IdleTimeout &&
+		now.Sub(u.lastCall) >= u.opts.IdleTimeout/2
+	u.mu.Unlock()
+	if !due {
+		return
+	}
+	if _, err := u.exchange(context.Background(), "getSystemStatus", nil); err != nil {
+		u.opts.Logger.Warn("session keep-alive failed", "unit", u.cfg.ID, "err", err)
+	}
+}

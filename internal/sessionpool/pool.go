@@ -1,0 +1,157 @@
+// Package sessionpool keeps one authenticated UCM session per unit and shares it among every
+// request: logins are lazy, single-flight and cancel-safe; a rejected cookie is replaced once and
+// the request retried; units in use are kept warm; credentials the unit refuses stop all further
+// logins so the gateway never spends the unit's remaining attempts and gets its own IP banned.
+package sessionpool
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
+)
+
+// Caller is the UCM protocol as the pool uses it; *ucm.Client satisfies it.
+type Caller interface {
+	Call(ctx context.Context, action, cookie string, params map[string]any) (json.RawMessage, error)
+	Login(ctx context.Context, user, password string) (string, error)
+	Logout(ctx context.Context, cookie string) error
+}
+
+// UnitConfig is one unit as the pool needs it.
+type UnitConfig struct {
+	ID       string
+	URL      string // shown in status only
+	Username string
+	Password string
+	Client   Caller
+}
+
+// CallInfo describes one finished UCM call, for request logs.
+type CallInfo struct {
+	Unit     string
+	Action   string
+	Outcome  string // as in the ucm_gateway_ucm_calls_total outcome label
+	Duration time.Duration
+}
+
+// Options tune the pool; zero values take the defaults documented on each field.
+type Options struct {
+	IdleTimeout     time.Duration            // the UCM's cookie lifetime (10m); keep-alive runs well before it
+	RequestTimeout  time.Duration            // deadline of one UCM call or login (15s)
+	ActionTimeouts  map[string]time.Duration // longer deadlines for slow actions (applyChanges)
+	MaxInFlight     int                      // concurrent calls per unit (8): the UCM is a small appliance
+	BackoffBase     time.Duration            // first back-off after a transient login failure (1s)
+	BackoffMax      time.Duration            // cap of the back-off (2m)
+	BreakerFailures uint32                   // consecutive transport failures that open the breaker (5)
+	BreakerOpen     time.Duration            // how long an open breaker fails fast (15s)
+	Logger          *slog.Logger
+	Metrics         *metrics.Metrics
+	OnCall          func(ctx context.Context, info CallInfo) // called after every UCM call on the request's context
+	Jitter          func() float64                           // [0,1) source for back-off jitter (math/rand/v2)
+}
+
+func (o *Options) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.IdleTimeout, 10*time.Minute)
+	def(&o.RequestTimeout, 15*time.Second)
+	def(&o.BackoffBase, time.Second)
+	def(&o.BackoffMax, 2*time.Minute)
+	def(&o.BreakerOpen, 15*time.Second)
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = 8
+	}
+	if o.BreakerFailures == 0 {
+		o.BreakerFailures = 5
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.New("test")
+	}
+	if o.OnCall == nil {
+		o.OnCall = func(context.Context, CallInfo) {}
+	}
+	if o.Jitter == nil {
+		o.Jitter = rand.Float64
+	}
+}
+
+// Pool owns the sessions of every configured unit.
+type Pool struct {
+	opts  Options
+	units map[string]*unit
+	order []string
+
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// New builds the pool and starts its keep-alive loop; Close stops it and logs out.
+func New(opts Options, units []UnitConfig) (*Pool, error) {
+	opts.setDefaults()
+	p := &Pool{opts: opts, units: make(map[string]*unit, len(units)), stop: make(chan struct{}), done: make(chan struct{})}
+	for _, cfg := range units {
+		if _, dup := p.units[cfg.ID]; dup {
+			return nil, fmt.Errorf("sessionpool: unit %q configured twice", cfg.ID)
+		}
+		p.units[cfg.ID] = newUnit(cfg, &p.opts)
+		p.order = append(p.order, cfg.ID)
+	}
+	go p.keepAlive()
+	return p, nil
+}
+
+// Do sends one action to the unit over its shared session and returns the reply's response
+// object. Reads (get*/list*) with identical parameters that run at the same time share one call.
+func (p *Pool) Do(ctx context.Context, unitID, action string, params map[string]any) (json.RawMessage, error) {
+	u, ok := p.units[unitID]
+	if !ok {
+		return nil, ErrUnknownUnit
+	}
+	u.touch()
+	if isRead(action) {
+		return u.coalesced(ctx, action, params)
+	}
+	// A read that starts after this write must not join a flight that started before it.
+	defer u.writes.Add(1)
+	return u.exchange(ctx, action, params)
+}
+
+// Has reports whether the unit is configured, so callers can refuse bad input before any call.
+func (p *Pool) Has(unitID string) bool {
+	_, ok := p.units[unitID]
+	return ok
+}
+
+// Close stops the keep-alive loop and logs out of every unit that holds a session.
+func (p *Pool) Close(ctx context.Context) {
+	p.closeOnce.Do(func() {
+		close(p.stop)
+		<-p.done
+		var wg sync.WaitGroup
+		for _, id := range p.order {
+			wg.Add(1)
+			go func(u *unit) {
+				defer wg.Done()
+				u.logout(ctx)
+			}(p.units[id])
+		}
+		wg.Wait()
+	})
+}
+
+func isRead(action string) bool {
+	return len(action) > 3 && (action[:3] == "get" || (len(action) > 4 && action[:4] == "list"))
+}

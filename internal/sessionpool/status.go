@@ -1,0 +1,77 @@
+package sessionpool
+
+import (
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// UnitStatus is what an operator needs to see about one unit's session.
+type UnitStatus struct {
+	ID              string
+	URL             string
+	State           State
+	LastLogin       time.Time // zero before the first login
+	LastError       string
+	LastErrorStatus int // UCM status of the last login failure, 0 when none or not a UCM status
+	Logins          int64
+	LoginFailures   int64
+	InFlight        int
+	Breaker         string // closed, half_open, open
+	RetryAt         time.Time
+}
+
+// Units lists every unit's status in configuration order.
+func (p *Pool) Units() []UnitStatus {
+	out := make([]UnitStatus, 0, len(p.order))
+	for _, id := range p.order {
+		out = append(out, p.units[id].status())
+	}
+	return out
+}
+
+// Unit returns one unit's status.
+func (p *Pool) Unit(id string) (UnitStatus, error) {
+	u, ok := p.units[id]
+	if !ok {
+		return UnitStatus{}, ErrUnknownUnit
+	}
+	return u.status(), nil
+}
+
+// Reset lets the pool log in to the unit again after an operator fixed what made it stop (the
+// credentials, the unit's whitelist or ban). It does not lift a ban on the UCM itself.
+func (p *Pool) Reset(id string) (UnitStatus, error) {
+	u, ok := p.units[id]
+	if !ok {
+		return UnitStatus{}, ErrUnknownUnit
+	}
+	u.mu.Lock()
+	u.stopped = nil
+	u.failures = 0
+	u.retryAt = time.Time{}
+	if u.cookie == "" {
+		u.setState(StateCold)
+	}
+	u.mu.Unlock()
+	u.opts.Logger.Info("unit reset by operator: logins allowed again", "unit", id)
+	return u.status(), nil
+}
+
+func (u *unit) status() UnitStatus {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	br := "closed"
+	switch u.breaker.State() {
+	case gobreaker.StateOpen:
+		br = "open"
+	case gobreaker.StateHalfOpen:
+		br = "half_open"
+	}
+	return UnitStatus{
+		ID: u.cfg.ID, URL: u.cfg.URL, State: u.state, LastLogin: u.lastLogin,
+		LastError: u.lastErr, LastErrorStatus: u.lastErrStatus,
+		Logins: u.logins, LoginFailures: u.loginFailures,
+		InFlight: int(u.inFlight.Load()), Breaker: br, RetryAt: u.retryAt,
+	}
+}
