@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/ucm-gateway/ucm-gateway/internal/config"
+	"github.com/ucm-gateway/ucm-gateway/internal/handlers"
+	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
+	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
+	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
+	"github.com/ucm-gateway/ucm-gateway/internal/ucm/ucmsim"
+)
+
+// version is stamped at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// run is the whole program: flags, configuration, wiring, serving and graceful shutdown. Tests
+// call it directly with their own args, environment and output.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	configPath := fs.String("config", envOr(getenv, "UCM_GATEWAY_CONFIG", ""), "YAML configuration `file` (env UCM_GATEWAY_CONFIG; default ucm-gateway.yaml)")
+	listen := fs.String("listen", getenv("UCM_GATEWAY_LISTEN"), "listen `address`, overriding the configuration (env UCM_GATEWAY_LISTEN)")
+	logLevel := fs.String("log-level", getenv("UCM_GATEWAY_LOG_LEVEL"), "debug, info, warn or error, overriding the configuration (env UCM_GATEWAY_LOG_LEVEL)")
+	demo := fs.Bool("demo", false, "start the built-in UCM simulator and serve it as unit \"demo\" (no hardware needed)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "ucm-gateway", version)
+		return nil
+	}
+
+	var sim *ucmsim.Server
+	var cfg *config.Config
+	var err error
+	if *demo {
+		sim, cfg, err = startDemo(getenv, *configPath)
+		if err != nil {
+			return err
+		}
+		defer sim.Close()
+	} else {
+		path := *configPath
+		if path == "" {
+			path = "ucm-gateway.yaml"
+		}
+		if cfg, err = config.LoadFile(path, getenv); err != nil {
+			return err
+		}
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	if *logLevel != "" {
+		cfg.LogLevel = *logLevel
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return fmt.Errorf("log level %q: use debug, info, warn or error", cfg.LogLevel)
+	}
+	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
+	return serve(ctx, cfg, logger, level, sim)
+}
+
+func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, level slog.Level, sim *ucmsim.Server) error {
+	m := metrics.New(version)
+	units := make([]sessionpool.UnitConfig, 0, len(cfg.Units))
+	for _, u := range cfg.Units {
+		if u.TLS.InsecureSkipVerify {
+			logger.Warn("TLS verification is OFF for this unit (insecure_skip_verify): anyone on the path can read its password hash exchange and impersonate it; prefer pin_sha256 or ca_file", "unit", u.ID)
+		}
+		tc, err := ucm.TLSOptions{CAPEM: u.TLS.CAPEM, PinSHA256: u.TLS.PinSHA256, InsecureSkipVerify: u.TLS.InsecureSkipVerify}.Config()
+		if err != nil {
+			return fmt.Errorf("unit %s: %w", u.ID, err)
+		}
+		client, err := ucm.NewClient(u.URL, tc)
+		if err != nil {
+			return fmt.Errorf("unit %s: %w", u.ID, err)
+		}
+		defer client.CloseIdle()
+		units = append(units, sessionpool.UnitConfig{ID: u.ID, URL: u.URL, Username: u.Username, Password: u.Password, Client: client})
+	}
+	pool, err := sessionpool.New(sessionpool.Options{
+		IdleTimeout:    cfg.Session.IdleTimeout,
+		RequestTimeout: cfg.Session.RequestTimeout,
+		ActionTimeouts: map[string]time.Duration{"applyChanges": cfg.Session.ApplyTimeout},
+		MaxInFlight:    cfg.Session.MaxInFlight,
+		Logger:         logger,
+		Metrics:        m,
+		OnCall: func(ctx context.Context, c sessionpool.CallInfo) {
+			handlers.RecordUCMCall(ctx, handlers.UCMCall{Unit: c.Unit, Action: c.Action, Outcome: c.Outcome, Duration: c.Duration})
+		},
+	}, units)
+	if err != nil {
+		return err
+	}
+
+	var ready atomic.Bool
+	h, err := handlers.New(handlers.Options{
+		Upstream: pool, Logger: logger, Metrics: m, MaxBodyBytes: cfg.Server.MaxBodyBytes,
+		Ready: ready.Load, LogLevel: slog.LevelInfo,
+	})
+	if err != nil {
+		pool.Close(ctx)
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		pool.Close(ctx)
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
+		ReadTimeout:       cfg.Server.ReadTimeout,
+		WriteTimeout:      cfg.Server.WriteTimeout,
+		IdleTimeout:       cfg.Server.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	ready.Store(true)
+	logger.Info("listening", "addr", ln.Addr().String(), "units", len(units), "version", version)
+	if sim != nil {
+		logger.Info("demo mode: unit \"demo\" is the built-in UCM simulator",
+			"try", "curl http://"+displayAddr(ln.Addr())+"/v1/units/demo/extensions/1000", "simulator", sim.URL())
+	}
+
+	select {
+	case err := <-errc:
+		pool.Close(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	// The signal context is already cancelled; shutdown gets its own deadline.
+	ready.Store(false)
+	logger.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Server.ShutdownTimeout)
+	defer cancel()
+	shutErr := srv.Shutdown(sctx)
+	pool.Close(sctx)
+	if shutErr != nil {
+		return fmt.Errorf("shutdown: %w", shutErr)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// startDemo starts the simulator on a loopback port and returns a configuration with one unit,
+// "demo", pinned to the simulator's certificate (verification stays on, as it should in
+// production). A --config given with --demo is loaded and the demo unit added to it.
+func startDemo(getenv func(string) string, configPath string) (*ucmsim.Server, *config.Config, error) {
+	var pw [12]byte
+	_, _ = rand.Read(pw[:])
+	password := hex.EncodeToString(pw[:])
+	sim, err := ucmsim.Listen(ucmsim.New(ucmsim.Config{Username: "api", Password: password, Seed: true, ApplyDuration: 500 * time.Millisecond}), "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, fmt.Errorf("demo: start simulator: %w", err)
+	}
+	doc := fmt.Sprintf("listen: 127.0.0.1:8080\nunits:\n  - id: demo\n    url: %s\n    username: api\n    password: ${UCM_DEMO_PASSWORD}\n    tls:\n      pin_sha256: %s\n", sim.URL(), sim.CertSHA256())
+	env := func(k string) string {
+		if k == "UCM_DEMO_PASSWORD" {
+			return password
+		}
+		return getenv(k)
+	}
+	cfg, err := config.Load([]byte(doc), env, os.ReadFile)
+	if err == nil && configPath != "" {
+		var own *config.Config
+		if own, err = config.LoadFile(configPath, getenv); err == nil {
+			own.Units = append(own.Units, cfg.Units[0])
+			cfg = own
+		}
+	}
+	if err != nil {
+		sim.Close()
+		return nil, nil, err
+	}
+	return sim, cfg, nil
+}
+
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		if ok {
+			return fmt.Sprintf("localhost:%d", tcp.Port)
+		}
+	}
+	return a.String()
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}

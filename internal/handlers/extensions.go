@@ -1,0 +1,196 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/httplog/v3"
+
+	"github.com/ucm-gateway/ucm-gateway/internal/api"
+)
+
+// ListExtensions pages through listAccount. The UCM pages by number; the client gets an opaque
+// token and a Link header instead, so the paging scheme can change without breaking clients.
+func (s *Server) ListExtensions(ctx context.Context, req api.ListExtensionsRequestObject) (api.ListExtensionsResponseObject, error) {
+	size := 50
+	if req.Params.PageSize != nil {
+		size = *req.Params.PageSize
+	}
+	sort := "extension"
+	if req.Params.Sort != nil {
+		sort = string(*req.Params.Sort)
+	}
+	tok := ""
+	if req.Params.PageToken != nil {
+		tok = *req.Params.PageToken
+	}
+	cur, err := decodePageToken(tok, size, sort)
+	if err != nil {
+		return nil, withUnit(req.Unit, err)
+	}
+	order := "asc"
+	if strings.HasPrefix(sort, "-") {
+		order = "desc"
+	}
+	raw, err := s.up.Do(ctx, req.Unit, "listAccount", map[string]any{
+		"page": strconv.Itoa(cur.Page), "item_num": strconv.Itoa(size),
+		"sidx": strings.TrimPrefix(sort, "-"), "sord": order,
+	})
+	if err != nil {
+		return nil, withUnit(req.Unit, err)
+	}
+	var reply struct {
+		listPage
+		Account []map[string]any `json:"account"`
+	}
+	if err := json.Unmarshal(raw, &reply); err != nil {
+		return nil, withUnit(req.Unit, badReply("listAccount", err))
+	}
+	schema := s.codec.schema("ExtensionSummary")
+	items := make([]map[string]any, 0, len(reply.Account))
+	for _, a := range reply.Account {
+		if a["addr"] == "-" { // the UCM's "not registered"
+			a["addr"] = nil
+		}
+		items = append(items, objectFromUCM(schema, a))
+	}
+	out := api.ListExtensions200JSONResponse{}
+	if err := decodeInto(items, &out.Body.Items); err != nil {
+		return nil, err
+	}
+	out.Body.TotalItems = int(reply.TotalItem.Value)
+	if next := reply.next(cur); next != "" {
+		out.Body.NextPageToken = &next
+		link := nextLink("/v1/units/"+req.Unit+"/extensions", url.Values{"page_size": {strconv.Itoa(size)}, "sort": {sort}}, next)
+		out.Headers.Link = &link
+	}
+	return out, nil
+}
+
+// GetExtension reads getSIPAccount and returns it typed, secrets removed.
+func (s *Server) GetExtension(ctx context.Context, req api.GetExtensionRequestObject) (api.GetExtensionResponseObject, error) {
+	ext, err := s.extension(ctx, req.Unit, req.Ext)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetExtension200JSONResponse(ext), nil
+}
+
+// extension reads one extension. getSIPAccount splits it into four sibling objects; the REST
+// resource is one object with presence settings, voicemail and CTI privileges nested.
+func (s *Server) extension(ctx context.Context, unit, ext string) (api.Extension, error) {
+	var out api.Extension
+	raw, err := s.up.Do(ctx, unit, "getSIPAccount", map[string]any{"extension": ext})
+	if err != nil {
+		return out, withUnit(unit, err)
+	}
+	var reply struct {
+		Extension map[string]any `json:"extension"`
+		Presence  []any          `json:"sip_presence_settings"`
+		Voicemail map[string]any `json:"voicemail"`
+		CTI       map[string]any `json:"cti_feature_privilege"`
+	}
+	if err := json.Unmarshal(raw, &reply); err != nil || reply.Extension == nil {
+		if err == nil {
+			err = errNoExtensionObject
+		}
+		return out, withUnit(unit, badReply("getSIPAccount", err))
+	}
+	m := reply.Extension
+	if reply.Presence != nil {
+		m["sip_presence_settings"] = reply.Presence
+	}
+	if reply.Voicemail != nil {
+		m["voicemail"] = reply.Voicemail
+	}
+	if reply.CTI != nil {
+		m["cti_feature_privilege"] = reply.CTI
+	}
+	if err := decodeInto(objectFromUCM(s.codec.schema("Extension"), m), &out); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// CreateExtension runs addSIPAccountAndUser, optionally applies, and reads the result back.
+func (s *Server) CreateExtension(ctx context.Context, req api.CreateExtensionRequestObject) (api.CreateExtensionResponseObject, error) {
+	params, err := s.writeParams("ExtensionCreate", req.Body)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := s.write(ctx, req.Unit, "addSIPAccountAndUser", params, req.Params.Apply)
+	if err != nil {
+		return nil, err
+	}
+	out := api.CreateExtension201JSONResponse{}
+	out.Headers.Location = "/v1/units/" + req.Unit + "/extensions/" + req.Body.Extension
+	out.Headers.XPendingApply = pending
+	out.Body = s.readBack(ctx, req.Unit, req.Body.Extension)
+	out.Body.PendingApply = &pending
+	return out, nil
+}
+
+// UpdateExtension applies a JSON merge patch through updateSIPAccount, which is itself partial:
+// absent fields are not sent, nulls are sent as null (the UCM's "use the default").
+func (s *Server) UpdateExtension(ctx context.Context, req api.UpdateExtensionRequestObject) (api.UpdateExtensionResponseObject, error) {
+	params, err := s.writeParams("ExtensionPatch", req.Body)
+	if err != nil {
+		return nil, err
+	}
+	params["extension"] = req.Ext
+	pending, err := s.write(ctx, req.Unit, "updateSIPAccount", params, req.Params.Apply)
+	if err != nil {
+		return nil, err
+	}
+	ext := s.readBack(ctx, req.Unit, req.Ext)
+	ext.PendingApply = &pending
+	return api.UpdateExtension200JSONResponse(ext), nil
+}
+
+// DeleteExtension runs deleteUser.
+func (s *Server) DeleteExtension(ctx context.Context, req api.DeleteExtensionRequestObject) (api.DeleteExtensionResponseObject, error) {
+	pending, err := s.write(ctx, req.Unit, "deleteUser", map[string]any{"user_name": req.Ext}, req.Params.Apply)
+	if err != nil {
+		return nil, err
+	}
+	return api.DeleteExtension204Response{Headers: api.DeleteExtension204ResponseHeaders{XPendingApply: pending}}, nil
+}
+
+// writeParams converts a validated body to UCM parameters. The REST resource nests voicemail; the
+// UCM takes vm_attach and vm_reserve flat.
+func (s *Server) writeParams(schema string, body any) (map[string]any, error) {
+	params, err := paramsFromBody(s.codec.schema(schema), body)
+	if err != nil {
+		return nil, err
+	}
+	if vm, ok := params["voicemail"].(map[string]any); ok {
+		for k, v := range vm {
+			params[k] = v
+		}
+		delete(params, "voicemail")
+	}
+	return params, nil
+}
+
+// readBack returns the stored extension after a write. The write has succeeded by then: if the
+// read fails, the client still gets its 2xx with what is known, never an error that would make it
+// retry a write that happened.
+func (s *Server) readBack(ctx context.Context, unit, ext string) api.Extension {
+	got, err := s.extension(ctx, unit, ext)
+	if err != nil {
+		s.logger.WarnContext(ctx, "read-back after a successful write failed", "unit", unit, "extension", ext, "err", err)
+		httplog.SetAttrs(ctx, slog.String("read_back_error", err.Error()))
+		return api.Extension{Extension: ext}
+	}
+	return got
+}
+
+type constError string
+
+func (e constError) Error() string { return string(e) }
+
+const errNoExtensionObject = constError("no extension object")

@@ -1,0 +1,125 @@
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	chimw "github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/httplog/v3"
+)
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+var clientRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// requestID accepts a sane X-Request-Id from the client (so a frontend can correlate its own logs)
+// or makes one, returns it on the response and puts it on the request's log line.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !clientRequestID.MatchString(id) {
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		attrs := []slog.Attr{slog.String("request_id", id)}
+		if tp := r.Header.Get("traceparent"); traceparent.MatchString(tp) {
+			attrs = append(attrs, slog.String("trace_id", strings.Split(tp, "-")[1]))
+		}
+		httplog.SetAttrs(r.Context(), attrs...)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+	})
+}
+
+// W3C trace context: version-traceid-parentid-flags.
+var traceparent = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
+
+// RequestIDFrom returns the request id set by the requestID middleware.
+func RequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// recoverer turns a panic into a problem+json 500 (never a bare 500 or a dropped connection) and
+// logs the stack; the client sees only the request id.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			rec := recover()
+			if rec == nil {
+				return
+			}
+			if rec == http.ErrAbortHandler {
+				panic(rec)
+			}
+			s.logger.ErrorContext(r.Context(), "handler panicked", "request_id", RequestIDFrom(r.Context()),
+				"panic", fmt.Sprintf("%T", rec), "stack", string(debug.Stack()))
+			writeProblem(w, r, s.logger, fmt.Errorf("handler panicked (%T)", rec))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody caps request bodies; the validator reports an overrun as 413.
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.maxBody {
+			writeProblem(w, r, s.logger, &InputError{Status: http.StatusRequestEntityTooLarge,
+				Detail: "the request body is larger than " + strconv.FormatInt(s.maxBody, 10) + " bytes"})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// instrument records request count and latency by chi route pattern (read after routing, so a
+// path with ids never becomes a label of its own).
+func (s *Server) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := chimw.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		route := "unmatched"
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			route = rc.RoutePattern()
+		}
+		status := ww.Status()
+		if status == 0 {
+			status = http.StatusOK
+		}
+		s.metrics.HTTPRequests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+		s.metrics.HTTPDuration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+	})
+}
+
+// unitFromPath finds the unit in /v1/units/{unit}/… before routing has run (validation errors).
+func unitFromPath(r *http.Request) string {
+	if u := chi.URLParam(r, "unit"); u != "" {
+		return u
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, "/v1/units/")
+	if !ok {
+		return ""
+	}
+	u, _, _ := strings.Cut(rest, "/")
+	if !unitID.MatchString(u) {
+		return ""
+	}
+	return u
+}
+
+var unitID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)

@@ -1,0 +1,120 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/httplog/v3"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ucm-gateway/ucm-gateway/internal/api"
+	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
+)
+
+// Options are the handler's dependencies.
+type Options struct {
+	Upstream     Upstream
+	Logger       *slog.Logger
+	Metrics      *metrics.Metrics
+	MaxBodyBytes int64       // default 1 MiB
+	Ready        func() bool // /readyz; nil means ready
+	LogLevel     slog.Level  // level of the per-request log lines
+}
+
+// New returns the whole HTTP surface of the gateway: the /v1 API (validated against the spec),
+// health, metrics and the spec itself.
+func New(o Options) (http.Handler, error) {
+	spec, err := api.GetSpec()
+	if err != nil {
+		return nil, fmt.Errorf("handlers: load embedded spec: %w", err)
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	if o.Ready == nil {
+		o.Ready = func() bool { return true }
+	}
+	s := &Server{up: o.Upstream, logger: o.Logger, metrics: o.Metrics, spec: spec, codec: newCodec(spec), maxBody: o.MaxBodyBytes}
+	specJSON, err := json.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	specYAML, err := api.GetSpecJSON() // the embedded original document (YAML)
+	if err != nil {
+		return nil, err
+	}
+
+	r := chi.NewRouter()
+	r.Use(httplog.RequestLogger(o.Logger, &httplog.Options{
+		Level:         o.LogLevel,
+		Schema:        httplog.SchemaECS.Concise(true),
+		RecoverPanics: false, // s.recoverer answers problem+json; httplog's would send a bare 500
+		Skip: func(r *http.Request, status int) bool {
+			return status < 400 && (r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics")
+		},
+	}))
+	r.Use(requestID, s.instrument, logUCMCalls, s.recoverer)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, s.logger, &InputError{Status: http.StatusNotFound, Detail: "no such resource in this API"})
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, s.logger, &InputError{Status: http.StatusMethodNotAllowed, Detail: "this method is not allowed on this resource"})
+	})
+
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok\n") })
+	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if o.Ready() {
+			writeText(w, http.StatusOK, "ready\n")
+			return
+		}
+		writeText(w, http.StatusServiceUnavailable, "not ready\n")
+	})
+	r.Handle("/metrics", promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{Registry: o.Metrics.Registry}))
+	r.Get("/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(specJSON)
+	})
+	r.Get("/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		_, _ = w.Write(specYAML)
+	})
+
+	strict := api.NewStrictHandlerWithOptions(s, nil, api.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			writeProblem(w, r, s.logger, &InputError{Detail: "the request body could not be decoded", Errors: []FieldError{{Location: "body", Message: "not valid JSON for this operation"}}})
+		},
+		ResponseErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			writeProblem(w, r, s.logger, err)
+		},
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(s.limitBody, s.validator(spec))
+		api.HandlerWithOptions(strict, api.ChiServerOptions{
+			BaseRouter: r,
+			ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+				writeProblem(w, r, s.logger, &InputError{Detail: "invalid parameter", Errors: []FieldError{{Location: "request", Message: paramMessage(err)}}})
+			},
+		})
+	})
+	return r, nil
+}
+
+// paramMessage keeps the generated binder's message without the client's value.
+func paramMessage(err error) string {
+	var ipf *api.InvalidParamFormatError
+	if errors.As(err, &ipf) {
+		return "invalid format for parameter " + ipf.ParamName
+	}
+	return "invalid parameter"
+}
+
+func writeText(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}

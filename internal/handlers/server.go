@@ -1,0 +1,50 @@
+// Package handlers implements the generated strict server: REST types in, UCM actions out, UCM
+// replies back as REST types. It does not know how sessions work; it calls an Upstream, which the
+// session pool satisfies.
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/ucm-gateway/ucm-gateway/internal/api"
+	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
+	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
+)
+
+// Upstream is what the handlers need from the session pool.
+type Upstream interface {
+	// Do sends one action to a unit and returns the reply's response object.
+	Do(ctx context.Context, unit, action string, params map[string]any) (json.RawMessage, error)
+	Units() []sessionpool.UnitStatus
+	Unit(id string) (sessionpool.UnitStatus, error)
+	Reset(id string) (sessionpool.UnitStatus, error)
+}
+
+// Server implements api.StrictServerInterface.
+type Server struct {
+	up      Upstream
+	logger  *slog.Logger
+	metrics *metrics.Metrics
+	spec    *openapi3.T
+	codec   *codec
+	maxBody int64
+
+	// pending remembers, per unit, that this gateway staged changes not yet applied. It is this
+	// replica's knowledge only: the UCM does not report it.
+	pending sync.Map // unit id -> bool
+}
+
+var _ api.StrictServerInterface = (*Server)(nil)
+
+func (s *Server) setPending(unit string, v bool) { s.pending.Store(unit, v) }
+
+func (s *Server) isPending(unit string) bool {
+	v, _ := s.pending.Load(unit)
+	b, _ := v.(bool)
+	return b
+}

@@ -1,0 +1,70 @@
+package handlers
+
+import (
+	"context"
+	"time"
+
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/ucm-gateway/ucm-gateway/internal/api"
+	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
+)
+
+// ListUnits shows every configured unit; it never contacts a unit.
+func (s *Server) ListUnits(ctx context.Context, _ api.ListUnitsRequestObject) (api.ListUnitsResponseObject, error) {
+	all := s.up.Units()
+	out := api.UnitList{Items: make([]api.Unit, 0, len(all))}
+	for _, st := range all {
+		out.Items = append(out.Items, s.unitView(st))
+	}
+	return api.ListUnits200JSONResponse(out), nil
+}
+
+// GetUnit shows one unit's session, breaker and load.
+func (s *Server) GetUnit(ctx context.Context, req api.GetUnitRequestObject) (api.GetUnitResponseObject, error) {
+	st, err := s.up.Unit(req.Unit)
+	if err != nil {
+		return nil, withUnit(req.Unit, err)
+	}
+	return api.GetUnit200JSONResponse(s.unitView(st)), nil
+}
+
+// ResetUnit lifts the gateway's own login stop after an operator fixed the credentials.
+func (s *Server) ResetUnit(ctx context.Context, req api.ResetUnitRequestObject) (api.ResetUnitResponseObject, error) {
+	st, err := s.up.Reset(req.Unit)
+	if err != nil {
+		return nil, withUnit(req.Unit, err)
+	}
+	return api.ResetUnit200JSONResponse(s.unitView(st)), nil
+}
+
+func (s *Server) unitView(st sessionpool.UnitStatus) api.Unit {
+	sess := api.UnitSession{
+		State:         api.UnitSessionState(st.State),
+		Logins:        int(st.Logins),
+		LoginFailures: int(st.LoginFailures),
+	}
+	if !st.LastLogin.IsZero() {
+		sess.LastLogin = nullable.NewNullableWithValue(st.LastLogin.UTC())
+	} else {
+		sess.LastLogin = nullable.NewNullNullable[time.Time]()
+	}
+	if st.LastError != "" {
+		sess.LastError = nullable.NewNullableWithValue(st.LastError)
+	} else {
+		sess.LastError = nullable.NewNullNullable[string]()
+	}
+	if st.LastErrorStatus != 0 {
+		sess.LastErrorStatus = nullable.NewNullableWithValue(st.LastErrorStatus)
+	} else {
+		sess.LastErrorStatus = nullable.NewNullNullable[int]()
+	}
+	return api.Unit{
+		ID:           st.ID,
+		URL:          st.URL,
+		Session:      sess,
+		InFlight:     st.InFlight,
+		Breaker:      api.UnitBreaker(st.Breaker),
+		PendingApply: s.isPending(st.ID),
+	}
+}

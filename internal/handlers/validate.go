@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	middleware "github.com/oapi-codegen/nethttp-middleware"
+)
+
+// validator checks every API request against the spec before a handler runs, so nothing the
+// gateway could refuse itself is ever sent to a unit.
+func (s *Server) validator(spec *openapi3.T) func(http.Handler) http.Handler {
+	return middleware.OapiRequestValidatorWithOptions(spec, &middleware.Options{
+		SilenceServersWarning: true,
+		DoNotValidateServers:  true,
+		Options: openapi3filter.Options{
+			MultiError:         true,
+			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+		},
+		ErrorHandlerWithOpts: func(ctx context.Context, err error, w http.ResponseWriter, r *http.Request, _ middleware.ErrorHandlerOpts) {
+			writeProblem(w, r, s.logger, inputErrorFrom(err))
+		},
+	})
+}
+
+// inputErrorFrom turns kin-openapi's errors into one InputError listing every bad field by place
+// ("body.max_contacts", "query.page_size", "path.ext"), with kin-openapi's reason but never the
+// client's value: the value may be a secret.
+func inputErrorFrom(err error) error {
+	var re *routers.RouteError
+	if errors.As(err, &re) {
+		if errors.Is(err, routers.ErrMethodNotAllowed) {
+			return &InputError{Status: http.StatusMethodNotAllowed, Detail: "this method is not allowed on this resource"}
+		}
+		return &InputError{Status: http.StatusNotFound, Detail: "no such resource in this API"}
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return &InputError{Status: http.StatusRequestEntityTooLarge, Detail: "the request body is larger than this gateway accepts"}
+	}
+	in := &InputError{Detail: "the request is invalid"}
+	in.Errors = flatten(err, "")
+	for _, fe := range in.Errors {
+		if fe.Location == "header.Content-Type" {
+			in.Status = http.StatusUnsupportedMediaType
+			in.Detail = "unsupported content type"
+		}
+	}
+	if len(in.Errors) == 1 {
+		in.Detail = "invalid " + in.Errors[0].Location + ": " + in.Errors[0].Message
+	} else if len(in.Errors) > 1 {
+		in.Detail = "the request has " + strconv.Itoa(len(in.Errors)) + " invalid fields"
+	}
+	return in
+}
+
+var unsupportedProp = regexp.MustCompile(`^property "([^"]+)" is unsupported$`)
+
+func flatten(err error, loc string) []FieldError {
+	// A type switch, not errors.As: a RequestError unwraps to the MultiError inside it, and
+	// errors.As would skip the RequestError that says where the problem is.
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		var out []FieldError
+		for _, inner := range e {
+			out = append(out, flatten(inner, loc)...)
+		}
+		return out
+	case *openapi3filter.RequestError:
+		switch {
+		case e.Parameter != nil:
+			loc = e.Parameter.In + "." + e.Parameter.Name
+		case e.RequestBody != nil:
+			loc = "body"
+		}
+		if strings.Contains(e.Reason, "header Content-Type") {
+			return []FieldError{{Location: "header.Content-Type", Message: e.Reason}}
+		}
+		if e.Err == nil {
+			return []FieldError{{Location: loc, Message: e.Reason}}
+		}
+		return flatten(e.Err, loc)
+	case *openapi3.SchemaError:
+		at := loc
+		for _, p := range e.JSONPointer() {
+			at += "." + p
+		}
+		msg := e.Reason
+		if m := unsupportedProp.FindStringSubmatch(msg); m != nil {
+			at += "." + m[1]
+			msg = "unknown field"
+		}
+		return []FieldError{{Location: at, Message: msg}}
+	case *openapi3filter.ParseError:
+		return []FieldError{{Location: loc, Message: "malformed value (for a body: not valid JSON)"}}
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return []FieldError{{Location: "body", Message: "too large"}}
+	}
+	if next := errors.Unwrap(err); next != nil {
+		return flatten(next, loc)
+	}
+	if loc == "" {
+		loc = "request"
+	}
+	return []FieldError{{Location: loc, Message: "invalid"}}
+}
