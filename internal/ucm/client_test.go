@@ -223,4 +223,3 @@ func colons(h string) string {
 	}
 	return out
 }
-

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// startRun runs the real program and returns the address it listens on and a stop function that
+// sends the "signal" (cancels the context) and returns run's error and everything it logged.
+func startRun(t *testing.T, args []string, env map[string]string) (addr string, stop func() (error, string)) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, append([]string{"ucm-gateway"}, args...), func(k string) string { return env[k] }, pw)
+		pw.Close()
+	}()
+	var mu sync.Mutex
+	var logs strings.Builder
+	addrc := make(chan string, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			mu.Lock()
+			logs.WriteString(sc.Text() + "\n")
+			mu.Unlock()
+			var line struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+				addrc <- line.Addr
+			}
+		}
+	}()
+	select {
+	case addr = <-addrc:
+	case err := <-errc:
+		cancel()
+		t.Fatalf("run exited before listening: %v", err)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatal("run did not start listening")
+	}
+	return addr, func() (error, string) {
+		cancel()
+		err := <-errc
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return err, logs.String()
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestDemoServesTheWholeTour(t *testing.T) {
+	addr, stop := startRun(t, []string{"--demo", "--listen", "127.0.0.1:0"}, nil)
+	base := "http://" + addr
+	code, _ := get(t, base+"/healthz")
+	require.Equal(t, http.StatusOK, code)
+	code, _ = get(t, base+"/readyz")
+	require.Equal(t, http.StatusOK, code)
+	code, body := get(t, base+"/v1/units/demo/extensions/1000")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, `"extension":"1000"`)
+	code, body = get(t, base+"/metrics")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `ucm_gateway_logins_total{result="success",unit="demo"} 1`)
+	code, body = get(t, base+"/openapi.json")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `"openapi":"3.0.3"`)
+
+	err, logs := stop()
+	require.NoError(t, err, "graceful shutdown exits cleanly")
+	assert.Contains(t, logs, `"msg":"logged out"`, "the session is closed on shutdown")
+	assert.Contains(t, logs, `"msg":"stopped"`)
+}
+
+func TestBadConfigurationStopsTheStart(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gw.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(`
+listen: ":0"
+units:
+  - id: hq
+    url: http://192.0.2.10:8089
+    username: api
+    password: ${UCM_HQ_PASSWORD}
+    tls:
+      pin: abc
+`), 0o600))
+	var out strings.Builder
+	err := run(context.Background(), []string{"ucm-gateway", "--config", path}, func(string) string { return "" }, &out)
+	require.Error(t, err)
+	msg := err.Error()
+	for _, want := range []string{"https", "UCM_HQ_PASSWORD", "pin"} {
+		assert.Contains(t, msg, want)
+	}
+	assert.GreaterOrEqual(t, strings.Count(msg, "\n"), 2, "one line per problem: %s", msg)
+}
+
+func TestMissingConfigFileIsAClearError(t *testing.T) {
+	err := run(context.Background(), []string{"ucm-gateway", "--config", filepath.Join(t.TempDir(), "absent.yaml")}, func(string) string { return "" }, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "absent.yaml")
+}
+
+func TestVersionFlag(t *testing.T) {
+	var out strings.Builder
+	require.NoError(t, run(context.Background(), []string{"ucm-gateway", "--version"}, func(string) string { return "" }, &out))
+	assert.Contains(t, out.String(), "ucm-gateway")
+}

@@ -1,0 +1,132 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
+	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
+	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
+	"github.com/ucm-gateway/ucm-gateway/internal/ucm/ucmsim"
+)
+
+const simPassword = "Sim-Pa55word-for-tests"
+
+// env is one gateway in front of one simulated unit "demo", over real HTTPS and real HTTP.
+type env struct {
+	sim     *ucmsim.UCM
+	pool    *sessionpool.Pool
+	metrics *metrics.Metrics
+	srv     *httptest.Server
+	logs    *syncBuffer
+}
+
+type envOpt func(*sessionpool.UnitConfig, *ucmsim.Config)
+
+func withGatewayPassword(p string) envOpt {
+	return func(u *sessionpool.UnitConfig, _ *ucmsim.Config) { u.Password = p }
+}
+
+func newEnv(t *testing.T, opts ...envOpt) *env {
+	t.Helper()
+	simCfg := ucmsim.Config{Username: "api", Password: simPassword, Seed: true}
+	unit := sessionpool.UnitConfig{ID: "demo", Username: "api", Password: simPassword}
+	for _, o := range opts {
+		o(&unit, &simCfg)
+	}
+	sim := ucmsim.New(simCfg)
+	ss, err := ucmsim.Listen(sim, "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ss.Close() })
+	tc, err := ucm.TLSOptions{PinSHA256: ss.CertSHA256()}.Config()
+	require.NoError(t, err)
+	client, err := ucm.NewClient(ss.URL(), tc)
+	require.NoError(t, err)
+	unit.Client, unit.URL = client, ss.URL()
+
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m := metrics.New("test")
+	pool, err := sessionpool.New(sessionpool.Options{
+		Logger: logger, Metrics: m,
+		ActionTimeouts: map[string]time.Duration{"applyChanges": 30 * time.Second},
+		OnCall: func(ctx context.Context, c sessionpool.CallInfo) {
+			RecordUCMCall(ctx, UCMCall{Unit: c.Unit, Action: c.Action, Outcome: c.Outcome, Duration: c.Duration})
+		},
+	}, []sessionpool.UnitConfig{unit})
+	require.NoError(t, err)
+	h, err := New(Options{Upstream: pool, Logger: logger, Metrics: m, MaxBodyBytes: 64 << 10})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		srv.Close()
+		pool.Close(context.Background())
+	})
+	return &env{sim: sim, pool: pool, metrics: m, srv: srv, logs: logs}
+}
+
+// do sends a request and returns the status, headers and body.
+func (e *env) do(t *testing.T, method, path, ctype, body string) (int, http.Header, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	require.NoError(t, err)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := e.srv.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, resp.Header, b
+}
+
+func (e *env) getJSON(t *testing.T, path string, dst any) int {
+	t.Helper()
+	code, _, body := e.do(t, http.MethodGet, path, "", "")
+	if dst != nil && code == http.StatusOK {
+		require.NoError(t, json.Unmarshal(body, dst), "GET %s body: %s", path, body)
+	}
+	return code
+}
+
+// problem decodes a problem+json body and checks its content type.
+func problem(t *testing.T, h http.Header, body []byte) Problem {
+	t.Helper()
+	require.Equal(t, "application/problem+json", h.Get("Content-Type"), "body: %s", body)
+	var p Problem
+	require.NoError(t, json.Unmarshal(body, &p))
+	return p
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
