@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ucm-gateway/ucm-gateway/internal/api"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
 	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
@@ -38,7 +41,7 @@ func withGatewayPassword(p string) envOpt {
 	return func(u *sessionpool.UnitConfig, _ *ucmsim.Config) { u.Password = p }
 }
 
-func newEnv(t *testing.T, opts ...envOpt) *env {
+func newEnv(t testing.TB, opts ...envOpt) *env {
 	t.Helper()
 	simCfg := ucmsim.Config{Username: "api", Password: simPassword, Seed: true}
 	unit := sessionpool.UnitConfig{ID: "demo", Username: "api", Password: simPassword}
@@ -129,4 +132,11 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func mustSpec(tb testing.TB) *openapi3.T {
+	tb.Helper()
+	spec, err := api.GetSpec()
+	require.NoError(tb, err)
+	return spec
 }

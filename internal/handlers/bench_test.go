@@ -1,0 +1,78 @@
+package handlers
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkGetExtension is one full REST read: HTTP through the router and validator, the pool,
+// HTTPS to the simulator on loopback (warm session, keep-alive), and the schema-driven codec.
+func BenchmarkGetExtension(b *testing.B) {
+	e := newEnv(b)
+	client := e.srv.Client()
+	url := e.srv.URL + "/v1/units/demo/extensions/1000"
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		resp, err := client.Get(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	b.StopTimer()
+	if got := e.sim.Counters().Logins; got != 1 {
+		b.Fatalf("logins = %d; want 1", got)
+	}
+}
+
+// BenchmarkGetExtensionParallel is the same read from many clients at once: it shows what
+// coalescing and the shared session buy under load.
+func BenchmarkGetExtensionParallel(b *testing.B) {
+	e := newEnv(b)
+	client := e.srv.Client()
+	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+	url := e.srv.URL + "/v1/units/demo/extensions/1000"
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := client.Get(url)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(e.sim.Calls("getSIPAccount"))/float64(b.N), "ucm-calls/op")
+}
+
+// BenchmarkCodecExtension converts one getSIPAccount reply to the REST type.
+func BenchmarkCodecExtension(b *testing.B) {
+	e := newEnv(b)
+	raw, err := e.pool.Do(b.Context(), "demo", "getSIPAccount", map[string]any{"extension": "1000"})
+	require.NoError(b, err)
+	var reply struct {
+		Extension map[string]any `json:"extension"`
+	}
+	require.NoError(b, json.Unmarshal(raw, &reply))
+	s := &Server{codec: newCodec(mustSpec(b))}
+	schema := s.codec.schema("Extension")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		_ = objectFromUCM(schema, reply.Extension)
+	}
+}
