@@ -193,8 +193,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	if p.UCMStatus != nil {
 		httplog.SetAttrs(r.Context(), slog.Int("ucm_status", *p.UCMStatus))
 	}
-	if p.Status >= 500 && p.Status != http.StatusServiceUnavailable && p.Status != http.StatusGatewayTimeout {
-		logger.ErrorContext(r.Context(), "request failed", "status", p.Status, "request_id", p.RequestID, "err", err)
+	// Upstream failures are already on the request's log line (httplog logs 5xx at error level
+	// with the cause); only our own bugs deserve a line of their own.
+	if p.Status == http.StatusInternalServerError {
+		logger.ErrorContext(r.Context(), "internal error", "request_id", p.RequestID, "err", err)
 	}
 	if p.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(p.retryAfter.Seconds()))))

@@ -122,12 +122,16 @@ func (u *unit) coalesced(ctx context.Context, action string, params map[string]a
 	}
 	shared := context.WithoutCancel(ctx)
 	flight := strconv.FormatUint(u.writes.Load(), 10) + "\x00" + action + "\x00" + string(key)
+	// singleflight reports Shared to every caller of a shared flight, the one that made the call
+	// included; only the others were answered by someone else's call.
+	var leader bool // written by this caller's own fn, which finishes before its result is sent
 	ch := u.readFlight.DoChan(flight, func() (any, error) {
+		leader = true
 		return u.exchange(shared, action, params)
 	})
 	select {
 	case r := <-ch:
-		if r.Shared {
+		if r.Shared && !leader {
 			u.opts.Metrics.Coalesced.WithLabelValues(u.cfg.ID).Inc()
 		}
 		raw, _ := r.Val.(json.RawMessage)
