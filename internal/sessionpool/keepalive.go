@@ -30,6 +30,12 @@ func (p *Pool) keepAlive() {
 func (u *unit) refreshIfDue() {
 	u.mu.Lock()
 	now := time.Now()
+	if u.cookie != "" && now.Sub(u.lastCall) >= u.opts.IdleTimeout {
+		// The unit has dropped this idle session: show the unit as cold now rather than at the next
+		// request, and do not send the dead cookie in a logout at shutdown.
+		u.cookie = ""
+		u.setState(StateCold)
+	}
 	due := u.cookie != "" && u.stopped == nil &&
 		now.Sub(u.lastUsed) < u.opts.IdleTimeout &&
 		now.Sub(u.lastCall) >= u.opts.IdleTimeout/2

@@ -200,7 +200,9 @@ func (u *unit) call(ctx context.Context, action, cookie string, params map[strin
 	start := time.Now()
 	raw, err := u.cfg.Client.Call(cctx, action, cookie, params)
 	u.record(ctx, action, start, err)
-	if err == nil {
+	// Any reply on this cookie except a rejection restarts the unit's idle timer, errors included.
+	var ue *ucm.Error
+	if err == nil || (errors.As(err, &ue) && ue.Status != ucm.StatusCookie && ue.Status != ucm.StatusNeedAuth) {
 		u.mu.Lock()
 		if u.cookie == cookie {
 			u.lastCall = time.Now()
