@@ -131,3 +131,16 @@ func TestVersionFlag(t *testing.T) {
 	require.NoError(t, run(context.Background(), []string{"ucm-gateway", "--version"}, func(string) string { return "" }, &out))
 	assert.Contains(t, out.String(), "ucm-gateway")
 }
+
+func TestSpecIsServedInBothForms(t *testing.T) {
+	addr, stop := startRun(t, []string{"--demo", "--listen", "127.0.0.1:0"}, nil)
+	defer stop()
+	code, body := get(t, "http://"+addr+"/openapi.yaml")
+	require.Equal(t, http.StatusOK, code)
+	assert.True(t, strings.HasPrefix(body, "openapi: 3.0.3"), "YAML as written, got %.40q", body)
+	code, body = get(t, "http://"+addr+"/openapi.json")
+	require.Equal(t, http.StatusOK, code)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(body), &doc))
+	assert.Equal(t, "3.0.3", doc["openapi"])
+}

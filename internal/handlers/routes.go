@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/httplog/v3"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	apispec "github.com/ucm-gateway/ucm-gateway/api"
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
 )
@@ -40,10 +41,6 @@ func New(o Options) (http.Handler, error) {
 	}
 	s := &Server{up: o.Upstream, logger: o.Logger, metrics: o.Metrics, spec: spec, codec: newCodec(spec), maxBody: o.MaxBodyBytes}
 	specJSON, err := json.Marshal(spec)
-	if err != nil {
-		return nil, err
-	}
-	specYAML, err := api.GetSpecJSON() // the embedded original document (YAML)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +77,7 @@ func New(o Options) (http.Handler, error) {
 	})
 	r.Get("/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
-		_, _ = w.Write(specYAML)
+		_, _ = w.Write(apispec.YAML)
 	})
 
 	strict := api.NewStrictHandlerWithOptions(s, nil, api.StrictHTTPServerOptions{
