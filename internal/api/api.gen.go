@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -41,6 +42,42 @@ func (e AccountType) Valid() bool {
 	case AccountTypeSIP:
 		return true
 	case AccountTypeSIPWebRTC:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AnalogTrunkMode.
+const (
+	AnalogTrunkModeNormal AnalogTrunkMode = "normal"
+	AnalogTrunkModeSLA    AnalogTrunkMode = "sla"
+)
+
+// Valid indicates whether the value is a known member of the AnalogTrunkMode enum.
+func (e AnalogTrunkMode) Valid() bool {
+	switch e {
+	case AnalogTrunkModeNormal:
+		return true
+	case AnalogTrunkModeSLA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AnalogTrunkSLAHoldaccess.
+const (
+	AnalogTrunkSLAHoldaccessOpen    AnalogTrunkSLAHoldaccess = "open"
+	AnalogTrunkSLAHoldaccessPrivate AnalogTrunkSLAHoldaccess = "private"
+)
+
+// Valid indicates whether the value is a known member of the AnalogTrunkSLAHoldaccess enum.
+func (e AnalogTrunkSLAHoldaccess) Valid() bool {
+	switch e {
+	case AnalogTrunkSLAHoldaccessOpen:
+		return true
+	case AnalogTrunkSLAHoldaccessPrivate:
 		return true
 	default:
 		return false
@@ -299,6 +336,297 @@ func (e PresenceStatus) Valid() bool {
 	}
 }
 
+// Defines values for SIPTrunkCcAgentPolicy.
+const (
+	SIPTrunkCcAgentPolicyNative SIPTrunkCcAgentPolicy = "native"
+	SIPTrunkCcAgentPolicyNever  SIPTrunkCcAgentPolicy = "never"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkCcAgentPolicy enum.
+func (e SIPTrunkCcAgentPolicy) Valid() bool {
+	switch e {
+	case SIPTrunkCcAgentPolicyNative:
+		return true
+	case SIPTrunkCcAgentPolicyNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkCcMonitorPolicy.
+const (
+	SIPTrunkCcMonitorPolicyNative SIPTrunkCcMonitorPolicy = "native"
+	SIPTrunkCcMonitorPolicyNever  SIPTrunkCcMonitorPolicy = "never"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkCcMonitorPolicy enum.
+func (e SIPTrunkCcMonitorPolicy) Valid() bool {
+	switch e {
+	case SIPTrunkCcMonitorPolicyNative:
+		return true
+	case SIPTrunkCcMonitorPolicyNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkDidMode.
+const (
+	SIPTrunkDidModeRequestLine SIPTrunkDidMode = "request-line"
+	SIPTrunkDidModeToHeader    SIPTrunkDidMode = "to-header"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkDidMode enum.
+func (e SIPTrunkDidMode) Valid() bool {
+	switch e {
+	case SIPTrunkDidModeRequestLine:
+		return true
+	case SIPTrunkDidModeToHeader:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkStatus.
+const (
+	SIPTrunkStatusFailed           SIPTrunkStatus = "Failed"
+	SIPTrunkStatusLagged           SIPTrunkStatus = "Lagged"
+	SIPTrunkStatusNoAuthentication SIPTrunkStatus = "No Authentication"
+	SIPTrunkStatusReachable        SIPTrunkStatus = "Reachable"
+	SIPTrunkStatusRegistered       SIPTrunkStatus = "Registered"
+	SIPTrunkStatusRejected         SIPTrunkStatus = "Rejected"
+	SIPTrunkStatusRequestSent      SIPTrunkStatus = "Request Sent"
+	SIPTrunkStatusTimeout          SIPTrunkStatus = "Timeout"
+	SIPTrunkStatusUnknown          SIPTrunkStatus = "Unknown"
+	SIPTrunkStatusUnmonitored      SIPTrunkStatus = "Unmonitored"
+	SIPTrunkStatusUnreachable      SIPTrunkStatus = "Unreachable"
+	SIPTrunkStatusUnregistered     SIPTrunkStatus = "Unregistered"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkStatus enum.
+func (e SIPTrunkStatus) Valid() bool {
+	switch e {
+	case SIPTrunkStatusFailed:
+		return true
+	case SIPTrunkStatusLagged:
+		return true
+	case SIPTrunkStatusNoAuthentication:
+		return true
+	case SIPTrunkStatusReachable:
+		return true
+	case SIPTrunkStatusRegistered:
+		return true
+	case SIPTrunkStatusRejected:
+		return true
+	case SIPTrunkStatusRequestSent:
+		return true
+	case SIPTrunkStatusTimeout:
+		return true
+	case SIPTrunkStatusUnknown:
+		return true
+	case SIPTrunkStatusUnmonitored:
+		return true
+	case SIPTrunkStatusUnreachable:
+		return true
+	case SIPTrunkStatusUnregistered:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkTransport.
+const (
+	SIPTrunkTransportTCP SIPTrunkTransport = "tcp"
+	SIPTrunkTransportTLS SIPTrunkTransport = "tls"
+	SIPTrunkTransportUDP SIPTrunkTransport = "udp"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkTransport enum.
+func (e SIPTrunkTransport) Valid() bool {
+	switch e {
+	case SIPTrunkTransportTCP:
+		return true
+	case SIPTrunkTransportTLS:
+		return true
+	case SIPTrunkTransportUDP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkCreateCcAgentPolicy.
+const (
+	SIPTrunkCreateCcAgentPolicyNative SIPTrunkCreateCcAgentPolicy = "native"
+	SIPTrunkCreateCcAgentPolicyNever  SIPTrunkCreateCcAgentPolicy = "never"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkCreateCcAgentPolicy enum.
+func (e SIPTrunkCreateCcAgentPolicy) Valid() bool {
+	switch e {
+	case SIPTrunkCreateCcAgentPolicyNative:
+		return true
+	case SIPTrunkCreateCcAgentPolicyNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkCreateCcMonitorPolicy.
+const (
+	SIPTrunkCreateCcMonitorPolicyNative SIPTrunkCreateCcMonitorPolicy = "native"
+	SIPTrunkCreateCcMonitorPolicyNever  SIPTrunkCreateCcMonitorPolicy = "never"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkCreateCcMonitorPolicy enum.
+func (e SIPTrunkCreateCcMonitorPolicy) Valid() bool {
+	switch e {
+	case SIPTrunkCreateCcMonitorPolicyNative:
+		return true
+	case SIPTrunkCreateCcMonitorPolicyNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkCreateDidMode.
+const (
+	SIPTrunkCreateDidModeRequestLine SIPTrunkCreateDidMode = "request-line"
+	SIPTrunkCreateDidModeToHeader    SIPTrunkCreateDidMode = "to-header"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkCreateDidMode enum.
+func (e SIPTrunkCreateDidMode) Valid() bool {
+	switch e {
+	case SIPTrunkCreateDidModeRequestLine:
+		return true
+	case SIPTrunkCreateDidModeToHeader:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkCreateTransport.
+const (
+	SIPTrunkCreateTransportTCP SIPTrunkCreateTransport = "tcp"
+	SIPTrunkCreateTransportTLS SIPTrunkCreateTransport = "tls"
+	SIPTrunkCreateTransportUDP SIPTrunkCreateTransport = "udp"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkCreateTransport enum.
+func (e SIPTrunkCreateTransport) Valid() bool {
+	switch e {
+	case SIPTrunkCreateTransportTCP:
+		return true
+	case SIPTrunkCreateTransportTLS:
+		return true
+	case SIPTrunkCreateTransportUDP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkPatchCcAgentPolicy.
+const (
+	SIPTrunkPatchCcAgentPolicyNative SIPTrunkPatchCcAgentPolicy = "native"
+	SIPTrunkPatchCcAgentPolicyNever  SIPTrunkPatchCcAgentPolicy = "never"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkPatchCcAgentPolicy enum.
+func (e SIPTrunkPatchCcAgentPolicy) Valid() bool {
+	switch e {
+	case SIPTrunkPatchCcAgentPolicyNative:
+		return true
+	case SIPTrunkPatchCcAgentPolicyNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkPatchCcMonitorPolicy.
+const (
+	SIPTrunkPatchCcMonitorPolicyNative SIPTrunkPatchCcMonitorPolicy = "native"
+	SIPTrunkPatchCcMonitorPolicyNever  SIPTrunkPatchCcMonitorPolicy = "never"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkPatchCcMonitorPolicy enum.
+func (e SIPTrunkPatchCcMonitorPolicy) Valid() bool {
+	switch e {
+	case SIPTrunkPatchCcMonitorPolicyNative:
+		return true
+	case SIPTrunkPatchCcMonitorPolicyNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkPatchDidMode.
+const (
+	SIPTrunkPatchDidModeRequestLine SIPTrunkPatchDidMode = "request-line"
+	SIPTrunkPatchDidModeToHeader    SIPTrunkPatchDidMode = "to-header"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkPatchDidMode enum.
+func (e SIPTrunkPatchDidMode) Valid() bool {
+	switch e {
+	case SIPTrunkPatchDidModeRequestLine:
+		return true
+	case SIPTrunkPatchDidModeToHeader:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkPatchTransport.
+const (
+	SIPTrunkPatchTransportTCP SIPTrunkPatchTransport = "tcp"
+	SIPTrunkPatchTransportTLS SIPTrunkPatchTransport = "tls"
+	SIPTrunkPatchTransportUDP SIPTrunkPatchTransport = "udp"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkPatchTransport enum.
+func (e SIPTrunkPatchTransport) Valid() bool {
+	switch e {
+	case SIPTrunkPatchTransportTCP:
+		return true
+	case SIPTrunkPatchTransportTLS:
+		return true
+	case SIPTrunkPatchTransportUDP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkType.
+const (
+	SIPTrunkTypePeer     SIPTrunkType = "peer"
+	SIPTrunkTypeRegister SIPTrunkType = "register"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkType enum.
+func (e SIPTrunkType) Valid() bool {
+	switch e {
+	case SIPTrunkTypePeer:
+		return true
+	case SIPTrunkTypeRegister:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SrtpEncryption.
 const (
 	SrtpEncryptionNo      SrtpEncryption = "no"
@@ -446,6 +774,153 @@ func (e UnitSessionState) Valid() bool {
 	}
 }
 
+// Defines values for ActionName.
+const (
+	ActionNameAddDigitalTrunk        ActionName = "addDigitalTrunk"
+	ActionNameAddIVR                 ActionName = "addIVR"
+	ActionNameAddInboundRoute        ActionName = "addInboundRoute"
+	ActionNameAddOutboundRoute       ActionName = "addOutboundRoute"
+	ActionNameAddPaginggroup         ActionName = "addPaginggroup"
+	ActionNameAddQueue               ActionName = "addQueue"
+	ActionNameDeleteDigitalTrunk     ActionName = "deleteDigitalTrunk"
+	ActionNameDeleteIVR              ActionName = "deleteIVR"
+	ActionNameDeleteInboundRoute     ActionName = "deleteInboundRoute"
+	ActionNameDeleteOutboundRoute    ActionName = "deleteOutboundRoute"
+	ActionNameDeletePaginggroup      ActionName = "deletePaginggroup"
+	ActionNameDeleteQueue            ActionName = "deleteQueue"
+	ActionNameGetDigitalTrunk        ActionName = "getDigitalTrunk"
+	ActionNameGetIVR                 ActionName = "getIVR"
+	ActionNameGetInboundRoute        ActionName = "getInboundRoute"
+	ActionNameGetOutboundRoute       ActionName = "getOutboundRoute"
+	ActionNameGetPaginggroup         ActionName = "getPaginggroup"
+	ActionNameGetQueue               ActionName = "getQueue"
+	ActionNameGetUser                ActionName = "getUser"
+	ActionNameListExtensionGroup     ActionName = "listExtensionGroup"
+	ActionNameListIVR                ActionName = "listIVR"
+	ActionNameListInboundRoute       ActionName = "listInboundRoute"
+	ActionNameListOutboundRoute      ActionName = "listOutboundRoute"
+	ActionNameListPaginggroup        ActionName = "listPaginggroup"
+	ActionNameListPinSets            ActionName = "listPinSets"
+	ActionNameListQueue              ActionName = "listQueue"
+	ActionNameListUser               ActionName = "listUser"
+	ActionNameLoginLogoffQueueAgent  ActionName = "loginLogoffQueueAgent"
+	ActionNameMulticastPaging        ActionName = "MulticastPaging"
+	ActionNameMulticastPagingHangup  ActionName = "MulticastPagingHangup"
+	ActionNamePauseUnpauseQueueAgent ActionName = "pauseUnpauseQueueAgent"
+	ActionNamePlayPromptByOrg        ActionName = "playPromptByOrg"
+	ActionNameUpdateDigitalTrunk     ActionName = "updateDigitalTrunk"
+	ActionNameUpdateIVR              ActionName = "updateIVR"
+	ActionNameUpdateInboundRoute     ActionName = "updateInboundRoute"
+	ActionNameUpdateOutboundRoute    ActionName = "updateOutboundRoute"
+	ActionNameUpdatePaginggroup      ActionName = "updatePaginggroup"
+	ActionNameUpdateQueue            ActionName = "updateQueue"
+	ActionNameUpdateUser             ActionName = "updateUser"
+)
+
+// Valid indicates whether the value is a known member of the ActionName enum.
+func (e ActionName) Valid() bool {
+	switch e {
+	case ActionNameAddDigitalTrunk:
+		return true
+	case ActionNameAddIVR:
+		return true
+	case ActionNameAddInboundRoute:
+		return true
+	case ActionNameAddOutboundRoute:
+		return true
+	case ActionNameAddPaginggroup:
+		return true
+	case ActionNameAddQueue:
+		return true
+	case ActionNameDeleteDigitalTrunk:
+		return true
+	case ActionNameDeleteIVR:
+		return true
+	case ActionNameDeleteInboundRoute:
+		return true
+	case ActionNameDeleteOutboundRoute:
+		return true
+	case ActionNameDeletePaginggroup:
+		return true
+	case ActionNameDeleteQueue:
+		return true
+	case ActionNameGetDigitalTrunk:
+		return true
+	case ActionNameGetIVR:
+		return true
+	case ActionNameGetInboundRoute:
+		return true
+	case ActionNameGetOutboundRoute:
+		return true
+	case ActionNameGetPaginggroup:
+		return true
+	case ActionNameGetQueue:
+		return true
+	case ActionNameGetUser:
+		return true
+	case ActionNameListExtensionGroup:
+		return true
+	case ActionNameListIVR:
+		return true
+	case ActionNameListInboundRoute:
+		return true
+	case ActionNameListOutboundRoute:
+		return true
+	case ActionNameListPaginggroup:
+		return true
+	case ActionNameListPinSets:
+		return true
+	case ActionNameListQueue:
+		return true
+	case ActionNameListUser:
+		return true
+	case ActionNameLoginLogoffQueueAgent:
+		return true
+	case ActionNameMulticastPaging:
+		return true
+	case ActionNameMulticastPagingHangup:
+		return true
+	case ActionNamePauseUnpauseQueueAgent:
+		return true
+	case ActionNamePlayPromptByOrg:
+		return true
+	case ActionNameUpdateDigitalTrunk:
+		return true
+	case ActionNameUpdateIVR:
+		return true
+	case ActionNameUpdateInboundRoute:
+		return true
+	case ActionNameUpdateOutboundRoute:
+		return true
+	case ActionNameUpdatePaginggroup:
+		return true
+	case ActionNameUpdateQueue:
+		return true
+	case ActionNameUpdateUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TrunkSort.
+const (
+	TrunkSortTrunkIndex     TrunkSort = "trunk_index"
+	TrunkSortTrunkIndexDesc TrunkSort = "-trunk_index"
+)
+
+// Valid indicates whether the value is a known member of the TrunkSort enum.
+func (e TrunkSort) Valid() bool {
+	switch e {
+	case TrunkSortTrunkIndex:
+		return true
+	case TrunkSortTrunkIndexDesc:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListExtensionsParamsSort.
 const (
 	ListExtensionsParamsSortExtension     ListExtensionsParamsSort = "extension"
@@ -476,16 +951,645 @@ func (e ListExtensionsParamsSort) Valid() bool {
 	}
 }
 
+// Defines values for ListAnalogTrunksParamsSort.
+const (
+	ListAnalogTrunksParamsSortTrunkIndex     ListAnalogTrunksParamsSort = "trunk_index"
+	ListAnalogTrunksParamsSortTrunkIndexDesc ListAnalogTrunksParamsSort = "-trunk_index"
+)
+
+// Valid indicates whether the value is a known member of the ListAnalogTrunksParamsSort enum.
+func (e ListAnalogTrunksParamsSort) Valid() bool {
+	switch e {
+	case ListAnalogTrunksParamsSortTrunkIndex:
+		return true
+	case ListAnalogTrunksParamsSortTrunkIndexDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListDigitalTrunksParamsSort.
+const (
+	ListDigitalTrunksParamsSortTrunkIndex     ListDigitalTrunksParamsSort = "trunk_index"
+	ListDigitalTrunksParamsSortTrunkIndexDesc ListDigitalTrunksParamsSort = "-trunk_index"
+)
+
+// Valid indicates whether the value is a known member of the ListDigitalTrunksParamsSort enum.
+func (e ListDigitalTrunksParamsSort) Valid() bool {
+	switch e {
+	case ListDigitalTrunksParamsSortTrunkIndex:
+		return true
+	case ListDigitalTrunksParamsSortTrunkIndexDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListSIPTrunksParamsSort.
+const (
+	ListSIPTrunksParamsSortTrunkIndex     ListSIPTrunksParamsSort = "trunk_index"
+	ListSIPTrunksParamsSortTrunkIndexDesc ListSIPTrunksParamsSort = "-trunk_index"
+)
+
+// Valid indicates whether the value is a known member of the ListSIPTrunksParamsSort enum.
+func (e ListSIPTrunksParamsSort) Valid() bool {
+	switch e {
+	case ListSIPTrunksParamsSortTrunkIndex:
+		return true
+	case ListSIPTrunksParamsSortTrunkIndexDesc:
+		return true
+	default:
+		return false
+	}
+}
+
 // AccountType Extension type.
 //
 // Example: SIP
 type AccountType string
+
+// ActionParameters The action's parameters as the vendor guide names them, sent as they are (the gateway adds
+// the session cookie). Values are strings, numbers, booleans, null, or arrays and objects of
+// those. `action` and `cookie` are refused.
+type ActionParameters map[string]interface{}
+
+// ActionResult The UCM's `response` object, as the unit sent it.
+type ActionResult map[string]interface{}
 
 // AlertInfo Alert-Info ring tone put in INVITEs to the extension (`alertinfo`): one of `none`, `ring1`…
 // `ring10`, `Bellcore-dr1`…`Bellcore-dr5`, `custom`; null when not set.
 //
 // Example: none
 type AlertInfo = string
+
+// AnalogTrunk An analog trunk with every setting the UCM returns (`getAnalogTrunk`), typed.
+type AnalogTrunk struct {
+	// AutoRecord Record calls automatically.
+	//
+	// Example: false
+	AutoRecord *bool `json:"auto_record,omitempty"`
+
+	// Busy Busy tone definition (for example `f1=480@-50,f2=620@-50,c=500/500`).
+	//
+	// Example: f1=480@-50,f2=620@-50,c=500/500
+	Busy *string `json:"busy,omitempty"`
+
+	// Busycount Busy tones heard before hanging up (with `busydetect`).
+	//
+	// Example: 2
+	Busycount *int `json:"busycount,omitempty"`
+
+	// Busydetect Detect the far end's busy tone.
+	//
+	// Example: true
+	Busydetect *bool `json:"busydetect,omitempty"`
+
+	// Callerid Caller ID handling as the UCM reports it (for example `asreceived`).
+	//
+	// Example: asreceived
+	Callerid *string `json:"callerid,omitempty"`
+
+	// Chans FXO port the trunk uses.
+	//
+	// Example: 1
+	Chans *int `json:"chans,omitempty"`
+
+	// Cidmode Caller number combination.
+	//
+	// Example: 0
+	Cidmode *int `json:"cidmode,omitempty"`
+
+	// Cidsignalling Caller ID scheme (for example `bell`).
+	//
+	// Example: bell
+	Cidsignalling *string `json:"cidsignalling,omitempty"`
+
+	// Cidstart When caller ID starts (for example `ring`).
+	//
+	// Example: ring
+	Cidstart *string `json:"cidstart,omitempty"`
+
+	// Congestion Congestion tone definition.
+	//
+	// Example: f1=480@-50,f2=620@-50,c=250/250
+	Congestion *string `json:"congestion,omitempty"`
+
+	// Congestioncount Congestion tones to wait for (with `congestiondetect`).
+	//
+	// Example: 2
+	Congestioncount *int `json:"congestioncount,omitempty"`
+
+	// Congestiondetect Detect the far end's congestion tone.
+	//
+	// Example: true
+	Congestiondetect *bool `json:"congestiondetect,omitempty"`
+
+	// Countrytone Country of the tone settings (`us`, …) or `custom`.
+	//
+	// Example: us
+	Countrytone *string `json:"countrytone,omitempty"`
+
+	// Currentdisconnectthreshold Current disconnect threshold in ms (50–3000).
+	//
+	// Example: 200
+	Currentdisconnectthreshold *int `json:"currentdisconnectthreshold,omitempty"`
+
+	// Dahdilineselectmode Outgoing line selection (for example `ascend`).
+	//
+	// Example: ascend
+	Dahdilineselectmode *string `json:"dahdilineselectmode,omitempty"`
+
+	// DialinDirect Direct callback.
+	//
+	// Example: false
+	DialinDirect *bool `json:"dialin_direct,omitempty"`
+
+	// Echocancel Echo canceller taps as the UCM reports them.
+	//
+	// Example: 128
+	Echocancel *int `json:"echocancel,omitempty"`
+
+	// Enablecurrentdisconnectthreshold Hang up on a current drop of at least `currentdisconnectthreshold`.
+	//
+	// Example: true
+	Enablecurrentdisconnectthreshold *bool `json:"enablecurrentdisconnectthreshold,omitempty"`
+
+	// FaxGateway FXO fax gateway mode.
+	//
+	// Example: false
+	FaxGateway *bool `json:"fax_gateway,omitempty"`
+
+	// FaxIntelligentRoute Fax intelligent routing.
+	//
+	// Example: false
+	FaxIntelligentRoute *bool `json:"fax_intelligent_route,omitempty"`
+
+	// FaxIntelligentRouteDestination Destination of detected faxes; null when not set.
+	FaxIntelligentRouteDestination nullable.Nullable[string] `json:"fax_intelligent_route_destination,omitempty"`
+
+	// Faxdetect Fax detection as the UCM names it (for example `incoming`).
+	//
+	// Example: incoming
+	Faxdetect *string `json:"faxdetect,omitempty"`
+
+	// Fxooutbandcalldialdelay FXO dial delay in ms (0–3000).
+	//
+	// Example: 0
+	Fxooutbandcalldialdelay *int `json:"fxooutbandcalldialdelay,omitempty"`
+
+	// Lectype Echo cancellation mode.
+	//
+	// Example: 0
+	Lectype *int `json:"lectype,omitempty"`
+
+	// OutMaxchans Maximum simultaneous outgoing calls (0 means no limit).
+	//
+	// Example: 0
+	OutMaxchans *int `json:"out_maxchans,omitempty"`
+
+	// OutOfService `true` disables the trunk.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// PendingApply Present only in the responses of writes: `true` when the change is staged on the unit and
+	// takes effect after the configuration is applied.
+	//
+	//
+	// Example: true
+	PendingApply *bool `json:"pending_apply,omitempty"`
+
+	// Polarityonanswerdelay Polarity reversal answer delay in ms (100–2000).
+	//
+	// Example: 600
+	Polarityonanswerdelay *int `json:"polarityonanswerdelay,omitempty"`
+
+	// Polarityswitch Detect polarity reversal.
+	//
+	// Example: false
+	Polarityswitch *bool `json:"polarityswitch,omitempty"`
+
+	// Ringtimeout Ring timeout in ms (4000–20000).
+	//
+	// Example: 8000
+	Ringtimeout *int `json:"ringtimeout,omitempty"`
+
+	// Rxgain Receive gain in dB (−13 to +12).
+	//
+	// Example: 0
+	Rxgain *float32 `json:"rxgain,omitempty"`
+
+	// TrunkIndex The trunk's id on the unit (`{trunk}` in its URL).
+	//
+	// Example: 3
+	TrunkIndex *int `json:"trunk_index,omitempty"`
+
+	// TrunkName The trunk's name.
+	//
+	// Example: pstn-line-1
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// Trunkmode `normal`, or `sla` (a shared line; see `PUT …/trunks/analog/{trunk}/sla`).
+	//
+	// Example: normal
+	Trunkmode *AnalogTrunkMode `json:"trunkmode,omitempty"`
+
+	// Txgain Transmit gain in dB (−13 to +12).
+	//
+	// Example: 0
+	Txgain *float32 `json:"txgain,omitempty"`
+
+	// Usecallerid Use caller ID.
+	//
+	// Example: true
+	Usecallerid *bool `json:"usecallerid,omitempty"`
+}
+
+// AnalogTrunkCreate A new analog trunk (UCM action `addAnalogTrunk`). `trunk_name` and `chans` are required.
+type AnalogTrunkCreate struct {
+	// AutoRecord Record calls automatically.
+	//
+	// Example: false
+	AutoRecord *bool `json:"auto_record,omitempty"`
+
+	// Busy Busy tone definition (for example `f1=480@-50,f2=620@-50,c=500/500`).
+	//
+	// Example: f1=480@-50,f2=620@-50,c=500/500
+	Busy *string `json:"busy,omitempty"`
+
+	// Busycount Busy tones heard before hanging up (with `busydetect`).
+	//
+	// Example: 2
+	Busycount *int `json:"busycount,omitempty"`
+
+	// Busydetect Detect the far end's busy tone.
+	//
+	// Example: true
+	Busydetect *bool `json:"busydetect,omitempty"`
+
+	// Chans FXO port the trunk uses.
+	//
+	// Example: 1
+	Chans int `json:"chans"`
+
+	// Cidmode Caller number combination.
+	//
+	// Example: 0
+	Cidmode *int `json:"cidmode,omitempty"`
+
+	// Cidsignalling Caller ID scheme (for example `bell`).
+	//
+	// Example: bell
+	Cidsignalling *string `json:"cidsignalling,omitempty"`
+
+	// Cidstart When caller ID starts (for example `ring`).
+	//
+	// Example: ring
+	Cidstart *string `json:"cidstart,omitempty"`
+
+	// Congestion Congestion tone definition.
+	//
+	// Example: f1=480@-50,f2=620@-50,c=250/250
+	Congestion *string `json:"congestion,omitempty"`
+
+	// Congestioncount Congestion tones to wait for (with `congestiondetect`).
+	//
+	// Example: 2
+	Congestioncount *int `json:"congestioncount,omitempty"`
+
+	// Congestiondetect Detect the far end's congestion tone.
+	//
+	// Example: true
+	Congestiondetect *bool `json:"congestiondetect,omitempty"`
+
+	// Countrytone Country of the tone settings (`us`, …) or `custom`.
+	//
+	// Example: us
+	Countrytone *string `json:"countrytone,omitempty"`
+
+	// Currentdisconnectthreshold Current disconnect threshold in ms (50–3000).
+	//
+	// Example: 200
+	Currentdisconnectthreshold *int `json:"currentdisconnectthreshold,omitempty"`
+
+	// Dahdilineselectmode Outgoing line selection (for example `ascend`).
+	//
+	// Example: ascend
+	Dahdilineselectmode *string `json:"dahdilineselectmode,omitempty"`
+
+	// DialinDirect Direct callback.
+	//
+	// Example: false
+	DialinDirect *bool `json:"dialin_direct,omitempty"`
+
+	// Enablecurrentdisconnectthreshold Hang up on a current drop of at least `currentdisconnectthreshold`.
+	//
+	// Example: true
+	Enablecurrentdisconnectthreshold *bool `json:"enablecurrentdisconnectthreshold,omitempty"`
+
+	// FaxGateway FXO fax gateway mode.
+	//
+	// Example: false
+	FaxGateway *bool `json:"fax_gateway,omitempty"`
+
+	// Faxdetect Fax detection as the UCM names it (for example `incoming`).
+	//
+	// Example: incoming
+	Faxdetect *string `json:"faxdetect,omitempty"`
+
+	// Fxooutbandcalldialdelay FXO dial delay in ms (0–3000).
+	//
+	// Example: 0
+	Fxooutbandcalldialdelay *int `json:"fxooutbandcalldialdelay,omitempty"`
+
+	// Lectype Echo cancellation mode.
+	//
+	// Example: 0
+	Lectype *int `json:"lectype,omitempty"`
+
+	// OutMaxchans Maximum simultaneous outgoing calls (0 means no limit).
+	//
+	// Example: 0
+	OutMaxchans *int `json:"out_maxchans,omitempty"`
+
+	// OutOfService `true` disables the trunk.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Polarityonanswerdelay Polarity reversal answer delay in ms (100–2000).
+	//
+	// Example: 600
+	Polarityonanswerdelay *int `json:"polarityonanswerdelay,omitempty"`
+
+	// Polarityswitch Detect polarity reversal.
+	//
+	// Example: false
+	Polarityswitch *bool `json:"polarityswitch,omitempty"`
+
+	// Ringtimeout Ring timeout in ms (4000–20000).
+	//
+	// Example: 8000
+	Ringtimeout *int `json:"ringtimeout,omitempty"`
+
+	// Rxgain Receive gain in dB (−13 to +12).
+	//
+	// Example: 0
+	Rxgain *float32 `json:"rxgain,omitempty"`
+
+	// TrunkName The trunk's name.
+	//
+	// Example: pstn-line-1
+	TrunkName string `json:"trunk_name"`
+
+	// Trunkmode `normal`, or `sla` (a shared line; see `PUT …/trunks/analog/{trunk}/sla`).
+	//
+	// Example: normal
+	Trunkmode *AnalogTrunkMode `json:"trunkmode,omitempty"`
+
+	// Txgain Transmit gain in dB (−13 to +12).
+	//
+	// Example: 0
+	Txgain *float32 `json:"txgain,omitempty"`
+
+	// Usecallerid Use caller ID.
+	//
+	// Example: true
+	Usecallerid *bool `json:"usecallerid,omitempty"`
+}
+
+// AnalogTrunkList One page of analog trunks.
+type AnalogTrunkList struct {
+	Items []AnalogTrunkSummary `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
+// AnalogTrunkMode `normal`, or `sla` (a shared line; see `PUT …/trunks/analog/{trunk}/sla`).
+//
+// Example: normal
+type AnalogTrunkMode string
+
+// AnalogTrunkPatch A JSON Merge Patch of an analog trunk (UCM action `updateAnalogTrunk`).
+type AnalogTrunkPatch struct {
+	// AutoRecord Record calls automatically.
+	//
+	// Example: false
+	AutoRecord *bool `json:"auto_record,omitempty"`
+
+	// Busy Busy tone definition (for example `f1=480@-50,f2=620@-50,c=500/500`).
+	//
+	// Example: f1=480@-50,f2=620@-50,c=500/500
+	Busy *string `json:"busy,omitempty"`
+
+	// Busycount Busy tones heard before hanging up (with `busydetect`).
+	//
+	// Example: 2
+	Busycount *int `json:"busycount,omitempty"`
+
+	// Busydetect Detect the far end's busy tone.
+	//
+	// Example: true
+	Busydetect *bool `json:"busydetect,omitempty"`
+
+	// Chans FXO port the trunk uses.
+	//
+	// Example: 1
+	Chans *int `json:"chans,omitempty"`
+
+	// Cidmode Caller number combination.
+	//
+	// Example: 0
+	Cidmode *int `json:"cidmode,omitempty"`
+
+	// Cidsignalling Caller ID scheme (for example `bell`).
+	//
+	// Example: bell
+	Cidsignalling *string `json:"cidsignalling,omitempty"`
+
+	// Cidstart When caller ID starts (for example `ring`).
+	//
+	// Example: ring
+	Cidstart *string `json:"cidstart,omitempty"`
+
+	// Congestion Congestion tone definition.
+	//
+	// Example: f1=480@-50,f2=620@-50,c=250/250
+	Congestion *string `json:"congestion,omitempty"`
+
+	// Congestioncount Congestion tones to wait for (with `congestiondetect`).
+	//
+	// Example: 2
+	Congestioncount *int `json:"congestioncount,omitempty"`
+
+	// Congestiondetect Detect the far end's congestion tone.
+	//
+	// Example: true
+	Congestiondetect *bool `json:"congestiondetect,omitempty"`
+
+	// Countrytone Country of the tone settings (`us`, …) or `custom`.
+	//
+	// Example: us
+	Countrytone *string `json:"countrytone,omitempty"`
+
+	// Currentdisconnectthreshold Current disconnect threshold in ms (50–3000).
+	//
+	// Example: 200
+	Currentdisconnectthreshold *int `json:"currentdisconnectthreshold,omitempty"`
+
+	// Dahdilineselectmode Outgoing line selection (for example `ascend`).
+	//
+	// Example: ascend
+	Dahdilineselectmode *string `json:"dahdilineselectmode,omitempty"`
+
+	// DialinDirect Direct callback.
+	//
+	// Example: false
+	DialinDirect *bool `json:"dialin_direct,omitempty"`
+
+	// Enablecurrentdisconnectthreshold Hang up on a current drop of at least `currentdisconnectthreshold`.
+	//
+	// Example: true
+	Enablecurrentdisconnectthreshold *bool `json:"enablecurrentdisconnectthreshold,omitempty"`
+
+	// FaxGateway FXO fax gateway mode.
+	//
+	// Example: false
+	FaxGateway *bool `json:"fax_gateway,omitempty"`
+
+	// Faxdetect Fax detection as the UCM names it (for example `incoming`).
+	//
+	// Example: incoming
+	Faxdetect *string `json:"faxdetect,omitempty"`
+
+	// Fxooutbandcalldialdelay FXO dial delay in ms (0–3000).
+	//
+	// Example: 0
+	Fxooutbandcalldialdelay *int `json:"fxooutbandcalldialdelay,omitempty"`
+
+	// Lectype Echo cancellation mode.
+	//
+	// Example: 0
+	Lectype *int `json:"lectype,omitempty"`
+
+	// OutMaxchans Maximum simultaneous outgoing calls (0 means no limit).
+	//
+	// Example: 0
+	OutMaxchans *int `json:"out_maxchans,omitempty"`
+
+	// OutOfService `true` disables the trunk.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Polarityonanswerdelay Polarity reversal answer delay in ms (100–2000).
+	//
+	// Example: 600
+	Polarityonanswerdelay *int `json:"polarityonanswerdelay,omitempty"`
+
+	// Polarityswitch Detect polarity reversal.
+	//
+	// Example: false
+	Polarityswitch *bool `json:"polarityswitch,omitempty"`
+
+	// Ringtimeout Ring timeout in ms (4000–20000).
+	//
+	// Example: 8000
+	Ringtimeout *int `json:"ringtimeout,omitempty"`
+
+	// Rxgain Receive gain in dB (−13 to +12).
+	//
+	// Example: 0
+	Rxgain *float32 `json:"rxgain,omitempty"`
+
+	// TrunkName The trunk's name.
+	//
+	// Example: pstn-line-1
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// Trunkmode `normal`, or `sla` (a shared line; see `PUT …/trunks/analog/{trunk}/sla`).
+	//
+	// Example: normal
+	Trunkmode *AnalogTrunkMode `json:"trunkmode,omitempty"`
+
+	// Txgain Transmit gain in dB (−13 to +12).
+	//
+	// Example: 0
+	Txgain *float32 `json:"txgain,omitempty"`
+
+	// Usecallerid Use caller ID.
+	//
+	// Example: true
+	Usecallerid *bool `json:"usecallerid,omitempty"`
+}
+
+// AnalogTrunkSLA SLA (shared line) settings of an analog trunk (UCM actions `addSLATrunk`/`updateSLATrunk`).
+type AnalogTrunkSLA struct {
+	// Bargeallowed Other stations may barge into a call on the line.
+	//
+	// Example: true
+	Bargeallowed *bool `json:"bargeallowed,omitempty"`
+
+	// Device The trunk's port as a device id (for example `DAHDI/1`).
+	//
+	// Example: DAHDI/1
+	Device *string `json:"device,omitempty"`
+
+	// Holdaccess Who may resume a call put on hold (`open` any station, `private` only the one that held it).
+	//
+	// Example: open
+	Holdaccess *AnalogTrunkSLAHoldaccess `json:"holdaccess,omitempty"`
+
+	// PendingApply Present only in the responses of writes: `true` when the change is staged on the unit and
+	// takes effect after the configuration is applied.
+	//
+	//
+	// Example: true
+	PendingApply *bool `json:"pending_apply,omitempty"`
+}
+
+// AnalogTrunkSLAHoldaccess Who may resume a call put on hold (`open` any station, `private` only the one that held it).
+//
+// Example: open
+type AnalogTrunkSLAHoldaccess string
+
+// AnalogTrunkSummary An analog trunk as listed by the UCM's `listAnalogTrunk`.
+type AnalogTrunkSummary struct {
+	// Chans FXO port the trunk uses.
+	//
+	// Example: 1
+	Chans *int `json:"chans,omitempty"`
+
+	// OutOfService `true` when the trunk is disabled.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// TrunkIndex The trunk's id on the unit (`{trunk}` in its URL).
+	//
+	// Example: 3
+	TrunkIndex *int `json:"trunk_index,omitempty"`
+
+	// TrunkName The trunk's name.
+	//
+	// Example: pstn-line-1
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// Trunkmode `normal`, or `sla` (a shared line; see `PUT …/trunks/analog/{trunk}/sla`).
+	//
+	// Example: normal
+	Trunkmode *AnalogTrunkMode `json:"trunkmode,omitempty"`
+}
 
 // ApplyResult The outcome of applying the unit's staged configuration.
 type ApplyResult struct {
@@ -532,6 +1636,55 @@ type CtiFeaturePrivilege struct {
 	//
 	// Example: false
 	Hangup *bool `json:"hangup,omitempty"`
+}
+
+// DigitalTrunkList One page of digital trunks.
+type DigitalTrunkList struct {
+	Items []DigitalTrunkSummary `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
+// DigitalTrunkSummary A digital trunk as listed by the UCM's `listDigitalTrunk` (the UCM sends `trunk_index` as a
+// string here; it is an integer in this API, as for every trunk).
+type DigitalTrunkSummary struct {
+	// Channel Channels the trunk uses (for example `1-15,17-31`).
+	//
+	// Example: 1-15,17-31
+	Channel *string `json:"channel,omitempty"`
+
+	// OutOfService `true` when the trunk is disabled.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Span The digital span the trunk uses.
+	//
+	// Example: 3
+	Span *int `json:"span,omitempty"`
+
+	// TrunkIndex The trunk's id on the unit (`{trunk}` in its URL).
+	//
+	// Example: 3
+	TrunkIndex *int `json:"trunk_index,omitempty"`
+
+	// TrunkName The trunk's name.
+	//
+	// Example: e1-carrier
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// Type Line type as the UCM reports it (for example `E1 (CPE)`).
+	//
+	// Example: E1 (CPE)
+	Type *string `json:"type,omitempty"`
 }
 
 // DtmfMode How DTMF is sent (`dtmfmode`): `rfc4733` (the UCM may report it as `rfc2833`), `info` (SIP
@@ -1955,6 +3108,827 @@ type ProblemFieldError struct {
 	Message string `json:"message"`
 }
 
+// SIPTrunk A SIP trunk with every setting the UCM returns (`getSIPTrunk`), typed. The password and the
+// LDAP sync password are never returned. `pending_apply` appears only in write responses.
+type SIPTrunk struct {
+	// Allow Codecs the trunk offers, in order of preference.
+	//
+	// Example: ["ulaw","alaw","g722"]
+	Allow *[]Codec `json:"allow,omitempty"`
+
+	// AllowOutgoingCallsIfRegFailed Allow outgoing calls while the trunk fails to register.
+	//
+	// Example: true
+	AllowOutgoingCallsIfRegFailed *bool `json:"allow_outgoing_calls_if_reg_failed,omitempty"`
+
+	// AuthTrunk Challenge incoming calls from the trunk with a 401 (authenticate the trunk).
+	//
+	// Example: false
+	AuthTrunk *bool `json:"auth_trunk,omitempty"`
+
+	// Authid Authentication ID, when it differs from `username`; null when not set.
+	Authid nullable.Nullable[string] `json:"authid,omitempty"`
+
+	// AutoRecording Record calls on this trunk automatically.
+	//
+	// Example: false
+	AutoRecording *bool `json:"auto_recording,omitempty"`
+
+	// CcAgentPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+	//
+	// Example: never
+	CcAgentPolicy *SIPTrunkCcAgentPolicy `json:"cc_agent_policy,omitempty"`
+
+	// CcMaxAgents Maximum call-completion requests this trunk may make.
+	//
+	// Example: 5
+	CcMaxAgents *int `json:"cc_max_agents,omitempty"`
+
+	// CcMaxMonitors Maximum callers that may request call completion at once.
+	//
+	// Example: 5
+	CcMaxMonitors *int `json:"cc_max_monitors,omitempty"`
+
+	// CcMonitorPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+	//
+	// Example: never
+	CcMonitorPolicy *SIPTrunkCcMonitorPolicy `json:"cc_monitor_policy,omitempty"`
+
+	// Cidname Caller ID name used when the caller has none; null when not set.
+	//
+	// Example: ACME Sales
+	Cidname nullable.Nullable[string] `json:"cidname,omitempty"`
+
+	// Cidnumber Caller ID number for outbound calls; required when `keepcid` is true. Null when not set.
+	//
+	// Example: 4930123456
+	Cidnumber nullable.Nullable[string] `json:"cidnumber,omitempty"`
+
+	// DialinDirect Direct callback to the extension that last called a number.
+	//
+	// Example: false
+	DialinDirect *bool `json:"dialin_direct,omitempty"`
+
+	// DidMode Where the DID of an incoming call is read from.
+	//
+	// Example: request-line
+	DidMode *SIPTrunkDidMode `json:"did_mode,omitempty"`
+
+	// Dtmfmode How DTMF is sent: `rfc4733` (the UCM may report `rfc2833`), `info`, `inband`, `auto`;
+	// null uses the global setting.
+	Dtmfmode nullable.Nullable[string] `json:"dtmfmode,omitempty"`
+
+	// EnableQualify Send SIP OPTIONS every `qualifyfreq` seconds to check the trunk is up.
+	//
+	// Example: false
+	EnableQualify *bool `json:"enable_qualify,omitempty"`
+
+	// Encryption SRTP mode (`encryption`): `no`, `yes` (forced), or `support` (offered, not forced).
+	//
+	// Example: no
+	Encryption *SrtpEncryption `json:"encryption,omitempty"`
+
+	// FaxIntelligentRoute Route detected faxes to `fax_intelligent_route_destination`.
+	//
+	// Example: false
+	FaxIntelligentRoute *bool `json:"fax_intelligent_route,omitempty"`
+
+	// FaxIntelligentRouteDestination Fax extension (or FXS extension with a fax) that detected faxes go to; null when not set.
+	FaxIntelligentRouteDestination nullable.Nullable[string] `json:"fax_intelligent_route_destination,omitempty"`
+
+	// Faxdetect Detect faxes on incoming calls.
+	//
+	// Example: false
+	Faxdetect *bool `json:"faxdetect,omitempty"`
+
+	// Fromdomain Domain put in the From header; null when not set.
+	Fromdomain nullable.Nullable[string] `json:"fromdomain,omitempty"`
+
+	// Fromuser User put in the From header; null when not set.
+	Fromuser nullable.Nullable[string] `json:"fromuser,omitempty"`
+
+	// Host IP address or host name of the provider's server (up to 60 characters).
+	//
+	// Example: sip.carrier.example
+	Host *string `json:"host,omitempty"`
+
+	// Keepcid Keep the trunk's caller ID (needs `cidnumber`).
+	//
+	// Example: false
+	Keepcid *bool `json:"keepcid,omitempty"`
+
+	// Keeporgcid Keep the original caller ID of forwarded inbound calls.
+	//
+	// Example: false
+	Keeporgcid *bool `json:"keeporgcid,omitempty"`
+
+	// LdapCustomPrefix Prefix added to synced LDAP contacts; null when not set.
+	LdapCustomPrefix nullable.Nullable[string] `json:"ldap_custom_prefix,omitempty"`
+
+	// LdapDefaultOutrt Id of the outbound route whose prefix is added to synced LDAP contacts; null for none.
+	LdapDefaultOutrt nullable.Nullable[int] `json:"ldap_default_outrt,omitempty"`
+
+	// LdapSyncEnable Sync LDAP contacts with the peer (peer trunks only).
+	//
+	// Example: false
+	LdapSyncEnable *bool `json:"ldap_sync_enable,omitempty"`
+
+	// LdapSyncPort TCP port of the LDAP sync; null when not set.
+	LdapSyncPort nullable.Nullable[int] `json:"ldap_sync_port,omitempty"`
+
+	// Nat Rewrite the Contact header for NAT.
+	//
+	// Example: false
+	Nat *bool `json:"nat,omitempty"`
+
+	// NeedRegister Register with the provider.
+	//
+	// Example: true
+	NeedRegister *bool `json:"need_register,omitempty"`
+
+	// OutMaxchans Maximum simultaneous outgoing calls (0–999; 0 means no limit).
+	//
+	// Example: 0
+	OutMaxchans *int `json:"out_maxchans,omitempty"`
+
+	// OutOfService `true` disables the trunk.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Outboundproxy Outbound proxy (domain name or IP address); null when not set.
+	Outboundproxy nullable.Nullable[string] `json:"outboundproxy,omitempty"`
+
+	// PaiNumber P-Asserted-Identity as `name<number>`, `<number>` or `number`; null uses the caller ID.
+	PaiNumber nullable.Nullable[string] `json:"pai_number,omitempty"`
+
+	// PassthroughPai Pass P-Asserted-Identity headers through.
+	//
+	// Example: true
+	PassthroughPai *bool `json:"passthrough_pai,omitempty"`
+
+	// PendingApply Present only in the responses of writes: `true` when the change is staged on the unit and
+	// takes effect after the configuration is applied.
+	//
+	//
+	// Example: true
+	PendingApply *bool `json:"pending_apply,omitempty"`
+
+	// Qualifyfreq Seconds between SIP OPTIONS checks (1–3600).
+	//
+	// Example: 60
+	Qualifyfreq *int `json:"qualifyfreq,omitempty"`
+
+	// RmvObpFromRoute Remove the outbound proxy from the Route header (not with `tel_uri` enabled).
+	//
+	// Example: false
+	RmvObpFromRoute *bool `json:"rmv_obp_from_route,omitempty"`
+
+	// SendPpi Send a P-Preferred-Identity header.
+	//
+	// Example: false
+	SendPpi *bool `json:"send_ppi,omitempty"`
+
+	// Status Registration or reachability status.
+	//
+	// Example: Unmonitored
+	Status *SIPTrunkStatus `json:"status,omitempty"`
+
+	// TelURI TEL URI (`tel_uri`): `user_phone` adds `user=phone` to the Request-Line and To header;
+	// `enabled` uses `tel:` instead of `sip:` (not together with "Remove OBP from Route").
+	//
+	//
+	// Example: disabled
+	TelURI *TelURI `json:"tel_uri,omitempty"`
+
+	// Transport SIP transport (TCP and TLS need local support enabled).
+	//
+	// Example: udp
+	Transport *SIPTrunkTransport `json:"transport,omitempty"`
+
+	// TrunkIndex The trunk's id on the unit (`{trunk}` in its URL).
+	//
+	// Example: 3
+	TrunkIndex *int `json:"trunk_index,omitempty"`
+
+	// TrunkName A unique name for the trunk, shown in inbound and outbound routes (2–64 characters).
+	//
+	// Example: carrier-register
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// TrunkType `peer`: a trunk to another PBX by address; `register`: the UCM registers with a provider.
+	//
+	// Example: register
+	TrunkType *SIPTrunkType `json:"trunk_type,omitempty"`
+
+	// URISIPOrSips URI scheme as the UCM reports it (0 `sip:`).
+	//
+	// Example: 0
+	URISIPOrSips *int `json:"uri_sip_or_sips,omitempty"`
+
+	// UseDodAsFromName Use the DOD as the From name.
+	//
+	// Example: false
+	UseDodAsFromName *bool `json:"use_dod_as_from_name,omitempty"`
+
+	// UseDodInPpi Use the DOD number in the PPI header.
+	//
+	// Example: false
+	UseDodInPpi *bool `json:"use_dod_in_ppi,omitempty"`
+
+	// UseForSfuConf IPVT mode (the trunk is used exclusively for IPVT).
+	//
+	// Example: false
+	UseForSfuConf *bool `json:"use_for_sfu_conf,omitempty"`
+
+	// UseOrigcidInPpi Use the original caller ID in the PPI header.
+	//
+	// Example: false
+	UseOrigcidInPpi *bool `json:"use_origcid_in_ppi,omitempty"`
+
+	// Username User name to authenticate with the provider (register trunks); null for a peer trunk.
+	//
+	// Example: 4930123456
+	Username nullable.Nullable[string] `json:"username,omitempty"`
+}
+
+// SIPTrunkCcAgentPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+//
+// Example: never
+type SIPTrunkCcAgentPolicy string
+
+// SIPTrunkCcMonitorPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+//
+// Example: never
+type SIPTrunkCcMonitorPolicy string
+
+// SIPTrunkDidMode Where the DID of an incoming call is read from.
+//
+// Example: request-line
+type SIPTrunkDidMode string
+
+// SIPTrunkStatus Registration or reachability status.
+//
+// Example: Unmonitored
+type SIPTrunkStatus string
+
+// SIPTrunkTransport SIP transport (TCP and TLS need local support enabled).
+//
+// Example: udp
+type SIPTrunkTransport string
+
+// SIPTrunkCreate A new SIP trunk (UCM action `addSIPTrunk`). `trunk_name`, `host` and `trunk_type` are
+// required; a `register` trunk also needs `username` and `secret` (checked by the gateway).
+type SIPTrunkCreate struct {
+	// Allow Codecs the trunk offers, in order of preference.
+	//
+	// Example: ["ulaw","alaw","g722"]
+	Allow *[]Codec `json:"allow,omitempty"`
+
+	// AllowOutgoingCallsIfRegFailed Allow outgoing calls while the trunk fails to register.
+	//
+	// Example: true
+	AllowOutgoingCallsIfRegFailed *bool `json:"allow_outgoing_calls_if_reg_failed,omitempty"`
+
+	// AuthTrunk Challenge incoming calls from the trunk with a 401 (authenticate the trunk).
+	//
+	// Example: false
+	AuthTrunk *bool `json:"auth_trunk,omitempty"`
+
+	// Authid Authentication ID, when it differs from `username`; null when not set.
+	Authid nullable.Nullable[string] `json:"authid,omitempty"`
+
+	// AutoRecording Record calls on this trunk automatically.
+	//
+	// Example: false
+	AutoRecording *bool `json:"auto_recording,omitempty"`
+
+	// CcAgentPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+	//
+	// Example: never
+	CcAgentPolicy *SIPTrunkCreateCcAgentPolicy `json:"cc_agent_policy,omitempty"`
+
+	// CcMaxAgents Maximum call-completion requests this trunk may make.
+	//
+	// Example: 5
+	CcMaxAgents *int `json:"cc_max_agents,omitempty"`
+
+	// CcMaxMonitors Maximum callers that may request call completion at once.
+	//
+	// Example: 5
+	CcMaxMonitors *int `json:"cc_max_monitors,omitempty"`
+
+	// CcMonitorPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+	//
+	// Example: never
+	CcMonitorPolicy *SIPTrunkCreateCcMonitorPolicy `json:"cc_monitor_policy,omitempty"`
+
+	// Cidname Caller ID name used when the caller has none; null when not set.
+	//
+	// Example: ACME Sales
+	Cidname nullable.Nullable[string] `json:"cidname,omitempty"`
+
+	// Cidnumber Caller ID number for outbound calls; required when `keepcid` is true. Null when not set.
+	//
+	// Example: 4930123456
+	Cidnumber nullable.Nullable[string] `json:"cidnumber,omitempty"`
+
+	// DialinDirect Direct callback to the extension that last called a number.
+	//
+	// Example: false
+	DialinDirect *bool `json:"dialin_direct,omitempty"`
+
+	// DidMode Where the DID of an incoming call is read from.
+	//
+	// Example: request-line
+	DidMode *SIPTrunkCreateDidMode `json:"did_mode,omitempty"`
+
+	// Dtmfmode How DTMF is sent: `rfc4733` (the UCM may report `rfc2833`), `info`, `inband`, `auto`;
+	// null uses the global setting.
+	Dtmfmode nullable.Nullable[string] `json:"dtmfmode,omitempty"`
+
+	// EnableQualify Send SIP OPTIONS every `qualifyfreq` seconds to check the trunk is up.
+	//
+	// Example: false
+	EnableQualify *bool `json:"enable_qualify,omitempty"`
+
+	// Encryption SRTP mode (`encryption`): `no`, `yes` (forced), or `support` (offered, not forced).
+	//
+	// Example: no
+	Encryption *SrtpEncryption `json:"encryption,omitempty"`
+
+	// FaxIntelligentRoute Route detected faxes to `fax_intelligent_route_destination`.
+	//
+	// Example: false
+	FaxIntelligentRoute *bool `json:"fax_intelligent_route,omitempty"`
+
+	// FaxIntelligentRouteDestination Fax extension (or FXS extension with a fax) that detected faxes go to; null when not set.
+	FaxIntelligentRouteDestination nullable.Nullable[string] `json:"fax_intelligent_route_destination,omitempty"`
+
+	// Faxdetect Detect faxes on incoming calls.
+	//
+	// Example: false
+	Faxdetect *bool `json:"faxdetect,omitempty"`
+
+	// Fromdomain Domain put in the From header; null when not set.
+	Fromdomain nullable.Nullable[string] `json:"fromdomain,omitempty"`
+
+	// Fromuser User put in the From header; null when not set.
+	Fromuser nullable.Nullable[string] `json:"fromuser,omitempty"`
+
+	// Host IP address or host name of the provider's server (up to 60 characters).
+	//
+	// Example: sip.carrier.example
+	Host string `json:"host"`
+
+	// Keepcid Keep the trunk's caller ID (needs `cidnumber`).
+	//
+	// Example: false
+	Keepcid *bool `json:"keepcid,omitempty"`
+
+	// Keeporgcid Keep the original caller ID of forwarded inbound calls.
+	//
+	// Example: false
+	Keeporgcid *bool `json:"keeporgcid,omitempty"`
+
+	// LdapCustomPrefix Prefix added to synced LDAP contacts; null when not set.
+	LdapCustomPrefix nullable.Nullable[string] `json:"ldap_custom_prefix,omitempty"`
+
+	// LdapDefaultOutrt Id of the outbound route whose prefix is added to synced LDAP contacts; null for none.
+	LdapDefaultOutrt nullable.Nullable[int] `json:"ldap_default_outrt,omitempty"`
+
+	// LdapSyncEnable Sync LDAP contacts with the peer (peer trunks only).
+	//
+	// Example: false
+	LdapSyncEnable *bool `json:"ldap_sync_enable,omitempty"`
+
+	// LdapSyncPasswd LDAP sync password, the same on both peers (4–64 letters, digits, `_`). Write-only.
+	//
+	// Example: Ldap_Sync_2024
+	LdapSyncPasswd *string `json:"ldap_sync_passwd,omitempty"`
+
+	// LdapSyncPort TCP port of the LDAP sync; null when not set.
+	LdapSyncPort nullable.Nullable[int] `json:"ldap_sync_port,omitempty"`
+
+	// Nat Rewrite the Contact header for NAT.
+	//
+	// Example: false
+	Nat *bool `json:"nat,omitempty"`
+
+	// NeedRegister Register with the provider.
+	//
+	// Example: true
+	NeedRegister *bool `json:"need_register,omitempty"`
+
+	// OutMaxchans Maximum simultaneous outgoing calls (0–999; 0 means no limit).
+	//
+	// Example: 0
+	OutMaxchans *int `json:"out_maxchans,omitempty"`
+
+	// OutOfService `true` disables the trunk.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Outboundproxy Outbound proxy (domain name or IP address); null when not set.
+	Outboundproxy nullable.Nullable[string] `json:"outboundproxy,omitempty"`
+
+	// PaiNumber P-Asserted-Identity as `name<number>`, `<number>` or `number`; null uses the caller ID.
+	PaiNumber nullable.Nullable[string] `json:"pai_number,omitempty"`
+
+	// PassthroughPai Pass P-Asserted-Identity headers through.
+	//
+	// Example: true
+	PassthroughPai *bool `json:"passthrough_pai,omitempty"`
+
+	// Qualifyfreq Seconds between SIP OPTIONS checks (1–3600).
+	//
+	// Example: 60
+	Qualifyfreq *int `json:"qualifyfreq,omitempty"`
+
+	// RmvObpFromRoute Remove the outbound proxy from the Route header (not with `tel_uri` enabled).
+	//
+	// Example: false
+	RmvObpFromRoute *bool `json:"rmv_obp_from_route,omitempty"`
+
+	// Secret Password to authenticate with the provider (register trunks). Write-only.
+	//
+	// Example: Example-Trunk-Secret
+	Secret *string `json:"secret,omitempty"`
+
+	// SendPpi Send a P-Preferred-Identity header.
+	//
+	// Example: false
+	SendPpi *bool `json:"send_ppi,omitempty"`
+
+	// TelURI TEL URI (`tel_uri`): `user_phone` adds `user=phone` to the Request-Line and To header;
+	// `enabled` uses `tel:` instead of `sip:` (not together with "Remove OBP from Route").
+	//
+	//
+	// Example: disabled
+	TelURI *TelURI `json:"tel_uri,omitempty"`
+
+	// Transport SIP transport (TCP and TLS need local support enabled).
+	//
+	// Example: udp
+	Transport *SIPTrunkCreateTransport `json:"transport,omitempty"`
+
+	// TrunkName A unique name for the trunk, shown in inbound and outbound routes (2–64 characters).
+	//
+	// Example: carrier-register
+	TrunkName string `json:"trunk_name"`
+
+	// TrunkType `peer`: a trunk to another PBX by address; `register`: the UCM registers with a provider.
+	//
+	// Example: register
+	TrunkType SIPTrunkType `json:"trunk_type"`
+
+	// UseDodInPpi Use the DOD number in the PPI header.
+	//
+	// Example: false
+	UseDodInPpi *bool `json:"use_dod_in_ppi,omitempty"`
+
+	// UseForSfuConf IPVT mode (the trunk is used exclusively for IPVT).
+	//
+	// Example: false
+	UseForSfuConf *bool `json:"use_for_sfu_conf,omitempty"`
+
+	// UseOrigcidInPpi Use the original caller ID in the PPI header.
+	//
+	// Example: false
+	UseOrigcidInPpi *bool `json:"use_origcid_in_ppi,omitempty"`
+
+	// Username User name to authenticate with the provider (register trunks); null for a peer trunk.
+	//
+	// Example: 4930123456
+	Username nullable.Nullable[string] `json:"username,omitempty"`
+}
+
+// SIPTrunkCreateCcAgentPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+//
+// Example: never
+type SIPTrunkCreateCcAgentPolicy string
+
+// SIPTrunkCreateCcMonitorPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+//
+// Example: never
+type SIPTrunkCreateCcMonitorPolicy string
+
+// SIPTrunkCreateDidMode Where the DID of an incoming call is read from.
+//
+// Example: request-line
+type SIPTrunkCreateDidMode string
+
+// SIPTrunkCreateTransport SIP transport (TCP and TLS need local support enabled).
+//
+// Example: udp
+type SIPTrunkCreateTransport string
+
+// SIPTrunkList One page of SIP trunks.
+type SIPTrunkList struct {
+	Items []SIPTrunkSummary `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
+// SIPTrunkPatch A JSON Merge Patch of a SIP trunk (UCM action `updateSIPTrunk`). Absent fields stay
+// unchanged; `null` resets the nullable fields. The trunk type cannot be changed.
+type SIPTrunkPatch struct {
+	// Allow Codecs the trunk offers, in order of preference.
+	//
+	// Example: ["ulaw","alaw","g722"]
+	Allow *[]Codec `json:"allow,omitempty"`
+
+	// AllowOutgoingCallsIfRegFailed Allow outgoing calls while the trunk fails to register.
+	//
+	// Example: true
+	AllowOutgoingCallsIfRegFailed *bool `json:"allow_outgoing_calls_if_reg_failed,omitempty"`
+
+	// AuthTrunk Challenge incoming calls from the trunk with a 401 (authenticate the trunk).
+	//
+	// Example: false
+	AuthTrunk *bool `json:"auth_trunk,omitempty"`
+
+	// Authid Authentication ID, when it differs from `username`; null when not set.
+	Authid nullable.Nullable[string] `json:"authid,omitempty"`
+
+	// AutoRecording Record calls on this trunk automatically.
+	//
+	// Example: false
+	AutoRecording *bool `json:"auto_recording,omitempty"`
+
+	// CcAgentPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+	//
+	// Example: never
+	CcAgentPolicy *SIPTrunkPatchCcAgentPolicy `json:"cc_agent_policy,omitempty"`
+
+	// CcMaxAgents Maximum call-completion requests this trunk may make.
+	//
+	// Example: 5
+	CcMaxAgents *int `json:"cc_max_agents,omitempty"`
+
+	// CcMaxMonitors Maximum callers that may request call completion at once.
+	//
+	// Example: 5
+	CcMaxMonitors *int `json:"cc_max_monitors,omitempty"`
+
+	// CcMonitorPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+	//
+	// Example: never
+	CcMonitorPolicy *SIPTrunkPatchCcMonitorPolicy `json:"cc_monitor_policy,omitempty"`
+
+	// Cidname Caller ID name used when the caller has none; null when not set.
+	//
+	// Example: ACME Sales
+	Cidname nullable.Nullable[string] `json:"cidname,omitempty"`
+
+	// Cidnumber Caller ID number for outbound calls; required when `keepcid` is true. Null when not set.
+	//
+	// Example: 4930123456
+	Cidnumber nullable.Nullable[string] `json:"cidnumber,omitempty"`
+
+	// DialinDirect Direct callback to the extension that last called a number.
+	//
+	// Example: false
+	DialinDirect *bool `json:"dialin_direct,omitempty"`
+
+	// DidMode Where the DID of an incoming call is read from.
+	//
+	// Example: request-line
+	DidMode *SIPTrunkPatchDidMode `json:"did_mode,omitempty"`
+
+	// Dtmfmode How DTMF is sent: `rfc4733` (the UCM may report `rfc2833`), `info`, `inband`, `auto`;
+	// null uses the global setting.
+	Dtmfmode nullable.Nullable[string] `json:"dtmfmode,omitempty"`
+
+	// EnableQualify Send SIP OPTIONS every `qualifyfreq` seconds to check the trunk is up.
+	//
+	// Example: false
+	EnableQualify *bool `json:"enable_qualify,omitempty"`
+
+	// Encryption SRTP mode (`encryption`): `no`, `yes` (forced), or `support` (offered, not forced).
+	//
+	// Example: no
+	Encryption *SrtpEncryption `json:"encryption,omitempty"`
+
+	// FaxIntelligentRoute Route detected faxes to `fax_intelligent_route_destination`.
+	//
+	// Example: false
+	FaxIntelligentRoute *bool `json:"fax_intelligent_route,omitempty"`
+
+	// FaxIntelligentRouteDestination Fax extension (or FXS extension with a fax) that detected faxes go to; null when not set.
+	FaxIntelligentRouteDestination nullable.Nullable[string] `json:"fax_intelligent_route_destination,omitempty"`
+
+	// Faxdetect Detect faxes on incoming calls.
+	//
+	// Example: false
+	Faxdetect *bool `json:"faxdetect,omitempty"`
+
+	// Fromdomain Domain put in the From header; null when not set.
+	Fromdomain nullable.Nullable[string] `json:"fromdomain,omitempty"`
+
+	// Fromuser User put in the From header; null when not set.
+	Fromuser nullable.Nullable[string] `json:"fromuser,omitempty"`
+
+	// Host IP address or host name of the provider's server (up to 60 characters).
+	//
+	// Example: sip.carrier.example
+	Host *string `json:"host,omitempty"`
+
+	// Keepcid Keep the trunk's caller ID (needs `cidnumber`).
+	//
+	// Example: false
+	Keepcid *bool `json:"keepcid,omitempty"`
+
+	// Keeporgcid Keep the original caller ID of forwarded inbound calls.
+	//
+	// Example: false
+	Keeporgcid *bool `json:"keeporgcid,omitempty"`
+
+	// LdapCustomPrefix Prefix added to synced LDAP contacts; null when not set.
+	LdapCustomPrefix nullable.Nullable[string] `json:"ldap_custom_prefix,omitempty"`
+
+	// LdapDefaultOutrt Id of the outbound route whose prefix is added to synced LDAP contacts; null for none.
+	LdapDefaultOutrt nullable.Nullable[int] `json:"ldap_default_outrt,omitempty"`
+
+	// LdapSyncEnable Sync LDAP contacts with the peer (peer trunks only).
+	//
+	// Example: false
+	LdapSyncEnable *bool `json:"ldap_sync_enable,omitempty"`
+
+	// LdapSyncPasswd LDAP sync password, the same on both peers (4–64 letters, digits, `_`). Write-only.
+	//
+	// Example: Ldap_Sync_2024
+	LdapSyncPasswd *string `json:"ldap_sync_passwd,omitempty"`
+
+	// LdapSyncPort TCP port of the LDAP sync; null when not set.
+	LdapSyncPort nullable.Nullable[int] `json:"ldap_sync_port,omitempty"`
+
+	// Nat Rewrite the Contact header for NAT.
+	//
+	// Example: false
+	Nat *bool `json:"nat,omitempty"`
+
+	// NeedRegister Register with the provider.
+	//
+	// Example: true
+	NeedRegister *bool `json:"need_register,omitempty"`
+
+	// OutMaxchans Maximum simultaneous outgoing calls (0–999; 0 means no limit).
+	//
+	// Example: 0
+	OutMaxchans *int `json:"out_maxchans,omitempty"`
+
+	// OutOfService `true` disables the trunk.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Outboundproxy Outbound proxy (domain name or IP address); null when not set.
+	Outboundproxy nullable.Nullable[string] `json:"outboundproxy,omitempty"`
+
+	// PaiNumber P-Asserted-Identity as `name<number>`, `<number>` or `number`; null uses the caller ID.
+	PaiNumber nullable.Nullable[string] `json:"pai_number,omitempty"`
+
+	// PassthroughPai Pass P-Asserted-Identity headers through.
+	//
+	// Example: true
+	PassthroughPai *bool `json:"passthrough_pai,omitempty"`
+
+	// Qualifyfreq Seconds between SIP OPTIONS checks (1–3600).
+	//
+	// Example: 60
+	Qualifyfreq *int `json:"qualifyfreq,omitempty"`
+
+	// RmvObpFromRoute Remove the outbound proxy from the Route header (not with `tel_uri` enabled).
+	//
+	// Example: false
+	RmvObpFromRoute *bool `json:"rmv_obp_from_route,omitempty"`
+
+	// Secret Password to authenticate with the provider (register trunks). Write-only.
+	//
+	// Example: Example-Trunk-Secret
+	Secret *string `json:"secret,omitempty"`
+
+	// SendPpi Send a P-Preferred-Identity header.
+	//
+	// Example: false
+	SendPpi *bool `json:"send_ppi,omitempty"`
+
+	// TelURI TEL URI (`tel_uri`): `user_phone` adds `user=phone` to the Request-Line and To header;
+	// `enabled` uses `tel:` instead of `sip:` (not together with "Remove OBP from Route").
+	//
+	//
+	// Example: disabled
+	TelURI *TelURI `json:"tel_uri,omitempty"`
+
+	// Transport SIP transport (TCP and TLS need local support enabled).
+	//
+	// Example: udp
+	Transport *SIPTrunkPatchTransport `json:"transport,omitempty"`
+
+	// TrunkName A unique name for the trunk, shown in inbound and outbound routes (2–64 characters).
+	//
+	// Example: carrier-register
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// UseDodInPpi Use the DOD number in the PPI header.
+	//
+	// Example: false
+	UseDodInPpi *bool `json:"use_dod_in_ppi,omitempty"`
+
+	// UseForSfuConf IPVT mode (the trunk is used exclusively for IPVT).
+	//
+	// Example: false
+	UseForSfuConf *bool `json:"use_for_sfu_conf,omitempty"`
+
+	// UseOrigcidInPpi Use the original caller ID in the PPI header.
+	//
+	// Example: false
+	UseOrigcidInPpi *bool `json:"use_origcid_in_ppi,omitempty"`
+
+	// Username User name to authenticate with the provider (register trunks); null for a peer trunk.
+	//
+	// Example: 4930123456
+	Username nullable.Nullable[string] `json:"username,omitempty"`
+}
+
+// SIPTrunkPatchCcAgentPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+//
+// Example: never
+type SIPTrunkPatchCcAgentPolicy string
+
+// SIPTrunkPatchCcMonitorPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+//
+// Example: never
+type SIPTrunkPatchCcMonitorPolicy string
+
+// SIPTrunkPatchDidMode Where the DID of an incoming call is read from.
+//
+// Example: request-line
+type SIPTrunkPatchDidMode string
+
+// SIPTrunkPatchTransport SIP transport (TCP and TLS need local support enabled).
+//
+// Example: udp
+type SIPTrunkPatchTransport string
+
+// SIPTrunkSummary A SIP trunk as listed by the UCM's `listVoIPTrunk`.
+type SIPTrunkSummary struct {
+	// Host IP address or host name of the provider's server.
+	//
+	// Example: sip.carrier.example
+	Host *string `json:"host,omitempty"`
+
+	// LdapSyncEnable LDAP contact sync with the peer.
+	//
+	// Example: false
+	LdapSyncEnable *bool `json:"ldap_sync_enable,omitempty"`
+
+	// OutOfService `true` when the trunk is disabled.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Technology Signalling technology as the UCM reports it (`SIP`).
+	//
+	// Example: SIP
+	Technology *string `json:"technology,omitempty"`
+
+	// TrunkIndex The trunk's id on the unit (`{trunk}` in its URL).
+	//
+	// Example: 3
+	TrunkIndex *int `json:"trunk_index,omitempty"`
+
+	// TrunkName The trunk's name.
+	//
+	// Example: carrier-register
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// TrunkType `peer`: a trunk to another PBX by address; `register`: the UCM registers with a provider.
+	//
+	// Example: register
+	TrunkType *SIPTrunkType `json:"trunk_type,omitempty"`
+
+	// Username User name of a register trunk; null for a peer trunk.
+	//
+	// Example: 4930123456
+	Username nullable.Nullable[string] `json:"username,omitempty"`
+}
+
+// SIPTrunkType `peer`: a trunk to another PBX by address; `register`: the UCM registers with a provider.
+//
+// Example: register
+type SIPTrunkType string
+
 // SrtpEncryption SRTP mode (`encryption`): `no`, `yes` (forced), or `support` (offered, not forced).
 //
 // Example: no
@@ -2152,6 +4126,9 @@ type Voicemail struct {
 	VMReserve nullable.Nullable[bool] `json:"vm_reserve,omitempty"`
 }
 
+// ActionName defines model for ActionName.
+type ActionName string
+
 // Apply defines model for Apply.
 type Apply = bool
 
@@ -2163,6 +4140,12 @@ type PageSize = int
 
 // PageToken defines model for PageToken.
 type PageToken = string
+
+// TrunkID defines model for TrunkId.
+type TrunkID = int
+
+// TrunkSort defines model for TrunkSort.
+type TrunkSort string
 
 // UnitID defines model for UnitId.
 type UnitID = string
@@ -2239,11 +4222,154 @@ type UpdateExtensionParams struct {
 	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
 }
 
+// ListAnalogTrunksParams defines parameters for ListAnalogTrunks.
+type ListAnalogTrunksParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+
+	// Sort Sort key; a leading `-` sorts descending. The UCM sorts trunks by their index only (the order
+	// in which they were created).
+	Sort *ListAnalogTrunksParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+}
+
+// ListAnalogTrunksParamsSort defines parameters for ListAnalogTrunks.
+type ListAnalogTrunksParamsSort string
+
+// CreateAnalogTrunkParams defines parameters for CreateAnalogTrunk.
+type CreateAnalogTrunkParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// DeleteAnalogTrunkParams defines parameters for DeleteAnalogTrunk.
+type DeleteAnalogTrunkParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// UpdateAnalogTrunkParams defines parameters for UpdateAnalogTrunk.
+type UpdateAnalogTrunkParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// PutAnalogTrunkSLAParams defines parameters for PutAnalogTrunkSLA.
+type PutAnalogTrunkSLAParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// ListDigitalTrunksParams defines parameters for ListDigitalTrunks.
+type ListDigitalTrunksParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+
+	// Sort Sort key; a leading `-` sorts descending. The UCM sorts trunks by their index only (the order
+	// in which they were created).
+	Sort *ListDigitalTrunksParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+}
+
+// ListDigitalTrunksParamsSort defines parameters for ListDigitalTrunks.
+type ListDigitalTrunksParamsSort string
+
+// ListSIPTrunksParams defines parameters for ListSIPTrunks.
+type ListSIPTrunksParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+
+	// Sort Sort key; a leading `-` sorts descending. The UCM sorts trunks by their index only (the order
+	// in which they were created).
+	Sort *ListSIPTrunksParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+}
+
+// ListSIPTrunksParamsSort defines parameters for ListSIPTrunks.
+type ListSIPTrunksParamsSort string
+
+// CreateSIPTrunkParams defines parameters for CreateSIPTrunk.
+type CreateSIPTrunkParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// DeleteSIPTrunkParams defines parameters for DeleteSIPTrunk.
+type DeleteSIPTrunkParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// UpdateSIPTrunkParams defines parameters for UpdateSIPTrunk.
+type UpdateSIPTrunkParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// RunActionJSONRequestBody defines body for RunAction for application/json ContentType.
+type RunActionJSONRequestBody = ActionParameters
+
 // CreateExtensionJSONRequestBody defines body for CreateExtension for application/json ContentType.
 type CreateExtensionJSONRequestBody = ExtensionCreate
 
 // UpdateExtensionApplicationMergePatchPlusJSONRequestBody defines body for UpdateExtension for application/merge-patch+json ContentType.
 type UpdateExtensionApplicationMergePatchPlusJSONRequestBody = ExtensionPatch
+
+// CreateAnalogTrunkJSONRequestBody defines body for CreateAnalogTrunk for application/json ContentType.
+type CreateAnalogTrunkJSONRequestBody = AnalogTrunkCreate
+
+// UpdateAnalogTrunkApplicationMergePatchPlusJSONRequestBody defines body for UpdateAnalogTrunk for application/merge-patch+json ContentType.
+type UpdateAnalogTrunkApplicationMergePatchPlusJSONRequestBody = AnalogTrunkPatch
+
+// PutAnalogTrunkSLAJSONRequestBody defines body for PutAnalogTrunkSLA for application/json ContentType.
+type PutAnalogTrunkSLAJSONRequestBody = AnalogTrunkSLA
+
+// CreateSIPTrunkJSONRequestBody defines body for CreateSIPTrunk for application/json ContentType.
+type CreateSIPTrunkJSONRequestBody = SIPTrunkCreate
+
+// UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody defines body for UpdateSIPTrunk for application/merge-patch+json ContentType.
+type UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody = SIPTrunkPatch
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -2253,6 +4379,9 @@ type ServerInterface interface {
 	// GetUnit Get a unit
 	// (GET /v1/units/{unit})
 	GetUnit(w http.ResponseWriter, r *http.Request, unit UnitID)
+	// RunAction Run a UCM action that has no resource yet
+	// (POST /v1/units/{unit}/actions/{action})
+	RunAction(w http.ResponseWriter, r *http.Request, unit UnitID, action ActionName)
 	// ApplyConfig Apply staged configuration
 	// (POST /v1/units/{unit}/config/apply)
 	ApplyConfig(w http.ResponseWriter, r *http.Request, unit UnitID)
@@ -2271,6 +4400,12 @@ type ServerInterface interface {
 	// UpdateExtension Update an extension
 	// (PATCH /v1/units/{unit}/extensions/{ext})
 	UpdateExtension(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID, params UpdateExtensionParams)
+	// GetExtensionQr Get an extension's Wave QR code
+	// (GET /v1/units/{unit}/extensions/{ext}/qr)
+	GetExtensionQr(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID)
+	// ClearWaveChat Clear an extension's Wave chat history
+	// (DELETE /v1/units/{unit}/extensions/{ext}/wave-chat)
+	ClearWaveChat(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID)
 	// ResetUnit Reset a unit's login stop
 	// (POST /v1/units/{unit}/reset)
 	ResetUnit(w http.ResponseWriter, r *http.Request, unit UnitID)
@@ -2280,6 +4415,42 @@ type ServerInterface interface {
 	// GetSystemVersion Get firmware versions
 	// (GET /v1/units/{unit}/system/version)
 	GetSystemVersion(w http.ResponseWriter, r *http.Request, unit UnitID)
+	// ListAnalogTrunks List analog trunks
+	// (GET /v1/units/{unit}/trunks/analog)
+	ListAnalogTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListAnalogTrunksParams)
+	// CreateAnalogTrunk Create an analog trunk
+	// (POST /v1/units/{unit}/trunks/analog)
+	CreateAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateAnalogTrunkParams)
+	// DeleteAnalogTrunk Delete an analog trunk
+	// (DELETE /v1/units/{unit}/trunks/analog/{trunk})
+	DeleteAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params DeleteAnalogTrunkParams)
+	// GetAnalogTrunk Get an analog trunk
+	// (GET /v1/units/{unit}/trunks/analog/{trunk})
+	GetAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID)
+	// UpdateAnalogTrunk Update an analog trunk
+	// (PATCH /v1/units/{unit}/trunks/analog/{trunk})
+	UpdateAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateAnalogTrunkParams)
+	// PutAnalogTrunkSLA Set an analog trunk's SLA settings
+	// (PUT /v1/units/{unit}/trunks/analog/{trunk}/sla)
+	PutAnalogTrunkSLA(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params PutAnalogTrunkSLAParams)
+	// ListDigitalTrunks List digital trunks
+	// (GET /v1/units/{unit}/trunks/digital)
+	ListDigitalTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListDigitalTrunksParams)
+	// ListSIPTrunks List SIP trunks
+	// (GET /v1/units/{unit}/trunks/sip)
+	ListSIPTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListSIPTrunksParams)
+	// CreateSIPTrunk Create a SIP trunk
+	// (POST /v1/units/{unit}/trunks/sip)
+	CreateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateSIPTrunkParams)
+	// DeleteSIPTrunk Delete a SIP trunk
+	// (DELETE /v1/units/{unit}/trunks/sip/{trunk})
+	DeleteSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params DeleteSIPTrunkParams)
+	// GetSIPTrunk Get a SIP trunk
+	// (GET /v1/units/{unit}/trunks/sip/{trunk})
+	GetSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID)
+	// UpdateSIPTrunk Update a SIP trunk
+	// (PATCH /v1/units/{unit}/trunks/sip/{trunk})
+	UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateSIPTrunkParams)
 }
 
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
@@ -2295,6 +4466,12 @@ func (_ Unimplemented) ListUnits(w http.ResponseWriter, r *http.Request) {
 // GetUnit Get a unit
 // (GET /v1/units/{unit})
 func (_ Unimplemented) GetUnit(w http.ResponseWriter, r *http.Request, unit UnitID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// RunAction Run a UCM action that has no resource yet
+// (POST /v1/units/{unit}/actions/{action})
+func (_ Unimplemented) RunAction(w http.ResponseWriter, r *http.Request, unit UnitID, action ActionName) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2334,6 +4511,18 @@ func (_ Unimplemented) UpdateExtension(w http.ResponseWriter, r *http.Request, u
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// GetExtensionQr Get an extension's Wave QR code
+// (GET /v1/units/{unit}/extensions/{ext}/qr)
+func (_ Unimplemented) GetExtensionQr(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ClearWaveChat Clear an extension's Wave chat history
+// (DELETE /v1/units/{unit}/extensions/{ext}/wave-chat)
+func (_ Unimplemented) ClearWaveChat(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ResetUnit Reset a unit's login stop
 // (POST /v1/units/{unit}/reset)
 func (_ Unimplemented) ResetUnit(w http.ResponseWriter, r *http.Request, unit UnitID) {
@@ -2349,6 +4538,78 @@ func (_ Unimplemented) GetSystemStatus(w http.ResponseWriter, r *http.Request, u
 // GetSystemVersion Get firmware versions
 // (GET /v1/units/{unit}/system/version)
 func (_ Unimplemented) GetSystemVersion(w http.ResponseWriter, r *http.Request, unit UnitID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListAnalogTrunks List analog trunks
+// (GET /v1/units/{unit}/trunks/analog)
+func (_ Unimplemented) ListAnalogTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListAnalogTrunksParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CreateAnalogTrunk Create an analog trunk
+// (POST /v1/units/{unit}/trunks/analog)
+func (_ Unimplemented) CreateAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateAnalogTrunkParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteAnalogTrunk Delete an analog trunk
+// (DELETE /v1/units/{unit}/trunks/analog/{trunk})
+func (_ Unimplemented) DeleteAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params DeleteAnalogTrunkParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetAnalogTrunk Get an analog trunk
+// (GET /v1/units/{unit}/trunks/analog/{trunk})
+func (_ Unimplemented) GetAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateAnalogTrunk Update an analog trunk
+// (PATCH /v1/units/{unit}/trunks/analog/{trunk})
+func (_ Unimplemented) UpdateAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateAnalogTrunkParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PutAnalogTrunkSLA Set an analog trunk's SLA settings
+// (PUT /v1/units/{unit}/trunks/analog/{trunk}/sla)
+func (_ Unimplemented) PutAnalogTrunkSLA(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params PutAnalogTrunkSLAParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListDigitalTrunks List digital trunks
+// (GET /v1/units/{unit}/trunks/digital)
+func (_ Unimplemented) ListDigitalTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListDigitalTrunksParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListSIPTrunks List SIP trunks
+// (GET /v1/units/{unit}/trunks/sip)
+func (_ Unimplemented) ListSIPTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListSIPTrunksParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CreateSIPTrunk Create a SIP trunk
+// (POST /v1/units/{unit}/trunks/sip)
+func (_ Unimplemented) CreateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateSIPTrunkParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteSIPTrunk Delete a SIP trunk
+// (DELETE /v1/units/{unit}/trunks/sip/{trunk})
+func (_ Unimplemented) DeleteSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params DeleteSIPTrunkParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetSIPTrunk Get a SIP trunk
+// (GET /v1/units/{unit}/trunks/sip/{trunk})
+func (_ Unimplemented) GetSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateSIPTrunk Update a SIP trunk
+// (PATCH /v1/units/{unit}/trunks/sip/{trunk})
+func (_ Unimplemented) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateSIPTrunkParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2392,6 +4653,41 @@ func (siw *ServerInterfaceWrapper) GetUnit(w http.ResponseWriter, r *http.Reques
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetUnit(w, r, unit)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RunAction operation middleware
+func (siw *ServerInterfaceWrapper) RunAction(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "action" -------------
+	var action ActionName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "action", chi.URLParam(r, "action"), &action, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "action", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RunAction(w, r, unit, action)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2674,6 +4970,76 @@ func (siw *ServerInterfaceWrapper) UpdateExtension(w http.ResponseWriter, r *htt
 	handler.ServeHTTP(w, r)
 }
 
+// GetExtensionQr operation middleware
+func (siw *ServerInterfaceWrapper) GetExtensionQr(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "ext" -------------
+	var ext ExtensionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ext", chi.URLParam(r, "ext"), &ext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "ext", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetExtensionQr(w, r, unit, ext)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ClearWaveChat operation middleware
+func (siw *ServerInterfaceWrapper) ClearWaveChat(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "ext" -------------
+	var ext ExtensionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ext", chi.URLParam(r, "ext"), &ext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "ext", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ClearWaveChat(w, r, unit, ext)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ResetUnit operation middleware
 func (siw *ServerInterfaceWrapper) ResetUnit(w http.ResponseWriter, r *http.Request) {
 
@@ -2743,6 +5109,619 @@ func (siw *ServerInterfaceWrapper) GetSystemVersion(w http.ResponseWriter, r *ht
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetSystemVersion(w, r, unit)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListAnalogTrunks operation middleware
+func (siw *ServerInterfaceWrapper) ListAnalogTrunks(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAnalogTrunksParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListAnalogTrunks(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateAnalogTrunk operation middleware
+func (siw *ServerInterfaceWrapper) CreateAnalogTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateAnalogTrunkParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateAnalogTrunk(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteAnalogTrunk operation middleware
+func (siw *ServerInterfaceWrapper) DeleteAnalogTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "trunk" -------------
+	var trunk TrunkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trunk", chi.URLParam(r, "trunk"), &trunk, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "trunk", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteAnalogTrunkParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteAnalogTrunk(w, r, unit, trunk, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAnalogTrunk operation middleware
+func (siw *ServerInterfaceWrapper) GetAnalogTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "trunk" -------------
+	var trunk TrunkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trunk", chi.URLParam(r, "trunk"), &trunk, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "trunk", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAnalogTrunk(w, r, unit, trunk)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateAnalogTrunk operation middleware
+func (siw *ServerInterfaceWrapper) UpdateAnalogTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "trunk" -------------
+	var trunk TrunkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trunk", chi.URLParam(r, "trunk"), &trunk, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "trunk", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateAnalogTrunkParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateAnalogTrunk(w, r, unit, trunk, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PutAnalogTrunkSLA operation middleware
+func (siw *ServerInterfaceWrapper) PutAnalogTrunkSLA(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "trunk" -------------
+	var trunk TrunkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trunk", chi.URLParam(r, "trunk"), &trunk, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "trunk", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PutAnalogTrunkSLAParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PutAnalogTrunkSLA(w, r, unit, trunk, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListDigitalTrunks operation middleware
+func (siw *ServerInterfaceWrapper) ListDigitalTrunks(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDigitalTrunksParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListDigitalTrunks(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListSIPTrunks operation middleware
+func (siw *ServerInterfaceWrapper) ListSIPTrunks(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSIPTrunksParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListSIPTrunks(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateSIPTrunk operation middleware
+func (siw *ServerInterfaceWrapper) CreateSIPTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateSIPTrunkParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateSIPTrunk(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteSIPTrunk operation middleware
+func (siw *ServerInterfaceWrapper) DeleteSIPTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "trunk" -------------
+	var trunk TrunkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trunk", chi.URLParam(r, "trunk"), &trunk, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "trunk", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteSIPTrunkParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteSIPTrunk(w, r, unit, trunk, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSIPTrunk operation middleware
+func (siw *ServerInterfaceWrapper) GetSIPTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "trunk" -------------
+	var trunk TrunkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trunk", chi.URLParam(r, "trunk"), &trunk, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "trunk", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSIPTrunk(w, r, unit, trunk)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateSIPTrunk operation middleware
+func (siw *ServerInterfaceWrapper) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "trunk" -------------
+	var trunk TrunkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trunk", chi.URLParam(r, "trunk"), &trunk, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "trunk", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateSIPTrunkParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateSIPTrunk(w, r, unit, trunk, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2898,6 +5877,51 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/v1/units/{unit}/config/apply", wrapper.ApplyConfig)
 	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/extensions/{ext}/qr", wrapper.GetExtensionQr)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/units/{unit}/extensions/{ext}/wave-chat", wrapper.ClearWaveChat)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/trunks/sip", wrapper.ListSIPTrunks)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/trunks/sip", wrapper.CreateSIPTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/units/{unit}/trunks/sip/{trunk}", wrapper.DeleteSIPTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/trunks/sip/{trunk}", wrapper.GetSIPTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/v1/units/{unit}/trunks/sip/{trunk}", wrapper.UpdateSIPTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/trunks/analog", wrapper.ListAnalogTrunks)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/trunks/analog", wrapper.CreateAnalogTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/units/{unit}/trunks/analog/{trunk}", wrapper.DeleteAnalogTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/trunks/analog/{trunk}", wrapper.GetAnalogTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/v1/units/{unit}/trunks/analog/{trunk}", wrapper.UpdateAnalogTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/v1/units/{unit}/trunks/analog/{trunk}/sla", wrapper.PutAnalogTrunkSLA)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/trunks/digital", wrapper.ListDigitalTrunks)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/actions/{action}", wrapper.RunAction)
+	})
 
 	return r
 }
@@ -3039,6 +6063,188 @@ type GetUnitdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetUnitdefaultApplicationProblemPlusJSONResponse) VisitGetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunActionRequestObject struct {
+	Unit   UnitID     `json:"unit"`
+	Action ActionName `json:"action"`
+	Body   *RunActionJSONRequestBody
+}
+
+type RunActionResponseObject interface {
+	VisitRunActionResponse(w http.ResponseWriter) error
+}
+
+type RunAction200ResponseHeaders struct {
+	XPendingApply bool
+}
+
+type RunAction200JSONResponse struct {
+	Body    ActionResult
+	Headers RunAction200ResponseHeaders
+}
+
+func (response RunAction200JSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Pending-Apply", fmt.Sprint(response.Headers.XPendingApply))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction400ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction404ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction409ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction422ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction429ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction502ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction503ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction504ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunActiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RunActiondefaultApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4009,6 +7215,282 @@ func (response UpdateExtensiondefaultApplicationProblemPlusJSONResponse) VisitUp
 	return err
 }
 
+type GetExtensionQrRequestObject struct {
+	Unit UnitID      `json:"unit"`
+	Ext  ExtensionID `json:"ext"`
+}
+
+type GetExtensionQrResponseObject interface {
+	VisitGetExtensionQrResponse(w http.ResponseWriter) error
+}
+
+type GetExtensionQr200ImagePngResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetExtensionQr200ImagePngResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetExtensionQr400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionQr400ApplicationProblemPlusJSONResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionQr404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionQr404ApplicationProblemPlusJSONResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionQr429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionQr429ApplicationProblemPlusJSONResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionQr502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionQr502ApplicationProblemPlusJSONResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionQr503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionQr503ApplicationProblemPlusJSONResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionQr504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionQr504ApplicationProblemPlusJSONResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionQrdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetExtensionQrdefaultApplicationProblemPlusJSONResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearWaveChatRequestObject struct {
+	Unit UnitID      `json:"unit"`
+	Ext  ExtensionID `json:"ext"`
+}
+
+type ClearWaveChatResponseObject interface {
+	VisitClearWaveChatResponse(w http.ResponseWriter) error
+}
+
+type ClearWaveChat204Response struct {
+}
+
+func (response ClearWaveChat204Response) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ClearWaveChat400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ClearWaveChat400ApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearWaveChat404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ClearWaveChat404ApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearWaveChat429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ClearWaveChat429ApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearWaveChat502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ClearWaveChat502ApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearWaveChat503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ClearWaveChat503ApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearWaveChat504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ClearWaveChat504ApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearWaveChatdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ClearWaveChatdefaultApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetUnitRequestObject struct {
 	Unit UnitID `json:"unit"`
 }
@@ -4354,6 +7836,1935 @@ func (response GetSystemVersiondefaultApplicationProblemPlusJSONResponse) VisitG
 	return err
 }
 
+type ListAnalogTrunksRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListAnalogTrunksParams
+}
+
+type ListAnalogTrunksResponseObject interface {
+	VisitListAnalogTrunksResponse(w http.ResponseWriter) error
+}
+
+type ListAnalogTrunks200ResponseHeaders struct {
+	Link *string
+}
+
+type ListAnalogTrunks200JSONResponse struct {
+	Body    AnalogTrunkList
+	Headers ListAnalogTrunks200ResponseHeaders
+}
+
+func (response ListAnalogTrunks200JSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalogTrunks400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalogTrunks400ApplicationProblemPlusJSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalogTrunks404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalogTrunks404ApplicationProblemPlusJSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalogTrunks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalogTrunks429ApplicationProblemPlusJSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalogTrunks502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalogTrunks502ApplicationProblemPlusJSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalogTrunks503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalogTrunks503ApplicationProblemPlusJSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalogTrunks504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalogTrunks504ApplicationProblemPlusJSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalogTrunksdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListAnalogTrunksdefaultApplicationProblemPlusJSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunkRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params CreateAnalogTrunkParams
+	Body   *CreateAnalogTrunkJSONRequestBody
+}
+
+type CreateAnalogTrunkResponseObject interface {
+	VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error
+}
+
+type CreateAnalogTrunk201ResponseHeaders struct {
+	Location      string
+	XPendingApply bool
+}
+
+type CreateAnalogTrunk201JSONResponse struct {
+	Body    AnalogTrunk
+	Headers CreateAnalogTrunk201ResponseHeaders
+}
+
+func (response CreateAnalogTrunk201JSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.Header().Set("X-Pending-Apply", fmt.Sprint(response.Headers.XPendingApply))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk400ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk404ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk409ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk422ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk429ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk502ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk503ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk504ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateAnalogTrunkdefaultApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunkRequestObject struct {
+	Unit   UnitID  `json:"unit"`
+	Trunk  TrunkID `json:"trunk"`
+	Params DeleteAnalogTrunkParams
+}
+
+type DeleteAnalogTrunkResponseObject interface {
+	VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error
+}
+
+type DeleteAnalogTrunk204ResponseHeaders struct {
+	XPendingApply bool
+}
+
+type DeleteAnalogTrunk204Response struct {
+	Headers DeleteAnalogTrunk204ResponseHeaders
+}
+
+func (response DeleteAnalogTrunk204Response) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+	w.Header().Set("X-Pending-Apply", fmt.Sprint(response.Headers.XPendingApply))
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteAnalogTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAnalogTrunk400ApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAnalogTrunk404ApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunk409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAnalogTrunk409ApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAnalogTrunk429ApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAnalogTrunk502ApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAnalogTrunk503ApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAnalogTrunk504ApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteAnalogTrunkdefaultApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunkRequestObject struct {
+	Unit  UnitID  `json:"unit"`
+	Trunk TrunkID `json:"trunk"`
+}
+
+type GetAnalogTrunkResponseObject interface {
+	VisitGetAnalogTrunkResponse(w http.ResponseWriter) error
+}
+
+type GetAnalogTrunk200JSONResponse AnalogTrunk
+
+func (response GetAnalogTrunk200JSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalogTrunk400ApplicationProblemPlusJSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalogTrunk404ApplicationProblemPlusJSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalogTrunk429ApplicationProblemPlusJSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalogTrunk502ApplicationProblemPlusJSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalogTrunk503ApplicationProblemPlusJSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalogTrunk504ApplicationProblemPlusJSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetAnalogTrunkdefaultApplicationProblemPlusJSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunkRequestObject struct {
+	Unit   UnitID  `json:"unit"`
+	Trunk  TrunkID `json:"trunk"`
+	Params UpdateAnalogTrunkParams
+	Body   *UpdateAnalogTrunkApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateAnalogTrunkResponseObject interface {
+	VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error
+}
+
+type UpdateAnalogTrunk200JSONResponse AnalogTrunk
+
+func (response UpdateAnalogTrunk200JSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk400ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk404ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk409ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk422ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk429ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk502ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk503ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk504ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateAnalogTrunkdefaultApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLARequestObject struct {
+	Unit   UnitID  `json:"unit"`
+	Trunk  TrunkID `json:"trunk"`
+	Params PutAnalogTrunkSLAParams
+	Body   *PutAnalogTrunkSLAJSONRequestBody
+}
+
+type PutAnalogTrunkSLAResponseObject interface {
+	VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error
+}
+
+type PutAnalogTrunkSLA200JSONResponse AnalogTrunkSLA
+
+func (response PutAnalogTrunkSLA200JSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA400ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA404ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA409ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA422ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA429ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA502ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA503ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA504ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLAdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response PutAnalogTrunkSLAdefaultApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunksRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListDigitalTrunksParams
+}
+
+type ListDigitalTrunksResponseObject interface {
+	VisitListDigitalTrunksResponse(w http.ResponseWriter) error
+}
+
+type ListDigitalTrunks200ResponseHeaders struct {
+	Link *string
+}
+
+type ListDigitalTrunks200JSONResponse struct {
+	Body    DigitalTrunkList
+	Headers ListDigitalTrunks200ResponseHeaders
+}
+
+func (response ListDigitalTrunks200JSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunks400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListDigitalTrunks400ApplicationProblemPlusJSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunks404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListDigitalTrunks404ApplicationProblemPlusJSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListDigitalTrunks429ApplicationProblemPlusJSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunks502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListDigitalTrunks502ApplicationProblemPlusJSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunks503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListDigitalTrunks503ApplicationProblemPlusJSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunks504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListDigitalTrunks504ApplicationProblemPlusJSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunksdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListDigitalTrunksdefaultApplicationProblemPlusJSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunksRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListSIPTrunksParams
+}
+
+type ListSIPTrunksResponseObject interface {
+	VisitListSIPTrunksResponse(w http.ResponseWriter) error
+}
+
+type ListSIPTrunks200ResponseHeaders struct {
+	Link *string
+}
+
+type ListSIPTrunks200JSONResponse struct {
+	Body    SIPTrunkList
+	Headers ListSIPTrunks200ResponseHeaders
+}
+
+func (response ListSIPTrunks200JSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunks400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListSIPTrunks400ApplicationProblemPlusJSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunks404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListSIPTrunks404ApplicationProblemPlusJSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListSIPTrunks429ApplicationProblemPlusJSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunks502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListSIPTrunks502ApplicationProblemPlusJSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunks503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSIPTrunks503ApplicationProblemPlusJSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunks504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListSIPTrunks504ApplicationProblemPlusJSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunksdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListSIPTrunksdefaultApplicationProblemPlusJSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunkRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params CreateSIPTrunkParams
+	Body   *CreateSIPTrunkJSONRequestBody
+}
+
+type CreateSIPTrunkResponseObject interface {
+	VisitCreateSIPTrunkResponse(w http.ResponseWriter) error
+}
+
+type CreateSIPTrunk201ResponseHeaders struct {
+	Location      string
+	XPendingApply bool
+}
+
+type CreateSIPTrunk201JSONResponse struct {
+	Body    SIPTrunk
+	Headers CreateSIPTrunk201ResponseHeaders
+}
+
+func (response CreateSIPTrunk201JSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.Header().Set("X-Pending-Apply", fmt.Sprint(response.Headers.XPendingApply))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk400ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk404ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk409ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk422ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk429ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk502ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk503ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk504ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateSIPTrunkdefaultApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunkRequestObject struct {
+	Unit   UnitID  `json:"unit"`
+	Trunk  TrunkID `json:"trunk"`
+	Params DeleteSIPTrunkParams
+}
+
+type DeleteSIPTrunkResponseObject interface {
+	VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error
+}
+
+type DeleteSIPTrunk204ResponseHeaders struct {
+	XPendingApply bool
+}
+
+type DeleteSIPTrunk204Response struct {
+	Headers DeleteSIPTrunk204ResponseHeaders
+}
+
+func (response DeleteSIPTrunk204Response) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+	w.Header().Set("X-Pending-Apply", fmt.Sprint(response.Headers.XPendingApply))
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteSIPTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSIPTrunk400ApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSIPTrunk404ApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunk409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSIPTrunk409ApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSIPTrunk429ApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSIPTrunk502ApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSIPTrunk503ApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSIPTrunk504ApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteSIPTrunkdefaultApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunkRequestObject struct {
+	Unit  UnitID  `json:"unit"`
+	Trunk TrunkID `json:"trunk"`
+}
+
+type GetSIPTrunkResponseObject interface {
+	VisitGetSIPTrunkResponse(w http.ResponseWriter) error
+}
+
+type GetSIPTrunk200JSONResponse SIPTrunk
+
+func (response GetSIPTrunk200JSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetSIPTrunk400ApplicationProblemPlusJSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetSIPTrunk404ApplicationProblemPlusJSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetSIPTrunk429ApplicationProblemPlusJSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetSIPTrunk502ApplicationProblemPlusJSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSIPTrunk503ApplicationProblemPlusJSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetSIPTrunk504ApplicationProblemPlusJSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetSIPTrunkdefaultApplicationProblemPlusJSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunkRequestObject struct {
+	Unit   UnitID  `json:"unit"`
+	Trunk  TrunkID `json:"trunk"`
+	Params UpdateSIPTrunkParams
+	Body   *UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateSIPTrunkResponseObject interface {
+	VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error
+}
+
+type UpdateSIPTrunk200JSONResponse SIPTrunk
+
+func (response UpdateSIPTrunk200JSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk400ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk404ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk409ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk422ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk429ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk502ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk503ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk504ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateSIPTrunkdefaultApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// ListUnits List units
@@ -4362,6 +9773,9 @@ type StrictServerInterface interface {
 	// GetUnit Get a unit
 	// (GET /v1/units/{unit})
 	GetUnit(ctx context.Context, request GetUnitRequestObject) (GetUnitResponseObject, error)
+	// RunAction Run a UCM action that has no resource yet
+	// (POST /v1/units/{unit}/actions/{action})
+	RunAction(ctx context.Context, request RunActionRequestObject) (RunActionResponseObject, error)
 	// ApplyConfig Apply staged configuration
 	// (POST /v1/units/{unit}/config/apply)
 	ApplyConfig(ctx context.Context, request ApplyConfigRequestObject) (ApplyConfigResponseObject, error)
@@ -4380,6 +9794,12 @@ type StrictServerInterface interface {
 	// UpdateExtension Update an extension
 	// (PATCH /v1/units/{unit}/extensions/{ext})
 	UpdateExtension(ctx context.Context, request UpdateExtensionRequestObject) (UpdateExtensionResponseObject, error)
+	// GetExtensionQr Get an extension's Wave QR code
+	// (GET /v1/units/{unit}/extensions/{ext}/qr)
+	GetExtensionQr(ctx context.Context, request GetExtensionQrRequestObject) (GetExtensionQrResponseObject, error)
+	// ClearWaveChat Clear an extension's Wave chat history
+	// (DELETE /v1/units/{unit}/extensions/{ext}/wave-chat)
+	ClearWaveChat(ctx context.Context, request ClearWaveChatRequestObject) (ClearWaveChatResponseObject, error)
 	// ResetUnit Reset a unit's login stop
 	// (POST /v1/units/{unit}/reset)
 	ResetUnit(ctx context.Context, request ResetUnitRequestObject) (ResetUnitResponseObject, error)
@@ -4389,6 +9809,42 @@ type StrictServerInterface interface {
 	// GetSystemVersion Get firmware versions
 	// (GET /v1/units/{unit}/system/version)
 	GetSystemVersion(ctx context.Context, request GetSystemVersionRequestObject) (GetSystemVersionResponseObject, error)
+	// ListAnalogTrunks List analog trunks
+	// (GET /v1/units/{unit}/trunks/analog)
+	ListAnalogTrunks(ctx context.Context, request ListAnalogTrunksRequestObject) (ListAnalogTrunksResponseObject, error)
+	// CreateAnalogTrunk Create an analog trunk
+	// (POST /v1/units/{unit}/trunks/analog)
+	CreateAnalogTrunk(ctx context.Context, request CreateAnalogTrunkRequestObject) (CreateAnalogTrunkResponseObject, error)
+	// DeleteAnalogTrunk Delete an analog trunk
+	// (DELETE /v1/units/{unit}/trunks/analog/{trunk})
+	DeleteAnalogTrunk(ctx context.Context, request DeleteAnalogTrunkRequestObject) (DeleteAnalogTrunkResponseObject, error)
+	// GetAnalogTrunk Get an analog trunk
+	// (GET /v1/units/{unit}/trunks/analog/{trunk})
+	GetAnalogTrunk(ctx context.Context, request GetAnalogTrunkRequestObject) (GetAnalogTrunkResponseObject, error)
+	// UpdateAnalogTrunk Update an analog trunk
+	// (PATCH /v1/units/{unit}/trunks/analog/{trunk})
+	UpdateAnalogTrunk(ctx context.Context, request UpdateAnalogTrunkRequestObject) (UpdateAnalogTrunkResponseObject, error)
+	// PutAnalogTrunkSLA Set an analog trunk's SLA settings
+	// (PUT /v1/units/{unit}/trunks/analog/{trunk}/sla)
+	PutAnalogTrunkSLA(ctx context.Context, request PutAnalogTrunkSLARequestObject) (PutAnalogTrunkSLAResponseObject, error)
+	// ListDigitalTrunks List digital trunks
+	// (GET /v1/units/{unit}/trunks/digital)
+	ListDigitalTrunks(ctx context.Context, request ListDigitalTrunksRequestObject) (ListDigitalTrunksResponseObject, error)
+	// ListSIPTrunks List SIP trunks
+	// (GET /v1/units/{unit}/trunks/sip)
+	ListSIPTrunks(ctx context.Context, request ListSIPTrunksRequestObject) (ListSIPTrunksResponseObject, error)
+	// CreateSIPTrunk Create a SIP trunk
+	// (POST /v1/units/{unit}/trunks/sip)
+	CreateSIPTrunk(ctx context.Context, request CreateSIPTrunkRequestObject) (CreateSIPTrunkResponseObject, error)
+	// DeleteSIPTrunk Delete a SIP trunk
+	// (DELETE /v1/units/{unit}/trunks/sip/{trunk})
+	DeleteSIPTrunk(ctx context.Context, request DeleteSIPTrunkRequestObject) (DeleteSIPTrunkResponseObject, error)
+	// GetSIPTrunk Get a SIP trunk
+	// (GET /v1/units/{unit}/trunks/sip/{trunk})
+	GetSIPTrunk(ctx context.Context, request GetSIPTrunkRequestObject) (GetSIPTrunkResponseObject, error)
+	// UpdateSIPTrunk Update a SIP trunk
+	// (PATCH /v1/units/{unit}/trunks/sip/{trunk})
+	UpdateSIPTrunk(ctx context.Context, request UpdateSIPTrunkRequestObject) (UpdateSIPTrunkResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -4473,6 +9929,43 @@ func (sh *strictHandler) GetUnit(w http.ResponseWriter, r *http.Request, unit Un
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetUnitResponseObject); ok {
 		if err := validResponse.VisitGetUnitResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RunAction operation middleware
+func (sh *strictHandler) RunAction(w http.ResponseWriter, r *http.Request, unit UnitID, action ActionName) {
+	var request RunActionRequestObject
+
+	request.Unit = unit
+	request.Action = action
+
+	var body RunActionJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RunAction(ctx, request.(RunActionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RunAction")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RunActionResponseObject); ok {
+		if err := validResponse.VisitRunActionResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -4657,6 +10150,60 @@ func (sh *strictHandler) UpdateExtension(w http.ResponseWriter, r *http.Request,
 	}
 }
 
+// GetExtensionQr operation middleware
+func (sh *strictHandler) GetExtensionQr(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID) {
+	var request GetExtensionQrRequestObject
+
+	request.Unit = unit
+	request.Ext = ext
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetExtensionQr(ctx, request.(GetExtensionQrRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetExtensionQr")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetExtensionQrResponseObject); ok {
+		if err := validResponse.VisitGetExtensionQrResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ClearWaveChat operation middleware
+func (sh *strictHandler) ClearWaveChat(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID) {
+	var request ClearWaveChatRequestObject
+
+	request.Unit = unit
+	request.Ext = ext
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ClearWaveChat(ctx, request.(ClearWaveChatRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ClearWaveChat")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ClearWaveChatResponseObject); ok {
+		if err := validResponse.VisitClearWaveChatResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ResetUnit operation middleware
 func (sh *strictHandler) ResetUnit(w http.ResponseWriter, r *http.Request, unit UnitID) {
 	var request ResetUnitRequestObject
@@ -4735,243 +10282,732 @@ func (sh *strictHandler) GetSystemVersion(w http.ResponseWriter, r *http.Request
 	}
 }
 
+// ListAnalogTrunks operation middleware
+func (sh *strictHandler) ListAnalogTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListAnalogTrunksParams) {
+	var request ListAnalogTrunksRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAnalogTrunks(ctx, request.(ListAnalogTrunksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAnalogTrunks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListAnalogTrunksResponseObject); ok {
+		if err := validResponse.VisitListAnalogTrunksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateAnalogTrunk operation middleware
+func (sh *strictHandler) CreateAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateAnalogTrunkParams) {
+	var request CreateAnalogTrunkRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	var body CreateAnalogTrunkJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateAnalogTrunk(ctx, request.(CreateAnalogTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateAnalogTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateAnalogTrunkResponseObject); ok {
+		if err := validResponse.VisitCreateAnalogTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteAnalogTrunk operation middleware
+func (sh *strictHandler) DeleteAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params DeleteAnalogTrunkParams) {
+	var request DeleteAnalogTrunkRequestObject
+
+	request.Unit = unit
+	request.Trunk = trunk
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteAnalogTrunk(ctx, request.(DeleteAnalogTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteAnalogTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteAnalogTrunkResponseObject); ok {
+		if err := validResponse.VisitDeleteAnalogTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAnalogTrunk operation middleware
+func (sh *strictHandler) GetAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID) {
+	var request GetAnalogTrunkRequestObject
+
+	request.Unit = unit
+	request.Trunk = trunk
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAnalogTrunk(ctx, request.(GetAnalogTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAnalogTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAnalogTrunkResponseObject); ok {
+		if err := validResponse.VisitGetAnalogTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateAnalogTrunk operation middleware
+func (sh *strictHandler) UpdateAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateAnalogTrunkParams) {
+	var request UpdateAnalogTrunkRequestObject
+
+	request.Unit = unit
+	request.Trunk = trunk
+	request.Params = params
+
+	var body UpdateAnalogTrunkApplicationMergePatchPlusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateAnalogTrunk(ctx, request.(UpdateAnalogTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateAnalogTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateAnalogTrunkResponseObject); ok {
+		if err := validResponse.VisitUpdateAnalogTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PutAnalogTrunkSLA operation middleware
+func (sh *strictHandler) PutAnalogTrunkSLA(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params PutAnalogTrunkSLAParams) {
+	var request PutAnalogTrunkSLARequestObject
+
+	request.Unit = unit
+	request.Trunk = trunk
+	request.Params = params
+
+	var body PutAnalogTrunkSLAJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PutAnalogTrunkSLA(ctx, request.(PutAnalogTrunkSLARequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutAnalogTrunkSLA")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PutAnalogTrunkSLAResponseObject); ok {
+		if err := validResponse.VisitPutAnalogTrunkSLAResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListDigitalTrunks operation middleware
+func (sh *strictHandler) ListDigitalTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListDigitalTrunksParams) {
+	var request ListDigitalTrunksRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDigitalTrunks(ctx, request.(ListDigitalTrunksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDigitalTrunks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListDigitalTrunksResponseObject); ok {
+		if err := validResponse.VisitListDigitalTrunksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListSIPTrunks operation middleware
+func (sh *strictHandler) ListSIPTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListSIPTrunksParams) {
+	var request ListSIPTrunksRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSIPTrunks(ctx, request.(ListSIPTrunksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSIPTrunks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListSIPTrunksResponseObject); ok {
+		if err := validResponse.VisitListSIPTrunksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateSIPTrunk operation middleware
+func (sh *strictHandler) CreateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateSIPTrunkParams) {
+	var request CreateSIPTrunkRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	var body CreateSIPTrunkJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateSIPTrunk(ctx, request.(CreateSIPTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateSIPTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateSIPTrunkResponseObject); ok {
+		if err := validResponse.VisitCreateSIPTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteSIPTrunk operation middleware
+func (sh *strictHandler) DeleteSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params DeleteSIPTrunkParams) {
+	var request DeleteSIPTrunkRequestObject
+
+	request.Unit = unit
+	request.Trunk = trunk
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSIPTrunk(ctx, request.(DeleteSIPTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSIPTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteSIPTrunkResponseObject); ok {
+		if err := validResponse.VisitDeleteSIPTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetSIPTrunk operation middleware
+func (sh *strictHandler) GetSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID) {
+	var request GetSIPTrunkRequestObject
+
+	request.Unit = unit
+	request.Trunk = trunk
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSIPTrunk(ctx, request.(GetSIPTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSIPTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSIPTrunkResponseObject); ok {
+		if err := validResponse.VisitGetSIPTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateSIPTrunk operation middleware
+func (sh *strictHandler) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateSIPTrunkParams) {
+	var request UpdateSIPTrunkRequestObject
+
+	request.Unit = unit
+	request.Trunk = trunk
+	request.Params = params
+
+	var body UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateSIPTrunk(ctx, request.(UpdateSIPTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateSIPTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateSIPTrunkResponseObject); ok {
+		if err := validResponse.VisitUpdateSIPTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35cts4tj/+Kih+b1WkHkqW5CW2XFP35zidbs9k8fXSPTVRrgiRkMQxBSgEaEWdcVW/w7zDPFg/ya/O",
-	"AUiCixYn7p65PcofsU0S2wFwNnzOwWfHF7O54Iwr6fQ/O+wTnc0jhr9/+0kxLkPB4Q+ZzGY0Xjp954wT",
-	"lr4hVJKY0YCMYzEjaspIwkPluM49jRIG5ajvi4SroVrOmdN3ri8uGz+y0dXNedNxHRqxWIV8LJw+T6II",
-	"HkRi4fTfO0lEF/gB/pjIGfz/vHekf/T0jxPHdaa9owPHdcJo5DsfXIcmahoGWXWJEsOY+SIOnL4jxmPH",
-	"dUbLOZVyKBIVqyF87vQdLhzX8WkUDRc0VCGfOH0VJ0w/G9F4EvLJcCZ4qETs9B342B/SCeNqOBdR6ANZ",
-	"OLtnsX4zo5/0W+n0u9kTU146/Z5+pv+uqSEMeDIbMWiq2+l04JEKh2NGVRKz4TwO78OITQx5VXjPhtBP",
-	"pz+mkbQ6zbIn2XwNpaIqkdmLKeWTZG7+fHAdP5FKzIAsgnK5gC6YL4MwZr6asSCk+TMe2L8PVThjep47",
-	"+GAxDRWLQqk0zQI1G89EAMsgHvu94/19x3XYjMUTa8R64hgfxiGfjARMTzoITkcRG0YBnafTYx59TGgU",
-	"jpflLxdsFCu/+O1UqIDJO+tTP17OFS5yvQxYvupT6sOjmNNoWOzkmH4aTqhiC5o3PaafAqaYr/InSRRx",
-	"OmNZqYVNF/1sSuW9CH02o2GU9jf02VAm87mIVfaIq5hypobhfDgOI2VNTxTOQiB/WmMkfOgvUwsR33Xr",
-	"n3ZqH/dqn+7XPj2ofXpY+/So9unz2qfHtU9P0qewm3zBFfXNDsNlOSzMJW79QEXScZ1ZKCULiptkJqYy",
-	"mUwYLs6AjWkSAd/iNKO2SNRQjIeSxfehn++lOYuhPt1KyPXKcFxnHjPJuM+GARsPpR+H82x6s1fp7nPo",
-	"PQ0jWI+O62SrF1Zb9uc4Zh+d/lHHdWAj4NYSSVZjujmKW076QASsNu2tZHQWMSmHsHLkmMXDGYM1LPWW",
-	"lIwHSozpp7RiGc6HeXeZAmYonf77z44/HqUf+ePRMGBShZwCtYdZB+BFoUf+mOeF+KpCvFwoyQslqwol",
-	"xULraPzg/ubdd44ONeOuHcDhdgMAxvIv6PvXk96fUvWVPXe6vf2DQ2dV53vlzveerPMJ/5eunCcYgGRx",
-	"wMbOwwfXkXfhHLWcEqeAx/czyfyY5aJKzpkfjkN/GM4zfqBiqthkOQzn1I+wrNo/HibBXOW8VLFomMQh",
-	"MNJQAt0Cx4VeDOn9fJyyU/gbODBjw0AEQ8GH41lWQ83LRTCMR9kHlnj87NzPhlQp6k/TXt7PhkCF+N7I",
-	"v4eHBzdXX89jRhULSlos4WyRK7IukYpOWEAE31KNfYz6qjVWMU/k71RH7e501K/TUQtPH62kdp9OSXXO",
-	"Akpei3sWUR+0k526+sTq6v5vra7yADgDnc+jZfptrQ7bwt7vNNl1Skmm1fFVWt1Ol12jy+4UEmTat/Og",
-	"RiEpuNXGisWEcpLgp0RNqSKhfLSSsvO1/a58bZpQRTWmt3O17Vxtv1dX2+N0l5YWTDslZueO27njdu64",
-	"nTvuN9d+dd012u+D60wZDZDTfXaumIqXrbMxitXPTsA0g9Y8/Zr5ggeSKEFAQyQjNhYxIypehnxC6ISG",
-	"3CWLKdM6sNEKyB0XC9lGDQJPsJ1+9xBY8JTNKLQxC3k4S2aaZFo/BuExYbEDnbN61LpiH5Mw1vr5o7tW",
-	"6UKc1aaJs3WX/tK61PKvdablX7k3HlTo5aTwQcNk9WYCoTwgit4xSdh4zHxFBI+Wxs7AwoKPw0kS4/oe",
-	"8FASkLohC0jDu3x3fUP27rt7UJPc+ww/HvZ0iT0Uzl6zPeD2yPVYV4/djHckRMQod3CBzGlMZ0yZNbJq",
-	"0LgCPdKAThtlotnXI7apAMM7JaEqDhrHO+DbjMjVJJsyEjM5F1zCL6AiSuIVFJM+wXloD7iekJrOmJo4",
-	"0nSZTcozWSQ7oTAtPiMNGYlFn0i93E4HXE2zCZEETJdlOsfZcLNaXcKFmV4sJjhrtsnFGD9YxKFiRCa+",
-	"z1ggyShRUDkjt+dvSMzGiWS4unU/G9A7FgM7IyImQTgJFY0IcAZJtDXUdO1qFV1mi8+MecAz8kkVRlHW",
-	"tmvICTtnFUHtFWU4TwiL4GPC4iWqkOiy1PqhvbxSLTNjieXlZlnjFzUbPXtJtB1CGr1ffv5H91jTQDYL",
-	"uzz1wGLX5lRN856xT6Dprt4Gc6pAgXX6zv++77ROPnzuud3jh/9ysh5LBboldviSTth1+BOr9vYN/QSM",
-	"JO2rGJNQsRnMPKFkTies0N3DTj0V4cOhhAZqKQnFZrqhVDfOGFi3loFBh2/EHePVHr+b048JIwreauwQ",
-	"JfOY3YcikdjjZ5J4nH1SQ+wVfue1ybtZqGBPj4VmWuMwlkqPsLhYnDcTZ80osb7CMGf002vGJ2AD92Bo",
-	"9sSctf5KWz91WifD1oc/1M/NLQ9V3Tq6yXd6GGieJeYspkrEzySRUTLJkVOpJCuwhNJKm36sX2fGE7Td",
-	"QtOD+WB+tj587rhHvdpF9wBV6t2LPPkFDb5LrfDPDtiFjCt0jQBr8rHHe/NYjCI2+8PfpEaOZb0H4ijU",
-	"GZBeZPrRsJzAHv8zSc4uLwhoTaTBBcntPaQFDJFJNQwDp+90un/6/n8O/nr85/0fj37ovTm5Obx6/qJ7",
-	"3nn5J5hco4Addnquo0KFBHxBA5IOIRsvHYlE9UcR5XegKfmzTHlrHTx3NXGR9g82Sf8rZmOn7/y/vRxB",
-	"t6ffyr1LTQNNwuqSAG47pmEE0hV+182R1nOXtE5c0uodwH+H8N+RC6yXcpLwBJU5YJvRsomPQ2VTcMBz",
-	"EooFJ37MAsZVSCMJH2e+LEkarX1o6gD+Ozp2Set5B/7rNl0Scj9KgBeTxTSMmD0zAz6lwN7FfM4CEonJ",
-	"BD4LOQiMXM9AjUIm/pRQ3TkakYZkjKwQuqApKtQfgDJ+FDKOrk4QYkqQUURnuLsfXJi8Kz39X7n8blCq",
-	"Y01kJIIltBfyexqFAe63OEbf4fvP6BUxEwcftgv+ENeZMSnpBNbQLIG6GIjwmZCKdDtorZTLZ465urKC",
-	"M2De8dg/eL6/7xLjuoNJGQv4f0R54BKaKIHWRMilotyHKnKyTj/uZX41uWdE03a75tzaNQfABe1dk1J+",
-	"1a558k2STlA+N6QBXM8lyNJhSQNJ9U7IdZi/MV+B+kEyddLeYwPe6rqk1YW9ddhptomnJ9sjwEklYdSf",
-	"EjEea32EjEMWBWb1nQs+jkL/C9Ye8k4axYwGyyH7FEqNtc19/zBcy/mvvyT6yyKHODho2h7/bEXnCgvM",
-	"eLkKwfXmnH5sO9ssm61XzKvCijnJV0xGrK2Y7EFh/Ty4Tq54DkM+nMdiEjNZQ7Si+uxTDlwDdqGxXYIk",
-	"RsuMWJpsgZ5HJ/X0PLNL4AokaS8sap5WTaeaTnCxWEd22+rYmvDfPgnhj06KhH9K+ZYKphHzaSKZ1kol",
-	"8ZM4Bg4PfWB9pB8oq5sWvUtCNeDa2AmIDHFaFFmk+PNG62C/CSabUFOwaKm8g2mLE85hATRahyDc6OpZ",
-	"HfAGkIO0Tjqao5SsnZgZi4c0WifHwDgsl4GHRjcMC41xc7BFpiyaS62ZrnZ+1JHZfL1nf4qkNqrLTep+",
-	"fhIlLAgDlLb6FIosQjUNgY/I7fWt1wV96yBfjqbDJO3xbyY9YP2UBgaaSjhjpCFiY3uinJBLCQvQuPRd",
-	"Yq+842YbevRWqFci4cFXErzApE9IIJhWc3DNP5pJg2w/2XqGXhYYhjVDb4UienDbcIzu0VNP1luhtUUc",
-	"e8hXm0K4K7n5GnmG7d8qMIzukZ63tNkvk9hcqGEIf80YrxzXH3a65Jef/2H7csZhPFsAo8gm1hwq4kfA",
-	"PQQv9XOF9Ml2ZrWiUJqatt+cLwqbs1uc+gtrgFstgJOyrE646R0Lhvp0UNdiU+uge4jUouTy7Ob8+wzP",
-	"gLvTmo4ZiyesNafKn+opqaWOZORcT2frZjlna2vYfi9tryef2Xupe5gT9DYnBXkDpCDQvy2Y3pNI3jO+",
-	"JFr8oU5LGmMRE7OgyUHn0CUHnSOXQI/JYQfloSRXr87JycHhc2J2AtFklkbpvdZHsrfWIczTCJ1QkoTH",
-	"oG5Dpdsv5j8XFvN+TnvTU2J39TeTNpp5FYak7XNJ/DD2k1CRUczoHUghScSc8dOSAiHpUhpXviAqXprT",
-	"hKdRHvIjDez/jRBvKF8ai04+mS9He8eVEGSMk8lVasQ9QpX43t5cPUuzvRGCQLdJ1u+tbIvDX0u7WDve",
-	"kgIL5ubBEdicz9GL9dQzesvnsfCZRA/ReT6XX+kjwWVtmdTIizd5SHK0h+3jyAT1lALbJ7NEhn5L8NZU",
-	"RAHxIyolmuABGTh/oz/9NHB+FRfHd4XV1bNZt0XBVLxsJxEPf03vB1g4CxZFrbGIgTqjRBFVMrHMxJR0",
-	"C8vNcZq5OQZc+zm095xFQX58iIVpCE9Cf4r8PxuMPpHT8MIbI91XnZgAxXCN8GTm9N+bWImLs784rvPq",
-	"L9eOWwAmfrDd2/pTMOje8RzxU/JKu85ZxGJ1gVDGcjfwVQveEbT8leCMzBPULC/e/nBx861M3ZW5w6Xh",
-	"ZeBIr9lP3XAeF5x5LvGgoq73y8//HHD9eweevmBR5IuYtYIYX9oPDuEDje/zTglPokiTGVU5psqHFdCQ",
-	"4zrwnZawBumU++wb8MnfofHG+27r5MPfu53m360G33dbhx/+rlts1njyXX2cesUknuXUHVOIRPlihiNH",
-	"VwRSL1du0+NGWyNvI85KzIF2xsmlXR6bz6phsaX+kYoPpV09SS4f4FXAYesa1G4DbcSbQ0hzRpkff9Mo",
-	"atccN9YcHOaHLO+z8Za78yErKUbAPXEGEiWuDD62smwTJWZUhT52hGgYbcgnfeLRKPK0E8LVh7raIQFW",
-	"OvFSuKRnzv7Sb7wUGOcNeFo2Jp4Yj9NjVbM5aRRZqEvUlbNfxXhc3J4a1FtZWuciYH7NmDihSRAKaPk+",
-	"DJggPnxos4YvQh7rTyiN4D0N5r4pta+/S3/MwXaYH6dxV/jwELiL+lQclelEdVgqfKVhwJc2Cri6czJG",
-	"8kyS85uLwkEL8LIWTEmzZrPYeOLqme6SSJY5nXASt1mgBUhyXaX4Ctgh+iq3rrUKa17V45yv6i+3qz9F",
-	"R9fVCu9IMt++uw8rhUi+HV+q2fgNQqTLTX4vFuTlzZtXmVOv4aXHNiAePHM+YzAowMlmdGnUQRIqsKo8",
-	"c3TjNV3Yi2Phkcb1xeWAX7x99U4/G1EeeKRhPB64U04JR1TG5fmb273L8zdn2hPp0URBBZxNhAqpYkGz",
-	"uIlNh2BxZ2BvRPrDD2jH0fD84rrPS1WWfiHzR2VX5xOMTMjAUTQ41dJNVBJzSRrehKnri0ujPABBoLmg",
-	"Ta4R7aa5MsLxB1wXgpdFRIgHsoLRWGruZmiWHU2DzEIEinG2lreZHRWxXimzVZyHQszEhnKZRvKQBVaU",
-	"KYdsUpZUD+MvkC7uyDjQ8I15zLLTCkNQxArNZrQl2ZzGsAhQNIiFV4QIbIg9RWDIptFohv6AAI8LXSBH",
-	"eNA4xrPzhIcfE2Zewx57yCNCKri5i0sC7xhXxgQhFy9rFCM9WlYG34BhLWHVF7QmGlCj+lvgjf1eVY+q",
-	"LO9CqMqGic2F9kNtPMv64jdxwu/OEjV9gSVT9pyHvlQWCYh/87ZNfgTaGMSbq1UDaCRiGi3GA3wGpsGC",
-	"xkFrlMglCQRScyHiu1pM3mqBUQi8WanfS4LLDvQ2URAm0B1TXPspbblolJB88Y6Wej3LEpSqizjtAhzn",
-	"4LhmDitBQXWUbNnUgq+J/hpYtCqZ8aEqOsw85EmgyE8YZ3How6+cgjQubbksmGij4VKKV9rUZQO30l0v",
-	"gVtXtpYhsGqCobZtMC1RaLK3bZOlWKuNjZo18zRT4wJbXNCl/PJJyiOk6rrOYnLx0nCmWhigtXaPDurq",
-	"XxVftpYl1yij9TFkFYEdBIQSJDqaxdqZRKi8Q4CDiBFP0jJnZEpkZjKqPmVbeTtlrhDAVm+Z9bNZVnGo",
-	"QaeS8YBc3VwSXTxakhFTC2YsRsaDuQi5kqcpR+wTbIFMBJMDrqaxSCbTtNp69GhNV3mNvHopyFuhyMtQ",
-	"qiQe9YkxJsMJFzFDBpgytBQjXOZ1KU8mcRIxaZjygCt6xwwW+REdtIIFNoibcMbOBQ9CHMdDOTKwPMy3",
-	"2mbUpzGgw6KE0bivl29foquab8O0O52e2+109rfi3Hls4vrBZAr6QzV0cdPGxHWNhRj3jclc54gpDuMQ",
-	"/3UqImgrpaIQR1nu3xXsNRnOkkhRzkQiDQrcAv3wIDfnTfSjt6VpZkdrllt+HUpVairMXDDPJHn98uyS",
-	"zKeCs5EQd1t5XsqhoOUm/8zYvEUjxEpkjkXGA0lAD3x3eXPx7u11ylliNgmlYjELSMDuQ5+VwNWbRp1G",
-	"nlYdgZFYEO1lNI2kIHujNsnHtJMFs1aNRdWCN+isgQHBGEHXW4g4INT32VwZsyViSsF2gw5oHHkN/zAL",
-	"GCMwtGGopuTi5bbcwg7MXL+9rmM1/zb/+qEQjrsJD18r+LYGs9eE+dY1CB/Y+xkKt4qbaOOe/sPXbepC",
-	"3HG5j6/opwypAAytbj2t0DasGbPCmOsa0O/QSz2mn1oxi5ATGwVCNk/TIJhUKm63qvNQ6TWslM4YaWiM",
-	"PfzuEkrknPrMJRE1z5obZ6CUT6ZM8o3qWDGIe5UIW0yFNF4yI6ZrxTIxYjnkk83ioNPp1Qm0jYumGGJe",
-	"7vEP6SuiOUuwFc8thKiXq7w4/zZDiKQHK+26aKxNa7Eu6r3SmPmGXFwS/c2Xrfs8jH5VOAtOWJDiKkOe",
-	"xkORRueXn/9xfHTQ6TRPSYfMGOV4pohVmnnVkUx5jFihk/tHHTuaBatyC/F4KybZsnTKYf8VAURkMgI6",
-	"WeZyKuyqR1C4DL1ieCeiCrsD3vCKbeFpUym/gFfYiAlPJAvKx0zdk167e3Tc7rY7e72DqqWy5vwJ+PlZ",
-	"6xVtjdv9vQ/f1PL0SsaDHUVKyR52BCnludgRpJTiY0eQUnaTHUFKiV12BCnltNkRpJTOZ0eQUiaj/3iC",
-	"FJM4Vc8leRqUY/tJJGl0f/n5H91O0ZTYL0SBr48Br8sWVVH20YWbf4GW9FaHAFnaqbKn385HtdG8LCSs",
-	"qnQOX7bQEOFChWNzevllFo+dB6vSUg0csuEZ2yUFoY2of6cEx5xW5rmICSXziC7BPNYWeZEYeb6t0pqa",
-	"hTz9s1tDF8zOtRbtAntgxKYhD8jbsxvSSCQr4rumVELnklEU+oQGAQbPpQ4v7ewjoRxwUwklsUgUi08J",
-	"JYtY8EmGKRBjxTiRU7GQsDIEZ60FXWrMRHPLQ85yirEVeDGTMUd+yanHBkTaJWYGUpsgDNlpw9Z5XfSx",
-	"QjHHSU1gYp7SZUWulk3r1868tt63+C5RI5Hw4DIv8bAiJVuFG+GJFkm/JYp9Ui4e/xtOXEqwhKzYMzmW",
-	"0Pn1aA9TJWXTJuCu/vxaf/1gpYz7XA8VfyaJ+SRd0hh6gdjqeubW7XRKfFdn3Nh8AFvIV7fGM484v3sa",
-	"FfwqwPD3j8pNH9m+EuM6Wcv1iynyas9CzNtC6/u//PyPI/TpFD04JkAvtss1Uq/nUYeUTgz27e4We7u/",
-	"jWOnJpnfI0/d7MR/FSjMlMZMH0AYUBNFmM/1+dmWBx9rcghuB9pIK4iWJK3iywEbWx35WXkNV50Gx8xn",
-	"4T0LyJh+MlBdGklRfwr9TBLWQh+qESsFZy67Z3ENzNoQdMUCsAlcn3SxFqqT+5PJnMU529KsRGPJMVYR",
-	"3hpofoOmv8mpSKLArANM/WTE2VYwrYwR6S4aTc8gso5KgK2H+uRzj13ZxUR1qyaTi/wIDMSOvGNWoEGu",
-	"QQSYmyTkSmCoVOY133Ij2PnxaiHtmOIsVTxqlP2Vun1v8+lAprIflg6WDg63OCMoJ/JbPw8X8zM/ujZF",
-	"oLiV9K8y8Pb+Mbl9eXnzOj0T2I6aWdbADUuCRbdxCAXyjIIVA+uHy1cI5JjHYhxG7OsOJeozFZbbvJUs",
-	"A/Iz9kySl+8yMADV7EyfaglOXgk8HH6THhgpQVjxvHHLs+HVeRK/pnuGp5gcajWnno85vi6cRK2b2Oxc",
-	"qhLkkJ8L14U1lK5ZQcRtoDkGjS4tJG6ayLpkixeuYdEhTCZU2qNBkCOHz3hwK1nsYc6W9HtP4yY0P/JQ",
-	"aqQ9Px1wjUzWIbGpLYHhl7pzVk7EHA+R6hW488UsVCrVl0uo4h00+NeDBpNGModdud8D4yemvsLQFm4i",
-	"s/AQWs+8e9r/74HTaA6STmffx//Z/zcY7L3/8MfPD7BWfpwyPuCGhbtkHb647JVZCTC23S//S1Z0YTDY",
-	"GwzeDwbQkRV+mR0O+XeAQ/610aI7hOcO4blDeG6F8EznKozNAiOapfh3Uidw3e9lILw0w1Mll2sBL1Zx",
-	"tP+Vtn768Lnn7vdWANt2KNAdCvQ/BQW6VVbkfwEqlDQMkV3TM72v/vDN/2t5p8RroYmvWX05qGw9XrSW",
-	"HUC1KxS8fxG2M4ylGtajOzGrh2SxTldljoxOTTR5RE05j4QgLlLLyC9BQr0UPVo+eTsLaJVovxmic0s5",
-	"tpUI+zUwnBl5105LBq0t9tyC0G6i7w5ZuUNW7pCVO2TljiA7ZOUOWblDVu6QlTtk5Q5Z+XtDVu7AhL9z",
-	"MOETge2+EtS2A5LtgGT/TkCyeuCR7W5tkx/jUDHMulds4lv9W+v64rKls4+16k/hLHZWOZNzHcTp5piV",
-	"3wLftuWE7oBr//HAtT65uLw/IA2Ptkdtvx14TRDrF5f3R6tVozoE2wpFaIUe9DuBs+1gZl8KM0skiw0e",
-	"BTdQzZH7ZbqxGgeo/aanRqWthZehwf4CeqF0E5jyWp/9U6LihN+t5vEHz7u1p04HbrdTc+pUx81xLCkb",
-	"WDMOMa5wbX1rYaqz4l+wZGnU3CyVLvHDFlT/RGJpNb/LDzA2S83e4XHncRp/bV+eEoeYKQJrAYmva8+X",
-	"3nGGN4bC9OVZ5KvZeTNJtpVIyxq9NneePFTFWOk+0xpep69DNdfZwee6pw3PugW12SZnIxNIhN/hgVHl",
-	"lld9A+rXXGvqOkooGg2z8ded0xWpaEcmFe+cdTfddm1PtG6x2P7amb6kyp8+Gnn6p+t3b8kbFk8YwQpI",
-	"4+rVOXm+f3LUxCzovLC1U32qCFFN5gFVzM5v2x5wMz+YXx+DtpYkSe8uaxMPLAeP4L2XYNPqNPxGBSyC",
-	"UIEx44U/PpsrDPyKlgM+WmoLPrWMwKJPz/x0/sM0mT282OxGcQfcyzWY7DZ3KF14bO50R8wtglK9WoUT",
-	"c9+PR1itP+b6z8TkHZ+F3J6Z7g5Wu4PV7mC1O1jtDla7g9XuYLU7WO0OVruD1f5uYbU7bOvXY1v/U7Gj",
-	"O0znDtO5w3TuMJ07guwwnTtM5w7TucN07jCdO0znDtO5w3TuMJ07TOcO07nDdO4wnTtM5w7TucN07jCd",
-	"O0zn7xEKuRr+dr3iRv5vSzfxk4Z3y+k9DVHJQdaopiAt8nNCrWaYe+Uvgog5rnPBbyX8fJHIpeM6VhWO",
-	"iwobDLRwtbwpuDHzdgU1uf66eSoJWDFa38hPWT14mOLv2k96/3sQ1ANDMksF71wTY8KoP60et9aqSKXU",
-	"slOdlXLArdIWBM1rec1VXP6wfXLYP+p1Dw6cbS4o/e2ud3zq2wXD8RfdLVi1WdliJmtgWW/ZIpf3ZMak",
-	"pBNWuf16HYLVdUQU1Nb9Lgo21X24se7tbNMapSaUqcUabGmjfq2NuV25Mu8CcRNPWC0Fb2O8un0DETub",
-	"iIjibHX6nQqMX2dG4iKe0aiCKFmzT0qr7lHJdF9p+f2SSRVydCzdGK5VstVDjvEHBcRUkJciDc8fj4bW",
-	"E2R/GovLa54jVjepvmj2SUcDRBuWdSHG46ZLujk9XNIjGlJnKOOS/XzC3AE/0Bb6JBbJ3CWH5GPCEuaS",
-	"I2tW8d0pOS4gnnNGT0aJQi4QCD+ZMZ7l5TXSquN23Z677x64h+6Re/yhuDRKy8F1PrWgXOuexjDPEqbm",
-	"reDARb61wgz0bRQaVuC4ua5gBN930GXHdf4HRmO/T1/A7B07Hx5cp6gfV/0eNojm7Px1eht+o2wQ4IRQ",
-	"npkSMA1oWqAzBD21YMQM+FbIb9LThT3LfPGqZP0CYiJE6CwCSr2GVt/qRqXjOtemrYtLpEyNr6vKRM03",
-	"WnnM/Wik4eV/AG3QcwXKOAzLJThgl+gVDb+JOP1EP7HVnbSs42a/trCCyoNWWnz1m1ahmaJ6ZDVUEVFl",
-	"O/pxQQ1lN0ApjMFAFEOFrlfY1RUfAYKMkXt4TRdsZ41vHfAGgvmbqPUk3E8NcRrh1wl8jUoQppKjBWYE",
-	"g8RyFF10JCtcl1jbH9fYQK/yIRW4HE0NIROLdQd8cRLeM55yjhlVPqpY3jc13O10wFHBQNDjXC2LCf9L",
-	"atfRYafzBacNG3BUdXx6k/RcISZMbV/sUPHH/D+M9PxJSc+/hvTJfxjpkyclffLlpP9Kjbek35Vrq9Py",
-	"SlWsuCksY8qkcX1xWYyyi5bNNnmZAihzk94WZ7aVThcYQeRPqXI0dF/rwwEbY2BR/m1BUNlV1EgqMYpY",
-	"jT/t6tU5OTk4fE7m+gsSMEXDqCbGUr+o1vDjlCqyAKVfn/MhqDqURPj67NVn5UOAVMB1O50TEggmcTmz",
-	"T6HEOEm8Km36sV2LLY9jUXc+8gONwkDvOP2JqyUm7ruxvutNB++1t3eSI0FeQaFvoc66MNGQS0W5v8JM",
-	"gbXGMOBTTYtE2Lvv7sE45d70416+WvaAJI7rjMGQUU7fSeKwlUW71RHENDGsiyuzuxAG+hozbXNOqGIL",
-	"unwmSSQmpXOgTvdP3//PwV+P/7z/49EPvTcnN4dXz190zzsvX9U7nuu3BbT9/c3NZbotfBEU18FB58A6",
-	"3Ts8ObFMQsSsVo1CFaq6g7gzIqciVkRqv1TKaNMFDfUUR/hWKPIKNNTaONpaG+6M3F5dkDzuMAwYV+F4",
-	"iSeZpcZIw6Mjkaj+KKL8zrL007MbusRL5GgUlS/DzIs9ahEk/my4biK0dyqmC3s23OL5/oTeM9gzhR61",
-	"uke11jkPV+AJcO8qa90tqAQdtzjO6ceNpje+Tac8W2b1DLq8T2vDyO9LHKLK4MAmqL/39McpS1HpUJSE",
-	"0iWF601HIli2bSyKB/La+5iweNnGeHAZ/lSCzTuVQrUAF+0+WcF2Q6mZbrFi9OCPGKGKzIRUpNvZSO5s",
-	"7HmLdbQuhUpUj4Gvbi71pbANLw/AAFvP4xjhvGTSQ++Ez4ImWnieOVXySAM4dcwCF8WB+cYWklw4rrNk",
-	"QCdTqCgB8X2FgtcIOrjeuD28CVP2tx6J2RzsUjSScievWHATBo72c00ygiBirXr8v66fwBdoXbn25bl6",
-	"vwNrKLmqDvr7vT76javXYdJYtVZFqVzGIkh8ED+xqnWCnRwddTqd3nH38KyWt7M4BCt5RfXX+Lq24l73",
-	"7Mc3f7r8/nnnxfnZ8+P92tqRFisIlfKSZ5L4kfDvVhCKNNCQ15YqztPtzTlIfMlUibf2Ot2TVrfb6vVI",
-	"93n/sNPvHcHHf+j0+p1OLVOdr+obNCZDEAMjIdRWc9h53t/f73cPazdidZshaX5gcb2DpW7Nfsc4i2n0",
-	"lUt3RCVr3a9q9wWVjIzDeLagMSPms9JabXfavU67WzvjQK01tQuh1lZ6XGubiHhNj8/Fho7W1jmRC3q/",
-	"ptYfQVQ2vruGn03iRyF6vB9NjojyyepGXlM+SeiEkTn1776g9rne/C3gxtFq3oCv0d8zpXGw0Jey3YfV",
-	"xm7P3xz1Oj3yQ7ddzy3msVgznMtYTGI6+4KBxP59vLreK+YLvDnukbNct+0MFqG63759jepfwzOgBhRo",
-	"OvPQVHDmERoE5mLjP5onBlF0pdWg1uuQa6/aTRqbfjrgngkq8zRCDmrvewRMCkbxxMCT4bzvkQbIQyUm",
-	"DC/Hwz09cK7YTNwz8u7FJRnHYkauRKLYwGkWHMJOep7kpJmSptpvblouyk/r48osFC3xOg2JE4px4Obi",
-	"akS8WlHdIP2rOKIMDCuKD/GmbM92kHl7nu20wT9zR4JxtUcRUl2L1i4IgtBP/+whjkGMzdMB14/3yVSA",
-	"Zrh0yUH6RfbksFhGyxkR5x8ckdQZb1o5LlSPU16s9InPQc6iCKbGcZ132G76R6LejQtPvtfNp+9Kf+af",
-	"vovzV6nzv9LCGQ8KtXyAFVLKr1HNNxDSKEJHdxVPgqsannsVIItHGl4l2UdJpXQHHFTJ0RLT6pAGnpME",
-	"CR5j1a260i6xFEtdxTZ65W2tEXSmk4mZ295LxjZYMQwtB60flIRvzOhdnaIF8t4PYz8JFTEfgSE/jgVX",
-	"qbWLWZyIJ+aMm6wT2IcxDSMWgDrAqGJBtNRYI82V5IDDezKmYKjhrTKHnX3vlHhTGo2Hpi6YIdDzMk+C",
-	"hYjTk1gkph8JiTwEyjuuk9VVJGr2WYWwq1wZRh8MDeRCRslE3zUfcvSwlNMYoJVp+zp1Bq0P5mfrw+eO",
-	"e7Qih0HIh+MonEzrUM+GeCmLRzrDdOD3JMb/uVgUb4TfdOA91z6qITDP5XrQACUIUyJ5LpBQposMz4pG",
-	"jCGKaIJZqPJOmgU54L7g43CShh9DEZAwWEwz70Drt9vG2ku2FVAedsw1yxDySRytneizywsCCim5vXqN",
-	"Snba7RI8wpkqNZf9vb3uSQ/kfbvb6R93jk82Gr0hisU4cvIR2DPvZjuyPD11pjEMrj6JXTokewAlR9zX",
-	"ZrRDXlRxT9ZmalvV92smV1sbFgvTqHdDr9zASLPIlVwqVKohq3fK3KTp8CIxwexeGsOOIC0sYuOJtF9q",
-	"I2Yob2+TP8z2hKU8FHujPTwN273T2n/eLHYGeotOCtC80lw8zlax9dBDHPEKw9Lui0x8n0k5TiJNpFIn",
-	"lmWIVa/TO2x1uq3u4U3npL/f6Xd7f7UdiQFVxjOxDS2hxSEIiCRmsi5xBIoW/Ewae9ha0kDgWJW26kbc",
-	"j66txtdQosS2De5vahBFcg2/9UUUaDx6utSXTGnBg7keU2kYiYkkIW+2iRczGixRYKZFQkmYVHQUhXKK",
-	"CBgP1RAtlPFLvfaNlIY1N6IB8WOG7mUaSR0SNqL8tDDU7NAkEhMEkNAJDTlJuAojYnMazeF1OkNdGSew",
-	"QakSsUFFe5fvrm/ILz//cw+zHHrQzYTHjPpTgzzNBEgQBtiqhhm0iTei/h2wRTEeG02BconmcD6wJGan",
-	"WuykvV9Q6OKIjcE6D5XJjYVDKKkSIgoMNBXUUYt4eBCW9RFYdd6Top6RFl4vCvQyyNZfZfXXcc0fbGjw",
-	"I3AfVlIRHWOSZassIUDK4VOTSIxoZKGwTMEq383yQtZ57biNcdwY+bKiE1bTpWi9FYzFvuY+S09ZH9iG",
-	"7eRdpGPFYtMrxN8qo+CjNiTN4V7+/WiZDgFTe6U5WgfcQsCJ2AwEqkllWA69MVqTCU1rbqABrtlNw646",
-	"HB5Qz9TZM8tGxNW31zfZbrd1/e9iygOpYkZnKMYuLluXL/6i9Yv2gA/4t+gNgWcxkyKJMSyTSF/Mc4Re",
-	"qrLiyRVVU9Lw8gPJz/DjYe+Xn//pNXHjxlgDFyk5BlwbG5ZiQFQSc6kxRYj6wsic3PFoMrCCRifuWYxn",
-	"s1qTcO3MlywY8JR3zlmM/XSJFMbHJglnUFozPVi6VOfWm7KZZNE90xS4YvpcX2nmh7np+gPeIq9y1yfG",
-	"fxUdow3J6R0b+lQyXB93bERHLfgTFlr+uV4GoWpiz3CpMh6IeMBJBnfULUsV6tjAKGSyTX6gUZK2vJyz",
-	"oG/D4gdgfw4cb88bOFwMHA+/M6tHuoQnMxaHPjSiWZiuyEgykz8rzU87NR5pSWe6LSAXw4WBjuE2UONK",
-	"ywQoB/xW5sqMHg9ROnYWmsETBKOZGJ2zj3IpIPcwKlggMRujNQbbCbrpHXQ6Xsrl8+xnSLs2ueV3HKie",
-	"ylGTf1f7H3VFSgjsqI4UlKTh6bAQzHU7y3+vegzSh2mQiNfEihdZpAiSfgkPoadWyl6QvWCjI3AO0wXj",
-	"r3rdxQyWOQryFjkvSFisWne/aHhpbwCI5bTF1MRqE71VtTEXM0x0q425jIQFs8M7xagX4v03/vlHbRLC",
-	"LoA/CVUYB4hrF/egFuyVja1Vgz1dJQ4FzJZ0nidmBomXH1vqtQWKA/2YMGInuD4tZb8GS1Rjm4SaEipx",
-	"FKVc2qY+SSjxXof8rk902thffv6nzhx7SmIW/XGAObhhJ2iHKXYVD3h1X1chV0jDQwrrA8098/YPf5OC",
-	"e82c2cd0YdsBoEQR4uUn6d6K43HiHXz65JnMXPZJt0+5tqIJijYcYYjukkbI8fTZhSYSs/DBGnNRT4tC",
-	"HwPjUQdxYdmTMVbKQfJ4h52e3RyeMml9UcT5XpniSs7tNGiipEfO4/A+jBhsetRjzcFFqDVJJcgo0mEc",
-	"6AWymtTiQureZ0oXaeh1csVUvGydgZD2dOGDtHBFZUS2Hc5Ym7zFHQUsJGZQpmOQzAbj4ST+rGVG47hO",
-	"5v5Hj34HwyzmjNN56PSd/Xanva9dPVPUfrIlD39M6uLI9IrXHBFHt9Iyt87Q6v14fdS3jdRyB7zkqHMz",
-	"Z5vlI4L1v5hqd369po7sSqcexplhA56xjZep8m9wA4gwR5GMFNTqfSj4RWBGeou0AIVXzgUIWCBIr4N5",
-	"zKAOxpFE9q6B3QLPMt0uc0S8txyVuRMvDFKHm+U561bcWkYftvxFtocAVKhaG956YUznVaZu2Wjt5Cbl",
-	"fmbsGZsgdUGt9B89uKvHOoop96etbnHEnUeO2NGQORP1hps0vcqilhCt/edFOhjKlEbdzUfdyUdtm081",
-	"Yz9uH3bb3U6n3UuH/wEzIIC038b/hM4vVGprvNf59sKNifnciysfs7u3MXWuSXKyos1sFacIPdStZRqU",
-	"qPO8JmbJKzrBYxK9BT7Al2WBuJJJXDGt1a7a+6DEQg39zN43HNzyasFOz91Krn464DjdqLZtwS7cx/GL",
-	"AUeGQVbzi8xfV8MvvmPILr6aW3w5j9Dm0/8ZFvGIHbJqd2jf6YPrHGgqr1/1L2hgjiB0kYPNRd4KpfGO",
-	"X7+7vmOKUOxxze5CPBKdMYU5TN7Xt5B/gkS5CDSjWaunQm+/sGrXmYs6r/yZOaXWSoBR2us2V+EIpXCf",
-	"CHbtXO9Arwk8zY+SALdgui9nNGBgdQvYu9I2CkIlWTTWWDcTEyYk0wXqTnba5Ibe4UYecEQOgql7HYkF",
-	"VBozGmme1yfs05z5ikgYGDopTFIeNLyPibSOiOA/wbUVfXTY7TS1UX97/mbAtWYpTRQSRdKk4FdkTvNY",
-	"TDC0umFU6NbRSdM132NqARq19OGuyUwOto+vwns24I3WyTEmxjDVcyQQUVTeoS2ZcA6qT6N12NVOiEyB",
-	"RH7Mwbo88UhVA3UHPD13TecA73TRE1zH8c5wFnHiv5rrGZ6bBVrU6AJbcwzs1xWTsFlrGMeZYe+/Fd84",
-	"6JxsLnBuzBks0NuiwI0QbyhfpmeqUO6w09tqMN8Z6wCL7G8ucq0Dsu2MCFh0CzqYpm5MIqyv56I4t7VM",
-	"x+KqBQ9Dve5ihQ5ssHVUfq5qBaektk0YVzPDGxywUXgsxjfghSQOzTa5hHH0yVjnW6na+w1zSxaa+6k9",
-	"38yOKxBSgNcwtQf8TDsSsKR24EZLDd7OLTH0a3kSUcOYUd2CWK+wgfIEWs5jpRSM7jr8iaE9sMW3eDMY",
-	"flzyvItYkTu2PCWURIyi19preUSi4we+1eyieKZnX6SGag2Cyh3X0dHxDpR2bJ6SLc1C0fRIxX7Wsv/I",
-	"0kC4Tsv63ehXrtOqQPCzrCk1sCQ7Ljv7/SWTvuM6r/La01/Nm+u0Mf0LPv3wADL8qUzXYn4R5/risqFv",
-	"Rmg6aQYRrUlaCTicbgcRwnmiDP1JmqCik+eT6FTTPxgDsBK4VojXyh4W87VkWRY6hYwIukOwwKrDyYZR",
-	"n3ikNKxuYViVFB1mgL18gIePGaD23WR/m0QzawbVRX2tcvWevh6vcMHd4dZitHjDYI0gXX3HoOZTuOSA",
-	"cdUHzx33jo9JFPK79Cgtc4a6xFvv2Fx9OWAprFNXsyJm7L8z5vfHHnzYO8pp98c3k7qWC/yifDD68Fsp",
-	"FDv9YL0Pg9kiK1UKLDn2FfbWKqPoHE8/JKGkEMWq7zZU6ZWpBRsoCPILFc94cCtZDCqBlxX2DJjXHNiY",
-	"Ix599H5qzC+t/acZYkHqz02+AlTm0fCp3ri4wHvtxCxUigWZ6aLVKmmZAH2S8AgsFc86OCnfg4fhp2mA",
-	"ZBkiN0oyP7m2YPIznZLNCKqMgdA1isc3fYLtNtsDXsm8GzMakBH178xhN9SL50LZGWO6YkziXB1OKDQU",
-	"S6MH6jQfPZ+2MH7cgkE91dECGHfgCxEsH2kS6eseN1y8WCeXwliqYS6ZnPJlLdrGQpeP+cqSXcXE0PvF",
-	"fL7VlCFpwrk1KUpXJPd8/1mnYkhj7+vzFByWUw501qsEINwxzUBebbKq2mRjtcgGP1QuS153m3Geg08n",
-	"0nu8vNVrT0vcHGpj0uqV9Lnu9mtK5x3BulfeGJl+Wu5MoNns48ZRpzOY6trEe20CJz3jmSCcLQpomtur",
-	"12VdYmWc6SVV0/SYvVDP1sHjXadM7HWi3nX+0rrUPKp1lvrZ6ohier9X/vy3UxYe733YQku45fNY+GDn",
-	"jiJ2bpbfTjVZq5qcpwAJYluPterJeofF3mf2SZ++BCxidSDMl/hc1twPWK+L6HpSDWS1OjDgW+gDUtGl",
-	"3F7aD3jDK+0OS+BXBLMe2tMI5gInPVhFxqDEhX7HO3+3eVdtXr0Uttq8br03UWOW8rsc8BTUAlYisq24",
-	"LSdM2XeuG0QFopStjIh4bKLvka3Jh+5a+M4yahYYwvnNhYVvaWeYMTA2ELw14BZ6q+7U096LX+5tkvp3",
-	"K3nrdvrJUykmN8WLLnam/L98y+GB6Vb77cts+c0+6ayZ1PSnqg4YfkljFdIohT3iJv3T9bu35A2LJ4xc",
-	"QinSuHp1Tp7vnxy5pICyw0uIW1izRtqdksKBga7UZgNtcmbQqspkMtFHAEbwJuYIFXRsnkSRRzA6QWYY",
-	"V+1tG/CCS0BDJeycpHh8YGDPBmOK7U0Nno80PPuSE88lXnp9JyZapRGLVcjHGGq6VZZOL7+MIIPhY1WF",
-	"5wYAr0OdCaZwxABnHdeMUeBhwDACvGp1ooMlq87DK3JxBgKibxCBEevf2sRDC9zTboY5mMcGfLmYioi1",
-	"VzUB34OpCKqNTued3wTEgwhhvH2N+MZrKnBykMqFjJY6OVIxRVqoDAi7IRkPBhwnRL97JtNb9VnG4Jua",
-	"RqVamJlI5PBCpcnG70z8QBhrMPhjnUKhMu4mfX95DgItK34ZIG+ln4ds7+apk0m3uGV+O99NeQuX/Dh4",
-	"hbw2KIuXtffW+lbs7KvF24T0IUohv74VtoJ+gsfLRORS2/kcHivVNQt7hM/h1hT4NUS7tYB0v/6dcQA7",
-	"S/xX0Sxu0/iEL7PEUZ7+CsCqd2l4oRb+bWJyg+QRgehlpwTjhoCFa7D4qshHbUxopj/grf3nLmkdHbuk",
-	"9bwD/3XNtXkY2EJ8GseYlM+LgavwIU9mYHIU40TFHBMfTkKeBhJBP3RcEwglC81JCiGbTe2OB31FmaCQ",
-	"UYYRNfAK3TBUbSCgSrHZXEkNTJpgym+lAfrpDUOjiPp3WoC1ybs0rtUmBki5cfiJBa4GhWGARxSOlTRd",
-	"h0HpC/0jRmPdId0+yBsxHvdJJXbVTmBg4lizKEyQnCn6wmheRRws9B8p1CYXSgekfvMNF+qbb7BfZu5E",
-	"nA+OMK7ipTnsRMXNgOBOYQ3TYBZyjUARsb6EJtYpbpDeFnKuIWLEuiIIN51nnfhD6euj0jMWpJIysDky",
-	"EoFOfxE8BhB7BYP/VSGx/weh5BiYuxWG/KnwsZbAw+X4fwUvi8vHIGZ1utWQIwfaDpy+p7Pk7eXZDGq9",
-	"MlbWDCvZn0uknaLPJclcJynK8g8ajiH8uxLAq5wLsVkIX9R2QZ7Dp5r/Tk3ZbIWjpZCP8auRPXmuRTtP",
-	"YiEtYinNYSmrYV2uwkJqwo2ZA7NEgXmWv62XfYEYa5b/M5lenqlXws6182/i2inMirWn9cQ+NSbecAMr",
-	"G95GdlDJ85clcMzaT3PnyVVMoJhcsrl2Y6dZK79aWhZSURZSBBbzSNpJ/orZIO035ZyOhQqLmRgLr0pp",
-	"FCtpEItZDwtFi4kL8848kjmkBF3PHfL5TSdzxyL+TVhEOWPqE7MJnaj3Pi1XXiFWbrAG3sdD1VRL8YQH",
-	"LCZ7913Mm6ZVuT007EzvVqVO0smsCmnHsAcmC8EKO0FnzKZ+inCYtXMQs9aAaiDTJl8y13pFqENdAp2q",
-	"gGZJp0wthpg11ZSuZBibsqRhAdldUjiockkdtM0lZU+2S/Jj56bVGcv+rnYIfXMm5ntV3JHUoTmlMRaD",
-	"Ah4+PPz/AQAA//8=",
+	"7P3pcts42iiO3wqK51RFmqFkSV5iy9X1HrfT6fa8WTyx0z31tnJEiIQkTChAIUDbmkyq+tO//p/P3MNc",
+	"WF/Jr/AAIEGKlGTH6emFUzUdmQSxPACeffnohXyx5IwwKbzhR4/c4cUyJvD7mztJmKCcqT9EuljgZOUN",
+	"vTOGiH2DsEAJwRGaJnyB5JyglFHp+d4NjlOivsNhyFMmx3K1JN7Qu7q4bP1AJm+uz9ue7+GYJJKyKfeG",
+	"LI1j9SDmt97wRy+N8S00gH9mYqH++3RwpP8Z6H9OPN+bD44OPN+j8ST03vkeTuWcRll3qeTjhIQ8ibyh",
+	"x6dTz/cmqyUWYsxTmcixau4NPcY93wtxHI9vMZWUzbyhTFKin01wMqNsNl5wRiVPvKGnGodjPCNMjpc8",
+	"pqECCyM3JNFvFvhOvxXesJ89Md8LbzjQz/TfFT3QiKWLCVFD9Xu9nnok6XhKsEwTMl4m9IbGZGbAK+kN",
+	"Gat5esMpjoUzaZI9yfZrLCSWqchezDGbpUvz5yffC1Mh+UKBhWMmbtUUTMuIJiSUCxJRnD9jkft7LOmC",
+	"6H3uwYPbOZUkpkJqmEVyMV3wSB2DZBoOjvf3Pd8jC5LMnBXrjSNsnFA2m3C1PXYRDE9iMo4jvLTbYx59",
+	"SHFMp6tyy1sySWRYbDvnMiLivdM0TFZLCYdcHwOSn3oLffUoYTgeFyc5xXfjGZbkFudDT/FdRCQJZf4k",
+	"jWOGFyT76taFi342x+KG05AsMI3tfGlIxiJdLnkis0dMJpgROabL8ZTG0tmemC6oAr/tMeahmi+Rtzx5",
+	"369+2qt8PKh8ul/59KDy6WHl06PKp08rnx5XPj2xT9VtCjmTODQ3DI7luLCXcPUjGQvP9xZUCBIVL8mC",
+	"z0U6mxE4nBGZ4jRWeIvhDNo8lWM+HQuS3NAwv0tLkqj+9CiU6ZPh+d4yIYKwkIwjMh2LMKHLbHuzV/b2",
+	"efgG01idR8/3stOrTlv25zQhH7zhUc/31EWAq8XTrEd7OYpXToQKCNCtna0geBETIcbq5IgpScYLos6w",
+	"0FdSEBZJPsV3tmNBl+N8ukQqZCi84Y8fvXA6sY3C6WQcESEpwwra42wC6kVhRuGU5R+xuo9Y+aM0/yit",
+	"+ygtfrQJxp/8X3z63tGhRtyVCzjcbQEKsfwH5v75oA/nWH7mzL3+YP/g0Kub/KA8+cGjTT5l/9GT8wgL",
+	"ECSJyNT79M73xHu6BC6nhCnU45uFIGFCclIlliSkUxqO6TLDBzLBksxWY7rEYQzfyv3jcRotZY5LJYnH",
+	"aUIVIqVCwS3yfDWLMb5ZTi06VX8rDEzIOOLRmLPxdJH1UPHyNhonk6yBQx4/ejeLMZYSh3M7y5vFWEEh",
+	"uTH079OnT37Ovp4nBEsSlbhYxMhtzsj6SEg8IxHibEc29j7sq+ZY+TIVv1Metd/wqJ/Hoxae3ptJ7T8e",
+	"k+qdRRi94DckxqHiThp29ZHZ1f1fml1lkcIMeLmMV7ZtJQ/bgdk3nOwmpiTj6lgdV9fwsht42YYhAaT9",
+	"dhlVMCQFtdpUkgRhhlJoiuQcS0TFvZmURtf2u9K1aUAV2ZhBo2prVG2/V1Xb/XiXjiZMDRPTqOMadVyj",
+	"jmvUcb8496v7ruB+P/nenOAIMN1H7wVl79W/EdGYWSPzN8/P0fHg+BjFlL1HkgOPy8idREs8Iz4KRmmv",
+	"tx/+/NO/4Qc5RQmJvxp5qsnIC7robCIIk5Y7jrHQX3aBrwC7tjf0dCd7N/09xT6LvfmHPZmk7L3YE3T5",
+	"X6r9WNB/kK8GquHgCB5I/p6wr17OqsZVaDuckwVWCzKct5CKInhq1W+ITFadsylwEOUVX5GQs0iotSpm",
+	"GE3IlCcEyWRF2QzhGabMR7dzohdkGCD0nvFbUVhU/9CdxIIyukgX+nToCSk6OSNJeUadN+RDShMtitx7",
+	"amtTSLLe9DnYeUp/61xqUt8506S+PJtAdRjkoAgVM02qJSKEWYQkfk8EItMpCdWBiFdGpIKPOZvSWZrA",
+	"VR4xKpBiMCiJUCu4fH11jfLD8VH982lPf7EHfEjQ7o6Yu3K91vq1m/VOOI8JZh7chSVO8IJIcx3OQjWT",
+	"V8C5lld+PSfo7flLhKGNj8SSxDGJEBaI6jXfEBbxBM1SGpEueq3Wqh7rDwRSzC+J0JwkBGH1/zAkS0mi",
+	"0iq8GZF/TUmqWCCqBl5iOQcuDbSCujdv0zoJUxv8o6cGtD05neIosj+1UGv/ikhM8r9iPqPsBZ/x6RQe",
+	"nSnZTvFzOBXkLYN/Ci/UcBdswlMWveGpNKOWnuAoKj3Rcyg91FMpPVQDvE5leYTyIxxF5Ud6jPJTPUj5",
+	"KSzj+zdm9vBDTRp+mLnCbzNF+K2+ucRKYJ4lPF3qb4sPcBQVH+i+is90n8VnL9NY0hDbAdaffKfFWd9b",
+	"xnh1mfDFUn69ep3MzLzeCpCvZ8T+0gObP1SLTB3yrRkSlkPZFZFCf/mMzqjE8bVCz3otpSe6z9JDvZrC",
+	"w3d+BWauQzVA4gLUUpfISCvtocYzLu5RSOUUUVlENYBlRmwXPOJrRDUnKCFiyZlQP5QMKlBQkHyGCLBf",
+	"d8Q0GqyYjOmJASZbZajwiSgiO4QVMgwJaomY3w6R0Ej+dMTkPEODApEbkqwsZs2Wm/XqI8YNUoXPOCPt",
+	"LrqYQoPbhEqCRBqGhEQCTVKpOtc4LCHTVBCgKXqeLTU7kih+CfEERXrPkGI9BNLqlrbvdivxKkP5Zs0j",
+	"loFPSBrH2di+AaeiV3UAdTGgYW0A+X1ISbJysB8cFRfZWTE247nKSN5R911UkNfsJdKKDtQa/PzTv/rH",
+	"GgaiXeRZjImnAi+TO7kRKS+xVBKyN/T+74+9zsm7jwO/f/zpf3tVF+ISz8gV/UcFEXqJ7xT5tnPlU0Ql",
+	"WaidR3idxTrsVUMx462qIak+W+iBrPCdsQ39SrZBTfhasWbrM369xB9SgoBx086JGC0TckN5KmDGTwQK",
+	"FAM3zhm8oIteL6hUd3rKNaswpYllIkvk8uXM27BK6K+wzAW+e0HYTM694UAtzd2Ys87/4M4/ep2Tcefd",
+	"n6v3BvBY1UFS/AHwr08EokU+qGXunVoqNBlTFpG7oHi49ivPlTTIdANLZ7fqBP63dbNgBVegYlvjNXki",
+	"0XuyOkUYxQRHcGM7ARKADFVbfXu7yHJD+o3m29EEEB5NECxPIyZYO08ihYwpQ7dzGs5VqxW6VYxQqF0C",
+	"yqyc54CpZnvVyNXnt/SxZYeKTzvun2tkyffuOuq7zg1O1HhCdaC33nyf//GMiNB7pyD7llFZdzQMFaCR",
+	"gciSJFjy5IlAIk5nuduulS0K5KKEheYfqnGQMUPshoT0QX9n/u28+9jzjwaVCOmT6lJjduCSv8bRt1YF",
+	"/NELOZOKARx+BOxMQ5jx3jLhk5gs/vx3od2Ws9kr4EgQWAFeaP7BkKPIXf8Tgc4uL5AS2VGLcZQrGwEW",
+	"aolEyDGNvKHX6//lu78e/M/xf+//cPT94OXJ9eGbp1/3z3vP/qLOh5H+D3sD35NUAgC/xhGyS8jWiyc8",
+	"lcNJjDVHEy4yzUHn4KmvgQuw/+SC9H8nZOoNvf+1l7tv7+m3Yu9Sw0CDsFqamGKqhIgW3CUYDnWe+qhz",
+	"4qPO4ED951D958hXZBkzlLIUNAmKpMarNjym0oXgiOUg5LdM3bCIMElxLFTjzJAiUKuzr4Y6UP85OvZR",
+	"52lP/aff9hFlYZzC9b+d05i4OzNic6xIP18uSYRiPlM8KIhA3JH8QMYTaThHWE8Ox6glCEE1DFlCBJEg",
+	"0SnIhDElDOxsisGRHE1ivADM/8lXm/dGb/9nHr9r4PigJzTh0UqNR9kNjmkE9y1JwHD140dQyZuNUw27",
+	"BWW87y2IEHimztAiVX0Rxd4tuJCo3wNVWfn7zCpU9S1nRBH2ZBoePN3f95GxG6lNmXL13wlmkY9wKjmo",
+	"sigTErNQdVFQpmRGHbFn2Jbdbs25c2sOFIV0b42FfN2tefRLYjco3xvUUljPR0AP1JFWINU3Iedv/05C",
+	"JWwrpsgI+O4dG7FO30edvrpbh712FwV6swMEyB4RHM4Rn041tUNTSuLInL5zzqYxDR9w9gB34jghOFqN",
+	"yR0VOtAjNzyr5TqWZ90S6ZZFDHFw0HbNzdmJzplZtePlLjjTl3P+oevtcmx2PjHPCyfmJD8xGbB2QrIH",
+	"hfPzyfdyoWRM2XiZ8FlCRAXQiqJViJnCGuoWGm1SlCagK0OOlFOA59FJNTzP3C/gBCI7Cweap+vKrIpJ",
+	"MH67CeyuRLoz4L95FMAfnRQB/5j0zRKmCQlxKoiWWAQK0yRRGF7NgQwBfkqQ2XbofUTliGlBOEKCwrZI",
+	"dGuDn1qdg/22Eue5nJMESSzeq21LUsbUAWh1DhVxw/W7OmItBQ7UOelpjFKShBNipGHU6pwcK8ThKHED",
+	"UIOqZYF61HhVoDmJl0Lzt47mvaSOrgKzab3nNgVQG9bl2to+H4UJi2gE1Fa7QKBbKudU4RGxO7/1osBv",
+	"HeTH0UwY2Rn/YtRDnZ/SwhSnQhcEtXhi9BJAJ8RKqANo7Mk+ck/ecburZvSKy+c8ZdFnAryApE9QxIlm",
+	"c+DM3xtJK9p+svMOPSsgDGeHXnGJ9OJ2wRj9o8ferFdcc4uwdsrqRSG4lcy0BpxRkLTdbesf6X2zwz6M",
+	"YjMux1T9tSBszVfssNdHP//0L1fPN6XJ4lYhimxjjUeLYwwozbOG+mQ3c70jKkxPu1/OrwuXs1/c+gtn",
+	"gTsdgJMyrU6ZmR2Jxto1RffiQuugfwjQwujy7Pr8u8yZDm6nsx0LksxIZ4llONdbUgkdQdC53s7O9WpJ",
+	"Nvaw+13anU8+c+9S/zAH6NscFOilAgVS89sB6T0K5T1jK6TJH/C0qDXlCTIHGh30Dn100DvykZoxOuwB",
+	"PRTozfNzdHJw+BSZm4A0mIVheq+0P9BbxwPgcYgOFShliWK3Vae7H+b/Lhzm/Rz2ZqbIneovRm008ios",
+	"ScvnAoU0CVMq0SQh+L2iQgLxJWGnJQZC4JUwxlWOZLIy9t3HYR5yIzPM/5rzl5itjEQnHk2Xoy0nknM0",
+	"hc1k0gpx92AlvnMv18DhbK85R2raKJv3TrLF4ZfiLjaut8TAKnHz4EjJnE9Bi/XYO/qWLRMeEgEaovN8",
+	"Lz9TRwLH2hGpARdv05DkroaujiMj1HOs0D5apIKGHc46cx5HKIyxECCCR2jk/R3/4x8j74uoOL4tnK6B",
+	"i7odCFryshtFPPyS2g8l4dySOO5MeaKgM0klkiURy2xMibdw1BynmZpjxLSeQ1tWSBzlDh3wMaaR1tQD",
+	"/s8WY3wkwLf92lD3OmuagljX0b7rQL2Ls795vvf8b1eeX/CKf+eqt3VTJdC9Zrm7aUkr7RtnjcuCAweO",
+	"Iqo9Ty8TviSJpIqJM97aa9DVLNQTkSuJhCKGZV8OlAFr4Wv5TjdagTzYcllVHEVCm1kFAW01Cjl/T0m7",
+	"i75Xm6NFSL0G4RsznvCRMVfCozjWyt4kUcQAswjxibp7AvGp6psL0kWBnnsA7wM9SACdm+OgacYC37mA",
+	"AIOXAaTuNAfkGyLAenJfIBq7lrUQBGa2voUkXHeAGpVdr2r4mCTyAuIhyscJXnXUOwQaHMkZQcsUJISL",
+	"V99fXH8jrNo5V5y1gizCImgPrTo1YJyRwEeB6qgf/PzTv0dM/+6pp1+TOA55QjpRAi/dB4eqgQ4SCE5h",
+	"g/R1AZacyLLpSg3k+Z5qpzkl4y6d215aqsk/1eCtH/udk3f/7Pfa/3QG/LHfOXz3Tz1iu8Ii43tnDMd8",
+	"pn0q1qHGEIb32i4Horx1JdCeyw7ukGnCBGoFMyKdToO2DzcYFOFL5xR8LIaXrHkOwnOrLUklX2BJ1V+r",
+	"boWFv2yr971JKio8Qb5OxUrvfUSmlFEtQrl8bTDtf3Vw3Ps/ncOePx18dTTQP8OvDnu9vcNer2Rq9bY0",
+	"1zfHmon7g+OKLVBTBUy4Yb4CzQlOIuuzN8cMjCXpErVgUwLViY6dKM1wsNmMq4e3URfl8Z/Bc43dcYII",
+	"i54INLGT6q77zK1vBDidJrRii8/hDbp4ppYTxaBYFc6B0uyQksULG4RFQkJCb0hU3ov8zS5YP5xjJtZn",
+	"9fxvr1EmZOtjnwpScs7cBtOQRjpWp2bNxusi5IuJ8T8u9O/6SfRq+hd0xnAcQ7RVPWSB3JISBCckjsuw",
+	"U8+Kh3V/UAU0GgmJqyz+PyhEFuYDq1aiNLDqpTywsZJvHZgzxQOa1FWl5Wbvynd7t7s6OOztDQ53uqv5",
+	"NGpubGkuubetAoS5q3knD7ux5e93vLdhcWq73V61ymSl2letFV4qogiXRcHeRrSgVpCKwEc///TvtmJC",
+	"LNkr7kgqdtl6reKPqAg5YySUcp4Qofj8iikZc0DeGGWtFa1fCNQ67P3807/2e71eCew911tpv+itdFh5",
+	"DSM8j2hMGREkJqGsvvKvUznjCrmphki3XCc7GDxi1jGaeroDjCKKY8rGOsyw4jzAc6RDG8P3u5FQEs55",
+	"qISluII9D+cc6Zcx2EeWogp5K063iDnVrapBzQ5gdYzVfTb+O6zJIfivWaNQlPClOp1YophgIdUprOsy",
+	"2Ok+FKIWq0jHFN9lPLw6D7uBWnWrlh/HFMJiE3AhXh8A3yGnGVLNKJtVjVED421juiExVWgle6nAqrEP",
+	"idSiiahiaCu416102QkCrVq/fmcSFdrzpuWqNVaBspAvKmiOfV7C+EdVs7njPJUTzCJ1edQ1i0hct/nq",
+	"NYL3FtdUo5oNiKYSzyiUUS0lO9dQb8vamdvaOU/leIHvatgh6ycq6CKNJWaEpwJxi9I0e97qoYWSORHj",
+	"CEJp2/efgRsrWhMqYkKfRM6Z7Xa5SjGn5d4vIbzLeD8bg1HmpaaOOTgqiyG6b8TKiK37kVcY+PNglZoo",
+	"lG0XecljnFC54kwbJmsO6KVphhIlwQkcWztm4cD2e+rIDtaO7FGBOg5Kvry9yn21ExO3VIbzWi5lWZ7Y",
+	"btuqbqjMDdcl8RFkU/3WLu2gl62ttLjj3trq3OUd9KrXl9zNMGWVsquSQpB6qwaPvkatn////6+/r5jB",
+	"P/cH9cig7/J+nf5+NqqJnf/kF5xP7+U6HHyEN58CNSUqBXr75sWa37DLeG4n03ourDbKyU5FtShi4KWQ",
+	"rKMYok6/iISPDmASGU6uQMnQq+W1NqlEHTXES9VcfVuzZdcJZmJB5ZfZs1SQejH4rSC53LQDE/LJ9cst",
+	"OiO/q1KK5UDQWdPqFXM2L0VRBwRZ1QpqoFYevYYCHEUFdU/XeqarTbdaRUVbrFJRT71RB/1B1UGN1qXR",
+	"ujRal0br0mhdarQufzzVRyPuN+L+I4r7jTj8hxOHGxH0Py+Cwh5YBn+LJPqCiopT+poRCMwGuuUInGJd",
+	"WIRg9cKPHXfhyvgQf8pdsZIEsoB5pdjxih3SoecmPCxLY4RagRNx3t4xadHLEjm6dwi570kucTzOIFDy",
+	"g18P7Le6oFq+tzqVj7vVerDi0Fv2+mUlfxYwnixwHICHUiBiHKAWRmKOExIBz3aKdJDn22vFzdqETvpY",
+	"7BlV1p76ru06h+lePd8TMS76gmVvNrnAXGKDme+lIPnL1etX6CVJZgRBB/r8btCZ6CQnRbUJZFpk7mj9",
+	"RkPSaEgaDUmjIWk0JI2GpNGQNBqSRkPSaEgaDUmjIWk0JL8FDckmmfgqxveUMq9enKGWIx63c45ms7Qp",
+	"wER/9eJMC5p7RvjMHrTXlStQ/QJqiVSlEX4NIcFCYt37Aq8QfIAok1zRVxzHme6D7sjPRaQa07kHFKQf",
+	"LBBGujWkQCuQt2dn3z272OuXqZt5vM6uVKpb9mr1LYoTwGFoMseUxQwOoEiISBfEgmGZghoIuLxWwJcE",
+	"4qxWFno+CpYJvcGSBDb5ps7aBPHsc6J4Q1nQb6guYL/gq6KGw7xbm/bv2/9t202zOQO2xTbhLK+yTj5o",
+	"w9HUQ1dTs35dPk9gfzD1z/ZB902F5Qei3cjh79GR7BHJ0H3drNTlyiMf15fAUxnyhdZtq7Y2eM4k+7Cp",
+	"ed2rUeEjpS/K9jMB+N/ki1q7cjth5C1Ywx1QIwIbkQoJe00+3/zK43gnLq0Edbve8nQqdyCV/E2NcvTM",
+	"6kM1WtY6VMpmQxTgOA402+5rFKhZeK0RsbWLgjzAFtoEtkpNMGL22wQFfDq1KYgNvsagvbLdQO6Q7Cef",
+	"TksIHCpsrZ3hcx6RsBqBpRHlauQbGhGOQtXQpRYPKgOmm2AcDyBB9zI0X+3rdvafped7N8tjWwQVHh56",
+	"vpfIu+KqzCTWlyXpc12T69ItybV+c7KA3CcCnV9fFBJPKtTSUVtSwcYUinuti3ErMDCYJFywibvhTac+",
+	"WFWnlhdCnN2n1/UaY3UzzuOTdcvd+relyqp6nRv1yM7T/VSL0/Pr6GZr327us9nRHsfe547dGPx+EYNf",
+	"FcjXUVZxnzfyXG6HQZb4GgnColLya5AJRkyDCapiQBJ/xVcyZNalGVsKuYAhoQDIDRDJDl2ZtNHrjB2r",
+	"in471y9EibUrSSP9Tv/Q7z/t7K8JJPmbql3+hfg/scSsGuHaTVItNnGv+/Ws3G+drST9ToiThEJpi/V7",
+	"WKl7fEGV5AYJxHYIY/+mj1rnl9+0y2fDPq/MGX8fjvSZXEyrbe/f8Vv07Prl8yzLZCuweYSD9hAFJmGw",
+	"c+u0ZAvSDAUZPDC5hIO2r5ihKQ9Q6+ricsQuXj1/rZ9NMIsC1DISJbAqp4hBCYnL85dv9y7PX57p1JgB",
+	"TqXqgJEZl9TN4m74GDMhxV1kpS+h7qn6R43j6WKlRcYj/2ptA7/Jy1RWsFU5hd014cXVxaXJZpPnu0BX",
+	"UPtLs8VQnHTE9EfqZbF8RaCYdYITsU0Kr0JTxRqxW8QcJ+fOp0IF2S3fZalVPmVlZtfNbhEJRSmHiklg",
+	"J3xgiZJIU6hlQrL0uTneD/ligTuCLHGiDgHw5vy2dEG2VOLfiT/QHPUnQCcX+oN+iT2AHEwfUmJeKwzz",
+	"Ka+Pu1bu4OISqXeESZMTC108qwiI1asl5UohVCjkGpWNbBE2uahKaqtySO3a8S45imzc2Fxq+lRZ3Xfz",
+	"50Cez1I5/xq+tPxxXgi4ygXAJrTtIjDOm/I8vpbN1CAx0fYspv1ZOlOe3OIk6oAjRcQBmrc8eV+pMKrn",
+	"2AtliGsTTglkVJ+QLt7h5tV0zOeal3AFEyMF5od3stLnWZRIf7/s4zLoHVRa9Mslkqsg2XGhBSHhuvVO",
+	"FAhwUuCjYEYYSWiofjKsxKEyTbKllbfnVClWb942ZaOe11Nf04xtp+9rpaF3HdB+UWaMdxuyVHl666Dm",
+	"zDzO1vgKLd7ilXj4JuX1ousddHSLyppFJUPQev911bY3ouQKbUB1Re01gh1FCCMAOuT30tkNERbvIeM+",
+	"T8AbrmNsl5Jn+b6A9Skn/dqNdy6U867mz4fZLsuEan8bJbugN9eXSH8er9CEyFti2HjCoiWnTIpTixGH",
+	"CEZAM04gF1zC09ncdltd6qpiqqyCXj3j6BWX6BkVMk0mmWqfzhhPCCBAi9BsQbMyrrM4GSVpTIRBylrj",
+	"bxT+95igUzp1C7mhC3LOmbaamY+deuDVIrHQ5hTFwwKF0YVInr16BrlT2S5Iu9cb+P1eb38nzJ1Xat+i",
+	"pbAM+qf1Qu7bLqaWXyE5MQuNzrImAYezjEP4X2+NBO3EVBSqyleaz12XCGPMcqpQsCjXp5pa8MF9HH5M",
+	"7fp1qUvI0lCUOcqEF8/OLtFyzhmZcP5+J9V3uTB+ecj/JmTZwTEk7y/qJRQf+Pry+uL1qyuLWRIyo0KS",
+	"hETGbFmqBLdt1bYO/3pGw5jfIp320gxiKwIatkncZ5ystP+6sCg76g1oy9WC1BoVr3fLk8iUHjViS0yk",
+	"znzJIlP0rgJ/mAMMRVq1YCjn6OLZrtjCLVO/+XpdJXL5Td7a1bFuL95XSfh2rryXa/zHdRf6G9PAvc/q",
+	"407xEm2903/+vEu92WVtB3e1nfIM7ea+1priu05CYsDEhoEQ7VNbsdNSxR2d5tI4rlb8OKgUgwsyFARU",
+	"v32EkVjikPhah6uetbfuwFmE0Qt+Q2IckgflO7rdhYTdzrlxQRGGTFeSZWTIMmWz7eSg1xtUEbSth2aO",
+	"RaFaeHHG39tXSGOWaCecS0MyNrqC9S4vzr/JShbYTL/dh6TKoUwmmBE5psvxlMaVFbwvTBt0cYl0m4ed",
+	"e3D8o4sNtTdhw6LMD4LZ4q3aS/L46KDXa5+isi+h2VdddjUvaFvUlBa976Crotq/ZpNdH0seKvxFpJK0",
+	"+1XKfJFOFJwccdkSu/VcunAMg2Kxeyhz0x+xVlAcC9LmFh/1gsJFTFmemdg50CeDbv/ouNvv9vYGB+uS",
+	"yoZEugqfn3We4860O9x796dKnF6aUQORIkQGDUCKANlvAFIEyEEDkCJADhuAFAFy1ACkCJCnDUCKADlu",
+	"AFIEyEkDEK9QRbcq9NHGfLl6EoFa/Z9/+le/t+5kkJes3xbyqAuUFZUSJWYfVLh5C5Ckd0t0n0o+jmS8",
+	"punPXuyi7V9QIUhU5wUHLzsgiDAu6dRYLx8m8TiletZHqqjP0wqM7GKraUxw+F5yRsb5c54gjJYxXinx",
+	"WEvkRWDYYu33DVBhWG5xN1R3YELmlEXo1dk1aqWCFB1s5xCMsEwnMQ0RjiKo5moVXjZGQYyY6QRDvmaS",
+	"nCKMbhPOZplPAZ9KwpCY81vIos0Z6UANmDSivL2jkfMhMWP3tHr87hPpZqXht+kWX6dywlMWXeZfqO8B",
+	"ACEc37GGTFUksJB8gWxbJMmd9MH8bzBx1ot27wRUHKSCJBGZBg/KqF3qcXslKd38Srf+5Hu1mvC8bI9p",
+	"Yo80+NhBsa9q5NZfC6nrQ8zcdgOsGWiakA8bNfPgaH2D44JeRSH8/aP1UEU3/PSotxXrK8COdw4lzEbf",
+	"//mnfx2BTqeowTEVYxP3u5bVeh71UMlisO9Otzjb/V0UO9aK83CrmwgVzbPVG0uuMDpGDUiKdmrC4OZz",
+	"dX62o+FDELyIiRBjmWAmpiQZLwgoQXd12rAdxCtku3i4w8ZOJj9BWCT5FN/VW4NtaRqdLF8XgI4Fr7ZC",
+	"PxGIdECHashKQZlLbkhSUS/KALTmALgApstxjhNMGGGNq06uT0ZLkuRoS6MSXRQLiucuTVBgKiCRj/4l",
+	"5jyNI3MOEGchMeRsJzetDBHpKRpOz3hkHa37c4v3dAleS59xslUXNwsBrnv1m8l4bgJTZEe8J07lu5yD",
+	"iCiOhQ6MpFKgTGu+q4cuCRVLNqbLmpgiRWkzxqOC2a/l7QfbrQMZy17OQHJwuIONoDjmtn24WJ6F8ZX5",
+	"BDxs94/HabSUFTzrdXf/GL19dnn9wtoEdox3I/E4TejWI0Hitwk1AcFjfLOcVghY318+B0eOZcKnNCaf",
+	"Z5RQ40BsMRlHPBpzNp4uqiOQbSQVIU8EevY6cwbAwslwwxl6zsE4/NIajCRHpGhv3NE2XDG122icTD5v",
+	"egankAiY5Qqr533M1wVL1KaNzexSa57UuV24yo86ozGfkT7dqSlYyp2eew6fseitIAlkUM/amwTqGh8V",
+	"M6ifjpj2TNY1mq0sAfWA9eS0LAKsc+4PYfkKuPl8QaW0/HLJq7hxDf5yrsGolS7VrdwfKOEnwaGE2EJm",
+	"SkyCEVrvvH86/K+R12qP0l5vP4T/kv8zGu39+O6rj5/UWflhTtiIGRTuo03+xWWtTK2Dsat++b+oZgqj",
+	"0d5o9ONopCZSo5dp/JB/B37IX9pbtPHwbDw8Gw/PnTw87V7RxBywLHOaQK3Bzz/9a3+QOeHxxPjgtTc5",
+	"ga4p2v8Hd/7x7uPA3x/UOLY1XqCNF+gfxQtUX6r+cc1N+o95haKWAbJvZqbv1Z//9L86wSkKOiDia1Rf",
+	"Dirb7C9aiQ5UtzUM3n/It5MmQm4I600FSZ4IlDt2npp0HjE23wWIKnJhJaOw5BIaWO/RsuXtLMI7JL38",
+	"Uh6dO9KxnUjYl/DhzMC7cVsy19rizB0X2m3wbTwrG8/KxrOy8axsANJ4VjaelY1nZeNZ2XhWNp6VvzfP",
+	"ysaZ8HfuTPhIznaf6dTWOJI1jmS/JkeyascjV93aRT8kVBJIe1rKHad/da4uLjs6+1in2grnoLM1m5zv",
+	"gZ9u7rPyS/i37bihjePaH95xbYguLm8OUCvA3Uk37EYBlHG6uLw5qmeNqjzYahihGj7od+LO1riZPdTN",
+	"LBUkMf4ocIEqTO6X9mK1DoD7tVaj0tVapELqwkiSm2IZKVQDA9s/NoV8anH8wdN+pdXpwO/3KqxOVdgc",
+	"1mLRwIZ1mPppLtZWn+bmTvhLHVkct7dTpUto2FHdPxJZqsd3uQFjO9UcHB737sfxV87lMf0QM0Zgo0Pi",
+	"9rTaWY+fnVI7G/QPmE87h2JtUu3DL5JUOwP6I9Wlbb15fo6e7p8ctU3RIPdq5xUS10vVuvltuyNm9mdK",
+	"SRxB0NYKpUxHcUVdFCjJIUCKB5JKpoVmlgUsOqEqxKzYEPAfgMCveDVik5WW4K1kpCR6a/PT+Q+Nayq8",
+	"2K5G8UcsyDmYm8UYS4nDufq68FjNOLkh4HMLTqlBJcOpvgunE+g2nDL9Z2oKP2yt4du41TZutY1bbeNW",
+	"27jVNm61jVtt41bbuNU2brW/F7faxrf1831b/6i+o41PZ+PT2fh0Nj6dDUAan87Gp7Px6Wx8Ohufzsan",
+	"s/HpbHw6G5/Oxqez8elsfDobn87Gp7Px6Wx8Ohufzsan8/foClnv/naVsYN1+Vossg/eMnyDKTA5gBrl",
+	"XFGL3E6o2QxTV/4iionnexfsrVD/fp2Kled7TheeDwybWmihtLz5cGvm7TWvyc3l5rFASorR/EZuZQ3U",
+	"Q+t/133U+u9RVO0YkkkqUHONTxHB4Xzd3FrJIpVSy851VsoRc752XNCCTtCuw/KH3ZPD4dGgf3Dg7VKg",
+	"9Jcr7/jY1QXp9EG1BddlVnK7EBVuWa/IbU7v0YIIgWdkrfr1Jg9W3+NxVNn36zja1vfh1r53k00rmBoq",
+	"rMQa7Sijfq6Mudt3ZdylyE0yI5UQfJtA6fYtQOxtAyKQs/r0O2tu/DozEuPJAsdrHiUb7knp1N0rme5z",
+	"Tb+fESEpA8XStcFaJVmdMog/KHhMRflXqBWE08nYeQLoT/visorn4Kubrr9oD1FPO4i2HOmCT6dtH/Vz",
+	"ePhogLRLnYGMj/bzDfNH7EBL6LOEp0sfHaIPKUmJj46cXYV3p+i44PGcI3o0SSVggYiH6YKwLC+voVY9",
+	"v+8P/H3/wD/0j/zjd8WjUToOvnfXUd91bnCi9lmorXnFmcIi3zhhBroahXYr8PycVzCE71s1Zc/3/qpW",
+	"4763L9TuHXvvPvlekT9e13u4TjRn5y9sNfxWWSCADcEsEyXUNoBoAcoQ0NQqIWbEdvL8RgP9ceCIL8E6",
+	"WB8ATHAROosVpF6oUV/pQYXne1dmrItLgEyFrmsdiZo2mnnM9WioFeR/KNiA5kox42pZPoIF+0ifaPWL",
+	"J7aJfuKyO/Zbz89+dqCDtQcd+3n9m05hmCJ75Ay0RqLKcvT9ghrKaoBSGINxUaQSVK/qVq/pCMDJGLBH",
+	"0PaV7Kz9W0esBc78beB6UhZaQRzH0DpVrYEJglRyuICM1CLhOwwqOpR9XJVYO5xWyEDP8yUVsBy2gpCJ",
+	"xXqv8OKM3hBmMccCyxBYrOBPFdjtdMSAwQCnx6VcFRP+l9iuo8Ne7wHWhi1+VFV4ehv1rCETprcHK1TC",
+	"KfuDgZ49KujZ54A+/YOBPn1U0KcPB/1ncrwl/q7cWxWXV+qiplJYhpRR6+rishhlF6/aXfTMOlDmIr1L",
+	"zlwpHd9CBFE4x9LTrvuaH47IFAKL8rYFQuV2UUGp+CQmFfq0N8/P0cnB4VO01C1QRCSmcUWMpX6x3sMP",
+	"cyzRrWL6tZ0PnKqpQDzUtteQlI0AlsD1e70TFHEi4DiTOyogThJKpc0/dCt9y5OEV9lHvscxjfSN0018",
+	"TTHh3k11rTcdvNfdXUkOAHmuPvpG9VkVJkqZkJiFNWKKOmsEAj7lvAiEvZv+nlqn2Jt/2MtPy54Cied7",
+	"UyXISG/opQntZNFuVQAxQ4yr4srcKdBIlzHTMucMS3KLV08EivmsZAfq9f/y3V8P/uf4v/d/OPp+8PLk",
+	"+vDN06/7571nz6sVz9XXQo393fX1pb0WIY+K5+Cgd+BY9w5PThyREHxW14VCSWWVIe4MiTlPJBJaL2UR",
+	"rT3Qqp/iCl9xiZ4rDrUyjrZShjtDb99coDzukEaESTpdgSWzNBhqBXjCUzmcxJi9dyR9a7vBKygih+O4",
+	"XAwz/+xehyANF+NNG6G1Uwm+dXfDL9r3Z/iGqDtTmFGnf1QpnTNa408Ad1c65+4WC8XjFtc5/7BV9Ia3",
+	"dsuzY1aNoMv3tDKM/KaEIdYRnJIJquue/jAn1itdfYqo8FGhvOmER6uu64sSKHodfEhJsupCPLig/yi5",
+	"zXtrH1U6uGj1SQ3apUIj3WLHoMGfEIQlWnAhUb+3FdzZ2vMRq2B9RZcQRll1QRTdA9uAlip0PR/r9JEX",
+	"iJVpwgRqBTMiry4uoTcljqihoi5SZyiPGdHeJSMGoTlixULnXUJM8TjdJQRrF4p6BsY6KrIinqDdz8t4",
+	"VlcK2hacrJeoiEpSG5a8PeT4y8caq4WMeSpnXEEELEljOh0nZDaeYhqTqC5SyH5jjGZaCs1Xrj4Wri10",
+	"p5AIbTyuPjrncxzHBKqmspAv8qGnCV84Ixth9aDXRy0nXNqZ3I5+F3Vx2GflGGyDIqlEEYUN11OCCqaQ",
+	"Ur2m8twW/ntTEHRlJLKOejZQ4Ya/0kBRny6wmnNcMoDVLj8Mx3hGmBxrtVWNf0Ie3HyKrK/ghMs5Ckrf",
+	"m7JeYWgDlvPnCUGBYv5visyufuT5HlzgIherH1UJIeFY4UoYWWyOrOk4gdmGDgkXZgu8goT5a3p9y42c",
+	"FLiRSs8oMx2z5C0TKoSfWsq4FkIuwY/jcydV2IPfyt7SaCcLVF5Z2Kl0MMcClN5bq0Cenb/8Bl3hmIiN",
+	"ZuHBDhf2vkG63FWJitOs7p3xI3lPyDKkETiQqBG76NXmpRyc7Pf6g/2Dw6PPXkpEcUzZWAcLVwSJF4OI",
+	"152I4VyDERD2I0K4yt6yIYg+Gts46Tqm69nFM6McLRAIBa2E4AiQsnsGzQ3rxBRsBJJ3dDqA4mkst9oU",
+	"wV2OdL1Fz65fPocq34TJIQqSaXjwdH8/yON89VUHk7N6Ozje31d8TmBzvVA2wSyCFDCp5IFV82S+krOY",
+	"T3BsGSjNq2xQ5LTMDP5pxvqnGuefepB/qhHaNbHamyOYrwiLCsHKmq0LHOfUIPP7lByFc6IOSUazqUDp",
+	"svvFA3an+G6s8GAcU8Be4HtcQUfVYxPtmnkCSo6Cyu9dndeuEa/b+qmOv3VKavIEPf/blWsF0FzPFN+1",
+	"9V0rTX/GkeSPxIdsCBN+Bs/NmLx0E3f0UVL3NOILTFlVMgr1HC21J7E6QM8Vq6Uv7g7L6+2yvIQvFOtW",
+	"6baVPHzsXUA751WBAheXmZchT5BqowldrsK4oRFUmoFsTolNCnTUc5IClZQIgi67IU4SSpKufboGqy3x",
+	"AoYgVfud59f7ievR1mKERAIFGW0MdmTH1WAcEl9sGI8ndEYZjl0XuqnjQkeZQ2B3GzeO8HJscsso2Y3e",
+	"VWp3p/RObZLxuF6xkEQ6V4QV27efkP6a49nW8wKTM67x2q+v4vRkaQ0z/gIQjgmp12sCC/0O01dsCjP6",
+	"H5fL3CFcXE1V9VzvKq9E98KgGq3BGSfqWMN/4UxZjfnuWwhDK0JboZI6v8y8vtRgmSKhfs9MtMHh4f7B",
+	"fQFRGWXzhmi1gxr+XK/eZidSIH91dr3bUtXtGluZu84ngSQOYA3y6O4aULPAd+Ecsw2yjOueWtYTQOaC",
+	"k5OT9bQF7TXXn2qR5nO8qQqRPtpDdSeo2ouzTPjdaoMrA7xHLU29DI5OUI6+29uRwOBwl1rzS0xrs45c",
+	"ds6EIIkkUecC9M9yhbBQYtiC6MxrJmUK5F9TrGXFU1BMGgRdjs/JcOtDqOsSC2G8hMdLTKv9j1HVGvR1",
+	"ENbHeKcDW1D11VnlZKb60yppo/hT2AAupciSXuVCJWR+BM5e4hmkccyyZCphWGe3Eia9FcJTiKycg5/E",
+	"lM6ylB4CqZnRtYDIXQvpb4z+ujIMt80c5jLowIE/YgTY4mbMJ8ux4p1q2Wqy4DekSIj0hck0eJrzNniv",
+	"BUnxoIqhiRIIbH6VnSOnWDReLmmNwILRZecStLHJ+jnbcYQac0rB94snSgAN53hCYzWA/sgVRd+y94zf",
+	"MvDENioUEnm+90Z/BqzZW5Y4f73JPIvNK+fPF3g2gx/PtQZXtdbKpCvCJPz5d5ANPN+7NlF7vveKo6Jm",
+	"sygHFye21Q383nEdEJlWTZ61ycC8Ri1FrTGL0PWLK6TInfYIs2EnxSNi4JtGSyXWhvDfWBRXZl6urUCR",
+	"hzFlEbmrNmJZ3pYWb38r+AhvPgUKo1Ap0Ns3L9ZDiJ3rVANM16QJc6lWfp0hrdjX5MZmGoYvfIifhcxB",
+	"lvFVgCuygSbh29FBvaxg5IROxlds0SbVwHIXVw5rOrJuIGlCx4IuxzxR/1TctLdvLhB8TBSRyw1IkBAW",
+	"qf3oQVLbYbDGYGyHeyp0KA8WGrNV74CN5nn2+pmdA0iGaxU/DRrZjtbtuJRVoy93RJuZVR/By8uLeyEw",
+	"NdJUAXeajhVtqhI+v79GCx6Z5HS5wkaQCJG7ME4FvSHxCo6eatzefWQlroV0+zorxLqHrzep3UXtIK4k",
+	"oILhaI1XRq08WwIII21HOsIol1IepI7dLveVjeAOptpkjj1PCNaE+V45tRm5day2hVTZOIpy62wXuCSD",
+	"pxRbOedCGtNAjgDAJjBidv6nCKPAQjOw1qpYcGT0BJkRTXekQ74C1AIGJvcmN64q7cZa21hrG2ttY61t",
+	"rLWNtbax1jbW2sZa21hrG2ttY61trLWNtbax1v7WrLU1KWrWHb11uSIB18ywvWp0oZPYHB2gUoZ9HwXj",
+	"YEMBvxdqDmqF40EP8lFWV1l79/HAPzrYMV9NY4VurNCNFfqPaIVurLSbrbTVWbyyRGQP0MdvTy4JSmuT",
+	"XvLz8399eUvz78Wg+oc0YjbmvMacd09zHqzKiJiFs7fJwre9PHJmyPvs8sh2zD9gdWRoUFsYefBFCiNb",
+	"cD9SXWQ+RbjOqpsVQM4Mu+vVj0csK398Wip/DFtpTrz5REfs6qEg9j3EUGh2Yj3pol1LCTeW3MaS21hy",
+	"G0tuY8ltLLmNJbex5DaW3MaS21hyG0tuY8ltLLmNJbex5DaW3MaS21hyG0tuY8ltLLmNJbex5FZacht7",
+	"bGOP3WyPrTW/1Vc1c6xpm4qafc+tXW3dAPs4Uugu8ma1QLNRSnAFBM2yF4SEnRmfe1W9yq7D/SpeSRLO",
+	"GY95VVmeKzpjOI4h3XDWrC52PLi6uCwJygrn/pbzBbhTWYtQr8Ktj+sIsxU9gGW6iADuf/2/TAB1deGu",
+	"QM0oGNqal4DfGJdzkqDLr/+mUIC5vqdOpPPQOW76kbC6xIIEZai0GgLSbphdKanK6/eqpIxdvw1vri8N",
+	"+QlyFW/QHqKAgSJ8RUQAhcJCErWh2FJg2IkAtcDOTiIfZA/TpmBu4p7vrcCiYz4qmZx45Zyh/vfV1kz1",
+	"kBzcaRuoqxuv/Bwx6XaK5wA/BDhgVY4vUUw6ki4qdSNQi1y1gEJHvospdOp9hSlKVeMOhvuDIZRwrJBX",
+	"EtmpFbUSHqWhRKpRZT26k6OjXq83OO4fnlWWWSAJxXFt91fwurLjQf/sh5d/ufzuae/r87Onx/uVvQMs",
+	"agBl0/o/ESiMefi+BlCopVlSKBoF+/T2+hzx6VSQksTuDXr9k06/3xkMUP/p8LA3HBypxn/uDYa9XmV9",
+	"g2Xd3NRggrKQoAnncqc97D0d7u8P+4febuwBgOZ7klTXOqs6s98SRhIcf+bRnWBBOjd1436NBUFTmixu",
+	"cUKQaVY6q91ed9Dr9it3XEFrQ++cy42dHldak3myYcbnfMtEK/uciVt8s6HXH/ANQa1vr9S/bRTGFIpP",
+	"3hscMWaz+kFeYDZL8YygJQ7fP6D3pb78HYWN43rcAK9BcJrjJIKNTcgNXR/s7fnLo0FvgL7vd6uxxTLh",
+	"G5ZzmfBZghcPWEgS3iT1/b4hIQcr5T13ueraGRl5/b598wIqsbQyTYYiaFAtdDnnjASKJJvkIl+ZJ8Z0",
+	"blJldV5QpgvcXXNrahqxwEjQgVZeqd6Him0TkmDQ9utMQ1qVIvmMABcAd3pk9TGvv77UChhQvoy8dqE2",
+	"o2cZXVPNSc/Xs6bgqEg/ncZru1AsilVlv2eK0UpjYnLQCdQKIhZlVbcU9V8v6a+eqiEmvPgQkt4Fbq26",
+	"YC9w66fBn3lNL1P1Mo41nw+kta8IAQ3tnwMoKc6n5umI6cf7aM5jGuGVjw5si+zJYfEbTWdAbDINjpCt",
+	"i2lGOS50bzUSTqePXJL0LI7V1ni+9xrGtX+k8vW08OQ7Pbx9V/ozb/o6yV/ZOpxrI5yxqNDLO3VCFLt6",
+	"lsr516slFqLKu8QIShWl3eFUq+fBWk35ALWCCXRpHqsDVGIp/RFTrORkpYCuOEkWr1CUQkXZqlNXuiUO",
+	"Y6m72IWvfFtZj+gM2ACbuLFU90pILLUWS/MHJeKbEPy+itFS9D6kSZhSiUwjJdxNE84yoxD4DaOALwkz",
+	"0gDMQXt/KnaAYEmieKXL/hs/uRFT79EUC6uqPeztB6comON4OjZ9qR1SfF5W1Esg8DclUabrLgAzjLkA",
+	"HKK+93wv66sI1KzZGmDrqooZfpCa6uciTmdar0UZFDsrK/ag4JNrn9PGuXfm3867jz3/aFBdn5yy8TSm",
+	"s3mlLcw6GfIczmo7oD1K4L+M3xYm099mItqSWtTVZGBkjXH6CoGzozlk4CA3IYTVZBLVpY2KaUO1T53U",
+	"n5kEopq/LaUR3aCpz6rybpLf1Y25Mk0hGV+8caPPLi+QYkjR2zcvgMm20y7pbby5lEsx3NvrnwwUve/2",
+	"e8Pj3vHJ1vpTFMhiEnv5Ctyd97MbWd6eKqleLa46YMIuyV1AqSbe50ZPAC5aC5mojA2om/sVEfXShoPC",
+	"5lhN38ArFzBs3EKpuhkWckyq66Nd29iLmM/As94xPcAnbml/7aqw3ZEiG29baTq3KJ3FoTAbXWyt5VZa",
+	"6+w/bRcng8B/Quamr7fnLzdM0PWfUDOEFdcIlu5cRBqGRIhpGmsglSaxKnuKDnqDw06v3+kfXvdOhvu9",
+	"YX/wP25NvwhLo5nYBZZqRAgfSBMiqnzZgLRAM2HkYedIKwAnsnRVt5bg171V6BpKkNh1wP1tAwJJrsC3",
+	"IY+jYIgYz476ikhNeCCwyFLDmM8EoqzdRUFCcLQCgmk/oQIRIfEkpmIOQSkBsCGaKENLffYNlVZnboIj",
+	"FCYELIE4Bh09RhPMTgtLzeqXxnwGtdzxDFOGUiZpjFxMozG8jorRnTGkLiiWPDE+D8Hl66tr9PNP/96D",
+	"iJtATTPNswO73EREIxhVV/zuomCCw/cKLfLp1HAKmAkQh/OFpQk51WTHzv4WqylOyFRJ51Qq/oIIBEso",
+	"sRI8tumBFTvqAA8CYdwMxs5MyupM/fFmUqCPQXb+1k5/FdbMa/3fL34q+w6RDvxj3H5FuRh72bPBeAnf",
+	"ZN9bf+E1vHuzGGMpsQ7tqrA7512UXbyfCDurTM280VV53c2hBrE47MLNYqyOWnJDNvgA5lPU6c71rBRD",
+	"T6Vh8IEbEqbObt5+srJLoOC9aqzGI5YtEhTPeiGqG0vDcj9cwzUZl7z2FhhUumuXl72ucPgEfOaUVwkR",
+	"b765us5uu8vrf5tgFgmZELwAMnZx2bn8+m+av+iO2Ih9A9oQ9SwhgqdJqPPKh3yZGxAtywrWNiznqBXk",
+	"tYE/qn8+7f3807+DNlzcBHpg3IJjxLSw4TAGSBfYhPL+2lufmYOlFY8mFlBxdPyGJFAmWXMSfsF6G42Y",
+	"xZ1LksA8fSS40bEJU3xTIz2wjAAM5JwsBIlviIbAG6JLbEuN/JI0JmI4Yh30PFd9QkhLUTHaEgy/J+MQ",
+	"CwLn4z2Z4ElH/akOWt5cHwMq2zAzOKqERTwZMYQiHqaLbGQhaRxbdUgXfY/j1I68WpJo6BpzR0r+HHnB",
+	"XjDyGB95OujGnB7hI5YuSEJDNYhGYbojQ8kEaEwQNtrdudFIg98jREhSZpz5QTHcVdB4o2mC+k7hWycC",
+	"T68HSe2MpoYBC4LhTAzPOQS6FKEbtSodnTHVITtUztU0g4NeL7BY3sJOEIBdF5kc9RkdNcGgWv+oO5Kc",
+	"w0S1L45ALZuu10fBzSL/va4xsA+tF2jQho5vM9cfAP1K5w5GCIchWUotLIWQ1RigogNX4Wep6Kua1XmB",
+	"wurKDjBKUfDS2gBFlu2IWY0GpK+qLRCrzcQgzGUgLNaWPQW3VhT8F/z5lRYJ1S1Qf9qQMji7cAc1YV+7",
+	"2Jo12NNdwlKU2GL3eWZ2EAV5BWF9thTjgD+kBLnR1KelUGslidIbG2GGBayiFLht+hMIo+AFZe+HSHv4",
+	"/fzTv7V73ylKSPzVCAK+1U0wLiNqqlBrWc+1rog8agUAYR3YuWfe/vnvgrOgnSP7BN+6coBiohAK8qLW",
+	"QU2lahQc3N0FxjvULTqdByEDaYMVUlCXtCiDQtC+GiI1B19JYz7waTENoVwx8CC+OvZoCp0yRXmCw97A",
+	"HQ6sTJpfhEoQ5q7M4STncpoaosRHLhN6Q2OiLj3wscZwQTUnKTmaxHhB9JD77pCaXAg9+4zpQi19Tt4Q",
+	"maw6Z4pIB/rjA/vxGssIaJsuSBe9ghulUEhC1De9QJNRU27dS8NFx6zG871M/Q8a/R74fiwJw0vqDb39",
+	"bq+7r1U9c+B+siOv/phVuRDqE68xIqyuVjJ3bGjVerwh8NuGavkjVlLU+XlQaq4jUuf/dq7V+dWcOqAr",
+	"THUZa44mZMQytPHMMv/WfQYzvQoNQc3eU84uIrPStwALxfCaWjQKIINeT/2j+iAMQOTeGnVb1LOMt8sU",
+	"ET86ispciUcjq3BzNGf9NbWW4YcdfZGrIVAsVKUM77wwonOdqFsWWnu5SLmfCXtGJrAqqFr90Se/fq2T",
+	"BLNw3ukXV9y754o9KKSuCBBPFX+XZIELXiUgOvtPi3AwkCmtup+vupev2hWfKtZ+3D3sd/u9Xndgl/9O",
+	"ycdA7XfRP4HyC5jaCu11fr3gYkIuheLJh8wKXYjF1Gxm3ZjZKd4zRfiBtxbWkw5OvB5FoRM8E7okjvr7",
+	"nWpZJoi1SOKNKRtfd/cVE6t6GGbyvsHgjlZL3fRcreTrpyMG2w1s2w7owr8fvhgxQBioHl9k+roKfPEt",
+	"AXTx2dji4ThCi0+/GRRxjxtSdzu07vST7x1oKG8+9V/jyJgg9CcH2z95xeVznrLoEW7Xt0QiDDOuuF3g",
+	"j4QXRB1toBRVI+RNACgXkUY0a3yqlhnF3kf9A+7pw7r3t7Y8gyFe4QXxPr3zvWWl5+wVYZGAW++kt8m5",
+	"A2B78z6NoS1HIUbQswAOkNYDAJNs+MSiQGoEVYVBOBckXmmxUUtcwoqfWBo+xkzISGlWJp2lNAKZZCVQ",
+	"zrrlpqMMtQ3Rh5SkBFBzrTe9jy6+fyN8xesDppklPF0KX4nECpnlChT74vLiFRJE2vg6HBsfbMXrsxG7",
+	"VtIOVYvUNsVOTIXU/n9YCQF41UWvWay1FuZAWGdoylCgH2lZ2UpxpyMWhDbLjBIF4XabHzyVJmzfai74",
+	"rdkfg3Havk3WwWTCtWtMZCzXI9YShGRRRiJTsajdsNODLZkrcQHnKpg5SYiPgjBK8JKC0wMJza/lQqhf",
+	"IwbZN2AT1N+odTun4RxFHMCRGud6SL1E2A2J+ZK0jWS2knPFKFrRwhWitSi5Josblt6kcdC6nAmPVrAZ",
+	"ehBzPM150qt7IpwT7o8Y5HHSygaQbU+NSsk0MUc43ybIL8L5e6oL99hZZrqRBV4Br2tUHL5xLhR+QRMS",
+	"xyDkgpVLXxA9V6EnywXJMzOkItVKPsykyDoeomDk7fdGHngCjJgRKxd4qVYD90nrfEisOlMddfpH6Of/",
+	"3/9DB70DH3UODswfJz7q9M3v3s8//bvdRWcaujou17rLjVims1eb5MDUiEZC9dMyHbXV+jr9E/3gsNdv",
+	"d9EPrjhq1AUjFkBIJZDOIbJKJB8Ff+tcarLaOdPvtLYAkljkrgn2GCxw8l5LrHN8Y2TRGYlGJimXODU6",
+	"BjknC6Me2E25sMZfvEmZRraeb5NyfM2j1f2YC7gk3tA7Ouz1difBetzLnIR8+qTNAJ/D55ipqGcG99l5",
+	"+d6CwOFVUmuv1/P7vZ4SF+AL403vXRk/ZsV4JFiSmaKx6ojiONaU9x5Le0OEouw1XEYN/el6vmdiF9Uo",
+	"pXNTN7D5Yq/cHMb+JdiYg97J9g/OjXYFPhgMtn/wli0THhIBfnDn5hDAxzuMds35S8xW1j9EfXfYG+wE",
+	"iW+NpgM+2d/+yZWOeHnL8A2m2uwAn+4ARDOUrdT5+Rzhm5QZPbzBZ4YAgskgI4Ar4jKM+rzWCGQFJPJw",
+	"rq+Wjzsz/omabTLq2iqxqhhYU6hUp6Z2rnFj0FYsUxinEXAIViJb4IigyQpB6IZw1cFUChJPNZfDNXOj",
+	"KAV8UOXT00XXUP2X8RFTNBoo1hVk72OKp4u1tDtE5G6pKLZQCwPzlA4gboHJ5RgJxzlI/YebfTs67Pfa",
+	"mgV4e/5yxDRRtskAMYBGpzpUpIIytEz4DALIWkZ52jk6afumveHzOtqtT7NJmj2T9IaMWKtzcgzkzXRv",
+	"YlskFhCZlaSMKQLU6hz2tfkpUx0Cm8FQcNA7CdC67tHXHFReT1mnljQbXEWLAGVpPf5ny7tG2s6SNVVo",
+	"gXbH5uqjemR+ZgR779eLahtsWYctYW8rkY6DHgu2pRokmfEb27TcMveoy7/J5FaamJAxg/nUFVooAjgj",
+	"RtXlIL4Rg6DTM62uDNpddKnWMURTDtlE1y09LROxDYYea8lpZ44qIG5ANtjuiJ1pExJ8qU338QqB4SSX",
+	"ssGiGQiIFwNpIrdS1Wm/v8kBdV/9hFrdFf0H2UWFoNpCAmJoXNIc8ESi92R1ijCKCQZ/haATIAEmP9VW",
+	"o4uiN1fOUfoeKLQ+pCRZeb5neEdhGMcMp2RHs/CpdaZxn3XcP6ZpHJv80B3nt9Gs+V7H/Hq3nvCgwiH9",
+	"G6fn7PczIkLP957nvduf5s2VHUz/gKfvPika/lhGC6NjN4Gm3tXFZesHMnlzfd72fA9HUaZcdBl5xbe7",
+	"EDJNGLldiBmoDnkcZT9L0chG9a+dEUKSqSq9HA3lJd89Fzv5XprMiO0XTNlmz2FC6oCtLydbhtc/GXT7",
+	"R8fdw+7J4fBo0IfQwdKy+oVleWcRRi/4DYlxqPN56gUO8gUe3meB2mqX/X0RbVtUH/i1tQzfOgt3IY/2",
+	"4c5kNDt9dZYJN5N5jhpLApFCXBW2gefn6HhwfIxiyrI8mZkZPEtaU2fSrs9BXvS49nQ3OfKff3AQ/39l",
+	"yO+rgWo4OMph99XLWdXIBXxRdon7xWS3hj/YbL0iLsmyTIFDxz5D014nFOlq3sKkcc8VuYrIUgkJRJKq",
+	"at2GFzhj0VsBWQBRkH0cmDAuW2Vba/xspW4tfmnu33jSAdVfajdKraMCwSdXixvggmvGiPEFldJqL40v",
+	"x8xmgQIRYIhSFitJJXBcZvySsx+5o8beVhEcMUkzDwktweTePCWZUbEyJniiVXTcMcq3dnfErgsj25y2",
+	"kGxXuzmqfsEjKPMusycG0t0YVbXk2glf+41WcT56P11ifL8DY9Q57z5DS2fS61emxFfTTU16oHW6RBMh",
+	"xzllgiAicZO722oZC4x9ppVDuxb4bmwzD4JJb0mSBTXWRHD9ThiOOxA47uVZprIEUFcXlyb9U8fMR9Dl",
+	"OCdyBugAxHDqqPvCKXOzvxrSfKhf2NAz7SOwgSVQxD2cpm63aV236dZuAQ2+s8Gf1rcgX+wlT5SwfomF",
+	"sKu1rnXe0BscHt9Dv5odNn32vE9FJ2uTEavEz/V3P1PwhfbPi+rmYpuWJxPdQ5maX5oKnsF010XBC66n",
+	"GRjNBGLktuBH/fbNizIvYT6pymkm59bUUuinKBLUMAJ7ZuuKwN5E6v1G0dsoeu/Jmpxb11jkSo+V7Mlm",
+	"hcXeR3Kn/W4iEpOq8Jtn8FyUCHU9L6L7sRxIPTswYjvwA9pYvjO1H7FWjbWtXUWY9dIehzAXMOlBHRij",
+	"P46Jp7m8dZdXH4WdLq9frU3U3uqWU+dT8IRxQmq0c0rhWs6IzEWEoG18aSE+DcdxxyT0BrMJRGlA0Ifl",
+	"Yoxntu9E9pTjpRRCOL++cDybu1m0gBI2wG1/xBy//Sp/N/cuPlzbJEpG4F35k8diTAqSxS9nG2iu3GZX",
+	"uZ3u25dya8uGsaK/rfZWZj4TSXFsA17gkq6VeGu9eX6Onu6fHPmoEF+xUG060LOOsThFBYNBVv7NsRqc",
+	"mTglsBRnJgBDeLNKcN1SJTgb3aS1bSNWUAloJ1nVVx7ME69swJuJLspdsxTuakHmGRCheAqRRJDpmy5I",
+	"4I9YgGOSSFvABaTFMSPylifv+8HPP/279KgHUUkWU3WzAEzoqvDchD7qJDcoCKcTndpGZ7SB/D80IpD7",
+	"Z13qBAVL1l0wYlQg2IEIaW8TtWL9q4sCkMADrWZYKvHYhN3cznlMunVDqPZKVFSsjeK68riTOWZRDAFc",
+	"Qx3rRyVZoKxMX47P82yiBVyOqDQuYS1BWDRisCH63RNhK1WRDMG3NYxKvRCzkYDhubT+gO9N5ChNdBjg",
+	"fZVCVBp1E5lOSSid0lMlxi8LxajV86Dd1TxVNOktXJlfTndTvsIlPU7EMoHSTegE1oENupWO1leAksW9",
+	"aNaIcuOGTzsBy6AnuD9N1JUsd9I53JeqaxR2D53DW/PBlyDtzgHS8/o1+wE0kvgX4Sze2sjUx5HE9z4k",
+	"tT4E6uz99Y1OkwJYF/LJCuPpXMByGlu6AeqQKBEvlyUfgoJY8Nc3SjAAsnT56ltEF3hGchHeOtBTCamA",
+	"jg46hKm5aPfvD8lYPQ1K+SUioprAR4p8ALnVs4XejQOWHsSuTWcqFmvJEK4uLkfMCaRUOJ4orkXRnfcE",
+	"4Sxia5t08ddku3wB89tb6rKgOebIErhMKMNJVTaLSpxh1uYXQNtIBr8+yeCJ0FfFbNh/WlDYCWdAitRw",
+	"bqsFVevxzmOCk4z3kmhOheTJyrKHLgDW8IYJTy6ijjAmmF0rpoPh+HyO5QXTlwPSTFtPScPBmYj4oeIS",
+	"58a8WO8NCHNVI6tuvV3Ua/DFL+mI11ypeuW02ovKS+UevF/jzQLp9gu4Ob+2aZ705TEBJG7KKbB5YwT5",
+	"W6BgMQTt12Wg0jdRi2Aj1tl/6qPO0bGPOk976j99HZOjE4wAOV2Bm1uieHw2ZulC0flivi6+FGo6M7ib",
+	"TAv22OSXUSKiE1WLCqmz2lnsm5IoIZXAJAu0M86OemDVtQnFlZIsllJoN+EZgSzdOtLOFsSYxDh8r8XJ",
+	"Lnpt84u5wFAy55TeESgsZ+KnUEynUpipq0UB1xHmqE+Pr6Q/Pp0O0VoOMTeRpMknlmXDMjFyoMxwKuIX",
+	"Ez0AhLroQurEYH/6E+PyT3+CeZm940m+OESYVDiYZWoUwxGdQhxetKBM+4PyBC1SoeZpSj9h6fqxt3gC",
+	"MccQDG33WSdglRzYIuvxAFCSxoldx5lBWN19ApPfqMV/0dDk32BIPyRI2ymW/7HilB3xE47jbyVuGY6P",
+	"iVx+IsyVVJd1tyQBe7pawV6eVbJWWjIjOEUXfCTcUgk+Spc6WXRWB8JgDB6+rxCV3JoU7UIaKa2ly3Mp",
+	"r9chkHOyqBFMCnUxPtvPNq954darKJSnKJWbKFWXqKoZUSgRsbWCQ1awIa+2sPOxLwBjw/F/IpCelCGE",
+	"De/3KxGnCrvi3Gm9sY+dm8BgA6cqwVZ0sFZvISukkY1vaxiIOiRQLPLR3nixbfWQz6aWhZIghVINxXoe",
+	"brGFYlUO9025tkahw2JFjMKrUjmLtXIUxeoThU+LBSTyydwTOViAbsYO+f7azWxQxK8ERZQr13x5NKFz",
+	"XexhhmM+2z1MS7dHred/e922dbILfhUQhAWNdO0/G4ilVZLasVq1qQuJcr79JYOitjTWFRF5Ir3HjPsx",
+	"1aD7teErhUp7T4vV7rylkKwTU0ZALIBX6oZDUYhkgWOYaiE+pb97mGe+C7tEqJhToc9DTZDKJj8uaNPE",
+	"ePxaYjwK2+lgInMrv2SIBysMjiDfMaS0X/CEoOd/e410LtJyuEcR5YxYkF8Vm9tFXbZioEdmy3kikP4A",
+	"cgMFTpYYKtCUxrE26miPjcyYk5uCMm2BtgllrtJ5IcxhQb00pSzShqOVLgUJwSiOQYkyx4m7i650TG6F",
+	"b0B9fIUDkf9EhMUkFStQM4AtXv0VEUlCac31BvcNFEOWMpmsJGeQXFMYm3xmkj/u9Xq1qG/gPQSnfaEo",
+	"gM9ed10UY1UWugoYJXczTJmuJuBSjuMN4KukHL4nbVcPAe8DghPsTfmcwISKUqmFoIQCy7N33AQlNK4Q",
+	"v1BQgkvTqujpVgZ9z1RO3jUwQVPPijiEEmu+gbDURAc8Fllp4gOa+IB7xwdsu0f3CQ9w+6qLECjeliqF",
+	"VvE6fKY66wuwDr8xLiEr2d5opn49vkDbb92X8lCAIR4jQMC917pliRCanBfGGV9IvBoxx9s/lxNp5CbS",
+	"bQXOFQr8ghTZRiFfkLx0yRLLuaW4lcF+pw7pfphf9i8p823xzC7jowqhpT/o9R6EOb6MP3Ujve2AlxsX",
+	"74Ys5C7ejybX7IkYf8kk6gVCklaZQzMXLYN/GZTwMiVF1W1DrasXZ5Ad0qZwpFKgqxdnea6TQtkxhb6F",
+	"1heamwP+3iwSOj/NizNNfGwybR18lM9gskKuErOdB/1kFIJxOWKUwSQUCkArIn1L4JwB8q40nTJ9QY67",
+	"YVbAzGTzZgTqW0Eq6BGDud1XAXmZunzx1Yuz/4gCEiczYqpBZzFCRGNm79nZd88u9vpKuORxhKGApzfU",
+	"ZaEfgjOvYvxl6NFDF1FJdj5rZesEwT37CAt1uKVvK3QVqoM1ROIPRySu1mWHJ0V0eU+CYZL37m6qtlUd",
+	"Wt/09677e3/p1xusn+mmtRbrEQOTNeB3U4FQF6+wRRXBedSRC6ZQ/wyyafq6bh9oHgztgN8sy0dsCITJ",
+	"qsUFycJHsxoOQ1BHFKbpAxkpPspimguPtf1L6/9KL8AYVqq8MWI1CfTLVU9q05q6g/whjPgM/H76nf6h",
+	"33/a2e/XCwNiiRlk/iqw+P0Si0/6HR30leTxVN/0Uev88pv255j13Y3Zxa5fLIzSGPZ/64b94n4+qmV/",
+	"A+YWdLk71r66uESt7/nFZT22Vm+LqNpmeYaaIw9O84y2ZHkesQemeb4y8/3d48I5OHd4gi67Bn91bTvf",
+	"iyO8HIsVC8eE6WrUBifWOT+RcM54zKHuiE4ivBFpmhE7Ome4Rp3w3iBQ53kqSGK+OjjZ7/UH+weHRwA2",
+	"swJbS+2g9wUmPihN3AR3LMn6nM2zfL4sjeM1AjDY3V2ULndG/uomNoj/94H48738Zd258oGrEvRmSNxV",
+	"dPgoUJfQINf8NgS6JHaepBejwF7pwConY8FBgSF0lW3H/csk+rWVrcu5fUdsl+S+XfQGcoHltcZtaWVy",
+	"t4QwPXCan5PwPYmcmmYmks3WNLNCMlQ+Y3gBlXRtKqAhBCrqdZllbVzR6YgF7wlZhuBkBpW0TPuQRjqC",
+	"JThFgSTxOE3oEGkcFgV25jNuC7Eli5sxnyzH04QvxlBUz3R4il48O7tECgWCQxxPkEJMlkArMllIa/M5",
+	"7nBUyVKKxLbM2m1JfAi9/JASXRtGcQvtQh3Dstece3602mtD9sURq8mXcz+fO3umf20pjd/5m0mzImQL",
+	"fGesG8e+9yHFMZ2upgn54A2PehWpiGGdJhkxUC3MBJQLG3pptPQenzbfk8J9QRe/LZBW184pyJDdQvsg",
+	"koupNtiYog5wIccG5BkXsXHDoLJeBjSjGFzbxfsYpNZ3PK/+sOCMQlrvDRtteJv9//jG/7qdDwVd7u03",
+	"noeN8vUX8TzM2a97KlvVMX0sl0OX0au3I1WkKt6UpPhRKG3jg9j4IN7TB3HzjbqP/2HW0Yb0xNm9yfwv",
+	"nogsZ4MOGsk58/y5TS+MtmQXdi7RZ1YY/I1zRL9r5qfxqfzV+VRuwyK/en/Kh6VZ3uBtmadWPi2lVgYG",
+	"O41h27JkyVVplrcnFc692NQFtAqQiVUCRE6h2TUNAfoiDpu/mMJgWx7dEgYuIs7+oIj6ZCzuj5q+nNNm",
+	"I4//ZklS407aUETrTrpFWP0EaZluLH4sH6i8Jjlq4TgGb3utjk9ZRBK0d9OHCB6djmxPe1HgWXVnWksM",
+	"gnGh3LnJ16tTv9fkugP1OGSg19qhRTcvi6uzeFUU4dUZgmieMFQTE4gd0MpupxeTEKSiG7c8ooDEDKZA",
+	"vFMa2UeFHMc+qiqW6KNybQQf5YWM2s5knFyV6xMCKqVkng2V7EWu0He6LZaZrlyqb53LIF9fwbMhX7rT",
+	"pTlK6325FiFHBjPKPdffy8/zmTEEZKcDjmH5IGfaR8r79O7T/xcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
