@@ -43,9 +43,37 @@ func (s *Server) RunAction(ctx context.Context, req api.RunActionRequestObject) 
 			return nil, withUnit(req.Unit, badReply(string(req.Action), err))
 		}
 	}
+	dropSecrets(out.Body)
 	if pending, _ := ucm.ParseBool(out.Body["need_apply"]); pending {
 		s.setPending(req.Unit, true)
 		out.Headers.XPendingApply = true
 	}
 	return out, nil
+}
+
+// secretKeys are the UCM fields known to carry passwords in clear text. A pass-through reply is
+// not typed by the spec, so its write-only fields cannot be dropped by the codec: these are
+// removed wherever they appear, so /actions/ never returns a secret a resource would hide.
+var secretKeys = map[string]bool{
+	"secret": true, "vmsecret": true, "user_password": true, "user_outrt_passwd": true,
+	"ldap_sync_passwd": true, "password": true, "passwd": true, "pin": true,
+}
+
+func dropSecrets(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if secretKeys[strings.ToLower(k)] {
+				delete(x, k)
+				continue
+			}
+			dropSecrets(e)
+		}
+	case api.ActionResult:
+		dropSecrets(map[string]any(x))
+	case []any:
+		for _, e := range x {
+			dropSecrets(e)
+		}
+	}
 }

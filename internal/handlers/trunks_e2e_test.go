@@ -369,6 +369,26 @@ func TestActions(t *testing.T) {
 	}
 }
 
+func TestActionRepliesCarryNoSecret(t *testing.T) {
+	e := newEnv(t)
+	code, _, body := e.do(t, "POST", "/v1/units/demo/extensions", jsonType, `{"extension": "2001", "secret": "Ext-Secret-2001", "user_password": "Portal-Pass-2001"}`)
+	require.Equal(t, http.StatusCreated, code, "body: %s", body)
+	for _, tc := range []struct{ action, body string }{
+		{"getUser", `{"user_name": "2001"}`},
+		{"listUser", ""},
+	} {
+		ctype := ""
+		if tc.body != "" {
+			ctype = jsonType
+		}
+		code, _, body = e.do(t, "POST", "/v1/units/demo/actions/"+tc.action, ctype, tc.body)
+		require.Equal(t, http.StatusOK, code, "body: %s", body)
+		assert.NotContains(t, string(body), "Portal-Pass-2001", "%s returns the portal password", tc.action)
+		assert.NotContains(t, string(body), "user_password")
+	}
+	assert.NotContains(t, e.logs.String(), "Portal-Pass-2001")
+}
+
 func TestWaveQRAndChat(t *testing.T) {
 	e := newEnv(t)
 	code, h, body := e.do(t, "GET", "/v1/units/demo/extensions/1000/qr", "", "")

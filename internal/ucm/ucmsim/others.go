@@ -67,7 +67,9 @@ func (a *account) userRow() map[string]any {
 		first, last, _ := strings.Cut(full, " ")
 		row["first_name"], row["last_name"] = first, last
 	}
-	for _, k := range []string{"first_name", "last_name", "email"} {
+	// The portal password comes back in clear text, as getSIPAccount returns the SIP and
+	// voicemail passwords (FACTS.md); not documented for getUser, but the plausible behaviour.
+	for _, k := range []string{"first_name", "last_name", "email", "user_password"} {
 		if v, set := a.user[k]; set {
 			row[k] = v
 		}
