@@ -175,6 +175,37 @@ func TestSIPTrunkLifecycle(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, code)
 }
 
+// A patch is judged on the trunk it would produce: the gateway reads the stored trunk and
+// refuses before writing.
+func TestSIPTrunkPatchCheckedAgainstStoredTrunk(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name, path, body, wantField string
+	}{
+		{"register trunk loses its username", "/v1/units/demo/trunks/sip/1", `{"username": null}`, "body.username"},
+		{"register trunk loses its secret", "/v1/units/demo/trunks/sip/1", `{"secret": ""}`, "body.secret"},
+		{"register trunk gets LDAP sync", "/v1/units/demo/trunks/sip/1", `{"ldap_sync_enable": true}`, "body.ldap_sync_enable"},
+		{"keepcid on a trunk without cidnumber", "/v1/units/demo/trunks/sip/2", `{"keepcid": true}`, "body.cidnumber"},
+		{"cidnumber removed while keepcid", "/v1/units/demo/trunks/sip/1", `{"cidnumber": null}`, "body.cidnumber"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, h, body := e.do(t, "PATCH", tc.path, mergePatch, tc.body)
+			require.Equal(t, http.StatusBadRequest, code, "body: %s", body)
+			var locs []string
+			for _, fe := range problem(t, h, body).Errors {
+				locs = append(locs, fe.Location)
+			}
+			assert.Contains(t, locs, tc.wantField)
+			assert.Zero(t, e.sim.Calls("updateSIPTrunk"), "nothing written")
+		})
+	}
+	code, _, body := e.do(t, "PATCH", "/v1/units/demo/trunks/sip/2", mergePatch, `{"keepcid": true, "cidnumber": "4930777"}`)
+	require.Equal(t, http.StatusOK, code, "body: %s", body)
+	code, _, _ = e.do(t, "PATCH", "/v1/units/demo/trunks/sip/99", mergePatch, `{"keepcid": true, "cidnumber": "4930777"}`)
+	assert.Equal(t, http.StatusNotFound, code)
+}
+
 func TestSIPTrunkPeerAndApplyRefused(t *testing.T) {
 	e := newEnv(t)
 	e.sim.SetApplyError(-69)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"strconv"
 
 	"github.com/go-chi/httplog/v3"
@@ -42,10 +43,16 @@ func (s *Server) GetSIPTrunk(ctx context.Context, req api.GetSIPTrunkRequestObje
 }
 
 func (s *Server) sipTrunk(ctx context.Context, unit string, index int) (api.SIPTrunk, error) {
+	out, _, err := s.sipTrunkRaw(ctx, unit, index)
+	return out, err
+}
+
+// sipTrunkRaw reads one trunk, typed, and as the UCM sent it (for the cross-field checks).
+func (s *Server) sipTrunkRaw(ctx context.Context, unit string, index int) (api.SIPTrunk, map[string]any, error) {
 	var out api.SIPTrunk
 	raw, err := s.up.Do(ctx, unit, "getSIPTrunk", map[string]any{"trunk": strconv.Itoa(index)})
 	if err != nil {
-		return out, withUnit(unit, err)
+		return out, nil, withUnit(unit, err)
 	}
 	var reply struct {
 		Trunk map[string]any `json:"trunk"`
@@ -54,10 +61,10 @@ func (s *Server) sipTrunk(ctx context.Context, unit string, index int) (api.SIPT
 		if err == nil {
 			err = constError("no trunk object")
 		}
-		return out, withUnit(unit, badReply("getSIPTrunk", err))
+		return out, nil, withUnit(unit, badReply("getSIPTrunk", err))
 	}
 	err = decodeInto(objectFromUCM(s.codec.schema("SipTrunk"), reply.Trunk), &out)
-	return out, err
+	return out, reply.Trunk, err
 }
 
 // CreateSIPTrunk runs addSIPTrunk after the checks the schema cannot express, then finds the
@@ -67,7 +74,7 @@ func (s *Server) CreateSIPTrunk(ctx context.Context, req api.CreateSIPTrunkReque
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSIPTrunk(params, true); err != nil {
+	if err := checkSIPTrunk(params, nil, true); err != nil {
 		return nil, withUnit(req.Unit, err)
 	}
 	pending, err := s.write(ctx, req.Unit, "addSIPTrunk", params, req.Params.Apply)
@@ -106,8 +113,18 @@ func (s *Server) UpdateSIPTrunk(ctx context.Context, req api.UpdateSIPTrunkReque
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSIPTrunk(params, false); err != nil {
+	if err := checkSIPTrunk(params, nil, false); err != nil { // contradictions within the patch itself
 		return nil, withUnit(req.Unit, err)
+	}
+	if slices.ContainsFunc(crossFieldKeys, func(k string) bool { _, touched := params[k]; return touched }) {
+		// Judged against the stored trunk: one read, and only for patches that need it.
+		_, stored, err := s.sipTrunkRaw(ctx, req.Unit, req.Trunk)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkSIPTrunk(params, stored, false); err != nil {
+			return nil, withUnit(req.Unit, err)
+		}
 	}
 	params["trunk"] = strconv.Itoa(req.Trunk)
 	pending, err := s.write(ctx, req.Unit, "updateSIPTrunk", params, req.Params.Apply)
@@ -140,31 +157,54 @@ func (s *Server) sipTrunkReadBack(ctx context.Context, unit string, index int) a
 	return t
 }
 
-// checkSIPTrunk enforces the vendor rules that span fields (Tables 11 and 13), on the UCM
-// parameters about to be sent, so the unit is never called with a request it would refuse. A
-// patch is checked only against itself: the stored trunk is not read for it.
-func checkSIPTrunk(p map[string]any, create bool) error {
+// crossFieldKeys are the fields the vendor tables tie to others (Tables 11 and 13).
+var crossFieldKeys = []string{"trunk_type", "username", "secret", "keepcid", "cidnumber", "tel_uri", "rmv_obp_from_route", "ldap_sync_enable"}
+
+// checkSIPTrunk enforces the vendor rules that span fields, on the UCM parameters about to be
+// sent, so the unit is never called with a request it would refuse or that would leave the trunk
+// inconsistent: a register trunk needs username and secret; keepcid needs cidnumber; tel_uri
+// "enabled" excludes rmv_obp_from_route; LDAP sync is for peer trunks. stored is the trunk as
+// getSIPTrunk returns it (nil for a create): a patch is judged on the trunk it would produce, but
+// only fields the patch touches (or makes required) are blamed. A patch checked with stored nil
+// is judged on itself alone: rules that need a value the patch does not carry are skipped.
+func checkSIPTrunk(p, stored map[string]any, create bool) error {
 	var errs []FieldError
 	bad := func(field, msg string) { errs = append(errs, FieldError{Location: "body." + field, Message: msg}) }
-	isSet := func(k string) bool { v, present := p[k]; return present && v != nil && v != "" }
-	if create && p["trunk_type"] == "register" {
-		if !isSet("username") {
-			bad("username", "required for a register trunk")
+	val := func(k string) any {
+		if v, present := p[k]; present {
+			return v
 		}
-		if !isSet("secret") {
-			bad("secret", "required for a register trunk")
+		return stored[k]
+	}
+	empty := func(k string) bool { v := val(k); return v == nil || v == "" }
+	touched := func(k string) bool { _, present := p[k]; return present || create }
+	known := func(keys ...string) bool {
+		for _, k := range keys {
+			if _, present := p[k]; !present && !create && stored == nil {
+				return false
+			}
+		}
+		return true
+	}
+	register := val("trunk_type") == "register"
+	for _, k := range []string{"username", "secret"} {
+		if known("trunk_type", k) && register && touched(k) && empty(k) {
+			bad(k, "required for a register trunk")
 		}
 	}
-	if create && p["trunk_type"] == "register" && p["ldap_sync_enable"] == "yes" {
+	if known("trunk_type", "ldap_sync_enable") && register && val("ldap_sync_enable") == "yes" && touched("ldap_sync_enable") {
 		bad("ldap_sync_enable", "LDAP sync is for peer trunks only")
 	}
-	if p["keepcid"] == "yes" {
-		if v, present := p["cidnumber"]; (create && !isSet("cidnumber")) || (present && (v == nil || v == "")) {
-			bad("cidnumber", "required when keepcid is true")
-		}
+	if known("keepcid", "cidnumber") && val("keepcid") == "yes" && empty("cidnumber") && (touched("keepcid") || touched("cidnumber")) {
+		bad("cidnumber", "required when keepcid is true")
 	}
-	if p["tel_uri"] == "enabled" && p["rmv_obp_from_route"] == "yes" {
-		bad("rmv_obp_from_route", "cannot be true when tel_uri is enabled")
+	if known("tel_uri", "rmv_obp_from_route") && val("tel_uri") == "enabled" && val("rmv_obp_from_route") == "yes" {
+		switch {
+		case touched("rmv_obp_from_route"):
+			bad("rmv_obp_from_route", "cannot be true when tel_uri is enabled")
+		case touched("tel_uri"):
+			bad("tel_uri", "cannot be enabled while rmv_obp_from_route is true")
+		}
 	}
 	if len(errs) == 0 {
 		return nil
