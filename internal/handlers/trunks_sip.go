@@ -98,6 +98,11 @@ func (s *Server) CreateSIPTrunk(ctx context.Context, req api.CreateSIPTrunkReque
 func (s *Server) newTrunkIndex(ctx context.Context, unit, action, key, name string) (int, error) {
 	index, found, err := s.findByName(ctx, unit, action, key, name)
 	if err == nil && !found {
+		// The pool shares identical concurrent reads: this one may have joined a list that
+		// started before the write. A second, fresh read settles it.
+		index, found, err = s.findByName(ctx, unit, action, key, name)
+	}
+	if err == nil && !found {
 		err = withUnit(unit, badReply(action, constError("the trunk "+strconv.Quote(name)+" was created but the unit does not list it; find it by name")))
 	}
 	if err != nil {
