@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -41,6 +42,42 @@ func (e AccountType) Valid() bool {
 	case AccountTypeSIP:
 		return true
 	case AccountTypeSIPWebRTC:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AnalogTrunkMode.
+const (
+	AnalogTrunkModeNormal AnalogTrunkMode = "normal"
+	AnalogTrunkModeSLA    AnalogTrunkMode = "sla"
+)
+
+// Valid indicates whether the value is a known member of the AnalogTrunkMode enum.
+func (e AnalogTrunkMode) Valid() bool {
+	switch e {
+	case AnalogTrunkModeNormal:
+		return true
+	case AnalogTrunkModeSLA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AnalogTrunkSLAHoldaccess.
+const (
+	AnalogTrunkSLAHoldaccessOpen    AnalogTrunkSLAHoldaccess = "open"
+	AnalogTrunkSLAHoldaccessPrivate AnalogTrunkSLAHoldaccess = "private"
+)
+
+// Valid indicates whether the value is a known member of the AnalogTrunkSLAHoldaccess enum.
+func (e AnalogTrunkSLAHoldaccess) Valid() bool {
+	switch e {
+	case AnalogTrunkSLAHoldaccessOpen:
+		return true
+	case AnalogTrunkSLAHoldaccessPrivate:
 		return true
 	default:
 		return false
@@ -299,6 +336,297 @@ func (e PresenceStatus) Valid() bool {
 	}
 }
 
+// Defines values for SIPTrunkCcAgentPolicy.
+const (
+	SIPTrunkCcAgentPolicyNative SIPTrunkCcAgentPolicy = "native"
+	SIPTrunkCcAgentPolicyNever  SIPTrunkCcAgentPolicy = "never"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkCcAgentPolicy enum.
+func (e SIPTrunkCcAgentPolicy) Valid() bool {
+	switch e {
+	case SIPTrunkCcAgentPolicyNative:
+		return true
+	case SIPTrunkCcAgentPolicyNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkCcMonitorPolicy.
+const (
+	SIPTrunkCcMonitorPolicyNative SIPTrunkCcMonitorPolicy = "native"
+	SIPTrunkCcMonitorPolicyNever  SIPTrunkCcMonitorPolicy = "never"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkCcMonitorPolicy enum.
+func (e SIPTrunkCcMonitorPolicy) Valid() bool {
+	switch e {
+	case SIPTrunkCcMonitorPolicyNative:
+		return true
+	case SIPTrunkCcMonitorPolicyNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkDidMode.
+const (
+	SIPTrunkDidModeRequestLine SIPTrunkDidMode = "request-line"
+	SIPTrunkDidModeToHeader    SIPTrunkDidMode = "to-header"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkDidMode enum.
+func (e SIPTrunkDidMode) Valid() bool {
+	switch e {
+	case SIPTrunkDidModeRequestLine:
+		return true
+	case SIPTrunkDidModeToHeader:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkStatus.
+const (
+	SIPTrunkStatusFailed           SIPTrunkStatus = "Failed"
+	SIPTrunkStatusLagged           SIPTrunkStatus = "Lagged"
+	SIPTrunkStatusNoAuthentication SIPTrunkStatus = "No Authentication"
+	SIPTrunkStatusReachable        SIPTrunkStatus = "Reachable"
+	SIPTrunkStatusRegistered       SIPTrunkStatus = "Registered"
+	SIPTrunkStatusRejected         SIPTrunkStatus = "Rejected"
+	SIPTrunkStatusRequestSent      SIPTrunkStatus = "Request Sent"
+	SIPTrunkStatusTimeout          SIPTrunkStatus = "Timeout"
+	SIPTrunkStatusUnknown          SIPTrunkStatus = "Unknown"
+	SIPTrunkStatusUnmonitored      SIPTrunkStatus = "Unmonitored"
+	SIPTrunkStatusUnreachable      SIPTrunkStatus = "Unreachable"
+	SIPTrunkStatusUnregistered     SIPTrunkStatus = "Unregistered"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkStatus enum.
+func (e SIPTrunkStatus) Valid() bool {
+	switch e {
+	case SIPTrunkStatusFailed:
+		return true
+	case SIPTrunkStatusLagged:
+		return true
+	case SIPTrunkStatusNoAuthentication:
+		return true
+	case SIPTrunkStatusReachable:
+		return true
+	case SIPTrunkStatusRegistered:
+		return true
+	case SIPTrunkStatusRejected:
+		return true
+	case SIPTrunkStatusRequestSent:
+		return true
+	case SIPTrunkStatusTimeout:
+		return true
+	case SIPTrunkStatusUnknown:
+		return true
+	case SIPTrunkStatusUnmonitored:
+		return true
+	case SIPTrunkStatusUnreachable:
+		return true
+	case SIPTrunkStatusUnregistered:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkTransport.
+const (
+	SIPTrunkTransportTCP SIPTrunkTransport = "tcp"
+	SIPTrunkTransportTLS SIPTrunkTransport = "tls"
+	SIPTrunkTransportUDP SIPTrunkTransport = "udp"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkTransport enum.
+func (e SIPTrunkTransport) Valid() bool {
+	switch e {
+	case SIPTrunkTransportTCP:
+		return true
+	case SIPTrunkTransportTLS:
+		return true
+	case SIPTrunkTransportUDP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkCreateCcAgentPolicy.
+const (
+	SIPTrunkCreateCcAgentPolicyNative SIPTrunkCreateCcAgentPolicy = "native"
+	SIPTrunkCreateCcAgentPolicyNever  SIPTrunkCreateCcAgentPolicy = "never"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkCreateCcAgentPolicy enum.
+func (e SIPTrunkCreateCcAgentPolicy) Valid() bool {
+	switch e {
+	case SIPTrunkCreateCcAgentPolicyNative:
+		return true
+	case SIPTrunkCreateCcAgentPolicyNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkCreateCcMonitorPolicy.
+const (
+	SIPTrunkCreateCcMonitorPolicyNative SIPTrunkCreateCcMonitorPolicy = "native"
+	SIPTrunkCreateCcMonitorPolicyNever  SIPTrunkCreateCcMonitorPolicy = "never"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkCreateCcMonitorPolicy enum.
+func (e SIPTrunkCreateCcMonitorPolicy) Valid() bool {
+	switch e {
+	case SIPTrunkCreateCcMonitorPolicyNative:
+		return true
+	case SIPTrunkCreateCcMonitorPolicyNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkCreateDidMode.
+const (
+	SIPTrunkCreateDidModeRequestLine SIPTrunkCreateDidMode = "request-line"
+	SIPTrunkCreateDidModeToHeader    SIPTrunkCreateDidMode = "to-header"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkCreateDidMode enum.
+func (e SIPTrunkCreateDidMode) Valid() bool {
+	switch e {
+	case SIPTrunkCreateDidModeRequestLine:
+		return true
+	case SIPTrunkCreateDidModeToHeader:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkCreateTransport.
+const (
+	SIPTrunkCreateTransportTCP SIPTrunkCreateTransport = "tcp"
+	SIPTrunkCreateTransportTLS SIPTrunkCreateTransport = "tls"
+	SIPTrunkCreateTransportUDP SIPTrunkCreateTransport = "udp"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkCreateTransport enum.
+func (e SIPTrunkCreateTransport) Valid() bool {
+	switch e {
+	case SIPTrunkCreateTransportTCP:
+		return true
+	case SIPTrunkCreateTransportTLS:
+		return true
+	case SIPTrunkCreateTransportUDP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkPatchCcAgentPolicy.
+const (
+	SIPTrunkPatchCcAgentPolicyNative SIPTrunkPatchCcAgentPolicy = "native"
+	SIPTrunkPatchCcAgentPolicyNever  SIPTrunkPatchCcAgentPolicy = "never"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkPatchCcAgentPolicy enum.
+func (e SIPTrunkPatchCcAgentPolicy) Valid() bool {
+	switch e {
+	case SIPTrunkPatchCcAgentPolicyNative:
+		return true
+	case SIPTrunkPatchCcAgentPolicyNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkPatchCcMonitorPolicy.
+const (
+	SIPTrunkPatchCcMonitorPolicyNative SIPTrunkPatchCcMonitorPolicy = "native"
+	SIPTrunkPatchCcMonitorPolicyNever  SIPTrunkPatchCcMonitorPolicy = "never"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkPatchCcMonitorPolicy enum.
+func (e SIPTrunkPatchCcMonitorPolicy) Valid() bool {
+	switch e {
+	case SIPTrunkPatchCcMonitorPolicyNative:
+		return true
+	case SIPTrunkPatchCcMonitorPolicyNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkPatchDidMode.
+const (
+	SIPTrunkPatchDidModeRequestLine SIPTrunkPatchDidMode = "request-line"
+	SIPTrunkPatchDidModeToHeader    SIPTrunkPatchDidMode = "to-header"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkPatchDidMode enum.
+func (e SIPTrunkPatchDidMode) Valid() bool {
+	switch e {
+	case SIPTrunkPatchDidModeRequestLine:
+		return true
+	case SIPTrunkPatchDidModeToHeader:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkPatchTransport.
+const (
+	SIPTrunkPatchTransportTCP SIPTrunkPatchTransport = "tcp"
+	SIPTrunkPatchTransportTLS SIPTrunkPatchTransport = "tls"
+	SIPTrunkPatchTransportUDP SIPTrunkPatchTransport = "udp"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkPatchTransport enum.
+func (e SIPTrunkPatchTransport) Valid() bool {
+	switch e {
+	case SIPTrunkPatchTransportTCP:
+		return true
+	case SIPTrunkPatchTransportTLS:
+		return true
+	case SIPTrunkPatchTransportUDP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkType.
+const (
+	SIPTrunkTypePeer     SIPTrunkType = "peer"
+	SIPTrunkTypeRegister SIPTrunkType = "register"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkType enum.
+func (e SIPTrunkType) Valid() bool {
+	switch e {
+	case SIPTrunkTypePeer:
+		return true
+	case SIPTrunkTypeRegister:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SrtpEncryption.
 const (
 	SrtpEncryptionNo      SrtpEncryption = "no"
@@ -446,6 +774,153 @@ func (e UnitSessionState) Valid() bool {
 	}
 }
 
+// Defines values for ActionName.
+const (
+	ActionNameAddDigitalTrunk        ActionName = "addDigitalTrunk"
+	ActionNameAddIVR                 ActionName = "addIVR"
+	ActionNameAddInboundRoute        ActionName = "addInboundRoute"
+	ActionNameAddOutboundRoute       ActionName = "addOutboundRoute"
+	ActionNameAddPaginggroup         ActionName = "addPaginggroup"
+	ActionNameAddQueue               ActionName = "addQueue"
+	ActionNameDeleteDigitalTrunk     ActionName = "deleteDigitalTrunk"
+	ActionNameDeleteIVR              ActionName = "deleteIVR"
+	ActionNameDeleteInboundRoute     ActionName = "deleteInboundRoute"
+	ActionNameDeleteOutboundRoute    ActionName = "deleteOutboundRoute"
+	ActionNameDeletePaginggroup      ActionName = "deletePaginggroup"
+	ActionNameDeleteQueue            ActionName = "deleteQueue"
+	ActionNameGetDigitalTrunk        ActionName = "getDigitalTrunk"
+	ActionNameGetIVR                 ActionName = "getIVR"
+	ActionNameGetInboundRoute        ActionName = "getInboundRoute"
+	ActionNameGetOutboundRoute       ActionName = "getOutboundRoute"
+	ActionNameGetPaginggroup         ActionName = "getPaginggroup"
+	ActionNameGetQueue               ActionName = "getQueue"
+	ActionNameGetUser                ActionName = "getUser"
+	ActionNameListExtensionGroup     ActionName = "listExtensionGroup"
+	ActionNameListIVR                ActionName = "listIVR"
+	ActionNameListInboundRoute       ActionName = "listInboundRoute"
+	ActionNameListOutboundRoute      ActionName = "listOutboundRoute"
+	ActionNameListPaginggroup        ActionName = "listPaginggroup"
+	ActionNameListPinSets            ActionName = "listPinSets"
+	ActionNameListQueue              ActionName = "listQueue"
+	ActionNameListUser               ActionName = "listUser"
+	ActionNameLoginLogoffQueueAgent  ActionName = "loginLogoffQueueAgent"
+	ActionNameMulticastPaging        ActionName = "MulticastPaging"
+	ActionNameMulticastPagingHangup  ActionName = "MulticastPagingHangup"
+	ActionNamePauseUnpauseQueueAgent ActionName = "pauseUnpauseQueueAgent"
+	ActionNamePlayPromptByOrg        ActionName = "playPromptByOrg"
+	ActionNameUpdateDigitalTrunk     ActionName = "updateDigitalTrunk"
+	ActionNameUpdateIVR              ActionName = "updateIVR"
+	ActionNameUpdateInboundRoute     ActionName = "updateInboundRoute"
+	ActionNameUpdateOutboundRoute    ActionName = "updateOutboundRoute"
+	ActionNameUpdatePaginggroup      ActionName = "updatePaginggroup"
+	ActionNameUpdateQueue            ActionName = "updateQueue"
+	ActionNameUpdateUser             ActionName = "updateUser"
+)
+
+// Valid indicates whether the value is a known member of the ActionName enum.
+func (e ActionName) Valid() bool {
+	switch e {
+	case ActionNameAddDigitalTrunk:
+		return true
+	case ActionNameAddIVR:
+		return true
+	case ActionNameAddInboundRoute:
+		return true
+	case ActionNameAddOutboundRoute:
+		return true
+	case ActionNameAddPaginggroup:
+		return true
+	case ActionNameAddQueue:
+		return true
+	case ActionNameDeleteDigitalTrunk:
+		return true
+	case ActionNameDeleteIVR:
+		return true
+	case ActionNameDeleteInboundRoute:
+		return true
+	case ActionNameDeleteOutboundRoute:
+		return true
+	case ActionNameDeletePaginggroup:
+		return true
+	case ActionNameDeleteQueue:
+		return true
+	case ActionNameGetDigitalTrunk:
+		return true
+	case ActionNameGetIVR:
+		return true
+	case ActionNameGetInboundRoute:
+		return true
+	case ActionNameGetOutboundRoute:
+		return true
+	case ActionNameGetPaginggroup:
+		return true
+	case ActionNameGetQueue:
+		return true
+	case ActionNameGetUser:
+		return true
+	case ActionNameListExtensionGroup:
+		return true
+	case ActionNameListIVR:
+		return true
+	case ActionNameListInboundRoute:
+		return true
+	case ActionNameListOutboundRoute:
+		return true
+	case ActionNameListPaginggroup:
+		return true
+	case ActionNameListPinSets:
+		return true
+	case ActionNameListQueue:
+		return true
+	case ActionNameListUser:
+		return true
+	case ActionNameLoginLogoffQueueAgent:
+		return true
+	case ActionNameMulticastPaging:
+		return true
+	case ActionNameMulticastPagingHangup:
+		return true
+	case ActionNamePauseUnpauseQueueAgent:
+		return true
+	case ActionNamePlayPromptByOrg:
+		return true
+	case ActionNameUpdateDigitalTrunk:
+		return true
+	case ActionNameUpdateIVR:
+		return true
+	case ActionNameUpdateInboundRoute:
+		return true
+	case ActionNameUpdateOutboundRoute:
+		return true
+	case ActionNameUpdatePaginggroup:
+		return true
+	case ActionNameUpdateQueue:
+		return true
+	case ActionNameUpdateUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TrunkSort.
+const (
+	TrunkSortTrunkIndex     TrunkSort = "trunk_index"
+	TrunkSortTrunkIndexDesc TrunkSort = "-trunk_index"
+)
+
+// Valid indicates whether the value is a known member of the TrunkSort enum.
+func (e TrunkSort) Valid() bool {
+	switch e {
+	case TrunkSortTrunkIndex:
+		return true
+	case TrunkSortTrunkIndexDesc:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListExtensionsParamsSort.
 const (
 	ListExtensionsParamsSortExtension     ListExtensionsParamsSort = "extension"
@@ -476,16 +951,645 @@ func (e ListExtensionsParamsSort) Valid() bool {
 	}
 }
 
+// Defines values for ListAnalogTrunksParamsSort.
+const (
+	ListAnalogTrunksParamsSortTrunkIndex     ListAnalogTrunksParamsSort = "trunk_index"
+	ListAnalogTrunksParamsSortTrunkIndexDesc ListAnalogTrunksParamsSort = "-trunk_index"
+)
+
+// Valid indicates whether the value is a known member of the ListAnalogTrunksParamsSort enum.
+func (e ListAnalogTrunksParamsSort) Valid() bool {
+	switch e {
+	case ListAnalogTrunksParamsSortTrunkIndex:
+		return true
+	case ListAnalogTrunksParamsSortTrunkIndexDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListDigitalTrunksParamsSort.
+const (
+	ListDigitalTrunksParamsSortTrunkIndex     ListDigitalTrunksParamsSort = "trunk_index"
+	ListDigitalTrunksParamsSortTrunkIndexDesc ListDigitalTrunksParamsSort = "-trunk_index"
+)
+
+// Valid indicates whether the value is a known member of the ListDigitalTrunksParamsSort enum.
+func (e ListDigitalTrunksParamsSort) Valid() bool {
+	switch e {
+	case ListDigitalTrunksParamsSortTrunkIndex:
+		return true
+	case ListDigitalTrunksParamsSortTrunkIndexDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListSIPTrunksParamsSort.
+const (
+	ListSIPTrunksParamsSortTrunkIndex     ListSIPTrunksParamsSort = "trunk_index"
+	ListSIPTrunksParamsSortTrunkIndexDesc ListSIPTrunksParamsSort = "-trunk_index"
+)
+
+// Valid indicates whether the value is a known member of the ListSIPTrunksParamsSort enum.
+func (e ListSIPTrunksParamsSort) Valid() bool {
+	switch e {
+	case ListSIPTrunksParamsSortTrunkIndex:
+		return true
+	case ListSIPTrunksParamsSortTrunkIndexDesc:
+		return true
+	default:
+		return false
+	}
+}
+
 // AccountType Extension type.
 //
 // Example: SIP
 type AccountType string
+
+// ActionParameters The action's parameters as the vendor guide names them, sent as they are (the gateway adds
+// the session cookie). Values are strings, numbers, booleans, null, or arrays and objects of
+// those. `action` and `cookie` are refused.
+type ActionParameters map[string]interface{}
+
+// ActionResult The UCM's `response` object, as the unit sent it.
+type ActionResult map[string]interface{}
 
 // AlertInfo Alert-Info ring tone put in INVITEs to the extension (`alertinfo`): one of `none`, `ring1`…
 // `ring10`, `Bellcore-dr1`…`Bellcore-dr5`, `custom`; null when not set.
 //
 // Example: none
 type AlertInfo = string
+
+// AnalogTrunk An analog trunk with every setting the UCM returns (`getAnalogTrunk`), typed.
+type AnalogTrunk struct {
+	// AutoRecord Record calls automatically.
+	//
+	// Example: false
+	AutoRecord *bool `json:"auto_record,omitempty"`
+
+	// Busy Busy tone definition (for example `f1=480@-50,f2=620@-50,c=500/500`).
+	//
+	// Example: f1=480@-50,f2=620@-50,c=500/500
+	Busy *string `json:"busy,omitempty"`
+
+	// Busycount Busy tones heard before hanging up (with `busydetect`).
+	//
+	// Example: 2
+	Busycount *int `json:"busycount,omitempty"`
+
+	// Busydetect Detect the far end's busy tone.
+	//
+	// Example: true
+	Busydetect *bool `json:"busydetect,omitempty"`
+
+	// Callerid Caller ID handling as the UCM reports it (for example `asreceived`).
+	//
+	// Example: asreceived
+	Callerid *string `json:"callerid,omitempty"`
+
+	// Chans FXO port the trunk uses.
+	//
+	// Example: 1
+	Chans *int `json:"chans,omitempty"`
+
+	// Cidmode Caller number combination.
+	//
+	// Example: 0
+	Cidmode *int `json:"cidmode,omitempty"`
+
+	// Cidsignalling Caller ID scheme (for example `bell`).
+	//
+	// Example: bell
+	Cidsignalling *string `json:"cidsignalling,omitempty"`
+
+	// Cidstart When caller ID starts (for example `ring`).
+	//
+	// Example: ring
+	Cidstart *string `json:"cidstart,omitempty"`
+
+	// Congestion Congestion tone definition.
+	//
+	// Example: f1=480@-50,f2=620@-50,c=250/250
+	Congestion *string `json:"congestion,omitempty"`
+
+	// Congestioncount Congestion tones to wait for (with `congestiondetect`).
+	//
+	// Example: 2
+	Congestioncount *int `json:"congestioncount,omitempty"`
+
+	// Congestiondetect Detect the far end's congestion tone.
+	//
+	// Example: true
+	Congestiondetect *bool `json:"congestiondetect,omitempty"`
+
+	// Countrytone Country of the tone settings (`us`, …) or `custom`.
+	//
+	// Example: us
+	Countrytone *string `json:"countrytone,omitempty"`
+
+	// Currentdisconnectthreshold Current disconnect threshold in ms (50–3000).
+	//
+	// Example: 200
+	Currentdisconnectthreshold *int `json:"currentdisconnectthreshold,omitempty"`
+
+	// Dahdilineselectmode Outgoing line selection (for example `ascend`).
+	//
+	// Example: ascend
+	Dahdilineselectmode *string `json:"dahdilineselectmode,omitempty"`
+
+	// DialinDirect Direct callback.
+	//
+	// Example: false
+	DialinDirect *bool `json:"dialin_direct,omitempty"`
+
+	// Echocancel Echo canceller taps as the UCM reports them.
+	//
+	// Example: 128
+	Echocancel *int `json:"echocancel,omitempty"`
+
+	// Enablecurrentdisconnectthreshold Hang up on a current drop of at least `currentdisconnectthreshold`.
+	//
+	// Example: true
+	Enablecurrentdisconnectthreshold *bool `json:"enablecurrentdisconnectthreshold,omitempty"`
+
+	// FaxGateway FXO fax gateway mode.
+	//
+	// Example: false
+	FaxGateway *bool `json:"fax_gateway,omitempty"`
+
+	// FaxIntelligentRoute Fax intelligent routing.
+	//
+	// Example: false
+	FaxIntelligentRoute *bool `json:"fax_intelligent_route,omitempty"`
+
+	// FaxIntelligentRouteDestination Destination of detected faxes; null when not set.
+	FaxIntelligentRouteDestination nullable.Nullable[string] `json:"fax_intelligent_route_destination,omitempty"`
+
+	// Faxdetect Fax detection as the UCM names it (for example `incoming`).
+	//
+	// Example: incoming
+	Faxdetect *string `json:"faxdetect,omitempty"`
+
+	// Fxooutbandcalldialdelay FXO dial delay in ms (0–3000).
+	//
+	// Example: 0
+	Fxooutbandcalldialdelay *int `json:"fxooutbandcalldialdelay,omitempty"`
+
+	// Lectype Echo cancellation mode.
+	//
+	// Example: 0
+	Lectype *int `json:"lectype,omitempty"`
+
+	// OutMaxchans Maximum simultaneous outgoing calls (0 means no limit).
+	//
+	// Example: 0
+	OutMaxchans *int `json:"out_maxchans,omitempty"`
+
+	// OutOfService `true` disables the trunk.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// PendingApply Present only in the responses of writes: `true` when the change is staged on the unit and
+	// takes effect after the configuration is applied.
+	//
+	//
+	// Example: true
+	PendingApply *bool `json:"pending_apply,omitempty"`
+
+	// Polarityonanswerdelay Polarity reversal answer delay in ms (100–2000).
+	//
+	// Example: 600
+	Polarityonanswerdelay *int `json:"polarityonanswerdelay,omitempty"`
+
+	// Polarityswitch Detect polarity reversal.
+	//
+	// Example: false
+	Polarityswitch *bool `json:"polarityswitch,omitempty"`
+
+	// Ringtimeout Ring timeout in ms (4000–20000).
+	//
+	// Example: 8000
+	Ringtimeout *int `json:"ringtimeout,omitempty"`
+
+	// Rxgain Receive gain in dB (−13 to +12).
+	//
+	// Example: 0
+	Rxgain *float32 `json:"rxgain,omitempty"`
+
+	// TrunkIndex The trunk's id on the unit (`{trunk}` in its URL).
+	//
+	// Example: 3
+	TrunkIndex *int `json:"trunk_index,omitempty"`
+
+	// TrunkName The trunk's name.
+	//
+	// Example: pstn-line-1
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// Trunkmode `normal`, or `sla` (a shared line; see `PUT …/trunks/analog/{trunk}/sla`).
+	//
+	// Example: normal
+	Trunkmode *AnalogTrunkMode `json:"trunkmode,omitempty"`
+
+	// Txgain Transmit gain in dB (−13 to +12).
+	//
+	// Example: 0
+	Txgain *float32 `json:"txgain,omitempty"`
+
+	// Usecallerid Use caller ID.
+	//
+	// Example: true
+	Usecallerid *bool `json:"usecallerid,omitempty"`
+}
+
+// AnalogTrunkCreate A new analog trunk (UCM action `addAnalogTrunk`). `trunk_name` and `chans` are required.
+type AnalogTrunkCreate struct {
+	// AutoRecord Record calls automatically.
+	//
+	// Example: false
+	AutoRecord *bool `json:"auto_record,omitempty"`
+
+	// Busy Busy tone definition (for example `f1=480@-50,f2=620@-50,c=500/500`).
+	//
+	// Example: f1=480@-50,f2=620@-50,c=500/500
+	Busy *string `json:"busy,omitempty"`
+
+	// Busycount Busy tones heard before hanging up (with `busydetect`).
+	//
+	// Example: 2
+	Busycount *int `json:"busycount,omitempty"`
+
+	// Busydetect Detect the far end's busy tone.
+	//
+	// Example: true
+	Busydetect *bool `json:"busydetect,omitempty"`
+
+	// Chans FXO port the trunk uses.
+	//
+	// Example: 1
+	Chans int `json:"chans"`
+
+	// Cidmode Caller number combination.
+	//
+	// Example: 0
+	Cidmode *int `json:"cidmode,omitempty"`
+
+	// Cidsignalling Caller ID scheme (for example `bell`).
+	//
+	// Example: bell
+	Cidsignalling *string `json:"cidsignalling,omitempty"`
+
+	// Cidstart When caller ID starts (for example `ring`).
+	//
+	// Example: ring
+	Cidstart *string `json:"cidstart,omitempty"`
+
+	// Congestion Congestion tone definition.
+	//
+	// Example: f1=480@-50,f2=620@-50,c=250/250
+	Congestion *string `json:"congestion,omitempty"`
+
+	// Congestioncount Congestion tones to wait for (with `congestiondetect`).
+	//
+	// Example: 2
+	Congestioncount *int `json:"congestioncount,omitempty"`
+
+	// Congestiondetect Detect the far end's congestion tone.
+	//
+	// Example: true
+	Congestiondetect *bool `json:"congestiondetect,omitempty"`
+
+	// Countrytone Country of the tone settings (`us`, …) or `custom`.
+	//
+	// Example: us
+	Countrytone *string `json:"countrytone,omitempty"`
+
+	// Currentdisconnectthreshold Current disconnect threshold in ms (50–3000).
+	//
+	// Example: 200
+	Currentdisconnectthreshold *int `json:"currentdisconnectthreshold,omitempty"`
+
+	// Dahdilineselectmode Outgoing line selection (for example `ascend`).
+	//
+	// Example: ascend
+	Dahdilineselectmode *string `json:"dahdilineselectmode,omitempty"`
+
+	// DialinDirect Direct callback.
+	//
+	// Example: false
+	DialinDirect *bool `json:"dialin_direct,omitempty"`
+
+	// Enablecurrentdisconnectthreshold Hang up on a current drop of at least `currentdisconnectthreshold`.
+	//
+	// Example: true
+	Enablecurrentdisconnectthreshold *bool `json:"enablecurrentdisconnectthreshold,omitempty"`
+
+	// FaxGateway FXO fax gateway mode.
+	//
+	// Example: false
+	FaxGateway *bool `json:"fax_gateway,omitempty"`
+
+	// Faxdetect Fax detection as the UCM names it (for example `incoming`).
+	//
+	// Example: incoming
+	Faxdetect *string `json:"faxdetect,omitempty"`
+
+	// Fxooutbandcalldialdelay FXO dial delay in ms (0–3000).
+	//
+	// Example: 0
+	Fxooutbandcalldialdelay *int `json:"fxooutbandcalldialdelay,omitempty"`
+
+	// Lectype Echo cancellation mode.
+	//
+	// Example: 0
+	Lectype *int `json:"lectype,omitempty"`
+
+	// OutMaxchans Maximum simultaneous outgoing calls (0 means no limit).
+	//
+	// Example: 0
+	OutMaxchans *int `json:"out_maxchans,omitempty"`
+
+	// OutOfService `true` disables the trunk.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Polarityonanswerdelay Polarity reversal answer delay in ms (100–2000).
+	//
+	// Example: 600
+	Polarityonanswerdelay *int `json:"polarityonanswerdelay,omitempty"`
+
+	// Polarityswitch Detect polarity reversal.
+	//
+	// Example: false
+	Polarityswitch *bool `json:"polarityswitch,omitempty"`
+
+	// Ringtimeout Ring timeout in ms (4000–20000).
+	//
+	// Example: 8000
+	Ringtimeout *int `json:"ringtimeout,omitempty"`
+
+	// Rxgain Receive gain in dB (−13 to +12).
+	//
+	// Example: 0
+	Rxgain *float32 `json:"rxgain,omitempty"`
+
+	// TrunkName The trunk's name.
+	//
+	// Example: pstn-line-1
+	TrunkName string `json:"trunk_name"`
+
+	// Trunkmode `normal`, or `sla` (a shared line; see `PUT …/trunks/analog/{trunk}/sla`).
+	//
+	// Example: normal
+	Trunkmode *AnalogTrunkMode `json:"trunkmode,omitempty"`
+
+	// Txgain Transmit gain in dB (−13 to +12).
+	//
+	// Example: 0
+	Txgain *float32 `json:"txgain,omitempty"`
+
+	// Usecallerid Use caller ID.
+	//
+	// Example: true
+	Usecallerid *bool `json:"usecallerid,omitempty"`
+}
+
+// AnalogTrunkList One page of analog trunks.
+type AnalogTrunkList struct {
+	Items []AnalogTrunkSummary `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
+// AnalogTrunkMode `normal`, or `sla` (a shared line; see `PUT …/trunks/analog/{trunk}/sla`).
+//
+// Example: normal
+type AnalogTrunkMode string
+
+// AnalogTrunkPatch A JSON Merge Patch of an analog trunk (UCM action `updateAnalogTrunk`).
+type AnalogTrunkPatch struct {
+	// AutoRecord Record calls automatically.
+	//
+	// Example: false
+	AutoRecord *bool `json:"auto_record,omitempty"`
+
+	// Busy Busy tone definition (for example `f1=480@-50,f2=620@-50,c=500/500`).
+	//
+	// Example: f1=480@-50,f2=620@-50,c=500/500
+	Busy *string `json:"busy,omitempty"`
+
+	// Busycount Busy tones heard before hanging up (with `busydetect`).
+	//
+	// Example: 2
+	Busycount *int `json:"busycount,omitempty"`
+
+	// Busydetect Detect the far end's busy tone.
+	//
+	// Example: true
+	Busydetect *bool `json:"busydetect,omitempty"`
+
+	// Chans FXO port the trunk uses.
+	//
+	// Example: 1
+	Chans *int `json:"chans,omitempty"`
+
+	// Cidmode Caller number combination.
+	//
+	// Example: 0
+	Cidmode *int `json:"cidmode,omitempty"`
+
+	// Cidsignalling Caller ID scheme (for example `bell`).
+	//
+	// Example: bell
+	Cidsignalling *string `json:"cidsignalling,omitempty"`
+
+	// Cidstart When caller ID starts (for example `ring`).
+	//
+	// Example: ring
+	Cidstart *string `json:"cidstart,omitempty"`
+
+	// Congestion Congestion tone definition.
+	//
+	// Example: f1=480@-50,f2=620@-50,c=250/250
+	Congestion *string `json:"congestion,omitempty"`
+
+	// Congestioncount Congestion tones to wait for (with `congestiondetect`).
+	//
+	// Example: 2
+	Congestioncount *int `json:"congestioncount,omitempty"`
+
+	// Congestiondetect Detect the far end's congestion tone.
+	//
+	// Example: true
+	Congestiondetect *bool `json:"congestiondetect,omitempty"`
+
+	// Countrytone Country of the tone settings (`us`, …) or `custom`.
+	//
+	// Example: us
+	Countrytone *string `json:"countrytone,omitempty"`
+
+	// Currentdisconnectthreshold Current disconnect threshold in ms (50–3000).
+	//
+	// Example: 200
+	Currentdisconnectthreshold *int `json:"currentdisconnectthreshold,omitempty"`
+
+	// Dahdilineselectmode Outgoing line selection (for example `ascend`).
+	//
+	// Example: ascend
+	Dahdilineselectmode *string `json:"dahdilineselectmode,omitempty"`
+
+	// DialinDirect Direct callback.
+	//
+	// Example: false
+	DialinDirect *bool `json:"dialin_direct,omitempty"`
+
+	// Enablecurrentdisconnectthreshold Hang up on a current drop of at least `currentdisconnectthreshold`.
+	//
+	// Example: true
+	Enablecurrentdisconnectthreshold *bool `json:"enablecurrentdisconnectthreshold,omitempty"`
+
+	// FaxGateway FXO fax gateway mode.
+	//
+	// Example: false
+	FaxGateway *bool `json:"fax_gateway,omitempty"`
+
+	// Faxdetect Fax detection as the UCM names it (for example `incoming`).
+	//
+	// Example: incoming
+	Faxdetect *string `json:"faxdetect,omitempty"`
+
+	// Fxooutbandcalldialdelay FXO dial delay in ms (0–3000).
+	//
+	// Example: 0
+	Fxooutbandcalldialdelay *int `json:"fxooutbandcalldialdelay,omitempty"`
+
+	// Lectype Echo cancellation mode.
+	//
+	// Example: 0
+	Lectype *int `json:"lectype,omitempty"`
+
+	// OutMaxchans Maximum simultaneous outgoing calls (0 means no limit).
+	//
+	// Example: 0
+	OutMaxchans *int `json:"out_maxchans,omitempty"`
+
+	// OutOfService `true` disables the trunk.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Polarityonanswerdelay Polarity reversal answer delay in ms (100–2000).
+	//
+	// Example: 600
+	Polarityonanswerdelay *int `json:"polarityonanswerdelay,omitempty"`
+
+	// Polarityswitch Detect polarity reversal.
+	//
+	// Example: false
+	Polarityswitch *bool `json:"polarityswitch,omitempty"`
+
+	// Ringtimeout Ring timeout in ms (4000–20000).
+	//
+	// Example: 8000
+	Ringtimeout *int `json:"ringtimeout,omitempty"`
+
+	// Rxgain Receive gain in dB (−13 to +12).
+	//
+	// Example: 0
+	Rxgain *float32 `json:"rxgain,omitempty"`
+
+	// TrunkName The trunk's name.
+	//
+	// Example: pstn-line-1
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// Trunkmode `normal`, or `sla` (a shared line; see `PUT …/trunks/analog/{trunk}/sla`).
+	//
+	// Example: normal
+	Trunkmode *AnalogTrunkMode `json:"trunkmode,omitempty"`
+
+	// Txgain Transmit gain in dB (−13 to +12).
+	//
+	// Example: 0
+	Txgain *float32 `json:"txgain,omitempty"`
+
+	// Usecallerid Use caller ID.
+	//
+	// Example: true
+	Usecallerid *bool `json:"usecallerid,omitempty"`
+}
+
+// AnalogTrunkSLA SLA (shared line) settings of an analog trunk (UCM actions `addSLATrunk`/`updateSLATrunk`).
+type AnalogTrunkSLA struct {
+	// Bargeallowed Other stations may barge into a call on the line.
+	//
+	// Example: true
+	Bargeallowed *bool `json:"bargeallowed,omitempty"`
+
+	// Device The trunk's port as a device id (for example `DAHDI/1`).
+	//
+	// Example: DAHDI/1
+	Device *string `json:"device,omitempty"`
+
+	// Holdaccess Who may resume a call put on hold (`open` any station, `private` only the one that held it).
+	//
+	// Example: open
+	Holdaccess *AnalogTrunkSLAHoldaccess `json:"holdaccess,omitempty"`
+
+	// PendingApply Present only in the responses of writes: `true` when the change is staged on the unit and
+	// takes effect after the configuration is applied.
+	//
+	//
+	// Example: true
+	PendingApply *bool `json:"pending_apply,omitempty"`
+}
+
+// AnalogTrunkSLAHoldaccess Who may resume a call put on hold (`open` any station, `private` only the one that held it).
+//
+// Example: open
+type AnalogTrunkSLAHoldaccess string
+
+// AnalogTrunkSummary An analog trunk as listed by the UCM's `listAnalogTrunk`.
+type AnalogTrunkSummary struct {
+	// Chans FXO port the trunk uses.
+	//
+	// Example: 1
+	Chans *int `json:"chans,omitempty"`
+
+	// OutOfService `true` when the trunk is disabled.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// TrunkIndex The trunk's id on the unit (`{trunk}` in its URL).
+	//
+	// Example: 3
+	TrunkIndex *int `json:"trunk_index,omitempty"`
+
+	// TrunkName The trunk's name.
+	//
+	// Example: pstn-line-1
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// Trunkmode `normal`, or `sla` (a shared line; see `PUT …/trunks/analog/{trunk}/sla`).
+	//
+	// Example: normal
+	Trunkmode *AnalogTrunkMode `json:"trunkmode,omitempty"`
+}
 
 // ApplyResult The outcome of applying the unit's staged configuration.
 type ApplyResult struct {
@@ -532,6 +1636,55 @@ type CtiFeaturePrivilege struct {
 	//
 	// Example: false
 	Hangup *bool `json:"hangup,omitempty"`
+}
+
+// DigitalTrunkList One page of digital trunks.
+type DigitalTrunkList struct {
+	Items []DigitalTrunkSummary `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
+// DigitalTrunkSummary A digital trunk as listed by the UCM's `listDigitalTrunk` (the UCM sends `trunk_index` as a
+// string here; it is an integer in this API, as for every trunk).
+type DigitalTrunkSummary struct {
+	// Channel Channels the trunk uses (for example `1-15,17-31`).
+	//
+	// Example: 1-15,17-31
+	Channel *string `json:"channel,omitempty"`
+
+	// OutOfService `true` when the trunk is disabled.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Span The digital span the trunk uses.
+	//
+	// Example: 3
+	Span *int `json:"span,omitempty"`
+
+	// TrunkIndex The trunk's id on the unit (`{trunk}` in its URL).
+	//
+	// Example: 3
+	TrunkIndex *int `json:"trunk_index,omitempty"`
+
+	// TrunkName The trunk's name.
+	//
+	// Example: e1-carrier
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// Type Line type as the UCM reports it (for example `E1 (CPE)`).
+	//
+	// Example: E1 (CPE)
+	Type *string `json:"type,omitempty"`
 }
 
 // DtmfMode How DTMF is sent (`dtmfmode`): `rfc4733` (the UCM may report it as `rfc2833`), `info` (SIP
@@ -1955,6 +3108,830 @@ type ProblemFieldError struct {
 	Message string `json:"message"`
 }
 
+// SIPTrunk A SIP trunk with every setting the UCM returns (`getSIPTrunk`), typed. The password and the
+// LDAP sync password are never returned. `pending_apply` appears only in write responses.
+type SIPTrunk struct {
+	// Allow Codecs the trunk offers, in order of preference.
+	//
+	// Example: ["ulaw","alaw","g722"]
+	Allow *[]Codec `json:"allow,omitempty"`
+
+	// AllowOutgoingCallsIfRegFailed Allow outgoing calls while the trunk fails to register.
+	//
+	// Example: true
+	AllowOutgoingCallsIfRegFailed *bool `json:"allow_outgoing_calls_if_reg_failed,omitempty"`
+
+	// AuthTrunk Challenge incoming calls from the trunk with a 401 (authenticate the trunk).
+	//
+	// Example: false
+	AuthTrunk *bool `json:"auth_trunk,omitempty"`
+
+	// Authid Authentication ID, when it differs from `username`; null when not set.
+	Authid nullable.Nullable[string] `json:"authid,omitempty"`
+
+	// AutoRecording Record calls on this trunk automatically.
+	//
+	// Example: false
+	AutoRecording *bool `json:"auto_recording,omitempty"`
+
+	// CcAgentPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+	//
+	// Example: never
+	CcAgentPolicy *SIPTrunkCcAgentPolicy `json:"cc_agent_policy,omitempty"`
+
+	// CcMaxAgents Maximum call-completion requests this trunk may make.
+	//
+	// Example: 5
+	CcMaxAgents *int `json:"cc_max_agents,omitempty"`
+
+	// CcMaxMonitors Maximum callers that may request call completion at once.
+	//
+	// Example: 5
+	CcMaxMonitors *int `json:"cc_max_monitors,omitempty"`
+
+	// CcMonitorPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+	//
+	// Example: never
+	CcMonitorPolicy *SIPTrunkCcMonitorPolicy `json:"cc_monitor_policy,omitempty"`
+
+	// Cidname Caller ID name used when the caller has none; null when not set.
+	//
+	// Example: ACME Sales
+	Cidname nullable.Nullable[string] `json:"cidname,omitempty"`
+
+	// Cidnumber Caller ID number for outbound calls; required when `keepcid` is true. Null when not set.
+	//
+	// Example: 4930123456
+	Cidnumber nullable.Nullable[string] `json:"cidnumber,omitempty"`
+
+	// DialinDirect Direct callback to the extension that last called a number.
+	//
+	// Example: false
+	DialinDirect *bool `json:"dialin_direct,omitempty"`
+
+	// DidMode Where the DID of an incoming call is read from.
+	//
+	// Example: request-line
+	DidMode *SIPTrunkDidMode `json:"did_mode,omitempty"`
+
+	// Dtmfmode How DTMF is sent: `rfc4733` (the UCM may report `rfc2833`), `info`, `inband`, `auto`;
+	// null uses the global setting.
+	Dtmfmode nullable.Nullable[string] `json:"dtmfmode,omitempty"`
+
+	// EnableQualify Send SIP OPTIONS every `qualifyfreq` seconds to check the trunk is up.
+	//
+	// Example: false
+	EnableQualify *bool `json:"enable_qualify,omitempty"`
+
+	// Encryption SRTP mode (`encryption`): `no`, `yes` (forced), or `support` (offered, not forced).
+	//
+	// Example: no
+	Encryption *SrtpEncryption `json:"encryption,omitempty"`
+
+	// FaxIntelligentRoute Route detected faxes to `fax_intelligent_route_destination`.
+	//
+	// Example: false
+	FaxIntelligentRoute *bool `json:"fax_intelligent_route,omitempty"`
+
+	// FaxIntelligentRouteDestination Fax extension (or FXS extension with a fax) that detected faxes go to; null when not set.
+	FaxIntelligentRouteDestination nullable.Nullable[string] `json:"fax_intelligent_route_destination,omitempty"`
+
+	// Faxdetect Detect faxes on incoming calls.
+	//
+	// Example: false
+	Faxdetect *bool `json:"faxdetect,omitempty"`
+
+	// Fromdomain Domain put in the From header; null when not set.
+	Fromdomain nullable.Nullable[string] `json:"fromdomain,omitempty"`
+
+	// Fromuser User put in the From header; null when not set.
+	Fromuser nullable.Nullable[string] `json:"fromuser,omitempty"`
+
+	// Host IP address or host name of the provider's server (up to 60 characters).
+	//
+	// Example: sip.carrier.example
+	Host *string `json:"host,omitempty"`
+
+	// Keepcid Keep the trunk's caller ID (needs `cidnumber`).
+	//
+	// Example: false
+	Keepcid *bool `json:"keepcid,omitempty"`
+
+	// Keeporgcid Keep the original caller ID of forwarded inbound calls.
+	//
+	// Example: false
+	Keeporgcid *bool `json:"keeporgcid,omitempty"`
+
+	// LdapCustomPrefix Prefix added to synced LDAP contacts; null when not set.
+	LdapCustomPrefix nullable.Nullable[string] `json:"ldap_custom_prefix,omitempty"`
+
+	// LdapDefaultOutrt Id of the outbound route whose prefix is added to synced LDAP contacts; null for none.
+	LdapDefaultOutrt nullable.Nullable[int] `json:"ldap_default_outrt,omitempty"`
+
+	// LdapDefaultOutrtPrefix Outbound prefix taken from `ldap_default_outrt`, as the UCM reports it; null when none.
+	LdapDefaultOutrtPrefix nullable.Nullable[string] `json:"ldap_default_outrt_prefix,omitempty"`
+
+	// LdapSyncEnable Sync LDAP contacts with the peer (peer trunks only).
+	//
+	// Example: false
+	LdapSyncEnable *bool `json:"ldap_sync_enable,omitempty"`
+
+	// LdapSyncPort TCP port of the LDAP sync; null when not set.
+	LdapSyncPort nullable.Nullable[int] `json:"ldap_sync_port,omitempty"`
+
+	// Nat Rewrite the Contact header for NAT.
+	//
+	// Example: false
+	Nat *bool `json:"nat,omitempty"`
+
+	// NeedRegister Register with the provider.
+	//
+	// Example: true
+	NeedRegister *bool `json:"need_register,omitempty"`
+
+	// OutMaxchans Maximum simultaneous outgoing calls (0–999; 0 means no limit).
+	//
+	// Example: 0
+	OutMaxchans *int `json:"out_maxchans,omitempty"`
+
+	// OutOfService `true` disables the trunk.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Outboundproxy Outbound proxy (domain name or IP address); null when not set.
+	Outboundproxy nullable.Nullable[string] `json:"outboundproxy,omitempty"`
+
+	// PaiNumber P-Asserted-Identity as `name<number>`, `<number>` or `number`; null uses the caller ID.
+	PaiNumber nullable.Nullable[string] `json:"pai_number,omitempty"`
+
+	// PassthroughPai Pass P-Asserted-Identity headers through.
+	//
+	// Example: true
+	PassthroughPai *bool `json:"passthrough_pai,omitempty"`
+
+	// PendingApply Present only in the responses of writes: `true` when the change is staged on the unit and
+	// takes effect after the configuration is applied.
+	//
+	//
+	// Example: true
+	PendingApply *bool `json:"pending_apply,omitempty"`
+
+	// Qualifyfreq Seconds between SIP OPTIONS checks (1–3600).
+	//
+	// Example: 60
+	Qualifyfreq *int `json:"qualifyfreq,omitempty"`
+
+	// RmvObpFromRoute Remove the outbound proxy from the Route header (not with `tel_uri` enabled).
+	//
+	// Example: false
+	RmvObpFromRoute *bool `json:"rmv_obp_from_route,omitempty"`
+
+	// SendPpi Send a P-Preferred-Identity header.
+	//
+	// Example: false
+	SendPpi *bool `json:"send_ppi,omitempty"`
+
+	// Status Registration or reachability status.
+	//
+	// Example: Unmonitored
+	Status *SIPTrunkStatus `json:"status,omitempty"`
+
+	// TelURI TEL URI (`tel_uri`): `user_phone` adds `user=phone` to the Request-Line and To header;
+	// `enabled` uses `tel:` instead of `sip:` (not together with "Remove OBP from Route").
+	//
+	//
+	// Example: disabled
+	TelURI *TelURI `json:"tel_uri,omitempty"`
+
+	// Transport SIP transport (TCP and TLS need local support enabled).
+	//
+	// Example: udp
+	Transport *SIPTrunkTransport `json:"transport,omitempty"`
+
+	// TrunkIndex The trunk's id on the unit (`{trunk}` in its URL).
+	//
+	// Example: 3
+	TrunkIndex *int `json:"trunk_index,omitempty"`
+
+	// TrunkName A unique name for the trunk, shown in inbound and outbound routes (2–64 characters).
+	//
+	// Example: carrier-register
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// TrunkType `peer`: a trunk to another PBX by address; `register`: the UCM registers with a provider.
+	//
+	// Example: register
+	TrunkType *SIPTrunkType `json:"trunk_type,omitempty"`
+
+	// URISIPOrSips URI scheme as the UCM reports it (0 `sip:`).
+	//
+	// Example: 0
+	URISIPOrSips *int `json:"uri_sip_or_sips,omitempty"`
+
+	// UseDodAsFromName Use the DOD as the From name.
+	//
+	// Example: false
+	UseDodAsFromName *bool `json:"use_dod_as_from_name,omitempty"`
+
+	// UseDodInPpi Use the DOD number in the PPI header.
+	//
+	// Example: false
+	UseDodInPpi *bool `json:"use_dod_in_ppi,omitempty"`
+
+	// UseForSfuConf IPVT mode (the trunk is used exclusively for IPVT).
+	//
+	// Example: false
+	UseForSfuConf *bool `json:"use_for_sfu_conf,omitempty"`
+
+	// UseOrigcidInPpi Use the original caller ID in the PPI header.
+	//
+	// Example: false
+	UseOrigcidInPpi *bool `json:"use_origcid_in_ppi,omitempty"`
+
+	// Username User name to authenticate with the provider (register trunks); null for a peer trunk.
+	//
+	// Example: 4930123456
+	Username nullable.Nullable[string] `json:"username,omitempty"`
+}
+
+// SIPTrunkCcAgentPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+//
+// Example: never
+type SIPTrunkCcAgentPolicy string
+
+// SIPTrunkCcMonitorPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+//
+// Example: never
+type SIPTrunkCcMonitorPolicy string
+
+// SIPTrunkDidMode Where the DID of an incoming call is read from.
+//
+// Example: request-line
+type SIPTrunkDidMode string
+
+// SIPTrunkStatus Registration or reachability status.
+//
+// Example: Unmonitored
+type SIPTrunkStatus string
+
+// SIPTrunkTransport SIP transport (TCP and TLS need local support enabled).
+//
+// Example: udp
+type SIPTrunkTransport string
+
+// SIPTrunkCreate A new SIP trunk (UCM action `addSIPTrunk`). `trunk_name`, `host` and `trunk_type` are
+// required; a `register` trunk also needs `username` and `secret` (checked by the gateway).
+type SIPTrunkCreate struct {
+	// Allow Codecs the trunk offers, in order of preference.
+	//
+	// Example: ["ulaw","alaw","g722"]
+	Allow *[]Codec `json:"allow,omitempty"`
+
+	// AllowOutgoingCallsIfRegFailed Allow outgoing calls while the trunk fails to register.
+	//
+	// Example: true
+	AllowOutgoingCallsIfRegFailed *bool `json:"allow_outgoing_calls_if_reg_failed,omitempty"`
+
+	// AuthTrunk Challenge incoming calls from the trunk with a 401 (authenticate the trunk).
+	//
+	// Example: false
+	AuthTrunk *bool `json:"auth_trunk,omitempty"`
+
+	// Authid Authentication ID, when it differs from `username`; null when not set.
+	Authid nullable.Nullable[string] `json:"authid,omitempty"`
+
+	// AutoRecording Record calls on this trunk automatically.
+	//
+	// Example: false
+	AutoRecording *bool `json:"auto_recording,omitempty"`
+
+	// CcAgentPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+	//
+	// Example: never
+	CcAgentPolicy *SIPTrunkCreateCcAgentPolicy `json:"cc_agent_policy,omitempty"`
+
+	// CcMaxAgents Maximum call-completion requests this trunk may make.
+	//
+	// Example: 5
+	CcMaxAgents *int `json:"cc_max_agents,omitempty"`
+
+	// CcMaxMonitors Maximum callers that may request call completion at once.
+	//
+	// Example: 5
+	CcMaxMonitors *int `json:"cc_max_monitors,omitempty"`
+
+	// CcMonitorPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+	//
+	// Example: never
+	CcMonitorPolicy *SIPTrunkCreateCcMonitorPolicy `json:"cc_monitor_policy,omitempty"`
+
+	// Cidname Caller ID name used when the caller has none; null when not set.
+	//
+	// Example: ACME Sales
+	Cidname nullable.Nullable[string] `json:"cidname,omitempty"`
+
+	// Cidnumber Caller ID number for outbound calls; required when `keepcid` is true. Null when not set.
+	//
+	// Example: 4930123456
+	Cidnumber nullable.Nullable[string] `json:"cidnumber,omitempty"`
+
+	// DialinDirect Direct callback to the extension that last called a number.
+	//
+	// Example: false
+	DialinDirect *bool `json:"dialin_direct,omitempty"`
+
+	// DidMode Where the DID of an incoming call is read from.
+	//
+	// Example: request-line
+	DidMode *SIPTrunkCreateDidMode `json:"did_mode,omitempty"`
+
+	// Dtmfmode How DTMF is sent: `rfc4733` (the UCM may report `rfc2833`), `info`, `inband`, `auto`;
+	// null uses the global setting.
+	Dtmfmode nullable.Nullable[string] `json:"dtmfmode,omitempty"`
+
+	// EnableQualify Send SIP OPTIONS every `qualifyfreq` seconds to check the trunk is up.
+	//
+	// Example: false
+	EnableQualify *bool `json:"enable_qualify,omitempty"`
+
+	// Encryption SRTP mode (`encryption`): `no`, `yes` (forced), or `support` (offered, not forced).
+	//
+	// Example: no
+	Encryption *SrtpEncryption `json:"encryption,omitempty"`
+
+	// FaxIntelligentRoute Route detected faxes to `fax_intelligent_route_destination`.
+	//
+	// Example: false
+	FaxIntelligentRoute *bool `json:"fax_intelligent_route,omitempty"`
+
+	// FaxIntelligentRouteDestination Fax extension (or FXS extension with a fax) that detected faxes go to; null when not set.
+	FaxIntelligentRouteDestination nullable.Nullable[string] `json:"fax_intelligent_route_destination,omitempty"`
+
+	// Faxdetect Detect faxes on incoming calls.
+	//
+	// Example: false
+	Faxdetect *bool `json:"faxdetect,omitempty"`
+
+	// Fromdomain Domain put in the From header; null when not set.
+	Fromdomain nullable.Nullable[string] `json:"fromdomain,omitempty"`
+
+	// Fromuser User put in the From header; null when not set.
+	Fromuser nullable.Nullable[string] `json:"fromuser,omitempty"`
+
+	// Host IP address or host name of the provider's server (up to 60 characters).
+	//
+	// Example: sip.carrier.example
+	Host string `json:"host"`
+
+	// Keepcid Keep the trunk's caller ID (needs `cidnumber`).
+	//
+	// Example: false
+	Keepcid *bool `json:"keepcid,omitempty"`
+
+	// Keeporgcid Keep the original caller ID of forwarded inbound calls.
+	//
+	// Example: false
+	Keeporgcid *bool `json:"keeporgcid,omitempty"`
+
+	// LdapCustomPrefix Prefix added to synced LDAP contacts; null when not set.
+	LdapCustomPrefix nullable.Nullable[string] `json:"ldap_custom_prefix,omitempty"`
+
+	// LdapDefaultOutrt Id of the outbound route whose prefix is added to synced LDAP contacts; null for none.
+	LdapDefaultOutrt nullable.Nullable[int] `json:"ldap_default_outrt,omitempty"`
+
+	// LdapSyncEnable Sync LDAP contacts with the peer (peer trunks only).
+	//
+	// Example: false
+	LdapSyncEnable *bool `json:"ldap_sync_enable,omitempty"`
+
+	// LdapSyncPasswd LDAP sync password, the same on both peers (4–64 letters, digits, `_`). Write-only.
+	//
+	// Example: Ldap_Sync_2024
+	LdapSyncPasswd *string `json:"ldap_sync_passwd,omitempty"`
+
+	// LdapSyncPort TCP port of the LDAP sync; null when not set.
+	LdapSyncPort nullable.Nullable[int] `json:"ldap_sync_port,omitempty"`
+
+	// Nat Rewrite the Contact header for NAT.
+	//
+	// Example: false
+	Nat *bool `json:"nat,omitempty"`
+
+	// NeedRegister Register with the provider.
+	//
+	// Example: true
+	NeedRegister *bool `json:"need_register,omitempty"`
+
+	// OutMaxchans Maximum simultaneous outgoing calls (0–999; 0 means no limit).
+	//
+	// Example: 0
+	OutMaxchans *int `json:"out_maxchans,omitempty"`
+
+	// OutOfService `true` disables the trunk.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Outboundproxy Outbound proxy (domain name or IP address); null when not set.
+	Outboundproxy nullable.Nullable[string] `json:"outboundproxy,omitempty"`
+
+	// PaiNumber P-Asserted-Identity as `name<number>`, `<number>` or `number`; null uses the caller ID.
+	PaiNumber nullable.Nullable[string] `json:"pai_number,omitempty"`
+
+	// PassthroughPai Pass P-Asserted-Identity headers through.
+	//
+	// Example: true
+	PassthroughPai *bool `json:"passthrough_pai,omitempty"`
+
+	// Qualifyfreq Seconds between SIP OPTIONS checks (1–3600).
+	//
+	// Example: 60
+	Qualifyfreq *int `json:"qualifyfreq,omitempty"`
+
+	// RmvObpFromRoute Remove the outbound proxy from the Route header (not with `tel_uri` enabled).
+	//
+	// Example: false
+	RmvObpFromRoute *bool `json:"rmv_obp_from_route,omitempty"`
+
+	// Secret Password to authenticate with the provider (register trunks). Write-only.
+	//
+	// Example: Example-Trunk-Secret
+	Secret *string `json:"secret,omitempty"`
+
+	// SendPpi Send a P-Preferred-Identity header.
+	//
+	// Example: false
+	SendPpi *bool `json:"send_ppi,omitempty"`
+
+	// TelURI TEL URI (`tel_uri`): `user_phone` adds `user=phone` to the Request-Line and To header;
+	// `enabled` uses `tel:` instead of `sip:` (not together with "Remove OBP from Route").
+	//
+	//
+	// Example: disabled
+	TelURI *TelURI `json:"tel_uri,omitempty"`
+
+	// Transport SIP transport (TCP and TLS need local support enabled).
+	//
+	// Example: udp
+	Transport *SIPTrunkCreateTransport `json:"transport,omitempty"`
+
+	// TrunkName A unique name for the trunk, shown in inbound and outbound routes (2–64 characters).
+	//
+	// Example: carrier-register
+	TrunkName string `json:"trunk_name"`
+
+	// TrunkType `peer`: a trunk to another PBX by address; `register`: the UCM registers with a provider.
+	//
+	// Example: register
+	TrunkType SIPTrunkType `json:"trunk_type"`
+
+	// UseDodInPpi Use the DOD number in the PPI header.
+	//
+	// Example: false
+	UseDodInPpi *bool `json:"use_dod_in_ppi,omitempty"`
+
+	// UseForSfuConf IPVT mode (the trunk is used exclusively for IPVT).
+	//
+	// Example: false
+	UseForSfuConf *bool `json:"use_for_sfu_conf,omitempty"`
+
+	// UseOrigcidInPpi Use the original caller ID in the PPI header.
+	//
+	// Example: false
+	UseOrigcidInPpi *bool `json:"use_origcid_in_ppi,omitempty"`
+
+	// Username User name to authenticate with the provider (register trunks); null for a peer trunk.
+	//
+	// Example: 4930123456
+	Username nullable.Nullable[string] `json:"username,omitempty"`
+}
+
+// SIPTrunkCreateCcAgentPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+//
+// Example: never
+type SIPTrunkCreateCcAgentPolicy string
+
+// SIPTrunkCreateCcMonitorPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+//
+// Example: never
+type SIPTrunkCreateCcMonitorPolicy string
+
+// SIPTrunkCreateDidMode Where the DID of an incoming call is read from.
+//
+// Example: request-line
+type SIPTrunkCreateDidMode string
+
+// SIPTrunkCreateTransport SIP transport (TCP and TLS need local support enabled).
+//
+// Example: udp
+type SIPTrunkCreateTransport string
+
+// SIPTrunkList One page of SIP trunks.
+type SIPTrunkList struct {
+	Items []SIPTrunkSummary `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
+// SIPTrunkPatch A JSON Merge Patch of a SIP trunk (UCM action `updateSIPTrunk`). Absent fields stay
+// unchanged; `null` resets the nullable fields. The trunk type cannot be changed.
+type SIPTrunkPatch struct {
+	// Allow Codecs the trunk offers, in order of preference.
+	//
+	// Example: ["ulaw","alaw","g722"]
+	Allow *[]Codec `json:"allow,omitempty"`
+
+	// AllowOutgoingCallsIfRegFailed Allow outgoing calls while the trunk fails to register.
+	//
+	// Example: true
+	AllowOutgoingCallsIfRegFailed *bool `json:"allow_outgoing_calls_if_reg_failed,omitempty"`
+
+	// AuthTrunk Challenge incoming calls from the trunk with a 401 (authenticate the trunk).
+	//
+	// Example: false
+	AuthTrunk *bool `json:"auth_trunk,omitempty"`
+
+	// Authid Authentication ID, when it differs from `username`; null when not set.
+	Authid nullable.Nullable[string] `json:"authid,omitempty"`
+
+	// AutoRecording Record calls on this trunk automatically.
+	//
+	// Example: false
+	AutoRecording *bool `json:"auto_recording,omitempty"`
+
+	// CcAgentPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+	//
+	// Example: never
+	CcAgentPolicy *SIPTrunkPatchCcAgentPolicy `json:"cc_agent_policy,omitempty"`
+
+	// CcMaxAgents Maximum call-completion requests this trunk may make.
+	//
+	// Example: 5
+	CcMaxAgents *int `json:"cc_max_agents,omitempty"`
+
+	// CcMaxMonitors Maximum callers that may request call completion at once.
+	//
+	// Example: 5
+	CcMaxMonitors *int `json:"cc_max_monitors,omitempty"`
+
+	// CcMonitorPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+	//
+	// Example: never
+	CcMonitorPolicy *SIPTrunkPatchCcMonitorPolicy `json:"cc_monitor_policy,omitempty"`
+
+	// Cidname Caller ID name used when the caller has none; null when not set.
+	//
+	// Example: ACME Sales
+	Cidname nullable.Nullable[string] `json:"cidname,omitempty"`
+
+	// Cidnumber Caller ID number for outbound calls; required when `keepcid` is true. Null when not set.
+	//
+	// Example: 4930123456
+	Cidnumber nullable.Nullable[string] `json:"cidnumber,omitempty"`
+
+	// DialinDirect Direct callback to the extension that last called a number.
+	//
+	// Example: false
+	DialinDirect *bool `json:"dialin_direct,omitempty"`
+
+	// DidMode Where the DID of an incoming call is read from.
+	//
+	// Example: request-line
+	DidMode *SIPTrunkPatchDidMode `json:"did_mode,omitempty"`
+
+	// Dtmfmode How DTMF is sent: `rfc4733` (the UCM may report `rfc2833`), `info`, `inband`, `auto`;
+	// null uses the global setting.
+	Dtmfmode nullable.Nullable[string] `json:"dtmfmode,omitempty"`
+
+	// EnableQualify Send SIP OPTIONS every `qualifyfreq` seconds to check the trunk is up.
+	//
+	// Example: false
+	EnableQualify *bool `json:"enable_qualify,omitempty"`
+
+	// Encryption SRTP mode (`encryption`): `no`, `yes` (forced), or `support` (offered, not forced).
+	//
+	// Example: no
+	Encryption *SrtpEncryption `json:"encryption,omitempty"`
+
+	// FaxIntelligentRoute Route detected faxes to `fax_intelligent_route_destination`.
+	//
+	// Example: false
+	FaxIntelligentRoute *bool `json:"fax_intelligent_route,omitempty"`
+
+	// FaxIntelligentRouteDestination Fax extension (or FXS extension with a fax) that detected faxes go to; null when not set.
+	FaxIntelligentRouteDestination nullable.Nullable[string] `json:"fax_intelligent_route_destination,omitempty"`
+
+	// Faxdetect Detect faxes on incoming calls.
+	//
+	// Example: false
+	Faxdetect *bool `json:"faxdetect,omitempty"`
+
+	// Fromdomain Domain put in the From header; null when not set.
+	Fromdomain nullable.Nullable[string] `json:"fromdomain,omitempty"`
+
+	// Fromuser User put in the From header; null when not set.
+	Fromuser nullable.Nullable[string] `json:"fromuser,omitempty"`
+
+	// Host IP address or host name of the provider's server (up to 60 characters).
+	//
+	// Example: sip.carrier.example
+	Host *string `json:"host,omitempty"`
+
+	// Keepcid Keep the trunk's caller ID (needs `cidnumber`).
+	//
+	// Example: false
+	Keepcid *bool `json:"keepcid,omitempty"`
+
+	// Keeporgcid Keep the original caller ID of forwarded inbound calls.
+	//
+	// Example: false
+	Keeporgcid *bool `json:"keeporgcid,omitempty"`
+
+	// LdapCustomPrefix Prefix added to synced LDAP contacts; null when not set.
+	LdapCustomPrefix nullable.Nullable[string] `json:"ldap_custom_prefix,omitempty"`
+
+	// LdapDefaultOutrt Id of the outbound route whose prefix is added to synced LDAP contacts; null for none.
+	LdapDefaultOutrt nullable.Nullable[int] `json:"ldap_default_outrt,omitempty"`
+
+	// LdapSyncEnable Sync LDAP contacts with the peer (peer trunks only).
+	//
+	// Example: false
+	LdapSyncEnable *bool `json:"ldap_sync_enable,omitempty"`
+
+	// LdapSyncPasswd LDAP sync password, the same on both peers (4–64 letters, digits, `_`). Write-only.
+	//
+	// Example: Ldap_Sync_2024
+	LdapSyncPasswd *string `json:"ldap_sync_passwd,omitempty"`
+
+	// LdapSyncPort TCP port of the LDAP sync; null when not set.
+	LdapSyncPort nullable.Nullable[int] `json:"ldap_sync_port,omitempty"`
+
+	// Nat Rewrite the Contact header for NAT.
+	//
+	// Example: false
+	Nat *bool `json:"nat,omitempty"`
+
+	// NeedRegister Register with the provider.
+	//
+	// Example: true
+	NeedRegister *bool `json:"need_register,omitempty"`
+
+	// OutMaxchans Maximum simultaneous outgoing calls (0–999; 0 means no limit).
+	//
+	// Example: 0
+	OutMaxchans *int `json:"out_maxchans,omitempty"`
+
+	// OutOfService `true` disables the trunk.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Outboundproxy Outbound proxy (domain name or IP address); null when not set.
+	Outboundproxy nullable.Nullable[string] `json:"outboundproxy,omitempty"`
+
+	// PaiNumber P-Asserted-Identity as `name<number>`, `<number>` or `number`; null uses the caller ID.
+	PaiNumber nullable.Nullable[string] `json:"pai_number,omitempty"`
+
+	// PassthroughPai Pass P-Asserted-Identity headers through.
+	//
+	// Example: true
+	PassthroughPai *bool `json:"passthrough_pai,omitempty"`
+
+	// Qualifyfreq Seconds between SIP OPTIONS checks (1–3600).
+	//
+	// Example: 60
+	Qualifyfreq *int `json:"qualifyfreq,omitempty"`
+
+	// RmvObpFromRoute Remove the outbound proxy from the Route header (not with `tel_uri` enabled).
+	//
+	// Example: false
+	RmvObpFromRoute *bool `json:"rmv_obp_from_route,omitempty"`
+
+	// Secret Password to authenticate with the provider (register trunks). Write-only.
+	//
+	// Example: Example-Trunk-Secret
+	Secret *string `json:"secret,omitempty"`
+
+	// SendPpi Send a P-Preferred-Identity header.
+	//
+	// Example: false
+	SendPpi *bool `json:"send_ppi,omitempty"`
+
+	// TelURI TEL URI (`tel_uri`): `user_phone` adds `user=phone` to the Request-Line and To header;
+	// `enabled` uses `tel:` instead of `sip:` (not together with "Remove OBP from Route").
+	//
+	//
+	// Example: disabled
+	TelURI *TelURI `json:"tel_uri,omitempty"`
+
+	// Transport SIP transport (TCP and TLS need local support enabled).
+	//
+	// Example: udp
+	Transport *SIPTrunkPatchTransport `json:"transport,omitempty"`
+
+	// TrunkName A unique name for the trunk, shown in inbound and outbound routes (2–64 characters).
+	//
+	// Example: carrier-register
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// UseDodInPpi Use the DOD number in the PPI header.
+	//
+	// Example: false
+	UseDodInPpi *bool `json:"use_dod_in_ppi,omitempty"`
+
+	// UseForSfuConf IPVT mode (the trunk is used exclusively for IPVT).
+	//
+	// Example: false
+	UseForSfuConf *bool `json:"use_for_sfu_conf,omitempty"`
+
+	// UseOrigcidInPpi Use the original caller ID in the PPI header.
+	//
+	// Example: false
+	UseOrigcidInPpi *bool `json:"use_origcid_in_ppi,omitempty"`
+
+	// Username User name to authenticate with the provider (register trunks); null for a peer trunk.
+	//
+	// Example: 4930123456
+	Username nullable.Nullable[string] `json:"username,omitempty"`
+}
+
+// SIPTrunkPatchCcAgentPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+//
+// Example: never
+type SIPTrunkPatchCcAgentPolicy string
+
+// SIPTrunkPatchCcMonitorPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+//
+// Example: never
+type SIPTrunkPatchCcMonitorPolicy string
+
+// SIPTrunkPatchDidMode Where the DID of an incoming call is read from.
+//
+// Example: request-line
+type SIPTrunkPatchDidMode string
+
+// SIPTrunkPatchTransport SIP transport (TCP and TLS need local support enabled).
+//
+// Example: udp
+type SIPTrunkPatchTransport string
+
+// SIPTrunkSummary A SIP trunk as listed by the UCM's `listVoIPTrunk`.
+type SIPTrunkSummary struct {
+	// Host IP address or host name of the provider's server.
+	//
+	// Example: sip.carrier.example
+	Host *string `json:"host,omitempty"`
+
+	// LdapSyncEnable LDAP contact sync with the peer.
+	//
+	// Example: false
+	LdapSyncEnable *bool `json:"ldap_sync_enable,omitempty"`
+
+	// OutOfService `true` when the trunk is disabled.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Technology Signalling technology as the UCM reports it (`SIP`).
+	//
+	// Example: SIP
+	Technology *string `json:"technology,omitempty"`
+
+	// TrunkIndex The trunk's id on the unit (`{trunk}` in its URL).
+	//
+	// Example: 3
+	TrunkIndex *int `json:"trunk_index,omitempty"`
+
+	// TrunkName The trunk's name.
+	//
+	// Example: carrier-register
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// TrunkType `peer`: a trunk to another PBX by address; `register`: the UCM registers with a provider.
+	//
+	// Example: register
+	TrunkType *SIPTrunkType `json:"trunk_type,omitempty"`
+
+	// Username User name of a register trunk; null for a peer trunk.
+	//
+	// Example: 4930123456
+	Username nullable.Nullable[string] `json:"username,omitempty"`
+}
+
+// SIPTrunkType `peer`: a trunk to another PBX by address; `register`: the UCM registers with a provider.
+//
+// Example: register
+type SIPTrunkType string
+
 // SrtpEncryption SRTP mode (`encryption`): `no`, `yes` (forced), or `support` (offered, not forced).
 //
 // Example: no
@@ -2152,6 +4129,9 @@ type Voicemail struct {
 	VMReserve nullable.Nullable[bool] `json:"vm_reserve,omitempty"`
 }
 
+// ActionName defines model for ActionName.
+type ActionName string
+
 // Apply defines model for Apply.
 type Apply = bool
 
@@ -2163,6 +4143,12 @@ type PageSize = int
 
 // PageToken defines model for PageToken.
 type PageToken = string
+
+// TrunkID defines model for TrunkId.
+type TrunkID = int
+
+// TrunkSort defines model for TrunkSort.
+type TrunkSort string
 
 // UnitID defines model for UnitId.
 type UnitID = string
@@ -2239,11 +4225,154 @@ type UpdateExtensionParams struct {
 	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
 }
 
+// ListAnalogTrunksParams defines parameters for ListAnalogTrunks.
+type ListAnalogTrunksParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+
+	// Sort Sort key; a leading `-` sorts descending. The UCM sorts trunks by their index only (the order
+	// in which they were created).
+	Sort *ListAnalogTrunksParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+}
+
+// ListAnalogTrunksParamsSort defines parameters for ListAnalogTrunks.
+type ListAnalogTrunksParamsSort string
+
+// CreateAnalogTrunkParams defines parameters for CreateAnalogTrunk.
+type CreateAnalogTrunkParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// DeleteAnalogTrunkParams defines parameters for DeleteAnalogTrunk.
+type DeleteAnalogTrunkParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// UpdateAnalogTrunkParams defines parameters for UpdateAnalogTrunk.
+type UpdateAnalogTrunkParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// PutAnalogTrunkSLAParams defines parameters for PutAnalogTrunkSLA.
+type PutAnalogTrunkSLAParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// ListDigitalTrunksParams defines parameters for ListDigitalTrunks.
+type ListDigitalTrunksParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+
+	// Sort Sort key; a leading `-` sorts descending. The UCM sorts trunks by their index only (the order
+	// in which they were created).
+	Sort *ListDigitalTrunksParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+}
+
+// ListDigitalTrunksParamsSort defines parameters for ListDigitalTrunks.
+type ListDigitalTrunksParamsSort string
+
+// ListSIPTrunksParams defines parameters for ListSIPTrunks.
+type ListSIPTrunksParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+
+	// Sort Sort key; a leading `-` sorts descending. The UCM sorts trunks by their index only (the order
+	// in which they were created).
+	Sort *ListSIPTrunksParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+}
+
+// ListSIPTrunksParamsSort defines parameters for ListSIPTrunks.
+type ListSIPTrunksParamsSort string
+
+// CreateSIPTrunkParams defines parameters for CreateSIPTrunk.
+type CreateSIPTrunkParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// DeleteSIPTrunkParams defines parameters for DeleteSIPTrunk.
+type DeleteSIPTrunkParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// UpdateSIPTrunkParams defines parameters for UpdateSIPTrunk.
+type UpdateSIPTrunkParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// RunActionJSONRequestBody defines body for RunAction for application/json ContentType.
+type RunActionJSONRequestBody = ActionParameters
+
 // CreateExtensionJSONRequestBody defines body for CreateExtension for application/json ContentType.
 type CreateExtensionJSONRequestBody = ExtensionCreate
 
 // UpdateExtensionApplicationMergePatchPlusJSONRequestBody defines body for UpdateExtension for application/merge-patch+json ContentType.
 type UpdateExtensionApplicationMergePatchPlusJSONRequestBody = ExtensionPatch
+
+// CreateAnalogTrunkJSONRequestBody defines body for CreateAnalogTrunk for application/json ContentType.
+type CreateAnalogTrunkJSONRequestBody = AnalogTrunkCreate
+
+// UpdateAnalogTrunkApplicationMergePatchPlusJSONRequestBody defines body for UpdateAnalogTrunk for application/merge-patch+json ContentType.
+type UpdateAnalogTrunkApplicationMergePatchPlusJSONRequestBody = AnalogTrunkPatch
+
+// PutAnalogTrunkSLAJSONRequestBody defines body for PutAnalogTrunkSLA for application/json ContentType.
+type PutAnalogTrunkSLAJSONRequestBody = AnalogTrunkSLA
+
+// CreateSIPTrunkJSONRequestBody defines body for CreateSIPTrunk for application/json ContentType.
+type CreateSIPTrunkJSONRequestBody = SIPTrunkCreate
+
+// UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody defines body for UpdateSIPTrunk for application/merge-patch+json ContentType.
+type UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody = SIPTrunkPatch
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -2253,6 +4382,9 @@ type ServerInterface interface {
 	// GetUnit Get a unit
 	// (GET /v1/units/{unit})
 	GetUnit(w http.ResponseWriter, r *http.Request, unit UnitID)
+	// RunAction Run a UCM action that has no resource yet
+	// (POST /v1/units/{unit}/actions/{action})
+	RunAction(w http.ResponseWriter, r *http.Request, unit UnitID, action ActionName)
 	// ApplyConfig Apply staged configuration
 	// (POST /v1/units/{unit}/config/apply)
 	ApplyConfig(w http.ResponseWriter, r *http.Request, unit UnitID)
@@ -2271,6 +4403,12 @@ type ServerInterface interface {
 	// UpdateExtension Update an extension
 	// (PATCH /v1/units/{unit}/extensions/{ext})
 	UpdateExtension(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID, params UpdateExtensionParams)
+	// GetExtensionQr Get an extension's Wave QR code
+	// (GET /v1/units/{unit}/extensions/{ext}/qr)
+	GetExtensionQr(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID)
+	// ClearWaveChat Clear an extension's Wave chat history
+	// (DELETE /v1/units/{unit}/extensions/{ext}/wave-chat)
+	ClearWaveChat(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID)
 	// ResetUnit Reset a unit's login stop
 	// (POST /v1/units/{unit}/reset)
 	ResetUnit(w http.ResponseWriter, r *http.Request, unit UnitID)
@@ -2280,6 +4418,42 @@ type ServerInterface interface {
 	// GetSystemVersion Get firmware versions
 	// (GET /v1/units/{unit}/system/version)
 	GetSystemVersion(w http.ResponseWriter, r *http.Request, unit UnitID)
+	// ListAnalogTrunks List analog trunks
+	// (GET /v1/units/{unit}/trunks/analog)
+	ListAnalogTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListAnalogTrunksParams)
+	// CreateAnalogTrunk Create an analog trunk
+	// (POST /v1/units/{unit}/trunks/analog)
+	CreateAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateAnalogTrunkParams)
+	// DeleteAnalogTrunk Delete an analog trunk
+	// (DELETE /v1/units/{unit}/trunks/analog/{trunk})
+	DeleteAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params DeleteAnalogTrunkParams)
+	// GetAnalogTrunk Get an analog trunk
+	// (GET /v1/units/{unit}/trunks/analog/{trunk})
+	GetAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID)
+	// UpdateAnalogTrunk Update an analog trunk
+	// (PATCH /v1/units/{unit}/trunks/analog/{trunk})
+	UpdateAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateAnalogTrunkParams)
+	// PutAnalogTrunkSLA Set an analog trunk's SLA settings
+	// (PUT /v1/units/{unit}/trunks/analog/{trunk}/sla)
+	PutAnalogTrunkSLA(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params PutAnalogTrunkSLAParams)
+	// ListDigitalTrunks List digital trunks
+	// (GET /v1/units/{unit}/trunks/digital)
+	ListDigitalTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListDigitalTrunksParams)
+	// ListSIPTrunks List SIP trunks
+	// (GET /v1/units/{unit}/trunks/sip)
+	ListSIPTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListSIPTrunksParams)
+	// CreateSIPTrunk Create a SIP trunk
+	// (POST /v1/units/{unit}/trunks/sip)
+	CreateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateSIPTrunkParams)
+	// DeleteSIPTrunk Delete a SIP trunk
+	// (DELETE /v1/units/{unit}/trunks/sip/{trunk})
+	DeleteSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params DeleteSIPTrunkParams)
+	// GetSIPTrunk Get a SIP trunk
+	// (GET /v1/units/{unit}/trunks/sip/{trunk})
+	GetSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID)
+	// UpdateSIPTrunk Update a SIP trunk
+	// (PATCH /v1/units/{unit}/trunks/sip/{trunk})
+	UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateSIPTrunkParams)
 }
 
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
@@ -2295,6 +4469,12 @@ func (_ Unimplemented) ListUnits(w http.ResponseWriter, r *http.Request) {
 // GetUnit Get a unit
 // (GET /v1/units/{unit})
 func (_ Unimplemented) GetUnit(w http.ResponseWriter, r *http.Request, unit UnitID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// RunAction Run a UCM action that has no resource yet
+// (POST /v1/units/{unit}/actions/{action})
+func (_ Unimplemented) RunAction(w http.ResponseWriter, r *http.Request, unit UnitID, action ActionName) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2334,6 +4514,18 @@ func (_ Unimplemented) UpdateExtension(w http.ResponseWriter, r *http.Request, u
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// GetExtensionQr Get an extension's Wave QR code
+// (GET /v1/units/{unit}/extensions/{ext}/qr)
+func (_ Unimplemented) GetExtensionQr(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ClearWaveChat Clear an extension's Wave chat history
+// (DELETE /v1/units/{unit}/extensions/{ext}/wave-chat)
+func (_ Unimplemented) ClearWaveChat(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ResetUnit Reset a unit's login stop
 // (POST /v1/units/{unit}/reset)
 func (_ Unimplemented) ResetUnit(w http.ResponseWriter, r *http.Request, unit UnitID) {
@@ -2349,6 +4541,78 @@ func (_ Unimplemented) GetSystemStatus(w http.ResponseWriter, r *http.Request, u
 // GetSystemVersion Get firmware versions
 // (GET /v1/units/{unit}/system/version)
 func (_ Unimplemented) GetSystemVersion(w http.ResponseWriter, r *http.Request, unit UnitID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListAnalogTrunks List analog trunks
+// (GET /v1/units/{unit}/trunks/analog)
+func (_ Unimplemented) ListAnalogTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListAnalogTrunksParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CreateAnalogTrunk Create an analog trunk
+// (POST /v1/units/{unit}/trunks/analog)
+func (_ Unimplemented) CreateAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateAnalogTrunkParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteAnalogTrunk Delete an analog trunk
+// (DELETE /v1/units/{unit}/trunks/analog/{trunk})
+func (_ Unimplemented) DeleteAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params DeleteAnalogTrunkParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetAnalogTrunk Get an analog trunk
+// (GET /v1/units/{unit}/trunks/analog/{trunk})
+func (_ Unimplemented) GetAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateAnalogTrunk Update an analog trunk
+// (PATCH /v1/units/{unit}/trunks/analog/{trunk})
+func (_ Unimplemented) UpdateAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateAnalogTrunkParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PutAnalogTrunkSLA Set an analog trunk's SLA settings
+// (PUT /v1/units/{unit}/trunks/analog/{trunk}/sla)
+func (_ Unimplemented) PutAnalogTrunkSLA(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params PutAnalogTrunkSLAParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListDigitalTrunks List digital trunks
+// (GET /v1/units/{unit}/trunks/digital)
+func (_ Unimplemented) ListDigitalTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListDigitalTrunksParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListSIPTrunks List SIP trunks
+// (GET /v1/units/{unit}/trunks/sip)
+func (_ Unimplemented) ListSIPTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListSIPTrunksParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CreateSIPTrunk Create a SIP trunk
+// (POST /v1/units/{unit}/trunks/sip)
+func (_ Unimplemented) CreateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateSIPTrunkParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteSIPTrunk Delete a SIP trunk
+// (DELETE /v1/units/{unit}/trunks/sip/{trunk})
+func (_ Unimplemented) DeleteSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params DeleteSIPTrunkParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetSIPTrunk Get a SIP trunk
+// (GET /v1/units/{unit}/trunks/sip/{trunk})
+func (_ Unimplemented) GetSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateSIPTrunk Update a SIP trunk
+// (PATCH /v1/units/{unit}/trunks/sip/{trunk})
+func (_ Unimplemented) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateSIPTrunkParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2392,6 +4656,41 @@ func (siw *ServerInterfaceWrapper) GetUnit(w http.ResponseWriter, r *http.Reques
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetUnit(w, r, unit)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RunAction operation middleware
+func (siw *ServerInterfaceWrapper) RunAction(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "action" -------------
+	var action ActionName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "action", chi.URLParam(r, "action"), &action, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "action", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RunAction(w, r, unit, action)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2674,6 +4973,76 @@ func (siw *ServerInterfaceWrapper) UpdateExtension(w http.ResponseWriter, r *htt
 	handler.ServeHTTP(w, r)
 }
 
+// GetExtensionQr operation middleware
+func (siw *ServerInterfaceWrapper) GetExtensionQr(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "ext" -------------
+	var ext ExtensionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ext", chi.URLParam(r, "ext"), &ext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "ext", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetExtensionQr(w, r, unit, ext)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ClearWaveChat operation middleware
+func (siw *ServerInterfaceWrapper) ClearWaveChat(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "ext" -------------
+	var ext ExtensionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ext", chi.URLParam(r, "ext"), &ext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "ext", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ClearWaveChat(w, r, unit, ext)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ResetUnit operation middleware
 func (siw *ServerInterfaceWrapper) ResetUnit(w http.ResponseWriter, r *http.Request) {
 
@@ -2743,6 +5112,619 @@ func (siw *ServerInterfaceWrapper) GetSystemVersion(w http.ResponseWriter, r *ht
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetSystemVersion(w, r, unit)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListAnalogTrunks operation middleware
+func (siw *ServerInterfaceWrapper) ListAnalogTrunks(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAnalogTrunksParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListAnalogTrunks(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateAnalogTrunk operation middleware
+func (siw *ServerInterfaceWrapper) CreateAnalogTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateAnalogTrunkParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateAnalogTrunk(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteAnalogTrunk operation middleware
+func (siw *ServerInterfaceWrapper) DeleteAnalogTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "trunk" -------------
+	var trunk TrunkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trunk", chi.URLParam(r, "trunk"), &trunk, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "trunk", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteAnalogTrunkParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteAnalogTrunk(w, r, unit, trunk, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAnalogTrunk operation middleware
+func (siw *ServerInterfaceWrapper) GetAnalogTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "trunk" -------------
+	var trunk TrunkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trunk", chi.URLParam(r, "trunk"), &trunk, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "trunk", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAnalogTrunk(w, r, unit, trunk)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateAnalogTrunk operation middleware
+func (siw *ServerInterfaceWrapper) UpdateAnalogTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "trunk" -------------
+	var trunk TrunkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trunk", chi.URLParam(r, "trunk"), &trunk, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "trunk", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateAnalogTrunkParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateAnalogTrunk(w, r, unit, trunk, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PutAnalogTrunkSLA operation middleware
+func (siw *ServerInterfaceWrapper) PutAnalogTrunkSLA(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "trunk" -------------
+	var trunk TrunkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trunk", chi.URLParam(r, "trunk"), &trunk, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "trunk", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PutAnalogTrunkSLAParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PutAnalogTrunkSLA(w, r, unit, trunk, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListDigitalTrunks operation middleware
+func (siw *ServerInterfaceWrapper) ListDigitalTrunks(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDigitalTrunksParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListDigitalTrunks(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListSIPTrunks operation middleware
+func (siw *ServerInterfaceWrapper) ListSIPTrunks(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSIPTrunksParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListSIPTrunks(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateSIPTrunk operation middleware
+func (siw *ServerInterfaceWrapper) CreateSIPTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateSIPTrunkParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateSIPTrunk(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteSIPTrunk operation middleware
+func (siw *ServerInterfaceWrapper) DeleteSIPTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "trunk" -------------
+	var trunk TrunkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trunk", chi.URLParam(r, "trunk"), &trunk, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "trunk", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteSIPTrunkParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteSIPTrunk(w, r, unit, trunk, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSIPTrunk operation middleware
+func (siw *ServerInterfaceWrapper) GetSIPTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "trunk" -------------
+	var trunk TrunkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trunk", chi.URLParam(r, "trunk"), &trunk, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "trunk", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSIPTrunk(w, r, unit, trunk)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateSIPTrunk operation middleware
+func (siw *ServerInterfaceWrapper) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "trunk" -------------
+	var trunk TrunkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trunk", chi.URLParam(r, "trunk"), &trunk, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "trunk", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateSIPTrunkParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateSIPTrunk(w, r, unit, trunk, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2898,6 +5880,51 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/v1/units/{unit}/config/apply", wrapper.ApplyConfig)
 	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/extensions/{ext}/qr", wrapper.GetExtensionQr)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/units/{unit}/extensions/{ext}/wave-chat", wrapper.ClearWaveChat)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/trunks/sip", wrapper.ListSIPTrunks)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/trunks/sip", wrapper.CreateSIPTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/units/{unit}/trunks/sip/{trunk}", wrapper.DeleteSIPTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/trunks/sip/{trunk}", wrapper.GetSIPTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/v1/units/{unit}/trunks/sip/{trunk}", wrapper.UpdateSIPTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/trunks/analog", wrapper.ListAnalogTrunks)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/trunks/analog", wrapper.CreateAnalogTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/units/{unit}/trunks/analog/{trunk}", wrapper.DeleteAnalogTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/trunks/analog/{trunk}", wrapper.GetAnalogTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/v1/units/{unit}/trunks/analog/{trunk}", wrapper.UpdateAnalogTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/v1/units/{unit}/trunks/analog/{trunk}/sla", wrapper.PutAnalogTrunkSLA)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/trunks/digital", wrapper.ListDigitalTrunks)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/actions/{action}", wrapper.RunAction)
+	})
 
 	return r
 }
@@ -3039,6 +6066,188 @@ type GetUnitdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetUnitdefaultApplicationProblemPlusJSONResponse) VisitGetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunActionRequestObject struct {
+	Unit   UnitID     `json:"unit"`
+	Action ActionName `json:"action"`
+	Body   *RunActionJSONRequestBody
+}
+
+type RunActionResponseObject interface {
+	VisitRunActionResponse(w http.ResponseWriter) error
+}
+
+type RunAction200ResponseHeaders struct {
+	XPendingApply bool
+}
+
+type RunAction200JSONResponse struct {
+	Body    ActionResult
+	Headers RunAction200ResponseHeaders
+}
+
+func (response RunAction200JSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Pending-Apply", fmt.Sprint(response.Headers.XPendingApply))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction400ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction404ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction409ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction422ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction429ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction502ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction503ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction504ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunActiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RunActiondefaultApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4009,6 +7218,282 @@ func (response UpdateExtensiondefaultApplicationProblemPlusJSONResponse) VisitUp
 	return err
 }
 
+type GetExtensionQrRequestObject struct {
+	Unit UnitID      `json:"unit"`
+	Ext  ExtensionID `json:"ext"`
+}
+
+type GetExtensionQrResponseObject interface {
+	VisitGetExtensionQrResponse(w http.ResponseWriter) error
+}
+
+type GetExtensionQr200ImagePngResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetExtensionQr200ImagePngResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetExtensionQr400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionQr400ApplicationProblemPlusJSONResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionQr404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionQr404ApplicationProblemPlusJSONResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionQr429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionQr429ApplicationProblemPlusJSONResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionQr502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionQr502ApplicationProblemPlusJSONResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionQr503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionQr503ApplicationProblemPlusJSONResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionQr504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionQr504ApplicationProblemPlusJSONResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionQrdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetExtensionQrdefaultApplicationProblemPlusJSONResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearWaveChatRequestObject struct {
+	Unit UnitID      `json:"unit"`
+	Ext  ExtensionID `json:"ext"`
+}
+
+type ClearWaveChatResponseObject interface {
+	VisitClearWaveChatResponse(w http.ResponseWriter) error
+}
+
+type ClearWaveChat204Response struct {
+}
+
+func (response ClearWaveChat204Response) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ClearWaveChat400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ClearWaveChat400ApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearWaveChat404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ClearWaveChat404ApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearWaveChat429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ClearWaveChat429ApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearWaveChat502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ClearWaveChat502ApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearWaveChat503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ClearWaveChat503ApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearWaveChat504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ClearWaveChat504ApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearWaveChatdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ClearWaveChatdefaultApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetUnitRequestObject struct {
 	Unit UnitID `json:"unit"`
 }
@@ -4354,6 +7839,1935 @@ func (response GetSystemVersiondefaultApplicationProblemPlusJSONResponse) VisitG
 	return err
 }
 
+type ListAnalogTrunksRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListAnalogTrunksParams
+}
+
+type ListAnalogTrunksResponseObject interface {
+	VisitListAnalogTrunksResponse(w http.ResponseWriter) error
+}
+
+type ListAnalogTrunks200ResponseHeaders struct {
+	Link *string
+}
+
+type ListAnalogTrunks200JSONResponse struct {
+	Body    AnalogTrunkList
+	Headers ListAnalogTrunks200ResponseHeaders
+}
+
+func (response ListAnalogTrunks200JSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalogTrunks400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalogTrunks400ApplicationProblemPlusJSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalogTrunks404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalogTrunks404ApplicationProblemPlusJSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalogTrunks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalogTrunks429ApplicationProblemPlusJSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalogTrunks502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalogTrunks502ApplicationProblemPlusJSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalogTrunks503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalogTrunks503ApplicationProblemPlusJSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalogTrunks504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalogTrunks504ApplicationProblemPlusJSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalogTrunksdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListAnalogTrunksdefaultApplicationProblemPlusJSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunkRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params CreateAnalogTrunkParams
+	Body   *CreateAnalogTrunkJSONRequestBody
+}
+
+type CreateAnalogTrunkResponseObject interface {
+	VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error
+}
+
+type CreateAnalogTrunk201ResponseHeaders struct {
+	Location      string
+	XPendingApply bool
+}
+
+type CreateAnalogTrunk201JSONResponse struct {
+	Body    AnalogTrunk
+	Headers CreateAnalogTrunk201ResponseHeaders
+}
+
+func (response CreateAnalogTrunk201JSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.Header().Set("X-Pending-Apply", fmt.Sprint(response.Headers.XPendingApply))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk400ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk404ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk409ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk422ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk429ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk502ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk503ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk504ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateAnalogTrunkdefaultApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunkRequestObject struct {
+	Unit   UnitID  `json:"unit"`
+	Trunk  TrunkID `json:"trunk"`
+	Params DeleteAnalogTrunkParams
+}
+
+type DeleteAnalogTrunkResponseObject interface {
+	VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error
+}
+
+type DeleteAnalogTrunk204ResponseHeaders struct {
+	XPendingApply bool
+}
+
+type DeleteAnalogTrunk204Response struct {
+	Headers DeleteAnalogTrunk204ResponseHeaders
+}
+
+func (response DeleteAnalogTrunk204Response) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+	w.Header().Set("X-Pending-Apply", fmt.Sprint(response.Headers.XPendingApply))
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteAnalogTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAnalogTrunk400ApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAnalogTrunk404ApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunk409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAnalogTrunk409ApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAnalogTrunk429ApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAnalogTrunk502ApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAnalogTrunk503ApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAnalogTrunk504ApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteAnalogTrunkdefaultApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunkRequestObject struct {
+	Unit  UnitID  `json:"unit"`
+	Trunk TrunkID `json:"trunk"`
+}
+
+type GetAnalogTrunkResponseObject interface {
+	VisitGetAnalogTrunkResponse(w http.ResponseWriter) error
+}
+
+type GetAnalogTrunk200JSONResponse AnalogTrunk
+
+func (response GetAnalogTrunk200JSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalogTrunk400ApplicationProblemPlusJSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalogTrunk404ApplicationProblemPlusJSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalogTrunk429ApplicationProblemPlusJSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalogTrunk502ApplicationProblemPlusJSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalogTrunk503ApplicationProblemPlusJSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalogTrunk504ApplicationProblemPlusJSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetAnalogTrunkdefaultApplicationProblemPlusJSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunkRequestObject struct {
+	Unit   UnitID  `json:"unit"`
+	Trunk  TrunkID `json:"trunk"`
+	Params UpdateAnalogTrunkParams
+	Body   *UpdateAnalogTrunkApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateAnalogTrunkResponseObject interface {
+	VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error
+}
+
+type UpdateAnalogTrunk200JSONResponse AnalogTrunk
+
+func (response UpdateAnalogTrunk200JSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk400ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk404ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk409ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk422ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk429ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk502ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk503ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk504ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateAnalogTrunkdefaultApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLARequestObject struct {
+	Unit   UnitID  `json:"unit"`
+	Trunk  TrunkID `json:"trunk"`
+	Params PutAnalogTrunkSLAParams
+	Body   *PutAnalogTrunkSLAJSONRequestBody
+}
+
+type PutAnalogTrunkSLAResponseObject interface {
+	VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error
+}
+
+type PutAnalogTrunkSLA200JSONResponse AnalogTrunkSLA
+
+func (response PutAnalogTrunkSLA200JSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA400ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA404ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA409ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA422ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA429ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA502ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA503ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA504ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLAdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response PutAnalogTrunkSLAdefaultApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunksRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListDigitalTrunksParams
+}
+
+type ListDigitalTrunksResponseObject interface {
+	VisitListDigitalTrunksResponse(w http.ResponseWriter) error
+}
+
+type ListDigitalTrunks200ResponseHeaders struct {
+	Link *string
+}
+
+type ListDigitalTrunks200JSONResponse struct {
+	Body    DigitalTrunkList
+	Headers ListDigitalTrunks200ResponseHeaders
+}
+
+func (response ListDigitalTrunks200JSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunks400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListDigitalTrunks400ApplicationProblemPlusJSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunks404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListDigitalTrunks404ApplicationProblemPlusJSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListDigitalTrunks429ApplicationProblemPlusJSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunks502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListDigitalTrunks502ApplicationProblemPlusJSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunks503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListDigitalTrunks503ApplicationProblemPlusJSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunks504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListDigitalTrunks504ApplicationProblemPlusJSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunksdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListDigitalTrunksdefaultApplicationProblemPlusJSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunksRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListSIPTrunksParams
+}
+
+type ListSIPTrunksResponseObject interface {
+	VisitListSIPTrunksResponse(w http.ResponseWriter) error
+}
+
+type ListSIPTrunks200ResponseHeaders struct {
+	Link *string
+}
+
+type ListSIPTrunks200JSONResponse struct {
+	Body    SIPTrunkList
+	Headers ListSIPTrunks200ResponseHeaders
+}
+
+func (response ListSIPTrunks200JSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunks400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListSIPTrunks400ApplicationProblemPlusJSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunks404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListSIPTrunks404ApplicationProblemPlusJSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListSIPTrunks429ApplicationProblemPlusJSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunks502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListSIPTrunks502ApplicationProblemPlusJSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunks503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSIPTrunks503ApplicationProblemPlusJSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunks504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListSIPTrunks504ApplicationProblemPlusJSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunksdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListSIPTrunksdefaultApplicationProblemPlusJSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunkRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params CreateSIPTrunkParams
+	Body   *CreateSIPTrunkJSONRequestBody
+}
+
+type CreateSIPTrunkResponseObject interface {
+	VisitCreateSIPTrunkResponse(w http.ResponseWriter) error
+}
+
+type CreateSIPTrunk201ResponseHeaders struct {
+	Location      string
+	XPendingApply bool
+}
+
+type CreateSIPTrunk201JSONResponse struct {
+	Body    SIPTrunk
+	Headers CreateSIPTrunk201ResponseHeaders
+}
+
+func (response CreateSIPTrunk201JSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.Header().Set("X-Pending-Apply", fmt.Sprint(response.Headers.XPendingApply))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk400ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk404ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk409ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk422ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk429ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk502ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk503ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk504ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateSIPTrunkdefaultApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunkRequestObject struct {
+	Unit   UnitID  `json:"unit"`
+	Trunk  TrunkID `json:"trunk"`
+	Params DeleteSIPTrunkParams
+}
+
+type DeleteSIPTrunkResponseObject interface {
+	VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error
+}
+
+type DeleteSIPTrunk204ResponseHeaders struct {
+	XPendingApply bool
+}
+
+type DeleteSIPTrunk204Response struct {
+	Headers DeleteSIPTrunk204ResponseHeaders
+}
+
+func (response DeleteSIPTrunk204Response) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+	w.Header().Set("X-Pending-Apply", fmt.Sprint(response.Headers.XPendingApply))
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteSIPTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSIPTrunk400ApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSIPTrunk404ApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunk409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSIPTrunk409ApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSIPTrunk429ApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSIPTrunk502ApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSIPTrunk503ApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSIPTrunk504ApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteSIPTrunkdefaultApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunkRequestObject struct {
+	Unit  UnitID  `json:"unit"`
+	Trunk TrunkID `json:"trunk"`
+}
+
+type GetSIPTrunkResponseObject interface {
+	VisitGetSIPTrunkResponse(w http.ResponseWriter) error
+}
+
+type GetSIPTrunk200JSONResponse SIPTrunk
+
+func (response GetSIPTrunk200JSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetSIPTrunk400ApplicationProblemPlusJSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetSIPTrunk404ApplicationProblemPlusJSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetSIPTrunk429ApplicationProblemPlusJSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetSIPTrunk502ApplicationProblemPlusJSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSIPTrunk503ApplicationProblemPlusJSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetSIPTrunk504ApplicationProblemPlusJSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetSIPTrunkdefaultApplicationProblemPlusJSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunkRequestObject struct {
+	Unit   UnitID  `json:"unit"`
+	Trunk  TrunkID `json:"trunk"`
+	Params UpdateSIPTrunkParams
+	Body   *UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateSIPTrunkResponseObject interface {
+	VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error
+}
+
+type UpdateSIPTrunk200JSONResponse SIPTrunk
+
+func (response UpdateSIPTrunk200JSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk400ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk404ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk409ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk422ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk429ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk502ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk503ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk504ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateSIPTrunkdefaultApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// ListUnits List units
@@ -4362,6 +9776,9 @@ type StrictServerInterface interface {
 	// GetUnit Get a unit
 	// (GET /v1/units/{unit})
 	GetUnit(ctx context.Context, request GetUnitRequestObject) (GetUnitResponseObject, error)
+	// RunAction Run a UCM action that has no resource yet
+	// (POST /v1/units/{unit}/actions/{action})
+	RunAction(ctx context.Context, request RunActionRequestObject) (RunActionResponseObject, error)
 	// ApplyConfig Apply staged configuration
 	// (POST /v1/units/{unit}/config/apply)
 	ApplyConfig(ctx context.Context, request ApplyConfigRequestObject) (ApplyConfigResponseObject, error)
@@ -4380,6 +9797,12 @@ type StrictServerInterface interface {
 	// UpdateExtension Update an extension
 	// (PATCH /v1/units/{unit}/extensions/{ext})
 	UpdateExtension(ctx context.Context, request UpdateExtensionRequestObject) (UpdateExtensionResponseObject, error)
+	// GetExtensionQr Get an extension's Wave QR code
+	// (GET /v1/units/{unit}/extensions/{ext}/qr)
+	GetExtensionQr(ctx context.Context, request GetExtensionQrRequestObject) (GetExtensionQrResponseObject, error)
+	// ClearWaveChat Clear an extension's Wave chat history
+	// (DELETE /v1/units/{unit}/extensions/{ext}/wave-chat)
+	ClearWaveChat(ctx context.Context, request ClearWaveChatRequestObject) (ClearWaveChatResponseObject, error)
 	// ResetUnit Reset a unit's login stop
 	// (POST /v1/units/{unit}/reset)
 	ResetUnit(ctx context.Context, request ResetUnitRequestObject) (ResetUnitResponseObject, error)
@@ -4389,6 +9812,42 @@ type StrictServerInterface interface {
 	// GetSystemVersion Get firmware versions
 	// (GET /v1/units/{unit}/system/version)
 	GetSystemVersion(ctx context.Context, request GetSystemVersionRequestObject) (GetSystemVersionResponseObject, error)
+	// ListAnalogTrunks List analog trunks
+	// (GET /v1/units/{unit}/trunks/analog)
+	ListAnalogTrunks(ctx context.Context, request ListAnalogTrunksRequestObject) (ListAnalogTrunksResponseObject, error)
+	// CreateAnalogTrunk Create an analog trunk
+	// (POST /v1/units/{unit}/trunks/analog)
+	CreateAnalogTrunk(ctx context.Context, request CreateAnalogTrunkRequestObject) (CreateAnalogTrunkResponseObject, error)
+	// DeleteAnalogTrunk Delete an analog trunk
+	// (DELETE /v1/units/{unit}/trunks/analog/{trunk})
+	DeleteAnalogTrunk(ctx context.Context, request DeleteAnalogTrunkRequestObject) (DeleteAnalogTrunkResponseObject, error)
+	// GetAnalogTrunk Get an analog trunk
+	// (GET /v1/units/{unit}/trunks/analog/{trunk})
+	GetAnalogTrunk(ctx context.Context, request GetAnalogTrunkRequestObject) (GetAnalogTrunkResponseObject, error)
+	// UpdateAnalogTrunk Update an analog trunk
+	// (PATCH /v1/units/{unit}/trunks/analog/{trunk})
+	UpdateAnalogTrunk(ctx context.Context, request UpdateAnalogTrunkRequestObject) (UpdateAnalogTrunkResponseObject, error)
+	// PutAnalogTrunkSLA Set an analog trunk's SLA settings
+	// (PUT /v1/units/{unit}/trunks/analog/{trunk}/sla)
+	PutAnalogTrunkSLA(ctx context.Context, request PutAnalogTrunkSLARequestObject) (PutAnalogTrunkSLAResponseObject, error)
+	// ListDigitalTrunks List digital trunks
+	// (GET /v1/units/{unit}/trunks/digital)
+	ListDigitalTrunks(ctx context.Context, request ListDigitalTrunksRequestObject) (ListDigitalTrunksResponseObject, error)
+	// ListSIPTrunks List SIP trunks
+	// (GET /v1/units/{unit}/trunks/sip)
+	ListSIPTrunks(ctx context.Context, request ListSIPTrunksRequestObject) (ListSIPTrunksResponseObject, error)
+	// CreateSIPTrunk Create a SIP trunk
+	// (POST /v1/units/{unit}/trunks/sip)
+	CreateSIPTrunk(ctx context.Context, request CreateSIPTrunkRequestObject) (CreateSIPTrunkResponseObject, error)
+	// DeleteSIPTrunk Delete a SIP trunk
+	// (DELETE /v1/units/{unit}/trunks/sip/{trunk})
+	DeleteSIPTrunk(ctx context.Context, request DeleteSIPTrunkRequestObject) (DeleteSIPTrunkResponseObject, error)
+	// GetSIPTrunk Get a SIP trunk
+	// (GET /v1/units/{unit}/trunks/sip/{trunk})
+	GetSIPTrunk(ctx context.Context, request GetSIPTrunkRequestObject) (GetSIPTrunkResponseObject, error)
+	// UpdateSIPTrunk Update a SIP trunk
+	// (PATCH /v1/units/{unit}/trunks/sip/{trunk})
+	UpdateSIPTrunk(ctx context.Context, request UpdateSIPTrunkRequestObject) (UpdateSIPTrunkResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -4473,6 +9932,43 @@ func (sh *strictHandler) GetUnit(w http.ResponseWriter, r *http.Request, unit Un
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetUnitResponseObject); ok {
 		if err := validResponse.VisitGetUnitResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RunAction operation middleware
+func (sh *strictHandler) RunAction(w http.ResponseWriter, r *http.Request, unit UnitID, action ActionName) {
+	var request RunActionRequestObject
+
+	request.Unit = unit
+	request.Action = action
+
+	var body RunActionJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RunAction(ctx, request.(RunActionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RunAction")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RunActionResponseObject); ok {
+		if err := validResponse.VisitRunActionResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -4657,6 +10153,60 @@ func (sh *strictHandler) UpdateExtension(w http.ResponseWriter, r *http.Request,
 	}
 }
 
+// GetExtensionQr operation middleware
+func (sh *strictHandler) GetExtensionQr(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID) {
+	var request GetExtensionQrRequestObject
+
+	request.Unit = unit
+	request.Ext = ext
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetExtensionQr(ctx, request.(GetExtensionQrRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetExtensionQr")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetExtensionQrResponseObject); ok {
+		if err := validResponse.VisitGetExtensionQrResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ClearWaveChat operation middleware
+func (sh *strictHandler) ClearWaveChat(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID) {
+	var request ClearWaveChatRequestObject
+
+	request.Unit = unit
+	request.Ext = ext
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ClearWaveChat(ctx, request.(ClearWaveChatRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ClearWaveChat")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ClearWaveChatResponseObject); ok {
+		if err := validResponse.VisitClearWaveChatResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ResetUnit operation middleware
 func (sh *strictHandler) ResetUnit(w http.ResponseWriter, r *http.Request, unit UnitID) {
 	var request ResetUnitRequestObject
@@ -4735,243 +10285,736 @@ func (sh *strictHandler) GetSystemVersion(w http.ResponseWriter, r *http.Request
 	}
 }
 
+// ListAnalogTrunks operation middleware
+func (sh *strictHandler) ListAnalogTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListAnalogTrunksParams) {
+	var request ListAnalogTrunksRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAnalogTrunks(ctx, request.(ListAnalogTrunksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAnalogTrunks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListAnalogTrunksResponseObject); ok {
+		if err := validResponse.VisitListAnalogTrunksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateAnalogTrunk operation middleware
+func (sh *strictHandler) CreateAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateAnalogTrunkParams) {
+	var request CreateAnalogTrunkRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	var body CreateAnalogTrunkJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateAnalogTrunk(ctx, request.(CreateAnalogTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateAnalogTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateAnalogTrunkResponseObject); ok {
+		if err := validResponse.VisitCreateAnalogTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteAnalogTrunk operation middleware
+func (sh *strictHandler) DeleteAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params DeleteAnalogTrunkParams) {
+	var request DeleteAnalogTrunkRequestObject
+
+	request.Unit = unit
+	request.Trunk = trunk
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteAnalogTrunk(ctx, request.(DeleteAnalogTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteAnalogTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteAnalogTrunkResponseObject); ok {
+		if err := validResponse.VisitDeleteAnalogTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAnalogTrunk operation middleware
+func (sh *strictHandler) GetAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID) {
+	var request GetAnalogTrunkRequestObject
+
+	request.Unit = unit
+	request.Trunk = trunk
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAnalogTrunk(ctx, request.(GetAnalogTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAnalogTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAnalogTrunkResponseObject); ok {
+		if err := validResponse.VisitGetAnalogTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateAnalogTrunk operation middleware
+func (sh *strictHandler) UpdateAnalogTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateAnalogTrunkParams) {
+	var request UpdateAnalogTrunkRequestObject
+
+	request.Unit = unit
+	request.Trunk = trunk
+	request.Params = params
+
+	var body UpdateAnalogTrunkApplicationMergePatchPlusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateAnalogTrunk(ctx, request.(UpdateAnalogTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateAnalogTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateAnalogTrunkResponseObject); ok {
+		if err := validResponse.VisitUpdateAnalogTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PutAnalogTrunkSLA operation middleware
+func (sh *strictHandler) PutAnalogTrunkSLA(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params PutAnalogTrunkSLAParams) {
+	var request PutAnalogTrunkSLARequestObject
+
+	request.Unit = unit
+	request.Trunk = trunk
+	request.Params = params
+
+	var body PutAnalogTrunkSLAJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PutAnalogTrunkSLA(ctx, request.(PutAnalogTrunkSLARequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutAnalogTrunkSLA")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PutAnalogTrunkSLAResponseObject); ok {
+		if err := validResponse.VisitPutAnalogTrunkSLAResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListDigitalTrunks operation middleware
+func (sh *strictHandler) ListDigitalTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListDigitalTrunksParams) {
+	var request ListDigitalTrunksRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDigitalTrunks(ctx, request.(ListDigitalTrunksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDigitalTrunks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListDigitalTrunksResponseObject); ok {
+		if err := validResponse.VisitListDigitalTrunksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListSIPTrunks operation middleware
+func (sh *strictHandler) ListSIPTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListSIPTrunksParams) {
+	var request ListSIPTrunksRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSIPTrunks(ctx, request.(ListSIPTrunksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSIPTrunks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListSIPTrunksResponseObject); ok {
+		if err := validResponse.VisitListSIPTrunksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateSIPTrunk operation middleware
+func (sh *strictHandler) CreateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateSIPTrunkParams) {
+	var request CreateSIPTrunkRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	var body CreateSIPTrunkJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateSIPTrunk(ctx, request.(CreateSIPTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateSIPTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateSIPTrunkResponseObject); ok {
+		if err := validResponse.VisitCreateSIPTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteSIPTrunk operation middleware
+func (sh *strictHandler) DeleteSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params DeleteSIPTrunkParams) {
+	var request DeleteSIPTrunkRequestObject
+
+	request.Unit = unit
+	request.Trunk = trunk
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSIPTrunk(ctx, request.(DeleteSIPTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSIPTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteSIPTrunkResponseObject); ok {
+		if err := validResponse.VisitDeleteSIPTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetSIPTrunk operation middleware
+func (sh *strictHandler) GetSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID) {
+	var request GetSIPTrunkRequestObject
+
+	request.Unit = unit
+	request.Trunk = trunk
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSIPTrunk(ctx, request.(GetSIPTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSIPTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSIPTrunkResponseObject); ok {
+		if err := validResponse.VisitGetSIPTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateSIPTrunk operation middleware
+func (sh *strictHandler) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateSIPTrunkParams) {
+	var request UpdateSIPTrunkRequestObject
+
+	request.Unit = unit
+	request.Trunk = trunk
+	request.Params = params
+
+	var body UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateSIPTrunk(ctx, request.(UpdateSIPTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateSIPTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateSIPTrunkResponseObject); ok {
+		if err := validResponse.VisitUpdateSIPTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35cts4tj/+Kih+b1WkHkqW5CW2XFP35zidbs9k8fXSPTVRrgiRkMQxBSgEaEWdcVW/w7zDPFg/ya/O",
-	"AUiCixYn7p65PcofsU0S2wFwNnzOwWfHF7O54Iwr6fQ/O+wTnc0jhr9/+0kxLkPB4Q+ZzGY0Xjp954wT",
-	"lr4hVJKY0YCMYzEjaspIwkPluM49jRIG5ajvi4SroVrOmdN3ri8uGz+y0dXNedNxHRqxWIV8LJw+T6II",
-	"HkRi4fTfO0lEF/gB/pjIGfz/vHekf/T0jxPHdaa9owPHdcJo5DsfXIcmahoGWXWJEsOY+SIOnL4jxmPH",
-	"dUbLOZVyKBIVqyF87vQdLhzX8WkUDRc0VCGfOH0VJ0w/G9F4EvLJcCZ4qETs9B342B/SCeNqOBdR6ANZ",
-	"OLtnsX4zo5/0W+n0u9kTU146/Z5+pv+uqSEMeDIbMWiq2+l04JEKh2NGVRKz4TwO78OITQx5VXjPhtBP",
-	"pz+mkbQ6zbIn2XwNpaIqkdmLKeWTZG7+fHAdP5FKzIAsgnK5gC6YL4MwZr6asSCk+TMe2L8PVThjep47",
-	"+GAxDRWLQqk0zQI1G89EAMsgHvu94/19x3XYjMUTa8R64hgfxiGfjARMTzoITkcRG0YBnafTYx59TGgU",
-	"jpflLxdsFCu/+O1UqIDJO+tTP17OFS5yvQxYvupT6sOjmNNoWOzkmH4aTqhiC5o3PaafAqaYr/InSRRx",
-	"OmNZqYVNF/1sSuW9CH02o2GU9jf02VAm87mIVfaIq5hypobhfDgOI2VNTxTOQiB/WmMkfOgvUwsR33Xr",
-	"n3ZqH/dqn+7XPj2ofXpY+/So9unz2qfHtU9P0qewm3zBFfXNDsNlOSzMJW79QEXScZ1ZKCULiptkJqYy",
-	"mUwYLs6AjWkSAd/iNKO2SNRQjIeSxfehn++lOYuhPt1KyPXKcFxnHjPJuM+GARsPpR+H82x6s1fp7nPo",
-	"PQ0jWI+O62SrF1Zb9uc4Zh+d/lHHdWAj4NYSSVZjujmKW076QASsNu2tZHQWMSmHsHLkmMXDGYM1LPWW",
-	"lIwHSozpp7RiGc6HeXeZAmYonf77z44/HqUf+ePRMGBShZwCtYdZB+BFoUf+mOeF+KpCvFwoyQslqwol",
-	"xULraPzg/ubdd44ONeOuHcDhdgMAxvIv6PvXk96fUvWVPXe6vf2DQ2dV53vlzveerPMJ/5eunCcYgGRx",
-	"wMbOwwfXkXfhHLWcEqeAx/czyfyY5aJKzpkfjkN/GM4zfqBiqthkOQzn1I+wrNo/HibBXOW8VLFomMQh",
-	"MNJQAt0Cx4VeDOn9fJyyU/gbODBjw0AEQ8GH41lWQ83LRTCMR9kHlnj87NzPhlQp6k/TXt7PhkCF+N7I",
-	"v4eHBzdXX89jRhULSlos4WyRK7IukYpOWEAE31KNfYz6qjVWMU/k71RH7e501K/TUQtPH62kdp9OSXXO",
-	"Akpei3sWUR+0k526+sTq6v5vra7yADgDnc+jZfptrQ7bwt7vNNl1Skmm1fFVWt1Ol12jy+4UEmTat/Og",
-	"RiEpuNXGisWEcpLgp0RNqSKhfLSSsvO1/a58bZpQRTWmt3O17Vxtv1dX2+N0l5YWTDslZueO27njdu64",
-	"nTvuN9d+dd012u+D60wZDZDTfXaumIqXrbMxitXPTsA0g9Y8/Zr5ggeSKEFAQyQjNhYxIypehnxC6ISG",
-	"3CWLKdM6sNEKyB0XC9lGDQJPsJ1+9xBY8JTNKLQxC3k4S2aaZFo/BuExYbEDnbN61LpiH5Mw1vr5o7tW",
-	"6UKc1aaJs3WX/tK61PKvdablX7k3HlTo5aTwQcNk9WYCoTwgit4xSdh4zHxFBI+Wxs7AwoKPw0kS4/oe",
-	"8FASkLohC0jDu3x3fUP27rt7UJPc+ww/HvZ0iT0Uzl6zPeD2yPVYV4/djHckRMQod3CBzGlMZ0yZNbJq",
-	"0LgCPdKAThtlotnXI7apAMM7JaEqDhrHO+DbjMjVJJsyEjM5F1zCL6AiSuIVFJM+wXloD7iekJrOmJo4",
-	"0nSZTcozWSQ7oTAtPiMNGYlFn0i93E4HXE2zCZEETJdlOsfZcLNaXcKFmV4sJjhrtsnFGD9YxKFiRCa+",
-	"z1ggyShRUDkjt+dvSMzGiWS4unU/G9A7FgM7IyImQTgJFY0IcAZJtDXUdO1qFV1mi8+MecAz8kkVRlHW",
-	"tmvICTtnFUHtFWU4TwiL4GPC4iWqkOiy1PqhvbxSLTNjieXlZlnjFzUbPXtJtB1CGr1ffv5H91jTQDYL",
-	"uzz1wGLX5lRN856xT6Dprt4Gc6pAgXX6zv++77ROPnzuud3jh/9ysh5LBboldviSTth1+BOr9vYN/QSM",
-	"JO2rGJNQsRnMPKFkTies0N3DTj0V4cOhhAZqKQnFZrqhVDfOGFi3loFBh2/EHePVHr+b048JIwreauwQ",
-	"JfOY3YcikdjjZ5J4nH1SQ+wVfue1ybtZqGBPj4VmWuMwlkqPsLhYnDcTZ80osb7CMGf002vGJ2AD92Bo",
-	"9sSctf5KWz91WifD1oc/1M/NLQ9V3Tq6yXd6GGieJeYspkrEzySRUTLJkVOpJCuwhNJKm36sX2fGE7Td",
-	"QtOD+WB+tj587rhHvdpF9wBV6t2LPPkFDb5LrfDPDtiFjCt0jQBr8rHHe/NYjCI2+8PfpEaOZb0H4ijU",
-	"GZBeZPrRsJzAHv8zSc4uLwhoTaTBBcntPaQFDJFJNQwDp+90un/6/n8O/nr85/0fj37ovTm5Obx6/qJ7",
-	"3nn5J5hco4Addnquo0KFBHxBA5IOIRsvHYlE9UcR5XegKfmzTHlrHTx3NXGR9g82Sf8rZmOn7/y/vRxB",
-	"t6ffyr1LTQNNwuqSAG47pmEE0hV+182R1nOXtE5c0uodwH+H8N+RC6yXcpLwBJU5YJvRsomPQ2VTcMBz",
-	"EooFJ37MAsZVSCMJH2e+LEkarX1o6gD+Ozp2Set5B/7rNl0Scj9KgBeTxTSMmD0zAz6lwN7FfM4CEonJ",
-	"BD4LOQiMXM9AjUIm/pRQ3TkakYZkjKwQuqApKtQfgDJ+FDKOrk4QYkqQUURnuLsfXJi8Kz39X7n8blCq",
-	"Y01kJIIltBfyexqFAe63OEbf4fvP6BUxEwcftgv+ENeZMSnpBNbQLIG6GIjwmZCKdDtorZTLZ465urKC",
-	"M2De8dg/eL6/7xLjuoNJGQv4f0R54BKaKIHWRMilotyHKnKyTj/uZX41uWdE03a75tzaNQfABe1dk1J+",
-	"1a558k2STlA+N6QBXM8lyNJhSQNJ9U7IdZi/MV+B+kEyddLeYwPe6rqk1YW9ddhptomnJ9sjwEklYdSf",
-	"EjEea32EjEMWBWb1nQs+jkL/C9Ye8k4axYwGyyH7FEqNtc19/zBcy/mvvyT6yyKHODho2h7/bEXnCgvM",
-	"eLkKwfXmnH5sO9ssm61XzKvCijnJV0xGrK2Y7EFh/Ty4Tq54DkM+nMdiEjNZQ7Si+uxTDlwDdqGxXYIk",
-	"RsuMWJpsgZ5HJ/X0PLNL4AokaS8sap5WTaeaTnCxWEd22+rYmvDfPgnhj06KhH9K+ZYKphHzaSKZ1kol",
-	"8ZM4Bg4PfWB9pB8oq5sWvUtCNeDa2AmIDHFaFFmk+PNG62C/CSabUFOwaKm8g2mLE85hATRahyDc6OpZ",
-	"HfAGkIO0Tjqao5SsnZgZi4c0WifHwDgsl4GHRjcMC41xc7BFpiyaS62ZrnZ+1JHZfL1nf4qkNqrLTep+",
-	"fhIlLAgDlLb6FIosQjUNgY/I7fWt1wV96yBfjqbDJO3xbyY9YP2UBgaaSjhjpCFiY3uinJBLCQvQuPRd",
-	"Yq+842YbevRWqFci4cFXErzApE9IIJhWc3DNP5pJg2w/2XqGXhYYhjVDb4UienDbcIzu0VNP1luhtUUc",
-	"e8hXm0K4K7n5GnmG7d8qMIzukZ63tNkvk9hcqGEIf80YrxzXH3a65Jef/2H7csZhPFsAo8gm1hwq4kfA",
-	"PQQv9XOF9Ml2ZrWiUJqatt+cLwqbs1uc+gtrgFstgJOyrE646R0Lhvp0UNdiU+uge4jUouTy7Ob8+wzP",
-	"gLvTmo4ZiyesNafKn+opqaWOZORcT2frZjlna2vYfi9tryef2Xupe5gT9DYnBXkDpCDQvy2Y3pNI3jO+",
-	"JFr8oU5LGmMRE7OgyUHn0CUHnSOXQI/JYQfloSRXr87JycHhc2J2AtFklkbpvdZHsrfWIczTCJ1QkoTH",
-	"oG5Dpdsv5j8XFvN+TnvTU2J39TeTNpp5FYak7XNJ/DD2k1CRUczoHUghScSc8dOSAiHpUhpXviAqXprT",
-	"hKdRHvIjDez/jRBvKF8ai04+mS9He8eVEGSMk8lVasQ9QpX43t5cPUuzvRGCQLdJ1u+tbIvDX0u7WDve",
-	"kgIL5ubBEdicz9GL9dQzesvnsfCZRA/ReT6XX+kjwWVtmdTIizd5SHK0h+3jyAT1lALbJ7NEhn5L8NZU",
-	"RAHxIyolmuABGTh/oz/9NHB+FRfHd4XV1bNZt0XBVLxsJxEPf03vB1g4CxZFrbGIgTqjRBFVMrHMxJR0",
-	"C8vNcZq5OQZc+zm095xFQX58iIVpCE9Cf4r8PxuMPpHT8MIbI91XnZgAxXCN8GTm9N+bWImLs784rvPq",
-	"L9eOWwAmfrDd2/pTMOje8RzxU/JKu85ZxGJ1gVDGcjfwVQveEbT8leCMzBPULC/e/nBx861M3ZW5w6Xh",
-	"ZeBIr9lP3XAeF5x5LvGgoq73y8//HHD9eweevmBR5IuYtYIYX9oPDuEDje/zTglPokiTGVU5psqHFdCQ",
-	"4zrwnZawBumU++wb8MnfofHG+27r5MPfu53m360G33dbhx/+rlts1njyXX2cesUknuXUHVOIRPlihiNH",
-	"VwRSL1du0+NGWyNvI85KzIF2xsmlXR6bz6phsaX+kYoPpV09SS4f4FXAYesa1G4DbcSbQ0hzRpkff9Mo",
-	"atccN9YcHOaHLO+z8Za78yErKUbAPXEGEiWuDD62smwTJWZUhT52hGgYbcgnfeLRKPK0E8LVh7raIQFW",
-	"OvFSuKRnzv7Sb7wUGOcNeFo2Jp4Yj9NjVbM5aRRZqEvUlbNfxXhc3J4a1FtZWuciYH7NmDihSRAKaPk+",
-	"DJggPnxos4YvQh7rTyiN4D0N5r4pta+/S3/MwXaYH6dxV/jwELiL+lQclelEdVgqfKVhwJc2Cri6czJG",
-	"8kyS85uLwkEL8LIWTEmzZrPYeOLqme6SSJY5nXASt1mgBUhyXaX4Ctgh+iq3rrUKa17V45yv6i+3qz9F",
-	"R9fVCu9IMt++uw8rhUi+HV+q2fgNQqTLTX4vFuTlzZtXmVOv4aXHNiAePHM+YzAowMlmdGnUQRIqsKo8",
-	"c3TjNV3Yi2Phkcb1xeWAX7x99U4/G1EeeKRhPB64U04JR1TG5fmb273L8zdn2hPp0URBBZxNhAqpYkGz",
-	"uIlNh2BxZ2BvRPrDD2jH0fD84rrPS1WWfiHzR2VX5xOMTMjAUTQ41dJNVBJzSRrehKnri0ujPABBoLmg",
-	"Ta4R7aa5MsLxB1wXgpdFRIgHsoLRWGruZmiWHU2DzEIEinG2lreZHRWxXimzVZyHQszEhnKZRvKQBVaU",
-	"KYdsUpZUD+MvkC7uyDjQ8I15zLLTCkNQxArNZrQl2ZzGsAhQNIiFV4QIbIg9RWDIptFohv6AAI8LXSBH",
-	"eNA4xrPzhIcfE2Zewx57yCNCKri5i0sC7xhXxgQhFy9rFCM9WlYG34BhLWHVF7QmGlCj+lvgjf1eVY+q",
-	"LO9CqMqGic2F9kNtPMv64jdxwu/OEjV9gSVT9pyHvlQWCYh/87ZNfgTaGMSbq1UDaCRiGi3GA3wGpsGC",
-	"xkFrlMglCQRScyHiu1pM3mqBUQi8WanfS4LLDvQ2URAm0B1TXPspbblolJB88Y6Wej3LEpSqizjtAhzn",
-	"4LhmDitBQXWUbNnUgq+J/hpYtCqZ8aEqOsw85EmgyE8YZ3How6+cgjQubbksmGij4VKKV9rUZQO30l0v",
-	"gVtXtpYhsGqCobZtMC1RaLK3bZOlWKuNjZo18zRT4wJbXNCl/PJJyiOk6rrOYnLx0nCmWhigtXaPDurq",
-	"XxVftpYl1yij9TFkFYEdBIQSJDqaxdqZRKi8Q4CDiBFP0jJnZEpkZjKqPmVbeTtlrhDAVm+Z9bNZVnGo",
-	"QaeS8YBc3VwSXTxakhFTC2YsRsaDuQi5kqcpR+wTbIFMBJMDrqaxSCbTtNp69GhNV3mNvHopyFuhyMtQ",
-	"qiQe9YkxJsMJFzFDBpgytBQjXOZ1KU8mcRIxaZjygCt6xwwW+REdtIIFNoibcMbOBQ9CHMdDOTKwPMy3",
-	"2mbUpzGgw6KE0bivl29foquab8O0O52e2+109rfi3Hls4vrBZAr6QzV0cdPGxHWNhRj3jclc54gpDuMQ",
-	"/3UqImgrpaIQR1nu3xXsNRnOkkhRzkQiDQrcAv3wIDfnTfSjt6VpZkdrllt+HUpVairMXDDPJHn98uyS",
-	"zKeCs5EQd1t5XsqhoOUm/8zYvEUjxEpkjkXGA0lAD3x3eXPx7u11ylliNgmlYjELSMDuQ5+VwNWbRp1G",
-	"nlYdgZFYEO1lNI2kIHujNsnHtJMFs1aNRdWCN+isgQHBGEHXW4g4INT32VwZsyViSsF2gw5oHHkN/zAL",
-	"GCMwtGGopuTi5bbcwg7MXL+9rmM1/zb/+qEQjrsJD18r+LYGs9eE+dY1CB/Y+xkKt4qbaOOe/sPXbepC",
-	"3HG5j6/opwypAAytbj2t0DasGbPCmOsa0O/QSz2mn1oxi5ATGwVCNk/TIJhUKm63qvNQ6TWslM4YaWiM",
-	"PfzuEkrknPrMJRE1z5obZ6CUT6ZM8o3qWDGIe5UIW0yFNF4yI6ZrxTIxYjnkk83ioNPp1Qm0jYumGGJe",
-	"7vEP6SuiOUuwFc8thKiXq7w4/zZDiKQHK+26aKxNa7Eu6r3SmPmGXFwS/c2Xrfs8jH5VOAtOWJDiKkOe",
-	"xkORRueXn/9xfHTQ6TRPSYfMGOV4pohVmnnVkUx5jFihk/tHHTuaBatyC/F4KybZsnTKYf8VAURkMgI6",
-	"WeZyKuyqR1C4DL1ieCeiCrsD3vCKbeFpUym/gFfYiAlPJAvKx0zdk167e3Tc7rY7e72DqqWy5vwJ+PlZ",
-	"6xVtjdv9vQ/f1PL0SsaDHUVKyR52BCnludgRpJTiY0eQUnaTHUFKiV12BCnltNkRpJTOZ0eQUiaj/3iC",
-	"FJM4Vc8leRqUY/tJJGl0f/n5H91O0ZTYL0SBr48Br8sWVVH20YWbf4GW9FaHAFnaqbKn385HtdG8LCSs",
-	"qnQOX7bQEOFChWNzevllFo+dB6vSUg0csuEZ2yUFoY2of6cEx5xW5rmICSXziC7BPNYWeZEYeb6t0pqa",
-	"hTz9s1tDF8zOtRbtAntgxKYhD8jbsxvSSCQr4rumVELnklEU+oQGAQbPpQ4v7ewjoRxwUwklsUgUi08J",
-	"JYtY8EmGKRBjxTiRU7GQsDIEZ60FXWrMRHPLQ85yirEVeDGTMUd+yanHBkTaJWYGUpsgDNlpw9Z5XfSx",
-	"QjHHSU1gYp7SZUWulk3r1868tt63+C5RI5Hw4DIv8bAiJVuFG+GJFkm/JYp9Ui4e/xtOXEqwhKzYMzmW",
-	"0Pn1aA9TJWXTJuCu/vxaf/1gpYz7XA8VfyaJ+SRd0hh6gdjqeubW7XRKfFdn3Nh8AFvIV7fGM484v3sa",
-	"FfwqwPD3j8pNH9m+EuM6Wcv1iynyas9CzNtC6/u//PyPI/TpFD04JkAvtss1Uq/nUYeUTgz27e4We7u/",
-	"jWOnJpnfI0/d7MR/FSjMlMZMH0AYUBNFmM/1+dmWBx9rcghuB9pIK4iWJK3iywEbWx35WXkNV50Gx8xn",
-	"4T0LyJh+MlBdGklRfwr9TBLWQh+qESsFZy67Z3ENzNoQdMUCsAlcn3SxFqqT+5PJnMU529KsRGPJMVYR",
-	"3hpofoOmv8mpSKLArANM/WTE2VYwrYwR6S4aTc8gso5KgK2H+uRzj13ZxUR1qyaTi/wIDMSOvGNWoEGu",
-	"QQSYmyTkSmCoVOY133Ij2PnxaiHtmOIsVTxqlP2Vun1v8+lAprIflg6WDg63OCMoJ/JbPw8X8zM/ujZF",
-	"oLiV9K8y8Pb+Mbl9eXnzOj0T2I6aWdbADUuCRbdxCAXyjIIVA+uHy1cI5JjHYhxG7OsOJeozFZbbvJUs",
-	"A/Iz9kySl+8yMADV7EyfaglOXgk8HH6THhgpQVjxvHHLs+HVeRK/pnuGp5gcajWnno85vi6cRK2b2Oxc",
-	"qhLkkJ8L14U1lK5ZQcRtoDkGjS4tJG6ayLpkixeuYdEhTCZU2qNBkCOHz3hwK1nsYc6W9HtP4yY0P/JQ",
-	"aqQ9Px1wjUzWIbGpLYHhl7pzVk7EHA+R6hW488UsVCrVl0uo4h00+NeDBpNGModdud8D4yemvsLQFm4i",
-	"s/AQWs+8e9r/74HTaA6STmffx//Z/zcY7L3/8MfPD7BWfpwyPuCGhbtkHb647JVZCTC23S//S1Z0YTDY",
-	"GwzeDwbQkRV+mR0O+XeAQ/610aI7hOcO4blDeG6F8EznKozNAiOapfh3Uidw3e9lILw0w1Mll2sBL1Zx",
-	"tP+Vtn768Lnn7vdWANt2KNAdCvQ/BQW6VVbkfwEqlDQMkV3TM72v/vDN/2t5p8RroYmvWX05qGw9XrSW",
-	"HUC1KxS8fxG2M4ylGtajOzGrh2SxTldljoxOTTR5RE05j4QgLlLLyC9BQr0UPVo+eTsLaJVovxmic0s5",
-	"tpUI+zUwnBl5105LBq0t9tyC0G6i7w5ZuUNW7pCVO2TljiA7ZOUOWblDVu6QlTtk5Q5Z+XtDVu7AhL9z",
-	"MOETge2+EtS2A5LtgGT/TkCyeuCR7W5tkx/jUDHMulds4lv9W+v64rKls4+16k/hLHZWOZNzHcTp5piV",
-	"3wLftuWE7oBr//HAtT65uLw/IA2Ptkdtvx14TRDrF5f3R6tVozoE2wpFaIUe9DuBs+1gZl8KM0skiw0e",
-	"BTdQzZH7ZbqxGgeo/aanRqWthZehwf4CeqF0E5jyWp/9U6LihN+t5vEHz7u1p04HbrdTc+pUx81xLCkb",
-	"WDMOMa5wbX1rYaqz4l+wZGnU3CyVLvHDFlT/RGJpNb/LDzA2S83e4XHncRp/bV+eEoeYKQJrAYmva8+X",
-	"3nGGN4bC9OVZ5KvZeTNJtpVIyxq9NneePFTFWOk+0xpep69DNdfZwee6pw3PugW12SZnIxNIhN/hgVHl",
-	"lld9A+rXXGvqOkooGg2z8ded0xWpaEcmFe+cdTfddm1PtG6x2P7amb6kyp8+Gnn6p+t3b8kbFk8YwQpI",
-	"4+rVOXm+f3LUxCzovLC1U32qCFFN5gFVzM5v2x5wMz+YXx+DtpYkSe8uaxMPLAeP4L2XYNPqNPxGBSyC",
-	"UIEx44U/PpsrDPyKlgM+WmoLPrWMwKJPz/x0/sM0mT282OxGcQfcyzWY7DZ3KF14bO50R8wtglK9WoUT",
-	"c9+PR1itP+b6z8TkHZ+F3J6Z7g5Wu4PV7mC1O1jtDla7g9XuYLU7WO0OVruD1f5uYbU7bOvXY1v/U7Gj",
-	"O0znDtO5w3TuMJ07guwwnTtM5w7TucN07jCdO0znDtO5w3TuMJ07TOcO07nDdO4wnTtM5w7TucN07jCd",
-	"O0zn7xEKuRr+dr3iRv5vSzfxk4Z3y+k9DVHJQdaopiAt8nNCrWaYe+Uvgog5rnPBbyX8fJHIpeM6VhWO",
-	"iwobDLRwtbwpuDHzdgU1uf66eSoJWDFa38hPWT14mOLv2k96/3sQ1ANDMksF71wTY8KoP60et9aqSKXU",
-	"slOdlXLArdIWBM1rec1VXP6wfXLYP+p1Dw6cbS4o/e2ud3zq2wXD8RfdLVi1WdliJmtgWW/ZIpf3ZMak",
-	"pBNWuf16HYLVdUQU1Nb9Lgo21X24se7tbNMapSaUqcUabGmjfq2NuV25Mu8CcRNPWC0Fb2O8un0DETub",
-	"iIjibHX6nQqMX2dG4iKe0aiCKFmzT0qr7lHJdF9p+f2SSRVydCzdGK5VstVDjvEHBcRUkJciDc8fj4bW",
-	"E2R/GovLa54jVjepvmj2SUcDRBuWdSHG46ZLujk9XNIjGlJnKOOS/XzC3AE/0Bb6JBbJ3CWH5GPCEuaS",
-	"I2tW8d0pOS4gnnNGT0aJQi4QCD+ZMZ7l5TXSquN23Z677x64h+6Re/yhuDRKy8F1PrWgXOuexjDPEqbm",
-	"reDARb61wgz0bRQaVuC4ua5gBN930GXHdf4HRmO/T1/A7B07Hx5cp6gfV/0eNojm7Px1eht+o2wQ4IRQ",
-	"npkSMA1oWqAzBD21YMQM+FbIb9LThT3LfPGqZP0CYiJE6CwCSr2GVt/qRqXjOtemrYtLpEyNr6vKRM03",
-	"WnnM/Wik4eV/AG3QcwXKOAzLJThgl+gVDb+JOP1EP7HVnbSs42a/trCCyoNWWnz1m1ahmaJ6ZDVUEVFl",
-	"O/pxQQ1lN0ApjMFAFEOFrlfY1RUfAYKMkXt4TRdsZ41vHfAGgvmbqPUk3E8NcRrh1wl8jUoQppKjBWYE",
-	"g8RyFF10JCtcl1jbH9fYQK/yIRW4HE0NIROLdQd8cRLeM55yjhlVPqpY3jc13O10wFHBQNDjXC2LCf9L",
-	"atfRYafzBacNG3BUdXx6k/RcISZMbV/sUPHH/D+M9PxJSc+/hvTJfxjpkyclffLlpP9Kjbek35Vrq9Py",
-	"SlWsuCksY8qkcX1xWYyyi5bNNnmZAihzk94WZ7aVThcYQeRPqXI0dF/rwwEbY2BR/m1BUNlV1EgqMYpY",
-	"jT/t6tU5OTk4fE7m+gsSMEXDqCbGUr+o1vDjlCqyAKVfn/MhqDqURPj67NVn5UOAVMB1O50TEggmcTmz",
-	"T6HEOEm8Km36sV2LLY9jUXc+8gONwkDvOP2JqyUm7ruxvutNB++1t3eSI0FeQaFvoc66MNGQS0W5v8JM",
-	"gbXGMOBTTYtE2Lvv7sE45d70416+WvaAJI7rjMGQUU7fSeKwlUW71RHENDGsiyuzuxAG+hozbXNOqGIL",
-	"unwmSSQmpXOgTvdP3//PwV+P/7z/49EPvTcnN4dXz190zzsvX9U7nuu3BbT9/c3NZbotfBEU18FB58A6",
-	"3Ts8ObFMQsSsVo1CFaq6g7gzIqciVkRqv1TKaNMFDfUUR/hWKPIKNNTaONpaG+6M3F5dkDzuMAwYV+F4",
-	"iSeZpcZIw6Mjkaj+KKL8zrL007MbusRL5GgUlS/DzIs9ahEk/my4biK0dyqmC3s23OL5/oTeM9gzhR61",
-	"uke11jkPV+AJcO8qa90tqAQdtzjO6ceNpje+Tac8W2b1DLq8T2vDyO9LHKLK4MAmqL/39McpS1HpUJSE",
-	"0iWF601HIli2bSyKB/La+5iweNnGeHAZ/lSCzTuVQrUAF+0+WcF2Q6mZbrFi9OCPGKGKzIRUpNvZSO5s",
-	"7HmLdbQuhUpUj4Gvbi71pbANLw/AAFvP4xjhvGTSQ++Ez4ImWnieOVXySAM4dcwCF8WB+cYWklw4rrNk",
-	"QCdTqCgB8X2FgtcIOrjeuD28CVP2tx6J2RzsUjSScievWHATBo72c00ygiBirXr8v66fwBdoXbn25bl6",
-	"vwNrKLmqDvr7vT76javXYdJYtVZFqVzGIkh8ED+xqnWCnRwddTqd3nH38KyWt7M4BCt5RfXX+Lq24l73",
-	"7Mc3f7r8/nnnxfnZ8+P92tqRFisIlfKSZ5L4kfDvVhCKNNCQ15YqztPtzTlIfMlUibf2Ot2TVrfb6vVI",
-	"93n/sNPvHcHHf+j0+p1OLVOdr+obNCZDEAMjIdRWc9h53t/f73cPazdidZshaX5gcb2DpW7Nfsc4i2n0",
-	"lUt3RCVr3a9q9wWVjIzDeLagMSPms9JabXfavU67WzvjQK01tQuh1lZ6XGubiHhNj8/Fho7W1jmRC3q/",
-	"ptYfQVQ2vruGn03iRyF6vB9NjojyyepGXlM+SeiEkTn1776g9rne/C3gxtFq3oCv0d8zpXGw0Jey3YfV",
-	"xm7P3xz1Oj3yQ7ddzy3msVgznMtYTGI6+4KBxP59vLreK+YLvDnukbNct+0MFqG63759jepfwzOgBhRo",
-	"OvPQVHDmERoE5mLjP5onBlF0pdWg1uuQa6/aTRqbfjrgngkq8zRCDmrvewRMCkbxxMCT4bzvkQbIQyUm",
-	"DC/Hwz09cK7YTNwz8u7FJRnHYkauRKLYwGkWHMJOep7kpJmSptpvblouyk/r48osFC3xOg2JE4px4Obi",
-	"akS8WlHdIP2rOKIMDCuKD/GmbM92kHl7nu20wT9zR4JxtUcRUl2L1i4IgtBP/+whjkGMzdMB14/3yVSA",
-	"Zrh0yUH6RfbksFhGyxkR5x8ckdQZb1o5LlSPU16s9InPQc6iCKbGcZ132G76R6LejQtPvtfNp+9Kf+af",
-	"vovzV6nzv9LCGQ8KtXyAFVLKr1HNNxDSKEJHdxVPgqsannsVIItHGl4l2UdJpXQHHFTJ0RLT6pAGnpME",
-	"CR5j1a260i6xFEtdxTZ65W2tEXSmk4mZ295LxjZYMQwtB60flIRvzOhdnaIF8t4PYz8JFTEfgSE/jgVX",
-	"qbWLWZyIJ+aMm6wT2IcxDSMWgDrAqGJBtNRYI82V5IDDezKmYKjhrTKHnX3vlHhTGo2Hpi6YIdDzMk+C",
-	"hYjTk1gkph8JiTwEyjuuk9VVJGr2WYWwq1wZRh8MDeRCRslE3zUfcvSwlNMYoJVp+zp1Bq0P5mfrw+eO",
-	"e7Qih0HIh+MonEzrUM+GeCmLRzrDdOD3JMb/uVgUb4TfdOA91z6qITDP5XrQACUIUyJ5LpBQposMz4pG",
-	"jCGKaIJZqPJOmgU54L7g43CShh9DEZAwWEwz70Drt9vG2ku2FVAedsw1yxDySRytneizywsCCim5vXqN",
-	"Snba7RI8wpkqNZf9vb3uSQ/kfbvb6R93jk82Gr0hisU4cvIR2DPvZjuyPD11pjEMrj6JXTokewAlR9zX",
-	"ZrRDXlRxT9ZmalvV92smV1sbFgvTqHdDr9zASLPIlVwqVKohq3fK3KTp8CIxwexeGsOOIC0sYuOJtF9q",
-	"I2Yob2+TP8z2hKU8FHujPTwN273T2n/eLHYGeotOCtC80lw8zlax9dBDHPEKw9Lui0x8n0k5TiJNpFIn",
-	"lmWIVa/TO2x1uq3u4U3npL/f6Xd7f7UdiQFVxjOxDS2hxSEIiCRmsi5xBIoW/Ewae9ha0kDgWJW26kbc",
-	"j66txtdQosS2De5vahBFcg2/9UUUaDx6utSXTGnBg7keU2kYiYkkIW+2iRczGixRYKZFQkmYVHQUhXKK",
-	"CBgP1RAtlPFLvfaNlIY1N6IB8WOG7mUaSR0SNqL8tDDU7NAkEhMEkNAJDTlJuAojYnMazeF1OkNdGSew",
-	"QakSsUFFe5fvrm/ILz//cw+zHHrQzYTHjPpTgzzNBEgQBtiqhhm0iTei/h2wRTEeG02BconmcD6wJGan",
-	"WuykvV9Q6OKIjcE6D5XJjYVDKKkSIgoMNBXUUYt4eBCW9RFYdd6Top6RFl4vCvQyyNZfZfXXcc0fbGjw",
-	"I3AfVlIRHWOSZassIUDK4VOTSIxoZKGwTMEq383yQtZ57biNcdwY+bKiE1bTpWi9FYzFvuY+S09ZH9iG",
-	"7eRdpGPFYtMrxN8qo+CjNiTN4V7+/WiZDgFTe6U5WgfcQsCJ2AwEqkllWA69MVqTCU1rbqABrtlNw646",
-	"HB5Qz9TZM8tGxNW31zfZbrd1/e9iygOpYkZnKMYuLluXL/6i9Yv2gA/4t+gNgWcxkyKJMSyTSF/Mc4Re",
-	"qrLiyRVVU9Lw8gPJz/DjYe+Xn//pNXHjxlgDFyk5BlwbG5ZiQFQSc6kxRYj6wsic3PFoMrCCRifuWYxn",
-	"s1qTcO3MlywY8JR3zlmM/XSJFMbHJglnUFozPVi6VOfWm7KZZNE90xS4YvpcX2nmh7np+gPeIq9y1yfG",
-	"fxUdow3J6R0b+lQyXB93bERHLfgTFlr+uV4GoWpiz3CpMh6IeMBJBnfULUsV6tjAKGSyTX6gUZK2vJyz",
-	"oG/D4gdgfw4cb88bOFwMHA+/M6tHuoQnMxaHPjSiWZiuyEgykz8rzU87NR5pSWe6LSAXw4WBjuE2UONK",
-	"ywQoB/xW5sqMHg9ROnYWmsETBKOZGJ2zj3IpIPcwKlggMRujNQbbCbrpHXQ6Xsrl8+xnSLs2ueV3HKie",
-	"ylGTf1f7H3VFSgjsqI4UlKTh6bAQzHU7y3+vegzSh2mQiNfEihdZpAiSfgkPoadWyl6QvWCjI3AO0wXj",
-	"r3rdxQyWOQryFjkvSFisWne/aHhpbwCI5bTF1MRqE71VtTEXM0x0q425jIQFs8M7xagX4v03/vlHbRLC",
-	"LoA/CVUYB4hrF/egFuyVja1Vgz1dJQ4FzJZ0nidmBomXH1vqtQWKA/2YMGInuD4tZb8GS1Rjm4SaEipx",
-	"FKVc2qY+SSjxXof8rk902thffv6nzhx7SmIW/XGAObhhJ2iHKXYVD3h1X1chV0jDQwrrA8098/YPf5OC",
-	"e82c2cd0YdsBoEQR4uUn6d6K43HiHXz65JnMXPZJt0+5tqIJijYcYYjukkbI8fTZhSYSs/DBGnNRT4tC",
-	"HwPjUQdxYdmTMVbKQfJ4h52e3RyeMml9UcT5XpniSs7tNGiipEfO4/A+jBhsetRjzcFFqDVJJcgo0mEc",
-	"6AWymtTiQureZ0oXaeh1csVUvGydgZD2dOGDtHBFZUS2Hc5Ym7zFHQUsJGZQpmOQzAbj4ST+rGVG47hO",
-	"5v5Hj34HwyzmjNN56PSd/Xanva9dPVPUfrIlD39M6uLI9IrXHBFHt9Iyt87Q6v14fdS3jdRyB7zkqHMz",
-	"Z5vlI4L1v5hqd369po7sSqcexplhA56xjZep8m9wA4gwR5GMFNTqfSj4RWBGeou0AIVXzgUIWCBIr4N5",
-	"zKAOxpFE9q6B3QLPMt0uc0S8txyVuRMvDFKHm+U561bcWkYftvxFtocAVKhaG956YUznVaZu2Wjt5Cbl",
-	"fmbsGZsgdUGt9B89uKvHOoop96etbnHEnUeO2NGQORP1hps0vcqilhCt/edFOhjKlEbdzUfdyUdtm081",
-	"Yz9uH3bb3U6n3UuH/wEzIIC038b/hM4vVGprvNf59sKNifnciysfs7u3MXWuSXKyos1sFacIPdStZRqU",
-	"qPO8JmbJKzrBYxK9BT7Al2WBuJJJXDGt1a7a+6DEQg39zN43HNzyasFOz91Krn464DjdqLZtwS7cx/GL",
-	"AUeGQVbzi8xfV8MvvmPILr6aW3w5j9Dm0/8ZFvGIHbJqd2jf6YPrHGgqr1/1L2hgjiB0kYPNRd4KpfGO",
-	"X7+7vmOKUOxxze5CPBKdMYU5TN7Xt5B/gkS5CDSjWaunQm+/sGrXmYs6r/yZOaXWSoBR2us2V+EIpXCf",
-	"CHbtXO9Arwk8zY+SALdgui9nNGBgdQvYu9I2CkIlWTTWWDcTEyYk0wXqTnba5Ibe4UYecEQOgql7HYkF",
-	"VBozGmme1yfs05z5ikgYGDopTFIeNLyPibSOiOA/wbUVfXTY7TS1UX97/mbAtWYpTRQSRdKk4FdkTvNY",
-	"TDC0umFU6NbRSdM132NqARq19OGuyUwOto+vwns24I3WyTEmxjDVcyQQUVTeoS2ZcA6qT6N12NVOiEyB",
-	"RH7Mwbo88UhVA3UHPD13TecA73TRE1zH8c5wFnHiv5rrGZ6bBVrU6AJbcwzs1xWTsFlrGMeZYe+/Fd84",
-	"6JxsLnBuzBks0NuiwI0QbyhfpmeqUO6w09tqMN8Z6wCL7G8ucq0Dsu2MCFh0CzqYpm5MIqyv56I4t7VM",
-	"x+KqBQ9Dve5ihQ5ssHVUfq5qBaektk0YVzPDGxywUXgsxjfghSQOzTa5hHH0yVjnW6na+w1zSxaa+6k9",
-	"38yOKxBSgNcwtQf8TDsSsKR24EZLDd7OLTH0a3kSUcOYUd2CWK+wgfIEWs5jpRSM7jr8iaE9sMW3eDMY",
-	"flzyvItYkTu2PCWURIyi19preUSi4we+1eyieKZnX6SGag2Cyh3X0dHxDpR2bJ6SLc1C0fRIxX7Wsv/I",
-	"0kC4Tsv63ehXrtOqQPCzrCk1sCQ7Ljv7/SWTvuM6r/La01/Nm+u0Mf0LPv3wADL8qUzXYn4R5/risqFv",
-	"Rmg6aQYRrUlaCTicbgcRwnmiDP1JmqCik+eT6FTTPxgDsBK4VojXyh4W87VkWRY6hYwIukOwwKrDyYZR",
-	"n3ikNKxuYViVFB1mgL18gIePGaD23WR/m0QzawbVRX2tcvWevh6vcMHd4dZitHjDYI0gXX3HoOZTuOSA",
-	"cdUHzx33jo9JFPK79Cgtc4a6xFvv2Fx9OWAprFNXsyJm7L8z5vfHHnzYO8pp98c3k7qWC/yifDD68Fsp",
-	"FDv9YL0Pg9kiK1UKLDn2FfbWKqPoHE8/JKGkEMWq7zZU6ZWpBRsoCPILFc94cCtZDCqBlxX2DJjXHNiY",
-	"Ix599H5qzC+t/acZYkHqz02+AlTm0fCp3ri4wHvtxCxUigWZ6aLVKmmZAH2S8AgsFc86OCnfg4fhp2mA",
-	"ZBkiN0oyP7m2YPIznZLNCKqMgdA1isc3fYLtNtsDXsm8GzMakBH178xhN9SL50LZGWO6YkziXB1OKDQU",
-	"S6MH6jQfPZ+2MH7cgkE91dECGHfgCxEsH2kS6eseN1y8WCeXwliqYS6ZnPJlLdrGQpeP+cqSXcXE0PvF",
-	"fL7VlCFpwrk1KUpXJPd8/1mnYkhj7+vzFByWUw501qsEINwxzUBebbKq2mRjtcgGP1QuS153m3Geg08n",
-	"0nu8vNVrT0vcHGpj0uqV9Lnu9mtK5x3BulfeGJl+Wu5MoNns48ZRpzOY6trEe20CJz3jmSCcLQpomtur",
-	"12VdYmWc6SVV0/SYvVDP1sHjXadM7HWi3nX+0rrUPKp1lvrZ6ohier9X/vy3UxYe733YQku45fNY+GDn",
-	"jiJ2bpbfTjVZq5qcpwAJYluPterJeofF3mf2SZ++BCxidSDMl/hc1twPWK+L6HpSDWS1OjDgW+gDUtGl",
-	"3F7aD3jDK+0OS+BXBLMe2tMI5gInPVhFxqDEhX7HO3+3eVdtXr0Uttq8br03UWOW8rsc8BTUAlYisq24",
-	"LSdM2XeuG0QFopStjIh4bKLvka3Jh+5a+M4yahYYwvnNhYVvaWeYMTA2ELw14BZ6q+7U096LX+5tkvp3",
-	"K3nrdvrJUykmN8WLLnam/L98y+GB6Vb77cts+c0+6ayZ1PSnqg4YfkljFdIohT3iJv3T9bu35A2LJ4xc",
-	"QinSuHp1Tp7vnxy5pICyw0uIW1izRtqdksKBga7UZgNtcmbQqspkMtFHAEbwJuYIFXRsnkSRRzA6QWYY",
-	"V+1tG/CCS0BDJeycpHh8YGDPBmOK7U0Nno80PPuSE88lXnp9JyZapRGLVcjHGGq6VZZOL7+MIIPhY1WF",
-	"5wYAr0OdCaZwxABnHdeMUeBhwDACvGp1ooMlq87DK3JxBgKibxCBEevf2sRDC9zTboY5mMcGfLmYioi1",
-	"VzUB34OpCKqNTued3wTEgwhhvH2N+MZrKnBykMqFjJY6OVIxRVqoDAi7IRkPBhwnRL97JtNb9VnG4Jua",
-	"RqVamJlI5PBCpcnG70z8QBhrMPhjnUKhMu4mfX95DgItK34ZIG+ln4ds7+apk0m3uGV+O99NeQuX/Dh4",
-	"hbw2KIuXtffW+lbs7KvF24T0IUohv74VtoJ+gsfLRORS2/kcHivVNQt7hM/h1hT4NUS7tYB0v/6dcQA7",
-	"S/xX0Sxu0/iEL7PEUZ7+CsCqd2l4oRb+bWJyg+QRgehlpwTjhoCFa7D4qshHbUxopj/grf3nLmkdHbuk",
-	"9bwD/3XNtXkY2EJ8GseYlM+LgavwIU9mYHIU40TFHBMfTkKeBhJBP3RcEwglC81JCiGbTe2OB31FmaCQ",
-	"UYYRNfAK3TBUbSCgSrHZXEkNTJpgym+lAfrpDUOjiPp3WoC1ybs0rtUmBki5cfiJBa4GhWGARxSOlTRd",
-	"h0HpC/0jRmPdId0+yBsxHvdJJXbVTmBg4lizKEyQnCn6wmheRRws9B8p1CYXSgekfvMNF+qbb7BfZu5E",
-	"nA+OMK7ipTnsRMXNgOBOYQ3TYBZyjUARsb6EJtYpbpDeFnKuIWLEuiIIN51nnfhD6euj0jMWpJIysDky",
-	"EoFOfxE8BhB7BYP/VSGx/weh5BiYuxWG/KnwsZbAw+X4fwUvi8vHIGZ1utWQIwfaDpy+p7Pk7eXZDGq9",
-	"MlbWDCvZn0uknaLPJclcJynK8g8ajiH8uxLAq5wLsVkIX9R2QZ7Dp5r/Tk3ZbIWjpZCP8auRPXmuRTtP",
-	"YiEtYinNYSmrYV2uwkJqwo2ZA7NEgXmWv62XfYEYa5b/M5lenqlXws6182/i2inMirWn9cQ+NSbecAMr",
-	"G95GdlDJ85clcMzaT3PnyVVMoJhcsrl2Y6dZK79aWhZSURZSBBbzSNpJ/orZIO035ZyOhQqLmRgLr0pp",
-	"FCtpEItZDwtFi4kL8848kjmkBF3PHfL5TSdzxyL+TVhEOWPqE7MJnaj3Pi1XXiFWbrAG3sdD1VRL8YQH",
-	"LCZ7913Mm6ZVuT007EzvVqVO0smsCmnHsAcmC8EKO0FnzKZ+inCYtXMQs9aAaiDTJl8y13pFqENdAp2q",
-	"gGZJp0wthpg11ZSuZBibsqRhAdldUjiockkdtM0lZU+2S/Jj56bVGcv+rnYIfXMm5ntV3JHUoTmlMRaD",
-	"Ah4+PPz/AQAA//8=",
+	"7P3rcuM2tiiOvwqK51S1NEPJknxpW67UPo47nXjvvnja7mRqj/qIEAlJ2KYANQHa1mS6Kp/+9f985h3m",
+	"wfIkv8ICQIIUKcludyYXTtWkZRLEZQFY98uPXsgXS84Ik8Ib/uiRe7xYxgR+f3MvCROUM/WHSBcLnKy8",
+	"oXfGELFvEBYoIThC04QvkJwTlDIqPd+7xXFK1Hc4DHnK5FiulsQbelcXl60fyOTd9Xnb8z0ck0RSNuXe",
+	"kKVxrB7E/M4b/s1LY3wHDeCfmVio/z4fHOl/BvqfE8/35oOjA8/3aDwJvQ++h1M5p1HWXSr5OCEhTyJv",
+	"6PHp1PO9yWqJhRjzVCZyrJp7Q49xz/dCHMfjO0wlZTNvKJOU6GcTnMwom40XnFHJE2/oqcbhGM8Ik+Ml",
+	"j2mowMLILUn0mwW+12+FN+xnT8z3whsO9DP9d0UPNGLpYkLUUP1er6ceSTqeEizThIyXCb2lMZkZ8Ep6",
+	"S8Zqnt5wimPhTJpkT7L9GguJZSqyF3PMZunS/PnJ98JUSL5QYOGYiTs1BdMyogkJ5YJEFOfPWOT+Hku6",
+	"IHqfe/Dgbk4liamQGmaRXEwXPFLHIJmGg+P9fc/3yIIkM2fFeuMIGyeUzSZcbY9dBMOTmIzjCC/t9phH",
+	"H1Mc0+mq3PKOTBIZFtvOuYyIuHGahslqKeGQ62NA8lNvoa8eJQzH4+Ikp/h+PMOS3OF86Cm+j4gkocyf",
+	"pHHM8IJkX925cNHP5ljcchqSBaaxnS8NyVikyyVPZPaIyQQzIsd0OZ7SWDrbE9MFVeC3PcY8VPMl8o4n",
+	"N/3qp73Kx4PKp/uVTw8qnx5WPj2qfPq88ulx5dMT+1TdppAziUNzw+BYjgt7CVc/krHwfG9BhSBR8ZIs",
+	"+FyksxmBwxmRKU5jhbcYzqDNUznm07EgyS0N87u0JInqT49CmT4Znu8tEyIIC8k4ItOxCBO6zLY3e2Vv",
+	"n4dvMY3VefR8Lzu96rRlf04T8tEbHvV8T10EuFo8zXq0l6N45USogADd2tkKghcxEWKsTo6YkmS8IOoM",
+	"C30lBWGR5FN8bzsWdDnOp0ukQobCG/7tRy+cTmyjcDoZR0RIyrCC9jibgHpRmFE4ZflHrO4jVv4ozT9K",
+	"6z5Kix9tgvEn/xefvnd0qBF35QIOd1uAQiz/hrl/PujDOZafOXOvP9g/OPTqJj8oT37wZJNP2b/15DzB",
+	"AgRJIjL1Pn3wPXFDl8DllDCFeny7ECRMSE6qxJKEdErDMV1m+EAmWJLZakyXOIzhW7l/PE6jpcxxqSTx",
+	"OE2oQqRUKLhFnq9mMca3y6lFp+pvhYEJGUc8GnM2ni6yHipe3kXjZJI1cMjjj97tYoylxOHczvJ2MVZQ",
+	"SG4N/fv06ZOfs6/nCcGSRCUuFjFylzOyPhISz0iEONuRjX0I+6o5Vr5Mxe+UR+03POrn8aiFpw9mUvtP",
+	"x6R6ZxFGr/gtiXGouJOGXX1idnX/l2ZXWaQwA14u45VtW8nDdmD2DSe7iSnJuDpWx9U1vOwGXrZhSABp",
+	"v19GFQxJQa02lSRBmKEUmiI5xxJR8WAmpdG1/a50bRpQRTZm0KjaGlXb71XV9jDepaMJU8PENOq4Rh3X",
+	"qOMaddwvzv3qviu430++Nyc4Akz3o/eKshv1b0Q0ZtbI/N3Lc3Q8OD5GMWU3SHLgcRm5l2iJZ8RHwSjt",
+	"9fbDn3/6F/wgpygh8VcjTzUZeUEXnU0EYdJyxzEW+ssu8BVg1/aGnu5k77a/p9hnsTf/uCeTlN2IPUGX",
+	"/6HajwX9O/lqoBoOjuCB5DeEffV6VjWuQtvhnCywWpDhvIVUFMFTq35HZLLqnE2Bgyiv+IqEnEVCrVUx",
+	"w2hCpjwhSCYrymYIzzBlPrqbE70gwwChG8bvRGFR/UN3EgvK6CJd6NOhJ6To5Iwk5Rl13pGPKU20KPLg",
+	"qa1NIcl60+dg5yn9tXOpSX3nTJP68mwC1WGQgyJUzDSplogQZhGS+IYIRKZTEqoDEa+MSAUfczalszSB",
+	"qzxiVCDFYFASoVZw+fbqGuWH40f1z6c9/cUe8CFBuzti7sr1WuvXbtY74TwmmHlwF5Y4wQsizXU4C9VM",
+	"3gDnWl759Zyg9+evEYY2PhJLEsckQlggqtd8S1jEEzRLaUS66K1aq3qsPxBIMb8kQnOSEITV/8OQLCWJ",
+	"SqvwZkT+JSWpYoGoGniJ5Ry4NNAK6t68TeskTG3w3zw1oO3J6RRHkf2phVr7V0Rikv8V8xllr/iMT6fw",
+	"6EzJdoqfw6kg7xn8U3ihhrtgE56y6B1PpRm19ARHUemJnkPpoZ5K6aEa4G0qyyOUH+EoKj/SY5Sf6kHK",
+	"T2EZ378zs4cfatLww8wVfpspwm/1zSVWAvMs4elSf1t8gKOo+ED3VXym+yw+e53GkobYDrD+5Dstzvre",
+	"Msary4QvlvLr1dtkZub1XoB8PSP2lx7Y/KFaZOqQb82QsBzKrogU+ssXdEYljq8VetZrKT3RfZYe6tUU",
+	"Hn7wKzBzHaoBEheglrpERlppDzWecXGPQiqniMoiqgEsM2K74BFfI6o5QQkRS86E+qFkUIGCguQzRID9",
+	"uiOm0WDFZExPDDDZKkOFz0QR2SGskGFIUEvE/G6IhEbypyMm5xkaFIjckmRlMWu23KxXHzFukCp8xhlp",
+	"d9HFFBrcJVQSJNIwJCQSaJJK1bnGYQmZpoIATdHzbKnZkUTxS4gnKNJ7hhTrIZBWt7R9t1uJVxnKN2se",
+	"sQx8QtI4zsb2DTgVvaoDqIsBDWsDyO9jSpKVg/3gqLjIzoqxGc9VRvKOuu+igrxmL5FWdKDW4Oef/tk/",
+	"1jAQ7SLPYkw8FXiZ3MuNSHmJpZKQvaH3f//W65x8+HHg948//W+v6kJc4hm5on+vIEKv8b0i33aufIqo",
+	"JAu18wivs1iHvWooZrxVNSTVZws9kBW+M7ahX8k2qAlfK9ZsfcZvl/hjShAwbto5EaNlQm4pTwXM+JlA",
+	"gWLgxjmDF3TR2wWV6k5PuWYVpjSxTGSJXL6eeRtWCf0VlrnA968Im8m5Nxyopbkbc9b5b9z5e69zMu58",
+	"+HP13gAeqzpIij8A/vWZQLTIB7XMvVNLhSZjyiJyHxQP137luZIGmW5g6exWncD/tm4WrOAKVGxrvCZP",
+	"JLohq1OEUUxwBDe2EyAByFC11be3iyw3pN9ovh1NAOHRBMHyNGKCtfMkUsiYMnQ3p+FctVqhO8UIhdol",
+	"oMzKeQ6YarZXjVx9fksfW3ao+LTj/rlGlnzvvqO+69ziRI0nVAd66833+R8viAi9Dwqy7xmVdUfDUAEa",
+	"GYgsSYIlT54JJOJ0lrvtWtmiQC5KWGj+sRoHGTPEbkhIH/QP5t/Ohx97/tGgEiF9Ul1qzA5c8tc4+taq",
+	"gH/0Qs6kYgCHPwJ2piHMeG+Z8ElMFn/+H6HdlrPZK+BIEFgBXmj+0ZCjyF3/M4HOLi+QEtlRi3GUKxsB",
+	"FmqJRMgxjbyh1+v/53d/Ofjv4//a/+Ho+8Hrk+vDd8+/7p/3XvynOh9G+j/sDXxPUgkA/BpHyC4hWy+e",
+	"8FQOJzHWHE24yDQHnYPnvgYuwP6TC9L/nZCpN/T+117uvr2n34q9Sw0DDcJqaWKKqRIiWnCXYDjUee6j",
+	"zomPOoMD9Z9D9Z8jX5FlzFDKUtAkKJIar9rwmEoXgiOWg5DfMXXDIsIkxbFQjTNDikCtzr4a6kD95+jY",
+	"R53nPfWffttHlIVxCtf/bk5j4u7MiM2xIv18uSQRivlM8aAgAnFH8gMZT6ThHGE9ORyjliAE1TBkCRFE",
+	"gkSnIBPGlDCwsykGR3I0ifECMP8nX23eO739n3n8roHjg57QhEcrNR5ltzimEdy3JAHD1d9+BJW82TjV",
+	"sFtQxvveggiBZ+oMLVLVF1Hs3YILifo9UJWVv8+sQlXfckYUYU+m4cHz/X0fGbuR2pQpV/+dYBb5CKeS",
+	"gyqLMiExC1UXBWVKZtQRe4Zt2e3WnDu35kBRSPfWWMjX3ZonvyR2g/K9QS2F9XwE9EAdaQVSfRNy/vZ/",
+	"SKiEbcUUGQHfvWMj1un7qNNXd+uw1+6iQG92gADZI4LDOeLTqaZ2aEpJHJnTd87ZNKbhI84e4E4cJwRH",
+	"qzG5p0IHeuSGZ7Vcx/KsWyLdsoghDg7arrk5O9E5M6t2vNwFZ/pyzj92vV2Ozc4n5mXhxJzkJyYD1k5I",
+	"9qBwfj75Xi6UjCkbLxM+S4ioAFpRtAoxU1hD3UKjTYrSBHRlyJFyCvA8OqmG55n7BZxAZGfhQPN0XZlV",
+	"MQnG7zaB3ZVIdwb8N08C+KOTIuCfkr5ZwjQhIU4F0RKLQGGaJArDqzmQIcBPCTLbDr2PqBwxLQhHSFDY",
+	"FonubPBTq3Ow31biPJdzkiCJxY3atiRlTB2AVudQETdcv6sj1lLgQJ2TnsYoJUk4IUYaRq3OybFCHI4S",
+	"NwA1qFoWqEeNVwWak3gpNH/raN5L6ugqMJvWe25TALVhXa6t7fNJmLCIRkBttQsEuqNyThUeEbvzW68K",
+	"/NZBfhzNhJGd8S9GPdT5KS1McSp0QVCLJ0YvAXRCrIQ6gMae7CP35B23u2pGb7h8yVMWfSbAC0j6BEWc",
+	"aDYHzvyDkbSi7Sc779CLAsJwdugNl0gvbheM0T966s16wzW3CGunrF4UglvJTGvAGQVJ2922/pHeNzvs",
+	"4yg243JM1V8LwtZ8xQ57ffTzT/909XxTmizuFKLINtZ4tDjGgNI8a6hPdjPXO6LC9LT75fy6cDn7xa2/",
+	"cBa40wE4KdPqlJnZkWisXVN0Ly60DvqHAC2MLs+uz7/LnOngdjrbsSDJjHSWWIZzvSWV0BEEnevt7Fyv",
+	"lmRjD7vfpd355DP3LvUPc4C+z0GBXitQIDW/HZDek1DeM7ZCmvwBT4taU54gc6DRQe/QRwe9Ix+pGaPD",
+	"HtBDgd69PEcnB4fPkbkJSINZGKb3SvsDvXc8AJ6G6FCBUpYodlt1uvth/q/CYd7PYW9mityp/mLURiOv",
+	"wpK0fC5QSJMwpRJNEoJvFBUSiC8JOy0xEAKvhDGuciSTlbHvPg3zkBuZYf7XnL/GbGUkOvFkuhxtOZGc",
+	"oylsJpNWiHsAK/Gde7kGDmd7zTlS00bZvHeSLQ6/FHexcb0lBlaJmwdHSuZ8Dlqsp97R92yZ8JAI0BCd",
+	"53v5mToSONaOSA24eJuGJHc1dHUcGaGeY4X20SIVNOxw1pnzOEJhjIUAETxCI+9/8N//PvK+iIrj28Lp",
+	"Grio24GgJS+7UcTDL6n9UBLOHYnjzpQnCjqTVCJZErHMxpR4C0fNcZqpOUZM6zm0ZYXEUe7QAR9jGmlN",
+	"PeD/bDHGRwJ8268Nda+zpimIdR3tuw7Uuzj7q+d7L/965fkFr/gPrnpbN1UC3VuWu5uWtNK+cda4LDhw",
+	"4Cii2vP0MuFLkkiqmDjjrb0GXc1CPRO5kkgoYlj25UAZsBa+lu90oxXIgy2XVcVRJLSZVRDQVqOQ8xtK",
+	"2l30vdocLULqNQjfmPGEj4y5Eh7FsVb2JokiBphFiE/U3ROIT1XfXJAuCvTcA3gf6EEC6NwcB00zFvje",
+	"BQQYvAwgdac5IN8RAdaThwLR2LWshSAws/UtJOG6A9So7HpVw8ckkRcQD1E+TvCqo94h0OBIzghapiAh",
+	"XLz5/uL6G2HVzrnirBVkERZBe2jVqQHjjAQ+ClRH/eDnn/41Yvp3Tz39msRxyBPSiRJ46T44VA10kEBw",
+	"Chukrwuw5ESWTVdqIM/3VDvNKRl36dz20lJN/qEGb/2t3zn58I9+r/0PZ8C/9TuHH/6hR2xXWGR874zh",
+	"mM+0T8U61BjC8F7b5UCUt64E2nPZwR0yTZhArWBGpNNp0PbhBoMifOmcgh+L4SVrnoPw3GpLUskXWFL1",
+	"16pbYeEv2+p9b5KKCk+Qr1Ox0nsfkSllVItQLl8bTPtfHRz3/k/nsOdPB18dDfTP8KvDXm/vsNcrmVq9",
+	"Lc31zbFm4v7guGIL1FQBE26Yr0BzgpPI+uzNMQNjSbpELdiUQHWiYydKMxxsNuPq4W3URXn8F/BcY3ec",
+	"IMKiZwJN7KS66z5z6xsBTqcJrdjic3iDLl6o5UQxKFaFc6A0O6Rk8cIGYZGQkNBbEpX3In+zC9YP55iJ",
+	"9Vm9/OtblAnZ+tingpScM7fBNKSRjtWpWbPxugj5YmL8jwv9u34SvZr+BZ0xHMcQbVUPWSC3pATBCYnj",
+	"MuzUs+Jh3R9UAY1GQuIqi/8PCpGF+cCqlSgNrHopD2ys5FsH5kzxgCZ1VWm52bvy3d7trg4Oe3uDw53u",
+	"aj6NmhtbmkvubasAYe5q3snjbmz5+x3vbVic2m63V60yWan2VWuFl4oowmVRsLcRLagVpCLw0c8//aut",
+	"mBBL9oo7kopdtl6r+CMqQs4YCaWcJ0QoPr9iSsYckDdGWWtF6xcCtQ57P//0z/1er1cCe8/1Vtoveisd",
+	"Vl7DCM8jGlNGBIlJKKuv/NtUzrhCbqoh0i3XyQ4Gj5h1jKae7gCjiOKYsrEOM6w4D/Ac6dDG8GY3EkrC",
+	"OQ+VsBRXsOfhnCP9Mgb7yFJUIW/F6RYxp7pVNajZAayOsXrIxn+HNTkE/zVrFIoSvlSnE0sUEyykOoV1",
+	"XQY73YdC1GIV6Zji+4yHV+dhN1CrbtXy45hCWGwCLsTrA+B75DRDqhlls6oxamC8bUw3JKYKrWQvFVg1",
+	"9iGRWjQRVQxtBfe6lS47QaBV69fvTKJCe960XLXGKlAW8kUFzbHPSxj/qGo295yncoJZpC6PumYRies2",
+	"X71G8N7immpUswHRVOIZhTKqpWTnGuptWTtzWzvnqRwv8H0NO2T9RAVdpLHEjPBUIG5RmmbPWz20UDIn",
+	"YhxBKG374TNwY0VrQkVM6JPIObPdLlcp5rTc+yWEdxnvZ2MwyrzU1DEHR2UxRA+NWBmxdT/yCgN/HqxS",
+	"E4Wy7SIveYwTKlecacNkzQG9NM1QoiQ4gWNrxywc2H5PHdnB2pE9KlDHQcmXt1e5r3Zi4o7KcF7LpSzL",
+	"E9ttW9UNlbnhuiQ+gmyq39qlHfSytZUWd9xbW527vINe9fqS+xmmrFJ2VVIIUm/V4NHXqPXz////9fcV",
+	"M/jn/qAeGfRd3q/T389GNbHzn/yC8+mDXIeDH+HNp0BNiUqB3r97teY37DKe28m0ngurjXKyU1Etihh4",
+	"KSTrKIao0y8i4aMDmESGkytQMvRqea1NKlFHDfFaNVff1mzZdYKZWFD5ZfYsFaReDH4vSC437cCEfHL9",
+	"covOyB+qlGI5EHTWtHrFnM1LUdQBQVa1ghqolUevoQBHUUHd07We6WrTrVZR0RarVNRTb9RBf1B1UKN1",
+	"abQujdal0bo0WpcarcsfT/XRiPuNuP+E4n4jDv/hxOFGBP33i6CwB5bB3yKJvqKi4pS+ZQQCs4FuOQKn",
+	"WBcWIVi98GPHXbgyPsSfclesJIEsYF4pdrxih3TouQkPy9IYoVbgRJy3d0xa9LpEjh4cQu57kkscjzMI",
+	"lPzg1wP7rS6olu+tTuXjbrUerDj0lr1+XcmfBYwnCxwH4KEUiBgHqIWRmOOERMCznSId5Pn+WnGzNqGT",
+	"PhZ7RpW1p75ru85hulfP90SMi75g2ZtNLjCX2GDmBylI/vPq7Rv0miQzgqADfX436Ex0kpOi2gQyLTJ3",
+	"tH6jIWk0JI2GpNGQNBqSRkPSaEgaDUmjIWk0JI2GpNGQNBqS34KGZJNMfBXjB0qZV6/OUMsRj9s5R7NZ",
+	"2hRgor96daYFzT0jfGYP2uvKFah+AbVEqtIIv4WQYCGx7n2BVwg+QJRJrugrjuNM90F35OciUo3p3AMK",
+	"0g8WCCPdGlKgFcjbi7PvXlzs9cvUzTxeZ1cq1S17tfoWxQngMDSZY8piBgdQJESkC2LBsExBDQRcXivg",
+	"SwJxVisLPR8Fy4TeYkkCm3xTZ22CePY5UbyhLOg3VBewX/BVUcNh3q1N+/ft/7btptmcAdtim3CWV1kn",
+	"H7ThaOqhq6lZvy6fJ7A/mvpn+6D7psLyA9Fu5PD36Ej2hGTooW5W6nLlkY/rS+CpDPlC67ZVWxs8Z5J9",
+	"2NS87tWo8JHSF2X7mQD8b/JFrV25nTDyFqzhDqgRgY1IhYS9Jp9vfuVxvBOXVoK6XW95OpU7kEr+rkY5",
+	"emb1oRotax0qZbMhCnAcB5pt9zUK1Cy81ojY2kVBHmALbQJbpSYYMfttggI+ndoUxAZfY9Be2W4gd0j2",
+	"k0+nJQQOFbbWzvA5j0hYjcDSiHI18i2NCEehauhSi0eVAdNNMI4HkKB7GZqv9nU7+8/S873b5bEtggoP",
+	"Dz3fS+R9cVVmEuvLkvSlrsl16ZbkWr85WUDuM4HOry8KiScVaumoLalgYwrFvdbFuBUYGEwSLtjE3fCm",
+	"Ux+sqlPLCyHOHtLreo2xuhnn8cm65W7921JlVb3OjXpk5+l+qsXp+XV0s7VvN/fZ7GhPY+9zx24Mfr+I",
+	"wa8K5Osoq7jPG3kut8MgS3yNBGFRKfk1yAQjpsEEVTEgib/iKxky69KMLYVcwJBQAOQGiGSHrkza6HXG",
+	"jlVFv53rF6LE2pWkkX6nf+j3n3f21wSS/E3VLv9C/J9YYlaNcO0mqRabuNf9elbut85Wkn4nxElCobTF",
+	"+j2s1D2+okpygwRiO4Sxf9NHrfPLb9rls2GfV+aMfwhH+kIuptW29+/4HXpx/fpllmWyFdg8wkF7iAKT",
+	"MNi5dVqyBWmGggwemFzCQdtXzNCUB6h1dXE5YhdvXr7VzyaYRQFqGYkSWJVTxKCExOX56/d7l+evz3Rq",
+	"zACnUnXAyIxL6mZxN3yMmZDiLrLSl1D3VP2jxvF0sdIi45F/tbaB3+RlKivYqpzC7prw4uri0mSzyfNd",
+	"oCuo/aXZYihOOmL6I/WyWL4iUMw6wYnYJoVXoalijdgtYo6Tc+dToYLslu+y1CqfsjKz62a3iISilEPF",
+	"JLATPrBESaQp1DIhWfrcHO+HfLHAHUGWOFGHAHhzfle6IFsq8e/EH2iO+hOgkwv9Qb/EHkAOpo8pMa8V",
+	"hvmU18ddK3dwcYnUO8KkyYmFLl5UBMTq1ZJypRAqFHKNyka2CJtcVCW1VTmkdu14lxxFNm5sLjV9qqzu",
+	"u/lzIM9nqZx/DV9a/jgvBFzlAmAT2nYRGOdNeR5fy2ZqkJhoexbT/iydKU/ucBJ1wJEi4gDNO57cVCqM",
+	"6jn2Qhni2oRTAhnVJ6SLd7h5NR3zueYlXMHESIH54Z2s9HkWJdLfL/u4DHoHlRb9conkKkh2XGhBSLhu",
+	"vRMFApwU+CiYEUYSGqqfDCtxqEyTbGnl7TlVitWbt03ZqOf11Nc0Y9vp+1pp6F0HtF+UGePdhixVnt46",
+	"qDkzT7M1vkKLd3glHr9Jeb3oegcd3aKyZlHJELTef1217Y0ouUIbUF1Re41gRxHCCIAO+b10dkOExQ1k",
+	"3OcJeMN1jO1S8izfF7A+5aRfu/HOhXLe1fz5MNtlmVDtb6NkF/Tu+hLpz+MVmhB5RwwbT1i05JRJcWox",
+	"4hDBCGjGCeSCS3g6m9tuq0tdVUyVVdCrFxy94RK9oEKmySRT7dMZ4wkBBGgRmi1oVsZ1FiejJI2JMEhZ",
+	"a/yNwv8BE3RKp24hN3RBzjnTVjPzsVMPvFokFtqconhYoDC6EMmLNy8gdyrbBWn3egO/3+vt74S580rt",
+	"W7QUlkH/tF7IfdvF1PIrJCdmodFZ1iTgcJZxCP/rrZGgnZiKQlX5SvO56xJhjFlOFQoW5fpUUws+eIjD",
+	"j6ldvy51CVkaijJHmfDqxdklWs45IxPOb3ZSfZcL45eH/C9Clh0cQ/L+ol5C8YFvL68v3r65spglITMq",
+	"JElIZMyWpUpw21Zt6/CvZzSM+R3SaS/NILYioGGbxEPGyUr7rwuLsqPegLZcLUitUfF6dzyJTOlRI7bE",
+	"ROrMlywyRe8q8Ic5wFCkVQuGco4uXuyKLdwy9Zuv11Uil9/krV0d6/bifZWEb+fKe7nGf1x3ob8xDdz7",
+	"rD7uFC/R1jv958+71Jtd1nZwV9spz9Bu7mutKb7vJCQGTGwYCNE+tRU7LVXc0WkujeNqxY+DSjG4IENB",
+	"QPXbRxiJJQ6Jr3W46ll76w6cRRi94rckxiF5VL6ju11I2N2cGxcUYch0JVlGhixTNttODnq9QRVB23po",
+	"5lgUqoUXZ/y9fYU0Zol2wrk0JGOjK1jv8uL8m6xkgc30231MqhzKZIIZkWO6HE9pXFnB+8K0QReXSLd5",
+	"3LkHxz+62FB7EzYsyvwgmC3eqr0kj48Oer32KSr7Epp91WVX84K2RU1p0fsOuiqq/Ws22fWx5KHCX0Qq",
+	"SbtfpcwX6UTByRGXLbFbz6ULxzAoFruHMjf9EWsFxbEgbW7xUS8oXMSU5ZmJnQN9Muj2j467/W5vb3Cw",
+	"LqlsSKSr8PlZ5yXuTLvDvQ9/qsTppRk1EClCZNAApAiQ/QYgRYAcNAApAuSwAUgRIEcNQIoAed4ApAiQ",
+	"4wYgRYCcNADxClV0q0IfbcyXqycRqNX/+ad/9nvrTgZ5yfptIY+6QFlRKVFi9kGFm7cASXq3RPep5ONI",
+	"xmua/uzFLtr+BRWCRHVecPCyA4II45JOjfXycRKPU6pnfaSK+jytwMgutprGBIc3kjMyzp/zBGG0jPFK",
+	"icdaIi8CwxZrf2iACsNyi7uhugMTMqcsQm/OrlErFaToYDuHYIRlOolpiHAUQTVXq/CyMQpixEwnGPI1",
+	"k+QUYXSXcDbLfAr4VBKGxJzfQRZtzkgHasCkEeXtHY2cj4kZe6DV43efSDcrDb9Nt/g2lROesugy/0J9",
+	"DwAI4fiONWSqIoGF5Atk2yJJ7qUP5n+DibNetHsnoOIgFSSJyDR4VEbtUo/bK0np5le69Sffq9WE52V7",
+	"TBN7pMHHDop9VSO3/lpIXR9i5rYbYM1A04R83KiZB0frWxwX9CoK4e8frYcquuGnR72tWF8BdrxzKGE2",
+	"+v7PP/3zCHQ6RQ2OqRibuN+1rNbzqIdKFoN9d7rF2e7votixVpzHW91EqGierd5YcoXRMWpAUrRTEwY3",
+	"n6vzsx0NH4LgRUyEGMsEMzElyXhBQAm6q9OG7SBeIdvF4x02djL5CcIiyaf4vt4abEvT6GT5ugB0LHi1",
+	"FfqZQKQDOlRDVgrKXHJLkop6UQagNQfABTBdjnOcYMIIa1x1cn0yWpIkR1saleiiWFA8d2mCAlMBiXz0",
+	"LzHnaRyZc4A4C4khZzu5aWWISE/RcHrGI+to3Z9b3NAleC19xslWXdwuBLju1W8m47kJTJEdcUOcync5",
+	"BxFRHAsdGEmlQJnWfFcPXRIqlmxMlzUxRYrSZoxHBbNfy9sPtlsHMpa9nIHk4HAHG0FxzG37cLE8C+Mr",
+	"8wl42O4fj9NoKSt41uvu/jF6/+Ly+pW1CewY70bicZrQrUeCxO8TagKCx/h2Oa0QsL6/fAmOHMuET2lM",
+	"Ps8oocaB2GIyjng05mw8XVRHINtIKkKeCfTibeYMgIWT4YYz9JKDcfi1NRhJjkjR3rijbbhianfROJl8",
+	"3vQMTiERMMsVVs+HmK8LlqhNG5vZpdY8qXO7cJUfdUZjPiN9ulNTsJQ7PfccPmPRe0ESyKCetTcJ1DU+",
+	"KmZQPx0x7ZmsazRbWQLqAevJaVkEWOfcH8LyFXDz+YJKafnlkldx4xr85VyDUStdqlu5P1DCT4JDCbGF",
+	"zJSYBCO03nn/dPgfI6/VHqW93n4I/yX/ZzTa+9uHr378pM7KD3PCRsygcB9t8i8ua2VqHYxd9cv/RTVT",
+	"GI32RqO/jUZqIjV6mcYP+Xfgh/ylvUUbD8/Gw7Px8NzJw9PuFU3MAcsypwnUGvz80z/3B5kTHk+MD157",
+	"kxPomqL9v3Hn7x9+HPj7gxrHtsYLtPEC/aN4gepL1T+uuUn/Nq9Q1DJA9s3M9L3685/+Vyc4RUEHRHyN",
+	"6stBZZv9RSvRgeq2hsH7N/l20kTIDWG9qSDJM4Fyx85Tk84jxua7AFFFLqxkFJZcQgPrPVq2vJ1FeIek",
+	"l1/Ko3NHOrYTCfsSPpwZeDduS+ZaW5y540K7Db6NZ2XjWdl4VjaelQ1AGs/KxrOy8axsPCsbz8rGs/L3",
+	"5lnZOBP+zp0Jn8jZ7jOd2hpHssaR7NfkSFbteOSqW7voh4RKAmlPS7nj9K/O1cVlR2cf61Rb4Rx0tmaT",
+	"8z3w0819Vn4J/7YdN7RxXPvDO64N0cXl7QFqBbg76YbdKIAyTheXt0f1rFGVB1sNI1TDB/1O3NkaN7PH",
+	"upmlgiTGHwUuUIXJ/dJerNYBcL/WalS6WotUSF0YSXJTLCOFamBg+8emkE8tjj943q+0Oh34/V6F1akK",
+	"m8NaLBrYsA5TP83F2urT3NwJf6kji+P2dqp0CQ07qvsnIkv1+C43YGynmoPD497DOP7KuTylH2LGCGx0",
+	"SNyeVjvr8bNTameD/gHzaedQrE2qffhFkmpnQH+iurStdy/P0fP9k6O2KRrkXu28QuJ6qVo3v213xMz+",
+	"TCmJIwjaWqGU6SiuqIsCJTkESPFAUsm00MyygEUnVIWYFRsC/gMQ+BWvRmyy0hK8lYyURG9tfjr/oXFN",
+	"hRfb1Sj+iAU5B3O7GGMpcThXXxceqxkntwR8bsEpNahkONV34XQC3YZTpv9MTeGHrTV8G7faxq22catt",
+	"3Gobt9rGrbZxq23cahu32sat9vfiVtv4tn6+b+sf1Xe08elsfDobn87Gp7MBSOPT2fh0Nj6djU9n49PZ",
+	"+HQ2Pp2NT2fj09n4dDY+nY1PZ+PT2fh0Nj6djU9n49PZ+HT+Hl0h693frjJ2sC5fi0X2wXuGbzEFJgdQ",
+	"o5wrapHbCTWbYerKX0Qx8Xzvgr0X6t+vU7HyfM/pwvOBYVMLLZSWNx9uzby95jW5udw8FkhJMZrfyK2s",
+	"gXpo/e+6T1r/PYqqHUMySQVqrvEpIjicr5tbK1mkUmrZuc5KOWLO144LWtAJ2nVY/rB7cjg8GvQPDrxd",
+	"CpT+cuUdn7q6IJ0+qrbgusxK7haiwi3rDbnL6T1aECHwjKxVv97kwep7PI4q+34bR9v6Ptza926yaQVT",
+	"Q4WVWKMdZdTPlTF3+66MuxS5SWakEoLvEyjdvgWIvW1ABHJWn35nzY1fZ0ZiPFngeM2jZMM9KZ26ByXT",
+	"fanp9wsiJGWgWLo2WKskq1MG8QcFj6ko/wq1gnA6GTtPAP1pX1xW8Rx8ddP1F+0h6mkH0ZYjXfDptO2j",
+	"fg4PHw2QdqkzkPHRfr5h/ogdaAl9lvB06aND9DElKfHRkbOr8O4UHRc8nnNEjyapBCwQ8TBdEJbl5TXU",
+	"quf3/YG/7x/4h/6Rf/yheDRKx8H37jvqu84tTtQ+C7U1bzhTWOQbJ8xAV6PQbgWen/MKhvB9q6bs+d5f",
+	"1Grc9/aF2r1j78Mn3yvyx+t6D9eJ5uz8la2G3yoLBLAhmGWihNoGEC1AGQKaWiXEjNhOnt9ooD8OHPEl",
+	"WAfrI4AJLkJnsYLUKzXqGz2o8Hzvyox1cQmQqdB1rSNR00Yzj7keDbWC/A8FG9BcKWZcLctHsGAf6ROt",
+	"fvHENtFPXHbHfuv52c8OdLD2oGM/r3/TKQxTZI+cgdZIVFmOflhQQ1kNUApjMC6KVILqVd3qNR0BOBkD",
+	"9gjavpKdtX/riLXAmb8NXE/KQiuI4xhap6o1MEGQSg4XkJFaJHyHQUWHso+rEmuH0woZ6GW+pAKWw1YQ",
+	"MrFYNwovzugtYRZzLLAMgcUK/lSB3U5HDBgMcHpcylUx4X+J7To67PUeYW3Y4kdVhae3Uc8aMmF6e7RC",
+	"JZyyPxjo2ZOCnn0O6NM/GOjTJwV9+njQfybHW+Lvyr1VcXmlLmoqhWVIGbWuLi6LUXbxqt1FL6wDZS7S",
+	"u+TMldLxHUQQhXMsPe26r/nhiEwhsChvWyBUbhcVlIpPYlKhT3v38hydHBw+R0vdAkVEYhpXxFjqF+s9",
+	"/DDHEt0ppl/b+cCpmgrEQ217DUnZCGAJXL/XO0ERJwKOM7mnAuIkoVTa/GO30rc8SXiVfeR7HNNI3zjd",
+	"xNcUE+7dVNd608F73d2V5ACQl+qjb1SfVWGilAmJWVgjpqizRiDgU86LQNi77e+pdYq9+ce9/LTsKZB4",
+	"vjdVgoz0hl6a0E4W7VYFEDPEuCquzJ0CjXQZMy1zzrAkd3j1TKCYz0p2oF7/P7/7y8F/H//X/g9H3w9e",
+	"n1wfvnv+df+89+JlteK5+lqosb+7vr601yLkUfEcHPQOHOve4cmJIxKCz+q6UCiprDLEnSEx54lEQuul",
+	"LKK1B1r1U1zhGy7RS8WhVsbRVspwZ+j9uwuUxx3SiDBJpyuwZJYGQ60AT3gqh5MYsxtH0re2G7yCInI4",
+	"jsvFMPPPHnQI0nAx3rQRWjuV4Dt3N/yifX+Gb4m6M4UZdfpHldI5ozX+BHB3pXPu7rBQPG5xnfOPW0Vv",
+	"eGu3PDtm1Qi6fE8rw8hvSxhiHcEpmaC67ukPc2K90tWniAofFcqbTni06rq+KIGi18HHlCSrLsSDC/r3",
+	"ktu8t/ZRpYOLVp/UoF0qNNItdgwa/AlBWKIFFxL1e1vBna09H7EK1ld0CWGUVRdE0T2wDWipQtfzsU4f",
+	"eYFYmSZMoFYwI/Lq4hJ6U+KIGirqInWG8pgR7V0yYhCaI1YsdN4lxBSP011CsHahqGdgrKMiK+IJ2v28",
+	"jGd1paBtwcl6iYqoJLVhydtDjr98rLFayJincsYVRMCSNKbTcUJm4ymmMYnqIoXsN8ZopqXQfOXqY+Ha",
+	"QncKidDG4+qjcz7HcUygaioL+SIfeprwhTOyEVYPen3UcsKlncnt6HdRF4d9Vo7BNiiSShRR2HA9Jahg",
+	"CinVayrPbeG/NwVBV0Yi66hnAxVu+CsNFPXpAqs5xyUDWO3yw3CMZ4TJsVZb1fgn5MHNp8j6Ck64nKOg",
+	"9L0p6xWGNmA5f54QFCjm/7bI7OpHnu/BBS5ysfpRlRASjhWuhJHF5siajhOYbeiQcGG2wCtImL+m17fc",
+	"yEmBG6n0jDLTMUveMqFC+KmljGsh5BL8OD53UoU9+K3sLY12skDllYWdSgdzLEDpvbUK5Nn562/QFY6J",
+	"2GgWHuxwYR8apMtdlag4zereGT+SG0KWIY3AgUSN2EVvNi/l4GS/1x/sHxweffZSIopjysY6WLgiSLwY",
+	"RLzuRAznGoyAsB8RwlX2lg1B9NHYxknXMV0vLl4Y5WiBQChoJQRHgJTdM2huWCemYCOQvKPTARRPY7nV",
+	"pgjucqTrHXpx/folVPkmTA5RkEzDg+f7+0Ee56uvOpic1dvB8f6+4nMCm+uFsglmEaSASSUPrJon85Wc",
+	"xXyCY8tAaV5lgyKnZWbwDzPWP9Q4/9CD/EON0K6J1d4cwXxFWFQIVtZsXeA4pwaZ36fkKJwTdUgymk0F",
+	"SpfdLx6wO8X3Y4UH45gC9gLf4wo6qh6baNfME1ByFFR+7+q8do143dZPdfytU1KTJ+jlX69cK4Dmeqb4",
+	"vq3vWmn6M44kfyI+ZEOY8At4bsbkpZu4o4+SuqcRX2DKqpJRqOdoqT2J1QF6qVgtfXF3WF5vl+UlfKFY",
+	"t0q3reTxY+8C2jmvChS4uMy8DHmCVBtN6HIVxi2NoNIMZHNKbFKgo56TFKikRBB02Q1xklCSdO3TNVht",
+	"iRcwBKna7zy/3s9cj7YWIyQSKMhoY7AjO64G45D4YsN4PKEzynDsutBNHRc6yhwCu9u4cYSXY5NbRslu",
+	"9L5Suzul92qTjMf1ioUk0rkirNi+/YT01xzPtp4XmJxxjdd+fRWnJ0trmPEXgHBMSL1eE1jod5i+YlOY",
+	"0f+4XOYO4eJrU60FZ2YaNnOTGJLogVC13k0AKstcdQCpwFAWB28ArqdcnuZWdzYYTsGj3sF/xcIiqDQy",
+	"hptJ1GWE/8JNsHr+3Q8eDK1WVKFIO7/MfNXUYJn6o/6kmRiJw8P9g4duX2Vs0DuilSVq+HO9eptTSR2U",
+	"N2fXuy1V4YSx1RTUeVKQxAGsQXndXcOAFvg+nGO2QQJznWrL2g3It3BycrKebKG95rBULYh9jg9YIT5J",
+	"+9XuBFV73ZcJv19tvGX8foVamuYaypKgnOi0t6OuweEuFfKXmNbmSrnsnAlBEkmizgVozeVKXetATUfn",
+	"izOJXiBrnGKIK56COtWQlXJUUUYRHsMTLLEQxrd5vMS02msaVa1BXwdhPaN3OrAFBWWdLVFmCkutSDfq",
+	"SoUN4FKKLFVXLgpDvkqQRySeQfLJLLenEuF1Ti5hknIhPIV40Dl4d0zpLEtEIpCaGV0L49y1/P/GmLUr",
+	"IybYfGeuWAFywxPGrS1ux3yyHCvKUisMkAW/JUXyqS9MpnfU8oLBey1I5Qe1F01sQ2Czwuwc78Wi8XJJ",
+	"a8QsjC47l6BDTtbP2Y4j1BiBCh5rPFFiczjHExqrAfRHrgD9nt0wfsfAf9wofkjk+d47/RkwlO9Z4vz1",
+	"LvOHNq+cP1/h2Qx+vNR6Z9Vaq8CuCJPw5/+AROP53rWJNfS9NxwV9bFF6b04sa3U/sHRKBBPV02etaHD",
+	"vEYtRa0xi9D1qyukyJ32Y7PBMsUjYuCbRksljIfw31gUV2Zerq1AkYcxZRG5rza9WY6cFm9/K/gR3nwK",
+	"FEahUqD3716tBz4716kGmK4hFuZSrbI7Q9ococmNzY8MX/gQ9Qv5jiy7rgBXZF5Nmrqjg3oJx0g3nYyv",
+	"2KIDq4HlLg4o1uBlnVfShI4FXY55ov6puGnv310g+JhU866o1YNUvMNgjcHYDvdU6AAkLDRmq94BG4P0",
+	"4u0LOweQZ9fqlBo0sh2t23Epq0Zf7og2n6w+gpeXFw9CYGqkqQLuNB0r2lQlMn9/jRY8Min1cjWTIBEi",
+	"92GcCnpL4hUcPdW4vfvISsgM6fZ1Vgijj19vUruL2q1dyW0Fc9car4xaeY4HEEbajkyHUS6lPEqJvF1a",
+	"LZvuHUy1yYh8nhCsCfODMoEzcufYmgsJvnEU5TblLnBJBk8ptnLOhTQGjRwBgCVjxOz8TxFGgYVmYG1s",
+	"seDIaDcy05/uSAeqBagFDEzuA28cbNqNjbmxMTc25sbG3NiYGxtzY2NubMyNjbmxMTc25sbG3NiYGxtz",
+	"Y2N+oI35326trUmss+6erossCbhmhu1VowudeufoAJXqAvgoGAcbyg6+UnNQKxwPepBFs7o23IcfD/yj",
+	"gx2z7DRW6MYK3Vih/4hW6MZKu9lKW517LEuf9gh9/PaUmKC0NkkxPz9r2Ze3NP9eDKp/SCNmY85rzHkP",
+	"NOfBqoyIWTh7myx824s6Z4a8zy7qbMf8A9Z0hga15ZwHX6ScswX3E1Vz5lOE66y6WdnmzLC7XrN5xLKi",
+	"zaelos2wlebEm090nLEeCiL2QwzlcSfWky7atQByY8ltLLmNJbex5DaW3MaS21hyG0tuY8ltLLmNJbex",
+	"5DaW3MaS21hyG0tuY8ltLLmNJbex5DaW3MaS21hyG0tupSW3scc29tjN9tha81t9LTbHmrapFNv33NrV",
+	"1g2wTyOF7iJvPiI7jysgaJa9ICTszPg8qFZXdh0eVqdLknDOeMyrigld0RnDcQxJkrNmdbHjwdXFZUlQ",
+	"Vjj3t5wvwJ3KWoR6FW59WkeYregBLNNFBPDw6/9lAqiry40FakbB0FbqBPzGuJyTBF1+/VeFAsz1PXUi",
+	"nYfOcdOPhNUlFiQoQ6XVEJB2w+xKSVVev1clZez6bXh3fWnIT5CreIP2EAUMFOErIgIobxaSqA0logLD",
+	"TgSoBXZ2Evkge5g2BXMT93xvBRYd81HJ5MQr5wxVy6+25teHlOZO20Bd3Xjl54hJt1M8B/ghwAGrcnyJ",
+	"YtKRdFGpG4EK6qoFlGcqZEjTBQMUpijVujsY7g+GUHiyQl5JZKdW1Ep4lIYSqUaVVfROjo56vd7guH94",
+	"VlkcgiQUx7XdX8Hryo4H/bMfXv/n5XfPe1+fnz0/3q/sHWBRAyhbjOCZQGHMw5saQKGWZkmh1BXs0/vr",
+	"c8SnU0FKErs36PVPOv1+ZzBA/efDw95wcKQa/7k3GPZ6lVUZlnVzU4MJykKCJpzLnfaw93y4vz/sH3q7",
+	"sQcAmu9JUl2hrerMfksYSXD8mUd3ggXp3NaN+zUWBE1psrjDCUGmWemsdnvdQa/br9xxBa0NvXMuN3Z6",
+	"XGlN5smGGZ/zLROt7HMm7vDthl5/wLcEtb69Uv+2URhTKJn5YHDEmM3qB3mF2SzFM4KWOLx5RO9Lffk7",
+	"ChvH9bgBXoPgNMdJBBubkFu6Ptj789dHg94Afd/vVmOLZcI3LOcy4bMELx6xkCS8Ter7fUdCDlbKB+5y",
+	"1bUzMvL6ffvmFdSPaWWaDEXQoMbpcs4ZCRRJNslFvjJPjOncpMrqvKJMl+W75tbUNGKBkaADrbxSvQ8V",
+	"2yYkwaDt15mGtCpF8hkBLgDu9MjqY95+fakVMKB8GXntQkVJzzK6pgaVnq9nTcFRkX46jdd2oVjKq8p+",
+	"zxSjlcbE5KATqBVELMpqhSnqL27ocqy9w5ynaogJLz6EpHeBW2Ev2Avcqm/wZ16JzNTqjGPN5wNp7StC",
+	"QEP75wAKofOpeTpi+vE+mvOYRnjlowPbIntyWPxG0xkQm0yDI2SreZpRjgvdW42E0+kTF1I9i2O1NZ7v",
+	"vYVx7R+pfDstPPlOD2/flf7Mm75N8le2eujaCGcsKvTyQZ0Qxa6epXL+9WqJhajyLjGCUkVBejjV6nmw",
+	"Vgk/QK1gAl2ax+oAlVhKf8QUKzlZKaArTpLFKxSlUAe36tSVbonDWOouduEr31dWUToDNsAmbixV6xIS",
+	"S63F0vxBifgmBN9UMVqK3oc0CVMqkWmkhLtpwllmFAK/YRTwJWFGGoA5aO9PxQ4QLEkUr2BW1k9uxNR7",
+	"NMXCqmoPe/vBKQrmOJ6OTV9qhxSfl5UiEwj8TUmU6boLwAxjLgCHqO8938v6KgI1a7YG2LpaaIYfpKZm",
+	"u4jTmdZrUQYl2sqKPShT5drntHHug/m38+HHnn80qK6qTtl4GtPZvNIWZp0MeQ5ntR3QHiXwX8bvCpPp",
+	"bzMRbUkt6moyMLLGOH2FwNnRHDJwkJsQwmoyieqCTMW0odqnTurPTAJRzd+W0ohu0NRntYQ3ye/qxlyZ",
+	"ppCML9640WeXF0gxpOj9u1fAZNtpl/Q23lzKpRju7fVPBored/u94XHv+GRr1SwKZDGJvXwF7s772Y0s",
+	"b0+VVK8WVx0wYZfkLqBUye9zoycAF62FTFTGBtTN/YqIemnDQWFzrKZv4JULGDZuoVSTDQs5JtVV3a5t",
+	"7EXMZ+BZ75ge4BOjp6HT2izhFSy1HW9bQT23lJ7FoTAbXSKu5daH6+w/bxcng8B/Quamr/fnrzdM0PWf",
+	"UDOEFdcIlu5cRBqGRIhpGmsglSaxKnuKDnqDw06v3+kfXvdOhvu9YX/w324lwghLo5nYBZZqRAgfSBMi",
+	"qnzZgLRAM2HkYedIKwAnsnRVe9vQoO6tQtdQgsSuA+5vGxBIcgW+DXkcBUPEeHbUV0RqwgOBRZYaxnwm",
+	"EGXtLgoSgqMVEEz7CRWICIknMRVzCEoJgA3RRBla6rNvqLQ6cxMcoTAhYAnEMejoMZpgdlpYalZ1NeYz",
+	"qECPZ5gylDJJY+RiGo3hdVSM7owhdUGx5InxeQgu315do59/+tceRNwEapppnh3Y5SYiGsGouk55FwUT",
+	"HN4otMinU8MpYCZAHM4XlibkVJMdO/s7rKY4IVMlnVOp+AsiECyhxErw2KYHVuyoAzwIhHEzGDszKasz",
+	"9cebSYE+Btn5Wzv9VVjze05DsjBFdR8QP5V9h0gH/jFuv6JcQr7s2WC8hG+z762/8BrevV2MsZRYh3ZV",
+	"2J3zLsou3s+EnVWmZt7oqrzu5lCDWBx24XYxVkctuSUbfADzKep053pWiqGn0jD4wA0JUx04bz9Z2SVQ",
+	"8F41VuMRyxYJime9ENWNpWG5H67hmoxLXnsLDCrdtcvLXlc4fAI+c8qrhIh331xdZ7fd5fW/TTCLhEwI",
+	"XgAZu7jsXH79V81fdEdsxL4BbYh6lhDB0yTUeeVDvswNiJZlBWsblnPUCvKKxj+qfz7t/fzTv4I2XNwE",
+	"emDcgmPEtLDhMAZIlwVV99F46zNzsLTi0cQCKo6O35IEijtrTsIvWG+jEbO4c0kSmKePBDc6NmFKhmqk",
+	"B5YRgIGck4Ug8S3REHhHdGFwqZFfksZEDEesg17mqk8IaSkqRluC4RsyDrEgcD5uyARPOupPddDy5voY",
+	"UNmGmcFRJSziyYghFPEwXWQjC0nj2KpDuuh7HKd25NWSREPXmDtS8ufIC/aCkcf4yNNBN+b0CB+xdEES",
+	"GqpBNArTHRlKJkBjgrDR7s6NRhr8HiFCkjLjzA+K4a6CxjtNE9R3Ct86EXh6PUhqZzQ1DFgQDGdieM4h",
+	"0KUI3apV6eiMqQ7ZoXKuphkc9HqBxfIWdoIA7LrI5KjP6KgJBtX6R92R5Bwmqn1xBGrZdL0+Cm4X+e91",
+	"jYF9aL1AgzZ0fJe5/gDoVzp3MEI4DMlSamEphKzGABUduAo/S6Vq1azOCxRWV3aAUYqCl9YGKLJsR8xq",
+	"NCB9VW1ZW20mBmEuA2GxIu4puLWi4D/gz6+0SKhugfrThpTB2YU7qAn72sXWrMGe7hKWosQWu88zs4Mo",
+	"yOse67OlGAf8MSXIjaY+LYVaK0mU3toIMyxgFaXAbdOfQBgFryi7GSLt4ffzT//S7n2nKCHxVyMI+FY3",
+	"wbiMqKlChWg917rS96gVAIR1YOeeefvn/xGcBe0c2Sf4zpUDFBOFUJCX4g5q6muj4OD+PjDeoW6p7DwI",
+	"GUgbrJCCuqRFGZSv9tUQqTn4ShrzgU+LaQhFloEH8dWxR1PolCnKExz2Bu5wYGXS/CJUgjB3ZQ4nOZfT",
+	"1BAlPnKZ0FsaE3XpgY81hguqOUnJ0STGC6KH3HeH1ORC6NlnTBdq6XPyjshk1TlTRDrQHx/Yj9dYRkDb",
+	"dEG66A3cKIVCEqK+6QWajJoi8V4aLjpmNZ7vZep/0Oj3wPdjSRheUm/o7Xd73X2t6pkD95MdefXHrMqF",
+	"UJ94jRFhdbWSuWNDq9bjDYHfNlTLH7GSos7Pg1JzHZE6/3dzrc6v5tQBXWGqi29zNCEjlqGNF5b5t+4z",
+	"mOlVaAhq9p5ydhGZlb4HWCiG19SiUQAZ9HrqH9UHYQAi99ao26KeZbxdpoj4m6OozJV4NLIKN0dz1l9T",
+	"axl+2NEXuRoCxUJVyvDOCyM614m6ZaG1l4uU+5mwZ2QCq4Kq1R998uvXOkkwC+edfnHFvQeu2IPy74oA",
+	"8VTxd0kWuOBVAqKz/7wIBwOZ0qr7+ap7+apd8ali7cfdw3633+t1B3b5H5R8DNR+F/0TKL+Aqa3QXufX",
+	"Cy4m5FIonnzIrNCFWEzNZtaNmZ3ivUuN2oG3FtaTDk68HkWhEzwTuiSO+vuDalkmiLVI4p0pdl939xUT",
+	"q3oYZvK+weCOVkvd9Fyt5OunIwbbDWzbDujCfxi+GDFAGKgeX2T6ugp88S0BdPHZ2OLxOEKLT78ZFPGA",
+	"G1J3O7Tu9JPvHWgobz71X+PImCD0JwfbP3nD5UuesugJbte3RCIMM664XeCPhBdEHW2gFFUj5E0AKBeR",
+	"RjRrfKqWGcXej/oH3NPHde9vbXkGQ7zBC+J9+uB7y0rP2SvCIgG33klvk3MHwPbmfRpDW45CjKBnARwg",
+	"rQcAJtnwiUWB1AiqCoNwLki80mKjlriEFT+xNHyMmZCR0qxMOktpBDLJSqCcdctNRxlqG6KPKUkJoOZa",
+	"b3ofXXz/TviK1wdMM0t4uhS+EokVMssVKPbF5cUbJIi08XU4Nj7YitdnI3atpB2qFqltip2YCqn9/7AS",
+	"AvCqi96yWGstzIGwztCUoUA/0rKyleJORywIbZYZJQrC7TY/eCpN2L7VXPA7sz8G47R9m6yDyYRr15jI",
+	"WK5HrCUIyaKMRKZiUbthpwdbMlfiAs5VMHOSEB8FYZTgJQWnBxKaX8uFUL9GDLJvwCaov1Hrbk7DOYo4",
+	"gCM1zvWQeomwWxLzJWkbyWwl54pRtKKFK0RrUXJNFjcsvUnjoHU5Ex6tYDP0IOZ4mvOkV/dMOCfcHzHI",
+	"46SVDSDbnhqVkmlijnC+TZBfhPMbqgv32FlmupEFXgGva1QcvnEuFH5BExLHIOSClUtfED1XoSfLBckz",
+	"M6Qi1Uo+zKTIOh6iYOTt90YeeAKM2EutfdDgkxzNeRxlrNgWzUOmZKhWRYxYUA5chV13vnKeUmZ0FQm4",
+	"90S5UgYUN1oTdaurP65AJiA4yTwQs+NYUFggPWGjHtQC9AIv1UeAObR2i8QKbApknf4R+vn/9//QQe/A",
+	"R52DA/PHiY86ffO79/NP/2p30Zk+RzoC2ToGjlhmnVDwdE6PEQKF6qdlOmqrnez0T/SDw16/3UU/uIK3",
+	"UYyMWADBo8AkDJFVl/ko+GvnUjMQnTP9TutFIF1H7oRhD/wCJzdaNp/jWyN1z0g0MunHxKnRpsg5WRhF",
+	"yG5qlDVO6l3KNFnxfJt+5GserR7GRgE68Ibe0WGvtzuzoce9zInlp0/a4PE5HJ2ZinpmsLydl+8tCFxT",
+	"JZ/3ej2/3+spwQi+MHED3pXx2FYsVoIlmSluQl1GHMeax3jA0t4RoXiYGn6qhtJ2Pd8zUZpqlNK5qRvY",
+	"fLFXbg5j/xIM20HvZPsH50aPBB8MBts/eM+WCQ+JAI+/c3MI4OMdRrvm/DVmK+sJo7477A12gsS3RqcD",
+	"n+xv/+RKx/a8Z/gWU21ggU93AKIZytYk/Xze913KjMXB4DND6sE4kpH6FXFZY31ea0TPAhJ5PH9by7Ge",
+	"GU9MzSAaxXSVAFkMISrU5FNTO9e4MWgr5jCM0wh4ISt7LnBE0GSFIEhFuIpvKgWJp5qf45qNU5QCPqjy",
+	"Xuqia6hzzPiIKW4EKNYV5ClkinuNtVw/ROR+qXgToRYGhjgdKt0C49IxEo4blPoPN/t2dNjvtTWz8/78",
+	"9Yhp9sOmPcQAGp3UUZEKytAy4TMIlWsZNXHn6KTtm/aGo+1oB0bNEGpGVNJbMmKtzskxkDfTvYnikVhA",
+	"DFqSMqYIUKtz2NeGtkxJCtScoeCgdxKgdS2rr3nFvHK0TqJpNriKFgHK0haLz5bsjV4hS0tVoe/aHZur",
+	"j+qR+ZlRYXi/XlTbYMs6bAl7W4l0HPRYsKLVIMmM39imz5e572D+TSah08QExxnMp67QQhHAGTFKPQfx",
+	"Ka6dCnmmFbNBu4su1TqGaMohb+q6TatlYtPBpGVtVu3MJQcEK8h72x2xM20sgy+1k0K8QmAiyvUJYLsN",
+	"BETGgdyU2+Pq9Pzf5IB6qCZGre6K/p3soixRbSHVMjQu6Uh4ItENWZ0ijGKCwTMj6ARIgHFTtdXooui3",
+	"lnOUvgequ48pSVae7xneURjGMcMp2dEsfGrdhtxnHfePaRrHJhN2x/ltdIi+1zG/Pqyndqhwvf/G6Tn7",
+	"/YKI0PO9l3nv9qd5c2UH0z/g6YdPioY/lXnGWBNMSK13dXHZ+oFM3l2ftz3fw1GUqVFdRl7x7S6ETBNG",
+	"7hZiBkpSHkfZz1LctTFyaLeLkGRKWS9HQ3lxe8/FTr6XJjNi+wXx2ew5TEgdsPXlZMvw+ieDbv/ouHvY",
+	"PTkcHg36ECRZWla/sCzvLMLoFb8lMQ515lK9wEG+wMOHLFDbJ7O/L6Jti+oDv7aWy1znGy9kDD/cmYxm",
+	"p6/OBuPmbM9RY0kgUoirwgry8hwdD46PUUxZlhE0M/hn6XnqjPf12daLvuWe7iZH/vOPDuL/jwz5fTVQ",
+	"DQdHOey+ej2rGrmAL8rOf7+Y7NbwB5vtdMQlWZYpcOjYZ9gU6oQiXbdcmIT1ucpaEVkqIVVKUlWX3PAC",
+	"Zyx6LyDfIQqyjwMTsGbriWsNnq1JrsUvzf0bn0Gg+kvtMKp1VCD45AYAA1xwQhkxvqBSWj2t8VqZ2XxX",
+	"IAIMUcpiJakEjnOQX3JrJPfUWBYrwkAmaeYLoiWY3G+pJDMqVsaEibSKLkpG+dbujth1YWSbvRfSCmuH",
+	"TtUv+D5lfnT2xEBiH6OUl1yHG2gP2SrOR++nS4wfdmCMOufDZ2jpTCGByuT/arqpSYS0TpdoIuQ4p0wQ",
+	"LiVuc8diLWOBWdO0cmjXAt+PbY5FMF4uSbKgxm4KTu4Jw3EHQuS9PJ9Wlurq6uLSJLrqmPkIuhznRM4A",
+	"HYAYTh11Xzhlbp5bQ5oP9QsbZKe9ITawBIq4h9PU7Tat6zbd2i2gwQ82zNV6UeSLveSJEtYvsRB2tVaV",
+	"7w29weHxA/Sr2WHTZ8/7VHQnN7m/Svxcf/czBV9oT8Sobi62aXky0QOUqfmlqeAZTHddFLziepqB0Uwg",
+	"Ru4KHuPv370q8xLmk6rsbXJujUqFfooiQQ0jsGe2rgjsTaTebxS9jaL3gazJuXUCRq70WMmebFZY7P1I",
+	"7rWHUURiUhVo9AKeixKhrudFdD+WA6lnB0ZsB35AuwXsTO1HrFVjbWtXEWa9tKchzAVMelAHxuiPY+Jp",
+	"Lm/d5dVHYafL61drE7VfvuXU+RR8fpzgIe2GU7iWMyJzESFoG69hiMTDcdwxqcvBbALxKBDeYrkY44Pu",
+	"OzFM5cgwhRDOry8cH+5uFhehhA2w94+YE6FQ5dnn3sXHa5tEyQi8K3/yVIxJQbL45WwDzZXb7BS40337",
+	"Ug582TBW9Ld17crMZyIpjm1oD1zStWJ2rXcvz9Hz/ZMjHxUiSRaqTQd61tEkp6hgMMgK3TlWgzMTkQWW",
+	"4swEYAhvVvOuW6p5Z+O4tLZtxAoqAe0OrPrKw5bilQ3tM3FUuROawl0tyLEDIhRPwXMJcprTBQH/JByT",
+	"RNpSNSAtjhmRdzy56Qc///Sv0qMeeEFZTNXNQk2hq8JzE+Sp0/mgIJxOdBIfnbsHMh3RiECWo3WpExQs",
+	"WXfBiFGBYAcipL1N1Ir1ry4KQAIPtJphqcRjE2B0N+cx6dYNodorUVGxNorryiNs5phFMYSqDXVUI5Vk",
+	"gbKChDk+z/OmFnA5otI4v7UEYdGIwYbod8+ErclFMgTf1jAq9ULMRgKG59J6Pt6YGFmaaJ+uhyqFqDTq",
+	"JjKdklA6RbZKjF8WdFKr50G7q3mqaNJ7uDK/nO6mfIVLepyIZQKlm7oKrAMbdCsdra8AJYt70awR5dYN",
+	"FHdCs0FP8HCaqGt27qRzeChV1yjsATqH9+aDL0HanQOk5/Vr9gNoJPEvwlm8tzG4TyOJ731Man0I1Nn7",
+	"yzudEAawLmTOFcanu4DlNLZ0Q/EhJSReLks+BAWx4C/vlGAAZOnyzbeILvCM5CK8DRWgEpIeHR10CFNz",
+	"0Y7uH5OxehqUMmlERDWBjxT5AHKrZwu9GwcsPYhdm87JLNbSPlxdXI6YEzKqcDxRXIuiOzcE4cwhept0",
+	"8Zdku3wB89tb6gKoOebIUtVMKMNJVd6OSpxh1uYXQNtIBr8+yeCZ0FfFbNi/W1DYCWdAMthwbusiVevx",
+	"zmOCk4z3kmhOheTJyrKHLgDW8IYJxC6ijjAmmF0rpoPh+HyO5QXTlwMSaltPScPBmdj/oeIS58a8WO8N",
+	"CHNVI6tuvV3Ua/DFL+mI11ypeuW02ovKS+UevF/jzQLp9gu4Ob+1Ca305TEBJG5yLbB5YwSZaqA0M6Qn",
+	"qMu1pW+iFsFGrLP/3Eedo2MfdZ731H/6OvrIROQocroCN7dE8fhszNKFovPFzGR8KdR0ZnA3mRbsscmk",
+	"o0REJ34YFZKEtbMoPyVRQlTPJAspNM6OemDVtQk6lpIsllJoN+EZgXzkOqbQlv6YxDi80eJkF721mdRc",
+	"YCiZc0rvCZTQM5FiKKZTKczU1aKA6whz1KfHV9Ifn06HaC1bmpsy02ROy/J+mWhAUGY4tf+LKS0AQl10",
+	"IXUKtD/9iXH5pz/BvMze8SRfHCJMKhzMMjWK4YhOIeIwWlCm/UF5ghapkCbqSsPb8WNv8QSiqyHs2+6z",
+	"TjUrObBF1uMBoCSNE7uOqIMAwoeEYL9Ti/+iQdi/weQFkApup6wFTxWR7YifcBx/KxHacHxMjPYzYa6k",
+	"uqy7pUPY03UZ9vL8mbXSkhnBKS/hI+EWhfBRutRpsbOKFwZj8PCmQlRyq2+0CwmztJYuzxq9XnFBzsmi",
+	"RjApVAD5bD/bvLqHW5mjUIijVFijVEejqjpGoRjG1loVWWmKvK7Ezse+AIwNx/+ZQHpShhA2vN+vRJwq",
+	"7Ipzp/XGPnUWBoMNnPoLW9HBWmWJrGRINr6t1iDqkECxnEl748W2dVI+m1oWip8UilIUK5e4ZSWK9Ufc",
+	"N+UqIoUOi7U/Cq9KhTvWCm8U62wUPi2Wysgn80DkYAG6GTvk+2s3s0ERvxIUUa7R8+XRhM7qsYcZjvls",
+	"9zAt3R61Xv71bdtWBC/4VUAQFjTSVQ5tIJZWSWrHatWmLiTK+faXDIra0ljXfuSJ9J4y7sfUve7Xhq8U",
+	"ago+L9b185ZCsk5MGQGxAF6pGw7lL5IFjmGqhfiU/u5hnvku7BKhYk6FPg81QSqb/LigTRPj8WuJ8Shs",
+	"p4OJzK38kiEerDA4gszOkLx/wROCXv71LdJZV8vhHkWUM2JBflVsFht12YqBHpkt55lA+gPIghQ4+XCo",
+	"QFMax9qooz02MmNObgrKtAUmf4t1lc5Lfg4L6qUpZZE2HK100UsIRnEMSpQ5TtxddKVjcit8A+rjKxyI",
+	"/DsiLCapWIGaAWzx6q+ISBJKa643uG+gGLKUyWQlOYM0osLY5DOT/HGv16tFfQPvMTjtC0UBfPa666IY",
+	"q/LtVcAouZ9hynTdBJdyHG8AXyXl8D1pu3oMeB8RnGBvyucEJlQUhS0EJRRYnr3jJiihcYX4hYISXJpW",
+	"RU+3Muh7pkb0roEJmnpWxCGUWPMNhKUmOuCpyEoTH9DEBzw4PmDbPXpIeIDbV12EQPG2VCm0itfhM9VZ",
+	"X4B1+I1xCVlx+kYz9evxBdp+676UhwIM8RQBAu691i1LhNDkvDDO+ELi1Yg53v65nEgjN2VwK3CuUOAX",
+	"pMg2CvmC5PlAl1jOLcWtDPY7dUj34/yyf0mZb4tndhkfVQgt/UGv9yjM8WX8qRvpbQe83Lh4N2Qhd/F+",
+	"MrlmT8T4S6aLLxCStMocmrloGfzLoFiZKZ6qbhtqXb06g+yQNoUjlQJdvTrLc50UCqwp9C20vtDcHPD3",
+	"ZpHQ+WlenWniY9OG6+CjfAaTFXKVmO086CejEIzLEaMMJqFQAFoR6VsC5wyQd6XplOkLctwNs1JtJm85",
+	"I1DJC1JBjxjM7aEKyMvU5YuvXp39WxSQOJkRU/c6ixEiGjN7L86+e3Gx11fCJY8jDKVKvaEugP0YnHkV",
+	"4y9Djx67iEqy81krWycI7tlHWKjDLX1bi6xQB60hEn84InG1Ljs8K6LLBxIMk7x3d1O1rV/R+qa/d93f",
+	"+89+vcH6hW5aa7EeMTBZA343tRZ1mQ5bPhKcRx25YAqV3iCbpq8rFILmwdAO+M2yfMSGQJisWlyQLHw0",
+	"Kw8wBHVEYZo+kJHioyymufBY27+0/q/0AoxhpRojI1aTQL9c36U2rak7yB/CiM/A76ff6R/6/eed/X69",
+	"MCCWmEHmrwKL3y+x+KTf0UFfSR5P9U0ftc4vv2l/jlnf3Zhd7PrFEjCNYf+3btgv7ueTWvY3YG5Bl7tj",
+	"7auLS9T6nl9c1mNr9baIqm2WZ6g58ug0z2hLlucRe2Sa5ysz3989LpyDc4cn6LJr8FfXtvO9vKgOYbru",
+	"tsGJdc5PJJwzHnOoO6KTCG9EmmbEjs4ZrlEnvDcI1HmeCpKYrw5O9nv9wf7B4RGAzazAVo076H2BiQ9K",
+	"EzfBHUuyPmfzLJ8vS+N4jQAMdncXpcudkb+6iQ3i/30g/nwvf1l3rnzgqgS9GRJ3FR0+CtQlNMg1vw2B",
+	"Lv6dJ+nFKLBXOrDKyVhwUGAIXdnLcf8yiX5tDe9ybt8R2yW5bxe9g1xgeVV1W0Sa3C8hTA+c5uckvCGR",
+	"U73NRLLZ6m1WSIYabwwvoGawTQU0hEBFvS6zrI0rOh2x4IaQZQhOZlBJy7QPaaQjWIJTFEgSj9OEDpHG",
+	"YVFgZz7jtuRcsrgd88lyPE34YgzlA02Hp+jVi7NLpFAgOMTxBCnEZAm0IpOFtDaf4w5HlSylSGzLrN0W",
+	"/4fQy48p0bVhFLfQLlRsLHvNuedHq702ZF8csZp8OQ/zubNn+teW0viDv5k0K0K2wPfGunHsex9THNPp",
+	"apqQj97wqFeRihjWaZIRA9XCTEC5sKGXRkvv6WnzAyncF3Tx2wJpde2cggzZLbQPIrmYaoONKeoAF3Js",
+	"QJ5xERs3DCrrZUAzisG1XXyIQWp9x/PqDwvOKKT13rDRhrfZ/7dv/K/b+VDQ5d5+43nYKF9/Ec/DnP16",
+	"oLJVHdOncjl0Gb16O1JFquJNSYqfhNI2PoiND+IDfRA336iH+B9mHW1IT5zdm8z/4pnIcjbooJGcM8+f",
+	"2/TCaEt2YecSfWaFwd84R/S7Zn4an8pfnU/lNizyq/enfFya5Q3elnlq5dNSamVgsNMYti1LllyVZnl7",
+	"UuHci01dQKsAmVglgPHzhHTvI8anppD4zz/9y2GLgoKKB1IhCekwQMbTM5yjO57GkUmuYOrbG4XHiGXO",
+	"QbZekv44c/HRPUiehnPian585BS2N1ofMPvmuh4/0/Won+s6nQDxBAVlnXbQ1nonqO5vhqdixKp1VDr3",
+	"sZO67i6hUhK2QcNieL4Re1qP119M47ItEXGJhBUpT39QpB0yFg/H7V/O67VRaPxmaXrjj9uwFNYfd4u0",
+	"/wnyWt1a/Fg+UHlRd9TCcQzhCtqekbKIJGjvtg8hUDqf2552Q8Gz6s40EQDNQqFevEl4rOlHTbJAsC9A",
+	"Cn+tXlt087rCOg1aRRVjnWKJ5hlXNTGB4AttLXB6MRlVKrpx60sKyGxhKuw7taV9VEgS7aOqapM+KheX",
+	"8FFeCartTMZJ9rk+IaBSisZWVeXOHJEzi4jTbbFOd+VSfeudBwkPC64h+dKdLs1RWu/LNak5QqzRjroO",
+	"c36eEI4hIDsd8KzLBznTTmbepw+f/r8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -88,11 +88,17 @@ type UCM struct {
 
 	// configuration state (extensions.go, system.go)
 	accounts     map[string]*account
-	pending      bool
-	writeGen     uint64    // bumped on every configuration write
-	applyUntil   time.Time // an apply in progress finishes at this time
-	applyGen     uint64    // writeGen when that apply started
-	applyRunning bool
+	trunkSeq     int                    // last trunk index handed out (trunks.go)
+	sipTrunks    map[int]map[string]any // trunk_index -> getSIPTrunk's "trunk"
+	analogTrunks map[int]map[string]any // trunk_index -> getAnalogTrunk's "analogtrunk"
+	slaTrunks    map[int]map[string]any // trunk_index -> SLA settings of an analog trunk
+	// read-only objects of the other actions (others.go, seed_trunks.go)
+	digitalTrunks, queues, inboundRoutes, outboundRoutes, ivrs, extensionGroups []map[string]any
+	pending                                                                     bool
+	writeGen                                                                    uint64    // bumped on every configuration write
+	applyUntil                                                                  time.Time // an apply in progress finishes at this time
+	applyGen                                                                    uint64    // writeGen when that apply started
+	applyRunning                                                                bool
 
 	counters Counters
 }
@@ -119,15 +125,19 @@ func New(cfg Config) *UCM {
 		cfg.ApplyDuration = 0
 	}
 	u := &UCM{
-		cfg:        cfg,
-		started:    time.Now(),
-		challenges: make(map[string]string),
-		cookies:    make(map[string]time.Time),
-		accounts:   make(map[string]*account),
-		counters:   Counters{Calls: make(map[string]int)},
+		cfg:          cfg,
+		started:      time.Now(),
+		challenges:   make(map[string]string),
+		cookies:      make(map[string]time.Time),
+		accounts:     make(map[string]*account),
+		sipTrunks:    make(map[int]map[string]any),
+		analogTrunks: make(map[int]map[string]any),
+		slaTrunks:    make(map[int]map[string]any),
+		counters:     Counters{Calls: make(map[string]int)},
 	}
 	if cfg.Seed {
 		u.loadSeed()
+		u.loadTrunkSeed()
 	}
 	return u
 }
@@ -297,7 +307,32 @@ func (u *UCM) handle(ctx context.Context, action string, p map[string]any) (rep 
 	case "deleteUser":
 		return u.deleteUser(p), true
 	}
+	if rep, known := u.handleMore(action, p); known {
+		return rep, true
+	}
 	return failMsg(StatusInvalidParams, "Invalid parameters! unknown action: "+action), true
+}
+
+// handleMore dispatches the actions beyond extensions and system status:
+// trunks, Wave, and the read-only "other actions". Called with u.mu held.
+func (u *UCM) handleMore(action string, p map[string]any) (reply, bool) {
+	handlers := map[string]func(map[string]any) reply{
+		"listVoIPTrunk": u.listVoIPTrunk, "addSIPTrunk": u.addSIPTrunk, "getSIPTrunk": u.getSIPTrunk,
+		"updateSIPTrunk": u.updateSIPTrunk, "deleteSIPTrunk": u.deleteSIPTrunk,
+		"listAnalogTrunk": u.listAnalogTrunk, "addAnalogTrunk": u.addAnalogTrunk,
+		"getAnalogTrunk": u.getAnalogTrunk, "updateAnalogTrunk": u.updateAnalogTrunk,
+		"deleteAnalogTrunk": u.deleteAnalogTrunk, "addSLATrunk": u.addSLATrunk,
+		"updateSLATrunk": u.updateSLATrunk, "listDigitalTrunk": u.listDigitalTrunk,
+		"getSIPAccountQR": u.getSIPAccountQR, "cleanTerminalChatInformation": u.cleanTerminalChatInformation,
+		"listQueue": u.listQueue, "getQueue": u.getQueue, "listInboundRoute": u.listInboundRoute,
+		"listOutboundRoute": u.listOutboundRoute, "listUser": u.listUser, "getUser": u.getUser,
+		"listIVR": u.listIVR, "listExtensionGroup": u.listExtensionGroup,
+	}
+	h, known := handlers[action]
+	if !known {
+		return reply{}, false
+	}
+	return h(p), true
 }
 
 // authorize checks the cookie of an ordinary action, refreshing it, then

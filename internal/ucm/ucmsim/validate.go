@@ -1,8 +1,10 @@
 package ucmsim
 
 import (
+	"math"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -18,6 +20,7 @@ const (
 	kEnum              // one of values, stored as string
 	kInt               // integer in [min,max] or in ints, stored as number
 	kStr               // free string checked by check
+	kReal              // decimal number in [fmin,fmax], stored as number
 )
 
 // where a parameter is stored.
@@ -39,6 +42,7 @@ type rule struct {
 	allowEmpty bool // kStr: "" is stored as ""
 	check      func(string) bool
 	target     target
+	fmin, fmax float64 // kReal bounds
 }
 
 // timeTypes are the time-condition codes of the *_timetype fields.
@@ -189,6 +193,14 @@ func (r rule) normalize(v any) (any, bool) {
 			return n, slices.Contains(r.ints, n)
 		}
 		return n, n >= r.min && n <= r.max
+	}
+	if r.kind == kReal {
+		s, isStr := paramString(v)
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if !isStr || err != nil || math.IsNaN(f) {
+			return nil, false
+		}
+		return f, f >= r.fmin && f <= r.fmax
 	}
 	s, isStr := paramString(v)
 	if !isStr {
