@@ -96,12 +96,9 @@ func (s *Server) CreateSIPTrunk(ctx context.Context, req api.CreateSIPTrunkReque
 // newTrunkIndex finds the id of a trunk just created. If the unit does not list it, the write
 // still happened: the client gets a 502 saying so (a retry would meet 409, not a second trunk).
 func (s *Server) newTrunkIndex(ctx context.Context, unit, action, key, name string) (int, error) {
+	// No stale list can answer this: the pool never lets a read that starts after a write join a
+	// flight that started before it.
 	index, found, err := s.findByName(ctx, unit, action, key, name)
-	if err == nil && !found {
-		// The pool shares identical concurrent reads: this one may have joined a list that
-		// started before the write. A second, fresh read settles it.
-		index, found, err = s.findByName(ctx, unit, action, key, name)
-	}
 	if err == nil && !found {
 		err = withUnit(unit, badReply(action, constError("the trunk "+strconv.Quote(name)+" was created but the unit does not list it; find it by name")))
 	}
