@@ -2176,6 +2176,9 @@ type BadRequest = Problem
 // Conflict RFC 9457 problem details.
 type Conflict = Problem
 
+// Forbidden RFC 9457 problem details.
+type Forbidden = Problem
+
 // GatewayTimeout RFC 9457 problem details.
 type GatewayTimeout = Problem
 
@@ -2187,6 +2190,9 @@ type ServiceUnavailable = Problem
 
 // TooManyRequests RFC 9457 problem details.
 type TooManyRequests = Problem
+
+// Unauthorized RFC 9457 problem details.
+type Unauthorized = Problem
 
 // UnprocessableContent RFC 9457 problem details.
 type UnprocessableContent = Problem
@@ -2915,6 +2921,8 @@ type ConflictApplicationProblemPlusJSONResponse struct {
 	Headers ConflictResponseHeaders
 }
 
+type ForbiddenApplicationProblemPlusJSONResponse Problem
+
 type GatewayTimeoutApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
@@ -2931,12 +2939,23 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 }
 
 type TooManyRequestsResponseHeaders struct {
-	RetryAfter int
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
 }
 type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Body Problem
 
 	Headers TooManyRequestsResponseHeaders
+}
+
+type UnauthorizedResponseHeaders struct {
+	WWWAuthenticate string
+}
+type UnauthorizedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnauthorizedResponseHeaders
 }
 
 type UnprocessableContentApplicationProblemPlusJSONResponse Problem
@@ -2958,6 +2977,62 @@ func (response ListUnits200JSONResponse) VisitListUnitsResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUnits401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUnits401ApplicationProblemPlusJSONResponse) VisitListUnitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUnits403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUnits403ApplicationProblemPlusJSONResponse) VisitListUnitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUnits429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUnits429ApplicationProblemPlusJSONResponse) VisitListUnitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3017,6 +3092,39 @@ func (response GetUnit400ApplicationProblemPlusJSONResponse) VisitGetUnitRespons
 	return err
 }
 
+type GetUnit401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUnit401ApplicationProblemPlusJSONResponse) VisitGetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUnit403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetUnit403ApplicationProblemPlusJSONResponse) VisitGetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUnit404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -3029,6 +3137,29 @@ func (response GetUnit404ApplicationProblemPlusJSONResponse) VisitGetUnitRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUnit429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetUnit429ApplicationProblemPlusJSONResponse) VisitGetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3088,6 +3219,39 @@ func (response ApplyConfig400ApplicationProblemPlusJSONResponse) VisitApplyConfi
 	return err
 }
 
+type ApplyConfig401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ApplyConfig401ApplicationProblemPlusJSONResponse) VisitApplyConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApplyConfig403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ApplyConfig403ApplicationProblemPlusJSONResponse) VisitApplyConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApplyConfig404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -3134,6 +3298,12 @@ func (response ApplyConfig429ApplicationProblemPlusJSONResponse) VisitApplyConfi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -3255,6 +3425,39 @@ func (response ListExtensions400ApplicationProblemPlusJSONResponse) VisitListExt
 	return err
 }
 
+type ListExtensions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensions401ApplicationProblemPlusJSONResponse) VisitListExtensionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensions403ApplicationProblemPlusJSONResponse) VisitListExtensionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListExtensions404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -3282,6 +3485,12 @@ func (response ListExtensions429ApplicationProblemPlusJSONResponse) VisitListExt
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -3404,6 +3613,39 @@ func (response CreateExtension400ApplicationProblemPlusJSONResponse) VisitCreate
 	return err
 }
 
+type CreateExtension401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateExtension401ApplicationProblemPlusJSONResponse) VisitCreateExtensionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateExtension403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateExtension403ApplicationProblemPlusJSONResponse) VisitCreateExtensionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateExtension404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -3466,6 +3708,12 @@ func (response CreateExtension429ApplicationProblemPlusJSONResponse) VisitCreate
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -3578,6 +3826,39 @@ func (response DeleteExtension400ApplicationProblemPlusJSONResponse) VisitDelete
 	return err
 }
 
+type DeleteExtension401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteExtension401ApplicationProblemPlusJSONResponse) VisitDeleteExtensionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteExtension403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteExtension403ApplicationProblemPlusJSONResponse) VisitDeleteExtensionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteExtension404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -3624,6 +3905,12 @@ func (response DeleteExtension429ApplicationProblemPlusJSONResponse) VisitDelete
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -3735,6 +4022,39 @@ func (response GetExtension400ApplicationProblemPlusJSONResponse) VisitGetExtens
 	return err
 }
 
+type GetExtension401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtension401ApplicationProblemPlusJSONResponse) VisitGetExtensionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtension403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtension403ApplicationProblemPlusJSONResponse) VisitGetExtensionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetExtension404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -3762,6 +4082,12 @@ func (response GetExtension429ApplicationProblemPlusJSONResponse) VisitGetExtens
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -3875,6 +4201,39 @@ func (response UpdateExtension400ApplicationProblemPlusJSONResponse) VisitUpdate
 	return err
 }
 
+type UpdateExtension401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateExtension401ApplicationProblemPlusJSONResponse) VisitUpdateExtensionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateExtension403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateExtension403ApplicationProblemPlusJSONResponse) VisitUpdateExtensionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateExtension404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -3937,6 +4296,12 @@ func (response UpdateExtension429ApplicationProblemPlusJSONResponse) VisitUpdate
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -4047,6 +4412,39 @@ func (response ResetUnit400ApplicationProblemPlusJSONResponse) VisitResetUnitRes
 	return err
 }
 
+type ResetUnit401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUnit401ApplicationProblemPlusJSONResponse) VisitResetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUnit403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUnit403ApplicationProblemPlusJSONResponse) VisitResetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetUnit404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -4059,6 +4457,29 @@ func (response ResetUnit404ApplicationProblemPlusJSONResponse) VisitResetUnitRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUnit429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUnit429ApplicationProblemPlusJSONResponse) VisitResetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4118,6 +4539,39 @@ func (response GetSystemStatus400ApplicationProblemPlusJSONResponse) VisitGetSys
 	return err
 }
 
+type GetSystemStatus401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSystemStatus401ApplicationProblemPlusJSONResponse) VisitGetSystemStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSystemStatus403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetSystemStatus403ApplicationProblemPlusJSONResponse) VisitGetSystemStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSystemStatus404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -4145,6 +4599,12 @@ func (response GetSystemStatus429ApplicationProblemPlusJSONResponse) VisitGetSys
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -4255,6 +4715,39 @@ func (response GetSystemVersion400ApplicationProblemPlusJSONResponse) VisitGetSy
 	return err
 }
 
+type GetSystemVersion401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSystemVersion401ApplicationProblemPlusJSONResponse) VisitGetSystemVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSystemVersion403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetSystemVersion403ApplicationProblemPlusJSONResponse) VisitGetSystemVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSystemVersion404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -4282,6 +4775,12 @@ func (response GetSystemVersion429ApplicationProblemPlusJSONResponse) VisitGetSy
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -4740,238 +5239,256 @@ func (sh *strictHandler) GetSystemVersion(w http.ResponseWriter, r *http.Request
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35cts4tj/+Kih+b1WkHkqW5CW2XFP35zidbs9k8fXSPTVRrgiRkMQxBSgEaEWdcVW/w7zDPFg/ya/O",
-	"AUiCixYn7p65PcofsU0S2wFwNnzOwWfHF7O54Iwr6fQ/O+wTnc0jhr9/+0kxLkPB4Q+ZzGY0Xjp954wT",
-	"lr4hVJKY0YCMYzEjaspIwkPluM49jRIG5ajvi4SroVrOmdN3ri8uGz+y0dXNedNxHRqxWIV8LJw+T6II",
-	"HkRi4fTfO0lEF/gB/pjIGfz/vHekf/T0jxPHdaa9owPHdcJo5DsfXIcmahoGWXWJEsOY+SIOnL4jxmPH",
-	"dUbLOZVyKBIVqyF87vQdLhzX8WkUDRc0VCGfOH0VJ0w/G9F4EvLJcCZ4qETs9B342B/SCeNqOBdR6ANZ",
-	"OLtnsX4zo5/0W+n0u9kTU146/Z5+pv+uqSEMeDIbMWiq2+l04JEKh2NGVRKz4TwO78OITQx5VXjPhtBP",
-	"pz+mkbQ6zbIn2XwNpaIqkdmLKeWTZG7+fHAdP5FKzIAsgnK5gC6YL4MwZr6asSCk+TMe2L8PVThjep47",
-	"+GAxDRWLQqk0zQI1G89EAMsgHvu94/19x3XYjMUTa8R64hgfxiGfjARMTzoITkcRG0YBnafTYx59TGgU",
-	"jpflLxdsFCu/+O1UqIDJO+tTP17OFS5yvQxYvupT6sOjmNNoWOzkmH4aTqhiC5o3PaafAqaYr/InSRRx",
-	"OmNZqYVNF/1sSuW9CH02o2GU9jf02VAm87mIVfaIq5hypobhfDgOI2VNTxTOQiB/WmMkfOgvUwsR33Xr",
-	"n3ZqH/dqn+7XPj2ofXpY+/So9unz2qfHtU9P0qewm3zBFfXNDsNlOSzMJW79QEXScZ1ZKCULiptkJqYy",
-	"mUwYLs6AjWkSAd/iNKO2SNRQjIeSxfehn++lOYuhPt1KyPXKcFxnHjPJuM+GARsPpR+H82x6s1fp7nPo",
-	"PQ0jWI+O62SrF1Zb9uc4Zh+d/lHHdWAj4NYSSVZjujmKW076QASsNu2tZHQWMSmHsHLkmMXDGYM1LPWW",
-	"lIwHSozpp7RiGc6HeXeZAmYonf77z44/HqUf+ePRMGBShZwCtYdZB+BFoUf+mOeF+KpCvFwoyQslqwol",
-	"xULraPzg/ubdd44ONeOuHcDhdgMAxvIv6PvXk96fUvWVPXe6vf2DQ2dV53vlzveerPMJ/5eunCcYgGRx",
-	"wMbOwwfXkXfhHLWcEqeAx/czyfyY5aJKzpkfjkN/GM4zfqBiqthkOQzn1I+wrNo/HibBXOW8VLFomMQh",
-	"MNJQAt0Cx4VeDOn9fJyyU/gbODBjw0AEQ8GH41lWQ83LRTCMR9kHlnj87NzPhlQp6k/TXt7PhkCF+N7I",
-	"v4eHBzdXX89jRhULSlos4WyRK7IukYpOWEAE31KNfYz6qjVWMU/k71RH7e501K/TUQtPH62kdp9OSXXO",
-	"Akpei3sWUR+0k526+sTq6v5vra7yADgDnc+jZfptrQ7bwt7vNNl1Skmm1fFVWt1Ol12jy+4UEmTat/Og",
-	"RiEpuNXGisWEcpLgp0RNqSKhfLSSsvO1/a58bZpQRTWmt3O17Vxtv1dX2+N0l5YWTDslZueO27njdu64",
-	"nTvuN9d+dd012u+D60wZDZDTfXaumIqXrbMxitXPTsA0g9Y8/Zr5ggeSKEFAQyQjNhYxIypehnxC6ISG",
-	"3CWLKdM6sNEKyB0XC9lGDQJPsJ1+9xBY8JTNKLQxC3k4S2aaZFo/BuExYbEDnbN61LpiH5Mw1vr5o7tW",
-	"6UKc1aaJs3WX/tK61PKvdablX7k3HlTo5aTwQcNk9WYCoTwgit4xSdh4zHxFBI+Wxs7AwoKPw0kS4/oe",
-	"8FASkLohC0jDu3x3fUP27rt7UJPc+ww/HvZ0iT0Uzl6zPeD2yPVYV4/djHckRMQod3CBzGlMZ0yZNbJq",
-	"0LgCPdKAThtlotnXI7apAMM7JaEqDhrHO+DbjMjVJJsyEjM5F1zCL6AiSuIVFJM+wXloD7iekJrOmJo4",
-	"0nSZTcozWSQ7oTAtPiMNGYlFn0i93E4HXE2zCZEETJdlOsfZcLNaXcKFmV4sJjhrtsnFGD9YxKFiRCa+",
-	"z1ggyShRUDkjt+dvSMzGiWS4unU/G9A7FgM7IyImQTgJFY0IcAZJtDXUdO1qFV1mi8+MecAz8kkVRlHW",
-	"tmvICTtnFUHtFWU4TwiL4GPC4iWqkOiy1PqhvbxSLTNjieXlZlnjFzUbPXtJtB1CGr1ffv5H91jTQDYL",
-	"uzz1wGLX5lRN856xT6Dprt4Gc6pAgXX6zv++77ROPnzuud3jh/9ysh5LBboldviSTth1+BOr9vYN/QSM",
-	"JO2rGJNQsRnMPKFkTies0N3DTj0V4cOhhAZqKQnFZrqhVDfOGFi3loFBh2/EHePVHr+b048JIwreauwQ",
-	"JfOY3YcikdjjZ5J4nH1SQ+wVfue1ybtZqGBPj4VmWuMwlkqPsLhYnDcTZ80osb7CMGf002vGJ2AD92Bo",
-	"9sSctf5KWz91WifD1oc/1M/NLQ9V3Tq6yXd6GGieJeYspkrEzySRUTLJkVOpJCuwhNJKm36sX2fGE7Td",
-	"QtOD+WB+tj587rhHvdpF9wBV6t2LPPkFDb5LrfDPDtiFjCt0jQBr8rHHe/NYjCI2+8PfpEaOZb0H4ijU",
-	"GZBeZPrRsJzAHv8zSc4uLwhoTaTBBcntPaQFDJFJNQwDp+90un/6/n8O/nr85/0fj37ovTm5Obx6/qJ7",
-	"3nn5J5hco4Addnquo0KFBHxBA5IOIRsvHYlE9UcR5XegKfmzTHlrHTx3NXGR9g82Sf8rZmOn7/y/vRxB",
-	"t6ffyr1LTQNNwuqSAG47pmEE0hV+182R1nOXtE5c0uodwH+H8N+RC6yXcpLwBJU5YJvRsomPQ2VTcMBz",
-	"EooFJ37MAsZVSCMJH2e+LEkarX1o6gD+Ozp2Set5B/7rNl0Scj9KgBeTxTSMmD0zAz6lwN7FfM4CEonJ",
-	"BD4LOQiMXM9AjUIm/pRQ3TkakYZkjKwQuqApKtQfgDJ+FDKOrk4QYkqQUURnuLsfXJi8Kz39X7n8blCq",
-	"Y01kJIIltBfyexqFAe63OEbf4fvP6BUxEwcftgv+ENeZMSnpBNbQLIG6GIjwmZCKdDtorZTLZ465urKC",
-	"M2De8dg/eL6/7xLjuoNJGQv4f0R54BKaKIHWRMilotyHKnKyTj/uZX41uWdE03a75tzaNQfABe1dk1J+",
-	"1a558k2STlA+N6QBXM8lyNJhSQNJ9U7IdZi/MV+B+kEyddLeYwPe6rqk1YW9ddhptomnJ9sjwEklYdSf",
-	"EjEea32EjEMWBWb1nQs+jkL/C9Ye8k4axYwGyyH7FEqNtc19/zBcy/mvvyT6yyKHODho2h7/bEXnCgvM",
-	"eLkKwfXmnH5sO9ssm61XzKvCijnJV0xGrK2Y7EFh/Ty4Tq54DkM+nMdiEjNZQ7Si+uxTDlwDdqGxXYIk",
-	"RsuMWJpsgZ5HJ/X0PLNL4AokaS8sap5WTaeaTnCxWEd22+rYmvDfPgnhj06KhH9K+ZYKphHzaSKZ1kol",
-	"8ZM4Bg4PfWB9pB8oq5sWvUtCNeDa2AmIDHFaFFmk+PNG62C/CSabUFOwaKm8g2mLE85hATRahyDc6OpZ",
-	"HfAGkIO0Tjqao5SsnZgZi4c0WifHwDgsl4GHRjcMC41xc7BFpiyaS62ZrnZ+1JHZfL1nf4qkNqrLTep+",
-	"fhIlLAgDlLb6FIosQjUNgY/I7fWt1wV96yBfjqbDJO3xbyY9YP2UBgaaSjhjpCFiY3uinJBLCQvQuPRd",
-	"Yq+842YbevRWqFci4cFXErzApE9IIJhWc3DNP5pJg2w/2XqGXhYYhjVDb4UienDbcIzu0VNP1luhtUUc",
-	"e8hXm0K4K7n5GnmG7d8qMIzukZ63tNkvk9hcqGEIf80YrxzXH3a65Jef/2H7csZhPFsAo8gm1hwq4kfA",
-	"PQQv9XOF9Ml2ZrWiUJqatt+cLwqbs1uc+gtrgFstgJOyrE646R0Lhvp0UNdiU+uge4jUouTy7Ob8+wzP",
-	"gLvTmo4ZiyesNafKn+opqaWOZORcT2frZjlna2vYfi9tryef2Xupe5gT9DYnBXkDpCDQvy2Y3pNI3jO+",
-	"JFr8oU5LGmMRE7OgyUHn0CUHnSOXQI/JYQfloSRXr87JycHhc2J2AtFklkbpvdZHsrfWIczTCJ1QkoTH",
-	"oG5Dpdsv5j8XFvN+TnvTU2J39TeTNpp5FYak7XNJ/DD2k1CRUczoHUghScSc8dOSAiHpUhpXviAqXprT",
-	"hKdRHvIjDez/jRBvKF8ai04+mS9He8eVEGSMk8lVasQ9QpX43t5cPUuzvRGCQLdJ1u+tbIvDX0u7WDve",
-	"kgIL5ubBEdicz9GL9dQzesvnsfCZRA/ReT6XX+kjwWVtmdTIizd5SHK0h+3jyAT1lALbJ7NEhn5L8NZU",
-	"RAHxIyolmuABGTh/oz/9NHB+FRfHd4XV1bNZt0XBVLxsJxEPf03vB1g4CxZFrbGIgTqjRBFVMrHMxJR0",
-	"C8vNcZq5OQZc+zm095xFQX58iIVpCE9Cf4r8PxuMPpHT8MIbI91XnZgAxXCN8GTm9N+bWImLs784rvPq",
-	"L9eOWwAmfrDd2/pTMOje8RzxU/JKu85ZxGJ1gVDGcjfwVQveEbT8leCMzBPULC/e/nBx861M3ZW5w6Xh",
-	"ZeBIr9lP3XAeF5x5LvGgoq73y8//HHD9eweevmBR5IuYtYIYX9oPDuEDje/zTglPokiTGVU5psqHFdCQ",
-	"4zrwnZawBumU++wb8MnfofHG+27r5MPfu53m360G33dbhx/+rlts1njyXX2cesUknuXUHVOIRPlihiNH",
-	"VwRSL1du0+NGWyNvI85KzIF2xsmlXR6bz6phsaX+kYoPpV09SS4f4FXAYesa1G4DbcSbQ0hzRpkff9Mo",
-	"atccN9YcHOaHLO+z8Za78yErKUbAPXEGEiWuDD62smwTJWZUhT52hGgYbcgnfeLRKPK0E8LVh7raIQFW",
-	"OvFSuKRnzv7Sb7wUGOcNeFo2Jp4Yj9NjVbM5aRRZqEvUlbNfxXhc3J4a1FtZWuciYH7NmDihSRAKaPk+",
-	"DJggPnxos4YvQh7rTyiN4D0N5r4pta+/S3/MwXaYH6dxV/jwELiL+lQclelEdVgqfKVhwJc2Cri6czJG",
-	"8kyS85uLwkEL8LIWTEmzZrPYeOLqme6SSJY5nXASt1mgBUhyXaX4Ctgh+iq3rrUKa17V45yv6i+3qz9F",
-	"R9fVCu9IMt++uw8rhUi+HV+q2fgNQqTLTX4vFuTlzZtXmVOv4aXHNiAePHM+YzAowMlmdGnUQRIqsKo8",
-	"c3TjNV3Yi2Phkcb1xeWAX7x99U4/G1EeeKRhPB64U04JR1TG5fmb273L8zdn2hPp0URBBZxNhAqpYkGz",
-	"uIlNh2BxZ2BvRPrDD2jH0fD84rrPS1WWfiHzR2VX5xOMTMjAUTQ41dJNVBJzSRrehKnri0ujPABBoLmg",
-	"Ta4R7aa5MsLxB1wXgpdFRIgHsoLRWGruZmiWHU2DzEIEinG2lreZHRWxXimzVZyHQszEhnKZRvKQBVaU",
-	"KYdsUpZUD+MvkC7uyDjQ8I15zLLTCkNQxArNZrQl2ZzGsAhQNIiFV4QIbIg9RWDIptFohv6AAI8LXSBH",
-	"eNA4xrPzhIcfE2Zewx57yCNCKri5i0sC7xhXxgQhFy9rFCM9WlYG34BhLWHVF7QmGlCj+lvgjf1eVY+q",
-	"LO9CqMqGic2F9kNtPMv64jdxwu/OEjV9gSVT9pyHvlQWCYh/87ZNfgTaGMSbq1UDaCRiGi3GA3wGpsGC",
-	"xkFrlMglCQRScyHiu1pM3mqBUQi8WanfS4LLDvQ2URAm0B1TXPspbblolJB88Y6Wej3LEpSqizjtAhzn",
-	"4LhmDitBQXWUbNnUgq+J/hpYtCqZ8aEqOsw85EmgyE8YZ3How6+cgjQubbksmGij4VKKV9rUZQO30l0v",
-	"gVtXtpYhsGqCobZtMC1RaLK3bZOlWKuNjZo18zRT4wJbXNCl/PJJyiOk6rrOYnLx0nCmWhigtXaPDurq",
-	"XxVftpYl1yij9TFkFYEdBIQSJDqaxdqZRKi8Q4CDiBFP0jJnZEpkZjKqPmVbeTtlrhDAVm+Z9bNZVnGo",
-	"QaeS8YBc3VwSXTxakhFTC2YsRsaDuQi5kqcpR+wTbIFMBJMDrqaxSCbTtNp69GhNV3mNvHopyFuhyMtQ",
-	"qiQe9YkxJsMJFzFDBpgytBQjXOZ1KU8mcRIxaZjygCt6xwwW+REdtIIFNoibcMbOBQ9CHMdDOTKwPMy3",
-	"2mbUpzGgw6KE0bivl29foquab8O0O52e2+109rfi3Hls4vrBZAr6QzV0cdPGxHWNhRj3jclc54gpDuMQ",
-	"/3UqImgrpaIQR1nu3xXsNRnOkkhRzkQiDQrcAv3wIDfnTfSjt6VpZkdrllt+HUpVairMXDDPJHn98uyS",
-	"zKeCs5EQd1t5XsqhoOUm/8zYvEUjxEpkjkXGA0lAD3x3eXPx7u11ylliNgmlYjELSMDuQ5+VwNWbRp1G",
-	"nlYdgZFYEO1lNI2kIHujNsnHtJMFs1aNRdWCN+isgQHBGEHXW4g4INT32VwZsyViSsF2gw5oHHkN/zAL",
-	"GCMwtGGopuTi5bbcwg7MXL+9rmM1/zb/+qEQjrsJD18r+LYGs9eE+dY1CB/Y+xkKt4qbaOOe/sPXbepC",
-	"3HG5j6/opwypAAytbj2t0DasGbPCmOsa0O/QSz2mn1oxi5ATGwVCNk/TIJhUKm63qvNQ6TWslM4YaWiM",
-	"PfzuEkrknPrMJRE1z5obZ6CUT6ZM8o3qWDGIe5UIW0yFNF4yI6ZrxTIxYjnkk83ioNPp1Qm0jYumGGJe",
-	"7vEP6SuiOUuwFc8thKiXq7w4/zZDiKQHK+26aKxNa7Eu6r3SmPmGXFwS/c2Xrfs8jH5VOAtOWJDiKkOe",
-	"xkORRueXn/9xfHTQ6TRPSYfMGOV4pohVmnnVkUx5jFihk/tHHTuaBatyC/F4KybZsnTKYf8VAURkMgI6",
-	"WeZyKuyqR1C4DL1ieCeiCrsD3vCKbeFpUym/gFfYiAlPJAvKx0zdk167e3Tc7rY7e72DqqWy5vwJ+PlZ",
-	"6xVtjdv9vQ/f1PL0SsaDHUVKyR52BCnludgRpJTiY0eQUnaTHUFKiV12BCnltNkRpJTOZ0eQUiaj/3iC",
-	"FJM4Vc8leRqUY/tJJGl0f/n5H91O0ZTYL0SBr48Br8sWVVH20YWbf4GW9FaHAFnaqbKn385HtdG8LCSs",
-	"qnQOX7bQEOFChWNzevllFo+dB6vSUg0csuEZ2yUFoY2of6cEx5xW5rmICSXziC7BPNYWeZEYeb6t0pqa",
-	"hTz9s1tDF8zOtRbtAntgxKYhD8jbsxvSSCQr4rumVELnklEU+oQGAQbPpQ4v7ewjoRxwUwklsUgUi08J",
-	"JYtY8EmGKRBjxTiRU7GQsDIEZ60FXWrMRHPLQ85yirEVeDGTMUd+yanHBkTaJWYGUpsgDNlpw9Z5XfSx",
-	"QjHHSU1gYp7SZUWulk3r1868tt63+C5RI5Hw4DIv8bAiJVuFG+GJFkm/JYp9Ui4e/xtOXEqwhKzYMzmW",
-	"0Pn1aA9TJWXTJuCu/vxaf/1gpYz7XA8VfyaJ+SRd0hh6gdjqeubW7XRKfFdn3Nh8AFvIV7fGM484v3sa",
-	"FfwqwPD3j8pNH9m+EuM6Wcv1iynyas9CzNtC6/u//PyPI/TpFD04JkAvtss1Uq/nUYeUTgz27e4We7u/",
-	"jWOnJpnfI0/d7MR/FSjMlMZMH0AYUBNFmM/1+dmWBx9rcghuB9pIK4iWJK3iywEbWx35WXkNV50Gx8xn",
-	"4T0LyJh+MlBdGklRfwr9TBLWQh+qESsFZy67Z3ENzNoQdMUCsAlcn3SxFqqT+5PJnMU529KsRGPJMVYR",
-	"3hpofoOmv8mpSKLArANM/WTE2VYwrYwR6S4aTc8gso5KgK2H+uRzj13ZxUR1qyaTi/wIDMSOvGNWoEGu",
-	"QQSYmyTkSmCoVOY133Ij2PnxaiHtmOIsVTxqlP2Vun1v8+lAprIflg6WDg63OCMoJ/JbPw8X8zM/ujZF",
-	"oLiV9K8y8Pb+Mbl9eXnzOj0T2I6aWdbADUuCRbdxCAXyjIIVA+uHy1cI5JjHYhxG7OsOJeozFZbbvJUs",
-	"A/Iz9kySl+8yMADV7EyfaglOXgk8HH6THhgpQVjxvHHLs+HVeRK/pnuGp5gcajWnno85vi6cRK2b2Oxc",
-	"qhLkkJ8L14U1lK5ZQcRtoDkGjS4tJG6ayLpkixeuYdEhTCZU2qNBkCOHz3hwK1nsYc6W9HtP4yY0P/JQ",
-	"aqQ9Px1wjUzWIbGpLYHhl7pzVk7EHA+R6hW488UsVCrVl0uo4h00+NeDBpNGModdud8D4yemvsLQFm4i",
-	"s/AQWs+8e9r/74HTaA6STmffx//Z/zcY7L3/8MfPD7BWfpwyPuCGhbtkHb647JVZCTC23S//S1Z0YTDY",
-	"GwzeDwbQkRV+mR0O+XeAQ/610aI7hOcO4blDeG6F8EznKozNAiOapfh3Uidw3e9lILw0w1Mll2sBL1Zx",
-	"tP+Vtn768Lnn7vdWANt2KNAdCvQ/BQW6VVbkfwEqlDQMkV3TM72v/vDN/2t5p8RroYmvWX05qGw9XrSW",
-	"HUC1KxS8fxG2M4ylGtajOzGrh2SxTldljoxOTTR5RE05j4QgLlLLyC9BQr0UPVo+eTsLaJVovxmic0s5",
-	"tpUI+zUwnBl5105LBq0t9tyC0G6i7w5ZuUNW7pCVO2TljiA7ZOUOWblDVu6QlTtk5Q5Z+XtDVu7AhL9z",
-	"MOETge2+EtS2A5LtgGT/TkCyeuCR7W5tkx/jUDHMulds4lv9W+v64rKls4+16k/hLHZWOZNzHcTp5piV",
-	"3wLftuWE7oBr//HAtT65uLw/IA2Ptkdtvx14TRDrF5f3R6tVozoE2wpFaIUe9DuBs+1gZl8KM0skiw0e",
-	"BTdQzZH7ZbqxGgeo/aanRqWthZehwf4CeqF0E5jyWp/9U6LihN+t5vEHz7u1p04HbrdTc+pUx81xLCkb",
-	"WDMOMa5wbX1rYaqz4l+wZGnU3CyVLvHDFlT/RGJpNb/LDzA2S83e4XHncRp/bV+eEoeYKQJrAYmva8+X",
-	"3nGGN4bC9OVZ5KvZeTNJtpVIyxq9NneePFTFWOk+0xpep69DNdfZwee6pw3PugW12SZnIxNIhN/hgVHl",
-	"lld9A+rXXGvqOkooGg2z8ded0xWpaEcmFe+cdTfddm1PtG6x2P7amb6kyp8+Gnn6p+t3b8kbFk8YwQpI",
-	"4+rVOXm+f3LUxCzovLC1U32qCFFN5gFVzM5v2x5wMz+YXx+DtpYkSe8uaxMPLAeP4L2XYNPqNPxGBSyC",
-	"UIEx44U/PpsrDPyKlgM+WmoLPrWMwKJPz/x0/sM0mT282OxGcQfcyzWY7DZ3KF14bO50R8wtglK9WoUT",
-	"c9+PR1itP+b6z8TkHZ+F3J6Z7g5Wu4PV7mC1O1jtDla7g9XuYLU7WO0OVruD1f5uYbU7bOvXY1v/U7Gj",
-	"O0znDtO5w3TuMJ07guwwnTtM5w7TucN07jCdO0znDtO5w3TuMJ07TOcO07nDdO4wnTtM5w7TucN07jCd",
-	"O0zn7xEKuRr+dr3iRv5vSzfxk4Z3y+k9DVHJQdaopiAt8nNCrWaYe+Uvgog5rnPBbyX8fJHIpeM6VhWO",
-	"iwobDLRwtbwpuDHzdgU1uf66eSoJWDFa38hPWT14mOLv2k96/3sQ1ANDMksF71wTY8KoP60et9aqSKXU",
-	"slOdlXLArdIWBM1rec1VXP6wfXLYP+p1Dw6cbS4o/e2ud3zq2wXD8RfdLVi1WdliJmtgWW/ZIpf3ZMak",
-	"pBNWuf16HYLVdUQU1Nb9Lgo21X24se7tbNMapSaUqcUabGmjfq2NuV25Mu8CcRNPWC0Fb2O8un0DETub",
-	"iIjibHX6nQqMX2dG4iKe0aiCKFmzT0qr7lHJdF9p+f2SSRVydCzdGK5VstVDjvEHBcRUkJciDc8fj4bW",
-	"E2R/GovLa54jVjepvmj2SUcDRBuWdSHG46ZLujk9XNIjGlJnKOOS/XzC3AE/0Bb6JBbJ3CWH5GPCEuaS",
-	"I2tW8d0pOS4gnnNGT0aJQi4QCD+ZMZ7l5TXSquN23Z677x64h+6Re/yhuDRKy8F1PrWgXOuexjDPEqbm",
-	"reDARb61wgz0bRQaVuC4ua5gBN930GXHdf4HRmO/T1/A7B07Hx5cp6gfV/0eNojm7Px1eht+o2wQ4IRQ",
-	"npkSMA1oWqAzBD21YMQM+FbIb9LThT3LfPGqZP0CYiJE6CwCSr2GVt/qRqXjOtemrYtLpEyNr6vKRM03",
-	"WnnM/Wik4eV/AG3QcwXKOAzLJThgl+gVDb+JOP1EP7HVnbSs42a/trCCyoNWWnz1m1ahmaJ6ZDVUEVFl",
-	"O/pxQQ1lN0ApjMFAFEOFrlfY1RUfAYKMkXt4TRdsZ41vHfAGgvmbqPUk3E8NcRrh1wl8jUoQppKjBWYE",
-	"g8RyFF10JCtcl1jbH9fYQK/yIRW4HE0NIROLdQd8cRLeM55yjhlVPqpY3jc13O10wFHBQNDjXC2LCf9L",
-	"atfRYafzBacNG3BUdXx6k/RcISZMbV/sUPHH/D+M9PxJSc+/hvTJfxjpkyclffLlpP9Kjbek35Vrq9Py",
-	"SlWsuCksY8qkcX1xWYyyi5bNNnmZAihzk94WZ7aVThcYQeRPqXI0dF/rwwEbY2BR/m1BUNlV1EgqMYpY",
-	"jT/t6tU5OTk4fE7m+gsSMEXDqCbGUr+o1vDjlCqyAKVfn/MhqDqURPj67NVn5UOAVMB1O50TEggmcTmz",
-	"T6HEOEm8Km36sV2LLY9jUXc+8gONwkDvOP2JqyUm7ruxvutNB++1t3eSI0FeQaFvoc66MNGQS0W5v8JM",
-	"gbXGMOBTTYtE2Lvv7sE45d70416+WvaAJI7rjMGQUU7fSeKwlUW71RHENDGsiyuzuxAG+hozbXNOqGIL",
-	"unwmSSQmpXOgTvdP3//PwV+P/7z/49EPvTcnN4dXz190zzsvX9U7nuu3BbT9/c3NZbotfBEU18FB58A6",
-	"3Ts8ObFMQsSsVo1CFaq6g7gzIqciVkRqv1TKaNMFDfUUR/hWKPIKNNTaONpaG+6M3F5dkDzuMAwYV+F4",
-	"iSeZpcZIw6Mjkaj+KKL8zrL007MbusRL5GgUlS/DzIs9ahEk/my4biK0dyqmC3s23OL5/oTeM9gzhR61",
-	"uke11jkPV+AJcO8qa90tqAQdtzjO6ceNpje+Tac8W2b1DLq8T2vDyO9LHKLK4MAmqL/39McpS1HpUJSE",
-	"0iWF601HIli2bSyKB/La+5iweNnGeHAZ/lSCzTuVQrUAF+0+WcF2Q6mZbrFi9OCPGKGKzIRUpNvZSO5s",
-	"7HmLdbQuhUpUj4Gvbi71pbANLw/AAFvP4xjhvGTSQ++Ez4ImWnieOVXySAM4dcwCF8WB+cYWklw4rrNk",
-	"QCdTqCgB8X2FgtcIOrjeuD28CVP2tx6J2RzsUjSScievWHATBo72c00ygiBirXr8v66fwBdoXbn25bl6",
-	"vwNrKLmqDvr7vT76javXYdJYtVZFqVzGIkh8ED+xqnWCnRwddTqd3nH38KyWt7M4BCt5RfXX+Lq24l73",
-	"7Mc3f7r8/nnnxfnZ8+P92tqRFisIlfKSZ5L4kfDvVhCKNNCQ15YqztPtzTlIfMlUibf2Ot2TVrfb6vVI",
-	"93n/sNPvHcHHf+j0+p1OLVOdr+obNCZDEAMjIdRWc9h53t/f73cPazdidZshaX5gcb2DpW7Nfsc4i2n0",
-	"lUt3RCVr3a9q9wWVjIzDeLagMSPms9JabXfavU67WzvjQK01tQuh1lZ6XGubiHhNj8/Fho7W1jmRC3q/",
-	"ptYfQVQ2vruGn03iRyF6vB9NjojyyepGXlM+SeiEkTn1776g9rne/C3gxtFq3oCv0d8zpXGw0Jey3YfV",
-	"xm7P3xz1Oj3yQ7ddzy3msVgznMtYTGI6+4KBxP59vLreK+YLvDnukbNct+0MFqG63759jepfwzOgBhRo",
-	"OvPQVHDmERoE5mLjP5onBlF0pdWg1uuQa6/aTRqbfjrgngkq8zRCDmrvewRMCkbxxMCT4bzvkQbIQyUm",
-	"DC/Hwz09cK7YTNwz8u7FJRnHYkauRKLYwGkWHMJOep7kpJmSptpvblouyk/r48osFC3xOg2JE4px4Obi",
-	"akS8WlHdIP2rOKIMDCuKD/GmbM92kHl7nu20wT9zR4JxtUcRUl2L1i4IgtBP/+whjkGMzdMB14/3yVSA",
-	"Zrh0yUH6RfbksFhGyxkR5x8ckdQZb1o5LlSPU16s9InPQc6iCKbGcZ132G76R6LejQtPvtfNp+9Kf+af",
-	"vovzV6nzv9LCGQ8KtXyAFVLKr1HNNxDSKEJHdxVPgqsannsVIItHGl4l2UdJpXQHHFTJ0RLT6pAGnpME",
-	"CR5j1a260i6xFEtdxTZ65W2tEXSmk4mZ295LxjZYMQwtB60flIRvzOhdnaIF8t4PYz8JFTEfgSE/jgVX",
-	"qbWLWZyIJ+aMm6wT2IcxDSMWgDrAqGJBtNRYI82V5IDDezKmYKjhrTKHnX3vlHhTGo2Hpi6YIdDzMk+C",
-	"hYjTk1gkph8JiTwEyjuuk9VVJGr2WYWwq1wZRh8MDeRCRslE3zUfcvSwlNMYoJVp+zp1Bq0P5mfrw+eO",
-	"e7Qih0HIh+MonEzrUM+GeCmLRzrDdOD3JMb/uVgUb4TfdOA91z6qITDP5XrQACUIUyJ5LpBQposMz4pG",
-	"jCGKaIJZqPJOmgU54L7g43CShh9DEZAwWEwz70Drt9vG2ku2FVAedsw1yxDySRytneizywsCCim5vXqN",
-	"Snba7RI8wpkqNZf9vb3uSQ/kfbvb6R93jk82Gr0hisU4cvIR2DPvZjuyPD11pjEMrj6JXTokewAlR9zX",
-	"ZrRDXlRxT9ZmalvV92smV1sbFgvTqHdDr9zASLPIlVwqVKohq3fK3KTp8CIxwexeGsOOIC0sYuOJtF9q",
-	"I2Yob2+TP8z2hKU8FHujPTwN273T2n/eLHYGeotOCtC80lw8zlax9dBDHPEKw9Lui0x8n0k5TiJNpFIn",
-	"lmWIVa/TO2x1uq3u4U3npL/f6Xd7f7UdiQFVxjOxDS2hxSEIiCRmsi5xBIoW/Ewae9ha0kDgWJW26kbc",
-	"j66txtdQosS2De5vahBFcg2/9UUUaDx6utSXTGnBg7keU2kYiYkkIW+2iRczGixRYKZFQkmYVHQUhXKK",
-	"CBgP1RAtlPFLvfaNlIY1N6IB8WOG7mUaSR0SNqL8tDDU7NAkEhMEkNAJDTlJuAojYnMazeF1OkNdGSew",
-	"QakSsUFFe5fvrm/ILz//cw+zHHrQzYTHjPpTgzzNBEgQBtiqhhm0iTei/h2wRTEeG02BconmcD6wJGan",
-	"WuykvV9Q6OKIjcE6D5XJjYVDKKkSIgoMNBXUUYt4eBCW9RFYdd6Top6RFl4vCvQyyNZfZfXXcc0fbGjw",
-	"I3AfVlIRHWOSZassIUDK4VOTSIxoZKGwTMEq383yQtZ57biNcdwY+bKiE1bTpWi9FYzFvuY+S09ZH9iG",
-	"7eRdpGPFYtMrxN8qo+CjNiTN4V7+/WiZDgFTe6U5WgfcQsCJ2AwEqkllWA69MVqTCU1rbqABrtlNw646",
-	"HB5Qz9TZM8tGxNW31zfZbrd1/e9iygOpYkZnKMYuLluXL/6i9Yv2gA/4t+gNgWcxkyKJMSyTSF/Mc4Re",
-	"qrLiyRVVU9Lw8gPJz/DjYe+Xn//pNXHjxlgDFyk5BlwbG5ZiQFQSc6kxRYj6wsic3PFoMrCCRifuWYxn",
-	"s1qTcO3MlywY8JR3zlmM/XSJFMbHJglnUFozPVi6VOfWm7KZZNE90xS4YvpcX2nmh7np+gPeIq9y1yfG",
-	"fxUdow3J6R0b+lQyXB93bERHLfgTFlr+uV4GoWpiz3CpMh6IeMBJBnfULUsV6tjAKGSyTX6gUZK2vJyz",
-	"oG/D4gdgfw4cb88bOFwMHA+/M6tHuoQnMxaHPjSiWZiuyEgykz8rzU87NR5pSWe6LSAXw4WBjuE2UONK",
-	"ywQoB/xW5sqMHg9ROnYWmsETBKOZGJ2zj3IpIPcwKlggMRujNQbbCbrpHXQ6Xsrl8+xnSLs2ueV3HKie",
-	"ylGTf1f7H3VFSgjsqI4UlKTh6bAQzHU7y3+vegzSh2mQiNfEihdZpAiSfgkPoadWyl6QvWCjI3AO0wXj",
-	"r3rdxQyWOQryFjkvSFisWne/aHhpbwCI5bTF1MRqE71VtTEXM0x0q425jIQFs8M7xagX4v03/vlHbRLC",
-	"LoA/CVUYB4hrF/egFuyVja1Vgz1dJQ4FzJZ0nidmBomXH1vqtQWKA/2YMGInuD4tZb8GS1Rjm4SaEipx",
-	"FKVc2qY+SSjxXof8rk902thffv6nzhx7SmIW/XGAObhhJ2iHKXYVD3h1X1chV0jDQwrrA8098/YPf5OC",
-	"e82c2cd0YdsBoEQR4uUn6d6K43HiHXz65JnMXPZJt0+5tqIJijYcYYjukkbI8fTZhSYSs/DBGnNRT4tC",
-	"HwPjUQdxYdmTMVbKQfJ4h52e3RyeMml9UcT5XpniSs7tNGiipEfO4/A+jBhsetRjzcFFqDVJJcgo0mEc",
-	"6AWymtTiQureZ0oXaeh1csVUvGydgZD2dOGDtHBFZUS2Hc5Ym7zFHQUsJGZQpmOQzAbj4ST+rGVG47hO",
-	"5v5Hj34HwyzmjNN56PSd/Xanva9dPVPUfrIlD39M6uLI9IrXHBFHt9Iyt87Q6v14fdS3jdRyB7zkqHMz",
-	"Z5vlI4L1v5hqd369po7sSqcexplhA56xjZep8m9wA4gwR5GMFNTqfSj4RWBGeou0AIVXzgUIWCBIr4N5",
-	"zKAOxpFE9q6B3QLPMt0uc0S8txyVuRMvDFKHm+U561bcWkYftvxFtocAVKhaG956YUznVaZu2Wjt5Cbl",
-	"fmbsGZsgdUGt9B89uKvHOoop96etbnHEnUeO2NGQORP1hps0vcqilhCt/edFOhjKlEbdzUfdyUdtm081",
-	"Yz9uH3bb3U6n3UuH/wEzIIC038b/hM4vVGprvNf59sKNifnciysfs7u3MXWuSXKyos1sFacIPdStZRqU",
-	"qPO8JmbJKzrBYxK9BT7Al2WBuJJJXDGt1a7a+6DEQg39zN43HNzyasFOz91Krn464DjdqLZtwS7cx/GL",
-	"AUeGQVbzi8xfV8MvvmPILr6aW3w5j9Dm0/8ZFvGIHbJqd2jf6YPrHGgqr1/1L2hgjiB0kYPNRd4KpfGO",
-	"X7+7vmOKUOxxze5CPBKdMYU5TN7Xt5B/gkS5CDSjWaunQm+/sGrXmYs6r/yZOaXWSoBR2us2V+EIpXCf",
-	"CHbtXO9Arwk8zY+SALdgui9nNGBgdQvYu9I2CkIlWTTWWDcTEyYk0wXqTnba5Ibe4UYecEQOgql7HYkF",
-	"VBozGmme1yfs05z5ikgYGDopTFIeNLyPibSOiOA/wbUVfXTY7TS1UX97/mbAtWYpTRQSRdKk4FdkTvNY",
-	"TDC0umFU6NbRSdM132NqARq19OGuyUwOto+vwns24I3WyTEmxjDVcyQQUVTeoS2ZcA6qT6N12NVOiEyB",
-	"RH7Mwbo88UhVA3UHPD13TecA73TRE1zH8c5wFnHiv5rrGZ6bBVrU6AJbcwzs1xWTsFlrGMeZYe+/Fd84",
-	"6JxsLnBuzBks0NuiwI0QbyhfpmeqUO6w09tqMN8Z6wCL7G8ucq0Dsu2MCFh0CzqYpm5MIqyv56I4t7VM",
-	"x+KqBQ9Dve5ihQ5ssHVUfq5qBaektk0YVzPDGxywUXgsxjfghSQOzTa5hHH0yVjnW6na+w1zSxaa+6k9",
-	"38yOKxBSgNcwtQf8TDsSsKR24EZLDd7OLTH0a3kSUcOYUd2CWK+wgfIEWs5jpRSM7jr8iaE9sMW3eDMY",
-	"flzyvItYkTu2PCWURIyi19preUSi4we+1eyieKZnX6SGag2Cyh3X0dHxDpR2bJ6SLc1C0fRIxX7Wsv/I",
-	"0kC4Tsv63ehXrtOqQPCzrCk1sCQ7Ljv7/SWTvuM6r/La01/Nm+u0Mf0LPv3wADL8qUzXYn4R5/risqFv",
-	"Rmg6aQYRrUlaCTicbgcRwnmiDP1JmqCik+eT6FTTPxgDsBK4VojXyh4W87VkWRY6hYwIukOwwKrDyYZR",
-	"n3ikNKxuYViVFB1mgL18gIePGaD23WR/m0QzawbVRX2tcvWevh6vcMHd4dZitHjDYI0gXX3HoOZTuOSA",
-	"cdUHzx33jo9JFPK79Cgtc4a6xFvv2Fx9OWAprFNXsyJm7L8z5vfHHnzYO8pp98c3k7qWC/yifDD68Fsp",
-	"FDv9YL0Pg9kiK1UKLDn2FfbWKqPoHE8/JKGkEMWq7zZU6ZWpBRsoCPILFc94cCtZDCqBlxX2DJjXHNiY",
-	"Ix599H5qzC+t/acZYkHqz02+AlTm0fCp3ri4wHvtxCxUigWZ6aLVKmmZAH2S8AgsFc86OCnfg4fhp2mA",
-	"ZBkiN0oyP7m2YPIznZLNCKqMgdA1isc3fYLtNtsDXsm8GzMakBH178xhN9SL50LZGWO6YkziXB1OKDQU",
-	"S6MH6jQfPZ+2MH7cgkE91dECGHfgCxEsH2kS6eseN1y8WCeXwliqYS6ZnPJlLdrGQpeP+cqSXcXE0PvF",
-	"fL7VlCFpwrk1KUpXJPd8/1mnYkhj7+vzFByWUw501qsEINwxzUBebbKq2mRjtcgGP1QuS153m3Geg08n",
-	"0nu8vNVrT0vcHGpj0uqV9Lnu9mtK5x3BulfeGJl+Wu5MoNns48ZRpzOY6trEe20CJz3jmSCcLQpomtur",
-	"12VdYmWc6SVV0/SYvVDP1sHjXadM7HWi3nX+0rrUPKp1lvrZ6ohier9X/vy3UxYe733YQku45fNY+GDn",
-	"jiJ2bpbfTjVZq5qcpwAJYluPterJeofF3mf2SZ++BCxidSDMl/hc1twPWK+L6HpSDWS1OjDgW+gDUtGl",
-	"3F7aD3jDK+0OS+BXBLMe2tMI5gInPVhFxqDEhX7HO3+3eVdtXr0Uttq8br03UWOW8rsc8BTUAlYisq24",
-	"LSdM2XeuG0QFopStjIh4bKLvka3Jh+5a+M4yahYYwvnNhYVvaWeYMTA2ELw14BZ6q+7U096LX+5tkvp3",
-	"K3nrdvrJUykmN8WLLnam/L98y+GB6Vb77cts+c0+6ayZ1PSnqg4YfkljFdIohT3iJv3T9bu35A2LJ4xc",
-	"QinSuHp1Tp7vnxy5pICyw0uIW1izRtqdksKBga7UZgNtcmbQqspkMtFHAEbwJuYIFXRsnkSRRzA6QWYY",
-	"V+1tG/CCS0BDJeycpHh8YGDPBmOK7U0Nno80PPuSE88lXnp9JyZapRGLVcjHGGq6VZZOL7+MIIPhY1WF",
-	"5wYAr0OdCaZwxABnHdeMUeBhwDACvGp1ooMlq87DK3JxBgKibxCBEevf2sRDC9zTboY5mMcGfLmYioi1",
-	"VzUB34OpCKqNTued3wTEgwhhvH2N+MZrKnBykMqFjJY6OVIxRVqoDAi7IRkPBhwnRL97JtNb9VnG4Jua",
-	"RqVamJlI5PBCpcnG70z8QBhrMPhjnUKhMu4mfX95DgItK34ZIG+ln4ds7+apk0m3uGV+O99NeQuX/Dh4",
-	"hbw2KIuXtffW+lbs7KvF24T0IUohv74VtoJ+gsfLRORS2/kcHivVNQt7hM/h1hT4NUS7tYB0v/6dcQA7",
-	"S/xX0Sxu0/iEL7PEUZ7+CsCqd2l4oRb+bWJyg+QRgehlpwTjhoCFa7D4qshHbUxopj/grf3nLmkdHbuk",
-	"9bwD/3XNtXkY2EJ8GseYlM+LgavwIU9mYHIU40TFHBMfTkKeBhJBP3RcEwglC81JCiGbTe2OB31FmaCQ",
-	"UYYRNfAK3TBUbSCgSrHZXEkNTJpgym+lAfrpDUOjiPp3WoC1ybs0rtUmBki5cfiJBa4GhWGARxSOlTRd",
-	"h0HpC/0jRmPdId0+yBsxHvdJJXbVTmBg4lizKEyQnCn6wmheRRws9B8p1CYXSgekfvMNF+qbb7BfZu5E",
-	"nA+OMK7ipTnsRMXNgOBOYQ3TYBZyjUARsb6EJtYpbpDeFnKuIWLEuiIIN51nnfhD6euj0jMWpJIysDky",
-	"EoFOfxE8BhB7BYP/VSGx/weh5BiYuxWG/KnwsZbAw+X4fwUvi8vHIGZ1utWQIwfaDpy+p7Pk7eXZDGq9",
-	"MlbWDCvZn0uknaLPJclcJynK8g8ajiH8uxLAq5wLsVkIX9R2QZ7Dp5r/Tk3ZbIWjpZCP8auRPXmuRTtP",
-	"YiEtYinNYSmrYV2uwkJqwo2ZA7NEgXmWv62XfYEYa5b/M5lenqlXws6182/i2inMirWn9cQ+NSbecAMr",
-	"G95GdlDJ85clcMzaT3PnyVVMoJhcsrl2Y6dZK79aWhZSURZSBBbzSNpJ/orZIO035ZyOhQqLmRgLr0pp",
-	"FCtpEItZDwtFi4kL8848kjmkBF3PHfL5TSdzxyL+TVhEOWPqE7MJnaj3Pi1XXiFWbrAG3sdD1VRL8YQH",
-	"LCZ7913Mm6ZVuT007EzvVqVO0smsCmnHsAcmC8EKO0FnzKZ+inCYtXMQs9aAaiDTJl8y13pFqENdAp2q",
-	"gGZJp0wthpg11ZSuZBibsqRhAdldUjiockkdtM0lZU+2S/Jj56bVGcv+rnYIfXMm5ntV3JHUoTmlMRaD",
-	"Ah4+PPz/AQAA//8=",
+	"7L37cuM2ti/8KiieUxVphpIl+dK2XKn9ud3diWf3xdt2J1MT9REhEpK4TQFqALRa6e2qvMO8wzxYnuSr",
+	"tQCSIEVZcreTOSdR/khbJHFbABbW5bcWPnuhmM0FZ1wrr//ZY5/obJ4w/PvlJ824igWHHyqdzahcen3v",
+	"jBOWvSFUEcloRMZSzIieMpLyWHu+d0eTlEE5GoYi5Xqol3Pm9b3ri8vGj2x0dXPe9HyPJkzqmI+F1+dp",
+	"ksCDRCy8/k9emtAFfoD/TNQM/v+sd2T+6Zl/Tjzfm/aODjzfi5NR6H3wPZrqaRzl1aVaDCULhYy8vifG",
+	"Y8/3Rss5VWooUi31ED73+h4Xnu+FNEmGCxrrmE+8vpYpM89GVE5iPhnOBI+1kF7fg4/DIZ0wrodzkcQh",
+	"kIWzOybNmxn9ZN4qr9/Nn9jyyuv3zDPzu6aGOOLpbMSgqW6n04FHOh6OGdWpZMO5jO/ihE0seXV8x4bQ",
+	"T68/polyOs3yJ/l8DZWmOlX5iynlk3Ruf977XpgqLWZAFkG5WkAX7JdRLFmoZyyKafGMR+7fQx3PmJnn",
+	"Dj5YTGPNklhpQ7NIz8YzEcEykOOwd7y/7/kemzE5cUZsJo7xoYz5ZCRgerJBcDpK2DCJ6DybHvvoY0qT",
+	"eLysfrlgI6nD8rdToSOmbp1PQ7mca1zkZhmwYtVn1IdHktNkWO7kmH4aTqhmC1o0PaafIqZZqIsnaZJw",
+	"OmN5qYVLF/NsStWdiEM2o3GS9TcO2VCl87mQOn/EtaSc6WE8H47jRDvTk8SzGMif1ZiIEPrL9ELI2279",
+	"007t417t0/3apwe1Tw9rnx7VPn1W+/S49ulJ9hR2Uyi4pqHdYbgsh6W5xK0f6UR5vjeLlWJReZPMxFSl",
+	"kwnDxRmxMU0T4Fuc5tQWqR6K8VAxeReHxV6aMwn1mVZiblaG53tzyRTjIRtGbDxUoYzn+fTmr7Ld59E7",
+	"GiewHj3fy1cvrLb851iyj17/qON7sBFwa4k0rzHbHOUtp0IgAlab9VYxOkuYUkNYOWrM5HDGYA0rsyUV",
+	"45EWY/opq1jF82HRXaaBGSqv/9NnLxyPso/C8WgYMaVjToHaw7wD8KLUo3DMi0J8XSFeLZQWhdJ1hdJy",
+	"oYdofO//7t33jg4N464dwOF2AwDG8m/o+9eTPpxS/ZU997q9/YNDb13ne9XO956s8yn/t66cJxiAYjJi",
+	"Y+/+g++p23iOUk6FU8Dju5lioWTFUaXmLIzHcTiM5zk/0JJqNlkO4zkNEyyr94+HaTTXBS/VLBmmMgZG",
+	"GiugW+T50IshvZuPM3YKv4EDMzaMRDQUfDie5TXUvFxEQznKP3COx8/e3WxItabhNOvl3WwIVJB39vy7",
+	"v7/3C/H1XDKqWVSRYglni0KQ9YnSdMIiIviWYuxjxFcjsYp5qv6gMmp3J6N+nYxaevpoIbX7dEKqdxZR",
+	"8lrcsYSGIJ3sxNUnFlf3f29xlUfAGeh8niyzb2tl2Bb2fifJPiSU5FIdXyfV7WTZB2TZnUCCTPv9PKoR",
+	"SEpmtbFmklBOUvyU6CnVJFaPFlJ2trY/lK3NEKosxvR2pradqe2Pamp7nOzSMgfTTojZmeN25ridOW5n",
+	"jvvdpV9Td430e+97U0Yj5HSfvSuq2Ws4RuFHxAx7Nhz9RyvpJmysiRijnDtKownTpBHIgEj2MWVKqyah",
+	"PCKLKTOi8CLmkVgQaFYr0gh0QBQLBY9Us41iBbq1vb43gAOkdcuWA+9Ufts51d8egISrwimbUeiOFZ6V",
+	"BqbuQcfz3rYurfhY7fTNlJGzywtyy5bfqKyLebcvXt68IpGkY92KmR63plrP6TxuwVSiMNGypGn2SfCx",
+	"GCKZMzngwSIfSptcM65B+gfpdUlgITGu4xC0CRLs3XWhsJoLrlibBH9vFT3H/wf+gJeeXsEc8phPAqRm",
+	"5Z1iOiCN9zz+RGC1NklIpVwiuRWdMTIWkogkYpKESQwSeHvA19L647dHnc7p4tujziZqMy2XrbMxilxV",
+	"Ql8bQhAtCGgPZMTGQjKi5TLmE0InNOZ+sSisxEhuuVio0jLoHrqdmMU8nqUzs51Mh0CwmDBZ7VHrin1M",
+	"Y2l0t0d3baULMq/NbJytu/T31qWRjVpnRjaq9iaACoOCFCFoH6xehcS51/SWKcLGYxbCCkuWVgfFwoKP",
+	"40kqkfcNeKwISGQxi0gjuHx3fUP27rp7UJPa+wz/3O+ZEnsouAXNyrowY10/djvekRAJo9xD5jGnks6Y",
+	"tvxj3aCROwWkAZ22gmazb0bsUgGGd0piXR40jnfAtxmRb0g2Zfl2I5KB+qBIUBJa+wTnoT3gZkJqOmNr",
+	"4kjTZT4p36gy2QmFaQkZaahELPoZSzgdcD3NJ0RZxmDnOB9uXqtPuLDTi8UEZ802uTBsdiFjzYhKw5Cx",
+	"SJFRqqFyRt6fvyGSjVPFcHWbfjagd0zCUUeEJFE8iTVNCJwaihhNuem71Wq6zBefHfOA5+RTOk6SvG3f",
+	"khN2zjqCuivKnkoxLIKPKZNLVC/QnG10B3d5ZRpIflxWl5tjqbmo2ej5S2J0VNLo/frLP7vHhgbV88Za",
+	"57Frc6qnRc/YJ9CC1m+DOdWg3Hh97//81GmdfPjc87vH9//b82uY5iWdsOv4Z7ba2zf0EzCSrK9iTGLN",
+	"ZjDzhJI5nbBSdw879VSED4cKGqilJBSbmYYyvSlnYN1aBgYdvhG3jK/2+N2cfkwZ0fDW4MoomUt2F4tU",
+	"YY+/USTg7JMeYq/wu6BN3s1iDXsaTiVYduNYKm1GWDmW3ky8B0aJ9ZWGOaOfXjM+0VOv34OhuRNz1voH",
+	"bf3caZ0MWx/+Wj8373ms69bRTbHT48jwLDFnkmohv1FEJemkQNVlJ1mJJVRW2vRj/TqzVsLtFpoZzAf7",
+	"b+vD545/1KtddPdQpdm9yJOf0+i7zELz2QsF14yjfIesKcQe782lGCVs9tf/VgZVmPceiKNRnkR6kelH",
+	"y3Iid/zfKBSzQKImDS5IYQtAWljBaRhHXt/rdP/2/X8d/OP4P/d/PPqh9+bk5vDq2fPueefF32ByrXB+",
+	"2On5no41EvA5jUg2hHy8dCRS3R8llN+CFB3OcsG+dfDMN8RF2t+7JP3fko29vve/9gp05Z55q/YuDQ0M",
+	"CVeXBHDbMY0TOF3hb9McaT3zSevEJ63eAfzvEP535APrpZykPEVBH9hmsmzi41i7FBzwgoRiwUkoWQSi",
+	"I00UfJzbORVptPahqQP439GxT1rPOvC/btMnMQ+TFHgxWUzjhLkzM+BTCuxdzOcsIomYTOCzmMOBUcgZ",
+	"KFGoNJwSajpHE9JQjJE1hy6K8yg/AGWMlAkyDBxiWpBRQme4u+99mLwrM/1fufxu8FS3EryIltBezO9o",
+	"Eke436REu/JPn9FiZicOPmyXbGW+N2NK0QmsoVkKdTE4wmdCadLtoCZbLZ8bbevKCs6AectxePBsf98n",
+	"1qwLkzIW8P8R5ZEPKoFATTPmSlMeQhUFWacf93Kbq9qzR9N2u+bc2TUHwAXdXZNRft2uefJNkk1QMTek",
+	"AVzPJ8jSYUkDSc1OKGSY/2YhaEpw8Flx0t1jA97q+qTVhb112Gm2SWAmOyDASRVhNJwSMR4beYSMY5ZE",
+	"dvWdCz5O4vAL1h7yTppIRqPlkH2KlcFhF34hGK7jGDJfEvNlmUMcHDRdb1C+oguBBWa8WoXgZnNOP7a9",
+	"bZbN1ivmVWnFnBQrJifWVkz2oLR+7n2vEDyHMR/OpZhIpmqIVhafQ8qBa8AutLpLlErUzIgjyZboeXRS",
+	"T88ztwSuQJL1wqHm6arqVNMJLhYPkd3VOrYm/MsnIfzRSZnwT3m+ZQfTiIU0VcxIpYqEqZTA4aEPrI/0",
+	"A2F106L3SawH3Cg7EVExTosmiyw2odE62G+Cyib0FDRaqm5h2mTKOSyARusQDje6flYHvAHkIK2TjuEo",
+	"FW1HMqvxkEbr5BgYh2MyCFDphmGhMm6dnmTKkrk1mLiGsbLxo47M9us991Mk9SshR3EUGZH6Kw5AXRiz",
+	"yMAL5WzgkYSGt8pYfkIxZ/Achj7wjGcadcmMJ3PQ4B5a01By68XcKy3m/WIxF8PNV3MqeT8NZy0rk/Tt",
+	"aPtj59OnP4syWsWKmJNolOoVgq1SiDQCWJ2BTwLUkOEPJE1AhBzwgEazmAfNNjkzHAXqgmZmdInyD+wb",
+	"4zdWJDjoHAQ+oYrEsJNIFEf4DW4Ye0RZyfYm81w9iYyeNWQ6QhaxnsZwzKjtxfHXJXH8oJhg22GS9fh3",
+	"Ey6AvVQGBoJsPGOkIaQ1TaAYoZYK+JP1BvrEZUzHzTb06K3Qr0TKo68keOkMPyGRYKqY4Uef4SD6nWw9",
+	"Qy9KW9CZobdCEzO4bQ6U7tFTT9ZbYZQJHHvM12vKyLS5/RqPFNf8WTpPukdm3rJmv0yg40IPY/g1Y3wF",
+	"6XPY6ZJff/mna+obx3K2gHMkn1iLR8CP4HARvNLPNcJJvjNXK4qVrWn7zfm8tDm75am/cAa41QI4qYpy",
+	"Kbe9Y9HQAAtMLS61DrqHSC1KLs9uzr/PoVC4O53pmDE5Ya051eHUTEktdRQj52Y6WzfLOXuwhu330vZq",
+	"1Jm7l7qHBUHfF6Qgb4AUBPq3BdN7EsHsjC+JkY5Q5SGNsZDELmhy0Dn0yUHnyCfQY3LYQXFJkatX5+Tk",
+	"4PAZsTuBGDIre+BcGzTHe8d/+zSHTqxIyiVoY1Dp9ov5P0uL2RElbE+J29Xf7bQxzKs0JGO+USSMZZjG",
+	"mowko7dwCiki5oyfVuRLRZfKenoE0XJpnU1PI1sWHi/s/40QbyhfWoVfPZmpzzhPtBBkjJPJde4G3X6C",
+	"v3c3V89RfG6EINBtkvd7K9Xz8MnnWwgyg35kYzNKTiZBqjnat/SqCznbYdDpAQ/WCbqSatZClzIDwRLE",
+	"MRLkLt2AZH7milkkJ/6Ar1C/om0d+qR1cOST1uGzU+wNCYBErVLLzdW15zr8H1x5+YdrHO9bFc6+X3Un",
+	"f9mqf89pqqdCxj+zrxXkqFUSHK0hs8yTxpltBavrk+eMSibJIO109sNbtsQ/WPM3OJa6JRGv6x5Lzsg3",
+	"KlopL0ESnkrIs7QCHX1Gk7GQMxaRoESsbG0bizhS1pUGc2nolotFe8CDH3/8sXXm9DUjtuWmU7FAV6fz",
+	"xcqarlZR7+HBETKoLFXMxzPz6Nlhp+y6sRMtGU1m3w48h7QDzzdH8rcDz1o6jYdq4Hlb+NALbw2u4rkU",
+	"IVPoKjgvlvBXGsvxAHNsqyh1bTKVF5BQ19idi+RTCtNFZqmKw5bgralIIhImVCm0xUZk4P03/fnngfeb",
+	"2Lq/K50jPXc3OBTMBMntZN/D39IMvqCKLFiStOzeGKWa6IqtzU5MRYtw7N2nub17wI3B27hRWeLgrLAw",
+	"jeFJHE5R0ssHY6AZJgbhxsrx61znQDFcIzydef2fbEDlxdnfPd979fdrzy9FL3xwN4v5VDIaveMFLLiy",
+	"4H3vLGFSX2C8Q7Ub+KoF7wiagLXgjMxT1CEv3v5wcfNSZX6rwvLeCPIIiqDZz/wxARccTTdQUTf49Zd/",
+	"Dbj5uwNPn7MkCYVkrUjiS/fBIVp8MAggOCU8TRJDZlTamK56raEhz/fgOyNLWzh04bxtwCf/A403fuq2",
+	"Tj78T7fT/B+nwZ+6rcMP/2NabNa4dH2Dq7liCp36ddxMpDoUMxw52qSReoUam+FOXN27jWBsMQfaWW+H",
+	"sX1vBi3BYssM5SvG9PYqpKiK5FhBkD/UoLEfG2uuRaNYsEqBg6JJ0q7BndQgSArO/FM+3mp3PuQlxQi4",
+	"J85AqsWVDaJZWbapFjOq4xA7QkysTcwnfRLQJAmMNdo36B5jmTYCYBZTEVgQSPZNkKHngwHPykoSiPE4",
+	"w9fYzUmTxAnNQPEj/1OMx+XtaSJ/VpbWuYhYWDMmTmgaxQJavosjJkgIH7qs4YvCk8wnlCbwnkbz0Jba",
+	"N99l/8w937ubH2fB2fjwELiL/lQele3E6rB0/MrECl26oUKrOydnJN8ocn5zUfK4Ay9rwZQ0azaLG3S0",
+	"Cu5ZEsVy7wNO4jYLtBS3VFcpvgJ2iE6rrWtdjX1a1+OCr5ovt6s/C6GqqxXekXS+fXfv1x4ixXZ8oWfj",
+	"NxhHVW3ye7EgL27evMq9O40g89/D8RBYR70FIwInm9Gl1bVIrAlV+E3veH8/aPqwF8ciII3ri8sBv3j7",
+	"6p15NqI8CkjD2jZxp5xa98Hl+Zv3e5fnb86MNhfQVEMFnE2EjkH6bpY3se0QLO48IgzDAeEfaMczMXzl",
+	"dV+UWln6pfRgK7u6mGBkQhaXaCJYHNlEp5Ir0ggmTF9fXFrhAQgCzUVtco2QeMOVMWZvwE0heFmGBgZw",
+	"VjAqleFulmY5RgnOLHS0WK9bdZu5oZMPC2WuiHNfCqzcUC6XSO7z6Msq5ZBNqoroYS2DyscdKSOD45tL",
+	"lrutLUERNDqb0ZZicyoNKhwbCspYsQ0JKhAhuGk0hqHfI9LvwhQooH5USgRRpTz+mDL7GvbYfRE2ugKg",
+	"vrh0FS4Y+MWLGsHIjJZVUZixAg0rqoDiaESt6O+g+PZ7q3LUyvIuxbNumNji0L6vDXp9uPiNTPktaJLP",
+	"sWTGnov42JVFAse/fdsmPwJtLPTZN6IBNJIwAxvmET4D1WBBZdQapQr0YaTmQsjbWnD2+gOjFJ27Vr5X",
+	"BJcdyG2idJhAd2xx45Fwz0UrhBSLd7Q061lVMLVdDOYq4TIPjmvmcCVyuI6SLZda8DUxXwOLrtrIYl02",
+	"jQfIk0CQnzDOZBzCn5zCaVzZcnnE8UbFpRLUvKnLFndrul6JcljbWg7FrYmY3rbBrESpyd62TVYCsjc2",
+	"atfM00yND2xxQZfqyyepCKOu6zqT5OKF5Uy1eHBn7R4d1NW/Lgj9QZZcI4zWB5qvHNhRRChBoqNabMxc",
+	"hKpbRLoJicDClvWGa5GrySj6VHXl7YS5UpR7vWbWz2dZy9hEHyjGI3J1c0lM8WRJRkwvmNUYGY/mIuZa",
+	"nWYcsU+wBTIRTA24nkqRTqZZtfVhBDVd5TXn1QtB3gpNXsRKp3LUJ1aZjCdcSIYMMGNoWbBIlddlPJnI",
+	"NGHKMuUB1/SW2aCUR3TQiSjccNzEM3YueBTjOO6r6QOqw3xrdEbjdwUZFk8YAwB+8fYFOqX4Nky70+n5",
+	"3U5nfyvOXSQweHgwuYB+v5rfYNPGxHWNhRgPrcpcZ4gpD+MQ/+usHEFbCRWlZAvV/l3BXlPxLE005Uyk",
+	"yoYDOehPHhXqvE2REGypmrkpHaotv46VrjQV5yaYbxR5/eLsksyngrORELdbWV6q+SKqTf4nY/MWTRA0",
+	"lxsWGY8UATnw3eXNxbu31xlnkWwSK80ki0jE7uKQVaJsNo06S0+xaghMxIIYK6NtJIu2smKTekw7ecaL",
+	"VWVRt+ANGmtgQDBGkPUWQkaEhiGba6u2JExr2G7QARNQVMM/7ALGUDyjGOopuXixLbdwszc8vL2upZ6/",
+	"LL6+L+Xs2BQYVXvwbR3VVJMLpK5B+MDdz1C4Vd5EG/f0X79uU5eSk1T7+Ip+yr1QwNDq1tMaacOZMSfX",
+	"SV0D5h1aqcf0U0uyBDmxFSBU8zSLhsxOxe1WdZFP5QFWSmeMNEywFfztE0rUnIbMJwm1z5obZ6CSdK5K",
+	"8o3iWDnTy7ojbDEVylrJ7DFdeywTeyzHfLL5OOh0enUH2sZFU85DU+3xD9krYjhLtBXPLeWxqVZ5cf4y",
+	"x4JljpV2XVjuprVYlxpnpTH7Dbm4JOabL1v3Ra6ddXGNOGFRBrCPeRYYSxqdX3/55/HRQafTPCUdMmOU",
+	"o08Rq7TzakJai2DhUif3jzpuWCNW5ZcCs9dMsqPpVHMDrRxARKUjoJOjLmeH3aoLCpdhUM4BgfDy7oA3",
+	"gnJb6G2qJCEKShsx5aliUdXN1D3ptbtHx+1uu7PXO1jVVB7wPwE/P2u9oq1xu7/34S+1PH0lLdKOIpWM",
+	"UDuCVJJh7QhSyQO2I0glBdqOIJXsbzuCVBLf7QhSyfm3I0gl3eGfniDlTI+rfkmeRWe6dhJFGt1ff/ln",
+	"t1NWJfZL6UAeTgZSl1JyRdhHE27xBWrSWzkB8tyUVUu/m7Ryo3pZymq50jl82UJFhAsdj6338ss0HjdZ",
+	"5kpLNXDIRmB1lwyENqLhrRYcE1/a5wiJnSd0Ceqx0cjLxCiSclbW1Czm2c9uDV0wheeDaBfYAyM2jXlE",
+	"3p7dkEaqWBnfNaUKOpeOkjgkNIowijozeBljH4nVgNtKKJEi1UyeEkoWUvBJjikQY804UVOxULAyBGet",
+	"BV0azERzSydnNQ/pGryYTaunvsTrsQGRdonpA/UmCEPubdg6wZdxK5STXdVEqBe5vdYk7dq0ft30rA/b",
+	"Ft+leiRSHl0WJe7X5G1d4Ubo0SLZt0SzT9pH97/lxJUsjMiKA5uIEY1fj7YwreR13ATcNZ9fm6/vnbyy",
+	"n+tDTr9RxH6SLWkT0KvXMrdup1Phuyb10mYHbCmp7QOWecT53dGkZFcBhr9/VG36yLWVWNPJg1y/nEe3",
+	"1hdi35Za3//1l38eoU2nbMGxobjSLdfIrJ5HHVLxGOy73S33dn8bw05Nxt9Het3c7MArUJgplcw4ICyo",
+	"iSLM5/r8bEvHxwOJhrcDbWQVJEuSVfHlgI2tXH5O8uN13mDJQhbfsYiM6ScL1aWJEvVe6G8UYS20odpj",
+	"pWTMZXdM1sCsLUHXLACXwPWZmWuhOoU9mcyZLNiWYSUGS45RyfDWQvMbNPtLTUWaRHYdYA5Ae5xtBdPK",
+	"GZHpopX0LCLrqALYuq/PUPvYlV3OZrtuMrkoXGBw7Khb5gQaFBJEhEmqYq4FhsblVvMtN4KbRLcW0o65",
+	"LjPBo0bYXyvb9zZ7B3KR/bDiWDo43MJHUM32+/A8XMzPwuTaFoHiTmbglYG394/J+xeXN68zn8B21MxT",
+	"C29YEix5L2MoUKQdXlGwfrh8hUCOuRTjOGFf55SoT2dcbfO9YjmQn7FvFHnxLgcDUMPOjFdLcPJKoHP4",
+	"TeYw0oKwsr9xS9/w+mTKX9M9y1NsMs0ar+dj3NclT9RDE5v7pVaCHAq/cF1YQ+UuNkTcRoZj0OTSQeJm",
+	"t11UdPHSXW0mhMkmRQhoFBXI4TMevVdMBpi8K/veJjc2/CjAUyPr+emAG2SyCX7PdAkMtDadc5LjFniI",
+	"TK7AnS9msdaZvFxBFe+gwb8dNJg00jnsyv0eKD+ShhpDW7iNzEIntJl5/7T/HwOv0TSBtCaK9v8bDPZ+",
+	"+vDt53tYKz9OGR9wy8J98hC+uGqVWQswds0v/4es6cJgsDcY/DQYQEfW2GV2OOQ/AA75t0aL7hCeO4Tn",
+	"DuG5FcIzm6tY2gVGDEsJb5XJ5L3fy0F4Waq/laTeJbzYiqH9H7T184fPPX+/twbYtkOB7lCgfxYU6Fbp",
+	"8f8NqFDSsET2bc/MvvrrX/5XKzglQQtVfMPqq0FlD+NFa9kBVLtGwPs3YTtjqfSwHt2JWT0UkyYxnXUZ",
+	"ndpo8oTacgGJ4bjINKOwAgkNMvRo1fN2FtFVov1uiM4tz7GtjrDfAsOZk/fBacmhteWeOxDaTfTdISt3",
+	"yModsnKHrNwRZIes3CErd8jKHbJyh6zcISv/aMjKHZjwDw4mfCKw3VeC2nZAsh2Q7P8mIFk98Mg1t7bJ",
+	"jzLWDLPulZt4af5qXV9ctkz2sVa9F85hZys+Od9DnG6BWfk98G1bTugOuPanB671ycXl3QFpBLQ9aoft",
+	"KGjCsX5xeXe0XjSqQ7CtEYTWyEF/EDjbDmb2pTCzVDFp8Si4gWpc7pfZxmocoPSbeY0qWwtvxYT9BfTC",
+	"001gymvj+6dEy5TfrufxB8+6tV6nA7/bqfE61XFzHEvGBh4YhxivcG1zfW0ms+IvWLI0aW4+lS7xwxZU",
+	"/0TH0np+VzgwNp+avcPjzuMk/tq+PCUOMRcEHgQkvq71L73jDK+OhukrssivZufNT7KtjrS80Wt7u9H9",
+	"6jFWudi6hteZe7HtBR7wuelpI3Cuw262ydnIBhLhd+gwWrnu21yF/TX3W/ueFpomw3z8dX66MhXdyKTy",
+	"5eNlH1DNreHuRJsWy+0/ONOXVIfTRyNP/3b97i15w+SEEayANK5enZNn+ydHTcyCzktbO5OnyhDVdB5R",
+	"zdz8tu0Bt/OD+fUxaGtJ0uwSyzYJQHMICF6ADDqtScNvRcAyCBUYM17tFbK5xsCvZDngo6XR4DPNCDT6",
+	"zOdn8h9myezhxWYzij/gQSHB3M2GVGsaTqF06TH0WN4xxNwiKDWoFTgx9/14hNWGY25+pjbv+Czm7sx0",
+	"d7DaHax2B6vdwWp3sNodrHYHq93Banew2h2s9g8Lq91hW78e2/pnxY7uMJ07TOcO07nDdO4IssN07jCd",
+	"O0znDtO5w3TuMJ07TOcO07nDdO4wnTtM5w7TucN07jCdO0znDtO5w3TuMJ1/RCjkevjb9Zob+V9WbuIn",
+	"jeA9p3c0RiEHWaOewmlR+AmNmGHvlb+IEub53gV/r+Df56laer7nVOH5KLDBQEtXy9uCGzNvr6AmH75u",
+	"nioCWoyRNwovawAPM/xd+0nvf4+iemBIrqngnWtiTBgNp6vu1loRqZJadmqyUg64U9qBoAWtoLmOyx+2",
+	"Tw77R73uwYG3zQWlv9/1jk99u2A8/qK7BVd1VraYqRpY1lu2KM57MmNK0Qlbuf36IQSr74kkqq37XRJt",
+	"qvtwY93b6aY1Qk2sMo012lJH/Vodc7tyVd4Fx42csFoKvpd4dfsGInY2ERGPs/Xpd1Zg/CYzEhdyRpMV",
+	"RMkD+6Sy6h6VTPeVOb9fMKVjjoalG8u1Krp6zDH+oISYiopSpBGE49HQeYLsz2Bxec1zxOqmqy+afdIx",
+	"ANGGo12I8bjpk25BD5/0iIHUWcr4ZL+YMH/AD4yGPpEinfvkkHxMWcp8cuTMKr47JcclxHPB6Mko1cgF",
+	"IhGmM8bzvLz2tOr4Xb/n7/sH/qF/5B9/KC+NynLwvU8tKNe6oxLmWcHUvBUcuMhLJ8zA3EZhYAWeX8gK",
+	"9uD7Drrs+d5/wWjc99kLmL1j78O975Xl41W7hwuiOTt/nd2G36gqBDghlOeqBEwDqhZoDEFLLSgxA74V",
+	"8pv0TOHAUV+CVbJ+ATERInSWAKVeQ6tvTaPK871r29bFJVKmxta1ykTtN0Z4LOxopBEUP4A2aLkCYRyG",
+	"5RMcsE/Mioa/hMw+MU9ccScr6/n5ny2sYOVBKyu+/k2r1ExZPHIaWjmiqnr044IaqmaAShiDhSjGGk2v",
+	"sKtXbAQIMkbuETR90J0NvnXAGwjmb6LUk/IwU8Rpgl+n8DUKQZhKjpaYEQwSy1E00ZG8cF1i7XBcowO9",
+	"KoZU4nI0U4RsLNYt8MVJfMd4xjlmVIcoYgV/qeFupwOOAgaCHud6WU74XxG7jg47nS/wNmzAUdXx6U2n",
+	"55pjwtb2xQaVcMz/ZKTnT0p6/jWkT/9kpE+flPTpl5P+KyXeinxXra1OyqtUseamsJwpk8b1xWU5yi5Z",
+	"NtvkRQagLFR69zhztXS6wAiicEq1Z6D7Rh6O2BgDi4pvSweVW0XNSSVGCauxp129OicnB4fPyNx8QSKm",
+	"aZzUxFiaF6s1/DilmixA6Dd+PgRVx4qI0PheQ1Z1AmQHXLfTOSGRYAqXM/sUK4yTxKvSph/btdhyKUWd",
+	"f+QHmsSR2XHmE9+cmLjvxuauNxO8197eSI4EeQWFXkKddWGiMVea8nCNmgJrjWHAp56WibB3192Dcaq9",
+	"6ce9YrXsAUk83xuDIqO9vpfKuJVHu9URxDYxrIsrc7sQR+YaM6NzTqhmC7r8RpFETCp+oE73b9//18E/",
+	"jv9z/8ejH3pvTm4Or5497553XryqNzzXbwto+/ubm8tsW4QiKq+Dg86B4907PDlxVELErK4qhTrWdY64",
+	"M6KmQmqijF0qY7TZgoZ6yiN8KzR5BRJqbRxtrQ53Rt5fXZAi7jCOGNfxeImezEpjpBHQkUh1f5RQfuto",
+	"+pnvhi7xEjmaJNXLMItij1oEaTgbPjQRxjol6cKdDb/s35/QOwZ7ptSjVveoVjvn8Ro8Ae5d7ay7BVUg",
+	"45bHOf24UfXGt9mU58usnkFX92ltGPldhUOsMjjQCervPf1xyjJUOhQlsfJJ6XrTkYiWbReLEsB5HXxM",
+	"mVy2MR5cxT9XYPPeSqFagIsxn6xhu7EyTLdcMVrwR4xQTWZCadLtbCR3PvaixTpaV0IlVt3AVzeX5lLY",
+	"RlAEYICuF3CMcF4yFaB1ImRREzW8wHqVAtIATi1Z5ONxYL9xD0kuPN9bMqCTLVQ+AfH9CgWvEXRwvXF7",
+	"BBOm3W8DItkc9FJUkgojr1hwGwaO+nNNMoIoYa16/L+pn8AXqF357uW5Zr8Da6iYqg76+70+2o1Xr8Ok",
+	"UrfWRalcShGlIRw/UtcawU6OjjqdTu+4e3hWy9uZjEFLXlP9Nb6urbjXPfvxzd8uv3/WeX5+9ux4v7Z2",
+	"pMUaQmW85BtFwkSEt2sIRRqoyBtNFefp/c05nPiK6Qpv7XW6J61ut9Xrke6z/mGn3zuCj//a6fU7nVqm",
+	"Ol/XN2hMxXAMjITQW81h51l/f7/fPazdiKvbDEnzA5P1Bpa6Nfsd40zS5CuX7ogq1rpb1+5zqhgZx3K2",
+	"oJIR+1llrbY77V6n3a2dcaDWA7ULoR+s9LhWNxHygR6fiw0dra1zohb07oFaf4SjsvHdNfzbJGESo8X7",
+	"0eRIKJ+sb+Q15ZOUThiZ0/D2C2qfm83fAm6crOcN+BrtPVMqo4W5lO0uXm3s/fmbo16nR37otuu5xVyK",
+	"B4ZzKcVE0tkXDESGd3J9vVcsFHhz3CNnuW7bWSzC6n57+RrFv0ZgQQ14oJnMQ1PBWUBoFNmLjb+1Tyyi",
+	"6MqIQa3XMTdWtZssNv10wAMbVBYYhBzU3g8IqBSMoscgUPG8H5AGnIdaTBhejod7euBdsZm4Y+Td80sy",
+	"lmJGrkSq2cBrlgzCXuZP8rJMSVNjN7ctl89P5+OVWShr4nUSEicU48DtxdWIeHWiuuH0X8UR5WBYUX6I",
+	"N2UHroEs2Atcow3+LAwJ1tSeJEh1c7R24SCIw+xnD3EMYmyfDrh5vE+mAiTDpU8Osi/yJ4flMuacEbL4",
+	"4IhkxnjbynGpepzycqVP7Ac5SxKYGs/33mG72Y9UvxuXnnxvms/eVX4Wn76TxavM+L/SwhmPSrV8gBVS",
+	"ya+xmm8gpkmChu5VPAmuangerABZAtIIVpJ9VERKf8BBlBwtMa0OaaCfJErRjVW36iq7xBEsTRXbyJXv",
+	"a5WgM5NMzN72XlG2QYthqDkY+aBy+EpGb+sELTjvw1iGaayJ/QgU+bEUXGfaLmZxIoGYM26zTmAfxjRO",
+	"WATiAKOaRcnSYI0MV1IDDu/JmIKihrfKHHb2g1MSTGkyHtq6YIZAzsstCQ4izkximZhhIhTyECjv+V5e",
+	"V5mo+WcrhF1nyrDyYGwhFypJJ+au+ZijhaWaxgC1TNfWaTJofbD/tj587vhHa3IYxHw4TuLJtA71bImX",
+	"sXikM0wHfk8k/p+LRflG+E0O77mxUQ2BeS4fBg1QgjAlUuQCiVW2yNBXNGIMUUQTzEJVdNIuyAEPBR/H",
+	"kyz8GIrACYPFDPOOjHy7bay9YlsB5WHHXLMcIZ/K5MGJPru8ICCQkvdXr1HIzrpdgUd4U63nqr+31z3p",
+	"wXnf7nb6x53jk41Kb4zHoky8YgTuzPv5jqxOT51qDIOrT2KXDckdQMUQ97UZ7ZAXrZgnazO1rev7NVPr",
+	"tQ2HhRnUu6VXoWBkWeQqJhWq9JDVG2VusnR4iZhgdi+DYUeQFhZx8UTGLrURM1S0t8ke5lrCMh6KvTEW",
+	"noZr3mntP2uWOwO9RSMFSF5ZLh5vq9h66CGOeI1i6fZFpWHIlBqniSFSpRPLKsSq1+kdtjrdVvfwpnPS",
+	"3+/0u71/uIbEiGprmdiGltDiEA6IVDJVlzgCjxb8TFl92FnSQGCpK1t1I+7H1FZja6hQYtsG9zc1iEdy",
+	"Db8NRRIZPHq21JdMm4MHcz1mp2EiJorEvNkmgWQ0WuKBmRWJFWFK01ESqykiYAIUQ8yhjF+atW9PaVhz",
+	"IxqRUDI0L9NEmZCwEeWnpaHmTpNETBBAQic05iTlOk6Iy2kMhzfpDE1lnMAGpVpIi4oOLt9d35Bff/nX",
+	"HmY5DKCbKZeMhlOLPM0PkCiOsFUDM2iTYETDW2CLYjy2kgLlCtXhYmCpZKfm2Ml6v6DQxREbg3Yea5sb",
+	"C4dQESVEElloKoijDvHQEZb3EVh10ZOynJEVfvgoMMsgX38rq7+Oa/7gQoMfgftwkoqYGJM8W2UFAVIN",
+	"n5okYkQTB4VlC67y3TwvZJ3VjrsYx42RL2s64TRdidZbw1jca+7z9JT1gW3YTtFFOtZM2l4h/lZbAR+l",
+	"IWWde8X3o2U2BEztleVoHXAHASekHQhUk51hBfTGSk02NK25gQa4ZjcNe9XgYMKpUhnr5TWc41YLYFQy",
+	"eWYTGppfr3JPUDhrZbsIxKNbBkt7BYVtX5EZjRiQI3DL3bLlhHHQqtJwNlkMAzIWVp4fLcnBvpNusumb",
+	"8CiqBjyALgkZ/4wspU+eY8+Iyfh4y5Ym6WPQJjclloyp5HC2YM9ff3/W6h0etcs9arUiNhPBgM9lzDHN",
+	"KnQ+S61rmamhMgo8SFdsvtjXIAN69/coupuEpFW97Orl9U3eMVd9+k5SHiktGZ2hZHBx2bp8/ncjsrUH",
+	"fMBfooEJnkmmRCox0pWoUMwL0GOmBaAzkOopaQSFj/cz/HO/9+sv/wqayAsl1sBFtsIG3OhvLu10Krky",
+	"MC0E0mGwU2HLtUltYarFHZPo7jbCme8mE2XRgGfH0ZxJ7KdPlLBmS0U4g9LmHAFuQE26wimbKZbcMUOB",
+	"K2agEtqcJ5jurz/gLfKqsCZjSF3Z1txQnN6yYUgVwy13y0Z01IKfsHeLz83OinUTe4a7n/FIyAEnOYLU",
+	"tKx0bMItk5ipNvmBJmnW8nLOor4baTAAlX7gBXvBwONi4AX4nd2Qyic8nTEZh9CIORVMRVY4sCnJspS/",
+	"U2vkV3Rm2gJyMVwYaGtvAzWuzDEL5eAIU4V8aMZDtAlHhmbQKWOFPSvG9/Goj8gdjAoWiGRjVHCBQ0E3",
+	"g4NOJ8gOziKhHNKuTd7zWw5Uz0QTm9LYmHRNRVoI7KgJvlSkEZhIG0wfPCv+XjXCZA+zuJugiRUv8uAb",
+	"JP0SHkJPnSzIIM5QbUxhJgMz/mnWnWSwzFE2apHzktCCVZvul3VZY2ABSSdrMdNa28RsVaMfS4a5g41+",
+	"nJOwpMkFpxhIRIL/wJ/fGi0bdgH8JFRjaCWuXdyDRlZa2dhG2tozVeJQQBPM5nliZ5AEhSfYrC2QxejH",
+	"lBE3Z/hpJaE4KPcGLib0FFkxIUElPbmtD1hn8Drmt33Ll3/95V+GL58SyZJvB5jWHHaCsUFjV89KmYf7",
+	"dlED9wrypRRSaWS0/GzxyZYHAnS3ERx0ukFu46PGGQ8sq9kmZ8jtYX8hR1UWtBpr1SfBdy9vgr3g+5dn",
+	"LwLCGYuMlB34UGtYt1zMR/gj8DGMDWWGLNUhFNJSJMCeUfwNCPsES5VAvaqJ5ZHC5q1Pgj3DaRWy77xz",
+	"WUpw0x6NZjEeqQed/WKcZmuLuRllDo0A2nCCqUhBmE4VzrHGXRKB0olZYZP4lhGalaK6CpSCtg4Cy6Rs",
+	"DnMpZtj37146izRotslLOEUyMtN8WkdpNGFYVe8ksGv0imm5bJ2BzGVGG1xRzV7Hs1jjXJqVo4zwFaM5",
+	"UM0Z101cTAjAMAt/HbKMNALcrma97dm3f/1vJXjQLIQxSReung5KDkGxwWr2wRr4CgkOPn0KbOY8F4kS",
+	"Um6sXARFT9wupv+NmOOCxFWVWi4aazbzcY0lcYiJK1BH8IGHkjFWykEyDA47Pbc59AIbfU7IgvFOkS0W",
+	"dhRooqLnzWV8FycMThDUM61jMTazrgUZJSbMCq20TpNG9lCm97lSRBqrE2oKH2SFV1Q6lAHiGWuTt8ie",
+	"4TySDMp0bKSBxWC5kqjne7l7Dj1uHQyDmjNO57HX9/bbnfa+McVOUcTNlyb8mNTFeRr2aTgRjm6t5czx",
+	"cdfb2fsoeFoRyB/wiiHdz43hjg0Xlv1iatxt9Zo0nn0mNTjODBvw/Ax6kW1Ui+vBCBCU75CCRv2OBb+I",
+	"7EjfIy1AIVVzAdIaEKTXwTyDUAfjSCJ318BugWe57pUbCn9yHAmFkT2OMoO4Y9nurpidrb7q2HNdCx6o",
+	"OLU2NueFNW2tM0VVjUqdwuSznxtjrM6emYjX2nfv/fVjHUnKw2mrWx5x55Ej9gyk1Ual4ibNrpqpJURr",
+	"/1mZDpYylVF3i1F3ilG75o2asR+3D7vtbqfT7mXD/3BvFSK6jX0YjdOoIdV4l4rthRsT71sor3y8faEN",
+	"HTvodNe1l6/gvfecWvHAjOags7+50CshR3EUMbQSHPRONpe4EeIN5cvMJ4OZt22OpI1lM0w0KuJZTLNJ",
+	"E53aHanpBL2sZod+gC+rwt9aHnbFjAa3jjWBwgY19HNzoT1gHKM4MKLCKu2bpwOOqxFVlC24mf84djbg",
+	"yM/IenaWm/tr2Nl3DLnZVzOzL2dhxvry/wwHe8QGXrd5jesF91hn86p/TiO7W37Pvdw52FzirdAGlf3v",
+	"2/zfMW1l7prNj2hLOmMaMzT9VN9C8QnO2UVk2PSDKiP09gur9r25qPM5nlkMjhGhrP5ct/dLDuLSbUnY",
+	"tXPDIIImnAhhkkbIITK2kdkXBbAW5ernsVYsGRskr414FYqZAnV+6za5obfIZwYccdEDPuDXiVhApZLR",
+	"JNMI2ac5CzVRMDA0wdqUY2gDOybKcYDD/wQ3Bq2jw26naexr78/fDLiRy5WNsaRImgzaj7xzLsUEE0c0",
+	"rALSOjpp+vZ7TJxCk5aBrth7FyRD0t2xAW+0To4x7Y+tniOBiKbqFs06KecgODZah11jD8zFbzwuOAkO",
+	"OrUKmT/gGaokmwO8scpMcB1DPsNZxIn/aqZsj4Q8jKxGktqaoWG/rpiCzVrD187s6fNHY2udLdjaudU5",
+	"v4YPHnZ6W9HsO6vCYZEthn9tslq4aWWw6BZ0sE3d2GyCX8+scQnV8jaHeZdsivUSnBN/tUEh1QU4xYnw",
+	"yxTQWK5er2GDKazY5/DXAS9lwmm2ySWMo2+dMTUWvob1h6CBL7PgNXOfL+Ky0A7UHvAzYzrEksYLliyt",
+	"0S1Xl9GSHSgMvUA7jxOnskZRLbIQeo89DGF01/HPDJW2Lb7F6xXx44r7UkhNbtnylFCSMIquv6AVEIWm",
+	"XvjWcKUyMMK9jRKFO4zM8XzPpBjxoLTnsq58aZaKZn5p91nL/ZHn0vG9lvO3lTJ9r7USx5SnnqrBdrrJ",
+	"LfK/XzAVer73qqg9+9O+uc4aM3/g0w/3ICo8lX2hnKTJu764bJjrZZpelobJyNNOFiOv28EwiyLbkPkk",
+	"y/LTKZLydFZz6FgtfSX6txT0mj8sJ73KU9V0SmllTIdgga0OJx9GffamyrC6pWGt5DmyA+wVAzx8zACN",
+	"gS3/bbN1PTCoLoqFK/eXmjtGS7eEHm59Wpevaa05r9df1GrtxdACMK76COTj3vExSWJ+m+ERcveHT4KH",
+	"XRnrb1itxMabatYE3v5Hzvy+7cGHvaOCdt++mdS1XOIXVXTJ/U4d+7OIIWgwYu7JmMkeznH5FdrjOhXv",
+	"HB1GilBSyjhg7qHV2fXWJY0uiorLb8949F4xCZJHkBcObOCF9QRb37GBSZ1aZdLoMlk2bxAu5ja3DKom",
+	"qMat3o67wDtIxSzWmkW5ImakN+UoNH2S8gT0rsDxyFbvLEUPWBbMXoUzj9LcZ2L0scJZXNGAQWKycOdG",
+	"2S/cJ9husz3gK1nSJaMRGdHw1gKToF70N+bghWzF2CTnJvRbGNisQXrVCVhmPt0z/3ELBsVhz5zzuAOf",
+	"i2j5SAXPXM274ZLcuuMvlkoPiwPQq16sZTRGtK/Zr5wjspzEf7+ce301vVOWHPSBdNJrEjH/9Nmkzcny",
+	"pNTnlDmspofpPCx5gAyBKWGKatN11aYbq0U2+GHlYvuHbp4v8qWapKePP9bN2jMHewGLtClQK2Jjd/s1",
+	"ZXJEGcf2ur5kn1Y7Exk2+7hx1Ikmtro2CV7bIPfA2lkIZ4sS8vH91euqyLI2J8Al1dMMv1OqZ+tEH12v",
+	"SuyHJArf+3vr0vCo1llmNawjiu39XvXzP5xM8nhbSm+bgcylCEFrHyXs3K7ynQT0oAR0ngG8iKsL10pB",
+	"D5tf9j6zT8ajFrGE1eHyX+BzVXNlbL3IY+rJBJ31UseAbyF2KE2XanuhYsAbQWUTOnLFyvlvhvY053+J",
+	"YR+sI2NUYXY7BrMz1v5WPMKsuK14hF9vgjXQzuIWIXSgO5B+BACXd/+E6ULhCZoWK4TxMU4uXnRpmRvM",
+	"a27i8J3Igmq8BvCd85sLB7nVzqG1oDohxnXAHZBrncPc3fJfbqJT5m8nbfh20tZTiVk35SuWdvaPP8vO",
+	"Rp/5Vtv6ywwgm/0FeTOZvYTqusinSyp1TJMMhI684G/X796SN0xOGLmEUqRx9eqcPNs/OfJJCaaKt+y3",
+	"sGYDVT0lJWeOqdTlNm1yZmMHtE3VZWG6RoxIrRcdFBOeJkmQIYqziANjCR3wkh3FgHncpNvo2rFBKBbx",
+	"j+1NLSCWNAL3Fq/AJ0F2PzVmEqcJkzrmY8ylsFUa6qC4bSePM8OqSs9thJdFKGOOYszgYRJ3YJqTOGKY",
+	"4mRVVUerVF5dgHfA4wxExFyRBSM2f7VJgGaLwNhm5gkNmYXCL6YiYe11TcD3oF+DoGbuqyiuuuNRgkEV",
+	"fRN/g/cw4eQglUspm032v3IO0FjbkJiGYjwacJwQ8+4bRWAR42GYdaVpaFSphdmJxINE6Ow2jVsbIBdL",
+	"E5rzWEtarK2Njo3HLNQFiroqxuaI1rXGMbK9bazu6HuPW+b3M3hVt3DF+BXxXAt389ag5+YBg5SbXrx8",
+	"XZ5xcJUukHHiMtG48vijF7nUdoaaxwoPhoU9wlDz3hb4LSQIZwGZfu2gIDvzxW8jwLzPgtK+zHyBx/Zv",
+	"AOF7l4XpGxmjTWyOrSKyHj0glGCwKJwUJqhjXQYBoxqZs2XAW/vPfNI6OvZJ61kH/te1189iNCMGfGFy",
+	"20AC8+JDns5AgSrnWxBzTCA8iXkWPQr9MMGscPY5sGZSSn3QNK4SEIu0jQQc5WBpi7AxDUPVFgutNZvN",
+	"tTIQuAlenaFNIE12U98ooeGtOSfb5F2WH8IlBhym4/gTi3wDP8SYsCQea2W7DoMy0WIJo9J0yLQPx5oY",
+	"j/tkJQeEmwjI5oPIsxnAAZ0BcKyAVwaEQ/+RQm1yYYO8/vIXLvRf/oL9snMnZDE4wriWS+vvRvnQwi1P",
+	"YQ1jKJoBIQlpLnOTJlUc0tvBaDaERNA3otGzeTYJtLS5hjHzfyGVtAVokpGITBqp6DHI8CsY/G+KDf9/",
+	"MOQDE1xsFevxVEBx51zF5bjT1J8EOI6r20LHTVb1mCOD3C6IZM8kw90rkhbVmsCc5FhOTl+fKDcTr0/S",
+	"uclFmKcZtgxNhLcVCGI15XGzFFJvtKMiVd9qmls9ZbM1Vq1S2uWvxp4VKZXddMil7MeVbMaV5MV1KYlL",
+	"GYg3JgjO8wEXyXy33pUlYjywO79R2R3ZZiXsduefy45WmnyHdZj189QxKJbpOLl1N3KdlazBeTrovP0s",
+	"E69ax2vKqaqbD/KPLAf2V8sMpcTWpYTD5azUbsrgcm5p9001Q3SpwnJe59KrSlLmlaTK5RzKpaLlNMhF",
+	"Zx7JgzKCPsyEivnNJnPHif5cnKia5v2JuZGT+8qErDtZr376AEoxWo9ttdV16uQ7beAdg1RPjciS8ohJ",
+	"snfXxVywRqzeQyXbdn5dOkiToLOUShV7YNMArdHZzC0gNMyQQLN2EVNgxL2aCAZ7BwQ3QlRsAtwikyuI",
+	"5ok0bS2W1jXVVK6ZGmfJQhpOXIlPSi5Qn9RBQH1SdV74pMBNNJ3OOLaQ1Q6hOdbmyVgXbahMQF5ljOUY",
+	"nfsP9/9/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
