@@ -22,7 +22,14 @@ func (s *Server) validator(spec *openapi3.T) func(http.Handler) http.Handler {
 		DoNotValidateServers:  true,
 		Options: openapi3filter.Options{
 			MultiError:         true,
-			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+			// authenticate has already run; this only makes a route that somehow skipped it fail
+			// closed instead of open.
+			AuthenticationFunc: func(ctx context.Context, _ *openapi3filter.AuthenticationInput) error {
+				if principalFrom(ctx) == nil {
+					return errNoPrincipal
+				}
+				return nil
+			},
 		},
 		ErrorHandlerWithOpts: func(ctx context.Context, err error, w http.ResponseWriter, r *http.Request, _ middleware.ErrorHandlerOpts) {
 			writeProblem(w, r, s.logger, inputErrorFrom(err))
@@ -34,6 +41,9 @@ func (s *Server) validator(spec *openapi3.T) func(http.Handler) http.Handler {
 // ("body.max_contacts", "query.page_size", "path.ext"), with kin-openapi's reason but never the
 // client's value: the value may be a secret.
 func inputErrorFrom(err error) error {
+	if hasSecurityError(err) {
+		return &AccessError{Status: http.StatusUnauthorized, Detail: "an API key is required: send Authorization: Bearer <key>"}
+	}
 	var re *routers.RouteError
 	if errors.As(err, &re) {
 		if errors.Is(err, routers.ErrMethodNotAllowed) {
@@ -112,4 +122,22 @@ func flatten(err error, loc string) []FieldError {
 		loc = "request"
 	}
 	return []FieldError{{Location: loc, Message: "invalid"}}
+}
+
+var errNoPrincipal = errors.New("no authenticated principal")
+
+// hasSecurityError finds a failed security requirement, also inside a MultiError.
+func hasSecurityError(err error) bool {
+	var se *openapi3filter.SecurityRequirementsError
+	if errors.As(err, &se) {
+		return true
+	}
+	if me, ok := err.(openapi3.MultiError); ok {
+		for _, e := range me {
+			if hasSecurityError(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
