@@ -77,13 +77,18 @@ func auditResult(status int) string {
 	return "failed"
 }
 
-// operationIDs maps "METHOD /route/{pattern}" to the spec's operationId; chi's route patterns
-// are the spec's path templates, since the router is generated from the spec.
+// operationIDs maps "METHOD /route/{pattern}" to the operationId as api/openapi.yaml spells it;
+// chi's route patterns are the spec's path templates, since the router is generated from the
+// spec. (The embedded copy has the first letter capitalised by oapi-codegen.)
 func operationIDs(spec *openapi3.T) map[string]string {
 	ops := map[string]string{}
 	for path, item := range spec.Paths.Map() {
 		for method, op := range item.Operations() {
-			ops[method+" "+path] = op.OperationID
+			id := op.OperationID
+			if id != "" {
+				id = strings.ToLower(id[:1]) + id[1:]
+			}
+			ops[method+" "+path] = id
 		}
 	}
 	return ops
