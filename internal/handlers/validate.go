@@ -21,7 +21,7 @@ func (s *Server) validator(spec *openapi3.T) func(http.Handler) http.Handler {
 		SilenceServersWarning: true,
 		DoNotValidateServers:  true,
 		Options: openapi3filter.Options{
-			MultiError:         true,
+			MultiError: true,
 			// authenticate has already run; this only makes a route that somehow skipped it fail
 			// closed instead of open.
 			AuthenticationFunc: func(ctx context.Context, _ *openapi3filter.AuthenticationInput) error {
