@@ -41,6 +41,12 @@ func (s *Server) validator(spec *openapi3.T) func(http.Handler) http.Handler {
 // ("body.max_contacts", "query.page_size", "path.ext"), with kin-openapi's reason but never the
 // client's value: the value may be a secret.
 func inputErrorFrom(err error) error {
+	// First: kin-openapi reads the body while checking security, so an overlong body also
+	// surfaces as a failed security requirement.
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) || strings.Contains(err.Error(), "http: request body too large") {
+		return &InputError{Status: http.StatusRequestEntityTooLarge, Detail: "the request body is larger than this gateway accepts"}
+	}
 	if hasSecurityError(err) {
 		return &AccessError{Status: http.StatusUnauthorized, Detail: "an API key is required: send Authorization: Bearer <key>"}
 	}
@@ -50,10 +56,6 @@ func inputErrorFrom(err error) error {
 			return &InputError{Status: http.StatusMethodNotAllowed, Detail: "this method is not allowed on this resource"}
 		}
 		return &InputError{Status: http.StatusNotFound, Detail: "no such resource in this API"}
-	}
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return &InputError{Status: http.StatusRequestEntityTooLarge, Detail: "the request body is larger than this gateway accepts"}
 	}
 	in := &InputError{Detail: "the request is invalid"}
 	in.Errors = flatten(err, "")
