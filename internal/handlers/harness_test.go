@@ -60,6 +60,9 @@ type access struct {
 	rateLimit  RateLimit
 	cors       CORS
 	extraUnits []string
+	// wrap, if set, wraps the session pool: tests use it to make a handler panic, which only
+	// a test binary can do.
+	wrap func(Upstream) Upstream
 }
 
 func newEnv(t *testing.T, opts ...envOpt) *env {
@@ -107,7 +110,11 @@ func newAccessEnv(t *testing.T, a access, opts ...envOpt) *env {
 	if a.rateLimit.Requests == 0 {
 		a.rateLimit = RateLimit{Requests: 1 << 20, Window: time.Minute}
 	}
-	h, err := New(Options{Upstream: pool, Logger: logger, Metrics: m, MaxBodyBytes: 64 << 10,
+	var up Upstream = pool
+	if a.wrap != nil {
+		up = a.wrap(pool)
+	}
+	h, err := New(Options{Upstream: up, Logger: logger, Metrics: m, MaxBodyBytes: 64 << 10,
 		Keys: keys, InsecureNoAuth: a.open, RateLimit: a.rateLimit, CORS: a.cors})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
