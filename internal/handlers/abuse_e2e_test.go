@@ -91,7 +91,7 @@ func TestRetryAfterIsEnoughAndNotMore(t *testing.T) {
 				}
 				// Windows are aligned to the clock: move to the wanted place in one.
 				now := time.Now()
-				time.Sleep(now.Truncate(10*time.Second).Add(10*time.Second + tc.offset).Sub(now))
+				time.Sleep(now.Truncate(10 * time.Second).Add(10*time.Second + tc.offset).Sub(now))
 				for range 4 {
 					code, _ := get()
 					require.Equal(t, 200, code)
