@@ -29,15 +29,6 @@ var policy = []rule{
 	{resource: anyResource, methods: anyMethod, scope: ScopeWrite},
 }
 
-// PolicyTable returns the rules in a readable form, for documentation and tests.
-func PolicyTable() [][3]string {
-	out := make([][3]string, len(policy))
-	for i, r := range policy {
-		out[i] = [3]string{r.resource, r.methods.name, string(r.scope)}
-	}
-	return out
-}
-
 // RequiredScope returns the scope a request needs.
 func RequiredScope(method, routePattern string) Scope {
 	res := resourceOf(routePattern)
