@@ -252,3 +252,12 @@ func TestHTTPServerGetsEveryConfiguredTimeout(t *testing.T) {
 	assert.Equal(t, [4]time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 4 * time.Second}, got)
 	assert.Positive(t, srv.MaxHeaderBytes)
 }
+
+func TestNoSecretOnTheCommandLine(t *testing.T) {
+	for _, flag := range []string{"--password", "--key", "--api-key", "--token"} {
+		var out strings.Builder
+		err := run(context.Background(), []string{"ucm-gateway", flag, "Cmdline-S3cret"}, func(string) string { return "" }, &out)
+		require.Error(t, err, "%s is accepted: a secret on the command line shows in ps and shell history", flag)
+		assert.Contains(t, err.Error(), "flag provided but not defined")
+	}
+}
