@@ -75,6 +75,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 func (s *Server) authorize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := principalFrom(r.Context())
+		if p == nil { // authenticate did not run: fail closed
+			writeProblem(w, r, s.logger, &AccessError{Status: http.StatusUnauthorized, Detail: "an API key is required: send Authorization: Bearer <key>"})
+			return
+		}
 		pattern := ""
 		if rc := chi.RouteContext(r.Context()); rc != nil {
 			pattern = rc.RoutePattern()

@@ -34,6 +34,10 @@ func (s *Server) rateLimiter(rl RateLimit) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p := principalFrom(r.Context())
+			if p == nil { // authenticate did not run: fail closed
+				writeProblem(w, r, s.logger, &AccessError{Status: http.StatusUnauthorized, Detail: "an API key is required: send Authorization: Bearer <key>"})
+				return
+			}
 			limit := rl.Requests
 			if p.RateLimit > 0 {
 				limit = p.RateLimit
