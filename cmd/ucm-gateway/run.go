@@ -29,12 +29,16 @@ var version = "dev"
 // run is the whole program: flags, configuration, wiring, serving and graceful shutdown. Tests
 // call it directly with their own args, environment and output.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 1 && args[1] == "keygen" {
+		return keygen(args[2:], stdout)
+	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	configPath := fs.String("config", envOr(getenv, "UCM_GATEWAY_CONFIG", ""), "YAML configuration `file` (env UCM_GATEWAY_CONFIG; default ucm-gateway.yaml)")
 	listen := fs.String("listen", getenv("UCM_GATEWAY_LISTEN"), "listen `address`, overriding the configuration (env UCM_GATEWAY_LISTEN)")
 	logLevel := fs.String("log-level", getenv("UCM_GATEWAY_LOG_LEVEL"), "debug, info, warn or error, overriding the configuration (env UCM_GATEWAY_LOG_LEVEL)")
 	demo := fs.Bool("demo", false, "start the built-in UCM simulator and serve it as unit \"demo\" (no hardware needed)")
+	insecureNoAuth := fs.Bool("insecure-no-auth", false, "with --demo only: serve the API without API keys (anyone who can reach the port can use it)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -45,6 +49,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if *showVersion {
 		fmt.Fprintln(stdout, "ucm-gateway", version)
 		return nil
+	}
+
+	if *insecureNoAuth && !*demo {
+		return errors.New("--insecure-no-auth is only for --demo: a gateway that can place calls must not run open (create a key with: ucm-gateway keygen)")
 	}
 
 	var sim *ucmsim.Server
@@ -76,10 +84,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("log level %q: use debug, info, warn or error", cfg.LogLevel)
 	}
 	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
-	return serve(ctx, cfg, logger, level, sim)
+	acc, err := setUpAccess(cfg, *demo, *insecureNoAuth, getenv, logger)
+	if err != nil {
+		return err
+	}
+	// The audit trail is written at Info whatever the log level: quieter logs must not hide
+	// who changed what.
+	acc.audit = slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return serve(ctx, cfg, logger, acc, sim, stdout)
 }
 
-func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, level slog.Level, sim *ucmsim.Server) error {
+func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc access, sim *ucmsim.Server, stdout io.Writer) error {
 	m := metrics.New(version)
 	units := make([]sessionpool.UnitConfig, 0, len(cfg.Units))
 	for _, u := range cfg.Units {
@@ -116,6 +131,9 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, level s
 	h, err := handlers.New(handlers.Options{
 		Upstream: pool, Logger: logger, Metrics: m, MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Ready: ready.Load, LogLevel: slog.LevelInfo,
+		Keys: acc.keys, InsecureNoAuth: acc.open, AuditLogger: acc.audit,
+		RateLimit: handlers.RateLimit{Requests: cfg.RateLimit.Requests, Window: cfg.RateLimit.Window},
+		CORS:      handlers.CORS{AllowedOrigins: cfg.CORS.AllowedOrigins, MaxAge: cfg.CORS.MaxAge},
 	})
 	if err != nil {
 		pool.Close(ctx)
@@ -126,22 +144,18 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, level s
 		pool.Close(ctx)
 		return err
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
-		ReadTimeout:       cfg.Server.ReadTimeout,
-		WriteTimeout:      cfg.Server.WriteTimeout,
-		IdleTimeout:       cfg.Server.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(cfg.Server, h, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	ready.Store(true)
 	logger.Info("listening", "addr", ln.Addr().String(), "units", len(units), "version", version)
 	if sim != nil {
-		logger.Info("demo mode: unit \"demo\" is the built-in UCM simulator",
-			"try", "curl http://"+displayAddr(ln.Addr())+"/v1/units/demo/extensions/1000", "simulator", sim.URL())
+		try := "curl -H \"Authorization: Bearer $UCM_GATEWAY_KEY\" http://" + displayAddr(ln.Addr()) + "/v1/units/demo/extensions/1000"
+		if acc.open {
+			try = "curl http://" + displayAddr(ln.Addr()) + "/v1/units/demo/extensions/1000"
+		}
+		logger.Info("demo mode: unit \"demo\" is the built-in UCM simulator", "try", try, "simulator", sim.URL())
+		printDemoBanner(stdout, acc, try)
 	}
 
 	select {
@@ -162,6 +176,21 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, level s
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// newHTTPServer applies the configured limits, so that slow or idle clients cannot hold
+// connections: headers within read_header_timeout, the whole request within read_timeout, the
+// answer within write_timeout, an idle keep-alive connection for idle_timeout.
+func newHTTPServer(c config.Server, h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: c.ReadHeaderTimeout,
+		ReadTimeout:       c.ReadTimeout,
+		WriteTimeout:      c.WriteTimeout,
+		IdleTimeout:       c.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // startDemo starts the simulator on a loopback port and returns a configuration with one unit,

@@ -17,10 +17,28 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// testDemoKey is the demo key startRun gives every run that does not set UCM_GATEWAY_DEMO_KEY
+// itself (set it to "" to have the demo generate one); get sends it.
+const testDemoKey = "test-demo-key-0123456789"
+
 // startRun runs the real program and returns the address it listens on and a stop function that
 // sends the "signal" (cancels the context) and returns run's error and everything it logged.
 func startRun(t *testing.T, args []string, env map[string]string) (addr string, stop func() (error, string)) {
 	t.Helper()
+	addr, _, stop = startRunLogs(t, args, env)
+	return addr, stop
+}
+
+// startRunLogs is startRun that also returns a function to read what was logged so far.
+func startRunLogs(t *testing.T, args []string, env map[string]string) (addr string, logsSoFar func() string, stop func() (error, string)) {
+	t.Helper()
+	if _, set := env["UCM_GATEWAY_DEMO_KEY"]; !set {
+		withKey := map[string]string{"UCM_GATEWAY_DEMO_KEY": testDemoKey}
+		for k, v := range env {
+			withKey[k] = v
+		}
+		env = withKey
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	errc := make(chan error, 1)
@@ -55,7 +73,12 @@ func startRun(t *testing.T, args []string, env map[string]string) (addr string, 
 		cancel()
 		t.Fatal("run did not start listening")
 	}
-	return addr, func() (error, string) {
+	logsSoFar = func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.String()
+	}
+	return addr, logsSoFar, func() (error, string) {
 		cancel()
 		err := <-errc
 		<-done
@@ -65,9 +88,21 @@ func startRun(t *testing.T, args []string, env map[string]string) (addr string, 
 	}
 }
 
+// get sends a GET with the test demo key.
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(url)
+	return getWith(t, url, testDemoKey)
+}
+
+// getWith sends a GET with the given key ("" for none).
+func getWith(t *testing.T, url, key string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)

@@ -4162,6 +4162,9 @@ type BadRequest = Problem
 // Conflict RFC 9457 problem details.
 type Conflict = Problem
 
+// Forbidden RFC 9457 problem details.
+type Forbidden = Problem
+
 // GatewayTimeout RFC 9457 problem details.
 type GatewayTimeout = Problem
 
@@ -4173,6 +4176,9 @@ type ServiceUnavailable = Problem
 
 // TooManyRequests RFC 9457 problem details.
 type TooManyRequests = Problem
+
+// Unauthorized RFC 9457 problem details.
+type Unauthorized = Problem
 
 // UnprocessableContent RFC 9457 problem details.
 type UnprocessableContent = Problem
@@ -5942,6 +5948,8 @@ type ConflictApplicationProblemPlusJSONResponse struct {
 	Headers ConflictResponseHeaders
 }
 
+type ForbiddenApplicationProblemPlusJSONResponse Problem
+
 type GatewayTimeoutApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
@@ -5958,12 +5966,23 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 }
 
 type TooManyRequestsResponseHeaders struct {
-	RetryAfter int
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
 }
 type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Body Problem
 
 	Headers TooManyRequestsResponseHeaders
+}
+
+type UnauthorizedResponseHeaders struct {
+	WWWAuthenticate string
+}
+type UnauthorizedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnauthorizedResponseHeaders
 }
 
 type UnprocessableContentApplicationProblemPlusJSONResponse Problem
@@ -5985,6 +6004,62 @@ func (response ListUnits200JSONResponse) VisitListUnitsResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUnits401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUnits401ApplicationProblemPlusJSONResponse) VisitListUnitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUnits403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUnits403ApplicationProblemPlusJSONResponse) VisitListUnitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUnits429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUnits429ApplicationProblemPlusJSONResponse) VisitListUnitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6044,6 +6119,39 @@ func (response GetUnit400ApplicationProblemPlusJSONResponse) VisitGetUnitRespons
 	return err
 }
 
+type GetUnit401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUnit401ApplicationProblemPlusJSONResponse) VisitGetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUnit403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetUnit403ApplicationProblemPlusJSONResponse) VisitGetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUnit404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -6056,6 +6164,29 @@ func (response GetUnit404ApplicationProblemPlusJSONResponse) VisitGetUnitRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUnit429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetUnit429ApplicationProblemPlusJSONResponse) VisitGetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6125,6 +6256,39 @@ func (response RunAction400ApplicationProblemPlusJSONResponse) VisitRunActionRes
 	return err
 }
 
+type RunAction401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction401ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunAction403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RunAction403ApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RunAction404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -6187,6 +6351,12 @@ func (response RunAction429ApplicationProblemPlusJSONResponse) VisitRunActionRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -6297,6 +6467,39 @@ func (response ApplyConfig400ApplicationProblemPlusJSONResponse) VisitApplyConfi
 	return err
 }
 
+type ApplyConfig401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ApplyConfig401ApplicationProblemPlusJSONResponse) VisitApplyConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApplyConfig403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ApplyConfig403ApplicationProblemPlusJSONResponse) VisitApplyConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ApplyConfig404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -6343,6 +6546,12 @@ func (response ApplyConfig429ApplicationProblemPlusJSONResponse) VisitApplyConfi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -6464,6 +6673,39 @@ func (response ListExtensions400ApplicationProblemPlusJSONResponse) VisitListExt
 	return err
 }
 
+type ListExtensions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensions401ApplicationProblemPlusJSONResponse) VisitListExtensionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensions403ApplicationProblemPlusJSONResponse) VisitListExtensionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListExtensions404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -6491,6 +6733,12 @@ func (response ListExtensions429ApplicationProblemPlusJSONResponse) VisitListExt
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -6613,6 +6861,39 @@ func (response CreateExtension400ApplicationProblemPlusJSONResponse) VisitCreate
 	return err
 }
 
+type CreateExtension401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateExtension401ApplicationProblemPlusJSONResponse) VisitCreateExtensionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateExtension403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateExtension403ApplicationProblemPlusJSONResponse) VisitCreateExtensionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateExtension404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -6675,6 +6956,12 @@ func (response CreateExtension429ApplicationProblemPlusJSONResponse) VisitCreate
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -6787,6 +7074,39 @@ func (response DeleteExtension400ApplicationProblemPlusJSONResponse) VisitDelete
 	return err
 }
 
+type DeleteExtension401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteExtension401ApplicationProblemPlusJSONResponse) VisitDeleteExtensionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteExtension403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteExtension403ApplicationProblemPlusJSONResponse) VisitDeleteExtensionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteExtension404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -6833,6 +7153,12 @@ func (response DeleteExtension429ApplicationProblemPlusJSONResponse) VisitDelete
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -6944,6 +7270,39 @@ func (response GetExtension400ApplicationProblemPlusJSONResponse) VisitGetExtens
 	return err
 }
 
+type GetExtension401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtension401ApplicationProblemPlusJSONResponse) VisitGetExtensionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtension403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtension403ApplicationProblemPlusJSONResponse) VisitGetExtensionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetExtension404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -6971,6 +7330,12 @@ func (response GetExtension429ApplicationProblemPlusJSONResponse) VisitGetExtens
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -7084,6 +7449,39 @@ func (response UpdateExtension400ApplicationProblemPlusJSONResponse) VisitUpdate
 	return err
 }
 
+type UpdateExtension401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateExtension401ApplicationProblemPlusJSONResponse) VisitUpdateExtensionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateExtension403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateExtension403ApplicationProblemPlusJSONResponse) VisitUpdateExtensionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateExtension404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -7146,6 +7544,12 @@ func (response UpdateExtension429ApplicationProblemPlusJSONResponse) VisitUpdate
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -7263,6 +7667,39 @@ func (response GetExtensionQr400ApplicationProblemPlusJSONResponse) VisitGetExte
 	return err
 }
 
+type GetExtensionQr401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionQr401ApplicationProblemPlusJSONResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionQr403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionQr403ApplicationProblemPlusJSONResponse) VisitGetExtensionQrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetExtensionQr404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -7290,6 +7727,12 @@ func (response GetExtensionQr429ApplicationProblemPlusJSONResponse) VisitGetExte
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -7395,6 +7838,39 @@ func (response ClearWaveChat400ApplicationProblemPlusJSONResponse) VisitClearWav
 	return err
 }
 
+type ClearWaveChat401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ClearWaveChat401ApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearWaveChat403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ClearWaveChat403ApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ClearWaveChat404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -7422,6 +7898,12 @@ func (response ClearWaveChat429ApplicationProblemPlusJSONResponse) VisitClearWav
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -7532,6 +8014,39 @@ func (response ResetUnit400ApplicationProblemPlusJSONResponse) VisitResetUnitRes
 	return err
 }
 
+type ResetUnit401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUnit401ApplicationProblemPlusJSONResponse) VisitResetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUnit403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUnit403ApplicationProblemPlusJSONResponse) VisitResetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetUnit404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -7544,6 +8059,29 @@ func (response ResetUnit404ApplicationProblemPlusJSONResponse) VisitResetUnitRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetUnit429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ResetUnit429ApplicationProblemPlusJSONResponse) VisitResetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7603,6 +8141,39 @@ func (response GetSystemStatus400ApplicationProblemPlusJSONResponse) VisitGetSys
 	return err
 }
 
+type GetSystemStatus401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSystemStatus401ApplicationProblemPlusJSONResponse) VisitGetSystemStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSystemStatus403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetSystemStatus403ApplicationProblemPlusJSONResponse) VisitGetSystemStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSystemStatus404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -7630,6 +8201,12 @@ func (response GetSystemStatus429ApplicationProblemPlusJSONResponse) VisitGetSys
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -7740,6 +8317,39 @@ func (response GetSystemVersion400ApplicationProblemPlusJSONResponse) VisitGetSy
 	return err
 }
 
+type GetSystemVersion401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSystemVersion401ApplicationProblemPlusJSONResponse) VisitGetSystemVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSystemVersion403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetSystemVersion403ApplicationProblemPlusJSONResponse) VisitGetSystemVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSystemVersion404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -7767,6 +8377,12 @@ func (response GetSystemVersion429ApplicationProblemPlusJSONResponse) VisitGetSy
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -7888,6 +8504,39 @@ func (response ListAnalogTrunks400ApplicationProblemPlusJSONResponse) VisitListA
 	return err
 }
 
+type ListAnalogTrunks401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalogTrunks401ApplicationProblemPlusJSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAnalogTrunks403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListAnalogTrunks403ApplicationProblemPlusJSONResponse) VisitListAnalogTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAnalogTrunks404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -7915,6 +8564,12 @@ func (response ListAnalogTrunks429ApplicationProblemPlusJSONResponse) VisitListA
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -8037,6 +8692,39 @@ func (response CreateAnalogTrunk400ApplicationProblemPlusJSONResponse) VisitCrea
 	return err
 }
 
+type CreateAnalogTrunk401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk401ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAnalogTrunk403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAnalogTrunk403ApplicationProblemPlusJSONResponse) VisitCreateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateAnalogTrunk404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -8099,6 +8787,12 @@ func (response CreateAnalogTrunk429ApplicationProblemPlusJSONResponse) VisitCrea
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -8211,6 +8905,39 @@ func (response DeleteAnalogTrunk400ApplicationProblemPlusJSONResponse) VisitDele
 	return err
 }
 
+type DeleteAnalogTrunk401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAnalogTrunk401ApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAnalogTrunk403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAnalogTrunk403ApplicationProblemPlusJSONResponse) VisitDeleteAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteAnalogTrunk404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -8257,6 +8984,12 @@ func (response DeleteAnalogTrunk429ApplicationProblemPlusJSONResponse) VisitDele
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -8368,6 +9101,39 @@ func (response GetAnalogTrunk400ApplicationProblemPlusJSONResponse) VisitGetAnal
 	return err
 }
 
+type GetAnalogTrunk401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalogTrunk401ApplicationProblemPlusJSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAnalogTrunk403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetAnalogTrunk403ApplicationProblemPlusJSONResponse) VisitGetAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAnalogTrunk404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -8395,6 +9161,12 @@ func (response GetAnalogTrunk429ApplicationProblemPlusJSONResponse) VisitGetAnal
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -8508,6 +9280,39 @@ func (response UpdateAnalogTrunk400ApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type UpdateAnalogTrunk401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk401ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAnalogTrunk403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAnalogTrunk403ApplicationProblemPlusJSONResponse) VisitUpdateAnalogTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateAnalogTrunk404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -8570,6 +9375,12 @@ func (response UpdateAnalogTrunk429ApplicationProblemPlusJSONResponse) VisitUpda
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -8683,6 +9494,39 @@ func (response PutAnalogTrunkSLA400ApplicationProblemPlusJSONResponse) VisitPutA
 	return err
 }
 
+type PutAnalogTrunkSLA401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA401ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutAnalogTrunkSLA403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PutAnalogTrunkSLA403ApplicationProblemPlusJSONResponse) VisitPutAnalogTrunkSLAResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PutAnalogTrunkSLA404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -8745,6 +9589,12 @@ func (response PutAnalogTrunkSLA429ApplicationProblemPlusJSONResponse) VisitPutA
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -8866,6 +9716,39 @@ func (response ListDigitalTrunks400ApplicationProblemPlusJSONResponse) VisitList
 	return err
 }
 
+type ListDigitalTrunks401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListDigitalTrunks401ApplicationProblemPlusJSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDigitalTrunks403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListDigitalTrunks403ApplicationProblemPlusJSONResponse) VisitListDigitalTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListDigitalTrunks404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -8893,6 +9776,12 @@ func (response ListDigitalTrunks429ApplicationProblemPlusJSONResponse) VisitList
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -9014,6 +9903,39 @@ func (response ListSIPTrunks400ApplicationProblemPlusJSONResponse) VisitListSIPT
 	return err
 }
 
+type ListSIPTrunks401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListSIPTrunks401ApplicationProblemPlusJSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSIPTrunks403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListSIPTrunks403ApplicationProblemPlusJSONResponse) VisitListSIPTrunksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSIPTrunks404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -9041,6 +9963,12 @@ func (response ListSIPTrunks429ApplicationProblemPlusJSONResponse) VisitListSIPT
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -9163,6 +10091,39 @@ func (response CreateSIPTrunk400ApplicationProblemPlusJSONResponse) VisitCreateS
 	return err
 }
 
+type CreateSIPTrunk401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk401ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSIPTrunk403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSIPTrunk403ApplicationProblemPlusJSONResponse) VisitCreateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateSIPTrunk404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -9225,6 +10186,12 @@ func (response CreateSIPTrunk429ApplicationProblemPlusJSONResponse) VisitCreateS
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -9337,6 +10304,39 @@ func (response DeleteSIPTrunk400ApplicationProblemPlusJSONResponse) VisitDeleteS
 	return err
 }
 
+type DeleteSIPTrunk401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSIPTrunk401ApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSIPTrunk403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSIPTrunk403ApplicationProblemPlusJSONResponse) VisitDeleteSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteSIPTrunk404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -9383,6 +10383,12 @@ func (response DeleteSIPTrunk429ApplicationProblemPlusJSONResponse) VisitDeleteS
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -9494,6 +10500,39 @@ func (response GetSIPTrunk400ApplicationProblemPlusJSONResponse) VisitGetSIPTrun
 	return err
 }
 
+type GetSIPTrunk401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSIPTrunk401ApplicationProblemPlusJSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSIPTrunk403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetSIPTrunk403ApplicationProblemPlusJSONResponse) VisitGetSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSIPTrunk404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -9521,6 +10560,12 @@ func (response GetSIPTrunk429ApplicationProblemPlusJSONResponse) VisitGetSIPTrun
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -9634,6 +10679,39 @@ func (response UpdateSIPTrunk400ApplicationProblemPlusJSONResponse) VisitUpdateS
 	return err
 }
 
+type UpdateSIPTrunk401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk401ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSIPTrunk403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSIPTrunk403ApplicationProblemPlusJSONResponse) VisitUpdateSIPTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateSIPTrunk404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -9696,6 +10774,12 @@ func (response UpdateSIPTrunk429ApplicationProblemPlusJSONResponse) VisitUpdateS
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
@@ -10654,367 +11738,387 @@ func (sh *strictHandler) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3rcuM2tiiOvwqK51S1NEPJknxpW67UPo47nXjvvnja7mRqj/qIEAlJ2KYANQHa1mS6Kp/+9f985h3m",
-	"wfIkv8ICQIIUKcludyYXTtWkZRLEZQFY98uPXsgXS84Ik8Ib/uiRe7xYxgR+f3MvCROUM/WHSBcLnKy8",
-	"oXfGELFvEBYoIThC04QvkJwTlDIqPd+7xXFK1Hc4DHnK5FiulsQbelcXl60fyOTd9Xnb8z0ck0RSNuXe",
-	"kKVxrB7E/M4b/s1LY3wHDeCfmVio/z4fHOl/BvqfE8/35oOjA8/3aDwJvQ++h1M5p1HWXSr5OCEhTyJv",
-	"6PHp1PO9yWqJhRjzVCZyrJp7Q49xz/dCHMfjO0wlZTNvKJOU6GcTnMwom40XnFHJE2/oqcbhGM8Ik+Ml",
-	"j2mowMLILUn0mwW+12+FN+xnT8z3whsO9DP9d0UPNGLpYkLUUP1er6ceSTqeEizThIyXCb2lMZkZ8Ep6",
-	"S8Zqnt5wimPhTJpkT7L9GguJZSqyF3PMZunS/PnJ98JUSL5QYOGYiTs1BdMyogkJ5YJEFOfPWOT+Hku6",
-	"IHqfe/Dgbk4liamQGmaRXEwXPFLHIJmGg+P9fc/3yIIkM2fFeuMIGyeUzSZcbY9dBMOTmIzjCC/t9phH",
-	"H1Mc0+mq3PKOTBIZFtvOuYyIuHGahslqKeGQ62NA8lNvoa8eJQzH4+Ikp/h+PMOS3OF86Cm+j4gkocyf",
-	"pHHM8IJkX925cNHP5ljcchqSBaaxnS8NyVikyyVPZPaIyQQzIsd0OZ7SWDrbE9MFVeC3PcY8VPMl8o4n",
-	"N/3qp73Kx4PKp/uVTw8qnx5WPj2qfPq88ulx5dMT+1TdppAziUNzw+BYjgt7CVc/krHwfG9BhSBR8ZIs",
-	"+FyksxmBwxmRKU5jhbcYzqDNUznm07EgyS0N87u0JInqT49CmT4Znu8tEyIIC8k4ItOxCBO6zLY3e2Vv",
-	"n4dvMY3VefR8Lzu96rRlf04T8tEbHvV8T10EuFo8zXq0l6N45USogADd2tkKghcxEWKsTo6YkmS8IOoM",
-	"C30lBWGR5FN8bzsWdDnOp0ukQobCG/7tRy+cTmyjcDoZR0RIyrCC9jibgHpRmFE4ZflHrO4jVv4ozT9K",
-	"6z5Kix9tgvEn/xefvnd0qBF35QIOd1uAQiz/hrl/PujDOZafOXOvP9g/OPTqJj8oT37wZJNP2b/15DzB",
-	"AgRJIjL1Pn3wPXFDl8DllDCFeny7ECRMSE6qxJKEdErDMV1m+EAmWJLZakyXOIzhW7l/PE6jpcxxqSTx",
-	"OE2oQqRUKLhFnq9mMca3y6lFp+pvhYEJGUc8GnM2ni6yHipe3kXjZJI1cMjjj97tYoylxOHczvJ2MVZQ",
-	"SG4N/fv06ZOfs6/nCcGSRCUuFjFylzOyPhISz0iEONuRjX0I+6o5Vr5Mxe+UR+03POrn8aiFpw9mUvtP",
-	"x6R6ZxFGr/gtiXGouJOGXX1idnX/l2ZXWaQwA14u45VtW8nDdmD2DSe7iSnJuDpWx9U1vOwGXrZhSABp",
-	"v19GFQxJQa02lSRBmKEUmiI5xxJR8WAmpdG1/a50bRpQRTZm0KjaGlXb71XV9jDepaMJU8PENOq4Rh3X",
-	"qOMaddwvzv3qviu430++Nyc4Akz3o/eKshv1b0Q0ZtbI/N3Lc3Q8OD5GMWU3SHLgcRm5l2iJZ8RHwSjt",
-	"9fbDn3/6F/wgpygh8VcjTzUZeUEXnU0EYdJyxzEW+ssu8BVg1/aGnu5k77a/p9hnsTf/uCeTlN2IPUGX",
-	"/6HajwX9O/lqoBoOjuCB5DeEffV6VjWuQtvhnCywWpDhvIVUFMFTq35HZLLqnE2Bgyiv+IqEnEVCrVUx",
-	"w2hCpjwhSCYrymYIzzBlPrqbE70gwwChG8bvRGFR/UN3EgvK6CJd6NOhJ6To5Iwk5Rl13pGPKU20KPLg",
-	"qa1NIcl60+dg5yn9tXOpSX3nTJP68mwC1WGQgyJUzDSplogQZhGS+IYIRKZTEqoDEa+MSAUfczalszSB",
-	"qzxiVCDFYFASoVZw+fbqGuWH40f1z6c9/cUe8CFBuzti7sr1WuvXbtY74TwmmHlwF5Y4wQsizXU4C9VM",
-	"3gDnWl759Zyg9+evEYY2PhJLEsckQlggqtd8S1jEEzRLaUS66K1aq3qsPxBIMb8kQnOSEITV/8OQLCWJ",
-	"SqvwZkT+JSWpYoGoGniJ5Ry4NNAK6t68TeskTG3w3zw1oO3J6RRHkf2phVr7V0Rikv8V8xllr/iMT6fw",
-	"6EzJdoqfw6kg7xn8U3ihhrtgE56y6B1PpRm19ARHUemJnkPpoZ5K6aEa4G0qyyOUH+EoKj/SY5Sf6kHK",
-	"T2EZ378zs4cfatLww8wVfpspwm/1zSVWAvMs4elSf1t8gKOo+ED3VXym+yw+e53GkobYDrD+5Dstzvre",
-	"Msary4QvlvLr1dtkZub1XoB8PSP2lx7Y/KFaZOqQb82QsBzKrogU+ssXdEYljq8VetZrKT3RfZYe6tUU",
-	"Hn7wKzBzHaoBEheglrpERlppDzWecXGPQiqniMoiqgEsM2K74BFfI6o5QQkRS86E+qFkUIGCguQzRID9",
-	"uiOm0WDFZExPDDDZKkOFz0QR2SGskGFIUEvE/G6IhEbypyMm5xkaFIjckmRlMWu23KxXHzFukCp8xhlp",
-	"d9HFFBrcJVQSJNIwJCQSaJJK1bnGYQmZpoIATdHzbKnZkUTxS4gnKNJ7hhTrIZBWt7R9t1uJVxnKN2se",
-	"sQx8QtI4zsb2DTgVvaoDqIsBDWsDyO9jSpKVg/3gqLjIzoqxGc9VRvKOuu+igrxmL5FWdKDW4Oef/tk/",
-	"1jAQ7SLPYkw8FXiZ3MuNSHmJpZKQvaH3f//W65x8+HHg948//W+v6kJc4hm5on+vIEKv8b0i33aufIqo",
-	"JAu18wivs1iHvWooZrxVNSTVZws9kBW+M7ahX8k2qAlfK9ZsfcZvl/hjShAwbto5EaNlQm4pTwXM+JlA",
-	"gWLgxjmDF3TR2wWV6k5PuWYVpjSxTGSJXL6eeRtWCf0VlrnA968Im8m5Nxyopbkbc9b5b9z5e69zMu58",
-	"+HP13gAeqzpIij8A/vWZQLTIB7XMvVNLhSZjyiJyHxQP137luZIGmW5g6exWncD/tm4WrOAKVGxrvCZP",
-	"JLohq1OEUUxwBDe2EyAByFC11be3iyw3pN9ovh1NAOHRBMHyNGKCtfMkUsiYMnQ3p+FctVqhO8UIhdol",
-	"oMzKeQ6YarZXjVx9fksfW3ao+LTj/rlGlnzvvqO+69ziRI0nVAd66833+R8viAi9Dwqy7xmVdUfDUAEa",
-	"GYgsSYIlT54JJOJ0lrvtWtmiQC5KWGj+sRoHGTPEbkhIH/QP5t/Ohx97/tGgEiF9Ul1qzA5c8tc4+taq",
-	"gH/0Qs6kYgCHPwJ2piHMeG+Z8ElMFn/+H6HdlrPZK+BIEFgBXmj+0ZCjyF3/M4HOLi+QEtlRi3GUKxsB",
-	"FmqJRMgxjbyh1+v/53d/Ofjv4//a/+Ho+8Hrk+vDd8+/7p/3XvynOh9G+j/sDXxPUgkA/BpHyC4hWy+e",
-	"8FQOJzHWHE24yDQHnYPnvgYuwP6TC9L/nZCpN/T+117uvr2n34q9Sw0DDcJqaWKKqRIiWnCXYDjUee6j",
-	"zomPOoMD9Z9D9Z8jX5FlzFDKUtAkKJIar9rwmEoXgiOWg5DfMXXDIsIkxbFQjTNDikCtzr4a6kD95+jY",
-	"R53nPfWffttHlIVxCtf/bk5j4u7MiM2xIv18uSQRivlM8aAgAnFH8gMZT6ThHGE9ORyjliAE1TBkCRFE",
-	"gkSnIBPGlDCwsykGR3I0ifECMP8nX23eO739n3n8roHjg57QhEcrNR5ltzimEdy3JAHD1d9+BJW82TjV",
-	"sFtQxvveggiBZ+oMLVLVF1Hs3YILifo9UJWVv8+sQlXfckYUYU+m4cHz/X0fGbuR2pQpV/+dYBb5CKeS",
-	"gyqLMiExC1UXBWVKZtQRe4Zt2e3WnDu35kBRSPfWWMjX3ZonvyR2g/K9QS2F9XwE9EAdaQVSfRNy/vZ/",
-	"SKiEbcUUGQHfvWMj1un7qNNXd+uw1+6iQG92gADZI4LDOeLTqaZ2aEpJHJnTd87ZNKbhI84e4E4cJwRH",
-	"qzG5p0IHeuSGZ7Vcx/KsWyLdsoghDg7arrk5O9E5M6t2vNwFZ/pyzj92vV2Ozc4n5mXhxJzkJyYD1k5I",
-	"9qBwfj75Xi6UjCkbLxM+S4ioAFpRtAoxU1hD3UKjTYrSBHRlyJFyCvA8OqmG55n7BZxAZGfhQPN0XZlV",
-	"MQnG7zaB3ZVIdwb8N08C+KOTIuCfkr5ZwjQhIU4F0RKLQGGaJArDqzmQIcBPCTLbDr2PqBwxLQhHSFDY",
-	"FonubPBTq3Ow31biPJdzkiCJxY3atiRlTB2AVudQETdcv6sj1lLgQJ2TnsYoJUk4IUYaRq3OybFCHI4S",
-	"NwA1qFoWqEeNVwWak3gpNH/raN5L6ugqMJvWe25TALVhXa6t7fNJmLCIRkBttQsEuqNyThUeEbvzW68K",
-	"/NZBfhzNhJGd8S9GPdT5KS1McSp0QVCLJ0YvAXRCrIQ6gMae7CP35B23u2pGb7h8yVMWfSbAC0j6BEWc",
-	"aDYHzvyDkbSi7Sc779CLAsJwdugNl0gvbheM0T966s16wzW3CGunrF4UglvJTGvAGQVJ2922/pHeNzvs",
-	"4yg243JM1V8LwtZ8xQ57ffTzT/909XxTmizuFKLINtZ4tDjGgNI8a6hPdjPXO6LC9LT75fy6cDn7xa2/",
-	"cBa40wE4KdPqlJnZkWisXVN0Ly60DvqHAC2MLs+uz7/LnOngdjrbsSDJjHSWWIZzvSWV0BEEnevt7Fyv",
-	"lmRjD7vfpd355DP3LvUPc4C+z0GBXitQIDW/HZDek1DeM7ZCmvwBT4taU54gc6DRQe/QRwe9Ix+pGaPD",
-	"HtBDgd69PEcnB4fPkbkJSINZGKb3SvsDvXc8AJ6G6FCBUpYodlt1uvth/q/CYd7PYW9mityp/mLURiOv",
-	"wpK0fC5QSJMwpRJNEoJvFBUSiC8JOy0xEAKvhDGuciSTlbHvPg3zkBuZYf7XnL/GbGUkOvFkuhxtOZGc",
-	"oylsJpNWiHsAK/Gde7kGDmd7zTlS00bZvHeSLQ6/FHexcb0lBlaJmwdHSuZ8Dlqsp97R92yZ8JAI0BCd",
-	"53v5mToSONaOSA24eJuGJHc1dHUcGaGeY4X20SIVNOxw1pnzOEJhjIUAETxCI+9/8N//PvK+iIrj28Lp",
-	"Grio24GgJS+7UcTDL6n9UBLOHYnjzpQnCjqTVCJZErHMxpR4C0fNcZqpOUZM6zm0ZYXEUe7QAR9jGmlN",
-	"PeD/bDHGRwJ8268Nda+zpimIdR3tuw7Uuzj7q+d7L/965fkFr/gPrnpbN1UC3VuWu5uWtNK+cda4LDhw",
-	"4Cii2vP0MuFLkkiqmDjjrb0GXc1CPRO5kkgoYlj25UAZsBa+lu90oxXIgy2XVcVRJLSZVRDQVqOQ8xtK",
-	"2l30vdocLULqNQjfmPGEj4y5Eh7FsVb2JokiBphFiE/U3ROIT1XfXJAuCvTcA3gf6EEC6NwcB00zFvje",
-	"BQQYvAwgdac5IN8RAdaThwLR2LWshSAws/UtJOG6A9So7HpVw8ckkRcQD1E+TvCqo94h0OBIzghapiAh",
-	"XLz5/uL6G2HVzrnirBVkERZBe2jVqQHjjAQ+ClRH/eDnn/41Yvp3Tz39msRxyBPSiRJ46T44VA10kEBw",
-	"Chukrwuw5ESWTVdqIM/3VDvNKRl36dz20lJN/qEGb/2t3zn58I9+r/0PZ8C/9TuHH/6hR2xXWGR874zh",
-	"mM+0T8U61BjC8F7b5UCUt64E2nPZwR0yTZhArWBGpNNp0PbhBoMifOmcgh+L4SVrnoPw3GpLUskXWFL1",
-	"16pbYeEv2+p9b5KKCk+Qr1Ox0nsfkSllVItQLl8bTPtfHRz3/k/nsOdPB18dDfTP8KvDXm/vsNcrmVq9",
-	"Lc31zbFm4v7guGIL1FQBE26Yr0BzgpPI+uzNMQNjSbpELdiUQHWiYydKMxxsNuPq4W3URXn8F/BcY3ec",
-	"IMKiZwJN7KS66z5z6xsBTqcJrdjic3iDLl6o5UQxKFaFc6A0O6Rk8cIGYZGQkNBbEpX3In+zC9YP55iJ",
-	"9Vm9/OtblAnZ+tingpScM7fBNKSRjtWpWbPxugj5YmL8jwv9u34SvZr+BZ0xHMcQbVUPWSC3pATBCYnj",
-	"MuzUs+Jh3R9UAY1GQuIqi/8PCpGF+cCqlSgNrHopD2ys5FsH5kzxgCZ1VWm52bvy3d7trg4Oe3uDw53u",
-	"aj6NmhtbmkvubasAYe5q3snjbmz5+x3vbVic2m63V60yWan2VWuFl4oowmVRsLcRLagVpCLw0c8//aut",
-	"mBBL9oo7kopdtl6r+CMqQs4YCaWcJ0QoPr9iSsYckDdGWWtF6xcCtQ57P//0z/1er1cCe8/1Vtoveisd",
-	"Vl7DCM8jGlNGBIlJKKuv/NtUzrhCbqoh0i3XyQ4Gj5h1jKae7gCjiOKYsrEOM6w4D/Ac6dDG8GY3EkrC",
-	"OQ+VsBRXsOfhnCP9Mgb7yFJUIW/F6RYxp7pVNajZAayOsXrIxn+HNTkE/zVrFIoSvlSnE0sUEyykOoV1",
-	"XQY73YdC1GIV6Zji+4yHV+dhN1CrbtXy45hCWGwCLsTrA+B75DRDqhlls6oxamC8bUw3JKYKrWQvFVg1",
-	"9iGRWjQRVQxtBfe6lS47QaBV69fvTKJCe960XLXGKlAW8kUFzbHPSxj/qGo295yncoJZpC6PumYRies2",
-	"X71G8N7immpUswHRVOIZhTKqpWTnGuptWTtzWzvnqRwv8H0NO2T9RAVdpLHEjPBUIG5RmmbPWz20UDIn",
-	"YhxBKG374TNwY0VrQkVM6JPIObPdLlcp5rTc+yWEdxnvZ2MwyrzU1DEHR2UxRA+NWBmxdT/yCgN/HqxS",
-	"E4Wy7SIveYwTKlecacNkzQG9NM1QoiQ4gWNrxywc2H5PHdnB2pE9KlDHQcmXt1e5r3Zi4o7KcF7LpSzL",
-	"E9ttW9UNlbnhuiQ+gmyq39qlHfSytZUWd9xbW527vINe9fqS+xmmrFJ2VVIIUm/V4NHXqPXz////9fcV",
-	"M/jn/qAeGfRd3q/T389GNbHzn/yC8+mDXIeDH+HNp0BNiUqB3r97teY37DKe28m0ngurjXKyU1Etihh4",
-	"KSTrKIao0y8i4aMDmESGkytQMvRqea1NKlFHDfFaNVff1mzZdYKZWFD5ZfYsFaReDH4vSC437cCEfHL9",
-	"covOyB+qlGI5EHTWtHrFnM1LUdQBQVa1ghqolUevoQBHUUHd07We6WrTrVZR0RarVNRTb9RBf1B1UKN1",
-	"abQujdal0bo0WpcarcsfT/XRiPuNuP+E4n4jDv/hxOFGBP33i6CwB5bB3yKJvqKi4pS+ZQQCs4FuOQKn",
-	"WBcWIVi98GPHXbgyPsSfclesJIEsYF4pdrxih3TouQkPy9IYoVbgRJy3d0xa9LpEjh4cQu57kkscjzMI",
-	"lPzg1wP7rS6olu+tTuXjbrUerDj0lr1+XcmfBYwnCxwH4KEUiBgHqIWRmOOERMCznSId5Pn+WnGzNqGT",
-	"PhZ7RpW1p75ru85hulfP90SMi75g2ZtNLjCX2GDmBylI/vPq7Rv0miQzgqADfX436Ex0kpOi2gQyLTJ3",
-	"tH6jIWk0JI2GpNGQNBqSRkPSaEgaDUmjIWk0JI2GpNGQNBqS34KGZJNMfBXjB0qZV6/OUMsRj9s5R7NZ",
-	"2hRgor96daYFzT0jfGYP2uvKFah+AbVEqtIIv4WQYCGx7n2BVwg+QJRJrugrjuNM90F35OciUo3p3AMK",
-	"0g8WCCPdGlKgFcjbi7PvXlzs9cvUzTxeZ1cq1S17tfoWxQngMDSZY8piBgdQJESkC2LBsExBDQRcXivg",
-	"SwJxVisLPR8Fy4TeYkkCm3xTZ22CePY5UbyhLOg3VBewX/BVUcNh3q1N+/ft/7btptmcAdtim3CWV1kn",
-	"H7ThaOqhq6lZvy6fJ7A/mvpn+6D7psLyA9Fu5PD36Ej2hGTooW5W6nLlkY/rS+CpDPlC67ZVWxs8Z5J9",
-	"2NS87tWo8JHSF2X7mQD8b/JFrV25nTDyFqzhDqgRgY1IhYS9Jp9vfuVxvBOXVoK6XW95OpU7kEr+rkY5",
-	"emb1oRotax0qZbMhCnAcB5pt9zUK1Cy81ojY2kVBHmALbQJbpSYYMfttggI+ndoUxAZfY9Be2W4gd0j2",
-	"k0+nJQQOFbbWzvA5j0hYjcDSiHI18i2NCEehauhSi0eVAdNNMI4HkKB7GZqv9nU7+8/S873b5bEtggoP",
-	"Dz3fS+R9cVVmEuvLkvSlrsl16ZbkWr85WUDuM4HOry8KiScVaumoLalgYwrFvdbFuBUYGEwSLtjE3fCm",
-	"Ux+sqlPLCyHOHtLreo2xuhnn8cm65W7921JlVb3OjXpk5+l+qsXp+XV0s7VvN/fZ7GhPY+9zx24Mfr+I",
-	"wa8K5Osoq7jPG3kut8MgS3yNBGFRKfk1yAQjpsEEVTEgib/iKxky69KMLYVcwJBQAOQGiGSHrkza6HXG",
-	"jlVFv53rF6LE2pWkkX6nf+j3n3f21wSS/E3VLv9C/J9YYlaNcO0mqRabuNf9elbut85Wkn4nxElCobTF",
-	"+j2s1D2+okpygwRiO4Sxf9NHrfPLb9rls2GfV+aMfwhH+kIuptW29+/4HXpx/fpllmWyFdg8wkF7iAKT",
-	"MNi5dVqyBWmGggwemFzCQdtXzNCUB6h1dXE5YhdvXr7VzyaYRQFqGYkSWJVTxKCExOX56/d7l+evz3Rq",
-	"zACnUnXAyIxL6mZxN3yMmZDiLrLSl1D3VP2jxvF0sdIi45F/tbaB3+RlKivYqpzC7prw4uri0mSzyfNd",
-	"oCuo/aXZYihOOmL6I/WyWL4iUMw6wYnYJoVXoalijdgtYo6Tc+dToYLslu+y1CqfsjKz62a3iISilEPF",
-	"JLATPrBESaQp1DIhWfrcHO+HfLHAHUGWOFGHAHhzfle6IFsq8e/EH2iO+hOgkwv9Qb/EHkAOpo8pMa8V",
-	"hvmU18ddK3dwcYnUO8KkyYmFLl5UBMTq1ZJypRAqFHKNyka2CJtcVCW1VTmkdu14lxxFNm5sLjV9qqzu",
-	"u/lzIM9nqZx/DV9a/jgvBFzlAmAT2nYRGOdNeR5fy2ZqkJhoexbT/iydKU/ucBJ1wJEi4gDNO57cVCqM",
-	"6jn2Qhni2oRTAhnVJ6SLd7h5NR3zueYlXMHESIH54Z2s9HkWJdLfL/u4DHoHlRb9conkKkh2XGhBSLhu",
-	"vRMFApwU+CiYEUYSGqqfDCtxqEyTbGnl7TlVitWbt03ZqOf11Nc0Y9vp+1pp6F0HtF+UGePdhixVnt46",
-	"qDkzT7M1vkKLd3glHr9Jeb3oegcd3aKyZlHJELTef1217Y0ouUIbUF1Re41gRxHCCIAO+b10dkOExQ1k",
-	"3OcJeMN1jO1S8izfF7A+5aRfu/HOhXLe1fz5MNtlmVDtb6NkF/Tu+hLpz+MVmhB5RwwbT1i05JRJcWox",
-	"4hDBCGjGCeSCS3g6m9tuq0tdVUyVVdCrFxy94RK9oEKmySRT7dMZ4wkBBGgRmi1oVsZ1FiejJI2JMEhZ",
-	"a/yNwv8BE3RKp24hN3RBzjnTVjPzsVMPvFokFtqconhYoDC6EMmLNy8gdyrbBWn3egO/3+vt74S580rt",
-	"W7QUlkH/tF7IfdvF1PIrJCdmodFZ1iTgcJZxCP/rrZGgnZiKQlX5SvO56xJhjFlOFQoW5fpUUws+eIjD",
-	"j6ldvy51CVkaijJHmfDqxdklWs45IxPOb3ZSfZcL45eH/C9Clh0cQ/L+ol5C8YFvL68v3r65spglITMq",
-	"JElIZMyWpUpw21Zt6/CvZzSM+R3SaS/NILYioGGbxEPGyUr7rwuLsqPegLZcLUitUfF6dzyJTOlRI7bE",
-	"ROrMlywyRe8q8Ic5wFCkVQuGco4uXuyKLdwy9Zuv11Uil9/krV0d6/bifZWEb+fKe7nGf1x3ob8xDdz7",
-	"rD7uFC/R1jv958+71Jtd1nZwV9spz9Bu7mutKb7vJCQGTGwYCNE+tRU7LVXc0WkujeNqxY+DSjG4IENB",
-	"QPXbRxiJJQ6Jr3W46ll76w6cRRi94rckxiF5VL6ju11I2N2cGxcUYch0JVlGhixTNttODnq9QRVB23po",
-	"5lgUqoUXZ/y9fYU0Zol2wrk0JGOjK1jv8uL8m6xkgc30231MqhzKZIIZkWO6HE9pXFnB+8K0QReXSLd5",
-	"3LkHxz+62FB7EzYsyvwgmC3eqr0kj48Oer32KSr7Epp91WVX84K2RU1p0fsOuiqq/Ws22fWx5KHCX0Qq",
-	"SbtfpcwX6UTByRGXLbFbz6ULxzAoFruHMjf9EWsFxbEgbW7xUS8oXMSU5ZmJnQN9Muj2j467/W5vb3Cw",
-	"LqlsSKSr8PlZ5yXuTLvDvQ9/qsTppRk1EClCZNAApAiQ/QYgRYAcNAApAuSwAUgRIEcNQIoAed4ApAiQ",
-	"4wYgRYCcNADxClV0q0IfbcyXqycRqNX/+ad/9nvrTgZ5yfptIY+6QFlRKVFi9kGFm7cASXq3RPep5ONI",
-	"xmua/uzFLtr+BRWCRHVecPCyA4II45JOjfXycRKPU6pnfaSK+jytwMgutprGBIc3kjMyzp/zBGG0jPFK",
-	"icdaIi8CwxZrf2iACsNyi7uhugMTMqcsQm/OrlErFaToYDuHYIRlOolpiHAUQTVXq/CyMQpixEwnGPI1",
-	"k+QUYXSXcDbLfAr4VBKGxJzfQRZtzkgHasCkEeXtHY2cj4kZe6DV43efSDcrDb9Nt/g2lROesugy/0J9",
-	"DwAI4fiONWSqIoGF5Atk2yJJ7qUP5n+DibNetHsnoOIgFSSJyDR4VEbtUo/bK0np5le69Sffq9WE52V7",
-	"TBN7pMHHDop9VSO3/lpIXR9i5rYbYM1A04R83KiZB0frWxwX9CoK4e8frYcquuGnR72tWF8BdrxzKGE2",
-	"+v7PP/3zCHQ6RQ2OqRibuN+1rNbzqIdKFoN9d7rF2e7votixVpzHW91EqGierd5YcoXRMWpAUrRTEwY3",
-	"n6vzsx0NH4LgRUyEGMsEMzElyXhBQAm6q9OG7SBeIdvF4x02djL5CcIiyaf4vt4abEvT6GT5ugB0LHi1",
-	"FfqZQKQDOlRDVgrKXHJLkop6UQagNQfABTBdjnOcYMIIa1x1cn0yWpIkR1saleiiWFA8d2mCAlMBiXz0",
-	"LzHnaRyZc4A4C4khZzu5aWWISE/RcHrGI+to3Z9b3NAleC19xslWXdwuBLju1W8m47kJTJEdcUOcync5",
-	"BxFRHAsdGEmlQJnWfFcPXRIqlmxMlzUxRYrSZoxHBbNfy9sPtlsHMpa9nIHk4HAHG0FxzG37cLE8C+Mr",
-	"8wl42O4fj9NoKSt41uvu/jF6/+Ly+pW1CewY70bicZrQrUeCxO8TagKCx/h2Oa0QsL6/fAmOHMuET2lM",
-	"Ps8oocaB2GIyjng05mw8XVRHINtIKkKeCfTibeYMgIWT4YYz9JKDcfi1NRhJjkjR3rijbbhianfROJl8",
-	"3vQMTiERMMsVVs+HmK8LlqhNG5vZpdY8qXO7cJUfdUZjPiN9ulNTsJQ7PfccPmPRe0ESyKCetTcJ1DU+",
-	"KmZQPx0x7ZmsazRbWQLqAevJaVkEWOfcH8LyFXDz+YJKafnlkldx4xr85VyDUStdqlu5P1DCT4JDCbGF",
-	"zJSYBCO03nn/dPgfI6/VHqW93n4I/yX/ZzTa+9uHr378pM7KD3PCRsygcB9t8i8ua2VqHYxd9cv/RTVT",
-	"GI32RqO/jUZqIjV6mcYP+Xfgh/ylvUUbD8/Gw7Px8NzJw9PuFU3MAcsypwnUGvz80z/3B5kTHk+MD157",
-	"kxPomqL9v3Hn7x9+HPj7gxrHtsYLtPEC/aN4gepL1T+uuUn/Nq9Q1DJA9s3M9L3685/+Vyc4RUEHRHyN",
-	"6stBZZv9RSvRgeq2hsH7N/l20kTIDWG9qSDJM4Fyx85Tk84jxua7AFFFLqxkFJZcQgPrPVq2vJ1FeIek",
-	"l1/Ko3NHOrYTCfsSPpwZeDduS+ZaW5y540K7Db6NZ2XjWdl4VjaelQ1AGs/KxrOy8axsPCsbz8rGs/L3",
-	"5lnZOBP+zp0Jn8jZ7jOd2hpHssaR7NfkSFbteOSqW7voh4RKAmlPS7nj9K/O1cVlR2cf61Rb4Rx0tmaT",
-	"8z3w0819Vn4J/7YdN7RxXPvDO64N0cXl7QFqBbg76YbdKIAyTheXt0f1rFGVB1sNI1TDB/1O3NkaN7PH",
-	"upmlgiTGHwUuUIXJ/dJerNYBcL/WalS6WotUSF0YSXJTLCOFamBg+8emkE8tjj943q+0Oh34/V6F1akK",
-	"m8NaLBrYsA5TP83F2urT3NwJf6kji+P2dqp0CQ07qvsnIkv1+C43YGynmoPD497DOP7KuTylH2LGCGx0",
-	"SNyeVjvr8bNTameD/gHzaedQrE2qffhFkmpnQH+iurStdy/P0fP9k6O2KRrkXu28QuJ6qVo3v213xMz+",
-	"TCmJIwjaWqGU6SiuqIsCJTkESPFAUsm00MyygEUnVIWYFRsC/gMQ+BWvRmyy0hK8lYyURG9tfjr/oXFN",
-	"hRfb1Sj+iAU5B3O7GGMpcThXXxceqxkntwR8bsEpNahkONV34XQC3YZTpv9MTeGHrTV8G7faxq22catt",
-	"3Gobt9rGrbZxq23cahu32sat9vfiVtv4tn6+b+sf1Xe08elsfDobn87Gp7MBSOPT2fh0Nj6djU9n49PZ",
-	"+HQ2Pp2NT2fj09n4dDY+nY1PZ+PT2fh0Nj6djU9n49PZ+HT+Hl0h693frjJ2sC5fi0X2wXuGbzEFJgdQ",
-	"o5wrapHbCTWbYerKX0Qx8Xzvgr0X6t+vU7HyfM/pwvOBYVMLLZSWNx9uzby95jW5udw8FkhJMZrfyK2s",
-	"gXpo/e+6T1r/PYqqHUMySQVqrvEpIjicr5tbK1mkUmrZuc5KOWLO144LWtAJ2nVY/rB7cjg8GvQPDrxd",
-	"CpT+cuUdn7q6IJ0+qrbgusxK7haiwi3rDbnL6T1aECHwjKxVv97kwep7PI4q+34bR9v6Ptza926yaQVT",
-	"Q4WVWKMdZdTPlTF3+66MuxS5SWakEoLvEyjdvgWIvW1ABHJWn35nzY1fZ0ZiPFngeM2jZMM9KZ26ByXT",
-	"fanp9wsiJGWgWLo2WKskq1MG8QcFj6ko/wq1gnA6GTtPAP1pX1xW8Rx8ddP1F+0h6mkH0ZYjXfDptO2j",
-	"fg4PHw2QdqkzkPHRfr5h/ogdaAl9lvB06aND9DElKfHRkbOr8O4UHRc8nnNEjyapBCwQ8TBdEJbl5TXU",
-	"quf3/YG/7x/4h/6Rf/yheDRKx8H37jvqu84tTtQ+C7U1bzhTWOQbJ8xAV6PQbgWen/MKhvB9q6bs+d5f",
-	"1Grc9/aF2r1j78Mn3yvyx+t6D9eJ5uz8la2G3yoLBLAhmGWihNoGEC1AGQKaWiXEjNhOnt9ooD8OHPEl",
-	"WAfrI4AJLkJnsYLUKzXqGz2o8Hzvyox1cQmQqdB1rSNR00Yzj7keDbWC/A8FG9BcKWZcLctHsGAf6ROt",
-	"fvHENtFPXHbHfuv52c8OdLD2oGM/r3/TKQxTZI+cgdZIVFmOflhQQ1kNUApjMC6KVILqVd3qNR0BOBkD",
-	"9gjavpKdtX/riLXAmb8NXE/KQiuI4xhap6o1MEGQSg4XkJFaJHyHQUWHso+rEmuH0woZ6GW+pAKWw1YQ",
-	"MrFYNwovzugtYRZzLLAMgcUK/lSB3U5HDBgMcHpcylUx4X+J7To67PUeYW3Y4kdVhae3Uc8aMmF6e7RC",
-	"JZyyPxjo2ZOCnn0O6NM/GOjTJwV9+njQfybHW+Lvyr1VcXmlLmoqhWVIGbWuLi6LUXbxqt1FL6wDZS7S",
-	"u+TMldLxHUQQhXMsPe26r/nhiEwhsChvWyBUbhcVlIpPYlKhT3v38hydHBw+R0vdAkVEYhpXxFjqF+s9",
-	"/DDHEt0ppl/b+cCpmgrEQ217DUnZCGAJXL/XO0ERJwKOM7mnAuIkoVTa/GO30rc8SXiVfeR7HNNI3zjd",
-	"xNcUE+7dVNd608F73d2V5ACQl+qjb1SfVWGilAmJWVgjpqizRiDgU86LQNi77e+pdYq9+ce9/LTsKZB4",
-	"vjdVgoz0hl6a0E4W7VYFEDPEuCquzJ0CjXQZMy1zzrAkd3j1TKCYz0p2oF7/P7/7y8F/H//X/g9H3w9e",
-	"n1wfvnv+df+89+JlteK5+lqosb+7vr601yLkUfEcHPQOHOve4cmJIxKCz+q6UCiprDLEnSEx54lEQuul",
-	"LKK1B1r1U1zhGy7RS8WhVsbRVspwZ+j9uwuUxx3SiDBJpyuwZJYGQ60AT3gqh5MYsxtH0re2G7yCInI4",
-	"jsvFMPPPHnQI0nAx3rQRWjuV4Dt3N/yifX+Gb4m6M4UZdfpHldI5ozX+BHB3pXPu7rBQPG5xnfOPW0Vv",
-	"eGu3PDtm1Qi6fE8rw8hvSxhiHcEpmaC67ukPc2K90tWniAofFcqbTni06rq+KIGi18HHlCSrLsSDC/r3",
-	"ktu8t/ZRpYOLVp/UoF0qNNItdgwa/AlBWKIFFxL1e1vBna09H7EK1ld0CWGUVRdE0T2wDWipQtfzsU4f",
-	"eYFYmSZMoFYwI/Lq4hJ6U+KIGirqInWG8pgR7V0yYhCaI1YsdN4lxBSP011CsHahqGdgrKMiK+IJ2v28",
-	"jGd1paBtwcl6iYqoJLVhydtDjr98rLFayJincsYVRMCSNKbTcUJm4ymmMYnqIoXsN8ZopqXQfOXqY+Ha",
-	"QncKidDG4+qjcz7HcUygaioL+SIfeprwhTOyEVYPen3UcsKlncnt6HdRF4d9Vo7BNiiSShRR2HA9Jahg",
-	"CinVayrPbeG/NwVBV0Yi66hnAxVu+CsNFPXpAqs5xyUDWO3yw3CMZ4TJsVZb1fgn5MHNp8j6Ck64nKOg",
-	"9L0p6xWGNmA5f54QFCjm/7bI7OpHnu/BBS5ysfpRlRASjhWuhJHF5siajhOYbeiQcGG2wCtImL+m17fc",
-	"yEmBG6n0jDLTMUveMqFC+KmljGsh5BL8OD53UoU9+K3sLY12skDllYWdSgdzLEDpvbUK5Nn562/QFY6J",
-	"2GgWHuxwYR8apMtdlag4zereGT+SG0KWIY3AgUSN2EVvNi/l4GS/1x/sHxweffZSIopjysY6WLgiSLwY",
-	"RLzuRAznGoyAsB8RwlX2lg1B9NHYxknXMV0vLl4Y5WiBQChoJQRHgJTdM2huWCemYCOQvKPTARRPY7nV",
-	"pgjucqTrHXpx/folVPkmTA5RkEzDg+f7+0Ee56uvOpic1dvB8f6+4nMCm+uFsglmEaSASSUPrJon85Wc",
-	"xXyCY8tAaV5lgyKnZWbwDzPWP9Q4/9CD/EON0K6J1d4cwXxFWFQIVtZsXeA4pwaZ36fkKJwTdUgymk0F",
-	"SpfdLx6wO8X3Y4UH45gC9gLf4wo6qh6baNfME1ByFFR+7+q8do143dZPdfytU1KTJ+jlX69cK4Dmeqb4",
-	"vq3vWmn6M44kfyI+ZEOY8At4bsbkpZu4o4+SuqcRX2DKqpJRqOdoqT2J1QF6qVgtfXF3WF5vl+UlfKFY",
-	"t0q3reTxY+8C2jmvChS4uMy8DHmCVBtN6HIVxi2NoNIMZHNKbFKgo56TFKikRBB02Q1xklCSdO3TNVht",
-	"iRcwBKna7zy/3s9cj7YWIyQSKMhoY7AjO64G45D4YsN4PKEzynDsutBNHRc6yhwCu9u4cYSXY5NbRslu",
-	"9L5Suzul92qTjMf1ioUk0rkirNi+/YT01xzPtp4XmJxxjdd+fRWnJ0trmPEXgHBMSL1eE1jod5i+YlOY",
-	"0f+4XOYO4eJrU60FZ2YaNnOTGJLogVC13k0AKstcdQCpwFAWB28ArqdcnuZWdzYYTsGj3sF/xcIiqDQy",
-	"hptJ1GWE/8JNsHr+3Q8eDK1WVKFIO7/MfNXUYJn6o/6kmRiJw8P9g4duX2Vs0DuilSVq+HO9eptTSR2U",
-	"N2fXuy1V4YSx1RTUeVKQxAGsQXndXcOAFvg+nGO2QQJznWrL2g3It3BycrKebKG95rBULYh9jg9YIT5J",
-	"+9XuBFV73ZcJv19tvGX8foVamuYaypKgnOi0t6OuweEuFfKXmNbmSrnsnAlBEkmizgVozeVKXetATUfn",
-	"izOJXiBrnGKIK56COtWQlXJUUUYRHsMTLLEQxrd5vMS02msaVa1BXwdhPaN3OrAFBWWdLVFmCkutSDfq",
-	"SoUN4FKKLFVXLgpDvkqQRySeQfLJLLenEuF1Ti5hknIhPIV40Dl4d0zpLEtEIpCaGV0L49y1/P/GmLUr",
-	"IybYfGeuWAFywxPGrS1ux3yyHCvKUisMkAW/JUXyqS9MpnfU8oLBey1I5Qe1F01sQ2Czwuwc78Wi8XJJ",
-	"a8QsjC47l6BDTtbP2Y4j1BiBCh5rPFFiczjHExqrAfRHrgD9nt0wfsfAf9wofkjk+d47/RkwlO9Z4vz1",
-	"LvOHNq+cP1/h2Qx+vNR6Z9Vaq8CuCJPw5/+AROP53rWJNfS9NxwV9bFF6b04sa3U/sHRKBBPV02etaHD",
-	"vEYtRa0xi9D1qyukyJ32Y7PBMsUjYuCbRksljIfw31gUV2Zerq1AkYcxZRG5rza9WY6cFm9/K/gR3nwK",
-	"FEahUqD3716tBz4716kGmK4hFuZSrbI7Q9ococmNzY8MX/gQ9Qv5jiy7rgBXZF5Nmrqjg3oJx0g3nYyv",
-	"2KIDq4HlLg4o1uBlnVfShI4FXY55ov6puGnv310g+JhU866o1YNUvMNgjcHYDvdU6AAkLDRmq94BG4P0",
-	"4u0LOweQZ9fqlBo0sh2t23Epq0Zf7og2n6w+gpeXFw9CYGqkqQLuNB0r2lQlMn9/jRY8Min1cjWTIBEi",
-	"92GcCnpL4hUcPdW4vfvISsgM6fZ1Vgijj19vUruL2q1dyW0Fc9car4xaeY4HEEbajkyHUS6lPEqJvF1a",
-	"LZvuHUy1yYh8nhCsCfODMoEzcufYmgsJvnEU5TblLnBJBk8ptnLOhTQGjRwBgCVjxOz8TxFGgYVmYG1s",
-	"seDIaDcy05/uSAeqBagFDEzuA28cbNqNjbmxMTc25sbG3NiYGxtzY2NubMyNjbmxMTc25sbG3NiYGxtz",
-	"Y2N+oI35326trUmss+6erossCbhmhu1VowudeufoAJXqAvgoGAcbyg6+UnNQKxwPepBFs7o23IcfD/yj",
-	"gx2z7DRW6MYK3Vih/4hW6MZKu9lKW517LEuf9gh9/PaUmKC0NkkxPz9r2Ze3NP9eDKp/SCNmY85rzHkP",
-	"NOfBqoyIWTh7myx824s6Z4a8zy7qbMf8A9Z0hga15ZwHX6ScswX3E1Vz5lOE66y6WdnmzLC7XrN5xLKi",
-	"zaelos2wlebEm090nLEeCiL2QwzlcSfWky7atQByY8ltLLmNJbex5DaW3MaS21hyG0tuY8ltLLmNJbex",
-	"5DaW3MaS21hyG0tuY8ltLLmNJbex5DaW3MaS21hyG0tupSW3scc29tjN9tha81t9LTbHmrapFNv33NrV",
-	"1g2wTyOF7iJvPiI7jysgaJa9ICTszPg8qFZXdh0eVqdLknDOeMyrigld0RnDcQxJkrNmdbHjwdXFZUlQ",
-	"Vjj3t5wvwJ3KWoR6FW59WkeYregBLNNFBPDw6/9lAqiry40FakbB0FbqBPzGuJyTBF1+/VeFAsz1PXUi",
-	"nYfOcdOPhNUlFiQoQ6XVEJB2w+xKSVVev1clZez6bXh3fWnIT5CreIP2EAUMFOErIgIobxaSqA0logLD",
-	"TgSoBXZ2Evkge5g2BXMT93xvBRYd81HJ5MQr5wxVy6+25teHlOZO20Bd3Xjl54hJt1M8B/ghwAGrcnyJ",
-	"YtKRdFGpG4EK6qoFlGcqZEjTBQMUpijVujsY7g+GUHiyQl5JZKdW1Ep4lIYSqUaVVfROjo56vd7guH94",
-	"VlkcgiQUx7XdX8Hryo4H/bMfXv/n5XfPe1+fnz0/3q/sHWBRAyhbjOCZQGHMw5saQKGWZkmh1BXs0/vr",
-	"c8SnU0FKErs36PVPOv1+ZzBA/efDw95wcKQa/7k3GPZ6lVUZlnVzU4MJykKCJpzLnfaw93y4vz/sH3q7",
-	"sQcAmu9JUl2hrerMfksYSXD8mUd3ggXp3NaN+zUWBE1psrjDCUGmWemsdnvdQa/br9xxBa0NvXMuN3Z6",
-	"XGlN5smGGZ/zLROt7HMm7vDthl5/wLcEtb69Uv+2URhTKJn5YHDEmM3qB3mF2SzFM4KWOLx5RO9Lffk7",
-	"ChvH9bgBXoPgNMdJBBubkFu6Ptj789dHg94Afd/vVmOLZcI3LOcy4bMELx6xkCS8Ter7fUdCDlbKB+5y",
-	"1bUzMvL6ffvmFdSPaWWaDEXQoMbpcs4ZCRRJNslFvjJPjOncpMrqvKJMl+W75tbUNGKBkaADrbxSvQ8V",
-	"2yYkwaDt15mGtCpF8hkBLgDu9MjqY95+fakVMKB8GXntQkVJzzK6pgaVnq9nTcFRkX46jdd2oVjKq8p+",
-	"zxSjlcbE5KATqBVELMpqhSnqL27ocqy9w5ynaogJLz6EpHeBW2Ev2Avcqm/wZ16JzNTqjGPN5wNp7StC",
-	"QEP75wAKofOpeTpi+vE+mvOYRnjlowPbIntyWPxG0xkQm0yDI2SreZpRjgvdW42E0+kTF1I9i2O1NZ7v",
-	"vYVx7R+pfDstPPlOD2/flf7Mm75N8le2eujaCGcsKvTyQZ0Qxa6epXL+9WqJhajyLjGCUkVBejjV6nmw",
-	"Vgk/QK1gAl2ax+oAlVhKf8QUKzlZKaArTpLFKxSlUAe36tSVbonDWOouduEr31dWUToDNsAmbixV6xIS",
-	"S63F0vxBifgmBN9UMVqK3oc0CVMqkWmkhLtpwllmFAK/YRTwJWFGGoA5aO9PxQ4QLEkUr2BW1k9uxNR7",
-	"NMXCqmoPe/vBKQrmOJ6OTV9qhxSfl5UiEwj8TUmU6boLwAxjLgCHqO8938v6KgI1a7YG2LpaaIYfpKZm",
-	"u4jTmdZrUQYl2sqKPShT5drntHHug/m38+HHnn80qK6qTtl4GtPZvNIWZp0MeQ5ntR3QHiXwX8bvCpPp",
-	"bzMRbUkt6moyMLLGOH2FwNnRHDJwkJsQwmoyieqCTMW0odqnTurPTAJRzd+W0ohu0NRntYQ3ye/qxlyZ",
-	"ppCML9640WeXF0gxpOj9u1fAZNtpl/Q23lzKpRju7fVPBored/u94XHv+GRr1SwKZDGJvXwF7s772Y0s",
-	"b0+VVK8WVx0wYZfkLqBUye9zoycAF62FTFTGBtTN/YqIemnDQWFzrKZv4JULGDZuoVSTDQs5JtVV3a5t",
-	"7EXMZ+BZ75ge4BOjp6HT2izhFSy1HW9bQT23lJ7FoTAbXSKu5daH6+w/bxcng8B/Quamr/fnrzdM0PWf",
-	"UDOEFdcIlu5cRBqGRIhpGmsglSaxKnuKDnqDw06v3+kfXvdOhvu9YX/w324lwghLo5nYBZZqRAgfSBMi",
-	"qnzZgLRAM2HkYedIKwAnsnRVe9vQoO6tQtdQgsSuA+5vGxBIcgW+DXkcBUPEeHbUV0RqwgOBRZYaxnwm",
-	"EGXtLgoSgqMVEEz7CRWICIknMRVzCEoJgA3RRBla6rNvqLQ6cxMcoTAhYAnEMejoMZpgdlpYalZ1NeYz",
-	"qECPZ5gylDJJY+RiGo3hdVSM7owhdUGx5InxeQgu315do59/+tceRNwEapppnh3Y5SYiGsGouk55FwUT",
-	"HN4otMinU8MpYCZAHM4XlibkVJMdO/s7rKY4IVMlnVOp+AsiECyhxErw2KYHVuyoAzwIhHEzGDszKasz",
-	"9cebSYE+Btn5Wzv9VVjze05DsjBFdR8QP5V9h0gH/jFuv6JcQr7s2WC8hG+z762/8BrevV2MsZRYh3ZV",
-	"2J3zLsou3s+EnVWmZt7oqrzu5lCDWBx24XYxVkctuSUbfADzKep053pWiqGn0jD4wA0JUx04bz9Z2SVQ",
-	"8F41VuMRyxYJime9ENWNpWG5H67hmoxLXnsLDCrdtcvLXlc4fAI+c8qrhIh331xdZ7fd5fW/TTCLhEwI",
-	"XgAZu7jsXH79V81fdEdsxL4BbYh6lhDB0yTUeeVDvswNiJZlBWsblnPUCvKKxj+qfz7t/fzTv4I2XNwE",
-	"emDcgmPEtLDhMAZIlwVV99F46zNzsLTi0cQCKo6O35IEijtrTsIvWG+jEbO4c0kSmKePBDc6NmFKhmqk",
-	"B5YRgIGck4Ug8S3REHhHdGFwqZFfksZEDEesg17mqk8IaSkqRluC4RsyDrEgcD5uyARPOupPddDy5voY",
-	"UNmGmcFRJSziyYghFPEwXWQjC0nj2KpDuuh7HKd25NWSREPXmDtS8ufIC/aCkcf4yNNBN+b0CB+xdEES",
-	"GqpBNArTHRlKJkBjgrDR7s6NRhr8HiFCkjLjzA+K4a6CxjtNE9R3Ct86EXh6PUhqZzQ1DFgQDGdieM4h",
-	"0KUI3apV6eiMqQ7ZoXKuphkc9HqBxfIWdoIA7LrI5KjP6KgJBtX6R92R5Bwmqn1xBGrZdL0+Cm4X+e91",
-	"jYF9aL1AgzZ0fJe5/gDoVzp3MEI4DMlSamEphKzGABUduAo/S6Vq1azOCxRWV3aAUYqCl9YGKLJsR8xq",
-	"NCB9VW1ZW20mBmEuA2GxIu4puLWi4D/gz6+0SKhugfrThpTB2YU7qAn72sXWrMGe7hKWosQWu88zs4Mo",
-	"yOse67OlGAf8MSXIjaY+LYVaK0mU3toIMyxgFaXAbdOfQBgFryi7GSLt4ffzT//S7n2nKCHxVyMI+FY3",
-	"wbiMqKlChWg917rS96gVAIR1YOeeefvn/xGcBe0c2Sf4zpUDFBOFUJCX4g5q6muj4OD+PjDeoW6p7DwI",
-	"GUgbrJCCuqRFGZSv9tUQqTn4ShrzgU+LaQhFloEH8dWxR1PolCnKExz2Bu5wYGXS/CJUgjB3ZQ4nOZfT",
-	"1BAlPnKZ0FsaE3XpgY81hguqOUnJ0STGC6KH3HeH1ORC6NlnTBdq6XPyjshk1TlTRDrQHx/Yj9dYRkDb",
-	"dEG66A3cKIVCEqK+6QWajJoi8V4aLjpmNZ7vZep/0Oj3wPdjSRheUm/o7Xd73X2t6pkD95MdefXHrMqF",
-	"UJ94jRFhdbWSuWNDq9bjDYHfNlTLH7GSos7Pg1JzHZE6/3dzrc6v5tQBXWGqi29zNCEjlqGNF5b5t+4z",
-	"mOlVaAhq9p5ydhGZlb4HWCiG19SiUQAZ9HrqH9UHYQAi99ao26KeZbxdpoj4m6OozJV4NLIKN0dz1l9T",
-	"axl+2NEXuRoCxUJVyvDOCyM614m6ZaG1l4uU+5mwZ2QCq4Kq1R998uvXOkkwC+edfnHFvQeu2IPy74oA",
-	"8VTxd0kWuOBVAqKz/7wIBwOZ0qr7+ap7+apd8ali7cfdw3633+t1B3b5H5R8DNR+F/0TKL+Aqa3QXufX",
-	"Cy4m5FIonnzIrNCFWEzNZtaNmZ3ivUuN2oG3FtaTDk68HkWhEzwTuiSO+vuDalkmiLVI4p0pdl939xUT",
-	"q3oYZvK+weCOVkvd9Fyt5OunIwbbDWzbDujCfxi+GDFAGKgeX2T6ugp88S0BdPHZ2OLxOEKLT78ZFPGA",
-	"G1J3O7Tu9JPvHWgobz71X+PImCD0JwfbP3nD5UuesugJbte3RCIMM664XeCPhBdEHW2gFFUj5E0AKBeR",
-	"RjRrfKqWGcXej/oH3NPHde9vbXkGQ7zBC+J9+uB7y0rP2SvCIgG33klvk3MHwPbmfRpDW45CjKBnARwg",
-	"rQcAJtnwiUWB1AiqCoNwLki80mKjlriEFT+xNHyMmZCR0qxMOktpBDLJSqCcdctNRxlqG6KPKUkJoOZa",
-	"b3ofXXz/TviK1wdMM0t4uhS+EokVMssVKPbF5cUbJIi08XU4Nj7YitdnI3atpB2qFqltip2YCqn9/7AS",
-	"AvCqi96yWGstzIGwztCUoUA/0rKyleJORywIbZYZJQrC7TY/eCpN2L7VXPA7sz8G47R9m6yDyYRr15jI",
-	"WK5HrCUIyaKMRKZiUbthpwdbMlfiAs5VMHOSEB8FYZTgJQWnBxKaX8uFUL9GDLJvwCaov1Hrbk7DOYo4",
-	"gCM1zvWQeomwWxLzJWkbyWwl54pRtKKFK0RrUXJNFjcsvUnjoHU5Ex6tYDP0IOZ4mvOkV/dMOCfcHzHI",
-	"46SVDSDbnhqVkmlijnC+TZBfhPMbqgv32FlmupEFXgGva1QcvnEuFH5BExLHIOSClUtfED1XoSfLBckz",
-	"M6Qi1Uo+zKTIOh6iYOTt90YeeAKM2EutfdDgkxzNeRxlrNgWzUOmZKhWRYxYUA5chV13vnKeUmZ0FQm4",
-	"90S5UgYUN1oTdaurP65AJiA4yTwQs+NYUFggPWGjHtQC9AIv1UeAObR2i8QKbApknf4R+vn/9//QQe/A",
-	"R52DA/PHiY86ffO79/NP/2p30Zk+RzoC2ToGjlhmnVDwdE6PEQKF6qdlOmqrnez0T/SDw16/3UU/uIK3",
-	"UYyMWADBo8AkDJFVl/ko+GvnUjMQnTP9TutFIF1H7oRhD/wCJzdaNp/jWyN1z0g0MunHxKnRpsg5WRhF",
-	"yG5qlDVO6l3KNFnxfJt+5GserR7GRgE68Ibe0WGvtzuzoce9zInlp0/a4PE5HJ2ZinpmsLydl+8tCFxT",
-	"JZ/3ej2/3+spwQi+MHED3pXx2FYsVoIlmSluQl1GHMeax3jA0t4RoXiYGn6qhtJ2Pd8zUZpqlNK5qRvY",
-	"fLFXbg5j/xIM20HvZPsH50aPBB8MBts/eM+WCQ+JAI+/c3MI4OMdRrvm/DVmK+sJo7477A12gsS3RqcD",
-	"n+xv/+RKx/a8Z/gWU21ggU93AKIZytYk/Xze913KjMXB4DND6sE4kpH6FXFZY31ea0TPAhJ5PH9by7Ge",
-	"GU9MzSAaxXSVAFkMISrU5FNTO9e4MWgr5jCM0wh4ISt7LnBE0GSFIEhFuIpvKgWJp5qf45qNU5QCPqjy",
-	"Xuqia6hzzPiIKW4EKNYV5ClkinuNtVw/ROR+qXgToRYGhjgdKt0C49IxEo4blPoPN/t2dNjvtTWz8/78",
-	"9Yhp9sOmPcQAGp3UUZEKytAy4TMIlWsZNXHn6KTtm/aGo+1oB0bNEGpGVNJbMmKtzskxkDfTvYnikVhA",
-	"DFqSMqYIUKtz2NeGtkxJCtScoeCgdxKgdS2rr3nFvHK0TqJpNriKFgHK0haLz5bsjV4hS0tVoe/aHZur",
-	"j+qR+ZlRYXi/XlTbYMs6bAl7W4l0HPRYsKLVIMmM39imz5e572D+TSah08QExxnMp67QQhHAGTFKPQfx",
-	"Ka6dCnmmFbNBu4su1TqGaMohb+q6TatlYtPBpGVtVu3MJQcEK8h72x2xM20sgy+1k0K8QmAiyvUJYLsN",
-	"BETGgdyU2+Pq9Pzf5IB6qCZGre6K/p3soixRbSHVMjQu6Uh4ItENWZ0ijGKCwTMj6ARIgHFTtdXooui3",
-	"lnOUvgequ48pSVae7xneURjGMcMp2dEsfGrdhtxnHfePaRrHJhN2x/ltdIi+1zG/Pqyndqhwvf/G6Tn7",
-	"/YKI0PO9l3nv9qd5c2UH0z/g6YdPioY/lXnGWBNMSK13dXHZ+oFM3l2ftz3fw1GUqVFdRl7x7S6ETBNG",
-	"7hZiBkpSHkfZz1LctTFyaLeLkGRKWS9HQ3lxe8/FTr6XJjNi+wXx2ew5TEgdsPXlZMvw+ieDbv/ouHvY",
-	"PTkcHg36ECRZWla/sCzvLMLoFb8lMQ515lK9wEG+wMOHLFDbJ7O/L6Jti+oDv7aWy1znGy9kDD/cmYxm",
-	"p6/OBuPmbM9RY0kgUoirwgry8hwdD46PUUxZlhE0M/hn6XnqjPf12daLvuWe7iZH/vOPDuL/jwz5fTVQ",
-	"DQdHOey+ej2rGrmAL8rOf7+Y7NbwB5vtdMQlWZYpcOjYZ9gU6oQiXbdcmIT1ucpaEVkqIVVKUlWX3PAC",
-	"Zyx6LyDfIQqyjwMTsGbriWsNnq1JrsUvzf0bn0Gg+kvtMKp1VCD45AYAA1xwQhkxvqBSWj2t8VqZ2XxX",
-	"IAIMUcpiJakEjnOQX3JrJPfUWBYrwkAmaeYLoiWY3G+pJDMqVsaEibSKLkpG+dbujth1YWSbvRfSCmuH",
-	"TtUv+D5lfnT2xEBiH6OUl1yHG2gP2SrOR++nS4wfdmCMOufDZ2jpTCGByuT/arqpSYS0TpdoIuQ4p0wQ",
-	"LiVuc8diLWOBWdO0cmjXAt+PbY5FMF4uSbKgxm4KTu4Jw3EHQuS9PJ9Wlurq6uLSJLrqmPkIuhznRM4A",
-	"HYAYTh11Xzhlbp5bQ5oP9QsbZKe9ITawBIq4h9PU7Tat6zbd2i2gwQ82zNV6UeSLveSJEtYvsRB2tVaV",
-	"7w29weHxA/Sr2WHTZ8/7VHQnN7m/Svxcf/czBV9oT8Sobi62aXky0QOUqfmlqeAZTHddFLziepqB0Uwg",
-	"Ru4KHuPv370q8xLmk6rsbXJujUqFfooiQQ0jsGe2rgjsTaTebxS9jaL3gazJuXUCRq70WMmebFZY7P1I",
-	"7rWHUURiUhVo9AKeixKhrudFdD+WA6lnB0ZsB35AuwXsTO1HrFVjbWtXEWa9tKchzAVMelAHxuiPY+Jp",
-	"Lm/d5dVHYafL61drE7VfvuXU+RR8fpzgIe2GU7iWMyJzESFoG69hiMTDcdwxqcvBbALxKBDeYrkY44Pu",
-	"OzFM5cgwhRDOry8cH+5uFhehhA2w94+YE6FQ5dnn3sXHa5tEyQi8K3/yVIxJQbL45WwDzZXb7BS40337",
-	"Ug582TBW9Ld17crMZyIpjm1oD1zStWJ2rXcvz9Hz/ZMjHxUiSRaqTQd61tEkp6hgMMgK3TlWgzMTkQWW",
-	"4swEYAhvVvOuW6p5Z+O4tLZtxAoqAe0OrPrKw5bilQ3tM3FUuROawl0tyLEDIhRPwXMJcprTBQH/JByT",
-	"RNpSNSAtjhmRdzy56Qc///Sv0qMeeEFZTNXNQk2hq8JzE+Sp0/mgIJxOdBIfnbsHMh3RiECWo3WpExQs",
-	"WXfBiFGBYAcipL1N1Ir1ry4KQAIPtJphqcRjE2B0N+cx6dYNodorUVGxNorryiNs5phFMYSqDXVUI5Vk",
-	"gbKChDk+z/OmFnA5otI4v7UEYdGIwYbod8+ErclFMgTf1jAq9ULMRgKG59J6Pt6YGFmaaJ+uhyqFqDTq",
-	"JjKdklA6RbZKjF8WdFKr50G7q3mqaNJ7uDK/nO6mfIVLepyIZQKlm7oKrAMbdCsdra8AJYt70awR5dYN",
-	"FHdCs0FP8HCaqGt27qRzeChV1yjsATqH9+aDL0HanQOk5/Vr9gNoJPEvwlm8tzG4TyOJ731Man0I1Nn7",
-	"yzudEAawLmTOFcanu4DlNLZ0Q/EhJSReLks+BAWx4C/vlGAAZOnyzbeILvCM5CK8DRWgEpIeHR10CFNz",
-	"0Y7uH5OxehqUMmlERDWBjxT5AHKrZwu9GwcsPYhdm87JLNbSPlxdXI6YEzKqcDxRXIuiOzcE4cwhept0",
-	"8Zdku3wB89tb6gKoOebIUtVMKMNJVd6OSpxh1uYXQNtIBr8+yeCZ0FfFbNi/W1DYCWdAMthwbusiVevx",
-	"zmOCk4z3kmhOheTJyrKHLgDW8IYJxC6ijjAmmF0rpoPh+HyO5QXTlwMSaltPScPBmdj/oeIS58a8WO8N",
-	"CHNVI6tuvV3Ua/DFL+mI11ypeuW02ovKS+UevF/jzQLp9gu4Ob+1Ca305TEBJG5yLbB5YwSZaqA0M6Qn",
-	"qMu1pW+iFsFGrLP/3Eedo2MfdZ731H/6OvrIROQocroCN7dE8fhszNKFovPFzGR8KdR0ZnA3mRbsscmk",
-	"o0REJ34YFZKEtbMoPyVRQlTPJAspNM6OemDVtQk6lpIsllJoN+EZgXzkOqbQlv6YxDi80eJkF721mdRc",
-	"YCiZc0rvCZTQM5FiKKZTKczU1aKA6whz1KfHV9Ifn06HaC1bmpsy02ROy/J+mWhAUGY4tf+LKS0AQl10",
-	"IXUKtD/9iXH5pz/BvMze8SRfHCJMKhzMMjWK4YhOIeIwWlCm/UF5ghapkCbqSsPb8WNv8QSiqyHs2+6z",
-	"TjUrObBF1uMBoCSNE7uOqIMAwoeEYL9Ti/+iQdi/weQFkApup6wFTxWR7YifcBx/KxHacHxMjPYzYa6k",
-	"uqy7pUPY03UZ9vL8mbXSkhnBKS/hI+EWhfBRutRpsbOKFwZj8PCmQlRyq2+0CwmztJYuzxq9XnFBzsmi",
-	"RjApVAD5bD/bvLqHW5mjUIijVFijVEejqjpGoRjG1loVWWmKvK7Ezse+AIwNx/+ZQHpShhA2vN+vRJwq",
-	"7Ipzp/XGPnUWBoMNnPoLW9HBWmWJrGRINr6t1iDqkECxnEl748W2dVI+m1oWip8UilIUK5e4ZSWK9Ufc",
-	"N+UqIoUOi7U/Cq9KhTvWCm8U62wUPi2Wysgn80DkYAG6GTvk+2s3s0ERvxIUUa7R8+XRhM7qsYcZjvls",
-	"9zAt3R61Xv71bdtWBC/4VUAQFjTSVQ5tIJZWSWrHatWmLiTK+faXDIra0ljXfuSJ9J4y7sfUve7Xhq8U",
-	"ago+L9b185ZCsk5MGQGxAF6pGw7lL5IFjmGqhfiU/u5hnvku7BKhYk6FPg81QSqb/LigTRPj8WuJ8Shs",
-	"p4OJzK38kiEerDA4gszOkLx/wROCXv71LdJZV8vhHkWUM2JBflVsFht12YqBHpkt55lA+gPIghQ4+XCo",
-	"QFMax9qooz02MmNObgrKtAUmf4t1lc5Lfg4L6qUpZZE2HK100UsIRnEMSpQ5TtxddKVjcit8A+rjKxyI",
-	"/DsiLCapWIGaAWzx6q+ISBJKa643uG+gGLKUyWQlOYM0osLY5DOT/HGv16tFfQPvMTjtC0UBfPa666IY",
-	"q/LtVcAouZ9hynTdBJdyHG8AXyXl8D1pu3oMeB8RnGBvyucEJlQUhS0EJRRYnr3jJiihcYX4hYISXJpW",
-	"RU+3Muh7pkb0roEJmnpWxCGUWPMNhKUmOuCpyEoTH9DEBzw4PmDbPXpIeIDbV12EQPG2VCm0itfhM9VZ",
-	"X4B1+I1xCVlx+kYz9evxBdp+676UhwIM8RQBAu691i1LhNDkvDDO+ELi1Yg53v65nEgjN2VwK3CuUOAX",
-	"pMg2CvmC5PlAl1jOLcWtDPY7dUj34/yyf0mZb4tndhkfVQgt/UGv9yjM8WX8qRvpbQe83Lh4N2Qhd/F+",
-	"MrlmT8T4S6aLLxCStMocmrloGfzLoFiZKZ6qbhtqXb06g+yQNoUjlQJdvTrLc50UCqwp9C20vtDcHPD3",
-	"ZpHQ+WlenWniY9OG6+CjfAaTFXKVmO086CejEIzLEaMMJqFQAFoR6VsC5wyQd6XplOkLctwNs1JtJm85",
-	"I1DJC1JBjxjM7aEKyMvU5YuvXp39WxSQOJkRU/c6ixEiGjN7L86+e3Gx11fCJY8jDKVKvaEugP0YnHkV",
-	"4y9Djx67iEqy81krWycI7tlHWKjDLX1bi6xQB60hEn84InG1Ljs8K6LLBxIMk7x3d1O1rV/R+qa/d93f",
-	"+89+vcH6hW5aa7EeMTBZA343tRZ1mQ5bPhKcRx25YAqV3iCbpq8rFILmwdAO+M2yfMSGQJisWlyQLHw0",
-	"Kw8wBHVEYZo+kJHioyymufBY27+0/q/0AoxhpRojI1aTQL9c36U2rak7yB/CiM/A76ff6R/6/eed/X69",
-	"MCCWmEHmrwKL3y+x+KTf0UFfSR5P9U0ftc4vv2l/jlnf3Zhd7PrFEjCNYf+3btgv7ueTWvY3YG5Bl7tj",
-	"7auLS9T6nl9c1mNr9baIqm2WZ6g58ug0z2hLlucRe2Sa5ysz3989LpyDc4cn6LJr8FfXtvO9vKgOYbru",
-	"tsGJdc5PJJwzHnOoO6KTCG9EmmbEjs4ZrlEnvDcI1HmeCpKYrw5O9nv9wf7B4RGAzazAVo076H2BiQ9K",
-	"EzfBHUuyPmfzLJ8vS+N4jQAMdncXpcudkb+6iQ3i/30g/nwvf1l3rnzgqgS9GRJ3FR0+CtQlNMg1vw2B",
-	"Lv6dJ+nFKLBXOrDKyVhwUGAIXdnLcf8yiX5tDe9ybt8R2yW5bxe9g1xgeVV1W0Sa3C8hTA+c5uckvCGR",
-	"U73NRLLZ6m1WSIYabwwvoGawTQU0hEBFvS6zrI0rOh2x4IaQZQhOZlBJy7QPaaQjWIJTFEgSj9OEDpHG",
-	"YVFgZz7jtuRcsrgd88lyPE34YgzlA02Hp+jVi7NLpFAgOMTxBCnEZAm0IpOFtDaf4w5HlSylSGzLrN0W",
-	"/4fQy48p0bVhFLfQLlRsLHvNuedHq702ZF8csZp8OQ/zubNn+teW0viDv5k0K0K2wPfGunHsex9THNPp",
-	"apqQj97wqFeRihjWaZIRA9XCTEC5sKGXRkvv6WnzAyncF3Tx2wJpde2cggzZLbQPIrmYaoONKeoAF3Js",
-	"QJ5xERs3DCrrZUAzisG1XXyIQWp9x/PqDwvOKKT13rDRhrfZ/7dv/K/b+VDQ5d5+43nYKF9/Ec/DnP16",
-	"oLJVHdOncjl0Gb16O1JFquJNSYqfhNI2PoiND+IDfRA336iH+B9mHW1IT5zdm8z/4pnIcjbooJGcM8+f",
-	"2/TCaEt2YecSfWaFwd84R/S7Zn4an8pfnU/lNizyq/enfFya5Q3elnlq5dNSamVgsNMYti1LllyVZnl7",
-	"UuHci01dQKsAmVglgPHzhHTvI8anppD4zz/9y2GLgoKKB1IhCekwQMbTM5yjO57GkUmuYOrbG4XHiGXO",
-	"QbZekv44c/HRPUiehnPian585BS2N1ofMPvmuh4/0/Won+s6nQDxBAVlnXbQ1nonqO5vhqdixKp1VDr3",
-	"sZO67i6hUhK2QcNieL4Re1qP119M47ItEXGJhBUpT39QpB0yFg/H7V/O67VRaPxmaXrjj9uwFNYfd4u0",
-	"/wnyWt1a/Fg+UHlRd9TCcQzhCtqekbKIJGjvtg8hUDqf2552Q8Gz6s40EQDNQqFevEl4rOlHTbJAsC9A",
-	"Cn+tXlt087rCOg1aRRVjnWKJ5hlXNTGB4AttLXB6MRlVKrpx60sKyGxhKuw7taV9VEgS7aOqapM+KheX",
-	"8FFeCartTMZJ9rk+IaBSisZWVeXOHJEzi4jTbbFOd+VSfeudBwkPC64h+dKdLs1RWu/LNak5QqzRjroO",
-	"c36eEI4hIDsd8KzLBznTTmbepw+f/r8AAAD//w==",
+	"7P3rcuO4tSiOvwqK51S1lFCyJF/almtqH4+7e8Z798Wx3TOpHfURIRKSsE0BagK0rUy6aj796//55B3y",
+	"YPMkv8ICQIIUKcnd7kkyw1RlWiZBXBaAdb/85IV8seSMMCm84U8eecCLZUzg98sHSZignKk/RLpY4GTl",
+	"Db0zhoh9g7BACcERmiZ8geScoJRR6fneHY5Tor7DYchTJsdytSTe0Lu+uGz9SCZXN+dtz/dwTBJJ2ZR7",
+	"Q5bGsXoQ83tv+BcvjfE9NIB/ZmKh/vt8cKT/Geh/Tjzfmw+ODjzfo/Ek9D74Hk7lnEZZd6nk44SEPIm8",
+	"ocenU8/3JqslFmLMU5nIsWruDT3GPd8LcRyP7zGVlM28oUxSop9NcDKjbDZecEYlT7yhpxqHYzwjTI6X",
+	"PKahAgsjdyTRbxb4Qb8V3rCfPTHfC2840M/03xU90IiliwlRQ/V7vZ56JOl4SrBMEzJeJvSOxmRmwCvp",
+	"HRmreXrDKY6FM2mSPcn2aywklqnIXswxm6VL8+cn3wtTIflCgYVjJu7VFEzLiCYklAsSUZw/Y5H7eyzp",
+	"guh97sGD+zmVJKZCaphFcjFd8Egdg2QaDo739z3fIwuSzJwV640jbJxQNptwtT12EQxPYjKOI7y022Me",
+	"fUxxTKercst7MklkWGw75zIi4tZpGiarpYRDro8ByU+9hb56lDAcj4uTnOKH8QxLco/zoaf4ISKShDJ/",
+	"ksYxwwuSfXXvwkU/m2Nxx2lIFpjGdr40JGORLpc8kdkjJhPMiBzT5XhKY+lsT0wXVIHf9hjzUM2XyHue",
+	"3Parn/YqHw8qn+5XPj2ofHpY+fSo8unzyqfHlU9P7FN1m0LOJA7NDYNjOS7sJVz9SMbC870FFYJExUuy",
+	"4HORzmYEDmdEpjiNFd5iOIM2T+WYT8eCJHc0zO/SkiSqPz0KZfpkeL63TIggLCTjiEzHIkzoMtve7JW9",
+	"fR6+wzRW59Hzvez0qtOW/TlNyEdveNTzPXUR4GrxNOvRXo7ilROhAgJ0a2crCF7ERIixOjliSpLxgqgz",
+	"LPSVFIRFkk/xg+1Y0OU4ny6RChkKb/iXn7xwOrGNwulkHBEhKcMK2uNsAupFYUbhlOUfsbqPWPmjNP8o",
+	"rfsoLX60Ccaf/F99+t7RoUbclQs43G0BCrH8E+b+5aAP51h+4cy9/mD/4NCrm/ygPPnBk00+Zf/Uk/ME",
+	"CxAkicjU+/TB98QtXQKXU8IU6vHdQpAwITmpEksS0ikNx3SZ4QOZYElmqzFd4jCGb+X+8TiNljLHpZLE",
+	"4zShCpFSoeAWeb6axRjfLacWnaq/FQYmZBzxaMzZeLrIeqh4eR+Nk0nWwCGPP3l3izGWEodzO8u7xVhB",
+	"Ibkz9O/Tp09+zr6eJwRLEpW4WMTIfc7I+khIPCMR4mxHNvYx7KvmWPkyFb9RHrXf8KhfxqMWnj6aSe0/",
+	"HZPqnUUYveZ3JMah4k4advWJ2dX9X5tdZZHCDHi5jFe2bSUP24HZN5zsJqYk4+pYHVfX8LIbeNmGIQGk",
+	"/X4ZVTAkBbXaVJIEYYZSaIrkHEtExaOZlEbX9pvStWlAFdmYQaNqa1Rtv1VV2+N4l44mTA0T06jjGnVc",
+	"o45r1HG/Over+67gfj/53pzgCDDdT95rym7VvxHRmFkj86tX5+h4cHyMYspukeTA4zLyINESz4iPglHa",
+	"6+2Hv/z8D/hBTlFC4m9Gnmoy8oIuOpsIwqTljmMs9Jdd4CvAru0NPd3J3l1/T7HPYm/+cU8mKbsVe4Iu",
+	"/0O1Hwv6V/LNQDUcHMEDyW8J++bNrGpchbbDOVlgtSDDeQupKIKnVn2FJXmtOIb19f5omPqYTCXiU5j0",
+	"JI1mRKJWkAQoIR9TIqRoI8widD8nel33lEX8HikIS4FagQyQICFnkWiXVqpoZeeWrEbeafJN71R+czDY",
+	"dbadS8Mplyd9Myfo7PIC3ZLVM2GnmE374uXNKxQleCo7lMhpZy7lEi9pR51a4Js65hS0hyj4mC8RLUky",
+	"YsF9tpQuujZbqRj1FVJ3hjBJQyU4oWDvrq8+FkvOBOmi4M+dfObw38AfscLTK3VcGWWzAKBZeieIDFDr",
+	"PaMPSF3MNgpxkqwA3AIvCJryBPE4IgkKY6qEje6I1cL64zdHvd7p/TdHvW3QJjJZdc6mwF2WAX2tAaHu",
+	"gRKU0IRMeUKQTFaUzRCeYcr8/FAY5hjdMn4vCsegf+hOYkEZXaQLjTn0hBQPNSNJeUadK/IxpYkWUx89",
+	"tbUpJFlvGkfsPKU/dy41G9g502xgeTaB6jDIQREqQYtUS8uw9xLfEoHIdEpCdcLilRG34WPOpnSWJoDm",
+	"R4wKpJhPSiLUCi7fXd+gHHH8pP75tKe/2AMeNWiXzoVea/3azXonnMcEMw/w5BIneEGkQZVnoZrJW5Bq",
+	"qu7i+/M3CEMbH4kliWMSISwQ1Wu+IyziCZqlNCJd9E6tVT3WHwikBCMSoTlJCMLq/2FIlpJE5dM9I/JP",
+	"KUkVe0zVwEss58DBg8ZY9+ZtWidhaoP/4qkBbU9OpziK7E+t8LB/RSQm+V8xn1H2ms/4dAqPzpTcr3h9",
+	"nArynsE/hRdquAs24SmLrngqzailJziKSk/0HEoP9VRKD9UA71JZHqH8CEdR+ZEeo/xUD1J+Csv44crM",
+	"Hn6oScMPM1f4baYIv9U3l3hG2WyW8HSpvy0+wFFUfKD7Kj7TfRafvUljhYntAOtPvteqDt9bxnh1mfDF",
+	"Un67epfMzLzeC9C9zIj9pQc2f6gWmarsOzMkLIeyayKF/vIFnVGJ4xtFuvVaSk90n6WHejWFhx/8Csxc",
+	"h2qA/QlQS10iI8m2hxrPuLhHIZVTRGUR1QCWGbFd8IivEdWcZEQOJWTJEylQUJCKhwiwX3fENBqsmIzp",
+	"iQEmW2Wo8JkoIjuEFTIMCWqJmN8PLSE+HTE5z9CgMOTYYNZsuVmvPmLcIFX4jDPS7qILzdzcJ1QSJNIw",
+	"JCQSaJJK1bnGYQmZpoIATdHzbKnZkUTx0ognKNJ7hhRbKpBWxbV9t1uJVxnKN2sesQx8QtI4zsb2DTgV",
+	"vaoDqIsBDdsLyO9jSpKVg/3gqLjIzqo4Mn68jOQdVfBFBXnNXiKtBEOtwS8//71/rGFQ5vKM+a8CL5MH",
+	"uREpL7GUJFHf/d+/9DonH34a+P3jT//bq7oQl3hGrulfK4jQG/ygyLedK58iKslC7TzC6+z3Ya8aihnf",
+	"XQ1J9dlCD2QVMxnb0K9kG9SEbxTbvj7jd0v8MSUImHrtuIrRMiF3lKcCZvxMoEAx9+Oc+Q+66N2CSnWn",
+	"FS+ojt2UJlbAKJHLNzNvwyqhv8IyF/jhNWEzOfeGA7U0d2POOv+NO3/tdU7GnQ9/rN4bwGNVB0nxByDb",
+	"PBOIFvmglrl3aqnQZExZRB6C4uHarzxX0iDTDSyd3aoT+N/WzYIVXIP6dY3X5IlUwsYpwigmOIIb2wmQ",
+	"AGSo2urb20WWG9JvtEyHJoDwaIJgeRoxwdp5EilkTBm6n9Nwrlqt0L1ihELtLlJm5TwHTDXbq0auPr+l",
+	"jy07VHzacf9cI0u+99BR33XucKLGE6oDvfXm+/yPF0SE3gcF2feMyrqjYagAjQxEliTBkifPBBJxOstd",
+	"uq1sUSAXJSw0/1iNg4yJajckpA/6B/Nv58NPPf9oUImQPqkuNWYHLvlbHH1nzQM/eSFnUjGAw58AOyuh",
+	"kXK2t0z4JCaLP/6P0C7t2ewVcCQoMwBeaP7RkKPIXf8zAYJvKhRGZhzlimiAhRFlxzTyhl6v/5/f/+ng",
+	"v4//a//Hox8Gb05uDq+ef9s/7734T3U+jGbosDfwPUklAPBbHCG7hGy9eMJTOZzEWHM04SLTKnUOnvsa",
+	"uAD7Ty5I/3dCpt7Q+197uWv/nn4r9i41DDQIq6WJKaZKiGjBXYLhUOe5jzonPuoMDtR/DtV/jnxFljFD",
+	"KUtBy6RIarxqw2MqXQiOWA5Cfs/UDYuUMI9joRpnRjaBWp19NdSB+s/RsY86z3vqP/22jygL4xSu//2c",
+	"xsTdmRGbY0X6+XJJIhTzmeJBQQTijuQHMp5IwznCenI4Ri1BCKphyEDBAhKdgoyW+5VUqRgcydEkxgvA",
+	"/J98tXlXevu/8PjdAMdndCo8WqnxKLvDMY3gviUJGDX/8hOYa8zGqYbdgqHG9xZECDxTZ2iRqr6IYu8W",
+	"XEjU74Eatfx9ZjGs+pYzogh7Mg0Pnu/v+8jYFNWmTLn67wSzyEc4lRzUnJQJiVmouigo2jKDn9gzbMtu",
+	"t+bcuTUHikK6t8ZCvu7WPPklsRuU7w1qKaznI6AH6kgrkOqbkPO3/0NCJWwrpsgI+O4dG7FO30edvrpb",
+	"h712FwV6swMEyB4RHM4Rn041tUNTSuLInL5zzqYxDT/j7AHuxHFCcLQakwcqdBBQ7pSglut4JeiWSLcs",
+	"YoiDg7bripCd6JyZVTte7oIzfTnnH7veLsdm5xPzqnBiTvITkwFrJyR7UDg/n3wvF0rGlI2XCZ8lRFQA",
+	"rShahZgprKFuodEmRWkCujLkSDkFeB6dVMPzzP0CTiCys3CgebquzKqYBOP3m8DuSqQ7A/7lkwD+6KQI",
+	"+Kekb5YwTUiIU0G0xCJQmCaJwvBqDmQI8FOCzLZD7yMqR0wLwhESFLZFonsbGNfqHOy3lTjP5ZwkSGJx",
+	"q7YtSRlTB6DVOVTEDdfv6oi1FDhQ56SnMUpJEk6IkYZRq3NyrBCHo8QNQA2qlgXqUeNxg+YkXhoVtmOV",
+	"Kamjq8BsWu+5TQHUr3gyoVGkxa0vIIAyNy+gkRcmi5GHYhzeCq2LD/mSqOdq6SNPu0WBnsHiZKak+01n",
+	"Wn2582EeFA7zfn6Y8+VmpzlN2DANFx3DkwzNaodTp+nT0yILKyqQpkSTVK4BbB1CqBWo0xn4KADtifoB",
+	"oAkQT0YswNGCsqDdRWcao6i+1DALvAL+R90b7bQkUHDQOwh8UDqrm4QiGkEbuDCGRBnO9sa6TTwJj24H",
+	"0hNB91TOqSIzYnd2/HWBHT/IN9hMGNkZ/2rMhUIvpYUpRpYuCGrxxKitgI0QK6Hwk3FF8ZGLmI7bXTWj",
+	"t1y+4imLvhDgBRp+giJORL7Dj6bhivU72XmHXhSuoLNDb7lEenG7EJT+0VNv1luuhQlYO2X1kjIgbWZa",
+	"A0kpKGLcbesf6X2zw34eQ8e4HFP114KwNTfTw14f/fLz31018JQmi3tFR7KNNc5wjq2oNM8a5iS7mesd",
+	"UWF62v1yflu4nP3i1l84C9zpAJyUWbmUmdmRaKy92nQvLrQO+ocALYwuz27Ov8/8cOF2OtuxIMmMdJZY",
+	"hnO9JZXQEQSd6+3s3KyWZGMPu9+l3cWoM/cu9Q9zgL7PQYHeKFAgNb8dkN6TMGZnbIU0dwQiD2pNeYLM",
+	"gUYHvUMfHfSOfKRmjA57wC4JdPXqHJ0cHD5H5iYgDWZhCM61diV87zgPPQ3RoQKlLFHSmOp098P8X4XD",
+	"7LASZqbIneqvRm008iosSatvBAppEqZUoklC8K2iQgLxJWGnJf5S4JUwtneOZLIy5v+n4S1zHwSY/w3n",
+	"bzBbGYFfPJmqTxvWJOdoCpvJZOaYsvsGf+9eroEj+NxwjtS0UTbvnUTPwyffb87RQs3Drk0LOZaDFEvQ",
+	"b8l1px57w9SkRyyoY3QTLEkHnHyIYiwVO4aCzMkmQNbzp6QWyYA/YmvQL0lbhz7qHBz5qHP4/BRmgwIF",
+	"ok5h5Pb62XNdsDaevKxhjSvUTh/b9usOPp936t8znMo5T+hfyZcyctgICY7UYDXzqHVmRoHuhuhbghOS",
+	"IO0ud0tW2vet/RXIUr/A4vVdsuSsfKuglbKCk9hTMXkGVkpGX+B4ypMFiVBQAJY921ojDpB1ucGMG7pl",
+	"/L47YsGPP/7YOXPmaoFtsOmc34MZ3GmxdqbLXVRbeGCFRHWWCuIDzTx6ftgrmm7MRicEx4tvRp4D2pHn",
+	"a5L8zcgzmk5tvQSvx61eTbm1Bk7xMuEhEWAqOM+P8Bcqy4GAObpV4Lq2qcrzeARX2Z2x5HOstgstUkHD",
+	"DmedOY8jFMZYCNDFRmjk/Q/+619H3lfRdX9XoCMD9zY4ELSM5G687+HXVIPfY4HuSRx3zN2YpBLJkq7N",
+	"bExJinD03aeZvnvEtMJbm9hJ7Hi+wseYRtpkC5xethjjLAcBcDeGj69zq1AQ6zpmWB3Nf3H2Z8/3Xv35",
+	"2vMLoXMf3MuimyYER+9YHpNSOvC+8dq7LHjy4SiiOjzlMuFLkkiqxDUT0rUGXS0sPRO5tUAotrfs1Icy",
+	"YC18rejTjVagGGy5aAhHkdD+NoKA2RKFnN9S0u6iH9TmaF2iXoPwjT+H8JHxW4FHcaxxXJIoRIVZhPhE",
+	"3T2B+FT1zcEbV8/dONrqQQLo3BwHjc0W+MEFBHg+GEDqTnNAXhEBZvTHAtE4OFhTcWBm61tIwnUXmu/p",
+	"elXDxySRFxA0WT5O8Kqj3iFQ5UvOCFqmoAu4ePvDxc1LYe2PuQWlFWRhmEF7aO1qAeMMVHCqo37wy8//",
+	"GDH9u6eefkviOOQJ6UQJvHQfHILmDiIJg1PYIH1dQPgmsuzDoAbyfE+10zKRianKjfAt1eRvavDWX/qd",
+	"kw9/6/faf3MG/Eu/c/jhb3rEdoVp3vfOGI75TDvXrUONIQzvtYOG5hKNT5kOb3Jwh0wTJlArmBHpdBq0",
+	"fbjBYBFdOqfgp2IM6lp4ATy3avNU8gVWtDOOV90KV6+y05bvTVJR4RL4bSpWeu8jMqWMamWJK8EG0/43",
+	"B8e9/9M57PnTwTdHA/0z/Oaw19s77PVKPjfelub65lh/of7guGIL1FQBE26Yr1BMSxJZ5+05ZmA1T5eo",
+	"pVl31YkOsCzNcLDZn0cPb0Mzy+O/gOcau+MEERY9E2hiJ9Vdd55e3wiITEloxRafwxt08UItJ4rBwibW",
+	"ZA0qSxuERUJCQu9AeijsRf5mF6wfzjET67N69ed3KFOn6WOfClLy0t8G05BGOqC3Zs3G/S7ki4kJUir0",
+	"7zrM9Wr6F3TGcBxDSHY9ZA1PWYTghMRxGXbqWfGw7g+qgEYjIXFSGR9DGArzgVUrURpY9VIe2LhLbR2Y",
+	"M8UDmvyWpeVm78p3e7e7Ojjs7Q0Od7qr+TRqbmxpLnnYhQKEuat5J593Y8vf73hvw+LUdru9apXJSrWv",
+	"Wiu8tNFQAHsb9opaQSoCH/3y8z/aigmxZK+4I6nYZeu1rTeiIuSMkVDKeUKE4vMrpmTswnljlLVWtH4h",
+	"UOuw98vPf9/v9XolsPdct9X9otvqYeU1jPA8ojFlRJCYhLL6yr9L5Ywr5KYaIt1ynexgcI1cx2jq6Q4w",
+	"iiiOKRvrXAQV5wGeI53/ILzdjYSScM5DJSzFFex5OOdIv4zBUL4UVchbcbpFzKluVQ1qdgCrA7Efs/Hf",
+	"Y00OwZHZegdECV+q04kligkWUp3Cui6Dne5DIbVBFemY4oeMh1fnYTdQq27V8uOYQu6MBGJJ1gfAD8hp",
+	"hlQzymZVY9TAeNuYbtxsFVrJXiqwauxDIrVoIqoY2grudStddjJFVK1fvzPZjO1503LVGqtAWcgXFTTH",
+	"Pi9h/KOq2TxwnsoJZpG6POqaRSSu23z1GsF7i2uqUc0GRFOJZxTKqJaSnWuot2XtzG3tnKdyvMAPNeyQ",
+	"DRgQdJHGEjPCU4G4RWmaPW/10ELJnIhxBIrd9uNn4CaUqIkZNPHRIufMdrtcpcQU5d4vIQbchMEY03Dm",
+	"rqyOOfhciCF6bOjiiK0HFFV4euVRizXhiNsu8pLHOKFyxZl2Qag5oJemGUqUBCdwbD0WCge231NHdrB2",
+	"ZI8K1HFQCuroVe6rnZi4pzKc13Ipy/LEdttWdUNl7qJSEh9BNtVv7dIOetnaSos77q2tzl3eQa96fcnD",
+	"DFNWKbsqKQSpt2rw6FvU+uX////6+4oZ/GN/UI8M+i7v1+nvZ6OaBDuf/EIUwqNiSIKf4M2nQE2JSoHe",
+	"X71eCyBxGc/tZFrPhdWGu9qpqBZFDLwUknUUQ9TpF5Hw0QFMIsPJFSgZerW81iaVqKOGeKOaq29rtuwm",
+	"wUwsqPw6e5YKUi8Gvxckl5t2YEI+ucr8YlTKhyqlWA4EnVq1XjFnk1cVdUCQerWgBmrlYcwowFFUUPd0",
+	"bYiS2nSrVVS0xSoV9dQbddDvVB3UaF0arUujdWm0Lo3WpUbr8vtTfTTifiPuP6G434jDvztxuBFB//ki",
+	"KOyBZfC3SKKvqag4pe8YgQwdQLccgVOsC4uQtaTwY8dduDbRAp9yV6wkgVShXimJSMUO6RwkxiE2y3WI",
+	"WoGTeqS9Y2bDNyVy9OhcIr4nucTxOINAyRlyPcOL1QXV8r3VOd3crdaDFYfestdvKvmzgPFkgeMAPJQC",
+	"EeMAtTASc5yQCHi2U6Sj/d/fKG7WZn3Ux2LPqLL21Hdt1zlM9+r5nohx0Rcse7PJBeYSG8z8KAXJf16/",
+	"e4vekGRGEHSgz+8GnYnOdlVUm0A6ZuaO1m80JI2GpNGQNBqSRkPSaEgaDUmjIWk0JI2GpNGQNBqSRkPy",
+	"76Ah2SQTX8f4kVLm9esz1HLE43bO0WyWNgWY6K9fn2lBc88In9mD9rpyBUpkQcGxqnzy7yD4X0ise1/g",
+	"FYIPEGWSK/qK4zjTfdAd+bmIVGM694CC9IMFwki3hlyYBfL24uz7Fxd7/TJ1M4/X2ZVKdcterb5FcQI4",
+	"DE0KsbKYwQEUCRHpglgwLFNQAwGX1wr4kkCc1cpCz0fBMqF3WJLAZmHW6fsgc8WcKN5QFvQbqgvYL/iq",
+	"qOEw79am/dv2f9t202x2kG2xTThLsK+z0NpwNPXQ1dSsX5cvE9g/m/pn+6D7psLyA9Fu5PC36Ej2hGTo",
+	"sW5W6nLlkY/rS+CpDPlC67ZVWxs8Z9L62Bzt7tWo8JHSF2X7mQD8bxIHrl25nTDyFqzhDqgRgY1Ihczt",
+	"JrF7fuVxvBOXVoK6XW95OpU7kEp+VaMcPbP6UI2WtQ6VstkQBTiOA822+xoFahZea0RsgcMgD7CFNoEt",
+	"ZReMmP02QQGfTm0ueoOvMWivbDeQjiH7yafTEgKHMpxrZ/icRySsRmBpRLka+Y5GhKNQNXSpxWfVCtVN",
+	"MI4HUKlhGZqv9nU7+8/S87275bGtlA4PDz3fS+RDcVVmEuvLkvSVLtx56dbtXL85WUDuM4HOby4KGYgV",
+	"aumoLalgYwoVQNfFuBUYGEw2RtjE3fCmU0S0qlPLCyHOHtPreiHSuhnn8cm65W7923qmVb3OjXpk5+l+",
+	"qsXp+XV0y3ZsN/fZNJlPY+9zx24Mfr+Kwa8K5Osoq7jPG3kut8Mgq4CABGFRqQoCyAQjpsEE5ZGgmovi",
+	"Kxky69KMLYWk8JBQAOQGiGSHrkweonXGjlVFv53rF6LE2pWkkX6nf+j3n3f21wSS/E3VLv9K/J9YYlaN",
+	"cO0mqRabuNf9elbu352tJP1OiJOEQo2j9XtYqXt8TZXkBqkCdwhjf9lHrfPLl+3y2bDPK4uHPIYjfSEX",
+	"02rb+/f8Hr24efMqSzfcCmxC+aA9RIHJHO/cOi3ZgjRDQQYPTFL5oO0rZmjKA9S6vrgcsYu3r97pZxPM",
+	"ogC1jEQJrMqpyWd7ef7m/d7l+ZsznV4swKlUHTAy45K65TwMH2MmpLiLrD42FEdX/6hxPF3RvMh45F+t",
+	"beDLvJZ1BVuVU9hdE15cX1yabDZ5vgt0DQVCNVsMFcxHTH+kXhbrGAWKWSc4Eduk8Co0VSwkv0XMcXLu",
+	"fCqUmd/yXZZa5VNWi37d7BaRUJRyqJhUlcIHliiJNIVaJiTLo57j/ZAvFrgjyBInunAkDFS6IGtcrWZk",
+	"gQn94O/GH2iO+hOgkwv9Qb/EHkAOpo8pMa8VhvmUF9Ffq3tzcelmAFMLv3hRERCrV0vKJaOoUMg1KhvZ",
+	"ImxyUZXUVuWQ2rXjXXIU2bixudT0yfcmqyUWYsxTmUiofLvtcyDPZ6mcfwtfWv54bHKXV7sA2MzmXQTG",
+	"eVOnzdeymRokJtqexbQ/S2fKk3ucRB1wpIg4QPOeJ7eVCqN6jl1dtwVnVPJkQ8IpgYzqE+qGONy8mo75",
+	"XPMSrmBipMD88E5W+jyLEunvl31cBr2DSot+OMYQl72sqe2qINlxoQUh4br1ThQIcFLgo2BGGEloqH4y",
+	"rMShMk2CljvlVAnHC/ygJy62T9mo5/XU1zRj2+m7Gc5syiMGtF+UGePdhtQf77wx9sw8zdb4Ci3e45X4",
+	"/E2ikbF6bHDQ0S0qi9eVDEHr/Us6nmrJfrx0RfuNKLlCGwA+FkLyhUJFXBsfKwh2FCGMAOiQ30vnXURY",
+	"3ELpFZ6AN1zH2C4lz/J9AetTTvq1G++s/RkgD3Udfz7MdlkmVPvbKNkFXd1cIv15vEITIu+JYeMJi5ac",
+	"MilOLUYcIhgBzTiBXHAJT2dz2211zcOKqbIKevWCo7dcohdUyDSZZKp9OmM8IYAALUKzlS3LuM7iZJSk",
+	"MREGKWuNv1H4P2KCTn31LeSGLsg5Z9pqZj6+n1NJ4koNgxaJhTanKB4WKIyuSPXi7QvIksx2Qdq93sDv",
+	"93r7O2HurDjTNi2FZdA/+R5ZkGT2iIup5VdIQ85Co7OsScDhLOMQ/tdbI0E7MRWEjdXPCZfzGvO56xJh",
+	"jFlOOSIW5frUsV5F8BiHn3Ec4WWV1CVkaSjKHGXC6xdnl2g554xMOL/dSfVtxvuY4phOKxD8fxGy7OAY",
+	"qrgU9RKKD3x3eXPx7u21xSwJmVEhSUIiY7YslQTdtup7MklklfpXMSlIp700g9jSsIZtEo8ZZ85lRMRt",
+	"lbAoO+oNaMvVgtQaFa93z5PI1KA2YktMpM58ySJT/bQCf5gDDNW6tWAo5+jixa7YgrAwWS2tv+Wm63Wd",
+	"yOXLvLWrY91exbWS8O1cgjXX+I/rLvRL08C9z+rjTvESbb3Tf/yyS73ZZW0Hd7Wd8gzt5r7WmuKHTkJi",
+	"wMSGgRDtU1u62VLFHZ3m0jiuVvw4qBSDCzJUhlW/fYSRWOKQ+FqHq561t+7AWYTRa35HYhySz8p3dL8L",
+	"Cbufc+OCIgyZriTLyJBlymbbyUGvN6giaFsPzRyLO05DsoDMzuUZ/2BfIY1Zop1wLg3J2OgK1ru8OH+Z",
+	"FSexmX67n5MqhzKZYEbkmC7HUxrLqpt5Ydqgi0uk23zeuQfHP7rYUIQZNizK/CCYreKtvSSPjw56vfYp",
+	"KvsSmn3V9bfzyuZFTWnR+w66Kqr9azbZ9bHkocJfRCpJu1+lzBfpRMHJEZctsVvPpQvHMAAaRWarMV3i",
+	"MIZ6Z/0RawXFsSBtbvFRLyhcxJTlmYmdA30y6PaPjrv9bm9vcLAuqWxIpKvw+VnnFe5Mu8O9D3+oxOml",
+	"GTUQKUJk0ACkCJD9BiBFgBw0ACkC5LABSBEgRw1AigB53gCkCJDjBiBFgJw0APEK5dSrQh9tzJerJxGo",
+	"1f/l57/3e+tOBlnUQG9byKMuRVhUSpSYfVDh5i1Akt4t0X0q+TiS8ZqmP3uxi7Z/QYUgUZ0XHLzsgCDC",
+	"uKRTY738PInHKdWzPlJFfZ5WYGQXW01jgsNbyRkZ58+hRtMyxislHmuJvAgM0/TRASoMyy3uhuoOTMic",
+	"sgi9PbtBrVSQooPtHIIRlukkpiHCUQRlva3Cy8YoiBEznWDI10ySU4TRfcLZLPMp4FNJGBJzfg9ZtDkj",
+	"HagBk0aUt3c0cn5OzNgjrR6/+US6JFG3ZQfd4rtUTnjKosv8C/U9ACCE4zvWkKmKBBaSL5BtiyR5kD6Y",
+	"/w0mznrR7p2AioNUkCQi0+CzMmqXetxeSUo3v9atP/lerSY8L9tjmtgjrStMy1rk1l8LqetDzNx2A6wZ",
+	"aJqQjxs18+BofYfjgl5FIfz9o/VQRTf89Ki3FesrwI53DiXMRt//5ee/H4FOp6jBMbWhE/e7ltV6HvVQ",
+	"yWKw7063ONv9XRQ71orz+VY3ESqaZ+u0llxhdIwakBTt1ITBzef6/GxHw4cgeBETIcYywUxMSTJeEFCC",
+	"7uq0YTuIV8h28fkOGzuZ/ARhkeRT/FBvDbalaXSyfHAKw7Hg1VboZwKRDuhQDVkpKHPJHUkq6kUZgNYc",
+	"ABfAdDnOcYIJI6xx1cn1yWhJkhxtaVSii2JBmeylCQpMBSTy0b/EnKdxZM4B4iwkhpzt5KaVISI9RcPp",
+	"GY+so3V/bnFLl+C19AUnW3VxtxDgule/mYznJjBFdsQtcSrf5RxERHEsdGAklQJlWvNdPXRJqFiyMV3W",
+	"xBQpSpsxHhXMfi1vP9huHchY9nIGkoPDHWwExTG37cPF8iyMr80n4GG7fzxOo6Ws4FlvuvvH6P2Ly5vX",
+	"1iawY7wbicdpQrceCRK/T6gJCB7ju+W0QsD64fIVOHIsEz6lMfkyo4QaB2KLyTji0Ziz8XRRHYFsI6kI",
+	"eSbQi3eZMwAWToYbztArDsbhN9ZgJDkiRXvjjrbhiqndR+Nk8mXTMziFRMAsV1g9H2O+LliiNm1sZpda",
+	"86TO7cJVftQZjfmC9OlOTcFS7vTcc/iMRe8FSSCDetbeJFDX+KiYQf10xLRnsq7GbmUJqPytJ6dlEWCd",
+	"c38Iy1fAzecLKqXll0texY1r8NdzDUatdKlu5f5ACT8JDiXEFjJTYhKM0Hrn/dPhf4y8VltXdtZlnf/P",
+	"aLT3lw/f/PRJnZUf54SNmEHhPtrkX1zWytQ6GLvql/+LaqYwGu2NRn8ZjdREavQyjR/yb8AP+Wt7izYe",
+	"no2HZ+PhuZOHp90rmpgDlmVOE6g1+OXnv+8PMic8nhgfvPYmJ9A1Rft/485fP/w08PcHNY5tjRdo4wX6",
+	"e/EC1Zeqf1xzk/5pXqGoZYDsm5npe/XHP/yvTnCKgg6I+BrVl4PKNvuLVqID1W0Ng/dP8u2kiZAbwnpT",
+	"QZJnAuWOnacmnUeMzXcBoopcWMkoLLmEBtZ7tGx5O4vwDkkvv5ZH5450bCcS9jV8ODPwbtyWzLW2OHPH",
+	"hXYbfBvPysazsvGsbDwrG4A0npWNZ2XjWdl4VjaelY1n5W/Ns7JxJvyNOxM+kbPdFzq1NY5kjSPZv5Ij",
+	"WbXjkatu7aIfEyoJpD0t5Y7TvzrXF5cdnX2sU22Fc9DZmk3O98BPN/dZ+TX823bc0MZx7XfvuDZEF5d3",
+	"B6gV4O6kG3ajAMo4XVzeHdWzRlUebDWMUA0f9BtxZ2vczD7XzSwVJDH+KHCBKkzul/ZitQ6A+7VWo9LV",
+	"WqRC6sJIkptiGSlUAwPbPzaFfGpx/MHzfqXV6cDv9yqsTlXYHNZi0cCGdZj6aS7WVp/m5k74Sx1ZHLe3",
+	"U6VLaNhR3T8RWarHd7kBYzvVHBwe9x7H8VfO5Sn9EDNGYKND4va02lmPX5xSOxv0d5hPO4dibVLtw6+S",
+	"VDsD+hPVpW1dvTpHz/dPjtqmaJB7tfMKieulat38tt0RM/szpSSOIGhrhVKmo7iiLgqU5BAgxQNJJdNC",
+	"M8sCFp1QFWJWbAj4D0DgV7wasclKS/BWMlISvbX56fyHxjUVXmxXo/gjFuQczN1ijKXE4Vx9XXisZpzc",
+	"EfC5BafUoJLhVN+F0wl0G06Z/jM1hR+21vBt3Gobt9rGrbZxq23cahu32sattnGrbdxqG7fa34pbbePb",
+	"+uW+rb9X39HGp7Px6Wx8OhufzgYgjU9n49PZ+HQ2Pp2NT2fj09n4dDY+nY1PZ+PT2fh0Nj6djU9n49PZ",
+	"+HQ2Pp2NT2fj0/lbdIWsd3+7ztjBunwtFtkH7xm+wxSYHECNcq6oRW4n1GyGqSt/EcXE870L9l6of79N",
+	"xcrzPacLzweGTS20UFrefLg18/aa1+TmcvNYICXFaH4jt7IG6qH1v+s+af33KKp2DMkkFai5xqeI4HC+",
+	"bm6tZJFKqWXnOivliDlfOy5oQSdo12H5w+7J4fBo0D848HYpUPrrlXd86uqCdPpZtQXXZVZyvxAVbllv",
+	"yX1O79GCCIFnZK369SYPVt/jcVTZ97s42tb34da+d5NNK5gaKqzEGu0oo36pjLnbd2XcpchNMiOVEHyf",
+	"QOn2LUDsbQMikLP69Dtrbvw6MxLjyQLHax4lG+5J6dQ9KpnuK02/XxAhKQPF0o3BWiVZnTKIPyh4TEX5",
+	"V6gVhNPJ2HkC6E/74rKK5+Crm66/aA9RTzuIthzpgk+nbR/1c3j4aIC0S52BjI/28w3zR+xAS+izhKdL",
+	"Hx2ijylJiY+OnF2Fd6fouODxnCN6NEklYIGIh+mCsCwvr6FWPb/vD/x9/8A/9I/84w/Fo1E6Dr730FHf",
+	"de5wovZZqK15y5nCIi+dMANdjUK7FXh+zisYwvedmrLne39Sq3Hf2xdq9469D598r8gfr+s9XCeas/PX",
+	"thp+qywQwIZglokSahtAtABlCGhqlRAzYjt5fqOB/jhwxJdgHayfAUxwETqLFaReq1Hf6kGF53vXZqyL",
+	"S4BMha5rHYmaNpp5zPVoqBXkfyjYgOZKMeNqWT6CBftIn2j1iye2iX7isjv2W8/Pfnagg7UHHft5/ZtO",
+	"YZgie+QMtEaiynL044IaymqAUhiDcVGkElSv6lav6QjAyRiwR9D2leys/VtHrAXO/G3gelIWWkEcx9A6",
+	"Va2BCYJUcriAjNQi4TsMKjqUfVyVWDucVshAr/IlFbActoKQicW6VXhxRu8Is5hjgWUILFbwhwrsdjpi",
+	"wGCA0+NSrooJ/0ts19Fhr/cZ1oYtflRVeHob9awhE6a3z1aohFP2OwM9e1LQsy8Bffo7A336pKBPPx/0",
+	"X8jxlvi7cm9VXF6pi5pKYRlSRq3ri8tilF28anfRC+tAmYv0LjlzpXR8DxFE4RxLT7vua344IlMILMrb",
+	"FgiV20UFpeKTmFTo065enaOTg8PnaKlboIhITOOKGEv9Yr2HH+dYonvF9Gs7HzhVU4F4qG2vISkbASyB",
+	"6/d6JyjiRMBxJg9UQJwklEqbf+xW+pYnCa+yj/yAYxrpG6eb+Jpiwr2b6lpvOnivu7uSHADySn30UvVZ",
+	"FSZKmZCYhTViijprBAI+5bwIhL27/p5ap9ibf9zLT8ueAonne1MlyEhv6KUJ7WTRblUAMUOMq+LK3CnQ",
+	"SJcx0zLnDEtyj1fPBIr5rGQH6vX/8/s/Hfz38X/t/3j0w+DNyc3h1fNv++e9F6+qFc/V10KN/f3NzaW9",
+	"FiGPiufgoHfgWPcOT04ckRB8VteFQklllSHuDIk5TyQSWi9lEa090Kqf4grfcoleKQ61Mo62UoY7Q++v",
+	"LlAed0gjwiSdrsCSWRoMtQI84akcTmLMbh1J39pu8AqKyOE4LhfDzD971CFIw8V400Zo7VSC793d8Iv2",
+	"/Rm+I+rOFGbU6R9VSueM1vgTwN2Vzrm7x0LxuMV1zj9uFb3hrd3y7JhVI+jyPa0MI78rYYh1BKdkguq6",
+	"pz/OifVKV58iKnxUKG864dGq6/qiBIpeBx9Tkqy6EA8u6F9LbvPe2keVDi5afVKDdqnQSLfYMWjwJwRh",
+	"iRZcSNTvbQV3tvZ8xCpYX9MlhFFWXRBF98A2oKUKXc/HOn3kBWJlmjCBWsGMyOuLS+hNiSNqqKiL1BnK",
+	"Y0a0d8mIQWiOWLHQeZcQUzxOdwnB2oWinoGxjoqsiCdo9/MyntWVgrYFJ+slKqKS1IYlbw85/vqxxmoh",
+	"Y57KGVcQAUvSmE7HCZmNp5jGJKqLFLLfGKOZlkLzlauPhWsL3SkkQhuPq4/O+RzHMYGqqSzki3zoacIX",
+	"zshGWD3o9VHLCZd2Jrej30VdHPZZOQbboEgqUURhw/WUoIIppFSvqTy3hf/eFARdGYmso54NVLjhrzRQ",
+	"1KcLrOYclwxgtcsPwzGeESbHWm1V45+QBzefIusrOOFyjoLS96asVxjagOX8eUJQoJj/uyKzqx95vgcX",
+	"uMjF6kdVQkg4VrgSRhabI2s6TmC2oUPChdkCryBh/ppe33IjJwVupNIzykzHLHnLhArhp5YyroWQS/Dj",
+	"+NJJFfbg32VvabSTBSqvLOxUOphjAUrvrVUgz87fvETXOCZio1l4sMOFfWyQLndVouI0q3tn/EhuCVmG",
+	"NAIHEjViF73dvJSDk/1ef7B/cHj0xUuJKI4pG+tg4Yog8WIQ8boTMZxrMALCfkQIV9lbNgTRR2MbJ13H",
+	"dL24eGGUowUCoaCVEBwBUnbPoLlhnZiCjUDyjk4HUDyN5VabIrjLka736MXNm1dQ5ZswOURBMg0Pnu/v",
+	"B3mcr77qYHJWbwfH+/uKzwlsrhfKJphFkAImlTywap7MV3IW8wmOLQOleZUNipyWmcHfzFh/U+P8TQ/y",
+	"NzVCuyZWe3ME8zVhUSFYWbN1geOcGmR+n5KjcE7UIcloNhUoXXa/esDuFD+MFR6MYwrYC3yPK+ioemyi",
+	"XTNPQMlRUPm9q/PaNeJ1Wz/V8bdOSU2eoFd/vnatAJrrmeKHtr5rpenPOJL8ifiQDWHCL+C5GZOXbuKO",
+	"PkrqnkZ8gSmrSkahnqOl9iRWB+iVYrX0xd1heb1dlpfwhWLdKt22ks8fexfQznlVoMDFZeZlyBOk2mhC",
+	"l6sw7mgElWYgm1NikwId9ZykQCUlgqDLboiThJKka5+uwWpLvIAhSNV+5/n1fuZ6tLUYIZFAQUYbgx3Z",
+	"cTUYh8QXG8bjCZ1RhmPXhW7quNBR5hDY3caNI7wcm9wySnajD5Xa3Sl9UJtkPK5XLCSRzhVhxfbtJ6S/",
+	"5ni29bzA5IxrvPbrqzg9WVrDjL8AhGNC6vWawEK/w/QVm8KM/sflMncIF1+bai04M9OwmZvEkEQPhKr1",
+	"bgJQWeaqA0gFhrI4eANwPeXyNLe6s8FwCh71Dv4rFhZBpZEx3EyiLiP8F26C1fPvfvBgaLWiCkXa+WXm",
+	"q6YGy9Qf9SfNxEgcHu4fPHb7KmODrohWlqjhz/XqbU4ldVDent3stlSFE8ZWU1DnSUESB7AG5XV3DQNa",
+	"4IdwjtkGCcx1qi1rNyDfwsnJyXqyhfaaw1K1IPYlPmCF+CTtV7sTVO11Xyb8YbXxlvGHFWppmmsoS4Jy",
+	"otPejroGh7tUyF9iWpsr5bJzJgRJJIk6F6A1lyt1rQM1HZ0vziR6gaxxiiGueArqVENWylFFGUX4HJ5g",
+	"iYUwvs3jJabVXtOoag36OgjrGb3TgS0oKOtsiTJTWGpFulFXKmwAl1JkqbpyURjyVYI8IvEMkk9muT2V",
+	"CK9zcgmTlAvhKcSDzsG7Y0pnWSISgdTM6FoY567l/zfGrF0bMcHmO3PFCpAbnjBubXE35pPlWFGWWmGA",
+	"LPgdKZJPfWEyvaOWFwzea0EqP6i9aGIbApsVZud4LxaNl0taI2ZhdNm5BB1ysn7OdhyhxghU8FjjiRKb",
+	"wzme0FgNoD9yBej37Jbxewb+40bxQyLP9670Z8BQvmeJ89dV5g9tXjl/vsazGfx4pfXOqrVWgV0TJuHP",
+	"/wGJxvO9GxNr6HtvOSrqY4vSe3FiW6n9o6NRIJ6umjxrQ4d5jVqKWmMWoZvX10iRO+3HZoNlikfEwDeN",
+	"lkoYD+G/sSiuzLxcW4EiD2PKIvJQbXqzHDkt3v5W8BO8+RQojEKlQO+vXq8HPjvXqQaYriEW5lKtsjtD",
+	"2hyhyY3Njwxf+BD1C/mOLLuuAFdkXk2auqODegnHSDedjK/YogOrgeUuDijW4GWdV9KEjgVdjnmi/qm4",
+	"ae+vLhB8TKp5V9TqQSreYbDGYGyHeyp0ABIWGrNV74CNQXrx7oWdA8iza3VKDRrZjtbtuJRVoy93RJtP",
+	"Vh/By8uLRyEwNdJUAXeajhVtqhKZf7hBCx6ZlHq5mkmQCJGHME4FvSPxCo6eatzefWQlZIZ0+zorhNHP",
+	"X29Su4varV3JbQVz1xqvjFp5jgcQRtqOTIdRLqV8lhJ5u7RaNt07mGqTEfk8IVgT5kdlAmfk3rE1FxJ8",
+	"4yjKbcpd4JIMnlJs5ZwLaQwaOQIAS8aI2fmfIowCC83A2thiwZHRbmSmP92RDlQLUAsYmNwH3jjYtBsb",
+	"c2NjbmzMjY25sTE3NubGxtzYmBsbc2NjbmzMjY25sTE3NubGxvxIG/M/3Vpbk1hn3T1dF1kScM0M26tG",
+	"Fzr1ztEBKtUF8FEwDjaUHXyt5qBWOB70IItmdW24Dz8d+EcHO2bZaazQjRW6sUL/Hq3QjZV2s5W2OvdY",
+	"lj7tM/Tx21NigtLaJMX88qxlX9/S/FsxqP4ujZiNOa8x5z3SnAerMiJm4extsvBtL+qcGfK+uKizHfN3",
+	"WNMZGtSWcx58lXLOFtxPVM2ZTxGus+pmZZszw+56zeYRy4o2n5aKNsNWmhNvPtFxxnooiNgPMZTHnVhP",
+	"umjXAsiNJbex5DaW3MaS21hyG0tuY8ltLLmNJbex5DaW3MaS21hyG0tuY8ltLLmNJbex5DaW3MaS21hy",
+	"G0tuY8ltLLmVltzGHtvYYzfbY2vNb/W12Bxr2qZSbD9wa1dbN8A+jRS6i7z5Gdl5XAFBs+wFIWFnxudR",
+	"tbqy6/C4Ol2ShHPGY15VTOiazhiOY0iSnDWrix0Pri8uS4Kywrn/zvkC3KmsRahX4dandYTZih7AMl1E",
+	"AI+//l8ngLq63FigZhQMbaVOwG+MyzlJ0OW3f1YowFzfUyfSeegcN/1IWF1iQYIyVFoNAWk3zK6UVOX1",
+	"e1VSxq7fhqubS0N+glzFG7SHKGCgCF8REUB5s5BEbSgRFRh2IkAtsLOTyAfZw7QpmJu453srsOiYj0om",
+	"J145Z6hafr01vz6kNHfaBurqxis/R0y6neI5wA8BDliV40sUk46ki0rdCFRQVy2gPFMhQ5ouGKAwRanW",
+	"3cFwfzCEwpMV8koiO7WiVsKjNJRINaqsondydNTr9QbH/cOzyuIQJKE4ru3+Gl5Xdjzon/345j8vv3/e",
+	"+/b87PnxfmXvAIsaQNliBM8ECmMe3tYACrU0SwqlrmCf3t+cIz6dClKS2L1Br3/S6fc7gwHqPx8e9oaD",
+	"I9X4j73BsNerrMqwrJubGkxQFhI04VzutIe958P9/WH/0NuNPQDQ/ECS6gptVWf2O8JIguMvPLoTLEjn",
+	"rm7cb7EgaEqTxT1OCDLNSme12+sOet1+5Y4raG3onXO5sdPjSmsyTzbM+JxvmWhlnzNxj+829PojviOo",
+	"9d21+reNwphCycxHgyPGbFY/yGvMZimeEbTE4e1n9L7Ul7+jsHFcjxvgNQhOc5xEsLEJuaPrg70/f3M0",
+	"6A3QD/1uNbZYJnzDci4TPkvw4jMWkoR3SX2/VyTkYKV85C5XXTsjI6/ft5evoX5MK9NkKIIGNU6Xc85I",
+	"oEiySS7yjXliTOcmVVbnNWW6LN8Nt6amEQuMBB1o5ZXqfajYNiEJBm2/zjSkVSmSzwhwAXCnR1Yf8+7b",
+	"S62AAeXLyGsXKkp6ltE1Naj0fD1rCo6K9NNpvLYLxVJeVfZ7phitNCYmB51ArSBiUVYrTFF/cUuXY+0d",
+	"5jxVQ0x48SEkvQvcCnvBXuBWfYM/80pkplZnHGs+H0hrXxECGto/B1AInU/N0xHTj/fRnMc0wisfHdgW",
+	"2ZPD4jeazoDYZBocIVvN04xyXOjeaiScTp+4kOpZHKut8XzvHYxr/0jlu2nhyfd6ePuu9Gfe9F2Sv7LV",
+	"Q9dGOGNRoZcP6oQodvUslfNvV0ssRJV3iRGUKgrSw6lWz4O1SvgBagUT6NI8VgeoxFL6I6ZYyclKAV1x",
+	"kixeoSiFOrhVp650SxzGUnexC1/5vrKK0hmwATZxY6lal5BYai2W5g9KxDch+LaK0VL0PqRJmFKJTCMl",
+	"3E0TzjKjEPgNo4AvCTPSAMxBe38qdoBgSaJ4BbOyfnIjpt6jKRZWVXvY2w9OUTDH8XRs+lI7pPi8rBSZ",
+	"QOBvSqJM110AZhhzAThEfe/5XtZXEahZszXA1tVCM/wgNTXbRZzOtF6LMijRVlbsQZkq1z6njXMfzL+d",
+	"Dz/1/KNBdVV1ysbTmM7mlbYw62TIczir7YD2KIH/Mn5fmEx/m4loS2pRV5OBkTXG6SsEzo7mkIGD3IQQ",
+	"VpNJVBdkKqYN1T51Un9mEohq/raURnSDpj6rJbxJflc35to0hWR88caNPru8QIohRe+vXgOTbadd0tt4",
+	"cymXYri31z8ZKHrf7feGx73jk61VsyiQxST28hW4O+9nN7K8PVVSvVpcdcCEXZK7gFIlvy+NngBctBYy",
+	"URkbUDf3ayLqpQ0Hhc2xmr6BVy5g2LiFUk02LOSYVFd1u7GxFzGfgWe9Y3qAT4yehk5rs4RXsNR2vG0F",
+	"9dxSehaHwmx0ibiWWx+us/+8XZwMAv8JmZu+3p+/2TBB139CzRBWXCNYunMRaRgSIaZprIFUmsSq7Ck6",
+	"6A0OO71+p3940zsZ7veG/cF/u5UIIyyNZmIXWKoRIXwgTYio8mUD0gLNhJGHnSOtAJzI0lXtbUODurcK",
+	"XUMJErsOuL9tQCDJFfg25HEUDBHj2VFfEakJDwQWWWoY85lAlLW7KEgIjlZAMO0nVCAiJJ7EVMwhKCUA",
+	"NkQTZWipz76h0urMTXCEwoSAJRDHoKPHaILZaWGpWdXVmM+gAj2eYcpQyiSNkYtpNIbXUTG6M4bUBcWS",
+	"J8bnIbh8d32Dfvn5H3sQcROoaaZ5dmCXm4hoBKPqOuVdFExweKvQIp9ODaeAmQBxOF9YmpBTTXbs7O+x",
+	"muKETJV0TqXiL4hAsIQSK8Fjmx5YsaMO8CAQxs1g7MykrM7UH28mBfoYZOdv7fRXYc0fOA3JwhTVfUT8",
+	"VPYdIh34x7j9inIJ+bJng/ESvsu+t/7Ca3j3bjHGUmId2lVhd867KLt4PxN2VpmaeaOr8rqbQw1icdiF",
+	"u8VYHbXkjmzwAcynqNOd61kphp5Kw+ADNyRMdeC8/WRll0DBe9VYjUcsWyQonvVCVDeWhuV+uIZrMi55",
+	"7S0wqHTXLi97XeGgXRzShMrVNaQc1lIAwQlJlByV//UqKyUbLjr2Fin26Jaoo12SQJh9hRY4Igocgfvd",
+	"LVnNCFNSVRouZvfjAE254ecnK3Sw71rKfXB5R1iMWKCmxBP6V0ApQ/QtzAxp55xbsjKeOTo2L0fJPCG2",
+	"gqcU6Pr7s87g8KhbnFGnE5EFD0ZsmVAmBcIweWvsN8hUQ1nnZlZwheHze614QO/TJ2Ddp7xKLrt6eX2T",
+	"TcwVn75LMIuETAheAGdwcdm5/PbPmmXrjtiIvQQFk3qWEMHTJNSp+kO+zG2yVgoAAyaWc9QK8iLRP6l/",
+	"Pu398vM/gjbgwgR6YNyesBHT8psLO11pVaE4EwDBzF3VulwTXqm2mt+RBOpla+bMLxjEoxGz5GhJEpin",
+	"jwQ3akthqrBqOgLGJoCBnJOFIPEd0RC4IrrWutT0JEljIoYj1kGvcm0yRAkVdc0twfAtGYdYELhyt2SC",
+	"Jx31p7q7eXN9s6hsw8zg9hMW8WTEEIp4mC6ykYWkcWw1TF30A45TO/JqSaKhax8fKZF+5AV7wchjfOTp",
+	"OCZzIYWPWLogCQ3VIJoq6I4McyBACYWwUZjPjZIfXEkh6JQyEx8BuvaugsaVJrPqO0XCnKBGvR4ktX+f",
+	"GgaMMobZM2z8EEh9hO7UqnTAy1RHQVE5V9MMDnq9wBJOCztBAHZdZNL+Z6yJia/VKl3dkeQcJqrdmwRq",
+	"2QzIPgruFvnvdSWMfWgda4M2dHyfeVMB6Fc6HTNCOAzJUmr5M4RE0QAVHQsMP0vVf9WszgtMiy6WAaMU",
+	"ZVmtYFGcjh0xK3uB9FW1lYK15R3k4wyExSLDp+ApjIL/gD+/0VK2ugXqTxulB2cX7qDmldYutua29nSX",
+	"sBQlCdp9npkdREFeSlqfLcWL4Y8pQW6A+mkpel0J9/TOBu0pVIxQUIqFN/0p1Bm8pux2aPDyLz//Q+Pl",
+	"U5SQ+JsRxNCrm2C8cNRUi4GwQxv0s3fXD5zwxUTzaBlt8dGOBEFNtxUc9PpBpuPDupq3QlntLjoDbK/u",
+	"F2BUfX0AvEMUfPfyJtgLvn959iLQLmjAZQe+6jWsOi66EfwR+CiyKkdsogXA5SThsULPwP4GiDyoowrB",
+	"ZaIN3wOE9VsfBXsa0wpA39nkbHi6Hg9HCwok9aC3n69TX22+1KvMaqsr2DAEMWOKmU4F0aGAoKFTQmco",
+	"4xWK6S1B2H6FZc7zkwcqJIx1EBgkZQLqE76AuX/30jmkQbuLXioqYsGMs22dpNGMQFeDk8Cc0Ssik1Xn",
+	"bAoJ1CEg9ApL8pouqIS9tH6uNlhaUcIlYbINhwkquOuDf/XqHJ0cHD7PiutHREI4eSuA66rP2555+8f/",
+	"EZwF7ZwZS/C9K6crIQcB22Ak+6Cm/j0KDh4eAuO97Zayz5MEAOsJ10XPv0UZHEg4VanBolSShQ9nLKYh",
+	"FEEHGcFXOBRNoVOmOMPgsDdwhwMrsJbnoFKLQbxzQIu5HkUNUZLzlgm9ozFRFATkTGNYpHrXJUeTGC+I",
+	"HnLfHVLzHkLPPhOKUGt9Q/XHB/bjNZEOeAC6IF30FtCzokcJUd/0As2A6Yr+BU7U873MPAcWtx74Zi0J",
+	"w0vqDb39bq+7r1Wxc2Bxs6Op/phVufhq9KkxEayuVnPm2Lir9exDYDwNC+SPWEmR7udB47kOVx37+7k2",
+	"t1VL0kD7MNXF8TmakBHLaNALe1GtextmehUaglr8ppxdRGal7wEWSiA1taIUQAa9nvpH9UEYgMi9Neq2",
+	"qGeZ7JUpCv/iGBJyJTuNrELc0Wz319TORl519LmuBk+JOJU6NueFUW3VqaLKSqVervLZz5QxRma3KuJa",
+	"/e4nv36tkwSzcN7pF1fce+SKvfuEK+oRhjxVwkKSBRZ5lYDo7D8vwsFAprTqfr7qXr5qV71Rsfbj7mG/",
+	"2+/1ugO7/A+fjECEd9EPg3IaJKQK61J+veBiQq6T4smHzCddNbGDXr9uvOwE771n2LAHejUHvf3tH73i",
+	"yYRGEQEtwcHgZPsXN5y/wWxlbTIQyq1Fqu3fXmrKowVx64gLF1IDQWE7PBO6opb6+4NqWWb+anHYFdES",
+	"XB1qUgKb6mGYqQsNgXGU4goR5VppXz8dMTiNIKLsgM38x6GzEQN8hurRWabur0Bn3xHAZl+MzD4fhWnt",
+	"y78NBnvEBa67vNr0Anest/3Uf4sjc1t+zbvcO9j+xVsuX/GURf/Ey/8dkYbnrrj84G2JF0TdPKCzVSPk",
+	"TWDPLiKNptdERitU/KR/ABr5vO79rS3PYIi3eEG8Tx98b1kZF3BNWCQAKTnJu3LeCiTQvE/jRpBjOKNz",
+	"sQAOkNZygrxquOyibsjojBSC41yQeKU1OFr5IawmCEvDBZoJGYWJVQ/NUhqBemAlUM745obxDPMO0ceU",
+	"pAQIW22skI8ufrgSvhK7ARHOEp4uha8kNIVrc/WwfXF58RYpKdBED+PYRJgosZuN2M2cCnCXYNpjohNT",
+	"IbV3s5LBYrzqoncs1gpEcyBsqAdlKNCPtNrKKlRORywIbQ4tJZ4C8jE/eCpNUhKrROT3Zn8MQmz7RTFY",
+	"QcEKySPWEoRkMZQi03aq3bDTgy2ZK2EL59rQOUmIj4IwSvCSgksXCc2v5UKoXyMGoiRsgvobte7nNJyj",
+	"iGcysBoXEssRdkdiJTUbJclKzhWbbQUzV5+ltTprajEjEJkkNVqtOuHRCjZDD2KOpzlPenXPhHPC/REz",
+	"uu9MzXRqtLumiTnC+TZB9iTOb6kuS2ZnmakplcSvJAWjbfSN67TwC0rJOAZ9E9jw9QXRcxV6slyQPO9M",
+	"KlJtwsBMiqzjIQpG3n5v5IGf04i90opADT7J0ZzHUcbIblECZvq+aq3giAXlsHzYdecr5yllRm2YgPNi",
+	"lOtHQYeqlcJ3urbtCiQqgpPMvzo7jgXdIdITNpp6rX5Y4KX6CDCHVjSTWIFNgazTP0K//P/+HzroHfio",
+	"c3Bg/jjxUadvfvd++fkfucpG51ewbs8jlulhFDyd02NEaKH6aZmO2monO/0T/eCw12930Y+u2sLoKEcs",
+	"gNB44GGGyGqufRT8uXOp+ZvOmX6nVZSQjCh3MbMHfoGTW63ZmOM7o7OYkWhkkiuKU6PYlHOyMPqe3TSa",
+	"a4zeVco0WfF8m1zpWx6tHsflATrwht7RYa+3Oy+kx73MieWnT9qc+yUMp5mKemawvJ2X7y0IXFNv6PV7",
+	"vZ7f7/WUWAlfmKgo79rEoygOMMGSzBQ3oS4jjmPNYzxiaVdEKB6mht2robRdz/eMbk6NUjo3dQObL/bK",
+	"zWHs3xI/2duBnzw3yj7NgA52Wcgy4SER4DZ9bs7aF3Cvh73BTgD/zije4JMdYHetAyTfM3yHqbZSw6c7",
+	"ANEMZQs7fzmLfZUyY2M0aNNwFGAOzTiKFXE5cH0tagTwAq76fDa6ljE+M+7smg81pqgqMboYh1kobKqm",
+	"dq5RcNBWPGgYpxGwXFYCt6Z6iPQTrqmLSkHiqWYbueYWFUGCD6pcQLvoBorFMz5iiukBwngNyV6ZYpJj",
+	"a1whD0vFAgm1MPBm0PkmWmBOPkbC8SVV/+Fm344O+7225qnen78ZMc3l2NyxGECjM+MqikQZWiZ8BvHG",
+	"LaPL7xydtH3T3jDOHe0FrvlOze9KekdGrNU5OQYqaro3oZASCwjkTVLGFJ1rdQ772rSeabKBaWAoOOhV",
+	"2jZ8zZLm5fd1JmKzwVUkDzCjtlF+sX7DaFey3H4VSsndiYb6qJ5mnBlFjve7x+gNUq5DynCEKnGbg4UL",
+	"5vkaXJxxT9tsOzL3886/yfQNNDGBzAbBqpu6UHR2RowG1cGvSgahQp5pJX3Q7qJLtY6h8WuqMJa3jGsR",
+	"2MqtMbyduU+CmAgm1e6InWkrPHypHcrilbFfZ9oRcAoJBEQxgxSYG/rrbD4vc0A9Vq+kVndN/0p2Uf2o",
+	"tpAWHxqXND48keiWrE4RRjHB4EUXdAIkwGtCtdVYqehjnPPHvgd60o8pSVae7xlOWBg2OENd2dEsfGpd",
+	"PN1nHfePaRrHpmpBx/ltFLa+1zG/Pqyn4akIk3rp9Jz9fkFE6Pneq7x3+9O8ubaD6R/w9MMnxSo8lanO",
+	"WJZM+gPv+uKy9SOZXN2ctz3fw1GU6axdsURJIS6ETBNG7hdiBhppHkfZz1KODGPw0v5cIck04F6OhjIo",
+	"Dz0XO/lemsyI7ReUAWbPYULqgK0vJ1uG1z8ZdPtHx93D7snh8GjQh4D20rL6hWV5ZxFGr/kdiXGos0zr",
+	"BQ7yBR4+ZoHaVp39fRFtW1Qf2MK1uhO6NkShusPhztQ6O3119ji3vkaOGkvinUJcFSanV+foeHB8jGLK",
+	"suzNmSdRlkqtziuovjJGMQ7I093kyH/+0UH8/5Ehv28GquHgKIfdN29mVSMX8EXZUftTY9n4vbAhYHsl",
+	"LmW0vIdDLr/AEFMn4p2D75UwNUxyPb+i5VRC9qykJNFF0fXFpWE5zlj0XkAKXBRkHwcmhtnoU43aU0cc",
+	"nBphUssyxo0cmIuljiHQij0Q43KriQEu+D2NGF9QKa1y2zhKzWwKRBBohihlsZK7Ase50S95uoMzmTBO",
+	"NeXIwEmauR9peSz3uyxJwIpjMpGDraKLpdFYtrsjdlMY2SZ0h0zz2sdf9Quue5kfsD0xkOvNWDIk1xFo",
+	"OmiiisHS++nS/McdGKMD+/AFqk1TW6ayHoyabmpy462TP5oIOc4JIETQirs81kRLjGCqNq0cErnAD2Ob",
+	"dhcM0kuSLKixhUPcU8Jw3IGsKV6eYjHLfnh9cWlyH3bMfARdjnNaaoAOQAynjo40nDI39bnhAA71Cxt3",
+	"rR1wNnAeiocIp6nbbVrXbbq1W0CDH2zmA+u4ky/2kicSx51LLIRdrbV/eENvcHj8CKV0dtj02fM+FSOM",
+	"TDrIEtvY3/1MwRfakzqqm4ttWp5M9AgNdH5pKlgT010XBa+5nmZg9CyIkftCENH7q9dllsV8UpXQU86t",
+	"Ja7QT1HyqOE39szWFYG9iaPwG+14ox3/1+SAzm2sBHJl4UouaLP6Ze8n8qCd0yISk6oQ1xfwXJT4gXqW",
+	"R/djGZ16rmPEdmA7tMvGzkzFiLVqLKHtKvqvl/Y09L+AsA/qwBg15rdGWfsr4Qh94nbCEX61ClZHSVm5",
+	"g0/B7cuJjtWeWIXbPyMyF3iCtnG7h1BzHMcdU5sDTFoQHQjBhpYnM0EcvhOkWw59Vnjn/ObCCYLoZlFq",
+	"SnQCl48Rc+LFqnxP3Sv/+So6UfID2JXbeio2qyAnNZ6dv5+bDe6nO13rr+Uqmg1j9SW2PmyZY08kxbGN",
+	"5wRcsFYUtnX16hw93z858lEh4muh2nSgZx31dYoKxpysYKxj0TkzYbjgLJCZZwwbkdWO7ZZqx9rgXa0J",
+	"HbGCHkX7xau+8ljVeGXjuU3wbO7uqFBkC3LVgdzJU/CRg9ogdEHAEw7HJJG25BuI2GNG5D1PbvvBLz//",
+	"o/SoB/52FiF2s5QN0FXhuUmWYIL9gnA60cnwdA48yBhIIwLZAtdFddBKZd0FI0YFgh2IkPZrUivWv7oo",
+	"ALVFoHUzyxiHxESV3s95TLp1Q6j2Sr5WjJriIfNIuDlmUQzxyUMdyk4lWaCssG9ONvL84wWSgag0bpYt",
+	"QVg0YrAh+t0zYWtbkoyOtDWMSr0Qs5FASLi0Pra3JtcETbT34GM1aVQaHR2ZTkkonWKVJTY2Cw6rVY6h",
+	"3XVjVaTvPVyZX0/hVb7CJeVXxDIp3E0BCZabDQqpjlbygGbKvWjWwHXnJlxxUpyAcuXxpFfXvt5JUfNY",
+	"5kGjsEcoat6bD74GB+EcID2vxhWkUV98HQbmvc3v8DTqi72PSa0biTrif7rS+dsAuUOie2GCFArIVCNl",
+	"N80LZHDGy2XJjaQg5PzpSok5QP0u336H6ALPSK73sLEvVEKOwqODDmFqLjpy42MyVk+DUuKriKgm8JGi",
+	"UkDV9Wyhd+Pqpwexa7OpF8pZmq4vLkfMiSAf6gwCqm+TOsBqvLfJSn9KtktLML+9pa5XniOoLLPchDKc",
+	"VKXZqkRNZm1+AbSNnPO7lXOeCX0jzbn4Z4s9O6EmSBEfzm21xGod63lMcJJxkhLNqZA8WVlm1wXAGnoy",
+	"6R+KGCqMCWY3ioViOD6fY3nB9B2EMhvW9dfwoyZ9zVDxvHNjYa53b4W5qpFVt94uqk/44jfoWdrc3Hr7",
+	"hNryyrvrnu9/xQsMKoGvEB7wzmbT1HfUxHe5mT3BuwIjyOmmgKRzr9Ql+tQXXsutI9bZf+6jztGxjzrP",
+	"e+o/fR0caALmFHOwAr/NRAlGbMzSheJaimlR+VKo6cwABTCtDcEm55ySq53sA6iQobSdBeEqMRyC7iZZ",
+	"xK/x3tUDq65NygIpyWIphXavnxEohqJDfm3dsUmMw1stg3fRO5vG1QWGEtSn9IFA/V4TyIliOpXCTF0t",
+	"Sid1yjGsHl+JzHw6HaK1VK1uvm6TtjVLOmqCdUEDZJRHxbwNav4AoS66MLmY/vAHxuUf/gDzMnvHk3xx",
+	"iDCpUD3LdE+GvzuFgOBoQZl2cOYJWqRCmqBIDW8n/qPFE8jNAEkj7D7rPPeSA5NnfWsAStIEf+iAV4jv",
+	"fUwChyu1+K+awuHfMDML5KHdKSXLU+VzcGR2OI4NjX2S/A5wuk2Gh2fCYAyFS3bL9bKna1bt5bnFa0VT",
+	"M4JTestHwi2Y5aN0qUuGZNXADELj4W2FXOpWJmsXMl9qzWteUWO9GpWck0WNFFiojvbFfu155TO3almh",
+	"SFmp6FipxlhV5bBCobCtdbyysl15za2db2UBGBtu5zOB9KQMnW5u5+9Ldi1svoM69Pl56lQxBuk4JbC2",
+	"Yp214l5Z1bZsfFswS9ThmmJFufZG/GFL1X0xz1CoP1eoC1YsHudW9iqWgHPflAu5FTosll8rvCrVTlur",
+	"fVYsdVb4tFitLJ/MI3GQBehmJJTvr93MBhP9vjBRuRrj18dGOsPRHmY45rPdgzx1e9R69ed3bZMlqehg",
+	"BCGc0EjXs7ZhnFqbreMlVJu6gErn218zpHJLY13lmyfSe8qowXCOmRZWaoLfCtWjnxcrOHtLIVknpoyA",
+	"DAavFCKBQmfJAscw1UJ0W3/3WPR8F3aJbzOnQp+HmhC3TX6T0KaJEPudRYgVTo2D8Mzl/5oBYqwwOIJS",
+	"IVANasETgl79+R3SOefLwWJFzDZiQX4jbeIwdaeLYWKZtfGZQPoDSDwXOCnIqEBTGsfa7KhdlzJzY26s",
+	"zDRAJmWWDbTIa8gPCyrDKWWRNm2udBV1CGVzTJ6UOSEgXXStEwdUOMnUR2c5EPlnxGdNUrEC1RE4pai/",
+	"IiJJKK3fikGxA8VepkwmK8kZ5L0Wxjkl80057vV6tRh24H0O6vxKMURfvO66UOuqDKwVMEoeZpgyXYjL",
+	"JVDHG8BXSaB8T9quPge8nxHaZG/Kl4Q1QR8bQpoKnNXecRPS1PgE/bZCmlzSWUW2t4obez/BnzuHNWki",
+	"XRHFVBI0NtCvmtiip6JeTXRRE130rxpdtO26Pia4yO2rLr6oeCmrlI3FW/eFqsavwAj9m/E8NxZFNlrD",
+	"353v3fbL/bVcdWCIpwgvctGHblki6yabkQnlERKvRsyJFcqFaxq5qe1bgXNTA78gerdRyBckz1u9xHJu",
+	"+YfKwOdThxH5vKiOX1NQ3hLXUUZ7FZJef9DrfRaC+jrRGI3IuwP6bwJEGmHwVw8QeTJhcE/E+GtWTynQ",
+	"q7TK8J65RBo0z6CMri7Gi9SlRq3r12eQxdimGoZiyK/P8ixWhdK/UItS63LNBYVoERYJnXns9ZmmcbaK",
+	"ho6QzGcwWSFXwdzOIxMzQsS4HDHKYBIK06AVkb6lo84AeVeaHLadwo/DrIiwKeMBxTAlh8oIIwZze6xy",
+	"+DJ1ufzr12f/FOUwTmYE66LYWSAj0QTAe3H2/YuLvb6SyHkc4VBhAG8I9Q4/S9l7HeOvQ/Y+dxGV1O2L",
+	"VrZOd9yzj7CAMuO+rZJbqNDb0KKGFn0dWnS9Lgk9K2LlR9Ilk8t+d6cIWzWq9bK/d9Pf+89+vWvEC920",
+	"1jdixMA5AsiIKTaui2PZ+ungE+5IOVOoTgtZn31dohvUNYZEwW+Wpec3dMikZeSCZKH0WVGeIehwCtP0",
+	"gVoVH2X5HQqPtQlU62ZLL8AeWqrsNWI1ZWvKVdVq02+7g/wu3EUYOLL1O/1Dv/+8s9+vF23EEjNIHVkQ",
+	"WPolgYX0OzoyNcmDPl/2Uev88mX7SxxI3I3ZxYOkWHitcSFpFGA7uZAUj82T+pBsIBCCLncnDtcXl6j1",
+	"A7+4rCcK6m2RItiiB1BQ7LOrHqAtRQ9G7DOrHlyb+f7mUe4c3Ig8QZddgya7tp3v5RXzCIO7YFFvnTcf",
+	"CeeMxxyKiumc+htxsxmxo0toaAwN7w2edp6ngiTmq4OT/V5/sH9weARgMyuwFWsPel9h4oPSxE1o2JKs",
+	"z9k8y+fL0jheozOD3d2s6XJnGqNuYkNfGvryCPqSH5lf1z8xH7gqX31GK1ztkI8CddcNDs8vHfDeI5bn",
+	"rMcosJgjsIrjWHDQ+ghdHdTxZzR577voZWWq+xHbJdd9F11BMkkgN3BzUYiZkjvIwxJiiSGmZU7CWxI5",
+	"FWBNuK2tAGs1C1AnluGFmkKW5G0I0dR6XWZZG1d0OmLBLSHLELwmoRqnaR/SSMexBacokCQepwkdIo0q",
+	"o8DOfMZt2dpkcTfmk+V4mvDFGEoQmw5P0esXZ5dIYVrw8OQJUvjP8gGKGhcSln2JfydVkqGi5C2zdl2X",
+	"WW19yujHlOjCb4opaReqPpfdQN3zo3WFG7IEj1hNJrTHOZHaM/2vluH/g7+ZA1D0coEfjOXp2Pc+pjim",
+	"09U0IR+94VGvIjM/rNPk5gfiiJmAkqNDL42W3tOzAI8kpF/RZ3ULpNW1c8ogZbfQPojkYqqNaaaUElzI",
+	"sQF5xqxs3DCozpsBzWhT13bxMcbC9R3Pay4tOKNQ5WLDRhsWav+fvvH/2t60gi739htX2kZj/Vtypc25",
+	"vEdqqNVteCofWpefrLfxVWTu35Sz/0kIeuNU2zjV/ms61W6+uI9xqM062pCtP7uemafPM5GlydExXbmc",
+	"kT+32fbRlmT7zl39wmLI/+b83W+alWuchH+vTsLbkNW/vIPw51Ud2OA+nFcaOC1VGgCpJI1h27LaAVVV",
+	"B7bn2M/dMtU9t1qjidWcGMdlKLIyYnyKtCn8l5//4TB5QUEvBknuhHTYOeO6HM7RPU/jyCSMIajlaIlG",
+	"LHNDszUX9ceZM5nuQfI0nBNXXeZnujIfWVUZWP5zBZmfKcjUz3VFWIB4goKyvSFoa2XdNBUkMsNTMWLV",
+	"ij1dCsDJfXqfUCkJ26CWMhzsiD2tC/evpqbalpe/RCmLBK4/KJIoGYvHk5Cv58bdaIH+bVmHxsG8UZH8",
+	"yg7mW1Qkn0DDniZUrgAPTwhOSHKWyrk3/MsHhXAhOb/B0uVjTUVmSmnhOIYoIG2KSllEErR314cARp0v",
+	"dE/7Q+FZdWeaFIG2Rie7zRL3QnkATcVqktGCaQjq6mjN6EKNam6zzmOp+K3iiDotFKJ54nBN0iCmSRt6",
+	"nF5MEqmKbtxK2QKS+ejMpS3I5KTzsvqoUFLBR1V1s31Urvjko7zYZNuZjJNMen1CQCsVpdcpzktFeKzj",
+	"fWbMcro9d1tWL9W3bqKQULfgPJQv3enSnLT1vlxrqCOxG8W267np5xk9GQLi1wEXz3yQM+3t6H368On/",
+	"CwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -18,6 +18,48 @@ type Config struct {
 	Session Session
 	// Server tunes the gateway's own HTTP server.
 	Server Server
+	// APIKeys are the clients allowed in. The configuration holds only hashes of the keys. An
+	// empty list is valid here; whether the gateway may then start is decided by its caller
+	// (only --demo may run without keys).
+	APIKeys []APIKey
+	// CORS lets browser frontends from the listed origins call the API.
+	CORS CORS
+	// RateLimit bounds the requests of each key.
+	RateLimit RateLimit
+}
+
+// APIKey is one client: a name for the logs, the hashes of its keys (two during a rotation), its
+// scopes and its units. Everything in it has been checked; Hashes are normalised to lower case.
+type APIKey struct {
+	// Name identifies the client in logs and audit lines: [A-Za-z0-9._-]{1,64}, unique.
+	Name string `yaml:"name"`
+	// Hashes are "sha256:<64 hex digits>" as printed by `ucm-gateway keygen`.
+	Hashes []string `yaml:"hashes"`
+	// Scopes are some of read, write, calls, admin.
+	Scopes []string `yaml:"scopes"`
+	// Units are configured unit ids, or the single entry "*" for every unit.
+	Units []string `yaml:"units"`
+	// RateLimit, when set, replaces rate_limit.requests for this key.
+	RateLimit int `yaml:"rate_limit"`
+}
+
+// CORS is the browser allow-list. With no origins, no CORS headers are sent at all, so browsers
+// refuse cross-origin calls.
+type CORS struct {
+	// AllowedOrigins are "scheme://host[:port]" (one "*" allowed in the host, as in
+	// https://*.example.com), or the single entry "*".
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// MaxAge is how long a browser may cache a preflight answer (default 10m).
+	MaxAge time.Duration `yaml:"max_age"`
+}
+
+// RateLimit is the per-key request budget: Requests in any sliding Window. It protects the units
+// (small appliances) from one runaway client, and bounds what a leaked key can do quickly.
+type RateLimit struct {
+	// Requests per window per key (default 600).
+	Requests int `yaml:"requests"`
+	// Window defaults to 1m.
+	Window time.Duration `yaml:"window"`
 }
 
 // Session holds the limits for calls to the units. They live in configuration because they depend on
@@ -84,5 +126,7 @@ func defaults() Config {
 			ShutdownTimeout:   20 * time.Second,
 			MaxBodyBytes:      1 << 20,
 		},
+		CORS:      CORS{MaxAge: 10 * time.Minute},
+		RateLimit: RateLimit{Requests: 600, Window: time.Minute},
 	}
 }

@@ -36,6 +36,10 @@ func build(f fileConfig, readFile func(string) ([]byte, error), p *problems) *Co
 		}
 		cfg.Units = append(cfg.Units, u)
 	}
+	cfg.APIKeys = buildKeys(f.APIKeys, firstUse, p)
+	cfg.CORS = buildCORS(f.CORS, p)
+	cfg.RateLimit = f.RateLimit
+	checkRateLimit(cfg.RateLimit, p)
 	return cfg
 }
 

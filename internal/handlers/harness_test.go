@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
-
+	"github.com/ucm-gateway/ucm-gateway/internal/auth"
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
 	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
 	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
@@ -41,7 +41,39 @@ func withGatewayPassword(p string) envOpt {
 	return func(u *sessionpool.UnitConfig, _ *ucmsim.Config) { u.Password = p }
 }
 
+// adminKey is newEnv's key: every scope on every unit. The httptest server's client (e.do,
+// e.srv.Client()) sends it on every request, so tests that are not about access need not know
+// that the API requires a key.
+var adminKey, adminKeyHash = mustGenerateKey()
+
+func mustGenerateKey() (string, string) {
+	k, h, err := auth.Generate()
+	if err != nil {
+		panic(err)
+	}
+	return k, h
+}
+
+// access configures the gateway side of newAccessEnv: keys, budget, CORS, and extra unit ids
+// served by the same simulator.
+type access struct {
+	keys       []auth.Key
+	open       bool
+	rateLimit  RateLimit
+	cors       CORS
+	extraUnits []string
+	// wrap, if set, wraps the session pool: tests use it to make a handler panic, which only
+	// a test binary can do.
+	wrap func(Upstream) Upstream
+}
+
 func newEnv(t testing.TB, opts ...envOpt) *env {
+	t.Helper()
+	return newAccessEnv(t, access{}, opts...)
+}
+
+// newAccessEnv is newEnv with access settings; the admin key is always configured as well.
+func newAccessEnv(t testing.TB, a access, opts ...envOpt) *env {
 	t.Helper()
 	simCfg := ucmsim.Config{Username: "api", Password: simPassword, Seed: true}
 	unit := sessionpool.UnitConfig{ID: "demo", Username: "api", Password: simPassword}
@@ -57,6 +89,12 @@ func newEnv(t testing.TB, opts ...envOpt) *env {
 	client, err := ucm.NewClient(ss.URL(), tc)
 	require.NoError(t, err)
 	unit.Client, unit.URL = client, ss.URL()
+	units := []sessionpool.UnitConfig{unit}
+	for _, id := range a.extraUnits {
+		u := unit
+		u.ID = id
+		units = append(units, u)
+	}
 
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -67,11 +105,26 @@ func newEnv(t testing.TB, opts ...envOpt) *env {
 		OnCall: func(ctx context.Context, c sessionpool.CallInfo) {
 			RecordUCMCall(ctx, UCMCall{Unit: c.Unit, Action: c.Action, Outcome: c.Outcome, Duration: c.Duration})
 		},
-	}, []sessionpool.UnitConfig{unit})
+	}, units)
 	require.NoError(t, err)
-	h, err := New(Options{Upstream: pool, Logger: logger, Metrics: m, MaxBodyBytes: 64 << 10})
+	keys, err := auth.NewKeyring(append([]auth.Key{{Name: "test-admin", Hashes: []string{adminKeyHash}, Scopes: auth.AllScopes, Units: []string{auth.AllUnits}}}, a.keys...))
+	require.NoError(t, err)
+	if a.rateLimit.Requests == 0 {
+		a.rateLimit = RateLimit{Requests: 1 << 20, Window: time.Minute}
+	}
+	var up Upstream = pool
+	if a.wrap != nil {
+		up = a.wrap(pool)
+	}
+	h, err := New(Options{Upstream: up, Logger: logger, Metrics: m, MaxBodyBytes: 64 << 10,
+		Keys: keys, InsecureNoAuth: a.open, RateLimit: a.rateLimit, CORS: a.cors})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
+	base := srv.Client().Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	srv.Client().Transport = &bearer{key: adminKey, base: base}
 	t.Cleanup(func() {
 		srv.Close()
 		pool.Close(context.Background())
@@ -97,6 +150,48 @@ func (e *env) do(t *testing.T, method, path, ctype, body string) (int, http.Head
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp.StatusCode, resp.Header, b
+}
+
+// doAs sends a request with the given key ("" for none) and extra headers, through a client
+// that adds nothing of its own.
+func (e *env) doAs(t *testing.T, key, method, path, ctype, body string, headers ...string) (int, http.Header, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	require.NoError(t, err)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := (&http.Client{}).Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, resp.Header, b
+}
+
+// bearer adds the admin key to requests that carry no Authorization header of their own.
+type bearer struct {
+	key  string
+	base http.RoundTripper
+}
+
+func (b *bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("Authorization") != "" {
+		return b.base.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.key)
+	return b.base.RoundTrip(r)
 }
 
 func (e *env) getJSON(t *testing.T, path string, dst any) int {

@@ -69,6 +69,7 @@ func withUnit(unit string, err error) error {
 // problemFor is the one place where errors become HTTP statuses (DESIGN.md's mapping).
 func problemFor(err error) Problem {
 	var (
+		acc   *AccessError
 		in    *InputError
 		ue    *ucm.Error
 		stop  *sessionpool.LoginStoppedError
@@ -80,6 +81,9 @@ func problemFor(err error) Problem {
 		p.Unit = unitE.unit
 	}
 	switch {
+	case errors.As(err, &acc):
+		p.Status, p.Detail, p.retryAfter = acc.Status, acc.Detail, acc.RetryAfter
+		p.Type = problemType(map[int]string{http.StatusUnauthorized: "unauthenticated", http.StatusForbidden: "forbidden", http.StatusTooManyRequests: "rate-limited"}[acc.Status])
 	case errors.As(err, &in):
 		status := in.Status
 		if status == 0 {

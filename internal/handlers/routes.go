@@ -13,6 +13,7 @@ import (
 
 	apispec "github.com/ucm-gateway/ucm-gateway/api"
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
+	"github.com/ucm-gateway/ucm-gateway/internal/auth"
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
 )
 
@@ -24,6 +25,18 @@ type Options struct {
 	MaxBodyBytes int64       // default 1 MiB
 	Ready        func() bool // /readyz; nil means ready
 	LogLevel     slog.Level  // level of the per-request log lines
+
+	// Keys are the API keys every /v1 request must present. New refuses an empty or nil ring
+	// unless InsecureNoAuth is set, which only `--demo --insecure-no-auth` does.
+	Keys           *auth.Keyring
+	InsecureNoAuth bool
+	// RateLimit is the per-key budget (default 600 requests per minute).
+	RateLimit RateLimit
+	// CORS lists the browser origins allowed to call the API (none by default).
+	CORS CORS
+	// AuditLogger receives one line per write or call-control request; nil means Logger. It
+	// should not filter Info, or the audit trail follows the log level.
+	AuditLogger *slog.Logger
 }
 
 // New returns the whole HTTP surface of the gateway: the /v1 API (validated against the spec),
@@ -39,7 +52,14 @@ func New(o Options) (http.Handler, error) {
 	if o.Ready == nil {
 		o.Ready = func() bool { return true }
 	}
-	s := &Server{up: o.Upstream, logger: o.Logger, metrics: o.Metrics, spec: spec, codec: newCodec(spec), maxBody: o.MaxBodyBytes}
+	if !o.InsecureNoAuth && (o.Keys == nil || o.Keys.Len() == 0) {
+		return nil, errors.New("handlers: no API keys: the gateway would be open to anyone who can reach it")
+	}
+	if o.AuditLogger == nil {
+		o.AuditLogger = o.Logger
+	}
+	s := &Server{up: o.Upstream, logger: o.Logger, metrics: o.Metrics, spec: spec, codec: newCodec(spec), maxBody: o.MaxBodyBytes,
+		keys: o.Keys, open: o.InsecureNoAuth, auditLog: o.AuditLogger, operations: operationIDs(spec)}
 	specJSON, err := json.Marshal(spec)
 	if err != nil {
 		return nil, err
@@ -54,7 +74,7 @@ func New(o Options) (http.Handler, error) {
 			return status < 400 && (r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics")
 		},
 	}))
-	r.Use(requestID, s.instrument, logUCMCalls, s.recoverer)
+	r.Use(requestID, s.instrument, logUCMCalls, s.recoverer, corsHandler(o.CORS))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, s.logger, &InputError{Status: http.StatusNotFound, Detail: "no such resource in this API"})
 	})
@@ -89,7 +109,8 @@ func New(o Options) (http.Handler, error) {
 		},
 	})
 	r.Group(func(r chi.Router) {
-		r.Use(s.limitBody, s.validator(spec))
+		// The order is explained in access.go.
+		r.Use(s.audit, s.authenticate, s.rateLimiter(o.RateLimit), s.authorize, s.limitBody, s.validator(spec), s.unitGuard)
 		api.HandlerWithOptions(strict, api.ChiServerOptions{
 			BaseRouter: r,
 			ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {

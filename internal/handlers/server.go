@@ -12,6 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
+	"github.com/ucm-gateway/ucm-gateway/internal/auth"
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
 	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
 )
@@ -33,6 +34,11 @@ type Server struct {
 	spec    *openapi3.T
 	codec   *codec
 	maxBody int64
+
+	keys       *auth.Keyring
+	open       bool // --demo --insecure-no-auth: every request is auth.Open()
+	auditLog   *slog.Logger
+	operations map[string]string // "METHOD /v1/…{pattern}" -> operationId, for audit lines
 
 	// pending remembers, per unit, that this gateway staged changes not yet applied. It is this
 	// replica's knowledge only: the UCM does not report it.

@@ -10,12 +10,16 @@ import (
 	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
 )
 
-// ListUnits shows every configured unit; it never contacts a unit.
+// ListUnits shows the configured units the caller's key may use (the others do not exist for
+// it); it never contacts a unit.
 func (s *Server) ListUnits(ctx context.Context, _ api.ListUnitsRequestObject) (api.ListUnitsResponseObject, error) {
 	all := s.up.Units()
+	p := principalFrom(ctx)
 	out := api.UnitList{Items: make([]api.Unit, 0, len(all))}
 	for _, st := range all {
-		out.Items = append(out.Items, s.unitView(st))
+		if p.Sees(st.ID) {
+			out.Items = append(out.Items, s.unitView(st))
+		}
 	}
 	return api.ListUnits200JSONResponse(out), nil
 }

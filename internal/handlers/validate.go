@@ -21,8 +21,15 @@ func (s *Server) validator(spec *openapi3.T) func(http.Handler) http.Handler {
 		SilenceServersWarning: true,
 		DoNotValidateServers:  true,
 		Options: openapi3filter.Options{
-			MultiError:         true,
-			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+			MultiError: true,
+			// authenticate has already run; this only makes a route that somehow skipped it fail
+			// closed instead of open.
+			AuthenticationFunc: func(ctx context.Context, _ *openapi3filter.AuthenticationInput) error {
+				if principalFrom(ctx) == nil {
+					return errNoPrincipal
+				}
+				return nil
+			},
 		},
 		ErrorHandlerWithOpts: func(ctx context.Context, err error, w http.ResponseWriter, r *http.Request, _ middleware.ErrorHandlerOpts) {
 			writeProblem(w, r, s.logger, inputErrorFrom(err))
@@ -34,16 +41,21 @@ func (s *Server) validator(spec *openapi3.T) func(http.Handler) http.Handler {
 // ("body.max_contacts", "query.page_size", "path.ext"), with kin-openapi's reason but never the
 // client's value: the value may be a secret.
 func inputErrorFrom(err error) error {
+	// First: kin-openapi reads the body while checking security, so an overlong body also
+	// surfaces as a failed security requirement.
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) || strings.Contains(err.Error(), "http: request body too large") {
+		return &InputError{Status: http.StatusRequestEntityTooLarge, Detail: "the request body is larger than this gateway accepts"}
+	}
+	if hasSecurityError(err) {
+		return &AccessError{Status: http.StatusUnauthorized, Detail: "an API key is required: send Authorization: Bearer <key>"}
+	}
 	var re *routers.RouteError
 	if errors.As(err, &re) {
 		if errors.Is(err, routers.ErrMethodNotAllowed) {
 			return &InputError{Status: http.StatusMethodNotAllowed, Detail: "this method is not allowed on this resource"}
 		}
 		return &InputError{Status: http.StatusNotFound, Detail: "no such resource in this API"}
-	}
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return &InputError{Status: http.StatusRequestEntityTooLarge, Detail: "the request body is larger than this gateway accepts"}
 	}
 	in := &InputError{Detail: "the request is invalid"}
 	in.Errors = flatten(err, "")
@@ -112,4 +124,22 @@ func flatten(err error, loc string) []FieldError {
 		loc = "request"
 	}
 	return []FieldError{{Location: loc, Message: "invalid"}}
+}
+
+var errNoPrincipal = errors.New("no authenticated principal")
+
+// hasSecurityError finds a failed security requirement, also inside a MultiError.
+func hasSecurityError(err error) bool {
+	var se *openapi3filter.SecurityRequirementsError
+	if errors.As(err, &se) {
+		return true
+	}
+	if me, ok := err.(openapi3.MultiError); ok {
+		for _, e := range me {
+			if hasSecurityError(e) {
+				return true
+			}
+		}
+	}
+	return false
 }

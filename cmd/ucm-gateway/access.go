@@ -1,0 +1,80 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"unicode"
+
+	"github.com/ucm-gateway/ucm-gateway/internal/auth"
+	"github.com/ucm-gateway/ucm-gateway/internal/config"
+)
+
+// access is who may call the gateway, as decided at start.
+type access struct {
+	keys  *auth.Keyring
+	open  bool   // --demo --insecure-no-auth
+	demo  string // the demo key, when this run generated it (printed once, never logged)
+	fixed bool   // the demo key came from UCM_GATEWAY_DEMO_KEY
+	audit *slog.Logger
+}
+
+// setUpAccess builds the key ring from the configuration. A gateway that can place calls must
+// never start open by accident: without keys only --demo starts, and then with a key of its own
+// unless --insecure-no-auth says otherwise (warned about at every start).
+func setUpAccess(cfg *config.Config, demo, insecure bool, getenv func(string) string, logger *slog.Logger) (access, error) {
+	keys := make([]auth.Key, 0, len(cfg.APIKeys)+1)
+	for _, k := range cfg.APIKeys {
+		scopes := make([]auth.Scope, len(k.Scopes))
+		for i, s := range k.Scopes {
+			scopes[i] = auth.Scope(s)
+		}
+		keys = append(keys, auth.Key{Name: k.Name, Hashes: k.Hashes, Scopes: scopes, Units: k.Units, RateLimit: k.RateLimit})
+	}
+	var acc access
+	switch {
+	case insecure:
+		logger.Warn("AUTHENTICATION IS OFF (--insecure-no-auth): anyone who can reach this port can read, change and dial through every unit; use this only on a machine of your own")
+		acc.open = true
+	case demo:
+		key := getenv("UCM_GATEWAY_DEMO_KEY")
+		if key != "" {
+			if len(key) < 16 || len(key) > 200 || strings.ContainsFunc(key, func(r rune) bool { return r > unicode.MaxASCII || !unicode.IsGraphic(r) || r == ' ' }) {
+				return access{}, errors.New("UCM_GATEWAY_DEMO_KEY must be 16 to 200 printable ASCII characters without spaces (the value is not shown)")
+			}
+			acc.fixed = true
+		} else {
+			var err error
+			if key, _, err = auth.Generate(); err != nil {
+				return access{}, err
+			}
+			acc.demo = key
+		}
+		keys = append(keys, auth.Key{Name: "demo", Hashes: []string{auth.Hash(key)}, Scopes: auth.AllScopes, Units: []string{auth.AllUnits}})
+	case len(keys) == 0:
+		return access{}, errors.New("no api_keys in the configuration: the gateway would be open to anyone who can reach it; create a key with `ucm-gateway keygen` and add the printed entry")
+	}
+	if !acc.open {
+		kr, err := auth.NewKeyring(keys)
+		if err != nil {
+			return access{}, err
+		}
+		acc.keys = kr
+	}
+	return acc, nil
+}
+
+// printDemoBanner shows the newcomer how to call the demo. It writes plain lines, not log
+// records: the demo key is meant to be copied from here, and must never be in a log line.
+func printDemoBanner(w io.Writer, acc access, try string) {
+	switch {
+	case acc.open:
+		fmt.Fprintf(w, "\nucm-gateway demo, WITHOUT authentication. Try:\n\n    %s\n\n", try)
+	case acc.fixed:
+		fmt.Fprintf(w, "\nucm-gateway demo: the API key is the one in UCM_GATEWAY_DEMO_KEY. In another shell:\n\n    export UCM_GATEWAY_KEY=\"$UCM_GATEWAY_DEMO_KEY\"\n    %s\n\n", try)
+	default:
+		fmt.Fprintf(w, "\nucm-gateway demo: this run's API key (every scope, every unit). In another shell:\n\n    export UCM_GATEWAY_KEY=%s\n    %s\n\n", acc.demo, try)
+	}
+}

@@ -1,0 +1,72 @@
+package auth
+
+import (
+	"net/http"
+	"strings"
+)
+
+// The policy table: which scope a request needs, from its method and its route pattern alone.
+// It is the only place that decides this, and it needs no entry per endpoint: a new endpoint gets
+// the right scope from where it sits and what method it uses.
+//
+// The "resource" is the first path segment after /v1/units/{unit}/ in the route pattern (the
+// pattern, never the raw path, so an item id such as a trunk named "calls" cannot change it):
+//
+//	resource   methods                    scope
+//	actions    any                        admin   (POST /v1/units/{unit}/actions/{action})
+//	reset      any                        admin   (POST /v1/units/{unit}/reset)
+//	calls      not GET/HEAD               calls   (dial, hang up, hold, mute, transfer…)
+//	anything   GET, HEAD                  read
+//	anything   POST, PUT, PATCH, DELETE…  write   (configuration: extensions, trunks, apply…)
+//
+// Rules are tried in order and the first match decides. Anything not matched needs write, so an
+// unforeseen method fails towards the stronger scope, never towards read.
+var policy = []rule{
+	{resource: "actions", methods: anyMethod, scope: ScopeAdmin},
+	{resource: "reset", methods: anyMethod, scope: ScopeAdmin},
+	{resource: "calls", methods: notRead, scope: ScopeCalls},
+	{resource: anyResource, methods: read, scope: ScopeRead},
+	{resource: anyResource, methods: anyMethod, scope: ScopeWrite},
+}
+
+// RequiredScope returns the scope a request needs.
+func RequiredScope(method, routePattern string) Scope {
+	res := resourceOf(routePattern)
+	for _, r := range policy {
+		if (r.resource == anyResource || r.resource == res) && r.methods.match(method) {
+			return r.scope
+		}
+	}
+	return ScopeWrite // unreachable: the last rule matches everything
+}
+
+const anyResource = "*"
+
+type rule struct {
+	resource string
+	methods  methodClass
+	scope    Scope
+}
+
+type methodClass struct {
+	name  string
+	match func(string) bool
+}
+
+var (
+	anyMethod = methodClass{"any", func(string) bool { return true }}
+	read      = methodClass{"GET, HEAD", isRead}
+	notRead   = methodClass{"not GET/HEAD", func(m string) bool { return !isRead(m) }}
+)
+
+func isRead(m string) bool { return m == http.MethodGet || m == http.MethodHead }
+
+// resourceOf returns the segment after /v1/units/{unit}/ ("" for /v1/units and /v1/units/{unit}).
+func resourceOf(pattern string) string {
+	rest, ok := strings.CutPrefix(pattern, "/v1/units/{unit}/")
+	if !ok {
+		return ""
+	}
+	res, _, _ := strings.Cut(rest, "/")
+	return res
+}
