@@ -29,6 +29,9 @@ var version = "dev"
 // run is the whole program: flags, configuration, wiring, serving and graceful shutdown. Tests
 // call it directly with their own args, environment and output.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 1 && args[1] == "healthcheck" {
+		return healthcheck(ctx, args[2:], getenv, stdout)
+	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	configPath := fs.String("config", envOr(getenv, "UCM_GATEWAY_CONFIG", ""), "YAML configuration `file` (env UCM_GATEWAY_CONFIG; default ucm-gateway.yaml)")
