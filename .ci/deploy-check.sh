@@ -13,4 +13,5 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 kustomize build deploy/kubernetes >"$out"
 echo "rendered $(grep -c '^kind:' "$out") objects"
+go vet -tags deploy ./deploy/
 DEPLOY_RENDERED="$out" go test -count=1 -tags deploy ./deploy/
