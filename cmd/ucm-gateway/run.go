@@ -29,8 +29,13 @@ var version = "dev"
 // run is the whole program: flags, configuration, wiring, serving and graceful shutdown. Tests
 // call it directly with their own args, environment and output.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) > 1 && args[1] == "keygen" {
-		return keygen(args[2:], stdout)
+	if len(args) > 1 {
+		switch args[1] {
+		case "keygen":
+			return keygen(args[2:], stdout)
+		case "healthcheck":
+			return healthcheck(ctx, args[2:], getenv, stdout)
+		}
 	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(stdout)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -178,4 +179,63 @@ func TestSpecIsServedInBothForms(t *testing.T) {
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal([]byte(body), &doc))
 	assert.Equal(t, "3.0.3", doc["openapi"])
+}
+
+// SIGTERM while a slow request is in flight: the request completes, new connections are refused,
+// every unit is logged out and run returns nil (exit 0).
+func TestShutdownFinishesRequestsInFlight(t *testing.T) {
+	addr, stop := startRun(t, []string{"--demo", "--listen", "127.0.0.1:0"}, nil)
+	base := "http://" + addr
+	code, _ := get(t, base+"/v1/units/demo/extensions/1000") // log in first
+	require.Equal(t, http.StatusOK, code)
+
+	type result struct {
+		code int
+		body string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		// applyChanges takes the demo simulator 500ms.
+		req, _ := http.NewRequest(http.MethodPost, base+"/v1/units/demo/config/apply", nil)
+		req.Header.Set("Authorization", "Bearer "+testDemoKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		done <- result{code: resp.StatusCode, body: string(b)}
+	}()
+	require.Eventually(t, func() bool {
+		_, body := get(t, base+"/metrics")
+		return strings.Contains(body, `ucm_gateway_ucm_in_flight{unit="demo"} 1`)
+	}, 5*time.Second, 10*time.Millisecond, "the apply reaches the unit")
+
+	type stopped struct {
+		err  error
+		logs string
+	}
+	stopc := make(chan stopped, 1)
+	go func() {
+		err, logs := stop()
+		stopc <- stopped{err, logs}
+	}()
+	require.Eventually(t, func() bool {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	}, 2*time.Second, 5*time.Millisecond, "the listener closes at once")
+
+	r := <-done
+	require.NoError(t, r.err, "the request in flight was cut off")
+	assert.Equal(t, http.StatusOK, r.code, r.body)
+	s := <-stopc
+	require.NoError(t, s.err)
+	assert.Contains(t, s.logs, `"msg":"shutting down: finishing requests in flight"`)
+	assert.Contains(t, s.logs, `"msg":"logged out"`)
+	assert.Less(t, strings.Index(s.logs, `/config/apply`), strings.Index(s.logs, `"msg":"logged out"`), "the apply finished before the logout")
 }

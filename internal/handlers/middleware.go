@@ -87,7 +87,8 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 }
 
 // instrument records request count and latency by chi route pattern (read after routing, so a
-// path with ids never becomes a label of its own).
+// path with ids never becomes a label of its own), and puts the pattern on the request's log line
+// so logs can be grouped the way the metrics are.
 func (s *Server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -101,8 +102,12 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
+		elapsed := time.Since(start)
+		// The concise log schema keeps status and latency only inside msg: add them as fields.
+		httplog.SetAttrs(r.Context(), slog.String("route", route), slog.Int("status", status),
+			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
 		s.metrics.HTTPRequests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
-		s.metrics.HTTPDuration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+		s.metrics.HTTPDuration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/httplog/v3"
@@ -71,7 +72,8 @@ func New(o Options) (http.Handler, error) {
 		Schema:        httplog.SchemaECS.Concise(true),
 		RecoverPanics: false, // s.recoverer answers problem+json; httplog's would send a bare 500
 		Skip: func(r *http.Request, status int) bool {
-			return status < 400 && (r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics")
+			return status < 400 && (r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" ||
+				strings.HasPrefix(r.URL.Path, "/docs/"))
 		},
 	}))
 	r.Use(requestID, s.instrument, logUCMCalls, s.recoverer, corsHandler(o.CORS))
@@ -99,6 +101,12 @@ func New(o Options) (http.Handler, error) {
 		w.Header().Set("Content-Type", "application/yaml")
 		_, _ = w.Write(apispec.YAML)
 	})
+	r.Get("/docs", func(w http.ResponseWriter, _ *http.Request) {
+		// Relative, so a reverse proxy may mount the gateway under a path prefix.
+		w.Header().Set("Location", "docs/")
+		w.WriteHeader(http.StatusMovedPermanently)
+	})
+	r.Get("/docs/*", s.docs)
 
 	strict := api.NewStrictHandlerWithOptions(s, nil, api.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {

@@ -79,6 +79,12 @@ func newUnit(cfg UnitConfig, opts *Options) *unit {
 	})
 	opts.Metrics.SetSessionState(cfg.ID, string(StateCold))
 	opts.Metrics.BreakerState.WithLabelValues(cfg.ID).Set(0)
+	// Counters start at 0 for every configured unit, so rate() and increase() see the first event
+	// and dashboards show the unit before anything happens to it.
+	opts.Metrics.Logins.WithLabelValues(cfg.ID, "success")
+	opts.Metrics.Logins.WithLabelValues(cfg.ID, "failure")
+	opts.Metrics.Coalesced.WithLabelValues(cfg.ID)
+	opts.Metrics.InFlight.WithLabelValues(cfg.ID)
 	return u
 }
 

@@ -1,0 +1,27 @@
+# Sourced by .ci/ scripts: builds the gateway, starts it in demo mode on 127.0.0.1:$PORT and stops
+# it when the calling script exits. When UCM_GATEWAY_DEMO_KEY is set (the demo requires a bearer
+# key once API keys exist), the gateway gets it too and AUTH_HEADER carries it for the clients.
+PORT="${PORT:-18084}"
+BASE_URL="http://127.0.0.1:$PORT"
+AUTH_HEADER=""
+if [ -n "${UCM_GATEWAY_DEMO_KEY:-}" ]; then
+  AUTH_HEADER="Authorization: Bearer $UCM_GATEWAY_DEMO_KEY"
+fi
+export BASE_URL AUTH_HEADER
+
+demo_log=$(mktemp)
+go build -o bin/ucm-gateway-ci ./cmd/ucm-gateway
+UCM_GATEWAY_DEMO_KEY="${UCM_GATEWAY_DEMO_KEY:-}" bin/ucm-gateway-ci --demo --listen "127.0.0.1:$PORT" >"$demo_log" 2>&1 &
+demo_pid=$!
+stop_demo() {
+  kill "$demo_pid" 2>/dev/null && wait "$demo_pid" 2>/dev/null
+  rm -f "$demo_log"
+}
+trap stop_demo EXIT
+for _ in $(seq 1 100); do
+  if curl -fsS "$BASE_URL/healthz" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$demo_pid" 2>/dev/null; then echo "the demo gateway exited:"; cat "$demo_log"; exit 1; fi
+  sleep 0.1
+done
+curl -fsS "$BASE_URL/healthz" >/dev/null || { echo "the demo gateway never answered /healthz"; cat "$demo_log"; exit 1; }
+echo "demo gateway on $BASE_URL (pid $demo_pid)"
