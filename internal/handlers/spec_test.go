@@ -42,6 +42,10 @@ func hasExample(mt *openapi3.MediaType) bool {
 	if mt.Example != nil || len(mt.Examples) > 0 {
 		return true
 	}
+	// A binary body (an image, audio) has no meaningful text example: the schema says what it is.
+	if mt.Schema != nil && mt.Schema.Value != nil && mt.Schema.Value.Format == "binary" {
+		return true
+	}
 	return mt.Schema != nil && mt.Schema.Value != nil && mt.Schema.Value.Example != nil
 }
 
