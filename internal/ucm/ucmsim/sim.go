@@ -64,6 +64,9 @@ type Config struct {
 	ApplyDuration time.Duration
 	// Seed loads the demo extensions 1000-1005 so a fresh unit looks in use.
 	Seed bool
+	// CallAnswerDelay is how long a dialled call rings before it is answered
+	// and bridged. Default 3 seconds; tests make it tiny.
+	CallAnswerDelay time.Duration
 }
 
 // UCM is one simulated unit. It is an http.Handler for the /api endpoint and
@@ -95,6 +98,13 @@ type UCM struct {
 	applyRunning bool
 
 	counters Counters
+
+	// live calls, call records and recordings (calls.go, cdr.go)
+	calls      []*liveCall
+	callSeq    int
+	chanSeq    int
+	cdrs       []map[string]any
+	recordings map[string]int // file name -> seconds
 }
 
 // New returns a simulated unit configured by cfg (zero fields take the
@@ -118,6 +128,9 @@ func New(cfg Config) *UCM {
 	if cfg.ApplyDuration < 0 {
 		cfg.ApplyDuration = 0
 	}
+	if cfg.CallAnswerDelay <= 0 {
+		cfg.CallAnswerDelay = 3 * time.Second
+	}
 	u := &UCM{
 		cfg:        cfg,
 		started:    time.Now(),
@@ -125,9 +138,12 @@ func New(cfg Config) *UCM {
 		cookies:    make(map[string]time.Time),
 		accounts:   make(map[string]*account),
 		counters:   Counters{Calls: make(map[string]int)},
+		recordings: make(map[string]int),
+		chanSeq:    0x29,
 	}
 	if cfg.Seed {
 		u.loadSeed()
+		u.seedCalls()
 	}
 	return u
 }
@@ -199,6 +215,9 @@ func (u *UCM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err != nil || perr != nil:
 		rep = failMsg(StatusInvalidParams, "Invalid parameters!")
+	case action == "cdrapi" || action == "recapi":
+		u.serveRaw(w, action, params)
+		return
 	default:
 		var done bool
 		rep, done = u.handle(r.Context(), action, params)
@@ -296,6 +315,20 @@ func (u *UCM) handle(ctx context.Context, action string, p map[string]any) (rep 
 		return u.updateSIPAccount(p), true
 	case "deleteUser":
 		return u.deleteUser(p), true
+	case "dialExtension", "dialOutbound", "dialIVR", "dialQueue", "dialRinggroup":
+		return u.dial(action, p), true
+	case "listBridgedChannels":
+		return u.listBridged(), true
+	case "listUnBridgedChannels":
+		return u.listUnbridged(), true
+	case "Hangup", "hangup": // FACTS.md: some firmware accepts the lowercase name
+		return u.hangup(p), true
+	case "hold", "unhold", "mute", "Unmute":
+		return u.setFlag(action, p), true
+	case "callTransfer", "transferNumberInbound", "transferNumberOutbound":
+		return u.transfer(action, p), true
+	case "Callbarge", "callbarge": // peers send the lowercase name
+		return u.callbarge(p), true
 	}
 	return failMsg(StatusInvalidParams, "Invalid parameters! unknown action: "+action), true
 }

@@ -1,0 +1,463 @@
+package ucmsim
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Live calls. The unit's dial actions do what FACTS.md says real units do:
+// they return status 0 at once, ring the caller's extension first and, once
+// it answers, connect it to the destination; the only way to follow the
+// call is to poll listBridgedChannels / listUnBridgedChannels. Time is
+// evaluated lazily (settleCalls) so the simulator still starts no goroutine
+// and works inside a testing/synctest bubble.
+
+// ucmTime is how the unit formats times in channel lists and CDRs: local
+// wall-clock time without a zone. The simulator's clock is UTC.
+const ucmTime = "2006-01-02 15:04:05"
+
+// leg is one CDR leg (main_cdr or sub_cdr_N) being built while a call lives.
+type leg struct {
+	uniqueid, channel, dstchannel string
+	src, dst, callerName          string
+	actionType                    string
+	start, answer, end            time.Time
+	disposition                   string
+	record                        string
+}
+
+// call is a live call: its first channel (A, the caller's leg, rung
+// first) and, once answered, its second (B).
+type liveCall struct {
+	seq               int
+	kind              string // extension, external, ivr, queue, ringgroup, inbound
+	caller, callee    string
+	callerName        string
+	calleeName        string
+	chanA, chanB      string
+	uidA, uidB        string
+	created, answerAt time.Time // answerAt zero: never answered by itself
+	failAt            time.Time // the call ends by itself then (no answer, silent drop)
+	failDisposition   string
+	answered          bool
+	held, muted       bool
+	bargers           []barger
+	legs              []*leg
+	session           string
+	recordings        []string
+}
+
+type barger struct {
+	ext, channel, mode string
+}
+
+// CallState is a snapshot of a live call, for tests.
+type CallState struct {
+	Caller, Callee string
+	ChannelA       string
+	ChannelB       string // empty until answered
+	Answered       bool
+	Held, Muted    bool
+	Bargers        []string // "1003:W"
+}
+
+// SetCallAnswerDelay sets how long a dialled call rings before it is
+// answered and bridged (Config.CallAnswerDelay).
+func (u *UCM) SetCallAnswerDelay(d time.Duration) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.cfg.CallAnswerDelay = d
+}
+
+// LiveCalls returns the calls in progress, oldest first.
+func (u *UCM) LiveCalls() []CallState {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.settleCalls(time.Now())
+	out := make([]CallState, 0, len(u.calls))
+	for _, c := range u.calls {
+		s := CallState{Caller: c.caller, Callee: c.callee, ChannelA: c.chanA, Answered: c.answered, Held: c.held, Muted: c.muted}
+		if c.answered {
+			s.ChannelB = c.chanB
+		}
+		for _, b := range c.bargers {
+			s.Bargers = append(s.Bargers, b.ext+":"+b.mode)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// newChannel names a channel the way real units do: technology, endpoint,
+// and a hexadecimal sequence number.
+func (u *UCM) newChannel(endpoint string) (name, uniqueid string) {
+	u.chanSeq++
+	return fmt.Sprintf("PJSIP/%s-%08x", endpoint, u.chanSeq), fmt.Sprintf("%d.%d", time.Now().Unix(), u.chanSeq)
+}
+
+// dial serves dialExtension, dialOutbound, dialIVR, dialQueue and
+// dialRinggroup. Called with u.mu held.
+func (u *UCM) dial(action string, p map[string]any) reply {
+	now := time.Now()
+	u.settleCalls(now)
+	callerKey, calleeKey, kind := "caller", "", ""
+	switch action {
+	case "dialExtension":
+		calleeKey, kind = "callee", "extension"
+	case "dialOutbound":
+		calleeKey, kind = "outbound", "external"
+	case "dialIVR":
+		calleeKey, kind = "ivrnumber", "ivr"
+	case "dialQueue":
+		callerKey, calleeKey, kind = "outcaller", "queue", "queue"
+	case "dialRinggroup":
+		callerKey, calleeKey, kind = "outcaller", "ringgroup", "ringgroup"
+	}
+	caller, _ := paramString(p[callerKey])
+	callee, _ := paramString(p[calleeKey])
+	if !isDigits(caller) || !isDialString(callee) {
+		return failMsg(StatusInvalidParams, "Invalid parameters!")
+	}
+	a, found := u.accounts[caller]
+	if !found {
+		// Not documented; a unit cannot ring an extension it does not have,
+		// and -16 is its answer for every other unknown item.
+		return fail(StatusNoSuchItem)
+	}
+	if kind == "extension" {
+		if _, exists := u.accounts[callee]; !exists {
+			return fail(StatusNoSuchItem)
+		}
+	}
+	u.callSeq++
+	c := &liveCall{
+		seq: u.callSeq, kind: kind, caller: caller, callee: callee,
+		callerName: nameOf(a), created: now,
+	}
+	if b, isExt := u.accounts[callee]; isExt && kind == "extension" {
+		c.calleeName = nameOf(b)
+	}
+	c.chanA, c.uidA = u.newChannel(caller)
+	c.session = c.uidA
+	first := &leg{uniqueid: c.uidA, channel: c.chanA, src: caller, dst: callee, callerName: c.callerName, actionType: "DIAL", start: now}
+	c.legs = []*leg{first}
+
+	delay := u.cfg.CallAnswerDelay
+	switch {
+	case a.addr == "-" || a.ext["out_of_service"] == "yes":
+		// The phone is not registered: the unit accepts the dial (status 0,
+		// as it does for every dial) but no channel ever comes up.
+		first.end, first.disposition = now, "FAILED"
+		u.writeCDR(c, now)
+		return ok(nil)
+	case kind == "external" && a.ext["permission"] == "internal":
+		// FACTS.md (seen): the phone rings, and once answered the call is
+		// silently dropped because the extension may not call out.
+		c.failAt, c.failDisposition = now.Add(delay), "FAILED"
+	case kind == "extension" && u.accounts[callee].addr == "-":
+		// The callee has nothing registered: it never answers.
+		c.failAt, c.failDisposition = now.Add(delay), "NO ANSWER"
+	default:
+		c.answerAt = now.Add(delay)
+	}
+	u.calls = append(u.calls, c)
+	return ok(nil)
+}
+
+func nameOf(a *account) string {
+	if s, isStr := a.ext["fullname"].(string); isStr {
+		return s
+	}
+	return ""
+}
+
+// settleCalls advances every call to what time has made of it: answered
+// and bridged, or ended by itself. Called with u.mu held.
+func (u *UCM) settleCalls(now time.Time) {
+	live := u.calls[:0]
+	for _, c := range u.calls {
+		switch {
+		case !c.answered && !c.answerAt.IsZero() && !now.Before(c.answerAt):
+			u.answer(c, c.answerAt)
+		case !c.answered && !c.failAt.IsZero() && !now.Before(c.failAt):
+			c.legs[len(c.legs)-1].disposition = c.failDisposition
+			u.endCall(c, c.failAt)
+			continue
+		}
+		live = append(live, c)
+	}
+	clear(u.calls[len(live):])
+	u.calls = live
+}
+
+// answer bridges the call with its destination's channel and starts its
+// recording (every answered call is recorded, so there is one to fetch).
+func (u *UCM) answer(c *liveCall, at time.Time) {
+	endpoint := c.callee
+	switch c.kind {
+	case "external":
+		endpoint = "trunk_1"
+	case "queue", "ringgroup":
+		endpoint = c.kind + "_" + c.callee
+	}
+	if c.kind != "ivr" {
+		c.chanB, c.uidB = u.newChannel(endpoint)
+	}
+	c.answered = true
+	l := c.legs[len(c.legs)-1]
+	l.answer, l.dstchannel = at, c.chanB
+	l.record = fmt.Sprintf("auto-%d-%s-%s.wav", at.Unix(), l.src, l.dst)
+	u.recordings[l.record] = recordingSeconds
+	c.recordings = append(c.recordings, l.record)
+}
+
+// endCall finishes every leg of c, writes its CDR and forgets it. The
+// caller removes c from u.calls.
+func (u *UCM) endCall(c *liveCall, at time.Time) {
+	for _, l := range c.legs {
+		if !l.end.IsZero() {
+			continue
+		}
+		l.end = at
+		if l.disposition == "" {
+			if l.answer.IsZero() {
+				l.disposition = "NO ANSWER"
+			} else {
+				l.disposition = "ANSWERED"
+			}
+		}
+	}
+	u.writeCDR(c, at)
+}
+
+// findCall returns the live call owning channel (either leg or a barger).
+// Called with u.mu held, after settleCalls.
+func (u *UCM) findCall(channel string) (int, *liveCall) {
+	for i, c := range u.calls {
+		if c.chanA == channel || (c.answered && c.chanB == channel) {
+			return i, c
+		}
+		for _, b := range c.bargers {
+			if b.channel == channel {
+				return i, c
+			}
+		}
+	}
+	return -1, nil
+}
+
+// hangup ends the call a channel belongs to: in a two-party bridge, one
+// leg hanging up ends the other. A barger's channel leaves only itself.
+func (u *UCM) hangup(p map[string]any) reply {
+	now := time.Now()
+	u.settleCalls(now)
+	ch, _ := paramString(p["channel"])
+	if ch == "" {
+		return failMsg(StatusInvalidParams, "Invalid parameters!")
+	}
+	i, c := u.findCall(ch)
+	if c == nil {
+		// Not documented; Asterisk answers "No such channel", and -16 is the
+		// unit's code for an item that does not exist.
+		return fail(StatusNoSuchItem)
+	}
+	for j, b := range c.bargers {
+		if b.channel == ch {
+			c.bargers = slices.Delete(c.bargers, j, j+1)
+			return ok(nil)
+		}
+	}
+	u.endCall(c, now)
+	u.calls = slices.Delete(u.calls, i, i+1)
+	return ok(nil)
+}
+
+// setFlag serves hold, unhold, mute and Unmute on a live channel.
+func (u *UCM) setFlag(action string, p map[string]any) reply {
+	u.settleCalls(time.Now())
+	ch, _ := paramString(p["channel"])
+	if ch == "" {
+		return failMsg(StatusInvalidParams, "Invalid parameters!")
+	}
+	_, c := u.findCall(ch)
+	if c == nil {
+		return fail(StatusNoSuchItem)
+	}
+	switch strings.ToLower(action) {
+	case "hold":
+		c.held = true
+	case "unhold":
+		c.held = false
+	case "mute":
+		c.muted = true
+	case "unmute":
+		c.muted = false
+	}
+	return ok(nil)
+}
+
+// transfer serves callTransfer, transferNumberInbound and
+// transferNumberOutbound: the named channel is sent to the destination and
+// the party it was bridged with drops out. The transferred channel rings
+// the destination, then is bridged with it.
+func (u *UCM) transfer(action string, p map[string]any) reply {
+	now := time.Now()
+	u.settleCalls(now)
+	key, kind := "extension", "extension"
+	switch action {
+	case "transferNumberInbound":
+		key = "callee"
+	case "transferNumberOutbound":
+		key, kind = "outbound", "external"
+	}
+	ch, _ := paramString(p["channel"])
+	dest, _ := paramString(p[key])
+	if ch == "" || !isDialString(dest) {
+		return failMsg(StatusInvalidParams, "Invalid parameters!")
+	}
+	i, c := u.findCall(ch)
+	if c == nil {
+		return fail(StatusNoSuchItem)
+	}
+	if !c.answered {
+		// Not documented; only an answered call has a party to transfer.
+		return failMsg(StatusInvalidValue, "Invalid value: channel is not bridged")
+	}
+	var target *account
+	if kind == "extension" {
+		var exists bool
+		if target, exists = u.accounts[dest]; !exists {
+			return fail(StatusNoSuchItem)
+		}
+	}
+	// The transferred party keeps its channel; the other leg ends.
+	stays, staysUID, staysNum, staysName := c.chanB, c.uidB, c.callee, c.calleeName
+	if ch == c.chanA {
+		stays, staysUID, staysNum, staysName = c.chanA, c.uidA, c.caller, c.callerName
+	}
+	if stays == "" { // an IVR call has no second leg: the caller is transferred
+		stays, staysUID, staysNum, staysName = c.chanA, c.uidA, c.caller, c.callerName
+	}
+	nc := &liveCall{
+		seq: c.seq, kind: kind, caller: staysNum, callerName: staysName, callee: dest,
+		chanA: stays, uidA: staysUID, created: now, session: c.session,
+		legs: c.legs, recordings: c.recordings,
+	}
+	if target != nil {
+		nc.calleeName = nameOf(target)
+	}
+	for _, l := range c.legs {
+		if l.end.IsZero() {
+			l.end = now
+			if l.disposition == "" {
+				l.disposition = "ANSWERED"
+			}
+		}
+	}
+	nc.legs = append(nc.legs, &leg{uniqueid: staysUID, channel: stays, src: staysNum, dst: dest, callerName: staysName, actionType: "TRANSFER", start: now})
+	if target != nil && target.addr == "-" {
+		nc.failAt, nc.failDisposition = now.Add(u.cfg.CallAnswerDelay), "NO ANSWER"
+	} else {
+		nc.answerAt = now.Add(u.cfg.CallAnswerDelay)
+	}
+	u.calls[i] = nc
+	return ok(nil)
+}
+
+// callbarge serves Callbarge: exten is rung and joins the call on channel
+// in the given mode ("" listen, "W" whisper, "B" barge).
+func (u *UCM) callbarge(p map[string]any) reply {
+	now := time.Now()
+	u.settleCalls(now)
+	ch, _ := paramString(p["channel"])
+	ext, _ := paramString(p["exten"])
+	mode, _ := paramString(p["mode"])
+	if ch == "" || ext == "" {
+		return failMsg(StatusInvalidParams, "Invalid parameters!")
+	}
+	if mode != "" && mode != "W" && mode != "B" {
+		return failMsg(StatusInvalidValue, "Invalid value: mode")
+	}
+	if _, exists := u.accounts[ext]; !exists {
+		return fail(StatusNoSuchItem)
+	}
+	_, c := u.findCall(ch)
+	if c == nil || !c.answered {
+		return fail(StatusNoSuchItem)
+	}
+	name, uid := u.newChannel(ext)
+	c.bargers = append(c.bargers, barger{ext: ext, channel: name, mode: mode})
+	target, _ := paramString(p["barge-exten"])
+	c.legs = append(c.legs, &leg{uniqueid: uid, channel: name, dstchannel: ch, src: ext, dst: target, actionType: "CALLBARGE", start: now, answer: now})
+	return ok(nil)
+}
+
+// listBridged is listBridgedChannels: one item per answered two-party call.
+func (u *UCM) listBridged() reply {
+	u.settleCalls(time.Now())
+	items := []any{}
+	for _, c := range u.calls {
+		if !c.answered || c.chanB == "" {
+			continue
+		}
+		l := c.legs[len(c.legs)-1]
+		items = append(items, map[string]any{
+			"channel1": c.chanA, "channel2": c.chanB,
+			"callerid1": c.caller, "callerid2": c.callee,
+			"name1": c.callerName, "name2": c.calleeName,
+			"bridge_time": l.answer.UTC().Format(ucmTime),
+			"uniqueid1":   c.uidA, "uniqueid2": c.uidB,
+			"bridge_id": fmt.Sprintf("%08x-bridge", c.seq),
+		})
+	}
+	return ok(map[string]any{"channel": items, "page": 1, "total_item": len(items), "total_page": 1})
+}
+
+// listUnbridged is listUnBridgedChannels: channels that ring, or that
+// talk to an application (IVR, a barger's ChanSpy).
+func (u *UCM) listUnbridged() reply {
+	u.settleCalls(time.Now())
+	items := []any{}
+	row := func(channel, num, name, connNum, connName, state, service string, alloc time.Time) {
+		items = append(items, map[string]any{
+			"channel": channel, "callernum": num, "callername": name,
+			"connectednum": connNum, "connectedname": connName, "state": state,
+			"service": service, "alloc_time": alloc.UTC().Format(ucmTime), "inbound_trunk_name": "",
+		})
+	}
+	for _, c := range u.calls {
+		switch {
+		case !c.answered && len(c.legs) == 1:
+			row(c.chanA, c.caller, c.callerName, c.callee, c.calleeName, "Ringing", "", c.created)
+		case !c.answered: // a transferred party waiting for the destination
+			row(c.chanA, c.caller, c.callerName, c.callee, c.calleeName, "Up", "Dial", c.created)
+		case c.chanB == "": // IVR
+			row(c.chanA, c.caller, c.callerName, c.callee, "", "Up", "IVR", c.created)
+		}
+		for _, b := range c.bargers {
+			row(b.channel, b.ext, "", c.caller, c.callerName, "Up", "ChanSpy", c.created)
+		}
+	}
+	return ok(map[string]any{"channel": items, "page": 1, "total_item": len(items), "total_page": 1})
+}
+
+// seedCalls starts one inbound call from an external number, answered by
+// 1001 a few minutes ago, so a demo unit has a live call to look at.
+func (u *UCM) seedCalls() {
+	now := time.Now()
+	start := now.Add(-3 * time.Minute)
+	c := &liveCall{kind: "inbound", caller: "+15551234567", callee: "1001", calleeName: "Bob Nguyen", created: start, answered: true}
+	u.callSeq++
+	c.seq = u.callSeq
+	c.chanA, c.uidA = u.newChannel("trunk_1")
+	c.chanB, c.uidB = u.newChannel("1001")
+	c.session = c.uidA
+	rec := fmt.Sprintf("auto-%d-%s-%s.wav", start.Unix(), c.caller, c.callee)
+	u.recordings[rec] = recordingSeconds
+	c.recordings = []string{rec}
+	c.legs = []*leg{{uniqueid: c.uidA, channel: c.chanA, dstchannel: c.chanB, src: c.caller, dst: c.callee,
+		actionType: "DIAL", start: start, answer: start.Add(4 * time.Second), record: rec}}
+	u.calls = append(u.calls, c)
+}
