@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -65,6 +66,165 @@ func (e AutoRecord) Valid() bool {
 	case AutoRecordInternal:
 		return true
 	case AutoRecordOff:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CallBargeMode.
+const (
+	CallBargeModeBarge   CallBargeMode = "barge"
+	CallBargeModeListen  CallBargeMode = "listen"
+	CallBargeModeWhisper CallBargeMode = "whisper"
+)
+
+// Valid indicates whether the value is a known member of the CallBargeMode enum.
+func (e CallBargeMode) Valid() bool {
+	switch e {
+	case CallBargeModeBarge:
+		return true
+	case CallBargeModeListen:
+		return true
+	case CallBargeModeWhisper:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CallDestinationType.
+const (
+	CallDestinationTypeExtension CallDestinationType = "extension"
+	CallDestinationTypeExternal  CallDestinationType = "external"
+	CallDestinationTypeIvr       CallDestinationType = "ivr"
+	CallDestinationTypeQueue     CallDestinationType = "queue"
+	CallDestinationTypeRingGroup CallDestinationType = "ring_group"
+)
+
+// Valid indicates whether the value is a known member of the CallDestinationType enum.
+func (e CallDestinationType) Valid() bool {
+	switch e {
+	case CallDestinationTypeExtension:
+		return true
+	case CallDestinationTypeExternal:
+		return true
+	case CallDestinationTypeIvr:
+		return true
+	case CallDestinationTypeQueue:
+		return true
+	case CallDestinationTypeRingGroup:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CallPartyType.
+const (
+	CallPartyTypeExtension CallPartyType = "extension"
+	CallPartyTypeExternal  CallPartyType = "external"
+	CallPartyTypeIvr       CallPartyType = "ivr"
+	CallPartyTypeQueue     CallPartyType = "queue"
+	CallPartyTypeRingGroup CallPartyType = "ring_group"
+)
+
+// Valid indicates whether the value is a known member of the CallPartyType enum.
+func (e CallPartyType) Valid() bool {
+	switch e {
+	case CallPartyTypeExtension:
+		return true
+	case CallPartyTypeExternal:
+		return true
+	case CallPartyTypeIvr:
+		return true
+	case CallPartyTypeQueue:
+		return true
+	case CallPartyTypeRingGroup:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CallStatus.
+const (
+	CallStatusBusy       CallStatus = "busy"
+	CallStatusCanceled   CallStatus = "canceled"
+	CallStatusCompleted  CallStatus = "completed"
+	CallStatusFailed     CallStatus = "failed"
+	CallStatusInProgress CallStatus = "in-progress"
+	CallStatusNoAnswer   CallStatus = "no-answer"
+	CallStatusQueued     CallStatus = "queued"
+	CallStatusRinging    CallStatus = "ringing"
+)
+
+// Valid indicates whether the value is a known member of the CallStatus enum.
+func (e CallStatus) Valid() bool {
+	switch e {
+	case CallStatusBusy:
+		return true
+	case CallStatusCanceled:
+		return true
+	case CallStatusCompleted:
+		return true
+	case CallStatusFailed:
+		return true
+	case CallStatusInProgress:
+		return true
+	case CallStatusNoAnswer:
+		return true
+	case CallStatusQueued:
+		return true
+	case CallStatusRinging:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CdrDisposition.
+const (
+	CdrDispositionAnswered CdrDisposition = "ANSWERED"
+	CdrDispositionBusy     CdrDisposition = "BUSY"
+	CdrDispositionFailed   CdrDisposition = "FAILED"
+	CdrDispositionNoAnswer CdrDisposition = "NO ANSWER"
+)
+
+// Valid indicates whether the value is a known member of the CdrDisposition enum.
+func (e CdrDisposition) Valid() bool {
+	switch e {
+	case CdrDispositionAnswered:
+		return true
+	case CdrDispositionBusy:
+		return true
+	case CdrDispositionFailed:
+		return true
+	case CdrDispositionNoAnswer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CdrLegDisposition.
+const (
+	CdrLegDispositionAnswered CdrLegDisposition = "ANSWERED"
+	CdrLegDispositionBusy     CdrLegDisposition = "BUSY"
+	CdrLegDispositionFailed   CdrLegDisposition = "FAILED"
+	CdrLegDispositionNoAnswer CdrLegDisposition = "NO ANSWER"
+)
+
+// Valid indicates whether the value is a known member of the CdrLegDisposition enum.
+func (e CdrLegDisposition) Valid() bool {
+	switch e {
+	case CdrLegDispositionAnswered:
+		return true
+	case CdrLegDispositionBusy:
+		return true
+	case CdrLegDispositionFailed:
+		return true
+	case CdrLegDispositionNoAnswer:
 		return true
 	default:
 		return false
@@ -377,6 +537,24 @@ func (e TimeCondition) Valid() bool {
 	}
 }
 
+// Defines values for TransferDestinationType.
+const (
+	TransferDestinationTypeExtension TransferDestinationType = "extension"
+	TransferDestinationTypeExternal  TransferDestinationType = "external"
+)
+
+// Valid indicates whether the value is a known member of the TransferDestinationType enum.
+func (e TransferDestinationType) Valid() bool {
+	switch e {
+	case TransferDestinationTypeExtension:
+		return true
+	case TransferDestinationTypeExternal:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TrunkAuthBypass.
 const (
 	TrunkAuthBypassBytime TrunkAuthBypass = "bytime"
@@ -505,6 +683,326 @@ type ApplyResult struct {
 //
 // Example: off
 type AutoRecord string
+
+// Call A call on the unit, seen through its channels.
+type Call struct {
+	// AnsweredAt When the call was answered and bridged; null while it is not.
+	//
+	// Example: 2025-01-15T09:30:17Z
+	AnsweredAt nullable.Nullable[time.Time] `json:"answered_at,omitempty"`
+
+	// Channels The call's channels as the UCM lists them (one, or two for a bridged call).
+	Channels []CallChannel `json:"channels"`
+
+	// CreatedAt When the call's first channel was created, when the unit says.
+	//
+	// Example: 2025-01-15T09:30:12Z
+	CreatedAt nullable.Nullable[time.Time] `json:"created_at,omitempty"`
+
+	// From The number or extension that placed the call (the first channel's caller id).
+	//
+	// Example: 1000
+	From nullable.Nullable[string] `json:"from,omitempty"`
+
+	// ID The call's id, derived from the UCM name of its first channel.
+	//
+	// Example: UEpTSVAvMTAwMC0wMDAwMDAyYQ
+	ID string `json:"id"`
+
+	// Status Twilio's call status vocabulary. Live calls are `queued` (a channel exists but is not
+	// ringing yet), `ringing` or `in-progress`; `completed` (answered, then ended), `canceled`
+	// (hung up before it was answered), `busy`, `failed` and `no-answer` describe calls that ended.
+	//
+	//
+	// Example: in-progress
+	Status CallStatus `json:"status"`
+
+	// To The destination of a call. `type` is present when the gateway knows it.
+	To *CallParty `json:"to,omitempty"`
+
+	// Unit The unit the call is on.
+	//
+	// Example: hq
+	Unit string `json:"unit"`
+}
+
+// CallBarge Who barges in, and how.
+type CallBarge struct {
+	// Extension The extension that is rung to listen, whisper or barge in.
+	//
+	// Example: 1003
+	Extension string `json:"extension"`
+
+	// Mode `listen`: hear both parties, unheard. `whisper`: speak to the party that placed the call
+	// only. `barge`: join the call.
+	//
+	//
+	// Example: listen
+	Mode CallBargeMode `json:"mode"`
+}
+
+// CallBargeMode `listen`: hear both parties, unheard. `whisper`: speak to the party that placed the call
+// only. `barge`: join the call.
+//
+// Example: listen
+type CallBargeMode string
+
+// CallChannel One UCM channel of a call.
+type CallChannel struct {
+	// CallerName The channel's caller id name.
+	//
+	// Example: Alice Martin
+	CallerName nullable.Nullable[string] `json:"caller_name,omitempty"`
+
+	// CallerNumber The channel's caller id number.
+	//
+	// Example: 1000
+	CallerNumber nullable.Nullable[string] `json:"caller_number,omitempty"`
+
+	// ConnectedName The name the channel is connected to, when the UCM says.
+	ConnectedName nullable.Nullable[string] `json:"connected_name,omitempty"`
+
+	// ConnectedNumber The number the channel is connected to, when the UCM says (unbridged channels).
+	//
+	// Example: 1001
+	ConnectedNumber nullable.Nullable[string] `json:"connected_number,omitempty"`
+
+	// Name The UCM's channel name (opaque; contains `/`).
+	//
+	// Example: PJSIP/1000-0000002a
+	Name string `json:"name"`
+
+	// State The channel state as the UCM reports it (`Down`, `Ring`, `Ringing`, `Up`, `Dialing`, `Busy`…).
+	//
+	// Example: Up
+	State *string `json:"state,omitempty"`
+}
+
+// CallCreate A call to place. The unit rings `from` first, then connects it to `to`.
+type CallCreate struct {
+	// From The extension that is rung first and then connected to `to`.
+	//
+	// Example: 1000
+	From string `json:"from"`
+
+	// To Where the call goes. `external` numbers go out through the unit's outbound routes, as a
+	// phone would dial them; the other types take a number of the unit (2–18 digits).
+	To CallDestination `json:"to"`
+}
+
+// CallDestination Where the call goes. `external` numbers go out through the unit's outbound routes, as a
+// phone would dial them; the other types take a number of the unit (2–18 digits).
+type CallDestination struct {
+	// Number The number to dial (digits, and `+`, `*`, `#` for external numbers).
+	//
+	// Example: 1001
+	Number string `json:"number"`
+
+	// Type The kind of destination.
+	//
+	// Example: extension
+	Type CallDestinationType `json:"type"`
+}
+
+// CallDestinationType The kind of destination.
+//
+// Example: extension
+type CallDestinationType string
+
+// CallList The live calls on a unit.
+type CallList struct {
+	Items []Call `json:"items"`
+}
+
+// CallParty The destination of a call. `type` is present when the gateway knows it.
+type CallParty struct {
+	// Number The number or extension.
+	//
+	// Example: 1001
+	Number string `json:"number"`
+
+	// Type The kind of destination, when known.
+	//
+	// Example: extension
+	Type *CallPartyType `json:"type,omitempty"`
+}
+
+// CallPartyType The kind of destination, when known.
+//
+// Example: extension
+type CallPartyType string
+
+// CallStatus Twilio's call status vocabulary. Live calls are `queued` (a channel exists but is not
+// ringing yet), `ringing` or `in-progress`; `completed` (answered, then ended), `canceled`
+// (hung up before it was answered), `busy`, `failed` and `no-answer` describe calls that ended.
+//
+// Example: in-progress
+type CallStatus string
+
+// CallTransfer Where to transfer the call's other party.
+type CallTransfer struct {
+	// To A transfer destination.
+	To TransferDestination `json:"to"`
+}
+
+// Cdr One call: the UCM's `main_cdr` and `sub_cdr_N` records flattened into the call and its legs.
+// The call's fields come from its first leg, except `end`, `duration` and `billsec`, which cover
+// every leg, and `recordfiles`, which gathers every leg's recordings.
+type Cdr struct {
+	// Answer When it was answered; null if it never was.
+	//
+	// Example: 2025-01-15T09:30:17Z
+	Answer nullable.Nullable[time.Time] `json:"answer,omitempty"`
+
+	// Billsec Seconds from answer to end.
+	//
+	// Example: 143
+	Billsec *int `json:"billsec,omitempty"`
+
+	// CallerName Caller id name.
+	//
+	// Example: Alice Martin
+	CallerName nullable.Nullable[string] `json:"caller_name,omitempty"`
+
+	// Disposition The UCM's outcome of the call.
+	//
+	// Example: ANSWERED
+	Disposition *CdrDisposition `json:"disposition,omitempty"`
+
+	// Dst Called number.
+	//
+	// Example: 1001
+	Dst *string `json:"dst,omitempty"`
+
+	// Duration Seconds from start to end.
+	//
+	// Example: 148
+	Duration *int `json:"duration,omitempty"`
+
+	// End When it ended.
+	//
+	// Example: 2025-01-15T09:32:40Z
+	End *time.Time `json:"end,omitempty"`
+
+	// Legs Every leg of the call, in order.
+	Legs []CdrLeg `json:"legs"`
+
+	// Recordfiles Recording file names, for `GET /v1/units/{unit}/recordings/{file}`.
+	//
+	// Example: ["auto-1736933412-1000-1001.wav"]
+	Recordfiles *[]string `json:"recordfiles,omitempty"`
+
+	// Session The UCM's id of the call (`session`, or the first leg's `uniqueid`).
+	//
+	// Example: 1736933412.42
+	Session *string `json:"session,omitempty"`
+
+	// Src Calling number.
+	//
+	// Example: 1000
+	Src *string `json:"src,omitempty"`
+
+	// Start When the call started.
+	//
+	// Example: 2025-01-15T09:30:12Z
+	Start *time.Time `json:"start,omitempty"`
+
+	// Status Twilio's call status vocabulary. Live calls are `queued` (a channel exists but is not
+	// ringing yet), `ringing` or `in-progress`; `completed` (answered, then ended), `canceled`
+	// (hung up before it was answered), `busy`, `failed` and `no-answer` describe calls that ended.
+	//
+	//
+	// Example: in-progress
+	Status *CallStatus `json:"status,omitempty"`
+}
+
+// CdrDisposition The UCM's outcome of the call.
+//
+// Example: ANSWERED
+type CdrDisposition string
+
+// CdrLeg One leg of a call (a UCM `main_cdr` or `sub_cdr_N` record), typed.
+type CdrLeg struct {
+	// ActionType What the leg was, as the UCM names it (`DIAL`, `TRANSFER`, `CALLBARGE`…).
+	//
+	// Example: DIAL
+	ActionType *string `json:"action_type,omitempty"`
+
+	// Answer When it was answered; null if it never was.
+	//
+	// Example: 2025-01-15T09:30:17Z
+	Answer nullable.Nullable[time.Time] `json:"answer,omitempty"`
+
+	// Billsec Seconds from answer to end.
+	//
+	// Example: 143
+	Billsec *int `json:"billsec,omitempty"`
+
+	// Channel The calling channel.
+	//
+	// Example: PJSIP/1000-0000002a
+	Channel *string `json:"channel,omitempty"`
+
+	// Disposition The UCM's outcome of the call.
+	//
+	// Example: ANSWERED
+	Disposition *CdrLegDisposition `json:"disposition,omitempty"`
+
+	// Dst Called number.
+	//
+	// Example: 1001
+	Dst *string `json:"dst,omitempty"`
+
+	// Dstchannel The called channel.
+	//
+	// Example: PJSIP/1001-0000002b
+	Dstchannel *string `json:"dstchannel,omitempty"`
+
+	// Duration Seconds from start to end.
+	//
+	// Example: 148
+	Duration *int `json:"duration,omitempty"`
+
+	// End When it ended.
+	//
+	// Example: 2025-01-15T09:32:40Z
+	End *time.Time `json:"end,omitempty"`
+
+	// Recordfiles Recording file names, for `GET /v1/units/{unit}/recordings/{file}`.
+	//
+	// Example: ["auto-1736933412-1000-1001.wav"]
+	Recordfiles *[]string `json:"recordfiles,omitempty"`
+
+	// Src Calling number.
+	//
+	// Example: 1000
+	Src *string `json:"src,omitempty"`
+
+	// Start When the call started.
+	//
+	// Example: 2025-01-15T09:30:12Z
+	Start *time.Time `json:"start,omitempty"`
+
+	// Uniqueid The leg's unique id.
+	//
+	// Example: 1736933412.42
+	Uniqueid *string `json:"uniqueid,omitempty"`
+}
+
+// CdrLegDisposition The UCM's outcome of the call.
+//
+// Example: ANSWERED
+type CdrLegDisposition string
+
+// CdrList One page of call records.
+type CdrList struct {
+	Items []Cdr `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: eyJwIjoyfQ
+	NextPageToken *string `json:"next_page_token,omitempty"`
+}
 
 // Codec An audio or video codec.
 //
@@ -2045,6 +2543,24 @@ type TelURI string
 // Example: 0
 type TimeCondition int
 
+// TransferDestination A transfer destination.
+type TransferDestination struct {
+	// Number The extension or number.
+	//
+	// Example: 1002
+	Number string `json:"number"`
+
+	// Type `extension` (UCM action `callTransfer`) or `external` (`transferNumberOutbound`).
+	//
+	// Example: extension
+	Type TransferDestinationType `json:"type"`
+}
+
+// TransferDestinationType `extension` (UCM action `callTransfer`) or `external` (`transferNumberOutbound`).
+//
+// Example: extension
+type TransferDestinationType string
+
 // TrunkAuthBypass Dialling out through a trunk without `user_outrt_passwd` (`bypass_outrt_auth`): `no`, `yes`,
 // or `bytime` (only during `skip_auth_timetype`).
 //
@@ -2155,8 +2671,14 @@ type Voicemail struct {
 // Apply defines model for Apply.
 type Apply = bool
 
+// CallID defines model for CallId.
+type CallID = string
+
 // ExtensionID defines model for ExtensionId.
 type ExtensionID = string
+
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
 
 // PageSize defines model for PageSize.
 type PageSize = int
@@ -2190,6 +2712,51 @@ type TooManyRequests = Problem
 
 // UnprocessableContent RFC 9457 problem details.
 type UnprocessableContent = Problem
+
+// ListCallsParams defines parameters for ListCalls.
+type ListCallsParams struct {
+	// Extension Only calls in which this extension takes part (on either side).
+	Extension *string `form:"extension,omitempty" json:"extension,omitempty"`
+
+	// Status Only calls with this status.
+	Status *CallStatus `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// CreateCallParams defines parameters for CreateCall.
+type CreateCallParams struct {
+	// IdempotencyKey A unique key (a UUID, for example) that makes retrying the request safe: the same key with
+	// the same body within 24 hours returns the first result and never dials twice. Keys are kept
+	// by the gateway process that served the request (per replica), unless a shared store is
+	// configured.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListCdrsParams defines parameters for ListCdrs.
+type ListCdrsParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+
+	// Caller Only calls from this number or extension.
+	Caller *string `form:"caller,omitempty" json:"caller,omitempty"`
+
+	// Callee Only calls to this number or extension.
+	Callee *string `form:"callee,omitempty" json:"callee,omitempty"`
+
+	// StartTime Only calls that started at or after this time (RFC 3339).
+	StartTime *time.Time `form:"start_time,omitempty" json:"start_time,omitempty"`
+
+	// EndTime Only calls that started before this time (RFC 3339).
+	EndTime *time.Time `form:"end_time,omitempty" json:"end_time,omitempty"`
+
+	// MinDuration Only calls lasting at least this many seconds.
+	MinDuration *int `form:"min_duration,omitempty" json:"min_duration,omitempty"`
+
+	// MaxDuration Only calls lasting at most this many seconds.
+	MaxDuration *int `form:"max_duration,omitempty" json:"max_duration,omitempty"`
+}
 
 // ListExtensionsParams defines parameters for ListExtensions.
 type ListExtensionsParams struct {
@@ -2239,6 +2806,15 @@ type UpdateExtensionParams struct {
 	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
 }
 
+// CreateCallJSONRequestBody defines body for CreateCall for application/json ContentType.
+type CreateCallJSONRequestBody = CallCreate
+
+// BargeCallJSONRequestBody defines body for BargeCall for application/json ContentType.
+type BargeCallJSONRequestBody = CallBarge
+
+// TransferCallJSONRequestBody defines body for TransferCall for application/json ContentType.
+type TransferCallJSONRequestBody = CallTransfer
+
 // CreateExtensionJSONRequestBody defines body for CreateExtension for application/json ContentType.
 type CreateExtensionJSONRequestBody = ExtensionCreate
 
@@ -2253,6 +2829,39 @@ type ServerInterface interface {
 	// GetUnit Get a unit
 	// (GET /v1/units/{unit})
 	GetUnit(w http.ResponseWriter, r *http.Request, unit UnitID)
+	// ListCalls List live calls
+	// (GET /v1/units/{unit}/calls)
+	ListCalls(w http.ResponseWriter, r *http.Request, unit UnitID, params ListCallsParams)
+	// CreateCall Place a call
+	// (POST /v1/units/{unit}/calls)
+	CreateCall(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateCallParams)
+	// HangupCall Hang up a call
+	// (DELETE /v1/units/{unit}/calls/{call})
+	HangupCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// GetCall Get a live call
+	// (GET /v1/units/{unit}/calls/{call})
+	GetCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// BargeCall Listen, whisper or barge in
+	// (POST /v1/units/{unit}/calls/{call}/barge)
+	BargeCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// UnholdCall Take a call off hold
+	// (DELETE /v1/units/{unit}/calls/{call}/hold)
+	UnholdCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// HoldCall Put a call on hold
+	// (POST /v1/units/{unit}/calls/{call}/hold)
+	HoldCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// UnmuteCall Unmute a call
+	// (DELETE /v1/units/{unit}/calls/{call}/mute)
+	UnmuteCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// MuteCall Mute a call
+	// (POST /v1/units/{unit}/calls/{call}/mute)
+	MuteCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// TransferCall Transfer a call
+	// (POST /v1/units/{unit}/calls/{call}/transfer)
+	TransferCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// ListCdrs List call records
+	// (GET /v1/units/{unit}/cdrs)
+	ListCdrs(w http.ResponseWriter, r *http.Request, unit UnitID, params ListCdrsParams)
 	// ApplyConfig Apply staged configuration
 	// (POST /v1/units/{unit}/config/apply)
 	ApplyConfig(w http.ResponseWriter, r *http.Request, unit UnitID)
@@ -2271,6 +2880,9 @@ type ServerInterface interface {
 	// UpdateExtension Update an extension
 	// (PATCH /v1/units/{unit}/extensions/{ext})
 	UpdateExtension(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID, params UpdateExtensionParams)
+	// GetRecording Download a recording
+	// (GET /v1/units/{unit}/recordings/{file})
+	GetRecording(w http.ResponseWriter, r *http.Request, unit UnitID, file string)
 	// ResetUnit Reset a unit's login stop
 	// (POST /v1/units/{unit}/reset)
 	ResetUnit(w http.ResponseWriter, r *http.Request, unit UnitID)
@@ -2295,6 +2907,72 @@ func (_ Unimplemented) ListUnits(w http.ResponseWriter, r *http.Request) {
 // GetUnit Get a unit
 // (GET /v1/units/{unit})
 func (_ Unimplemented) GetUnit(w http.ResponseWriter, r *http.Request, unit UnitID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListCalls List live calls
+// (GET /v1/units/{unit}/calls)
+func (_ Unimplemented) ListCalls(w http.ResponseWriter, r *http.Request, unit UnitID, params ListCallsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CreateCall Place a call
+// (POST /v1/units/{unit}/calls)
+func (_ Unimplemented) CreateCall(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateCallParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// HangupCall Hang up a call
+// (DELETE /v1/units/{unit}/calls/{call})
+func (_ Unimplemented) HangupCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetCall Get a live call
+// (GET /v1/units/{unit}/calls/{call})
+func (_ Unimplemented) GetCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// BargeCall Listen, whisper or barge in
+// (POST /v1/units/{unit}/calls/{call}/barge)
+func (_ Unimplemented) BargeCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UnholdCall Take a call off hold
+// (DELETE /v1/units/{unit}/calls/{call}/hold)
+func (_ Unimplemented) UnholdCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// HoldCall Put a call on hold
+// (POST /v1/units/{unit}/calls/{call}/hold)
+func (_ Unimplemented) HoldCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UnmuteCall Unmute a call
+// (DELETE /v1/units/{unit}/calls/{call}/mute)
+func (_ Unimplemented) UnmuteCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// MuteCall Mute a call
+// (POST /v1/units/{unit}/calls/{call}/mute)
+func (_ Unimplemented) MuteCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// TransferCall Transfer a call
+// (POST /v1/units/{unit}/calls/{call}/transfer)
+func (_ Unimplemented) TransferCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListCdrs List call records
+// (GET /v1/units/{unit}/cdrs)
+func (_ Unimplemented) ListCdrs(w http.ResponseWriter, r *http.Request, unit UnitID, params ListCdrsParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2331,6 +3009,12 @@ func (_ Unimplemented) GetExtension(w http.ResponseWriter, r *http.Request, unit
 // UpdateExtension Update an extension
 // (PATCH /v1/units/{unit}/extensions/{ext})
 func (_ Unimplemented) UpdateExtension(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID, params UpdateExtensionParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetRecording Download a recording
+// (GET /v1/units/{unit}/recordings/{file})
+func (_ Unimplemented) GetRecording(w http.ResponseWriter, r *http.Request, unit UnitID, file string) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2392,6 +3076,524 @@ func (siw *ServerInterfaceWrapper) GetUnit(w http.ResponseWriter, r *http.Reques
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetUnit(w, r, unit)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListCalls operation middleware
+func (siw *ServerInterfaceWrapper) ListCalls(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCallsParams
+
+	// ------------- Optional query parameter "extension" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "extension", r.URL.Query(), &params.Extension, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "extension"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "extension", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListCalls(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateCall operation middleware
+func (siw *ServerInterfaceWrapper) CreateCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCallParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateCall(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// HangupCall operation middleware
+func (siw *ServerInterfaceWrapper) HangupCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.HangupCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetCall operation middleware
+func (siw *ServerInterfaceWrapper) GetCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// BargeCall operation middleware
+func (siw *ServerInterfaceWrapper) BargeCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.BargeCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UnholdCall operation middleware
+func (siw *ServerInterfaceWrapper) UnholdCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UnholdCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// HoldCall operation middleware
+func (siw *ServerInterfaceWrapper) HoldCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.HoldCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UnmuteCall operation middleware
+func (siw *ServerInterfaceWrapper) UnmuteCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UnmuteCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// MuteCall operation middleware
+func (siw *ServerInterfaceWrapper) MuteCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.MuteCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TransferCall operation middleware
+func (siw *ServerInterfaceWrapper) TransferCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TransferCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListCdrs operation middleware
+func (siw *ServerInterfaceWrapper) ListCdrs(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCdrsParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "caller" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "caller", r.URL.Query(), &params.Caller, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "caller"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "caller", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "callee" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "callee", r.URL.Query(), &params.Callee, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "callee"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "callee", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "start_time" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "start_time", r.URL.Query(), &params.StartTime, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "start_time"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "start_time", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "end_time" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "end_time", r.URL.Query(), &params.EndTime, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "end_time"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "end_time", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "min_duration" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "min_duration", r.URL.Query(), &params.MinDuration, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "min_duration"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "min_duration", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "max_duration" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "max_duration", r.URL.Query(), &params.MaxDuration, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "max_duration"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "max_duration", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListCdrs(w, r, unit, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2674,6 +3876,41 @@ func (siw *ServerInterfaceWrapper) UpdateExtension(w http.ResponseWriter, r *htt
 	handler.ServeHTTP(w, r)
 }
 
+// GetRecording operation middleware
+func (siw *ServerInterfaceWrapper) GetRecording(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "file" -------------
+	var file string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "file", chi.URLParam(r, "file"), &file, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "file", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetRecording(w, r, unit, file)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ResetUnit operation middleware
 func (siw *ServerInterfaceWrapper) ResetUnit(w http.ResponseWriter, r *http.Request) {
 
@@ -2898,6 +4135,42 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/v1/units/{unit}/config/apply", wrapper.ApplyConfig)
 	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/calls", wrapper.ListCalls)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/calls", wrapper.CreateCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/units/{unit}/calls/{call}", wrapper.HangupCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/calls/{call}", wrapper.GetCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/units/{unit}/calls/{call}/hold", wrapper.UnholdCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/calls/{call}/hold", wrapper.HoldCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/units/{unit}/calls/{call}/mute", wrapper.UnmuteCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/calls/{call}/mute", wrapper.MuteCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/calls/{call}/transfer", wrapper.TransferCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/calls/{call}/barge", wrapper.BargeCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/cdrs", wrapper.ListCdrs)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/recordings/{file}", wrapper.GetRecording)
+	})
 
 	return r
 }
@@ -3039,6 +4312,1594 @@ type GetUnitdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetUnitdefaultApplicationProblemPlusJSONResponse) VisitGetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCallsRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListCallsParams
+}
+
+type ListCallsResponseObject interface {
+	VisitListCallsResponse(w http.ResponseWriter) error
+}
+
+type ListCalls200JSONResponse CallList
+
+func (response ListCalls200JSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalls400ApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalls404ApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalls429ApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalls502ApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalls503ApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalls504ApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCallsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListCallsdefaultApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCallRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params CreateCallParams
+	Body   *CreateCallJSONRequestBody
+}
+
+type CreateCallResponseObject interface {
+	VisitCreateCallResponse(w http.ResponseWriter) error
+}
+
+type CreateCall201ResponseHeaders struct {
+	IdempotentReplayed *bool
+	Location           string
+}
+
+type CreateCall201JSONResponse struct {
+	Body    Call
+	Headers CreateCall201ResponseHeaders
+}
+
+func (response CreateCall201JSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall400ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall404ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall409ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall422ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall429ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall502ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall503ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall504ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateCalldefaultApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+}
+
+type HangupCallResponseObject interface {
+	VisitHangupCallResponse(w http.ResponseWriter) error
+}
+
+type HangupCall200JSONResponse Call
+
+func (response HangupCall200JSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response HangupCall400ApplicationProblemPlusJSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response HangupCall404ApplicationProblemPlusJSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response HangupCall429ApplicationProblemPlusJSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response HangupCall502ApplicationProblemPlusJSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response HangupCall503ApplicationProblemPlusJSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response HangupCall504ApplicationProblemPlusJSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response HangupCalldefaultApplicationProblemPlusJSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+}
+
+type GetCallResponseObject interface {
+	VisitGetCallResponse(w http.ResponseWriter) error
+}
+
+type GetCall200JSONResponse Call
+
+func (response GetCall200JSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCall400ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCall404ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCall429ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetCall502ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCall503ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetCall504ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetCalldefaultApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+	Body *BargeCallJSONRequestBody
+}
+
+type BargeCallResponseObject interface {
+	VisitBargeCallResponse(w http.ResponseWriter) error
+}
+
+type BargeCall204Response struct {
+}
+
+func (response BargeCall204Response) VisitBargeCallResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type BargeCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response BargeCall400ApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response BargeCall404ApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCall422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response BargeCall422ApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response BargeCall429ApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response BargeCall502ApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BargeCall503ApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response BargeCall504ApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response BargeCalldefaultApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnholdCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+}
+
+type UnholdCallResponseObject interface {
+	VisitUnholdCallResponse(w http.ResponseWriter) error
+}
+
+type UnholdCall204Response struct {
+}
+
+func (response UnholdCall204Response) VisitUnholdCallResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type UnholdCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UnholdCall400ApplicationProblemPlusJSONResponse) VisitUnholdCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnholdCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UnholdCall404ApplicationProblemPlusJSONResponse) VisitUnholdCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnholdCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UnholdCall429ApplicationProblemPlusJSONResponse) VisitUnholdCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnholdCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response UnholdCall502ApplicationProblemPlusJSONResponse) VisitUnholdCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnholdCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UnholdCall503ApplicationProblemPlusJSONResponse) VisitUnholdCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnholdCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UnholdCall504ApplicationProblemPlusJSONResponse) VisitUnholdCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnholdCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UnholdCalldefaultApplicationProblemPlusJSONResponse) VisitUnholdCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HoldCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+}
+
+type HoldCallResponseObject interface {
+	VisitHoldCallResponse(w http.ResponseWriter) error
+}
+
+type HoldCall204Response struct {
+}
+
+func (response HoldCall204Response) VisitHoldCallResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type HoldCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response HoldCall400ApplicationProblemPlusJSONResponse) VisitHoldCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HoldCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response HoldCall404ApplicationProblemPlusJSONResponse) VisitHoldCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HoldCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response HoldCall429ApplicationProblemPlusJSONResponse) VisitHoldCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HoldCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response HoldCall502ApplicationProblemPlusJSONResponse) VisitHoldCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HoldCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response HoldCall503ApplicationProblemPlusJSONResponse) VisitHoldCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HoldCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response HoldCall504ApplicationProblemPlusJSONResponse) VisitHoldCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HoldCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response HoldCalldefaultApplicationProblemPlusJSONResponse) VisitHoldCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnmuteCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+}
+
+type UnmuteCallResponseObject interface {
+	VisitUnmuteCallResponse(w http.ResponseWriter) error
+}
+
+type UnmuteCall204Response struct {
+}
+
+func (response UnmuteCall204Response) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type UnmuteCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UnmuteCall400ApplicationProblemPlusJSONResponse) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnmuteCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UnmuteCall404ApplicationProblemPlusJSONResponse) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnmuteCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UnmuteCall429ApplicationProblemPlusJSONResponse) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnmuteCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response UnmuteCall502ApplicationProblemPlusJSONResponse) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnmuteCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UnmuteCall503ApplicationProblemPlusJSONResponse) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnmuteCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UnmuteCall504ApplicationProblemPlusJSONResponse) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnmuteCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UnmuteCalldefaultApplicationProblemPlusJSONResponse) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MuteCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+}
+
+type MuteCallResponseObject interface {
+	VisitMuteCallResponse(w http.ResponseWriter) error
+}
+
+type MuteCall204Response struct {
+}
+
+func (response MuteCall204Response) VisitMuteCallResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type MuteCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response MuteCall400ApplicationProblemPlusJSONResponse) VisitMuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MuteCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response MuteCall404ApplicationProblemPlusJSONResponse) VisitMuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MuteCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response MuteCall429ApplicationProblemPlusJSONResponse) VisitMuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MuteCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response MuteCall502ApplicationProblemPlusJSONResponse) VisitMuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MuteCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response MuteCall503ApplicationProblemPlusJSONResponse) VisitMuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MuteCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response MuteCall504ApplicationProblemPlusJSONResponse) VisitMuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MuteCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response MuteCalldefaultApplicationProblemPlusJSONResponse) VisitMuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+	Body *TransferCallJSONRequestBody
+}
+
+type TransferCallResponseObject interface {
+	VisitTransferCallResponse(w http.ResponseWriter) error
+}
+
+type TransferCall200ResponseHeaders struct {
+	Location string
+}
+
+type TransferCall200JSONResponse struct {
+	Body    Call
+	Headers TransferCall200ResponseHeaders
+}
+
+func (response TransferCall200JSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCall400ApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCall404ApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCall422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCall422ApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCall429ApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCall502ApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCall503ApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCall504ApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response TransferCalldefaultApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrsRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListCdrsParams
+}
+
+type ListCdrsResponseObject interface {
+	VisitListCdrsResponse(w http.ResponseWriter) error
+}
+
+type ListCdrs200ResponseHeaders struct {
+	Link *string
+}
+
+type ListCdrs200JSONResponse struct {
+	Body    CdrList
+	Headers ListCdrs200ResponseHeaders
+}
+
+func (response ListCdrs200JSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrs400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCdrs400ApplicationProblemPlusJSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrs404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListCdrs404ApplicationProblemPlusJSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrs429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListCdrs429ApplicationProblemPlusJSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrs502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListCdrs502ApplicationProblemPlusJSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrs503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCdrs503ApplicationProblemPlusJSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrs504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListCdrs504ApplicationProblemPlusJSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListCdrsdefaultApplicationProblemPlusJSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4009,6 +6870,150 @@ func (response UpdateExtensiondefaultApplicationProblemPlusJSONResponse) VisitUp
 	return err
 }
 
+type GetRecordingRequestObject struct {
+	Unit UnitID `json:"unit"`
+	File string `json:"file"`
+}
+
+type GetRecordingResponseObject interface {
+	VisitGetRecordingResponse(w http.ResponseWriter) error
+}
+
+type GetRecording200AudioWavResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetRecording200AudioWavResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "audio/wav")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetRecording400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecording400ApplicationProblemPlusJSONResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecording404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecording404ApplicationProblemPlusJSONResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecording429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecording429ApplicationProblemPlusJSONResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecording502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecording502ApplicationProblemPlusJSONResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecording503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecording503ApplicationProblemPlusJSONResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecording504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecording504ApplicationProblemPlusJSONResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecordingdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetRecordingdefaultApplicationProblemPlusJSONResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetUnitRequestObject struct {
 	Unit UnitID `json:"unit"`
 }
@@ -4362,6 +7367,39 @@ type StrictServerInterface interface {
 	// GetUnit Get a unit
 	// (GET /v1/units/{unit})
 	GetUnit(ctx context.Context, request GetUnitRequestObject) (GetUnitResponseObject, error)
+	// ListCalls List live calls
+	// (GET /v1/units/{unit}/calls)
+	ListCalls(ctx context.Context, request ListCallsRequestObject) (ListCallsResponseObject, error)
+	// CreateCall Place a call
+	// (POST /v1/units/{unit}/calls)
+	CreateCall(ctx context.Context, request CreateCallRequestObject) (CreateCallResponseObject, error)
+	// HangupCall Hang up a call
+	// (DELETE /v1/units/{unit}/calls/{call})
+	HangupCall(ctx context.Context, request HangupCallRequestObject) (HangupCallResponseObject, error)
+	// GetCall Get a live call
+	// (GET /v1/units/{unit}/calls/{call})
+	GetCall(ctx context.Context, request GetCallRequestObject) (GetCallResponseObject, error)
+	// BargeCall Listen, whisper or barge in
+	// (POST /v1/units/{unit}/calls/{call}/barge)
+	BargeCall(ctx context.Context, request BargeCallRequestObject) (BargeCallResponseObject, error)
+	// UnholdCall Take a call off hold
+	// (DELETE /v1/units/{unit}/calls/{call}/hold)
+	UnholdCall(ctx context.Context, request UnholdCallRequestObject) (UnholdCallResponseObject, error)
+	// HoldCall Put a call on hold
+	// (POST /v1/units/{unit}/calls/{call}/hold)
+	HoldCall(ctx context.Context, request HoldCallRequestObject) (HoldCallResponseObject, error)
+	// UnmuteCall Unmute a call
+	// (DELETE /v1/units/{unit}/calls/{call}/mute)
+	UnmuteCall(ctx context.Context, request UnmuteCallRequestObject) (UnmuteCallResponseObject, error)
+	// MuteCall Mute a call
+	// (POST /v1/units/{unit}/calls/{call}/mute)
+	MuteCall(ctx context.Context, request MuteCallRequestObject) (MuteCallResponseObject, error)
+	// TransferCall Transfer a call
+	// (POST /v1/units/{unit}/calls/{call}/transfer)
+	TransferCall(ctx context.Context, request TransferCallRequestObject) (TransferCallResponseObject, error)
+	// ListCdrs List call records
+	// (GET /v1/units/{unit}/cdrs)
+	ListCdrs(ctx context.Context, request ListCdrsRequestObject) (ListCdrsResponseObject, error)
 	// ApplyConfig Apply staged configuration
 	// (POST /v1/units/{unit}/config/apply)
 	ApplyConfig(ctx context.Context, request ApplyConfigRequestObject) (ApplyConfigResponseObject, error)
@@ -4380,6 +7418,9 @@ type StrictServerInterface interface {
 	// UpdateExtension Update an extension
 	// (PATCH /v1/units/{unit}/extensions/{ext})
 	UpdateExtension(ctx context.Context, request UpdateExtensionRequestObject) (UpdateExtensionResponseObject, error)
+	// GetRecording Download a recording
+	// (GET /v1/units/{unit}/recordings/{file})
+	GetRecording(ctx context.Context, request GetRecordingRequestObject) (GetRecordingResponseObject, error)
 	// ResetUnit Reset a unit's login stop
 	// (POST /v1/units/{unit}/reset)
 	ResetUnit(ctx context.Context, request ResetUnitRequestObject) (ResetUnitResponseObject, error)
@@ -4473,6 +7514,324 @@ func (sh *strictHandler) GetUnit(w http.ResponseWriter, r *http.Request, unit Un
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetUnitResponseObject); ok {
 		if err := validResponse.VisitGetUnitResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListCalls operation middleware
+func (sh *strictHandler) ListCalls(w http.ResponseWriter, r *http.Request, unit UnitID, params ListCallsParams) {
+	var request ListCallsRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCalls(ctx, request.(ListCallsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCalls")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListCallsResponseObject); ok {
+		if err := validResponse.VisitListCallsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateCall operation middleware
+func (sh *strictHandler) CreateCall(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateCallParams) {
+	var request CreateCallRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	var body CreateCallJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCall(ctx, request.(CreateCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateCallResponseObject); ok {
+		if err := validResponse.VisitCreateCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// HangupCall operation middleware
+func (sh *strictHandler) HangupCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request HangupCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.HangupCall(ctx, request.(HangupCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HangupCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(HangupCallResponseObject); ok {
+		if err := validResponse.VisitHangupCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetCall operation middleware
+func (sh *strictHandler) GetCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request GetCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCall(ctx, request.(GetCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetCallResponseObject); ok {
+		if err := validResponse.VisitGetCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BargeCall operation middleware
+func (sh *strictHandler) BargeCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request BargeCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	var body BargeCallJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.BargeCall(ctx, request.(BargeCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BargeCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(BargeCallResponseObject); ok {
+		if err := validResponse.VisitBargeCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UnholdCall operation middleware
+func (sh *strictHandler) UnholdCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request UnholdCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UnholdCall(ctx, request.(UnholdCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnholdCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UnholdCallResponseObject); ok {
+		if err := validResponse.VisitUnholdCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// HoldCall operation middleware
+func (sh *strictHandler) HoldCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request HoldCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.HoldCall(ctx, request.(HoldCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HoldCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(HoldCallResponseObject); ok {
+		if err := validResponse.VisitHoldCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UnmuteCall operation middleware
+func (sh *strictHandler) UnmuteCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request UnmuteCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UnmuteCall(ctx, request.(UnmuteCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnmuteCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UnmuteCallResponseObject); ok {
+		if err := validResponse.VisitUnmuteCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// MuteCall operation middleware
+func (sh *strictHandler) MuteCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request MuteCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.MuteCall(ctx, request.(MuteCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MuteCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(MuteCallResponseObject); ok {
+		if err := validResponse.VisitMuteCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TransferCall operation middleware
+func (sh *strictHandler) TransferCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request TransferCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	var body TransferCallJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TransferCall(ctx, request.(TransferCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TransferCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TransferCallResponseObject); ok {
+		if err := validResponse.VisitTransferCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListCdrs operation middleware
+func (sh *strictHandler) ListCdrs(w http.ResponseWriter, r *http.Request, unit UnitID, params ListCdrsParams) {
+	var request ListCdrsRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCdrs(ctx, request.(ListCdrsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCdrs")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListCdrsResponseObject); ok {
+		if err := validResponse.VisitListCdrsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -4657,6 +8016,33 @@ func (sh *strictHandler) UpdateExtension(w http.ResponseWriter, r *http.Request,
 	}
 }
 
+// GetRecording operation middleware
+func (sh *strictHandler) GetRecording(w http.ResponseWriter, r *http.Request, unit UnitID, file string) {
+	var request GetRecordingRequestObject
+
+	request.Unit = unit
+	request.File = file
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRecording(ctx, request.(GetRecordingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRecording")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetRecordingResponseObject); ok {
+		if err := validResponse.VisitGetRecordingResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ResetUnit operation middleware
 func (sh *strictHandler) ResetUnit(w http.ResponseWriter, r *http.Request, unit UnitID) {
 	var request ResetUnitRequestObject
@@ -4740,238 +8126,337 @@ func (sh *strictHandler) GetSystemVersion(w http.ResponseWriter, r *http.Request
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L35cts4tj/+Kih+b1WkHkqW5CW2XFP35zidbs9k8fXSPTVRrgiRkMQxBSgEaEWdcVW/w7zDPFg/ya/O",
-	"AUiCixYn7p65PcofsU0S2wFwNnzOwWfHF7O54Iwr6fQ/O+wTnc0jhr9/+0kxLkPB4Q+ZzGY0Xjp954wT",
-	"lr4hVJKY0YCMYzEjaspIwkPluM49jRIG5ajvi4SroVrOmdN3ri8uGz+y0dXNedNxHRqxWIV8LJw+T6II",
-	"HkRi4fTfO0lEF/gB/pjIGfz/vHekf/T0jxPHdaa9owPHdcJo5DsfXIcmahoGWXWJEsOY+SIOnL4jxmPH",
-	"dUbLOZVyKBIVqyF87vQdLhzX8WkUDRc0VCGfOH0VJ0w/G9F4EvLJcCZ4qETs9B342B/SCeNqOBdR6ANZ",
-	"OLtnsX4zo5/0W+n0u9kTU146/Z5+pv+uqSEMeDIbMWiq2+l04JEKh2NGVRKz4TwO78OITQx5VXjPhtBP",
-	"pz+mkbQ6zbIn2XwNpaIqkdmLKeWTZG7+fHAdP5FKzIAsgnK5gC6YL4MwZr6asSCk+TMe2L8PVThjep47",
-	"+GAxDRWLQqk0zQI1G89EAMsgHvu94/19x3XYjMUTa8R64hgfxiGfjARMTzoITkcRG0YBnafTYx59TGgU",
-	"jpflLxdsFCu/+O1UqIDJO+tTP17OFS5yvQxYvupT6sOjmNNoWOzkmH4aTqhiC5o3PaafAqaYr/InSRRx",
-	"OmNZqYVNF/1sSuW9CH02o2GU9jf02VAm87mIVfaIq5hypobhfDgOI2VNTxTOQiB/WmMkfOgvUwsR33Xr",
-	"n3ZqH/dqn+7XPj2ofXpY+/So9unz2qfHtU9P0qewm3zBFfXNDsNlOSzMJW79QEXScZ1ZKCULiptkJqYy",
-	"mUwYLs6AjWkSAd/iNKO2SNRQjIeSxfehn++lOYuhPt1KyPXKcFxnHjPJuM+GARsPpR+H82x6s1fp7nPo",
-	"PQ0jWI+O62SrF1Zb9uc4Zh+d/lHHdWAj4NYSSVZjujmKW076QASsNu2tZHQWMSmHsHLkmMXDGYM1LPWW",
-	"lIwHSozpp7RiGc6HeXeZAmYonf77z44/HqUf+ePRMGBShZwCtYdZB+BFoUf+mOeF+KpCvFwoyQslqwol",
-	"xULraPzg/ubdd44ONeOuHcDhdgMAxvIv6PvXk96fUvWVPXe6vf2DQ2dV53vlzveerPMJ/5eunCcYgGRx",
-	"wMbOwwfXkXfhHLWcEqeAx/czyfyY5aJKzpkfjkN/GM4zfqBiqthkOQzn1I+wrNo/HibBXOW8VLFomMQh",
-	"MNJQAt0Cx4VeDOn9fJyyU/gbODBjw0AEQ8GH41lWQ83LRTCMR9kHlnj87NzPhlQp6k/TXt7PhkCF+N7I",
-	"v4eHBzdXX89jRhULSlos4WyRK7IukYpOWEAE31KNfYz6qjVWMU/k71RH7e501K/TUQtPH62kdp9OSXXO",
-	"Akpei3sWUR+0k526+sTq6v5vra7yADgDnc+jZfptrQ7bwt7vNNl1Skmm1fFVWt1Ol12jy+4UEmTat/Og",
-	"RiEpuNXGisWEcpLgp0RNqSKhfLSSsvO1/a58bZpQRTWmt3O17Vxtv1dX2+N0l5YWTDslZueO27njdu64",
-	"nTvuN9d+dd012u+D60wZDZDTfXaumIqXrbMxitXPTsA0g9Y8/Zr5ggeSKEFAQyQjNhYxIypehnxC6ISG",
-	"3CWLKdM6sNEKyB0XC9lGDQJPsJ1+9xBY8JTNKLQxC3k4S2aaZFo/BuExYbEDnbN61LpiH5Mw1vr5o7tW",
-	"6UKc1aaJs3WX/tK61PKvdablX7k3HlTo5aTwQcNk9WYCoTwgit4xSdh4zHxFBI+Wxs7AwoKPw0kS4/oe",
-	"8FASkLohC0jDu3x3fUP27rt7UJPc+ww/HvZ0iT0Uzl6zPeD2yPVYV4/djHckRMQod3CBzGlMZ0yZNbJq",
-	"0LgCPdKAThtlotnXI7apAMM7JaEqDhrHO+DbjMjVJJsyEjM5F1zCL6AiSuIVFJM+wXloD7iekJrOmJo4",
-	"0nSZTcozWSQ7oTAtPiMNGYlFn0i93E4HXE2zCZEETJdlOsfZcLNaXcKFmV4sJjhrtsnFGD9YxKFiRCa+",
-	"z1ggyShRUDkjt+dvSMzGiWS4unU/G9A7FgM7IyImQTgJFY0IcAZJtDXUdO1qFV1mi8+MecAz8kkVRlHW",
-	"tmvICTtnFUHtFWU4TwiL4GPC4iWqkOiy1PqhvbxSLTNjieXlZlnjFzUbPXtJtB1CGr1ffv5H91jTQDYL",
-	"uzz1wGLX5lRN856xT6Dprt4Gc6pAgXX6zv++77ROPnzuud3jh/9ysh5LBboldviSTth1+BOr9vYN/QSM",
-	"JO2rGJNQsRnMPKFkTies0N3DTj0V4cOhhAZqKQnFZrqhVDfOGFi3loFBh2/EHePVHr+b048JIwreauwQ",
-	"JfOY3YcikdjjZ5J4nH1SQ+wVfue1ybtZqGBPj4VmWuMwlkqPsLhYnDcTZ80osb7CMGf002vGJ2AD92Bo",
-	"9sSctf5KWz91WifD1oc/1M/NLQ9V3Tq6yXd6GGieJeYspkrEzySRUTLJkVOpJCuwhNJKm36sX2fGE7Td",
-	"QtOD+WB+tj587rhHvdpF9wBV6t2LPPkFDb5LrfDPDtiFjCt0jQBr8rHHe/NYjCI2+8PfpEaOZb0H4ijU",
-	"GZBeZPrRsJzAHv8zSc4uLwhoTaTBBcntPaQFDJFJNQwDp+90un/6/n8O/nr85/0fj37ovTm5Obx6/qJ7",
-	"3nn5J5hco4Addnquo0KFBHxBA5IOIRsvHYlE9UcR5XegKfmzTHlrHTx3NXGR9g82Sf8rZmOn7/y/vRxB",
-	"t6ffyr1LTQNNwuqSAG47pmEE0hV+182R1nOXtE5c0uodwH+H8N+RC6yXcpLwBJU5YJvRsomPQ2VTcMBz",
-	"EooFJ37MAsZVSCMJH2e+LEkarX1o6gD+Ozp2Set5B/7rNl0Scj9KgBeTxTSMmD0zAz6lwN7FfM4CEonJ",
-	"BD4LOQiMXM9AjUIm/pRQ3TkakYZkjKwQuqApKtQfgDJ+FDKOrk4QYkqQUURnuLsfXJi8Kz39X7n8blCq",
-	"Y01kJIIltBfyexqFAe63OEbf4fvP6BUxEwcftgv+ENeZMSnpBNbQLIG6GIjwmZCKdDtorZTLZ465urKC",
-	"M2De8dg/eL6/7xLjuoNJGQv4f0R54BKaKIHWRMilotyHKnKyTj/uZX41uWdE03a75tzaNQfABe1dk1J+",
-	"1a558k2STlA+N6QBXM8lyNJhSQNJ9U7IdZi/MV+B+kEyddLeYwPe6rqk1YW9ddhptomnJ9sjwEklYdSf",
-	"EjEea32EjEMWBWb1nQs+jkL/C9Ye8k4axYwGyyH7FEqNtc19/zBcy/mvvyT6yyKHODho2h7/bEXnCgvM",
-	"eLkKwfXmnH5sO9ssm61XzKvCijnJV0xGrK2Y7EFh/Ty4Tq54DkM+nMdiEjNZQ7Si+uxTDlwDdqGxXYIk",
-	"RsuMWJpsgZ5HJ/X0PLNL4AokaS8sap5WTaeaTnCxWEd22+rYmvDfPgnhj06KhH9K+ZYKphHzaSKZ1kol",
-	"8ZM4Bg4PfWB9pB8oq5sWvUtCNeDa2AmIDHFaFFmk+PNG62C/CSabUFOwaKm8g2mLE85hATRahyDc6OpZ",
-	"HfAGkIO0Tjqao5SsnZgZi4c0WifHwDgsl4GHRjcMC41xc7BFpiyaS62ZrnZ+1JHZfL1nf4qkNqrLTep+",
-	"fhIlLAgDlLb6FIosQjUNgY/I7fWt1wV96yBfjqbDJO3xbyY9YP2UBgaaSjhjpCFiY3uinJBLCQvQuPRd",
-	"Yq+842YbevRWqFci4cFXErzApE9IIJhWc3DNP5pJg2w/2XqGXhYYhjVDb4UienDbcIzu0VNP1luhtUUc",
-	"e8hXm0K4K7n5GnmG7d8qMIzukZ63tNkvk9hcqGEIf80YrxzXH3a65Jef/2H7csZhPFsAo8gm1hwq4kfA",
-	"PQQv9XOF9Ml2ZrWiUJqatt+cLwqbs1uc+gtrgFstgJOyrE646R0Lhvp0UNdiU+uge4jUouTy7Ob8+wzP",
-	"gLvTmo4ZiyesNafKn+opqaWOZORcT2frZjlna2vYfi9tryef2Xupe5gT9DYnBXkDpCDQvy2Y3pNI3jO+",
-	"JFr8oU5LGmMRE7OgyUHn0CUHnSOXQI/JYQfloSRXr87JycHhc2J2AtFklkbpvdZHsrfWIczTCJ1QkoTH",
-	"oG5Dpdsv5j8XFvN+TnvTU2J39TeTNpp5FYak7XNJ/DD2k1CRUczoHUghScSc8dOSAiHpUhpXviAqXprT",
-	"hKdRHvIjDez/jRBvKF8ai04+mS9He8eVEGSMk8lVasQ9QpX43t5cPUuzvRGCQLdJ1u+tbIvDX0u7WDve",
-	"kgIL5ubBEdicz9GL9dQzesvnsfCZRA/ReT6XX+kjwWVtmdTIizd5SHK0h+3jyAT1lALbJ7NEhn5L8NZU",
-	"RAHxIyolmuABGTh/oz/9NHB+FRfHd4XV1bNZt0XBVLxsJxEPf03vB1g4CxZFrbGIgTqjRBFVMrHMxJR0",
-	"C8vNcZq5OQZc+zm095xFQX58iIVpCE9Cf4r8PxuMPpHT8MIbI91XnZgAxXCN8GTm9N+bWImLs784rvPq",
-	"L9eOWwAmfrDd2/pTMOje8RzxU/JKu85ZxGJ1gVDGcjfwVQveEbT8leCMzBPULC/e/nBx861M3ZW5w6Xh",
-	"ZeBIr9lP3XAeF5x5LvGgoq73y8//HHD9eweevmBR5IuYtYIYX9oPDuEDje/zTglPokiTGVU5psqHFdCQ",
-	"4zrwnZawBumU++wb8MnfofHG+27r5MPfu53m360G33dbhx/+rlts1njyXX2cesUknuXUHVOIRPlihiNH",
-	"VwRSL1du0+NGWyNvI85KzIF2xsmlXR6bz6phsaX+kYoPpV09SS4f4FXAYesa1G4DbcSbQ0hzRpkff9Mo",
-	"atccN9YcHOaHLO+z8Za78yErKUbAPXEGEiWuDD62smwTJWZUhT52hGgYbcgnfeLRKPK0E8LVh7raIQFW",
-	"OvFSuKRnzv7Sb7wUGOcNeFo2Jp4Yj9NjVbM5aRRZqEvUlbNfxXhc3J4a1FtZWuciYH7NmDihSRAKaPk+",
-	"DJggPnxos4YvQh7rTyiN4D0N5r4pta+/S3/MwXaYH6dxV/jwELiL+lQclelEdVgqfKVhwJc2Cri6czJG",
-	"8kyS85uLwkEL8LIWTEmzZrPYeOLqme6SSJY5nXASt1mgBUhyXaX4Ctgh+iq3rrUKa17V45yv6i+3qz9F",
-	"R9fVCu9IMt++uw8rhUi+HV+q2fgNQqTLTX4vFuTlzZtXmVOv4aXHNiAePHM+YzAowMlmdGnUQRIqsKo8",
-	"c3TjNV3Yi2Phkcb1xeWAX7x99U4/G1EeeKRhPB64U04JR1TG5fmb273L8zdn2hPp0URBBZxNhAqpYkGz",
-	"uIlNh2BxZ2BvRPrDD2jH0fD84rrPS1WWfiHzR2VX5xOMTMjAUTQ41dJNVBJzSRrehKnri0ujPABBoLmg",
-	"Ta4R7aa5MsLxB1wXgpdFRIgHsoLRWGruZmiWHU2DzEIEinG2lreZHRWxXimzVZyHQszEhnKZRvKQBVaU",
-	"KYdsUpZUD+MvkC7uyDjQ8I15zLLTCkNQxArNZrQl2ZzGsAhQNIiFV4QIbIg9RWDIptFohv6AAI8LXSBH",
-	"eNA4xrPzhIcfE2Zewx57yCNCKri5i0sC7xhXxgQhFy9rFCM9WlYG34BhLWHVF7QmGlCj+lvgjf1eVY+q",
-	"LO9CqMqGic2F9kNtPMv64jdxwu/OEjV9gSVT9pyHvlQWCYh/87ZNfgTaGMSbq1UDaCRiGi3GA3wGpsGC",
-	"xkFrlMglCQRScyHiu1pM3mqBUQi8WanfS4LLDvQ2URAm0B1TXPspbblolJB88Y6Wej3LEpSqizjtAhzn",
-	"4LhmDitBQXWUbNnUgq+J/hpYtCqZ8aEqOsw85EmgyE8YZ3How6+cgjQubbksmGij4VKKV9rUZQO30l0v",
-	"gVtXtpYhsGqCobZtMC1RaLK3bZOlWKuNjZo18zRT4wJbXNCl/PJJyiOk6rrOYnLx0nCmWhigtXaPDurq",
-	"XxVftpYl1yij9TFkFYEdBIQSJDqaxdqZRKi8Q4CDiBFP0jJnZEpkZjKqPmVbeTtlrhDAVm+Z9bNZVnGo",
-	"QaeS8YBc3VwSXTxakhFTC2YsRsaDuQi5kqcpR+wTbIFMBJMDrqaxSCbTtNp69GhNV3mNvHopyFuhyMtQ",
-	"qiQe9YkxJsMJFzFDBpgytBQjXOZ1KU8mcRIxaZjygCt6xwwW+REdtIIFNoibcMbOBQ9CHMdDOTKwPMy3",
-	"2mbUpzGgw6KE0bivl29foquab8O0O52e2+109rfi3Hls4vrBZAr6QzV0cdPGxHWNhRj3jclc54gpDuMQ",
-	"/3UqImgrpaIQR1nu3xXsNRnOkkhRzkQiDQrcAv3wIDfnTfSjt6VpZkdrllt+HUpVairMXDDPJHn98uyS",
-	"zKeCs5EQd1t5XsqhoOUm/8zYvEUjxEpkjkXGA0lAD3x3eXPx7u11ylliNgmlYjELSMDuQ5+VwNWbRp1G",
-	"nlYdgZFYEO1lNI2kIHujNsnHtJMFs1aNRdWCN+isgQHBGEHXW4g4INT32VwZsyViSsF2gw5oHHkN/zAL",
-	"GCMwtGGopuTi5bbcwg7MXL+9rmM1/zb/+qEQjrsJD18r+LYGs9eE+dY1CB/Y+xkKt4qbaOOe/sPXbepC",
-	"3HG5j6/opwypAAytbj2t0DasGbPCmOsa0O/QSz2mn1oxi5ATGwVCNk/TIJhUKm63qvNQ6TWslM4YaWiM",
-	"PfzuEkrknPrMJRE1z5obZ6CUT6ZM8o3qWDGIe5UIW0yFNF4yI6ZrxTIxYjnkk83ioNPp1Qm0jYumGGJe",
-	"7vEP6SuiOUuwFc8thKiXq7w4/zZDiKQHK+26aKxNa7Eu6r3SmPmGXFwS/c2Xrfs8jH5VOAtOWJDiKkOe",
-	"xkORRueXn/9xfHTQ6TRPSYfMGOV4pohVmnnVkUx5jFihk/tHHTuaBatyC/F4KybZsnTKYf8VAURkMgI6",
-	"WeZyKuyqR1C4DL1ieCeiCrsD3vCKbeFpUym/gFfYiAlPJAvKx0zdk167e3Tc7rY7e72DqqWy5vwJ+PlZ",
-	"6xVtjdv9vQ/f1PL0SsaDHUVKyR52BCnludgRpJTiY0eQUnaTHUFKiV12BCnltNkRpJTOZ0eQUiaj/3iC",
-	"FJM4Vc8leRqUY/tJJGl0f/n5H91O0ZTYL0SBr48Br8sWVVH20YWbf4GW9FaHAFnaqbKn385HtdG8LCSs",
-	"qnQOX7bQEOFChWNzevllFo+dB6vSUg0csuEZ2yUFoY2of6cEx5xW5rmICSXziC7BPNYWeZEYeb6t0pqa",
-	"hTz9s1tDF8zOtRbtAntgxKYhD8jbsxvSSCQr4rumVELnklEU+oQGAQbPpQ4v7ewjoRxwUwklsUgUi08J",
-	"JYtY8EmGKRBjxTiRU7GQsDIEZ60FXWrMRHPLQ85yirEVeDGTMUd+yanHBkTaJWYGUpsgDNlpw9Z5XfSx",
-	"QjHHSU1gYp7SZUWulk3r1868tt63+C5RI5Hw4DIv8bAiJVuFG+GJFkm/JYp9Ui4e/xtOXEqwhKzYMzmW",
-	"0Pn1aA9TJWXTJuCu/vxaf/1gpYz7XA8VfyaJ+SRd0hh6gdjqeubW7XRKfFdn3Nh8AFvIV7fGM484v3sa",
-	"FfwqwPD3j8pNH9m+EuM6Wcv1iynyas9CzNtC6/u//PyPI/TpFD04JkAvtss1Uq/nUYeUTgz27e4We7u/",
-	"jWOnJpnfI0/d7MR/FSjMlMZMH0AYUBNFmM/1+dmWBx9rcghuB9pIK4iWJK3iywEbWx35WXkNV50Gx8xn",
-	"4T0LyJh+MlBdGklRfwr9TBLWQh+qESsFZy67Z3ENzNoQdMUCsAlcn3SxFqqT+5PJnMU529KsRGPJMVYR",
-	"3hpofoOmv8mpSKLArANM/WTE2VYwrYwR6S4aTc8gso5KgK2H+uRzj13ZxUR1qyaTi/wIDMSOvGNWoEGu",
-	"QQSYmyTkSmCoVOY133Ij2PnxaiHtmOIsVTxqlP2Vun1v8+lAprIflg6WDg63OCMoJ/JbPw8X8zM/ujZF",
-	"oLiV9K8y8Pb+Mbl9eXnzOj0T2I6aWdbADUuCRbdxCAXyjIIVA+uHy1cI5JjHYhxG7OsOJeozFZbbvJUs",
-	"A/Iz9kySl+8yMADV7EyfaglOXgk8HH6THhgpQVjxvHHLs+HVeRK/pnuGp5gcajWnno85vi6cRK2b2Oxc",
-	"qhLkkJ8L14U1lK5ZQcRtoDkGjS4tJG6ayLpkixeuYdEhTCZU2qNBkCOHz3hwK1nsYc6W9HtP4yY0P/JQ",
-	"aqQ9Px1wjUzWIbGpLYHhl7pzVk7EHA+R6hW488UsVCrVl0uo4h00+NeDBpNGModdud8D4yemvsLQFm4i",
-	"s/AQWs+8e9r/74HTaA6STmffx//Z/zcY7L3/8MfPD7BWfpwyPuCGhbtkHb647JVZCTC23S//S1Z0YTDY",
-	"GwzeDwbQkRV+mR0O+XeAQ/610aI7hOcO4blDeG6F8EznKozNAiOapfh3Uidw3e9lILw0w1Mll2sBL1Zx",
-	"tP+Vtn768Lnn7vdWANt2KNAdCvQ/BQW6VVbkfwEqlDQMkV3TM72v/vDN/2t5p8RroYmvWX05qGw9XrSW",
-	"HUC1KxS8fxG2M4ylGtajOzGrh2SxTldljoxOTTR5RE05j4QgLlLLyC9BQr0UPVo+eTsLaJVovxmic0s5",
-	"tpUI+zUwnBl5105LBq0t9tyC0G6i7w5ZuUNW7pCVO2TljiA7ZOUOWblDVu6QlTtk5Q5Z+XtDVu7AhL9z",
-	"MOETge2+EtS2A5LtgGT/TkCyeuCR7W5tkx/jUDHMulds4lv9W+v64rKls4+16k/hLHZWOZNzHcTp5piV",
-	"3wLftuWE7oBr//HAtT65uLw/IA2Ptkdtvx14TRDrF5f3R6tVozoE2wpFaIUe9DuBs+1gZl8KM0skiw0e",
-	"BTdQzZH7ZbqxGgeo/aanRqWthZehwf4CeqF0E5jyWp/9U6LihN+t5vEHz7u1p04HbrdTc+pUx81xLCkb",
-	"WDMOMa5wbX1rYaqz4l+wZGnU3CyVLvHDFlT/RGJpNb/LDzA2S83e4XHncRp/bV+eEoeYKQJrAYmva8+X",
-	"3nGGN4bC9OVZ5KvZeTNJtpVIyxq9NneePFTFWOk+0xpep69DNdfZwee6pw3PugW12SZnIxNIhN/hgVHl",
-	"lld9A+rXXGvqOkooGg2z8ded0xWpaEcmFe+cdTfddm1PtG6x2P7amb6kyp8+Gnn6p+t3b8kbFk8YwQpI",
-	"4+rVOXm+f3LUxCzovLC1U32qCFFN5gFVzM5v2x5wMz+YXx+DtpYkSe8uaxMPLAeP4L2XYNPqNPxGBSyC",
-	"UIEx44U/PpsrDPyKlgM+WmoLPrWMwKJPz/x0/sM0mT282OxGcQfcyzWY7DZ3KF14bO50R8wtglK9WoUT",
-	"c9+PR1itP+b6z8TkHZ+F3J6Z7g5Wu4PV7mC1O1jtDla7g9XuYLU7WO0OVruD1f5uYbU7bOvXY1v/U7Gj",
-	"O0znDtO5w3TuMJ07guwwnTtM5w7TucN07jCdO0znDtO5w3TuMJ07TOcO07nDdO4wnTtM5w7TucN07jCd",
-	"O0zn7xEKuRr+dr3iRv5vSzfxk4Z3y+k9DVHJQdaopiAt8nNCrWaYe+Uvgog5rnPBbyX8fJHIpeM6VhWO",
-	"iwobDLRwtbwpuDHzdgU1uf66eSoJWDFa38hPWT14mOLv2k96/3sQ1ANDMksF71wTY8KoP60et9aqSKXU",
-	"slOdlXLArdIWBM1rec1VXP6wfXLYP+p1Dw6cbS4o/e2ud3zq2wXD8RfdLVi1WdliJmtgWW/ZIpf3ZMak",
-	"pBNWuf16HYLVdUQU1Nb9Lgo21X24se7tbNMapSaUqcUabGmjfq2NuV25Mu8CcRNPWC0Fb2O8un0DETub",
-	"iIjibHX6nQqMX2dG4iKe0aiCKFmzT0qr7lHJdF9p+f2SSRVydCzdGK5VstVDjvEHBcRUkJciDc8fj4bW",
-	"E2R/GovLa54jVjepvmj2SUcDRBuWdSHG46ZLujk9XNIjGlJnKOOS/XzC3AE/0Bb6JBbJ3CWH5GPCEuaS",
-	"I2tW8d0pOS4gnnNGT0aJQi4QCD+ZMZ7l5TXSquN23Z677x64h+6Re/yhuDRKy8F1PrWgXOuexjDPEqbm",
-	"reDARb61wgz0bRQaVuC4ua5gBN930GXHdf4HRmO/T1/A7B07Hx5cp6gfV/0eNojm7Px1eht+o2wQ4IRQ",
-	"npkSMA1oWqAzBD21YMQM+FbIb9LThT3LfPGqZP0CYiJE6CwCSr2GVt/qRqXjOtemrYtLpEyNr6vKRM03",
-	"WnnM/Wik4eV/AG3QcwXKOAzLJThgl+gVDb+JOP1EP7HVnbSs42a/trCCyoNWWnz1m1ahmaJ6ZDVUEVFl",
-	"O/pxQQ1lN0ApjMFAFEOFrlfY1RUfAYKMkXt4TRdsZ41vHfAGgvmbqPUk3E8NcRrh1wl8jUoQppKjBWYE",
-	"g8RyFF10JCtcl1jbH9fYQK/yIRW4HE0NIROLdQd8cRLeM55yjhlVPqpY3jc13O10wFHBQNDjXC2LCf9L",
-	"atfRYafzBacNG3BUdXx6k/RcISZMbV/sUPHH/D+M9PxJSc+/hvTJfxjpkyclffLlpP9Kjbek35Vrq9Py",
-	"SlWsuCksY8qkcX1xWYyyi5bNNnmZAihzk94WZ7aVThcYQeRPqXI0dF/rwwEbY2BR/m1BUNlV1EgqMYpY",
-	"jT/t6tU5OTk4fE7m+gsSMEXDqCbGUr+o1vDjlCqyAKVfn/MhqDqURPj67NVn5UOAVMB1O50TEggmcTmz",
-	"T6HEOEm8Km36sV2LLY9jUXc+8gONwkDvOP2JqyUm7ruxvutNB++1t3eSI0FeQaFvoc66MNGQS0W5v8JM",
-	"gbXGMOBTTYtE2Lvv7sE45d70416+WvaAJI7rjMGQUU7fSeKwlUW71RHENDGsiyuzuxAG+hozbXNOqGIL",
-	"unwmSSQmpXOgTvdP3//PwV+P/7z/49EPvTcnN4dXz190zzsvX9U7nuu3BbT9/c3NZbotfBEU18FB58A6",
-	"3Ts8ObFMQsSsVo1CFaq6g7gzIqciVkRqv1TKaNMFDfUUR/hWKPIKNNTaONpaG+6M3F5dkDzuMAwYV+F4",
-	"iSeZpcZIw6Mjkaj+KKL8zrL007MbusRL5GgUlS/DzIs9ahEk/my4biK0dyqmC3s23OL5/oTeM9gzhR61",
-	"uke11jkPV+AJcO8qa90tqAQdtzjO6ceNpje+Tac8W2b1DLq8T2vDyO9LHKLK4MAmqL/39McpS1HpUJSE",
-	"0iWF601HIli2bSyKB/La+5iweNnGeHAZ/lSCzTuVQrUAF+0+WcF2Q6mZbrFi9OCPGKGKzIRUpNvZSO5s",
-	"7HmLdbQuhUpUj4Gvbi71pbANLw/AAFvP4xjhvGTSQ++Ez4ImWnieOVXySAM4dcwCF8WB+cYWklw4rrNk",
-	"QCdTqCgB8X2FgtcIOrjeuD28CVP2tx6J2RzsUjSScievWHATBo72c00ygiBirXr8v66fwBdoXbn25bl6",
-	"vwNrKLmqDvr7vT76javXYdJYtVZFqVzGIkh8ED+xqnWCnRwddTqd3nH38KyWt7M4BCt5RfXX+Lq24l73",
-	"7Mc3f7r8/nnnxfnZ8+P92tqRFisIlfKSZ5L4kfDvVhCKNNCQ15YqztPtzTlIfMlUibf2Ot2TVrfb6vVI",
-	"93n/sNPvHcHHf+j0+p1OLVOdr+obNCZDEAMjIdRWc9h53t/f73cPazdidZshaX5gcb2DpW7Nfsc4i2n0",
-	"lUt3RCVr3a9q9wWVjIzDeLagMSPms9JabXfavU67WzvjQK01tQuh1lZ6XGubiHhNj8/Fho7W1jmRC3q/",
-	"ptYfQVQ2vruGn03iRyF6vB9NjojyyepGXlM+SeiEkTn1776g9rne/C3gxtFq3oCv0d8zpXGw0Jey3YfV",
-	"xm7P3xz1Oj3yQ7ddzy3msVgznMtYTGI6+4KBxP59vLreK+YLvDnukbNct+0MFqG63759jepfwzOgBhRo",
-	"OvPQVHDmERoE5mLjP5onBlF0pdWg1uuQa6/aTRqbfjrgngkq8zRCDmrvewRMCkbxxMCT4bzvkQbIQyUm",
-	"DC/Hwz09cK7YTNwz8u7FJRnHYkauRKLYwGkWHMJOep7kpJmSptpvblouyk/r48osFC3xOg2JE4px4Obi",
-	"akS8WlHdIP2rOKIMDCuKD/GmbM92kHl7nu20wT9zR4JxtUcRUl2L1i4IgtBP/+whjkGMzdMB14/3yVSA",
-	"Zrh0yUH6RfbksFhGyxkR5x8ckdQZb1o5LlSPU16s9InPQc6iCKbGcZ132G76R6LejQtPvtfNp+9Kf+af",
-	"vovzV6nzv9LCGQ8KtXyAFVLKr1HNNxDSKEJHdxVPgqsannsVIItHGl4l2UdJpXQHHFTJ0RLT6pAGnpME",
-	"CR5j1a260i6xFEtdxTZ65W2tEXSmk4mZ295LxjZYMQwtB60flIRvzOhdnaIF8t4PYz8JFTEfgSE/jgVX",
-	"qbWLWZyIJ+aMm6wT2IcxDSMWgDrAqGJBtNRYI82V5IDDezKmYKjhrTKHnX3vlHhTGo2Hpi6YIdDzMk+C",
-	"hYjTk1gkph8JiTwEyjuuk9VVJGr2WYWwq1wZRh8MDeRCRslE3zUfcvSwlNMYoJVp+zp1Bq0P5mfrw+eO",
-	"e7Qih0HIh+MonEzrUM+GeCmLRzrDdOD3JMb/uVgUb4TfdOA91z6qITDP5XrQACUIUyJ5LpBQposMz4pG",
-	"jCGKaIJZqPJOmgU54L7g43CShh9DEZAwWEwz70Drt9vG2ku2FVAedsw1yxDySRytneizywsCCim5vXqN",
-	"Snba7RI8wpkqNZf9vb3uSQ/kfbvb6R93jk82Gr0hisU4cvIR2DPvZjuyPD11pjEMrj6JXTokewAlR9zX",
-	"ZrRDXlRxT9ZmalvV92smV1sbFgvTqHdDr9zASLPIlVwqVKohq3fK3KTp8CIxwexeGsOOIC0sYuOJtF9q",
-	"I2Yob2+TP8z2hKU8FHujPTwN273T2n/eLHYGeotOCtC80lw8zlax9dBDHPEKw9Lui0x8n0k5TiJNpFIn",
-	"lmWIVa/TO2x1uq3u4U3npL/f6Xd7f7UdiQFVxjOxDS2hxSEIiCRmsi5xBIoW/Ewae9ha0kDgWJW26kbc",
-	"j66txtdQosS2De5vahBFcg2/9UUUaDx6utSXTGnBg7keU2kYiYkkIW+2iRczGixRYKZFQkmYVHQUhXKK",
-	"CBgP1RAtlPFLvfaNlIY1N6IB8WOG7mUaSR0SNqL8tDDU7NAkEhMEkNAJDTlJuAojYnMazeF1OkNdGSew",
-	"QakSsUFFe5fvrm/ILz//cw+zHHrQzYTHjPpTgzzNBEgQBtiqhhm0iTei/h2wRTEeG02BconmcD6wJGan",
-	"WuykvV9Q6OKIjcE6D5XJjYVDKKkSIgoMNBXUUYt4eBCW9RFYdd6Top6RFl4vCvQyyNZfZfXXcc0fbGjw",
-	"I3AfVlIRHWOSZassIUDK4VOTSIxoZKGwTMEq383yQtZ57biNcdwY+bKiE1bTpWi9FYzFvuY+S09ZH9iG",
-	"7eRdpGPFYtMrxN8qo+CjNiTN4V7+/WiZDgFTe6U5WgfcQsCJ2AwEqkllWA69MVqTCU1rbqABrtlNw646",
-	"HB5Qz9TZM8tGxNW31zfZbrd1/e9iygOpYkZnKMYuLluXL/6i9Yv2gA/4t+gNgWcxkyKJMSyTSF/Mc4Re",
-	"qrLiyRVVU9Lw8gPJz/DjYe+Xn//pNXHjxlgDFyk5BlwbG5ZiQFQSc6kxRYj6wsic3PFoMrCCRifuWYxn",
-	"s1qTcO3MlywY8JR3zlmM/XSJFMbHJglnUFozPVi6VOfWm7KZZNE90xS4YvpcX2nmh7np+gPeIq9y1yfG",
-	"fxUdow3J6R0b+lQyXB93bERHLfgTFlr+uV4GoWpiz3CpMh6IeMBJBnfULUsV6tjAKGSyTX6gUZK2vJyz",
-	"oG/D4gdgfw4cb88bOFwMHA+/M6tHuoQnMxaHPjSiWZiuyEgykz8rzU87NR5pSWe6LSAXw4WBjuE2UONK",
-	"ywQoB/xW5sqMHg9ROnYWmsETBKOZGJ2zj3IpIPcwKlggMRujNQbbCbrpHXQ6Xsrl8+xnSLs2ueV3HKie",
-	"ylGTf1f7H3VFSgjsqI4UlKTh6bAQzHU7y3+vegzSh2mQiNfEihdZpAiSfgkPoadWyl6QvWCjI3AO0wXj",
-	"r3rdxQyWOQryFjkvSFisWne/aHhpbwCI5bTF1MRqE71VtTEXM0x0q425jIQFs8M7xagX4v03/vlHbRLC",
-	"LoA/CVUYB4hrF/egFuyVja1Vgz1dJQ4FzJZ0nidmBomXH1vqtQWKA/2YMGInuD4tZb8GS1Rjm4SaEipx",
-	"FKVc2qY+SSjxXof8rk902thffv6nzhx7SmIW/XGAObhhJ2iHKXYVD3h1X1chV0jDQwrrA8098/YPf5OC",
-	"e82c2cd0YdsBoEQR4uUn6d6K43HiHXz65JnMXPZJt0+5tqIJijYcYYjukkbI8fTZhSYSs/DBGnNRT4tC",
-	"HwPjUQdxYdmTMVbKQfJ4h52e3RyeMml9UcT5XpniSs7tNGiipEfO4/A+jBhsetRjzcFFqDVJJcgo0mEc",
-	"6AWymtTiQureZ0oXaeh1csVUvGydgZD2dOGDtHBFZUS2Hc5Ym7zFHQUsJGZQpmOQzAbj4ST+rGVG47hO",
-	"5v5Hj34HwyzmjNN56PSd/Xanva9dPVPUfrIlD39M6uLI9IrXHBFHt9Iyt87Q6v14fdS3jdRyB7zkqHMz",
-	"Z5vlI4L1v5hqd369po7sSqcexplhA56xjZep8m9wA4gwR5GMFNTqfSj4RWBGeou0AIVXzgUIWCBIr4N5",
-	"zKAOxpFE9q6B3QLPMt0uc0S8txyVuRMvDFKHm+U561bcWkYftvxFtocAVKhaG956YUznVaZu2Wjt5Cbl",
-	"fmbsGZsgdUGt9B89uKvHOoop96etbnHEnUeO2NGQORP1hps0vcqilhCt/edFOhjKlEbdzUfdyUdtm081",
-	"Yz9uH3bb3U6n3UuH/wEzIIC038b/hM4vVGprvNf59sKNifnciysfs7u3MXWuSXKyos1sFacIPdStZRqU",
-	"qPO8JmbJKzrBYxK9BT7Al2WBuJJJXDGt1a7a+6DEQg39zN43HNzyasFOz91Krn464DjdqLZtwS7cx/GL",
-	"AUeGQVbzi8xfV8MvvmPILr6aW3w5j9Dm0/8ZFvGIHbJqd2jf6YPrHGgqr1/1L2hgjiB0kYPNRd4KpfGO",
-	"X7+7vmOKUOxxze5CPBKdMYU5TN7Xt5B/gkS5CDSjWaunQm+/sGrXmYs6r/yZOaXWSoBR2us2V+EIpXCf",
-	"CHbtXO9Arwk8zY+SALdgui9nNGBgdQvYu9I2CkIlWTTWWDcTEyYk0wXqTnba5Ibe4UYecEQOgql7HYkF",
-	"VBozGmme1yfs05z5ikgYGDopTFIeNLyPibSOiOA/wbUVfXTY7TS1UX97/mbAtWYpTRQSRdKk4FdkTvNY",
-	"TDC0umFU6NbRSdM132NqARq19OGuyUwOto+vwns24I3WyTEmxjDVcyQQUVTeoS2ZcA6qT6N12NVOiEyB",
-	"RH7Mwbo88UhVA3UHPD13TecA73TRE1zH8c5wFnHiv5rrGZ6bBVrU6AJbcwzs1xWTsFlrGMeZYe+/Fd84",
-	"6JxsLnBuzBks0NuiwI0QbyhfpmeqUO6w09tqMN8Z6wCL7G8ucq0Dsu2MCFh0CzqYpm5MIqyv56I4t7VM",
-	"x+KqBQ9Dve5ihQ5ssHVUfq5qBaektk0YVzPDGxywUXgsxjfghSQOzTa5hHH0yVjnW6na+w1zSxaa+6k9",
-	"38yOKxBSgNcwtQf8TDsSsKR24EZLDd7OLTH0a3kSUcOYUd2CWK+wgfIEWs5jpRSM7jr8iaE9sMW3eDMY",
-	"flzyvItYkTu2PCWURIyi19preUSi4we+1eyieKZnX6SGag2Cyh3X0dHxDpR2bJ6SLc1C0fRIxX7Wsv/I",
-	"0kC4Tsv63ehXrtOqQPCzrCk1sCQ7Ljv7/SWTvuM6r/La01/Nm+u0Mf0LPv3wADL8qUzXYn4R5/risqFv",
-	"Rmg6aQYRrUlaCTicbgcRwnmiDP1JmqCik+eT6FTTPxgDsBK4VojXyh4W87VkWRY6hYwIukOwwKrDyYZR",
-	"n3ikNKxuYViVFB1mgL18gIePGaD23WR/m0QzawbVRX2tcvWevh6vcMHd4dZitHjDYI0gXX3HoOZTuOSA",
-	"cdUHzx33jo9JFPK79Cgtc4a6xFvv2Fx9OWAprFNXsyJm7L8z5vfHHnzYO8pp98c3k7qWC/yifDD68Fsp",
-	"FDv9YL0Pg9kiK1UKLDn2FfbWKqPoHE8/JKGkEMWq7zZU6ZWpBRsoCPILFc94cCtZDCqBlxX2DJjXHNiY",
-	"Ix599H5qzC+t/acZYkHqz02+AlTm0fCp3ri4wHvtxCxUigWZ6aLVKmmZAH2S8AgsFc86OCnfg4fhp2mA",
-	"ZBkiN0oyP7m2YPIznZLNCKqMgdA1isc3fYLtNtsDXsm8GzMakBH178xhN9SL50LZGWO6YkziXB1OKDQU",
-	"S6MH6jQfPZ+2MH7cgkE91dECGHfgCxEsH2kS6eseN1y8WCeXwliqYS6ZnPJlLdrGQpeP+cqSXcXE0PvF",
-	"fL7VlCFpwrk1KUpXJPd8/1mnYkhj7+vzFByWUw501qsEINwxzUBebbKq2mRjtcgGP1QuS153m3Geg08n",
-	"0nu8vNVrT0vcHGpj0uqV9Lnu9mtK5x3BulfeGJl+Wu5MoNns48ZRpzOY6trEe20CJz3jmSCcLQpomtur",
-	"12VdYmWc6SVV0/SYvVDP1sHjXadM7HWi3nX+0rrUPKp1lvrZ6ohier9X/vy3UxYe733YQku45fNY+GDn",
-	"jiJ2bpbfTjVZq5qcpwAJYluPterJeofF3mf2SZ++BCxidSDMl/hc1twPWK+L6HpSDWS1OjDgW+gDUtGl",
-	"3F7aD3jDK+0OS+BXBLMe2tMI5gInPVhFxqDEhX7HO3+3eVdtXr0Uttq8br03UWOW8rsc8BTUAlYisq24",
-	"LSdM2XeuG0QFopStjIh4bKLvka3Jh+5a+M4yahYYwvnNhYVvaWeYMTA2ELw14BZ6q+7U096LX+5tkvp3",
-	"K3nrdvrJUykmN8WLLnam/L98y+GB6Vb77cts+c0+6ayZ1PSnqg4YfkljFdIohT3iJv3T9bu35A2LJ4xc",
-	"QinSuHp1Tp7vnxy5pICyw0uIW1izRtqdksKBga7UZgNtcmbQqspkMtFHAEbwJuYIFXRsnkSRRzA6QWYY",
-	"V+1tG/CCS0BDJeycpHh8YGDPBmOK7U0Nno80PPuSE88lXnp9JyZapRGLVcjHGGq6VZZOL7+MIIPhY1WF",
-	"5wYAr0OdCaZwxABnHdeMUeBhwDACvGp1ooMlq87DK3JxBgKibxCBEevf2sRDC9zTboY5mMcGfLmYioi1",
-	"VzUB34OpCKqNTued3wTEgwhhvH2N+MZrKnBykMqFjJY6OVIxRVqoDAi7IRkPBhwnRL97JtNb9VnG4Jua",
-	"RqVamJlI5PBCpcnG70z8QBhrMPhjnUKhMu4mfX95DgItK34ZIG+ln4ds7+apk0m3uGV+O99NeQuX/Dh4",
-	"hbw2KIuXtffW+lbs7KvF24T0IUohv74VtoJ+gsfLRORS2/kcHivVNQt7hM/h1hT4NUS7tYB0v/6dcQA7",
-	"S/xX0Sxu0/iEL7PEUZ7+CsCqd2l4oRb+bWJyg+QRgehlpwTjhoCFa7D4qshHbUxopj/grf3nLmkdHbuk",
-	"9bwD/3XNtXkY2EJ8GseYlM+LgavwIU9mYHIU40TFHBMfTkKeBhJBP3RcEwglC81JCiGbTe2OB31FmaCQ",
-	"UYYRNfAK3TBUbSCgSrHZXEkNTJpgym+lAfrpDUOjiPp3WoC1ybs0rtUmBki5cfiJBa4GhWGARxSOlTRd",
-	"h0HpC/0jRmPdId0+yBsxHvdJJXbVTmBg4lizKEyQnCn6wmheRRws9B8p1CYXSgekfvMNF+qbb7BfZu5E",
-	"nA+OMK7ipTnsRMXNgOBOYQ3TYBZyjUARsb6EJtYpbpDeFnKuIWLEuiIIN51nnfhD6euj0jMWpJIysDky",
-	"EoFOfxE8BhB7BYP/VSGx/weh5BiYuxWG/KnwsZbAw+X4fwUvi8vHIGZ1utWQIwfaDpy+p7Pk7eXZDGq9",
-	"MlbWDCvZn0uknaLPJclcJynK8g8ajiH8uxLAq5wLsVkIX9R2QZ7Dp5r/Tk3ZbIWjpZCP8auRPXmuRTtP",
-	"YiEtYinNYSmrYV2uwkJqwo2ZA7NEgXmWv62XfYEYa5b/M5lenqlXws6182/i2inMirWn9cQ+NSbecAMr",
-	"G95GdlDJ85clcMzaT3PnyVVMoJhcsrl2Y6dZK79aWhZSURZSBBbzSNpJ/orZIO035ZyOhQqLmRgLr0pp",
-	"FCtpEItZDwtFi4kL8848kjmkBF3PHfL5TSdzxyL+TVhEOWPqE7MJnaj3Pi1XXiFWbrAG3sdD1VRL8YQH",
-	"LCZ7913Mm6ZVuT007EzvVqVO0smsCmnHsAcmC8EKO0FnzKZ+inCYtXMQs9aAaiDTJl8y13pFqENdAp2q",
-	"gGZJp0wthpg11ZSuZBibsqRhAdldUjiockkdtM0lZU+2S/Jj56bVGcv+rnYIfXMm5ntV3JHUoTmlMRaD",
-	"Ah4+PPz/AQAA//8=",
+	"7P0Lcts4tjCObwXF+1VF7qFkSX7EVmrqfo6TdLsnD48f3fdOK58JkZDEMQWoCdCKJjdVs4e7h/nv47+U",
+	"WcmvcA5AghQpy4nT3dOjqenYJkE8Dg7OC+fx0QvFbC4440p6g48e+0Bn84TB76c0SU6F/lOxSD+Q2WxG",
+	"06U38E5ISJOEqClVZEElmWZ8QrI5oWPFUhLjQ8rlgqUs8nzvjiYZ013YZzdUeQOv3+0ftLu9du/gqns8",
+	"2OsOek//4vleOKWcs0R6g58+enoglt5wOmN64CQOGXlDUxVz3dK8zGYjlnoDr9ftdj3fM43Pv788O9/V",
+	"z9pd+F+fer4nFVX67fXc++RX+38uRuTtJFuyht57Nb33bO+jSu/vfS9MGVXNy+3r5Y5TMSvmHkf665fz",
+	"q8sfTu7eXJ0s3px2F29enOj/lv/9ZzNEJr0BbB1uju8pocFbnapazvVk2AfFuIwF9z75XsZjPZnpz96n",
+	"Tz5s8hk/T8UkZVJWd3mUxtGERbDb2238StsY8/bcwv/LNvJ1LFV5C1/Hdwx2T7rbFys2w23ZbuRvayP9",
+	"ypbwLEkaNsB2/IfewcFBr7+3f3D4VANJcM5Cvca8xeHB6i6oNOO3NzmowoeBqjfouqCqTKEEsui773uj",
+	"mRq/uXTAttgYbDD3MozeW3S/iPkk5pNa1vTXTCoyT2jIomdETfEQsPSJJPOp4IzEkqTm8ya6tgb2D0F+",
+	"Z0PgM9Pt6jY1oHPtYbFL/+o4XQDpSwjTVUq5HLM0rQoSV2ZnjOSgOwXZQRUfECX08z5pUcLZgsTRzudv",
+	"2Sb05CEb1n9c+nNY3qte7V65B2my6V71N9urKF3lIXoDScpCkUZruUgzAxnFSSJZ6A16+3v++kMUxXIu",
+	"ZKz09AbeydvLH19evHyhX+hpWaBEWUqxSW//yPcYj1YH7w/2u3rwhE3MLEP9yY2Bwouzk9ee/9CpI2Y1",
+	"Hs8NZy9VTUcltHnIAnFrxjGI7T95NFOi3Xu6d3i8t7ff67dhjrr/zoLeee99T6ZhQQqkoukaupHx+OeM",
+	"AQ4WXXb2+4DMDx6YSYmQKff1sCnViL/IEl7meF1mCJzkGE+oJCmjEdFnDNgC4L9LTsJQZFxZLLk8O2/9",
+	"yEYXV6ea6NCEaTQdC0sUaJKIhV57ltAFNIAfEznT/z7tH+KPPv449nxv2j/c16c6GYUaJDRTUw1d012m",
+	"xA1C1Rt4YjzWCLicUylvRKZSdaObewOPC0O9bhY0VsACVZoxfDaiqaYCNzPBYyU0auvG4Q2dMK5u5iKJ",
+	"Qw0Wzu5Yim9m9AO+ld6glz8x30tv0Mdn+HdND3G0wvNUfDNmVGUpu5mn8V2csIkBr4rv2A3oE4MxTaQz",
+	"aZY/yffrxm62eTGlfJLNzZ+ffC/MpBIzDRZhD7JpGcUpC9WMRTEtnulTVPx+o+IZw33uwoPFNFYsAfqn",
+	"YRap2XgmIo0G6TjsH+3teb7HZiydOCvGjWP8RhPfkdDbYxfB6ShhN0lE53Z7zKOfM5rE42W15YKNUhWW",
+	"206Fipi8dZqG6XJu6AugQUHNc+jrRymnyU15kmP64WZCFVvQYugx/RAxxUJVPMmSxOV744ULF3w2pfJO",
+	"xCGb0Tix841DdiOz+Vzos2secc3GmbqJ5zfjOFHO9iTxLNbgtz0mItTzZWoh0tte/dNu7eN+7dO92qf7",
+	"tU8Pap8e1j59Wvv0qPbpsX2qT1MouKKhOWGAljelvYSjHynQ02axlCwqH5KZmMpsMmGAnBEb0yxRIHvk",
+	"0BaZuhHjG8nSuzgsztKcpbo/HCXmiBme781TJhkP2U3ExjcyTON5vr35q5zU0jsaJxofPd/LsVdjW/7n",
+	"OGU/e4PDrg9SCBwtkeU92sNRPnIy1ECAbu1sJaOzhEl5YwXAmxnTOCzxSErGIyXG9IPtWMbzm2K6TGli",
+	"aOS+8SgX3cajm4hJFXPqSABdfFGaUTjmxUe86SNe/SgrPsqaPsrKH62DMajBv+z0rY5Yv4CDzRagCcuv",
+	"MPcvB304peoLZ+6B+us1Tb5fnXz/0Saf8V8Vcx5hAZKlERuDSClv4zlIORVKoR/fzSQLU1awKjlnYTyO",
+	"w5t4ntMDlVLFJsubeE7DBL5Ve0c3WTRXBS1VLLnJ0lgT0lhquEVa0pXsht7Nx5ac6r9BU2E3kYhuBL8Z",
+	"z/Ieal4uopt0lDdw2ONH7252Q5Wi4dTO8m52o6GQ3hn+96kkvp6ijlg1a2jdN2f2PpGKTlhEBN9QjH2I",
+	"+IoSq5hn8ncqo/a2MuqXyailpw8WUnuPJ6R6JxElr8UdS2iopZOtuPrI4ureLy2u8khTBjqfJ0vbtlaG",
+	"bcPst5LsOqEkl+p4k1S3lWXXyLJbgQSI9vU8qhFISmY1sN5TTjJoio4BsXywkLK1tf2ubG0IqLIY09+a",
+	"2ramtt+rqe1hsksbGdNWiNma47bmuK05bmuO+8WlX+y7Rvr95HtTRiOgdB+9C6bSZftkDGz1oxcxJNBI",
+	"0y9ZKHgkiRJES4hkxMYiZUSly5hPCJ3QmPtkMWUoAxupgNxysZAdkCDA49Yb9A40CZ6yGdVjzGIez7IZ",
+	"ggzlY808JiwFRw1nRu0L9nMWG8+aB09tZQpp3hsCZ+Mp/Vf7HPlf+wT5X3U2ge4wKEARagmT1asJhPKI",
+	"KHrLJGHjMQsVETxZGj0DPhZ8HE+Ml8SQx5JorhuziLSC83eXV2T3rrere5K7H/WPT7v4xS4w52CnM+Tu",
+	"ynGtzWs36x0JkTDKPUCQOU3pjCmDI02LBgwMSEtP2ggTOwNcsQsFvbxnJFblRcN6h3yTFfkIsikjKZNz",
+	"waX+RYuIkgQlwWRAYB86Q44bUjMZ0xMHmC7zTXkiy2AnVG9LyEhLJmIxIBLR7dmQq2m+IZJo1WVp9zhf",
+	"bt6rT7gw2wufCc52OuRsDA0WaawYkVkYMhZJMsqU7pyR69M3JGXjTDLAbpxnS8+OpZqcEZGSKJ7Eiibo",
+	"/kpQG9rx3W4VXebIZ9Y85Dn4pIqTJB/bN+DUJ6cJoC5GGcoTayT4OWPpsvAUQ/nQRS8rZeYksYpuxlG7",
+	"5owbf8c4Qt8WlaWcRWS0dKnNAP64vnjdlnTMyIhKdrhPxiKdkdbFq1Oyf7h/RP7//78Dn2R8TqOIRTtE",
+	"jBEcGtJ63uYBjPZEknGcSkWMG5M+c6v+UMFOh5zwZU7yUjZP4pCSkHKNoyK5Y0N91BexmopMETmlKYsI",
+	"eMxVgLneWRFgPKdqWoDYOKw3H+g5VVoU9wbe//vppP0X2v5bt318037/cd/vHxx++j+Fu5xUKXhauhaR",
+	"uo3IXxLUBUmr/8+//2/vCPFQ7pQobe7dtzp19kFtPPNu+/j9x77fO2qY8FnEZnOhGA+Xf2LLOuRBBy9y",
+	"y5akRcn19dkLXyMGMTPdQVPODIhSygznQCrzc8akIhqjEL+kxhLdkd5QPKbwaCQifBZz0t8nU5GlFlMl",
+	"fIi4lDKZJUj4wdpBopgmkqhFHLIO+RNbSkJTPcBcDXkZv8k8FSGTEicLnDwqTbI1Z6nFvx2N5VqpIbRA",
+	"Oc0WYznklr6xqIqBR6y7d/z0iLX3u9FBe3+PHbVH4fFe+/DoeJ8ePB0f7/X37Yai6FBsqbMNbb0PJa5K",
+	"P7xmfKKm3qB/cKA1Um7/7vmlzR4OP/R77eHww9OX7/9Qv9/ndMIu47+x1Z1+Qz9o5m1xU4wJuG9qQkzJ",
+	"nE5YCT0PuvWUSze8kXqAWuqlP5vhQFYfzYWGXq3QoCd8JW4ZX53xuznVmKn0W/TXo2SesrtYZBJm/ESS",
+	"gLMP6gZmBe2CDnk3i5XmoxqJC+SCFVZ29M3EW7NK6K9xp/TSmkhIw95c81jV0Y2rgrvGEcoJYs5SqkT6",
+	"RBKZZJPCW9Hie4kNVyjL9Od6umKsr5sRFlzMe/Oz/f5j1z/s1xKZT7pL5JggBz2n0bfW8vXRCwVXjIND",
+	"MYgDIcx4d56KUcJmf/irRG/NfPYaOArkdIAXmf5s2Hzkrv+JJCfnZ0RrKqTFBSlsLAALc+pvwG212/v+",
+	"uz/v/+XoT3s/Hv7Qf3N8dXDx9HnvtPvie8eX9KDb9z0VKwDgcxoRu4R8vXQkMjUYJZTfau0knOUKU3v/",
+	"aTmEwwHp/0nZ2Bt4/7FbRNnt4lu5e44wQBCuooTmu2MaJ1qi1b/jcKT91CftY5+0+/v6nwP9z6GvxR3K",
+	"ScYzUKCA1C134HGsXAgOeQFCseAkTFnEuAJKK1KS248labX39FD7+p/DI5+0n3b1P70dn8Q8TDIt/5DF",
+	"NE6YuzNDPqVapBLzOYtIIiYT3SzmWkgrZHuQ4mUWTgnFydGEtCRjpEHQ1dqZApkd4gWSmHG4XtCCoxJk",
+	"lNAZnO5Pvt68C9z+L0S/K4d9AAeLJYn5HU3iCM5bmoK9/qePYIk0G6cbdko2SN+bMSnpROPQLNN9MS02",
+	"z4RUpNcFC0H1+9wYXvet4CCJpeNw/+nenk+MuVxvyljof0eURz6hmRKgwcdcKspD3UUB1unPu7ktW+4a",
+	"UWSzU3PqnJp9TQXdU2Mh33RqHv2Q2A0q9oa0NNXzCZB0jdIapHgSCr3hrxDIAYzPqHDuGRvyds8n7Z4+",
+	"WwfdnQ4JcLMDkIMlYTScEjEeow5AxjFLIoN9p4KPkzj8DNwD2kmTlNFoecM+xFLJ1UgZ58INWxJsWaYQ",
+	"+/ulAJkcowsBFcJsKl0Ijodz+nPH2wRtNsaYVyWMOS4wJgfWRkR2vxqrUih7NzG/mddGsF5VLQVa+dBU",
+	"Q59CYy+IshSsIcTRHkvwPDyuh+eJ+wVgILGzcKD5bNVcUTMJLhbrwO5q+hsD/uWjAP7wuAz4x+RvljGN",
+	"WEgzyVAqlSTM0lRTeNAEUbfQwup9SO+TWA05GhgiImPYFgxFh5iPVnt/b8cnlAs1ZSlRVN5CGGDGuUaA",
+	"VvtAMzfavKtD3tLgIO3jLlKUioUhZcbKQFrt4yNNOBwzXQCGLr0sMICZy2QyZclcomTabHCsA7Npves2",
+	"BVAb0eXKXvk8ihAWxRFwW7z5tdpcrys3l7del+St/QIdzYSJnfEvxj00/lQWpiWVeMZIS6TG3gN8Qi6l",
+	"RkBzjeYTF/OOdjp6Rm+FeiUyHn0hwEtE+phEgqGYAzj/YCKtefvxxjv0okQwnB16KxTBxW1CMXqHj71Z",
+	"bwVKi7D2mDerQnAquWkNNMO1KZcIRu8Q980O+3kcmwt1E+u/ZoyvuMgcdHvkn3//X9d+Oo7T2UITinxj",
+	"zUU+NMIIxco8G7hPfjJXO4ql6Wnzw/m8dDh75a0/cxa4EQIcV3l1xs3sWHSDN/LYiwut/d4BQIuS85Or",
+	"0+9yHyI4nc52zFg6Ye05VeEUt6QWOpKRU9zO9tVyztb2sPlZ2lxOPnHPUu+gAOh1AQryRoOC6PltQPQe",
+	"hfOe8CVB9gcyLWk5tj6y3z3wyX730Cd6xuSgC/xQkotXp+R4/+ApMSeBIJilEXov0Q3i2rn4fBymE0uS",
+	"8VSL27rTzZH5TyVk3itgb2ZK3Kn+YtwGiVdpSaifSxLGaZjFioxSRm81F5JEzBl/VhEgJF1Kc30miEqX",
+	"5gbvcYSH4hoR5n8lxBvKl0ajk49my8EbKSUEGcNmcmWVuAeIEt+5h6vvSLZXQhA9bZLPeyPd4uBrSRdr",
+	"11sRYLW6uX+odc6nYMV67B295sZKrjHvtNjLL7SRAFo7KjXQ4vssJIWHlWvjyBn1lGqyT2aZjMO24O2p",
+	"SCISJlRKUMEjMvT+Sv/2t6H3VUwc35awq++SbgeClr1sxhEPvqb1Q2s4C5Yk7bFINXRGmSKqomKZjanI",
+	"Fo6Z41lu5hhytHOg9ZwlUXFlDx/TWD+JwynQ/3wxeAuOLr1Xhrs33ZBpiAGO8GzmDX4y8UlnJ//l+d6r",
+	"/7r0/JIz8HvXvI1NtUL3jhdedhWrtO+dJCxVZ+A+vHLppV+19TtIAUOU4IzMM5Asz97+cHb1UlpzZWFw",
+	"aQW5Q3KwM7BmuIALzgKfBLqjXvDPv/9jyPH3rn76nCVJKFLWjlJ46T440A3QpzZ4RniWJAhmEOWYql5W",
+	"6IE839PtkMMa78LCZt/STf5HD976qdc+fv8/ve7O/zgD/tRrH7z/Hxxxp8aS76MLwwVcw9VfU4hMhQKv",
+	"gsEUYe8CjXBrr/hdibwDvo1irmFnjFxo8rjfP0Qjm7WPrNhQOqveG9VL8xWHzHUDotkAlXhz8W/8AgqX",
+	"E5oknZor/prL+uKS5ad8vdXpvM+/FCNNPWEHMiUujE/6CtpmSsyoikO88EfX9ZhPBiSgSRKgEcJHRwo0",
+	"SGgtnQTWRTkwd3+2TWCdUYMht9+mJBDjsXVlMIcTr9JtNyAr57+K8bh8PNGRfgW1TsHBtsF3oeQMIhls",
+	"fyqyyRSFI5PNpwaT3NQ/1b5/zN2M9BBuPkK4YjaZ7fKTFydgLEJ9o3yh1pAZRhNbSOMTUcXa4GG9ej5X",
+	"AFHkJqo7YMa5wjbSwrc9CQnYvNSUzUhLcIYW7YWAe05aStQH0oNJzrOev0CGR5OJ5lPBx9IUPEdLyYrW",
+	"gnfFH0SD23zt+L4Bb9dC7H3w7X8+fDF5Uh1s7c136lB10DExS1iBK63i2tisR28JJC0icbTqx9HdZF5x",
+	"tHbH48gnEUvjO+bkpnFdb/RJKM2ps7l/zMN9XQoB6H4EusSWn2zWqfvan9NULYvUU03X4cV+gE9YzR33",
+	"6hW7S3bjyGpx+WKc01dHfPXknmNszEePRlGMzvnnDs2xwS2VoyAIxNRIEnN0w5uiOb9Mrpibn2h10RWs",
+	"RMu0lk7g6DNwIo3lHFEYxiMV902NjHuV/V7rIeR7GHSzwhhxxGBApoymZCTUlMwpLMQnGdcPow4JzHyC",
+	"AZFzRm+t0KRbLmuP1pBrztMhAUw/GJC/irigImWug1PwfM+M4vkeBi6V2E3eaj0yFKA3S27af0sNV71R",
+	"OJ5HS+G0CJRLBOV9LuU3qz3zq1QFznl5MyuJ0e7nLOVsdhsPDO0/j6hVM+XVkl1NwFQxuEbs/DuihF/V",
+	"LpA9PGTsNSs2RP9h45NWxnOGaihGvfvevbNshsv16ZuC0yOUWgJcnp4R8B6IuSTBblAZuD7vXC35Xo99",
+	"eLvmShjWWBEr0gpeiAXXGspFzCf2p/n1eq7/fRHTxDx4nsmlVm8qU72e33suATyNZxEEiAcSY5uZWiDt",
+	"6ZDCRhHziSSB5q4BslIfnZwNNsDClSCBEsHqoW6WKxroNjLr3JPaRbl8iJUT9wDKvRmzfVEEgawAH5YE",
+	"HTXtgPv1Q3kiS1nBwieCyU6NKkImQiuVubzvKJMiUyOR8YikIlOa72gJfsgxe+tCZEkEDqIgEeMdu7nW",
+	"Xc6ZBC96Qh1vx+ISqOKVC0ynvNebEBSBo7ewG+T6wR/0afhG//MfgfGixQXb9dZTkcqu/+Gb/3j/sefv",
+	"9Rs2vta2oud2G/NIr9WJ/HGNLC4TdLW5uxTCCFmmBWwIF5ykIpuXGa37cXlKvvehrYdo39EUDEd6rJdO",
+	"85fFWGcw1p/NWJqmfItDVXFT4Z2I2Ykm/LS5SldBkeR5r9HDVW/96qHOlaSNtaVVNakqdkJPTRNG2bd2",
+	"xs6mOcIFCXQ/4DuAkVqqIZSI1K1vA0R21aFa5Pwy/DPcVU/xl8DFFf6yHn8ucyWnsphFnMTCiEnWWnon",
+	"QjrKEpouO6RIqw4GowBmHAWkRXP2apxURpk1Kgy5yc9LlkztGJuh5qBgdnGSYAfPSJDnNtV9GruFYVeM",
+	"RyzS34eUhyxhUTDkLVuAwUR4VSow6NYjzaR9EqBPaYAEi4s2tgkIQmBklwW8DIYqi+W4UrM5ePzL+bvd",
+	"ogR6TK3Jw5D6ONvhIKUCzr68tZVc4PcTmj/b+Vzk83HKGfjeqTOd5zidV3Y6b8WJnc1pPptKxurP43si",
+	"T2Dt2kiQQYF6tHpW7+fndkrreHoTM4/SepVGz2xgJcAnkgQzGvObMEoNgshspP+6eRvYDNBknGh2xVlE",
+	"Ym40PszgzSOwUiRsIq2nrrUNsSTSUveMoXGjMGYkbOIT9iFkc0UCxiONoTb3sZmCycAc+HjpQEJxx9Ih",
+	"x6gy+B6aOcmI86YTqiFuI9ASNnkiC7uprGP9NrNFrbmrcqqM7TAe6xcYsrKg8ivaDvNc1E1xnhglgZ5M",
+	"SujjWw7v3N/z10Zx+ut119NH1FZLmbKb9SPnxqFkgjfUyMmw/fYdwb/0Qb++/G990E/OXr98USYwzhcb",
+	"UJeTooSNQyzKdERTjKhODgFwNSrYtby1SPu9doshQ3b9Dh/dt8OMR83ojQR/HQbbpOO1GLyyHsy9vnIP",
+	"aI+ju60+iTkRaYSg2kwgi9LXbFJnuS5lJq8Of2EpANEN0Kkbg96Cb1/WRh9YirH7UX/xqay7bZD4PF9N",
+	"gzBVTDxPkd58JOLIBRtpBeabIHdyz0mrJug2g3vVkFBNwb5qQkjDepzWkFtjNaqzRaT3XtBAo3twb+3N",
+	"wCNYsCu8FJC3gZtqvKtlqAarqdkcCpYVh6tqLFthqjs+qK1RzRWXW7NgFYIUzeR60AVFHdm9OLC2nLOT",
+	"15qxXl2cvL189fJC/3568vr185OLb1/WGG5MaYQViP7bM8cm47CVdfTJqL2e2dBqt2WKtVBxymU0Qb6w",
+	"1DYAvlRd43fPd/91+d+/ONMp6qXUWqWAJZuQ+zh6EEP+1MCIak1gmhPN6QRIhOMtIr/YBBaldbtWicKu",
+	"WTwGcRv5RDfH6bUCJ3Z7p0NORmDiMg4hCbWR2yVAseX3i7O/iuX4z57/pUHZG5ruRFTHWU44oVkUC83U",
+	"7+KICRLqhi4t/qxcldiE0kS/p9E8NF/tYTv7Y+753t38yGbqhocHnu+l6kOZvJtJrDrlqPgVJo48d/NG",
+	"rrnieCLJ6dVZKUw4ZTRqC54sd+qllzwD5WpGgiWRLA+ZArPTJu5VpSSWdZ3au3ECkXYb97qaCLNpxsWN",
+	"D7bcrH+bT7OuV/2OZPPNp/up0QWywNoXajZ+U3u//51YkBdXb17lIWmtwAYdBzsDEpjoYpO1SEuTM8zf",
+	"IlLIrUAltOkf7e0FOz4JwCuStC7Pzof87O2rd/hsRHkUkJa54YeT8oxwyONzfvrmevf89M0JxtEFmoME",
+	"pMXZRKiYKhbtlK2OZkIaufP0oJAbVv/Q43iY0LWM98VXK6j/stkXo5TYFlzoTAIjTGfoXJdiBpNWMGHq",
+	"8uzcuL4GuTBPLiE/GpqIQQQecpugp1PJIRQQOp8zmkr0zTMwyxMraDoOOYvqjValPLrrKbjroPuplGX3",
+	"nu9yf9pPeSreFT6tqZ+sOM6aaBdZ6Pd6MfOU5bG2hfUxFLMZbUs2p6lGAnBsFIuK5npPtYLN+BgQ9E8g",
+	"s53hB70KW7O83LzWZ+xTkUN4RUw8Oyf6HePKONCTsxc1br24WlZNFRRLkklW9S2jETUyscPl9vobKEOl",
+	"5Mb3bGzhcvqpNgPyfUbpjN+eZGr6HL605LlIllwnzNno1w4BeczkSPNRVDEXCBDlztGjsT0W6YKmUXuU",
+	"ySWJBEBzIdLb2ixuzQyjlKq50TtdEkA7vKp3mYmejvkco+xcvmhcaAvkHS0RnytKb68HAmtJbtHaw6qD",
+	"SzWNdB0k2y60dGuCrZv8OtxwrwBoUuCTYMI4S+NQ/8qp5sZVY5FNP32v230lw/V9UzbJgnDqlXSIjaO5",
+	"Gnk1ffamA9ovSkP2Nx2ykp373kENzjzO1viaLC7oUn7+JhU5tRtM/Gcv1mnoDu4e7tf135SRfC1JrhFG",
+	"67OOrzDsKCKUANAhqANDoQiVt6DjihSyobQL048N8gDRpxrpsZkwV0p5Xh9XkF+rEZXGmKZQMh6Ri6tz",
+	"gp8nSzJiasGMSsp4NBcxV/KZpYgDAiOA+8yQu04y16dv6vMN1ky1zvDwQpC3QpEXsVRZOhoQEwoRT7hI",
+	"GRBAS9BsVskqrbM0maRZwqQhykMOjjeYvfIBE3TSy97DbuIZOxUc72PNx07O9Ooy3xo3I5PEbmmCAcDb",
+	"/8XbF+havAnR7nb7vvGuvZ9yF9ns1y8mF9A/rSa7v+9gonsRRDLz0AR81IURlZdxAP/rrrCgjYSKUub9",
+	"FaOSPmsynmWJopyJTJq8oU7KGh4VHmDGaTPYUDVz8/tXR34dS1UZKubOlfbrFyfnWPR7JMTtRnFD1eIB",
+	"1SH/xNi8TcHHKNeQ9NmWRMuB786vzt69vbSUJWWTWCoIPInYXRyyihfYfau2tQpWw9gSsSAYI2cGsWlZ",
+	"jdgkHzJOXv5gVVlUbf0GQo30gvQatay3EGlEaBiyuTJqS8KU0sdNT8B1jKuTeSFnLyqGakrOXmxKLdxU",
+	"/uuP12Wq5i+L1p/8dR741eydmzjqrXPPXCkMUTeg4xoI51l/3C4fonvP9B++7FCXKlVU5/iKfsi9zDRB",
+	"q8OnBmnD2TGn8EXdAPgOYizH9EM7ZQlQYiNAyJ1nNm2y5YqbYXVRXGMNKQWva7wu1b/7hBI5pyHz0fao",
+	"n+3cuwOVCmRVkN8rjpXLfjSxsMVUSOuchWy6li0Tw5ZjPrmfHWBZ+BWGdi/SlIuSVGf8g31FkLJEG9Hc",
+	"UlGTapdnpy/z/CY2LLhTl7/7Plysq5OyMphpQ87OCbb5PLwvCq80JWOFDbN3T5prmQzapNX959//9+hw",
+	"v9vdeUa6ZMYoh4h46NLsK+a+LrKKlya5d9h1c7FCV+UbqoZNdjSdaqGY1ehNmY00nBx12TK71QBqQMOg",
+	"XBAA/Fp7Q94KymNBrHSlIk1QOogZz+Rqjt7ecb/TOzzq9DrdXcjGW9FU1kRPa3p+0n5F2+POYPf9N7U0",
+	"faVGzhYilfJAW4BUKiNtAVIpCrUFSKUe1hYglVJgW4BUqqBtAVIpALcFSKX23b89QMpl/1bvJblNKeva",
+	"SSRp9f759//tdcuqxF6phsH6CgZ19QVXhH0w4RYtQJPe6BIgL1RYtfS7FQzvVS9LJQ5XJgcv26CIcKHi",
+	"sbm9/DyNx62cuDJSTTKvVmB0F5tCaUTDWyU4VEE0zyG9yTyhS60eo0ZeBkZRobGCU+VKGjWh2eq+gN5Y",
+	"khGbxjwib0+uSCuTrBwsPqVSTy4bJXFIaBRB6mdr8EJjH1QVMZ1QjGVNnxFKFqngk9ynQIwV40ROxQJy",
+	"vgjO2gu6RJ+JnQ0vOatFKRuyHZkaa/Jzbj3uyad0biIU73FhyG8bNq4EhtcK5apYNWm1iyJgDdW97sNf",
+	"t1bnetviOxOdfF588amhiOcKNYIbLWLbEsU+KB+u/w0lrpTkA1IcmKp8QedzLEwrRf7uSzuHzYvMLo2W",
+	"8MIp2TSxKA2+6JAZsJ649brdCt3FejH3X8CWKpyuscxDlqo7mpTsKprg7x1Whz50bSXGdLKW6peLqtbe",
+	"hZi3pdH3/vn3/z0Em07ZgmPSS6fudy1r9TzsksqNwZ473fJs9zYx7NSUf33grZtbKnbFFQZrKmFMIDg1",
+	"UXDzuTw92fDiY03V2c2cNmwHydKNw/xMh42NrvycSrhNt8EpCxnmd6IfTKI5mkhRfwv9RBLWBhuqYSsl",
+	"Yy6EU6wmCTQAbUAAF8D1ZXprXXUKezKZs7QgW0hKMBMiZNrWb02odIva3+QUMjUgHkCxQMPONnLTygkR",
+	"TtFIesYj67DGe7ymXOlDMbtc2rRpM7korsA025G3zEmTWUgQWMMMAmVjJUluNd/wILgVVWsTMkJRTCt4",
+	"1Aj7jbJ9//7bgVxkP6hcLO0fbHBHUC39un4fzuYnYXJpPgEX86JM7MrCO3tH5PrF+dVreyewGTTzOrP3",
+	"oARLrtMYnPnzGrQrCtYP56/AkWOeCgii+KJLifrattUxr2WRUIWxJ5K8eJc7A9A8o9PZCy08vRJwOfwm",
+	"j+YXK6lINoNZc2XdL5meoSkmFWPNredDrq9LN1HrNja/l1qTHqzO+z/nMZ+ZkIizhZtIFtKa4oVnQKOo",
+	"8Bw+4dG1ZGmwYzLlQHsbhw/0KACuYWf+zAbBY14Bq0tA8nCcnFNFt/CHsHIFnHwxi5Wy8nLFq3jrGvz1",
+	"XINJK5vrU7nX18pPSkMFiVm5ySsMl9C48/6zwX8OvdbOMOt290L4l/3f4XD3p/d//PhJ48qPU8aH3JBw",
+	"n6zzL65aZRodjF3zy/8jDVMYDneHw5+GQz2RBrvM1g/5d+CH/LW9RbcenlsPz62H50Yennav4tQgGEGS",
+	"Et5KTGy318+d8Gx9spWkcyV/sRVD+19o+2/vP/Yb089tvUC3XqD/Nl6gG9Vw/xW8QknLANk3MzP5J7/5",
+	"j3bwjARtUPGR1FeDytb7i9aSA91tg4D3K/l2xqlUa3IOZ5KleU563eyZqYWQUPNdQGJb1T5XWh2X0MB6",
+	"j1Zv3k4iugq0X8yjc0M+thEL+xo+nDl4125L7lpbnrnjQnsffLeelVvPyq1n5dazcguQrWfl1rNy61m5",
+	"9azcelZuPSt/b56VW2fC37kz4SM5232hU9vWkWzrSPZbciSrdzxyza0d8mMaKwZZ98pDvMTf2pdn523M",
+	"Ptauv4VzyNn+atJX8NMtfFZ+Cf+2DTd067j2b++4NiBn53f7pBXQzqgTdqJgR7P1s/O7w2bRqM6DrUEQ",
+	"apCDfifubFs3s891M8skS40/Chygmiv3c3uwWvsg/dpbo8rRmmVSmdplwhRAdkqgUaLSjN820/j9p73a",
+	"W6d9v9etuXWqo+awFksG1qzDJBh3qbb+tLjuhL80ytJk536udA4N27r7R2JLzfSuuMC4n2v2D466D5P4",
+	"a+fymH6IuSCw1iHx/uTPeY9fnPo5H/Qym81ouvz180C/mXxh/mffU0LR5CZff909XRmKbmRSaTYH6/O/",
+	"16aaLo+/dqfPqQqnD/Y8/f7y3VvyhqUTRqAD0rp4dUqe7h0f7kCRCl462laeKruoZvOIKubmt+0Mudkf",
+	"U9hJKrokGccorqhDAq05BETLQErrtNDMioBlJ1QoGiWN/wAEfiXLIR8tUYO3mpHW6O2dH+Y/NK6p8OJ+",
+	"M4o/5EEhwdzNbqhSNJzqr0uP9YzTOwY+t+CUGtQKnPq7cDyCbsMxxz8zUzV/FnN3Z3pbt9qtW+3WrXbr",
+	"Vrt1q9261W7dardutVu32q1b7e/WrXbr2/rlvq3/rr6jW5/OrU/n1qdz69O5BcjWp3Pr07n16dz6dG59",
+	"Orc+nVufzq1P59anc+vTufXp3Pp0bn06tz6dW5/OrU/n1qdz69P5e3SFbHZ/u2yoyP+yUomftIJrTu9o",
+	"DEIOkEY11dyiuCdEMcPUlT+LEub53hm/lvrn80wuPd9zuvB8ENj0Qkul5c2H92beXvGaXF9unkqitRiU",
+	"N4pb1kA/tP53nUet/x5F9Y4huaYCNdfEmDAaTlevW2tFpEpq2SlmpRxy52vHBS1oBztNVP6gc3wwOOz3",
+	"9ve9TQqU/nLlHR+7umA8/qzagqs6K1vMZI1b1lu2KPg9mTEp6YStVL9e58HqeyKJavt+l0T39X1wb9+b",
+	"6aY1Qk0srcYabaijfqmOudl3Vdql2U06YbUQvE6hdPs9QOzeB0RgZ83pd1bc+DEzEhfpjCYrHiVrzkkF",
+	"6x6UTPcV8u8XTKqYg2HpylCtiq4ec4g/KHlMRcVXpBWE49GN8wTIH/ri8prn4Kubrb7YGZAuOoi2HO1C",
+	"jMc7PukV8PBJn6BLnYGMT/aKDfOHfB819EkqsrlPDsjPGcuYTw6dXYV3z8hRyeO5IPRklCmgApEIsxnj",
+	"eV5ew626fs/v+3v+vn/gH/pH78uoUUEH3/vQ1t+172iq91nqrXkruKYiL50wA6xGgW4Fnl/ICobxfaun",
+	"7Pnen/Vq3Pf2hd69I+/9J98ry8erdg/Xiebk9LWtht+qKgSwIZTnqoTeBlAtwBgCllqtxAz5Rp7fpI8f",
+	"B476EqyC9TOACS5CJ4mG1Gs96lscVHq+d2nGOjsHyNTYulaJqGmDwmNhRyOtoPhDwwYsV1oY18vyCSzY",
+	"J4jR+jeR2ib4xBV37Leen//ahg5WHrTt581v2qVhyuKRM9AKi6rq0Q8LaqiaASphDMZFMVZgetWnesVG",
+	"AE7GQD2CHV/rzujfOuQtcObfAakn46FVxGkCrTPdGoQgSCVHS8RILxK+o2CiI/nHdYm1w3GNDvSqWFKJ",
+	"ylGrCJlYrFtNFyfxHeOWcsyoCkHECr6poW7PhhwEDHB6nKtlOeF/Rew6POh2P+O24R4/qjo6fR/3bGAT",
+	"prfPNqiEY/5vBnr+qKDnXwL67N8M9Nmjgj77fNB/ocRbke+qvdVJeZUuGiqF5USZtC7PzstRdslyp0Ne",
+	"WAfKQqV32ZmrpdMFRBCFU6o8dN1HeThiYwgsKtqWGJXbRQ2nEqOE1djTLl6dkuP9g6dkji1IxBSNk5oY",
+	"S3yx2sOPU6rIQgv9eM8HTtWxJCLEu9eQVS8BLIPrdbvHJBJMAjqzD7GEOEkolTb9uVPrW56mou5+5Aea",
+	"xBGeOGziI8eEczfGWm8YvNfZ3EgOAHmlP3qp+6wLE425VJSHDWqKxjUGAZ9qWgbC7l1vV69T7k5/3i2w",
+	"ZVeDxPO9sVZklDfwsjRu59FudQAxQ9zUxZW5U4gjLGOGOueEKragyyeSJGJSuQfq9r7/7s/7fzn6096P",
+	"hz/03xxfHVw8fd477b54VW94rj8Weuzvrq7O7bEIRVTGg/3uvnO7d3B87KiE4LO6qhSqWNVdxJ0QORWp",
+	"IhLtUpbQWoTW/ZRX+FYo8kpLqLVxtLU63Am5vjgjRdxhHDGu4vESbjIrg5FWQEciU4NRQvmto+nbuxu6",
+	"hCJyNEmqxTCLzx6EBFk4u1m3EWidSunC3Q2/fL8/oXdMn5nSjNq9w1rtnMcN/gRwdpWDdwsqtYxbXuf0",
+	"53tVb3hrtzxHs3oCXT2ntWHkdxUKsUrgtE5QX/f0xymzXun6UxJLn5TKm45EtOy4viiB5tfBzxlLlx2I",
+	"B5fx3ypu897KR7UOLmg+aSC7sUSiW+4YLPgjRqgiMyEV6XXvBXe+9mLEOlhXQiVWr4Evrs6xKGwrKAIw",
+	"tK4XcIhwXjIZgHUiZNEOaHiBuVUKSEtT6pRFPrAD08Zlklx4vrdkGk7mozIHhPcrELwEp4PLe49HMGHK",
+	"bRuQlM21XgpKUmHkFQtuwsBBf65JRhAlrF3v/4/9E90CtCvfLZ6L512Thoqpan+w1x+A3Xi1HCZNVbsp",
+	"SuU8FVEWavaTqloj2PHhYbfb7R/1Dk5qaTtLY60lN3R/Ca9rO+73Tn588/35d0+7z09Pnh7t1fYOsGgA",
+	"lKUlTyQJExHeNgCKtECRR00V9un66lRzfMlUhbb2u73jdq/X7vdJ7+ngoDvoH+rGf+j2B91uLVGdN81N",
+	"DyZjzQZGQqiN9rD7dLC3N+gd1B7E1WMGoPmBpfUGljqc/ZZxltLkC1F3RCVr3zWN+5xKRsZxOlvQlBHT",
+	"rIKrnW6n3+30andcQ2tN70KotZ0e1eomIl0z41Nxz0Rr+5zIBb1b0+uPmlW2vr3UP3dImMRg8X4wOBLK",
+	"J82DvKZ8ktEJI3Ma3n5G73M8/G1NjZNm2gCvwd4zpWm0wKJsd/HqYNenbw773T75odeppxbzVKxZznkq",
+	"JimdfcZC0vAube73goUCKsc9cJfrjp3xRVg9by9fg/jXCoxTAzA0zDw0FZwFhEaRKWz8R/PEeBRdoBjU",
+	"fh1ztKpd2dj0Z0MemKCyAD3kdO+DgGiVglG4MQhkPB8EpKX5oRITBsXx4EwPvQs2E3eMvHt+TsapmJEL",
+	"kSk29HZKBmHP3id5NlPSFO3mZuQy/3Qar+xCWROvk5A4oRAHbgpXg8erE9Wtuf+qH1HuDCvKD6FSduAa",
+	"yILdwDXawJ+FIcGY2pMEoI6stacZQRzaP/vgxyDG5umQ4+M9MhVaMlz6ZN+2yJ8clL9BPiPSosEhscZ4",
+	"M8pRqXvY8nKnj3wPcpIkems833sH49o/MvVuXHryHQ5v31X+LJq+S4tX1vi/MsIJj0q9vNcYYjwQHZPP",
+	"g7P85F6MjrlplUs1CSRlh2aRNl389VcvyP/wzX+8/9hrDGmvVwrd0palREMhTRILDvT/ygPaA01FzCu8",
+	"qrLXJUFJ1nXzZ9lvy6fVbbGRLmXAVifXV3OjrOaKiGmSwCXFqi8QUCT9PFhxQtKrXUnUUlEH/CHXABot",
+	"ISUSacEdV5TBFWQdxahQOEcpwC420QmuaxXYE0wEZyr1VwwlWgNloPWhbFcRnFJGb5twMozTMIsVMY1I",
+	"zDXJ5spaKiADFwnEnHGTMQTmMKZxwiItyjGqWJQs0U8MOYoccv2ejKlWsqEi0EF3L3hGgilNxjemL71D",
+	"WkbPrUCONyNuYhmYYSIk0H/9ved7eV9loObNVgDbZIYysnxs3GVkkk0g35CGxZyqaTUFBVgI3DOK2c/e",
+	"m5/t9x+7/mHDYY35zTiJJ9M6j3UDPMueAc56O6A9SeFfLhblav73OSvM0b54oxnfcr3DByXgYkaKPC6x",
+	"tEgG93wjxsADbAIZxIpJGoQc8lDwcTyxoeP6Ey0dwGfIeCPUTTbNkyDZRkEO+sRcsjy6IUuTtRt9cn5G",
+	"tDJBri9eg4Jkp11xbfGmSs3lYHe3d9zXslqn1x0cdY+O76VpMYg0aeIVK3B33s9PZHV76sifXlx9AkK7",
+	"JHcBFSPql2YjBFq0YlquzbLXNPdLJps1RYeEYcSCgVehHNoMgBVzGJXqhtUb1K5sKsNETCAzG3JucLCD",
+	"T1xfMLQp3uvvVYx3ny3TtWJaGgqzQetcyzXNtfee7pQnA4KBUCg12zxK3kZ5EfQMYcUNRgF3LjILQybl",
+	"OEsQSJVJLKvucf1u/6Dd7bV7B1fd48Fed9Dr/8U1AkdUGavSJrDUI95oBpGlTNYl/QDWAs2ksWU4KK0B",
+	"nKrKUb3XZwt7q7ETVSCx6YB79w0ILLmG3oYiiTCWwKL6kilkPJCn03LDREwkiflOhwQpo9ESGKb9JJaE",
+	"SUVHSSyn4L0UgBiCTBlaIu4bLq1xbkQjEqYMrgZoIjGcb0T5s9JS8wuvREzA+YdOaMxJxlWcEJfSIIXH",
+	"VJTYGSf6gFIlUuPRHpy/u7wi//z7P3YhQ2Wgp5nxlNFwaryGcwYSxRGMii4iHRKMaHiryaIYj42kQLkE",
+	"U0axsCxlz5Dt2NkvqJ7iiI1FCr4pmNcMllARJUQSGbdirUo4wINLzHyOmlQXMynLGfbj9awA0SDHvxXs",
+	"r6OaP7hu3Q9QUZyEMBgflGcarXjvVEPfJokY0cTxoDMfrtLdPKdnncWVu/6p90YtNUzCGboSadlAWBxx",
+	"oUgtWh+UCOMUU6RjxVIzK/CdVkbAB2lImovZov1oaZcAadlsft0hd7wXRWoWoruxPMzR+7ibHGfnHhgA",
+	"zt637FVj0SeQMzHzaVWJuHh5eZWfdlfW/zalPJIqZXQGbOzsvH3+/L9QvugM+ZC/BEuWfpYyKbIUQmqJ",
+	"DMW88K60IivcOlI1Ja2guEz+qH982v3n3/8R7MDBTaEHLiw4hhyVDUcwICpLuUR/MPDYg6iqwmhslFot",
+	"0Yk7lsK9OkoSvpu1lEVDbmnnnKUwT59IYeyjknCmv0aip1GXYl7EKZtJltwxhMAFQ58MhcQP8goOhrxN",
+	"XhVma4jdKxu1W5LTW3YTUskAP27ZiI7a+k+NaEVzRINY7cDMAFUZj0Q65CR3VcWRpYoxrjOJmeyQH2iS",
+	"2ZGXcxYN3JCGodY/h16wGww9LoZeAO0M9kif8GzG0jjUgyAJw44MJzO5z2xu4am5TZB0hmNpcDFADDDq",
+	"dzQ0LpAn6O80vZWFMIPrIQrjnvUwcPtjJBMjcw6AL0XkTq9KI0jKxqCN6eOkpxnsd7uBpfJF5jqAXYdc",
+	"81uuoW75qMmdjLZj7EgJARPFKE9JWgGG9ECe4lnx+6rFwD60AT7BDnS8yKN8APRL/VDP1Em3rHmv1tHB",
+	"6RFSPcOviHcp02gOjLxNTkscFrrG6ZcVL7QGaLZsR7QqVofgUUVlLmWQpBiVuRyEJbUjeAYRSyT4T/jz",
+	"j6gS6lOg/yRUQQwn4C6cQWTsKwcbRYNd7BKWotUWu88Ts4MkKK6cEbe04EB/zhhxk5M/q2Qu15oo+qUJ",
+	"NSVUwioqedBNf5JQEryO+e2AYMrff/79H5j19xlJWfLHIeRP1ycBjd0wVbicx7k2eR2RVgAQxsvoXfP2",
+	"D3+Vggc7BbFP6cLVA7QQRUhQeEEEDa4NJNj/8CEwWdVcL4WQctSiCbA2WGEM5pJWzMFzwNdDZAbxtTbm",
+	"g5yWxCEkNQAZxNdoT8bQKdecJzjo9t3h4IYQ5UWRFmdlCphc6Gl6iIocOU/juzhh+tCDHGsunWKUJJUg",
+	"owRDcMAK5AyJ7ELi7HOhi7QQTy6YSpftE82kA/x43368IjIC2Y5nrEPewonSJCRl+puu8UI3/jleFs7a",
+	"ZjWe7+VXN3Ab04UQmTnjdB57A2+v0+3soalnCtJPjvL6j0ldDCBiPFJEWF2jZu7cf9bb8QYgbxuu5Q95",
+	"xVDn58Y2x0ak8X8xxauYekkdyBWmjYadYUOek40XVvg3Ph8QHQAsGSCI4n0s+FlkVnoNsNACr5wLzWA1",
+	"QPpdyEGn+2AcQOSeGn1a9LNctssNET85hsrCiBdH1uDmWM56K2YtIw879iLXQqBFqFod3nlhVOcmVbeq",
+	"tHYLlXIvV/aMTmBNUI32o09+81pHKeXhtN0rr7j7wBV76O5oIhbhkNoyJLWAaO89LcPBQKay6l6x6m6x",
+	"ald9qln7Ueeg1+l1u52+Xf57yF6huf0m9icwfoFQW2O9Lo4XHEzIxV/GfMjM34G0xyZBTcOYORZb70qQ",
+	"raUNKMUcvZlBeUUncMWFR+C9bllliI1E4oKhVNt09rUQq3sY5Pq+oeCOVUuf9MKs5OPTIYftBrFtA3Lh",
+	"P4xeDDkQDNJML3J7XQ29+JYBufhiavH5NALVp38ZEvGAE9J0OtB2+sn39hHK67H+OY3MFQR+sn//J2+F",
+	"Ql/VLz9d3zJFKMy45nSBLxmdMQX5Z36qH6FoAkA5i5DQrMqpNEmaOfjVNM/3y7UEOIEIbfe2w7lNNSHj",
+	"z9M4mrDodEo5Z4kMjIdAAiyy+tInkBQ92gFFB1+SOY0hCCM0rdDCwEw6eBAUFiJ/6xM65OYPTB1vZC3b",
+	"XSvFYHqQ2RVNbg27p5yc/XCxA1dtJn3CGMQMseAd8ipOFEvJaDnkpVgvReF70NU0xRgtjXDbgaIGJnv9",
+	"VAuyjEPKiJShERFi7DUZY0MefPuyTmmIUhk0yRfQu7ey+VX/WZuMQu/YYhqH00qeIb0AJnH+LcEJi4Hg",
+	"yTiqpjDrdcHdDk45+Md6voeBvuWaUfnJ3DiUXbP8xnkbSTCWFq5eOcivbfGwYW6GVm1KMjRY86CT919C",
+	"kPEuJr5rjJWx7WBMw8gfMs11vB8SjJksJL8QjdvvH9//wZUQbyhf2utc/d1Bt7/R3L41igl8snf/J5cY",
+	"x+8m0oBPN1iWGerK5E97JPGo2BOHiuMx/gIq7ntzUXcBep7QkOWkTBNoMBkaZRbuMrQUVTgtQI4INHLp",
+	"h8E4FbOgXN7BRB7EShNBrVpKUKY5C9GpVwkSKBFUuEAU0ySPHQp8fJA7z5i/z364gPh4/TsEetsXFzGf",
+	"QNB64JNwKiSG3wVKdHKnkiF/jgYvypc20wckwklYyRmEhFMW3hqSbNanqT3HECb9YbHcFqx3LNIht4MN",
+	"iteBb3pRomMqXVi2pITYMbf+VFUDg4VkRJilD7kbVq0/D2zMcmCZFubRsvl8TGdOHqSiTs0C8oqlJq5l",
+	"yMFh0HofcCLjhHGVLEmUinme6Si3ploImW0lwX6/n3s0AojtFW5qBHRu5hRHZaM0F4pJw2pyjm2smCs4",
+	"BXAfcsdeqbfNxyxhPs58LpCNFn7lhrknYE9ojdKYjZOlTygZs0Wey9DEUOwMeVHqb5F/K8ZmMs9yWDzR",
+	"8I8A8hFLMeMcGmepst89kWDJ7pCzsQYAZ4tC1sCUbtJaW4y5BzKxPJFYn8TuapGEphSOggmdrNFGDnmw",
+	"3z0ODAdczhn6p7W5UG1z7RrA1nzzzVnEZnOhGA+XnW++IXDdRDkJnOftP7ElGC5n9JYRqvcxXRJJx4y0",
+	"zl5evSJa2qbzeMhj56NbpjGGjtXOoDBu64e5gQaejESEj2JO+vtkKrJU5piiWwF1GfKUySxR1oiVz061",
+	"L9g8oUswz6cZMwHwaADGjHFqEYd4pVmZAyVRDOEnXCOSnodIrfEM0fhZvloMzM/n43pX4bVBmnFu6AfA",
+	"vkP+xJYSTdYpwySPaK2asZlIl/ZuxyL/PBWhFokBZ4xF0jFXDnDKUq+LJvYr3TVIEVp2NTOFSCCw+hVL",
+	"Nq2MZZvmXiFK4GWR46lTIzOego1dsxvvobzGwaI/saWHYhEs6LmIlg+UiEoJkgoOCSlJtYhpTr1hK4ar",
+	"MDf0tOf5HlyA6B70ES2EUyVcN9NKrphiZBCacufMtfOAfGrgOykINaeY20wlm80CKsL0+nv7B4dPy7OB",
+	"4T99epjYhxuJayhu003Ws4q42nvg5hjVaCOJ1eYke9jsG41VWLNPkrmWW6IOCV6byDagyA6Rvr54rXUA",
+	"vJ+AWdfQkfuyN8XS9grHJyKGMhlnAJomMdw9mVjIErFboap1OZ8KiNTcSb9uDFg8p2pquSXwK5okawKQ",
+	"QZrcvX45v7r84eTuzdXJ4s1pd/HmxYn+b/nff/aqKFIzsVwL+/RLKQrdDRSFU3NHg5rFBhrCNTfEV0v6",
+	"pwblt2rJWrUEdASjItToJI0Got2P+scnRN+E1flyfUe1IpHNzX2PI3fZo1z2vNfts3nwDEs+5saaXHlB",
+	"hm260eqHkWvhVILI54bzmbu4BRthIqKxXqfWeXY65MSIuPmhRtEaFJgFlf6Qw5tYSTKOtaRtk/YEIeUh",
+	"g7AfowaRKY0cL17omEVkyZRPAlNkVDcXasrSRSxZB2S6feeaEwaHFO0JWD/RSlTHwBFChoF/oVkin9tG",
+	"lP40b/2ItD73mZ5mfEKy+dZO8RsgCBrH9KFtJAl+vWH4HXdMTr4WXKPCs6VObesQPAfC+pPmOIFW0pY+",
+	"flhd2NYRhHJrawylOw03K49zYmJ+kxsaNzkzZ/zcNn+8Q7M9I7+BM4KXMTm2P6Itz7+3JWDW2rsbw5p3",
+	"oag0WuG/8lSaDJAXYEp0Q+1cCyLJDYgJQ+MhXIhw6xuLEkKAD4Mdn8g5o7fm7ZDPaaqWqGajwqB7AP/U",
+	"VrCYxnLO0gDTVPxVxNztEQAT7JSlj1NTvZsFhvsHMxGxgAy9oeeT4EfMCvI82EFblyn07WYqZSwqtJQ2",
+	"lvTOfX/MFdmQX5++sZRvVQJo5PzPdW85GfsMxbuid3u2GDKUOfYMvLwHkSmY02ZK6H79ReIqEKGSDWTK",
+	"zvjkF6R1W+3iq116MK5PPOAXgUALLHX/GcrG7lQk0TqN4wouMh1DQaFzQAx3VD7yGdfP9Ilefx5XTuM1",
+	"fFgvVdSg+jsz+pZ3/wZQ8gpt3+Z2Hzfm12Hgjdd2mapFYk5nGEqgBWMbjZuwSZ40rYYh7mi+k2P+kFvU",
+	"t4h/5V4G4r0EBALCJ+hyFXOMbHJl9/zSCMBoAx6GPO9GTsUC/M0fzOm+e9DJ4tuD9ZuxJGUqP1e86Vjd",
+	"S+JnmSXs9ST+musWteejRNux3WfRdv3hxhiIzbcY+FvAQNyLdZaLX42mv2lC2hWi7iKxReGrPKAFkR+b",
+	"s2QMaD3kOV4zHsnPoLlvHoLxb7b4/hvB9zdrsf1eUmtT2fyqJoLnScyjPHcQehiArdyIM6XbgsLS794m",
+	"lK8K0EFA8GRZ+GXglV7GbTvBGTh52vqBgRKYt6pBjspnEKViLonI1JCXHZxKWYPwAoO7VTua8ga5TVNO",
+	"kyHHO2Nz6O1XKfjApmrpUI6QphC/rbt3pTEuFqbg6zffcLYgcfTNN/6QNzq0DMouJ859CMT/KmcaCCP3",
+	"WlbhZWzznUYjzbHQ+lKjxup9f7/+vv8hpg07uc2sGw81JDu7upEh+cpp/wiW5KK3Z6XLL1WHcIBONnq0",
+	"fOe+2RV2AyqheT+OTCRFtPOwK+5L54p78tu84t7alL6SAm8x6GGcL0qbgxqgmguGsZobJ1lJCheldB4H",
+	"O76NUjQXWhA8henq8TsIny+iEjSOJ2wiByijmZjzGY35TRilwW4gs5H+7eZtgGWZMKJonFClGAc3MyXc",
+	"7tF9NNB9Bsb7EW7Xhzxhk9pQ99hG3V+8OiV7e3vHPokyW0sd4qatt6TMo9rBpRDDHZzOgPiD/yyLyJSl",
+	"rPA8tT6jlMxoMhaplmnHGC6BHnrcFMBIwNkzpcDh1ZRyeAU5vclVPlW3ri9m0JIISkgYvKBJ0obMwnke",
+	"ZpnN0Ed2xIb8+uo0L+xXGDYkXdroh3jGyN+wRi8kFdgpeL/Z/ScO3OAm03r+DPmCLjvkvDle243Sbgzc",
+	"0Mj4UG1Ej3kZ/41tInbptld6Ct7awAojC8Qyr3OSNpRaXxf6gQ6u6+I+1mZoXDtDQIIN59dbNz/2leYH",
+	"Xp7oiQuZANKc12lRCpyA7cHbaU4a1R3A///SHMCSqhuTQKpYRW1+qc+efe6BvfHED++dODNJZB932glF",
+	"T32qSMKoVDjnGeVLS8zKOQC79ZObxfzGksLSBPPKFkeH+917UmdtOlFI5r9+nljUv3am9MMjzPTLQ5kM",
+	"dbxfaI3ShwYz5V+syKvvOObHsGUYLY2uSqMxv60vkXPUPzoiSczt1XGRNsMnwfoUGB1yMgJmZAIcIaRY",
+	"f1k+EdhJWWaNUvmfOWv440FXt+kfFszhj2z5/eLsr2I5/nPd0N5vQ4bdiqFr47lcfKwIomQaSyXS5aOH",
+	"5zppZD7fctNojzkxCcDRZ9Pk1KmLfW+K+SWQBWZ5igHyKDKHSRZBhLwNm5/RiJHREi090s3Zg3ZNLCNi",
+	"ym1qiRc+qEu82iF46csFhn6A6HqZiIXuNGU0wZQEA8I+zFmo8sALK/W2IC/WEZFOBlf9j+CY5OrwoNct",
+	"LLBDjolfpIkjoQAaW1eoHBPdMhlu2ofHO75pD1XbadLG3MvIJCA1UajiOzbkrfbxEeScNt1zNIUpKm8h",
+	"1ZOJTWm1D3qYI6xst+HECRcqJYjxc3/ZPHWBVNRucJ2cegK7CBv/xUkJTEqEvIZdTaqOjTkFzOsCXPXr",
+	"uMWJyb7g/XY92bc0tYmmwt7WEh2XuJae12v7RVW2e1IRObq8U/fP+oXHqYnTM5RPHyFTYslcjjuEz2Q0",
+	"sPXxd4yWOCBjkWh6tJqOq2WiEiEbl023tZNnE4XAVBA/OkN+gjIQfIlhpskS62JVQ1MkFGQqVFGsXtWg",
+	"ib4sAPVr6aOXIlXkli2fEarFeUgqGbQDIiEvm26L5KIscrn5BmpVJpGqkgyVo2Y5PX9Nyv62+0deYd/3",
+	"2s7veUqB9kp1MyOl1VZ8cEte57+/YDL0fO9V0bv91by5tIPhL/D0/RfK8+XMUiYRkqkO6l2enbd+ZKOL",
+	"q9Mdz/doFOUZYCouhF0XQqaJrf3fLUr1d1cr65sYqZWaoKVSmPlDlzo5Bey7pWLzOCGNYKvLyZfh9Y77",
+	"nd7hUeegc3wwOOz3oDZXZVm90rK8k4iS1+KOJRRK+NkF9osFHjxkgZhaLf/7LLpvUT2Q1yrkwxt4byYQ",
+	"aahocmO28mBjNppj3yZqV0Eaf12lq1Ixt0btKmbqKF/9Fd3rzWSrc/2r6lzMZVlWKHD42FdIpIHxtpJQ",
+	"UioQDEw2VpLo81rRgaLo8uzcyAInPLqWLAVnpLIv/JDb3KrG1Iy3WM+M+oXSv0l3DFx/bkrBgzCfe7vi",
+	"vYIBrvEJEbNYKRYVziMgVklHBRiQjCdaUwmcvKZ+JSMzpGewtWerFSxGWZ5aCTWYIuVqRWfUooypcNEq",
+	"Z1e14f4dzC9RcgUH0/uIhrfOBSKkbc1vvC3GgMNhKZrXJvduDoR3mfHDEAbk1M8PgofXWibUmJsldKG5",
+	"E/6YPO33YbooUtTxpTiV6qbgTFDpRd4VOdFRx4KMbKaVw7tKJUsHe1oXs+lHjK0w5TRpw0ULlOfQyAmF",
+	"n2Hm7cuz8zbmBW6b+ch4flMwOQN0ACJUubdlzetLwB9Uq7l314sEmrlDBfei26yp2+zeboEMvrfV1WwC",
+	"yGKx5yLVyvo5ldKu1uY/9gZe/+Co6z2c337N2H1Mony/U0FlMg/xKnhZzqBQRydrI/c5W5SS3a+G8G8e",
+	"Ed9wBbSmLnfvQS4Cvvdf7XOkUe0Ta2erA4qZ/W61+TaO/t9ONDm1+ctJqbZbnXiy3mCx+5F9UGvj6l/A",
+	"c1lh1M2yCPZjJZBmcWDIN5AHpKJLuTm3H/JWUDkdDsNfYcy4tMdhzPf5seJYUYUK/Y5P/vbwNh1eRIWN",
+	"Dm9D9DuWFLCSuhiDz47j/4kONKVjOWGqUBGCHb/wGIL40bFIFzTFaxMopQGuRVaKMRkpfKf8SrWojSYI",
+	"p1dnTvr5Tl7SATKQah1jyJ3iCnWh8+5Z/MLb41Lap83kk8cSTEqaxdZ3/bcSQr/Reftarun5MFb1p6qu",
+	"btM5TVVME1uVBA7p95fv3pI3LJ0wcq6/QleZp3vHhz4pFcGAVMZt6BkLYTwjpQsD7NQlAx1yYorJ2MTF",
+	"eAVgGG9mrlC1jM2zJAkIFA+TeQkaGx1fMgmgf5vuq6i4kuSZ60wJmCJLsaZdLSjtDCqUyKDcSxLPYijz",
+	"6g95QBOWqpiPoRIsaIs3nKmFSG97wT///o/Koy6UjrGUqpNXyYKuSs9NfSrjjR+E4xHWjsaS0ZCOMo4Y",
+	"FNde1TrBwJJ3F0DWEEwmTTBvn14x/tYhAWjgAZoZjJ8/eM0vpiJhnaYhdHutKmrRRktdRXGQKeVRYlKq",
+	"Qta+WLEZgc0BKOf0PI/XLNNyEitTI6klGY+G3HpnqUw+kcTm68kJvPFarPTCzEaWc0yTW1PeKzbOnQ81",
+	"CsXKmJvYeMxC5Tj6VwS/vF5Go52HbG7mqeNJ13BkfjnbTfUIV+w4Ec8VSrdiOtwOrLGttNFeAUYW96DZ",
+	"S5Q7t8adU1UO7AQP54lApb5OMAOSsAfYHK7NB1+DtTsIhPP6LfsBbDXxrxMFasuHfZ4mjt5cmsDufhzH",
+	"CWuuU3IJ1QDz/Nr5h+W0V2WhP2UhBBJoxvHjyQ+EZlEsfFN4LDA73H7N+ERNnXAq6GgS35kibm6yZWBG",
+	"SMGhs9xLylZ2n4oEtQggq5q5Eb2uIoPtSsAojIbVqYnMwmmxtAYl4cK+30BJ0HPcXdA7yLm66hM8ijlN",
+	"6+qG1h78YmJbmf43oEaLBU8EjSCFcYER9ujlWPKFcn21Zmc+1hOJmK2lKEgFaYSfmJfP6BMJB1GkkW4u",
+	"Ay1z4zdwkwWlOQfgURjsoicNFyTodILqBTTNlGj3nu4dHu/t7ff67V6324Wbgo5GcOOYonsr/FL0iGuN",
+	"0W5owkn7L7Z2fv7rTef/QgX9/sF+bbTC+3qiJpGCPfLF6Dtb0hjpW4f8iIXyiyrEEqGPhQeoMgXqmqot",
+	"I7FESXbI23tPfdI+PPJJ+2lX/9PzsSUU04QA2CV4C6UMQqp4Ngt2/EptajGXejqQZyo2ucWoqaWqJW2n",
+	"ghQplYnewTtGCgmoMQ/5KE9mbnzGcGDdtSk7pRSbzZVEb8sJpjXDRKSmrC8ZJTS8RcTskHd57kMHGBAB",
+	"Fn9gkY+eroC5STxW0kxdLwqDsRJINw9OEjC+FqLFeDwgK/Wy3WgqUzs7r/ys1QHrUmbUyXLtLT1/gFCH",
+	"nCkMqfrmGy7UN9/AvMzeibRYHGFcpUs36Znx7H2mGTONZjFHtzqR2kTnM3HHEN6OO3BLpFBfC+Kk7T6D",
+	"FqpXpHmfvTjGNLHGFxiz0WsQRQ8pwnWhF/9Vy3D9C5avg2LgG9Wte6yaXI4UD+j4r1KjC9DHVOl6Is2R",
+	"1Id1s4J4u3IpFZvt2l1bU4HLjAAlmzA0zieSpXFeFMQn2RyDI+MoYRjPhRRDhLcVr9UJU5cwMroXahXd",
+	"iSNFY0cuVToGD5TZ4O9Zg2Do9vvlhTCjxISLDbze/mCvPwDfPQ2Edh7/f3x42O12+0e9gxPwX9AwKd72",
+	"eyc/vvn+/Lun3eenJ0+P9nQTmKLtt9/tHbd7vXa/T3pPBwfdQf+QXF+d/qHbH4C/QTa3LbtPB3t7g97B",
+	"5mhfAsYa9H8iCU4qL3e1lW1/E/bq0q44Zxo39rEDfQw1yEvwbkAOUhFloSIzETF0ERvH6WyhT3E+PjH9",
+	"ySYi8C3jLKVJTgvWHewfzNy+mFtSydrlWsP9bqenj+dICLX66sjzvVCkrP7NRC7oXVOHCeWThlcGfm2A",
+	"nzfwrk/fHPa7ffJDrwPUZJ6Kpk/T8C6tm8wDiYMF6HrqUOyv3cwtifiNkIj8wNmdeVwy8QlY2l19pccr",
+	"JyyOtLQ4DJW5gYtnPGIp2b3rQSw3inK7oNiZ2dWRFUw5Ftvq+LlOpWcgi5wJNXoClrSioXXbmnUKDRgl",
+	"oJo4EKSuMUe5Isb4PZOwiJpirXkvBpg13bgeuhLzQ6Gu50Tn+KR0++6TOn9dn1Sv53xS+NLsOJNxjIo1",
+	"Bgot0Zs6803BlBLjDStrLEc6rfZ8ntAQqpguqAqh6B2IeIKrVCQJaKV5vUHSimKafOODTaR1zXcqdVd9",
+	"gsUlfLAX+mSWQU38PPFTnh7bXTcmXFmdWG0+FcyhUv08D5Nt6KUwx5IWGk/dHhyT0qf3n/6/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/httplog/v3"
@@ -23,6 +24,9 @@ type Options struct {
 	MaxBodyBytes int64       // default 1 MiB
 	Ready        func() bool // /readyz; nil means ready
 	LogLevel     slog.Level  // level of the per-request log lines
+	// CallStartTimeout bounds how long POST …/calls polls the channel lists for the call a dial
+	// started (default 3s).
+	CallStartTimeout time.Duration
 }
 
 // New returns the whole HTTP surface of the gateway: the /v1 API (validated against the spec),
@@ -39,6 +43,10 @@ func New(o Options) (http.Handler, error) {
 		o.Ready = func() bool { return true }
 	}
 	s := &Server{up: o.Upstream, logger: o.Logger, metrics: o.Metrics, spec: spec, codec: newCodec(spec), maxBody: o.MaxBodyBytes}
+	if o.CallStartTimeout <= 0 {
+		o.CallStartTimeout = 3 * time.Second
+	}
+	s.idem, s.callStartWait = newIdempotency(idempotencyTTL, idempotencyMax), o.CallStartTimeout
 	specJSON, err := json.Marshal(spec)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,262 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/ucm-gateway/ucm-gateway/internal/api"
+	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
+)
+
+// idempotencyTTL and idempotencyMax bound the Idempotency-Key store: a day, as the IETF draft
+// suggests, and a size that a gateway's memory does not notice (an entry is a few hundred bytes).
+const (
+	idempotencyTTL = 24 * time.Hour
+	idempotencyMax = 10000
+)
+
+// CreateCall places a call, made safe to retry by Idempotency-Key.
+func (s *Server) CreateCall(ctx context.Context, req api.CreateCallRequestObject) (api.CreateCallResponseObject, error) {
+	if req.Params.IdempotencyKey == nil {
+		resp, _, err := s.createCall(ctx, req)
+		return resp, err
+	}
+	key := *req.Params.IdempotencyKey
+	body, _ := json.Marshal(req.Body)
+	state, prev := s.idem.begin(key, fingerprint([]byte(req.Unit), body))
+	switch state {
+	case idemMismatch:
+		return nil, &InputError{Status: http.StatusUnprocessableEntity, Detail: "this Idempotency-Key was already used with another request; use a new key for a new call",
+			Errors: []FieldError{{Location: "header.Idempotency-Key", Message: "used with another request"}}}
+	case idemRunning:
+		return nil, &InputError{Status: http.StatusConflict, Detail: "a request with this Idempotency-Key is still being processed; retry when it has finished"}
+	case idemReplay:
+		if prev.err != nil {
+			return nil, prev.err
+		}
+		out := prev.resp.(api.CreateCall201JSONResponse)
+		out.Headers.IdempotentReplayed = ptr(true)
+		return out, nil
+	}
+	resp, dialled, err := s.createCall(ctx, req)
+	if !dialled {
+		// Nothing reached the unit that a retry could repeat: let the retry run afresh.
+		s.idem.forget(key)
+		return resp, err
+	}
+	s.idem.finish(key, resp, err)
+	return resp, err
+}
+
+// createCall validates, dials and correlates. dialled reports whether the dial was sent, after
+// which a retry must not dial again.
+func (s *Server) createCall(ctx context.Context, req api.CreateCallRequestObject) (out api.CreateCallResponseObject, dialled bool, err error) {
+	b := req.Body
+	action, params, err := dialAction(b)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := s.checkCaller(ctx, req.Unit, b); err != nil {
+		return nil, false, err
+	}
+	before, err := s.readChannels(ctx, req.Unit)
+	if err != nil {
+		return nil, false, err
+	}
+	created := time.Now().UTC().Truncate(time.Second)
+	if _, err := s.up.Do(ctx, req.Unit, action, params); err != nil {
+		// The unit answered with an error status: it did not dial. A transport failure or a
+		// timeout leaves it unknown, so the key keeps the outcome and a retry does not dial twice.
+		_, refused := ucm.StatusOf(err)
+		return nil, !refused, withUnit(req.Unit, err)
+	}
+	call, err := s.correlate(ctx, req.Unit, b.From, before.names())
+	if err != nil {
+		return nil, true, err
+	}
+	call.From = nullable.NewNullableWithValue(b.From)
+	call.To = &api.CallParty{Number: b.To.Number, Type: ptr(api.CallPartyType(b.To.Type))}
+	if !call.CreatedAt.IsSpecified() || call.CreatedAt.IsNull() {
+		call.CreatedAt = nullable.NewNullableWithValue(created)
+	}
+	resp := api.CreateCall201JSONResponse{Body: call}
+	resp.Headers.Location = "/v1/units/" + req.Unit + "/calls/" + call.ID
+	return resp, true, nil
+}
+
+// dialAction picks the UCM action for the destination and checks the number fits its type.
+func dialAction(b *api.CallCreate) (string, map[string]any, error) {
+	n := b.To.Number
+	if b.To.Type != api.CallDestinationTypeExternal && !extensionNumber(n) {
+		return "", nil, &InputError{Detail: "invalid body.to.number", Errors: []FieldError{{Location: "body.to.number",
+			Message: "a number of the unit (" + string(b.To.Type) + ") has 2 to 18 digits"}}}
+	}
+	switch b.To.Type {
+	case api.CallDestinationTypeExtension:
+		if n == b.From {
+			return "", nil, &InputError{Detail: "invalid body.to.number", Errors: []FieldError{{Location: "body.to.number", Message: "an extension cannot call itself"}}}
+		}
+		return "dialExtension", map[string]any{"caller": b.From, "callee": n}, nil
+	case api.CallDestinationTypeExternal:
+		return "dialOutbound", map[string]any{"caller": b.From, "outbound": n}, nil
+	case api.CallDestinationTypeIvr:
+		return "dialIVR", map[string]any{"caller": b.From, "ivrnumber": n}, nil
+	case api.CallDestinationTypeQueue:
+		return "dialQueue", map[string]any{"outcaller": b.From, "queue": n}, nil
+	case api.CallDestinationTypeRingGroup:
+		return "dialRinggroup", map[string]any{"outcaller": b.From, "ringgroup": n}, nil
+	}
+	return "", nil, &InputError{Detail: "invalid body.to.type", Errors: []FieldError{{Location: "body.to.type", Message: "unknown destination type"}}}
+}
+
+func extensionNumber(s string) bool { return len(s) >= 2 && len(s) <= 18 && isDigits(s) }
+
+// checkCaller refuses, before anything is dialled, a caller (or extension callee) the unit does not
+// have, and an external call from an extension whose permission is "internal": the UCM would ring
+// the phone and then silently drop the call (FACTS.md).
+func (s *Server) checkCaller(ctx context.Context, unit string, b *api.CallCreate) error {
+	from, err := s.extension(ctx, unit, b.From)
+	if errors.Is(err, ucm.StatusNoSuchItem) {
+		return &InputError{Status: http.StatusUnprocessableEntity, Detail: "extension " + b.From + " does not exist on the unit",
+			Errors: []FieldError{{Location: "body.from", Message: "no such extension"}}}
+	}
+	if err != nil {
+		return err
+	}
+	if b.To.Type == api.CallDestinationTypeExternal && from.Permission != nil && *from.Permission == api.OutboundPermissionInternal {
+		return &InputError{Status: http.StatusUnprocessableEntity,
+			Detail: "extension " + b.From + " may only make internal calls (permission \"internal\"); the unit would ring it and then drop the call",
+			Errors: []FieldError{{Location: "body.from", Message: "outbound permission is internal"}}}
+	}
+	if b.To.Type == api.CallDestinationTypeExtension {
+		if _, err := s.extension(ctx, unit, b.To.Number); errors.Is(err, ucm.StatusNoSuchItem) {
+			return &InputError{Status: http.StatusUnprocessableEntity, Detail: "extension " + b.To.Number + " does not exist on the unit",
+				Errors: []FieldError{{Location: "body.to.number", Message: "no such extension"}}}
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// correlate finds the call a dial started. The UCM returns no id, but it rings the caller's
+// extension first, so the call is the channel of that extension ("PJSIP/1000-…") that was not in
+// the lists read just before the dial. The lists are polled with growing pauses until it appears
+// or callStartWait has passed; reads after the dial never join a read that began before it (the
+// pool's write generation), so the first poll already sees the unit's state after the dial.
+func (s *Server) correlate(ctx context.Context, unit, from string, before map[string]bool) (api.Call, error) {
+	deadline := time.Now().Add(s.callStartWait)
+	pause := 50 * time.Millisecond
+	for {
+		now, err := s.readChannels(ctx, unit)
+		if err != nil {
+			return api.Call{}, err
+		}
+		for name := range now.names() {
+			if !before[name] && endpointOf(name) == from {
+				if call, found := now.find(unit, name); found {
+					return call, nil
+				}
+			}
+		}
+		if time.Now().Add(pause).After(deadline) {
+			return api.Call{}, &InputError{Status: http.StatusConflict,
+				Detail: "the unit accepted the dial but no call of extension " + from + " appeared within " + s.callStartWait.String() + ": its phone is probably not registered (the unit does not report this); see GET …/cdrs"}
+		}
+		select {
+		case <-ctx.Done():
+			return api.Call{}, ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 500*time.Millisecond)
+	}
+}
+
+// ListCalls merges the unit's bridged and unbridged channels into calls.
+func (s *Server) ListCalls(ctx context.Context, req api.ListCallsRequestObject) (api.ListCallsResponseObject, error) {
+	chans, err := s.readChannels(ctx, req.Unit)
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListCalls200JSONResponse{Items: []api.Call{}}
+	for _, c := range chans.calls(req.Unit) {
+		if req.Params.Status != nil && c.Status != *req.Params.Status {
+			continue
+		}
+		if req.Params.Extension != nil && !involves(c, *req.Params.Extension) {
+			continue
+		}
+		out.Items = append(out.Items, c)
+	}
+	return out, nil
+}
+
+// involves reports whether ext takes part in the call: as a channel's endpoint or caller id.
+func involves(c api.Call, ext string) bool {
+	for _, ch := range c.Channels {
+		if endpointOf(ch.Name) == ext {
+			return true
+		}
+		if v, err := ch.CallerNumber.Get(); err == nil && v == ext {
+			return true
+		}
+	}
+	return false
+}
+
+// GetCall reads one live call.
+func (s *Server) GetCall(ctx context.Context, req api.GetCallRequestObject) (api.GetCallResponseObject, error) {
+	call, _, err := s.liveCall(ctx, req.Unit, req.Call)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetCall200JSONResponse(call), nil
+}
+
+// liveCall resolves a call id to the live call and the channel the id names; 404 once it ended.
+func (s *Server) liveCall(ctx context.Context, unit, id string) (api.Call, string, error) {
+	channel, err := channelFromID(id)
+	if err != nil {
+		return api.Call{}, "", withUnit(unit, err)
+	}
+	chans, err := s.readChannels(ctx, unit)
+	if err != nil {
+		return api.Call{}, "", err
+	}
+	call, found := chans.find(unit, channel)
+	if !found {
+		return api.Call{}, "", withUnit(unit, errCallNotFound())
+	}
+	return call, channel, nil
+}
+
+// HangupCall hangs up every channel of the call, first to last as the UCM's web interface does.
+// Once the first is gone the unit may already have ended the rest with it, so "no such item" on a
+// later channel is success.
+func (s *Server) HangupCall(ctx context.Context, req api.HangupCallRequestObject) (api.HangupCallResponseObject, error) {
+	call, _, err := s.liveCall(ctx, req.Unit, req.Call)
+	if err != nil {
+		return nil, err
+	}
+	for i, ch := range call.Channels {
+		_, err := s.up.Do(ctx, req.Unit, "Hangup", map[string]any{"channel": ch.Name})
+		if err == nil || (i > 0 && errors.Is(err, ucm.StatusNoSuchItem)) {
+			continue
+		}
+		if i == 0 && errors.Is(err, ucm.StatusNoSuchItem) {
+			return nil, withUnit(req.Unit, errCallNotFound())
+		}
+		return nil, withUnit(req.Unit, err)
+	}
+	if call.Status == api.CallStatusInProgress {
+		call.Status = api.CallStatusCompleted
+	} else {
+		call.Status = api.CallStatusCanceled
+	}
+	return api.HangupCall200JSONResponse(call), nil
+}
