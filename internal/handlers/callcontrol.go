@@ -62,7 +62,7 @@ func (s *Server) callAction(ctx context.Context, unit, action string, params map
 
 // errNotAnswered refuses, before the unit is asked, an action that needs a bridged call.
 func errNotAnswered(status api.CallStatus) error {
-	return &InputError{Status: http.StatusConflict, Detail: "the call is " + string(status) + ": only a call in progress can be transferred or barged into"}
+	return &InputError{Status: http.StatusConflict, Slug: "call-not-answered", Detail: "the call is " + string(status) + ": only a call in progress can be transferred or barged into"}
 }
 
 // TransferCall sends the other party of the call to a new destination; the party that placed it

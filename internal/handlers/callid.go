@@ -44,5 +44,5 @@ func endpointOf(channel string) string {
 
 // errCallNotFound is a call id that names no live channel: the call has ended (or never was).
 func errCallNotFound() error {
-	return &InputError{Status: http.StatusNotFound, Detail: "no such live call: it has ended (see GET …/cdrs) or never existed"}
+	return &InputError{Status: http.StatusNotFound, Slug: "call-not-found", Detail: "no such live call: it has ended (see GET …/cdrs) or never existed"}
 }

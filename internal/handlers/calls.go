@@ -31,10 +31,10 @@ func (s *Server) CreateCall(ctx context.Context, req api.CreateCallRequestObject
 	state, prev := s.idem.begin(key, fingerprint([]byte(req.Unit), body))
 	switch state {
 	case idemMismatch:
-		return nil, &InputError{Status: http.StatusUnprocessableEntity, Detail: "this Idempotency-Key was already used with another request; use a new key for a new call",
+		return nil, &InputError{Status: http.StatusUnprocessableEntity, Slug: "idempotency-key-reused", Detail: "this Idempotency-Key was already used with another request; use a new key for a new call",
 			Errors: []FieldError{{Location: "header.Idempotency-Key", Message: "used with another request"}}}
 	case idemRunning:
-		return nil, &InputError{Status: http.StatusConflict, Detail: "a request with this Idempotency-Key is still being processed; retry when it has finished"}
+		return nil, &InputError{Status: http.StatusConflict, Slug: "idempotency-key-in-use", Detail: "a request with this Idempotency-Key is still being processed; retry when it has finished"}
 	case idemReplay:
 		if prev.err != nil {
 			return nil, prev.err
@@ -129,7 +129,7 @@ func (s *Server) checkCaller(ctx context.Context, unit string, b *api.CallCreate
 		return err
 	}
 	if b.To.Type == api.CallDestinationTypeExternal && from.Permission != nil && *from.Permission == api.OutboundPermissionInternal {
-		return &InputError{Status: http.StatusUnprocessableEntity,
+		return &InputError{Status: http.StatusUnprocessableEntity, Slug: "call-not-permitted",
 			Detail: "extension " + b.From + " may only make internal calls (permission \"internal\"); the unit would ring it and then drop the call",
 			Errors: []FieldError{{Location: "body.from", Message: "outbound permission is internal"}}}
 	}
@@ -165,7 +165,7 @@ func (s *Server) correlate(ctx context.Context, unit, from string, before map[st
 			}
 		}
 		if time.Now().Add(pause).After(deadline) {
-			return api.Call{}, &InputError{Status: http.StatusConflict,
+			return api.Call{}, &InputError{Status: http.StatusConflict, Slug: "call-not-started",
 				Detail: "the unit accepted the dial but no call of extension " + from + " appeared within " + s.callStartWait.String() + ": its phone is probably not registered (the unit does not report this); see GET …/cdrs"}
 		}
 		select {

@@ -255,7 +255,9 @@ func TestIdempotentDial(t *testing.T) {
 	// The same key with another body is refused, and nothing is dialled.
 	code, h, b = e.doH(t, "POST", "/v1/units/demo/calls", key, `{"from":"1000","to":{"type":"extension","number":"1003"}}`)
 	require.Equal(t, http.StatusUnprocessableEntity, code, "body: %s", b)
-	assert.Equal(t, "header.Idempotency-Key", problem(t, h, b).Errors[0].Location)
+	p := problem(t, h, b)
+	assert.Equal(t, "header.Idempotency-Key", p.Errors[0].Location)
+	assert.Equal(t, "urn:ucm-gateway:problem:idempotency-key-reused", p.Type)
 	assert.Equal(t, 1, e.sim.Calls("dialExtension"))
 
 	// Without a key, a second POST is a second call.
@@ -283,7 +285,7 @@ func TestIdempotentDialWhileRunning(t *testing.T) {
 	}
 	code, h, b := e.doH(t, "POST", "/v1/units/demo/calls", key, body)
 	assert.Equal(t, http.StatusConflict, code, "a retry while the first runs: %s", b)
-	problem(t, h, b)
+	assert.Equal(t, "urn:ucm-gateway:problem:idempotency-key-in-use", problem(t, h, b).Type)
 	wg.Wait()
 	require.Equal(t, http.StatusCreated, firstCode)
 	code, h, _ = e.doH(t, "POST", "/v1/units/demo/calls", key, body)
@@ -411,7 +413,9 @@ func TestDialOfUnregisteredPhoneIsReported(t *testing.T) {
 	e := newEnv(t)
 	code, h, b := e.doH(t, "POST", "/v1/units/demo/calls", nil, `{"from":"1002","to":{"type":"extension","number":"1000"}}`)
 	require.Equal(t, http.StatusConflict, code, "body: %s", b)
-	assert.Contains(t, problem(t, h, b).Detail, "not registered")
+	p := problem(t, h, b)
+	assert.Contains(t, p.Detail, "not registered")
+	assert.Equal(t, "urn:ucm-gateway:problem:call-not-started", p.Type)
 	assert.Equal(t, 1, e.sim.Calls("dialExtension"))
 	var cdrs struct {
 		Items []struct {

@@ -92,9 +92,9 @@ func (u *UCM) LiveCalls() []CallState {
 
 // newChannel names a channel the way real units do: technology, endpoint,
 // and a hexadecimal sequence number.
-func (u *UCM) newChannel(endpoint string) (name, uniqueid string) {
+func (u *UCM) newChannel(endpoint string, at time.Time) (name, uniqueid string) {
 	u.chanSeq++
-	return fmt.Sprintf("PJSIP/%s-%08x", endpoint, u.chanSeq), fmt.Sprintf("%d.%d", time.Now().Unix(), u.chanSeq)
+	return fmt.Sprintf("PJSIP/%s-%08x", endpoint, u.chanSeq), fmt.Sprintf("%d.%d", at.Unix(), u.chanSeq)
 }
 
 // dial serves dialExtension, dialOutbound, dialIVR, dialQueue and
@@ -139,7 +139,7 @@ func (u *UCM) dial(action string, p map[string]any) reply {
 	if b, isExt := u.accounts[callee]; isExt && kind == "extension" {
 		c.calleeName = nameOf(b)
 	}
-	c.chanA, c.uidA = u.newChannel(caller)
+	c.chanA, c.uidA = u.newChannel(caller, now)
 	c.session = c.uidA
 	first := &leg{uniqueid: c.uidA, channel: c.chanA, src: caller, dst: callee, callerName: c.callerName, actionType: "DIAL", start: now}
 	c.legs = []*leg{first}
@@ -203,7 +203,7 @@ func (u *UCM) answer(c *liveCall, at time.Time) {
 		endpoint = c.kind + "_" + c.callee
 	}
 	if c.kind != "ivr" {
-		c.chanB, c.uidB = u.newChannel(endpoint)
+		c.chanB, c.uidB = u.newChannel(endpoint, at)
 	}
 	c.answered = true
 	l := c.legs[len(c.legs)-1]
@@ -387,7 +387,7 @@ func (u *UCM) callbarge(p map[string]any) reply {
 	if c == nil || !c.answered {
 		return fail(StatusNoSuchItem)
 	}
-	name, uid := u.newChannel(ext)
+	name, uid := u.newChannel(ext, now)
 	c.bargers = append(c.bargers, barger{ext: ext, channel: name, mode: mode})
 	target, _ := paramString(p["barge-exten"])
 	c.legs = append(c.legs, &leg{uniqueid: uid, channel: name, dstchannel: ch, src: ext, dst: target, actionType: "CALLBARGE", start: now, answer: now})
@@ -451,8 +451,8 @@ func (u *UCM) seedCalls() {
 	c := &liveCall{kind: "inbound", caller: "+15551234567", callee: "1001", calleeName: "Bob Nguyen", created: start, answered: true}
 	u.callSeq++
 	c.seq = u.callSeq
-	c.chanA, c.uidA = u.newChannel("trunk_1")
-	c.chanB, c.uidB = u.newChannel("1001")
+	c.chanA, c.uidA = u.newChannel("trunk_1", start)
+	c.chanB, c.uidB = u.newChannel("1001", start.Add(time.Second))
 	c.session = c.uidA
 	rec := fmt.Sprintf("auto-%d-%s-%s.wav", start.Unix(), c.caller, c.callee)
 	u.recordings[rec] = recordingSeconds
