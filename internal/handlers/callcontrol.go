@@ -120,9 +120,14 @@ func (s *Server) BargeCall(ctx context.Context, req api.BargeCallRequestObject) 
 	} else if err != nil {
 		return nil, err
 	}
+	// Callbarge spies on an extension's channel: the first of the call's channels that belongs to
+	// an extension (an inbound call's first channel is the trunk's).
 	target := endpointOf(channel)
-	if v, err := call.Channels[0].CallerNumber.Get(); err == nil && extensionNumber(v) {
-		target = v
+	for _, ch := range call.Channels {
+		if ep := endpointOf(ch.Name); extensionNumber(ep) {
+			channel, target = ch.Name, ep
+			break
+		}
 	}
 	err = s.callAction(ctx, req.Unit, "Callbarge", map[string]any{
 		"channel": channel, "exten": req.Body.Extension, "barge-exten": target, "mode": bargeModes[req.Body.Mode],

@@ -75,7 +75,7 @@ func (s *Server) createCall(ctx context.Context, req api.CreateCallRequestObject
 		_, refused := ucm.StatusOf(err)
 		return nil, !refused, withUnit(req.Unit, err)
 	}
-	call, err := s.correlate(ctx, req.Unit, b.From, before.names())
+	call, err := s.correlate(ctx, req.Unit, b.From, b.To.Number, before.names())
 	if err != nil {
 		return nil, true, err
 	}
@@ -146,10 +146,12 @@ func (s *Server) checkCaller(ctx context.Context, unit string, b *api.CallCreate
 
 // correlate finds the call a dial started. The UCM returns no id, but it rings the caller's
 // extension first, so the call is the channel of that extension ("PJSIP/1000-…") that was not in
-// the lists read just before the dial. The lists are polled with growing pauses until it appears
-// or callStartWait has passed; reads after the dial never join a read that began before it (the
-// pool's write generation), so the first poll already sees the unit's state after the dial.
-func (s *Server) correlate(ctx context.Context, unit, from string, before map[string]bool) (api.Call, error) {
+// the lists read just before the dial. Should two dials from the same extension race, the channel
+// connected to the number dialled is preferred, then the lowest (oldest) name. The lists are
+// polled with growing pauses until it appears or callStartWait has passed; reads after the dial
+// never join a read that began before it (the pool's write generation), so the first poll
+// already sees the unit's state after the dial.
+func (s *Server) correlate(ctx context.Context, unit, from, to string, before map[string]bool) (api.Call, error) {
 	deadline := time.Now().Add(s.callStartWait)
 	pause := 50 * time.Millisecond
 	for {
@@ -157,12 +159,22 @@ func (s *Server) correlate(ctx context.Context, unit, from string, before map[st
 		if err != nil {
 			return api.Call{}, err
 		}
+		var best api.Call
 		for name := range now.names() {
-			if !before[name] && endpointOf(name) == from {
-				if call, found := now.find(unit, name); found {
-					return call, nil
-				}
+			if before[name] || endpointOf(name) != from {
+				continue
 			}
+			call, found := now.find(unit, name)
+			if !found {
+				continue
+			}
+			if best.ID == "" || dialledTo(call, to) && !dialledTo(best, to) ||
+				dialledTo(call, to) == dialledTo(best, to) && name < best.Channels[0].Name {
+				best = call
+			}
+		}
+		if best.ID != "" {
+			return best, nil
 		}
 		if time.Now().Add(pause).After(deadline) {
 			return api.Call{}, &InputError{Status: http.StatusConflict, Slug: "call-not-started",
@@ -176,6 +188,9 @@ func (s *Server) correlate(ctx context.Context, unit, from string, before map[st
 		pause = min(2*pause, 500*time.Millisecond)
 	}
 }
+
+// dialledTo reports whether the call's destination is the number dialled.
+func dialledTo(c api.Call, number string) bool { return c.To != nil && c.To.Number == number }
 
 // ListCalls merges the unit's bridged and unbridged channels into calls.
 func (s *Server) ListCalls(ctx context.Context, req api.ListCallsRequestObject) (api.ListCallsResponseObject, error) {

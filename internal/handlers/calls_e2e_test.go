@@ -36,8 +36,9 @@ type callJSON struct {
 	CreatedAt  *string `json:"created_at"`
 	AnsweredAt *string `json:"answered_at"`
 	Channels   []struct {
-		Name  string `json:"name"`
-		State string `json:"state"`
+		Name      string  `json:"name"`
+		State     string  `json:"state"`
+		Connected *string `json:"connected_number"`
 	} `json:"channels"`
 }
 
@@ -449,8 +450,16 @@ func TestSeededCallIsListed(t *testing.T) {
 		require.Equal(t, http.StatusOK, e.getJSON(t, path, &list))
 		assert.Len(t, list.Items, want, path)
 	}
-	// An ended call's id and a transfer of a ringing call are refused without acting.
-	code, _, _ := e.do(t, "DELETE", "/v1/units/demo/calls/"+callID("PJSIP/1000-000000ff"), "", "")
+	// A supervisor barges into the inbound call: the unit spies on 1001's channel, not the trunk's.
+	code, _, b := e.do(t, "POST", "/v1/units/demo/calls/"+c.ID+"/barge", "application/json", `{"extension":"1003","mode":"barge"}`)
+	require.Equal(t, http.StatusNoContent, code, "body: %s", b)
+	assert.Equal(t, []string{"1003:B"}, e.sim.LiveCalls()[0].Bargers)
+	code, _, _ = e.do(t, "POST", "/v1/units/demo/calls/"+c.ID+"/barge", "application/json", `{"extension":"1099","mode":"listen"}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, code, "an unknown barging extension")
+	assert.Equal(t, 1, e.sim.Calls("Callbarge"))
+
+	// An ended call's id is refused without acting.
+	code, _, _ = e.do(t, "DELETE", "/v1/units/demo/calls/"+callID("PJSIP/1000-000000ff"), "", "")
 	assert.Equal(t, http.StatusNotFound, code)
 	assert.Zero(t, e.sim.Calls("Hangup"))
 }
@@ -535,4 +544,30 @@ func TestRecordingErrors(t *testing.T) {
 	}
 	require.Equal(t, http.StatusOK, e.getJSON(t, "/v1/units/demo", &unit))
 	assert.Zero(t, unit.InFlight, "the download gave its slot back")
+}
+
+// Two dials from the same extension at once each get their own call: the correlation prefers the
+// new channel connected to the number dialled.
+func TestConcurrentDialsFromOneExtension(t *testing.T) {
+	e := newEnv(t, withAnswerDelay(time.Minute))
+	var wg sync.WaitGroup
+	codes, bodies := make([]int, 2), make([][]byte, 2)
+	for i, callee := range []string{"1001", "1003"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], _, bodies[i] = e.doH(t, "POST", "/v1/units/demo/calls", nil, `{"from":"1000","to":{"type":"extension","number":"`+callee+`"}}`)
+		}()
+	}
+	wg.Wait()
+	got := make([]callJSON, 2)
+	for i := range got {
+		require.Equal(t, http.StatusCreated, codes[i], "body: %s", bodies[i])
+		require.NoError(t, json.Unmarshal(bodies[i], &got[i]))
+	}
+	assert.NotEqual(t, got[0].ID, got[1].ID)
+	for i, callee := range []string{"1001", "1003"} {
+		require.NotNil(t, got[i].Channels[0].Connected)
+		assert.Equal(t, callee, *got[i].Channels[0].Connected)
+	}
 }
