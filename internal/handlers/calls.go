@@ -43,7 +43,12 @@ func (s *Server) CreateCall(ctx context.Context, req api.CreateCallRequestObject
 		out.Headers.IdempotentReplayed = ptr(true)
 		return out, nil
 	}
-	resp, dialled, err := s.createCall(ctx, req)
+	// A client that gives up (its own timeout) is expected to retry with the same key, so the
+	// first request runs to its end regardless of the client: the retry then finds the real
+	// outcome, not a cancellation. Every UCM call in it still has its own deadline.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	resp, dialled, err := s.createCall(dctx, req)
 	if !dialled {
 		// Nothing reached the unit that a retry could repeat: let the retry run afresh.
 		s.idem.forget(key)

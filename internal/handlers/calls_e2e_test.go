@@ -571,3 +571,31 @@ func TestConcurrentDialsFromOneExtension(t *testing.T) {
 		assert.Equal(t, callee, *got[i].Channels[0].Connected)
 	}
 }
+
+// A client that times out and retries with the same key gets the call the first request placed:
+// the first request runs to its end without the client.
+func TestIdempotentDialSurvivesClientTimeout(t *testing.T) {
+	e := newEnv(t, withAnswerDelay(time.Minute))
+	e.sim.SetLatency(100 * time.Millisecond) // a dial takes ~0.7 s: several UCM round trips
+	body := `{"from":"1000","to":{"type":"extension","number":"1001"}}`
+	req, err := http.NewRequest("POST", e.srv.URL+"/v1/units/demo/calls", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", "impatient-1")
+	impatient := &http.Client{Timeout: 250 * time.Millisecond}
+	_, err = impatient.Do(req)
+	require.Error(t, err, "the client gave up")
+
+	key := map[string]string{"Idempotency-Key": "impatient-1"}
+	var code int
+	var h http.Header
+	var b []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if code, h, b = e.doH(t, "POST", "/v1/units/demo/calls", key, body); code != http.StatusConflict {
+			break
+		}
+	}
+	require.Equal(t, http.StatusCreated, code, "body: %s", b)
+	assert.Equal(t, "true", h.Get("Idempotent-Replayed"))
+	assert.Equal(t, 1, e.sim.Calls("dialExtension"))
+}
