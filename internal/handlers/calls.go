@@ -216,8 +216,12 @@ func (s *Server) ListCalls(ctx context.Context, req api.ListCallsRequestObject) 
 	return out, nil
 }
 
-// involves reports whether ext takes part in the call: as a channel's endpoint or caller id.
+// involves reports whether ext takes part in the call: as a channel's endpoint or caller id, or
+// as the number a ringing call is trying to reach.
 func involves(c api.Call, ext string) bool {
+	if c.To != nil && c.To.Number == ext {
+		return true
+	}
 	for _, ch := range c.Channels {
 		if endpointOf(ch.Name) == ext {
 			return true

@@ -125,6 +125,8 @@ func TestCallLifecycle(t *testing.T) {
 	require.Len(t, list.Items, 1)
 	assert.Equal(t, c.ID, list.Items[0].ID)
 	assert.Equal(t, "ringing", list.Items[0].Status)
+	require.Equal(t, http.StatusOK, e.getJSON(t, "/v1/units/demo/calls?extension=1001&status=ringing", &list))
+	require.Len(t, list.Items, 1, "the callee takes part while it is being reached")
 	c = e.waitStatus(t, c.ID, "in-progress", 2)
 	assert.True(t, strings.HasPrefix(c.Channels[1].Name, "PJSIP/1001-"))
 	assert.NotNil(t, c.AnsweredAt)
