@@ -9,9 +9,9 @@ import (
 	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
 )
 
-// HoldCall puts the call's channel on hold (UCM action hold).
+// HoldCall puts the other party on hold (UCM action hold on the call's last channel).
 func (s *Server) HoldCall(ctx context.Context, req api.HoldCallRequestObject) (api.HoldCallResponseObject, error) {
-	if err := s.channelAction(ctx, req.Unit, req.Call, "hold"); err != nil {
+	if err := s.channelAction(ctx, req.Unit, req.Call, "hold", otherParty); err != nil {
 		return nil, err
 	}
 	return api.HoldCall204Response{}, nil
@@ -19,15 +19,15 @@ func (s *Server) HoldCall(ctx context.Context, req api.HoldCallRequestObject) (a
 
 // UnholdCall takes it off hold (unhold).
 func (s *Server) UnholdCall(ctx context.Context, req api.UnholdCallRequestObject) (api.UnholdCallResponseObject, error) {
-	if err := s.channelAction(ctx, req.Unit, req.Call, "unhold"); err != nil {
+	if err := s.channelAction(ctx, req.Unit, req.Call, "unhold", otherParty); err != nil {
 		return nil, err
 	}
 	return api.UnholdCall204Response{}, nil
 }
 
-// MuteCall mutes the call's channel (mute).
+// MuteCall mutes the party that placed the call (mute on the channel the id names).
 func (s *Server) MuteCall(ctx context.Context, req api.MuteCallRequestObject) (api.MuteCallResponseObject, error) {
-	if err := s.channelAction(ctx, req.Unit, req.Call, "mute"); err != nil {
+	if err := s.channelAction(ctx, req.Unit, req.Call, "mute", ownParty); err != nil {
 		return nil, err
 	}
 	return api.MuteCall204Response{}, nil
@@ -35,18 +35,31 @@ func (s *Server) MuteCall(ctx context.Context, req api.MuteCallRequestObject) (a
 
 // UnmuteCall unmutes it (Unmute, with the guide's capital U).
 func (s *Server) UnmuteCall(ctx context.Context, req api.UnmuteCallRequestObject) (api.UnmuteCallResponseObject, error) {
-	if err := s.channelAction(ctx, req.Unit, req.Call, "Unmute"); err != nil {
+	if err := s.channelAction(ctx, req.Unit, req.Call, "Unmute", ownParty); err != nil {
 		return nil, err
 	}
 	return api.UnmuteCall204Response{}, nil
 }
 
+// party picks the channel a one-channel action applies to.
+type party int
+
+const (
+	ownParty   party = iota // the channel the call id names: the party that placed the call
+	otherParty              // the call's last channel: the party it is talking to
+)
+
 // channelAction checks the call is live (404 otherwise, without touching the unit's state) and
-// sends a one-channel action to the channel the id names.
-func (s *Server) channelAction(ctx context.Context, unit, id, action string) error {
-	_, channel, err := s.liveCall(ctx, unit, id)
+// sends a one-channel action to the channel of the given party. The actions mirror a desk phone
+// of the party that placed the call: its hold key plays music to the other side, its mute key
+// silences itself.
+func (s *Server) channelAction(ctx context.Context, unit, id, action string, who party) error {
+	call, channel, err := s.liveCall(ctx, unit, id)
 	if err != nil {
 		return err
+	}
+	if who == otherParty {
+		channel = call.Channels[len(call.Channels)-1].Name
 	}
 	return s.callAction(ctx, unit, action, map[string]any{"channel": channel})
 }

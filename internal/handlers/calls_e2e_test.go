@@ -150,6 +150,12 @@ func TestCallLifecycle(t *testing.T) {
 		live := liveCallOf(t, e.sim, c.Channels[0].Name)
 		assert.Equal(t, st.held, live.Held, "%s %s: held", st.method, st.path)
 		assert.Equal(t, st.muted, live.Muted, "%s %s: muted", st.method, st.path)
+		if live.Held {
+			assert.Equal(t, c.Channels[1].Name, live.HeldChannel, "hold plays music to the other party")
+		}
+		if live.Muted {
+			assert.Equal(t, c.Channels[0].Name, live.MutedChannel, "mute silences the party that placed the call")
+		}
 	}
 
 	// Barge: 1003 whispers to the caller.

@@ -48,13 +48,13 @@ func (u *UCM) setFlag(action string, p map[string]any) reply {
 	}
 	switch strings.ToLower(action) {
 	case "hold":
-		c.held = true
+		c.held, c.heldOn = true, ch
 	case "unhold":
-		c.held = false
+		c.held, c.heldOn = false, ""
 	case "mute":
-		c.muted = true
+		c.muted, c.mutedOn = true, ch
 	case "unmute":
-		c.muted = false
+		c.muted, c.mutedOn = false, ""
 	}
 	return ok(nil)
 }

@@ -41,6 +41,7 @@ type liveCall struct {
 	failDisposition   string
 	answered          bool
 	held, muted       bool
+	heldOn, mutedOn   string // the channel put on hold / muted
 	bargers           []barger
 	legs              []*leg
 	session           string
@@ -58,6 +59,8 @@ type CallState struct {
 	ChannelB       string // empty until answered
 	Answered       bool
 	Held, Muted    bool
+	HeldChannel    string   // the channel on hold, when Held
+	MutedChannel   string   // the channel muted, when Muted
 	Bargers        []string // "1003:W"
 }
 
@@ -76,7 +79,8 @@ func (u *UCM) LiveCalls() []CallState {
 	u.settleCalls(time.Now())
 	out := make([]CallState, 0, len(u.calls))
 	for _, c := range u.calls {
-		s := CallState{Caller: c.caller, Callee: c.callee, ChannelA: c.chanA, Answered: c.answered, Held: c.held, Muted: c.muted}
+		s := CallState{Caller: c.caller, Callee: c.callee, ChannelA: c.chanA, Answered: c.answered,
+			Held: c.held, Muted: c.muted, HeldChannel: c.heldOn, MutedChannel: c.mutedOn}
 		if c.answered {
 			s.ChannelB = c.chanB
 		}
