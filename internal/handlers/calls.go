@@ -10,6 +10,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
+	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
 	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
 )
 
@@ -75,10 +76,7 @@ func (s *Server) createCall(ctx context.Context, req api.CreateCallRequestObject
 	}
 	created := time.Now().UTC().Truncate(time.Second)
 	if _, err := s.up.Do(ctx, req.Unit, action, params); err != nil {
-		// The unit answered with an error status: it did not dial. A transport failure or a
-		// timeout leaves it unknown, so the key keeps the outcome and a retry does not dial twice.
-		_, refused := ucm.StatusOf(err)
-		return nil, !refused, withUnit(req.Unit, err)
+		return nil, !dialNotSent(err), withUnit(req.Unit, err)
 	}
 	call, err := s.correlate(ctx, req.Unit, b.From, b.To.Number, before.names())
 	if err != nil {
@@ -92,6 +90,19 @@ func (s *Server) createCall(ctx context.Context, req api.CreateCallRequestObject
 	resp := api.CreateCall201JSONResponse{Body: call}
 	resp.Headers.Location = "/v1/units/" + req.Unit + "/calls/" + call.ID
 	return resp, true, nil
+}
+
+// dialNotSent reports whether a failed dial certainly did not reach the unit's dial plan: the unit
+// answered with an error status, or the pool refused to call it (backing off, breaker open,
+// logins stopped). A transport failure or a timeout leaves it unknown, so an Idempotency-Key keeps
+// that outcome and a retry does not dial twice.
+func dialNotSent(err error) bool {
+	var (
+		unav *sessionpool.UnavailableError
+		stop *sessionpool.LoginStoppedError
+	)
+	_, refused := ucm.StatusOf(err)
+	return refused || errors.As(err, &unav) || errors.As(err, &stop) || errors.Is(err, sessionpool.ErrUnknownUnit)
 }
 
 // dialAction picks the UCM action for the destination and checks the number fits its type.

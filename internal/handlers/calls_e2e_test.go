@@ -607,3 +607,20 @@ func TestIdempotentDialSurvivesClientTimeout(t *testing.T) {
 	assert.Equal(t, "true", h.Get("Idempotent-Replayed"))
 	assert.Equal(t, 1, e.sim.Calls("dialExtension"))
 }
+
+// A dial the unit refused (an error status) certainly did not ring anyone: the key does not keep
+// that outcome, and the retry dials.
+func TestRefusedDialIsNotRemembered(t *testing.T) {
+	e := newEnv(t, withAnswerDelay(time.Minute))
+	key := map[string]string{"Idempotency-Key": "refused-1"}
+	body := `{"from":"1000","to":{"type":"extension","number":"1001"}}`
+	e.sim.SetActionError("dialExtension", -9)
+	code, h, b := e.doH(t, "POST", "/v1/units/demo/calls", key, body)
+	require.Equal(t, http.StatusBadGateway, code, "body: %s", b)
+	assert.Equal(t, -9, *problem(t, h, b).UCMStatus)
+	e.sim.SetActionError("dialExtension", 0)
+	code, h, b = e.doH(t, "POST", "/v1/units/demo/calls", key, body)
+	require.Equal(t, http.StatusCreated, code, "body: %s", b)
+	assert.Empty(t, h.Get("Idempotent-Replayed"), "a fresh run, not a replay")
+	assert.Equal(t, 2, e.sim.Calls("dialExtension"))
+}

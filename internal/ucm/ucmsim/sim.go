@@ -88,6 +88,7 @@ type UCM struct {
 	failStatus int
 	failHTML   int
 	applyErr   int
+	failAction map[string]int // action -> status it fails with (SetActionError)
 
 	// configuration state (extensions.go, system.go)
 	accounts     map[string]*account
@@ -292,6 +293,10 @@ func (u *UCM) handle(ctx context.Context, action string, p map[string]any) (rep 
 
 	u.mu.Lock()
 	if st := u.authorize(p, time.Now()); st != StatusOK {
+		u.mu.Unlock()
+		return fail(st), true
+	}
+	if st := u.failAction[action]; st != StatusOK {
 		u.mu.Unlock()
 		return fail(st), true
 	}
