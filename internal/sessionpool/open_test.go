@@ -127,3 +127,23 @@ func TestOpenTimesOutWaitingForTheReply(t *testing.T) {
 		assert.False(t, errors.As(err, &unav))
 	})
 }
+
+// Audio is not read by Open: the reply comes back before the unit has sent a byte of the body,
+// so a recording streams through the gateway instead of being held in memory.
+func TestOpenStreamsAudio(t *testing.T) {
+	pr, pw := io.Pipe()
+	streaming := func(context.Context) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"audio/x-wav"}}, Body: pr, ContentLength: -1}, nil
+	}
+	p := newTestPool(t, &fakeUnit{replies: []func(context.Context) (*http.Response, error){streaming}})
+	resp, err := p.Open(context.Background(), "u", "recapi", nil)
+	require.NoError(t, err, "Open returned before any audio was written")
+	go func() {
+		_, _ = pw.Write([]byte("RIFF"))
+		_ = pw.Close()
+	}()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, "RIFF", string(b))
+	require.NoError(t, resp.Body.Close())
+}
