@@ -11,7 +11,8 @@
 // negative statuses meaning errors, exactly as a real unit answers. The only
 // exceptions are the transport-level ones a real unit also produces: 404/405
 // for other paths and methods, and the HTML "403 Forbidden" page a
-// blacklisted client sees (see FailNextHTML).
+// blacklisted client sees (see FailNextHTML). cdrapi and recapi, as on real
+// units, answer without the envelope when they succeed (bare JSON, audio).
 //
 // The simulator never starts goroutines on its own and reads the clock only
 // through time.Now, so it can run inside a testing/synctest bubble; expiry of
