@@ -259,15 +259,18 @@ func (s *Server) liveCall(ctx context.Context, unit, id string) (api.Call, strin
 	if err != nil {
 		return api.Call{}, "", withUnit(unit, err)
 	}
-	chans, err := s.readChannels(ctx, unit)
-	if err != nil {
-		return api.Call{}, "", err
+	// A call moving between the lists while they are read (a transfer takes a channel out of its
+	// bridge) can be missed by one reading; a second reading settles it before the answer is 404.
+	for attempt := 0; attempt < 2; attempt++ {
+		chans, err := s.readChannels(ctx, unit)
+		if err != nil {
+			return api.Call{}, "", err
+		}
+		if call, found := chans.find(unit, channel); found {
+			return call, channel, nil
+		}
 	}
-	call, found := chans.find(unit, channel)
-	if !found {
-		return api.Call{}, "", withUnit(unit, errCallNotFound())
-	}
-	return call, channel, nil
+	return api.Call{}, "", withUnit(unit, errCallNotFound())
 }
 
 // HangupCall hangs up every channel of the call, first to last as the UCM's web interface does.

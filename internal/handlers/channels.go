@@ -20,6 +20,10 @@ const ucmTime = "2006-01-02 15:04:05"
 // channels is one reading of a unit's channel lists. Both are get/list reads, so the pool
 // coalesces identical concurrent reads; a read that starts after a dial or a hangup never joins a
 // flight that started before it (the pool's write generation), so what follows an action sees it.
+//
+// The two lists are two requests, and a call can move between them in between. Calls move from
+// unbridged (ringing) to bridged (answered), so the unbridged list is read first: a call answered
+// between the reads then shows up in both rather than in neither, and the bridged entry wins.
 type channels struct {
 	bridged   []map[string]any
 	unbridged []map[string]any
@@ -30,7 +34,7 @@ func (s *Server) readChannels(ctx context.Context, unit string) (channels, error
 	for _, l := range []struct {
 		action string
 		dst    *[]map[string]any
-	}{{"listBridgedChannels", &out.bridged}, {"listUnBridgedChannels", &out.unbridged}} {
+	}{{"listUnBridgedChannels", &out.unbridged}, {"listBridgedChannels", &out.bridged}} {
 		raw, err := s.up.Do(ctx, unit, l.action, nil)
 		if err != nil {
 			return out, withUnit(unit, err)
@@ -62,11 +66,15 @@ func (c channels) names() map[string]bool {
 // a call of its own.
 func (c channels) calls(unit string) []api.Call {
 	out := make([]api.Call, 0, len(c.bridged)+len(c.unbridged))
+	inBridge := make(map[string]bool, 2*len(c.bridged))
 	for _, b := range c.bridged {
 		out = append(out, bridgedCall(unit, b))
+		inBridge[str(b["channel1"])], inBridge[str(b["channel2"])] = true, true
 	}
 	for _, u := range c.unbridged {
-		out = append(out, unbridgedCall(unit, u))
+		if !inBridge[str(u["channel"])] { // answered between the two reads: the bridge is newer
+			out = append(out, unbridgedCall(unit, u))
+		}
 	}
 	return out
 }
