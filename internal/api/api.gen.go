@@ -108,6 +108,165 @@ func (e AutoRecord) Valid() bool {
 	}
 }
 
+// Defines values for CallBargeMode.
+const (
+	CallBargeModeBarge   CallBargeMode = "barge"
+	CallBargeModeListen  CallBargeMode = "listen"
+	CallBargeModeWhisper CallBargeMode = "whisper"
+)
+
+// Valid indicates whether the value is a known member of the CallBargeMode enum.
+func (e CallBargeMode) Valid() bool {
+	switch e {
+	case CallBargeModeBarge:
+		return true
+	case CallBargeModeListen:
+		return true
+	case CallBargeModeWhisper:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CallDestinationType.
+const (
+	CallDestinationTypeExtension CallDestinationType = "extension"
+	CallDestinationTypeExternal  CallDestinationType = "external"
+	CallDestinationTypeIvr       CallDestinationType = "ivr"
+	CallDestinationTypeQueue     CallDestinationType = "queue"
+	CallDestinationTypeRingGroup CallDestinationType = "ring_group"
+)
+
+// Valid indicates whether the value is a known member of the CallDestinationType enum.
+func (e CallDestinationType) Valid() bool {
+	switch e {
+	case CallDestinationTypeExtension:
+		return true
+	case CallDestinationTypeExternal:
+		return true
+	case CallDestinationTypeIvr:
+		return true
+	case CallDestinationTypeQueue:
+		return true
+	case CallDestinationTypeRingGroup:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CallPartyType.
+const (
+	CallPartyTypeExtension CallPartyType = "extension"
+	CallPartyTypeExternal  CallPartyType = "external"
+	CallPartyTypeIvr       CallPartyType = "ivr"
+	CallPartyTypeQueue     CallPartyType = "queue"
+	CallPartyTypeRingGroup CallPartyType = "ring_group"
+)
+
+// Valid indicates whether the value is a known member of the CallPartyType enum.
+func (e CallPartyType) Valid() bool {
+	switch e {
+	case CallPartyTypeExtension:
+		return true
+	case CallPartyTypeExternal:
+		return true
+	case CallPartyTypeIvr:
+		return true
+	case CallPartyTypeQueue:
+		return true
+	case CallPartyTypeRingGroup:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CallStatus.
+const (
+	CallStatusBusy       CallStatus = "busy"
+	CallStatusCanceled   CallStatus = "canceled"
+	CallStatusCompleted  CallStatus = "completed"
+	CallStatusFailed     CallStatus = "failed"
+	CallStatusInProgress CallStatus = "in-progress"
+	CallStatusNoAnswer   CallStatus = "no-answer"
+	CallStatusQueued     CallStatus = "queued"
+	CallStatusRinging    CallStatus = "ringing"
+)
+
+// Valid indicates whether the value is a known member of the CallStatus enum.
+func (e CallStatus) Valid() bool {
+	switch e {
+	case CallStatusBusy:
+		return true
+	case CallStatusCanceled:
+		return true
+	case CallStatusCompleted:
+		return true
+	case CallStatusFailed:
+		return true
+	case CallStatusInProgress:
+		return true
+	case CallStatusNoAnswer:
+		return true
+	case CallStatusQueued:
+		return true
+	case CallStatusRinging:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CdrDisposition.
+const (
+	CdrDispositionAnswered CdrDisposition = "ANSWERED"
+	CdrDispositionBusy     CdrDisposition = "BUSY"
+	CdrDispositionFailed   CdrDisposition = "FAILED"
+	CdrDispositionNoAnswer CdrDisposition = "NO ANSWER"
+)
+
+// Valid indicates whether the value is a known member of the CdrDisposition enum.
+func (e CdrDisposition) Valid() bool {
+	switch e {
+	case CdrDispositionAnswered:
+		return true
+	case CdrDispositionBusy:
+		return true
+	case CdrDispositionFailed:
+		return true
+	case CdrDispositionNoAnswer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CdrLegDisposition.
+const (
+	CdrLegDispositionAnswered CdrLegDisposition = "ANSWERED"
+	CdrLegDispositionBusy     CdrLegDisposition = "BUSY"
+	CdrLegDispositionFailed   CdrLegDisposition = "FAILED"
+	CdrLegDispositionNoAnswer CdrLegDisposition = "NO ANSWER"
+)
+
+// Valid indicates whether the value is a known member of the CdrLegDisposition enum.
+func (e CdrLegDisposition) Valid() bool {
+	switch e {
+	case CdrLegDispositionAnswered:
+		return true
+	case CdrLegDispositionBusy:
+		return true
+	case CdrLegDispositionFailed:
+		return true
+	case CdrLegDispositionNoAnswer:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Codec.
 const (
 	CodecAdpcm    Codec = "adpcm"
@@ -699,6 +858,24 @@ func (e TimeCondition) Valid() bool {
 	case TimeConditionOutOfOfficeTimeOrHoliday:
 		return true
 	case TimeConditionSpecificTime:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TransferDestinationType.
+const (
+	TransferDestinationTypeExtension TransferDestinationType = "extension"
+	TransferDestinationTypeExternal  TransferDestinationType = "external"
+)
+
+// Valid indicates whether the value is a known member of the TransferDestinationType enum.
+func (e TransferDestinationType) Valid() bool {
+	switch e {
+	case TransferDestinationTypeExtension:
+		return true
+	case TransferDestinationTypeExternal:
 		return true
 	default:
 		return false
@@ -1609,6 +1786,326 @@ type ApplyResult struct {
 //
 // Example: off
 type AutoRecord string
+
+// Call A call on the unit, seen through its channels.
+type Call struct {
+	// AnsweredAt When the call was answered and bridged; null while it is not.
+	//
+	// Example: 2025-01-15T09:30:17Z
+	AnsweredAt nullable.Nullable[time.Time] `json:"answered_at,omitempty"`
+
+	// Channels The call's channels as the UCM lists them (one, or two for a bridged call).
+	Channels []CallChannel `json:"channels"`
+
+	// CreatedAt When the call's first channel was created, when the unit says.
+	//
+	// Example: 2025-01-15T09:30:12Z
+	CreatedAt nullable.Nullable[time.Time] `json:"created_at,omitempty"`
+
+	// From The number or extension that placed the call (the first channel's caller id).
+	//
+	// Example: 1000
+	From nullable.Nullable[string] `json:"from,omitempty"`
+
+	// ID The call's id, derived from the UCM name of its first channel.
+	//
+	// Example: UEpTSVAvMTAwMC0wMDAwMDAyYQ
+	ID string `json:"id"`
+
+	// Status Twilio's call status vocabulary. Live calls are `queued` (a channel exists but is not
+	// ringing yet), `ringing` or `in-progress`; `completed` (answered, then ended), `canceled`
+	// (hung up before it was answered), `busy`, `failed` and `no-answer` describe calls that ended.
+	//
+	//
+	// Example: in-progress
+	Status CallStatus `json:"status"`
+
+	// To The destination of a call. `type` is present when the gateway knows it.
+	To *CallParty `json:"to,omitempty"`
+
+	// Unit The unit the call is on.
+	//
+	// Example: hq
+	Unit string `json:"unit"`
+}
+
+// CallBarge Who barges in, and how.
+type CallBarge struct {
+	// Extension The extension that is rung to listen, whisper or barge in.
+	//
+	// Example: 1003
+	Extension string `json:"extension"`
+
+	// Mode `listen`: hear both parties, unheard. `whisper`: speak to the party that placed the call
+	// only. `barge`: join the call.
+	//
+	//
+	// Example: listen
+	Mode CallBargeMode `json:"mode"`
+}
+
+// CallBargeMode `listen`: hear both parties, unheard. `whisper`: speak to the party that placed the call
+// only. `barge`: join the call.
+//
+// Example: listen
+type CallBargeMode string
+
+// CallChannel One UCM channel of a call.
+type CallChannel struct {
+	// CallerName The channel's caller id name.
+	//
+	// Example: Alice Martin
+	CallerName nullable.Nullable[string] `json:"caller_name,omitempty"`
+
+	// CallerNumber The channel's caller id number.
+	//
+	// Example: 1000
+	CallerNumber nullable.Nullable[string] `json:"caller_number,omitempty"`
+
+	// ConnectedName The name the channel is connected to, when the UCM says.
+	ConnectedName nullable.Nullable[string] `json:"connected_name,omitempty"`
+
+	// ConnectedNumber The number the channel is connected to, when the UCM says (unbridged channels).
+	//
+	// Example: 1001
+	ConnectedNumber nullable.Nullable[string] `json:"connected_number,omitempty"`
+
+	// Name The UCM's channel name (opaque; contains `/`).
+	//
+	// Example: PJSIP/1000-0000002a
+	Name string `json:"name"`
+
+	// State The channel state as the UCM reports it (`Down`, `Ring`, `Ringing`, `Up`, `Dialing`, `Busy`…).
+	//
+	// Example: Up
+	State *string `json:"state,omitempty"`
+}
+
+// CallCreate A call to place. The unit rings `from` first, then connects it to `to`.
+type CallCreate struct {
+	// From The extension that is rung first and then connected to `to`.
+	//
+	// Example: 1000
+	From string `json:"from"`
+
+	// To Where the call goes. `external` numbers go out through the unit's outbound routes, as a
+	// phone would dial them; the other types take a number of the unit (2–18 digits).
+	To CallDestination `json:"to"`
+}
+
+// CallDestination Where the call goes. `external` numbers go out through the unit's outbound routes, as a
+// phone would dial them; the other types take a number of the unit (2–18 digits).
+type CallDestination struct {
+	// Number The number to dial (digits, and `+`, `*`, `#` for external numbers).
+	//
+	// Example: 1001
+	Number string `json:"number"`
+
+	// Type The kind of destination.
+	//
+	// Example: extension
+	Type CallDestinationType `json:"type"`
+}
+
+// CallDestinationType The kind of destination.
+//
+// Example: extension
+type CallDestinationType string
+
+// CallList The live calls on a unit.
+type CallList struct {
+	Items []Call `json:"items"`
+}
+
+// CallParty The destination of a call. `type` is present when the gateway knows it.
+type CallParty struct {
+	// Number The number or extension.
+	//
+	// Example: 1001
+	Number string `json:"number"`
+
+	// Type The kind of destination, when known.
+	//
+	// Example: extension
+	Type *CallPartyType `json:"type,omitempty"`
+}
+
+// CallPartyType The kind of destination, when known.
+//
+// Example: extension
+type CallPartyType string
+
+// CallStatus Twilio's call status vocabulary. Live calls are `queued` (a channel exists but is not
+// ringing yet), `ringing` or `in-progress`; `completed` (answered, then ended), `canceled`
+// (hung up before it was answered), `busy`, `failed` and `no-answer` describe calls that ended.
+//
+// Example: in-progress
+type CallStatus string
+
+// CallTransfer Where to transfer the call's other party.
+type CallTransfer struct {
+	// To A transfer destination.
+	To TransferDestination `json:"to"`
+}
+
+// Cdr One call: the UCM's `main_cdr` and `sub_cdr_N` records flattened into the call and its legs.
+// The call's fields come from its first leg, except `end`, `duration` and `billsec`, which cover
+// every leg, and `recordfiles`, which gathers every leg's recordings.
+type Cdr struct {
+	// Answer When it was answered; null if it never was.
+	//
+	// Example: 2025-01-15T09:30:17Z
+	Answer nullable.Nullable[time.Time] `json:"answer,omitempty"`
+
+	// Billsec Seconds from answer to end.
+	//
+	// Example: 143
+	Billsec *int `json:"billsec,omitempty"`
+
+	// CallerName Caller id name.
+	//
+	// Example: Alice Martin
+	CallerName nullable.Nullable[string] `json:"caller_name,omitempty"`
+
+	// Disposition The UCM's outcome of the call.
+	//
+	// Example: ANSWERED
+	Disposition *CdrDisposition `json:"disposition,omitempty"`
+
+	// Dst Called number.
+	//
+	// Example: 1001
+	Dst *string `json:"dst,omitempty"`
+
+	// Duration Seconds from start to end.
+	//
+	// Example: 148
+	Duration *int `json:"duration,omitempty"`
+
+	// End When it ended.
+	//
+	// Example: 2025-01-15T09:32:40Z
+	End *time.Time `json:"end,omitempty"`
+
+	// Legs Every leg of the call, in order.
+	Legs []CdrLeg `json:"legs"`
+
+	// Recordfiles Recording file names, for `GET /v1/units/{unit}/recordings/{file}`.
+	//
+	// Example: ["auto-1736933412-1000-1001.wav"]
+	Recordfiles *[]string `json:"recordfiles,omitempty"`
+
+	// Session The UCM's id of the call (`session`, or the first leg's `uniqueid`).
+	//
+	// Example: 1736933412.42
+	Session *string `json:"session,omitempty"`
+
+	// Src Calling number.
+	//
+	// Example: 1000
+	Src *string `json:"src,omitempty"`
+
+	// Start When the call started.
+	//
+	// Example: 2025-01-15T09:30:12Z
+	Start *time.Time `json:"start,omitempty"`
+
+	// Status Twilio's call status vocabulary. Live calls are `queued` (a channel exists but is not
+	// ringing yet), `ringing` or `in-progress`; `completed` (answered, then ended), `canceled`
+	// (hung up before it was answered), `busy`, `failed` and `no-answer` describe calls that ended.
+	//
+	//
+	// Example: in-progress
+	Status *CallStatus `json:"status,omitempty"`
+}
+
+// CdrDisposition The UCM's outcome of the call.
+//
+// Example: ANSWERED
+type CdrDisposition string
+
+// CdrLeg One leg of a call (a UCM `main_cdr` or `sub_cdr_N` record), typed.
+type CdrLeg struct {
+	// ActionType What the leg was, as the UCM names it (`DIAL`, `TRANSFER`, `CALLBARGE`…).
+	//
+	// Example: DIAL
+	ActionType *string `json:"action_type,omitempty"`
+
+	// Answer When it was answered; null if it never was.
+	//
+	// Example: 2025-01-15T09:30:17Z
+	Answer nullable.Nullable[time.Time] `json:"answer,omitempty"`
+
+	// Billsec Seconds from answer to end.
+	//
+	// Example: 143
+	Billsec *int `json:"billsec,omitempty"`
+
+	// Channel The calling channel.
+	//
+	// Example: PJSIP/1000-0000002a
+	Channel *string `json:"channel,omitempty"`
+
+	// Disposition The UCM's outcome of the call.
+	//
+	// Example: ANSWERED
+	Disposition *CdrLegDisposition `json:"disposition,omitempty"`
+
+	// Dst Called number.
+	//
+	// Example: 1001
+	Dst *string `json:"dst,omitempty"`
+
+	// Dstchannel The called channel.
+	//
+	// Example: PJSIP/1001-0000002b
+	Dstchannel *string `json:"dstchannel,omitempty"`
+
+	// Duration Seconds from start to end.
+	//
+	// Example: 148
+	Duration *int `json:"duration,omitempty"`
+
+	// End When it ended.
+	//
+	// Example: 2025-01-15T09:32:40Z
+	End *time.Time `json:"end,omitempty"`
+
+	// Recordfiles Recording file names, for `GET /v1/units/{unit}/recordings/{file}`.
+	//
+	// Example: ["auto-1736933412-1000-1001.wav"]
+	Recordfiles *[]string `json:"recordfiles,omitempty"`
+
+	// Src Calling number.
+	//
+	// Example: 1000
+	Src *string `json:"src,omitempty"`
+
+	// Start When the call started.
+	//
+	// Example: 2025-01-15T09:30:12Z
+	Start *time.Time `json:"start,omitempty"`
+
+	// Uniqueid The leg's unique id.
+	//
+	// Example: 1736933412.42
+	Uniqueid *string `json:"uniqueid,omitempty"`
+}
+
+// CdrLegDisposition The UCM's outcome of the call.
+//
+// Example: ANSWERED
+type CdrLegDisposition string
+
+// CdrList One page of call records.
+type CdrList struct {
+	Items []Cdr `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: eyJwIjoyfQ
+	NextPageToken *string `json:"next_page_token,omitempty"`
+}
 
 // Codec An audio or video codec.
 //
@@ -4022,6 +4519,24 @@ type TelURI string
 // Example: 0
 type TimeCondition int
 
+// TransferDestination A transfer destination.
+type TransferDestination struct {
+	// Number The extension or number.
+	//
+	// Example: 1002
+	Number string `json:"number"`
+
+	// Type `extension` (UCM action `callTransfer`) or `external` (`transferNumberOutbound`).
+	//
+	// Example: extension
+	Type TransferDestinationType `json:"type"`
+}
+
+// TransferDestinationType `extension` (UCM action `callTransfer`) or `external` (`transferNumberOutbound`).
+//
+// Example: extension
+type TransferDestinationType string
+
 // TrunkAuthBypass Dialling out through a trunk without `user_outrt_passwd` (`bypass_outrt_auth`): `no`, `yes`,
 // or `bytime` (only during `skip_auth_timetype`).
 //
@@ -4135,8 +4650,14 @@ type ActionName string
 // Apply defines model for Apply.
 type Apply = bool
 
+// CallID defines model for CallId.
+type CallID = string
+
 // ExtensionID defines model for ExtensionId.
 type ExtensionID = string
+
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
 
 // PageSize defines model for PageSize.
 type PageSize = int
@@ -4182,6 +4703,51 @@ type Unauthorized = Problem
 
 // UnprocessableContent RFC 9457 problem details.
 type UnprocessableContent = Problem
+
+// ListCallsParams defines parameters for ListCalls.
+type ListCallsParams struct {
+	// Extension Only calls in which this extension takes part (on either side).
+	Extension *string `form:"extension,omitempty" json:"extension,omitempty"`
+
+	// Status Only calls with this status.
+	Status *CallStatus `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// CreateCallParams defines parameters for CreateCall.
+type CreateCallParams struct {
+	// IdempotencyKey A unique key (a UUID, for example) that makes retrying the request safe: the same key with
+	// the same body within 24 hours returns the first result and never dials twice. Keys are kept
+	// by the gateway process that served the request (per replica), unless a shared store is
+	// configured.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListCdrsParams defines parameters for ListCdrs.
+type ListCdrsParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+
+	// Caller Only calls from this number or extension.
+	Caller *string `form:"caller,omitempty" json:"caller,omitempty"`
+
+	// Callee Only calls to this number or extension.
+	Callee *string `form:"callee,omitempty" json:"callee,omitempty"`
+
+	// StartTime Only calls that started at or after this time (RFC 3339).
+	StartTime *time.Time `form:"start_time,omitempty" json:"start_time,omitempty"`
+
+	// EndTime Only calls that started before this time (RFC 3339).
+	EndTime *time.Time `form:"end_time,omitempty" json:"end_time,omitempty"`
+
+	// MinDuration Only calls lasting at least this many seconds.
+	MinDuration *int `form:"min_duration,omitempty" json:"min_duration,omitempty"`
+
+	// MaxDuration Only calls lasting at most this many seconds.
+	MaxDuration *int `form:"max_duration,omitempty" json:"max_duration,omitempty"`
+}
 
 // ListExtensionsParams defines parameters for ListExtensions.
 type ListExtensionsParams struct {
@@ -4359,6 +4925,15 @@ type UpdateSIPTrunkParams struct {
 // RunActionJSONRequestBody defines body for RunAction for application/json ContentType.
 type RunActionJSONRequestBody = ActionParameters
 
+// CreateCallJSONRequestBody defines body for CreateCall for application/json ContentType.
+type CreateCallJSONRequestBody = CallCreate
+
+// BargeCallJSONRequestBody defines body for BargeCall for application/json ContentType.
+type BargeCallJSONRequestBody = CallBarge
+
+// TransferCallJSONRequestBody defines body for TransferCall for application/json ContentType.
+type TransferCallJSONRequestBody = CallTransfer
+
 // CreateExtensionJSONRequestBody defines body for CreateExtension for application/json ContentType.
 type CreateExtensionJSONRequestBody = ExtensionCreate
 
@@ -4391,6 +4966,39 @@ type ServerInterface interface {
 	// RunAction Run a UCM action that has no resource yet
 	// (POST /v1/units/{unit}/actions/{action})
 	RunAction(w http.ResponseWriter, r *http.Request, unit UnitID, action ActionName)
+	// ListCalls List live calls
+	// (GET /v1/units/{unit}/calls)
+	ListCalls(w http.ResponseWriter, r *http.Request, unit UnitID, params ListCallsParams)
+	// CreateCall Place a call
+	// (POST /v1/units/{unit}/calls)
+	CreateCall(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateCallParams)
+	// HangupCall Hang up a call
+	// (DELETE /v1/units/{unit}/calls/{call})
+	HangupCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// GetCall Get a live call
+	// (GET /v1/units/{unit}/calls/{call})
+	GetCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// BargeCall Listen, whisper or barge in
+	// (POST /v1/units/{unit}/calls/{call}/barge)
+	BargeCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// UnholdCall Take a call off hold
+	// (DELETE /v1/units/{unit}/calls/{call}/hold)
+	UnholdCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// HoldCall Put a call on hold
+	// (POST /v1/units/{unit}/calls/{call}/hold)
+	HoldCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// UnmuteCall Unmute a call
+	// (DELETE /v1/units/{unit}/calls/{call}/mute)
+	UnmuteCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// MuteCall Mute a call
+	// (POST /v1/units/{unit}/calls/{call}/mute)
+	MuteCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// TransferCall Transfer a call
+	// (POST /v1/units/{unit}/calls/{call}/transfer)
+	TransferCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// ListCdrs List call records
+	// (GET /v1/units/{unit}/cdrs)
+	ListCdrs(w http.ResponseWriter, r *http.Request, unit UnitID, params ListCdrsParams)
 	// ApplyConfig Apply staged configuration
 	// (POST /v1/units/{unit}/config/apply)
 	ApplyConfig(w http.ResponseWriter, r *http.Request, unit UnitID)
@@ -4415,6 +5023,9 @@ type ServerInterface interface {
 	// ClearWaveChat Clear an extension's Wave chat history
 	// (DELETE /v1/units/{unit}/extensions/{ext}/wave-chat)
 	ClearWaveChat(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID)
+	// GetRecording Download a recording
+	// (GET /v1/units/{unit}/recordings/{file})
+	GetRecording(w http.ResponseWriter, r *http.Request, unit UnitID, file string)
 	// ResetUnit Reset a unit's login stop
 	// (POST /v1/units/{unit}/reset)
 	ResetUnit(w http.ResponseWriter, r *http.Request, unit UnitID)
@@ -4484,6 +5095,72 @@ func (_ Unimplemented) RunAction(w http.ResponseWriter, r *http.Request, unit Un
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// ListCalls List live calls
+// (GET /v1/units/{unit}/calls)
+func (_ Unimplemented) ListCalls(w http.ResponseWriter, r *http.Request, unit UnitID, params ListCallsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CreateCall Place a call
+// (POST /v1/units/{unit}/calls)
+func (_ Unimplemented) CreateCall(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateCallParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// HangupCall Hang up a call
+// (DELETE /v1/units/{unit}/calls/{call})
+func (_ Unimplemented) HangupCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetCall Get a live call
+// (GET /v1/units/{unit}/calls/{call})
+func (_ Unimplemented) GetCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// BargeCall Listen, whisper or barge in
+// (POST /v1/units/{unit}/calls/{call}/barge)
+func (_ Unimplemented) BargeCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UnholdCall Take a call off hold
+// (DELETE /v1/units/{unit}/calls/{call}/hold)
+func (_ Unimplemented) UnholdCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// HoldCall Put a call on hold
+// (POST /v1/units/{unit}/calls/{call}/hold)
+func (_ Unimplemented) HoldCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UnmuteCall Unmute a call
+// (DELETE /v1/units/{unit}/calls/{call}/mute)
+func (_ Unimplemented) UnmuteCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// MuteCall Mute a call
+// (POST /v1/units/{unit}/calls/{call}/mute)
+func (_ Unimplemented) MuteCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// TransferCall Transfer a call
+// (POST /v1/units/{unit}/calls/{call}/transfer)
+func (_ Unimplemented) TransferCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListCdrs List call records
+// (GET /v1/units/{unit}/cdrs)
+func (_ Unimplemented) ListCdrs(w http.ResponseWriter, r *http.Request, unit UnitID, params ListCdrsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ApplyConfig Apply staged configuration
 // (POST /v1/units/{unit}/config/apply)
 func (_ Unimplemented) ApplyConfig(w http.ResponseWriter, r *http.Request, unit UnitID) {
@@ -4529,6 +5206,12 @@ func (_ Unimplemented) GetExtensionQr(w http.ResponseWriter, r *http.Request, un
 // ClearWaveChat Clear an extension's Wave chat history
 // (DELETE /v1/units/{unit}/extensions/{ext}/wave-chat)
 func (_ Unimplemented) ClearWaveChat(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetRecording Download a recording
+// (GET /v1/units/{unit}/recordings/{file})
+func (_ Unimplemented) GetRecording(w http.ResponseWriter, r *http.Request, unit UnitID, file string) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -4697,6 +5380,524 @@ func (siw *ServerInterfaceWrapper) RunAction(w http.ResponseWriter, r *http.Requ
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.RunAction(w, r, unit, action)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListCalls operation middleware
+func (siw *ServerInterfaceWrapper) ListCalls(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCallsParams
+
+	// ------------- Optional query parameter "extension" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "extension", r.URL.Query(), &params.Extension, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "extension"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "extension", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListCalls(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateCall operation middleware
+func (siw *ServerInterfaceWrapper) CreateCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCallParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateCall(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// HangupCall operation middleware
+func (siw *ServerInterfaceWrapper) HangupCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.HangupCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetCall operation middleware
+func (siw *ServerInterfaceWrapper) GetCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// BargeCall operation middleware
+func (siw *ServerInterfaceWrapper) BargeCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.BargeCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UnholdCall operation middleware
+func (siw *ServerInterfaceWrapper) UnholdCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UnholdCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// HoldCall operation middleware
+func (siw *ServerInterfaceWrapper) HoldCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.HoldCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UnmuteCall operation middleware
+func (siw *ServerInterfaceWrapper) UnmuteCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UnmuteCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// MuteCall operation middleware
+func (siw *ServerInterfaceWrapper) MuteCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.MuteCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TransferCall operation middleware
+func (siw *ServerInterfaceWrapper) TransferCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TransferCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListCdrs operation middleware
+func (siw *ServerInterfaceWrapper) ListCdrs(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCdrsParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "caller" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "caller", r.URL.Query(), &params.Caller, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "caller"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "caller", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "callee" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "callee", r.URL.Query(), &params.Callee, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "callee"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "callee", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "start_time" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "start_time", r.URL.Query(), &params.StartTime, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "start_time"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "start_time", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "end_time" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "end_time", r.URL.Query(), &params.EndTime, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "end_time"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "end_time", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "min_duration" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "min_duration", r.URL.Query(), &params.MinDuration, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "min_duration"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "min_duration", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "max_duration" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "max_duration", r.URL.Query(), &params.MaxDuration, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "max_duration"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "max_duration", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListCdrs(w, r, unit, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5040,6 +6241,41 @@ func (siw *ServerInterfaceWrapper) ClearWaveChat(w http.ResponseWriter, r *http.
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ClearWaveChat(w, r, unit, ext)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetRecording operation middleware
+func (siw *ServerInterfaceWrapper) GetRecording(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "file" -------------
+	var file string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "file", chi.URLParam(r, "file"), &file, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "file", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetRecording(w, r, unit, file)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5931,6 +7167,42 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/v1/units/{unit}/actions/{action}", wrapper.RunAction)
 	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/calls", wrapper.ListCalls)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/calls", wrapper.CreateCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/units/{unit}/calls/{call}", wrapper.HangupCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/calls/{call}", wrapper.GetCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/units/{unit}/calls/{call}/hold", wrapper.UnholdCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/calls/{call}/hold", wrapper.HoldCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/units/{unit}/calls/{call}/mute", wrapper.UnmuteCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/calls/{call}/mute", wrapper.MuteCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/calls/{call}/transfer", wrapper.TransferCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/calls/{call}/barge", wrapper.BargeCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/cdrs", wrapper.ListCdrs)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/recordings/{file}", wrapper.GetRecording)
+	})
 
 	return r
 }
@@ -6418,6 +7690,2023 @@ type RunActiondefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response RunActiondefaultApplicationProblemPlusJSONResponse) VisitRunActionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCallsRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListCallsParams
+}
+
+type ListCallsResponseObject interface {
+	VisitListCallsResponse(w http.ResponseWriter) error
+}
+
+type ListCalls200JSONResponse CallList
+
+func (response ListCalls200JSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalls400ApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalls401ApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalls403ApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalls404ApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalls429ApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalls502ApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalls503ApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalls504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListCalls504ApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCallsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListCallsdefaultApplicationProblemPlusJSONResponse) VisitListCallsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCallRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params CreateCallParams
+	Body   *CreateCallJSONRequestBody
+}
+
+type CreateCallResponseObject interface {
+	VisitCreateCallResponse(w http.ResponseWriter) error
+}
+
+type CreateCall201ResponseHeaders struct {
+	IdempotentReplayed *bool
+	Location           string
+}
+
+type CreateCall201JSONResponse struct {
+	Body    Call
+	Headers CreateCall201ResponseHeaders
+}
+
+func (response CreateCall201JSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall400ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall401ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall403ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall404ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall409ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall422ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall429ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall502ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall503ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCall504ApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateCalldefaultApplicationProblemPlusJSONResponse) VisitCreateCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+}
+
+type HangupCallResponseObject interface {
+	VisitHangupCallResponse(w http.ResponseWriter) error
+}
+
+type HangupCall200JSONResponse Call
+
+func (response HangupCall200JSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response HangupCall400ApplicationProblemPlusJSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCall401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response HangupCall401ApplicationProblemPlusJSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCall403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response HangupCall403ApplicationProblemPlusJSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response HangupCall404ApplicationProblemPlusJSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response HangupCall429ApplicationProblemPlusJSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response HangupCall502ApplicationProblemPlusJSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response HangupCall503ApplicationProblemPlusJSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response HangupCall504ApplicationProblemPlusJSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HangupCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response HangupCalldefaultApplicationProblemPlusJSONResponse) VisitHangupCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+}
+
+type GetCallResponseObject interface {
+	VisitGetCallResponse(w http.ResponseWriter) error
+}
+
+type GetCall200JSONResponse Call
+
+func (response GetCall200JSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCall400ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCall401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCall401ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCall403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCall403ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCall404ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCall429ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetCall502ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCall503ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetCall504ApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetCalldefaultApplicationProblemPlusJSONResponse) VisitGetCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+	Body *BargeCallJSONRequestBody
+}
+
+type BargeCallResponseObject interface {
+	VisitBargeCallResponse(w http.ResponseWriter) error
+}
+
+type BargeCall204Response struct {
+}
+
+func (response BargeCall204Response) VisitBargeCallResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type BargeCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response BargeCall400ApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCall401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response BargeCall401ApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCall403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response BargeCall403ApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response BargeCall404ApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCall422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response BargeCall422ApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response BargeCall429ApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response BargeCall502ApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BargeCall503ApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response BargeCall504ApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BargeCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response BargeCalldefaultApplicationProblemPlusJSONResponse) VisitBargeCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnholdCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+}
+
+type UnholdCallResponseObject interface {
+	VisitUnholdCallResponse(w http.ResponseWriter) error
+}
+
+type UnholdCall204Response struct {
+}
+
+func (response UnholdCall204Response) VisitUnholdCallResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type UnholdCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UnholdCall400ApplicationProblemPlusJSONResponse) VisitUnholdCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnholdCall401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UnholdCall401ApplicationProblemPlusJSONResponse) VisitUnholdCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnholdCall403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UnholdCall403ApplicationProblemPlusJSONResponse) VisitUnholdCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnholdCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UnholdCall404ApplicationProblemPlusJSONResponse) VisitUnholdCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnholdCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UnholdCall429ApplicationProblemPlusJSONResponse) VisitUnholdCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnholdCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response UnholdCall502ApplicationProblemPlusJSONResponse) VisitUnholdCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnholdCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UnholdCall503ApplicationProblemPlusJSONResponse) VisitUnholdCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnholdCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UnholdCall504ApplicationProblemPlusJSONResponse) VisitUnholdCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnholdCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UnholdCalldefaultApplicationProblemPlusJSONResponse) VisitUnholdCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HoldCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+}
+
+type HoldCallResponseObject interface {
+	VisitHoldCallResponse(w http.ResponseWriter) error
+}
+
+type HoldCall204Response struct {
+}
+
+func (response HoldCall204Response) VisitHoldCallResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type HoldCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response HoldCall400ApplicationProblemPlusJSONResponse) VisitHoldCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HoldCall401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response HoldCall401ApplicationProblemPlusJSONResponse) VisitHoldCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HoldCall403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response HoldCall403ApplicationProblemPlusJSONResponse) VisitHoldCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HoldCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response HoldCall404ApplicationProblemPlusJSONResponse) VisitHoldCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HoldCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response HoldCall429ApplicationProblemPlusJSONResponse) VisitHoldCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HoldCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response HoldCall502ApplicationProblemPlusJSONResponse) VisitHoldCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HoldCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response HoldCall503ApplicationProblemPlusJSONResponse) VisitHoldCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HoldCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response HoldCall504ApplicationProblemPlusJSONResponse) VisitHoldCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type HoldCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response HoldCalldefaultApplicationProblemPlusJSONResponse) VisitHoldCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnmuteCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+}
+
+type UnmuteCallResponseObject interface {
+	VisitUnmuteCallResponse(w http.ResponseWriter) error
+}
+
+type UnmuteCall204Response struct {
+}
+
+func (response UnmuteCall204Response) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type UnmuteCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UnmuteCall400ApplicationProblemPlusJSONResponse) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnmuteCall401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UnmuteCall401ApplicationProblemPlusJSONResponse) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnmuteCall403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UnmuteCall403ApplicationProblemPlusJSONResponse) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnmuteCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UnmuteCall404ApplicationProblemPlusJSONResponse) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnmuteCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UnmuteCall429ApplicationProblemPlusJSONResponse) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnmuteCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response UnmuteCall502ApplicationProblemPlusJSONResponse) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnmuteCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UnmuteCall503ApplicationProblemPlusJSONResponse) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnmuteCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UnmuteCall504ApplicationProblemPlusJSONResponse) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnmuteCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UnmuteCalldefaultApplicationProblemPlusJSONResponse) VisitUnmuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MuteCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+}
+
+type MuteCallResponseObject interface {
+	VisitMuteCallResponse(w http.ResponseWriter) error
+}
+
+type MuteCall204Response struct {
+}
+
+func (response MuteCall204Response) VisitMuteCallResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type MuteCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response MuteCall400ApplicationProblemPlusJSONResponse) VisitMuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MuteCall401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response MuteCall401ApplicationProblemPlusJSONResponse) VisitMuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MuteCall403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response MuteCall403ApplicationProblemPlusJSONResponse) VisitMuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MuteCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response MuteCall404ApplicationProblemPlusJSONResponse) VisitMuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MuteCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response MuteCall429ApplicationProblemPlusJSONResponse) VisitMuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MuteCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response MuteCall502ApplicationProblemPlusJSONResponse) VisitMuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MuteCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response MuteCall503ApplicationProblemPlusJSONResponse) VisitMuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MuteCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response MuteCall504ApplicationProblemPlusJSONResponse) VisitMuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MuteCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response MuteCalldefaultApplicationProblemPlusJSONResponse) VisitMuteCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+	Body *TransferCallJSONRequestBody
+}
+
+type TransferCallResponseObject interface {
+	VisitTransferCallResponse(w http.ResponseWriter) error
+}
+
+type TransferCall200ResponseHeaders struct {
+	Location string
+}
+
+type TransferCall200JSONResponse struct {
+	Body    Call
+	Headers TransferCall200ResponseHeaders
+}
+
+func (response TransferCall200JSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCall400ApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCall401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCall401ApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCall403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCall403ApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCall404ApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCall422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCall422ApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCall429ApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCall502ApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCall503ApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCall504ApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response TransferCalldefaultApplicationProblemPlusJSONResponse) VisitTransferCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrsRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListCdrsParams
+}
+
+type ListCdrsResponseObject interface {
+	VisitListCdrsResponse(w http.ResponseWriter) error
+}
+
+type ListCdrs200ResponseHeaders struct {
+	Link *string
+}
+
+type ListCdrs200JSONResponse struct {
+	Body    CdrList
+	Headers ListCdrs200ResponseHeaders
+}
+
+func (response ListCdrs200JSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrs400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCdrs400ApplicationProblemPlusJSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrs401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCdrs401ApplicationProblemPlusJSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrs403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCdrs403ApplicationProblemPlusJSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrs404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListCdrs404ApplicationProblemPlusJSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrs429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListCdrs429ApplicationProblemPlusJSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrs502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListCdrs502ApplicationProblemPlusJSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrs503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCdrs503ApplicationProblemPlusJSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrs504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListCdrs504ApplicationProblemPlusJSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCdrsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListCdrsdefaultApplicationProblemPlusJSONResponse) VisitListCdrsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -7965,6 +11254,189 @@ type ClearWaveChatdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ClearWaveChatdefaultApplicationProblemPlusJSONResponse) VisitClearWaveChatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecordingRequestObject struct {
+	Unit UnitID `json:"unit"`
+	File string `json:"file"`
+}
+
+type GetRecordingResponseObject interface {
+	VisitGetRecordingResponse(w http.ResponseWriter) error
+}
+
+type GetRecording200AudioWavResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetRecording200AudioWavResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "audio/wav")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetRecording400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecording400ApplicationProblemPlusJSONResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecording401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecording401ApplicationProblemPlusJSONResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecording403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecording403ApplicationProblemPlusJSONResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecording404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecording404ApplicationProblemPlusJSONResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecording429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecording429ApplicationProblemPlusJSONResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecording502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecording502ApplicationProblemPlusJSONResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecording503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecording503ApplicationProblemPlusJSONResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecording504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecording504ApplicationProblemPlusJSONResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecordingdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetRecordingdefaultApplicationProblemPlusJSONResponse) VisitGetRecordingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -10863,6 +14335,39 @@ type StrictServerInterface interface {
 	// RunAction Run a UCM action that has no resource yet
 	// (POST /v1/units/{unit}/actions/{action})
 	RunAction(ctx context.Context, request RunActionRequestObject) (RunActionResponseObject, error)
+	// ListCalls List live calls
+	// (GET /v1/units/{unit}/calls)
+	ListCalls(ctx context.Context, request ListCallsRequestObject) (ListCallsResponseObject, error)
+	// CreateCall Place a call
+	// (POST /v1/units/{unit}/calls)
+	CreateCall(ctx context.Context, request CreateCallRequestObject) (CreateCallResponseObject, error)
+	// HangupCall Hang up a call
+	// (DELETE /v1/units/{unit}/calls/{call})
+	HangupCall(ctx context.Context, request HangupCallRequestObject) (HangupCallResponseObject, error)
+	// GetCall Get a live call
+	// (GET /v1/units/{unit}/calls/{call})
+	GetCall(ctx context.Context, request GetCallRequestObject) (GetCallResponseObject, error)
+	// BargeCall Listen, whisper or barge in
+	// (POST /v1/units/{unit}/calls/{call}/barge)
+	BargeCall(ctx context.Context, request BargeCallRequestObject) (BargeCallResponseObject, error)
+	// UnholdCall Take a call off hold
+	// (DELETE /v1/units/{unit}/calls/{call}/hold)
+	UnholdCall(ctx context.Context, request UnholdCallRequestObject) (UnholdCallResponseObject, error)
+	// HoldCall Put a call on hold
+	// (POST /v1/units/{unit}/calls/{call}/hold)
+	HoldCall(ctx context.Context, request HoldCallRequestObject) (HoldCallResponseObject, error)
+	// UnmuteCall Unmute a call
+	// (DELETE /v1/units/{unit}/calls/{call}/mute)
+	UnmuteCall(ctx context.Context, request UnmuteCallRequestObject) (UnmuteCallResponseObject, error)
+	// MuteCall Mute a call
+	// (POST /v1/units/{unit}/calls/{call}/mute)
+	MuteCall(ctx context.Context, request MuteCallRequestObject) (MuteCallResponseObject, error)
+	// TransferCall Transfer a call
+	// (POST /v1/units/{unit}/calls/{call}/transfer)
+	TransferCall(ctx context.Context, request TransferCallRequestObject) (TransferCallResponseObject, error)
+	// ListCdrs List call records
+	// (GET /v1/units/{unit}/cdrs)
+	ListCdrs(ctx context.Context, request ListCdrsRequestObject) (ListCdrsResponseObject, error)
 	// ApplyConfig Apply staged configuration
 	// (POST /v1/units/{unit}/config/apply)
 	ApplyConfig(ctx context.Context, request ApplyConfigRequestObject) (ApplyConfigResponseObject, error)
@@ -10887,6 +14392,9 @@ type StrictServerInterface interface {
 	// ClearWaveChat Clear an extension's Wave chat history
 	// (DELETE /v1/units/{unit}/extensions/{ext}/wave-chat)
 	ClearWaveChat(ctx context.Context, request ClearWaveChatRequestObject) (ClearWaveChatResponseObject, error)
+	// GetRecording Download a recording
+	// (GET /v1/units/{unit}/recordings/{file})
+	GetRecording(ctx context.Context, request GetRecordingRequestObject) (GetRecordingResponseObject, error)
 	// ResetUnit Reset a unit's login stop
 	// (POST /v1/units/{unit}/reset)
 	ResetUnit(ctx context.Context, request ResetUnitRequestObject) (ResetUnitResponseObject, error)
@@ -11053,6 +14561,324 @@ func (sh *strictHandler) RunAction(w http.ResponseWriter, r *http.Request, unit 
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(RunActionResponseObject); ok {
 		if err := validResponse.VisitRunActionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListCalls operation middleware
+func (sh *strictHandler) ListCalls(w http.ResponseWriter, r *http.Request, unit UnitID, params ListCallsParams) {
+	var request ListCallsRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCalls(ctx, request.(ListCallsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCalls")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListCallsResponseObject); ok {
+		if err := validResponse.VisitListCallsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateCall operation middleware
+func (sh *strictHandler) CreateCall(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateCallParams) {
+	var request CreateCallRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	var body CreateCallJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCall(ctx, request.(CreateCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateCallResponseObject); ok {
+		if err := validResponse.VisitCreateCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// HangupCall operation middleware
+func (sh *strictHandler) HangupCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request HangupCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.HangupCall(ctx, request.(HangupCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HangupCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(HangupCallResponseObject); ok {
+		if err := validResponse.VisitHangupCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetCall operation middleware
+func (sh *strictHandler) GetCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request GetCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCall(ctx, request.(GetCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetCallResponseObject); ok {
+		if err := validResponse.VisitGetCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BargeCall operation middleware
+func (sh *strictHandler) BargeCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request BargeCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	var body BargeCallJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.BargeCall(ctx, request.(BargeCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BargeCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(BargeCallResponseObject); ok {
+		if err := validResponse.VisitBargeCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UnholdCall operation middleware
+func (sh *strictHandler) UnholdCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request UnholdCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UnholdCall(ctx, request.(UnholdCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnholdCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UnholdCallResponseObject); ok {
+		if err := validResponse.VisitUnholdCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// HoldCall operation middleware
+func (sh *strictHandler) HoldCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request HoldCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.HoldCall(ctx, request.(HoldCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "HoldCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(HoldCallResponseObject); ok {
+		if err := validResponse.VisitHoldCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UnmuteCall operation middleware
+func (sh *strictHandler) UnmuteCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request UnmuteCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UnmuteCall(ctx, request.(UnmuteCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnmuteCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UnmuteCallResponseObject); ok {
+		if err := validResponse.VisitUnmuteCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// MuteCall operation middleware
+func (sh *strictHandler) MuteCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request MuteCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.MuteCall(ctx, request.(MuteCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MuteCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(MuteCallResponseObject); ok {
+		if err := validResponse.VisitMuteCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TransferCall operation middleware
+func (sh *strictHandler) TransferCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request TransferCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	var body TransferCallJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TransferCall(ctx, request.(TransferCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TransferCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TransferCallResponseObject); ok {
+		if err := validResponse.VisitTransferCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListCdrs operation middleware
+func (sh *strictHandler) ListCdrs(w http.ResponseWriter, r *http.Request, unit UnitID, params ListCdrsParams) {
+	var request ListCdrsRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCdrs(ctx, request.(ListCdrsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCdrs")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListCdrsResponseObject); ok {
+		if err := validResponse.VisitListCdrsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -11284,6 +15110,33 @@ func (sh *strictHandler) ClearWaveChat(w http.ResponseWriter, r *http.Request, u
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ClearWaveChatResponseObject); ok {
 		if err := validResponse.VisitClearWaveChatResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetRecording operation middleware
+func (sh *strictHandler) GetRecording(w http.ResponseWriter, r *http.Request, unit UnitID, file string) {
+	var request GetRecordingRequestObject
+
+	request.Unit = unit
+	request.File = file
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRecording(ctx, request.(GetRecordingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRecording")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetRecordingResponseObject); ok {
+		if err := validResponse.VisitGetRecordingResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -11738,387 +15591,497 @@ func (sh *strictHandler) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3rcuO4tSiOvwqK51S1lFCyJF/almtqH4+7e8Z798Wx3TOpHfURIRKSsE0BagK0rUy6aj796//55B3y",
-	"YPMkv8ICQIIUKcnd7kkyw1RlWiZBXBaAdb/85IV8seSMMCm84U8eecCLZUzg98sHSZignKk/RLpY4GTl",
-	"Db0zhoh9g7BACcERmiZ8geScoJRR6fneHY5Tor7DYchTJsdytSTe0Lu+uGz9SCZXN+dtz/dwTBJJ2ZR7",
-	"Q5bGsXoQ83tv+BcvjfE9NIB/ZmKh/vt8cKT/Geh/Tjzfmw+ODjzfo/Ek9D74Hk7lnEZZd6nk44SEPIm8",
-	"ocenU8/3JqslFmLMU5nIsWruDT3GPd8LcRyP7zGVlM28oUxSop9NcDKjbDZecEYlT7yhpxqHYzwjTI6X",
-	"PKahAgsjdyTRbxb4Qb8V3rCfPTHfC2840M/03xU90IiliwlRQ/V7vZ56JOl4SrBMEzJeJvSOxmRmwCvp",
-	"HRmreXrDKY6FM2mSPcn2aywklqnIXswxm6VL8+cn3wtTIflCgYVjJu7VFEzLiCYklAsSUZw/Y5H7eyzp",
-	"guh97sGD+zmVJKZCaphFcjFd8Egdg2QaDo739z3fIwuSzJwV640jbJxQNptwtT12EQxPYjKOI7y022Me",
-	"fUxxTKercst7MklkWGw75zIi4tZpGiarpYRDro8ByU+9hb56lDAcj4uTnOKH8QxLco/zoaf4ISKShDJ/",
-	"ksYxwwuSfXXvwkU/m2Nxx2lIFpjGdr40JGORLpc8kdkjJhPMiBzT5XhKY+lsT0wXVIHf9hjzUM2XyHue",
-	"3Parn/YqHw8qn+5XPj2ofHpY+fSo8unzyqfHlU9P7FN1m0LOJA7NDYNjOS7sJVz9SMbC870FFYJExUuy",
-	"4HORzmYEDmdEpjiNFd5iOIM2T+WYT8eCJHc0zO/SkiSqPz0KZfpkeL63TIggLCTjiEzHIkzoMtve7JW9",
-	"fR6+wzRW59Hzvez0qtOW/TlNyEdveNTzPXUR4GrxNOvRXo7ilROhAgJ0a2crCF7ERIixOjliSpLxgqgz",
-	"LPSVFIRFkk/xg+1Y0OU4ny6RChkKb/iXn7xwOrGNwulkHBEhKcMK2uNsAupFYUbhlOUfsbqPWPmjNP8o",
-	"rfsoLX60Ccaf/F99+t7RoUbclQs43G0BCrH8E+b+5aAP51h+4cy9/mD/4NCrm/ygPPnBk00+Zf/Uk/ME",
-	"CxAkicjU+/TB98QtXQKXU8IU6vHdQpAwITmpEksS0ikNx3SZ4QOZYElmqzFd4jCGb+X+8TiNljLHpZLE",
-	"4zShCpFSoeAWeb6axRjfLacWnaq/FQYmZBzxaMzZeLrIeqh4eR+Nk0nWwCGPP3l3izGWEodzO8u7xVhB",
-	"Ibkz9O/Tp09+zr6eJwRLEpW4WMTIfc7I+khIPCMR4mxHNvYx7KvmWPkyFb9RHrXf8KhfxqMWnj6aSe0/",
-	"HZPqnUUYveZ3JMah4k4advWJ2dX9X5tdZZHCDHi5jFe2bSUP24HZN5zsJqYk4+pYHVfX8LIbeNmGIQGk",
-	"/X4ZVTAkBbXaVJIEYYZSaIrkHEtExaOZlEbX9pvStWlAFdmYQaNqa1Rtv1VV2+N4l44mTA0T06jjGnVc",
-	"o45r1HG/Over+67gfj/53pzgCDDdT95rym7VvxHRmFkj86tX5+h4cHyMYspukeTA4zLyINESz4iPglHa",
-	"6+2Hv/z8D/hBTlFC4m9Gnmoy8oIuOpsIwqTljmMs9Jdd4CvAru0NPd3J3l1/T7HPYm/+cU8mKbsVe4Iu",
-	"/0O1Hwv6V/LNQDUcHMEDyW8J++bNrGpchbbDOVlgtSDDeQupKIKnVn2FJXmtOIb19f5omPqYTCXiU5j0",
-	"JI1mRKJWkAQoIR9TIqRoI8widD8nel33lEX8HikIS4FagQyQICFnkWiXVqpoZeeWrEbeafJN71R+czDY",
-	"dbadS8Mplyd9Myfo7PIC3ZLVM2GnmE374uXNKxQleCo7lMhpZy7lEi9pR51a4Js65hS0hyj4mC8RLUky",
-	"YsF9tpQuujZbqRj1FVJ3hjBJQyU4oWDvrq8+FkvOBOmi4M+dfObw38AfscLTK3VcGWWzAKBZeieIDFDr",
-	"PaMPSF3MNgpxkqwA3AIvCJryBPE4IgkKY6qEje6I1cL64zdHvd7p/TdHvW3QJjJZdc6mwF2WAX2tAaHu",
-	"gRKU0IRMeUKQTFaUzRCeYcr8/FAY5hjdMn4vCsegf+hOYkEZXaQLjTn0hBQPNSNJeUadK/IxpYkWUx89",
-	"tbUpJFlvGkfsPKU/dy41G9g502xgeTaB6jDIQREqQYtUS8uw9xLfEoHIdEpCdcLilRG34WPOpnSWJoDm",
-	"R4wKpJhPSiLUCi7fXd+gHHH8pP75tKe/2AMeNWiXzoVea/3azXonnMcEMw/w5BIneEGkQZVnoZrJW5Bq",
-	"qu7i+/M3CEMbH4kliWMSISwQ1Wu+IyziCZqlNCJd9E6tVT3WHwikBCMSoTlJCMLq/2FIlpJE5dM9I/JP",
-	"KUkVe0zVwEss58DBg8ZY9+ZtWidhaoP/4qkBbU9OpziK7E+t8LB/RSQm+V8xn1H2ms/4dAqPzpTcr3h9",
-	"nArynsE/hRdquAs24SmLrngqzailJziKSk/0HEoP9VRKD9UA71JZHqH8CEdR+ZEeo/xUD1J+Csv44crM",
-	"Hn6oScMPM1f4baYIv9U3l3hG2WyW8HSpvy0+wFFUfKD7Kj7TfRafvUljhYntAOtPvteqDt9bxnh1mfDF",
-	"Un67epfMzLzeC9C9zIj9pQc2f6gWmarsOzMkLIeyayKF/vIFnVGJ4xtFuvVaSk90n6WHejWFhx/8Csxc",
-	"h2qA/QlQS10iI8m2hxrPuLhHIZVTRGUR1QCWGbFd8IivEdWcZEQOJWTJEylQUJCKhwiwX3fENBqsmIzp",
-	"iQEmW2Wo8JkoIjuEFTIMCWqJmN8PLSE+HTE5z9CgMOTYYNZsuVmvPmLcIFX4jDPS7qILzdzcJ1QSJNIw",
-	"JCQSaJJK1bnGYQmZpoIATdHzbKnZkUTx0ognKNJ7hhRbKpBWxbV9t1uJVxnKN2sesQx8QtI4zsb2DTgV",
-	"vaoDqIsBDdsLyO9jSpKVg/3gqLjIzqo4Mn68jOQdVfBFBXnNXiKtBEOtwS8//71/rGFQ5vKM+a8CL5MH",
-	"uREpL7GUJFHf/d+/9DonH34a+P3jT//bq7oQl3hGrulfK4jQG/ygyLedK58iKslC7TzC6+z3Ya8aihnf",
-	"XQ1J9dlCD2QVMxnb0K9kG9SEbxTbvj7jd0v8MSUImHrtuIrRMiF3lKcCZvxMoEAx9+Oc+Q+66N2CSnWn",
-	"FS+ojt2UJlbAKJHLNzNvwyqhv8IyF/jhNWEzOfeGA7U0d2POOv+NO3/tdU7GnQ9/rN4bwGNVB0nxByDb",
-	"PBOIFvmglrl3aqnQZExZRB6C4uHarzxX0iDTDSyd3aoT+N/WzYIVXIP6dY3X5IlUwsYpwigmOIIb2wmQ",
-	"AGSo2urb20WWG9JvtEyHJoDwaIJgeRoxwdp5EilkTBm6n9Nwrlqt0L1ihELtLlJm5TwHTDXbq0auPr+l",
-	"jy07VHzacf9cI0u+99BR33XucKLGE6oDvfXm+/yPF0SE3gcF2feMyrqjYagAjQxEliTBkifPBBJxOstd",
-	"uq1sUSAXJSw0/1iNg4yJajckpA/6B/Nv58NPPf9oUImQPqkuNWYHLvlbHH1nzQM/eSFnUjGAw58AOyuh",
-	"kXK2t0z4JCaLP/6P0C7t2ewVcCQoMwBeaP7RkKPIXf8zAYJvKhRGZhzlimiAhRFlxzTyhl6v/5/f/+ng",
-	"v4//a//Hox8Gb05uDq+ef9s/7734T3U+jGbosDfwPUklAPBbHCG7hGy9eMJTOZzEWHM04SLTKnUOnvsa",
-	"uAD7Ty5I/3dCpt7Q+197uWv/nn4r9i41DDQIq6WJKaZKiGjBXYLhUOe5jzonPuoMDtR/DtV/jnxFljFD",
-	"KUtBy6RIarxqw2MqXQiOWA5Cfs/UDYuUMI9joRpnRjaBWp19NdSB+s/RsY86z3vqP/22jygL4xSu//2c",
-	"xsTdmRGbY0X6+XJJIhTzmeJBQQTijuQHMp5IwznCenI4Ri1BCKphyEDBAhKdgoyW+5VUqRgcydEkxgvA",
-	"/J98tXlXevu/8PjdAMdndCo8WqnxKLvDMY3gviUJGDX/8hOYa8zGqYbdgqHG9xZECDxTZ2iRqr6IYu8W",
-	"XEjU74Eatfx9ZjGs+pYzogh7Mg0Pnu/v+8jYFNWmTLn67wSzyEc4lRzUnJQJiVmouigo2jKDn9gzbMtu",
-	"t+bcuTUHikK6t8ZCvu7WPPklsRuU7w1qKaznI6AH6kgrkOqbkPO3/0NCJWwrpsgI+O4dG7FO30edvrpb",
-	"h712FwV6swMEyB4RHM4Rn041tUNTSuLInL5zzqYxDT/j7AHuxHFCcLQakwcqdBBQ7pSglut4JeiWSLcs",
-	"YoiDg7bripCd6JyZVTte7oIzfTnnH7veLsdm5xPzqnBiTvITkwFrJyR7UDg/n3wvF0rGlI2XCZ8lRFQA",
-	"rShahZgprKFuodEmRWkCujLkSDkFeB6dVMPzzP0CTiCys3CgebquzKqYBOP3m8DuSqQ7A/7lkwD+6KQI",
-	"+Kekb5YwTUiIU0G0xCJQmCaJwvBqDmQI8FOCzLZD7yMqR0wLwhESFLZFonsbGNfqHOy3lTjP5ZwkSGJx",
-	"q7YtSRlTB6DVOVTEDdfv6oi1FDhQ56SnMUpJEk6IkYZRq3NyrBCHo8QNQA2qlgXqUeNxg+YkXhoVtmOV",
-	"Kamjq8BsWu+5TQHUr3gyoVGkxa0vIIAyNy+gkRcmi5GHYhzeCq2LD/mSqOdq6SNPu0WBnsHiZKak+01n",
-	"Wn2582EeFA7zfn6Y8+VmpzlN2DANFx3DkwzNaodTp+nT0yILKyqQpkSTVK4BbB1CqBWo0xn4KADtifoB",
-	"oAkQT0YswNGCsqDdRWcao6i+1DALvAL+R90b7bQkUHDQOwh8UDqrm4QiGkEbuDCGRBnO9sa6TTwJj24H",
-	"0hNB91TOqSIzYnd2/HWBHT/IN9hMGNkZ/2rMhUIvpYUpRpYuCGrxxKitgI0QK6Hwk3FF8ZGLmI7bXTWj",
-	"t1y+4imLvhDgBRp+giJORL7Dj6bhivU72XmHXhSuoLNDb7lEenG7EJT+0VNv1luuhQlYO2X1kjIgbWZa",
-	"A0kpKGLcbesf6X2zw34eQ8e4HFP114KwNTfTw14f/fLz31018JQmi3tFR7KNNc5wjq2oNM8a5iS7mesd",
-	"UWF62v1yflu4nP3i1l84C9zpAJyUWbmUmdmRaKy92nQvLrQO+ocALYwuz27Ov8/8cOF2OtuxIMmMdJZY",
-	"hnO9JZXQEQSd6+3s3KyWZGMPu9+l3cWoM/cu9Q9zgL7PQYHeKFAgNb8dkN6TMGZnbIU0dwQiD2pNeYLM",
-	"gUYHvUMfHfSOfKRmjA57wC4JdPXqHJ0cHD5H5iYgDWZhCM61diV87zgPPQ3RoQKlLFHSmOp098P8X4XD",
-	"7LASZqbIneqvRm008iosSatvBAppEqZUoklC8K2iQgLxJWGnJf5S4JUwtneOZLIy5v+n4S1zHwSY/w3n",
-	"bzBbGYFfPJmqTxvWJOdoCpvJZOaYsvsGf+9eroEj+NxwjtS0UTbvnUTPwyffb87RQs3Drk0LOZaDFEvQ",
-	"b8l1px57w9SkRyyoY3QTLEkHnHyIYiwVO4aCzMkmQNbzp6QWyYA/YmvQL0lbhz7qHBz5qHP4/BRmgwIF",
-	"ok5h5Pb62XNdsDaevKxhjSvUTh/b9usOPp936t8znMo5T+hfyZcyctgICY7UYDXzqHVmRoHuhuhbghOS",
-	"IO0ud0tW2vet/RXIUr/A4vVdsuSsfKuglbKCk9hTMXkGVkpGX+B4ypMFiVBQAJY921ojDpB1ucGMG7pl",
-	"/L47YsGPP/7YOXPmaoFtsOmc34MZ3GmxdqbLXVRbeGCFRHWWCuIDzTx6ftgrmm7MRicEx4tvRp4D2pHn",
-	"a5L8zcgzmk5tvQSvx61eTbm1Bk7xMuEhEWAqOM+P8Bcqy4GAObpV4Lq2qcrzeARX2Z2x5HOstgstUkHD",
-	"DmedOY8jFMZYCNDFRmjk/Q/+619H3lfRdX9XoCMD9zY4ELSM5G687+HXVIPfY4HuSRx3zN2YpBLJkq7N",
-	"bExJinD03aeZvnvEtMJbm9hJ7Hi+wseYRtpkC5xethjjLAcBcDeGj69zq1AQ6zpmWB3Nf3H2Z8/3Xv35",
-	"2vMLoXMf3MuimyYER+9YHpNSOvC+8dq7LHjy4SiiOjzlMuFLkkiqxDUT0rUGXS0sPRO5tUAotrfs1Icy",
-	"YC18rejTjVagGGy5aAhHkdD+NoKA2RKFnN9S0u6iH9TmaF2iXoPwjT+H8JHxW4FHcaxxXJIoRIVZhPhE",
-	"3T2B+FT1zcEbV8/dONrqQQLo3BwHjc0W+MEFBHg+GEDqTnNAXhEBZvTHAtE4OFhTcWBm61tIwnUXmu/p",
-	"elXDxySRFxA0WT5O8Kqj3iFQ5UvOCFqmoAu4ePvDxc1LYe2PuQWlFWRhmEF7aO1qAeMMVHCqo37wy8//",
-	"GDH9u6eefkviOOQJ6UQJvHQfHILmDiIJg1PYIH1dQPgmsuzDoAbyfE+10zKRianKjfAt1eRvavDWX/qd",
-	"kw9/6/faf3MG/Eu/c/jhb3rEdoVp3vfOGI75TDvXrUONIQzvtYOG5hKNT5kOb3Jwh0wTJlArmBHpdBq0",
-	"fbjBYBFdOqfgp2IM6lp4ATy3avNU8gVWtDOOV90KV6+y05bvTVJR4RL4bSpWeu8jMqWMamWJK8EG0/43",
-	"B8e9/9M57PnTwTdHA/0z/Oaw19s77PVKPjfelub65lh/of7guGIL1FQBE26Yr1BMSxJZ5+05ZmA1T5eo",
-	"pVl31YkOsCzNcLDZn0cPb0Mzy+O/gOcau+MEERY9E2hiJ9Vdd55e3wiITEloxRafwxt08UItJ4rBwibW",
-	"ZA0qSxuERUJCQu9AeijsRf5mF6wfzjET67N69ed3KFOn6WOfClLy0t8G05BGOqC3Zs3G/S7ki4kJUir0",
-	"7zrM9Wr6F3TGcBxDSHY9ZA1PWYTghMRxGXbqWfGw7g+qgEYjIXFSGR9DGArzgVUrURpY9VIe2LhLbR2Y",
-	"M8UDmvyWpeVm78p3e7e7Ojjs7Q0Od7qr+TRqbmxpLnnYhQKEuat5J593Y8vf73hvw+LUdru9apXJSrWv",
-	"Wiu8tNFQAHsb9opaQSoCH/3y8z/aigmxZK+4I6nYZeu1rTeiIuSMkVDKeUKE4vMrpmTswnljlLVWtH4h",
-	"UOuw98vPf9/v9XolsPdct9X9otvqYeU1jPA8ojFlRJCYhLL6yr9L5Ywr5KYaIt1ynexgcI1cx2jq6Q4w",
-	"iiiOKRvrXAQV5wGeI53/ILzdjYSScM5DJSzFFex5OOdIv4zBUL4UVchbcbpFzKluVQ1qdgCrA7Efs/Hf",
-	"Y00OwZHZegdECV+q04kligkWUp3Cui6Dne5DIbVBFemY4oeMh1fnYTdQq27V8uOYQu6MBGJJ1gfAD8hp",
-	"hlQzymZVY9TAeNuYbtxsFVrJXiqwauxDIrVoIqoY2grudStddjJFVK1fvzPZjO1503LVGqtAWcgXFTTH",
-	"Pi9h/KOq2TxwnsoJZpG6POqaRSSu23z1GsF7i2uqUc0GRFOJZxTKqJaSnWuot2XtzG3tnKdyvMAPNeyQ",
-	"DRgQdJHGEjPCU4G4RWmaPW/10ELJnIhxBIrd9uNn4CaUqIkZNPHRIufMdrtcpcQU5d4vIQbchMEY03Dm",
-	"rqyOOfhciCF6bOjiiK0HFFV4euVRizXhiNsu8pLHOKFyxZl2Qag5oJemGUqUBCdwbD0WCge231NHdrB2",
-	"ZI8K1HFQCuroVe6rnZi4pzKc13Ipy/LEdttWdUNl7qJSEh9BNtVv7dIOetnaSos77q2tzl3eQa96fcnD",
-	"DFNWKbsqKQSpt2rw6FvU+uX////6+4oZ/GN/UI8M+i7v1+nvZ6OaBDuf/EIUwqNiSIKf4M2nQE2JSoHe",
-	"X71eCyBxGc/tZFrPhdWGu9qpqBZFDLwUknUUQ9TpF5Hw0QFMIsPJFSgZerW81iaVqKOGeKOaq29rtuwm",
-	"wUwsqPw6e5YKUi8Gvxckl5t2YEI+ucr8YlTKhyqlWA4EnVq1XjFnk1cVdUCQerWgBmrlYcwowFFUUPd0",
-	"bYiS2nSrVVS0xSoV9dQbddDvVB3UaF0arUujdWm0Lo3WpUbr8vtTfTTifiPuP6G434jDvztxuBFB//ki",
-	"KOyBZfC3SKKvqag4pe8YgQwdQLccgVOsC4uQtaTwY8dduDbRAp9yV6wkgVShXimJSMUO6RwkxiE2y3WI",
-	"WoGTeqS9Y2bDNyVy9OhcIr4nucTxOINAyRlyPcOL1QXV8r3VOd3crdaDFYfestdvKvmzgPFkgeMAPJQC",
-	"EeMAtTASc5yQCHi2U6Sj/d/fKG7WZn3Ux2LPqLL21Hdt1zlM9+r5nohx0Rcse7PJBeYSG8z8KAXJf16/",
-	"e4vekGRGEHSgz+8GnYnOdlVUm0A6ZuaO1m80JI2GpNGQNBqSRkPSaEgaDUmjIWk0JI2GpNGQNBqSRkPy",
-	"76Ah2SQTX8f4kVLm9esz1HLE43bO0WyWNgWY6K9fn2lBc88In9mD9rpyBUpkQcGxqnzy7yD4X0ise1/g",
-	"FYIPEGWSK/qK4zjTfdAd+bmIVGM694CC9IMFwki3hlyYBfL24uz7Fxd7/TJ1M4/X2ZVKdcterb5FcQI4",
-	"DE0KsbKYwQEUCRHpglgwLFNQAwGX1wr4kkCc1cpCz0fBMqF3WJLAZmHW6fsgc8WcKN5QFvQbqgvYL/iq",
-	"qOEw79am/dv2f9t202x2kG2xTThLsK+z0NpwNPXQ1dSsX5cvE9g/m/pn+6D7psLyA9Fu5PC36Ej2hGTo",
-	"sW5W6nLlkY/rS+CpDPlC67ZVWxs8Z9L62Bzt7tWo8JHSF2X7mQD8bxIHrl25nTDyFqzhDqgRgY1Ihczt",
-	"JrF7fuVxvBOXVoK6XW95OpU7kEp+VaMcPbP6UI2WtQ6VstkQBTiOA822+xoFahZea0RsgcMgD7CFNoEt",
-	"ZReMmP02QQGfTm0ueoOvMWivbDeQjiH7yafTEgKHMpxrZ/icRySsRmBpRLka+Y5GhKNQNXSpxWfVCtVN",
-	"MI4HUKlhGZqv9nU7+8/S87275bGtlA4PDz3fS+RDcVVmEuvLkvSVLtx56dbtXL85WUDuM4HOby4KGYgV",
-	"aumoLalgYwoVQNfFuBUYGEw2RtjE3fCmU0S0qlPLCyHOHtPreiHSuhnn8cm65W7923qmVb3OjXpk5+l+",
-	"qsXp+XV0y3ZsN/fZNJlPY+9zx24Mfr+Kwa8K5Osoq7jPG3kut8Mgq4CABGFRqQoCyAQjpsEE5ZGgmovi",
-	"Kxky69KMLYWk8JBQAOQGiGSHrkweonXGjlVFv53rF6LE2pWkkX6nf+j3n3f21wSS/E3VLv9K/J9YYlaN",
-	"cO0mqRabuNf9elbu352tJP1OiJOEQo2j9XtYqXt8TZXkBqkCdwhjf9lHrfPLl+3y2bDPK4uHPIYjfSEX",
-	"02rb+/f8Hr24efMqSzfcCmxC+aA9RIHJHO/cOi3ZgjRDQQYPTFL5oO0rZmjKA9S6vrgcsYu3r97pZxPM",
-	"ogC1jEQJrMqpyWd7ef7m/d7l+ZsznV4swKlUHTAy45K65TwMH2MmpLiLrD42FEdX/6hxPF3RvMh45F+t",
-	"beDLvJZ1BVuVU9hdE15cX1yabDZ5vgt0DQVCNVsMFcxHTH+kXhbrGAWKWSc4Eduk8Co0VSwkv0XMcXLu",
-	"fCqUmd/yXZZa5VNWi37d7BaRUJRyqJhUlcIHliiJNIVaJiTLo57j/ZAvFrgjyBInunAkDFS6IGtcrWZk",
-	"gQn94O/GH2iO+hOgkwv9Qb/EHkAOpo8pMa8VhvmUF9Ffq3tzcelmAFMLv3hRERCrV0vKJaOoUMg1KhvZ",
-	"ImxyUZXUVuWQ2rXjXXIU2bixudT0yfcmqyUWYsxTmUiofLvtcyDPZ6mcfwtfWv54bHKXV7sA2MzmXQTG",
-	"eVOnzdeymRokJtqexbQ/S2fKk3ucRB1wpIg4QPOeJ7eVCqN6jl1dtwVnVPJkQ8IpgYzqE+qGONy8mo75",
-	"XPMSrmBipMD88E5W+jyLEunvl31cBr2DSot+OMYQl72sqe2qINlxoQUh4br1ThQIcFLgo2BGGEloqH4y",
-	"rMShMk2CljvlVAnHC/ygJy62T9mo5/XU1zRj2+m7Gc5syiMGtF+UGePdhtQf77wx9sw8zdb4Ci3e45X4",
-	"/E2ikbF6bHDQ0S0qi9eVDEHr/Us6nmrJfrx0RfuNKLlCGwA+FkLyhUJFXBsfKwh2FCGMAOiQ30vnXURY",
-	"3ELpFZ6AN1zH2C4lz/J9AetTTvq1G++s/RkgD3Udfz7MdlkmVPvbKNkFXd1cIv15vEITIu+JYeMJi5ac",
-	"MilOLUYcIhgBzTiBXHAJT2dz2211zcOKqbIKevWCo7dcohdUyDSZZKp9OmM8IYAALUKzlS3LuM7iZJSk",
-	"MREGKWuNv1H4P2KCTn31LeSGLsg5Z9pqZj6+n1NJ4koNgxaJhTanKB4WKIyuSPXi7QvIksx2Qdq93sDv",
-	"93r7O2HurDjTNi2FZdA/+R5ZkGT2iIup5VdIQ85Co7OsScDhLOMQ/tdbI0E7MRWEjdXPCZfzGvO56xJh",
-	"jFlOOSIW5frUsV5F8BiHn3Ec4WWV1CVkaSjKHGXC6xdnl2g554xMOL/dSfVtxvuY4phOKxD8fxGy7OAY",
-	"qrgU9RKKD3x3eXPx7u21xSwJmVEhSUIiY7YslQTdtup7MklklfpXMSlIp700g9jSsIZtEo8ZZ85lRMRt",
-	"lbAoO+oNaMvVgtQaFa93z5PI1KA2YktMpM58ySJT/bQCf5gDDNW6tWAo5+jixa7YgrAwWS2tv+Wm63Wd",
-	"yOXLvLWrY91exbWS8O1cgjXX+I/rLvRL08C9z+rjTvESbb3Tf/yyS73ZZW0Hd7Wd8gzt5r7WmuKHTkJi",
-	"wMSGgRDtU1u62VLFHZ3m0jiuVvw4qBSDCzJUhlW/fYSRWOKQ+FqHq561t+7AWYTRa35HYhySz8p3dL8L",
-	"Cbufc+OCIgyZriTLyJBlymbbyUGvN6giaFsPzRyLO05DsoDMzuUZ/2BfIY1Zop1wLg3J2OgK1ru8OH+Z",
-	"FSexmX67n5MqhzKZYEbkmC7HUxrLqpt5Ydqgi0uk23zeuQfHP7rYUIQZNizK/CCYreKtvSSPjw56vfYp",
-	"KvsSmn3V9bfzyuZFTWnR+w66Kqr9azbZ9bHkocJfRCpJu1+lzBfpRMHJEZctsVvPpQvHMAAaRWarMV3i",
-	"MIZ6Z/0RawXFsSBtbvFRLyhcxJTlmYmdA30y6PaPjrv9bm9vcLAuqWxIpKvw+VnnFe5Mu8O9D3+oxOml",
-	"GTUQKUJk0ACkCJD9BiBFgBw0ACkC5LABSBEgRw1AigB53gCkCJDjBiBFgJw0APEK5dSrQh9tzJerJxGo",
-	"1f/l57/3e+tOBlnUQG9byKMuRVhUSpSYfVDh5i1Akt4t0X0q+TiS8ZqmP3uxi7Z/QYUgUZ0XHLzsgCDC",
-	"uKRTY738PInHKdWzPlJFfZ5WYGQXW01jgsNbyRkZ58+hRtMyxislHmuJvAgM0/TRASoMyy3uhuoOTMic",
-	"sgi9PbtBrVSQooPtHIIRlukkpiHCUQRlva3Cy8YoiBEznWDI10ySU4TRfcLZLPMp4FNJGBJzfg9ZtDkj",
-	"HagBk0aUt3c0cn5OzNgjrR6/+US6JFG3ZQfd4rtUTnjKosv8C/U9ACCE4zvWkKmKBBaSL5BtiyR5kD6Y",
-	"/w0mznrR7p2AioNUkCQi0+CzMmqXetxeSUo3v9atP/lerSY8L9tjmtgjrStMy1rk1l8LqetDzNx2A6wZ",
-	"aJqQjxs18+BofYfjgl5FIfz9o/VQRTf89Ki3FesrwI53DiXMRt//5ee/H4FOp6jBMbWhE/e7ltV6HvVQ",
-	"yWKw7063ONv9XRQ71orz+VY3ESqaZ+u0llxhdIwakBTt1ITBzef6/GxHw4cgeBETIcYywUxMSTJeEFCC",
-	"7uq0YTuIV8h28fkOGzuZ/ARhkeRT/FBvDbalaXSyfHAKw7Hg1VboZwKRDuhQDVkpKHPJHUkq6kUZgNYc",
-	"ABfAdDnOcYIJI6xx1cn1yWhJkhxtaVSii2JBmeylCQpMBSTy0b/EnKdxZM4B4iwkhpzt5KaVISI9RcPp",
-	"GY+so3V/bnFLl+C19AUnW3VxtxDgule/mYznJjBFdsQtcSrf5RxERHEsdGAklQJlWvNdPXRJqFiyMV3W",
-	"xBQpSpsxHhXMfi1vP9huHchY9nIGkoPDHWwExTG37cPF8iyMr80n4GG7fzxOo6Ws4FlvuvvH6P2Ly5vX",
-	"1iawY7wbicdpQrceCRK/T6gJCB7ju+W0QsD64fIVOHIsEz6lMfkyo4QaB2KLyTji0Ziz8XRRHYFsI6kI",
-	"eSbQi3eZMwAWToYbztArDsbhN9ZgJDkiRXvjjrbhiqndR+Nk8mXTMziFRMAsV1g9H2O+LliiNm1sZpda",
-	"86TO7cJVftQZjfmC9OlOTcFS7vTcc/iMRe8FSSCDetbeJFDX+KiYQf10xLRnsq7GbmUJqPytJ6dlEWCd",
-	"c38Iy1fAzecLKqXll0texY1r8NdzDUatdKlu5f5ACT8JDiXEFjJTYhKM0Hrn/dPhf4y8VltXdtZlnf/P",
-	"aLT3lw/f/PRJnZUf54SNmEHhPtrkX1zWytQ6GLvql/+LaqYwGu2NRn8ZjdREavQyjR/yb8AP+Wt7izYe",
-	"no2HZ+PhuZOHp90rmpgDlmVOE6g1+OXnv+8PMic8nhgfvPYmJ9A1Rft/485fP/w08PcHNY5tjRdo4wX6",
-	"e/EC1Zeqf1xzk/5pXqGoZYDsm5npe/XHP/yvTnCKgg6I+BrVl4PKNvuLVqID1W0Ng/dP8u2kiZAbwnpT",
-	"QZJnAuWOnacmnUeMzXcBoopcWMkoLLmEBtZ7tGx5O4vwDkkvv5ZH5450bCcS9jV8ODPwbtyWzLW2OHPH",
-	"hXYbfBvPysazsvGsbDwrG4A0npWNZ2XjWdl4VjaelY1n5W/Ns7JxJvyNOxM+kbPdFzq1NY5kjSPZv5Ij",
-	"WbXjkatu7aIfEyoJpD0t5Y7TvzrXF5cdnX2sU22Fc9DZmk3O98BPN/dZ+TX823bc0MZx7XfvuDZEF5d3",
-	"B6gV4O6kG3ajAMo4XVzeHdWzRlUebDWMUA0f9BtxZ2vczD7XzSwVJDH+KHCBKkzul/ZitQ6A+7VWo9LV",
-	"WqRC6sJIkptiGSlUAwPbPzaFfGpx/MHzfqXV6cDv9yqsTlXYHNZi0cCGdZj6aS7WVp/m5k74Sx1ZHLe3",
-	"U6VLaNhR3T8RWarHd7kBYzvVHBwe9x7H8VfO5Sn9EDNGYKND4va02lmPX5xSOxv0d5hPO4dibVLtw6+S",
-	"VDsD+hPVpW1dvTpHz/dPjtqmaJB7tfMKieulat38tt0RM/szpSSOIGhrhVKmo7iiLgqU5BAgxQNJJdNC",
-	"M8sCFp1QFWJWbAj4D0DgV7wasclKS/BWMlISvbX56fyHxjUVXmxXo/gjFuQczN1ijKXE4Vx9XXisZpzc",
-	"EfC5BafUoJLhVN+F0wl0G06Z/jM1hR+21vBt3Gobt9rGrbZxq23cahu32sattnGrbdxqG7fa34pbbePb",
-	"+uW+rb9X39HGp7Px6Wx8OhufzgYgjU9n49PZ+HQ2Pp2NT2fj09n4dDY+nY1PZ+PT2fh0Nj6djU9n49PZ",
-	"+HQ2Pp2NT2fj0/lbdIWsd3+7ztjBunwtFtkH7xm+wxSYHECNcq6oRW4n1GyGqSt/EcXE870L9l6of79N",
-	"xcrzPacLzweGTS20UFrefLg18/aa1+TmcvNYICXFaH4jt7IG6qH1v+s+af33KKp2DMkkFai5xqeI4HC+",
-	"bm6tZJFKqWXnOivliDlfOy5oQSdo12H5w+7J4fBo0D848HYpUPrrlXd86uqCdPpZtQXXZVZyvxAVbllv",
-	"yX1O79GCCIFnZK369SYPVt/jcVTZ97s42tb34da+d5NNK5gaKqzEGu0oo36pjLnbd2XcpchNMiOVEHyf",
-	"QOn2LUDsbQMikLP69Dtrbvw6MxLjyQLHax4lG+5J6dQ9KpnuK02/XxAhKQPF0o3BWiVZnTKIPyh4TEX5",
-	"V6gVhNPJ2HkC6E/74rKK5+Crm66/aA9RTzuIthzpgk+nbR/1c3j4aIC0S52BjI/28w3zR+xAS+izhKdL",
-	"Hx2ijylJiY+OnF2Fd6fouODxnCN6NEklYIGIh+mCsCwvr6FWPb/vD/x9/8A/9I/84w/Fo1E6Dr730FHf",
-	"de5wovZZqK15y5nCIi+dMANdjUK7FXh+zisYwvedmrLne39Sq3Hf2xdq9469D598r8gfr+s9XCeas/PX",
-	"thp+qywQwIZglokSahtAtABlCGhqlRAzYjt5fqOB/jhwxJdgHayfAUxwETqLFaReq1Hf6kGF53vXZqyL",
-	"S4BMha5rHYmaNpp5zPVoqBXkfyjYgOZKMeNqWT6CBftIn2j1iye2iX7isjv2W8/Pfnagg7UHHft5/ZtO",
-	"YZgie+QMtEaiynL044IaymqAUhiDcVGkElSv6lav6QjAyRiwR9D2leys/VtHrAXO/G3gelIWWkEcx9A6",
-	"Va2BCYJUcriAjNQi4TsMKjqUfVyVWDucVshAr/IlFbActoKQicW6VXhxRu8Is5hjgWUILFbwhwrsdjpi",
-	"wGCA0+NSrooJ/0ts19Fhr/cZ1oYtflRVeHob9awhE6a3z1aohFP2OwM9e1LQsy8Bffo7A336pKBPPx/0",
-	"X8jxlvi7cm9VXF6pi5pKYRlSRq3ri8tilF28anfRC+tAmYv0LjlzpXR8DxFE4RxLT7vua344IlMILMrb",
-	"FgiV20UFpeKTmFTo065enaOTg8PnaKlboIhITOOKGEv9Yr2HH+dYonvF9Gs7HzhVU4F4qG2vISkbASyB",
-	"6/d6JyjiRMBxJg9UQJwklEqbf+xW+pYnCa+yj/yAYxrpG6eb+Jpiwr2b6lpvOnivu7uSHADySn30UvVZ",
-	"FSZKmZCYhTViijprBAI+5bwIhL27/p5ap9ibf9zLT8ueAonne1MlyEhv6KUJ7WTRblUAMUOMq+LK3CnQ",
-	"SJcx0zLnDEtyj1fPBIr5rGQH6vX/8/s/Hfz38X/t/3j0w+DNyc3h1fNv++e9F6+qFc/V10KN/f3NzaW9",
-	"FiGPiufgoHfgWPcOT04ckRB8VteFQklllSHuDIk5TyQSWi9lEa090Kqf4grfcoleKQ61Mo62UoY7Q++v",
-	"LlAed0gjwiSdrsCSWRoMtQI84akcTmLMbh1J39pu8AqKyOE4LhfDzD971CFIw8V400Zo7VSC793d8Iv2",
-	"/Rm+I+rOFGbU6R9VSueM1vgTwN2Vzrm7x0LxuMV1zj9uFb3hrd3y7JhVI+jyPa0MI78rYYh1BKdkguq6",
-	"pz/OifVKV58iKnxUKG864dGq6/qiBIpeBx9Tkqy6EA8u6F9LbvPe2keVDi5afVKDdqnQSLfYMWjwJwRh",
-	"iRZcSNTvbQV3tvZ8xCpYX9MlhFFWXRBF98A2oKUKXc/HOn3kBWJlmjCBWsGMyOuLS+hNiSNqqKiL1BnK",
-	"Y0a0d8mIQWiOWLHQeZcQUzxOdwnB2oWinoGxjoqsiCdo9/MyntWVgrYFJ+slKqKS1IYlbw85/vqxxmoh",
-	"Y57KGVcQAUvSmE7HCZmNp5jGJKqLFLLfGKOZlkLzlauPhWsL3SkkQhuPq4/O+RzHMYGqqSzki3zoacIX",
-	"zshGWD3o9VHLCZd2Jrej30VdHPZZOQbboEgqUURhw/WUoIIppFSvqTy3hf/eFARdGYmso54NVLjhrzRQ",
-	"1KcLrOYclwxgtcsPwzGeESbHWm1V45+QBzefIusrOOFyjoLS96asVxjagOX8eUJQoJj/uyKzqx95vgcX",
-	"uMjF6kdVQkg4VrgSRhabI2s6TmC2oUPChdkCryBh/ppe33IjJwVupNIzykzHLHnLhArhp5YyroWQS/Dj",
-	"+NJJFfbg32VvabSTBSqvLOxUOphjAUrvrVUgz87fvETXOCZio1l4sMOFfWyQLndVouI0q3tn/EhuCVmG",
-	"NAIHEjViF73dvJSDk/1ef7B/cHj0xUuJKI4pG+tg4Yog8WIQ8boTMZxrMALCfkQIV9lbNgTRR2MbJ13H",
-	"dL24eGGUowUCoaCVEBwBUnbPoLlhnZiCjUDyjk4HUDyN5VabIrjLka736MXNm1dQ5ZswOURBMg0Pnu/v",
-	"B3mcr77qYHJWbwfH+/uKzwlsrhfKJphFkAImlTywap7MV3IW8wmOLQOleZUNipyWmcHfzFh/U+P8TQ/y",
-	"NzVCuyZWe3ME8zVhUSFYWbN1geOcGmR+n5KjcE7UIcloNhUoXXa/esDuFD+MFR6MYwrYC3yPK+ioemyi",
-	"XTNPQMlRUPm9q/PaNeJ1Wz/V8bdOSU2eoFd/vnatAJrrmeKHtr5rpenPOJL8ifiQDWHCL+C5GZOXbuKO",
-	"PkrqnkZ8gSmrSkahnqOl9iRWB+iVYrX0xd1heb1dlpfwhWLdKt22ks8fexfQznlVoMDFZeZlyBOk2mhC",
-	"l6sw7mgElWYgm1NikwId9ZykQCUlgqDLboiThJKka5+uwWpLvIAhSNV+5/n1fuZ6tLUYIZFAQUYbgx3Z",
-	"cTUYh8QXG8bjCZ1RhmPXhW7quNBR5hDY3caNI7wcm9wySnajD5Xa3Sl9UJtkPK5XLCSRzhVhxfbtJ6S/",
-	"5ni29bzA5IxrvPbrqzg9WVrDjL8AhGNC6vWawEK/w/QVm8KM/sflMncIF1+bai04M9OwmZvEkEQPhKr1",
-	"bgJQWeaqA0gFhrI4eANwPeXyNLe6s8FwCh71Dv4rFhZBpZEx3EyiLiP8F26C1fPvfvBgaLWiCkXa+WXm",
-	"q6YGy9Qf9SfNxEgcHu4fPHb7KmODrohWlqjhz/XqbU4ldVDent3stlSFE8ZWU1DnSUESB7AG5XV3DQNa",
-	"4IdwjtkGCcx1qi1rNyDfwsnJyXqyhfaaw1K1IPYlPmCF+CTtV7sTVO11Xyb8YbXxlvGHFWppmmsoS4Jy",
-	"otPejroGh7tUyF9iWpsr5bJzJgRJJIk6F6A1lyt1rQM1HZ0vziR6gaxxiiGueArqVENWylFFGUX4HJ5g",
-	"iYUwvs3jJabVXtOoag36OgjrGb3TgS0oKOtsiTJTWGpFulFXKmwAl1JkqbpyURjyVYI8IvEMkk9muT2V",
-	"CK9zcgmTlAvhKcSDzsG7Y0pnWSISgdTM6FoY567l/zfGrF0bMcHmO3PFCpAbnjBubXE35pPlWFGWWmGA",
-	"LPgdKZJPfWEyvaOWFwzea0EqP6i9aGIbApsVZud4LxaNl0taI2ZhdNm5BB1ysn7OdhyhxghU8FjjiRKb",
-	"wzme0FgNoD9yBej37Jbxewb+40bxQyLP9670Z8BQvmeJ89dV5g9tXjl/vsazGfx4pfXOqrVWgV0TJuHP",
-	"/wGJxvO9GxNr6HtvOSrqY4vSe3FiW6n9o6NRIJ6umjxrQ4d5jVqKWmMWoZvX10iRO+3HZoNlikfEwDeN",
-	"lkoYD+G/sSiuzLxcW4EiD2PKIvJQbXqzHDkt3v5W8BO8+RQojEKlQO+vXq8HPjvXqQaYriEW5lKtsjtD",
-	"2hyhyY3Njwxf+BD1C/mOLLuuAFdkXk2auqODegnHSDedjK/YogOrgeUuDijW4GWdV9KEjgVdjnmi/qm4",
-	"ae+vLhB8TKp5V9TqQSreYbDGYGyHeyp0ABIWGrNV74CNQXrx7oWdA8iza3VKDRrZjtbtuJRVoy93RJtP",
-	"Vh/By8uLRyEwNdJUAXeajhVtqhKZf7hBCx6ZlHq5mkmQCJGHME4FvSPxCo6eatzefWQlZIZ0+zorhNHP",
-	"X29Su4varV3JbQVz1xqvjFp5jgcQRtqOTIdRLqV8lhJ5u7RaNt07mGqTEfk8IVgT5kdlAmfk3rE1FxJ8",
-	"4yjKbcpd4JIMnlJs5ZwLaQwaOQIAS8aI2fmfIowCC83A2thiwZHRbmSmP92RDlQLUAsYmNwH3jjYtBsb",
-	"c2NjbmzMjY25sTE3NubGxtzYmBsbc2NjbmzMjY25sTE3NubGxvxIG/M/3Vpbk1hn3T1dF1kScM0M26tG",
-	"Fzr1ztEBKtUF8FEwDjaUHXyt5qBWOB70IItmdW24Dz8d+EcHO2bZaazQjRW6sUL/Hq3QjZV2s5W2OvdY",
-	"lj7tM/Tx21NigtLaJMX88qxlX9/S/FsxqP4ujZiNOa8x5z3SnAerMiJm4extsvBtL+qcGfK+uKizHfN3",
-	"WNMZGtSWcx58lXLOFtxPVM2ZTxGus+pmZZszw+56zeYRy4o2n5aKNsNWmhNvPtFxxnooiNgPMZTHnVhP",
-	"umjXAsiNJbex5DaW3MaS21hyG0tuY8ltLLmNJbex5DaW3MaS21hyG0tuY8ltLLmNJbex5DaW3MaS21hy",
-	"G0tuY8ltLLmVltzGHtvYYzfbY2vNb/W12Bxr2qZSbD9wa1dbN8A+jRS6i7z5Gdl5XAFBs+wFIWFnxudR",
-	"tbqy6/C4Ol2ShHPGY15VTOiazhiOY0iSnDWrix0Pri8uS4Kywrn/zvkC3KmsRahX4dandYTZih7AMl1E",
-	"AI+//l8ngLq63FigZhQMbaVOwG+MyzlJ0OW3f1YowFzfUyfSeegcN/1IWF1iQYIyVFoNAWk3zK6UVOX1",
-	"e1VSxq7fhqubS0N+glzFG7SHKGCgCF8REUB5s5BEbSgRFRh2IkAtsLOTyAfZw7QpmJu453srsOiYj0om",
-	"J145Z6hafr01vz6kNHfaBurqxis/R0y6neI5wA8BDliV40sUk46ki0rdCFRQVy2gPFMhQ5ouGKAwRanW",
-	"3cFwfzCEwpMV8koiO7WiVsKjNJRINaqsondydNTr9QbH/cOzyuIQJKE4ru3+Gl5Xdjzon/345j8vv3/e",
-	"+/b87PnxfmXvAIsaQNliBM8ECmMe3tYACrU0SwqlrmCf3t+cIz6dClKS2L1Br3/S6fc7gwHqPx8e9oaD",
-	"I9X4j73BsNerrMqwrJubGkxQFhI04VzutIe958P9/WH/0NuNPQDQ/ECS6gptVWf2O8JIguMvPLoTLEjn",
-	"rm7cb7EgaEqTxT1OCDLNSme12+sOet1+5Y4raG3onXO5sdPjSmsyTzbM+JxvmWhlnzNxj+829PojviOo",
-	"9d21+reNwphCycxHgyPGbFY/yGvMZimeEbTE4e1n9L7Ul7+jsHFcjxvgNQhOc5xEsLEJuaPrg70/f3M0",
-	"6A3QD/1uNbZYJnzDci4TPkvw4jMWkoR3SX2/VyTkYKV85C5XXTsjI6/ft5evoX5MK9NkKIIGNU6Xc85I",
-	"oEiySS7yjXliTOcmVVbnNWW6LN8Nt6amEQuMBB1o5ZXqfajYNiEJBm2/zjSkVSmSzwhwAXCnR1Yf8+7b",
-	"S62AAeXLyGsXKkp6ltE1Naj0fD1rCo6K9NNpvLYLxVJeVfZ7phitNCYmB51ArSBiUVYrTFF/cUuXY+0d",
-	"5jxVQ0x48SEkvQvcCnvBXuBWfYM/80pkplZnHGs+H0hrXxECGto/B1AInU/N0xHTj/fRnMc0wisfHdgW",
-	"2ZPD4jeazoDYZBocIVvN04xyXOjeaiScTp+4kOpZHKut8XzvHYxr/0jlu2nhyfd6ePuu9Gfe9F2Sv7LV",
-	"Q9dGOGNRoZcP6oQodvUslfNvV0ssRJV3iRGUKgrSw6lWz4O1SvgBagUT6NI8VgeoxFL6I6ZYyclKAV1x",
-	"kixeoSiFOrhVp650SxzGUnexC1/5vrKK0hmwATZxY6lal5BYai2W5g9KxDch+LaK0VL0PqRJmFKJTCMl",
-	"3E0TzjKjEPgNo4AvCTPSAMxBe38qdoBgSaJ4BbOyfnIjpt6jKRZWVXvY2w9OUTDH8XRs+lI7pPi8rBSZ",
-	"QOBvSqJM110AZhhzAThEfe/5XtZXEahZszXA1tVCM/wgNTXbRZzOtF6LMijRVlbsQZkq1z6njXMfzL+d",
-	"Dz/1/KNBdVV1ysbTmM7mlbYw62TIczir7YD2KIH/Mn5fmEx/m4loS2pRV5OBkTXG6SsEzo7mkIGD3IQQ",
-	"VpNJVBdkKqYN1T51Un9mEohq/raURnSDpj6rJbxJflc35to0hWR88caNPru8QIohRe+vXgOTbadd0tt4",
-	"cymXYri31z8ZKHrf7feGx73jk61VsyiQxST28hW4O+9nN7K8PVVSvVpcdcCEXZK7gFIlvy+NngBctBYy",
-	"URkbUDf3ayLqpQ0Hhc2xmr6BVy5g2LiFUk02LOSYVFd1u7GxFzGfgWe9Y3qAT4yehk5rs4RXsNR2vG0F",
-	"9dxSehaHwmx0ibiWWx+us/+8XZwMAv8JmZu+3p+/2TBB139CzRBWXCNYunMRaRgSIaZprIFUmsSq7Ck6",
-	"6A0OO71+p3940zsZ7veG/cF/u5UIIyyNZmIXWKoRIXwgTYio8mUD0gLNhJGHnSOtAJzI0lXtbUODurcK",
-	"XUMJErsOuL9tQCDJFfg25HEUDBHj2VFfEakJDwQWWWoY85lAlLW7KEgIjlZAMO0nVCAiJJ7EVMwhKCUA",
-	"NkQTZWipz76h0urMTXCEwoSAJRDHoKPHaILZaWGpWdXVmM+gAj2eYcpQyiSNkYtpNIbXUTG6M4bUBcWS",
-	"J8bnIbh8d32Dfvn5H3sQcROoaaZ5dmCXm4hoBKPqOuVdFExweKvQIp9ODaeAmQBxOF9YmpBTTXbs7O+x",
-	"muKETJV0TqXiL4hAsIQSK8Fjmx5YsaMO8CAQxs1g7MykrM7UH28mBfoYZOdv7fRXYc0fOA3JwhTVfUT8",
-	"VPYdIh34x7j9inIJ+bJng/ESvsu+t/7Ca3j3bjHGUmId2lVhd867KLt4PxN2VpmaeaOr8rqbQw1icdiF",
-	"u8VYHbXkjmzwAcynqNOd61kphp5Kw+ADNyRMdeC8/WRll0DBe9VYjUcsWyQonvVCVDeWhuV+uIZrMi55",
-	"7S0wqHTXLi97XeGgXRzShMrVNaQc1lIAwQlJlByV//UqKyUbLjr2Fin26Jaoo12SQJh9hRY4Igocgfvd",
-	"LVnNCFNSVRouZvfjAE254ecnK3Sw71rKfXB5R1iMWKCmxBP6V0ApQ/QtzAxp55xbsjKeOTo2L0fJPCG2",
-	"gqcU6Pr7s87g8KhbnFGnE5EFD0ZsmVAmBcIweWvsN8hUQ1nnZlZwheHze614QO/TJ2Ddp7xKLrt6eX2T",
-	"TcwVn75LMIuETAheAGdwcdm5/PbPmmXrjtiIvQQFk3qWEMHTJNSp+kO+zG2yVgoAAyaWc9QK8iLRP6l/",
-	"Pu398vM/gjbgwgR6YNyesBHT8psLO11pVaE4EwDBzF3VulwTXqm2mt+RBOpla+bMLxjEoxGz5GhJEpin",
-	"jwQ3akthqrBqOgLGJoCBnJOFIPEd0RC4IrrWutT0JEljIoYj1kGvcm0yRAkVdc0twfAtGYdYELhyt2SC",
-	"Jx31p7q7eXN9s6hsw8zg9hMW8WTEEIp4mC6ykYWkcWw1TF30A45TO/JqSaKhax8fKZF+5AV7wchjfOTp",
-	"OCZzIYWPWLogCQ3VIJoq6I4McyBACYWwUZjPjZIfXEkh6JQyEx8BuvaugsaVJrPqO0XCnKBGvR4ktX+f",
-	"GgaMMobZM2z8EEh9hO7UqnTAy1RHQVE5V9MMDnq9wBJOCztBAHZdZNL+Z6yJia/VKl3dkeQcJqrdmwRq",
-	"2QzIPgruFvnvdSWMfWgda4M2dHyfeVMB6Fc6HTNCOAzJUmr5M4RE0QAVHQsMP0vVf9WszgtMiy6WAaMU",
-	"ZVmtYFGcjh0xK3uB9FW1lYK15R3k4wyExSLDp+ApjIL/gD+/0VK2ugXqTxulB2cX7qDmldYutua29nSX",
-	"sBQlCdp9npkdREFeSlqfLcWL4Y8pQW6A+mkpel0J9/TOBu0pVIxQUIqFN/0p1Bm8pux2aPDyLz//Q+Pl",
-	"U5SQ+JsRxNCrm2C8cNRUi4GwQxv0s3fXD5zwxUTzaBlt8dGOBEFNtxUc9PpBpuPDupq3QlntLjoDbK/u",
-	"F2BUfX0AvEMUfPfyJtgLvn959iLQLmjAZQe+6jWsOi66EfwR+CiyKkdsogXA5SThsULPwP4GiDyoowrB",
-	"ZaIN3wOE9VsfBXsa0wpA39nkbHi6Hg9HCwok9aC3n69TX22+1KvMaqsr2DAEMWOKmU4F0aGAoKFTQmco",
-	"4xWK6S1B2H6FZc7zkwcqJIx1EBgkZQLqE76AuX/30jmkQbuLXioqYsGMs22dpNGMQFeDk8Cc0Ssik1Xn",
-	"bAoJ1CEg9ApL8pouqIS9tH6uNlhaUcIlYbINhwkquOuDf/XqHJ0cHD7PiutHREI4eSuA66rP2555+8f/",
-	"EZwF7ZwZS/C9K6crIQcB22Ak+6Cm/j0KDh4eAuO97Zayz5MEAOsJ10XPv0UZHEg4VanBolSShQ9nLKYh",
-	"FEEHGcFXOBRNoVOmOMPgsDdwhwMrsJbnoFKLQbxzQIu5HkUNUZLzlgm9ozFRFATkTGNYpHrXJUeTGC+I",
-	"HnLfHVLzHkLPPhOKUGt9Q/XHB/bjNZEOeAC6IF30FtCzokcJUd/0As2A6Yr+BU7U873MPAcWtx74Zi0J",
-	"w0vqDb39bq+7r1Wxc2Bxs6Op/phVufhq9KkxEayuVnPm2Lir9exDYDwNC+SPWEmR7udB47kOVx37+7k2",
-	"t1VL0kD7MNXF8TmakBHLaNALe1GtextmehUaglr8ppxdRGal7wEWSiA1taIUQAa9nvpH9UEYgMi9Neq2",
-	"qGeZ7JUpCv/iGBJyJTuNrELc0Wz319TORl519LmuBk+JOJU6NueFUW3VqaLKSqVervLZz5QxRma3KuJa",
-	"/e4nv36tkwSzcN7pF1fce+SKvfuEK+oRhjxVwkKSBRZ5lYDo7D8vwsFAprTqfr7qXr5qV71Rsfbj7mG/",
-	"2+/1ugO7/A+fjECEd9EPg3IaJKQK61J+veBiQq6T4smHzCddNbGDXr9uvOwE771n2LAHejUHvf3tH73i",
-	"yYRGEQEtwcHgZPsXN5y/wWxlbTIQyq1Fqu3fXmrKowVx64gLF1IDQWE7PBO6opb6+4NqWWb+anHYFdES",
-	"XB1qUgKb6mGYqQsNgXGU4goR5VppXz8dMTiNIKLsgM38x6GzEQN8hurRWabur0Bn3xHAZl+MzD4fhWnt",
-	"y78NBnvEBa67vNr0Anest/3Uf4sjc1t+zbvcO9j+xVsuX/GURf/Ey/8dkYbnrrj84G2JF0TdPKCzVSPk",
-	"TWDPLiKNptdERitU/KR/ABr5vO79rS3PYIi3eEG8Tx98b1kZF3BNWCQAKTnJu3LeCiTQvE/jRpBjOKNz",
-	"sQAOkNZygrxquOyibsjojBSC41yQeKU1OFr5IawmCEvDBZoJGYWJVQ/NUhqBemAlUM745obxDPMO0ceU",
-	"pAQIW22skI8ufrgSvhK7ARHOEp4uha8kNIVrc/WwfXF58RYpKdBED+PYRJgosZuN2M2cCnCXYNpjohNT",
-	"IbV3s5LBYrzqoncs1gpEcyBsqAdlKNCPtNrKKlRORywIbQ4tJZ4C8jE/eCpNUhKrROT3Zn8MQmz7RTFY",
-	"QcEKySPWEoRkMZQi03aq3bDTgy2ZK2EL59rQOUmIj4IwSvCSgksXCc2v5UKoXyMGoiRsgvobte7nNJyj",
-	"iGcysBoXEssRdkdiJTUbJclKzhWbbQUzV5+ltTprajEjEJkkNVqtOuHRCjZDD2KOpzlPenXPhHPC/REz",
-	"uu9MzXRqtLumiTnC+TZB9iTOb6kuS2ZnmakplcSvJAWjbfSN67TwC0rJOAZ9E9jw9QXRcxV6slyQPO9M",
-	"KlJtwsBMiqzjIQpG3n5v5IGf04i90opADT7J0ZzHUcbIblECZvq+aq3giAXlsHzYdecr5yllRm2YgPNi",
-	"lOtHQYeqlcJ3urbtCiQqgpPMvzo7jgXdIdITNpp6rX5Y4KX6CDCHVjSTWIFNgazTP0K//P/+HzroHfio",
-	"c3Bg/jjxUadvfvd++fkfucpG51ewbs8jlulhFDyd02NEaKH6aZmO2monO/0T/eCw12930Y+u2sLoKEcs",
-	"gNB44GGGyGqufRT8uXOp+ZvOmX6nVZSQjCh3MbMHfoGTW63ZmOM7o7OYkWhkkiuKU6PYlHOyMPqe3TSa",
-	"a4zeVco0WfF8m1zpWx6tHsflATrwht7RYa+3Oy+kx73MieWnT9qc+yUMp5mKemawvJ2X7y0IXFNv6PV7",
-	"vZ7f7/WUWAlfmKgo79rEoygOMMGSzBQ3oS4jjmPNYzxiaVdEKB6mht2robRdz/eMbk6NUjo3dQObL/bK",
-	"zWHs3xI/2duBnzw3yj7NgA52Wcgy4SER4DZ9bs7aF3Cvh73BTgD/zije4JMdYHetAyTfM3yHqbZSw6c7",
-	"ANEMZQs7fzmLfZUyY2M0aNNwFGAOzTiKFXE5cH0tagTwAq76fDa6ljE+M+7smg81pqgqMboYh1kobKqm",
-	"dq5RcNBWPGgYpxGwXFYCt6Z6iPQTrqmLSkHiqWYbueYWFUGCD6pcQLvoBorFMz5iiukBwngNyV6ZYpJj",
-	"a1whD0vFAgm1MPBm0PkmWmBOPkbC8SVV/+Fm344O+7225qnen78ZMc3l2NyxGECjM+MqikQZWiZ8BvHG",
-	"LaPL7xydtH3T3jDOHe0FrvlOze9KekdGrNU5OQYqaro3oZASCwjkTVLGFJ1rdQ772rSeabKBaWAoOOhV",
-	"2jZ8zZLm5fd1JmKzwVUkDzCjtlF+sX7DaFey3H4VSsndiYb6qJ5mnBlFjve7x+gNUq5DynCEKnGbg4UL",
-	"5vkaXJxxT9tsOzL3886/yfQNNDGBzAbBqpu6UHR2RowG1cGvSgahQp5pJX3Q7qJLtY6h8WuqMJa3jGsR",
-	"2MqtMbyduU+CmAgm1e6InWkrPHypHcrilbFfZ9oRcAoJBEQxgxSYG/rrbD4vc0A9Vq+kVndN/0p2Uf2o",
-	"tpAWHxqXND48keiWrE4RRjHB4EUXdAIkwGtCtdVYqehjnPPHvgd60o8pSVae7xlOWBg2OENd2dEsfGpd",
-	"PN1nHfePaRrHpmpBx/ltFLa+1zG/Pqyn4akIk3rp9Jz9fkFE6Pneq7x3+9O8ubaD6R/w9MMnxSo8lanO",
-	"WJZM+gPv+uKy9SOZXN2ctz3fw1GU6axdsURJIS6ETBNG7hdiBhppHkfZz1KODGPw0v5cIck04F6OhjIo",
-	"Dz0XO/lemsyI7ReUAWbPYULqgK0vJ1uG1z8ZdPtHx93D7snh8GjQh4D20rL6hWV5ZxFGr/kdiXGos0zr",
-	"BQ7yBR4+ZoHaVp39fRFtW1Qf2MK1uhO6NkShusPhztQ6O3119ji3vkaOGkvinUJcFSanV+foeHB8jGLK",
-	"suzNmSdRlkqtziuovjJGMQ7I093kyH/+0UH8/5Ehv28GquHgKIfdN29mVSMX8EXZUftTY9n4vbAhYHsl",
-	"LmW0vIdDLr/AEFMn4p2D75UwNUxyPb+i5VRC9qykJNFF0fXFpWE5zlj0XkAKXBRkHwcmhtnoU43aU0cc",
-	"nBphUssyxo0cmIuljiHQij0Q43KriQEu+D2NGF9QKa1y2zhKzWwKRBBohihlsZK7Ase50S95uoMzmTBO",
-	"NeXIwEmauR9peSz3uyxJwIpjMpGDraKLpdFYtrsjdlMY2SZ0h0zz2sdf9Quue5kfsD0xkOvNWDIk1xFo",
-	"OmiiisHS++nS/McdGKMD+/AFqk1TW6ayHoyabmpy462TP5oIOc4JIETQirs81kRLjGCqNq0cErnAD2Ob",
-	"dhcM0kuSLKixhUPcU8Jw3IGsKV6eYjHLfnh9cWlyH3bMfARdjnNaaoAOQAynjo40nDI39bnhAA71Cxt3",
-	"rR1wNnAeiocIp6nbbVrXbbq1W0CDH2zmA+u4ky/2kicSx51LLIRdrbV/eENvcHj8CKV0dtj02fM+FSOM",
-	"TDrIEtvY3/1MwRfakzqqm4ttWp5M9AgNdH5pKlgT010XBa+5nmZg9CyIkftCENH7q9dllsV8UpXQU86t",
-	"Ja7QT1HyqOE39szWFYG9iaPwG+14ox3/1+SAzm2sBHJl4UouaLP6Ze8n8qCd0yISk6oQ1xfwXJT4gXqW",
-	"R/djGZ16rmPEdmA7tMvGzkzFiLVqLKHtKvqvl/Y09L+AsA/qwBg15rdGWfsr4Qh94nbCEX61ClZHSVm5",
-	"g0/B7cuJjtWeWIXbPyMyF3iCtnG7h1BzHMcdU5sDTFoQHQjBhpYnM0EcvhOkWw59Vnjn/ObCCYLoZlFq",
-	"SnQCl48Rc+LFqnxP3Sv/+So6UfID2JXbeio2qyAnNZ6dv5+bDe6nO13rr+Uqmg1j9SW2PmyZY08kxbGN",
-	"5wRcsFYUtnX16hw93z858lEh4muh2nSgZx31dYoKxpysYKxj0TkzYbjgLJCZZwwbkdWO7ZZqx9rgXa0J",
-	"HbGCHkX7xau+8ljVeGXjuU3wbO7uqFBkC3LVgdzJU/CRg9ogdEHAEw7HJJG25BuI2GNG5D1PbvvBLz//",
-	"o/SoB/52FiF2s5QN0FXhuUmWYIL9gnA60cnwdA48yBhIIwLZAtdFddBKZd0FI0YFgh2IkPZrUivWv7oo",
-	"ALVFoHUzyxiHxESV3s95TLp1Q6j2Sr5WjJriIfNIuDlmUQzxyUMdyk4lWaCssG9ONvL84wWSgag0bpYt",
-	"QVg0YrAh+t0zYWtbkoyOtDWMSr0Qs5FASLi0Pra3JtcETbT34GM1aVQaHR2ZTkkonWKVJTY2Cw6rVY6h",
-	"3XVjVaTvPVyZX0/hVb7CJeVXxDIp3E0BCZabDQqpjlbygGbKvWjWwHXnJlxxUpyAcuXxpFfXvt5JUfNY",
-	"5kGjsEcoat6bD74GB+EcID2vxhWkUV98HQbmvc3v8DTqi72PSa0biTrif7rS+dsAuUOie2GCFArIVCNl",
-	"N80LZHDGy2XJjaQg5PzpSok5QP0u336H6ALPSK73sLEvVEKOwqODDmFqLjpy42MyVk+DUuKriKgm8JGi",
-	"UkDV9Wyhd+Pqpwexa7OpF8pZmq4vLkfMiSAf6gwCqm+TOsBqvLfJSn9KtktLML+9pa5XniOoLLPchDKc",
-	"VKXZqkRNZm1+AbSNnPO7lXOeCX0jzbn4Z4s9O6EmSBEfzm21xGod63lMcJJxkhLNqZA8WVlm1wXAGnoy",
-	"6R+KGCqMCWY3ioViOD6fY3nB9B2EMhvW9dfwoyZ9zVDxvHNjYa53b4W5qpFVt94uqk/44jfoWdrc3Hr7",
-	"hNryyrvrnu9/xQsMKoGvEB7wzmbT1HfUxHe5mT3BuwIjyOmmgKRzr9Ql+tQXXsutI9bZf+6jztGxjzrP",
-	"e+o/fR0caALmFHOwAr/NRAlGbMzSheJaimlR+VKo6cwABTCtDcEm55ySq53sA6iQobSdBeEqMRyC7iZZ",
-	"xK/x3tUDq65NygIpyWIphXavnxEohqJDfm3dsUmMw1stg3fRO5vG1QWGEtSn9IFA/V4TyIliOpXCTF0t",
-	"Sid1yjGsHl+JzHw6HaK1VK1uvm6TtjVLOmqCdUEDZJRHxbwNav4AoS66MLmY/vAHxuUf/gDzMnvHk3xx",
-	"iDCpUD3LdE+GvzuFgOBoQZl2cOYJWqRCmqBIDW8n/qPFE8jNAEkj7D7rPPeSA5NnfWsAStIEf+iAV4jv",
-	"fUwChyu1+K+awuHfMDML5KHdKSXLU+VzcGR2OI4NjX2S/A5wuk2Gh2fCYAyFS3bL9bKna1bt5bnFa0VT",
-	"M4JTestHwi2Y5aN0qUuGZNXADELj4W2FXOpWJmsXMl9qzWteUWO9GpWck0WNFFiojvbFfu155TO3almh",
-	"SFmp6FipxlhV5bBCobCtdbyysl15za2db2UBGBtu5zOB9KQMnW5u5+9Ldi1svoM69Pl56lQxBuk4JbC2",
-	"Yp214l5Z1bZsfFswS9ThmmJFufZG/GFL1X0xz1CoP1eoC1YsHudW9iqWgHPflAu5FTosll8rvCrVTlur",
-	"fVYsdVb4tFitLJ/MI3GQBehmJJTvr93MBhP9vjBRuRrj18dGOsPRHmY45rPdgzx1e9R69ed3bZMlqehg",
-	"BCGc0EjXs7ZhnFqbreMlVJu6gErn218zpHJLY13lmyfSe8qowXCOmRZWaoLfCtWjnxcrOHtLIVknpoyA",
-	"DAavFCKBQmfJAscw1UJ0W3/3WPR8F3aJbzOnQp+HmhC3TX6T0KaJEPudRYgVTo2D8Mzl/5oBYqwwOIJS",
-	"IVANasETgl79+R3SOefLwWJFzDZiQX4jbeIwdaeLYWKZtfGZQPoDSDwXOCnIqEBTGsfa7KhdlzJzY26s",
-	"zDRAJmWWDbTIa8gPCyrDKWWRNm2udBV1CGVzTJ6UOSEgXXStEwdUOMnUR2c5EPlnxGdNUrEC1RE4pai/",
-	"IiJJKK3fikGxA8VepkwmK8kZ5L0Wxjkl80057vV6tRh24H0O6vxKMURfvO66UOuqDKwVMEoeZpgyXYjL",
-	"JVDHG8BXSaB8T9quPge8nxHaZG/Kl4Q1QR8bQpoKnNXecRPS1PgE/bZCmlzSWUW2t4obez/BnzuHNWki",
-	"XRHFVBI0NtCvmtiip6JeTXRRE130rxpdtO26Pia4yO2rLr6oeCmrlI3FW/eFqsavwAj9m/E8NxZFNlrD",
-	"353v3fbL/bVcdWCIpwgvctGHblki6yabkQnlERKvRsyJFcqFaxq5qe1bgXNTA78gerdRyBckz1u9xHJu",
-	"+YfKwOdThxH5vKiOX1NQ3hLXUUZ7FZJef9DrfRaC+jrRGI3IuwP6bwJEGmHwVw8QeTJhcE/E+GtWTynQ",
-	"q7TK8J65RBo0z6CMri7Gi9SlRq3r12eQxdimGoZiyK/P8ixWhdK/UItS63LNBYVoERYJnXns9ZmmcbaK",
-	"ho6QzGcwWSFXwdzOIxMzQsS4HDHKYBIK06AVkb6lo84AeVeaHLadwo/DrIiwKeMBxTAlh8oIIwZze6xy",
-	"+DJ1ufzr12f/FOUwTmYE66LYWSAj0QTAe3H2/YuLvb6SyHkc4VBhAG8I9Q4/S9l7HeOvQ/Y+dxGV1O2L",
-	"VrZOd9yzj7CAMuO+rZJbqNDb0KKGFn0dWnS9Lgk9K2LlR9Ilk8t+d6cIWzWq9bK/d9Pf+89+vWvEC920",
-	"1jdixMA5AsiIKTaui2PZ+ungE+5IOVOoTgtZn31dohvUNYZEwW+Wpec3dMikZeSCZKH0WVGeIehwCtP0",
-	"gVoVH2X5HQqPtQlU62ZLL8AeWqrsNWI1ZWvKVdVq02+7g/wu3EUYOLL1O/1Dv/+8s9+vF23EEjNIHVkQ",
-	"WPolgYX0OzoyNcmDPl/2Uev88mX7SxxI3I3ZxYOkWHitcSFpFGA7uZAUj82T+pBsIBCCLncnDtcXl6j1",
-	"A7+4rCcK6m2RItiiB1BQ7LOrHqAtRQ9G7DOrHlyb+f7mUe4c3Ig8QZddgya7tp3v5RXzCIO7YFFvnTcf",
-	"CeeMxxyKiumc+htxsxmxo0toaAwN7w2edp6ngiTmq4OT/V5/sH9weARgMyuwFWsPel9h4oPSxE1o2JKs",
-	"z9k8y+fL0jheozOD3d2s6XJnGqNuYkNfGvryCPqSH5lf1z8xH7gqX31GK1ztkI8CddcNDs8vHfDeI5bn",
-	"rMcosJgjsIrjWHDQ+ghdHdTxZzR577voZWWq+xHbJdd9F11BMkkgN3BzUYiZkjvIwxJiiSGmZU7CWxI5",
-	"FWBNuK2tAGs1C1AnluGFmkKW5G0I0dR6XWZZG1d0OmLBLSHLELwmoRqnaR/SSMexBacokCQepwkdIo0q",
-	"o8DOfMZt2dpkcTfmk+V4mvDFGEoQmw5P0esXZ5dIYVrw8OQJUvjP8gGKGhcSln2JfydVkqGi5C2zdl2X",
-	"WW19yujHlOjCb4opaReqPpfdQN3zo3WFG7IEj1hNJrTHOZHaM/2vluH/g7+ZA1D0coEfjOXp2Pc+pjim",
-	"09U0IR+94VGvIjM/rNPk5gfiiJmAkqNDL42W3tOzAI8kpF/RZ3ULpNW1c8ogZbfQPojkYqqNaaaUElzI",
-	"sQF5xqxs3DCozpsBzWhT13bxMcbC9R3Pay4tOKNQ5WLDRhsWav+fvvH/2t60gi739htX2kZj/Vtypc25",
-	"vEdqqNVteCofWpefrLfxVWTu35Sz/0kIeuNU2zjV/ms61W6+uI9xqM062pCtP7uemafPM5GlydExXbmc",
-	"kT+32fbRlmT7zl39wmLI/+b83W+alWuchH+vTsLbkNW/vIPw51Ud2OA+nFcaOC1VGgCpJI1h27LaAVVV",
-	"B7bn2M/dMtU9t1qjidWcGMdlKLIyYnyKtCn8l5//4TB5QUEvBknuhHTYOeO6HM7RPU/jyCSMIajlaIlG",
-	"LHNDszUX9ceZM5nuQfI0nBNXXeZnujIfWVUZWP5zBZmfKcjUz3VFWIB4goKyvSFoa2XdNBUkMsNTMWLV",
-	"ij1dCsDJfXqfUCkJ26CWMhzsiD2tC/evpqbalpe/RCmLBK4/KJIoGYvHk5Cv58bdaIH+bVmHxsG8UZH8",
-	"yg7mW1Qkn0DDniZUrgAPTwhOSHKWyrk3/MsHhXAhOb/B0uVjTUVmSmnhOIYoIG2KSllEErR314cARp0v",
-	"dE/7Q+FZdWeaFIG2Rie7zRL3QnkATcVqktGCaQjq6mjN6EKNam6zzmOp+K3iiDotFKJ54nBN0iCmSRt6",
-	"nF5MEqmKbtxK2QKS+ejMpS3I5KTzsvqoUFLBR1V1s31Urvjko7zYZNuZjJNMen1CQCsVpdcpzktFeKzj",
-	"fWbMcro9d1tWL9W3bqKQULfgPJQv3enSnLT1vlxrqCOxG8W267np5xk9GQLi1wEXz3yQM+3t6H368On/",
-	"CwAA//8=",
+	"7P37chs3tiiMvwqq96kKNdOkSOpii67UPrJsJ5rxRSPJyewZ+rDBbpDEqAkwDbRojsdV+etXv7/Pfof5",
+	"3uN7lDzJV2sB6Bu7Scp2MnsSpiqW1I3GZQFY98sHL5TzhRRMaOUNPnjsPZ0vYoa/X9A4vpDwp2YRPFDp",
+	"fE6TlTfwzklI45joGdVkSRWZpWJK0gWhE80Sws1DKtSSJSzyfO+eximDLtyzEdXewOt3+yftbq/dO7nt",
+	"ng2OuoPeo794vhfOqBAsVt7grx88GIglI0HnDAaOecjIK5poLqClfZnOxyzxBl6v2+16vmcbX/3h5vLq",
+	"EJ61u/hfn3q+pzTV8PbtwvvoV/t/Ksfk9TRdsYbeezW991zv40rv73wvTBjVzcvtw3IniZznc+cRfP18",
+	"cXvz3fn9q9vz5auL7vLVs3P4f/Vff7JDpMob4NaZzfE9LQG81anq1QImw95rJhSXwvvoe6ngMJnZD97H",
+	"jz5u8qW4SuQ0YUpVd3mc8GjKItzt/Tb+TNvIRXvh4P95G/mSK13ewpf8nuHuqeL2cc3mZlv2G/k/ayP9",
+	"ypaINI4bNsB1/PveyclJr390fHL6CIAkhWAhrDFrcXqyvgs6ScXdKANV+DBQ9QbdIqgqUyiBLPr2D73x",
+	"XE9e3RTAttwZbDj3MozeueN+zcWUi2ktafpbqjRZxDRk0ROiZ+YSsOQrRRYzKRjhiiT28ya8tgH2Dzn8",
+	"hQ3Bz2y369vUcJxrL4tb+s9+pnMgfQ5iuk2oUBOWJFVG4tbujOUcoFPkHXT+AdESnvdJixLBloRHB5++",
+	"Zbvgk4dsWP/L4p/T8l71aveqeJGmu+5Vf7e9ipJ1GgIbSBIWyiTaSEWaCciYx7FioTfoHR/5my9RxNVC",
+	"Kq5hegPv/PXN98+vnz+DFzAtB5QoTahp0jt+7HtMROuD9wfHXRg8ZlM7yxA+GVkoPLs8f+n5D526OVmN",
+	"13PH2Std01Hp2DxkgWZrJhzZ9r96NNWy3Xt0dHp2dHTc67dxjtB/Z0nvvXe+p5IwRwVK02QD3kgF/yFl",
+	"eAbzLjvHfTzMDx6YKWUgU+7rYVOqYX8NSXienesyQRAkO/GEKpIwGhG4Y0gW8PwX0UkYylRod0puLq9a",
+	"37Px9e0FIB0aMzimE+mQAo1juYS1pzFdYgP8MVVz+PdR/9T86JsfZ57vzfqnx3Cr43EIIKGpngF0bXep",
+	"liMDVW/gyckEDuBqQZUayVQnegTNvYEnpMVeoyXlGkmgTlJmno1pAlhgNJeCawlHGxqHIzplQo8WMuYh",
+	"gEWwe5aYN3P63rxV3qCXPbHfK2/QN8/M3zU98GiN5mk+mjCq04SNFgm/5zGbWvBqfs9GKE8MJjRWhUmz",
+	"7Em2XyO32fbFjIppurB/fvS9MFVazgEs0l1k2zLiCQv1nEWc5s/gFuW/jzSfM7PPXXywnHHNYsR/ALNI",
+	"zydzGcExSCZh//HRked7bM6SaWHFZuOYGAHyHUvYHrcIQccxG8URXbjtsY9+SGnMJ6tqyyUbJzost51J",
+	"HTF1V2gaJquFxS94DHJsnkEfHiWCxqPyJCf0/WhKNVvSfOgJfR8xzUKdP0njuEj3JssiXMyzGVX3kods",
+	"Tnns5stDNlLpYiHh7tpHAsg40yO+GE14rAvbE/M5B/C7HmMZwnyZXsrkrlf/tFv7uF/79Kj26XHt05Pa",
+	"p6e1Tx/VPn1c+/TMPYXbFEqhaWhvGB7LUWkv8epHGuW0OVeKReVLMpczlU6nDA9nxCY0jTXyHhm0ZapH",
+	"cjJSLLnnYX6XFiyB/swoXJiT4fneImGKiZCNIjYZqTDhi2x7s1cZqqX3lMdwHj3fy04vnLbsz0nCfvAG",
+	"p10fuRC8WjLNenSXo3zlVAhAwG7dbBWj85gpNXIM4GjO4AwrcyUVE5GWE/redaz4YpRPl2lAhpbvm4wz",
+	"1m0yHkVMaS5ogQPomhelGYUTkX8kmj4S1Y/S/KO06aO0/NEmGKMY/MtO38mI9Qs42W0BgFj+BXP/fNCH",
+	"M6o/c+Yeir9e0+T71cn3v9jkU/EvPTlfYAGKJRGbIEup7vgCuZwKpoDH93PFwoTlpEotWMgnPBzxRYYP",
+	"dEI1m65GfEHDGL/VR49HabTQOS7VLB6lCQdEyhXALQJOV7ERvV9MHDqFv1FSYaNIRiMpRpN51kPNy2U0",
+	"SsZZgwJ5/ODdz0dUaxrO3Czv5yOAQnJv6d/HEvt6YWTEqloDZN+M2PtEaTplEZFiRzb2Ieyr4VjlIlW/",
+	"Uh61t+dRP49HLT19MJPa+3JMqnceUfJS3rOYhsCd7NnVL8yuHv3S7KqIADPQxSJeuba1PGwbZ7/nZDcx",
+	"JRlXJ5q4uj0vu4GX3TMkiLTfLqIahqSkVkPtPRUkxabGMYCrBzMpe13br0rXZgBVZmP6e1XbXtX2a1W1",
+	"PYx3aRvCtGdi9uq4vTpur47bq+N+ce7X9F3D/X70vRmjEWK6D95LLu7gZ8QMZjbI/PrFBXncf/yYxFzc",
+	"ES2RxxXsvSYLOmU+CYZpt3sU/vTjP/EX9oQkLP566EGToRd0yPlYMaEddxxTZb7sIF+BfrjewDOdHN73",
+	"DoF9VoezH4zvljpUfPGf0H6k+N/Z131o2D/FB1reMfH1q2nduIC2wxmbU1iQ5byVTtCZ6KPvXVPNXgLH",
+	"sL7e7y1TH7OJJnKCkx6n0ZRp0gqSgCTsh5QprQ4IFRFZzphZ15KLSC4JQFgr0gp0QBQLpYjUQWWlQCvb",
+	"d2w19J4kX3ef6K+Nb8Aus21fWU65OunbGSPnV5fkjq2+Um6K2bQvn9++IFFCJ7rNmZ60Z1ov6IK34dQi",
+	"39S2p+BgQIIf8iWSBUuGIlhmS+mQG7uVwKivCNwZJjQPQXAiweF9Dz5WCykU65Dgz+185vhv4A9F6ek1",
+	"HFfBxTRAaFbeKaYD0nor+HsCF/OAhDRJVghuReeMTGRCZByxhIQxB2GjMxSNsP7h69Nu98ny69PuNmgz",
+	"naza5xPkLquAvjGAgHsAghIZs4lMGNHJiospoVPKhZ8fCssckzshl6p0DHonxUnMueDzdG4wh5kQ8FBT",
+	"llRn1L5mP6TcOpg9eGprU0iy3gyO2HlKf25fGTawfW7YwOpsAugwyEERgqDF6qVl3HtN75gibDJhIZyw",
+	"eGXFbfxYigmfWmehoeCKAPPJWURawdWbm1uSI44P8OPjofniEHnU4KByLsxam9du1zuWMmZUeIgnFzSh",
+	"c6YtqjxHJ6vXKNXU3cW3F6+IccTyiVqwOGYRoYpws+Z7JiKZkGnKI9Yhb2Ct8Nh8oAgIRiwiM5YwQuH/",
+	"MGQLzaLq6Z4y/aeUpcAecxh4QfUsd9QzvXmb1skEbPBfPRjQ9VTolEaR+9UoPNxfEYtZ/lcsp1y8lFM5",
+	"meCjc5D7gdenqWJvBf4ovYDhLsVYpiK6lqm2o1ae0CiqPDFzqDw0U6k8hAHepLo6QvURjaLqIzNG9akZ",
+	"pPoUl/HdtZ09/gKTxl/sXPF3O0X8Hb65olMuptNEpgvzbfkBjaLyA9NX+Znps/zsVRoDJnYDrD/51qg6",
+	"fG8R09VVIucL/XT1Jpnaeb1VqHuZMvebGdj+AS0yVdk3dkhcDhc3TCvz5TM+5ZrGt0C6zVoqT0yflYdm",
+	"NaWH7/wazNyEapD9CUgLLpGVZA8GBs8UcQ8glSeE6zKqQSwzFLvgEd8gqhnLiBxJ2EImWpGgJBUPCGK/",
+	"zlAYNFgzGduTQEy2ylDhV6qM7AgFZBgy0lKxXA4cIX4yFHqWoUFlybHFrNlys159IqRFqviZFOygQy4N",
+	"c7NMuGZEpWHIWKTIONXQucFhCZukiiFNMfNswexYArw0kQmJzJ6Z2AtiVHEHfrFbTVcZyrdrHooMfErz",
+	"OM7G9i04gV41AbSIAS3bi8jvh5QlqwL2w6NSRHZOxZHx41Ukb6OEaiirdbbnkXGs1GkiWETGqyKNH+Af",
+	"b69fthWdMDKmip0eA4cyJy1goY9Pjx+T//f/OfFJKhY0ilh0YLnLoQBIw7wduwmjfaXIhCdKE+tDC5Ru",
+	"3Rk3OOiQc7HKGI2ELWIeUhJSAWdUxvdsCAR2yfVMppqoGU1YRNBdu0pONnrK1xAYGy3VTF4WVGuWwIf/",
+	"56/n7b/Q9t+77bNR+92HY79/cvrxf3l1dzzDMXUbkb0kRhFJWv2ffvzv3mNzDquctnMtX586e693nnm3",
+	"ffbuQ9/vPW6Y8GXE5gupmQhXf2SrusNjvIuBNyctSt6+vXzmI+tqZ3pg7AhzREoJs/yawTKGj4cTNcjZ",
+	"XugINtRcU3w0lpF5xgXpH5OZTBN3UhV+aM5SwlQaG3YLVe0k4jRWRC95yDrkj2ylkOG4Yws9FOXzTRaJ",
+	"DJlSZrIoRkalSbYWLHHn7wBOeQytaX7kgBnlaigcfltnaB6z7tHZo8esfdyNTtrHR+xxexyeHbVPH58d",
+	"05NHk7Oj/rHbUCOx5Fta2IY27EOJl6XvXzIx1TNv0D858YG3dX/3/NJmD4fv+732cPj+0fN3v6/f7ys6",
+	"ZTf87zWM3yv6HlhmdzblhGDsACBiui7ynnTrMVcm69ZjL/hsbgZyytCMVe/Vsuow4VsQlddn/GZB4WSi",
+	"IG2cxSlZJOyey1ThjL9SJACBepQL3EGHvJlzDXQUDnF+uHCFlR19NfU2rBL7a9wpWFoTCmnYG+Qd6hAH",
+	"8OSoT/hKARovyh4tS+tgqSZcjIuIvQ/KyOSoFo9oy8BsEKPcVp3hf1s3C1dwgyaPNflOJhru/hNCScxo",
+	"hFSyHRCFDAi0NRSzQ5wEYt4YPYolVzwhuDzDDODaZRIBA8QFWc54OINWK7IE4cOG8VTFJ68ApobthZHr",
+	"z2/lYyeClJ+2i3+usYK+974N37XvaQLjYViG2Xr7ff7HM6ZCD+Mm3gqum46G5bx4ZCGyYAnVMvlKERWn",
+	"0zyMwuHCEotWoTqzH+ppjjUL70Z0zEF/Z3+2333o+qf9WgL0Ebo03BRKpk9p9I0zyX3wQik0CF2DD8gR",
+	"8RBnfLhI5Dhm89//TZkwkmz2AByNCkSEF5n9YFnAqLj+rxQqm1IFFFhIkht/EBaWIowwnqbb+8O3fzr+",
+	"y+M/Hn1/+l3/1dntyfWjp72L7rM/FIJcTrp939NcIwCf0oi4JWTrpWOZ6sE4pkaKCOeZJrd9/KgcW1oA",
+	"6f9K2MQbeP9xmIf/H5q36vDKwMCAsF6Cn1AOgnsL7xIOR9qPfNI+80m7fwz/nMA/pz6wwlSQVKSo2UUy",
+	"uDrAx1wXITgUOQjlUsANi5jQSIVlQjLDtiKt9hEMdQz/nD72SftRF/7pHfiEizBO8fovZzxmxZ0ZihkF",
+	"dlsuFiwisZyC3IdqB1nQtqBeRaXhjFAzORqTlmKMNAhBqNRELQoGMqKujXCFQoWWZBzTOWL+jz5s3rXZ",
+	"/s88frcF1gK5G64IF/c05hHetyRBR4K/fkATqd04aNgpGUd9b86UolM4Q/MU+mIgUs2l0qTXRdNF9fvM",
+	"Sl/3rRTIpSeT8PjR0ZFPrB0fNmUi4d8xFZFPaKolmha4UJqKELooKbczI7s6tGzqbrfmonBrjoFCFm+N",
+	"g3zTrfnil8RtUL43pAVYzydID+BIA0jNTchlyr9hhCkyRVapVrxjQ9Hu+aTdg7t10j3okMBsdoAykiKM",
+	"hjMiJxND7ciEsziyp+9CiknMw084e4g7aZwwGq1G7D1XWq2H8BY8gUxLYlqWMcTxcSlyNzvRufCC8b+V",
+	"LqQwl3P2Q8fb5djsfGJelE7MWX5iMmDthGSPq0G0uSJgxMVoUZta47aquwXBFLAG3EKrwY3SBPXTpKBZ",
+	"KMHz9KwenufFL/AEEjeLAjSfrCuQayYh5HIT2ItaoJ0B//yLAP70rAz4L0nfHGEas5CmihmJRZEwTRLA",
+	"8KglMHInCDLbDr1PuB4Ko3yKiOK4LSZHDgajttrHRwc+oULqGUuIpuoO8xOkQsABaLVPgLjR5l0dihaA",
+	"g7TPugajVLRPCbMaKNJqnz0GxFEwnARoeoBloUnCermRGYsX1mxUsIRWTEB1YLatD4tNEdQvZDLmUWTE",
+	"rc8ggDo36ZGhFybzoUdiGt4ZeV6FcsHgOSx96BmpHHV7DicLxjCQvfFM23Qpux3mfukwH+WHOV9udprT",
+	"RAzScN52mjG72sGk0PTL0yIHK66IoUTjVK8BbB1CpBXA6Qx8EqDGEn5B0AREJkMR0GjOBarZDEaBvmCY",
+	"OV0h/wP3xjgKKhIcd48DHw09cJNIxCNsgxfGkijL2d46V6UvwqO7gcxEnCKo11W7s+MvS+z4cb7BdsLE",
+	"zfgXYy4AvVQWBowsnzPSkolVFSMboVYK8JN1//JJETE9PujAjF5L/UKmIvpMgJdo+BmJJFP5Dj+YhgPr",
+	"d7bzDj0rXcHCDr2WmpjF7UJQeqdferNeSyNM4Nq5aJaUEWkL2xpJSkkRU9y23qnZNzfspzF0QuoRh7/m",
+	"TKy5dp90e+SnH/+7aHqZ8GS+BDqSbax1QC3YZyvzbGBOspu53hFXtqfdL+fT0uXslbf+srDAnQ7AWZWV",
+	"S4WdHYtGxpPU9FKE1nHvBKFFydX57cW3me873s7CdsxZMmXtBdXhzGxJLXQUIxdmO9u3qwXb2MPud2l3",
+	"Meq8eJd6JzlA3+agIK8AFATmtwPS+yKM2blYEcMdochDWgUzATnunvjkuHvqE5gxOekiu6TI9YsLcnZ8",
+	"8ojYm0AMmJUlODfGffdtwWHvyxAdrkgqEpDGoNPdD/MfS4e5wErYmZLiVH8xamOQV2lJRn2jSMiTMOWa",
+	"jBNG74AKKSIXTDyp8JeKrpT1d5FEJyvrcvNleMvc7wfnfyvlKypWVuBXX0zVZ4zZWkoywc0UOnMG232D",
+	"vy1ern5B8LmVksC0STbvnUTPky++31KSOczDrc0IOY6DVAvUb+l1Rzp3w2DSQxE0MboJ1ayNjnUMGEtg",
+	"x0iQObYFxHnbVdQiGfCHYg36FWnrxCft41OftE8ePcHZkABA1C6NfLB+9opujxtPXtawwf1wp49d+3Wn",
+	"uk879W8FTfVMJvzv7HMZOWqFhILU4DTzpHVuR8HuBuQpowlLiHFRvWMr42968DOQpV6JxesVyVJh5VsF",
+	"rVSUHDO/FJNnYQUy+pzGE5nMWUSCErDc2TYacYRskRvMuKE7IZedoQi+//779nlhrg7YFpvO5BJdTwot",
+	"1s50tYt6Cw+ukEFnqWI+0szTRyfdsunGbnTCaDz/eugVQDv0fEOSvx56VtNprJfoabzVkzC31uAptqZ0",
+	"oDEX+RH+TGU5ErCCbhW5rm2q8jwGqKjszljyGYXtIvNU8bAtRXsm44iEMVUKdbERGXp/o3//+9D7WXTd",
+	"35ToSL94GwoQdIzkbrzvyc+pBl9SRZYsjtv2boxTTXRF12Y3piJFFPTdTzJ991AYhbcxsbO44G2OH1Me",
+	"GZMtcnrZYqyDKgad3lo+vsmNBiDWKZhhTQaNy/M/e7734s83nl8KV31XvCymacJo9EbkcWCVA+9bT9mr",
+	"kvcsjSJuQsKuErlgieYgrtkwyjXoGmHpK5VbCxSwvVVHWpIBa+4bRZ9ptELFYKuIhmgUKes8Y3L1kVDK",
+	"O84OOuQ72ByjSzRrUL7151A+sb5i+CiODY5LEkBUVEREjuHuKSIn0LdED3gzd+vcbgYJsHN7HAw2m9P3",
+	"RUCg54MFpOk0B+Q1evA8HIjWwcGZigM7W99BEq+7MnxPx6sbPmaJvsRA5TUPJ3jVhneYbJZoKRhZpKgL",
+	"uHz93eXtc+Xsj7kFpRVkoc/BwcDZ1QIhBargoKNe8NOP/xwK83sXnj5lcRzKhLWjBF8WH5yg5g6jd4Mn",
+	"uEHmuqDwzXTVhwEG8nwP2hmZyMYx5kb4FjT5Bwze+muvffbuH73uwT8KA/611z559w8z4kGNad73zgWN",
+	"5dQ4tK5DTRCK742DhuESrR+nCSks4A7jyNUKpkwXOg0OfLzBaBFdFE7Bh3Lc91pIDz53avNUyzkF2hnH",
+	"q06Ne2XVUdL3xqmqcXR7mqqV2fuITbjgRllSlGCDSe/r48fd/90+6fqT/tenffNr+PVJt3t40u1WfG68",
+	"Lc3Nzck8ufqPa7YApoqYcMN8FTAtSeQCJmYU88uSdEFahnWHTkxQc2WG/c3+PGZ4Fw5dHf8ZPjfYnSaE",
+	"iegrRcZuUp31gIX1jTA5ZnnNFl/gG3L5DJYTxWhhU2uyBteVDaIqYSHj9yg9lPYif7ML1g9nVKj1Wb34",
+	"8xuSqdPMsU8Vq0TGbINpyCMTRN+wZut+F8r52AYGlvovOsx1G/pXfCpoHNus202QtTxlGYJjFsdV2MGz",
+	"8mE96tcBjUc2Kex6TBoTNrU3DgytVGVg6KU6sHWX2jqwFMAD2pyyleVm76p3e7e72j/pHvZPdrqr+TQa",
+	"bmxlLnmoEwDC3tW8k0+7sdXvd7y3YXlqu91eWGWygvZ1a8WXziUcYe9CzUkrSFXgk59+/OcBMCGO7JV3",
+	"JFW7bL2x9UZc2czfepYwBXx+zZSsXThvTLLWQOvnirROuj/9+N9H3W63AvZu0W31qOy2elJ7DSM6i3jM",
+	"BVMsZqGuv/JvUj2VgNygITEt18kORdfIdYwGT3eAUcRpzMXI5P+oOQ/4nJicI+HdbiSUhTMZgrAU17Dn",
+	"4UwS8zJGQ/lC1SFv4HTLmBNuVQNqLgDWJD94yMZ/Sw05REdm5x0QJXIBp5NqEjOqNJzCpi6Dne5DKZ1I",
+	"HemY0PcZDw/nYTdQQ7ew/DjmmK8mwfit9QHoe1JoRqAZF9O6MRpgvG3MYqx6HVrJXgJYDfZhESyaqTqG",
+	"toZ73UqXC9lZ6tZv3tkM4u68GblqjVXgIpTzGprjnlcw/mndbN5LmeoxFRFcHrhmEYubNh9eE3zvcE09",
+	"qtmAaGrxDKCMeim5cA3Ntqydua2dy1SP5vR9AzvkAgYUn6expoLJVBHpUJphz1tdMgeZkwhJULF78PAZ",
+	"FJO4NMTp2pwEKufMdrtclWQw1d6vMO+CDT2zpuHMXRmOOfpcqAF5aLjwUKwH8dV4euWRwg0hwNsu8kLG",
+	"NOF6JYVxQWg4oFe2GUlAglM0dh4LpQPb68KR7a8d2dMSdexXgjq6tfvqJqaWXIezRi5lUZ3YbtsKN1Tn",
+	"LioV8RFlU/PWLe24m62tsrjH3bXVFZd33K1fX/J+SrmolV1BCiHwFgaPnpLWT////9s7Ambw971+MzLo",
+	"FXm/du8oG9Umtfrol6IQHhRDEnzANx8DmBLXiry9frkWQFJkPLeTaTMX0Rhi7qYCLcoYeKG0aAND1O6V",
+	"kfDpcTX2aQ0lY6+O19qkEi2oIV5Bc/i2YcuwLM6c659nz1LFmsXgt4rlctMOTMjHojK/HJXyrk4plgPB",
+	"pDNuVsy5hHGV2EDBlmU1UCtPHUACGkUldU/HhSjBpjutItAWp1Q0U9+rg36j6qC91mWvddlrXfZal73W",
+	"pUHr8ttTfezF/b24/wXF/b04/JsTh/ci6L9eBMU9cAz+FknUlTat0GzBMEMH0q2CwKnWhUVb8bTwy467",
+	"cGOjBT7mrlhJgul5vUoSkZodMjlIrENsll+UtIJC6pGDHbOJvqqQowfnEvE9LTWNRxkEKs6Q6xlenC6o",
+	"ke+tz6NY3GozWHnoLXv9qpY/C4RM5jQO0EMpUDENSCtLxAO38gkx0f5vb4GbdZlWzbE4tKqsQ/juoOgc",
+	"Znr1fE/FtOwLlr3Z5AJzRS1mfpCC5A83b16TVyyZMoIdmPO7QWdiMsyV1SaYAl0UR+vtNSR7DcleQ7LX",
+	"kOw1JHsNyV5DsteQ7DUkew3JXkOy15DsNST/DhqSTTLxTUwfKGXevDwnrYJ4fJBzNJulTYUm+puX50bQ",
+	"PLTCZ/bgYF25gmXpsMhfXQ2HNxj8rzQ1vc/piuAHhAstgb7SOM50H3xHfi5i9ZiueEBR+qGKUGJaYy7M",
+	"Enl7dv7ts8vDXpW62cfr7EqtuuWwUd8CnAANQ5tCrCpmSARFwlQ6Zw4MixTVQMjltQK5YBhntXLQ80mw",
+	"SPg91Sxwmc9N+j7MXDFjwBvqkn4DusD9wq/KGg77bm3av27/t203zWUH2RbbRLOiFjaptA1Hg4dFTc36",
+	"dfk8gf2TqX+2D6Zvrhw/EO1GDn+NjmRfkAw91M0KLlce+bi+BJnqUJr8+XgRXfCcTevj6iIUr0aNj5S5",
+	"KNvPBOJ/mzhw7crthJG3YI3igAYRuIhUrJZgiynkV57GO3FpFai79VanU7sDqZbXDcrRc6cPNWjZ6FC5",
+	"mA5IQOM4MGy7b1CgYeGNRsQVFQ3yAFtsE7jykcFQuG8TEsjJxNV/sPja1B9w3WA6huxXOZlUEDiWvl07",
+	"wxdYErOh4EOpgoZiuP2JTKczkxbGFGaoMaAYVp5FI9qkM3PbhiHjrjn6840THk1ZlDn88xizKJpMS+Xr",
+	"2e/2T9rdXrt3cts9Gxx1B71Hf/F8byKTOcWinlSzNtZEXY8UqI3Yg9XUXzBbkcI1KkrDMSaD1DM2Jy0p",
+	"mMlpspSo+6JuOdgB4rGdbEqwKxdmrDpjks1Lvh28a0U0ANz260KZLhP8TFdqG3z7nw7fSSLn9bB15QKS",
+	"QnQ08iiLmIYOxcBZaeW59u16YEsM48yj9eIX3V3mxaONO84jn0Qs4fcsytOgF+uVwE0ozamze1GRhxcI",
+	"yRNCbD9AN6Yl2vJ2aX9FE43HyySIaMoTn+8HFtKpSf6+XpegZOWLXP6qbDGF21eHfGFyT0016weJNcA2",
+	"o/SgCBemdtHM5Lkto6tCwee6RVdOpUnZOgWpEHk6rHfH1cIcYSetrB3Go8p+byyr4nv1atXAjBgM0ABF",
+	"xlLPyILiQnySCrRKdUhg5xMMiFowmhWthJar2qs1FEB5OiTA6QcD8jfJcyxSpjpmCp7v2VE838h0ZXKT",
+	"tdp8GHLQ2yU37b/DhrV2fbiPDsMBC5RxBBVeGlHFBk6wBqvUcIXnMciHrwDsYifKYoe1pcN3HhjbfxpS",
+	"sypmFm1YLCIwnQ8OBzv7jmjpV7OtGPLwkLE3rNgi/YeNT1qpyAiqxRj1NY+2zlJsKl2YU3oDpZbEOjFP",
+	"CKbV50KR4LCqB6gpTtWEvjefPpN2uilbQfBMLkXgk+Cai6n7aX99u4B/n6FVBB88TdUq+OnHf1am+nax",
+	"9V4ieBrv4qeFeiDN0NLgHlOkxeRsQkVTANQ1MKTUN5Xh7GnAhWtJAi1rBORmvqIBbxtinZWfKx65bIi1",
+	"G/cAzL0bsS1Eu64BH5eEHTXtwLNyIO2DaCJLWE7Cp5KpTo0oQqYShMqM3y8Ik9KWgcQAYaA7wMEPxWIm",
+	"BSNLmcaRscwAR2ySz9t856sFU1h6kNBCiahc9K+UMhuKtb3eBaFIM3rLdGOofvB7uA2/g3/+I7Clx8yC",
+	"3XrrsUhl13//u/9496HnH/UbNr7WaARzu+MiMjHN2bYV9W5FIliU5u4TLPxvqoxigX9T6rJEaIsf71Am",
+	"6Hmh+fN8rEscy1U0BZxiSly+W1NVmGywdieazme9C94tKm3vmZWC0WDqXMY+xwMPZdg1ManWuaxpwob3",
+	"rZ1xVI5Lt8wFCaAfTKq/sDrO+qrHpG59OxzkojhUezg/7/xZ6gpT/CXO4hp92Xx+bjIhp7KYJY+5tGyS",
+	"yx53L0M6TmOarDrkZX68aMJIgDOO0P3PkVdbvWGcOqXCUCSGhpIV0wc29xaW5JYJCbhou/oLwRMSwPGL",
+	"mTZ9Wr2FJVdMRCw6wPT5ImQxi4KhaM1S4x1gXcVsPQj3JbQeA5H2SWCKLdmgRiHbpk1ADATGbllIy3Co",
+	"MltuVmo3x1z/wtRBxHIz96w/nu+ZIeE6u+GgnZ19eWvLfe2AaP7k5nOdzedSXOVdXBSm89RM54Wbzmt5",
+	"7mZzkc3GHg20003M5Xk43ZNE2++LOhJDoFA8Wr+r2+m5m9Immt5EzKOkXqSBmQ2KpoI55WIURok9ICod",
+	"w1+j14FVOCoyiYFcCRYZY1lG46E914rEbKpcCSunG2JxBFz3nBnlRq7MiNnUJ+x9yBaaBExgfYjIqnjt",
+	"FMY8jhULA9/WzQvlPUuGwqRww++xmZnehMdMZU2nFCDuyvbGbIpF+63eVNWRfns869VdlVtldYemBoWp",
+	"87mk6mfUHVpINJekN6UljYODlnB9y5aa46Otzo+bZNeLLyitRlwtpOK6UR1izmPB4lBSwVtsdP765vvn",
+	"18+fwWV+Q8xfcNHf3vwXXPTzy5fPn5URTOGLHbDLud3qMrIo4xHAGFEdH4LgahSwa2mrO/pbthgdQOt3",
+	"+PG2HWYiaj7eBuFvOsH9wXG38QSvrQdwQY2Dk7uOxW31CRemRubu6usoecmmdZrrAjJo8jI3Nc1im8/U",
+	"VAoOvnleW5bPYYzDD/DFx7Ls9lf0aW/3Hh2dnh0dHff6bZTOYYs7S3oPxy9bTQMzlU/cJkrddCV4VAQb",
+	"aQX2myBLc56hVkDopioyX3N/zOfbOe7XqhCSsP5MA+Q2aI3qdBHJVgMNNtpy9jZaBr6ABrtCS/HwNlBT",
+	"OHe1BNWeaus70aKoWSlQVYwUqRLVDflF0f9lVM9zf2+KUZlBl1T59d6TwbPL85dAWG+vz1/fvHh+Db9f",
+	"nL98+fT8+pvnNYobaF8H0d88cWxSDjteB70n68wzO2rt9kSxFipKb4V8rqltAHzPAX78W6C7/77079+c",
+	"6Dhq26CVQpJs2hAePYggf2wgRFujUAveIp8dhApy5L886pSt/rC8/JtcTf70mdGnu6vuZFRHWc4FoWnE",
+	"JRD1ex4xSUJoWMTFaUyXnu9R82Oq5vDvo/6p+dE3P84835v1T4+B743HoW1CaQzvabQI7VdHpp37sfB8",
+	"737x2PM9uUDr9qx/euL5XqLfl9G7ncS6U47mLxjVacKuXEHsLSaOrxS5uL0s1c9OGI3aUsSrg3ru5Z6N",
+	"wlrnn1d0heGxtpYoqp128/ozoTZJ3WxfFTx5iRQP6TVb5Eg1qAXdjHOLj2m5W/8zKqbpor7XmQ3u2Xm6",
+	"Hxs9EvNT+8yUbd0xWN0Vef0y0erFsffh6r9IuHodyGs87kr7vNFjuNhhYLyi0ELOgB8KCs6kgbXNGTCR",
+	"GUvYE+tMRwWx6zJu2VyR86tLFFTQPoaaAOyq1hLXyPddOA+5smNyxZceiLjfe9Q+WnOnz9/U7fIv5L2s",
+	"FrSBz3ebBC02+V4fNTsi/7s7RbNeO6RJwlG42NEI9ZILZsq07VKE4XmPtC6unh9Uz4Z7vpVh2OZP/UzP",
+	"J/WZI76VS/Ls9tWLrFh2K4j0fDKXEQsOBiRIJuHxo6Ojwq0zcRnoi88xggTa9B8fHQUHPgmwvAtp3Vxe",
+	"DcXl6xdvzLMxFVFAWtbFClmVJ7Ya89XFq7eHVxevzk1xvABY+IC0BJtKzalm0UHZ7GMnBNyFGRbtPhOJ",
+	"P2Ac4FRSY30oxJ9nX61t4PNmZ7hzUaCwu5Zrubm8srWY8mot5IaFCdPGRoc6iKEwH8HLoOSOHRC6WDCa",
+	"qG0xJLVWAzNypqbZ6KRfqBj1EThDW51n63dZYSD8KpbLuqDxiIWqUgHIFlpVuYIVFrNImKv+3srxfijn",
+	"c9pWbEETOAToWS6XlQuyxtUaRhaZ0He7qm6Ro/6I6OTSfNCrsAdOmLKvAcN8xEM2qxOvbi6vivXrYOGX",
+	"z2rSuZvV5tCxZnCuALlWnXtpRK1SohJ0tVUbVUlzsnFjc5//j743Xi2oUiOZ6kSPYEHbrYKpuDtP9ewp",
+	"fun445GtvF8vTbu6/B2CAnGAJCrwjaxoLbgYjS2MS3l7IpMlTaI2pgGJJEJzKZO72nCnZo4drttcCq5l",
+	"sqFcmiI2cI9oWeLmYTr2c8NLFAUTG8OQH97xypznitax16tmaOl3j2vzUYQjilUFFlk5znVItovQwoIG",
+	"pvVOFAhxUuCTYMoES3gIvwoK4lCVJmHLnSoChaM5fW8mrrZP2QaXmqmvxXVtp+92OLspDxjQfVFljHcb",
+	"0ny888a4M/NltsYHtLikK/Xpm8SjJtecPL3MBhVpJYx5vX/NRxMj2Y8WRdF+I0qu0QZghhCl5RxQkWzS",
+	"/59HEaEEgY7V6UzVUELVHSoZZYK5nNq57t1Vq0PWp1qybjfe2WTjwCrqTfx55tdAdMJNthiQXcj17RUx",
+	"n8crMmZ6ySwbz0S0kFxo9cRhxAHBEdB/cSiKXopvL15VcF/zVOs0v88keS01ecaVTpNxFpjKp0ImDBGg",
+	"Q2jWhXQN1zmcTJI0ZsoiZROvasNVHzDBkeZztgv7csvn7EIK4xBjP17OuGZxrYbhtfXzRHci4GFNNBaG",
+	"Wz17/czEduyCtLvdvm/DG7ZjbsdLb9VSOAb9o++xOUumD7iYRn7FIvoitBF3DeVjCss4wf+6ayRoJ6aC",
+	"iRH8OpZ61pD8oZjQw4Zi56wOusk4ZzvrNR88JF3NKI7ook7qUroyFBcFZcLLZ+dXBP12x1Le7RS4acf7",
+	"IaUxn9Qg+D8ytmhTdPKs6CWAD3xzdXv55vWNwywJm3KlMfLPBN1X3HC3rXrJxomuU/8Ck0JM0VY7iA0H",
+	"d2yTesg4M6kjpu7qhEXdhjcY6wkLgjUCr7eUSURoGLKFtmJLzLSp2yoiUvRMruN5h4IrKxjqGbl8tiu2",
+	"YCJMVgtnLdt0vW4SvXiety7qWDcVy91A+B7gH1856PUDFnyz8T7Dx+3yJdp6p3//eZd6c8KlHZIt7VQl",
+	"a7fkS60Jfd9OWIyY2DIQ6uAJidiEprF2VHHHlE9pHG/0IwNUimEvxl8FfvcJJWpBQ+YbHS48O9i6A+cR",
+	"JS/lPYtpyD6pWtdyFxK2nEnlvGMNma4ly8SSZS6m28lBt9uvI2hbD82MqnvJQzbHuuTVGX/nXhGDWaKd",
+	"cC4P2cjqCta7vLx47hQJxNWp7nxKoScudEIF0yO+GE14rOtu5qVtQy6viGnzaece01bxOWtOgIUbFmVZ",
+	"PARR1tyPOb4enx53uwdPSDUTlt1XVDhrdN3H61HWlJZzR2FXZbV/wyYXM4TJEPAX0yBp9+qU+SodA5wK",
+	"4rIjduuVoPEYBkij2HQ14gsaxhhY0BuKVlAeC4s+lx91g9JFTEVeV7twoM/6nd7p406v0z3sH69LKhvK",
+	"QAM+P2+/oO1JZ3D47ne1OL0yoz1EyhDp7wFSBsjRHiBlgBzvAVIGyMkeIGWAnO4BUgbIoz1AygB5vAdI",
+	"GSBne4BAbyPMWhDWWh2kcBmLi3oSRVq9n37871533ckgy3nZ3ZawGxW0o7JSosLsowo3b4GS9E5GALTi",
+	"RTpe0/RnL3bR9s+5Uixq8oLDl20URITUfGKtl58m8czlTKXTKauTY1+liodtKdqYyTGMqVKkFVjZJbDx",
+	"qGMa3mkp2Ch/jvmlFjFdgXhsJPIyMGzTB6dXFVRvy6jAFRmzGRcReX1+S1qpYuVsHTNMpblIxzEPCY2i",
+	"hCmVKbxchk01FLYTapIJJE8IJctEimnmUyAnmgmiZnKJSbekYO0lXRmfiYMdjZyfkvH4gVaPX30ZaJbA",
+	"bdlBt/jGpoe4yr+A7xEAIR7fkYFMXR57peWcuLZEs/faR/O/xcRZL8a9E1FxkCqWRGwSfFI9+EqP2xZ3",
+	"ZZvnqbUaNeF5VIht4o40+thx3YjcemsJoXuY8Xm7AdYONEnYDxs185gm8J7GJb0KIPyj0/VE28Xk6afd",
+	"rVgfUwPsnAg7G/3opx//+xR1OmUNjlopzeao/s2+azmt52mXVCwGR8Xplmd7tItix1lxPt3qpkKgeWaU",
+	"NVcYk2HZBGWjUxNFN5+bi/MdDR+K0XnMlBq5KPbRnKESdFenDddBvCoGwn+iw8ZOJj/FRKTlhL5vtgYn",
+	"JkN5RCb0vc30SWMl663QXynC2qhDtWSlpMzFeDbFGiysDQegCGC+GOU4wSbBbnDVyfXJZMGSHG0ZVDLA",
+	"XMscTu/CprROFZahMr+pGabKMeeASBEyS852ctPKEJGZouX0rEfWaU34zh1foNfSZ5xs6OJ+rtB1r3kz",
+	"hcxNYEB21J1D32XeOuI0ViZTAdeKZFrzXT10WQgs2YgvGjLiAqXNGI8aZr+Rt+9vtw5kLHu1fs7xyQ42",
+	"gvKY2/bhcnEexjf2E/SwPXo8SqOFrgu66xw9Jm+fXd2+dDaBHbM1s3iUJnzrkWDx24TbdPYjer+Y1AhY",
+	"3129QEeORSIxiu2zjBIwDkYRslEko5EUo8m8Pn++Cx1j7CtFnr3JnAGoKtRnkoK8kGgcfpWlU5FruaB2",
+	"g1nN1JbRKBl/3vQsTrG5cGusng8xX5csUZs2NrNLbcjPWOdHndGYzyj+n2OEauX/3HP4XERvFUuw/n/W",
+	"3iVCQXxUrv//xGUhMYldnCzBFZELMzkjiyDrnPtDOL4Cb76cc60dv1zxKt67Bv98rsGklS7gVh71QfhJ",
+	"aKgxM7YAaionxghtdt5/MvjPodc6GKbd7lGI/7L/PRwe/vXd1x8+wln5fsbEUFgU7pNN/sVVrUyjg3FR",
+	"/fJ/SMMUhsPD4fCvwyFMpEEvs/dD/hX4If/c3qJ7D8+9h+few3MnD0+3VzyxByyr+6dMZtGjfuaEJ5Ms",
+	"yegGJ9A1RftfaPvv7z70G/N/7r1A916gvxkv0LV0vf9DvEJJywLZtzOzCYB/9x/t4AkJ2ijiG1RfDSrb",
+	"7C9aiw6g2wYG71/k28kTpTeE9aaKJVlREGj2xBajian9LiAcyIWTjMKKS2jgvEerlrfziO5QsvXn8ujc",
+	"kY7tRMJ+Dh/ODLwbtyVzrS3PvOBCuw2+e8/KvWfl3rNy71m5B8jes3LvWbn3rNx7Vu49K/eelb82z8q9",
+	"M+Gv3JnwCznbfaZT296RbO9I9j/Jkaze8aiobu2Q7xOuGaY9reSOM7+1by6v2ib7WLveCldAZ8frWbfR",
+	"Tzf3Wfkl/Nt23NC949pv3nFtQC6v7o9JK6CdcSfsRMEBkPXLq/vTZtaozoOtgRFq4IN+Je5sezezT3Uz",
+	"SxVLrD8KXqAak/uVu1itY+R+ndWocrXmqdK2eKS0FegLNSipSUrajOOPH/VqrU7Hfq9bY3Wqw+a4FocG",
+	"NqzDVngoYm34NDd34l9wZGl8sJ0qXWHDNnT/hchSM77LDRjbqWb/5HH3YRx/7Vy+pB9ixghsdEjcnlY7",
+	"6/GzU2png/4G82nnUGxMqn3ysyTVzoB+RXU4e7Dn6R9u3rwmr1gyZQQ7IK3rFxfk0dHZ6QFWCRKlq+34",
+	"qbKLarqIqGbF/LadobD7YyvrKU1XJBUmiivqkAAkh4AAD6RBpsVmjgUsO6Fi1T5l/Qcw8CteDcV4ZSR4",
+	"JxmBRO9sfib/oXVNxRfb1Sj+UAQ5B3M/H1GtaTiDr0uPYcbJPUOfW3RKDWoZTvgunIyx23AizJ9pYNiP",
+	"ORfFnent3Wr3brV7t9q9W+3erXbvVrt3q9271e7davdutb9at9q9b+vn+7b+Vn1H9z6de5/OvU/n3qdz",
+	"D5C9T+fep3Pv07n36dz7dO59Ovc+nXufzr1P596nc+/Tuffp3Pt07n069z6de5/OvU/n3qfz1+gK2ez+",
+	"dpOxg035WhyyD94Kek85MjmIGvUMqEVuJzRshq0rfxnFzPO9S/FWwc+nqVp5vlfowvORYYOFlkrL2w+3",
+	"Zt5e85rcXG6eKgJSjOE3citrAA+d/13ni9Z/j6J6x5BMUsGaa3JCGA1n6+bWWhapklp2ZrJSDkXh64IL",
+	"WtAODpqw/Enn7GRw2u8dH3u7FCj95co7funqgnzySbUF12VWtpyrGres12yZ03syZ0rRKVurfr3Jg9X3",
+	"ZBzV9v0mjrb1fbK1791k0xqmhisnsUY7yqifK2Pu9l0VdwG5SaasFoJvEyzdvgWI3W1ARHLWnH5nzY3f",
+	"ZEYSMpnTeM2jZMM9qZy6ByXTfWHo9zOmNBeoWLq1WKsiq3OB8Qclj6ko/4q0gnAyHhWeIPozvrii5jn6",
+	"6qbrLw4GpGscRFsF6UJOJgc+6eXw8EmfGJc6CxmfHOUb5g/FsZHQp4lMFz45IT+kLGU+OS3sKr57Qh6X",
+	"PJ5zRE/GqUYsEMkwnTOR5eW11Krr9/y+f+Qf+yf+qf/4XfloVI6D771vw3fte5rAPivYmtdSABZ5Xggz",
+	"MNUojFuB5+e8giV838CUPd/7E6ym+N69gN177L376Htl/nhd71F0ojm/eOmq4beqAgFuCBWZKAHbgKIF",
+	"KkNQUwtCzFDs5PlN+ubjoCC+BOtg/QRgoovQeQyQegmjvjaDKs/3buxYl1cImRpd1zoStW0M85jr0Ugr",
+	"yP8A2KDmCphxWJZPcME+MScafpOJa2KeFNkd963nZ7+2sYO1B233efObdmmYMntUGGiNRFXl6IcFNVTV",
+	"AJUwBuuiyDWqXuFWr+kI0MkYsUdw4IPsbPxbh6KFzvwHyPWkInSCOI2xdQqtkQnCVHK0hIxgkfgdRRUd",
+	"yT6uS6wdTmpkoBf5kkpYjjpByMZi3QFenPJ7JhzmmFMdIosV/K4Guz0ZCmQw0OlxoVflhP8Vtuv0pNv9",
+	"BGvDFj+qOjy9jXo2kAnb2ycrVMKJ+I2BXnxR0IvPAX36GwN9+kVBn3466D+T463wd9Xe6ri8ShcNlcIy",
+	"pExaN5dX5Si7eHXQIc+cA2Uu0hfJWVFKp0uMIApnVHvGdd/wwxGbYGBR3rZEqIpd1FAqOY5ZjT7t+sUF",
+	"OTs+eUQWpgWJmKY8romxNC/We/h+RjVZAtNv7HzoVM0VkaGxvYasagRwBK7X7Z6RSDKFx5m95wrjJLFU",
+	"2uyHTq1veZLIOvvIdzTmkblxpolvKCbeu4mp9WaC9zq7K8kRIC/go+fQZ12YKBdKUxE2iClw1hgGfOpZ",
+	"GQiH971DWKc6nP1wmJ+WQwCJ53sTEGS0N/DShLezaLc6gNghRnVxZcUp8MiUMTMy55RqtqSrrxSJ5bRi",
+	"B+r2/vDtn47/8viPR9+fftd/dXZ7cv3oae+i++xFveK5/lrA2N/e3l65axHKqHwOjrvHBeveydlZQSRE",
+	"n9V1oVBzXWeIOydqJhNNlNFLOUTrDjT0U17ha6nJC+BQa+Noa2W4c/L2+pLkcYc8YkLzyQotmZXBSCug",
+	"Y5nqwTim4q4g6TvbDV1hETkax9VimPlnDzoEaTgfbdoIo51K6LK4G37Zvj+l9wzuTGlG7d5prXQueIM/",
+	"Ad5dXTh3S6qAxy2vc/bDVtEb37otz45ZPYKu3tPaMPL7CoZYR3AgE9TXPf1+xpxXOnxKuPJJqbzpWEar",
+	"TtEXJQB6HfyQsmTVwXhwxf9ecZv31j6qdXAx6pMGtMuVQbrljlGDP2aEajKXSpNedyu4s7XnI9bB+oYv",
+	"MIyy7oIA3UPbgJEqTD0f5/SRF4jVaSIUaQVTpm8ur7A3EEdgqKhD4AzlMSPGu2QoMDRHrURYeJcwWzzO",
+	"dInB2qWinoG1jqqsiCdq9/MynvWVgrYFJ5slAlFJGsOSt4cc//yxxrCQkUz1VAJE0JI04pNRwqajCeUx",
+	"i5oihdw31mhmpNB85fCxKtpCdwqJMMbj+qNzMaNxzLBqqgjlPB96ksh5YWQrrB53e6RVCJcuTG5Hv4um",
+	"OOzzagy2RZFck4jjhpspYQVTTKneUHluC/+9KQi6NhLZRD1bqEjLXxmgwKdzCnOOKwawxuWH4YhOmdAj",
+	"o7Zq8E/Ig5ufEOcrOJZ6RoLK97asVxi6gOX8ecJIAMz/fZnZNY8838MLXOZizaM6ISQcAa7EkdXmyJp2",
+	"ITDb0iFVhNmcrjBh/ppe33EjZyVupNYzyk7HLnnLhErhp44yroWQa/Tj+NxJlfbg32VvebSTBSqvLFyo",
+	"dDCjCpXeW6tAnl+8ek5uaMzURrNwf4cL+9AgXVlUiaonWd0760dyx9gi5BE6kMCIHfJ681KOz466vf7R",
+	"8cnpZy8l4jTmYmSChWuCxMtBxOtOxHiu0QiI+xERWmdv2RBEH41cnHQT0/Xs8plVjpYIBEArYTRCpFw8",
+	"g/aGtWOONgIt2yYdQPk0VlttiuCuRrouybPbVy+wyjcTekCCZBIePzo6CvI4X3PV0eQMb/uPj46Azwlc",
+	"rhcuxlREmAIm1TJwap7MV3IayzGNHQNleJUNipyWncE/7Fj/gHH+YQb5B4xw0BCrvTmC+YaJqBSsbNi6",
+	"oOCcGmR+n1qScMbgkGQ0myuSLjo/e8DuhL4fAR6MY47YC32Pa+goPLbRrpknoJYkqP2+qPPaNeJ1Wz/1",
+	"8beFkpoyIS/+fFO0AhiuZ0LfH5i7Vpn+VBItvxAfsiFM+Bk+t2PKyk3c0UcJ7mkk55SLumQU8JwsjCcx",
+	"HKAXwGqZi7vD8rq7LC+Rc2Ddat22kk8fexfQzmRdoMDlVeZlKBMCbQyhy1UY9zzCSjOYzSlxSYFOu4Wk",
+	"QBUlguKLTkiThLOk456uwWpLvIAlSPV+5/n1/qro0dYSjEWKBBltDHZkx2EwiYkvNownEz7lgsZFF7pJ",
+	"wYWOiwKB3W3cOKKLkc0tA7Ibf1+r3Z3w97BJ1uN6JUIWmVwRTmzffkJ6a45nW88LTs66xhu/vprTk6U1",
+	"zPgLRDg2pN6sCS30O0wf2BRh9T9FLnOHcPG1qTaCMzMN27lpikn0UKha7yZAlWWuOsBUYCSLg7cAN1Ou",
+	"TnOrOxsOB/BodvBfibAMKoOM8WYyuIz4L94Ep+ff/eDh0LCiGkXaxVXmqwaDZeqP5pNmYyROTo6OH7p9",
+	"tbFB18woS2D4C7N6l1MJDsrr89vdlgo4YeQ0BU2eFCwpANaivM6uYUBz+j6cUbFBAis61Va1G5hv4ezs",
+	"bD3ZwsGaw1K9IPY5PmCl+CTjV7sTVN11XyTy/WrjLZPvV6RlaK6lLAnJic7BdtTVP9mlQv6C8sZcKVft",
+	"c6VYolnUvkStuV7BtQ5gOiZfnE30glnjgCGueYrqVEtWqlFFGUX4FJ5gQZWyvs2jBeX1XtOkbg3mOijn",
+	"Gb3TgS0pKJtsiTpTWBpFulVXAjbAS6myVF25KIz5KlEe0XSKySez3J4gwpucXMom5SJ0gvGgM/TumPBp",
+	"lohEEZgZXwvj3LX8/8aYtRsrJrh8Z0WxAuWGLxi3Nr8fyfFiBJSlURhgc3nPyuTTXJhM72jkBYv3WpjK",
+	"D2sv2tiGwGWF2TneS0SjxYI3iFmUXLWvUIecrJ+zHUdoMAKVPNZkAmJzOKNjHsMA5qOiAP1W3Am5FOg/",
+	"bhU/LPJ879p8hgzlW5EU/rrO/KHtq8KfL+l0ir+8MHpnaG1UYDdMaPzzbyjReL53a2MNfe+1JGV9bFl6",
+	"L09sK7V/cDQKxtPVk2dj6LCvSQuoNRURuX15Q4DcGT82FyxTPiIWvmm0AGE8xH9jVV6Zfbm2AiAPIy4i",
+	"9r7e9OY4cl6+/a3gA775GABG4VqRt9cv1wOfC9epAZhFQyzOpV5ld06MOcKQG5cfGb/wMeoX8x05dh0A",
+	"V2ZebZq60+NmCcdKN+2Mr9iiA2uA5S4OKM7g5ZxX0oSPFF+MZAI/am7a2+tLgh+zet6VtLqYincQrDEY",
+	"2+GeKhOARJXBbPU74GKQnr155uaA8uxanVKLRrajdTcuF/XoqziiyydrjuDV1eWDEBiMNAHgTtIR0KY6",
+	"kfm7WzKXkU2pl6uZFIsIex/GqeL3LF7h0YPGB7uPDEJmyLevs0YY/fT1Jo27aNzaQW4rmbvWeGXSynM8",
+	"oDByUJDpKMmllE9SIm+XVqum+wKm2mREvkgYNYT5QZnABVsWbM2lBN80inKbcge5JIungK2cSaWtQSNH",
+	"AGjJGAo3/yeEksBBM3A2tlhJYrUbmenPdGQC1QLSQgYm94G3DjYHexvz3sa8tzHvbcx7G/Pexry3Me9t",
+	"zHsb897GvLcx723Mexvz3sa8tzE/0Mb8L7fWNiTWWXdPN0WWFF4zy/bC6Mqk3jk9JpW6AD4JRsGGsoMv",
+	"YQ6wwlG/i1k062vDvftw7J8e75hlZ2+F3luh91bo36IVem+l3Wylrc89lqVP+wR9/PaUmKi0tkkxPz9r",
+	"2c9vaf61GFR/k0bMvTlvb857oDkPV2VFzNLZ22Th217UOTPkfXZRZzfmb7CmMzZoLOfc/1nKOTtwf6Fq",
+	"znJCaJNVNyvbnBl212s2D0VWtPlJpWgzbqU98fYTE2dshsKI/ZBiedyx86SLdi2AvLfk7i25e0vu3pK7",
+	"t+TuLbl7S+7ekru35O4tuXtL7t6Su7fk7i25e0vu3pK7t+TuLbl7S+7ekru35O4tuXtL7t6SW2vJ3dtj",
+	"9/bYzfbYRvNbcy22gjVtUym276Szq60bYL+MFLqLvPkJ2XmKAoJh2UtCws6Mz4NqdWXX4WF1ujQLZ0LG",
+	"sq6Y0A2fChrHmCQ5a9YUOx7cXF5VBGXAuf/O+QKKU1mLUK/DrV/WEWYrekDLdBkBPPz6/zwB1PXlxgKY",
+	"UTBwlToRvwmpZywhV0//DCjAXt8nhUjnQeG4mUfK6RJLEpSl0jAEpt2wu1JRlTfvVUUZu34brm+vLPkJ",
+	"chVvcDAggUBF+IqpAMubhSw6wBJRgWUnAtJCOzuLfJQ9bJuSuUl6vrdCi479qGJykrVzxqrlN1vz62NK",
+	"80LbAK5uvPJzxGTaAc+Bfgh4wOocX6KYtTWf1+pGsII6tMDyTKUMaaZgAGCKSq2748FRf4CFJ2vklUS3",
+	"G0WtREZpqAk0qq2id3Z62u12+497J+e1xSFYwmnc2P0Nvq7tuN87//7VH66+fdR9enH+6PFRbe8IiwZA",
+	"uWIEXykSxjK8awAUaRmWFEtd4T69vb0gcjJRrCKxe/1u76zd67X7fdJ7NDjpDvqn0Pj33f6g262tyrBo",
+	"mhsMprgIGRlLqXfaw+6jwdHRoHfi7cYeIGi+Y0l9hba6M/sNEyyh8Wce3TFVrH3fNO5TqhiZ8GS+pAkj",
+	"tlnlrHa6nX6306vdcYDWht6l1Bs7fVxrTZbJhhlfyC0Tre1zqpb0fkOv39N7Rlrf3MDPAxLGHEtmPhgc",
+	"MRXT5kFeUjFN6ZSRBQ3vPqH3hbn8bcDGcTNuwNcoOM1oEuHGJuyerw/29uLVab/bJ9/1OvXYYpHIDcu5",
+	"SuQ0ofNPWEgS3ifN/V6zUKKV8oG7XHftrIy8ft+ev8T6Ma1MkwEEDWucLmZSsABIsk0u8rV9Yk3nNlVW",
+	"+yUXpizfrXSmpqEIrAQdGOUV9D4Atk1pRlHbbzINGVWKllOGXADe6aHTx7x5emUUMKh8GXoHpYqSnmN0",
+	"bQ0qM1/PmYKjMv0sNF7bhXIprzr7vQBGK42ZzUGnSCuIRJTVCgPqr+74YmS8wwpPYYixLD/EpHdBscJe",
+	"cBgUq77hn3klMlurM44Nn4+ktQeEgIfuzz4WQpcT+3QozOMjMpMxj+jKJ8euRfbkpPyNoTMoNtkGp8RV",
+	"87SjPC517zQShU6/cCHV8ziGrfF87w2O6/5I9ZtJ6cm3Znj3rvJn3vRNkr9y1UPXRjgXUamXd3BCEirU",
+	"hCXPygbwBzmWattHsQbfOpVqYkhKpYVhmxoqB/fXK2z//nf/8e5Dzz/q1xfZrq8qFWSDBWWX15DGsQNH",
+	"cIBcLjRNBI0DwCL2lXEBdur5oMTrskJlXPdt+bYWW+xUjMmCrU4kQXnkPNWzp6sFVarOM8gKuXCYrYo7",
+	"E1EAI8FzgxJtCmE00cFqx9ilfQyXvyIO+EMBABqv4MKAFCDiFYlSrGFchzEqGK4gFJgudpEJ3tZWwDpH",
+	"Fs4l3axUWlOaaqOBNLxdhXFKGL1rOpMhT8KUa2IbgWA+SaTIDHro800CuWDCSnI4B+O5C6wco5pF8Qpn",
+	"5XwchwLekwlVTs1+0j0KnpBgRuPJyPYFOwQ8elZGThH0FWZRZqcoATOMpUL8D997vpf1VQZq1mwNsE11",
+	"7Cwvz229fRWnU6OT5ALL61WVslhirHhHjWH1nf3Zfveh6582XFYuRpOYT2e1dkznICpzOMN2YHuS4L9C",
+	"LkuT6W0z721JC1vUQlHiDKnmCqGjqj1k6Nw4Zkw0ZIE1xbTKKV+NP6Q2n9nkr0Y2qaSA3WBlyepAb9K9",
+	"wI25sU0xkWK8caPPry4JCBPk7fVLFJDctCs6N2+m9UINDg97Z33g1Tq97uBx9/HZVpzGkaVJYi9fQXHn",
+	"/exGVrenDv3B4uqDXdySiguoVGH83MgXxEVr4S61cR1Nc79hqllSLKCwGYXpW3jlwqGLOanU06NKj1h9",
+	"Rb5bFzcTyylGRRTMRviJ1bHxSWOG9xpxyI23rRhisQyiw6E4G1Per1Ws7dc+enRQngwyBlLnZsu3F682",
+	"TLDo+wIzxBU3KAWKc1FpGDKlJmlsgFSZxKrq5dvv9k/a3V67d3LbPRscdQe9/l+KVSQjqq1WaRdYwogY",
+	"+pEmTNX5ISJpwWbK6jIKRxoAnOjKVe1uQ4Omtxo9UQUSuw54tG1AJMk1+DaUcRQMiJDZUV8xbQgPBoU5",
+	"ahjLqSJcHHRIkDAarZBguk+4IkxpOo65mmFAUYBsiCHK2NKcfUul4cyNaUTChKEVl8ZoX6FkTMWT0lKz",
+	"irmxnBIuhoJOKRckFZrHpIhpDIY3EU2mM0HgglItE+uvEly9ubklP/34z0OMlgpgmmme2bnITUQ8wlFN",
+	"jfkOCcY0vAO0KCcTyylQoVCVkS8sTdgTQ3bc7JcUpjhmE5lgcXudgKiHS6iwEjJ2qZ1BlCgAD4OYitmn",
+	"CzOpqqLNx5tJgTkG2flbO/11WPM7yUM2twWRHyCiZN8R1sYf1mVbVcv/V71SrIf3ffa98/Vew7v38xHV",
+	"mpqwvBqfgbyLqnv+V8rNKjMRbHQzX3dRaUAsBXbhfj6Co5bcsw3+m/kUTap6Mytg6Lm2DD5yQ8pWds7b",
+	"j1duCRw9j63FfyiyRaLRwCwEunE0rCD3Geps3SkPtsCg1tW+uux1ZZFxT0kTrlc3mC7aSAGMJiwBOSr/",
+	"60VWBjict90tAvbojsHRrkggwr0icxoxAEdQ/O6OraYMpE14Ol2OAjKRlp8fr8jxUdHLwcdwBULVUAQw",
+	"JZnwvyNKGZCnODNiHKvu2Mp6VZm4yhwly4S56qtakZtvz9v9k9NOeUbtdsTmMhiKRcKFVoTi5J2jhkWm",
+	"BsomrzbAFYfP7zXwgN7Hj8i6T2SdXHb9/OY2m1hRfPomoSJSOmF0jpzB5VX76umfDcvWGYqheI7KQXiW",
+	"MCXTJDRlFkK5yO3pTgpA4zPVM9IK8gLfH+DHx8OffvxncIC4MMEehHQnbCiM/FaEnamSCyjOBq8Ie1eN",
+	"Ht7qCWCr5T1LsNa5Yc78kjNDNBSOHC1YgvP0iZJW5axsBV1DR9BQiDDQMzZXLL5nBgLXzNTJ14aeJGnM",
+	"1GAo2uRFbgnACK+ynaClBL1jo5Aqhlfujo3puA1/wt3Nm5ubxfUBzgxvPxORTIaCkEiG6TwbWWkex047",
+	"2CHf0Th1I68WLBoUfRuGINIPveAwGHpCDj0Tg2YvpPKJSOcs4SEMYqiC6cgyBwoViIRaY8fMGmjQDRgD",
+	"hrmwsS1oJ+kANK4NmYXvgIQVAlLNeog2vpkwDBrULLNn2fgBkvqI3MOqTLDSxESwcT2DaQbH3W7gCKeD",
+	"nWIIuw6xJRsy1sTGRht1vOlIS4kTNa5pirRc9mqfBPfz/Pd1JYx76JyigwPseJl5wiHoVyaVNiE0DNlC",
+	"G/kzxCTfCBUTx42/Vio3w6wuSkyLKXSCo5RlWaNgAU7HjZiVLCHmqroqz8ZrAuXjDITlAtFP0MubBP+J",
+	"f35tpGy4BfCni7DEs4t30PBKaxfbcFuHpktcCkiCbp+ndgdJkJcBN2cLeDH6Q8pIMbnAk0rmARDu+b0L",
+	"uARUTEhQyWNg+wPUGbzk4m5g8fJPP/7T4OUnJGHx10PMfwA3wXpQwVTLQcwDF7B1eN8LCqGnieHRMtri",
+	"kx0JAky3FRx3e0Gm46OmEjugrIMOOUdsD/cLMaq5PgjeAQm+eX4bHAbfPj9/Fhj3QeSyAx96DeuOi2mE",
+	"fwQ+iZzKkdpID3QXSmQM6BnZ34Cw93BUMTBQHeD3CGHz1ifBocG0CtF3NjmXWsCMR6M5R5J63D3K12mu",
+	"tlyYVWZ18QE2gmC8HzDTqWImjBM1dCB0hjpekZjfMULdV1TnPD97z5XGsY4Di6RsMoREznHu3zwvHNLg",
+	"oEOeAxVxYKbZto7TaMqwq/5ZYM/oNdPJqn0+weT3GMx7TTV7yedc4146H2UX6A6UcMGEPsDDhNX3zcG/",
+	"fnFBzo5PHpGFqc5PIqYxFUArwOtqztuhffv7vykpgoOcGUvosiing5BDkG2wkn3BJQuaTek9gwPVIcHx",
+	"+/eB9bw31ZPcGXYJHpD1xOti5t/iAg8knqrUYlGu2dzHMxbzEAvYo4zgAw4lE+xUAGcYnHT7xeHQgm/k",
+	"OayyYxHvDNFirkeBISpy3iLh9zxmQEFQzrRGYW52XUsyjumcmSGPikMa3kOZ2WdCEWmtb6j5+Nh9vCbS",
+	"IQ/A56xDXiN6BnqUMPimGxgGTHNt/HBz/s3zvcy0itbSLvrVLZigC+4NvKNOt3NkVLEzZHGzowl/TOvc",
+	"sw36NJgIV9eoOSv4J9Tr2QfIeFoWyB+KiiLdzwP+cx0uHPvlzJhK6yVppH2U47mAnWFDkdGgZ+6iOtdE",
+	"KswqDASN+M2luIzsSt8iLEAgtXW+ACD9bhd+QB9MIIiKtwZuCzzLZK9MUfjXgiEhV7LzyCnEC5rt3pra",
+	"2cqrBX1uUYMHIk6tjq3wwqq2mlRRVaVSN1f5HGXKGCuzOxVxo373o9+81nFCRThr98or7j5wxd4ykUA9",
+	"wlCmICwkWVCYVwuI9tGjMhwsZCqr7uWr7uarLqo3atb+uHPS6/S63U7fLf/dRysQ0V30w6icRgmpxrqU",
+	"Xy+8mJinpnzyMWtNByZ23O01jZed4MO3glr2wKzmuHu0/aMXMhnzKGKoJTjun23/4lbKV1SsnE0Gw/CN",
+	"SLX92ytDeYwg7pyo8UIaIAC2o1NlqqHB3++gZZX5a8Rh18xIcE2oCQQ26GGQqQstgSkoxQER5Vpp3zwd",
+	"CjyNKKLsgM38h6GzoUB8RprRWabur0Fn3zDEZp+NzD4dhRnty78NBnvABW66vMb0gnesu/3UP6WRvS2/",
+	"5F3uHm//4rXUL2Qqon/h5f+Gactz11x+9JSlcwY3D+ls3Qh5E9yzy8ig6TWR0QkVH8wviEY+rXt/a8tz",
+	"HOI1nTPv4zvfW9TGdNwwESlESgUvlJy3Qgk079O6EeQYzupcHIADYrScKK9aLrusG7I6I0BwUioWr4wG",
+	"xyg/lNMEUW25QDshqzBx6qFpyiNUD6wUyRnf3DCeYd4B+SFlKUPC1hjn5ZPL766VD2I3IsJpItOF8kFC",
+	"A1ybq4fdi6vL1wSkQBv5TWMbHQRitxiK2xlX6C4hjMdEO+ZKG890kMFiuuqQNyI2CkR7IFyYDhckMI+M",
+	"2sopVJ4MRRC6/GcgniLysb/IVNuEMk6JKJd2fyxCPPDLYjBAwQnJQ9FSjGXxryrTdsJuuOnhlsxA2KK5",
+	"NnTGEuaTIIwSuuDojsdC+9tiruC3oUBREjcB/iat5YyHMxLJTAaGcTEpIBP3LAap2SpJVnoGbLYTzIr6",
+	"LKPVWVOLWYHIJhgyatWxjFa4GWYQezzteTKr+0oVTrg/FFb3namZnljtrm1ij3C+TZj5Sso7bkrKuVlm",
+	"akqQ+EFSsNpG3/qWKb+klIxj1DehDd9cEDNXZSYrFctzBqUqNSYMKrTKOh6QYOgddYce+jkNxQujCDTg",
+	"05LMZBxljOwWJWCm76vXCg5FUE2pgLte+KrwlAurNkzQ8TTK9aOoQzVK4XtTl3iFEhWjSeYbnx3Hku6Q",
+	"mAlbTb1RP8zpAj5CzGEUzSwGsAHI2r1T8tP/7/+S4+6xT9rHx/aPM5+0e/b37k8//jNX2ZjcGM5lfSgy",
+	"PQzAs3B6rAitoJ+W7Qj99tq9M/PgpNs76JDvi2oLq6McigDTGiAPMyBOc+2T4M/tK8PftM/NO6OixERS",
+	"uYuZO/BzmtwZzcaM3ludxZRFQ5sYUz2xik09Y3Or79lNo7nG6F2nwpAVz3eJsZ7KaPUwLg/RgTfwTk+6",
+	"3d15ITPuVU4sP3405tzPYTjtVD4UXCLtvHxvzvCaGsfPrt/rdkGsxC9sRJt3Y2OJgANMqGZT4CbgMtI4",
+	"NjzGA5Z2zRTwMA3sXgOl7Xi+Z3VzMErl3DQNbL84rDbHsX9N/GR3B37ywir7DAPa32Uhi0SGTKHL+4U9",
+	"a5/BvZ50+zsB/BureMNPdoDdjQlufSvoPeXGSo2f7gBEO5Qryv35LPZ1KqyN0aJNy1GgOTTjKFasyIGb",
+	"a9EggBs9fqMYfpuxM1yQRSKnJmy5GO6aT8ZGRD9NeDRl0cWMCsFiFdhQghh1ddWXPpmzZMqiAzTfmZdk",
+	"QTmm+A1tK+OKYGZiueqlzN76hBoULVhs4GGVvq67FqASLqbIGWga31m9IxXAsh4Yvgb7xlzQyGF3yAse",
+	"A5syBlIqihkYKX6PFkigIOOsADy5QEjlTB4TEdCThBlvI+RNB0QxNhRlK0O2GVGigiZFJ/burclR1dzg",
+	"8SrfMcMmogmvtACmzPxbUhDGUbWheMQO1hz1u6gw8AaAr5OV53sWYxdd33PkXHHpf/eh7/ce17kIg9jV",
+	"OG8rNnFVLKyfTYqLtjuHDXOzWoldqQaA1camfgQB79MpoXHa5PeNYdSuHY5pNYoPmeYmJSSM69Kx7bUZ",
+	"vxV6gPrWfOsLWN9gi8/QuzSpOq5iClKExZhAB9DfxrLkyN9zXQyi4InSxHiIwMMAxJaggI+oiLLM34Br",
+	"UQ5A46FAwY2j+S7QMqgQGxC9n2cBQL55kAXz2L8vv7tGQQt+/xMwne7FNRdTVEUEPglBShHo7KVlJwty",
+	"GYqnRizOxGjMXGES7xYVBTYbFGJ+uz6juUBrM3xYyDmK653IZCjcYIP8deDbXrTs2PRajvppKQ+szEJ1",
+	"ydXRSllOITMUwYIlc65MYBRXJODCBT9Z2kjVnclRiLtoO4MWVqzO8xksZRpHuH/GDosBjE52EkTxmAkd",
+	"r0iUyEWm/shckRyEnHgXHPf7WYRlx+h5nDBn9GHCzolHZY8uITVTlqJljIHVQKydKYT7UBS0GrBtxqVB",
+	"+WbmC2modR7nbnmIGO2nrXHC2SRe+YSSCVtmaXepJnOp9MFQ5HUultm3cmIn8ySDBcgbNtt0xBJekNyp",
+	"dt+53B3kcgIAEGyZszRGkFfOumzN25jZ5ytFzHbYXXWZI5g5Yc4H/8AI2tZIrVDn41wW0BsrSBMxKBil",
+	"B9avYID53YXUbeseHuCW/e53lxGbL6RmIlx1fvc7YlJpCRIUnrf/yFboDTSnd0bfpZMVUXTCSOvy+e0L",
+	"MtN6QRd8KHjhozsGJ4lO9MEg9xiDh5kyFZ+gPgoecUH6x2Qm00SVNKqIdYYiQWHQGfOz2en2NVvEdIU+",
+	"b0nKgoOCVxWeEaKXPLQ6q/IcqK1OwAQcMJiHTDIVAh7vJ9lq82oOFgvmUWDGFy9JhbB4BfekQ85do6Gw",
+	"w8HISSowZAq4U4A1uwd0aQ6/9XSY8numSLpwpqjsCpqpTDgcXvg+YTQeCpnqUMKJywbM9ILjCtJb0hzr",
+	"Zd4emUax4BcMUBiKghfFQX4wjRqARU/QKSy7kti5YkL7hvM2syJc+WaNgJkwpkSlofHfongLZAo0RhJY",
+	"mnHfN47OcKl8mxcbeeyffvyn81VC7yMFZxFu7B1bdcgf2UoZr7t8hnDR5mwuk5VzT3UoyMqr5uZaP5iC",
+	"k8zAHBAFp4jG7ivoGllGEFTsZsxTBDcNC0fatrLOeTSLFdLS+LsW4rdqBIQLdIACou89lOIX7uwf2coz",
+	"PPAn6KRURQH0oSi3wjlC/Y/BvZa4W9qe422rHUIzBvQAiDKXRLQsBh97trGVLfKRkUPOQnY3zgOPIHqb",
+	"SUItLrX97zqL3/dOTk5MoqJH5dng8Ea9tjuPbzbS+1iOsbDJDCuySe+Bm2Pl4J3Ek2vb9mGzb3SRQMmd",
+	"KrIA7jHqkOClNBM1VRhyUvn2+mVFGVeDtbclGjOWI7xacH0iYumADRGhScxRBW7wXpm0rNGwuhRlOURq",
+	"IhXc0uoSZ+qZ41mQa6BxXBZvc5XA7AeDtw7fPl/c3nx3fv/q9nz56qK7fPXsHP5f/defvOoRqZlYJnLv",
+	"dZJ7neTPIoOiQGjlwRoBtFHpePgBfnw0tyRmdYGE31KQGtOFNWMXmGyHMcppH6B9ugie2NRyTgGYSaqG",
+	"C7PdGKuqdgYlw98Xc0lZW/uSjTGsIZnAOkHAPeiQcyvPZLjDyFEorS6p8i33BjzNBFNxGq3UgAQhFSHD",
+	"nDPOCXhGo0IIOXbMIrJi2ieBrR0EzTEF3ZIr1kEG/jgo1+Yx3skx+s4YzWMdn2AgZPmEz1R1ZXPbiaBc",
+	"ZK2/IEnJAvZnqZhi7ZO97uu3gnfgKANuaMQ8fr1N440oaEv9vKZRoyqgQ8x1ywSX7OgZBX/LSFWhTKKh",
+	"MHwHJkXeoOM/aHD/+zIXk4tRpiPf5WpeiivX/Mvdzf1V/O1cReP5l12qL6iG3u6fhwe4yVGwyGgcjmky",
+	"ZT+nq2A2lSbd+TVqwYtZq4rKb5LpvmNm9N5oMhQuzNzwO4F5GBz4RC0YdTXihmJBE70yugkjZUEPGDzc",
+	"CpYzrhYsCUzG179JLoo9ImCCgzIvdYE16OCF5WWCuYxYQIbe0PNJ8L0pAfE0OLAeYjSZlhXdpkCRG6aN",
+	"feVhOtaIPBRvL145BLvOzzTyMU+htwxbfqIHTdFbpdftHnm+Z0rQeRZe3oOwIc5pN8n9uN7Uvg5EDvwN",
+	"PEpSMf31odS9SPazmQWZAMSCx5hgapQES/5+goR2OJNxtElMu0WPAqw8gL4EBhPJycQ4S5aLUQt4Fjgf",
+	"EsdoBeYpFquSmBAmwwhDsRtKeIs913NQNfftjZ3enk/57dyLW2OKsr4+Zv//NcxKo3U91TU3SeBMM93E",
+	"OqXPboix1qI4A1IJarQHNm+dUbAaPUd28VB4QS7BPSlT4bIv1QGZoS1ynioeunkNRemG4022XEHmEmCM",
+	"QJieDHGCieSyBRJK0lZmt4Lh0YJnnNqybtRMLjFlw4OZhm8fhB/EHj381jSZmF7BYAfRhBy2Ust5Vr2r",
+	"nlq+FXOsi7TlJpfulPkmp5rmKpfUmQcb1IIbaCb0u/OdMM33d+I3dCfMlm9Ssv3LaOWrHa6Rb3TylhJ+",
+	"BZRLW2cOoJSDxuvkG7YTnWs05s01AUula4mXskDqUnu1x5iwi8WTyl1kIlKfck1fPeSSvtpf0d/WFX21",
+	"8YJupVcuGfq/VDP2NOYiyrLPD2qEyQJlzM11RZNg2d5nXLeAsc096Yz5PxWunRTGQwlDFa2PqZ+FhW2g",
+	"zVEiF+isVGJ9VSXvvLFCljykmjLPF5smgsZDYfxLLG5xXyUYHJHo1f/H3tcvt21jfd8Khv9EzlKyKMeO",
+	"rczO+3qddOtOunFjp93ZRxkRJiGJjylQJUA7aqYzezV7YXslz+AcAARlUh/+SNJaM51UlkgQAIHzhXN+",
+	"P+eIwqBLqeYdy5nw7EYDFj1/ztkNSeLnz/0Bb0xB7FeTBJ1DTZ1YVXYD58hN4UCWs7uINjNb943l3c4N",
+	"6tXnBm0S0TOdWy+ot+kxjfNW1zqmuXCuf4BzmrK1V5UTbFm34GA5GbC8an7OeukuDUsJ/c8k1mAaC8y0",
+	"K9Nhzp10mPGTTofZhlIfKWRkFupmCjbOm4vqTkCFAJ6bPjZeMCs1FMCOb+C69Kk0oAj5YJPifQBKWlbF",
+	"qa2UsrHoo+2qa12nNOHDKM7D3VAUl+rT8B+hRmGA4rRRSqVkHDJfZeY2j3UFoWoz1GnxkIkz4Ckb1wKI",
+	"JgbL9P13J2Rvb+/IJ7HGy9FolCaNXlisUF1mnyI0hmkMUQcnLLpiMWAklCUJppiAkilNR1k+VfoMy/Uw",
+	"Z5oTNp3JOXR5wHMKhoSc0DKfuEMubFeN+i+pHtBlQGa7G5qmbaDAs4SBophi8cQlG/APFyclpEAZpKJz",
+	"U32XTBn5Df0IgGrdKU0M/fafOfMG6QgmGXHAb+i8Q86aUTBd7MvGwkG1GDf109Qzz5Pf2DrWnbr2QnXB",
+	"W1rYp02ORBgSZqhQ0Jp57dJDrHxYVne4lEpoaQ9hEazZv2BZ/9gj9Q8Sz7EUA/BVc6tSlcUG1SFm4+00",
+	"sxt0+/Dfv5oLKHM51EwH5ShqiRDu3HtbmrN2xw9WdpxptrOH7XZKsYSLSpIyKiT2eUr53AizKllNt75z",
+	"04QPjSisdHBKPyHFwuHBi+4Kjod1OzrNVvZz76Db1FP66QF6ev9SWi0dV9vGcb5pMa2945ZZ/I4j6jDU",
+	"nyvNqnuxaPQm/Komv+O7E3LYOzwkacJNYkYJRuyTcDmwcIccIxatDvMCeJ26s7ojsJGqaRzn4v9Z1fDX",
+	"/a66pndQKoe/svkPN6f/m81HP9U92ntSpvLW2l1aT+wu+wV7l0wSIbN8/tCAbi5izt3jUI3RpWNNiIlp",
+	"5BoQvQ7MsQnaggDq8vwEgYDQMo/SIgbgL4MDaQgjIG4lXMB1DAYjeFmGmGXKsIYb6ojIOgRTKniGJYZg",
+	"IZ+n2Y1qNGc0NRDf7NOMRdKWnBnjugWkBodEOIxm6p9Mo4cc7AfdMmw94Fj5J3S9IoWpYTnjyNXgQn+0",
+	"NKJ0++Box9fXa/i2NnIRoi5C1DWZXLMBb7WPDgHLSTevydQlFVeA069rIFvt/QAJHqpRKE6cctUKILNv",
+	"U/gtFqeQ1LzgOnMY8HkQKf/eKJsa49OEGuqgcdeHLlI3NSMXHWs4Ue/J1/BsRXeT6IYlVCvbXBle+b4+",
+	"dmFdnlUI405korzHVsQkuS5H1wJW7dQpE0LZVpj94chXjQ90jFDR4Y72efuaXaeGsqGli++BscFQMuxY",
+	"Ei/AXwBjqjPgx2jRwZ2IppDONYvCQu2fyHLpOtbgaDf51W/Kifpa3vV5lktyxeavCFXOCXA5he2QCODu",
+	"UNeiVKoakC56T60DqMHYrOiyS7PKilvDlNt2/xgVaQpN+l7b+WwBetr608dFh6yWaPmN07L9/JqJyPO9",
+	"78rWzUf9y7l5GH6Abz/e0zupAsZrfPOhHsL56VnrF3b5/uJkx/M9GscWOXkh3bjrzpC+hLObqRiDQ5Wl",
+	"sf1YyGE2GgqUNrYIFVmFImZxmL1SDNlZ7nuudPK9Ih8z0y5AUup3Dh1SC+z2cOwwvOCo1wkODjv7naP9",
+	"/kEvePHCuzWsoDIs7zim5G12zVIaAXGiHmCvHOD+JgNExgT792m8alABmIUL4sPrez+OoZRb0nSoX+X+",
+	"2trarr51nMhSNH5dF7LKRlvnRJY9dVzJ3i1P8sfx1oPcmiFLPUjmakZjezjq8hFgqRA3QRBKzk/PquhS",
+	"EMxXYmHBo4vj89MzbXIc8/iDYLmyPBbKcwbcIPzq+DyeML7SziT6MprMEIyLGTJZYpDfZsbjYYyeXJ3X",
+	"nk0TKQ3EsqbrGevr0aHpk4Knyu8KHYotf4FvEcCOhD4rWuSnviwsHiL6YyX714IHrCwmzV/dqhJ9GZCc",
+	"DqI1VapT4LzikkZXzuEuEEg5+DO4YiBxt4LKYKg7mwFNXJ2/2YLRSKwf75FSALDjauUWKb1RShD/N37Z",
+	"60F30XKpU39JLuSwVIDA4y6uS8ZT9BiBMEFf5ajIKf001GwRSItQgnnpAGvOadqG0ykg31aL0+t7b7Dn",
+	"7fPTszZS1LV1f0QyG5a6VE86TGI0cpB6oxEfxkzIhMOUaAtgH38w7P9IA7PE8lA2RDQq3GaLpmaLlc2C",
+	"GPyotbqljykHe5blkqbtMyqEGa1B4fb6Xm//cANoZLvYHhODBfn8Vid8LHRmk4yPN1UknDo5WYvAwtlN",
+	"hcr2NhTL+sgmDedmDfbGrn5166dv+FuM5i0eyrdpAZ0Yxk7i+sK1VtDy8MvuZ/ZJLsVHeQ3fiwV7oNnk",
+	"wXaModNsdQz4GmYHEoesbVQMeKsBj78WDAGH9jD6f1XGND4r3oLAb4O1X0hG4IpbS0Y0oJggV6/xO7IR",
+	"pG05mcaYQ1XZ/WMmS4cn3PHLpDEo0B9l+Q3N8UgLOKohu8zYZBrAyHeo4hcJ+JXcObk4dag4O5YrGUDQ",
+	"lcc04A5rcR0Eirvl75lAUAEjXM/aeigzq+InbYsxnhgUylrb+rFqLexjTLyEymhSZ7HnMqGpYRUHWQDk",
+	"Tj+yfMzImboLk7Je7h0d+KTCOwykDW1oGbmHX5HKYQ426kqbDjnWZPCGokHzLqMZUehTdOWY8CJNQ0MR",
+	"bSjkDcpJJY6CmZSqrZIxPbWwrZrCveRjUCKyFSoPYqgxZIH6K5km6k+ACacpy2XCRxmSgkU0HXImb7L8",
+	"Kgj/++//LHzVBdYnIxA719MhlZJGE2iq8r0aTX7NdHlJGI0uw90wGnH4twBE7CRmJKx11SEqZZsLAWQK",
+	"aTMIgtaqEeOnDgkhbBFibEYXrkAZyM0kS1mn6RHqeuVfK0NN2ZAlH/OE8jjVqO4AWZtINgXmNpxlqzaM",
+	"/7egMkgiTe2cYDwecJMHKAvxTBCDImf1iM6PXWiF6RdZZdMgV4zN8LRRVNDE142kJVLH6NhoxCLpVK4s",
+	"mLGWorgxOEbWj43VluLClvlyAa/FLbwQ/Iq59cJjnVaJPnhvaUCqjUEeiEy5G80ccDlBsM+e3S86uLK5",
+	"6gUp9TjVOSjCNgjUfNA3PIYF4Swg7Nc2FWQbvnikgm+0Bx4qfLH7a76UXeqn9yTKIA2OSjLLs+tEaKrM",
+	"ijBFofz3nPJYyJzRKfkFaDRns4U0koqT89N75eaA9jv7x99JMqVjVsY9DF9AIsklFezgRZtx1RfkD/01",
+	"H6pvkchhwA0GfMzUJQLh2mJEgcfeQus61Q8fYsZmSjQrY3omyPnp2YBHOYsZV6aYUKqEUYnIb4BUYyLe",
+	"q3yln/LV3hL0b3eG+N81+fGXCaeQBXLr9NZvfm9+ZWq3fs6T9XOeCdyRel18bbdnLdF0Q69ZO5pQuSzG",
+	"epIC4pG2JKXJgDbGrjsBt8STpuaoSqgoZZRfKBOK0/RkQuUpxz2YZBzMSNcepRJgZ/vK5jUMRM3prdBX",
+	"9WTV7FpgEXDHFi7iSZ1PqFdeu3fd9f0tbmCsSVA+4u7nUZKy3xsti3PYhJalzN5YBXquhkc17faOshd+",
+	"Of6Z0CJOMt+wZGvrsf2W8bGcOBAH0BCS7ySySlkF/jSKDmjM5vqrNrMCodAg3gqeofLPiRpXyUBzC+QM",
+	"nqb5PoESxw6twUR4b35fI5yq+qiE4oMYCGXHtrLl6ZxrZDc8zWgMTEflwjOSxC7Ge0qSheqI8lmA4pQy",
+	"iDeB4a/DRAmvigLkgFaf1OUCeLfwHkiUIjMqJ30ovwl3MR+cZyTsdMLFNEpayKwdvNw7ONrbexH02kG3",
+	"24VElI7aRzq9WrVWZlerJy7NdXDLhY/b/6Lt37rto4/lx2Hn//+l/fFz1+/tv6gtIW4QngIl5QMn3r0D",
+	"iZPlWo5qinZK0myccDKiCVLRUk0TSSWZMsoFuaQxcXwfgowdlKNQxqDfgLf3XvqkfXDok/bLrvonQH5/",
+	"zXmvPKs5JL3nDHAOeDFVLp/L2iVkNhOqOwCtnGg4bQpMZUoHCCbMebZkJFTyZKi6zeJwB3PY0CVDdrhL",
+	"SzGnSx/wwappHLF6edOZFFibNEYkb2QSoXEMRVSXKY2ucGV2yDvLKuBMBsAyJJ9Y7GNdGCzdNBlJobuu",
+	"BoUICaV5is+/pNFVNhr1y8Rhw3PkQhyk2Rhfy5gmXEdOTWWEjrw7c6iZUGCGOuRUIs7B8+c8k8+fQ7/0",
+	"u8vycnCEcZnPXZxv7Ry/UsYHjacJx+qQLDeEaNPsWkcCnOK5VpYDpx1gJJn3DAF7NSKlY01iIvK86Mo5",
+	"5AhUU2RBGXRWnZ2FWmp+NXi16O9dH3aZM3oFYERRmgkWK2mgnnCZUx5N2ogfMBylyXgiMf2tpoLM9/Ty",
+	"BG5hKuQQ4Cu8vneTZ3xMdLa+mnibHec7F9pUOrWR8HtYJiYeC3/Aci9yNc5AfyWgR/DC1QCyFFRfkade",
+	"35tIORP93d3g6LCzH3SCbrfT6/YPu4dH6+fawQw3WA6IwWEDnrAct0YEGhH35Y9Xc0mokV0oMZQscZS0",
+	"ejVN0T0xF5JNd82iWhLX008AmnGE0/CJYHliGWZ9UswQUCWJU4YYECjQsuiqJqgHT8YiHuUlO9gzeGxl",
+	"jWvn6ApNV/h72mAfu+3ee8urkSDERN8LXvT3en2okFGT0LbQZEcHB91ut3cY7B9D+q6ak/LXXnD8y48/",
+	"nH3/svu3k+OXh3vqEuiiabfXDY7aQdDu9Ujwsr/f7fcOyIeLk790e31Ity1m5sruy/7eXj/YX39XViZj",
+	"ye58Jgh2ylK0b3fnUwr8VV6+Izpw/Tw0OIAWOtcsN4pwpdTJs7iIJJlmMcNCjFGST2+UsLDPJ7o90SRr",
+	"/s44y2lqRc4y+fGz7tu9bQYqWNsO1As6SrV2AiUFLrNM3v7p0PO9KMtZ/S9jASHO+gZTyscNP+n5a8P8",
+	"eX3vw8mPB71uj/wcdEBozfKs6dY8us7rOrOhDDITulwIle/XvMytJHpaksjua7MAHl0aAcqF2KWcptl4",
+	"/Qp5vJ60vvvnux2CbVTDj1D/DhddqF9tDTweBWKxmbqmqRrdufdL1qOvuBj6c57l0nvIkutoQjk6Kw2V",
+	"wzDBw4TH7JPXf2n+1gGYmZC8nSacgQ8GP2naJ67sxRS6WikNDtYH8ijfwjrFwXpV4HpoqA9elnQO12zL",
+	"a59YeW1l1TgCT2/+x6yu5ZWHk4xDUmWWk2mWM/LdP9+RGUBPLFbaViXbgIfljtR4G7CnqzW2NlXjmSB4",
+	"A6CWhsR2nSQQ8E0xxIt5nzZXo5aCRhY5t1Vq0OYzQRJNBGBChqOEx5gXMoewMNYBO/kiCXfq5zrkHFFX",
+	"ajIMm0tbnRn5GsWtl4WYQ+gIMvrUXzGTLJImHK1FbE+ZlwWX+VxmXIlI9JITPraJfYfdbrdRwva8u4jO",
+	"RyrAvPe4m3AqqoE7bKhmjvJPY5pwhEt0FdThkumrVVC+J01Td5neO9SFmp1yn5pQaGNJPWjFsto93NaD",
+	"bhMq/1z1oK7qrFPbK92N3c/w59o1oaika0pAFxyNJfqroTDzobTXtjRzW5r5rZZmrtqum1Rmum01FWdW",
+	"N2VdsLG66+4ZanwEQ+gPZvNcGBG5jRo+ucTl1Zv7sfIc4REPUZtZoVWGKxfUuoaC03WQQtL5gDuFlqVz",
+	"ncSlSy1IK3R2auhXXO8dEmVTVqZRzqicGPuhFjXilWOI3K0k7ks6yiuK4hbFXo2nF/S63TsJqMcpZdu6",
+	"vGuI/2113dYZ/OLVdQ/mDO6KlD4md2NFXxV1B+82JVKLeS4zQomY0ByOrzgjrfO3xwABb3DaEynI+dvj",
+	"EgKwkjivtITAWK7eoFBqx2OBsI1vj1HHkRZyLGF5edmDyzlxA8w7Zf68VUQ8kwOecOiEkjRkzqRv9Kjz",
+	"gLIpVIe6LUCY7usCH0HiDMLLnCEv1BXPbgYc+rZpcPiscK3887fHXyU4TPMxAxyBMvYWM1QA3uvj71+f",
+	"7gbKI8/SmEZKAnh9NQx+p2DveUofR+3ddRC12u1eI7utd9y1TyhSkPqG4st9erjVRVtd9Di66Py2J/Ss",
+	"KpU31EuaCGT9pAh9A2m9CXYvgt0fgubUiNd4aWNuxIBDcgSokWvG4ywn4yKJGYmzqJiCkOaZ6+WMshz0",
+	"TMLHPgFUTgjXaBUFn7nlNtF6SGPaZoJZHJKciazIIyb6EMOpdNMHbVX9yoLjVL7GI1CMzS78gJyA0USt",
+	"FZPjOuDh2bvzC3LrRWgi4t3P+OH3Ru4C9yFPIl2EQyJb0A72/eBley9odm3EjHLA3a04LMGCw8KCNpb1",
+	"52UBzpuAtE7O3uzcJ4HEfTHrZJCYLbRNIdkGwDZIIakumwfNIVmiIEQyW185nJ+ekdbP2elZs1JQv1Y1",
+	"gmGMGfD7UMaQFYwxWLB7B8qYc93fP73InUAakSeSWUeLyY65zvfSmM6GYs6jIeOwF4zobcrmY9GEZ2k2",
+	"nltCkqWyWT+xjfxDKKHhdy2nne8LwXJ914ujvW7Q23uxfwDTpkcQHPU63U6v86L7CB3vLXRcl4bN2O0+",
+	"6+/K/vIiTW/pmd76adbJbG0do3biVr9s9csG+qVcMl82P7F8cB3Zh9UVbnTIJ6Ha61qGl5sObO8BLwk/",
+	"KAmN5AhN4DgVGUR9BAnN1tQNadKQDnlTyxMy4OsQhXTIe0DiBXUDO5dElCu/g32aQS0x1LRolnTLqWzK",
+	"bbFwmMUmsvCi2w0Jp1PVBYuQ2YdqahyXHtbSEb0a8PCKsVkEWZN5wUJzfZTEWMcWviKhZOmwyJM+QVEZ",
+	"h6bn48xgauTT62F2ORuO8mw6zLNCMt3gK/L29fEZUZIWMjyznCj5Z+wApY0raI/3ye9MlGeoNHlLj51q",
+	"KnaoD/+1YMiaqYySHZiHpjRQd/1grHAJxPqAN8BIbpZEatb0t0aP8tFfbgEofTmln/TJ06Hv/VrQNBnN",
+	"Rzn71esfdGtoTWCcmtgElCPlYqbMlr5XxDPv4U2ADRXpI+asrphpte0cDjm7C80XsZyO8DBN89DBhhzq",
+	"KbfGytIXpnb40E6ajqbeeoubHBbefuMlYd004wlQBC150dqE2vvqL/7bzqYVyWx3b5tKu41Y/5lSaUsr",
+	"b8MItdoND5VD69qTzWd8NbQnywhPHkShb5Nqt0m132ZS7fKNu0lCrW1oCdWJ3Z420+eZsDA5WNNV+hnl",
+	"94aqhKxgKnH26j2Z5P/g9t2f2pTbJgk/1SThVcLqm08Qvhtly5L04ZKm5dUCTQt4JUUKr80Sr9RRtqwm",
+	"KCnTMtU+N1GjSxM50YnLwFA14NmI4FH4f//9H8fICytxMQC5E9Ix53TqcjQhN1mRxhowhpGWEyUacJuG",
+	"Zghr8WabTIYtyKyIJswNl/k2VuYTEyqDk/8yQObbAJn6eDsQFpIsJ+HieUO4g8G6USFYrB+fiAGvD+z5",
+	"GrjSAkff5ImUjC8JS2kLdsAfNoX7i4WpVpGaLGjKqoILelUVJVOxuQp5vDTubRToD2s6bBPMtyGSL5xg",
+	"viJE8jtE2Is8kXOQw5eM5iw/LuTE6//PRyVwgdlES+nFZZ0Ie5TSomkKVUB4FFXwmOVk9zqAAkbEC93F",
+	"fCg6rm8MVRFEaxDs1gL3ArcKarEGMFo4GgJSMoyMTjslzjLiWN6Gi0ZYKJKUrAuo0qCmCQ96nFY0iFRN",
+	"M6dnJYK+ADAfDSoPSE6Iy+qTCh+NT/AcUv95zOMPApEwq3R5PimZeneczjhI/DUw2EquKk2P/BALDGYm",
+	"8d4eZjnNnrhX1g/VN2miAKhbSR4qh+40qVfa7bbc01DHY9eBbTdz0y8RPTkB5deGFM/yIceY7VjzlLOU",
+	"RpDYeaPUsZoUgBbNuMyzNAWw5uQaAYMFacUJTZ/7gK7V+sB3/pYn8ZjFJ5g1KHzyPeXjYuYDXL9PpoVU",
+	"fVMKaaRe3glNU8g1d9+U+rKuY+p7EjNJEwNFLkgrinM6SxZvt0wMDa2UbAikhdwFbgsO1PrvH3//vwAA",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

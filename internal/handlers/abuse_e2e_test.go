@@ -58,6 +58,9 @@ func (stubUpstream) Do(context.Context, string, string, map[string]any) (json.Ra
 	return nil, sessionpool.ErrUnknownUnit
 }
 func (stubUpstream) Units() []sessionpool.UnitStatus { return nil }
+func (stubUpstream) Open(context.Context, string, string, map[string]any) (*http.Response, error) {
+	return nil, sessionpool.ErrUnknownUnit
+}
 func (stubUpstream) Unit(string) (sessionpool.UnitStatus, error) {
 	return sessionpool.UnitStatus{}, sessionpool.ErrUnknownUnit
 }

@@ -43,7 +43,8 @@ func problemType(slug string) string { return "urn:ucm-gateway:problem:" + slug 
 
 // InputError is a request the gateway refuses itself, before any unit is called.
 type InputError struct {
-	Status int // 400 unless set (413, 415, 405, 422…)
+	Status int    // 400 unless set (413, 415, 405, 422…)
+	Slug   string // the problem type's slug; by default derived from Status
 	Detail string
 	Errors []FieldError
 }
@@ -92,6 +93,9 @@ func problemFor(err error) Problem {
 		p.Status, p.Type, p.Detail, p.Errors = status, problemType("invalid-request"), in.Detail, in.Errors
 		if status != http.StatusBadRequest {
 			p.Type = problemType(slugFor(status))
+		}
+		if in.Slug != "" {
+			p.Type = problemType(in.Slug)
 		}
 	case errors.Is(err, sessionpool.ErrUnknownUnit):
 		p.Status, p.Type, p.Detail = http.StatusNotFound, problemType("unknown-unit"), fmt.Sprintf("no unit %q is configured in this gateway", p.Unit)

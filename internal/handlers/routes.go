@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/httplog/v3"
@@ -38,6 +39,9 @@ type Options struct {
 	// AuditLogger receives one line per write or call-control request; nil means Logger. It
 	// should not filter Info, or the audit trail follows the log level.
 	AuditLogger *slog.Logger
+	// CallStartTimeout bounds how long POST …/calls polls the channel lists for the call a dial
+	// started (default 3s).
+	CallStartTimeout time.Duration
 }
 
 // New returns the whole HTTP surface of the gateway: the /v1 API (validated against the spec),
@@ -61,6 +65,10 @@ func New(o Options) (http.Handler, error) {
 	}
 	s := &Server{up: o.Upstream, logger: o.Logger, metrics: o.Metrics, spec: spec, codec: newCodec(spec), maxBody: o.MaxBodyBytes,
 		keys: o.Keys, open: o.InsecureNoAuth, auditLog: o.AuditLogger, operations: operationIDs(spec)}
+	if o.CallStartTimeout <= 0 {
+		o.CallStartTimeout = 3 * time.Second
+	}
+	s.idem, s.callStartWait = newIdempotency(idempotencyTTL, idempotencyMax), o.CallStartTimeout
 	specJSON, err := json.Marshal(spec)
 	if err != nil {
 		return nil, err

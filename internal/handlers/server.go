@@ -7,7 +7,9 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"sync"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -21,6 +23,9 @@ import (
 type Upstream interface {
 	// Do sends one action to a unit and returns the reply's response object.
 	Do(ctx context.Context, unit, action string, params map[string]any) (json.RawMessage, error)
+	// Open sends an action whose reply is not the envelope (cdrapi, recapi); the caller closes
+	// the reply's body.
+	Open(ctx context.Context, unit, action string, params map[string]any) (*http.Response, error)
 	Units() []sessionpool.UnitStatus
 	Unit(id string) (sessionpool.UnitStatus, error)
 	Reset(id string) (sessionpool.UnitStatus, error)
@@ -43,6 +48,9 @@ type Server struct {
 	// pending remembers, per unit, that this gateway staged changes not yet applied. It is this
 	// replica's knowledge only: the UCM does not report it.
 	pending sync.Map // unit id -> bool
+
+	idem          *idempotency  // Idempotency-Key outcomes of POST …/calls (this replica's)
+	callStartWait time.Duration // how long a dial's call may take to appear in the channel lists
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)

@@ -182,6 +182,10 @@ func (f *fakeCaller) Call(context.Context, string, string, map[string]any) (json
 
 func (f *fakeCaller) Logout(context.Context, string) error { return nil }
 
+func (f *fakeCaller) Open(context.Context, string, string, map[string]any) (*http.Response, error) {
+	return nil, errors.New("fakeCaller: Open is not used by these tests")
+}
+
 func (f *fakeCaller) counts() (logins, calls int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

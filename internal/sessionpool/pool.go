@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 
@@ -21,6 +22,8 @@ type Caller interface {
 	Call(ctx context.Context, action, cookie string, params map[string]any) (json.RawMessage, error)
 	Login(ctx context.Context, user, password string) (string, error)
 	Logout(ctx context.Context, cookie string) error
+	// Open sends an action and returns the raw HTTP reply (cdrapi, recapi); the caller closes it.
+	Open(ctx context.Context, action, cookie string, params map[string]any) (*http.Response, error)
 }
 
 // UnitConfig is one unit as the pool needs it.

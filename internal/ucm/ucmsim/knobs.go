@@ -78,6 +78,18 @@ func (u *UCM) SetApplyError(status int) {
 	u.applyErr = status
 }
 
+// SetActionError makes every call of action (once its cookie is accepted)
+// fail with status until it is set back to 0, to test how the client
+// handles one action failing while the others work.
+func (u *UCM) SetActionError(action string, status int) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.failAction == nil {
+		u.failAction = make(map[string]int)
+	}
+	u.failAction[action] = status
+}
+
 // Counters is a snapshot of what the unit has received, so tests can assert
 // how the client behaved (logins deduplicated, no retry storms…).
 type Counters struct {

@@ -11,7 +11,8 @@
 // negative statuses meaning errors, exactly as a real unit answers. The only
 // exceptions are the transport-level ones a real unit also produces: 404/405
 // for other paths and methods, and the HTML "403 Forbidden" page a
-// blacklisted client sees (see FailNextHTML).
+// blacklisted client sees (see FailNextHTML). cdrapi and recapi, as on real
+// units, answer without the envelope when they succeed (bare JSON, audio).
 //
 // The simulator never starts goroutines on its own and reads the clock only
 // through time.Now, so it can run inside a testing/synctest bubble; expiry of
@@ -64,6 +65,9 @@ type Config struct {
 	ApplyDuration time.Duration
 	// Seed loads the demo extensions 1000-1005 so a fresh unit looks in use.
 	Seed bool
+	// CallAnswerDelay is how long a dialled call rings before it is answered
+	// and bridged. Default 3 seconds; tests make it tiny.
+	CallAnswerDelay time.Duration
 }
 
 // UCM is one simulated unit. It is an http.Handler for the /api endpoint and
@@ -85,6 +89,7 @@ type UCM struct {
 	failStatus int
 	failHTML   int
 	applyErr   int
+	failAction map[string]int // action -> status it fails with (SetActionError)
 
 	// configuration state (extensions.go, system.go)
 	accounts     map[string]*account
@@ -101,6 +106,13 @@ type UCM struct {
 	applyRunning                                                                bool
 
 	counters Counters
+
+	// live calls, call records and recordings (calls.go, cdr.go)
+	calls      []*liveCall
+	callSeq    int
+	chanSeq    int
+	cdrs       []map[string]any
+	recordings map[string]int // file name -> seconds
 }
 
 // New returns a simulated unit configured by cfg (zero fields take the
@@ -124,6 +136,9 @@ func New(cfg Config) *UCM {
 	if cfg.ApplyDuration < 0 {
 		cfg.ApplyDuration = 0
 	}
+	if cfg.CallAnswerDelay <= 0 {
+		cfg.CallAnswerDelay = 3 * time.Second
+	}
 	u := &UCM{
 		cfg:          cfg,
 		started:      time.Now(),
@@ -134,10 +149,13 @@ func New(cfg Config) *UCM {
 		analogTrunks: make(map[int]map[string]any),
 		slaTrunks:    make(map[int]map[string]any),
 		counters:     Counters{Calls: make(map[string]int)},
+		recordings:   make(map[string]int),
+		chanSeq:      0x29,
 	}
 	if cfg.Seed {
 		u.loadSeed()
 		u.loadTrunkSeed()
+		u.seedCalls()
 	}
 	return u
 }
@@ -209,6 +227,9 @@ func (u *UCM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err != nil || perr != nil:
 		rep = failMsg(StatusInvalidParams, "Invalid parameters!")
+	case action == "cdrapi" || action == "recapi":
+		u.serveRaw(w, action, params)
+		return
 	default:
 		var done bool
 		rep, done = u.handle(r.Context(), action, params)
@@ -286,6 +307,10 @@ func (u *UCM) handle(ctx context.Context, action string, p map[string]any) (rep 
 		u.mu.Unlock()
 		return fail(st), true
 	}
+	if st := u.failAction[action]; st != StatusOK {
+		u.mu.Unlock()
+		return fail(st), true
+	}
 	if action == "applyChanges" {
 		u.mu.Unlock()
 		return u.applyChanges(ctx)
@@ -306,6 +331,20 @@ func (u *UCM) handle(ctx context.Context, action string, p map[string]any) (rep 
 		return u.updateSIPAccount(p), true
 	case "deleteUser":
 		return u.deleteUser(p), true
+	case "dialExtension", "dialOutbound", "dialIVR", "dialQueue", "dialRinggroup":
+		return u.dial(action, p), true
+	case "listBridgedChannels":
+		return u.listBridged(), true
+	case "listUnBridgedChannels":
+		return u.listUnbridged(), true
+	case "Hangup", "hangup": // FACTS.md: some firmware accepts the lowercase name
+		return u.hangup(p), true
+	case "hold", "unhold", "mute", "Unmute":
+		return u.setFlag(action, p), true
+	case "callTransfer", "transferNumberInbound", "transferNumberOutbound":
+		return u.transfer(action, p), true
+	case "Callbarge", "callbarge": // peers send the lowercase name
+		return u.callbarge(p), true
 	}
 	if rep, known := u.handleMore(action, p); known {
 		return rep, true

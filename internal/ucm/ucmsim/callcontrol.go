@@ -1,0 +1,156 @@
+package ucmsim
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// Call control on live channels: Hangup, hold/unhold, mute/Unmute, the transfers and Callbarge.
+// Each first settles the calls, so an action sees what time has made of them.
+
+// hangup ends the call a channel belongs to: in a two-party bridge, one
+// leg hanging up ends the other. A barger's channel leaves only itself.
+func (u *UCM) hangup(p map[string]any) reply {
+	now := time.Now()
+	u.settleCalls(now)
+	ch, _ := paramString(p["channel"])
+	if ch == "" {
+		return failMsg(StatusInvalidParams, "Invalid parameters!")
+	}
+	i, c := u.findCall(ch)
+	if c == nil {
+		// Not documented; Asterisk answers "No such channel", and -16 is the
+		// unit's code for an item that does not exist.
+		return fail(StatusNoSuchItem)
+	}
+	for j, b := range c.bargers {
+		if b.channel == ch {
+			c.bargers = slices.Delete(c.bargers, j, j+1)
+			return ok(nil)
+		}
+	}
+	u.endCall(c, now)
+	u.calls = slices.Delete(u.calls, i, i+1)
+	return ok(nil)
+}
+
+// setFlag serves hold, unhold, mute and Unmute on a live channel.
+func (u *UCM) setFlag(action string, p map[string]any) reply {
+	u.settleCalls(time.Now())
+	ch, _ := paramString(p["channel"])
+	if ch == "" {
+		return failMsg(StatusInvalidParams, "Invalid parameters!")
+	}
+	_, c := u.findCall(ch)
+	if c == nil {
+		return fail(StatusNoSuchItem)
+	}
+	switch strings.ToLower(action) {
+	case "hold":
+		c.held, c.heldOn = true, ch
+	case "unhold":
+		c.held, c.heldOn = false, ""
+	case "mute":
+		c.muted, c.mutedOn = true, ch
+	case "unmute":
+		c.muted, c.mutedOn = false, ""
+	}
+	return ok(nil)
+}
+
+// transfer serves callTransfer, transferNumberInbound and
+// transferNumberOutbound: the named channel is sent to the destination and
+// the party it was bridged with drops out. The transferred channel rings
+// the destination, then is bridged with it.
+func (u *UCM) transfer(action string, p map[string]any) reply {
+	now := time.Now()
+	u.settleCalls(now)
+	key, kind := "extension", "extension"
+	switch action {
+	case "transferNumberInbound":
+		key = "callee"
+	case "transferNumberOutbound":
+		key, kind = "outbound", "external"
+	}
+	ch, _ := paramString(p["channel"])
+	dest, _ := paramString(p[key])
+	if ch == "" || !isDialString(dest) {
+		return failMsg(StatusInvalidParams, "Invalid parameters!")
+	}
+	i, c := u.findCall(ch)
+	if c == nil {
+		return fail(StatusNoSuchItem)
+	}
+	if !c.answered {
+		// Not documented; only an answered call has a party to transfer.
+		return failMsg(StatusInvalidValue, "Invalid value: channel is not bridged")
+	}
+	var target *account
+	if kind == "extension" {
+		var exists bool
+		if target, exists = u.accounts[dest]; !exists {
+			return fail(StatusNoSuchItem)
+		}
+	}
+	// The transferred party keeps its channel; the other leg ends.
+	stays, staysUID, staysNum, staysName := c.chanB, c.uidB, c.callee, c.calleeName
+	if ch == c.chanA {
+		stays, staysUID, staysNum, staysName = c.chanA, c.uidA, c.caller, c.callerName
+	}
+	if stays == "" { // an IVR call has no second leg: the caller is transferred
+		stays, staysUID, staysNum, staysName = c.chanA, c.uidA, c.caller, c.callerName
+	}
+	nc := &liveCall{
+		seq: c.seq, kind: kind, caller: staysNum, callerName: staysName, callee: dest,
+		chanA: stays, uidA: staysUID, created: now, session: c.session,
+		legs: c.legs, recordings: c.recordings,
+	}
+	if target != nil {
+		nc.calleeName = nameOf(target)
+	}
+	for _, l := range c.legs {
+		if l.end.IsZero() {
+			l.end = now
+			if l.disposition == "" {
+				l.disposition = "ANSWERED"
+			}
+		}
+	}
+	nc.legs = append(nc.legs, &leg{uniqueid: staysUID, channel: stays, src: staysNum, dst: dest, callerName: staysName, actionType: "TRANSFER", start: now})
+	if target != nil && target.addr == "-" {
+		nc.failAt, nc.failDisposition = now.Add(u.cfg.CallAnswerDelay), "NO ANSWER"
+	} else {
+		nc.answerAt = now.Add(u.cfg.CallAnswerDelay)
+	}
+	u.calls[i] = nc
+	return ok(nil)
+}
+
+// callbarge serves Callbarge: exten is rung and joins the call on channel
+// in the given mode ("" listen, "W" whisper, "B" barge).
+func (u *UCM) callbarge(p map[string]any) reply {
+	now := time.Now()
+	u.settleCalls(now)
+	ch, _ := paramString(p["channel"])
+	ext, _ := paramString(p["exten"])
+	mode, _ := paramString(p["mode"])
+	if ch == "" || ext == "" {
+		return failMsg(StatusInvalidParams, "Invalid parameters!")
+	}
+	if mode != "" && mode != "W" && mode != "B" {
+		return failMsg(StatusInvalidValue, "Invalid value: mode")
+	}
+	if _, exists := u.accounts[ext]; !exists {
+		return fail(StatusNoSuchItem)
+	}
+	_, c := u.findCall(ch)
+	if c == nil || !c.answered {
+		return fail(StatusNoSuchItem)
+	}
+	name, uid := u.newChannel(ext, now)
+	c.bargers = append(c.bargers, barger{ext: ext, channel: name, mode: mode})
+	target, _ := paramString(p["barge-exten"])
+	c.legs = append(c.legs, &leg{uniqueid: uid, channel: name, dstchannel: ch, src: ext, dst: target, actionType: "CALLBARGE", start: now, answer: now})
+	return ok(nil)
+}

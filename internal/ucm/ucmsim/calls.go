@@ -1,0 +1,251 @@
+package ucmsim
+
+import (
+	"fmt"
+	"time"
+)
+
+// Live calls. The unit's dial actions do what FACTS.md says real units do:
+// they return status 0 at once, ring the caller's extension first and, once
+// it answers, connect it to the destination; the only way to follow the
+// call is to poll listBridgedChannels / listUnBridgedChannels. Time is
+// evaluated lazily (settleCalls) so the simulator still starts no goroutine
+// and works inside a testing/synctest bubble.
+
+// ucmTime is how the unit formats times in channel lists and CDRs: local
+// wall-clock time without a zone. The simulator's clock is UTC.
+const ucmTime = "2006-01-02 15:04:05"
+
+// leg is one CDR leg (main_cdr or sub_cdr_N) being built while a call lives.
+type leg struct {
+	uniqueid, channel, dstchannel string
+	src, dst, callerName          string
+	actionType                    string
+	start, answer, end            time.Time
+	disposition                   string
+	record                        string
+}
+
+// call is a live call: its first channel (A, the caller's leg, rung
+// first) and, once answered, its second (B).
+type liveCall struct {
+	seq               int
+	kind              string // extension, external, ivr, queue, ringgroup, inbound
+	caller, callee    string
+	callerName        string
+	calleeName        string
+	chanA, chanB      string
+	uidA, uidB        string
+	created, answerAt time.Time // answerAt zero: never answered by itself
+	failAt            time.Time // the call ends by itself then (no answer, silent drop)
+	failDisposition   string
+	answered          bool
+	held, muted       bool
+	heldOn, mutedOn   string // the channel put on hold / muted
+	bargers           []barger
+	legs              []*leg
+	session           string
+	recordings        []string
+}
+
+type barger struct {
+	ext, channel, mode string
+}
+
+// CallState is a snapshot of a live call, for tests.
+type CallState struct {
+	Caller, Callee string
+	ChannelA       string
+	ChannelB       string // empty until answered
+	Answered       bool
+	Held, Muted    bool
+	HeldChannel    string   // the channel on hold, when Held
+	MutedChannel   string   // the channel muted, when Muted
+	Bargers        []string // "1003:W"
+}
+
+// SetCallAnswerDelay sets how long a dialled call rings before it is
+// answered and bridged (Config.CallAnswerDelay).
+func (u *UCM) SetCallAnswerDelay(d time.Duration) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.cfg.CallAnswerDelay = d
+}
+
+// LiveCalls returns the calls in progress, oldest first.
+func (u *UCM) LiveCalls() []CallState {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.settleCalls(time.Now())
+	out := make([]CallState, 0, len(u.calls))
+	for _, c := range u.calls {
+		s := CallState{Caller: c.caller, Callee: c.callee, ChannelA: c.chanA, Answered: c.answered,
+			Held: c.held, Muted: c.muted, HeldChannel: c.heldOn, MutedChannel: c.mutedOn}
+		if c.answered {
+			s.ChannelB = c.chanB
+		}
+		for _, b := range c.bargers {
+			s.Bargers = append(s.Bargers, b.ext+":"+b.mode)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// newChannel names a channel the way real units do: technology, endpoint,
+// and a hexadecimal sequence number.
+func (u *UCM) newChannel(endpoint string, at time.Time) (name, uniqueid string) {
+	u.chanSeq++
+	return fmt.Sprintf("PJSIP/%s-%08x", endpoint, u.chanSeq), fmt.Sprintf("%d.%d", at.Unix(), u.chanSeq)
+}
+
+// dial serves dialExtension, dialOutbound, dialIVR, dialQueue and
+// dialRinggroup. Called with u.mu held.
+func (u *UCM) dial(action string, p map[string]any) reply {
+	now := time.Now()
+	u.settleCalls(now)
+	callerKey, calleeKey, kind := "caller", "", ""
+	switch action {
+	case "dialExtension":
+		calleeKey, kind = "callee", "extension"
+	case "dialOutbound":
+		calleeKey, kind = "outbound", "external"
+	case "dialIVR":
+		calleeKey, kind = "ivrnumber", "ivr"
+	case "dialQueue":
+		callerKey, calleeKey, kind = "outcaller", "queue", "queue"
+	case "dialRinggroup":
+		callerKey, calleeKey, kind = "outcaller", "ringgroup", "ringgroup"
+	}
+	caller, _ := paramString(p[callerKey])
+	callee, _ := paramString(p[calleeKey])
+	if !isDigits(caller) || !isDialString(callee) {
+		return failMsg(StatusInvalidParams, "Invalid parameters!")
+	}
+	a, found := u.accounts[caller]
+	if !found {
+		// Not documented; a unit cannot ring an extension it does not have,
+		// and -16 is its answer for every other unknown item.
+		return fail(StatusNoSuchItem)
+	}
+	if kind == "extension" {
+		if _, exists := u.accounts[callee]; !exists {
+			return fail(StatusNoSuchItem)
+		}
+	}
+	u.callSeq++
+	c := &liveCall{
+		seq: u.callSeq, kind: kind, caller: caller, callee: callee,
+		callerName: nameOf(a), created: now,
+	}
+	if b, isExt := u.accounts[callee]; isExt && kind == "extension" {
+		c.calleeName = nameOf(b)
+	}
+	c.chanA, c.uidA = u.newChannel(caller, now)
+	c.session = c.uidA
+	first := &leg{uniqueid: c.uidA, channel: c.chanA, src: caller, dst: callee, callerName: c.callerName, actionType: "DIAL", start: now}
+	c.legs = []*leg{first}
+
+	delay := u.cfg.CallAnswerDelay
+	switch {
+	case a.addr == "-" || a.ext["out_of_service"] == "yes":
+		// The phone is not registered: the unit accepts the dial (status 0,
+		// as it does for every dial) but no channel ever comes up.
+		first.end, first.disposition = now, "FAILED"
+		u.writeCDR(c, now)
+		return ok(nil)
+	case kind == "external" && a.ext["permission"] == "internal":
+		// FACTS.md (seen): the phone rings, and once answered the call is
+		// silently dropped because the extension may not call out.
+		c.failAt, c.failDisposition = now.Add(delay), "FAILED"
+	case kind == "extension" && u.accounts[callee].addr == "-":
+		// The callee has nothing registered: it never answers.
+		c.failAt, c.failDisposition = now.Add(delay), "NO ANSWER"
+	default:
+		c.answerAt = now.Add(delay)
+	}
+	u.calls = append(u.calls, c)
+	return ok(nil)
+}
+
+func nameOf(a *account) string {
+	if s, isStr := a.ext["fullname"].(string); isStr {
+		return s
+	}
+	return ""
+}
+
+// settleCalls advances every call to what time has made of it: answered
+// and bridged, or ended by itself. Called with u.mu held.
+func (u *UCM) settleCalls(now time.Time) {
+	live := u.calls[:0]
+	for _, c := range u.calls {
+		switch {
+		case !c.answered && !c.answerAt.IsZero() && !now.Before(c.answerAt):
+			u.answer(c, c.answerAt)
+		case !c.answered && !c.failAt.IsZero() && !now.Before(c.failAt):
+			c.legs[len(c.legs)-1].disposition = c.failDisposition
+			u.endCall(c, c.failAt)
+			continue
+		}
+		live = append(live, c)
+	}
+	clear(u.calls[len(live):])
+	u.calls = live
+}
+
+// answer bridges the call with its destination's channel and starts its
+// recording (every answered call is recorded, so there is one to fetch).
+func (u *UCM) answer(c *liveCall, at time.Time) {
+	endpoint := c.callee
+	switch c.kind {
+	case "external":
+		endpoint = "trunk_1"
+	case "queue", "ringgroup":
+		endpoint = c.kind + "_" + c.callee
+	}
+	if c.kind != "ivr" {
+		c.chanB, c.uidB = u.newChannel(endpoint, at)
+	}
+	c.answered = true
+	l := c.legs[len(c.legs)-1]
+	l.answer, l.dstchannel = at, c.chanB
+	l.record = fmt.Sprintf("auto-%d-%s-%s.wav", at.Unix(), l.src, l.dst)
+	u.recordings[l.record] = recordingSeconds
+	c.recordings = append(c.recordings, l.record)
+}
+
+// endCall finishes every leg of c, writes its CDR and forgets it. The
+// caller removes c from u.calls.
+func (u *UCM) endCall(c *liveCall, at time.Time) {
+	for _, l := range c.legs {
+		if !l.end.IsZero() {
+			continue
+		}
+		l.end = at
+		if l.disposition == "" {
+			if l.answer.IsZero() {
+				l.disposition = "NO ANSWER"
+			} else {
+				l.disposition = "ANSWERED"
+			}
+		}
+	}
+	u.writeCDR(c, at)
+}
+
+// findCall returns the live call owning channel (either leg or a barger).
+// Called with u.mu held, after settleCalls.
+func (u *UCM) findCall(channel string) (int, *liveCall) {
+	for i, c := range u.calls {
+		if c.chanA == channel || (c.answered && c.chanB == channel) {
+			return i, c
+		}
+		for _, b := range c.bargers {
+			if b.channel == channel {
+				return i, c
+			}
+		}
+	}
+	return -1, nil
+}
