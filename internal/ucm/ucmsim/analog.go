@@ -104,7 +104,7 @@ func (u *UCM) listAnalogTrunk(p map[string]any) reply {
 			"trunk_index": t["trunk_index"], "trunk_name": t["trunk_name"], "trunkmode": t["trunkmode"],
 		})
 	}
-	return pageList(p, "analogtrunk", "trunk_index", rows, nil)
+	return pageList(p, "analogtrunk", "trunk_index", rows, nil, nil)
 }
 
 func (u *UCM) analogTrunk(p map[string]any, keys ...string) (map[string]any, reply, bool) {
@@ -304,5 +304,5 @@ func (u *UCM) listDigitalTrunk(p map[string]any) reply {
 	for _, t := range u.digitalTrunks {
 		rows = append(rows, cloneMap(t))
 	}
-	return pageList(p, "digital_trunks", "trunk_index", rows, nil)
+	return pageList(p, "digital_trunks", "trunk_index", rows, nil, nil)
 }

@@ -33,104 +33,15 @@ func (a *account) listRow() map[string]any {
 	}
 }
 
-// listAccount pages, sorts and projects the extension list (Table 7).
+// listAccount pages, sorts and projects the extension list (Table 7). Rows go in ordered by
+// extension, so equal sort keys keep extension order.
 func (u *UCM) listAccount(p map[string]any) reply {
-	page, perPage := 1, 0
-	if v, given := p["page"]; given {
-		n, valid := paramInt(v)
-		if !valid || n < 1 {
-			return failMsg(StatusInvalidValue, "Invalid value: page")
-		}
-		page = n
-	}
-	if v, given := p["item_num"]; given {
-		n, valid := paramInt(v)
-		if !valid || n < 1 {
-			return failMsg(StatusInvalidValue, "Invalid value: item_num")
-		}
-		perPage = n
-	}
-	desc := false
-	if v, given := p["sord"]; given {
-		s, _ := paramString(v)
-		switch strings.ToLower(s) {
-		case "asc", "acs", "": // the guide spells it "acs"
-		case "desc":
-			desc = true
-		default:
-			return failMsg(StatusInvalidValue, "Invalid value: sord")
-		}
-	}
 	rows := make([]map[string]any, 0, len(u.accounts))
 	for _, a := range u.accounts {
 		rows = append(rows, a.listRow())
 	}
-	sidx := "extension"
-	if v, given := p["sidx"]; given {
-		s, _ := paramString(v)
-		if s != "" {
-			sidx = s
-		}
-	}
-	known := newAccount("0").listRow()
-	if _, isField := known[sidx]; !isField {
-		return failMsg(StatusInvalidValue, "Invalid value: sidx")
-	}
-	fields := listFields()
-	if v, given := p["options"]; given {
-		s, _ := paramString(v)
-		if strings.TrimSpace(s) != "" {
-			fields = fields[:0]
-			for f := range strings.SplitSeq(s, ",") {
-				f = strings.TrimSpace(f)
-				if f == "" {
-					continue
-				}
-				if _, isField := known[f]; !isField {
-					return failMsg(StatusInvalidValue, "Invalid value: options ("+f+")")
-				}
-				fields = append(fields, f)
-			}
-		}
-	}
-
-	slices.SortFunc(rows, func(x, y map[string]any) int {
-		c := compareValues(x[sidx], y[sidx])
-		if desc {
-			c = -c
-		}
-		if c == 0 {
-			c = compareValues(x["extension"], y["extension"])
-		}
-		return c
-	})
-
-	total := len(rows)
-	totalPages := 1
-	var pageRows []map[string]any
-	switch {
-	case perPage > 0:
-		totalPages = max(1, (total+perPage-1)/perPage)
-		start := min((page-1)*perPage, total)
-		pageRows = rows[start:min(start+perPage, total)]
-	case page == 1:
-		pageRows = rows
-	}
-
-	out := make([]any, 0, len(pageRows))
-	for _, r := range pageRows {
-		item := make(map[string]any, len(fields))
-		for _, f := range fields {
-			item[f] = r[f]
-		}
-		out = append(out, item)
-	}
-	return ok(map[string]any{
-		"account":    out,
-		"page":       page,
-		"total_item": total,
-		"total_page": totalPages,
-	})
+	slices.SortFunc(rows, func(x, y map[string]any) int { return compareValues(x["extension"], y["extension"]) })
+	return pageList(p, "account", "extension", rows, nil, listFields())
 }
 
 // compareValues orders nulls first, numbers numerically, and digit strings

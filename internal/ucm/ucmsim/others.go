@@ -24,7 +24,7 @@ func (u *UCM) listQueue(p map[string]any) reply {
 			"members": q["members"],
 		})
 	}
-	return pageList(p, "queue", "extension", rows, nil)
+	return pageList(p, "queue", "extension", rows, nil, nil)
 }
 
 func (u *UCM) getQueue(p map[string]any) reply {
@@ -41,19 +41,19 @@ func (u *UCM) getQueue(p map[string]any) reply {
 }
 
 func (u *UCM) listInboundRoute(p map[string]any) reply {
-	return pageList(p, "inbound_route", "inbound_rt_index", cloneRows(u.inboundRoutes), nil)
+	return pageList(p, "inbound_route", "inbound_rt_index", cloneRows(u.inboundRoutes), nil, nil)
 }
 
 func (u *UCM) listOutboundRoute(p map[string]any) reply {
-	return pageList(p, "outbound_route", "outbound_rt_index", cloneRows(u.outboundRoutes), nil)
+	return pageList(p, "outbound_route", "outbound_rt_index", cloneRows(u.outboundRoutes), nil, nil)
 }
 
 func (u *UCM) listIVR(p map[string]any) reply {
-	return pageList(p, "ivr", "extension", cloneRows(u.ivrs), nil)
+	return pageList(p, "ivr", "extension", cloneRows(u.ivrs), nil, nil)
 }
 
 func (u *UCM) listExtensionGroup(p map[string]any) reply {
-	return pageList(p, "extension_group", "group_id", cloneRows(u.extensionGroups), nil)
+	return pageList(p, "extension_group", "group_id", cloneRows(u.extensionGroups), nil, nil)
 }
 
 // userRow is the user behind an extension (addSIPAccountAndUser creates
@@ -82,7 +82,7 @@ func (u *UCM) listUser(p map[string]any) reply {
 	for _, a := range u.accounts {
 		rows = append(rows, a.userRow())
 	}
-	return pageList(p, "user", "user_name", rows, nil)
+	return pageList(p, "user", "user_name", rows, nil, nil)
 }
 
 func (u *UCM) getUser(p map[string]any) reply {

@@ -11,8 +11,11 @@ import (
 // spells it "acs"), sidx names the sort field (default sidx), options
 // projects the items on comma-separated fields. rows must all carry every
 // field; aliases maps an options name to the row field it selects (the
-// guide's "trunks.out_of_service"). The reply has the list under key.
-func pageList(p map[string]any, key, sidx string, rows []map[string]any, aliases map[string]string) reply {
+// guide's "trunks.out_of_service"). Without options the items carry
+// defaults, or every field when defaults is nil. Sorting is stable, so rows
+// given in a meaningful order keep it among equal sort keys. The reply has
+// the list under key.
+func pageList(p map[string]any, key, sidx string, rows []map[string]any, aliases map[string]string, defaults []string) reply {
 	page, perPage := 1, 0
 	if v, given := p["page"]; given {
 		n, valid := paramInt(v)
@@ -90,6 +93,9 @@ func pageList(p map[string]any, key, sidx string, rows []map[string]any, aliases
 		pageRows = rows[start:min(start+perPage, total)]
 	case page == 1:
 		pageRows = rows
+	}
+	if len(fields) == 0 {
+		fields = defaults
 	}
 	out := make([]any, 0, len(pageRows))
 	for _, r := range pageRows {

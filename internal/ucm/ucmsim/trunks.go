@@ -165,7 +165,7 @@ func (u *UCM) listVoIPTrunk(p map[string]any) reply {
 			"ldap_sync_enable": t["ldap_sync_enable"], "out_of_service": t["out_of_service"],
 		})
 	}
-	return pageList(p, "voip_trunk", "trunk_index", rows, map[string]string{"trunks.out_of_service": "out_of_service"})
+	return pageList(p, "voip_trunk", "trunk_index", rows, map[string]string{"trunks.out_of_service": "out_of_service"}, nil)
 }
 
 // trunkParam reads the trunk id parameter ("trunk" for SIP trunks).
