@@ -52,7 +52,9 @@ func setUpAccess(cfg *config.Config, demo, insecure bool, getenv func(string) st
 			}
 			acc.demo = key
 		}
-		keys = append(keys, auth.Key{Name: "demo", Hashes: []string{auth.Hash(key)}, Scopes: auth.AllScopes, Units: []string{auth.AllUnits}})
+		// The demo key reaches the simulator only: with --config beside --demo, real units stay
+		// behind the configured keys.
+		keys = append(keys, auth.Key{Name: "demo", Hashes: []string{auth.Hash(key)}, Scopes: auth.AllScopes, Units: []string{"demo"}})
 	case len(keys) == 0:
 		return access{}, errors.New("no api_keys in the configuration: the gateway would be open to anyone who can reach it; create a key with `ucm-gateway keygen` and add the printed entry")
 	}
@@ -75,6 +77,6 @@ func printDemoBanner(w io.Writer, acc access, try string) {
 	case acc.fixed:
 		fmt.Fprintf(w, "\nucm-gateway demo: the API key is the one in UCM_GATEWAY_DEMO_KEY. In another shell:\n\n    export UCM_GATEWAY_KEY=\"$UCM_GATEWAY_DEMO_KEY\"\n    %s\n\n", try)
 	default:
-		fmt.Fprintf(w, "\nucm-gateway demo: this run's API key (every scope, every unit). In another shell:\n\n    export UCM_GATEWAY_KEY=%s\n    %s\n\n", acc.demo, try)
+		fmt.Fprintf(w, "\nucm-gateway demo: this run's API key (every scope, unit demo). In another shell:\n\n    export UCM_GATEWAY_KEY=%s\n    %s\n\n", acc.demo, try)
 	}
 }

@@ -92,6 +92,30 @@ func TestInsecureNoAuth(t *testing.T) {
 	err := run(context.Background(), []string{"ucm-gateway", "--insecure-no-auth", "--config", writeConfig(t, "")}, func(string) string { return "" }, io.Discard)
 	require.Error(t, err, "--insecure-no-auth without --demo")
 	assert.Contains(t, err.Error(), "only for --demo")
+
+	err = run(context.Background(), []string{"ucm-gateway", "--demo", "--insecure-no-auth", "--config", writeConfig(t, "")}, func(string) string { return "" }, io.Discard)
+	require.Error(t, err, "--insecure-no-auth must never open real units configured beside the demo")
+	assert.Contains(t, err.Error(), "without --config")
+}
+
+// With --config beside --demo, the demo key reaches the simulator only: real units stay behind
+// their configured keys.
+func TestDemoKeyReachesOnlyTheDemoUnit(t *testing.T) {
+	addr, stop := startRun(t, []string{"--demo", "--listen", "127.0.0.1:0", "--config", writeConfig(t, "")}, nil)
+	defer stop()
+	code, body := get(t, "http://"+addr+"/v1/units")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, `"id":"demo"`)
+	assert.NotContains(t, body, `"id":"hq"`)
+	code, body = get(t, "http://"+addr+"/v1/units/hq")
+	assert.Equal(t, http.StatusNotFound, code, body)
+}
+
+func TestKeygenRefusesANameThatWouldBreakTheYAML(t *testing.T) {
+	for _, name := range []string{"crm\n  scopes: [admin]", "a: b", ""} {
+		err := run(context.Background(), []string{"ucm-gateway", "keygen", "--name", name}, func(string) string { return "" }, io.Discard)
+		assert.Error(t, err, "keygen --name %q", name)
+	}
 }
 
 // writeConfig writes a configuration with one unit (never contacted by these tests) plus extra.

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/auth"
@@ -24,6 +25,11 @@ func keygen(args []string, stdout io.Writer) error {
 		}
 		return err
 	}
+	// The name is pasted into YAML: hold it to the configuration's own rule here, so a newline
+	// or ": " cannot produce a broken or altered api_keys entry.
+	if !keygenName.MatchString(*name) {
+		return errors.New("keygen: --name must be 1 to 64 of A-Z a-z 0-9 . _ -")
+	}
 	var scopeList []string
 	for _, s := range strings.Split(*scopes, ",") {
 		sc, err := auth.ParseScope(strings.TrimSpace(s))
@@ -34,7 +40,10 @@ func keygen(args []string, stdout io.Writer) error {
 	}
 	var unitList []string
 	for _, u := range strings.Split(*units, ",") {
-		unitList = append(unitList, fmt.Sprintf("%q", strings.TrimSpace(u)))
+		if u = strings.TrimSpace(u); u != "*" && !keygenUnit.MatchString(u) {
+			return fmt.Errorf("keygen: --units: %q is not a unit id ([a-z0-9][a-z0-9-]{0,62}) or *", u)
+		}
+		unitList = append(unitList, fmt.Sprintf("%q", u))
 	}
 	key, hash, err := auth.Generate()
 	if err != nil {
@@ -56,3 +65,8 @@ api_keys:
 `, key, *name, hash, strings.Join(scopeList, ", "), strings.Join(unitList, ", "))
 	return nil
 }
+
+var (
+	keygenName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	keygenUnit = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+)

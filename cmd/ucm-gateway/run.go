@@ -56,8 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return nil
 	}
 
-	if *insecureNoAuth && !*demo {
-		return errors.New("--insecure-no-auth is only for --demo: a gateway that can place calls must not run open (create a key with: ucm-gateway keygen)")
+	if *insecureNoAuth && (!*demo || *configPath != "") {
+		return errors.New("--insecure-no-auth is only for --demo without --config: a gateway in front of real units must not run open (create a key with: ucm-gateway keygen)")
 	}
 
 	var sim *ucmsim.Server
