@@ -21,6 +21,7 @@ func TestRequiredScope(t *testing.T) {
 		{"PATCH", "/v1/units/{unit}/extensions/{ext}", ScopeWrite},
 		{"DELETE", "/v1/units/{unit}/extensions/{ext}", ScopeWrite},
 		{"DELETE", "/v1/units/{unit}/extensions/{ext}/wave-chat", ScopeWrite},
+		{"GET", "/v1/units/{unit}/extensions/{ext}/qr", ScopeWrite}, // the QR code carries the SIP credentials
 		{"POST", "/v1/units/{unit}/config/apply", ScopeWrite},
 		{"PUT", "/v1/units/{unit}/trunks/analog/{trunk}/sla", ScopeWrite},
 		{"GET", "/v1/units/{unit}/trunks/sip/{trunk}", ScopeRead},

@@ -21,7 +21,11 @@ import (
 //
 // Rules are tried in order and the first match decides. Anything not matched needs write, so an
 // unforeseen method fails towards the stronger scope, never towards read.
+//
+// One route is special: the Wave QR code carries the extension's SIP credentials, so reading it
+// needs write, like setting them (secrets are write-only everywhere else).
 var policy = []rule{
+	{pattern: "/v1/units/{unit}/extensions/{ext}/qr", methods: anyMethod, scope: ScopeWrite},
 	{resource: "actions", methods: anyMethod, scope: ScopeAdmin},
 	{resource: "reset", methods: anyMethod, scope: ScopeAdmin},
 	{resource: "calls", methods: notRead, scope: ScopeCalls},
@@ -33,6 +37,12 @@ var policy = []rule{
 func RequiredScope(method, routePattern string) Scope {
 	res := resourceOf(routePattern)
 	for _, r := range policy {
+		if r.pattern != "" {
+			if r.pattern == routePattern && r.methods.match(method) {
+				return r.scope
+			}
+			continue
+		}
 		if (r.resource == anyResource || r.resource == res) && r.methods.match(method) {
 			return r.scope
 		}
@@ -43,6 +53,7 @@ func RequiredScope(method, routePattern string) Scope {
 const anyResource = "*"
 
 type rule struct {
+	pattern  string // an exact route pattern; when set, resource is not used
 	resource string
 	methods  methodClass
 	scope    Scope

@@ -99,6 +99,9 @@ func TestScopes(t *testing.T) {
 		{"reader", "PATCH", "/v1/units/demo/extensions/1000", mergePatch, `{"dnd": true}`, 403},
 		{"reader", "POST", "/v1/units/demo/config/apply", "", "", 403},
 		{"reader", "POST", "/v1/units/demo/reset", "", "", 403},
+		// The Wave QR code carries the SIP credentials: reading it needs write.
+		{"reader", "GET", "/v1/units/demo/extensions/1000/qr", "", "", 403},
+		{"writer", "GET", "/v1/units/demo/extensions/1000/qr", "", "", 200},
 		{"writer", "GET", "/v1/units/demo/extensions/1000", "", "", 403},
 		{"writer", "PATCH", "/v1/units/demo/extensions/1000", mergePatch, `{"dnd": true}`, 200},
 		{"writer", "DELETE", "/v1/units/demo/extensions/1005", "", "", 204},
@@ -215,4 +218,32 @@ func TestNoKeysIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	_, err = New(Options{Keys: kr})
 	require.Error(t, err, "an empty key ring is an open gateway")
+}
+
+// Idempotency keys belong to the client and the unit: another client reusing the same header
+// value dials its own call, and learns nothing about the first.
+func TestIdempotencyKeysArePerClient(t *testing.T) {
+	keyA, a := testKey(t, "crm-a", []auth.Scope{auth.ScopeCalls, auth.ScopeRead})
+	keyB, b := testKey(t, "crm-b", []auth.Scope{auth.ScopeCalls, auth.ScopeRead})
+	e := newAccessEnv(t, access{keys: []auth.Key{a, b}})
+	for _, tc := range []struct{ key, body string }{
+		{keyA, `{"from":"1000","to":{"type":"extension","number":"1001"}}`},
+		{keyB, `{"from":"1005","to":{"type":"extension","number":"1003"}}`},
+	} {
+		code, _, body := e.doAs(t, tc.key, "POST", "/v1/units/demo/calls", "application/json", tc.body, "Idempotency-Key", "order-4711")
+		require.Equal(t, http.StatusCreated, code, "body: %s", body)
+	}
+	assert.Equal(t, 2, e.sim.Calls("dialExtension"), "each client's key is its own")
+}
+
+func TestUnknownMethodsShareOneMetricLabel(t *testing.T) {
+	e := newEnv(t)
+	for _, m := range []string{"FOO", "BAR", "BAZ"} {
+		e.do(t, m, "/healthz", "", "")
+	}
+	body := ""
+	_, _, b := e.do(t, "GET", "/metrics", "", "")
+	body = string(b)
+	assert.NotContains(t, body, `method="FOO"`)
+	assert.Contains(t, body, `method="OTHER"`)
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
@@ -22,8 +23,13 @@ func (s *Server) RunAction(ctx context.Context, req api.RunActionRequestObject) 
 	if req.Body != nil {
 		var errs []FieldError
 		for k, v := range *req.Body {
-			switch strings.ToLower(k) {
-			case "action", "cookie":
+			switch {
+			case !actionParamName.MatchString(k):
+				// No control characters, spaces or odd bytes: a UCM parser that cuts at NUL or
+				// ignores case must never see a second "action" or "cookie".
+				errs = append(errs, FieldError{Location: "body", Message: "a parameter name must be letters, digits, '_' or '-' (at most 64)"})
+				continue
+			case strings.EqualFold(k, "action"), strings.EqualFold(k, "cookie"):
 				errs = append(errs, FieldError{Location: "body." + k, Message: "set by the gateway; not a parameter"})
 				continue
 			}
@@ -59,11 +65,22 @@ var secretKeys = map[string]bool{
 	"ldap_sync_passwd": true, "password": true, "passwd": true, "pin": true,
 }
 
+// isSecretKey also catches the names the guide does not list: anything that says pass, secret or
+// pin (a PIN set's pins, a *_password of newer firmware). Dropping a harmless field is the cheaper
+// mistake.
+func isSecretKey(k string) bool {
+	l := strings.ToLower(k)
+	return secretKeys[l] || strings.Contains(l, "pass") || strings.Contains(l, "secret") ||
+		l == "pins" || strings.HasSuffix(l, "_pin") || strings.HasPrefix(l, "pin_")
+}
+
+var actionParamName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,63}$`)
+
 func dropSecrets(v any) {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
-			if secretKeys[strings.ToLower(k)] {
+			if isSecretKey(k) {
 				delete(x, k)
 				continue
 			}

@@ -27,7 +27,13 @@ func (s *Server) CreateCall(ctx context.Context, req api.CreateCallRequestObject
 		resp, _, err := s.createCall(ctx, req)
 		return resp, err
 	}
-	key := *req.Params.IdempotencyKey
+	// Keys are scoped to the client and the unit: one client can neither see another's keys
+	// (a 422 would reveal them) nor claim them in advance to block its dials.
+	owner := ""
+	if p := principalFrom(ctx); p != nil {
+		owner = p.Name
+	}
+	key := owner + "\x00" + req.Unit + "\x00" + *req.Params.IdempotencyKey
 	body, _ := json.Marshal(req.Body)
 	state, prev := s.idem.begin(key, fingerprint([]byte(req.Unit), body))
 	switch state {

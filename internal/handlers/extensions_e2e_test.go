@@ -31,6 +31,8 @@ func TestBadInputNeverReachesTheUnit(t *testing.T) {
 		{"ring_timeout below range", "PATCH", "/v1/units/demo/extensions/1000", mergePatch, `{"ring_timeout": 2}`, 400, "body.ring_timeout"},
 		{"qualifyfreq above range", "PATCH", "/v1/units/demo/extensions/1000", mergePatch, `{"qualifyfreq": 3601}`, 400, "body.qualifyfreq"},
 		{"unknown field", "PATCH", "/v1/units/demo/extensions/1000", mergePatch, `{"foo": 1}`, 400, "body.foo"},
+		{"line break in a free-text field", "PATCH", "/v1/units/demo/extensions/1000", mergePatch, `{"dndwhitelist": "1001\ncontext=x"}`, 400, "body.dndwhitelist"},
+		{"NUL in a presence forward", "PATCH", "/v1/units/demo/extensions/1000", mergePatch, `{"sip_presence_settings": [{"presence_status": "away", "cfu": "65\u000000"}]}`, 400, "body.sip_presence_settings.0.cfu"},
 		{"field differing only in case", "PATCH", "/v1/units/demo/extensions/1000", mergePatch, `{"DND": true}`, 400, "body.DND"},
 		{"yes/no where a boolean is due", "PATCH", "/v1/units/demo/extensions/1000", mergePatch, `{"dnd": "yes"}`, 400, "body.dnd"},
 		{"permission not in enum", "PATCH", "/v1/units/demo/extensions/1000", mergePatch, `{"permission": "everything"}`, 400, "body.permission"},

@@ -106,8 +106,9 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		// The concise log schema keeps status and latency only inside msg: add them as fields.
 		httplog.SetAttrs(r.Context(), slog.String("route", route), slog.Int("status", status),
 			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
-		s.metrics.HTTPRequests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
-		s.metrics.HTTPDuration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
+		method := metricMethod(r.Method)
+		s.metrics.HTTPRequests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+		s.metrics.HTTPDuration.WithLabelValues(route, method).Observe(elapsed.Seconds())
 	})
 }
 
@@ -128,3 +129,23 @@ func unitFromPath(r *http.Request) string {
 }
 
 var unitID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// metricMethod bounds the method label: anyone can send any method name, before authentication,
+// and each new name would otherwise create series of its own.
+func metricMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
+}
+
+// noStore keeps every /v1 answer out of shared and browser caches: they describe a live PBX, and
+// some (a Wave QR code) carry credentials.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}

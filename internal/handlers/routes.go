@@ -126,7 +126,7 @@ func New(o Options) (http.Handler, error) {
 	})
 	r.Group(func(r chi.Router) {
 		// The order is explained in access.go.
-		r.Use(s.audit, s.authenticate, s.rateLimiter(o.RateLimit), s.authorize, s.limitBody, s.validator(spec), s.unitGuard)
+		r.Use(noStore, s.audit, s.authenticate, s.rateLimiter(o.RateLimit), s.authorize, s.limitBody, s.validator(spec), s.refuseControlChars, s.unitGuard)
 		api.HandlerWithOptions(strict, api.ChiServerOptions{
 			BaseRouter: r,
 			ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
