@@ -42,6 +42,9 @@ func (s *Server) CreateCall(ctx context.Context, req api.CreateCallRequestObject
 			Errors: []FieldError{{Location: "header.Idempotency-Key", Message: "used with another request"}}}
 	case idemRunning:
 		return nil, &InputError{Status: http.StatusConflict, Slug: "idempotency-key-in-use", Detail: "a request with this Idempotency-Key is still being processed; retry when it has finished"}
+	case idemFull:
+		return nil, &InputError{Status: http.StatusServiceUnavailable, Slug: "idempotency-store-full", RetryAfter: 5 * time.Second,
+			Detail: "too many keyed calls are being placed at once; retry shortly"}
 	case idemReplay:
 		if prev.err != nil {
 			return nil, prev.err
@@ -99,16 +102,27 @@ func (s *Server) createCall(ctx context.Context, req api.CreateCallRequestObject
 }
 
 // dialNotSent reports whether a failed dial certainly did not reach the unit's dial plan: the unit
-// answered with an error status, or the pool refused to call it (backing off, breaker open,
-// logins stopped). A transport failure or a timeout leaves it unknown, so an Idempotency-Key keeps
-// that outcome and a retry does not dial twice.
+// refused it before acting (invalid parameters or value, no such item, unsupported, too frequent,
+// no permission, a cookie still refused after the re-login), or the pool refused to call it
+// (backing off, breaker open, logins stopped). Anything else leaves it unknown: a transport
+// failure, a timeout, and the unit's own failures (-7 connection closed, -8 timeout, -9, -24…-26),
+// which may come after the phone already rang. An Idempotency-Key keeps an unknown outcome, so a
+// retry does not dial twice.
 func dialNotSent(err error) bool {
 	var (
 		unav *sessionpool.UnavailableError
 		stop *sessionpool.LoginStoppedError
 	)
-	_, refused := ucm.StatusOf(err)
-	return refused || errors.As(err, &unav) || errors.As(err, &stop) || errors.Is(err, sessionpool.ErrUnknownUnit)
+	if status, ok := ucm.StatusOf(err); ok {
+		switch status {
+		case ucm.StatusInvalidParams, ucm.StatusInvalidValue, ucm.StatusNoSuchItem, ucm.StatusUnsupported,
+			ucm.StatusTooFrequent, ucm.StatusTooFrequent2, ucm.StatusTooFrequentLong, ucm.StatusNoPermission,
+			ucm.StatusSensitiveChars, ucm.StatusNeedAuth, ucm.StatusCookie:
+			return true
+		}
+		return false
+	}
+	return errors.As(err, &unav) || errors.As(err, &stop) || errors.Is(err, sessionpool.ErrUnknownUnit)
 }
 
 // dialAction picks the UCM action for the destination and checks the number fits its type.

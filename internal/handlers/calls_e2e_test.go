@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -614,17 +615,30 @@ func TestIdempotentDialSurvivesClientTimeout(t *testing.T) {
 
 // A dial the unit refused (an error status) certainly did not ring anyone: the key does not keep
 // that outcome, and the retry dials.
+// A dial the unit refused before acting (-47 no permission) is not remembered: the retry runs
+// afresh. A dial that failed on the unit's side (-9) may already have rung the phone, so its key
+// keeps the outcome and the retry gets the same answer without a second dial.
 func TestRefusedDialIsNotRemembered(t *testing.T) {
-	e := newEnv(t, withAnswerDelay(time.Minute))
-	key := map[string]string{"Idempotency-Key": "refused-1"}
-	body := `{"from":"1000","to":{"type":"extension","number":"1001"}}`
-	e.sim.SetActionError("dialExtension", -9)
-	code, h, b := e.doH(t, "POST", "/v1/units/demo/calls", key, body)
-	require.Equal(t, http.StatusBadGateway, code, "body: %s", b)
-	assert.Equal(t, -9, *problem(t, h, b).UCMStatus)
-	e.sim.SetActionError("dialExtension", 0)
-	code, h, b = e.doH(t, "POST", "/v1/units/demo/calls", key, body)
-	require.Equal(t, http.StatusCreated, code, "body: %s", b)
-	assert.Empty(t, h.Get("Idempotent-Replayed"), "a fresh run, not a replay")
-	assert.Equal(t, 2, e.sim.Calls("dialExtension"))
+	for _, tc := range []struct {
+		status    int
+		wantRetry int
+		wantDials int
+	}{
+		{status: -47, wantRetry: http.StatusCreated, wantDials: 2},
+		{status: -9, wantRetry: http.StatusBadGateway, wantDials: 1},
+	} {
+		t.Run(strconv.Itoa(tc.status), func(t *testing.T) {
+			e := newEnv(t, withAnswerDelay(time.Minute))
+			key := map[string]string{"Idempotency-Key": "refused-1"}
+			body := `{"from":"1000","to":{"type":"extension","number":"1001"}}`
+			e.sim.SetActionError("dialExtension", tc.status)
+			code, h, b := e.doH(t, "POST", "/v1/units/demo/calls", key, body)
+			require.Equal(t, http.StatusBadGateway, code, "body: %s", b)
+			assert.Equal(t, tc.status, *problem(t, h, b).UCMStatus)
+			e.sim.SetActionError("dialExtension", 0)
+			code, _, b = e.doH(t, "POST", "/v1/units/demo/calls", key, body)
+			require.Equal(t, tc.wantRetry, code, "body: %s", b)
+			assert.Equal(t, tc.wantDials, e.sim.Calls("dialExtension"))
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"container/list"
 	"crypto/sha256"
 	"sync"
 	"time"
@@ -11,25 +12,23 @@ import (
 // retention time get the first outcome and the action is not repeated; the same key with another
 // request is refused (422); a retry while the first is still running is refused (409). It lives in
 // this process's memory (per replica), bounded in size, entries expiring after ttl.
+//
+// Entries sit in a list in claim order, which is also expiry order (one ttl for all), so expiry
+// pops from the front and a forgotten key is unlinked at once: nothing outlives its entry. When
+// the store is full the oldest finished entry makes room; a request still running is never
+// evicted (its retry must keep getting 409), and a store full of running requests refuses new
+// keys (idemFull) rather than forget one.
 type idempotency struct {
 	mu      sync.Mutex
 	ttl     time.Duration
 	max     int
-	entries map[string]*idemEntry
-	order   []idemRef // insertion order, which is also expiry order
-	seq     uint64
-}
-
-// idemRef points at an entry from the order queue; seq tells a forgotten and re-claimed key's
-// new entry from the old one.
-type idemRef struct {
-	key string
-	seq uint64
+	entries map[string]*list.Element // of *idemEntry
+	order   *list.List               // oldest first
 }
 
 type idemEntry struct {
+	key         string
 	fingerprint [32]byte
-	seq         uint64
 	expires     time.Time
 	done        bool
 	resp        any
@@ -43,10 +42,11 @@ const (
 	idemReplay                    // finished before: return the stored outcome
 	idemRunning                   // the first request is still running
 	idemMismatch                  // the key was used with another request
+	idemFull                      // every slot holds a request still running: try again shortly
 )
 
 func newIdempotency(ttl time.Duration, max int) *idempotency {
-	return &idempotency{ttl: ttl, max: max, entries: make(map[string]*idemEntry)}
+	return &idempotency{ttl: ttl, max: max, entries: make(map[string]*list.Element), order: list.New()}
 }
 
 func fingerprint(parts ...[]byte) [32]byte {
@@ -66,7 +66,8 @@ func (s *idempotency) begin(key string, fp [32]byte) (idemState, *idemEntry) {
 	defer s.mu.Unlock()
 	now := time.Now()
 	s.expire(now)
-	if e, found := s.entries[key]; found {
+	if el, found := s.entries[key]; found {
+		e := el.Value.(*idemEntry)
 		switch {
 		case e.fingerprint != fp:
 			return idemMismatch, nil
@@ -75,11 +76,10 @@ func (s *idempotency) begin(key string, fp [32]byte) (idemState, *idemEntry) {
 		}
 		return idemReplay, e
 	}
-	for len(s.entries) >= s.max && s.evictOldest() {
+	if len(s.entries) >= s.max && !s.evictOldestFinished() {
+		return idemFull, nil
 	}
-	s.seq++
-	s.entries[key] = &idemEntry{fingerprint: fp, seq: s.seq, expires: now.Add(s.ttl)}
-	s.order = append(s.order, idemRef{key: key, seq: s.seq})
+	s.entries[key] = s.order.PushBack(&idemEntry{key: key, fingerprint: fp, expires: now.Add(s.ttl)})
 	return idemNew, nil
 }
 
@@ -87,7 +87,8 @@ func (s *idempotency) begin(key string, fp [32]byte) (idemState, *idemEntry) {
 func (s *idempotency) finish(key string, resp any, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, found := s.entries[key]; found {
+	if el, found := s.entries[key]; found {
+		e := el.Value.(*idemEntry)
 		e.done, e.resp, e.err = true, resp, err
 	}
 }
@@ -97,36 +98,31 @@ func (s *idempotency) finish(key string, resp any, err error) {
 func (s *idempotency) forget(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.entries, key)
+	if el, found := s.entries[key]; found {
+		s.order.Remove(el)
+		delete(s.entries, key)
+	}
 }
 
-// expire drops entries past their time; order is expiry order, so it stops at the first live one.
+// expire drops entries past their time from the front of the list.
 func (s *idempotency) expire(now time.Time) {
-	n := 0
-	for ; n < len(s.order); n++ {
-		ref := s.order[n]
-		e, found := s.entries[ref.key]
-		if !found || e.seq != ref.seq {
-			continue // forgotten, or claimed again later: the newer ref governs it
-		}
+	for el := s.order.Front(); el != nil; el = s.order.Front() {
+		e := el.Value.(*idemEntry)
 		if now.Before(e.expires) {
-			break
+			return
 		}
-		delete(s.entries, ref.key)
-	}
-	s.order = s.order[n:]
-	if cap(s.order) > 2*s.max+16 { // keep the backing array from growing without bound
-		s.order = append([]idemRef(nil), s.order...)
+		s.order.Remove(el)
+		delete(s.entries, e.key)
 	}
 }
 
-// evictOldest drops the oldest entry to make room; it reports whether there was one.
-func (s *idempotency) evictOldest() bool {
-	for len(s.order) > 0 {
-		ref := s.order[0]
-		s.order = s.order[1:]
-		if e, found := s.entries[ref.key]; found && e.seq == ref.seq {
-			delete(s.entries, ref.key)
+// evictOldestFinished drops the oldest finished entry to make room; it reports whether there was
+// one. Running entries are few (a request runs for at most a minute), so the walk is short.
+func (s *idempotency) evictOldestFinished() bool {
+	for el := s.order.Front(); el != nil; el = el.Next() {
+		if e := el.Value.(*idemEntry); e.done {
+			s.order.Remove(el)
+			delete(s.entries, e.key)
 			return true
 		}
 	}

@@ -63,10 +63,50 @@ func TestIdempotencyIsBounded(t *testing.T) {
 			time.Sleep(time.Second)
 		}
 		assert.Len(t, s.entries, 100)
-		assert.LessOrEqual(t, len(s.order), 100)
+		assert.Equal(t, 100, s.order.Len())
 		got, _ := s.begin("999", fingerprint([]byte("999")))
 		assert.Equal(t, idemReplay, got, "the newest survive")
 		got, _ = s.begin("0", fingerprint([]byte("0")))
 		assert.Equal(t, idemNew, got, "the oldest were evicted")
 	})
+}
+
+// Forgotten keys (a keyed request refused before it dialled) leave nothing behind, however many,
+// even while an older entry keeps the front of the queue alive.
+func TestIdempotencyForgottenKeysLeaveNothing(t *testing.T) {
+	s := newIdempotency(24*time.Hour, 100)
+	s.begin("long-lived", fingerprint([]byte("x")))
+	s.finish("long-lived", "first", nil)
+	for i := range 10000 {
+		key := "refused-" + strconv.Itoa(i)
+		s.begin(key, fingerprint([]byte(key)))
+		s.forget(key)
+	}
+	assert.Len(t, s.entries, 1)
+	assert.Equal(t, 1, s.order.Len())
+}
+
+// A request still running is never evicted: its retry keeps getting 409 and never dials twice.
+// A store full of running requests refuses new keys instead.
+func TestIdempotencyNeverEvictsARunningRequest(t *testing.T) {
+	s := newIdempotency(24*time.Hour, 3)
+	fp := func(k string) [32]byte { return fingerprint([]byte(k)) }
+	s.begin("running", fp("running"))
+	for _, k := range []string{"a", "b", "c", "d"} {
+		got, _ := s.begin(k, fp(k))
+		assert.Equal(t, idemNew, got, "begin(%q)", k)
+		s.finish(k, k, nil)
+	}
+	got, _ := s.begin("running", fp("running"))
+	assert.Equal(t, idemRunning, got, "the running request survived eviction")
+	got, _ = s.begin("a", fp("a"))
+	assert.Equal(t, idemNew, got, "the oldest finished one made room")
+
+	full := newIdempotency(24*time.Hour, 2)
+	full.begin("r1", fp("r1"))
+	full.begin("r2", fp("r2"))
+	got, _ = full.begin("r3", fp("r3"))
+	assert.Equal(t, idemFull, got)
+	got, _ = full.begin("r1", fp("r1"))
+	assert.Equal(t, idemRunning, got)
 }

@@ -47,6 +47,8 @@ type InputError struct {
 	Slug   string // the problem type's slug; by default derived from Status
 	Detail string
 	Errors []FieldError
+	// RetryAfter, when set, is sent as Retry-After (a refusal that waiting cures).
+	RetryAfter time.Duration
 }
 
 func (e *InputError) Error() string { return e.Detail }
@@ -90,7 +92,7 @@ func problemFor(err error) Problem {
 		if status == 0 {
 			status = http.StatusBadRequest
 		}
-		p.Status, p.Type, p.Detail, p.Errors = status, problemType("invalid-request"), in.Detail, in.Errors
+		p.Status, p.Type, p.Detail, p.Errors, p.retryAfter = status, problemType("invalid-request"), in.Detail, in.Errors, in.RetryAfter
 		if status != http.StatusBadRequest {
 			p.Type = problemType(slugFor(status))
 		}

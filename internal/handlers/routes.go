@@ -121,6 +121,14 @@ func New(o Options) (http.Handler, error) {
 			writeProblem(w, r, s.logger, &InputError{Detail: "the request body could not be decoded", Errors: []FieldError{{Location: "body", Message: "not valid JSON for this operation"}}})
 		},
 		ResponseErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			if sw, ok := w.(interface{ Status() int }); ok && sw.Status() != 0 {
+				// The body is already on its way (a recording cut off mid-stream): a problem
+				// document appended to it would corrupt it. Log it and abort the connection, so
+				// the client sees a truncated transfer rather than damaged audio.
+				s.logger.WarnContext(r.Context(), "response failed after it started", "request_id", RequestIDFrom(r.Context()), "err", err)
+				httplog.SetError(r.Context(), err)
+				panic(http.ErrAbortHandler)
+			}
 			writeProblem(w, r, s.logger, err)
 		},
 	})

@@ -96,7 +96,7 @@ type Pool struct {
 	units map[string]*unit
 	order []string
 
-	stop      chan struct{}
+	stop      context.CancelFunc // ends the keep-alive loop and any refresh in progress
 	done      chan struct{}
 	closeOnce sync.Once
 }
@@ -104,15 +104,17 @@ type Pool struct {
 // New builds the pool and starts its keep-alive loop; Close stops it and logs out.
 func New(opts Options, units []UnitConfig) (*Pool, error) {
 	opts.setDefaults()
-	p := &Pool{opts: opts, units: make(map[string]*unit, len(units)), stop: make(chan struct{}), done: make(chan struct{})}
+	runCtx, stop := context.WithCancel(context.Background())
+	p := &Pool{opts: opts, units: make(map[string]*unit, len(units)), stop: stop, done: make(chan struct{})}
 	for _, cfg := range units {
 		if _, dup := p.units[cfg.ID]; dup {
+			stop()
 			return nil, fmt.Errorf("sessionpool: unit %q configured twice", cfg.ID)
 		}
 		p.units[cfg.ID] = newUnit(cfg, &p.opts)
 		p.order = append(p.order, cfg.ID)
 	}
-	go p.keepAlive()
+	go p.keepAlive(runCtx)
 	return p, nil
 }
 
@@ -141,8 +143,11 @@ func (p *Pool) Has(unitID string) bool {
 // Close stops the keep-alive loop and logs out of every unit that holds a session.
 func (p *Pool) Close(ctx context.Context) {
 	p.closeOnce.Do(func() {
-		close(p.stop)
-		<-p.done
+		p.stop()
+		select { // a refresh in progress ends with the pool's context; don't outwait ctx for it
+		case <-p.done:
+		case <-ctx.Done():
+		}
 		var wg sync.WaitGroup
 		for _, id := range p.order {
 			wg.Add(1)
