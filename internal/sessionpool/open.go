@@ -56,9 +56,13 @@ func (u *unit) open(ctx context.Context, action string, params map[string]any) (
 		u.release()
 		return nil, err
 	}
+	// A stream that stalls for a whole request timeout ends, so a unit that stops sending (or a
+	// client that stops reading) cannot hold one of the unit's slots for minutes.
+	idle := time.AfterFunc(u.opts.RequestTimeout, stop)
 	var once sync.Once
-	resp.Body = &releasingBody{ReadCloser: resp.Body, done: func() {
+	resp.Body = &releasingBody{ReadCloser: resp.Body, idle: idle, idleFor: u.opts.RequestTimeout, done: func() {
 		once.Do(func() {
+			idle.Stop()
 			stop()
 			u.release()
 		})
@@ -97,10 +101,21 @@ func (u *unit) openOnce(ctx context.Context, action, cookie string, params map[s
 	return resp, cancel, nil
 }
 
-// releasingBody gives the unit's slot back (and ends the request) when the body is closed.
+// releasingBody gives the unit's slot back (and ends the request) when the body is closed, and
+// ends the request when no data has moved for idleFor.
 type releasingBody struct {
 	io.ReadCloser
-	done func()
+	done    func()
+	idle    *time.Timer
+	idleFor time.Duration
+}
+
+func (b *releasingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.idle.Reset(b.idleFor)
+	}
+	return n, err
 }
 
 func (b *releasingBody) Close() error {

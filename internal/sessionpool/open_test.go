@@ -147,3 +147,29 @@ func TestOpenStreamsAudio(t *testing.T) {
 	assert.Equal(t, "RIFF", string(b))
 	require.NoError(t, resp.Body.Close())
 }
+
+// A download whose unit stops sending ends after a request timeout without data, and gives the
+// unit's slot back: a stalled stream cannot hold a slot for minutes.
+func TestOpenStalledStreamEndsAndFreesItsSlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		stalling := func(ctx context.Context) (*http.Response, error) {
+			pr, pw := io.Pipe()
+			go func() {
+				_, _ = pw.Write([]byte("RIFF"))
+				<-ctx.Done() // the unit sends nothing more; only the request's end stops it
+				_ = pw.CloseWithError(ctx.Err())
+			}()
+			return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"audio/x-wav"}}, Body: pr, ContentLength: -1}, nil
+		}
+		p := newTestPool(t, &fakeUnit{replies: []func(context.Context) (*http.Response, error){stalling}})
+		resp, err := p.Open(context.Background(), "u", "recapi", nil)
+		require.NoError(t, err)
+		start := time.Now()
+		_, err = io.ReadAll(resp.Body)
+		require.Error(t, err, "the stalled stream ended")
+		assert.Equal(t, 5*time.Second, time.Since(start), "after one request timeout (5s) without data")
+		require.NoError(t, resp.Body.Close())
+		st, _ := p.Unit("u")
+		assert.Equal(t, 0, st.InFlight, "the slot is free again")
+	})
+}

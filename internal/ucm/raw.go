@@ -1,6 +1,7 @@
 package ucm
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"mime"
@@ -11,17 +12,30 @@ import (
 // CheckRaw classifies the reply to Open, for actions that do not answer with the envelope when
 // they succeed (cdrapi answers bare JSON, recapi streams audio) but still fail with it: an
 // envelope carrying a non-zero status becomes an *Error (so -6 can trigger a re-login), an HTML
-// page a *NotJSONError. Anything else is returned for the caller to read: audio is left
-// streaming, a JSON body is buffered (bounded) and put back. On error the body is closed.
+// page a *NotJSONError. A body labelled as audio streams at once; for any other label (units are
+// not known to set it consistently) it decides by the first bytes: a body that starts like JSON
+// is buffered (bounded) and put back, anything else (a WAV starts "RIFF") is left streaming,
+// never read into memory first.
+// On error the body is closed.
 func CheckRaw(action string, resp *http.Response) (*http.Response, error) {
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if strings.HasPrefix(mt, "audio/") || mt == "application/octet-stream" {
+		return resp, nil // labelled as audio: stream it from the first byte on
+	}
+	br := bufio.NewReaderSize(resp.Body, 4096)
+	// Wait for the first byte only, then look at what has arrived: a stream that sends a few
+	// bytes and waits for the reader must not stall here.
+	_, _ = br.Peek(1) // a read error shows again on the next Read
+	head, _ := br.Peek(br.Buffered())
+	first := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	resp.Body = readCloser{br, resp.Body}
 	switch {
-	case strings.HasPrefix(mt, "audio/") || mt == "application/octet-stream":
-		return resp, nil
-	case strings.HasPrefix(mt, "text/html"):
+	case strings.HasPrefix(mt, "text/html") || (len(first) > 0 && first[0] == '<'):
 		defer resp.Body.Close()
-		head, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return nil, &NotJSONError{Action: action, HTTPStatus: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Title: htmlTitle(head)}
+		page, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return nil, &NotJSONError{Action: action, HTTPStatus: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Title: htmlTitle(page)}
+	case len(first) == 0 || first[0] != '{':
+		return resp, nil
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes+1))
 	resp.Body.Close()
@@ -31,9 +45,6 @@ func CheckRaw(action string, resp *http.Response) (*http.Response, error) {
 	if len(body) > maxReplyBytes {
 		return nil, &NotJSONError{Action: action, HTTPStatus: resp.StatusCode, ContentType: "oversized reply"}
 	}
-	if !looksLikeJSON(resp.Header.Get("Content-Type"), body) {
-		return nil, &NotJSONError{Action: action, HTTPStatus: resp.StatusCode, ContentType: resp.Header.Get("Content-Type")}
-	}
 	if _, err := decodeEnvelope(action, body); err != nil {
 		if _, isUCM := StatusOf(err); isUCM {
 			return nil, err
@@ -42,4 +53,10 @@ func CheckRaw(action string, resp *http.Response) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	return resp, nil
+}
+
+// readCloser reads through the peeking buffer and closes the original body.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
