@@ -43,27 +43,18 @@ type callJSON struct {
 	} `json:"channels"`
 }
 
-// doH is e.do with request headers.
+// doH is e.do with request headers (a JSON body when there is one).
 func (e *env) doH(t *testing.T, method, path string, hdr map[string]string, body string) (int, http.Header, []byte) {
 	t.Helper()
-	var rd io.Reader
+	ctype := ""
 	if body != "" {
-		rd = strings.NewReader(body)
+		ctype = "application/json"
 	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
-	require.NoError(t, err)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	var headers []string
 	for k, v := range hdr {
-		req.Header.Set(k, v)
+		headers = append(headers, k, v)
 	}
-	resp, err := e.srv.Client().Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, resp.Header, b
+	return e.doAs(t, adminKey, method, path, ctype, body, headers...)
 }
 
 func (e *env) dial(t *testing.T, body string, hdr map[string]string) callJSON {

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/url"
-	"strconv"
-	"strings"
 
 	"github.com/go-chi/httplog/v3"
 
@@ -16,58 +13,27 @@ import (
 // ListExtensions pages through listAccount. The UCM pages by number; the client gets an opaque
 // token and a Link header instead, so the paging scheme can change without breaking clients.
 func (s *Server) ListExtensions(ctx context.Context, req api.ListExtensionsRequestObject) (api.ListExtensionsResponseObject, error) {
-	size := 50
-	if req.Params.PageSize != nil {
-		size = *req.Params.PageSize
-	}
 	sort := "extension"
 	if req.Params.Sort != nil {
 		sort = string(*req.Params.Sort)
 	}
-	tok := ""
-	if req.Params.PageToken != nil {
-		tok = *req.Params.PageToken
-	}
-	cur, err := decodePageToken(tok, size, sort)
-	if err != nil {
-		return nil, withUnit(req.Unit, err)
-	}
-	order := "asc"
-	if strings.HasPrefix(sort, "-") {
-		order = "desc"
-	}
-	raw, err := s.up.Do(ctx, req.Unit, "listAccount", map[string]any{
-		"page": strconv.Itoa(cur.Page), "item_num": strconv.Itoa(size),
-		"sidx": strings.TrimPrefix(sort, "-"), "sord": order,
+	page, err := s.listPage(ctx, listRequest{
+		unit: req.Unit, action: "listAccount", key: "account", schema: "ExtensionSummary",
+		path: "/v1/units/" + req.Unit + "/extensions", size: req.Params.PageSize, sort: sort, token: req.Params.PageToken,
+		fix: func(item map[string]any) {
+			if item["addr"] == "-" { // the UCM's "not registered"
+				item["addr"] = nil
+			}
+		},
 	})
 	if err != nil {
-		return nil, withUnit(req.Unit, err)
-	}
-	var reply struct {
-		listPage
-		Account []map[string]any `json:"account"`
-	}
-	if err := json.Unmarshal(raw, &reply); err != nil {
-		return nil, withUnit(req.Unit, badReply("listAccount", err))
-	}
-	schema := s.codec.schema("ExtensionSummary")
-	items := make([]map[string]any, 0, len(reply.Account))
-	for _, a := range reply.Account {
-		if a["addr"] == "-" { // the UCM's "not registered"
-			a["addr"] = nil
-		}
-		items = append(items, objectFromUCM(schema, a))
-	}
-	out := api.ListExtensions200JSONResponse{}
-	if err := decodeInto(items, &out.Body.Items); err != nil {
 		return nil, err
 	}
-	out.Body.TotalItems = int(reply.TotalItem.Value)
-	if next := reply.next(cur); next != "" {
-		out.Body.NextPageToken = &next
-		link := nextLink("/v1/units/"+req.Unit+"/extensions", url.Values{"page_size": {strconv.Itoa(size)}, "sort": {sort}}, next)
-		out.Headers.Link = &link
+	out := api.ListExtensions200JSONResponse{}
+	if err := decodeInto(page.items, &out.Body.Items); err != nil {
+		return nil, err
 	}
+	out.Body.TotalItems, out.Body.NextPageToken, out.Headers.Link = page.total, page.next, page.link
 	return out, nil
 }
 

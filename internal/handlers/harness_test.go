@@ -132,24 +132,10 @@ func newAccessEnv(t testing.TB, a access, opts ...envOpt) *env {
 	return &env{sim: sim, pool: pool, metrics: m, srv: srv, logs: logs}
 }
 
-// do sends a request and returns the status, headers and body.
+// do sends a request with the admin key and returns the status, headers and body.
 func (e *env) do(t *testing.T, method, path, ctype, body string) (int, http.Header, []byte) {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
-	require.NoError(t, err)
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := e.srv.Client().Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, resp.Header, b
+	return e.doAs(t, adminKey, method, path, ctype, body)
 }
 
 // doAs sends a request with the given key ("" for none) and extra headers, through a client

@@ -18,6 +18,8 @@ type listRequest struct {
 	size   *int
 	sort   string // REST sort key; a leading "-" sorts descending
 	token  *string
+	// fix, if set, adjusts each raw UCM item before conversion (the UCM's own placeholders).
+	fix func(item map[string]any)
 }
 
 // listResult is one converted page.
@@ -28,9 +30,9 @@ type listResult struct {
 	link  *string // Link: <…>; rel="next"
 }
 
-// listPage pages through a UCM list action the way ListExtensions does: the UCM pages by
+// listPage pages through a UCM list action: the UCM pages by
 // number, the client gets an opaque token bound to page size and sort, and a Link header. Every
-// list after listAccount shares the reply shape {<key>:[…], page, total_item, total_page}.
+// list shares the reply shape {<key>:[…], page, total_item, total_page}.
 func (s *Server) listPage(ctx context.Context, lr listRequest) (listResult, error) {
 	size := 50
 	if lr.size != nil {
@@ -72,6 +74,9 @@ func (s *Server) listPage(ctx context.Context, lr listRequest) (listResult, erro
 	schema := s.codec.schema(lr.schema)
 	out := listResult{items: make([]map[string]any, 0, len(list)), total: int(page.TotalItem.Value)}
 	for _, it := range list {
+		if lr.fix != nil {
+			lr.fix(it)
+		}
 		out.items = append(out.items, objectFromUCM(schema, it))
 	}
 	if next := page.next(cur); next != "" {
