@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
+	"github.com/ucm-gateway/ucm-gateway/internal/calls"
 	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
 )
 
@@ -103,7 +104,7 @@ func (s *Server) TransferCall(ctx context.Context, req api.TransferCallRequestOb
 	}
 	after := api.Call{ID: callID(moved), Unit: req.Unit, Status: api.CallStatusRinging, Channels: []api.CallChannel{{Name: moved}}}
 	if chans, err := s.readChannels(ctx, req.Unit); err == nil {
-		if c, found := chans.find(req.Unit, moved); found {
+		if c, found := chans.Find(req.Unit, moved); found {
 			after = c
 		}
 	} else {
@@ -135,9 +136,9 @@ func (s *Server) BargeCall(ctx context.Context, req api.BargeCallRequestObject) 
 	}
 	// Callbarge spies on an extension's channel: the first of the call's channels that belongs to
 	// an extension (an inbound call's first channel is the trunk's).
-	target := endpointOf(channel)
+	target := calls.EndpointOf(channel)
 	for _, ch := range call.Channels {
-		if ep := endpointOf(ch.Name); extensionNumber(ep) {
+		if ep := calls.EndpointOf(ch.Name); extensionNumber(ep) {
 			channel, target = ch.Name, ep
 			break
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
+	"github.com/ucm-gateway/ucm-gateway/internal/calls"
 	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
 	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
 )
@@ -87,7 +88,7 @@ func (s *Server) createCall(ctx context.Context, req api.CreateCallRequestObject
 	if _, err := s.up.Do(ctx, req.Unit, action, params); err != nil {
 		return nil, !dialNotSent(err), withUnit(req.Unit, err)
 	}
-	call, err := s.correlate(ctx, req.Unit, b.From, b.To.Number, before.names())
+	call, err := s.correlate(ctx, req.Unit, b.From, b.To.Number, before.Names())
 	if err != nil {
 		return nil, true, err
 	}
@@ -150,7 +151,7 @@ func dialAction(b *api.CallCreate) (string, map[string]any, error) {
 	return "", nil, &InputError{Detail: "invalid body.to.type", Errors: []FieldError{{Location: "body.to.type", Message: "unknown destination type"}}}
 }
 
-func extensionNumber(s string) bool { return len(s) >= 2 && len(s) <= 18 && isDigits(s) }
+func extensionNumber(s string) bool { return len(s) >= 2 && len(s) <= 18 && calls.IsDigits(s) }
 
 // checkCaller refuses, before anything is dialled, a caller (or extension callee) the unit does not
 // have, and an external call from an extension whose permission is "internal": the UCM would ring
@@ -196,11 +197,11 @@ func (s *Server) correlate(ctx context.Context, unit, from, to string, before ma
 			return api.Call{}, err
 		}
 		var best api.Call
-		for name := range now.names() {
-			if before[name] || endpointOf(name) != from {
+		for name := range now.Names() {
+			if before[name] || calls.EndpointOf(name) != from {
 				continue
 			}
-			call, found := now.find(unit, name)
+			call, found := now.Find(unit, name)
 			if !found {
 				continue
 			}
@@ -235,7 +236,7 @@ func (s *Server) ListCalls(ctx context.Context, req api.ListCallsRequestObject) 
 		return nil, err
 	}
 	out := api.ListCalls200JSONResponse{Items: []api.Call{}}
-	for _, c := range chans.calls(req.Unit) {
+	for _, c := range chans.Calls(req.Unit) {
 		if req.Params.Status != nil && c.Status != *req.Params.Status {
 			continue
 		}
@@ -254,7 +255,7 @@ func involves(c api.Call, ext string) bool {
 		return true
 	}
 	for _, ch := range c.Channels {
-		if endpointOf(ch.Name) == ext {
+		if calls.EndpointOf(ch.Name) == ext {
 			return true
 		}
 		if v, err := ch.CallerNumber.Get(); err == nil && v == ext {
@@ -286,7 +287,7 @@ func (s *Server) liveCall(ctx context.Context, unit, id string) (api.Call, strin
 		if err != nil {
 			return api.Call{}, "", err
 		}
-		if call, found := chans.find(unit, channel); found {
+		if call, found := chans.Find(unit, channel); found {
 			return call, channel, nil
 		}
 	}

@@ -1,0 +1,232 @@
+// Package calls turns a unit's channel lists and call records into the REST call and CDR
+// resources. The handlers answer GET …/calls with it and the event sources diff it into call
+// events, so a call seen on an event stream has exactly the id and shape GET …/calls/{call} gives.
+package calls
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/ucm-gateway/ucm-gateway/internal/api"
+)
+
+// ucmTime is how units write times in channel lists and CDRs: wall-clock time without a zone.
+// The gateway reads it as UTC (the UCM does not say which zone it uses).
+const ucmTime = "2006-01-02 15:04:05"
+
+// Lists are the two channel-list actions, in the order they must be read: calls move from
+// unbridged (ringing) to bridged (answered), so reading the unbridged list first shows a call
+// answered between the reads in both lists rather than in neither, and the bridged entry wins.
+var Lists = [2]string{"listUnBridgedChannels", "listBridgedChannels"}
+
+// Channels is one reading of a unit's channel lists (read in the order of Lists).
+type Channels struct {
+	Bridged   []map[string]any
+	Unbridged []map[string]any
+}
+
+// Parse reads one channel-list reply ({"channel":[…]}).
+func Parse(raw json.RawMessage) ([]map[string]any, error) {
+	var reply struct {
+		Channel []map[string]any `json:"channel"`
+	}
+	if err := json.Unmarshal(raw, &reply); err != nil {
+		return nil, err
+	}
+	return reply.Channel, nil
+}
+
+// Set stores the reply of list (one of Lists) in the reading.
+func (c *Channels) Set(list string, items []map[string]any) {
+	if list == Lists[1] {
+		c.Bridged = items
+	} else {
+		c.Unbridged = items
+	}
+}
+
+// Names lists every channel in the reading.
+func (c Channels) Names() map[string]bool {
+	out := make(map[string]bool)
+	for _, b := range c.Bridged {
+		out[str(b["channel1"])], out[str(b["channel2"])] = true, true
+	}
+	for _, u := range c.Unbridged {
+		out[str(u["channel"])] = true
+	}
+	return out
+}
+
+// Calls merges the lists into call resources: a bridged pair is one call, an unbridged channel is
+// a call of its own.
+func (c Channels) Calls(unit string) []api.Call {
+	out := make([]api.Call, 0, len(c.Bridged)+len(c.Unbridged))
+	inBridge := make(map[string]bool, 2*len(c.Bridged))
+	for _, b := range c.Bridged {
+		out = append(out, bridgedCall(unit, b))
+		inBridge[str(b["channel1"])], inBridge[str(b["channel2"])] = true, true
+	}
+	for _, u := range c.Unbridged {
+		if !inBridge[str(u["channel"])] { // answered between the two reads: the bridge is newer
+			out = append(out, unbridgedCall(unit, u))
+		}
+	}
+	return out
+}
+
+// Find returns the live call one of whose channels is channel.
+func (c Channels) Find(unit, channel string) (api.Call, bool) {
+	for _, b := range c.Bridged {
+		if str(b["channel1"]) == channel || str(b["channel2"]) == channel {
+			return bridgedCall(unit, b), true
+		}
+	}
+	for _, u := range c.Unbridged {
+		if str(u["channel"]) == channel {
+			return unbridgedCall(unit, u), true
+		}
+	}
+	return api.Call{}, false
+}
+
+func bridgedCall(unit string, b map[string]any) api.Call {
+	ch1, ch2 := str(b["channel1"]), str(b["channel2"])
+	call := api.Call{
+		ID: ID(ch1), Unit: unit, Status: api.CallStatusInProgress,
+		From:       nullStr(str(b["callerid1"])),
+		To:         &api.CallParty{Number: str(b["callerid2"]), Type: partyType(ch2)},
+		CreatedAt:  uniqueIDTime(str(b["uniqueid1"])),
+		AnsweredAt: ucmTimeOf(str(b["bridge_time"])),
+		Channels: []api.CallChannel{
+			{Name: ch1, State: ptr("Up"), CallerNumber: nullStr(str(b["callerid1"])), CallerName: nullStr(str(b["name1"]))},
+			{Name: ch2, State: ptr("Up"), CallerNumber: nullStr(str(b["callerid2"])), CallerName: nullStr(str(b["name2"]))},
+		},
+	}
+	return call
+}
+
+func unbridgedCall(unit string, u map[string]any) api.Call {
+	ch := str(u["channel"])
+	state := str(u["state"])
+	call := api.Call{
+		ID: ID(ch), Unit: unit, Status: statusOfState(state),
+		From:       nullStr(str(u["callernum"])),
+		CreatedAt:  ucmTimeOf(str(u["alloc_time"])),
+		AnsweredAt: nullable.NewNullNullable[time.Time](),
+		Channels: []api.CallChannel{{
+			Name: ch, State: ptr(state),
+			CallerNumber: nullStr(str(u["callernum"])), CallerName: nullStr(str(u["callername"])),
+			ConnectedNumber: nullStr(str(u["connectednum"])), ConnectedName: nullStr(str(u["connectedname"])),
+		}},
+	}
+	if n := str(u["connectednum"]); n != "" {
+		call.To = &api.CallParty{Number: n}
+	}
+	return call
+}
+
+// statusOfState maps an Asterisk channel state to the call status vocabulary.
+func statusOfState(state string) api.CallStatus {
+	switch strings.ToLower(state) {
+	case "down", "rsrvd", "reserved", "offhook":
+		return api.CallStatusQueued
+	case "ring", "ringing", "dialing", "dialing offhook", "pre-ring":
+		return api.CallStatusRinging
+	case "busy":
+		return api.CallStatusBusy
+	}
+	return api.CallStatusInProgress
+}
+
+// partyType guesses the kind of a channel's party from its name: an all-digit endpoint is an
+// extension, a trunk endpoint an external number; anything else is left unsaid.
+func partyType(channel string) *api.CallPartyType {
+	ep := EndpointOf(channel)
+	switch {
+	case IsDigits(ep):
+		return ptr(api.CallPartyTypeExtension)
+	case strings.HasPrefix(ep, "trunk"), strings.HasPrefix(channel, "DAHDI/"):
+		return ptr(api.CallPartyTypeExternal)
+	}
+	return nil
+}
+
+// IsDigits reports whether s is a non-empty run of decimal digits (an extension number).
+func IsDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// str reads a UCM value that may be a string, a number or null.
+func str(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+func nullStr(s string) nullable.Nullable[string] {
+	if s == "" {
+		return nullable.NewNullNullable[string]()
+	}
+	return nullable.NewNullableWithValue(s)
+}
+
+// ucmTimeOf reads a UCM wall-clock time; empty and the zero date are null.
+func ucmTimeOf(s string) nullable.Nullable[time.Time] {
+	t, err := time.ParseInLocation(ucmTime, strings.TrimSpace(s), time.UTC)
+	if err != nil || t.Year() < 1971 {
+		return nullable.NewNullNullable[time.Time]()
+	}
+	return nullable.NewNullableWithValue(t)
+}
+
+// uniqueIDTime reads the creation time an Asterisk uniqueid ("1736933412.42") starts with.
+func uniqueIDTime(id string) nullable.Nullable[time.Time] {
+	secs, _, _ := strings.Cut(id, ".")
+	n, err := strconv.ParseInt(secs, 10, 64)
+	if err != nil || n < 1e8 {
+		return nullable.NewNullNullable[time.Time]()
+	}
+	return nullable.NewNullableWithValue(time.Unix(n, 0).UTC())
+}
+
+// ID is a call's id: the UCM name of the call's first channel ("PJSIP/1000-0000002a") in unpadded
+// URL-safe base64. Channel names contain "/" (and, for Local channels, "@" and ";"), which do not
+// belong in a path segment; base64url carries them losslessly, and because the id is a pure
+// function of the channel name, any gateway replica can resolve an id another replica issued
+// without shared state.
+func ID(channel string) string { return base64.RawURLEncoding.EncodeToString([]byte(channel)) }
+
+// EndpointOf is the resource part of a channel name without its sequence suffix:
+// "PJSIP/1000-0000002a" → "1000", "PJSIP/trunk_1-00000002" → "trunk_1".
+func EndpointOf(channel string) string {
+	_, rest, ok := strings.Cut(channel, "/")
+	if !ok {
+		return ""
+	}
+	if i := strings.LastIndexByte(rest, '-'); i > 0 {
+		rest = rest[:i]
+	}
+	return rest
+}
+
+func ptr[T any](v T) *T { return &v }
