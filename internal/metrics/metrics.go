@@ -30,6 +30,8 @@ type Metrics struct {
 	// Client (REST) side.
 	HTTPRequests *prometheus.CounterVec   // route, method, code
 	HTTPDuration *prometheus.HistogramVec // route, method
+
+	eventCollectors // live events and webhooks (events.go)
 }
 
 // New builds and registers every collector on a fresh registry.
@@ -79,6 +81,7 @@ func New(version string) *Metrics {
 			NativeHistogramBucketFactor:    1.1,
 			NativeHistogramMaxBucketNumber: 100,
 		}, []string{"route", "method"}),
+		eventCollectors: newEventCollectors(),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "ucm_gateway_build_info",
@@ -92,6 +95,7 @@ func New(version string) *Metrics {
 	reg.MustRegister(m.UCMCalls, m.UCMCallDuration, m.Logins, m.SessionState, m.InFlight,
 		m.BreakerState, m.Coalesced, m.HTTPRequests, m.HTTPDuration, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(m.eventCollectors.collectors()...)
 	return m
 }
 
