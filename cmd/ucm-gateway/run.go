@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/config"
+	"github.com/ucm-gateway/ucm-gateway/internal/events"
 	"github.com/ucm-gateway/ucm-gateway/internal/handlers"
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
 	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
@@ -102,6 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc access, sim *ucmsim.Server, stdout io.Writer) error {
 	m := metrics.New(version)
 	units := make([]sessionpool.UnitConfig, 0, len(cfg.Units))
+	tlsConfs := make(map[string]*tls.Config, len(cfg.Units))
 	for _, u := range cfg.Units {
 		if u.TLS.InsecureSkipVerify {
 			logger.Warn("TLS verification is OFF for this unit (insecure_skip_verify): anyone on the path can read its password hash exchange and impersonate it; prefer pin_sha256 or ca_file", "unit", u.ID)
@@ -110,6 +113,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 		if err != nil {
 			return fmt.Errorf("unit %s: %w", u.ID, err)
 		}
+		tlsConfs[u.ID] = tc
 		client, err := ucm.NewClient(u.URL, tc)
 		if err != nil {
 			return fmt.Errorf("unit %s: %w", u.ID, err)
@@ -132,9 +136,16 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 		return err
 	}
 
+	live, sockets, err := liveEvents(cfg, pool, tlsConfs, logger, m)
+	if err != nil {
+		pool.Close(ctx)
+		return err
+	}
+	defer closeEvents(live, cfg.Server.ShutdownTimeout)
+
 	var ready atomic.Bool
 	h, err := handlers.New(handlers.Options{
-		Upstream: pool, Logger: logger, Metrics: m, MaxBodyBytes: cfg.Server.MaxBodyBytes,
+		Upstream: upstream{Pool: pool, sockets: sockets}, Events: live, Logger: logger, Metrics: m, MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Ready: ready.Load, LogLevel: slog.LevelInfo,
 		Keys: acc.keys, InsecureNoAuth: acc.open, AuditLogger: acc.audit,
 		RateLimit: handlers.RateLimit{Requests: cfg.RateLimit.Requests, Window: cfg.RateLimit.Window},
@@ -150,6 +161,9 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 		return err
 	}
 	srv := newHTTPServer(cfg.Server, h, logger)
+	// Event streams last until their client leaves: shutting down ends them first, so that
+	// Shutdown's wait for requests in flight is not a wait for every SSE client.
+	srv.RegisterOnShutdown(func() { closeEvents(live, cfg.Server.ShutdownTimeout) })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	ready.Store(true)
@@ -175,12 +189,20 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Server.ShutdownTimeout)
 	defer cancel()
 	shutErr := srv.Shutdown(sctx)
+	_ = live.Close(sctx)
 	pool.Close(sctx)
 	if shutErr != nil {
 		return fmt.Errorf("shutdown: %w", shutErr)
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// closeEvents ends every event stream and stops every event source (idempotent).
+func closeEvents(live *events.Set, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_ = live.Close(ctx)
 }
 
 // newHTTPServer applies the configured limits, so that slow or idle clients cannot hold

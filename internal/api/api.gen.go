@@ -156,6 +156,27 @@ func (e CallDestinationType) Valid() bool {
 	}
 }
 
+// Defines values for CallEventDataDirection.
+const (
+	CallEventDataDirectionInbound  CallEventDataDirection = "inbound"
+	CallEventDataDirectionInternal CallEventDataDirection = "internal"
+	CallEventDataDirectionOutbound CallEventDataDirection = "outbound"
+)
+
+// Valid indicates whether the value is a known member of the CallEventDataDirection enum.
+func (e CallEventDataDirection) Valid() bool {
+	switch e {
+	case CallEventDataDirectionInbound:
+		return true
+	case CallEventDataDirectionInternal:
+		return true
+	case CallEventDataDirectionOutbound:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CallPartyType.
 const (
 	CallPartyTypeExtension CallPartyType = "extension"
@@ -351,6 +372,72 @@ func (e DtmfMode) Valid() bool {
 	case DtmfModeRfc2833:
 		return true
 	case DtmfModeRfc4733:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventType.
+const (
+	EventTypeCallAnswered    EventType = "call.answered"
+	EventTypeCallEnded       EventType = "call.ended"
+	EventTypeCallRinging     EventType = "call.ringing"
+	EventTypeCallTransferred EventType = "call.transferred"
+	EventTypeCdrCreated      EventType = "cdr.created"
+	EventTypeExtensionStatus EventType = "extension.status"
+	EventTypeQueueWaiting    EventType = "queue.waiting"
+	EventTypeSync            EventType = "sync"
+	EventTypeUnitState       EventType = "unit.state"
+)
+
+// Valid indicates whether the value is a known member of the EventType enum.
+func (e EventType) Valid() bool {
+	switch e {
+	case EventTypeCallAnswered:
+		return true
+	case EventTypeCallEnded:
+		return true
+	case EventTypeCallRinging:
+		return true
+	case EventTypeCallTransferred:
+		return true
+	case EventTypeCdrCreated:
+		return true
+	case EventTypeExtensionStatus:
+		return true
+	case EventTypeQueueWaiting:
+		return true
+	case EventTypeSync:
+		return true
+	case EventTypeUnitState:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExtensionState.
+const (
+	ExtensionStateBusy        ExtensionState = "busy"
+	ExtensionStateIdle        ExtensionState = "idle"
+	ExtensionStateInUse       ExtensionState = "in-use"
+	ExtensionStateRinging     ExtensionState = "ringing"
+	ExtensionStateUnavailable ExtensionState = "unavailable"
+)
+
+// Valid indicates whether the value is a known member of the ExtensionState enum.
+func (e ExtensionState) Valid() bool {
+	switch e {
+	case ExtensionStateBusy:
+		return true
+	case ExtensionStateIdle:
+		return true
+	case ExtensionStateInUse:
+		return true
+	case ExtensionStateRinging:
+		return true
+	case ExtensionStateUnavailable:
 		return true
 	default:
 		return false
@@ -768,6 +855,81 @@ func (e SIPTrunkPatchTransport) Valid() bool {
 	}
 }
 
+// Defines values for SIPTrunkSettingsCcAgentPolicy.
+const (
+	SIPTrunkSettingsCcAgentPolicyNative SIPTrunkSettingsCcAgentPolicy = "native"
+	SIPTrunkSettingsCcAgentPolicyNever  SIPTrunkSettingsCcAgentPolicy = "never"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkSettingsCcAgentPolicy enum.
+func (e SIPTrunkSettingsCcAgentPolicy) Valid() bool {
+	switch e {
+	case SIPTrunkSettingsCcAgentPolicyNative:
+		return true
+	case SIPTrunkSettingsCcAgentPolicyNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkSettingsCcMonitorPolicy.
+const (
+	SIPTrunkSettingsCcMonitorPolicyNative SIPTrunkSettingsCcMonitorPolicy = "native"
+	SIPTrunkSettingsCcMonitorPolicyNever  SIPTrunkSettingsCcMonitorPolicy = "never"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkSettingsCcMonitorPolicy enum.
+func (e SIPTrunkSettingsCcMonitorPolicy) Valid() bool {
+	switch e {
+	case SIPTrunkSettingsCcMonitorPolicyNative:
+		return true
+	case SIPTrunkSettingsCcMonitorPolicyNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkSettingsDidMode.
+const (
+	SIPTrunkSettingsDidModeRequestLine SIPTrunkSettingsDidMode = "request-line"
+	SIPTrunkSettingsDidModeToHeader    SIPTrunkSettingsDidMode = "to-header"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkSettingsDidMode enum.
+func (e SIPTrunkSettingsDidMode) Valid() bool {
+	switch e {
+	case SIPTrunkSettingsDidModeRequestLine:
+		return true
+	case SIPTrunkSettingsDidModeToHeader:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkSettingsTransport.
+const (
+	SIPTrunkSettingsTransportTCP SIPTrunkSettingsTransport = "tcp"
+	SIPTrunkSettingsTransportTLS SIPTrunkSettingsTransport = "tls"
+	SIPTrunkSettingsTransportUDP SIPTrunkSettingsTransport = "udp"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkSettingsTransport enum.
+func (e SIPTrunkSettingsTransport) Valid() bool {
+	switch e {
+	case SIPTrunkSettingsTransportTCP:
+		return true
+	case SIPTrunkSettingsTransportTLS:
+		return true
+	case SIPTrunkSettingsTransportUDP:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SIPTrunkType.
 const (
 	SIPTrunkTypePeer     SIPTrunkType = "peer"
@@ -945,6 +1107,51 @@ func (e UnitSessionState) Valid() bool {
 	case UnitSessionStateReady:
 		return true
 	case UnitSessionStateUnreachable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UnitStateEventDataSource.
+const (
+	UnitStateEventDataSourcePoll      UnitStateEventDataSource = "poll"
+	UnitStateEventDataSourceWebsocket UnitStateEventDataSource = "websocket"
+)
+
+// Valid indicates whether the value is a known member of the UnitStateEventDataSource enum.
+func (e UnitStateEventDataSource) Valid() bool {
+	switch e {
+	case UnitStateEventDataSourcePoll:
+		return true
+	case UnitStateEventDataSourceWebsocket:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UnitStateEventDataState.
+const (
+	UnitStateEventDataStateBackingOff   UnitStateEventDataState = "backing_off"
+	UnitStateEventDataStateFailing      UnitStateEventDataState = "failing"
+	UnitStateEventDataStateLoginStopped UnitStateEventDataState = "login_stopped"
+	UnitStateEventDataStateReady        UnitStateEventDataState = "ready"
+	UnitStateEventDataStateUnreachable  UnitStateEventDataState = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the UnitStateEventDataState enum.
+func (e UnitStateEventDataState) Valid() bool {
+	switch e {
+	case UnitStateEventDataStateBackingOff:
+		return true
+	case UnitStateEventDataStateFailing:
+		return true
+	case UnitStateEventDataStateLoginStopped:
+		return true
+	case UnitStateEventDataStateReady:
+		return true
+	case UnitStateEventDataStateUnreachable:
 		return true
 	default:
 		return false
@@ -1707,6 +1914,159 @@ type AnalogTrunkPatch struct {
 	Usecallerid *bool `json:"usecallerid,omitempty"`
 }
 
+// AnalogTrunkSettings The settings of an analog trunk that can be both written and read back.
+type AnalogTrunkSettings struct {
+	// AutoRecord Record calls automatically.
+	//
+	// Example: false
+	AutoRecord *bool `json:"auto_record,omitempty"`
+
+	// Busy Busy tone definition (for example `f1=480@-50,f2=620@-50,c=500/500`).
+	//
+	// Example: f1=480@-50,f2=620@-50,c=500/500
+	Busy *string `json:"busy,omitempty"`
+
+	// Busycount Busy tones heard before hanging up (with `busydetect`).
+	//
+	// Example: 2
+	Busycount *int `json:"busycount,omitempty"`
+
+	// Busydetect Detect the far end's busy tone.
+	//
+	// Example: true
+	Busydetect *bool `json:"busydetect,omitempty"`
+
+	// Chans FXO port the trunk uses.
+	//
+	// Example: 1
+	Chans *int `json:"chans,omitempty"`
+
+	// Cidmode Caller number combination.
+	//
+	// Example: 0
+	Cidmode *int `json:"cidmode,omitempty"`
+
+	// Cidsignalling Caller ID scheme (for example `bell`).
+	//
+	// Example: bell
+	Cidsignalling *string `json:"cidsignalling,omitempty"`
+
+	// Cidstart When caller ID starts (for example `ring`).
+	//
+	// Example: ring
+	Cidstart *string `json:"cidstart,omitempty"`
+
+	// Congestion Congestion tone definition.
+	//
+	// Example: f1=480@-50,f2=620@-50,c=250/250
+	Congestion *string `json:"congestion,omitempty"`
+
+	// Congestioncount Congestion tones to wait for (with `congestiondetect`).
+	//
+	// Example: 2
+	Congestioncount *int `json:"congestioncount,omitempty"`
+
+	// Congestiondetect Detect the far end's congestion tone.
+	//
+	// Example: true
+	Congestiondetect *bool `json:"congestiondetect,omitempty"`
+
+	// Countrytone Country of the tone settings (`us`, …) or `custom`.
+	//
+	// Example: us
+	Countrytone *string `json:"countrytone,omitempty"`
+
+	// Currentdisconnectthreshold Current disconnect threshold in ms (50–3000).
+	//
+	// Example: 200
+	Currentdisconnectthreshold *int `json:"currentdisconnectthreshold,omitempty"`
+
+	// Dahdilineselectmode Outgoing line selection (for example `ascend`).
+	//
+	// Example: ascend
+	Dahdilineselectmode *string `json:"dahdilineselectmode,omitempty"`
+
+	// DialinDirect Direct callback.
+	//
+	// Example: false
+	DialinDirect *bool `json:"dialin_direct,omitempty"`
+
+	// Enablecurrentdisconnectthreshold Hang up on a current drop of at least `currentdisconnectthreshold`.
+	//
+	// Example: true
+	Enablecurrentdisconnectthreshold *bool `json:"enablecurrentdisconnectthreshold,omitempty"`
+
+	// FaxGateway FXO fax gateway mode.
+	//
+	// Example: false
+	FaxGateway *bool `json:"fax_gateway,omitempty"`
+
+	// Faxdetect Fax detection as the UCM names it (for example `incoming`).
+	//
+	// Example: incoming
+	Faxdetect *string `json:"faxdetect,omitempty"`
+
+	// Fxooutbandcalldialdelay FXO dial delay in ms (0–3000).
+	//
+	// Example: 0
+	Fxooutbandcalldialdelay *int `json:"fxooutbandcalldialdelay,omitempty"`
+
+	// Lectype Echo cancellation mode.
+	//
+	// Example: 0
+	Lectype *int `json:"lectype,omitempty"`
+
+	// OutMaxchans Maximum simultaneous outgoing calls (0 means no limit).
+	//
+	// Example: 0
+	OutMaxchans *int `json:"out_maxchans,omitempty"`
+
+	// OutOfService `true` disables the trunk.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Polarityonanswerdelay Polarity reversal answer delay in ms (100–2000).
+	//
+	// Example: 600
+	Polarityonanswerdelay *int `json:"polarityonanswerdelay,omitempty"`
+
+	// Polarityswitch Detect polarity reversal.
+	//
+	// Example: false
+	Polarityswitch *bool `json:"polarityswitch,omitempty"`
+
+	// Ringtimeout Ring timeout in ms (4000–20000).
+	//
+	// Example: 8000
+	Ringtimeout *int `json:"ringtimeout,omitempty"`
+
+	// Rxgain Receive gain in dB (−13 to +12).
+	//
+	// Example: 0
+	Rxgain *float32 `json:"rxgain,omitempty"`
+
+	// TrunkName The trunk's name.
+	//
+	// Example: pstn-line-1
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// Trunkmode `normal`, or `sla` (a shared line; see `PUT …/trunks/analog/{trunk}/sla`).
+	//
+	// Example: normal
+	Trunkmode *AnalogTrunkMode `json:"trunkmode,omitempty"`
+
+	// Txgain Transmit gain in dB (−13 to +12).
+	//
+	// Example: 0
+	Txgain *float32 `json:"txgain,omitempty"`
+
+	// Usecallerid Use caller ID.
+	//
+	// Example: true
+	Usecallerid *bool `json:"usecallerid,omitempty"`
+}
+
 // AnalogTrunkSLA SLA (shared line) settings of an analog trunk (UCM actions `addSLATrunk`/`updateSLATrunk`).
 type AnalogTrunkSLA struct {
 	// Bargeallowed Other stations may barge into a call on the line.
@@ -1909,6 +2269,43 @@ type CallDestination struct {
 // Example: extension
 type CallDestinationType string
 
+// CallEventData A call event. `call` is the call exactly as `GET …/calls/{call}` shows it, so a client can
+// act on it at once (hang up, transfer, barge, accept). On `call.ended` it is the call as last
+// seen, with `status` its final status as far as the channel lists tell (`completed` if it
+// was answered, else `no-answer`); the unit's own verdict follows in `cdr.created`.
+type CallEventData struct {
+	// Call A call on the unit, seen through its channels.
+	Call Call `json:"call"`
+
+	// Direction `inbound`: arrived on a trunk; `outbound`: leaves on a trunk; `internal`: between extensions (or to an IVR, queue or ring group).
+	//
+	// Example: inbound
+	Direction CallEventDataDirection `json:"direction"`
+
+	// Duration On `call.ended`, seconds from the call's creation to its end.
+	//
+	// Example: 42
+	Duration *int `json:"duration,omitempty"`
+
+	// PreviousID On `call.transferred` when the call's id changed with the transfer, the id it had before.
+	PreviousID *string `json:"previous_id,omitempty"`
+
+	// TalkTime On `call.ended` of an answered call, seconds from the answer to the end.
+	//
+	// Example: 37
+	TalkTime *int `json:"talk_time,omitempty"`
+
+	// Trunk The trunk the call arrived or leaves on, when the unit says.
+	//
+	// Example: Carrier-A
+	Trunk nullable.Nullable[string] `json:"trunk,omitempty"`
+}
+
+// CallEventDataDirection `inbound`: arrived on a trunk; `outbound`: leaves on a trunk; `internal`: between extensions (or to an IVR, queue or ring group).
+//
+// Example: inbound
+type CallEventDataDirection string
+
 // CallList The live calls on a unit.
 type CallList struct {
 	Items []Call `json:"items"`
@@ -2020,6 +2417,20 @@ type Cdr struct {
 //
 // Example: ANSWERED
 type CdrDisposition string
+
+// CdrCreatedEventData The unit wrote the call record of a call that ended (the gateway asks `cdrapi` for it a few
+// times after `call.ended`, as the unit writes it with a delay).
+type CdrCreatedEventData struct {
+	// CallID The id the call had on `call.ended`.
+	//
+	// Example: UEpTSVAvMTAwMC0wMDAwMDAyYQ
+	CallID string `json:"call_id"`
+
+	// Cdr One call: the UCM's `main_cdr` and `sub_cdr_N` records flattened into the call and its legs.
+	// The call's fields come from its first leg, except `end`, `duration` and `billsec`, which cover
+	// every leg, and `recordfiles`, which gathers every leg's recordings.
+	Cdr Cdr `json:"cdr"`
+}
 
 // CdrLeg One leg of a call (a UCM `main_cdr` or `sub_cdr_N` record), typed.
 type CdrLeg struct {
@@ -2186,6 +2597,48 @@ type DigitalTrunkSummary struct {
 //
 // Example: rfc4733
 type DtmfMode string
+
+// Event One thing that happened on a unit. `id` grows by one with every event of the unit (and keeps
+// growing across gateway restarts); `data` depends on `type`:
+//
+// | type | data |
+// |---|---|
+// | `call.ringing`, `call.answered`, `call.transferred`, `call.ended` | `CallEventData` |
+// | `extension.status` | `ExtensionStatusEventData` |
+// | `queue.waiting` | `QueueWaitingEventData` |
+// | `cdr.created` | `CdrCreatedEventData` |
+// | `unit.state` | `UnitStateEventData` |
+// | `sync` (only on a stream, never stored) | `SyncEventData` |
+//
+// Events are changes: a stream starts with what happens after it opens. A call seen by the
+// gateway when it started watching the unit gets events from its next change on.
+type Event struct {
+	Data Event_Data `json:"data"`
+
+	// ID Monotonic per unit.
+	//
+	// Example: 1764582000000001
+	ID int64 `json:"id"`
+
+	// Time When the gateway learned of it.
+	//
+	// Example: 2026-12-01T09:30:12Z
+	Time time.Time `json:"time"`
+
+	// Type Example: call.ringing
+	Type EventType `json:"type"`
+
+	// Unit Example: demo
+	Unit string `json:"unit"`
+}
+
+// Event_Data defines model for Event.Data.
+type Event_Data struct {
+	union json.RawMessage
+}
+
+// EventType Example: call.ringing
+type EventType string
 
 // Extension An extension with every setting the UCM returns (`getSIPAccount`), typed. Secrets are never
 // returned. `pending_apply` appears only in the responses of writes.
@@ -3374,10 +3827,378 @@ type ExtensionPatch struct {
 	Voicemail *Voicemail `json:"voicemail,omitempty"`
 }
 
+// ExtensionSettings The settings of an extension that can be both written and read back (UCM actions
+// `updateSIPAccount`/`getSIPAccount`). Write-only secrets are not included; see
+// `ExtensionCreate` and `ExtensionPatch`.
+type ExtensionSettings struct {
+	// Alertinfo Alert-Info ring tone put in INVITEs to the extension (`alertinfo`): one of `none`, `ring1`…
+	// `ring10`, `Bellcore-dr1`…`Bellcore-dr5`, `custom`; null when not set.
+	//
+	//
+	// Example: none
+	Alertinfo nullable.Nullable[AlertInfo] `json:"alertinfo,omitempty"`
+
+	// Allow Codecs the extension supports, in order of preference (the UCM's comma-separated `allow`).
+	//
+	// Example: ["ulaw","alaw","g722","opus"]
+	Allow *[]Codec `json:"allow,omitempty"`
+
+	// Authid SIP authentication ID (up to 32 characters, none of space and `,;:?"()<>@\/[]={}`). When
+	// not set, the extension number is used.
+	//
+	//
+	// Example: ada1001
+	Authid *string `json:"authid,omitempty"`
+
+	// AutoRecord Automatic call recording: `all` calls, only calls with `external` numbers, only `internal`
+	// calls, or `off`.
+	//
+	//
+	// Example: off
+	AutoRecord *AutoRecord `json:"auto_record,omitempty"`
+
+	// BypassOutrtAuth Dialling out through a trunk without `user_outrt_passwd` (`bypass_outrt_auth`): `no`, `yes`,
+	// or `bytime` (only during `skip_auth_timetype`).
+	//
+	//
+	// Example: no
+	BypassOutrtAuth *TrunkAuthBypass `json:"bypass_outrt_auth,omitempty"`
+
+	// CallWaiting Call waiting. When `false`, call completion and call-forward-busy do not work.
+	//
+	//
+	// Example: true
+	CallWaiting *bool `json:"call_waiting,omitempty"`
+
+	// CallbargingMonitor Extensions allowed to barge in on and monitor this extension's calls, separated by commas.
+	//
+	// Example: 1100
+	CallbargingMonitor *string `json:"callbarging_monitor,omitempty"`
+
+	// Cidnumber Caller ID number.
+	//
+	// Example: 1001
+	Cidnumber *string `json:"cidnumber,omitempty"`
+
+	// CustomAutoanswer Add a Call-Info header asking for auto-answer to INVITEs sent to the extension.
+	//
+	// Example: false
+	CustomAutoanswer *bool `json:"custom_autoanswer,omitempty"`
+
+	// Directmedia `true`: the UCM tries to send RTP directly between the endpoints; `false`: media goes
+	// through the UCM.
+	//
+	//
+	// Example: false
+	Directmedia *bool `json:"directmedia,omitempty"`
+
+	// Dnd Do Not Disturb: `true` ignores all calls, and the extension's call-forward rules do not
+	// take effect.
+	//
+	//
+	// Example: false
+	Dnd *bool `json:"dnd,omitempty"`
+
+	// DndTimetype When a rule applies (`dnd_timetype`, `skip_auth_timetype`, `ringboth_timetype`, and
+	// `cfb_timetype`/`cfn_timetype`/`cfu_timetype`): 0 all the time, 1 office time, 2 out of office
+	// time, 3 holiday, 4 out of holiday, 5 out of office time or holiday, 6 specific time, 8 office
+	// time and out of holiday.
+	//
+	//
+	// Example: 0
+	DndTimetype *TimeCondition `json:"dnd_timetype,omitempty"`
+
+	// Dndwhitelist Numbers that may call while DND is on, separated by commas.
+	//
+	// Example: 1002,1003
+	Dndwhitelist *string `json:"dndwhitelist,omitempty"`
+
+	// Dtmfmode How DTMF is sent (`dtmfmode`): `rfc4733` (the UCM may report it as `rfc2833`), `info` (SIP
+	// INFO), `inband` (in the audio; needs PCMU/PCMA), or `auto` (negotiated).
+	//
+	//
+	// Example: rfc4733
+	Dtmfmode *DtmfMode `json:"dtmfmode,omitempty"`
+
+	// Emergcidnumber Caller ID number for emergency calls and their direct callbacks (2–32 letters or digits).
+	//
+	// Example: 15555550100
+	Emergcidnumber *string `json:"emergcidnumber,omitempty"`
+
+	// EnRingboth Ring simultaneously the extension and `external_number`.
+	//
+	// Example: false
+	EnRingboth *bool `json:"en_ringboth,omitempty"`
+
+	// EnableLdap List the extension in the UCM's LDAP phonebook.
+	//
+	// Example: true
+	EnableLdap *bool `json:"enable_ldap,omitempty"`
+
+	// EnableQualify Keep-alive (the UCM sends SIP OPTIONS to the registered devices).
+	//
+	// Example: false
+	EnableQualify *bool `json:"enable_qualify,omitempty"`
+
+	// EnableWebrtc Allow WebRTC registration and calls.
+	//
+	// Example: false
+	EnableWebrtc *bool `json:"enable_webrtc,omitempty"`
+
+	// Enablehotdesk Hot-desking: the SIP password accepts only letters and digits, and the extension number
+	// is the auth ID.
+	//
+	//
+	// Example: false
+	Enablehotdesk *bool `json:"enablehotdesk,omitempty"`
+
+	// Encryption SRTP mode (`encryption`): `no`, `yes` (forced), or `support` (offered, not forced).
+	//
+	// Example: no
+	Encryption *SrtpEncryption `json:"encryption,omitempty"`
+
+	// ExternalNumber External number for ring-simultaneously (letters, digits and `+*#-`; `-` is ignored).
+	//
+	// Example: +15555550100
+	ExternalNumber *string `json:"external_number,omitempty"`
+
+	// Faxdetect Fax detection (fax-related features); default `false`.
+	//
+	// Example: false
+	Faxdetect *bool `json:"faxdetect,omitempty"`
+
+	// Fwdwhitelist Numbers whose calls ignore the extension's call forwarding, separated by commas.
+	//
+	// Example: 1002
+	Fwdwhitelist *string `json:"fwdwhitelist,omitempty"`
+
+	// Hasvoicemail Voicemail enabled.
+	//
+	// Example: true
+	Hasvoicemail *bool `json:"hasvoicemail,omitempty"`
+
+	// Limitime Maximum call duration in seconds (0–86400); 0 means no limit; null uses the default.
+	//
+	// Example: 3600
+	Limitime nullable.Nullable[int] `json:"limitime,omitempty"`
+
+	// LocalNetwork1 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork1 nullable.Nullable[string] `json:"local_network1,omitempty"`
+
+	// LocalNetwork10 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork10 nullable.Nullable[string] `json:"local_network10,omitempty"`
+
+	// LocalNetwork2 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork2 nullable.Nullable[string] `json:"local_network2,omitempty"`
+
+	// LocalNetwork3 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork3 nullable.Nullable[string] `json:"local_network3,omitempty"`
+
+	// LocalNetwork4 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork4 nullable.Nullable[string] `json:"local_network4,omitempty"`
+
+	// LocalNetwork5 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork5 nullable.Nullable[string] `json:"local_network5,omitempty"`
+
+	// LocalNetwork6 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork6 nullable.Nullable[string] `json:"local_network6,omitempty"`
+
+	// LocalNetwork7 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork7 nullable.Nullable[string] `json:"local_network7,omitempty"`
+
+	// LocalNetwork8 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork8 nullable.Nullable[string] `json:"local_network8,omitempty"`
+
+	// LocalNetwork9 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork9 nullable.Nullable[string] `json:"local_network9,omitempty"`
+
+	// MaxContacts Concurrent registrations (1–10).
+	//
+	// Example: 3
+	MaxContacts *int `json:"max_contacts,omitempty"`
+
+	// Mohsuggest Music-on-hold class (`default`, `ringbacktone_default`, or a playlist name).
+	//
+	// Example: default
+	Mohsuggest *string `json:"mohsuggest,omitempty"`
+
+	// Nat The extension is behind NAT (use when the UCM has a public address and the device is
+	// behind a router; a wrong setting often shows as one-way audio).
+	//
+	//
+	// Example: true
+	Nat *bool `json:"nat,omitempty"`
+
+	// OutOfService `true` disables the extension.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Permission Outbound call permission (`permission`): internal only, local, national, or international.
+	//
+	// Example: internal
+	Permission *OutboundPermission `json:"permission,omitempty"`
+
+	// PresenceStatus Presence status (SIP extensions only). Default `available`.
+	//
+	// Example: available
+	PresenceStatus *PresenceStatus `json:"presence_status,omitempty"`
+
+	// Qualifyfreq Keep-alive interval in seconds (1–3600).
+	//
+	// Example: 60
+	Qualifyfreq *int `json:"qualifyfreq,omitempty"`
+
+	// RingTimeout Ring timeout in seconds (3–600); null uses the system ring timeout (default 60 s).
+	//
+	// Example: 30
+	RingTimeout nullable.Nullable[int] `json:"ring_timeout,omitempty"`
+
+	// RingbothTimetype When a rule applies (`dnd_timetype`, `skip_auth_timetype`, `ringboth_timetype`, and
+	// `cfb_timetype`/`cfn_timetype`/`cfu_timetype`): 0 all the time, 1 office time, 2 out of office
+	// time, 3 holiday, 4 out of holiday, 5 out of office time or holiday, 6 specific time, 8 office
+	// time and out of holiday.
+	//
+	//
+	// Example: 0
+	RingbothTimetype *TimeCondition `json:"ringboth_timetype,omitempty"`
+
+	// ScaEnable Shared call appearance (SCA).
+	//
+	// Example: false
+	ScaEnable *bool `json:"sca_enable,omitempty"`
+
+	// SeamlessTransferMembers Extensions allowed to seamlessly transfer this extension's calls, separated by commas.
+	//
+	// Example:
+	SeamlessTransferMembers *string `json:"seamless_transfer_members,omitempty"`
+
+	// Sendtofax `true`: received faxes are also sent to the extension's e-mail address.
+	//
+	// Example: false
+	Sendtofax *bool `json:"sendtofax,omitempty"`
+
+	// SIPPresenceSettings Call forwarding per presence status: one item per status (a status should appear once).
+	SIPPresenceSettings *[]PresenceSetting `json:"sip_presence_settings,omitempty"`
+
+	// SkipAuthTimetype When a rule applies (`dnd_timetype`, `skip_auth_timetype`, `ringboth_timetype`, and
+	// `cfb_timetype`/`cfn_timetype`/`cfu_timetype`): 0 all the time, 1 office time, 2 out of office
+	// time, 3 holiday, 4 out of holiday, 5 out of office time or holiday, 6 specific time, 8 office
+	// time and out of holiday.
+	//
+	//
+	// Example: 0
+	SkipAuthTimetype *TimeCondition `json:"skip_auth_timetype,omitempty"`
+
+	// SkipVmsecret `true`: no password is asked when the extension dials into its voicemail.
+	//
+	// Example: false
+	SkipVmsecret *bool `json:"skip_vmsecret,omitempty"`
+
+	// SpecificIP The only address allowed to register when `strategy_ipacl` is 2: IPv4 (`a.b.c.d`) or IPv6.
+	//
+	//
+	// Example: 192.168.1.50
+	SpecificIP *string `json:"specific_ip,omitempty"`
+
+	// StrategyIpacl Registration ACL policy (`strategy_ipacl`): 0 any address, 1 only the subnets in
+	// `local_network1`…`local_network10`, 2 only `specific_ip`.
+	//
+	//
+	// Example: 0
+	StrategyIpacl *IPACLStrategy `json:"strategy_ipacl,omitempty"`
+
+	// T38Udptl T.38 UDPTL support.
+	//
+	// Example: false
+	T38Udptl *bool `json:"t38_udptl,omitempty"`
+
+	// TelURI TEL URI (`tel_uri`): `user_phone` adds `user=phone` to the Request-Line and To header;
+	// `enabled` uses `tel:` instead of `sip:` (not together with "Remove OBP from Route").
+	//
+	//
+	// Example: disabled
+	TelURI *TelURI `json:"tel_uri,omitempty"`
+
+	// UseCalleeDodOnFm Use the callee's DOD number as caller ID on Follow Me calls to external numbers.
+	//
+	// Example: false
+	UseCalleeDodOnFm *bool `json:"use_callee_dod_on_fm,omitempty"`
+
+	// UseCalleeDodOnFwdRb Use the callee's DOD number as caller ID on forwarded and ring-simultaneously calls.
+	//
+	// Example: false
+	UseCalleeDodOnFwdRb *bool `json:"use_callee_dod_on_fwd_rb,omitempty"`
+
+	// Voicemail Voicemail e-mail settings of an extension; null uses the global voicemail setting.
+	Voicemail *Voicemail `json:"voicemail,omitempty"`
+}
+
+// ExtensionState The extension's state as the unit reports it (`unavailable`: not registered).
+//
+// Example: in-use
+type ExtensionState string
+
 // ExtensionStatus Extension status (`Unavailable`: nothing registered).
 //
 // Example: Idle
 type ExtensionStatus string
+
+// ExtensionStatusEventData defines model for ExtensionStatusEventData.
+type ExtensionStatusEventData struct {
+	// Extension Example: 1000
+	Extension string `json:"extension"`
+
+	// Previous The extension's state as the unit reports it (`unavailable`: not registered).
+	//
+	// Example: in-use
+	Previous *ExtensionState `json:"previous,omitempty"`
+
+	// Status The extension's state as the unit reports it (`unavailable`: not registered).
+	//
+	// Example: in-use
+	Status ExtensionState `json:"status"`
+}
 
 // ExtensionSummary An extension as listed by the UCM's `listAccount`.
 type ExtensionSummary struct {
@@ -3600,6 +4421,20 @@ type ProblemFieldError struct {
 	//
 	// Example: must be at most 10
 	Message string `json:"message"`
+}
+
+// QueueWaitingEventData The number of callers waiting in a call queue changed.
+type QueueWaitingEventData struct {
+	// Previous Example: 1
+	Previous *int `json:"previous,omitempty"`
+
+	// Queue The queue's extension number.
+	//
+	// Example: 6500
+	Queue string `json:"queue"`
+
+	// Waiting Example: 2
+	Waiting int `json:"waiting"`
 }
 
 // SIPTrunk A SIP trunk with every setting the UCM returns (`getSIPTrunk`), typed. The password and the
@@ -4378,6 +5213,238 @@ type SIPTrunkPatchDidMode string
 // Example: udp
 type SIPTrunkPatchTransport string
 
+// SIPTrunkSettings The settings of a SIP trunk that can be both written and read back (UCM actions
+// `updateSIPTrunk`/`getSIPTrunk`). Write-only secrets are not included.
+type SIPTrunkSettings struct {
+	// Allow Codecs the trunk offers, in order of preference.
+	//
+	// Example: ["ulaw","alaw","g722"]
+	Allow *[]Codec `json:"allow,omitempty"`
+
+	// AllowOutgoingCallsIfRegFailed Allow outgoing calls while the trunk fails to register.
+	//
+	// Example: true
+	AllowOutgoingCallsIfRegFailed *bool `json:"allow_outgoing_calls_if_reg_failed,omitempty"`
+
+	// AuthTrunk Challenge incoming calls from the trunk with a 401 (authenticate the trunk).
+	//
+	// Example: false
+	AuthTrunk *bool `json:"auth_trunk,omitempty"`
+
+	// Authid Authentication ID, when it differs from `username`; null when not set.
+	Authid nullable.Nullable[string] `json:"authid,omitempty"`
+
+	// AutoRecording Record calls on this trunk automatically.
+	//
+	// Example: false
+	AutoRecording *bool `json:"auto_recording,omitempty"`
+
+	// CcAgentPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+	//
+	// Example: never
+	CcAgentPolicy *SIPTrunkSettingsCcAgentPolicy `json:"cc_agent_policy,omitempty"`
+
+	// CcMaxAgents Maximum call-completion requests this trunk may make.
+	//
+	// Example: 5
+	CcMaxAgents *int `json:"cc_max_agents,omitempty"`
+
+	// CcMaxMonitors Maximum callers that may request call completion at once.
+	//
+	// Example: 5
+	CcMaxMonitors *int `json:"cc_max_monitors,omitempty"`
+
+	// CcMonitorPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+	//
+	// Example: never
+	CcMonitorPolicy *SIPTrunkSettingsCcMonitorPolicy `json:"cc_monitor_policy,omitempty"`
+
+	// Cidname Caller ID name used when the caller has none; null when not set.
+	//
+	// Example: ACME Sales
+	Cidname nullable.Nullable[string] `json:"cidname,omitempty"`
+
+	// Cidnumber Caller ID number for outbound calls; required when `keepcid` is true. Null when not set.
+	//
+	// Example: 4930123456
+	Cidnumber nullable.Nullable[string] `json:"cidnumber,omitempty"`
+
+	// DialinDirect Direct callback to the extension that last called a number.
+	//
+	// Example: false
+	DialinDirect *bool `json:"dialin_direct,omitempty"`
+
+	// DidMode Where the DID of an incoming call is read from.
+	//
+	// Example: request-line
+	DidMode *SIPTrunkSettingsDidMode `json:"did_mode,omitempty"`
+
+	// Dtmfmode How DTMF is sent: `rfc4733` (the UCM may report `rfc2833`), `info`, `inband`, `auto`;
+	// null uses the global setting.
+	Dtmfmode nullable.Nullable[string] `json:"dtmfmode,omitempty"`
+
+	// EnableQualify Send SIP OPTIONS every `qualifyfreq` seconds to check the trunk is up.
+	//
+	// Example: false
+	EnableQualify *bool `json:"enable_qualify,omitempty"`
+
+	// Encryption SRTP mode (`encryption`): `no`, `yes` (forced), or `support` (offered, not forced).
+	//
+	// Example: no
+	Encryption *SrtpEncryption `json:"encryption,omitempty"`
+
+	// FaxIntelligentRoute Route detected faxes to `fax_intelligent_route_destination`.
+	//
+	// Example: false
+	FaxIntelligentRoute *bool `json:"fax_intelligent_route,omitempty"`
+
+	// FaxIntelligentRouteDestination Fax extension (or FXS extension with a fax) that detected faxes go to; null when not set.
+	FaxIntelligentRouteDestination nullable.Nullable[string] `json:"fax_intelligent_route_destination,omitempty"`
+
+	// Faxdetect Detect faxes on incoming calls.
+	//
+	// Example: false
+	Faxdetect *bool `json:"faxdetect,omitempty"`
+
+	// Fromdomain Domain put in the From header; null when not set.
+	Fromdomain nullable.Nullable[string] `json:"fromdomain,omitempty"`
+
+	// Fromuser User put in the From header; null when not set.
+	Fromuser nullable.Nullable[string] `json:"fromuser,omitempty"`
+
+	// Host IP address or host name of the provider's server (up to 60 characters).
+	//
+	// Example: sip.carrier.example
+	Host *string `json:"host,omitempty"`
+
+	// Keepcid Keep the trunk's caller ID (needs `cidnumber`).
+	//
+	// Example: false
+	Keepcid *bool `json:"keepcid,omitempty"`
+
+	// Keeporgcid Keep the original caller ID of forwarded inbound calls.
+	//
+	// Example: false
+	Keeporgcid *bool `json:"keeporgcid,omitempty"`
+
+	// LdapCustomPrefix Prefix added to synced LDAP contacts; null when not set.
+	LdapCustomPrefix nullable.Nullable[string] `json:"ldap_custom_prefix,omitempty"`
+
+	// LdapDefaultOutrt Id of the outbound route whose prefix is added to synced LDAP contacts; null for none.
+	LdapDefaultOutrt nullable.Nullable[int] `json:"ldap_default_outrt,omitempty"`
+
+	// LdapSyncEnable Sync LDAP contacts with the peer (peer trunks only).
+	//
+	// Example: false
+	LdapSyncEnable *bool `json:"ldap_sync_enable,omitempty"`
+
+	// LdapSyncPort TCP port of the LDAP sync; null when not set.
+	LdapSyncPort nullable.Nullable[int] `json:"ldap_sync_port,omitempty"`
+
+	// Nat Rewrite the Contact header for NAT.
+	//
+	// Example: false
+	Nat *bool `json:"nat,omitempty"`
+
+	// NeedRegister Register with the provider.
+	//
+	// Example: true
+	NeedRegister *bool `json:"need_register,omitempty"`
+
+	// OutMaxchans Maximum simultaneous outgoing calls (0–999; 0 means no limit).
+	//
+	// Example: 0
+	OutMaxchans *int `json:"out_maxchans,omitempty"`
+
+	// OutOfService `true` disables the trunk.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Outboundproxy Outbound proxy (domain name or IP address); null when not set.
+	Outboundproxy nullable.Nullable[string] `json:"outboundproxy,omitempty"`
+
+	// PaiNumber P-Asserted-Identity as `name<number>`, `<number>` or `number`; null uses the caller ID.
+	PaiNumber nullable.Nullable[string] `json:"pai_number,omitempty"`
+
+	// PassthroughPai Pass P-Asserted-Identity headers through.
+	//
+	// Example: true
+	PassthroughPai *bool `json:"passthrough_pai,omitempty"`
+
+	// Qualifyfreq Seconds between SIP OPTIONS checks (1–3600).
+	//
+	// Example: 60
+	Qualifyfreq *int `json:"qualifyfreq,omitempty"`
+
+	// RmvObpFromRoute Remove the outbound proxy from the Route header (not with `tel_uri` enabled).
+	//
+	// Example: false
+	RmvObpFromRoute *bool `json:"rmv_obp_from_route,omitempty"`
+
+	// SendPpi Send a P-Preferred-Identity header.
+	//
+	// Example: false
+	SendPpi *bool `json:"send_ppi,omitempty"`
+
+	// TelURI TEL URI (`tel_uri`): `user_phone` adds `user=phone` to the Request-Line and To header;
+	// `enabled` uses `tel:` instead of `sip:` (not together with "Remove OBP from Route").
+	//
+	//
+	// Example: disabled
+	TelURI *TelURI `json:"tel_uri,omitempty"`
+
+	// Transport SIP transport (TCP and TLS need local support enabled).
+	//
+	// Example: udp
+	Transport *SIPTrunkSettingsTransport `json:"transport,omitempty"`
+
+	// TrunkName A unique name for the trunk, shown in inbound and outbound routes (2–64 characters).
+	//
+	// Example: carrier-register
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// UseDodInPpi Use the DOD number in the PPI header.
+	//
+	// Example: false
+	UseDodInPpi *bool `json:"use_dod_in_ppi,omitempty"`
+
+	// UseForSfuConf IPVT mode (the trunk is used exclusively for IPVT).
+	//
+	// Example: false
+	UseForSfuConf *bool `json:"use_for_sfu_conf,omitempty"`
+
+	// UseOrigcidInPpi Use the original caller ID in the PPI header.
+	//
+	// Example: false
+	UseOrigcidInPpi *bool `json:"use_origcid_in_ppi,omitempty"`
+
+	// Username User name to authenticate with the provider (register trunks); null for a peer trunk.
+	//
+	// Example: 4930123456
+	Username nullable.Nullable[string] `json:"username,omitempty"`
+}
+
+// SIPTrunkSettingsCcAgentPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+//
+// Example: never
+type SIPTrunkSettingsCcAgentPolicy string
+
+// SIPTrunkSettingsCcMonitorPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+//
+// Example: never
+type SIPTrunkSettingsCcMonitorPolicy string
+
+// SIPTrunkSettingsDidMode Where the DID of an incoming call is read from.
+//
+// Example: request-line
+type SIPTrunkSettingsDidMode string
+
+// SIPTrunkSettingsTransport SIP transport (TCP and TLS need local support enabled).
+//
+// Example: udp
+type SIPTrunkSettingsTransport string
+
 // SIPTrunkSummary A SIP trunk as listed by the UCM's `listVoIPTrunk`.
 type SIPTrunkSummary struct {
 	// Host IP address or host name of the provider's server.
@@ -4430,6 +5497,11 @@ type SIPTrunkType string
 //
 // Example: no
 type SrtpEncryption string
+
+// SyncEventData Events were missed (resume point older than the buffer, or the stream fell behind); re-read state, then follow the stream.
+type SyncEventData struct {
+	Reason string `json:"reason"`
+}
 
 // SystemStatus The UCM's `getSystemStatus` reply, with the UCM's own field names.
 type SystemStatus struct {
@@ -4629,6 +5701,41 @@ type UnitSession struct {
 // Example: ready
 type UnitSessionState string
 
+// UnitStateEventData The gateway's own view of the unit changed.
+type UnitStateEventData struct {
+	// Detail What went wrong, when something did (never a credential).
+	Detail *string `json:"detail,omitempty"`
+
+	// Source Where the events come from.
+	//
+	// Example: websocket
+	Source UnitStateEventDataSource `json:"source"`
+
+	// State `ready`: events flow. `unreachable`: the unit cannot be reached (the source retries with
+	// back-off). `login_stopped`: the unit refused the credentials; logins stay stopped until
+	// an operator resets the unit (`POST /v1/units/{unit}/reset`), so the gateway never spends
+	// the unit's remaining attempts. `backing_off`: the unit asked the gateway to slow down.
+	// `failing`: readings fail for another reason (see `detail`).
+	//
+	//
+	// Example: ready
+	State UnitStateEventDataState `json:"state"`
+}
+
+// UnitStateEventDataSource Where the events come from.
+//
+// Example: websocket
+type UnitStateEventDataSource string
+
+// UnitStateEventDataState `ready`: events flow. `unreachable`: the unit cannot be reached (the source retries with
+// back-off). `login_stopped`: the unit refused the credentials; logins stay stopped until
+// an operator resets the unit (`POST /v1/units/{unit}/reset`), so the gateway never spends
+// the unit's remaining attempts. `backing_off`: the unit asked the gateway to slow down.
+// `failing`: readings fail for another reason (see `detail`).
+//
+// Example: ready
+type UnitStateEventDataState string
+
 // Voicemail Voicemail e-mail settings of an extension; null uses the global voicemail setting.
 type Voicemail struct {
 	// VMAttach Send voicemail to the extension's e-mail address; null uses the global setting.
@@ -4650,11 +5757,17 @@ type Apply = bool
 // CallID defines model for CallId.
 type CallID = string
 
+// EventTypes defines model for EventTypes.
+type EventTypes = []string
+
 // ExtensionID defines model for ExtensionId.
 type ExtensionID = string
 
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
+
+// LastEventID defines model for LastEventId.
+type LastEventID = string
 
 // PageSize defines model for PageSize.
 type PageSize = int
@@ -4701,6 +5814,19 @@ type Unauthorized = Problem
 // UnprocessableContent RFC 9457 problem details.
 type UnprocessableContent = Problem
 
+// StreamEventsParams defines parameters for StreamEvents.
+type StreamEventsParams struct {
+	// Unit A unit to follow; repeat for several. None means every unit the key may use.
+	Unit *[]string `form:"unit,omitempty" json:"unit,omitempty"`
+
+	// Types Only these event types, comma-separated; `call.*` selects every call event. `sync` is always
+	// sent. Default: every type.
+	Types *EventTypes `form:"types,omitempty" json:"types,omitempty"`
+
+	// LastEventID The `id:` of the last message received, to resume after it (sent by `EventSource` when it reconnects).
+	LastEventID *LastEventID `json:"Last-Event-ID,omitempty"`
+}
+
 // ListCallsParams defines parameters for ListCalls.
 type ListCallsParams struct {
 	// Extension Only calls in which this extension takes part (on either side).
@@ -4744,6 +5870,16 @@ type ListCdrsParams struct {
 
 	// MaxDuration Only calls lasting at most this many seconds.
 	MaxDuration *int `form:"max_duration,omitempty" json:"max_duration,omitempty"`
+}
+
+// StreamUnitEventsParams defines parameters for StreamUnitEvents.
+type StreamUnitEventsParams struct {
+	// Types Only these event types, comma-separated; `call.*` selects every call event. `sync` is always
+	// sent. Default: every type.
+	Types *EventTypes `form:"types,omitempty" json:"types,omitempty"`
+
+	// LastEventID The `id:` of the last message received, to resume after it (sent by `EventSource` when it reconnects).
+	LastEventID *LastEventID `json:"Last-Event-ID,omitempty"`
 }
 
 // ListExtensionsParams defines parameters for ListExtensions.
@@ -4952,8 +6088,177 @@ type CreateSIPTrunkJSONRequestBody = SIPTrunkCreate
 // UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody defines body for UpdateSIPTrunk for application/merge-patch+json ContentType.
 type UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody = SIPTrunkPatch
 
+// AsCallEventData returns the union data inside the Event_Data as a CallEventData
+func (t Event_Data) AsCallEventData() (CallEventData, error) {
+	var body CallEventData
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCallEventData overwrites any union data inside the Event_Data as the provided CallEventData
+func (t *Event_Data) FromCallEventData(v CallEventData) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCallEventData performs a merge with any union data inside the Event_Data, using the provided CallEventData
+func (t *Event_Data) MergeCallEventData(v CallEventData) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsExtensionStatusEventData returns the union data inside the Event_Data as a ExtensionStatusEventData
+func (t Event_Data) AsExtensionStatusEventData() (ExtensionStatusEventData, error) {
+	var body ExtensionStatusEventData
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromExtensionStatusEventData overwrites any union data inside the Event_Data as the provided ExtensionStatusEventData
+func (t *Event_Data) FromExtensionStatusEventData(v ExtensionStatusEventData) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeExtensionStatusEventData performs a merge with any union data inside the Event_Data, using the provided ExtensionStatusEventData
+func (t *Event_Data) MergeExtensionStatusEventData(v ExtensionStatusEventData) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsQueueWaitingEventData returns the union data inside the Event_Data as a QueueWaitingEventData
+func (t Event_Data) AsQueueWaitingEventData() (QueueWaitingEventData, error) {
+	var body QueueWaitingEventData
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromQueueWaitingEventData overwrites any union data inside the Event_Data as the provided QueueWaitingEventData
+func (t *Event_Data) FromQueueWaitingEventData(v QueueWaitingEventData) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeQueueWaitingEventData performs a merge with any union data inside the Event_Data, using the provided QueueWaitingEventData
+func (t *Event_Data) MergeQueueWaitingEventData(v QueueWaitingEventData) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCdrCreatedEventData returns the union data inside the Event_Data as a CdrCreatedEventData
+func (t Event_Data) AsCdrCreatedEventData() (CdrCreatedEventData, error) {
+	var body CdrCreatedEventData
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCdrCreatedEventData overwrites any union data inside the Event_Data as the provided CdrCreatedEventData
+func (t *Event_Data) FromCdrCreatedEventData(v CdrCreatedEventData) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCdrCreatedEventData performs a merge with any union data inside the Event_Data, using the provided CdrCreatedEventData
+func (t *Event_Data) MergeCdrCreatedEventData(v CdrCreatedEventData) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUnitStateEventData returns the union data inside the Event_Data as a UnitStateEventData
+func (t Event_Data) AsUnitStateEventData() (UnitStateEventData, error) {
+	var body UnitStateEventData
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUnitStateEventData overwrites any union data inside the Event_Data as the provided UnitStateEventData
+func (t *Event_Data) FromUnitStateEventData(v UnitStateEventData) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUnitStateEventData performs a merge with any union data inside the Event_Data, using the provided UnitStateEventData
+func (t *Event_Data) MergeUnitStateEventData(v UnitStateEventData) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSyncEventData returns the union data inside the Event_Data as a SyncEventData
+func (t Event_Data) AsSyncEventData() (SyncEventData, error) {
+	var body SyncEventData
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSyncEventData overwrites any union data inside the Event_Data as the provided SyncEventData
+func (t *Event_Data) FromSyncEventData(v SyncEventData) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSyncEventData performs a merge with any union data inside the Event_Data, using the provided SyncEventData
+func (t *Event_Data) MergeSyncEventData(v SyncEventData) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Event_Data) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Event_Data) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// StreamEvents Follow the live events of several units (Server-Sent Events)
+	// (GET /v1/events)
+	StreamEvents(w http.ResponseWriter, r *http.Request, params StreamEventsParams)
 	// ListUnits List units
 	// (GET /v1/units)
 	ListUnits(w http.ResponseWriter, r *http.Request)
@@ -4975,6 +6280,9 @@ type ServerInterface interface {
 	// GetCall Get a live call
 	// (GET /v1/units/{unit}/calls/{call})
 	GetCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// AcceptCall Accept a ringing inbound call
+	// (POST /v1/units/{unit}/calls/{call}/accept)
+	AcceptCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
 	// BargeCall Listen, whisper or barge in
 	// (POST /v1/units/{unit}/calls/{call}/barge)
 	BargeCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
@@ -4990,6 +6298,9 @@ type ServerInterface interface {
 	// MuteCall Mute a call
 	// (POST /v1/units/{unit}/calls/{call}/mute)
 	MuteCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
+	// RefuseCall Refuse a ringing inbound call
+	// (POST /v1/units/{unit}/calls/{call}/refuse)
+	RefuseCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
 	// TransferCall Transfer a call
 	// (POST /v1/units/{unit}/calls/{call}/transfer)
 	TransferCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID)
@@ -4999,6 +6310,9 @@ type ServerInterface interface {
 	// ApplyConfig Apply staged configuration
 	// (POST /v1/units/{unit}/config/apply)
 	ApplyConfig(w http.ResponseWriter, r *http.Request, unit UnitID)
+	// StreamUnitEvents Follow a unit's live events (Server-Sent Events)
+	// (GET /v1/units/{unit}/events)
+	StreamUnitEvents(w http.ResponseWriter, r *http.Request, unit UnitID, params StreamUnitEventsParams)
 	// ListExtensions List extensions
 	// (GET /v1/units/{unit}/extensions)
 	ListExtensions(w http.ResponseWriter, r *http.Request, unit UnitID, params ListExtensionsParams)
@@ -5074,6 +6388,12 @@ type ServerInterface interface {
 
 type Unimplemented struct{}
 
+// StreamEvents Follow the live events of several units (Server-Sent Events)
+// (GET /v1/events)
+func (_ Unimplemented) StreamEvents(w http.ResponseWriter, r *http.Request, params StreamEventsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ListUnits List units
 // (GET /v1/units)
 func (_ Unimplemented) ListUnits(w http.ResponseWriter, r *http.Request) {
@@ -5116,6 +6436,12 @@ func (_ Unimplemented) GetCall(w http.ResponseWriter, r *http.Request, unit Unit
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// AcceptCall Accept a ringing inbound call
+// (POST /v1/units/{unit}/calls/{call}/accept)
+func (_ Unimplemented) AcceptCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // BargeCall Listen, whisper or barge in
 // (POST /v1/units/{unit}/calls/{call}/barge)
 func (_ Unimplemented) BargeCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
@@ -5146,6 +6472,12 @@ func (_ Unimplemented) MuteCall(w http.ResponseWriter, r *http.Request, unit Uni
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// RefuseCall Refuse a ringing inbound call
+// (POST /v1/units/{unit}/calls/{call}/refuse)
+func (_ Unimplemented) RefuseCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // TransferCall Transfer a call
 // (POST /v1/units/{unit}/calls/{call}/transfer)
 func (_ Unimplemented) TransferCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
@@ -5161,6 +6493,12 @@ func (_ Unimplemented) ListCdrs(w http.ResponseWriter, r *http.Request, unit Uni
 // ApplyConfig Apply staged configuration
 // (POST /v1/units/{unit}/config/apply)
 func (_ Unimplemented) ApplyConfig(w http.ResponseWriter, r *http.Request, unit UnitID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// StreamUnitEvents Follow a unit's live events (Server-Sent Events)
+// (GET /v1/units/{unit}/events)
+func (_ Unimplemented) StreamUnitEvents(w http.ResponseWriter, r *http.Request, unit UnitID, params StreamUnitEventsParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -5310,6 +6648,73 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// StreamEvents operation middleware
+func (siw *ServerInterfaceWrapper) StreamEvents(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StreamEventsParams
+
+	// ------------- Optional query parameter "unit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "unit", r.URL.Query(), &params.Unit, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "unit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "types" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", false, false, "types", r.URL.Query(), &params.Types, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "types"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "types", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Last-Event-ID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Last-Event-ID")]; found {
+		var LastEventID LastEventID
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Last-Event-ID", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Last-Event-ID", valueList[0], &LastEventID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Last-Event-ID", Err: err})
+			return
+		}
+
+		params.LastEventID = &LastEventID
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StreamEvents(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // ListUnits operation middleware
 func (siw *ServerInterfaceWrapper) ListUnits(w http.ResponseWriter, r *http.Request) {
@@ -5561,6 +6966,41 @@ func (siw *ServerInterfaceWrapper) GetCall(w http.ResponseWriter, r *http.Reques
 	handler.ServeHTTP(w, r)
 }
 
+// AcceptCall operation middleware
+func (siw *ServerInterfaceWrapper) AcceptCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AcceptCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // BargeCall operation middleware
 func (siw *ServerInterfaceWrapper) BargeCall(w http.ResponseWriter, r *http.Request) {
 
@@ -5727,6 +7167,41 @@ func (siw *ServerInterfaceWrapper) MuteCall(w http.ResponseWriter, r *http.Reque
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.MuteCall(w, r, unit, call)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RefuseCall operation middleware
+func (siw *ServerInterfaceWrapper) RefuseCall(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "call" -------------
+	var call CallID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "call", chi.URLParam(r, "call"), &call, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "call", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RefuseCall(w, r, unit, call)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5921,6 +7396,69 @@ func (siw *ServerInterfaceWrapper) ApplyConfig(w http.ResponseWriter, r *http.Re
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ApplyConfig(w, r, unit)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// StreamUnitEvents operation middleware
+func (siw *ServerInterfaceWrapper) StreamUnitEvents(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StreamUnitEventsParams
+
+	// ------------- Optional query parameter "types" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", false, false, "types", r.URL.Query(), &params.Types, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "types"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "types", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Last-Event-ID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Last-Event-ID")]; found {
+		var LastEventID LastEventID
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Last-Event-ID", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Last-Event-ID", valueList[0], &LastEventID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Last-Event-ID", Err: err})
+			return
+		}
+
+		params.LastEventID = &LastEventID
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StreamUnitEvents(w, r, unit, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7195,6 +8733,18 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/v1/units/{unit}/calls/{call}/barge", wrapper.BargeCall)
 	})
 	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/calls/{call}/accept", wrapper.AcceptCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/calls/{call}/refuse", wrapper.RefuseCall)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/events", wrapper.StreamUnitEvents)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/events", wrapper.StreamEvents)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/v1/units/{unit}/cdrs", wrapper.ListCdrs)
 	})
 	r.Group(func(r chi.Router) {
@@ -7255,6 +8805,162 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 }
 
 type UnprocessableContentApplicationProblemPlusJSONResponse Problem
+
+type StreamEventsRequestObject struct {
+	Params StreamEventsParams
+}
+
+type StreamEventsResponseObject interface {
+	VisitStreamEventsResponse(w http.ResponseWriter) error
+}
+
+type StreamEvents200TextEventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response StreamEvents200TextEventStreamResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type StreamEvents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response StreamEvents400ApplicationProblemPlusJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StreamEvents401ApplicationProblemPlusJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamEvents403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response StreamEvents403ApplicationProblemPlusJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamEvents404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response StreamEvents404ApplicationProblemPlusJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamEvents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StreamEvents429ApplicationProblemPlusJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamEventsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response StreamEventsdefaultApplicationProblemPlusJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListUnitsRequestObject struct {
 }
@@ -8454,6 +10160,202 @@ func (response GetCalldefaultApplicationProblemPlusJSONResponse) VisitGetCallRes
 	return err
 }
 
+type AcceptCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+}
+
+type AcceptCallResponseObject interface {
+	VisitAcceptCallResponse(w http.ResponseWriter) error
+}
+
+type AcceptCall200JSONResponse Call
+
+func (response AcceptCall200JSONResponse) VisitAcceptCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptCall400ApplicationProblemPlusJSONResponse) VisitAcceptCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptCall401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptCall401ApplicationProblemPlusJSONResponse) VisitAcceptCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptCall403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptCall403ApplicationProblemPlusJSONResponse) VisitAcceptCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptCall404ApplicationProblemPlusJSONResponse) VisitAcceptCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptCall409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptCall409ApplicationProblemPlusJSONResponse) VisitAcceptCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptCall429ApplicationProblemPlusJSONResponse) VisitAcceptCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptCall502ApplicationProblemPlusJSONResponse) VisitAcceptCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptCall503ApplicationProblemPlusJSONResponse) VisitAcceptCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response AcceptCall504ApplicationProblemPlusJSONResponse) VisitAcceptCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AcceptCalldefaultApplicationProblemPlusJSONResponse) VisitAcceptCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type BargeCallRequestObject struct {
 	Unit UnitID `json:"unit"`
 	Call CallID `json:"call"`
@@ -9326,6 +11228,196 @@ func (response MuteCalldefaultApplicationProblemPlusJSONResponse) VisitMuteCallR
 	return err
 }
 
+type RefuseCallRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Call CallID `json:"call"`
+}
+
+type RefuseCallResponseObject interface {
+	VisitRefuseCallResponse(w http.ResponseWriter) error
+}
+
+type RefuseCall204Response struct {
+}
+
+func (response RefuseCall204Response) VisitRefuseCallResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RefuseCall400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RefuseCall400ApplicationProblemPlusJSONResponse) VisitRefuseCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefuseCall401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RefuseCall401ApplicationProblemPlusJSONResponse) VisitRefuseCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefuseCall403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RefuseCall403ApplicationProblemPlusJSONResponse) VisitRefuseCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefuseCall404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RefuseCall404ApplicationProblemPlusJSONResponse) VisitRefuseCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefuseCall409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RefuseCall409ApplicationProblemPlusJSONResponse) VisitRefuseCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefuseCall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RefuseCall429ApplicationProblemPlusJSONResponse) VisitRefuseCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefuseCall502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response RefuseCall502ApplicationProblemPlusJSONResponse) VisitRefuseCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefuseCall503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RefuseCall503ApplicationProblemPlusJSONResponse) VisitRefuseCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefuseCall504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response RefuseCall504ApplicationProblemPlusJSONResponse) VisitRefuseCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefuseCalldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RefuseCalldefaultApplicationProblemPlusJSONResponse) VisitRefuseCallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TransferCallRequestObject struct {
 	Unit UnitID `json:"unit"`
 	Call CallID `json:"call"`
@@ -9899,6 +11991,163 @@ type ApplyConfigdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ApplyConfigdefaultApplicationProblemPlusJSONResponse) VisitApplyConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamUnitEventsRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params StreamUnitEventsParams
+}
+
+type StreamUnitEventsResponseObject interface {
+	VisitStreamUnitEventsResponse(w http.ResponseWriter) error
+}
+
+type StreamUnitEvents200TextEventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response StreamUnitEvents200TextEventStreamResponse) VisitStreamUnitEventsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type StreamUnitEvents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response StreamUnitEvents400ApplicationProblemPlusJSONResponse) VisitStreamUnitEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamUnitEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StreamUnitEvents401ApplicationProblemPlusJSONResponse) VisitStreamUnitEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamUnitEvents403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response StreamUnitEvents403ApplicationProblemPlusJSONResponse) VisitStreamUnitEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamUnitEvents404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response StreamUnitEvents404ApplicationProblemPlusJSONResponse) VisitStreamUnitEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamUnitEvents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StreamUnitEvents429ApplicationProblemPlusJSONResponse) VisitStreamUnitEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamUnitEventsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response StreamUnitEventsdefaultApplicationProblemPlusJSONResponse) VisitStreamUnitEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -14323,6 +16572,9 @@ func (response UpdateSIPTrunkdefaultApplicationProblemPlusJSONResponse) VisitUpd
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// StreamEvents Follow the live events of several units (Server-Sent Events)
+	// (GET /v1/events)
+	StreamEvents(ctx context.Context, request StreamEventsRequestObject) (StreamEventsResponseObject, error)
 	// ListUnits List units
 	// (GET /v1/units)
 	ListUnits(ctx context.Context, request ListUnitsRequestObject) (ListUnitsResponseObject, error)
@@ -14344,6 +16596,9 @@ type StrictServerInterface interface {
 	// GetCall Get a live call
 	// (GET /v1/units/{unit}/calls/{call})
 	GetCall(ctx context.Context, request GetCallRequestObject) (GetCallResponseObject, error)
+	// AcceptCall Accept a ringing inbound call
+	// (POST /v1/units/{unit}/calls/{call}/accept)
+	AcceptCall(ctx context.Context, request AcceptCallRequestObject) (AcceptCallResponseObject, error)
 	// BargeCall Listen, whisper or barge in
 	// (POST /v1/units/{unit}/calls/{call}/barge)
 	BargeCall(ctx context.Context, request BargeCallRequestObject) (BargeCallResponseObject, error)
@@ -14359,6 +16614,9 @@ type StrictServerInterface interface {
 	// MuteCall Mute a call
 	// (POST /v1/units/{unit}/calls/{call}/mute)
 	MuteCall(ctx context.Context, request MuteCallRequestObject) (MuteCallResponseObject, error)
+	// RefuseCall Refuse a ringing inbound call
+	// (POST /v1/units/{unit}/calls/{call}/refuse)
+	RefuseCall(ctx context.Context, request RefuseCallRequestObject) (RefuseCallResponseObject, error)
 	// TransferCall Transfer a call
 	// (POST /v1/units/{unit}/calls/{call}/transfer)
 	TransferCall(ctx context.Context, request TransferCallRequestObject) (TransferCallResponseObject, error)
@@ -14368,6 +16626,9 @@ type StrictServerInterface interface {
 	// ApplyConfig Apply staged configuration
 	// (POST /v1/units/{unit}/config/apply)
 	ApplyConfig(ctx context.Context, request ApplyConfigRequestObject) (ApplyConfigResponseObject, error)
+	// StreamUnitEvents Follow a unit's live events (Server-Sent Events)
+	// (GET /v1/units/{unit}/events)
+	StreamUnitEvents(ctx context.Context, request StreamUnitEventsRequestObject) (StreamUnitEventsResponseObject, error)
 	// ListExtensions List extensions
 	// (GET /v1/units/{unit}/extensions)
 	ListExtensions(ctx context.Context, request ListExtensionsRequestObject) (ListExtensionsResponseObject, error)
@@ -14476,6 +16737,32 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// StreamEvents operation middleware
+func (sh *strictHandler) StreamEvents(w http.ResponseWriter, r *http.Request, params StreamEventsParams) {
+	var request StreamEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StreamEvents(ctx, request.(StreamEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StreamEvents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StreamEventsResponseObject); ok {
+		if err := validResponse.VisitStreamEventsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // ListUnits operation middleware
@@ -14680,6 +16967,33 @@ func (sh *strictHandler) GetCall(w http.ResponseWriter, r *http.Request, unit Un
 	}
 }
 
+// AcceptCall operation middleware
+func (sh *strictHandler) AcceptCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request AcceptCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AcceptCall(ctx, request.(AcceptCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AcceptCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AcceptCallResponseObject); ok {
+		if err := validResponse.VisitAcceptCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // BargeCall operation middleware
 func (sh *strictHandler) BargeCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
 	var request BargeCallRequestObject
@@ -14822,6 +17136,33 @@ func (sh *strictHandler) MuteCall(w http.ResponseWriter, r *http.Request, unit U
 	}
 }
 
+// RefuseCall operation middleware
+func (sh *strictHandler) RefuseCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
+	var request RefuseCallRequestObject
+
+	request.Unit = unit
+	request.Call = call
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RefuseCall(ctx, request.(RefuseCallRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RefuseCall")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RefuseCallResponseObject); ok {
+		if err := validResponse.VisitRefuseCallResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // TransferCall operation middleware
 func (sh *strictHandler) TransferCall(w http.ResponseWriter, r *http.Request, unit UnitID, call CallID) {
 	var request TransferCallRequestObject
@@ -14902,6 +17243,33 @@ func (sh *strictHandler) ApplyConfig(w http.ResponseWriter, r *http.Request, uni
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ApplyConfigResponseObject); ok {
 		if err := validResponse.VisitApplyConfigResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StreamUnitEvents operation middleware
+func (sh *strictHandler) StreamUnitEvents(w http.ResponseWriter, r *http.Request, unit UnitID, params StreamUnitEventsParams) {
+	var request StreamUnitEventsRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StreamUnitEvents(ctx, request.(StreamUnitEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StreamUnitEvents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StreamUnitEventsResponseObject); ok {
+		if err := validResponse.VisitStreamUnitEventsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -15588,497 +17956,565 @@ func (sh *strictHandler) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P37chs3tiiMvwqq96kKNdOkSOpii67UPrJsJ5rxRSPJyewZ+rDBbpDEqAkwDbRojsdV+etXv7/Pfof5",
-	"3uN7lDzJV2sB6Bu7Scp2MnsSpiqW1I3GZQFY98sHL5TzhRRMaOUNPnjsPZ0vYoa/X9A4vpDwp2YRPFDp",
-	"fE6TlTfwzklI45joGdVkSRWZpWJK0gWhE80Sws1DKtSSJSzyfO+eximDLtyzEdXewOt3+yftbq/dO7nt",
-	"ng2OuoPeo794vhfOqBAsVt7grx88GIglI0HnDAaOecjIK5poLqClfZnOxyzxBl6v2+16vmcbX/3h5vLq",
-	"EJ61u/hfn3q+pzTV8PbtwvvoV/t/Ksfk9TRdsYbeezW991zv40rv73wvTBjVzcvtw3IniZznc+cRfP18",
-	"cXvz3fn9q9vz5auL7vLVs3P4f/Vff7JDpMob4NaZzfE9LQG81anq1QImw95rJhSXwvvoe6ngMJnZD97H",
-	"jz5u8qW4SuQ0YUpVd3mc8GjKItzt/Tb+TNvIRXvh4P95G/mSK13ewpf8nuHuqeL2cc3mZlv2G/k/ayP9",
-	"ypaINI4bNsB1/PveyclJr390fHL6CIAkhWAhrDFrcXqyvgs6ScXdKANV+DBQ9QbdIqgqUyiBLPr2D73x",
-	"XE9e3RTAttwZbDj3MozeueN+zcWUi2ktafpbqjRZxDRk0ROiZ+YSsOQrRRYzKRjhiiT28ya8tgH2Dzn8",
-	"hQ3Bz2y369vUcJxrL4tb+s9+pnMgfQ5iuk2oUBOWJFVG4tbujOUcoFPkHXT+AdESnvdJixLBloRHB5++",
-	"Zbvgk4dsWP/L4p/T8l71aveqeJGmu+5Vf7e9ipJ1GgIbSBIWyiTaSEWaCciYx7FioTfoHR/5my9RxNVC",
-	"Kq5hegPv/PXN98+vnz+DFzAtB5QoTahp0jt+7HtMROuD9wfHXRg8ZlM7yxA+GVkoPLs8f+n5D526OVmN",
-	"13PH2Std01Hp2DxkgWZrJhzZ9r96NNWy3Xt0dHp2dHTc67dxjtB/Z0nvvXe+p5IwRwVK02QD3kgF/yFl",
-	"eAbzLjvHfTzMDx6YKWUgU+7rYVOqYX8NSXienesyQRAkO/GEKpIwGhG4Y0gW8PwX0UkYylRod0puLq9a",
-	"37Px9e0FIB0aMzimE+mQAo1juYS1pzFdYgP8MVVz+PdR/9T86JsfZ57vzfqnx3Cr43EIIKGpngF0bXep",
-	"liMDVW/gyckEDuBqQZUayVQnegTNvYEnpMVeoyXlGkmgTlJmno1pAlhgNJeCawlHGxqHIzplQo8WMuYh",
-	"gEWwe5aYN3P63rxV3qCXPbHfK2/QN8/M3zU98GiN5mk+mjCq04SNFgm/5zGbWvBqfs9GKE8MJjRWhUmz",
-	"7Em2XyO32fbFjIppurB/fvS9MFVazgEs0l1k2zLiCQv1nEWc5s/gFuW/jzSfM7PPXXywnHHNYsR/ALNI",
-	"zydzGcExSCZh//HRked7bM6SaWHFZuOYGAHyHUvYHrcIQccxG8URXbjtsY9+SGnMJ6tqyyUbJzost51J",
-	"HTF1V2gaJquFxS94DHJsnkEfHiWCxqPyJCf0/WhKNVvSfOgJfR8xzUKdP0njuEj3JssiXMyzGVX3kods",
-	"Tnns5stDNlLpYiHh7tpHAsg40yO+GE14rAvbE/M5B/C7HmMZwnyZXsrkrlf/tFv7uF/79Kj26XHt05Pa",
-	"p6e1Tx/VPn1c+/TMPYXbFEqhaWhvGB7LUWkv8epHGuW0OVeKReVLMpczlU6nDA9nxCY0jTXyHhm0ZapH",
-	"cjJSLLnnYX6XFiyB/swoXJiT4fneImGKiZCNIjYZqTDhi2x7s1cZqqX3lMdwHj3fy04vnLbsz0nCfvAG",
-	"p10fuRC8WjLNenSXo3zlVAhAwG7dbBWj85gpNXIM4GjO4AwrcyUVE5GWE/redaz4YpRPl2lAhpbvm4wz",
-	"1m0yHkVMaS5ogQPomhelGYUTkX8kmj4S1Y/S/KO06aO0/NEmGKMY/MtO38mI9Qs42W0BgFj+BXP/fNCH",
-	"M6o/c+Yeir9e0+T71cn3v9jkU/EvPTlfYAGKJRGbIEup7vgCuZwKpoDH93PFwoTlpEotWMgnPBzxRYYP",
-	"dEI1m65GfEHDGL/VR49HabTQOS7VLB6lCQdEyhXALQJOV7ERvV9MHDqFv1FSYaNIRiMpRpN51kPNy2U0",
-	"SsZZgwJ5/ODdz0dUaxrO3Czv5yOAQnJv6d/HEvt6YWTEqloDZN+M2PtEaTplEZFiRzb2Ieyr4VjlIlW/",
-	"Uh61t+dRP49HLT19MJPa+3JMqnceUfJS3rOYhsCd7NnVL8yuHv3S7KqIADPQxSJeuba1PGwbZ7/nZDcx",
-	"JRlXJ5q4uj0vu4GX3TMkiLTfLqIahqSkVkPtPRUkxabGMYCrBzMpe13br0rXZgBVZmP6e1XbXtX2a1W1",
-	"PYx3aRvCtGdi9uq4vTpur47bq+N+ce7X9F3D/X70vRmjEWK6D95LLu7gZ8QMZjbI/PrFBXncf/yYxFzc",
-	"ES2RxxXsvSYLOmU+CYZpt3sU/vTjP/EX9oQkLP566EGToRd0yPlYMaEddxxTZb7sIF+BfrjewDOdHN73",
-	"DoF9VoezH4zvljpUfPGf0H6k+N/Z131o2D/FB1reMfH1q2nduIC2wxmbU1iQ5byVTtCZ6KPvXVPNXgLH",
-	"sL7e7y1TH7OJJnKCkx6n0ZRp0gqSgCTsh5QprQ4IFRFZzphZ15KLSC4JQFgr0gp0QBQLpYjUQWWlQCvb",
-	"d2w19J4kX3ef6K+Nb8Aus21fWU65OunbGSPnV5fkjq2+Um6K2bQvn9++IFFCJ7rNmZ60Z1ov6IK34dQi",
-	"39S2p+BgQIIf8iWSBUuGIlhmS+mQG7uVwKivCNwZJjQPQXAiweF9Dz5WCykU65Dgz+185vhv4A9F6ek1",
-	"HFfBxTRAaFbeKaYD0nor+HsCF/OAhDRJVghuReeMTGRCZByxhIQxB2GjMxSNsP7h69Nu98ny69PuNmgz",
-	"naza5xPkLquAvjGAgHsAghIZs4lMGNHJiospoVPKhZ8fCssckzshl6p0DHonxUnMueDzdG4wh5kQ8FBT",
-	"llRn1L5mP6TcOpg9eGprU0iy3gyO2HlKf25fGTawfW7YwOpsAugwyEERgqDF6qVl3HtN75gibDJhIZyw",
-	"eGXFbfxYigmfWmehoeCKAPPJWURawdWbm1uSI44P8OPjofniEHnU4KByLsxam9du1zuWMmZUeIgnFzSh",
-	"c6YtqjxHJ6vXKNXU3cW3F6+IccTyiVqwOGYRoYpws+Z7JiKZkGnKI9Yhb2Ct8Nh8oAgIRiwiM5YwQuH/",
-	"MGQLzaLq6Z4y/aeUpcAecxh4QfUsd9QzvXmb1skEbPBfPRjQ9VTolEaR+9UoPNxfEYtZ/lcsp1y8lFM5",
-	"meCjc5D7gdenqWJvBf4ovYDhLsVYpiK6lqm2o1ae0CiqPDFzqDw0U6k8hAHepLo6QvURjaLqIzNG9akZ",
-	"pPoUl/HdtZ09/gKTxl/sXPF3O0X8Hb65olMuptNEpgvzbfkBjaLyA9NX+Znps/zsVRoDJnYDrD/51qg6",
-	"fG8R09VVIucL/XT1Jpnaeb1VqHuZMvebGdj+AS0yVdk3+eSf8SnXNL4FYm1mX3lieqk8NPMvPXzn1+Di",
-	"JuSCDE9AWnBtrOx6MDCYpYhtAI08IVyXkQvilaHYBXP4BjXNWEbWSMIWMtGKBCU5eEAQ33WGwiC+msnY",
-	"ngTirlWG/L5SZfRGKKC/kJGWiuVy4Ejvk6HQswzxKUuALS7Nlpv16hMhLRrFz6RgBx1yadiZZcI1IyoN",
-	"Q8YiRcaphs4N1krYJFUMqYiZZwtmxxLgnolMSGT2zERbEKN8O/CL3Wq6ypC8XfNQZOBTmsdxNrZvwQkU",
-	"qgmgRZxnGV1Edz+kLFkV8B0elSJ6c0qNjAOvonUbF1RDS617PY+MK6VOE8EiMl4VqfoA/3h7/bKt6ISR",
-	"MVXs9Bh4kjlpAdN8fHr8mPy//8+JT1KxoFHEogPLTw4FQBrm7RhMGO0rRSY8UZpYr1mgbevut8FBh5yL",
-	"VcZaJGwR85CSkAo4ozK+Z0MgqUuuZzLVRM1owiKCDtpVArLRN76GpNj4qGaCsqBaswQ+/D9/PW//hbb/",
-	"3m2fjdrvPhz7/ZPTj//Lq7vjGVap24jsJTGqR9Lq//Tjf/cem3NY5a2dM/n61Nl7vfPMu+2zdx/6fu9x",
-	"w4QvIzZfSM1EuPojW9UdHuNPDNw4aVHy9u3lMx+ZVTvTA2M5mCNSSpjl0AyWMZw7nKhBzuhCR7Ch5pri",
-	"o7GMzDMuSP+YzGSauJOq8ENzlhKm0tgwWKhcJxGnsSJ6yUPWIX9kK4Usxh1b6KEon2+ySGTIlDKTRcEx",
-	"Kk2ytWCJO38HcMpjaE3zIwfsJ1dD4fDbOgvzmHWPzh49Zu3jbnTSPj5ij9vj8Oyoffr47JiePJqcHfWP",
-	"3YYaGSXf0sI2tGEfStwrff+SiameeYP+yYkP3Kz7u+eXNns4fN/vtYfD94+ev/t9/X5f0Sm74X+vYfVe",
-	"0ffAJLuzKScEowUAEdN1IfekW4+5Mum2HnvBZ3MzkFN/Zsx5r5Y5hwnfgnC8PuM3CwonE0Vn4x5OySJh",
-	"91ymCmf8lSIBiNCjXMQOOuTNnGugo3CI88OFK6zs6Kupt2GV2F/jTsHSmlBIw94g71CHOIALRw3CVwrQ",
-	"eFHaaFlaB0s1AWJcROx9UEYmR7V4RFsGZoPg5LbqDP/bulm4ghs0cqxJdDLRcPefEEpiRiOkku2AKGRA",
-	"oK2hmB3iZA7zxmhOLLniCcHlGWYA1y6TCBggLshyxsMZtFqRJYgbNnCnKjB5BTA1bC+MXH9+Kx87oaP8",
-	"tF38c40V9L33bfiufU8TGA8DMczW2+/zP54xFXoYKfFWcN10NCznxSMLkQVLqJbJV4qoOJ3mgRMOF5ZY",
-	"tArVmf1QT3OsIXg3omMO+jv7s/3uQ9c/7dcSoI/QpeGmUBZ9SqNvnBHugxdKoUHMGnxAjoiHOOPDRSLH",
-	"MZv//m/KBI5kswfgaFQZIrzI7AfLAkbF9X+lUL2UKqDAQpLc3IOwsBRhhBE03d4fvv3T8V8e//Ho+9Pv",
-	"+q/Obk+uHz3tXXSf/aEQ1nLS7fue5hoB+JRGxC0hWy8dy1QPxjE1UkQ4z3S37eNH5WjSAkj/V8Im3sD7",
-	"j8M84P/QvFWHVwYGBoT1MvuEchDVW3iXcDjSfuST9plP2v1j+OcE/jn1gRWmgqQiRV0uksHVAT7mugjB",
-	"ochBKJcCbljEhEYqLBOSmbIVabWPYKhj+Of0sU/aj7rwT+/AJ1yEcYrXfznjMSvuzFDMKLDbcrFgEYnl",
-	"FCQ9VDTIgn4FNSkqDWeEmsnRmLQUY6RBCEI1JupNMHQRtWuEKxQqtCTjmM4R83/0YfOuzfZ/5vG7LbAW",
-	"yN1wRbi4pzGP8L4lCboO/PUDGkXtxkHDTskc6ntzphSdwhmap9AXA5FqLpUmvS4aK6rfZ3b5um+lQC49",
-	"mYTHj46OfGIt97ApEwn/jqmIfEJTLdGYwIXSVITQRUmdnZnV1aFlU3e7NReFW3MMFLJ4axzkm27NF78k",
-	"boPyvSEtwHo+QXoARxpAam5CLlP+DWNKkSmyarTiHRuKds8n7R7crZPuQYcEZrMDlJEUYTScETmZGGpH",
-	"JpzFkT19F1JMYh5+wtlD3EnjhNFoNWLvudJqPWi34PtjWhLTsowhjo9LsbrZic6FF4z4rXQhhbmcsx86",
-	"3i7HZucT86J0Ys7yE5MBaycke1wNm80VASMuRovaZBq3VW0tCKaANeAWWp1tlCaokSYFzUIJnqdn9fA8",
-	"L36BJ5C4WRSg+WRdZVwzCSGXm8Be1ALtDPjnXwTwp2dlwH9J+uYI05iFNFXMSCyKhGmSAIZHLYGRO0GQ",
-	"2XbofcL1UBjlU0QUx20xWXEw/LTVPj468AkVUs9YQjRVd5iRIBUCDkCrfQLEjTbv6lC0ABykfdY1GKWi",
-	"fUqY1UCRVvvsMSCOgqkkQGMDLAuNENavjcxYvLCGooLts2L0qQOzbX1YbIqgfiGTMY8iI259BgHUuRGP",
-	"DL0wmQ89EtPwzsjzKpQLBs9h6UPPSOWo23M4WTCGoeuNZ9omSNntMPdLh/koP8z5crPTnCZikIbzttOM",
-	"2dUOJoWmX54WOVhxRQwlGqd6DWDrECKtAE5n4JMANZbwC4ImIDIZioBGcy5QzWYwCvQFw8zpCvkfuDfG",
-	"NVCR4Lh7HPho2oGbRCIeYRu8MJZEWc721jknfREe3Q1kJuIUQb2u2p0df1lix4/zDbYTJm7GvxhzAeil",
-	"sjBgZPmckZZMrKoY2Qi1UoCfrMOXT4qI6fFBB2b0WuoXMhXRZwK8RMPPSCSZynf4wTQcWL+znXfoWekK",
-	"FnbotdTELG4XgtI7/dKb9VoaYQLXzkWzpIxIW9jWSFJKipjitvVOzb65YT+NoRNSjzj8NWdizZn7pNsj",
-	"P/3430XTy4Qn8yXQkWxjrctpwSJbmWcDc5LdzPWOuLI97X45n5YuZ6+89ZeFBe50AM6qrFwq7OxYNDK+",
-	"o6aXIrSOeycILUquzm8vvs283fF2FrZjzpIpay+oDmdmS2qhoxi5MNvZvl0t2MYedr9Lu4tR58W71DvJ",
-	"Afo2BwV5BaAgML8dkN4XYczOxYoY7ghFHtIqmAnIcffEJ8fdU5/AjMlJF9klRa5fXJCz45NHxN4EYsCs",
-	"LMG5MQ67bwsuel+G6HBFUpGANAad7n6Y/1g6zAVWws6UFKf6i1Ebg7xKSzLqG0VCnoQp12ScMHoHVEgR",
-	"uWDiSYW/VHSlrIeLJDpZWSebL8Nb5p4+OP9bKV9RsbICv/piqj5jzNZSkgluptCZ+9fuG/xt8XL1C4LP",
-	"rZQEpk2yee8kep588f2WksxhHm5tRshxHKRaoH5Lr7vOuRsGkx6KoInRTahmbXSlY8BYAjtGgsyVLSDO",
-	"v66iFsmAPxRr0K9IWyc+aR+f+qR98ugJzoYEAKJ2aeSD9bNXdHTcePKyhg0Ohzt97Nqvu9F92ql/K2iq",
-	"ZzLhf2efy8hRKyQUpAanmSetczsKdjcgTxlNWEKMU+odWxkP04OfgSz1Sixer0iWCivfKmilouSK+aWY",
-	"PAsrkNHnNJ7IZM4iEpSA5c620YgjZIvcYMYN3Qm57AxF8P3337fPC3N1wLbYdCaX6HpSaLF2pqtd1Ft4",
-	"cIUMOksV85Fmnj466ZZNN3ajE0bj+ddDrwDaoecbkvz10LOaTmO9RN/irb6DubUGT7E1pQONuciP8Gcq",
-	"y5GAFXSryHVtU5XnUT9FZXfGks8obBeZp4qHbSnaMxlHJIypUqiLjcjQ+xv9+9+H3s+i6/6mREf6xdtQ",
-	"gKBjJHfjfU9+TjX4kiqyZHHctndjnGqiK7o2uzEVKaKg736S6buHwii8jYmdxQX/cvyY8siYbJHTyxZj",
-	"XVIxzPTW8vFNbjQAsU7BDGtyZlye/9nzvRd/vvH8UoDqu+JlMU0TRqM3Io/8qhx43/rGXpX8ZWkUcRME",
-	"dpXIBUs0B3HNBk6uQdcIS1+p3FqggO2tus6SDFhz3yj6TKMVKgZbRTREo0hZ5xmTnY+EUt5xdtAh38Hm",
-	"GF2iWYPyrT+H8on1FcNHcWxwXJIAoqIiInIMd08ROYG+Jfq8m7lbd3YzSICd2+NgsNmcvi8CAj0fLCBN",
-	"pzkgr9GD5+FAtA4OzlQc2Nn6DpJ43ZXhezpe3fAxS/QlhiaveTjBqza8w/SyREvByCJFXcDl6+8ub58r",
-	"Z3/MLSitIAt2Dg4Gzq4WCClQBQcd9YKffvznUJjfu/D0KYvjUCasHSX4svjgBDV3GK8bPMENMtcFhW+m",
-	"qz4MMJDne9DOyEQ2cjE3wregyT9g8NZfe+2zd//odQ/+URjwr732ybt/mBEPakzzvncuaCynxqF1HWqC",
-	"UHxvHDQMl2j9OE0QYQF3GEeuVjBlutBpcODjDUaL6KJwCj6UI73XgnjwuVObp1rOKdDOOF51atwrq46S",
-	"vjdOVY2j29NUrczeR2zCBTfKkqIEG0x6Xx8/7v7v9knXn/S/Pu2bX8OvT7rdw5Nut+Jz421pbm5O5snV",
-	"f1yzBTBVxIQb5quAaUkiFyIxo5hRlqQL0jKsO3RiwpgrM+xv9ucxw7sA6Or4z/C5we40IUxEXykydpPq",
-	"rIcorG+EySrLa7b4At+Qy2ewnChGC5takzW4rmwQVQkLGb9H6aG0F/mbXbB+OKNCrc/qxZ/fkEydZo59",
-	"qlglFmYbTEMembD5hjVb97tQzsc2FLDUf9FhrtvQv+JTQePY5tlugqzlKcsQHLM4rsIOnpUP61G/Dmg8",
-	"smlg16PQmLDJvHFgaKUqA0Mv1YGtu9TWgaUAHtBmka0sN3tXvdu73dX+Sfewf7LTXc2n0XBjK3PJg5sA",
-	"EPau5p182o2tfr/jvQ3LU9vt9sIqkxW0r1srvnQu4Qh7F1xOWkGqAp/89OM/D4AJcWSvvCOp2mXrja03",
-	"4srm+tazhCng82umZO3CeWOStQZaP1ekddL96cf/Pup2uxWwd4tuq0dlt9WT2msY0VnEYy6YYjELdf2V",
-	"f5PqqQTkBg2JablOdii6Rq5jNHi6A4wiTmMuRibjR815wOfEZBkJ73YjoSycyRCEpbiGPQ9nkpiXMRrK",
-	"F6oOeQOnW8accKsaUHMBsCbdwUM2/ltqyCE6MjvvgCiRCzidVJOYUaXhFDZ1Gex0H0oJROpIx4S+z3h4",
-	"OA+7gRq6heXHMccMNQlGbK0PQN+TQjMCzbiY1o3RAONtYxaj0+vQSvYSwGqwD4tg0UzVMbQ13OtWulzI",
-	"x1K3fvPO5gx3583IVWusAhehnNfQHPe8gvFP62bzXspUj6mI4PLANYtY3LT58Jrge4dr6lHNBkRTi2cA",
-	"ZdRLyYVraLZl7cxt7VymejSn7xvYIRcwoPg8jTUVTKaKSIfSDHve6pI5yJxESIKK3YOHz6CYtqUhMtdm",
-	"IVA5Z7bb5aqkf6n2foWZFmzomTUNZ+7KcMzR50INyEMDhIdiPYivxtMrjw1uCPrddpEXMqYJ1yspjAtC",
-	"wwG9ss1IAhKcorHzWCgd2F4Xjmx/7cielqhjvxLU0a3dVzcxteQ6nDVyKYvqxHbbVrihOndRqYiPKJua",
-	"t25px91sbZXFPe6ura64vONu/fqS91PKRa3sClIIgbcwePSUtH76///f3hEwg7/v9ZuRQa/I+7V7R9mo",
-	"No3VR78UhfCgGJLgA775GMCUuFbk7fXLtQCSIuO5nUybuYjGoHI3FWhRxsALpUUbGKJ2r4yET4+rsU9r",
-	"KBl7dbzWJpVoQQ3xCprDtw1bhoVw5lz/PHuWKtYsBr9VLJebdmBCPhaV+eWolHd1SrEcCCaBcbNizqWI",
-	"q8QGCrYsq4FaebIAEtAoKql7Oi5ECTbdaRWBtjilopn6Xh30G1UH7bUue63LXuuy17rstS4NWpffnupj",
-	"L+7vxf0vKO7vxeHfnDi8F0H/9SIo7oFj8LdIoq6YaYVmC4YZOpBuFQROtS4s2hqnhV923IUbGy3wMXfF",
-	"ShJMyOtVkojU7JDJQWIdYrOMoqQVFFKPHOyYP/RVhRw9OJeI72mpaTzKIFBxhlzP8OJ0QY18b33mxOJW",
-	"m8HKQ2/Z61e1/FkgZDKncYAeSoGKaUBaWSIeuJVPiIn2f3sL3KzLrWqOxaFVZR3CdwdF5zDTq+d7KqZl",
-	"X7DszSYXmCtqMfODFCR/uHnzmrxiyZQR7MCc3w06E5Nhrqw2waTnojhab68h2WtI9hqSvYZkryHZa0j2",
-	"GpK9hmSvIdlrSPYakr2GZK8h+XfQkGySiW9i+kAp8+blOWkVxOODnKPZLG0qNNHfvDw3guahFT6zBwfr",
-	"yhUsRIdl/eqqNrzB4H+lqel9TlcEPyBcaAn0lcZxpvvgO/JzEavHdMUDitIPVYQS0xpzYZbI27Pzb59d",
-	"Hvaq1M0+XmdXatUth436FuAEaBjaFGJVMUMiKBKm0jlzYFikqAZCLq8VyAXDOKuVg55PgkXC76lmgct8",
-	"btL3YeaKGQPeUJf0G9AF7hd+VdZw2Hdr0/51+79tu2kuO8i22CaalbGwSaVtOBo8LGpq1q/L5wnsn0z9",
-	"s30wfXPl+IFoN3L4a3Qk+4Jk6KFuVnC58sjH9SXIVIfS5M/Hi+iC52xaH1cXoXg1anykzEXZfiYQ/9vE",
-	"gWtXbieMvAVrFAc0iMBFpGK1BFtMIb/yNN6JS6tA3a23Op3aHUi1vG5Qjp47fahBy0aHysV0QAIax4Fh",
-	"232DAg0LbzQiroxokAfYYpvAFYwMhsJ9m5BATiau/oPF16b+gOsG0zFkv8rJpILAsdjt2hm+wCKYDQUf",
-	"ShU0FMPtT2Q6nZm0MKYwQ40BxbDyLBrRJp2Z2zYMGXfN0Z9vnPBoyqLM4Z/HmEXRZFoqX89+t3/S7vba",
-	"vZPb7tngqDvoPfqL53sTmcwplvGkmrWxCup6pEBtxB6spv6C2YoUrlFRGo4xGaSesTlpScFMTpOlRN0X",
-	"dcvBDhCP7WRTgl25MGPVGZNsXvLt4F0rogHgtl8XCnOZ4Ge6Utvg2/90+E4SOa+HrSsXkBSio5FHWcQ0",
-	"dCgGzkorz7Vv1wNbYhhnHq0Xv+juMi8ebdxxHvkkYgm/Z1GeBr1YrwRuQmlOnd2Lijy8QEieEGL7Abox",
-	"LdGWt0v7K5poPF4mQURTnvh8P7CQTk3y9/W6BCUrX+TyV2WLKdy+OuQLk3tq6lc/SKwBthmlB0W4MLWL",
-	"ZibPbRldFUo81y26cipNytYpSIXI02GFO64W5gg7aWXtMB5V9ntjWRXfq1erBmbEYIAGKDKWekYWFBfi",
-	"k1SgVapDAjufYEDUgtGsTCW0XNVeraEAytMhAU4/GJC/SZ5jkTLVMVPwfM+O4vlGpiuTm6zV5sOQg94u",
-	"uWn/HTastevDfXQYDligjCOo8NKIKjZwgjVYpYYrPI9BPnwFYBc7URY7rC0WvvPA2P7TkJpVMbNow2IR",
-	"gel8cDjY2XdES7+abcWQh4eMvWHFFuk/bHzSSkVGUC3GqK95tHWWYlOxwpzSGyi1JNaJeUIwrT4XigSH",
-	"VT1ATXGqJvS9+fSZtNNN2QqCZ3IpAp8E11xM3U/769sF/PsMrSL44GmqVsFPP/6zMtW3i633EsHTeBc/",
-	"LdQDaYaWBveYIi0mZxMqmgKgroEhpb6pDGdPAy5cSxJoWSMgN/MVDXjbEOus/FzxyGVDrN24B2Du3Yht",
-	"Idp1Dfi4JOyoaQeelQNpH0QTWcJyEj6VTHVqRBEylSBUZvx+QZiUtvAjBggD3QEOfigWMykYWco0joxl",
-	"Bjhik3ze5jtfLZjC0oOEFkpE5aJ/pZTZUKzt9S4IRZrRW6YbQ/WD38Nt+B388x+BLT1mFuzWW49FKrv+",
-	"+9/9x7sPPf+o37DxtUYjmNsdF5GJac62rah3KxLBojR3n2Cpf1NXFEv6m+KWJUJb/HiHMkHPC82f52Nd",
-	"4liuhingFFPU8t2aqsJkg7U70XQ+613wblFpe8+sFIwGU+cy9jkeeCjDrolJtc5lTRM2vG/tjKNyXLpl",
-	"LkgA/WBS/YXVcdbXOSZ169vhIBfFodrD+Xnnz1JXmOIvcRbX6Mvm83OTCTmVxSx5zKVlk1z2uHsZ0nEa",
-	"02TVIS/z40UTRgKccYTuf4682uoN49QpFYYiMTSUrJg+sLm3sAi3TEjARdvVXwiekACOX8y06dPqLSy5",
-	"YiJi0QGmzxchi1kUDEVrlhrvAOsqZutBuC+h9RiItE8CU2zJBjUK2TZtAmIgMHbLQlqGQ5XZcrNSuznm",
-	"+hemDiKWm7ln/fF8zwwJ19kNB+3s7MtbW+5rB0TzJzef62w+l+Iq7+KiMJ2nZjov3HRey3M3m4tsNvZo",
-	"oJ1uYi7Pw+meJNp+X9SRGAKF4tH6Xd1Oz92UNtH0JmIeJfUiDcxsUDQVzCkXozBK7AFR6Rj+Gr0OrMJR",
-	"kUkM5EqwyBjLMhoP7blWJGZT5UpYOd0QiyPguufMKDdyZUbMpj5h70O20CRgAutDRFbFa6cw5nGsWBj4",
-	"tm5eKO9ZMhQmhRt+j83M9CY8ZiprOqUAcVe2N2ZTLNNv9aaqjvTb41mv7qrcKqs7NDUoTJ3PJVU/o+7Q",
-	"QqK5CL0pLWkcHLSE61u21BwfbXV+3CS7XnxBaTXiaiEV143qEHMeCxaHkgreYqPz1zffP79+/gwu8xti",
-	"/oKL/vbmv+Cin1++fP6sjGAKX+yAXc7tVpeRRRmPAMaI6vgQBFejgF1LW93R37LF6ABav8OPt+0wE1Hz",
-	"8TYIf9MJ7g+Ou40neG09gAtqHJzcdSxuq0+4MDUyd1dfR8lLNq3TXBeQQZOXualpFtt8pqZScPDN89qy",
-	"fA5jHH6ALz6WZbe/ok97u/fo6PTs6Oi412+jdA5b3FnSezh+2WoamKl84jZR6qYrwaMi2EgrsN8EWZrz",
-	"DLUCQjdVkfma+2M+385xv1aFkIT1Zxogt0FrVKeLSLYaaLDRlrO30TLwBTTYFVqKh7eBmsK5qyWo9lRb",
-	"34kWRc1KgapipEiVqG7IL4r+L6N6nvt7U4zKDLqkyq/3ngyeXZ6/BMJ6e33++ubF82v4/eL85cun59ff",
-	"PK9R3ED7Ooj+5oljk3LY8TroPVlnntlRa7cnirVQUXor5HNNbQPgew7w498C3f33pX//5kTHUdsGrRSS",
-	"ZNOG8OhBBPljAyHaGoVa8Bb57CBUkCP/5VGnbPWH5eXf5Gryp8+MPt1ddSejOspyLghNIy6BqN/ziEkS",
-	"QsMiLk5juvR8j5ofUzWHfx/1T82Pvvlx5vnerH96DHxvPA5tE0pjeE+jRWi/OjLt3I+F53v3i8ee78kF",
-	"Wrdn/dMTz/cS/b6M3u0k1p1yNH/BqE4TduUKYm8xcXylyMXtZal+dsJo1JYiXh3Ucy/3bBTWOv+8oisM",
-	"j7W1RFHttJvXnwm1Sepm+6rgyUukeEiv2SJHqkEt6GacW3xMy936n1ExTRf1vc5scM/O0/3Y6JGYn9pn",
-	"pmzrjsHqrsjrl4lWL469D1f/RcLV60Be43FX2ueNHsPFDgPjFYUWcgb8UFBwJg2sbc6AicxYwp5YZzoq",
-	"iF2XccvmipxfXaKggvYx1ARgV7WWuEa+78J5yJUdkyu+9EDE/d6j9tGaO33+pm6XfyHvZbWgDXy+2yRo",
-	"scn3+qjZEfnf3Sma9dohTRKOwsWORqiXXDBTpm2XIgzPe6R1cfX8oHo23POtDMM2f+pnej6pzxzxrVyS",
-	"Z7evXmTFsltBpOeTuYxYcDAgQTIJjx8dHRVunYnLQF98jhEk0Kb/+OgoOPBJgOVdSOvm8mooLl+/eGOe",
-	"jamIAtKyLlbIqjyx1ZivLl69Pby6eHVuiuMFwMIHpCXYVGpONYsOymYfOyHgLsywaPeZSPwB4wCnkhrr",
-	"QyH+PPtqbQOfNzvDnYsChd21XMvN5ZWtxZRXayE3LEyYNjY61EEMhfkIXgYld+yA0MWC0URtiyGptRqY",
-	"kTM1zUYn/ULFqI/AGdrqPFu/ywoD4VexXNYFjUcsVJUKQLbQqsoVrLCYRcJc9fdWjvdDOZ/TtmILmsAh",
-	"QM9yuaxckDWu1jCyyIS+21V1ixz1R0Qnl+aDXoU9cMKUfQ0Y5iMeslmdeHVzeVWsXwcLv3xWk87drDaH",
-	"jjWDcwXItercSyNqlRKVoKut2qhKmpONG5v7/H/0vfFqQZUayVQnegQL2m4VTMXdeapnT/FLxx+PbOX9",
-	"emna1eXvEBSIAyRRgW9kRWvBxWhsYVzK2xOZLGkStTENSCQRmkuZ3NWGOzVz7HDd5lJwLZMN5dIUsYF7",
-	"RMsSNw/TsZ8bXqIomNgYhvzwjlfmPFe0jr1eNUNLv3tcm48iHFGsKrDIynGuQ7JdhBYWNDCtd6JAiJMC",
-	"nwRTJljCQ/hVUBCHqjQJW+5UESgczel7M3G1fco2uNRMfS2uazt9t8PZTXnAgO6LKmO825Dm4503xp2Z",
-	"L7M1PqDFJV2pT98kHjW55uTpZTaoSCthzOv9az6aGMl+tCiK9htRco02ADOEKC3ngIpkk/7/PIoIJQh0",
-	"rE5nqoYSqu5QySgTzOXUznXvrlodsj7VknW78c4mGwdWUW/izzO/BqITbrLFgOxCrm+viPk8XpEx00tm",
-	"2XgmooXkQqsnDiMOCI6A/otDUfRSfHvxqoL7mqdap/l9JslrqckzrnSajLPAVD4VMmGIAB1Csy6ka7jO",
-	"4WSSpDFTFimbeFUbrvqACY40n7Nd2JdbPmcXUhiHGPvxcsY1i2s1DK+tnye6EwEPa6KxMNzq2etnJrZj",
-	"F6Td7fZ9G96wHXM7XnqrlsIx6B99j81ZMn3AxTTyKxbRF6GNuGsoH1NYxgn+110jQTsxFUyM4Nex1LOG",
-	"5A/FhB42FDtnddBNxjnbWa/54CHpakZxRBd1UpfSlaG4KCgTXj47vyLotzuW8m6nwE073g8pjfmkBsH/",
-	"kbFFm6KTZ0UvAXzgm6vbyzevbxxmSdiUK42RfybovuKGu23VSzZOdJ36F5gUYoq22kFsOLhjm9RDxplJ",
-	"HTF1Vycs6ja8wVhPWBCsEXi9pUwiQsOQLbQVW2KmTd1WEZGiZ3IdzzsUXFnBUM/I5bNdsQUTYbJaOGvZ",
-	"put1k+jF87x1Uce6qVjuBsL3AP/4ykGvH7Dgm433GT5uly/R1jv9+8+71JsTLu2QbGmnKlm7JV9qTej7",
-	"dsJixMSWgVAHT0jEJjSNtaOKO6Z8SuN4ox8ZoFIMezH+KvC7TyhRCxoy3+hw4dnB1h04jyh5Ke9ZTEP2",
-	"SdW6lruQsOVMKucda8h0LVkmlixzMd1ODrrdfh1B23poZlTdSx6yOdYlr874O/eKGMwS7YRzechGVlew",
-	"3uXlxXOnSCCuTnXnUwo9caETKpge8cVowmNddzMvbRtyeUVMm08795i2is9ZcwIs3LAoy+IhiLLmfszx",
-	"9fj0uNs9eEKqmbDsvqLCWaPrPl6Psqa0nDsKuyqr/Rs2uZghTIaAv5gGSbtXp8xX6RjgVBCXHbFbrwSN",
-	"xzBAGsWmqxFf0DDGwILeULSC8lhY9Ln8qBuULmIq8rrahQN91u/0Th93ep3uYf94XVLZUAYa8Pl5+wVt",
-	"TzqDw3e/q8XplRntIVKGSH8PkDJAjvYAKQPkeA+QMkBO9gApA+R0D5AyQB7tAVIGyOM9QMoAOdsDBHob",
-	"YdaCsNbqIIXLWFzUkyjS6v3043/3uutOBlnOy+62hN2ooB2VlRIVZh9VuHkLlKR3MgKgFS/S8ZqmP3ux",
-	"i7Z/zpViUZMXHL5soyAipOYTa738NIlnLmcqnU5ZnRz7KlU8bEvRxkyOYUyVIq3Ayi6BjUcd0/BOS8FG",
-	"+XPML7WI6QrEYyORl4Fhmz44vaqgeltGBa7ImM24iMjr81vSShUrZ+uYYSrNRTqOeUhoFCVMqUzh5TJs",
-	"qqGwnVCTTCB5QihZJlJMM58COdFMEDWTS0y6JQVrL+nK+Ewc7Gjk/JSMxw+0evzqy0CzBG7LDrrFNzY9",
-	"xFX+BXyPAAjx+I4MZOry2Cst58S1JZq91z6a/y0mznox7p2IioNUsSRik+CT6sFXety2uCvbPE+t1agJ",
-	"z6NCbBN3pNHHjutG5NZbSwjdw4zP2w2wdqBJwn7YqJnHNIH3NC7pVQDhH52uJ9ouJk8/7W7F+pgaYOdE",
-	"2NnoRz/9+N+nqNMpa3DUSmk2R/Vv9l3LaT1Pu6RiMTgqTrc826NdFDvOivPpVjcVAs0zo6y5wpgMyyYo",
-	"G52aKLr53Fyc72j4UIzOY6bUyEWxj+YMlaC7Om24DuJVMRD+Ex02djL5KSYiLSf0fbM1ODEZyiMyoe9t",
-	"pk8aK1lvhf5KEdZGHaolKyVlLsazKdZgYW04AEUA88Uoxwk2CXaDq06uTyYLluRoy6CSAeZa5nB6Fzal",
-	"daqwDJX5Tc0wVY45B0SKkFlytpObVoaIzBQtp2c9sk5rwnfu+AK9lj7jZEMX93OFrnvNmylkbgIDsqPu",
-	"HPou89YRp7EymQq4ViTTmu/qoctCYMlGfNGQERcobcZ41DD7jbx9f7t1IGPZq/Vzjk92sBGUx9y2D5eL",
-	"8zC+sZ+gh+3R41EaLXRd0F3n6DF5++zq9qWzCeyYrZnFozThW48Ei98m3KazH9H7xaRGwPru6gU6ciwS",
-	"iVFsn2WUgHEwipCNIhmNpBhN5vX5813oGGNfKfLsTeYMQFWhPpMU5IVE4/CrLJ2KXMsFtRvMaqa2jEbJ",
-	"+POmZ3GKzYVbY/V8iPm6ZInatLGZXWpDfsY6P+qMxnxG8f8cI1Qr/+eew+cieqtYgvX/s/YuEQrio3L9",
-	"/ycuC4lJ7OJkCa6IXJjJGVkEWefcH8LxFXjz5Zxr7fjlilfx3jX453MNJq10AbfyqA/CT0JDjZmxBVBT",
-	"OTFGaLPz/pPBfw691sEw7XaPQvyX/e/h8PCv777+8BHOyvczJobConCfbPIvrmplGh2Mi+qX/0MapjAc",
-	"Hg6Hfx0OYSINepm9H/KvwA/55/YW3Xt47j089x6eO3l4ur3iiT1gWd0/ZTKLHvUzJzyZZElGNziBrina",
-	"/0Lbf3/3od+Y/3PvBbr3Av3NeIGupev9H+IVSloWyL6dmU0A/Lv/aAdPSNBGEd+g+mpQ2WZ/0Vp0AN02",
-	"MHj/It9Onii9Iaw3VSzJioJAsye2GE1M7XcB4UAunGQUVlxCA+c9WrW8nUd0h5KtP5dH5450bCcS9nP4",
-	"cGbg3bgtmWtteeYFF9pt8N17Vu49K/eelXvPyj1A9p6Ve8/KvWfl3rNy71m596z8tXlW7p0Jf+XOhF/I",
-	"2e4zndr2jmR7R7L/SY5k9Y5HRXVrh3yfcM0w7Wkld5z5rX1zedU22cfa9Va4Ajo7Xs+6jX66uc/KL+Hf",
-	"tuOG7h3XfvOOawNyeXV/TFoB7Yw7YScKDoCsX17dnzazRnUebA2MUAMf9CtxZ9u7mX2qm1mqWGL9UfAC",
-	"1Zjcr9zFah0j9+usRpWrNU+VtsUjpa1AX6hBSU1S0mYcf/yoV2t1OvZ73RqrUx02x7U4NLBhHbbCQxFr",
-	"w6e5uRP/giNL44PtVOkKG7ah+y9ElprxXW7A2E41+yePuw/j+Gvn8iX9EDNGYKND4va02lmPn51SOxv0",
-	"N5hPO4diY1Ltk58lqXYG9Cuqw9mDPU//cPPmNXnFkikj2AFpXb+4II+Ozk4PsEqQKF1tx0+VXVTTRUQ1",
-	"K+a37QyF3R9bWU9puiKpMFFcUYcEIDkEBHggDTItNnMsYNkJFav2Kes/gIFf8WooxisjwTvJCCR6Z/Mz",
-	"+Q+tayq+2K5G8YciyDmY+/mIak3DGXxdegwzTu4Z+tyiU2pQy3DCd+FkjN2GE2H+TAPDfsy5KO5Mb+9W",
-	"u3er3bvV7t1q9261e7favVvt3q1271a7d6v91brV7n1bP9+39bfqO7r36dz7dO59Ovc+nXuA7H069z6d",
-	"e5/OvU/n3qdz79O59+nc+3TufTr3Pp17n869T+fep3Pv07n36dz7dO59Ovc+nb9GV8hm97ebjB1sytfi",
-	"kH3wVtB7ypHJQdSoZ0AtcjuhYTNsXfnLKGae712Ktwp+Pk3VyvO9QheejwwbLLRUWt5+uDXz9prX5OZy",
-	"81QRkGIMv5FbWQN46PzvOl+0/nsU1TuGZJIK1lyTE8JoOFs3t9aySJXUsjOTlXIoCl8XXNCCdnDQhOVP",
-	"Omcng9N+7/jY26VA6S9X3vFLVxfkk0+qLbgus7LlXNW4Zb1my5zekzlTik7ZWvXrTR6svifjqLbvN3G0",
-	"re+TrX3vJpvWMDVcOYk12lFG/VwZc7fvqrgLyE0yZbUQfJtg6fYtQOxuAyKSs+b0O2tu/CYzkpDJnMZr",
-	"HiUb7knl1D0ome4LQ7+fMaW5QMXSrcVaFVmdC4w/KHlMRflXpBWEk/Go8ATRn/HFFTXP0Vc3XX9xMCBd",
-	"4yDaKkgXcjI58Ekvh4dP+sS41FnI+OQo3zB/KI6NhD5NZLrwyQn5IWUp88lpYVfx3RPyuOTxnCN6Mk41",
-	"YoFIhumciSwvr6VWXb/n9/0j/9g/8U/9x+/KR6NyHHzvfRu+a9/TBPZZwda8lgKwyPNCmIGpRmHcCjw/",
-	"5xUs4fsGpuz53p9gNcX37gXs3mPv3UffK/PH63qPohPN+cVLVw2/VRUIcEOoyEQJ2AYULVAZgppaEGKG",
-	"YifPb9I3HwcF8SVYB+snABNdhM5jgNRLGPW1GVR5vndjx7q8QsjU6LrWkahtY5jHXI9GWkH+B8AGNVfA",
-	"jMOyfIIL9ok50fCbTFwT86TI7rhvPT/7tY0drD1ou8+b37RLw5TZo8JAaySqKkc/LKihqgaohDFYF0Wu",
-	"UfUKt3pNR4BOxog9ggMfZGfj3zoULXTmP0CuJxWhE8RpjK1TaI1MEKaSoyVkBIvE7yiq6Ej2cV1i7XBS",
-	"IwO9yJdUwnLUCUI2FusO8OKU3zPhMMec6hBZrOB3NdjtyVAgg4FOjwu9Kif8r7Bdpyfd7idYG7b4UdXh",
-	"6W3Us4FM2N4+WaESTsRvDPTii4JefA7o098Y6NMvCvr000H/mRxvhb+r9lbH5VW6aKgUliFl0rq5vCpH",
-	"2cWrgw555hwoc5G+SM6KUjpdYgRROKPaM677hh+O2AQDi/K2JUJV7KKGUslxzGr0adcvLsjZ8ckjsjAt",
-	"SMQ05XFNjKV5sd7D9zOqyRKYfmPnQ6dqrogMje01ZFUjgCNwvW73jESSKTzO7D1XGCeJpdJmP3RqfcuT",
-	"RNbZR76jMY/MjTNNfEMx8d5NTK03E7zX2V1JjgB5AR89hz7rwkS5UJqKsEFMgbPGMOBTz8pAOLzvHcI6",
-	"1eHsh8P8tBwCSDzfm4Ago72Blya8nUW71QHEDjGqiysrToFHpoyZkTmnVLMlXX2lSCynFTtQt/eHb/90",
-	"/JfHfzz6/vS7/quz25PrR097F91nL+oVz/XXAsb+9vb2yl2LUEblc3DcPS5Y907OzgoiIfqsrguFmus6",
-	"Q9w5UTOZaKKMXsohWnegoZ/yCl9LTV4Ah1obR1srw52Tt9eXJI875BETmk9WaMmsDEZaAR3LVA/GMRV3",
-	"BUnf2W7oCovI0TiuFsPMP3vQIUjD+WjTRhjtVEKXxd3wy/b9Kb1ncGdKM2r3Tmulc8Eb/Anw7urCuVtS",
-	"BTxueZ2zH7aK3vjWbXl2zOoRdPWe1oaR31cwxDqCA5mgvu7p9zPmvNLhU8KVT0rlTccyWnWKvigB0Ovg",
-	"h5Qlqw7Ggyv+94rbvLf2Ua2Di1GfNKBdrgzSLXeMGvwxI1STuVSa9LpbwZ2tPR+xDtY3fIFhlHUXBOge",
-	"2gaMVGHq+Tinj7xArE4ToUgrmDJ9c3mFvYE4AkNFHQJnKI8ZMd4lQ4GhOWolwsK7hNnicaZLDNYuFfUM",
-	"rHVUZUU8Ubufl/GsrxS0LTjZLBGIStIYlrw95PjnjzWGhYxkqqcSIIKWpBGfjBI2HU0oj1nUFCnkvrFG",
-	"MyOF5iuHj1XRFrpTSIQxHtcfnYsZjWOGVVNFKOf50JNEzgsjW2H1uNsjrUK4dGFyO/pdNMVhn1djsC2K",
-	"5JpEHDfcTAkrmGJK9YbKc1v4701B0LWRyCbq2UJFWv7KAAU+nVOYc1wxgDUuPwxHdMqEHhm1VYN/Qh7c",
-	"/IQ4X8Gx1DMSVL63Zb3C0AUs588TRgJg/u/LzK555PkeXuAyF2se1Qkh4QhwJY6sNkfWtAuB2ZYOqSLM",
-	"5nSFCfPX9PqOGzkrcSO1nlF2OnbJWyZUCj91lHEthFyjH8fnTqq0B/8ue8ujnSxQeWXhQqWDGVWo9N5a",
-	"BfL84tVzckNjpjaahfs7XNiHBunKokpUPcnq3lk/kjvGFiGP0IEERuyQ15uXcnx21O31j45PTj97KRGn",
-	"MRcjEyxcEyReDiJedyLGc41GQNyPiNA6e8uGIPpo5OKkm5iuZ5fPrHK0RCAAWgmjESLl4hm0N6wdc7QR",
-	"aNk26QDKp7HaalMEdzXSdUme3b56gVW+mdADEiST8PjR0VGQx/maq44mZ3jbf3x0BHxO4HK9cDGmIsIU",
-	"MKmWgVPzZL6S01iOaewYKMOrbFDktOwM/mHH+geM8w8zyD9ghIOGWO3NEcw3TESlYGXD1gUF59Qg8/vU",
-	"koQzBocko9lckXTR+dkDdif0/QjwYBxzxF7oe1xDR+GxjXbNPAG1JEHt90Wd164Rr9v6qY+/LZTUlAl5",
-	"8eebohXAcD0T+v7A3LXK9KeSaPmF+JANYcLP8LkdU1Zu4o4+SnBPIzmnXNQlo4DnZGE8ieEAvQBWy1zc",
-	"HZbX3WV5iZwD61brtpV8+ti7gHYm6wIFLq8yL0OZEGhjCF2uwrjnEVaawWxOiUsKdNotJAWqKBEUX3RC",
-	"miScJR33dA1WW+IFLEGq9zvPr/dXRY+2lmAsUiTIaGOwIzsOg0lMfLFhPJnwKRc0LrrQTQoudFwUCOxu",
-	"48YRXYxsbhmQ3fj7Wu3uhL+HTbIe1ysRssjkinBi+/YT0ltzPNt6XnBy1jXe+PXVnJ4srWHGXyDCsSH1",
-	"Zk1ood9h+sCmCKv/KXKZO4SLr021EZyZadjOTVNMoodC1Xo3Aaosc9UBpgIjWRy8BbiZcnWaW93ZcDiA",
-	"R7OD/0qEZVAZZIw3k8FlxH/xJjg9/+4HD4eGFdUo0i6uMl81GCxTfzSfNBsjcXJydPzQ7auNDbpmRlkC",
-	"w1+Y1bucSnBQXp/f7rZUwAkjpylo8qRgSQGwFuV1dg0DmtP34YyKDRJY0am2qt3AfAtnZ2fryRYO1hyW",
-	"6gWxz/EBK8UnGb/anaDqrvsike9XG2+ZfL8iLUNzLWVJSE50Drajrv7JLhXyF5Q35kq5ap8rxRLNovYl",
-	"as31Cq51ANMx+eJsohfMGgcMcc1TVKdaslKNKsoowqfwBAuqlPVtHi0or/eaJnVrMNdBOc/onQ5sSUHZ",
-	"ZEvUmcLSKNKtuhKwAV5KlaXqykVhzFeJ8oimU0w+meX2BBHe5ORSNikXoROMB52hd8eET7NEJIrAzPha",
-	"GOeu5f83xqzdWDHB5TsrihUoN3zBuLX5/UiOFyOgLI3CAJvLe1Ymn+bCZHpHIy9YvNfCVH5Ye9HGNgQu",
-	"K8zO8V4iGi0WvEHMouSqfYU65GT9nO04QoMRqOSxJhMQm8MZHfMYBjAfFQXot+JOyKVA/3Gr+GGR53vX",
-	"5jNkKN+KpPDXdeYPbV8V/nxJp1P85YXRO0NrowK7YULjn39DicbzvVsba+h7ryUp62PL0nt5Ylup/YOj",
-	"UTCerp48G0OHfU1aQK2piMjtyxsC5M74sblgmfIRsfBNowUI4yH+G6vyyuzLtRUAeRhxEbH39aY3x5Hz",
-	"8u1vBR/wzccAMArXiry9frke+Fy4Tg3ALBpicS71KrtzYswRhty4/Mj4hY9Rv5jvyLHrALgy82rT1J0e",
-	"N0s4VrppZ3zFFh1YAyx3cUBxBi/nvJImfKT4YiQT+FFz095eXxL8mNXzrqTVxVS8g2CNwdgO91SZACSq",
-	"DGar3wEXg/TszTM3B5Rn1+qUWjSyHa27cbmoR1/FEV0+WXMEr64uH4TAYKQJAHeSjoA21YnM392SuYxs",
-	"Sr1czaRYRNj7ME4Vv2fxCo8eND7YfWQQMkO+fZ01wuinrzdp3EXj1g5yW8nctcYrk1ae4wGFkYOCTEdJ",
-	"LqV8khJ5u7RaNd0XMNUmI/JFwqghzA/KBC7YsmBrLiX4plGU25Q7yCVZPAVs5UwqbQ0aOQJAS8ZQuPk/",
-	"IZQEDpqBs7HFShKr3chMf6YjE6gWkBYyMLkPvHWwOdjbmPc25r2NeW9j3tuY9zbmvY15b2Pe25j3Nua9",
-	"jXlvY97bmPc25r2N+YE25n+5tbYhsc66e7opsqTwmlm2F0ZXJvXO6TGp1AXwSTAKNpQdfAlzgBWO+l3M",
-	"ollfG+7dh2P/9HjHLDt7K/TeCr23Qv8WrdB7K+1mK2197rEsfdon6OO3p8REpbVNivn5Wct+fkvzr8Wg",
-	"+ps0Yu7NeXtz3gPNebgqK2KWzt4mC9/2os6ZIe+zizq7MX+DNZ2xQWM55/7PUs7ZgfsLVXOWE0KbrLpZ",
-	"2ebMsLtes3kosqLNTypFm3Er7Ym3n5g4YzMURuyHFMvjjp0nXbRrAeS9JXdvyd1bcveW3L0ld2/J3Vty",
-	"95bcvSV3b8ndW3L3lty9JXdvyd1bcveW3L0ld2/J3Vty95bcvSV3b8ndW3L3ltxaS+7eHru3x262xzaa",
-	"35prsRWsaZtKsX0nnV1t3QD7ZaTQXeTNT8jOUxQQDMteEhJ2ZnweVKsruw4Pq9OlWTgTMpZ1xYRu+FTQ",
-	"OMYkyVmzptjx4ObyqiIoA879d84XUJzKWoR6HW79so4wW9EDWqbLCODh1//nCaCuLzcWwIyCgavUifhN",
-	"SD1jCbl6+mdAAfb6PilEOg8Kx808Uk6XWJKgLJWGITDtht2Viqq8ea8qytj123B9e2XJT5CreIODAQkE",
-	"KsJXTAVY3ixk0QGWiAosOxGQFtrZWeSj7GHblMxN0vO9FVp07EcVk5OsnTNWLb/Zml8fU5oX2gZwdeOV",
-	"nyMm0w54DvRDwANW5/gSxayt+bxWN4IV1KEFlmcqZUgzBQMAU1Rq3R0PjvoDLDxZI68kut0oaiUySkNN",
-	"oFFtFb2z09Nut9t/3Ds5ry0OwRJO48bub/B1bcf93vn3r/5w9e2j7tOL80ePj2p7R1g0AMoVI/hKkTCW",
-	"4V0DoEjLsKRY6gr36e3tBZGTiWIVid3rd3tn7V6v3e+T3qPBSXfQP4XGv+/2B91ubVWGRdPcYDDFRcjI",
-	"WEq90x52Hw2Ojga9E2839gBB8x1L6iu01Z3Zb5hgCY0/8+iOqWLt+6Zxn1LFyIQn8yVNGLHNKme10+30",
-	"u51e7Y4DtDb0LqXe2OnjWmuyTDbM+EJumWhtn1O1pPcbev2e3jPS+uYGfh6QMOZYMvPB4IipmDYP8pKK",
-	"aUqnjCxoePcJvS/M5W8DNo6bcQO+RsFpRpMINzZh93x9sLcXr0773T75rtepxxaLRG5YzlUipwmdf8JC",
-	"kvA+ae73moUSrZQP3OW6a2dl5PX79vwl1o9pZZoMIGhY43Qxk4IFQJJtcpGv7RNrOrepstovuTBl+W6l",
-	"MzUNRWAl6MAor6D3AbBtSjOK2n6TacioUrScMuQC8E4PnT7mzdMro4BB5cvQOyhVlPQco2trUJn5es4U",
-	"HJXpZ6Hx2i6US3nV2e8FMFppzGwOOkVaQSSirFYYUH91xxcj4x1WeApDjGX5ISa9C4oV9oLDoFj1Df/M",
-	"K5HZWp1xbPh8JK09IAQ8dH/2sRC6nNinQ2EeH5GZjHlEVz45di2yJyflbwydQbHJNjglrpqnHeVxqXun",
-	"kSh0+oULqZ7HMWyN53tvcFz3R6rfTEpPvjXDu3eVP/Omb5L8laseujbCuYhKvbyDE5JQoSYseVY2gD/I",
-	"sVTbPoo1+NapVBNDUiotDNvUUDm4v15h+/e/+493H3r+Ub++yHZ9VakgGywou7yGNI4dOIID5HKhaSJo",
-	"HAAWsa+MC7BTzwclXpcVKuO6b8u3tdhip2JMFmx1IgnKI+epnj1dLahSdZ5BVsiFw2xV3JmIAhgJnhuU",
-	"aFMIo4kOVjvGLu1juPwVccAfCgDQeAUXBqQAEa9IlGIN4zqMUcFwBaHAdLGLTPC2tgLWObJwLulmpdKa",
-	"0lQbDaTh7SqMU8LoXdOZDHkSplwT2wgE80kiRWbQQ59vEsgFE1aSwzkYz11g5RjVLIpXOCvn4zgU8J5M",
-	"qHJq9pPuUfCEBDMaT0a2L9gh4NGzMnKKoK8wizI7RQmYYSwV4n/43vO9rK8yULNma4BtqmNneXlu6+2r",
-	"OJ0anSQXWF6vqpTFEmPFO2oMq+/sz/a7D13/tOGycjGaxHw6q7VjOgdRmcMZtgPbkwT/FXJZmkxvm3lv",
-	"S1rYohaKEmdINVcIHVXtIUPnxjFjoiELrCmmVU75avwhtfnMJn81skklBewGK0tWB3qT7gVuzI1tiokU",
-	"440bfX51SUCYIG+vX6KA5KZd0bl5M60XanB42DvrA6/W6XUHj7uPz7biNI4sTRJ7+QqKO+9nN7K6PXXo",
-	"DxZXH+zillRcQKUK4+dGviAuWgt3qY3raJr7DVPNkmIBhc0oTN/CKxcOXcxJpZ4eVXrE6ivy3bq4mVhO",
-	"MSqiYDbCT6yOjU8aM7zXiENuvG3FEItlEB0OxdmY8n6tYm2/9tGjg/JkkDGQOjdbvr14tWGCRd8XmCGu",
-	"uEEpUJyLSsOQKTVJYwOkyiRWVS/ffrd/0u722r2T2+7Z4Kg76PX/UqwiGVFttUq7wBJGxNCPNGGqzg8R",
-	"SQs2U1aXUTjSAOBEV65qdxsaNL3V6IkqkNh1wKNtAyJJrsG3oYyjYECEzI76imlDeDAozFHDWE4V4eKg",
-	"Q4KE0WiFBNN9whVhStNxzNUMA4oCZEMMUcaW5uxbKg1nbkwjEiYMrbg0RvsKJWMqnpSWmlXMjeWUcDEU",
-	"dEq5IKnQPCZFTGMwvIloMp0JAheUaplYf5Xg6s3NLfnpx38eYrRUANNM88zORW4i4hGOamrMd0gwpuEd",
-	"oEU5mVhOgQqFqox8YWnCnhiy42a/pDDFMZvIBIvb6wREPVxChZWQsUvtDKJEAXgYxFTMPl2YSVUVbT7e",
-	"TArMMcjO39rpr8Oa30kesrktiPwAESX7jrA2/rAu26pa/r/qlWI9vO+z752v9xrevZ+PqNbUhOXV+Azk",
-	"XVTd879SblaZiWCjm/m6i0oDYimwC/fzERy15J5t8N/Mp2hS1ZtZAUPPtWXwkRtStrJz3n68ckvg6Hls",
-	"Lf5DkS0SjQZmIdCNo2EFuc9QZ+tOebAFBrWu9tVlryuLjHtKmnC9usF00UYKYDRhCchR+V8vsjLA4bzt",
-	"bhGwR3cMjnZFAhHuFZnTiAE4guJ3d2w1ZSBtwtPpchSQibT8/HhFjo+KXg4+hisQqoYigCnJhP8dUcqA",
-	"PMWZEeNYdcdW1qvKxFXmKFkmzFVf1YrcfHve7p+cdsozarcjNpfBUCwSLrQiFCfvHDUsMjVQNnm1Aa44",
-	"fH6vgQf0Pn5E1n0i6+Sy6+c3t9nEiuLTNwkVkdIJo3PkDC6v2ldP/2xYts5QDMVzVA7Cs4QpmSahKbMQ",
-	"ykVuT3dSABqfqZ6RVpAX+P4APz4e/vTjP4MDxIUJ9iCkO2FDYeS3IuxMlVxAcTZ4Rdi7avTwVk8AWy3v",
-	"WYK1zg1z5pecGaKhcORowRKcp0+UtCpnZSvoGjqChkKEgZ6xuWLxPTMQuGamTr429CRJY6YGQ9EmL3JL",
-	"AEZ4le0ELSXoHRuFVDG8cndsTMdt+BPubt7c3CyuD3BmePuZiGQyFIREMkzn2chK8zh22sEO+Y7GqRt5",
-	"tWDRoOjbMASRfugFh8HQE3LomRg0eyGVT0Q6ZwkPYRBDFUxHljlQqEAk1Bo7ZtZAg27AGDDMhY1tQTtJ",
-	"B6BxbcgsfAckrBCQatZDtPHNhGHQoGaZPcvGD5DUR+QeVmWClSYmgo3rGUwzOO52A0c4HewUQ9h1iC3Z",
-	"kLEmNjbaqONNR1pKnKhxTVOk5bJX+yS4n+e/ryth3EPnFB0cYMfLzBMOQb8yqbQJoWHIFtrInyEm+Uao",
-	"mDhu/LVSuRlmdVFiWkyhExylLMsaBQtwOm7ErGQJMVfVVXk2XhMoH2cgLBeIfoJe3iT4T/zzayNlwy2A",
-	"P12EJZ5dvIOGV1q72IbbOjRd4lJAEnT7PLU7SIK8DLg5W8CL0R9SRorJBZ5UMg+AcM/vXcAloGJCgkoe",
-	"A9sfoM7gJRd3A4uXf/rxnwYvPyEJi78eYv4DuAnWgwqmWg5iHriArcP7XlAIPU0Mj5bRFp/sSBBguq3g",
-	"uNsLMh0fNZXYAWUddMg5Ynu4X4hRzfVB8A5I8M3z2+Aw+Pb5+bPAuA8ilx340GtYd1xMI/wj8EnkVI7U",
-	"Rnqgu1AiY0DPyP4GhL2Ho4qBgeoAv0cIm7c+CQ4NplWIvrPJudQCZjwazTmS1OPuUb5Oc7Xlwqwyq4sP",
-	"sBEE4/2AmU4VM2GcqKEDoTPU8YrE/I4R6r6iOuf52XuuNI51HFgkZZMhJHKOc//meeGQBgcd8hyoiAMz",
-	"zbZ1nEZThl31zwJ7Rq+ZTlbt8wkmv8dg3muq2Us+5xr30vkou0B3oIQLJvQBHiasvm8O/vWLC3J2fPKI",
-	"LEx1fhIxjakAWgFeV3PeDu3b3/9NSREc5MxYQpdFOR2EHIJsg5XsCy5Z0GxK7xkcqA4Jjt+/D6znvame",
-	"5M6wS/CArCdeFzP/Fhd4IPFUpRaLcs3mPp6xmIdYwB5lBB9wKJlgpwI4w+Ck2y8OhxZ8I89hlR2LeGeI",
-	"FnM9CgxRkfMWCb/nMQMKgnKmNQpzs+taknFM58wMeVQc0vAeysw+E4pIa31DzcfH7uM1kQ55AD5nHfIa",
-	"0TPQo4TBN93AMGCaa+OHm/Nvnu9lplW0lnbRr27BBF1wb+AddbqdI6OKnSGLmx1N+GNa555t0KfBRLi6",
-	"Rs1ZwT+hXs8+QMbTskD+UFQU6X4e8J/rcOHYL2fGVFovSSPtoxzPBewMG4qMBj1zF9W5JlJhVmEgaMRv",
-	"LsVlZFf6FmEBAqmt8wUA6Xe78AP6YAJBVLw1cFvgWSZ7ZYrCvxYMCbmSnUdOIV7QbPfW1M5WXi3oc4sa",
-	"PBBxanVshRdWtdWkiqoqlbq5yucoU8ZYmd2piBv1ux/95rWOEyrCWbtXXnH3gSv2lokE6hGGMgVhIcmC",
-	"wrxaQLSPHpXhYCFTWXUvX3U3X3VRvVGz9sedk16n1+12+m757z5agYjuoh9G5TRKSDXWpfx64cXEPDXl",
-	"k49ZazowseNur2m87AQfvhXUsgdmNcfdo+0fvZDJmEcRQy3Bcf9s+xe3Ur6iYuVsMhiGb0Sq7d9eGcpj",
-	"BHHnRI0X0gABsB2dKlMNDf5+By2rzF8jDrtmRoJrQk0gsEEPg0xdaAlMQSkOiCjXSvvm6VDgaUQRZQds",
-	"5j8MnQ0F4jPSjM4ydX8NOvuGITb7bGT26SjMaF/+bTDYAy5w0+U1phe8Y93tp/4pjext+SXvcvd4+xev",
-	"pX4hUxH9Cy//N0xbnrvm8qOnLJ0zuHlIZ+tGyJvgnl1GBk2viYxOqPhgfkE08mnd+1tbnuMQr+mceR/f",
-	"+d6iNqbjholIIVIqeKHkvBVKoHmf1o0gx3BW5+IAHBCj5UR51XLZZd2Q1RkBgpNSsXhlNDhG+aGcJohq",
-	"ywXaCVmFiVMPTVMeoXpgpUjO+OaG8QzzDsgPKUsZErbGOC+fXH53rXwQuxERThOZLpQPEhrg2lw97F5c",
-	"Xb4mIAXayG8a2+ggELvFUNzOuEJ3CWE8JtoxV9p4poMMFtNVh7wRsVEg2gPhwnS4IIF5ZNRWTqHyZCiC",
-	"0OU/A/EUkY/9RabaJpRxSkS5tPtjEeKBXxaDAQpOSB6KlmIsi39VmbYTdsNND7dkBsIWzbWhM5YwnwRh",
-	"lNAFR3c8FtrfFnMFvw0FipK4CfA3aS1nPJyRSGYyMIyLSQGZuGcxSM1WSbLSM2CznWBW1GcZrc6aWswK",
-	"RDbBkFGrjmW0ws0wg9jjac+TWd1XqnDC/aGwuu9MzfTEandtE3uE823CzFdS3nFTUs7NMlNTgsQPkoLV",
-	"NvrWt0z5JaVkHKO+CW345oKYuSozWalYnjMoVakxYVChVdbxgARD76g79NDPaSheGEWgAZ+WZCbjKGNk",
-	"tygBM31fvVZwKIJqSgXc9cJXhadcWLVhgo6nUa4fRR2qUQrfm7rEK5SoGE0y3/jsOJZ0h8RM2Grqjfph",
-	"ThfwEWIOo2hmMYANQNbunZKf/n//lxx3j33SPj62f5z5pN2zv3d/+vGfucrG5MZwLutDkelhAJ6F02NF",
-	"aAX9tGxH6LfX7p2ZByfd3kGHfF9UW1gd5VAEmNYAeZgBcZprnwR/bl8Z/qZ9bt4ZFSUmkspdzNyBn9Pk",
-	"zmg2ZvTe6iymLBraxJjqiVVs6hmbW33PbhrNNUbvOhWGrHi+S4z1VEarh3F5iA68gXd60u3uzguZca9y",
-	"YvnxozHnfg7DaafyoeASaefle3OG19Q4fnb9XrcLYiV+YSPavBsbSwQcYEI1mwI3AZeRxrHhMR6wtGum",
-	"gIdpYPcaKG3H8z2rm4NRKuemaWD7xWG1OY79a+InuzvwkxdW2WcY0P4uC1kkMmQKXd4v7Fn7DO71pNvf",
-	"CeDfWMUbfrID7G5McOtbQe8pN1Zq/HQHINqhXFHuz2exr1NhbYwWbVqOAs2hGUexYkUO3FyLBgHc6PEb",
-	"xfDbjJ3hgiwSOTVhy8Vw13wyNiL6acKjKYsuZlQIFqvAhhLEqKurvvTJnCVTFh2g+c68JAvKMcVvaFsZ",
-	"VwQzE8tVL2X21ifUoGjBYgMPq/R13bUAlXAxRc5A0/jO6h2pAJb1wPA12DfmgkYOu0Ne8BjYlDGQUlHM",
-	"wEjxe7RAAgUZZwXgyQVCKmfymIiAniTMeBshbzogirGhKFsZss2IEhU0KTqxd29NjqrmBo9X+Y4ZNhFN",
-	"eKUFMGXm35KCMI6qDcUjdrDmqN9FhYE3AHydrDzfsxi76PqeI+eKS/+7D32/97jORRjErsZ5W7GJq2Jh",
-	"/WxSXLTdOWyYm9VK7Eo1AKw2NvUjCHifTgmN0ya/bwyjdu1wTKtRfMg0NykhYVyXjm2vzfit0APUt+Zb",
-	"X8D6Blt8ht6lSdVxFVOQIizGBDqA/jaWJUf+nutiEAVPlCbGQwQeBiC2BAV8REWUZf4GXItyABoPBQpu",
-	"HM13gZZBhdiA6P08CwDyzYMsmMf+ffndNQpa8PufgOl0L665mKIqIvBJCFKKQGcvLTtZkMtQPDVicSZG",
-	"Y+YKk3i3qCiw2aAQ89v1Gc0FWpvhw0LOUVzvRCZD4QYb5K8D3/aiZcem13LUT0t5YGUWqkuujlbKcgqZ",
-	"oQgWLJlzZQKjuCIBFy74ydJGqu5MjkLcRdsZtLBidZ7PYCnTOML9M3ZYDGB0spMgisdM6HhFokQuMvVH",
-	"5orkIOTEu+C4388iLDtGz+OEOaMPE3ZOPCp7dAmpmbIULWMMrAZi7Uwh3IeioNWAbTMuDco3M19IQ63z",
-	"OHfLQ8RoP22NE84m8conlEzYMku7SzWZS6UPhiKvc7HMvpUTO5knGSxA3rDZpiOW8ILkTrX7zuXuIJcT",
-	"AIBgy5ylMYK8ctZla97GzD5fKWK2w+6qyxzBzAlzPvgHRtC2RmqFOh/nsoDeWEGaiEHBKD2wfgUDzO8u",
-	"pG5b9/AAt+x3v7uM2HwhNRPhqvO73xGTSkuQoPC8/Ue2Qm+gOb0z+i6drIiiE0Zal89vX5CZ1gu64EPB",
-	"Cx/dMThJdKIPBrnHGDzMlKn4BPVR8IgL0j8mM5kmqqRRRawzFAkKg86Yn81Ot6/ZIqYr9HlLUhYcFLyq",
-	"8IwQveSh1VmV50BtdQIm4IDBPGSSqRDweD/JVptXc7BYMI8CM754SSqExSu4Jx1y7hoNhR0ORk5SgSFT",
-	"wJ0CrNk9oEtz+K2nw5TfM0XShTNFZVfQTGXC4fDC9wmj8VDIVIcSTlw2YKYXHFeQ3pLmWC/z9sg0igW/",
-	"YIDCUBS8KA7yg2nUACx6gk5h2ZXEzhUT2ject5kV4co3awTMhDElKg2N/xbFWyBToDGSwNKM+75xdIZL",
-	"5du82Mhj//TjP52vEnofKTiLcGPv2KpD/shWynjd5TOEizZnc5msnHuqQ0FWXjU31/rBFJxkBuaAKDhF",
-	"NHZfQdfIMoKgYjdjniK4aVg40raVdc6jWayQlsbftRC/VSMgXKADFBB976EUv3Bn/8hWnuGBP0EnpSoK",
-	"oA9FuRXOEep/DO61xN3S9hxvW+0QmjGgB0CUuSSiZTH42LONrWyRj4wcchayu3EeeATR20wSanGp7X/X",
-	"Wfy+d3JyYhIVPSrPBoc36rXdeXyzkd7HcoyFTWZYkU16D9wcKwfvJJ5c27YPm32jiwRK7lSRBXCPUYcE",
-	"L6WZqKnCkJPKt9cvK8q4Gqy9LdGYsRzh1YLrExFLB2yICE1ijipwg/fKpGWNhtWlKMshUhOp4JZWlzhT",
-	"zxzPglwDjeOyeJurBGY/GLx1+Pb54vbmu/P7V7fny1cX3eWrZ+fw/+q//uRVj0jNxDKRe6+T3OskfxYZ",
-	"FAVCKw/WCKCNSsfDD/Djo7klMasLJPyWgtSYLqwZu8BkO4xRTvsA7dNF8MSmlnMKwExSNVyY7cZYVbUz",
-	"KBn+vphLytral2yMYQ3JBNYJAu5Bh5xbeSbDHUaOQml1SZVvuTfgaSaYitNopQYkCKkIGeaccU7AMxoV",
-	"QsixYxaRFdM+CWztIGiOKeiWXLEOMvDHQbk2j/FOjtF3xmge6/gEAyHLJ3ymqiub204E5SJr/QVJShaw",
-	"P0vFFGuf7HVfvxW8A0cZcEMj5vHrbRpvREFb6uc1jRpVAR1irlsmuGRHzyj4W0aqCmUSDYXhOzAp8gYd",
-	"/0GD+9+XuZhcjDId+S5X81JcueZf7m7ur+Jv5yoaz7/sUn1BNfR2/zw8wE2OgkVG43BMkyn7OV0Fs6k0",
-	"6c6vUQtezFpVVH6TTPcdM6P3RpOhcGHmht8JzMPgwCdqwairETcUC5roldFNGCkLesDg4VawnHG1YElg",
-	"Mr7+TXJR7BEBExyUeakLrEEHLywvE8xlxAIy9IaeT4LvTQmIp8GB9RCjybSs6DYFitwwbewrD9OxRuSh",
-	"eHvxyiHYdX6mkY95Cr1l2PITPWiK3iq9bvfI8z1Tgs6z8PIehA1xTrtJ7sf1pvZ1IHLgb+BRkorprw+l",
-	"7kWyn80syAQgFjzGBFOjJFjy9xMktMOZjKNNYtotehRg5QH0JTCYSE4mxlmyXIxawLPA+ZA4RiswT7FY",
-	"lcSEMBlGGIrdUMJb7Lmeg6q5b2/s9PZ8ym/nXtwaU5T19TH7/69hVhqt66muuUkCZ5rpJtYpfXZDjLUW",
-	"xRmQSlCjPbB564yC1eg5souHwgtyCe5JmQqXfakOyAxtkfNU8dDNayhKNxxvsuUKMpcAYwTC9GSIE0wk",
-	"ly2QUJK2MrsVDI8WPOPUlnWjZnKJKRsezDR8+yD8IPbo4bemycT0CgY7iCbksJVazrPqXfXU8q2YY12k",
-	"LTe5dKfMNznVNFe5pM482KAW3EAzod+d74Rpvr8Tv6E7YbZ8k5LtX0YrX+1wjXyjk7eU8CugXNo6cwCl",
-	"HDReJ9+wnehcozFvrglYKl1LvJQFUpfaqz3GhF0snlTuIhOR+pRr+uohl/TV/or+tq7oq40XdCu9csnQ",
-	"/6WasacxF1GWfX5QI0wWKGNuriuaBMv2PuO6BYxt7klnzP+pcO2kMB5KGKpofUz9LCxsA22OErlAZ6US",
-	"66sqeeeNFbLkIdWUeb7YNBE0HgrjX2Jxi/sqweCIRK8KJgqXXQq6L3DORMjl/8fe1y+3bWN93wqG/0TO",
-	"UrIox46tzM77ep106066cWOn3dlHGREmIYmPKVAlQDtqpjN7NXtheyXP4BwABGVSH/5I0loznVSWSBAA",
-	"gfOFc34/DVj0/DlnNySJnz/3B7wxBbFfTRJ0DjV1YlXZDZwjN4UDWc7uItrMbN03lnc7N6hXnxu0SUTP",
-	"dG69oN6mxzTOW13rmObCuf4BzmnK1l5VTrBl3YKD5WTA8qr5OeuluzQsJfQ/k1iDaSww065Mhzl30mHG",
-	"TzodZhtKfaSQkVmomynYOG8uqjsBFQJ4bvrYeMGs1FAAO76B69Kn0oAi5INNivcBKGlZFae2UsrGoo+2",
-	"q651ndKED6M4D3dDUVyqT8N/hBqFAYrTRimVknHIfJWZ2zzWFYSqzVCnxUMmzoCnbFwLIJoYLNP3352Q",
-	"vb29I5/EGi9Ho1GaNHphsUJ1mX2K0BimMUQdnLDoisWAkVCWJJhiAkqmNB1l+VTpMyzXw5xpTth0JufQ",
-	"5QHPKRgSckLLfOIOubBdNeq/pHpAlwGZ7W5omraBAs8SBopiisUTl2zAP1yclJACZZCKzk31XTJl5Df0",
-	"IwCqdac0MfTbf+bMG6QjmGTEAb+h8w45a0bBdLEvGwsH1WLc1E9TzzxPfmPrWHfq2gvVBW9pYZ82ORJh",
-	"SJihQkFr5rVLD7HyYVnd4VIqoaU9hEWwZv+CZf1jj9Q/SDzHUgzAV82tSlUWG1SHmI2308xu0O3Df/9q",
-	"LqDM5VAzHZSjqCVCuHPvbWnO2h0/WNlxptnOHrbbKcUSLipJyqiQ2Ocp5XMjzKpkNd36zk0TPjSisNLB",
-	"Kf2EFAuHBy+6Kzge1u3oNFvZz72DblNP6acH6On9S2m1dFxtG8f5psW09o5bZvE7jqjDUH+uNKvuxaLR",
-	"m/CrmvyO707IYe/wkKQJN4kZJRixT8LlwMIdcoxYtDrMC+B16s7qjsBGqqZxnIv/Z1XDX/e76preQakc",
-	"/srmP9yc/m82H/1U92jvSZnKW2t3aT2xu+wX7F0ySYTM8vlDA7q5iDl3j0M1RpeONSEmppFrQPQ6MMcm",
-	"aAsCqMvzEwQCQss8SosYgL8MDqQhjIC4lXAB1zEYjOBlGWKWKcMabqgjIusQTKngGZYYgoV8nmY3qtGc",
-	"0dRAfLNPMxZJW3JmjOsWkBocEuEwmql/Mo0ecrAfdMuw9YBj5Z/Q9YoUpobljCNXgwv90dKI0u2Dox1f",
-	"X6/h29rIRYi6CFHXZHLNBrzVPjoELCfdvCZTl1RcAU6/roFstfcDJHioRqE4ccpVK4DMvk3ht1icQlLz",
-	"guvMYcDnQaT8e6NsaoxPE2qog8ZdH7pI3dSMXHSs4US9J1/DsxXdTaIbllCtbHNleOX7+tiFdXlWIYw7",
-	"kYnyHlsRk+S6HF0LWLVTp0wIZVth9ocjXzU+0DFCRYc72ufta3adGsqGli6+B8YGQ8mwY0m8AH8BjKnO",
-	"gB+jRQd3IppCOtcsCgu1fyLLpetYg6Pd5Fe/KSfqa3nX51kuyRWbvyJUOSfA5RS2QyKAu0Ndi1KpakC6",
-	"6D21DqAGY7Oiyy7NKituDVNu2/1jVKQpNOl7beezBehp608fFx2yWqLlN07L9vNrJiLP974rWzcf9S/n",
-	"5mH4Ab79eE/vpAoYr/HNh3oI56dnrV/Y5fuLkx3P92gcW+TkhXTjrjtD+hLObqZiDA5Vlsb2YyGH2Wgo",
-	"UNrYIlRkFYqYxWH2SjFkZ7nvudLJ94p8zEy7AEmp3zl0SC2w28Oxw/CCo14nODjs7HeO9vsHveDFC+/W",
-	"sILKsLzjmJK32TVLaQTEiXqAvXKA+5sMEBkT7N+n8apBBWAWLogPr+/9OIZSbknToX6V+2tra7v61nEi",
-	"S9H4dV3IKhttnRNZ9tRxJXu3PMkfx1sPcmuGLPUgmasZje3hqMtHgKVC3ARBKDk/PauiS0EwX4mFBY8u",
-	"js9Pz7TJcczjD4LlyvJYKM8ZcIPwq+PzeML4SjuT6MtoMkMwLmbIZIlBfpsZj4cxenJ1Xns2TaQ0EMua",
-	"rmesr0eHpk8Kniq/K3QotvwFvkUAOxL6rGiRn/qysHiI6I+V7F8LHrCymDR/datK9GVAcjqI1lSpToHz",
-	"iksaXTmHu0Ag5eDP4IqBxN0KKoOh7mwGNHF1/mYLRiOxfrxHSgHAjquVW6T0RilB/N/4Za8H3UXLpU79",
-	"JbmQw1IBAo+7uC4ZT9FjBMIEfZWjIqf001CzRSAtQgnmpQOsOadpG06ngHxbLU6v773BnrfPT8/aSFHX",
-	"1v0RyWxY6lI96TCJ0chB6o1GfBgzIRMOU6ItgH38wbD/Iw3MEstD2RDRqHCbLZqaLVY2C2Lwo9bqlj6m",
-	"HOxZlkuats+oEGa0BoXb63u9/cMNoJHtYntMDBbk81ud8LHQmU0yPt5UkXDq5GQtAgtnNxUq29tQLOsj",
-	"mzScmzXYG7v61a2fvuFvMZq3eCjfpgV0Yhg7iesL11pBy8Mvu5/ZJ7kUH+U1fC8W7IFmkwfbMYZOs9Ux",
-	"4GuYHUgcsrZRMeCtBjz+WjAEHNrD6P9VGdP4rHgLAr8N1n4hGYErbi0Z0YBigly9xu/IRpC25WQaYw5V",
-	"ZfePmSwdnnDHL5PGoEB/lOU3NMcjLeCohuwyY5NpACPfoYpfJOBXcufk4tSh4uxYrmQAQVce04A7rMV1",
-	"ECjulr9nAkEFjHA9a+uhzKyKn7QtxnhiUChrbevHqrWwjzHxEiqjSZ3FnsuEpoZVHGQBkDv9yPIxI2fq",
-	"LkzKerl3dOCTCu8wkDa0oWXkHn5FKoc52KgrbTrkWJPBG4oGzbuMZkShT9GVY8KLNA0NRbShkDcoJ5U4",
-	"CmZSqrZKxvTUwrZqCveSj0GJyFaoPIihxpAF6q9kmqg/ASacpiyXCR9lSAoW0XTImbzJ8qsg/O+//7Pw",
-	"VRdYn4xA7FxPh1RKGk2gqcr3ajT5NdPlJWE0ugx3w2jE4d8CELGTmJGw1lWHqJRtLgSQKaTNIAhaq0aM",
-	"nzokhLBFiLEZXbgCZSA3kyxlnaZHqOuVf60MNWVDlnzME8rjVKO6A2RtItkUmNtwlq3aMP7fgsogiTS1",
-	"c4LxeMBNHqAsxDNBDIqc1SM6P3ahFaZfZJVNg1wxNsPTRlFBE183kpZIHaNjoxGLpFO5smDGWorixuAY",
-	"WT82VluKC1vmywW8FrfwQvAr5tYLj3VaJfrgvaUBqTYGeSAy5W40c8DlBME+e3a/6ODK5qoXpNTjVOeg",
-	"CNsgUPNB3/AYFoSzgLBf21SQbfjikQq+0R54qPDF7q/5Unapn96TKIM0OCrJLM+uE6GpMivCFIXy33PK",
-	"YyFzRqfkF6DRnM0W0kgqTs5P75WbA9rv7B9/J8mUjlkZ9zB8AYkkl1SwgxdtxlVfkD/013yovkUihwE3",
-	"GPAxU5cIhGuLEQUeewut61Q/fIgZmynRrIzpmSDnp2cDHuUsZlyZYkKpEkYlIr8BUo2JeHfIe53dkQCF",
-	"dI7Z8yXEWgh6JSQiymbMx9u1QtX4SeVjoEpllff1U77a/4IR784QUbwm4/4y4RTySm6dB/vNK8GvvKyt",
-	"5/RkPadnAve4Xhdf25FaS9jd0GvWjiZULovanqSAoaRtU2lyqo357E7ALYGnyT6qMi9KGeUXyijjND2Z",
-	"UHnKcQ8mGQfD1LVwqQQg276yog2nUXPCLPRVPVk1uxb8BNyxBaB4Uice6pXX7l13fX+LGxirHJTXuft5",
-	"lKTs90Zb5Rw2oeU9szdWoaOrAVdN5L2jLJBfjn8mtIiTzDe829oebb9lfCwnDmgCNIR0PomskmCBh46i",
-	"Axqz1QOqzaxAcDWr88HjJ2pcJafNLdg0eJpmEAWSHTu0BhPhvfl9jQCt6qMSig9iIJQd28qWp3NSkt3w",
-	"NKMxcCeVC89IErsY7ylJFuotymcBLlTKIIIFroQOPCW8KgqQVVp9UpcLYPLCeyD1isyonPShoCfcxQxz",
-	"npGw0wkXEzNpIbN28HLv4Ghv70XQawfdbhdSWzpqH+mEbdVama+tnrg0e8ItQD5u/4u2f+u2jz6WH4ed",
-	"//+X9sfPXb+3/6K2KLlBeAqUlA+cyvcOJE6WazmqSd8pSbNxwsmIJkhuSzXxJJVkyigX5JLGFTcHOUAo",
-	"R6GMYcQBb++99En74NAn7Zdd9U/g45XIoq98tTmk0ecMkBN4MVVOpMsDJmQ2E6o7ANacaIBuCtxnSgcI",
-	"JswJuWQkVPJkqLrN4nAHs+LQyUO+uUtLWqeLKfDBqmkcsXp505kUWO00Rmxw5CahcQxlWZcpja5wZXbI",
-	"O8tT4EwGAD0kn1jsY6UZLN00GUmhu64GhZgLpXmKz7+k0VU2GvXLVGTDnOSCJqTZGF/LmCZcx2JNrYWO",
-	"5TtzqLlVYIY65FQicsLz5zyTz59Dv/S7y/JycIRxmc9d5HDtbr9SxgeNpwnHepMsNxRr0+xaxxaccrxW",
-	"lgNLHqAumfcMRwBqRErHmlRHZI7RtXjIOqimyMI86Dw9Owu1ZP9q8GrR37vi7DJn9ArgjaI0EyxW0kA9",
-	"4TKnPJq0EZFgOEqT8URiQl1NTZrv6eUJbMVUyCEAYnh97ybP+Jjo/H818TbfzncutMl5aiPh97BMTIQX",
-	"/oDlXuRqnIH+SkCP4IWrAWQpqL4iT72+N5FyJvq7u8HRYWc/6ATdbqfX7R92D4/Wz96DGW6wHBDVw4ZQ",
-	"YTlujQg0Iu7LSK/mklAju1BiKFniKGn1aprihWIuJJvumkW1JFKonwDE5QjQ4RPB8sRy1vqkmCFESxKn",
-	"DFElUKBl0VVNmBCejGVBykt20GzwIMwa185hGJqu8Pe0wT522733llcjQdCKvhe86O/1+lBzoyahbcHO",
-	"jg4Out1u7zDYP4aEYDUn5a+94PiXH384+/5l928nxy8P99Ql0EXTbq8bHLWDoN3rkeBlf7/b7x2QDxcn",
-	"f+n2+pDAW8zMld2X/b29frC//q6sTMaS3flMEOyUJX3f7s6nFPirvHxHdOD6eWi4AS10rlluFOFKqZNn",
-	"cRFJMs1ihqUdoySf3ihhYZ9PdHuiSdb8nXGW09SKnGXy42fdt3vbDFSwth2oF3SUau0ESgpcZpm8/dOh",
-	"53tRlrP6X8YCQpz1DaaUjxt+0vPXhvnz+t6Hkx8Pet0e+TnogNCa5VnTrXl0ndd1ZkMZZCZ0uRAq3695",
-	"mVtJ9LQkkd3XZgE8ujQC3AyxSzlNs/H6Nfd4PWl99893OwTbqIYfoaIeLrpQv9qqejwdxPI1dU1Tfbtz",
-	"75escF9xMfTnPMul95BF3NGEcnRWGmqRYYKHCY/ZJ6//0vytAzAzIXk7TTgDHwx+0kRSXNmLKXS1Umwc",
-	"rA8NUr6FdcqN9arA9dBQcbwsjR2u2RbsPrGC3cqqcQSe3vyPWa/LKw8nGYc0zSwn0yxn5Lt/viMzALNY",
-	"rN2tSrYBD8sdqRE8YE9Xq3Zt8sczQfAGwEENie06SSDgm2KIFzNJbfZHLamNLHJu696gzWeCJJpawIQM",
-	"RwmPMdNkDmFhrCx2MlAS7lTkdcg54rjU5Cw2F8s6M/I1ymUvCzGH0BHkCKq/YiZZJE04WovYnjIvCy7z",
-	"ucy4EpHoJSd8bFMFD7vdbqOE7Xl3EZ2PVNJ573E3IV9UA3fYUM0c5Z/GNOEIwOgqqMMl01eroHxPmqbu",
-	"Mr13qDQ1O+U+VabQxpIK04pltXu4rTDdpmj+uSpMXdVZp7ZXuhu7n+HPtatMUUnXFJUuOBpL9FdDqedD",
-	"aa9tsee22PNbLfZctV03qfV022oq96xuyrpgY3XX3TPU+AiG0B/M5rkwInIbNXxyicurN/dj5TnCIx6i",
-	"2rNC1AxXLqh1DS6nKyuFpPMBd0o3S+c6iUuXWpBW6OzU0K+43jskyqasTKOcUTkx9kMtDsUrxxC5W5Hd",
-	"l3SUV5TZLYq9Gk8v6HW7dxJQj1Mct3V51xD/23q9rTP4xev1HswZ3BUpfUw2yIq+KuoO3m1KpBbzXGaE",
-	"EjGhORxfcUZa52+PAVTeIL8nUpDzt8clqGAlcV5pCYGxXL1BoXiPxwKBIN8eo44jLWRtwoL1sgeXc+IG",
-	"mHfK/HmriHgmBzzh0AklacicSd/oUecBZVOoDnVbgFnd1wU+gsQZhJc5Q6apK57dDDj0bdPg8FnhWvnn",
-	"b4+/SnCY5mMGyARl7C1mqAC818ffvz7dDZRHnqUxjZQE8PpqGPxOwd7zlD6O2rvrIGq1271GdlvvuGuf",
-	"UCQ19Q1pmPv0cKuLtrrocXTR+W1P6FlVKm+olzS1yPpJEfoG0noT7F4Euz8EzakRr/HSxtyIAYfkCFAj",
-	"14zHWU7GRRIzEmdRMQUhzTPXyxllOeiZhI99AjifEK7RKgo+c8uWovWQRsnNBLPIJjkTWZFHTPQhhlPp",
-	"pg/aqvqVhdupfI1HoBibXfgBWQajiVorJsd1wMOzd+cX5NaL0NTGu5/xw++NbAjuQ55EugiHRLagHez7",
-	"wcv2XtDs2ogZ5YDkW3FYggWHhQVtBArIywKcNwFpnZy92blPAon7YtbJIDFbaJtCsg2AbZBCUl02D5pD",
-	"skRBiGS2vnI4Pz0jrZ+z07NmpaB+rWoEw0Ez4PchoSErOGiwYPcOJDTnur9/epE7gTQiTySzjhaTHXOd",
-	"76UxnQ3FnEdDxmEvGNHblM3HognP0mw8txQnS2WzfmIbGY1QQsPvWk473xeC5fquF0d73aC392L/AKZN",
-	"jyA46nW6nV7nRfcROt5b6LguDZux233W35X95UWa3tIzvfXTrJPZ2jpG7cStftnqlw30S7lkvmx+Yvng",
-	"OvoQqyvc6JBPQrXXtQwvNx3Y3gNeUohQEhrJEZrAcSoyjesUmq2pG9I0JB3yppZ5ZMDXoR7pkPeA7Qvq",
-	"BnYuiShXfgf7NINaYqhp0bzrlqXZlNti4TCLTWThRbcbEk6nqgsWc7MP1dQ4Lj2spSN6NeDhFWOzCLIm",
-	"84KF5vooibGOLXxFQsnSYZEnfYKiMg5Nz8eZwdTIp9fD7HI2HOXZdJhnhWS6wVfk7evjM6IkLWR4ZjlR",
-	"8s/YAUobV/Aj75PfmSjPUGnylh471eTuUB/+a8GQh1MZJTswD01poO76wVjhEtD2AW8AptwsidSs6W+N",
-	"cOWjv9wCUPpySj/pk6dD3/u1oGkymo9y9qvXP+jWEKXAODVVCihHysVMmS19r4hn3sObABsq0kfMWV0x",
-	"02rbOax0dheaL2I5HeFhmma2gw051FNujZWlL0zt8KGdNB1NvfUWNzksvP3GSwq8acYTIB1a8qK1CbX3",
-	"1V/8t51NK5LZ7t42lXYbsf4zpdKWVt6GEWq1Gx4qh9a1J5vP+GqIVJZRqDyIQt8m1W6Tar/NpNrlG3eT",
-	"hFrb0BLyFLs9babPM2FhcrCmq/Qzyu8N+QlZwX3i7NV7ctP/we27P7Upt00SfqpJwquE1TefIHw3Epgl",
-	"6cMl8curBeIX8EqKFF6bpXKpI4FZTXlSpmWqfW6iRpcmcqITl4HzasCzEcGj8P/++z+OkRdW4mIAciek",
-	"Y87p1OVoQm6yIo01YAwjLSdKNOA2Dc1Q4OLNNpkMW5BZEU2YGy7zbazMJyZUBif/ZYDMtwEy9fF2ICwk",
-	"WU7CxfOGcAeDdaNCsFg/PhEDXh/Y8zVwpQWOvskTKRlfEpbSFuyAP2wK9xcLU62iSVnQlFUFF/SqKkqm",
-	"YnMV8nhp3Nso0B/WdNgmmG9DJF84wXxFiOR3iLAXeSLnIIcvGc1ZflzIidf/n49K4AJXipbSi8s6EfYo",
-	"pUXTFKqA8Ciq4DHLye51AAWMiBe6i/lQdFzfGKoiiNYg2K0F7gW2FtRiDWC0cDQENGcYGZ12SpxlxLG8",
-	"DReNsFAkKVkXUKVBTRMe9DitaBCpmmZOz0oEfQFgPhpUHpCcEJfVJxWGG5/gOaT+85jHHwQiYVYJ+HxS",
-	"cv/uOJ1xkPhrYLCVXFWaHvkhFjjRTOK9Pcxymj1xr6wfqm/SRAFQt5I8VA7daVKvtNttuaehjseuA9tu",
-	"5qZfInpyAsqvDSme5UOOMdux5ilnKY0gsfNGqWM1KQAtmnGZZ2kKYM3JNQIGC9KKE5o+9wFdq/WB7/wt",
-	"T+Ixi08wa1D45HvKx8XMB7h+n0wLqfqmFNJIvbwTmqaQa+6+KfVlXcfU9yRmkiYGilyQVhTndJYs3m6Z",
-	"GBpaKdkQSAu5C9wWHKj13z/+/n8BAAD//w==",
+	"7P37chs3tiiMvwqq96kKNWlKJHWxRVVqH1m2E832RWPJyZwJfdhgN0hi1AToBloUx3FV/vz9/dvvMN97",
+	"fI+SJ/lqLQB9Y/Mi28nsSTpVsaRuNC4LWPcLPnihnM2lYEIrr//BY/d0No8Z/n5B4/hCwp+aRfBApbMZ",
+	"TZZe3zsnIY1joqdUkwVVZJqKCUnnhI41Swg3D6lQC5awyPO9OxqnDLpwz4ZUe32v1+kdtzvddvf4pnPa",
+	"P+z0u4/+5vleOKVCsFh5/R8/eDAQS4aCzhgMHPOQkZc00VxAS/synY1Y4vW9bqfT8XzPNr768/Xl1QE8",
+	"a3fwvx71fE9pquHt27n30a/2/0SOyKtJumRreu/W9N51vY8qvb/zvTBhVK9fbg+WO07kLJ87j+DrZ/Ob",
+	"6+/P717enC9eXnQWL5+ew//L//MXO0SqvD5undkc39MSwFudql7OYTLsXjOhuBTeR99LBYfJTN97Hz/6",
+	"uMmX4iqRk4QpVd3lUcKjCYtwt5tt/JW2kYv23MH/8zbyBVe6vIUv+B3D3VPF7eOazcy2NBv5P2sj/cqW",
+	"iDSO12yA6/jr7vHxcbd3eHR88giAJIVgIawxa3FyvLoLOknF7TADVfgwUHX7nSKoKlMogSz67s/d0UyP",
+	"X14XwLbYGWw49zKM3rnj/oaLCReTWtb091RpMo9pyKIzoqcGCVjylSLzqRSMcEUS+/k6urYB9g85/IUN",
+	"wc9st6vbtOY41yKLW/qvfqZzIH0OYbpJqFBjliRVQeLG7oyVHKBTlB10/gHREp73SIsSwRaER3ufvmW7",
+	"0JOHbFjvy9Kfk/JedWv3qohIk133qrfbXkXJKg+BDSQJC2USbeQi6xnIiMexYqHX7x4d+puRKOJqLhXX",
+	"ML2+d/7q+odnb549hRcwLQeUKE2oadI9eux7TESrg/f6Rx0YPGYTO8sQPhlaKDy9PH/h+Q+dujlZa9Fz",
+	"x9krXdNR6dg8ZIFma8YcxfYfPZpq2e4+Ojw5PTw86vbaOEfof39B77x3vqeSMCcFStNkA91IBX+fMjyD",
+	"eZf7Rz08zA8emCllIFPu62FTqhF/DUt4lp3rMkMQJDvxhCqSMBoRwDFkC3j+i+QkDGUqtDsl15dXrR/Y",
+	"6M3NBRAdGjM4pmPpiAKNY7mAtacxXWAD/DFRM/j3Ue/E/OiZH6ee7017J0eA1fEoBJDQVE8Bura7VMuh",
+	"garX9+R4DAdwOadKDWWqEz2E5l7fE9JSr+GCco0sUCcpM89GNAEqMJxJwbWEow2NwyGdMKGHcxnzEMAi",
+	"2B1LzJsZvTdvldfvZk/s98rr98wz83dNDzxa4XmaD8eM6jRhw3nC73jMJha8mt+xIeoT/TGNVWHSLHuS",
+	"7dfQbbZ9MaViks7tnx99L0yVljMAi3SIbFtGPGGhnrGI0/wZYFH++1DzGTP73MEHiynXLEb6BzCL9Gw8",
+	"kxEcg2Qc9h4fHnq+x2YsmRRWbDaOiSEQ35GE7XGLEHQUs2Ec0bnbHvvofUpjPl5WWy7YKNFhue1U6oip",
+	"20LTMFnOLX3BY5BT8wz68CgRNB6WJzmm98MJ1WxB86HH9D5imoU6f5LGcZHvjRdFuJhnU6ruJA/ZjPLY",
+	"zZeHbKjS+VwC7tpHAtg400M+H455rAvbE/MZB/C7HmMZwnyZXsjktlv/tFP7uFf79LD26VHt0+Papye1",
+	"Tx/VPn1c+/TUPQVsCqXQNLQYhsdyWNpLRP1Io54240qxqIwkMzlV6WTC8HBGbEzTWKPskUFbpnoox0PF",
+	"kjse5rg0Zwn0Z0bhwpwMz/fmCVNMhGwYsfFQhQmfZ9ubvcpILb2jPIbz6PlednrhtGV/jhP23uufdHyU",
+	"QhC1ZJr16JCjjHIqBCBgt262itFZzJQaOgFwOGNwhpVBScVEpOWY3ruOFZ8P8+kyDcTQyn3jUSa6jUfD",
+	"iCnNBS1IAB3zojSjcCzyj8S6j0T1ozT/KF33UVr+aBOMUQ3+bafvdMT6BRzvtgAgLP+CuX8+6MMp1Z85",
+	"cw/VX2/d5HvVyfe+2ORT8S89OV9gAYolERujSKlu+RylnAqlgMd3M8XChOWsSs1ZyMc8HPJ5Rg90QjWb",
+	"LId8TsMYv9WHj4dpNNc5LdUsHqYJB0LKFcAtAklXsSG9m48dOYW/UVNhw0hGQymG41nWQ83LRTRMRlmD",
+	"Anv84N3NhlRrGk7dLO9mQ4BCcmf538eS+HphdMSqWQN034zZ+0RpOmERkWJHMfYh4quRWOU8Vb9TGbXb",
+	"yKifJ6OWnj5YSO1+OSHVO48oeSHvWExDkE4acfULi6uHv7W4KiKgDHQ+j5euba0M28bZN5LsJqEkk+rE",
+	"OqmukWU3yLKNQIJE++08qhFISmY1tN5TQVJsagIDuHqwkNLY2n5XtjYDqLIY02tMbY2p7fdqanuY7NI2",
+	"jKkRYhpzXGOOa8xxjTnuN5d+Td810u9H35syGiGl++C94OIWfkbMUGZDzN88vyCPe48fk5iLW6IlyriC",
+	"3WsypxPmk2CQdjqH4S8//xN/YWckYfE3Aw+aDLxgn5yPFBPaSccxVebLfZQrMA7X63umk4O77gGIz+pg",
+	"+t7EbqkDxef/Ce2Hiv+DfdODhr0TfKDlLRPfvJzUjQtkO5yyGYUFWclb6QSDiT763huq2QuQGFbX+4MV",
+	"6mM21kSOcdKjNJowTVpBEpCEvU+Z0mqPUBGRxZSZdS24iOSCAIS1Iq1AB0SxUIpI7VVWCryyfcuWA+8s",
+	"+aZzpr8xsQG7zLZ9ZSXl6qRvpoycX12SW7b8SrkpZtO+fHbznEQJHes2Z3rcnmo9p3PehlOLclPbnoK9",
+	"Pgne50skc5YMRLDIlrJPru1WgqC+JIAzTGgeguJEgoO7Lnys5lIotk+Cv7bzmeO/gT8Qpadv4LgKLiYB",
+	"QrPyTjEdkNZbwe8JIOYeCWmSLBHcis4YGcuEyDhiCQljDsrG/kCshfX7b046nbPFNyedbdBmOlm2z8co",
+	"XVYBfW0AAXgAihIZsbFMGNHJkosJoRPKhZ8fCisck1shF6p0DLrHxUnMuOCzdGYoh5kQyFATllRn1H7D",
+	"3qfcBpg9eGorU0iy3gyN2HlKf21fGTGwfW7EwOpsAugwyEERgqLF6rVl3HtNb5kibDxmIZyweGnVbfxY",
+	"ijGf2GChgeCKgPDJWURawdXr6xuSE44P8OPjgfniAGXUYK9yLsxa16/drnckZcyo8JBOzmlCZ0xbUnmO",
+	"QVavUKupw8W3Fy+JCcTyiZqzOGYRoYpws+Y7JiKZkEnKI7ZPXsNa4bH5QBFQjFhEpixhhML/YcjmmkXV",
+	"0z1h+i8pS0E85jDwnOppHqhnevM2rZMJ2OAfPRjQ9VTolEaR+9UYPNxfEYtZ/lcsJ1y8kBM5HuOjc9D7",
+	"QdanqWJvBf4ovYDhLsVIpiJ6I1NtR608oVFUeWLmUHloplJ5CAO8TnV1hOojGkXVR2aM6lMzSPUpLuP7",
+	"N3b2+AtMGn+xc8Xf7RTxd/jmik64mEwSmc7Nt+UHNIrKD0xf5Wemz/Kzl2kMlNgNsPrkO2Pq8L15TJdX",
+	"iZzN9ZPl62Ri5/VWoe1lwtxvZmD7B7TITGXf5pN/yidc0/gGmLWZfeWJ6aXy0My/9PCdX0OL1xEXFHgC",
+	"0gK0sbrrXt9QliK1ATJyRrguExekKwOxC+XwDWmasoytkYTNZaIVCUp6cJ8gvdsfCEP4aiZjexJIu5YZ",
+	"8ftKlckboUD+QkZaKpaLvmO9ZwOhpxnhU5YBW1qaLTfr1SdCWjKKn0nB9vbJpRFnFgnXjKg0DBmLFBml",
+	"Gjo3VCth41Qx5CJmni2YHUtAeiYyIZHZM5NtQYzxbc8vdqvpMiPyds0DkYFPaR7H2di+BSdwqHUALdI8",
+	"K+giuXufsmRZoHd4VIrkzRk1Mgm8StZtXlANL7Xh9TwyoZQ6TQSLyGhZ5Op9/OPtmxdtRceMjKhiJ0cg",
+	"k8xIC4Tmo5Ojx+T//X+OfZKKOY0iFu1ZeXIgANIwbydgwmhfKTLmidLERs0Cb1sNvw329sm5WGaiRcLm",
+	"MQ8pCamAMyrjOzYAlrrgeipTTdSUJiwiGKBdZSAbY+NrWIrNj1rPUOZUa5bAh//3x/P232j7H5326bD9",
+	"7sOR3zs++fi/vDocf3bHhL5Zzk06XnkfHG9UDA680AQ+Vz4J5WxG24oBV9YsOiMBzG3/TyCpxizUDj9w",
+	"F/HLfRKopQgDkEBovKBLNRAKnz81x6RvP4ERKoD60TO9F42j+1aTfAfP5jFadTecTpx36XTauPIy0Gj7",
+	"H39693VrMNi3v+79Zw3Q0AB4ab7v5fIZTRK0hXhKL3F/4Sx6RRdH3VHPXhJj3CWt3i8//3f3scH0qvbi",
+	"wvVXDwe71zufjU779N2Hnt99vOZIXEZsNpeaiXD5X2xZh54mYhv0HdKi5O3by6c+qgN2pnvGNzNDsp8w",
+	"KwMbOm50I8DZfq5KQEeAMoYQ4qORjMwzLkjviExlmjhaoPBDg60JU2lsRFh0X5CI01gRveAh2yf/xZYK",
+	"hbhbNtcDUaYgZJ7IkCllJouqeVSaZGvOEofhe0BHYmhNc6QGAZ+rgXAcZFVIfMw6h6ePHrP2USc6bh8d",
+	"ssftUXh62D55fHpEjx+NTw97R25DjRaYb2lhG9qwDyX9gN6/YGKip16/d3zsg77g/u76pc0eDO573fZg",
+	"cP/o2buv6/f7BVUayUDdAQV5OuBRP3DEEk0IM6YUMNiEhYzfscgHjgV7MWN5fm4LLQ+jJQmw92uZJqFT",
+	"SrjGbA9MdzGnvBYGMLU2ft2+fLoOAo+7p726dV3RCbvm/6hREl7Se1CvHM7JMUF6ACycrppHjjv1VCWz",
+	"i9TzPfhsZgZyhvNMrevWqnUw4Rt5y0QNKZ5TwDg0upjEAkrmCbvjMlU4468UCQS718PcOBPsk9czrgHW",
+	"gJw50uAKKyf15cTbsErsb+0JhKWtYz5rzhxKnevOG9qevlIgABT11JaVkmCpJrWQi4jdB2UieVhLH7UV",
+	"fTeo3G6rTvG/rZuFK7hG99iKLUAmGmjaGaEkZjRC+aodEIWiK7Q1stY+cdqqeWNsblbQ4QnB5RkxEtcu",
+	"kwhEZy7IYsrDKbRakgUoqjblq6pqewUwrdleGLn+/FY+dupq+Wm7+OeKEuF79234rn1HExgPU3jM1tvv",
+	"8z+eMhV6mGPzVvC1pMjK7DyyEJmzhGqZfKWIitNJnnLjaHxJuK9w0+n7el5qQwh2Y6bmoL+zP9vvPnT8",
+	"k14tY/0IXRo5HCWPJzT61rlvP3ihFBoU9P4HlKV5iDM+mCdyFLPZ139XJuUomz0AR6OxGeFFpu+t8hAV",
+	"1/+VQsNkqkCyEJLkjkKEheV0Q8y96nT//N1fjv72+L8Ofzj5vvfy9Ob4zaMn3YvO0z8XEqKOO0BquUYA",
+	"PqERcUvI5aCRTHV/FFOjf4azzOrfPnpUzkMugPR/JWzs9b3/OMhLRRyYt+rgysDAgLDe2jOmPGYRaSEu",
+	"4XCk/cgn7VOftHtH8M8x/HPigxJFBUlFil4AZO/LPXyMLCmD4EDkIJQLARgWMaFRupAJyYIgFGm1D2Go",
+	"I/jn5LFP2o868E93zydchHGK6L+Y8pgVd2YgphQUNTmfs4jEcjKBZlw4G7+xzCErVWk4JdRMjsbAVhlZ",
+	"oz6jARwtbpj0inZZkLlBHdWSjGI6Q8r/0YfNe2O2/zOP301BZEKpjSvCxR2NeYT4liQYdPLjB3Sn242D",
+	"hvslR7rvWaHC63uzFPpioIzPpNKk20E3V/X7LKKj7lspUL9LxuHRo8NDn9iYD9iUsYR/R1REPqGpluiG",
+	"4kJpKkLoouQIyXQOdWDF792w5qKANUfAIYtY4yC/Dmu+OJK4Dcr3hrSA6vkE+QEcaQCpwYTcGvF3zEZG",
+	"ocgaYIs4NhDtrk/aXcCt487ePgnMZgeoXSvCaDglcjw23I6MOYsje/oupBjHPPyEs4e0k8YJo9FyyO65",
+	"0mo13bsQNWZaEtOyTCGOjkpZ3tmJzpUyzBWvdCGFQc7peyO2bjs2O5+Y56UTc5qfmAxYOxHZo2rCdW5C",
+	"GnIxnNeWYbmp2vlJSAVQDcBCa+2P0gR9GaRgkyrB8+S0Hp7nxS/wBBI3iwI0z1adDTWTEHKxCexF++HO",
+	"gH/2RQB/cloG/Jfkb44xjVhIU8WMxqJImCYJUHi0Lxl9GhSZbYfeJ1wPhDFbRkRx3BZTTwkTl1vto8M9",
+	"n1Ah9ZQlRFN1i7UsUiHgALTax8Dc6PpdHYgWgIO0TzuGolTslgmztkvSap8+BsJRcLKhkQhVR9QUbUQk",
+	"mbJ4bl2MBa95xV1YB2bb+qDYFEH9XCYjHkVG3foMBqhz9y8ZeGEyG3gkpuGtsVOoUM4ZPIelDzxjbUCr",
+	"sKPJgjEserD2TNvSOrsd5l7pMB/mhzlfbnaa00T003DWdjZVu9r+uND0y/MiByuuiOFEo1SvAGwVQqQV",
+	"wOkMfBKgrRt+QdAERCYDEdBoxgUaaA1Fgb5gmBldovwDeGOCShUJjjpHgY9OQcAkEvEI2yDCWBZlJdsb",
+	"F9b2RWR0N5CZiDNwdTtqd3H8RUkcP8o32E6YuBn/ZsIFkJfKwkCQ5TNGWjKxTgYUI9RSAX2yoYI+KRKm",
+	"x3v7MKNXUj+XqYg+E+AlHn5KIslUvsMP5uEg+p3uvENPSyhY2KFXUhOzuF0YSvfkS2/WK2mUCVw7F+s1",
+	"ZSTawrZGllIyxBS3rXti9s0N+2kCnZB6yOGvGRMraQDHnS755ef/LjrtxjyZLYCPZBtrg5ULvvzKPNcI",
+	"JxlmrnbEle1pd+R8UkLObnnrLwsL3OkAnFZFuVTY2bFoaKKOTS9FaB11jxFalFyd31x8l+VJIHYWtmPG",
+	"kglrz6kOp2ZLaqGjGLkw29m+Wc7Zxh52x6Xd1ajzIi51j3OAvs1BQV4CKAjMbwei90UEs3OxJEY6QpWH",
+	"tAruD3LUOfbJUefEJzBjctxBcUmRN88vyOnR8SNiMYEYMCvLcK5NqPfbQnDnl2E6XJFUJKCNQae7H+b/",
+	"Kh3mgihhZ0qKU/3NuI0hXqUlGfONIiFPwpRrMkoYvQUupIicM3FWkS8VXSobGyWJTpY2POvLyJZ5jBjO",
+	"/0bKl1QsrcKvvpipz4RBaCnJGDdT6CxwcPcN/q6IXL2C4nMjJYFpk2zeO6mex198v6UkM5iHW5tRcpwE",
+	"qeZo39KrQZcOw2DSAxGsE3QTqlkbgzAZCJYgjpEgC4IMiIvMrJhFMuAPxAr0K9rWsU/aRyc+aR8/OsPZ",
+	"kABA1C6NvLd69oohshtPXtZwTajqTh+79qsBmJ926t8KmuqpTPg/2OcKctQqCQWtwVnmSevcjoLd9ckT",
+	"RhOWEBPOfMuWJjZ571dgS92SiNctsqXCyrcqWqkoBfF+KSHPwgp09BmNxzKZsYgEJWC5s20s4gjZojSY",
+	"SUO3Qi72ByL44Ycf2ueFuTpgW2o6lQsMWiq0WDnT1S7qPTy4QgadpYr5yDNPHh13yq4bu9EJo/Hsm4FX",
+	"AO3A8w1L/mbgWUun8V5iVPrWqNPcW4On2IYIAI+5yI/wZxrLkYEVbKsodW0zlef5YkVjdyaSTylsF5ml",
+	"iodtKdpTGUckjKlSaIuNyMD7O/3HPwber2Lr/rbER3pFbChA0AmSu8m+x7+mGXxBFVmwOG5b3BilmuiK",
+	"rc1uTEWLKNi7zzJ790AYg7dxsbO4kJmAH1MeGZctSnrZYmwwMyYo31g5fl14EAZGFdywptrK5flfPd97",
+	"/tdrzy+lNr8rIotpmjAavRZ5zuBKVJOJqr4qRVrTKOImffAqkXOWaA7qmk25XYGuUZa+Urm3QIHYWw26",
+	"JhmwZr4x9JlGSzQMtopkiEaRskFBpq4jCaW85Wxvn3wPm2NsiWYNyrfxHMonNsoQH8WxoXFJAoSKiojI",
+	"0d8xSk2OoW+J2RJm7jYRwgwSYOf2OBhqNqP3RUBg5IMFpOk0B+QbjEx6OBBtgINzFQd2tr6DJKK7MnLP",
+	"vlc3fMwSfYlJ7SuRW/CqDe+wMDHRUjAyT9EWcPnq+8ubZ8r5H3MPSivI0uSDvb7zqwVCCjTBQUfd4Jef",
+	"/zkQ5vcOPH3C4jiUCWtHCb4sPjhGyx1megdnuEEGXVD5ZroawwADeb4H7YxOZHNecyd8C5r8BIO3fuy2",
+	"T9/91O3s/VQY8Mdu+/jdT2bEvdqIvnNBYzkxodCrUBOE4nsToGGkRBsBbNJPC7TDBKi1ggnThU6DPR8x",
+	"GD2i88Ip+FCuEbCS/oXPndk81XJGgXfG8XK/JjC3GmLre6NU1QTwPUnV0ux9xMZccGMsKWqwwbj7zdHj",
+	"zv9uH3f8ce+bk575NfzmuNM5OO50KjE33pbmBnOyCLXe45otgKkiJdwwXwVCSxK55JopxVrEJJ2TlhHd",
+	"oROTAF+ZYW9zPI8Z3qXOV8d/is8NdacJYSL6SpGRm9T+anLL6kaYesS8Zosv8A25fArLiWL0sKkVXYPr",
+	"ygZR5WLvqnuRv9mF6odTKmpCf5//9TXJzGnm2KeKVbKotsE05JEpuLBmzTb8LpSzkU0iLfVfDJjrrOlf",
+	"8YmgcWwrtK+DrJUpyxAcsTiuwg6elQ/rYa8OaDyyBYRX8xeZsGXgcWBopSoDQy/VgW241NaBpQAZ0NYf",
+	"riw3e1fF7d1wtXfcOegd74Sr+TTWYGxlLnlaHADC4mreyadhbPX7HfE2LE9tN+yFVSZLaF+3Vnzp4mMR",
+	"9q4sAWkFqQp88svP/9wDIcSxvfKOpGqXrTe+3ogrGzarpwlTIOfXTMn6hfPGJGsNvH6mSOu488vP/33Y",
+	"6XQqYO8Uw1YPy2Grx7VoGNFpxGMumIn+r0f516meSCBu0NDmCayyHYqhkasUDZ7uAKOI05iLoakVU3Me",
+	"8Dkx9WnC291YKAunMgRlKa4Rz8OpJOZljI7yuaoj3iDpliknYNUa0lwArCmU8ZCN/44adoiBzC46IErk",
+	"HE4n1SRmVGk4heu6DHbCh1LpmTrWMab3mQwP52E3UEO3sPw45ljbKMFcv9UB6D0pNCPQjItJ3RhrYLxt",
+	"zGJdgzqykr0EsBrqwyJYNFN1Am2N9LqVLxcq+dSt37yz1ebdeTN61YqowEUoZzU8xz2vUPyTutncS5nq",
+	"ERURIA+gWcTidZsPrwm+d7SmntRsIDS1dAZIRr2WXEBDsy0rZ25r5zLVwxm9XyMOuYQBxWdprKlgMlVE",
+	"OpJmxPNWh8xA5yRCEjTs7j18BsWCP2tyum39CpVLZrshV6VwULX3K6zRYZMWrWs4C1eGY44xF6pPHppa",
+	"PhCr6Z81kV55VvmadPFtiDyXMU24XkphQhDWHNAr24wkoMEpGruIhdKB7XbgyPZWjuxJiTv2Kkkdndp9",
+	"dRNTC67D6VopZV6d2G7bChiq8xCVivqIuql565Z21MnWVlnc487K6orLO+rUry+5n1AuanVX0EIIvIXB",
+	"oyek9cv/7//fPQRh8Otubz0x6BZlv3b3MBvVFkD76JeyEB6UQxJ8wDcfA5gS14q8ffNiJYGkKHhuZ9Nm",
+	"LmJtOQI3FWhRpsBzpUUbBKJ2t0yET46qOV0rJBl7dbLWJpNowQzxEprDt2u2DK9QmnH96+xZqth6Nfit",
+	"YrnetIMQ8rFozC9npbyrM4rlQDClr9cb5lxxwUrOo2CLshmolZeZIAGNopK5Z9+lKMGmO6si8BZnVDRT",
+	"b8xBf1BzUGN1aawujdWlsbo0Vpc1Vpc/numjUfcbdf8LqvuNOvyHU4cbFfRfr4LiHjgBf4sm6q7BrVZd",
+	"YlihA/lWQeFUq8piVsUo+2XHXbi22QIfV8sXVYqI1OyQqUFiA2KzWrSkFRRKj+ztWHn2ZYUdPbiWiO9p",
+	"qWk8zCBQCYZcrfDibEFr5d76mpvFrTaDlYfestcva+WzQMhkRuMAI5QCFdOAtLICQ4CVZ8Rk+7+9AWnW",
+	"VeU1x+LAmrIO4Lu9YnCY6dXzPRXTcixY9mZTCMwVtZT5QQaSP1+/fkVesmTCCHZgzu8Gm4mpTVg2m2C5",
+	"fFEcrdtYSBoLSWMhaSwkjYWksZA0FpLGQtJYSBoLSWMhaSwkjYXk38FCskknvs4u73qQqolZgk6QqVEy",
+	"seBBSAUZMTKSeoqhS5oJ9MJjgSPHZRvFslEsG8WyUSwbxbJRLBvFslEsG8WyUSwbxbJRLBvF8t9csYzp",
+	"A3XK6xfnpFXwu+5t1DALbkyFsd/XL86NB/PAejWzB3ureibejU/jWC7qLpJ8jVXllKam9xldEvyAcKEl",
+	"8Fcax5lTne8oz0WsntIVDyhqP1QRSkxrvGShxN6enn/39PKgW+Vu9vGquFLrxz9Y68gHSYCGoa1NXVUz",
+	"JILC3TFjwDBPMb4ApbxWIOcMC3gsHfR8EswTfkc1C9xlbKYuPFoIpgxkQ11ynEMXuF/4Vdl1bt+tTPv3",
+	"nVi1DdNc2cltRTNodrOmvYXJ1jmBh8UQgFV0+TyF/ZO5f7YPpm+unDwQ7cYOf48ZSl+QDT00fweQKy+p",
+	"s7oEmepQmiv9EBFdVRZbL9Zd1VhEjRoLoEGU7WcC6b+tSL+CcjtR5C1UozigIQSu1BFe4Gjvd8xRnsY7",
+	"SWkVqLv1VqdTuwOplm/WGEfPnT3UkGVjQ+Vi0icBjePAiO2+IYFGhDcWEXYP/IHGQV65CdsEcHbxxUC4",
+	"bxMSyPHYXUlp6bW5EtF1g3X+sl/leFwh4ONx3Rm+gE7W3UFZutRTMdz+RKaTqak3au6KrInMM6I8i4Z0",
+	"nc3MbRvWInPN0UQ9Sng0YVGWSc5jLM9vSviW0bPX6R23O9129/imc9o/7PS7j/7m+Xj1IAzsgSjSBrG7",
+	"JgW9thQMrKYewewlma5RURuO8ZYBPWUz0pKCmWKZC4m2L+qWgx2Ym952CVaEXbkwY9VFKdoLr7aDd+Ve",
+	"TwC3/bpwV7ipqkWXaht8e58O33EiZ/WwdffQJYWyWyijzGMaOhIDZ6WVX+Jm1wNbYgRnHq3eFtnZZV48",
+	"2rjjPPJJxBJ+x6L8fq3iFaqACaU57e9+z+nD7yzNKw1uP0DXpiUGie7S/oomGo+XqTy47gKyfD/wbt+a",
+	"W8VWL7wrhY9GrjBytpgC9tURX5jcE9ACHqjWgNiM2oMiXJjrlKfmApUyucqOXf2iK6fS3AUyAa0QZTq8",
+	"dJ+ruTnCTltZOYyHlf3eeA+p79WbVQMzYtBHB5Tx780pLsQnqUCv1D4J7HyCPlFzRm9dVTtouaxFrYEA",
+	"zrNPApx+0Cd/lzynImWuY6bg+Z4dxfONTldmN1mrzYchB71d8rr9d9SwNmAc8NFROBCBMomgIksjqdgg",
+	"CdZQlRqp8DwG/fAlgF3sxFnssMYYsPvA2P7TiJo1MbNow2KRgOl8cDjY2XdES79axtOwh4eMvWHFlug/",
+	"bHzSSkXGUC3FqL8keOss18PFqGZuUgillsQLSM8I3tfGhSLBQdUOUHNf9jryvfn0mfuM1pXBC57KhQh8",
+	"ErzhYuJ+2l/fzuHfp+gVwQdPUrUMfvn5n5Wpvp1vxUsEz1pc/LQaAsgztDS0x9z+aYoBo6EpAO4aGFbq",
+	"m8vq3Q25eIu+JIGWNQryerliDd02zDq7Eb945LIhVjDuAZR7N2ZbKKO0AnxcEna0bgeelis0PYgnsoTl",
+	"LHwimdqvUUXIRIJSmcn7BWVSpnokUxFh5SngOyDBD8R8KgUjC5nGkfHMgERsbjWzF2kt50wRTW8ZoYW7",
+	"h3PVv3L390Cs7PUuBEWa0VumG8P1g68BG/4E//xHYO/qNgt2662nIpVd//pP//HuQ9c/7K3Z+FqnEczt",
+	"lovIFMvKtq1odysywaI2dwe89X3KUhCwYZThJJHpvMxoix/vcP/ss0LzZ/lYlzjWX+xYQFO+NUOtmCrM",
+	"NSN2J9adT7y0+inVdK1q6S7GD1FF5io/kuyehjpewrEKvn1mMn9QDT74AD8+BkRN5QKIgk8U2oTNRZ8h",
+	"FQNBQ7SJck0o/BIy0poa/6xPdEKFGrPEN0KaT2gYsrne2yevhb3En4mIRYHVN7MZUYUJXAMBKrC7J8GI",
+	"roGV/+Eo2SrZVGH4gaXfjqhbLZGBGhMATYiZxqHGeB1dUQ32CYsVI4GQbfMo2DsrIeBCkDuWRDzUZCzj",
+	"GIEBK4iSfavbBXXYE1pVfxtpMq71xPh9a2RQLhD/gz6hiVGM0PWNRqwzEjj6EPRJzOgdU+XXmXGjT0ZM",
+	"LxgTOaFWeGOWloQKcvn9G7yeM8X7TbBgM57+ksXaTsVDu6b7NbOCvCt7oUflu6cKcQTWdFUnXJYOhk8U",
+	"C6WIVK4KOsMAwN0EmeCJYKJsKD3qbXPLuvvMh3UKaTYPd4YTODuLiqrPI+KuNcQzauy37tDj/YgRwXL5",
+	"LnRtv5aO0fh2iGr9Nnhk3iFrv4FXNTCynl1XW7sCmsNH20Cj6ytTZ7bbAqa6A5nkZ2+7neMCPmNJ+3y7",
+	"4FihhqExweXYso4g1ie73qAX645ZsyDiiUvO/JxcV4fFZbtRbRrnugkbY0DtjKNyBUirbZEA+kFSPrdO",
+	"nwzuLizlVhjCvf8pnL1oH6rl1p/HkO0xgSn+Fsx5ReDezFCvM6tPZTELHnNp9UbHge5kSEdpTJPlPnmR",
+	"Hy+aMBLgjCNMtHWsyd6TOkqdlXUgEqNUkCXTe7bKPagUaIfmou1uOg3OSJGXtXIOhqI1Eok9vKhShCxm",
+	"UTAQrWlqwqVs7Ky9edV9Ca1HoLX4JDDXmtvyYTkzJAYCI7csFO5xqLKdwqzUbo6RhwpT90BRtTP3bICy",
+	"75khgQy44aCdnX2VnxT72kHy+oubz5tsPpfiKu/iojCdJ2Y6z910XslzN5uLbDb2aNxYCv9pioDMOESR",
+	"kxiJHe1Fq7i6XcFxU9qk5KzTbqKk3sYDM+sXfaczysUwjBJ7QFQ6gr+GrwLrgVFkHIP8LlhkogdyLiEi",
+	"ZNIxmyh3WbwzlrM4UgR9aci+cutuzCY+YfcgMZKACbyJ1QkOdgojHseKhYFvrjshobxjyUCYyxLwe2xm",
+	"pjfmMVNZ0wkFiCuStf1K5Y4kVSfN2eNZb/+vYJV1ppjbXnE+8PpXdKZYSKzO7rooG+RyQVUm6B4dbo0G",
+	"32TMu/iC5ruIq7lUXK+1D5vzWHDBlnySlhqdv7r+4dmbZ08BmV8T8xcg+tvr/wOIfn754tnTMoEpfLED",
+	"dTm3W10mFmU6AhQjqpNDEFxrLY7dh8nMpS3GiPj6HX68bYeZiNYfb0PwN53gXv+os/YEr6wHaEFNxKdD",
+	"x+K2+qBtySQyoNpNIIuSF2xS58orEIN1aTccjVaxvTnIR/sFasb57VUf4MfHg5xiHHyALz6WjVk/YpJP",
+	"u/vo8OT08PCo22ujuRK2eH9B7+D4ZatZI0zlE7dXEm1CCR4VwUZagf0myC4UzEgrEPRU8Pcp4yvx4Pl8",
+	"9496tTbVJKw/0wC5DWb0OuNsstVjjY22nL2NrtIv4NKr8FI8vGu4qTHWRhssMpkhdpFIXbANmtOUi/gF",
+	"SatyT5W6VWh+oHNuzGtcE0rGbDEQsGZlYzXKqnTxRicTBYZsCxRXaqKA99ZZMYbrnLa84C0GLVeW9dUH",
+	"uGZX3RpRsgOW12qIQ3R5Qgdr9ghoQ63QYymPhX+LojugIPlg3Zyq4LPhtiVUUof1etEP5mp+M+iCKr8+",
+	"5D94enn+AoSfmzfnr66fP3sDv1+cv3jx5PzNt89qvA3Qvg6gf3gBZp1H08mjGPJfF1Owo6upEVxqoaL0",
+	"Vsjn7sU1gO86wI/+CLLRv6+M8m8uGDiJaI3lEMUm04bw6EFC08c1jGhrTb6CZPDZJfmQX/6ra/Cx5Z8X",
+	"l3+Xy/FfPrMW3+7mVRnVcZZzQWgacQlM/Y5HTJIQGhZpcRrThed71PyYqBn8+6h3Yn70zI9Tz/emvZMj",
+	"0E3iUWibUBrDexrNQ/vVoWnnfsw937ubP/Z8T84xJGvaOzn2fC/R92XybiexGkmq+XNGdZqwq4Tf8ZhN",
+	"2Ba//FeKXNxckrlrrkgrYTRqSxEv9+qllzs2DGsjVl/SJRYLNI2MaXC3UHWTH5rUzfZlIf0EjtEDes0W",
+	"OVRrTLduxnmYgmm5W/9TKibpvL5X6/Hcfbof14bR56f2KZ9wTeMdS3dGpvUXqt1ZHLsp3vmbFO+sA3mN",
+	"L7+0zxvTXIodBkZ/xLAuBvJQUMiACGxAiQETmbKEnVmPPBXErsvkEnFFzq8uUVHBoA601mBX9arjOrnv",
+	"woV1l7NpKglgwMT97qP24UoOWP6mbpd/o5QbNadr5Hy3SdBiU8LQ4frsmX/3TB7WbYfGy7u7o/AFFww1",
+	"6Z2upH3WJa2Lq2d71bPhnm8VGLYlAT3Vs3F9Hd3v5II8vXn5HLPlgHC1gkjPxjMZsWCvT4JkHB49Ojws",
+	"YJ1JJsQEMo5pj9Cm9/jwMNjzSYCXXZPW9eXVQFy+ev7aPBtREQWkZeOCUVQ5I4KxSJGri5dvD64uXp7v",
+	"mVQVEOED0hJsIjWnmkV7ZdecnRBIF2ZY9M2NJf6AcUBSSY2HqFA0JftqZQPRulXPkfTUJENRTaZ0Pkd3",
+	"UO5oJwGPAjJJ5EIBzcIQtvyCawxSKgepURGRW8bmaiDgK7ywOEykUpk1LGGmDMzeGQkiqmlAIjZHKieF",
+	"dZL3B2IgfjJn6ycCjchPA/FTu93G/+GdMVsleXAn/u3sIdmDYjyIX47N+IkEpVCsgJiOcye6C2H6iQRZ",
+	"WJixMK58hM7U/QXlGv3AP5EA3Zk/mAcrzYuhSDiRVTuka4rbgCGv2PKt4BrmwFYaqqUIA9LCFCncQKUT",
+	"Rme+tQcpLRMW7UEf10sRlj8fCPzb+MBtRlk/68LV7cGdX+QnxdktuSYS/twnNngNU6EMixsIt+8Lq31b",
+	"NZAsqA6nxUQ8MmFamTOlcu8iSiE221WKOrYVWautFOz12Ov/uN1MnBt7P/qbW6/b960f1m7/1q/q7NHb",
+	"vlk9EVs/KR0A7+O7NWk+L6WQWgoekjlLVgWr7qOTo+PHvY79r1vQ2rnQqGDVsKjauKkfqpEwMaMJUqIx",
+	"4atZbSftbq/d6X6CxcBxso17DpC5gYaFXJ98/IjN5G5JPDYW1Oby2Cnhaa3jX/mwMJzlBEUq5xldLCNy",
+	"7u8CjXOPkMR5BS1rP8skKlEqY3Z3pMjO1VAbz/eAopRZTGU6O5gvAd3ygA74q2DQLIZn5E+e2clXcM/F",
+	"3/6QTT3HFs/3MjTwfO8aJ/6x0EWtOSHXLAs8zVZ2KAg0Ok2EIq1gwvT15dV5iOWvgsyLQK5ZmDBLO5HW",
+	"DoT5CF4GpdzZgADhpInalvBfG9FgRh7ucobtLN0ppjF0AxLEtu+g4SU0xK9iuair8BWx0Eh8Bd08naPg",
+	"lzt/YTHzhI1ZwjDOONd3Qjmb0bZic5rA5mEasFxUBMMVa44x4KDx5d2ubmW0JH1EMfrSfNCtqMXOiGhf",
+	"g2T9EYWraR1FvL68IvCOCc1DE+F3+bTmUmez2hw6NkSPK1AqqpmYNKLWGF+pkLHVC1OpSblxY/ME7Y++",
+	"N1rOqVJDmepED2FB2yOWUnF7nurpE/zS2YWGjo7UWpGJfbtPkL4HqJoFvpERbHQZls4SJjS2PZbJgiZR",
+	"G2s2RhKhuZDJbW1tivWWKkC3mRRcyxr32bM8mNpWWSFalqxYMB37udGhiwY5m3CeH97R0pzniret262W",
+	"0+x1jmqLB4ZDineLz2XMw2U9JNtFaOG15qb1TpoX0iSQfidMsISH8Kugmt+xqi6GLb0d7h8Pw+GM3puJ",
+	"q+1TtpWAzNRXinBs12vtcHZTHjCg+6JqENptSPPxzhvjzsyX2RofyOKCLtWnbxKP1oUN57VAN7gGKzWn",
+	"VvvXfDg2Fu3hvGjS3kiSa6zgWM5RaTkDUiTX+b3Po4hQgkAHBkWmjAKXoeoWnWsywcK77dznfPnq+8ub",
+	"Z1bld8H1tRHSa21GJnB9xiJO19mlsphLohNuSnsqJiLy5uaKmM/jZZbJYeP755ILrc4cRewTHAGTzQai",
+	"mFL29uJlhfatn2qdx/OpJK+kJk+50mkyyqoI8YmQCUMC6AiazfdboXWOJpMkjZmyRNkUF7K1hR4wQcya",
+	"2EV8ueEzdiGFCda1Hy+mXLO41rL+yibloRVjRpe2dAbWxnj66qlJxN+FaHc6Pd/mom+n3M6GtNU67wxT",
+	"H32PzVgyeQBiGrstfMREaMuj1MgblWUc43+dFRa0k1DBxBB+HUk9XVOpr1h90dbNykUdDOF1iQA2xTl4",
+	"SG3RYRzReZ21UenKUFwUjOgvnp5fEUyyHEl5u1OVHTve+5TGfFxD4P+LsXmbYgJKxR4PcuDrq5vL16+u",
+	"HWVJ2IQrjWk+pkJaJWdy26oXbJToOrcnCCnkBzZ6c3NhB7G1u5zYpB4yzlTqiKnbOiOpbsMbLMwDC4I1",
+	"gqy3kElkUwGt2hIzrQHdYALFNNI6mXcgbKYgSJnk8umu1IKJMFnOXZTIRmNGoufP8tZF3+IG6W8T43tA",
+	"MnPloNcPWEikRXyGj9tlJNqK019/HlJvro67Q2XcbZXgHlAptzWm9+2ExUiJrQCh9s5IxMY0jbXjijvW",
+	"503jeGOMO5BSrFFgYmnhd59QouY0ZL7xXcKzva07cB5R8kLesZiGdSFyW8Wx8WIXFraYSuUydwybrmXL",
+	"xLJlLibb2UGn06tjaFsPzZSqO8lDNqO8xin4vXtFDGWJdqK5PGRDaytY7fLy4pkzJJCWIXl7+w+vSogp",
+	"rgkVTA/5fDjmsa7DzEvbhlxeEdPm08491hiutWq6asW4YVFWclFkGaBYkPnxyVGns3dGqmWL7b6io1Vj",
+	"WiGiR9lDWC70i12V3d1rNrlYzlmGQL+YBk27W+fEVukI4FRQlx2zWxGrzTEMkEexyXLI5zQ0+evdgWgF",
+	"5bGCX37+Z+VRJyghYipStVKa0uue9va7J4/3u/udg97RqqZSXXOFnp+3n9P2eL9/8O5PtTS9MqMGImWI",
+	"9BqAlAFy2ACkDJCjBiBlgBw3ACkD5KQBSBkgjxqAlAHyuAFIGSCnDUCgtyGWmAtrvQ5SuOtlinYSRVrd",
+	"X37+725nNbguu6Cgs+12JTTQDstGiYqwjybcvAVq0js5AdCLF+l4xdKfvdjF2j/jSrFoXfQ3vmyjIiKk",
+	"5mPrvfw0jWcmpyqdTFidHvsyVTxsS9HGsvthTJUircDqLoGtlTGi4a2Wgg3z51gMeB7TJajHRiMvA8M2",
+	"ffBdGILqbeXvuCIjNuUiIq/Ob0grVaxcWnGK9x7M01HMQ0KjKGFKZQYvdx2CGgjbCTWV35IzQskikWKS",
+	"xRTIsWbClueiikjB2pgfmkZc7u3o5PyU62ke6PX4fd9ZAOtLAFt2sC2+tlWzrvIvTCkqxUSIx3doIFN3",
+	"6ZjSckZcW6LZvfbR/W8pcdZLVilNkSBVLInYONj/FAtTpcdti7uyzfM6yGst4Xk2pG3ijjTGlnO9lrh1",
+	"V27v6eL1PNsdsHagccLeb7TMYzWzOxqX7CpA8A9PVm9FKt50ddLZSvWxbNHOtxZlox/+8vN/n6BNp2zB",
+	"UUul2czUanPftZzV86RDKh6Dw+J0y7M93MWw47w4n+51UyHwPDPKSiiMuQ7HFIzBoCaKYT7XF+c7Oj4U",
+	"o7OYKTV0AWzDGUMj6K5BG66DeFks0vOJARs7ufwUE5GWY3q/3hucmOukIjKm9/ZaBhorWe+F/koR1kYb",
+	"qmUrJWOuidtlazysaw5AEcB8PsxpQuE63ZpQndyejMGeGdkypKSPkd8cTu/c3j+UKtKi7jc1xbqm5hxg",
+	"XUnLznYK08oIkZmilfRsRNZJTdrqLZ9j1NJnnGzo4m6mMHRv/WYKmbvAgO2oW0e+y7J1xGmsTBUlrhXJ",
+	"rOa7ZqawEESyIZ+vub4EOG0meNQI+2tl+95270AmslcvOz063sFHUB5z2z5czs/D+Np+gvG4h4+HaTTX",
+	"dcnm+4ePydunVzcvnE9gx6t1WDxME771SLD4bcLt3WNDejcf1yhY3189x0COeSIxe/uznBIwDmbPs2Ek",
+	"o6EUw/Gs/rIzlzLN2FeKPH2dBQNQVbhMVwryHKubkpdZqTe5Urh3N5jVTG0RDZPR503P0hR7cUmN1/Mh",
+	"7uuSJ2rTxmZ+qQ3F9Gvjr93bTyzfLdiiQBEKl8CZO+CyyOFzEb1VLAn29gu5Jq5IG9KjALmGm/mZq5Bm",
+	"is45XYIrIudmckYXQdE5j4dwcgVivpxxrZ28XIkqbkKDf73QYNJK54CVhz1QfhIaarzGSAA3lWPjhDY7",
+	"75/1/3PgtfYGaadzGOK/7H8PBgc/vvvmw0c4Kz9MmRgIS8J9sim+uGqVWRtgXDS//F+yZgqDwcFg8ONg",
+	"ABNZY5dp4pB/B3HIv3a0aBPh2UR4NhGeO0V4ur3iiT1g2SXtylwDcdjLgvBkkt0IsSEIdMXQ/jfa/se7",
+	"D721lzU0UaBNFOgfJgp05W6V/yFRoaRlgezbmdnbWv70H+3gjARtVPENqa8mlW2OF60lB9DtGgHvXxTb",
+	"yROlN5SzSBVLshscodmZvXskpvY7vKpklmlGYSUkNHDRo1XP23lEV4H2m0V07sjHdmJhv0YMZwbejduS",
+	"hdaWZ14Iod0G3yaysomsbCIrm8jKBiBNZGUTWdlEVjaRlU1kZRNZ+XuLrGyCCX/nwYRfKNjuM4PamkCy",
+	"JpDsf1IgWX3gUdHcuk9+SLhmWO67UjPV/Na+vrxqm+pj7XovXIGcHa2Wa8M43Txm5beIb9txQ5vAtT98",
+	"4FqfXF7dHZFWQPdH++F+FOwBW7+8ujtZLxrVRbCtEYTWyEG/k3C2JszsU8PMUsUSG4+CCFTjcr9yiNU6",
+	"QunXeY0qqDVLlbY3/UvD3YBNO9+/vfB7PY0/etSt9Tod+d1OjdepjprjWhwZ2LAOW8C5SLXh09zdiX/B",
+	"kaXx3naudIUN29D9F2JL6+ld7sDYzjV7x487D5P4a+fyJeMQM0FgY0Di9usk8hviP/cqibzo6h/vHonC",
+	"PfvrLpM4/lUuk8iAfkV1OH1w5Omfr1+/Ii9ZMmEEOyCtN88vyKPD05M9ewN9EbWdPFUOUU3nEdWsWN92",
+	"fyDs/thbf5WmS5IKe4X+PglAcwgIyEAadFps5kTAchAq3iisbPwAJn7Fy4EYLY0G7zQj0Oidz8/UP7Sh",
+	"qfhiuxnFH4ggl2DuZkOqNQ2n8HXpMcw4uWMYc4tBqUGtwIkF48cj7DYcC/NnGhjxY8ZFcWe6TVhtE1bb",
+	"hNU2YbVNWG0TVtuE1TZhtU1YbRNW+7sNq21iWz8/tvWPGjvaxHQ2MZ1NTGcT09kApInpbGI6m5jOJqaz",
+	"ielsYjqbmM4mprOJ6WxiOpuYziams4npbGI6m5jOJqazielsYjp/j6GQ68Pfrgts4QERcECVsqi2SsCb",
+	"cW2HVJARIyDwYHVykLLxYDEaEVA2isFwaiBWw+EOqte/F4FLVPEKeAkCXxinEYvOiGJsIIJKbUlb7bEc",
+	"9hc01RmbMLImjKwJI2vCyJowsiaMrAkja8LImjCyJoysCSNrwsiaMLImjKwJI2sA0oSRNWFkTRhZE0bW",
+	"hJE1YWRNGFkTRtaEkTVhZE0YWRNG1twx28RrNfFaTbxWE6/1R77qdUNckbYXum6Qzr7CAleawdJc6a/S",
+	"tfZBKugd5cgQEbt1wZ9k2JEAvvmjx6OYeYY3mtApLtqpgkejVJnIlawn710RjbKG1eCr+zZ03r6jCYis",
+	"Cka5NKO8yUa5FG/x2ydmkLfFQarQSDcxwIxEB2+rS54CjV+zbDuhDdPIZ1tatf1wzQ3KOWGorODZHRP6",
+	"KdUYGlAOmyrd/VVyWXTqKM48YXdcpg8ojocHCmnVLpJn9btN9QBNhxurxLnSfKu6aTHwjSoCOo6RRnIf",
+	"bAAPXRTbarVAat4Md2GMtpcbaPrR94DH1IaNZHoMIBMW2qPhdNUZWytAVe4vn5qrjwei8HUhQC1oB3vr",
+	"WNPx/ulx/6TXPQIVeeu95g+4Pe5zb4tzl5BtjEbA+8rym858Qk18mp/fs+V0AT6uv+n9PKKkcPvWVhAI",
+	"tpipmqCtV2yRCylkxpSiE1Ym7b3NZRJ9T8ZRbd+v42hb38db+95Nc62RxLhy+my0owb7uRroJ9AP82Ga",
+	"TFgtBN8mE9ACtgCxsw2IGDO9/o63lVqx5vo9IZMZjVfiTTbgSeXUPejG9udG6HjKlOYCzU43lmpVNHku",
+	"sMhtKZ4qyr8irSAcj4aFJ0j+TMFHUfMcC0Kmqy/2+qRjwkdbBZVIjsd7Punm8PBJj5iAOwsZnxzmG+YP",
+	"xJHR3yeJTOc+OSbvU5Yyn5wUdhXfnZHHpbKaOaEno1QjFYhkmM6YyC5/t8y643f9nn/oH/nH/on/+F35",
+	"aFSOQ6348UoKoCLPCrzrAtdkgg48P/fsW77/LUzZ872/wGqK790L2L3HKKuUhfpVq0gxxOb84gWZy5iH",
+	"S9KqajG4IVRk+g9sA+pDaCpBOy5oXgOxU3lR0jMfBwWdK1gF6ycAEwOIzmOA1AsY9ZUZVHm+d23HurxC",
+	"yNRYwlaJqG1jDCe5lY20gvwPgA3atUCDgGX5BBfsE3Oi4TeZuCbmSUnItd+ieGt+bWMHKw/a7vP1b9ql",
+	"YaoycTbQCouqKv8Pyxuo2i6qqQMmgJFrNMwCVq8YNjAEGalHsOeDwm+iXweihRVj91DqSUXorAc0xtYp",
+	"tEYhCO8rpSViBIvE7yga8Ej2cV1+QDiuUdye50sqUTnqtDdb8PsW6OKE3zHhKMeM6hBFrOBPNdTtbCBQ",
+	"wMCQyLleZlIZyhoVsevkuNP5BF/EliirOjq9jXuuYRO2t0+2AoVj8QcDvfiioBefA/r0Dwb69IuCPv10",
+	"0H+mxFuR76q91Ul5lS5WU/fKRJm0ri+vyqXc4+XePnnqwitzi0aRnRWNFHSB+UXhlGrPBPYbeThi403G",
+	"m2IXNZxKjmJWYwR88/yCnB4dPyJz04JETFMe1xTyNy9We/hhSjVZgNBvvIAYcs0VkaHxzIasmmnuGFy3",
+	"0zklkWQKjzO75wqL8aPpa/p+vzbyPElknffkexrzyGCcaeIbjol4N2YC8RIrxO/vbtlHgDyHj55Bn3V3",
+	"EXChNBXhGjUFzhrDWwX0tAyEg7vuAaxTHUzfH+Sn5QBA4vneGBQZ7fW9NOHtLBeuDiB2iGFd1llxCjzy",
+	"CVUuHn5CNVvQ5VeKxHJS8RJ1un/+7i9Hf3v8X4c/nHzfe3l6c/zm0ZPuRefp83preT1awNjf3dxcObQI",
+	"ZVQ+B0edo4Lv7/j0tKASYkTrqlKoua5z050TNZWJJsrYpRyhdQca+imv8JXU5DlIqLWXNdTqcOfk7ZtL",
+	"kmcl8ogJzcdL9HNWBiOtgI5kqvujmIrbgqbvHE50iSZdGscV53/hswcdgjScDTdthLFOJXRR3A2/7P2f",
+	"0DsGOFOaUbt7UqudC74m2gBxVxfO3YIqkHHL65y+36p641u35Rvtkqt4WntXyV2FQqwSONAJdK1G88OU",
+	"uZh1+JRw5ZvMHLMiEoxktNwvRqoEwK+D9ylLlvt46Yji/6gE1XsrH9WGvxjzyRqyy5UhuuWOMU18xAjV",
+	"ZCaVJt3OVnBna89HrIM16s4/mITJkv179STkUo/x1CiXaAk0iBrdEA0LxN3osbIhRbt4trruNtMRdlo/",
+	"J3z1ldpiGrJC1MpWFNJId7U0VqD83poeXE91IL7mc8xjraNBIFpgjr9R3NgdS5ZZ1I1D5ITpNBGKtGzK",
+	"OPYGGh8MFe0TAESetGPCewYCc6PUUoSFdwkjAsawXeKlK3PDS4d0Po+XgfWa26QfLjC7HZBfzaVQTNXn",
+	"lG/LDjdLBL6drM0L357z/esne8NChjLVEwkQQQ/jkI+HCZsMx5THLFqXquW+sc5Uo+jnK4ePVdFHvlNO",
+	"igkqqD86F1PAQYHZw6Gc5UOPEzkrjGztAUedLmkV8tULk9sx8GVdIvx5NQneciGuScRxw82UAhB4BZ2x",
+	"oOKBcX6FLSrOpiz02lRwk3ZuoSKtCGuAAp/OKMw5rhSyWLv8MBzSCRN6aCyDa+JW8uzyM+KCNbFGRFD5",
+	"3hZsCEOXMZ4/TxgJQL+6K+sT5pHne4jAZUXBPKrT88IhsCMcWW1ObWoXMuMtq1dFmM3okszoLVtxnTiB",
+	"77Qk8NWGptnp2CVvmVAp/9cJHys5/Brjez53UqU9+HfZWx7t5ORLVTFKyAZZTKlCv8IaXCz4+C5ePiPX",
+	"NGZqYwBrbweEfWiWtCxandUZcXzXxhfdMjYPeYSBRTDiPnm1eSlHp4edbu/w6Pjks5cScRpzMTTZ2jVZ",
+	"+uUs7tUobjzX6GfF/YgIrZNbNlQxiIYuUX2dXPv08qm1P5cYBEALi9QAUS6eQYth7ZijG0bLtqnHUD6N",
+	"1VabUuirqcYL8vTm5XOYgGJC90mQjMOjR4eHQZ5obVAdvfrwtvf48BDknMDd2cbFiIoIr3JLtQycJS0L",
+	"Vp3EckRjJ0AZWWWDraxlZ/CTHesnGOcnM8hPMMLemmT5zSnk10xEpWxxI9YFhejgIAu81ZKEUwaHJOPZ",
+	"XJF0vv+rZ0yP6f0Q6GAcc6ReGPxdw0fhsU03ziJEtSRB7fdFs+KuKcfb+qlPgM6xqSUT8vyv10VHi5F6",
+	"xvR+z+BaZfoTSbT8QnLIhjztp/jcjikrmLhj7BrgaSRnlIu6aiDwnMxNKDccoOcgahnE3WF5nV2Wl8gZ",
+	"iG614XzJp4+9C2insi5T4/Iqiz6VCYE2htHlVqI7HrEEb6ZMQNmxVZlOOoWqTBU7jeLz/ZAmCWfJvnu6",
+	"AqstCRuWIdUH/ufo/VUx0rElGIsUCTLeGOwojsNgEiuPbBhPJnzCBY2LoZXjQmglFwUGu9u4cUTnQ1vc",
+	"B3Q3fl9rQB/ze9gkG/K+FCGLTLEOZxnZfkK6KykyW88LTs7mJpgqUzWnJ7ueOJMvkODYmgZmTRgEscP0",
+	"QUwR1sRWlDJ3yNdfmepacGbedzs3TfEyXFSqVrsJfBdwakwHLt60DHAz5eo0twZM4nAAj/UZFksRlkFl",
+	"iDFiJgNkxH8RE5wrZfeDh0PDimqsQRdXWTggDJaZP9afNJukcnx8ePTQ7atNznrDjLEEhr8wq3dFreCg",
+	"vDq/2W2pQBOGzlKwLliFJQXAWpK3v2se1ozeh1MqNmhgxWDrqnUDC16cnp6uVrvYW4kJq1fEPifMrpQg",
+	"Zupj7gRVh+7zRN4vN2KZvF+SluG5lrMkJGc6e9tJV+/4eAdqNad8bbGaq/a5UizRLGpfomNCLwGtA5iO",
+	"KdhnK+1g2T4QiGueosXaspVqWlfGET5FJphTpWxVs+Gc8vrqp6RuDQYdlKtwutOBLRko17lrdWawNL4K",
+	"a64EaoBIqbJaabkqjFZq1Ec0neAl0nmgPhWRKYqmbFU0QseYkDvFAJoxn2SVYBSBmfGVPNqNNLWwvo1J",
+	"g9dWTXAF54pqBeoNXzBxcHY3lKP5EDjLWmWAzeQdK7NPgzCZ3dHoC5butbCWItCpwOa8BK4sz84JdyIa",
+	"zud8jZpFyVX7Cm3Iyeo523GENX62UlCgTEBtDqd0xGMYwHxUVKDfilshFwIzFKzhh0We770xn6FA+VYk",
+	"hb/eZCHn9lXhzxd0MsFfnhu7M7Q2JrBrJjT++XfUaDzfu7HJnr73SpKyPbasvZcntpXbPzhLCRMa69mz",
+	"cXTY16QF3JqKiNy8uCbA7kyooEuiKh8RC980moMyHuK/sSqvzL5cWQGwhyEXEbuv9x85iZyXsb8VfMA3",
+	"HwOgKFwr8vbNi9XM8wI6rQFm0deNc6k32Z0T444w7GYsk5y5+Zh2jQWnnLgOgCsLr7ZO4MnReg3Hajft",
+	"TK7YYgNbA8tdYnycw8vFB6UJHyo+H8oEftRg2ts3lwQ/ZvWyK2l18Er9frAiYGyHe6pMYhpVhrLV74DL",
+	"TXv6+qmbA+qz0LqOjGwn625cLurJV3FEV9DXHMGrq8sHETAYaQzAHadD4E11KvP3N2QmI1vTMDczKRYR",
+	"dh/GqeJ3LF7i0YPGe7uPDEpmyLevs0YZ/fT1Jmt30WQOgN5WcnetyMqklRfZQGVkr6DTUZJrKZ9kRN6u",
+	"rVajIwqUapMT2dT7fmBc8jkRbFHwNRdqk5OARlHuU95HKcnSKRArp1Jp69DICQB6MgbCzf+MUBI4aAbO",
+	"xxYrSax1I3P9mY5MnnNAWijA5GkGNoZpr/ExNz7mxsfc+JgbH3PjY258zI2PufExNz7mxsfc+JgbH3Pj",
+	"Y258zA/0Mf/LvbVrLshbDU83t1wpRDMr9sLoylyhd3JEKhcz+CQYlq9NK+PbC5gDrHDY62AZ02KWpEmR",
+	"7LRPh+8+HPknRzveltd4oRsvdOOF/iN6oRsv7WYvbX3pyuwa1E+wx2+/2hqN1vZy68+/ffTX9zT/Xhyq",
+	"f0gnZuPOa9x5D3Tn4aqsilk6e5s8fC9qb956LRiZ0wlqoJkjr6amQ+a82smL5cZ0BSBr6iEIdq+HmPCs",
+	"5S2rMRDcSAxHtegOzc1EW0H+FYjp5yMbpoXt0DAJDcr78XJSLWndWSe3t999XWs501LTeJgtv+4CMwAi",
+	"NigGfTyk3mBlt81g5aE3bTFez/xgH+6fr1+/Ii9ZMmEEO0DT6zqvbnbfdObYtfDHkhkY8rYciFTYVO0z",
+	"ENHiOCAJU0wb4cydePuJyTM2Q2FRhJDi/cSjPN8bbaEzLoqL6Tae3MaT23hyG09u48ltPLmNJ7fx5Dae",
+	"3MaT23hyG09u48ltPLmNJ7fx5Dae3MaT23hyG09u48ltPLmNJ7fx5O7oyW38sY0/drM/dq377bpw+ewD",
+	"PHA3INPaT6u+NzQbhFSQETPyLhAlzYS5vZLRiKBpr+CiUwNRddIdlOv7FqkmMWTZXM0LNJ6LME4j53Nr",
+	"PGyNh63xsDUetsbD1njYGg9b42FrPGyNh63xsDUetsbD1njYGg/bv4+HrfFENZ6oxhPVeKIaT1TjxWm8",
+	"OI0Xp/HibPDi2Jy1jbcqUkVimH9WY9JcnBrAw++lc7WsptF9GU1nF53mE+5YKAqhJvCqJIjuLDTsIpNk",
+	"hsoMHayUEu1KYsOpkLGc1Nll+ETQOMarLrNm6yoAB9eXVxVlDGjuv3PV5+JUVuoM19HWL5vOvJU8oI+z",
+	"TAAejv6/Thncm9o7nQOYUdAn1HllJaFC6ilLyNWTvwIJsOh7VqhX2y8cN/NIOXtVSfuwXBqGwOLpdlcq",
+	"5tj1e1Ux+K1iw5ubK8t+gtyMGOz1SSDQ2LpkKiCtsUxCFu35KAJbcSIgLfTlsshHud22Kbk0pOd7S/Qa",
+	"2I8qbg1ZO+elCDfcCoyvFFmwhJEZV8AnWwlT6YyRueRCExlHeGcCNVg2SmGWOHVze3bC6IyMWRyTEZty",
+	"Ee2dkYS10R6uNNUMA0kFGUt06ubfrBLshFFloLr5gNl2tWdrqTSbXW+9dRu99IW2AdCpeOnnVNi0AwEL",
+	"U2cRm+pytaOYtTWf1RoboH8CLQi0KF3qY64RB7JYxrvuUf+w1z868moVm0S31+pkiYzSUBNoVHuB8unJ",
+	"SafT6T3uHp/XXhnPEk7jtd1f4+vajnvd8x9e/vnqu0edJxfnjx4f1vaOsFgDKHdF+VeKhLEMb9cAirSM",
+	"/A2dmH16e3NB5HisWEW193qd7mm72233eqT7qH/c6fdOoPHXnV6//hbpdL5ubjCY4iJkZCSl3mkPO4/6",
+	"h4f97rG3myyEoPmeJaqWpNSd2W+ZYAmNP/Pojqhi7bt14z6hipExT2YLmjBim1XO6n5nv9fZ79buOEBr",
+	"Q+9S6o2dPq51z8pkw4wv5JaJ1vY5UQt6t6HXH+gdI61vr+HnHgljzoT+BHDEVEzWD/KCiklKJ4zMaXj7",
+	"Cb3PDfK3gfXE62kDvkYtcUqTCDc2YXd8dbC3Fy9Pep0e+b67X08t5oncsJyrRE4SOvuEhSThXbK+3zcs",
+	"lOj2e+Au16GdNQis4tuzF+Ttm0vSykwewL1B1BrOp1KwAOQPWw//G/vE+qLt7S7tF1wwYziQznczEIE1",
+	"FwTGygW990FGVRo4pRzbyzGMzUXLCUORB3F64Aw3r59cGUsNWmkGnq2y7+QDJ9V7RjQ08/WcbzUqCwuF",
+	"xiu7AETvQgoTVVfrEBcgVaYxs9cmKdIKIhENgYbi5QI+CdQtnw9NuFXhKQwxkuWHeE9TEI5H+cODIByL",
+	"8p9p/uden3QIjWOj1CBr7QIj4KH7s0dkisZ283QgzONDMpUxj+jSJ0euRfbkuPyN4TOoI9oGJ0TNWcjH",
+	"PLSjPC5178wvhU5L+9Pxu37PP/SP/GP/xH/8rmyLrqgdvnffhu/adxRlfAUbfB7HsDWe773Gcd0fqX49",
+	"Lj35zgzv3lX+zJu+TvJX13ZtKyOci6jUyzs4IQkVasySp2WP8oNqoWjbBym4pVe51DqB5KYU/CGTWtGk",
+	"2+n0KqlGnfbp13/6j3cfuv5h72N98Zl6vSQbLChXaQlpHDtwBHso0kPTRNA4ACpiX5mqNc6OH5QE+6xr",
+	"nLz5toytxRZbtC946zuw1cnIqHydp3r6ZDmnStWF2liNHg6ztYVn+hhQJHhuSKK99RKzymC1I+zSPgbk",
+	"r+g+/kAAgEZLQBhQeUS8JFEKK6mlGBUKV9CATBe7KEBvBdd1FibYRHdPXPHukq+UUVxQQzayXUVwShi9",
+	"XXcmQ56EKdfENiIcr/kUmecPyxSRQM6ZsGorzsGEwoIox6hmUby0UccmaHAg4D0ZU+Xs8cedw+CMBFMa",
+	"j4e2L9ghkNFdXB9XBINvWZQ5NErADGOpkP7D957vZX2VgZo1WwFsnZ+8IMvzyBhhVZxOjAGWCzKnelq1",
+	"QE/fV3DU5AK+sz/b7z50/JM1yMrFcBzzybTW4ekiLmUOZ9gObE8S/FfIRWky3W1+wC03GRZNbpQ4j6tB",
+	"IYz8tIcMowVHjIk1FxfCHwNRvqXQBBhq85m9r9DoJpVbCze4Y5TaIa4JMObaNsW7v+KNG31+dUlAmSBv",
+	"37xABclNu2Jg9KZaz1X/4KB72gNZbb/b6T/uPD7dStM4ijRJ7OUrKO68n2FkdXvqyB8srr4+m1tScQHO",
+	"dG+37XOLtSEtWqnQVluKbN3cr/M9XJ1+gYRNKUzfwitXDl2ZtPIqYqr0kCWJXEPVMK4ylhNMMyj4yPAT",
+	"a1Dk47WXEteoQ268odpsrLG3NJJQRpmRHmeDX6MtjdgTRtqHj/bKk0HBQOrcv/n24uWGCRaDSWCGuOI1",
+	"RoHiXFQahkypcRobIFUmsayGzfY6veN2p9vuHt90TvuHnX639zfP94xBAYRzqq1VaRdYwoiYS5EmTNUF",
+	"9iFrwWbK2jIKRxoAnOgKqna2kUHTW42dqAKJXQc83DYgsuQaehvKOAr6RMjsqC+ZNowH6xg6bhjLiSJc",
+	"7O2TIGE0WiLDdJ9wRZjSdBRzNcV8nADFEMOUsaU5+5ZLw5kb0YiECUOXNY3RmUTJiIqz0lIjyQzNjuWE",
+	"cDEQdEK5IKnQPCZFSmMovCnCZzoTBBCUapnYwJbg6vX1Dfnl538eYIG/AKaZ5peRFqWJiEc4KhVqwZJ9",
+	"EoxoeAtkUY7HVlKgQqEpI19YmrAzw3bc7BcUpjhiY5kwwjXIF0wRXEJFlJCxu40UVIkC8DArqHhhamEm",
+	"Vbu7+XgzKzDHIDt/K6d/LdWE7zaYwcvEUy4EueNsURTasgqJK8QzYpryuE5PpposAMiLRIqJTeJRcsb0",
+	"FARe2KUW5iIQWjhLKB2tWlBlmoQbo9OZseSHcsZWItEXbKRkeIuJuXMZV7SL4tvVgdcgnsMiO+w4lot9",
+	"su5A5nUm8TVzoiEuiiTMnCxgUgMBJ6Qtx2NAVbO7Ssv5HBEx6zBhYxQpMVooR8OzjOpoJDT4nUG3gSii",
+	"VKFGpvUbInYd3HUPUAQ4+AA/PlpU2/OJkiXENtumQNxQA6FzYShhM8oFbC8ItLO5Vivol8t56paVVA8M",
+	"jYzlgkRyASgWwLnmYhL0McEAsxaNJoAUwrjFjDuEtBRjJDBnsao3Odwqo2IJuBXU9D079OcgqT2zdTj5",
+	"veQhQCp+oNkg+46wNv4oZXOK3CRQDSmzaQx32fcuoWEFne9mQ6o1NdVda4KW8i6qOShfKTerzEe5MZdi",
+	"Nb5sDbMviPB3syGcyeSObQhSzqdobjw3s4JDCUcdlW5Di4y0XGg/WrolcAyvtyFHA5EtEl1/ZiHQjZMr",
+	"C7YYIzHbmOG9LTCozSepLnvVgGuqHKQJ18trvHXYaOaMJiw5T/U0/+u5E6rScNZ2eAYqyy2Dk1yxCgj3",
+	"isxoxAAcQfG7W7acMBGQFjydLIaB9Wua4JSjw2KYlY85OYSqgQhgSjLh/0A23ydPcGbEREXesqUNiTTl",
+	"eXMxSSZM2TvxtSLX3523e8cn++UZtdsRm8lgIOYJBzpMcfIuUswKOAbK5npmgCsOn6Mx6GXex4+oTo9l",
+	"na3kzbPrm2xiRZPGtwkVkXUCg7R+edW+evJXo0btD8RAPEODPTxLmCX3XBEVynke0OM0c4x+oXpKWsEK",
+	"If7l538GeyifJNiDkO6EDYSxqRRhp9NEKAK0zmZoCYurxjdmbXew1RLoOAjpRmHyS9FU0UA4EXHOEpwn",
+	"cgLjBlKWCxjZDiMVEAZ6ymaKxXfMQOANmwPGCm1kvCSNmeoPRJs8z71zmMZY9t21lKC3bBhSxRDlbtmI",
+	"jtrwJ+Bu3txgFtc5j7pjIpLJQBASyTCdZSMrzePYWez3yfc0Tt3IyzmL+sXgqoG3ZGrgBQfBwBNy4JlE",
+	"S4uQyicinbGEhzCIYQKmIyuwKzTqE2odkFPrNMVqUlh3mgubwIW+y32Axhsj+sJ3wLYKWddmPUSbwGoY",
+	"Bp3cVjazqnUfxe+I3MGqTEaekRCMUEFIcNTpBE6YdbBTDGG3T+zN/5m6YEtsGxeZFTWkxIle2zT+lrsE",
+	"2SfB3Sz/fdUw6h662lrBHna8yEoDIOiX5kZmQmgYsrk2NqEQ74pGqJhKA/irOXcJg2OO+kqbXJQUCeza",
+	"TL9sXzJGT9A+3IjOkrRPDKoam5UL20KbVQbCknUlOMNiYST4T/zzG2P5AiyAP10aMZ5dxME1EpbRgA5M",
+	"l7iUF1xpt88Tu4PEVKJX/B/2BmoU5uj7lJFijfqzSgF7rsiE37msYiDFhASVcvi2PyCdwQsubvuWLv/y",
+	"8z8NXT4jCYu/GWAZfcAEG8IJUy1n6vddVuLBXTco5FcnRm/KeItPdmQIMN1WcNTpBpndncIJx6A3trdP",
+	"zpHaA34hRTXog+Dtk+DbZzfBQfDds/OngYlfRpk98KHXsO64mEb4R+CTyLkBqE1nwnjFRMZAnlElDQi7",
+	"h6OKwqnaw+8RwuatT4IDWygDyXc2OSd9m/FoNOPIUo86h/k6DWrLuVklfgWPADaCYFIrKBSpYiZXGa3m",
+	"hN3TUMdLEvNbRqj7iupcD2f3XGkc6yiwRMrW1E/kDOf+7bPCIQ329skz4CIOzDTb1lEaTRh21TsN7Bl9",
+	"w3SybJ+P8Q51zFh/QzV7wWdc4166BANXzQE44ZwJvYeH6VmSyMQc/DfPL8jp0fEjMk/kKGYzYuR6IDqI",
+	"rua8Hdi3X/9dSRHs5cJYQhdF2xkXuLI0nFlrWyEmFJpN6B2DA7VPgqP7+8CmzWBH2Rl2+huKnoguZv4t",
+	"LvBA4qlKLRXlms18PGMxD0HMy0LBpCRj7FSAZBgcd3rF4TCqxthYUEfLdDzovKyeV2wv84Tf8ZgBB0HN",
+	"0gZqcLPrWpJRTGfMDHlYHNLIHsrMPtOOSGt1Q83HR+7jFTMLygB8xvbJK6vTj7A4wXGnExgBTHNtEgFy",
+	"+c3zvSzcASMYOhjYO2eCzrnX9w73O/uHxj0yRREXjqZRueGvCVtjx7ZaecF+YeJTHTWFJwFpGX8T4bpP",
+	"gv+EZ99M3wPt6Z3gH6OEinDa7gYmVlGOB8JQuCI+IjKmRiwRxuDJ7WA+mbFkglZ0LVHKCjS712YBbSM2",
+	"BlbyGwhTwKaoDicsZPzOHIHZPrkG+WHGlKITpnzApkSPYP6AamMeY9wnytslJHacxsDEStkBj/oBwAeF",
+	"RNsp+sxImCYKVoubaKMMsKOBcDKHEXhbwfR9v/vo5Oj4ca9j/uv2fAe0ypvOoTUjBC+o0m20RbUvnwYD",
+	"YcItFSmA1kh4XDsTBpwpFpkTa6i4IY7mXBmrBpfiMgIlFSdn4jrx5CR0xgA0Xv/H2vwSxA+jx5xZDyQq",
+	"EAomRON98gp2zpz69dtfqTUEWomxHcxjLF5gNDsOo75PWQIn3wQve9CbU09oyZXyiU7BGb13NYo6ndXr",
+	"cJReIhqOZTLzPvr1HpscbAcIypvlnKldWsPu4heXkffxne8lTM0lqBGwoF6nAz+AkTKBqLuCD/AwB8VK",
+	"FOYdS9rXQNrMBp+Z8xtEVNN+QGJusA9RDVsEQKr/fP36VY1VETS+VdJhURbnlMXqfvS9IzP3uuVnazx4",
+	"QiPrdzWfdLd/8lZQKwyxyHx0uP2j5zIZ8ShiwnxxtP2LV1I/l6kwQ/ROt39wI+VLKpbOjYylOIzGuf3b",
+	"K8OYjZ3CJbl4z/MY6JjfFYm0RTVLqFur+7wHu0cnGAZkUfsddJ4RubXcwEjTBbxd69wshJDWh0L00Q5h",
+	"NWJ/ICqxDn5e5Ch3swNpXkxNNFu9swNVIcpRTABGzQYiU0meOrnNpcpQYVZRR/hgpW8RFluxrihE/d0G",
+	"nWfEKyNAPxZiPfI4CB65mIVC8EF3JTLAmi8LLveik1WkcVzrBi28sN7Hdd7Cqt+vk3vlDjOzvbXYOi/+",
+	"Whc8ELZ1a3UMrbzizgNX7KETBJRbmQqNMptVh71aQLQPH5XhYCFTWXU3X3UnX3XRA1Wz9sf7x939bqez",
+	"33PLf/exyIC2ufAxfmAN+SygFyIm1uYrn3wUdPZ/SwL5r6F3ACYDhAL1MhhaJl5WQltLw94wY9BbR5qA",
+	"3UEP/cyja/WNQtwCEKI8cMA3T/8/9r5/uW0b+/dVMJo7E8tLyZIcO448O/e6btp6N9m6sdPufi87JixC",
+	"Er+mAJUg7Wgzmdm/7gPch9gH65N8B+ccgKBMynJsN91GM7uNLJEgSALn9/l8QgmrESJWa0iz4H7iLJQg",
+	"z1izOHMVGTXi7FsB0uzBwuzTRRiabP8xEuweG7hp82J1zMbYeYTN/63IKQRTs/lvuSV3GNXmPLCna6SG",
+	"izF9wA8f0XP4lOHvtu6P4BJ/M46LMe7ntT3GZ0LGaIN7hcKlbQUByXJMqvQsJRyF4O0DjhgmvcCzpaBL",
+	"NVVAKQQj4JTSIl1gQB9j4domBnhOViBNiHxZmy2YFEkM0eKFZmUcpKxddJJ3yH4pRCFAsTXiDgTs5Me3",
+	"OmBzPgFBOMlUMdeBcRSNrC2zhfaH05O/MS1yyyfBU+pW//Vf/w5lKM+niQbvXGJRaydNdI6dkpxlIuWL",
+	"LvtepphPogVh28YTySL8CrMYNr5+GMpoZDFfo4CqDeiDKnIC0bPBCHVD74cEYjuoRkXNU7Ax01BCOt5i",
+	"mWiX/DJvw04PXsmUXwu4BUqOGcc/YNEozvg8gY4JMaJP85k2n0IJkUV4CeZvtnUzTUZTFisXEjXXBapR",
+	"Ia9FquaiTTHzBVae2Didn97AIP+tLAnFxwhUEWMnlypeYKgELkLLk9YT3t0z7a3wIJSUCnVZh0NK9tEh",
+	"tITL1wRon0pdJSLyZ+myVjO+AE+Bkk8Blf/roJKjSlOIW4HnjxsE50qBMaVFiZNY6AIz2lzm2g08ZFHY",
+	"2u2FLSipCOU3mBfCx5crNlVp7AzZO3JCLv1TnyQKZbRM1AJv3TvL+zaRlEXKoDcoLtNlkFLDCNI1xtMW",
+	"4FEJnrn2RbccK6kki1CNiVuMRs/43JwEkgOjUiI1j808sk5/n/36//4/e957HrDO8+f0x8uAdfr0uffr",
+	"v/5dRvARD8x2FYbSheXN8/RWD0VUtRlniwaC1opO/yV+sdfrt7vsJz+KTSmrUEYAUQU2zJDZRGbAor93",
+	"TtG+6Rzhb5ixAvDMsgvALvgZz64w0D3l1xTCnog4JLpdfUh5rnwqZhRUXS/BdcvQe1tIVCutwIKBfqXi",
+	"xf2sPBAHrWFrf6/XW98Wwuuelsry40cs5nmIwUlT+eB1rdC8gtZMwDbF3pxe0O/1jFsJZxDCQuuMetuN",
+	"BZjxXEyMNWE2I09TtDHucWtvhTY2TIO516Bpu62gRakac5WlddN0YTpjZ/lwuPYfyZ7srWFPHlPuBw3Q",
+	"wTo3Ms/USGjoSjymtfYA63WvN1jrgX9LeRg4ZY1nd4ZgK+8kv+YJFi3BqWs8RLrUeTITqsgfwcR+W0gq",
+	"OSGxSRYFVMc4i2IhfAsct0WDA45p3ZWJJTRnEsnmmZogjI4Pv+KRIyBCz1dZEk9EfDzlUopUR9TtmUKs",
+	"bvlHmy9qQzUH/sjmPAFagxEdZePbYHyhVX2j3K8B4yiipUjxeVAO0A63ZURJIicIYcHTK4o7cmlM1jal",
+	"gMzYwDAPFnaXfQPZJXa5gDJSD3Waw/lQkGI0yOWCkq5ddgxPqjTyhIyNPiHyB7RNh0wL0ZSvGsWZjpoC",
+	"nTD6XekdsIjdG0MzESo6KjcgNM5/S0kmEght6CQW7Vu9lL1WfQLH704shfNS1+XPHwZB/6AuYWPcrsZ5",
+	"k9uUaPtcK5NKZMeuw4a5UVRiXa1hHivBh3xcI3uzQhNiX01y3QjrY4+Da1JE8T7TXBWEhPQCQdBuohlf",
+	"ij6AeGv56j2pj9LiAXGXplDHacqNF0ES0+gBKL8kkxzs+yT3+1yTTOcMCwYhmW3clsiTR1zGju3EyFrw",
+	"A6CWRILjhtnqKFfRkrIxrvcr16Md4Beu35r+PvnxLTha5vMPxui0P7xN5ARCEVHARsZLkVD7m6uu60MO",
+	"5VfoFjs3GpDUkGzADxQQsidIfro/jFxA8ZE50cNZh/sdqyyU9mLD8ucooFFy1SWoVKv9cqXa5LNAAYSP",
+	"1A5elg3IhDKai2yWaOxdTzSLEmn700k3UiOCwrdIg5kjyK0u8bVuVJHG8P6wZgMwJqzvJJlOUiHzdMHi",
+	"TM1d+ONW94R176Lng4EDwehinMc6cxgPkzSnJK4W+EqVC00azRkGFIG4tabguYfSi2qY14YVbprwqeYK",
+	"tXUJRUQ2RAr5063LLBHjdBEwzsbixlEN8JzNlM7bobQl11LcuHPVmCZz6J6F8TeIYSMWWeJ57jy351ks",
+	"OXYyNg9AipvSpEFHXttiI6p2AqTJZ5rh66C3apHMBK4w2ybZRkebapY0xHxsBRsU50ZFJodejdKQysyG",
+	"wGkjVd6hDr4IXtn29kksZnOVCzladLe3GUK7ShZ533f+KhZQHDrjVxjvyrMF03ws2NbJq/Nv2DTP53ye",
+	"hDLxTroSZiXxcd4elgXE5ksXTIVvIB5lvkokGzxnU1VkuhJRBamDhTZpbmu73OzyzlsxT/kCSqCzQkRt",
+	"r8gW1gjLb5IRxayqc+DEyCSkWWBmHipzIQRY3ofubksGK5KCZaM+lmZnhZQkV+CddNmRPSiUdDlz5ayQ",
+	"0NVurFPzrMW1EZe4+KnwbZJcC82KuU1FuS2IUxknZvGa8zPB01CqIh8ps+LcBV1c8HJJ6N3wUuq54j8X",
+	"UfTaRMxTCKVXVNcuFyaGAUR8CDXCbkvC4FrIPEDLG2fFEh3gPRrJBG2/uhhhOS+HXaAKo2MUM7eGHZbY",
+	"92I2VUBcIGBj//qvf9vSVShG1WYtmh17JRZd9lex0FiEXc7QbLSZmKlsYbsVrAgifxV3LpVFejWTQ1wg",
+	"trKDzjJDg8loHBV6GbMCHjcfeUuajqJabe7auXOF7Q9ei32Ng3AM9bBG6bfuq/G9PftXsaAKpk+ISeml",
+	"ANAH32816wjiPyh7SbmTbi/lNkWHII1hRjCCsvREcuXjw7ToYPItyiuDhexQVVbOA5YgFB8rxkmW0vjr",
+	"zuJP/b29PQTOfFGdDVwew2vr2/j4Ilsfqx12RK235Jv07/lyyA9eyz15S8feb/aNJRLguXPN5sZ6jLss",
+	"eq1wosg8VarKd29fLwXjaqT2XcC3mDnCuk2VAcoK6AHqGORZmkAIHOVeVbXc0mF1kLnlE6lpXLO3VodD",
+	"n0+tzQJWA0/TqntbhgSmv6Dc2nn3an5+9uPR9Zvzo5s3x72bN18fmf8v/vFDa3mJ1EysrPzbxCQ3Mcmn",
+	"8EHBISR/sMYBbQw67nww/3zEXZKKupbz77jxGos5pbE9I9tKjCoylzm+mEeHBHVsA4DOU0UrjIbBrGpu",
+	"E0po3/twn5RrvxGX0OWWjc19Gge33WVH5M842YF+FHirN1wHZL0Zm2YM0PAYlRqyaMTlSAAsoO0JmfLY",
+	"Q/mBgUXMFiIPWER8ieZw6P2+SbToggH/PKryEWKzSgq1Mxh5rLMT8AmRnfDAUJeb21oK5dgd/YgqxWEq",
+	"TQs5Ab63TezrS5E7Zikb2dAoeYL6nMb30ouWBiWPY2MooMtwuznHxS09DPBvoVc1UlkcSrQ7gKRjRYy/",
+	"3VD+9zgbM5EXLka+ztY8kaf28Mfbm5ut+OVsRaz8c5vqEcPQd9fnwQJuKhT0DY0drAJ7ylpBN5em4Plr",
+	"YINn5IhVqAPZFgR5IbabYZhQSQfCCVXIAM40tt3VVIXWthV7obzFkIvGCBboQbS3Yi3h8zBzjtpUSzem",
+	"WJamkPLR6QkU8IXSiLvtbeBwPsYLb29bQqRDD+AGxtTImOvd3CUgWoh0THEafmm87n6P6W4oj7B/uEuP",
+	"JaJOJAzaIT0w9EzTiOAyTtWNkfwY+0oFzyS21UCYCAWQjXNuRS6MSVfo2JHaSzaUjY7XvqFDVppdUJfp",
+	"VIDta3WDeYhFulozmKulmnb7iOs0wpF7Q5+mFB4myY9s1WSNgUt4l3TEH07W39+53CiHJuWAy6hhT32C",
+	"w7hzybOJ+Kxi/C1kM32AaD+JyVwOMxWYv4TSD2n3Pkr7CL+EFuG54JbfPJRznuULVAQYLTMjACbQVnQz",
+	"TfRcZNSd/d8qkf6I8GCidlXKHwN/uvmBfNJopmIRsbAVtgIW/YS0jF8ZFQCVvjybVBOW0vUhgxiFscru",
+	"eyoGCuW74zdd1uSXNvqjX5nRnID7xEpIv+qw3+vttoIW0qe36Hm17mXVwpzWi8A+ry+Zuv0QE+Onmq+y",
+	"Qk7+eKbxJrT2ZOUdQhrBAsuYAQqp2X6J/BTBOVVpvCrcdg6VYcBoCDVhKInUeIxF7xWxUkjzXWRrAa3D",
+	"HOG3QLSsAHvVM5nWEwnvYOR6o6dmv31P09v4m1/OvjjHkgKq2cT3/3mczsYqqSKv2UkSZupizLc1vdsh",
+	"WHUDYSnjjUFmckgQ8Zgow3i123gQhAIrwX5T69lQSLwNUCqazQqdjOy8QlnZ4bCTySpwpV2YzAckcJAJ",
+	"2JFLxIuVqJmrPzCXh0oMLE52w2jjwgE1wn2Nhu/uJR/kRjx8aRkpQE1D6SCbhMOd2nLmGLXrteU7OQO+",
+	"5Tt2cmVP4Tml1sStXElLtVekd1boTDPu2nsCD9/siS9oT+ArX5Us+Wy68s0a2yjA0BNpwmdGc+VUlGc0",
+	"5bBxOwVodkKRZA4UNdh4WtmWsCk9VVfQ1i6jltW9KGSsP2WbvrnPJn2z2aJf1hZ9s3KD3qmvMNz8WeNi",
+	"51B/y6Hguz7JYWGflrMY1f2It2IzE2d8hsxIiBmvjSig5EXUZecKQM1ZkkOfMuHoYYF54FFoVJ6V5WiL",
+	"2I3KrozhHMqGGedK3SJ1O7Hpg9rmXjf5tbY5Hu4H2UG6bCLqG0HR2AUKS+YRI+p2dX9W4fFVmsjYcUQO",
+	"a+JQnlFdVmz5VWHVki/cUsYnLpspsAK0kPY4JbFIHdAqqM0ocMgAK8z6OFNzqFeveM16iR2SaDv8Ivkm",
+	"fkj/0EzyNJRYYkxmiT0rg/7YLF94VSoWb9oM7zndTKobgjDe3pbihiXx9nYQysYulGG1T8RL+1FtfTkN",
+	"fEZ+FW+OtbufYBXZp/XQNMDt8vBBfXn4fZIBdnLr5QPuW6njvdW1KnXOveMfoVSnHK2a483rFhwsJwuf",
+	"Xy3RXq/iuWEpYegqiS3dUvt+FdFnXkX05IuuiN5kYZ4o2mwX6v1s8zhrxlWAOhpEeKfKwSWPlNCg2oFF",
+	"bKXCRACSDMCdxfOApqQERjBbKRUTPUS3l+BOZjyRF6M4i3YiXVyaTxd/iwiIC/AJxinPcyF93G4aHuuA",
+	"IjNmRJ2RUIwdylRMailFEstu8vabY7a7u/syYDFBJhI/he2k1I49hJCWCM/bDoY8BFMxuhIxwGSVXam2",
+	"n5SzGU/HKpsJiwdOXXqSidk8X8CUQ5lxMCTyKS9byrrs3E3Vqn+PqAsfpRpBj1qadkapGl0RDTjXuphh",
+	"RdWlCOW78+MSVaqMb/OFBWBIZoL9E0MQQN7SLk0MevvPvOcGFam2HyWUN3zRZafNvBg+G0YjdoRZjPcN",
+	"8ZhrniX/FOtYd+bYczOF1kpsBzI5Ek1dVgyaVEkzr40+gc2vq6AnVhJ+r5whLII159dfNT/xRPOD3kPs",
+	"xgXGlcypVGOxQYOw3XjtZg7S3hD+91/NGBpZfkF8pOVd1NKVfvLsXXf22hPfv3PiQsZPMO2UYxc/h1JD",
+	"neOcZ1wurDCrUkr36ic3S+SFFYWVCc74eyRCPdh/3ruDiXXdic7UnfPc3e81zZS/f4SZPhxNhaTj3bZx",
+	"nN0XT8Wdccss/l4iDxFAEBnNSrNYNnoTeVUTzvnmmB0MDg5Ymkhb01XSEwUsWk011GVHyE5DGSLALzZn",
+	"VncEDlI1jeNM/2+nGv6810NWj1I5/Fks/nJz8t9qMf6h7tKtL8pU3li7KyFl/GW/ZO+yaaJzlS0eG9PX",
+	"B0389DhUY3TpCEnwqJOQKNLq8Lyb0M0Y8DAtjhELEi3zUVrEgP1qocAthSTErbRPwYZ5JMSvVQhbawxr",
+	"OKGE3E20451nWI0lFaJMgIV8lqobM2gmLHPEkIn3czHKHeqANa63gMzmgOmyR06b/ygCkNvf6/fKjFco",
+	"bbE6QlZweDQiExLZG330ty3imOrsv2wHdDwh+HawWQF1EQLv5sm1COVW5+UBwHnS8ERkm3N9Bcx9BIOx",
+	"1dnrI+VjNQolmYdYUqFoClwXp4NjJyJg84Jra+rhLcKLfzDQOsG821BDHTvC+uiV5qRm8MojQpTf5AU2",
+	"orux0h7gaetkmy/DK9/Xxy7uoBs7qiX18pjHnmnLdGMBoKd8PhdyaLGxLSCj7XYOQunHG5ESNBaxjxsO",
+	"pWY6IOgj7VKJiXTw5L7aAorDXEhPQtxB9+4AvC2PEm7NtuXJtJRhUyAcAzaxLUfDzpI4YDMlVa5kMnLk",
+	"se2ARfC7PdhYVog2BIxNPovTVKWoTQBUbarS24xO7IiN1GwGPU/mlK1oWJKiRWUmA7Vcf49pppUR3e+N",
+	"7rsSYo6jE52Zmgt5yCIApRlGLBcWEYv6qnIFTxOxWtDNHDBNGFBGVs0SOdneHpadWODguXOoP36J/4xt",
+	"XWbqRotMP6MbPIPSwAhiJ2aCiVd60WYTkWtH9Ojx3ic5myVa+0jY5Ru+LMYQW7ZGdCj7vV6vhiUvYMWc",
+	"0ECnqsgCJA51u+cyFT7sNDK3sblKkGtQpbHIzJS5JOwhAgWj54GxHIUk7ynQvZu3wIp5YOY/wX7ASC/k",
+	"yLa9QfnKkGWiY06274vngi1UgQyaW0vQRm0Lq8OzDMpMS0gTZPMqeZnPzl7ZuUFPobicKnWFyTPYBYA7",
+	"pNn2tpJie5sVc1orxA4Gb8ojDg7lT+LyTI2uRL7U/gaZJ2mfeKE9/hTY2KnGspy5SlOWKjVH/j2sca32",
+	"XzdS4YXyPFsgmeGoyFLW+RvrfMfCVj3Z6v96d/zm4tuj81c/Hf3j4q+v/hG2AIRsuLPTH7zo9rq9bn94",
+	"0DvolfIwFjNlWQQbifeM7dlEvve7I5rzmf3NrmeDXq9nHmQSD9kSf2EfyB9ljmLbtmeGEoQW+xC2kjhs",
+	"LZMe9oMQ3MewNQxblfNaQQjMf/CLebLwTZ7M8NhBb7Df6Q86vX5JGQNHmMuFreEHHA4/wZXDVjM2TsPV",
+	"0HaF7/xpARes+dIICfjGQgyG5jWGEBeBA07/cnZyumMO6+D9DngIHk3Ycp2qcKCFXAxbHz+G1SDKZ6D4",
+	"87n9DqEljWuzKy0xtNdJey20FWKOmH5a5JrF6kZu6tEekxeQW2vJJwdclwvwUb1vZ2bdRSvom3juHKdv",
+	"kowwKMmlNirGmk2owzyPmkDBj5AfLmpTlmNIzKQ1tN1btC6BtdvScrdpFSMCI5I7Q1M5xPDgTNw96YKY",
+	"tJcAv7TKcj+VAqmVpkzKq/JBfa58ypnKcnYlFoeMm/1qbEYWdSKmgb/dHIt+aDVk6EN214b8iYHBk1K0",
+	"xCunClnMzDL0v+v4f4yLNIUhg1bH++xQuTv06edlyRW03nfM6J1rnkGNLqx2b2T3+WuhR62g9U05uv1I",
+	"v5zZi+EH+PbnB8ajqyyRRGp4QbdwdnK69ZO4fHt+bLYqj2NHl7bUm9rznxAdIsXNTE8ghK7S2H0s8gs1",
+	"vtDoXzrkuXkmtJAj4cjXWqXj6Z7ysOX7o0GryCbCjgs8NPTOYUJmgd2+HXcbrf7LQbe/f9Dd677cG+4P",
+	"+s+ft27dVr9yW62jmLPX6lqkfGQub29wUN7g3n1uEFmz3d8n8V031QfzaEl8tIatNxPAb8x5ekGvcm/t",
+	"+IxbfeukDUrR+HmTBiDEVqYNypl6yYPBrdzBm8kmZ7AJPK3MGQhfMzprpfzyCbDoESzVeNBnJ6dVSHko",
+	"3wCnsxrDj+Ozk1MyOY5k/E6LzFgeS1gOobS0XlSRgTVlhxRYwei1FnlO4M0KZsSREi53bdRYfkMPl5qg",
+	"1SzJc8urZqYG8TrthbCHrJCp0JoyDn8GaNNgCdoHEM61Y9KvZjIuC0eCghF439CvHGksJowss62oEr+2",
+	"yNhdhGivQBlAVOOSj668cr6bLMmFBzqNKwa6PCtQrPTUdDOKsa/z77dgiH7p5wcUkQLXoFm5RcpvjBLE",
+	"fyYvBgOYLloudeovyXR+USpAI/e5vlbJSMx4ktocAbCk0lGeipzx9xdEEYtcqCWCP6XUjS/ZgXokI3Vh",
+	"cbaGrVc4887ZyWnnDL7s0Hx0Mr8odSk9dHiIo7FHzzUay4tY6DyR8EjIAtjDH4xvjl/0VlsexoYYjQt/",
+	"2KJp2OLOYUEM/kxa3XFGlzd7qrKcp51TrrW9W0u91xq2BnsH9+BDc4vtKYGXRzD23SW+S5O5T43vqyr8",
+	"dZ2crIVdluKm3Nu1+Mvrwxk3VEo12Bs79OrWL9gNNsRsGxDk36cFhDus0urRZAWtDr/sfBDv85WgyF/D",
+	"93rJHmg2eXAca+g0Wx2hXMPsQLbgtY2KUG41kHDWts7hrT2O/r+r7w6vFW+YHzfp+d9IRuCKW0tGNEAX",
+	"YwrP+h1qDCkBr7cMq+Yru38i8tLhidpB2SYAaG5jld3wDNPOWZEKDZlra5MRannAnBnLRAf+sQYlyJ3j",
+	"85MSEE53GRqiWAEEnDqhRG6e+oqcb0Xub/kHloxWGEjWs7Yey8yq+EmbTMkXhn+81rZ+qu5adxkbL+H5",
+	"aFpnsWd5wlNWzGNjroAsAEb3NyKbCHZqzsIy/Be7L/cDNAXsbgOm1g6M/Cez86JDVknm4KC+tOmyIzZO",
+	"RBo7XlZMz5AZUVDdpHFMZJGmETNyByoi6CzlsCXLOAr2zpixCH0WUzvE1TRGuvaShFVBmYzxIC6IOAr4",
+	"/pNZYv4EbkCeiixP5FjBL8bFvpAiv1HZVT/69V//XvqqB1TvViB2r2cXPM/5aApDVb43d5NdC2oojkbj",
+	"y2gnGo0l/LcAGrwkFiyqddUhKuWGiwBZHrlyGTJVmTvGT10WQdgiwtgMtSpD4y+UEXWbLmGON/61MdSM",
+	"DemiVmzKZZwSlSMko5NczBi8HHjKTm1Y/29JZbAkt0ArWkioYsHOj7zQzzSz1BFOj1BH1NIoQltAbJ9C",
+	"FytoINuoKxSC60bSkpxidGI8FiOvbmXZjAUW/ZXBMbZ+bKwWtwm2zG8X8FrewkvBr1g6LzymRhr0wQcr",
+	"A1IdDPJAZMrfaDbB5QXBPrTcfqHgyv1VL0ipp+nHRhF2j0DNOzrhKSwIbwHhvDbFv5vwxROhg6E98Fjh",
+	"i51fspWU8j+8ZSMVE9vBPFPXCZaRLLEXoFD+NuMypiLEn4xG5/P5UhlJxcn54a1xc0D7nf7tW5bM+ESU",
+	"cQ9LEprk7JJrsf+8I6SZC9A+Rr9kF+ZbZG8Npa1/ioU5RCO2d4zUjzhbGJ0qVfEi9t4sKEflnp5pdnZy",
+	"GspRJmIhjSmmjSoRPEeYcIA1tRHvLntL1R1GYU1Fhv2SJR53BHqFqiEDPJ0UKoHtlpeB2tq7vK8fsrv9",
+	"L7jjnTnSCNb0WF4mkkNdyVp1afS0gsrL2nhOX6zn9EzjHqd18bkdqbWE3Q2/Fp3RlOerorbHKQDukm2a",
+	"2y46az77D+CWwKPazKrMG6WCy3NjlEmeHk95fiJxDyZKgmHqW7g8B/aqobGiLZF5c4sUzNVc2Qy7FogZ",
+	"nLFBK/yiMh7mldfuXX99/x43MDYIGa9z58M4ScXHRlsF6/u1BRN2J1b54paxC0eA3GIskJ+OfmS8iBOF",
+	"YddQRmSPdl4LOcmny4xByOGd5FXme/DQUXTAYK5f1IypiryuccjcV0lkfQtj2zVoSIWUSe7WGkyEt/b3",
+	"NQK0Zo5GKD6KgVBObCNbvpxMibqRqeIxEKaXC89KErcYHyhJlrsa3bUARDgVEMECV4ICT4msioJnGva7",
+	"ymJzuAb6fjwHWcTmPJ8OoYU72sEKc6lY1O1Gy4WZvMhVp/9id//l7u7z/qAD/SX9Xq/fNfuICrbNaGW9",
+	"trniyuoJH3LmqPNfvPPPXuflz+XHi+7/+VPn5w+9YLD3vBaGpkF4apE/QX/+9yBxVEZylFruOEvVJJFs",
+	"zJNU4+M3EhH8xpngUrNLHlfcHCT+5RKFMrX7yM7ui4B19g8C1nnRM//pB3hkJuYAnpJlCyijzwRgZcli",
+	"Rk11ZQ9MrubaTIcQNzE4zfNQ2uZRXbapssjIkwszbRFHbayKQycPEmLsEpxQr5kCL2yGxjs2L282zzV2",
+	"r06QSAobV3kcQyP+ZcpHV7gyu+x7R07qPQyA9kreizhAbAFYumkyzjVN3dwUomyV5ile/5KPrtR4PCxL",
+	"kS1dug+TlaoJvpYJTyTFYm2vBcXybzfewhPqspMcsbK2t6XKt7dhXvTuVFbeHBMyx6ZGmwogd/vQGB88",
+	"niUS+01UxmaFNvOcqWuKLXgADFsqg5ZhwNm07xlSAOaOjI61pY4I+0voC+xSxQt4RA7Yi+r03FOoBwHW",
+	"IjeL/sEYA5eZ4FcAaDlKlRaxkQbmCpcZl6NpBzGoLsZpMpnmWFBXg0IQtGh5mhGhBBEg0FrD1k2m5IRR",
+	"/b958K7eLvAOdMV5ZiPh97BMbIQX/oDlXmTmPvv0lYYZwQs3N6BSUH1FlraGrWmez/VwZ6f/8qC71+/2",
+	"e73uoDc86B28XL96D55wg+WAOG4uhArLcWNEPEr7Gqxur3sNJIaRJZ6SNq+mKV6oFzoXsx27qFZECukK",
+	"c57lBMkWMC2yhKfuz2KOoHxJnArEEUOBpkZXNWFCuDK2BRkv2cMvxESYM669ZBiarvD3rME+9sd98JY3",
+	"d4IwZcNW//lwdzCEnhvzEDoO3vbl/n6v1xsc9PeOoCDYPJPy10H/6Kc3fzn97kXvq+OjFwe75hCYoh13",
+	"0Ou/7PT7ncGA9V8M93rDwT57d378p95gCAW8xdwe2Xsx3N0d9vfW35WVh7Fidz7TDCdFenqzO7+swF/l",
+	"5XuiA9fPY7e4ktC5FplVhHdKnUzFxShnMxULbO0YJ9nsxggLd31G4+kmWfOtkCLjqRM5q+THjzS3B9sM",
+	"XIuOu9FWv2tUa7dvpMClUvntnw5aQWukMlH/y0RDiLN+wJTLScNP9Pw68Pxaw9a74zf7g96A/djvgtCa",
+	"Z6rp1Gx0ndVN5p4yyD7Q1UKofL/2ZW4k0Zclidy+tgvgyaURIKXpHS55qibr99zj8Wzrm79/30Zq+CXg",
+	"aOioh4POza+uqx6zg9i+Zo5p6m/3zv0tO9zvOBjmc6ayvPWYTdyjKZforDT0IsMDvkhkLN63hi/s3xSA",
+	"metcdtJECvDB4CdiHZbGXkxhqpVm4/76YHDlW1in3ZhWBa6Hho7jVWXscMymYfcLa9itrBpP4NHmf8p+",
+	"XVm5OFMSyjRVxmYqE+ybv3/P5gBmsdy7W5VsoYzKHUkIHrCnq127rvjjmWZ4AiDfR8xNnSUQ8E0xxIuV",
+	"pK76o5YBNS8y6freYMxnmiXEQ2dDhuNExlhpsoCwMHYWexUoifQ68rrsDJH7amoWm5tlvSfyOdplLwu9",
+	"gNAR1Aiav2KRi1Fuw9EkYgfGvCxkni1yJY2IRC85kRNXKnjQ6/UaJeyg9Smi84laOh98303IF9XAHQ5U",
+	"84yy9xOeSITc9hXUwYrHV6ugglZuh/qUx/sJnaZ2pzykyxTGWNFhWrGsdg42HaabEs0/Voeprzrr1Pad",
+	"7sbOB/hz7S5TVNI1TaVLjsYK/dXQ6vlY2mvT7Llp9vy9NnvetV3v0+vpj9XU7lndlHXBxuque2Co8QkM",
+	"of8wm+fcishN1PCLK1y+e3M/VZ0jXOIxuj198YFHLql1Apejzkqd80UovdbN0rlO4tKl1kCa7HZqFFRc",
+	"7zYbqZkoyyjnPJ9a+6EWh+LQM0Q+rcnut3SU72izWxZ7NZ5ef9DrfZKAeprmuI3Lu4b43/TrbZzB37xf",
+	"79GcwR2d8qfk/67oq6Iu8e5KIknMy1wxjnwEMdFdnL0+Ahohy/WT5JqdvT4qQQUrhfNGS2iM5dIGheY9",
+	"GWsEgnx9hDqObSFPJzaslzO4XDA/wNwu6+edIpIqD2UiYRJG0rCFyAOrR70LlEOhOqSxALN6SA0+msUK",
+	"wsvA8ZArdiXVTShhbvcNDp8WvpV/9vroswSHeTYRgExQxt5igQqg9fXRd1+f7PSNR67SmI+MBGgNzW3I",
+	"Twr2nqX8adTep95ErXZ70J3d1jv+2mccyV8CSxPrXz3a6KKNLnoaXXR22xN6VpXK99RLRCa3flEEncC2",
+	"XvV3zvs7f+k3l0Z8jYc21kaEEoojQI1cCxmrjE2KJBYsVqNiBkJaKt/LGasM9AzQWQHOJ4RrSEXBZ+n4",
+	"8UgPEUqu0sIhm2QCmXX0EGI4lWkGoK2qXzm4ncrXmALF2OzSD8grPZqatWJrXEMZnX5/ds5uvQh8Ynrn",
+	"A3742MiG4F/kiygXkVDI1u/094L+i85uv9m10XMuAcm34rD0lxwW0e8gUEBWNuC86rOt49NX7YcUkPgv",
+	"Zp0KEruFNiUkmwDYPUpIqsvmUWtIVigInczXVw5nJ6ds60d1ctqsFMyvVY1gOWhC+RASGnYHBw1xu92f",
+	"hOaM5vuHF7lTKCNq6WTeJTHZtccFrTTm8wu9kKMLIWEvWNHbVM0nRlOpUjVZOIqTlbKZrthBRiOU0PA7",
+	"yWnv+0KLjM56/nK31x/sPt/bh8dGd9B/Oej2uoPu894TTHywNHFqDZuL23Om78r5yiJNb+mZwfpl1sl8",
+	"bR1jduJGv2z0yz30S7lkftv6xPLCdfQhTlf40aGARWavkwwvNx3Y3qEsKUQ4i6zkiGzgONWKcJ0iuzVp",
+	"IKIhsRy0y8wjoVyHeqTL3gK2L6gb2LlsxKXxO8T7OfQSQ0/LVIyuRMwuEWeqbLfFxmER28jC814vYpLP",
+	"zBQc5uYQuqnxvui2Vt7RYSijKyHmI6iazAoR2eNHSYx9bNEhi3KRXhRZMmQoKuPIznyiLKZGNru+UJfz",
+	"i3GmZheZKnJBAx6y118fnTIjaaHCU2XMyD9rBxhtXMGPfEh9Z2I8Q6PJt+jeIZYIr76QyS+FQOZ14ASG",
+	"59BUBuqvH4wVrgBtD2UDMOX9ikjtmv69Ea78HKy2AIy+nPH3lHk6CFq/FDxNxotxJn5pDfd7NUQpcJ9E",
+	"lQLKkUs9N2bLsFXE89bjmwD3VKRPWLN6x5M2285jpXO70H4R57MxJtOI2Q425AU9cmesrHxhZodfuIdG",
+	"0dRbb/E+ycLbb7ykwJspmQDp0IoXTSbU7md/8b/valqdzHd2N6W0m4j1H6mUtrTy7hmhNrvhsWpofXuy",
+	"OcdXQ6SyikLlURT6pqh2U1T7+yyqXb1x71NQ6wZaQZ7itqer9HmmHUwO9nSVfkb5vSU/YXdwn3h79WFh",
+	"s/90++4PbcptioS/1CLhu4TV775A+NNIYFaUD5fEL4dLxC/glRQpvDZH5VJHAnM35UlZlmn2uY0aXdrI",
+	"CRUuA+dVKNWYYSr813/92zPyokpcDEDudO6Zc1S6PJqyG1WkMQHGCLblRYlC6crQLAUunuyKyXCEXBWj",
+	"qfDDZYGLlQXMhsog818GyAIXIDMfbwfCIqYyFi3nG6I2BuvGhRYxXT7RoawP7AUEXOmAo2+yJM+FXBGW",
+	"Igs2lI9bwv2bhanuoklZ0pRVBdcfVFVUnur7q5CnK+PeRIH+Y02HTYH5JkTyGxeY3xEi+QgR9iJL8gXI",
+	"4UvBM5EdFfm0Nfy/PxuBC1wpJKWXl3WiXSpli6cpdAFhKqqQscjYznUfGhgRL3QH66H4pH4wVEUQrUGw",
+	"WwfcC2wtqMUawGghNQQ0ZxgZnXVLnGXEsbwNF42wUCwpWRdQpUFPEyZ6vFEIRKpmmJPTEkFfA5gPgcoD",
+	"khPisgaswnATMMxD0p9HMn6nEQmzSsAXsJL7t+1NxkPir4HBNnLVaHrkh1jiRLOF9y6Z5Q177B9Zf6uB",
+	"LRMFQN1K8VB5696QtNJuj+VnQz2PnQLbfuVmUCJ6SgbKrwMlnuVFjrDaseYqpykfQWHnjVHH5qEAtKiS",
+	"eabSFMCak2sEDNZsK054uh0AutbWO9n+KkviiYiPsWpQB+w7LifFPAC4/oDNitzMzSiksXl5xzxNodbc",
+	"f1Pmy7qJvTaXFddQj6rGuOoBqPwMtlvnzFjcr/D3LTPnG3E5VepKB+59ItaNtyEqKwROrbmwmRCLRc4T",
+	"i4Gu2dYozvg8WZ63o4BoGKWkYWBbSJrgj+BhvH/8+eP/BAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

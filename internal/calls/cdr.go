@@ -56,11 +56,11 @@ func FlattenCdr(item map[string]json.RawMessage) api.Cdr {
 		*out.Recordfiles = append(*out.Recordfiles, *l.Recordfiles...)
 	}
 	first, main := out.Legs[0], recs[0]
-	out.Session = ptr(str(main["session"]))
+	out.Session = ptr(Str(main["session"]))
 	if *out.Session == "" {
 		out.Session = first.Uniqueid
 	}
-	out.Src, out.Dst, out.CallerName = first.Src, first.Dst, nullStr(str(main["caller_name"]))
+	out.Src, out.Dst, out.CallerName = first.Src, first.Dst, nullStr(Str(main["caller_name"]))
 	out.Start, out.Answer = first.Start, first.Answer
 	if !end.IsZero() {
 		out.End = &end
@@ -93,27 +93,27 @@ func subIndex(k string) int {
 // recordfiles as a list of file names.
 func cdrLeg(r map[string]any) api.CdrLeg {
 	l := api.CdrLeg{
-		Uniqueid: optStr(str(r["uniqueid"])), Channel: optStr(str(r["channel"])), Dstchannel: optStr(str(r["dstchannel"])),
-		Src: optStr(str(r["src"])), Dst: optStr(str(r["dst"])), ActionType: optStr(str(r["action_type"])),
-		Answer: ucmTimeOf(str(r["answer"])),
+		Uniqueid: optStr(Str(r["uniqueid"])), Channel: optStr(Str(r["channel"])), Dstchannel: optStr(Str(r["dstchannel"])),
+		Src: optStr(Str(r["src"])), Dst: optStr(Str(r["dst"])), ActionType: optStr(Str(r["action_type"])),
+		Answer: ucmTimeOf(Str(r["answer"])),
 	}
-	if t, err := ucmTimeOf(str(r["start"])).Get(); err == nil {
+	if t, err := ucmTimeOf(Str(r["start"])).Get(); err == nil {
 		l.Start = &t
 	}
-	if t, err := ucmTimeOf(str(r["end"])).Get(); err == nil {
+	if t, err := ucmTimeOf(Str(r["end"])).Get(); err == nil {
 		l.End = &t
 	}
 	for k, dst := range map[string]**int{"duration": &l.Duration, "billsec": &l.Billsec} {
-		if n, err := strconv.Atoi(strings.TrimSpace(str(r[k]))); err == nil && n >= 0 {
+		if n, err := strconv.Atoi(strings.TrimSpace(Str(r[k]))); err == nil && n >= 0 {
 			*dst = ptr(n)
 		}
 	}
-	switch d := api.CdrLegDisposition(str(r["disposition"])); d {
+	switch d := api.CdrLegDisposition(Str(r["disposition"])); d {
 	case api.CdrLegDispositionAnswered, api.CdrLegDispositionNoAnswer, api.CdrLegDispositionBusy, api.CdrLegDispositionFailed:
 		l.Disposition = &d
 	}
 	files := []string{}
-	for _, f := range strings.FieldsFunc(str(r["recordfiles"]), func(c rune) bool { return c == '@' || c == ',' }) {
+	for _, f := range strings.FieldsFunc(Str(r["recordfiles"]), func(c rune) bool { return c == '@' || c == ',' }) {
 		if f = strings.TrimSpace(f[strings.LastIndexByte(f, '/')+1:]); f != "" {
 			files = append(files, f)
 		}

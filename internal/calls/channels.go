@@ -55,10 +55,10 @@ func (c *Channels) Set(list string, items []map[string]any) {
 func (c Channels) Names() map[string]bool {
 	out := make(map[string]bool)
 	for _, b := range c.Bridged {
-		out[str(b["channel1"])], out[str(b["channel2"])] = true, true
+		out[Str(b["channel1"])], out[Str(b["channel2"])] = true, true
 	}
 	for _, u := range c.Unbridged {
-		out[str(u["channel"])] = true
+		out[Str(u["channel"])] = true
 	}
 	return out
 }
@@ -70,10 +70,10 @@ func (c Channels) Calls(unit string) []api.Call {
 	inBridge := make(map[string]bool, 2*len(c.Bridged))
 	for _, b := range c.Bridged {
 		out = append(out, bridgedCall(unit, b))
-		inBridge[str(b["channel1"])], inBridge[str(b["channel2"])] = true, true
+		inBridge[Str(b["channel1"])], inBridge[Str(b["channel2"])] = true, true
 	}
 	for _, u := range c.Unbridged {
-		if !inBridge[str(u["channel"])] { // answered between the two reads: the bridge is newer
+		if !inBridge[Str(u["channel"])] { // answered between the two reads: the bridge is newer
 			out = append(out, unbridgedCall(unit, u))
 		}
 	}
@@ -83,12 +83,12 @@ func (c Channels) Calls(unit string) []api.Call {
 // Find returns the live call one of whose channels is channel.
 func (c Channels) Find(unit, channel string) (api.Call, bool) {
 	for _, b := range c.Bridged {
-		if str(b["channel1"]) == channel || str(b["channel2"]) == channel {
+		if Str(b["channel1"]) == channel || Str(b["channel2"]) == channel {
 			return bridgedCall(unit, b), true
 		}
 	}
 	for _, u := range c.Unbridged {
-		if str(u["channel"]) == channel {
+		if Str(u["channel"]) == channel {
 			return unbridgedCall(unit, u), true
 		}
 	}
@@ -96,36 +96,36 @@ func (c Channels) Find(unit, channel string) (api.Call, bool) {
 }
 
 func bridgedCall(unit string, b map[string]any) api.Call {
-	ch1, ch2 := str(b["channel1"]), str(b["channel2"])
+	ch1, ch2 := Str(b["channel1"]), Str(b["channel2"])
 	call := api.Call{
 		ID: ID(ch1), Unit: unit, Status: api.CallStatusInProgress,
-		From:       nullStr(str(b["callerid1"])),
-		To:         &api.CallParty{Number: str(b["callerid2"]), Type: partyType(ch2)},
-		CreatedAt:  uniqueIDTime(str(b["uniqueid1"])),
-		AnsweredAt: ucmTimeOf(str(b["bridge_time"])),
+		From:       nullStr(Str(b["callerid1"])),
+		To:         &api.CallParty{Number: Str(b["callerid2"]), Type: partyType(ch2)},
+		CreatedAt:  uniqueIDTime(Str(b["uniqueid1"])),
+		AnsweredAt: ucmTimeOf(Str(b["bridge_time"])),
 		Channels: []api.CallChannel{
-			{Name: ch1, State: ptr("Up"), CallerNumber: nullStr(str(b["callerid1"])), CallerName: nullStr(str(b["name1"]))},
-			{Name: ch2, State: ptr("Up"), CallerNumber: nullStr(str(b["callerid2"])), CallerName: nullStr(str(b["name2"]))},
+			{Name: ch1, State: ptr("Up"), CallerNumber: nullStr(Str(b["callerid1"])), CallerName: nullStr(Str(b["name1"]))},
+			{Name: ch2, State: ptr("Up"), CallerNumber: nullStr(Str(b["callerid2"])), CallerName: nullStr(Str(b["name2"]))},
 		},
 	}
 	return call
 }
 
 func unbridgedCall(unit string, u map[string]any) api.Call {
-	ch := str(u["channel"])
-	state := str(u["state"])
+	ch := Str(u["channel"])
+	state := Str(u["state"])
 	call := api.Call{
 		ID: ID(ch), Unit: unit, Status: statusOfState(state),
-		From:       nullStr(str(u["callernum"])),
-		CreatedAt:  ucmTimeOf(str(u["alloc_time"])),
+		From:       nullStr(Str(u["callernum"])),
+		CreatedAt:  ucmTimeOf(Str(u["alloc_time"])),
 		AnsweredAt: nullable.NewNullNullable[time.Time](),
 		Channels: []api.CallChannel{{
 			Name: ch, State: ptr(state),
-			CallerNumber: nullStr(str(u["callernum"])), CallerName: nullStr(str(u["callername"])),
-			ConnectedNumber: nullStr(str(u["connectednum"])), ConnectedName: nullStr(str(u["connectedname"])),
+			CallerNumber: nullStr(Str(u["callernum"])), CallerName: nullStr(Str(u["callername"])),
+			ConnectedNumber: nullStr(Str(u["connectednum"])), ConnectedName: nullStr(Str(u["connectedname"])),
 		}},
 	}
-	if n := str(u["connectednum"]); n != "" {
+	if n := Str(u["connectednum"]); n != "" {
 		call.To = &api.CallParty{Number: n}
 	}
 	return call
@@ -170,8 +170,8 @@ func IsDigits(s string) bool {
 	return true
 }
 
-// str reads a UCM value that may be a string, a number or null.
-func str(v any) string {
+// Str reads a UCM value that may be a string, a number or null.
+func Str(v any) string {
 	switch x := v.(type) {
 	case string:
 		return x
@@ -230,3 +230,19 @@ func EndpointOf(channel string) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TrunkChannel reports whether a channel belongs to a trunk rather than an extension: its
+// endpoint is not an extension number ("PJSIP/trunk_1-00000002"), or it is an analog/digital
+// line (DAHDI).
+func TrunkChannel(name string) bool {
+	ep := EndpointOf(name)
+	return strings.HasPrefix(name, "DAHDI/") || (ep != "" && !IsDigits(ep))
+}
+
+// RingingInbound reports whether a call is an inbound call still ringing: one channel, a trunk's,
+// not yet answered. Only such a call can be accepted, refused or deflected (FACTS.md: inbound
+// call control).
+func RingingInbound(c api.Call) bool {
+	return len(c.Channels) == 1 && TrunkChannel(c.Channels[0].Name) &&
+		(c.Status == api.CallStatusRinging || c.Status == api.CallStatusQueued)
+}

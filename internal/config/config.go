@@ -26,6 +26,8 @@ type Config struct {
 	CORS CORS
 	// RateLimit bounds the requests of each key.
 	RateLimit RateLimit
+	// Events tunes live events (SSE, webhooks).
+	Events Events
 }
 
 // APIKey is one client: a name for the logs, the hashes of its keys (two during a rotation), its
@@ -128,5 +130,6 @@ func defaults() Config {
 		},
 		CORS:      CORS{MaxAge: 10 * time.Minute},
 		RateLimit: RateLimit{Requests: 600, Window: time.Minute},
+		Events:    defaultEvents(),
 	}
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -488,4 +489,69 @@ func containsLine(lines []string, want string) bool {
 		}
 	}
 	return false
+}
+
+func TestEventsConfig(t *testing.T) {
+	doc := `
+units:
+  - id: hq
+    url: https://192.0.2.10:8089
+    username: api
+    password: x
+    events:
+      username: web
+      password: ${WEB_PW}
+  - id: branch
+    url: https://192.0.2.11:8089
+    username: api
+    password: y
+events:
+  poll_interval: 1s
+  buffer_size: 50
+`
+	cfg, err := Load([]byte(doc), func(k string) string {
+		if k == "WEB_PW" {
+			return "s3cret-web"
+		}
+		return ""
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Units[0].Events == nil || cfg.Units[0].Events.Username != "web" || cfg.Units[0].Events.Password != "s3cret-web" {
+		t.Fatalf("units[0].events = %+v", cfg.Units[0].Events)
+	}
+	if cfg.Units[1].Events != nil {
+		t.Fatalf("units[1].events = %+v; want nil (polled)", cfg.Units[1].Events)
+	}
+	if cfg.Events.PollInterval != time.Second || cfg.Events.BufferSize != 50 || cfg.Events.MaxAge != time.Hour {
+		t.Fatalf("events = %+v", cfg.Events)
+	}
+	for _, shown := range []string{fmt.Sprint(cfg.Units[0]), fmt.Sprintf("%#v", cfg.Units[0]), fmt.Sprintf("%+v", cfg.Units[0].Redacted().Events)} {
+		if strings.Contains(shown, "s3cret-web") {
+			t.Fatalf("events password shown: %s", shown)
+		}
+	}
+
+	bad := `
+units:
+  - id: hq
+    url: https://192.0.2.10:8089
+    username: api
+    password: x
+    events:
+      password: pw
+      password_file: /nope
+events:
+  poll_interval: 10ms
+`
+	_, err = Load([]byte(bad), func(string) string { return "" }, nil)
+	if err == nil {
+		t.Fatal("bad events config loaded")
+	}
+	for _, want := range []string{"units[0].events.username", "units[0].events: set password or password_file, not both", "events.poll_interval"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
 }

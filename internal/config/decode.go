@@ -20,6 +20,7 @@ type fileConfig struct {
 	APIKeys   []APIKey   `yaml:"api_keys"`
 	CORS      CORS       `yaml:"cors"`
 	RateLimit RateLimit  `yaml:"rate_limit"`
+	Events    Events     `yaml:"events"`
 }
 
 // fileUnit is a unit as written: the secret is named, not yet resolved.
@@ -30,6 +31,8 @@ type fileUnit struct {
 	Password     string  `yaml:"password"`
 	PasswordFile string  `yaml:"password_file"`
 	TLS          fileTLS `yaml:"tls"`
+	// Events, when present, is the web user for the unit's live-event socket.
+	Events *fileEvents `yaml:"events"`
 }
 
 // fileTLS is a unit's tls block as written: a CA file is named, not yet read.
@@ -59,6 +62,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	switch v.Kind() {
+	case reflect.Pointer: // an optional block: present in the file, so it exists
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		d.decode(n, v.Elem(), path)
 	case reflect.Struct:
 		d.mapping(n, v, path)
 	case reflect.Slice:

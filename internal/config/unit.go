@@ -21,6 +21,8 @@ type Unit struct {
 	Password string
 	// TLS says how the unit's certificate is verified.
 	TLS TLS
+	// Events is the web user for the unit's live-event socket; nil means its events are polled.
+	Events *EventsUser
 }
 
 // redactedPassword stands in for a password wherever a Unit is shown.
@@ -31,6 +33,11 @@ const redactedPassword = "REDACTED"
 func (u Unit) Redacted() Unit {
 	if u.Password != "" {
 		u.Password = redactedPassword
+	}
+	if u.Events != nil && u.Events.Password != "" {
+		ev := *u.Events
+		ev.Password = redactedPassword
+		u.Events = &ev
 	}
 	return u
 }

@@ -40,6 +40,8 @@ func build(f fileConfig, readFile func(string) ([]byte, error), p *problems) *Co
 	cfg.CORS = buildCORS(f.CORS, p)
 	cfg.RateLimit = f.RateLimit
 	checkRateLimit(cfg.RateLimit, p)
+	cfg.Events = f.Events
+	checkEvents(cfg.Events, p)
 	return cfg
 }
 

@@ -31,6 +31,7 @@ func buildUnit(at string, f fileUnit, readFile func(string) ([]byte, error), p *
 		Username: f.Username,
 		Password: password(at, f, readFile, p),
 		TLS:      unitTLS(at+".tls", f.TLS, readFile, p),
+		Events:   buildEventsUser(at+".events", f.Events, readFile, p),
 	}
 }
 
@@ -80,11 +81,17 @@ func validPort(port string) bool {
 // password resolves the unit's secret from exactly one of password and password_file. No message
 // here quotes the secret, whatever is wrong with it.
 func password(at string, f fileUnit, readFile func(string) ([]byte, error), p *problems) string {
+	return secret(at, f.Password, f.PasswordFile, readFile, p)
+}
+
+// secret resolves a password given inline (after ${ENV} expansion) or as a file; messages never
+// show it.
+func secret(at, value, file string, readFile func(string) ([]byte, error), p *problems) string {
 	switch {
-	case f.Password != "" && f.PasswordFile != "":
+	case value != "" && file != "":
 		p.add(at, "set password or password_file, not both")
-	case f.PasswordFile != "":
-		data, err := readFile(f.PasswordFile)
+	case file != "":
+		data, err := readFile(file)
 		if err != nil {
 			p.add(at+".password_file", "cannot read: %v", err)
 			return ""
@@ -92,18 +99,18 @@ func password(at string, f fileUnit, readFile func(string) ([]byte, error), p *p
 		secret := strings.TrimRight(string(data), "\r\n")
 		switch {
 		case secret == "":
-			p.add(at+".password_file", "%q is empty", f.PasswordFile)
+			p.add(at+".password_file", "%q is empty", file)
 		case strings.ContainsFunc(secret, unicode.IsControl):
-			p.add(at+".password_file", "%q holds more than one line or a control character (the content is not shown)", f.PasswordFile)
+			p.add(at+".password_file", "%q holds more than one line or a control character (the content is not shown)", file)
 		default:
 			return secret
 		}
-	case f.Password != "":
-		if strings.ContainsFunc(f.Password, unicode.IsControl) {
+	case value != "":
+		if strings.ContainsFunc(value, unicode.IsControl) {
 			p.add(at+".password", "contains a line break or other control character (the value is not shown)")
 			return ""
 		}
-		return f.Password
+		return value
 	case p.ok(at+".password") && p.ok(at+".password_file"):
 		p.add(at, "password or password_file is required")
 	}

@@ -318,7 +318,8 @@ func (s *Subscription) Next() (ev Event, ok bool) {
 	defer h.mu.Unlock()
 	h.trimAge()
 	for {
-		if s.needSync || s.cursor < h.floor {
+		// The event after the cursor has left the buffer (size or age): the subscriber missed it.
+		if s.needSync || s.cursor < h.next-int64(h.count)-1 {
 			s.needSync = false
 			s.cursor = h.next - 1
 			return h.syncEvent(), true

@@ -91,6 +91,9 @@ func (s *Server) TransferCall(ctx context.Context, req api.TransferCallRequestOb
 	if err != nil {
 		return nil, err
 	}
+	if calls.RingingInbound(call) {
+		return s.deflect(ctx, req.Unit, call, to)
+	}
 	if call.Status != api.CallStatusInProgress {
 		return nil, withUnit(req.Unit, errNotAnswered(call.Status))
 	}

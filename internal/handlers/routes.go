@@ -16,6 +16,7 @@ import (
 	apispec "github.com/ucm-gateway/ucm-gateway/api"
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
 	"github.com/ucm-gateway/ucm-gateway/internal/auth"
+	"github.com/ucm-gateway/ucm-gateway/internal/events"
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
 )
 
@@ -42,6 +43,10 @@ type Options struct {
 	// CallStartTimeout bounds how long POST …/calls polls the channel lists for the call a dial
 	// started (default 3s).
 	CallStartTimeout time.Duration
+	// Events are the units' live events, served as SSE; nil answers 501 on the event routes.
+	Events *events.Set
+	// SSEHeartbeat is the pause after which a quiet event stream gets a comment line (15s).
+	SSEHeartbeat time.Duration
 }
 
 // New returns the whole HTTP surface of the gateway: the /v1 API (validated against the spec),
@@ -69,6 +74,10 @@ func New(o Options) (http.Handler, error) {
 		o.CallStartTimeout = 3 * time.Second
 	}
 	s.idem, s.callStartWait = newIdempotency(idempotencyTTL, idempotencyMax), o.CallStartTimeout
+	if o.SSEHeartbeat <= 0 {
+		o.SSEHeartbeat = sseHeartbeat
+	}
+	s.events, s.sseHeartbeat = o.Events, o.SSEHeartbeat
 	specJSON, err := json.Marshal(spec)
 	if err != nil {
 		return nil, err

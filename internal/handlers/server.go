@@ -15,6 +15,7 @@ import (
 
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
 	"github.com/ucm-gateway/ucm-gateway/internal/auth"
+	"github.com/ucm-gateway/ucm-gateway/internal/events"
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
 	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
 )
@@ -51,6 +52,9 @@ type Server struct {
 
 	idem          *idempotency  // Idempotency-Key outcomes of POST …/calls (this replica's)
 	callStartWait time.Duration // how long a dial's call may take to appear in the channel lists
+
+	events       *events.Set   // live events of every unit; nil: not enabled
+	sseHeartbeat time.Duration // comment line on a quiet stream
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
