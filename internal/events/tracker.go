@@ -32,6 +32,9 @@ type tracked struct {
 	answered bool
 	answerAt time.Time // when the gateway saw it answered, if the unit does not say
 	trunk    string
+	// rerouted: transferred and ringing its new destination; it is answered when it is bridged
+	// again (its lone channel is "Up" meanwhile, talking to the dial application).
+	rerouted bool
 }
 
 // change is one event the tracker found.
@@ -81,7 +84,7 @@ func (t *tracker) observeCalls(unit string, ch calls.Channels) []change {
 		cur := &tracked{call: c, trunk: t.trunkOf(c)}
 		if p != nil {
 			matched[prevID] = true
-			cur.answered, cur.answerAt = p.answered, p.answerAt
+			cur.answered, cur.answerAt, cur.rerouted = p.answered, p.answerAt, p.rerouted
 			if cur.trunk == "" {
 				cur.trunk = p.trunk
 			}
@@ -104,8 +107,15 @@ func (t *tracker) observeCalls(unit string, ch calls.Channels) []change {
 				d.PreviousID = &prevID
 			}
 			out = append(out, change{TypeCallTransferred, d})
+			if len(c.Channels) < 2 {
+				// It rings its new destination now: that answering is an answer of its own.
+				cur.answered, cur.answerAt, cur.rerouted = false, time.Time{}, true
+			}
 		}
-		if !cur.answered && c.Status == api.CallStatusInProgress {
+		if cur.rerouted && len(c.Channels) >= 2 {
+			cur.rerouted = false
+		}
+		if !cur.answered && !cur.rerouted && c.Status == api.CallStatusInProgress {
 			cur.answered, cur.answerAt = true, t.now()
 			out = append(out, change{TypeCallAnswered, callData(cur)})
 		}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
 	"github.com/ucm-gateway/ucm-gateway/internal/auth"
+	"github.com/ucm-gateway/ucm-gateway/internal/events"
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
 	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
 	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
@@ -28,6 +30,7 @@ const simPassword = "Sim-Pa55word-for-tests"
 
 // env is one gateway in front of one simulated unit "demo", over real HTTPS and real HTTP.
 type env struct {
+	live    *events.Set // nil unless the test asked for live events
 	sim     *ucmsim.UCM
 	pool    *sessionpool.Pool
 	metrics *metrics.Metrics
@@ -65,6 +68,20 @@ type access struct {
 	// wrap, if set, wraps the session pool: tests use it to make a handler panic, which only
 	// a test binary can do.
 	wrap func(Upstream) Upstream
+	// events, if set, serves live events of every unit from sources it builds.
+	events func(sourceEnv) events.Source
+	// hub tunes the event hubs (buffer, linger); sseHeartbeat the streams' heartbeat.
+	hub          events.HubOptions
+	sseHeartbeat time.Duration
+	// writeTimeout is the server's write timeout, as cmd sets one (none by default).
+	writeTimeout time.Duration
+}
+
+// sourceEnv is what a test's event source is built from.
+type sourceEnv struct {
+	opts   events.SourceOptions // unit, pool, logger, metrics, and fast CDR retries
+	simURL string
+	tls    *tls.Config
 }
 
 func newEnv(t testing.TB, opts ...envOpt) *env {
@@ -116,20 +133,40 @@ func newAccessEnv(t testing.TB, a access, opts ...envOpt) *env {
 	if a.wrap != nil {
 		up = a.wrap(pool)
 	}
+	var live *events.Set
+	if a.events != nil {
+		var hubs []*events.Hub
+		for _, u := range units {
+			ho := a.hub
+			ho.Logger, ho.Metrics = logger, m
+			so := events.SourceOptions{Unit: u.ID, Upstream: pool, Logger: logger, Metrics: m,
+				CdrDelays: []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}}
+			hubs = append(hubs, events.NewHub(u.ID, a.events(sourceEnv{opts: so, simURL: ss.URL(), tls: tc}), ho))
+		}
+		live = events.NewSet(hubs...)
+	}
 	h, err := New(Options{Upstream: up, Logger: logger, Metrics: m, MaxBodyBytes: 64 << 10,
-		Keys: keys, InsecureNoAuth: a.open, RateLimit: a.rateLimit, CORS: a.cors})
+		Keys: keys, InsecureNoAuth: a.open, RateLimit: a.rateLimit, CORS: a.cors, Events: live, SSEHeartbeat: a.sseHeartbeat})
 	require.NoError(t, err)
-	srv := httptest.NewServer(h)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.WriteTimeout = a.writeTimeout
+	srv.Start()
 	base := srv.Client().Transport
 	if base == nil {
 		base = http.DefaultTransport
 	}
 	srv.Client().Transport = &bearer{key: adminKey, base: base}
 	t.Cleanup(func() {
+		if live != nil {
+			// Streams end first, so the server's Close does not wait on them.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			require.NoError(t, live.Close(ctx), "event sources did not stop")
+		}
 		srv.Close()
 		pool.Close(context.Background())
 	})
-	return &env{sim: sim, pool: pool, metrics: m, srv: srv, logs: logs}
+	return &env{sim: sim, pool: pool, metrics: m, srv: srv, logs: logs, live: live}
 }
 
 // do sends a request with the admin key and returns the status, headers and body.

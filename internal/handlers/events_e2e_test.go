@@ -1,0 +1,289 @@
+package handlers
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ucm-gateway/ucm-gateway/internal/api"
+	"github.com/ucm-gateway/ucm-gateway/internal/auth"
+	"github.com/ucm-gateway/ucm-gateway/internal/events"
+)
+
+// eventSources are the two ways the gateway learns what happens on a unit; every test in this
+// table runs against both, so they must give the same events for the same calls.
+var eventSources = []struct {
+	name string
+	make func(sourceEnv) events.Source
+}{
+	{"poll", func(se sourceEnv) events.Source { return events.NewPoller(se.opts, 50*time.Millisecond) }},
+}
+
+// newEventsEnv is a gateway with live events over the given source; the source lingers, so a
+// client that reconnects finds the events it missed.
+func newEventsEnv(t *testing.T, src func(sourceEnv) events.Source, a access) *env {
+	t.Helper()
+	a.events = src
+	if a.hub.Linger == 0 {
+		a.hub.Linger = time.Minute
+	}
+	e := newAccessEnv(t, a)
+	e.sim.SetCallAnswerDelay(300 * time.Millisecond)
+	return e
+}
+
+// ready opens a stream and waits until the unit's source watches it (its first unit.state).
+func (e *env) readyStream(t *testing.T, path string, headers ...string) *sseClient {
+	t.Helper()
+	c := e.stream(t, path, headers...)
+	c.until(t, events.TypeUnitState, 10*time.Second)
+	return c
+}
+
+// dialExt dials from one extension to another and returns the call's id.
+func (e *env) dialExt(t *testing.T, from, to string) string {
+	t.Helper()
+	return e.dial(t, fmt.Sprintf(`{"from":%q,"to":{"type":"extension","number":%q}}`, from, to), nil).ID
+}
+
+func TestEventsOfADial(t *testing.T) {
+	for _, src := range eventSources {
+		t.Run(src.name, func(t *testing.T) {
+			e := newEventsEnv(t, src.make, access{})
+			e.readyStream(t, "/v1/units/demo/events") // the unit is watched from here on
+			s := e.stream(t, "/v1/units/demo/events?types=call.*,cdr.created")
+			id := e.dialExt(t, "1000", "1001")
+
+			got := s.until(t, events.TypeCallAnswered, 10*time.Second)
+			answeredID := mustInt(t, got[len(got)-1].ID)
+			require.Equal(t, []string{events.TypeCallRinging, events.TypeCallAnswered}, types(got))
+			ringing := got[0].call(t)
+			assert.Equal(t, id, ringing.Call.ID, "call.ringing carries the REST call id")
+			assert.Equal(t, api.CallEventDataDirectionInternal, ringing.Direction)
+			answered := got[1].call(t)
+			assert.Equal(t, id, answered.Call.ID)
+			assert.Equal(t, api.CallStatusInProgress, answered.Call.Status)
+
+			// The event's call is what GET …/calls/{call} answers.
+			var rest api.Call
+			require.Equal(t, http.StatusOK, e.getJSON(t, "/v1/units/demo/calls/"+id, &rest))
+			restJSON, _ := json.Marshal(rest)
+			evJSON, _ := json.Marshal(answered.Call)
+			assert.JSONEq(t, string(restJSON), string(evJSON))
+
+			code, _, body := e.do(t, http.MethodDelete, "/v1/units/demo/calls/"+id, "", "")
+			require.Equal(t, http.StatusOK, code, "%s", body)
+			got = s.until(t, events.TypeCdrCreated, 10*time.Second)
+			require.Equal(t, []string{events.TypeCallEnded, events.TypeCdrCreated}, types(got))
+			ended := got[0].call(t)
+			assert.Equal(t, id, ended.Call.ID)
+			assert.Equal(t, api.CallStatusCompleted, ended.Call.Status)
+			require.NotNil(t, ended.Duration)
+			require.NotNil(t, ended.TalkTime)
+
+			var cdr struct {
+				Data api.CdrCreatedEventData `json:"data"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(got[1].Data), &cdr))
+			assert.Equal(t, id, cdr.Data.CallID)
+			require.NotNil(t, cdr.Data.Cdr.Disposition)
+			assert.Equal(t, api.CdrDispositionAnswered, *cdr.Data.Cdr.Disposition)
+
+			// Ids grow with every event.
+			assert.Greater(t, mustInt(t, got[1].ID), mustInt(t, got[0].ID))
+			assert.Greater(t, mustInt(t, got[0].ID), answeredID)
+		})
+	}
+}
+
+func mustInt(t testing.TB, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	require.NoError(t, err, "id %q", s)
+	return n
+}
+
+func TestEventsFanOutCostsOneSource(t *testing.T) {
+	for _, src := range eventSources {
+		t.Run(src.name, func(t *testing.T) {
+			e := newEventsEnv(t, src.make, access{})
+			const clients = 100
+			streams := make([]*sseClient, clients)
+			var wg sync.WaitGroup
+			for i := range streams {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					streams[i] = e.stream(t, "/v1/units/demo/events?types=call.*")
+				}()
+			}
+			wg.Wait()
+			require.Equal(t, clients, e.live.Hub("demo").Subscribers())
+			id := e.dialExt(t, "1000", "1001")
+			for _, s := range streams {
+				m := s.until(t, events.TypeCallRinging, 10*time.Second)
+				assert.Equal(t, id, m[len(m)-1].call(t).Call.ID)
+			}
+			assert.Equal(t, 1, strings.Count(e.logs.String(), `"msg":"event source started"`), "one source for every subscriber")
+			if src.name == "poll" {
+				// One poll loop: about one channel-list reading per interval, however many clients.
+				before := e.sim.Calls("listUnBridgedChannels")
+				time.Sleep(500 * time.Millisecond)
+				rounds := e.sim.Calls("listUnBridgedChannels") - before
+				assert.LessOrEqual(t, rounds, 14, "500ms at a 50ms interval is at most ~10 readings (plus the dial's own), not one per client")
+			}
+			for _, s := range streams {
+				s.close()
+			}
+			// The last subscriber leaving stops the source once the linger passes.
+			require.Eventually(t, func() bool { return e.live.Hub("demo").Subscribers() == 0 }, 5*time.Second, 10*time.Millisecond)
+		})
+	}
+}
+
+func TestEventsResumeWithLastEventID(t *testing.T) {
+	for _, src := range eventSources {
+		t.Run(src.name, func(t *testing.T) {
+			e := newEventsEnv(t, src.make, access{})
+			keep := e.readyStream(t, "/v1/units/demo/events") // keeps the source running meanwhile
+			s := e.stream(t, "/v1/units/demo/events")
+			id := e.dialExt(t, "1000", "1001")
+			ringing := s.until(t, events.TypeCallRinging, 10*time.Second)
+			last := ringing[len(ringing)-1].ID
+			s.close()
+
+			// While the client is away the call is answered and hung up.
+			all := keep.until(t, events.TypeCallAnswered, 10*time.Second)
+			code, _, _ := e.do(t, http.MethodDelete, "/v1/units/demo/calls/"+id, "", "")
+			require.Equal(t, http.StatusOK, code)
+			all = append(all, keep.until(t, events.TypeCdrCreated, 10*time.Second)...)
+			var missed []string
+			for _, m := range all {
+				if mustInt(t, m.ID) > mustInt(t, last) {
+					missed = append(missed, m.ID+" "+m.Event)
+				}
+			}
+			require.NotEmpty(t, missed)
+
+			back := e.stream(t, "/v1/units/demo/events", "Last-Event-ID", last)
+			var got []string
+			for range missed {
+				m := back.next(t, 5*time.Second)
+				got = append(got, m.ID+" "+m.Event)
+			}
+			assert.Equal(t, missed, got, "exactly the events it missed, in order")
+
+			// A resume point the buffer no longer holds gets a sync event first.
+			old := e.stream(t, "/v1/units/demo/events", "Last-Event-ID", "12")
+			m := old.next(t, 5*time.Second)
+			assert.Equal(t, events.TypeSync, m.Event)
+			assert.Equal(t, all[len(all)-1].ID, m.ID, "sync resumes from the newest event")
+		})
+	}
+}
+
+func TestEventsAccess(t *testing.T) {
+	other, otherHash := mustGenerateKey()
+	noRead, noReadHash := mustGenerateKey()
+	e := newEventsEnv(t, eventSources[0].make, access{
+		extraUnits: []string{"branch"},
+		keys: []auth.Key{
+			{Name: "branch-only", Hashes: []string{otherHash}, Scopes: []auth.Scope{auth.ScopeRead}, Units: []string{"branch"}},
+			{Name: "calls-only", Hashes: []string{noReadHash}, Scopes: []auth.Scope{auth.ScopeCalls}, Units: []string{auth.AllUnits}},
+		},
+	})
+	cases := []struct {
+		name, key, path string
+		want            int
+	}{
+		{"other unit's stream", other, "/v1/units/demo/events", http.StatusNotFound},
+		{"other unit named", other, "/v1/events?unit=demo", http.StatusNotFound},
+		{"no read scope", noRead, "/v1/units/demo/events", http.StatusForbidden},
+		{"no key", "", "/v1/events", http.StatusUnauthorized},
+		{"unknown type", adminKey, "/v1/units/demo/events?types=call.rang", http.StatusBadRequest},
+		{"bad Last-Event-ID", adminKey, "/v1/units/demo/events", http.StatusBadRequest},
+		{"unknown unit", adminKey, "/v1/events?unit=nope", http.StatusNotFound},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var hdr []string
+			if c.name == "bad Last-Event-ID" {
+				hdr = []string{"Last-Event-ID", "yesterday"}
+			}
+			code, h, body := e.doAs(t, c.key, http.MethodGet, c.path, "", "", hdr...)
+			require.Equal(t, c.want, code, "GET %s = %d; want %d (%s)", c.path, code, c.want, body)
+			p := problem(t, h, body)
+			if c.want == http.StatusBadRequest {
+				require.NotEmpty(t, p.Errors)
+				assert.Contains(t, []string{"query.types", "header.Last-Event-ID"}, p.Errors[0].Location)
+			}
+		})
+	}
+
+	// A key for branch only, following every unit it may see, gets branch's events and none of demo's.
+	e.warm(t, "demo", "branch")
+	s := e.readyStream(t, "/v1/events", "Authorization", "Bearer "+other)
+	watchDemo := e.readyStream(t, "/v1/units/demo/events")
+	e.dialExt(t, "1000", "1001")
+	watchDemo.until(t, events.TypeCallRinging, 10*time.Second)
+	assert.False(t, s.ended(300*time.Millisecond))
+	for {
+		select {
+		case m := <-s.msgs:
+			assert.Equal(t, "branch", m.decode(t).Unit, "a key without demo saw its event %s", m.Data)
+			continue
+		default:
+		}
+		break
+	}
+}
+
+func TestEventsMultiUnitCursor(t *testing.T) {
+	e := newEventsEnv(t, eventSources[0].make, access{extraUnits: []string{"branch"}})
+	e.warm(t, "demo", "branch")
+	s := e.stream(t, "/v1/events?unit=demo&unit=branch")
+	got := s.until(t, events.TypeUnitState, 10*time.Second)
+	got = append(got, s.until(t, events.TypeUnitState, 10*time.Second)...)
+	cursor := got[len(got)-1].ID
+	assert.Regexp(t, `^(demo|branch):\d+,(demo|branch):\d+$`, cursor, "the id names a position per unit")
+	s.close()
+	e.dialExt(t, "1000", "1001")
+	back := e.stream(t, "/v1/events?unit=demo&unit=branch", "Last-Event-ID", cursor)
+	m := back.until(t, events.TypeCallRinging, 10*time.Second)
+	assert.Equal(t, events.TypeCallRinging, m[0].Event, "nothing before the missed call: the cursor resumed both units")
+}
+
+func TestEventsStreamOutlivesWriteTimeoutAndEndsOnShutdown(t *testing.T) {
+	e := newEventsEnv(t, eventSources[0].make, access{sseHeartbeat: 50 * time.Millisecond, writeTimeout: 200 * time.Millisecond})
+	s := e.readyStream(t, "/v1/units/demo/events")
+	select {
+	case <-time.After(600 * time.Millisecond):
+	case <-s.done:
+		t.Fatal("the stream was cut")
+	}
+	select {
+	case c := <-s.comments:
+		assert.Equal(t, "heartbeat", c)
+	case <-time.After(time.Second):
+		t.Fatal("no heartbeat")
+	}
+	require.NoError(t, e.live.Close(t.Context()))
+	assert.True(t, s.ended(5*time.Second), "the stream ends when the gateway shuts down")
+}
+
+// warm logs in to each unit in turn: the harness's extra units share one simulated API user, and
+// the simulator (like a unit) lets one challenge at a time stand per user.
+func (e *env) warm(t *testing.T, units ...string) {
+	t.Helper()
+	for _, u := range units {
+		require.Equal(t, http.StatusOK, e.getJSON(t, "/v1/units/"+u+"/system/status", nil), "warm %s", u)
+	}
+}
