@@ -404,4 +404,3 @@ func TestWebSocketNeedsTheUpgrade(t *testing.T) {
 	_ = res.Body.Close()
 	assert.GreaterOrEqual(t, res.StatusCode, 400, "a plain GET is no handshake")
 }
-
