@@ -161,25 +161,33 @@ func diffEvents(prev, cur *eventState) map[string][]any {
 // notifyFrame encodes the frame a socket subscribed to subs receives for
 // bodies, or nil when none of it concerns the socket.
 func notifyFrame(bodies map[string][]any, subs map[string]bool) []byte {
-	var items []any
+	type notify struct {
+		Action    string `json:"action"`
+		EventName string `json:"eventname"`
+		EventBody []any  `json:"eventbody"`
+	}
+	var items []notify
 	for _, name := range [...]string{EventActiveCallStatus, EventExtensionStatus, EventCallQueueStatus} {
 		if body, has := bodies[name]; has && subs[name] {
-			items = append(items, map[string]any{"action": "notify", "eventname": name, "eventbody": body})
+			items = append(items, notify{"notify", name, body})
 		}
 	}
 	if len(items) == 0 {
 		return nil
 	}
-	return encodeFrame(map[string]any{"type": "request", "message": items})
+	return encodeFrame("request", items)
 }
 
-// encodeFrame is JSON without HTML escaping and without the trailing
-// newline, the way the unit's frames look.
-func encodeFrame(v any) []byte {
+// encodeFrame encodes {"type":…,"message":…} in FACTS.md's key order,
+// without HTML escaping and without a trailing newline.
+func encodeFrame(typ string, message any) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	_ = enc.Encode(struct {
+		Type    string `json:"type"`
+		Message any    `json:"message"`
+	}{typ, message})
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 

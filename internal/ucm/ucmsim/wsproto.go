@@ -89,7 +89,7 @@ func wsResponse(tid string, rep reply) []byte {
 	if tid != "" {
 		msg["transactionid"] = tid
 	}
-	return encodeFrame(map[string]any{"type": "response", "message": msg})
+	return encodeFrame("response", msg)
 }
 
 // wsChallenge hands the socket a 16-digit challenge for username. As on
