@@ -80,15 +80,26 @@ func (u *UCM) logout(p map[string]any) reply {
 	return ok(nil)
 }
 
-// loginFailed counts a failed attempt and bans the client when attempts run
-// out. Called with u.mu held.
+// loginFailed counts a failed API login. Called with u.mu held.
 func (u *UCM) loginFailed(now time.Time, status int) reply {
 	u.counters.FailedLogins++
+	return u.failedAttempt(now, status)
+}
+
+// failedAttempt counts a failed attempt, API or WebSocket (FACTS.md: both
+// count toward the same ban), and bans the client when attempts run out:
+// the reply says how many remain, or -68 on the attempt that exhausts them.
+// Outstanding challenges of both are forgotten with the ban. Called with
+// u.mu held.
+func (u *UCM) failedAttempt(now time.Time, status int) reply {
 	u.failed++
 	left := u.cfg.MaxLoginAttempts - u.failed
 	if left <= 0 {
 		u.bannedUntil = now.Add(u.cfg.BanDuration)
 		u.challenges = make(map[string]string)
+		for s := range u.sockets {
+			s.challenge, s.challengeUser = "", ""
+		}
 		return reply{
 			Response: map[string]any{"remain_time": ceilSeconds(u.cfg.BanDuration)},
 			Status:   StatusLoginRestriction,

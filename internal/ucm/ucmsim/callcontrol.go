@@ -46,6 +46,12 @@ func (u *UCM) setFlag(action string, p map[string]any) reply {
 	if c == nil {
 		return fail(StatusNoSuchItem)
 	}
+	// No reported field changes, but the channel did: ActiveCallStatus
+	// sends it as an "update" (events.go).
+	if c.chanRev == nil {
+		c.chanRev = make(map[string]int)
+	}
+	c.chanRev[ch]++
 	switch strings.ToLower(action) {
 	case "hold":
 		c.held, c.heldOn = true, ch
@@ -82,6 +88,9 @@ func (u *UCM) transfer(action string, p map[string]any) reply {
 	if c == nil {
 		return fail(StatusNoSuchItem)
 	}
+	if action == "transferNumberInbound" && c.awaitControl && ch == c.chanA {
+		return u.redirectInbound(c, dest, now)
+	}
 	if !c.answered {
 		// Not documented; only an answered call has a party to transfer.
 		return failMsg(StatusInvalidValue, "Invalid value: channel is not bridged")
@@ -104,7 +113,7 @@ func (u *UCM) transfer(action string, p map[string]any) reply {
 	nc := &liveCall{
 		seq: c.seq, kind: kind, caller: staysNum, callerName: staysName, callee: dest,
 		chanA: stays, uidA: staysUID, created: now, session: c.session,
-		legs: c.legs, recordings: c.recordings,
+		legs: c.legs, recordings: c.recordings, hangupAt: c.hangupAt,
 	}
 	if target != nil {
 		nc.calleeName = nameOf(target)

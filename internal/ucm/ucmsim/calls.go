@@ -1,7 +1,10 @@
 package ucmsim
 
 import (
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -39,10 +42,13 @@ type liveCall struct {
 	created, answerAt time.Time // answerAt zero: never answered by itself
 	failAt            time.Time // the call ends by itself then (no answer, silent drop)
 	failDisposition   string
+	hangupAt          time.Time // the caller hangs up by itself then, answered or not (inbound.go)
+	awaitControl      bool      // an inbound call waiting for acceptCall/refuseCall (inbound.go)
 	answered          bool
 	held, muted       bool
 	heldOn, mutedOn   string // the channel put on hold / muted
 	bargers           []barger
+	chanRev           map[string]int // channel -> times hold/mute changed it (an event "update")
 	legs              []*leg
 	session           string
 	recordings        []string
@@ -50,6 +56,17 @@ type liveCall struct {
 
 type barger struct {
 	ext, channel, mode string
+}
+
+// chanMeta is what the unit knows of a live channel beyond the call it
+// belongs to: what ActiveCallStatus and listUnBridgedChannels report of it.
+// It outlives a transfer, which moves a channel to another call.
+type chanMeta struct {
+	uniqueid, callid string
+	alloc            time.Time
+	// inTrunk / outTrunk name the trunk (trunk_name) a call came in on
+	// or goes out through, on that trunk's channel only.
+	inTrunk, outTrunk string
 }
 
 // CallState is a snapshot of a live call, for tests.
@@ -93,10 +110,47 @@ func (u *UCM) LiveCalls() []CallState {
 }
 
 // newChannel names a channel the way real units do: technology, endpoint,
-// and a hexadecimal sequence number.
+// and a hexadecimal sequence number. The uniqueid is Asterisk's
+// "<epoch>.<sequence>"; the callid (FACTS.md lists the field without a
+// sample) is a stable 32-hex string derived from it, a guess at a SIP
+// Call-ID. Called with u.mu held.
 func (u *UCM) newChannel(endpoint string, at time.Time) (name, uniqueid string) {
 	u.chanSeq++
-	return fmt.Sprintf("PJSIP/%s-%08x", endpoint, u.chanSeq), fmt.Sprintf("%d.%d", at.Unix(), u.chanSeq)
+	name, uniqueid = fmt.Sprintf("PJSIP/%s-%08x", endpoint, u.chanSeq), fmt.Sprintf("%d.%d", at.Unix(), u.chanSeq)
+	sum := md5.Sum([]byte("ucmsim-callid-" + uniqueid))
+	u.chans[name] = &chanMeta{uniqueid: uniqueid, callid: hex.EncodeToString(sum[:]), alloc: at}
+	return name, uniqueid
+}
+
+// meta returns the metadata of a live channel (a zero one for a channel
+// the unit did not name, which cannot happen but must not panic).
+func (u *UCM) meta(channel string) *chanMeta {
+	if m, found := u.chans[channel]; found {
+		return m
+	}
+	return &chanMeta{}
+}
+
+// pruneChannels forgets the metadata of channels no call holds any more.
+func (u *UCM) pruneChannels() {
+	if len(u.chans) == 0 {
+		return
+	}
+	live := make(map[string]bool, 2*len(u.calls))
+	for _, c := range u.calls {
+		live[c.chanA] = true
+		if c.chanB != "" {
+			live[c.chanB] = true
+		}
+		for _, b := range c.bargers {
+			live[b.channel] = true
+		}
+	}
+	for name := range u.chans {
+		if !live[name] {
+			delete(u.chans, name)
+		}
+	}
 }
 
 // dial serves dialExtension, dialOutbound, dialIVR, dialQueue and
@@ -175,23 +229,67 @@ func nameOf(a *account) string {
 	return ""
 }
 
-// settleCalls advances every call to what time has made of it: answered
-// and bridged, or ended by itself. Called with u.mu held.
+// settleCalls advances every call to what time has made of it (answered
+// and bridged, or ended by itself), one change at a time in time order, and
+// publishes each change to the WebSocket subscribers (events.go), so a
+// socket sees every step even when nobody looked at the unit for a while.
+// Called with u.mu held.
 func (u *UCM) settleCalls(now time.Time) {
-	live := u.calls[:0]
-	for _, c := range u.calls {
-		switch {
-		case !c.answered && !c.answerAt.IsZero() && !now.Before(c.answerAt):
-			u.answer(c, c.answerAt)
-		case !c.answered && !c.failAt.IsZero() && !now.Before(c.failAt):
-			c.legs[len(c.legs)-1].disposition = c.failDisposition
-			u.endCall(c, c.failAt)
-			continue
+	u.skipMissedInbound(now)
+	for {
+		at, step := u.nextStep()
+		if step == nil || at.After(now) {
+			return
 		}
-		live = append(live, c)
+		step(at)
+		u.publish()
 	}
-	clear(u.calls[len(live):])
-	u.calls = live
+}
+
+// nextChange is when time next changes something by itself (zero: never
+// without a request). The WebSocket handlers sleep until then. Called with
+// u.mu held.
+func (u *UCM) nextChange() time.Time {
+	at, step := u.nextStep()
+	if step == nil {
+		return time.Time{}
+	}
+	return at
+}
+
+// nextStep finds the earliest change time will make and returns it with
+// the function that makes it; step is nil when nothing is due ever.
+func (u *UCM) nextStep() (at time.Time, step func(time.Time)) {
+	consider := func(t time.Time, f func(time.Time)) {
+		if !t.IsZero() && (step == nil || t.Before(at)) {
+			at, step = t, f
+		}
+	}
+	if t, due := u.nextInbound(); due {
+		consider(t, u.startScheduledInbound)
+	}
+	for _, c := range u.calls {
+		if !c.answered {
+			consider(c.answerAt, func(t time.Time) { u.answer(c, t) })
+			consider(c.failAt, func(t time.Time) {
+				c.legs[len(c.legs)-1].disposition = c.failDisposition
+				u.endCall(c, t)
+				u.removeCall(c)
+			})
+		}
+		consider(c.hangupAt, func(t time.Time) {
+			u.endCall(c, t)
+			u.removeCall(c)
+		})
+	}
+	return at, step
+}
+
+// removeCall forgets a call that has ended.
+func (u *UCM) removeCall(c *liveCall) {
+	if i := slices.Index(u.calls, c); i >= 0 {
+		u.calls = slices.Delete(u.calls, i, i+1)
+	}
 }
 
 // answer bridges the call with its destination's channel and starts its
@@ -207,7 +305,10 @@ func (u *UCM) answer(c *liveCall, at time.Time) {
 	if c.kind != "ivr" {
 		c.chanB, c.uidB = u.newChannel(endpoint, at)
 	}
-	c.answered = true
+	if c.kind == "external" {
+		u.meta(c.chanB).outTrunk = u.trunkName(1)
+	}
+	c.answered, c.awaitControl = true, false
 	l := c.legs[len(c.legs)-1]
 	l.answer, l.dstchannel = at, c.chanB
 	l.record = fmt.Sprintf("auto-%d-%s-%s.wav", at.Unix(), l.src, l.dst)

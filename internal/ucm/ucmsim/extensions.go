@@ -17,8 +17,7 @@ type account struct {
 	cti       map[string]any   // "cti_feature_privilege"
 	user      map[string]any   // user-side fields given to addSIPAccountAndUser
 
-	status                  string // Idle, InUse, Busy, Unavailable, Ringing
-	addr                    string // "-" when unregistered
+	addr                    string // "-" when unregistered (status Unavailable; see extstatus.go)
 	urgemsg, newmsg, oldmsg int
 }
 
@@ -65,9 +64,8 @@ func newAccount(ext string) *account {
 		voicemail: map[string]any{"vm_attach": nil, "vm_reserve": nil},
 		cti: map[string]any{"active_call": "no", "callbarge": "no",
 			"extension_status": "no", "hangup": "no"},
-		user:   map[string]any{},
-		status: "Unavailable",
-		addr:   "-",
+		user: map[string]any{},
+		addr: "-",
 	}
 	for _, s := range presenceOrder() {
 		a.presence = append(a.presence, defaultPresence(s))

@@ -102,8 +102,18 @@ type Counters struct {
 	FailedLogins int
 	// Logouts counts successful logouts.
 	Logouts int
-	// Calls counts every request received per action name, including
-	// challenge, login and logout and requests that failed.
+	// WSChallenges counts challenges handed out on WebSockets.
+	WSChallenges int
+	// WSLogins counts successful WebSocket logins.
+	WSLogins int
+	// WSFailedLogins counts WebSocket login requests that failed, including
+	// those refused during a ban.
+	WSFailedLogins int
+	// WSHeartbeats counts heartbeats answered with status 0.
+	WSHeartbeats int
+	// Calls counts every /api request received per action name, including
+	// challenge, login and logout and requests that failed (not WebSocket
+	// frames).
 	Calls map[string]int
 }
 

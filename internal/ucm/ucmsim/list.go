@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // listFields are the fields listAccount returns when options is absent.
@@ -15,13 +16,13 @@ func listFields() []string {
 // listRow is one listAccount item with every known field, typed as real
 // units send them: strings, null for a missing fullname, numbers for the
 // message counts.
-func (a *account) listRow() map[string]any {
+func (a *account) listRow(status string) map[string]any {
 	return map[string]any{
 		"extension":           a.ext["extension"],
 		"account_type":        a.ext["account_type"],
 		"fullname":            a.ext["fullname"],
 		"out_of_service":      a.ext["out_of_service"],
-		"status":              a.status,
+		"status":              status,
 		"addr":                a.addr,
 		"urgemsg":             a.urgemsg,
 		"newmsg":              a.newmsg,
@@ -36,9 +37,11 @@ func (a *account) listRow() map[string]any {
 // listAccount pages, sorts and projects the extension list (Table 7). Rows go in ordered by
 // extension, so equal sort keys keep extension order.
 func (u *UCM) listAccount(p map[string]any) reply {
+	u.settleCalls(time.Now())
+	statuses := u.extStatuses()
 	rows := make([]map[string]any, 0, len(u.accounts))
-	for _, a := range u.accounts {
-		rows = append(rows, a.listRow())
+	for ext, a := range u.accounts {
+		rows = append(rows, a.listRow(statuses[ext]))
 	}
 	slices.SortFunc(rows, func(x, y map[string]any) int { return compareValues(x["extension"], y["extension"]) })
 	return pageList(p, "account", "extension", rows, nil, listFields())

@@ -4,7 +4,7 @@ package ucmsim
 type seedAccount struct {
 	ext, fullname, permission string
 	webrtc                    bool
-	status, addr              string
+	addr                      string
 	secret, vmsecret          string
 	urg, newm, old            int
 	fields                    map[string]any            // extra "extension" fields
@@ -18,16 +18,16 @@ func seedAccounts() []seedAccount {
 		{
 			ext: "1000", fullname: "Alice Martin", webrtc: true,
 			permission: "internal-local-national-international",
-			status:     "Idle", addr: "192.168.10.21:49852",
-			secret: "Sx7!kP2qLm9#vR4t", vmsecret: "Vm8412Qz",
+			addr:       "192.168.10.21:49852",
+			secret:     "Sx7!kP2qLm9#vR4t", vmsecret: "Vm8412Qz",
 			newm: 2, old: 5,
 			fields: map[string]any{"max_contacts": 3, "auto_record": "external"},
 		},
 		{
 			ext: "1001", fullname: "Bob Nguyen",
 			permission: "internal-local-national",
-			status:     "InUse", addr: "192.168.10.22:5060",
-			secret: "Hq3$Wn8zTe5@jL1c", vmsecret: "Vm2957Kr",
+			addr:       "192.168.10.22:5060",
+			secret:     "Hq3$Wn8zTe5@jL1c", vmsecret: "Vm2957Kr",
 			urg: 1, old: 12,
 			forwards: map[string]map[string]any{
 				"available": {"cfb": "1002", "cfb_destination_type": "1"},
@@ -36,8 +36,8 @@ func seedAccounts() []seedAccount {
 		{
 			ext: "1002", fullname: "Carla Diaz",
 			permission: "internal-local",
-			status:     "Unavailable", addr: "-",
-			secret: "Pz6^Rb4nYc9!uD2m", vmsecret: "Vm7360Ta",
+			addr:       "-",
+			secret:     "Pz6^Rb4nYc9!uD2m", vmsecret: "Vm7360Ta",
 			newm:   4,
 			fields: map[string]any{"presence_status": "away", "ring_timeout": 30},
 			forwards: map[string]map[string]any{
@@ -47,8 +47,8 @@ func seedAccounts() []seedAccount {
 		{
 			ext: "1003", fullname: "Dmitri Volkov", webrtc: true,
 			permission: "internal-local-national-international",
-			status:     "Ringing", addr: "10.0.5.14:5062,192.168.10.40:50112",
-			secret: "Gt2&Mv7xQa4*eN8s", vmsecret: "Vm5184Hw",
+			addr:       "10.0.5.14:5062,192.168.10.40:50112",
+			secret:     "Gt2&Mv7xQa4*eN8s", vmsecret: "Vm5184Hw",
 			fields: map[string]any{"max_contacts": 2, "dtmfmode": "rfc4733"},
 			forwards: map[string]map[string]any{
 				"unavailable": {"cfn": "1000", "cfn_destination_type": "1", "cfn_timetype": 2},
@@ -56,15 +56,15 @@ func seedAccounts() []seedAccount {
 		},
 		{
 			ext: "1004", permission: "internal-local",
-			status: "Unavailable", addr: "-",
+			addr:   "-",
 			secret: "Jk9%Fs3wZr6!bP5y", vmsecret: "Vm6023Lc",
 			fields: map[string]any{"out_of_service": "yes", "hasvoicemail": "no"},
 		},
 		{
 			ext: "1005", fullname: "Lobby Phone",
 			permission: "internal",
-			status:     "Idle", addr: "192.168.10.50:5060",
-			secret: "Lb4#Yt8qWc2!nR7v", vmsecret: "Vm3871Pd",
+			addr:       "192.168.10.50:5060",
+			secret:     "Lb4#Yt8qWc2!nR7v", vmsecret: "Vm3871Pd",
 			fields: map[string]any{"dnd": "yes", "limitime": 600, "user_outrt_passwd": "482913"},
 		},
 	}
@@ -89,7 +89,7 @@ func (u *UCM) loadSeed() {
 				it[k] = v
 			}
 		}
-		a.status, a.addr = s.status, s.addr
+		a.addr = s.addr
 		a.urgemsg, a.newmsg, a.oldmsg = s.urg, s.newm, s.old
 		u.accounts[s.ext] = a
 	}

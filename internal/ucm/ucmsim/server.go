@@ -1,6 +1,7 @@
 package ucmsim
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -17,6 +18,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -29,10 +31,18 @@ type Server struct {
 	url     string
 	certPEM []byte
 	sha256  string
+
+	// WebSockets outlive http.Server.Close (they are hijacked): the base
+	// context ends them, and Close waits for their handlers.
+	stop    context.CancelFunc
+	mu      sync.Mutex
+	closed  bool
+	sockets sync.WaitGroup
 }
 
 // Listen serves u over HTTPS on addr (e.g. "127.0.0.1:0") with a fresh
-// self-signed ECDSA P-256 certificate for 127.0.0.1, ::1 and localhost.
+// self-signed ECDSA P-256 certificate for 127.0.0.1, ::1 and localhost:
+// the API at /api and the live-events WebSocket at /websockify (wss://).
 // The server runs until Close.
 func Listen(u *UCM, addr string) (*Server, error) {
 	if u == nil {
@@ -48,16 +58,19 @@ func Listen(u *UCM, addr string) (*Server, error) {
 	}
 	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	ln := tls.NewListener(raw, tlsCfg)
+	base, stop := context.WithCancel(context.Background())
 	s := &Server{
-		srv: &http.Server{
-			Handler:           u,
-			ReadHeaderTimeout: 30 * time.Second,
-			// Clients that refuse the certificate are expected in tests.
-			ErrorLog: log.New(io.Discard, "", 0),
-		},
+		stop:    stop,
 		ln:      ln,
 		url:     "https://" + urlHost(raw.Addr().(*net.TCPAddr)),
 		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+	}
+	s.srv = &http.Server{
+		Handler:           s.track(u),
+		BaseContext:       func(net.Listener) context.Context { return base },
+		ReadHeaderTimeout: 30 * time.Second,
+		// Clients that refuse the certificate are expected in tests.
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	sum := sha256.Sum256(der)
 	s.sha256 = hex.EncodeToString(sum[:])
@@ -84,9 +97,35 @@ func (s *Server) CertSHA256() string { return s.sha256 }
 // CertPEM is the certificate in PEM, for a client that trusts it as a root.
 func (s *Server) CertPEM() []byte { return append([]byte(nil), s.certPEM...) }
 
-// Close stops the server and closes its connections.
+// track counts the WebSocket handlers so Close can wait for them; once
+// closed, no new socket starts.
+func (s *Server) track(u *UCM) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/websockify" {
+			s.mu.Lock()
+			if s.closed {
+				s.mu.Unlock()
+				http.Error(w, "503 Service Unavailable", http.StatusServiceUnavailable)
+				return
+			}
+			s.sockets.Add(1)
+			s.mu.Unlock()
+			defer s.sockets.Done()
+		}
+		u.ServeHTTP(w, r)
+	})
+}
+
+// Close stops the server and closes its connections, WebSockets included
+// (without a close frame, like a unit going down), and returns once their
+// handlers have ended.
 func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.stop()
 	err := s.srv.Close()
+	s.sockets.Wait()
 	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
 		return nil
 	}

@@ -14,9 +14,14 @@
 // blacklisted client sees (see FailNextHTML). cdrapi and recapi, as on real
 // units, answer without the envelope when they succeed (bare JSON, audio).
 //
+// The live-events WebSocket (FACTS.md, "Live events") is at /websockify on
+// the same server (ws.go, wsproto.go, events.go).
+//
 // The simulator never starts goroutines on its own and reads the clock only
-// through time.Now, so it can run inside a testing/synctest bubble; expiry of
-// cookies, bans and background applies is evaluated lazily on use.
+// through time.Now, so its /api can run inside a testing/synctest bubble;
+// expiry of cookies, bans, background applies, call progress and scheduled
+// inbound calls is evaluated lazily on use. The only goroutines are those
+// of an open WebSocket (its handler and its reader), which end with it.
 package ucmsim
 
 import (
@@ -24,6 +29,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"sync"
 	"time"
@@ -35,11 +41,14 @@ import (
 const (
 	StatusOK               = 0   // success
 	StatusInvalidParams    = -1  // invalid parameters, unknown parameter, unknown action
-	StatusCookieError      = -6  // cookie missing, unknown or expired
+	StatusCookieError      = -6  // cookie missing, unknown or expired; on the WebSocket: not logged in
+	StatusSystemError      = -9  // abnormal system error; on the WebSocket: a subscribe naming an unknown event
 	StatusInvalidValue     = -15 // a parameter has a value outside the documented range
-	StatusNoSuchItem       = -16 // the extension / user does not exist
+	StatusNoSuchItem       = -16 // the extension / user / channel does not exist
+	StatusUnsupported      = -19 // an HTTPS-API action sent on the WebSocket
 	StatusWrongPassword    = -37 // wrong account or password (token)
 	StatusItemExists       = -44 // item already added
+	StatusNoPermission     = -47 // no permission: acceptCall/refuseCall without Call Control
 	StatusLoginRestriction = -68 // this failed login exhausted the attempts: client banned
 	StatusLoginForbidden   = -70 // client is banned; login refused
 	StatusNoSuchUser       = -71 // API username does not exist
@@ -68,7 +77,31 @@ type Config struct {
 	// CallAnswerDelay is how long a dialled call rings before it is answered
 	// and bridged. Default 3 seconds; tests make it tiny.
 	CallAnswerDelay time.Duration
+
+	// WebUsers are the web (GUI) users, username -> password, that may log
+	// in on the WebSocket; they are separate from the API user (FACTS.md),
+	// who cannot log in there unless listed. nil means the default
+	// {"admin": "ucm-demo-web-password"}; an empty map means nobody.
+	WebUsers map[string]string
+	// WSIdleTimeout is how long a WebSocket may stay without a frame from
+	// the client before the unit drops it (FACTS.md: about 25 s). Default
+	// 25 seconds; tests make it short.
+	WSIdleTimeout time.Duration
+	// CallControl is the API user's "Call Control" option: inbound calls
+	// wait for acceptCall / refuseCall / transferNumberInbound (inbound.go).
+	CallControl bool
+	// CallControlTimeout is how long an inbound call waits for Call Control
+	// before it is accepted by itself. Default 10 seconds (FACTS.md).
+	CallControlTimeout time.Duration
+	// InboundCallEvery, when positive, starts an inbound call from the first
+	// SIP trunk to a registered extension at every multiple of it after New
+	// (lazily, like everything else), so a demo shows inbound events. Each
+	// such caller hangs up one interval after calling. Default 0: off.
+	InboundCallEvery time.Duration
 }
+
+// defaultWebUsers is the web user of Config{}.
+func defaultWebUsers() map[string]string { return map[string]string{"admin": "ucm-demo-web-password"} }
 
 // UCM is one simulated unit. It is an http.Handler for the /api endpoint and
 // is safe for concurrent use.
@@ -108,11 +141,17 @@ type UCM struct {
 	counters Counters
 
 	// live calls, call records and recordings (calls.go, cdr.go)
-	calls      []*liveCall
-	callSeq    int
-	chanSeq    int
-	cdrs       []map[string]any
-	recordings map[string]int // file name -> seconds
+	calls       []*liveCall
+	callSeq     int
+	chanSeq     int
+	chans       map[string]*chanMeta // live channel -> what it reports beyond its call
+	inboundDone int                  // scheduled inbound calls started (inbound.go)
+	cdrs        []map[string]any
+	recordings  map[string]int // file name -> seconds
+
+	// live events (ws.go, events.go)
+	sockets   map[*wsConn]struct{}
+	lastState *eventState // what the sockets were last told; nil with no socket open
 }
 
 // New returns a simulated unit configured by cfg (zero fields take the
@@ -139,6 +178,17 @@ func New(cfg Config) *UCM {
 	if cfg.CallAnswerDelay <= 0 {
 		cfg.CallAnswerDelay = 3 * time.Second
 	}
+	if cfg.WebUsers == nil {
+		cfg.WebUsers = defaultWebUsers()
+	} else {
+		cfg.WebUsers = maps.Clone(cfg.WebUsers)
+	}
+	if cfg.WSIdleTimeout <= 0 {
+		cfg.WSIdleTimeout = 25 * time.Second
+	}
+	if cfg.CallControlTimeout <= 0 {
+		cfg.CallControlTimeout = 10 * time.Second
+	}
 	u := &UCM{
 		cfg:          cfg,
 		started:      time.Now(),
@@ -151,6 +201,8 @@ func New(cfg Config) *UCM {
 		counters:     Counters{Calls: make(map[string]int)},
 		recordings:   make(map[string]int),
 		chanSeq:      0x29,
+		chans:        make(map[string]*chanMeta),
+		sockets:      make(map[*wsConn]struct{}),
 	}
 	if cfg.Seed {
 		u.loadSeed()
@@ -186,9 +238,14 @@ const forbiddenHTML = "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<b
 // maxBody bounds the request body; real requests are a few hundred bytes.
 const maxBody = 1 << 20
 
-// ServeHTTP is the unit's /api endpoint: POST only (405 otherwise), /api only
-// (404 otherwise), JSON envelope in and out.
+// ServeHTTP is the unit's /api endpoint: POST only (405 otherwise), JSON
+// envelope in and out; and its /websockify WebSocket (ws.go). Other paths
+// are 404.
 func (u *UCM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/websockify" {
+		u.serveWebSocket(w, r)
+		return
+	}
 	if r.URL.Path != "/api" {
 		http.NotFound(w, r)
 		return
@@ -315,7 +372,10 @@ func (u *UCM) handle(ctx context.Context, action string, p map[string]any) (rep 
 		u.mu.Unlock()
 		return u.applyChanges(ctx)
 	}
-	defer u.mu.Unlock()
+	defer func() {
+		u.publish() // whatever the action changed reaches the WebSockets
+		u.mu.Unlock()
+	}()
 	switch action {
 	case "getSystemStatus":
 		return u.systemStatus(), true
@@ -345,6 +405,8 @@ func (u *UCM) handle(ctx context.Context, action string, p map[string]any) (rep 
 		return u.transfer(action, p), true
 	case "Callbarge", "callbarge": // peers send the lowercase name
 		return u.callbarge(p), true
+	case "acceptCall", "refuseCall":
+		return u.callControl(action, p), true
 	}
 	if rep, known := u.handleMore(action, p); known {
 		return rep, true
