@@ -26,6 +26,8 @@ type Config struct {
 	CORS CORS
 	// RateLimit bounds the requests of each key.
 	RateLimit RateLimit
+	// Webhooks receive the units' live events, signed per Standard Webhooks.
+	Webhooks []Webhook
 }
 
 // APIKey is one client: a name for the logs, the hashes of its keys (two during a rotation), its
