@@ -4641,6 +4641,88 @@ type Voicemail struct {
 	VMReserve nullable.Nullable[bool] `json:"vm_reserve,omitempty"`
 }
 
+// Webhook A webhook endpoint and its delivery state since the gateway started. Never carries the
+// signing secret, nor the user info or query of the URL.
+type Webhook struct {
+	// ConsecutiveFailures Failed attempts since the last delivery or resume.
+	//
+	// Example: 0
+	ConsecutiveFailures int `json:"consecutive_failures"`
+
+	// Delivered Events delivered since the gateway started.
+	//
+	// Example: 1187
+	Delivered int64 `json:"delivered"`
+
+	// Dropped Events dropped because the endpoint's queue was full.
+	//
+	// Example: 0
+	Dropped int64 `json:"dropped"`
+
+	// GaveUp Events abandoned after being retried for `retry_for`.
+	//
+	// Example: 0
+	GaveUp int64 `json:"gave_up"`
+
+	// LastError Why the last failed attempt failed (the receiver's status, a timeout or a connection error); null if none failed yet.
+	//
+	// Example: answered 503 Service Unavailable
+	LastError nullable.Nullable[string] `json:"last_error"`
+
+	// LastFailureAt Time of the last failed attempt; null if none.
+	//
+	// Example: 2025-01-15T09:43:40Z
+	LastFailureAt nullable.Nullable[time.Time] `json:"last_failure_at"`
+
+	// LastSuccessAt Time of the last delivery; null if none yet.
+	//
+	// Example: 2025-01-15T09:30:12Z
+	LastSuccessAt nullable.Nullable[time.Time] `json:"last_success_at"`
+
+	// Name The endpoint's configured name.
+	//
+	// Example: crm
+	Name string `json:"name"`
+
+	// QueueDepth Events waiting for delivery, the one being retried included.
+	//
+	// Example: 0
+	QueueDepth int `json:"queue_depth"`
+
+	// Suspended `true` after repeated failure: events are queued but not sent until resumed.
+	//
+	// Example: false
+	Suspended bool `json:"suspended"`
+
+	// SuspendedAt When the current suspension began; null when not suspended.
+	SuspendedAt nullable.Nullable[time.Time] `json:"suspended_at"`
+
+	// Suspensions Times the endpoint was suspended since the gateway started.
+	//
+	// Example: 0
+	Suspensions int64 `json:"suspensions"`
+
+	// Types The event types (or prefix patterns) sent; empty means every type. `sync` events are always sent.
+	//
+	// Example: ["call.*"]
+	Types []string `json:"types"`
+
+	// Units The units whose events go to this endpoint.
+	//
+	// Example: ["hq"]
+	Units []string `json:"units"`
+
+	// URL Where events are sent, without user info, query or fragment.
+	//
+	// Example: https://crm.example.com/hooks/ucm
+	URL string `json:"url"`
+}
+
+// WebhookList The webhook endpoints configured in the gateway.
+type WebhookList struct {
+	Items []Webhook `json:"items"`
+}
+
 // ActionName defines model for ActionName.
 type ActionName string
 
@@ -5068,6 +5150,12 @@ type ServerInterface interface {
 	// UpdateSIPTrunk Update a SIP trunk
 	// (PATCH /v1/units/{unit}/trunks/sip/{trunk})
 	UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateSIPTrunkParams)
+	// ListWebhooks List webhook endpoints
+	// (GET /v1/webhooks)
+	ListWebhooks(w http.ResponseWriter, r *http.Request)
+	// ResumeWebhook Resume a webhook endpoint
+	// (POST /v1/webhooks/{name}/resume)
+	ResumeWebhook(w http.ResponseWriter, r *http.Request, name string)
 }
 
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
@@ -5299,6 +5387,18 @@ func (_ Unimplemented) GetSIPTrunk(w http.ResponseWriter, r *http.Request, unit 
 // UpdateSIPTrunk Update a SIP trunk
 // (PATCH /v1/units/{unit}/trunks/sip/{trunk})
 func (_ Unimplemented) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateSIPTrunkParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListWebhooks List webhook endpoints
+// (GET /v1/webhooks)
+func (_ Unimplemented) ListWebhooks(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ResumeWebhook Resume a webhook endpoint
+// (POST /v1/webhooks/{name}/resume)
+func (_ Unimplemented) ResumeWebhook(w http.ResponseWriter, r *http.Request, name string) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -6973,6 +7073,46 @@ func (siw *ServerInterfaceWrapper) UpdateSIPTrunk(w http.ResponseWriter, r *http
 	handler.ServeHTTP(w, r)
 }
 
+// ListWebhooks operation middleware
+func (siw *ServerInterfaceWrapper) ListWebhooks(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWebhooks(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ResumeWebhook operation middleware
+func (siw *ServerInterfaceWrapper) ResumeWebhook(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", chi.URLParam(r, "name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ResumeWebhook(w, r, name)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 type UnescapedCookieParamError struct {
 	ParamName string
 	Err       error
@@ -7086,6 +7226,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		ErrorHandlerFunc:   options.ErrorHandlerFunc,
 	}
 
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/webhooks", wrapper.ListWebhooks)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/webhooks/{name}/resume", wrapper.ResumeWebhook)
+	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/v1/units", wrapper.ListUnits)
 	})
@@ -14321,6 +14467,227 @@ func (response UpdateSIPTrunkdefaultApplicationProblemPlusJSONResponse) VisitUpd
 	return err
 }
 
+type ListWebhooksRequestObject struct {
+}
+
+type ListWebhooksResponseObject interface {
+	VisitListWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListWebhooks200JSONResponse WebhookList
+
+func (response ListWebhooks200JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks401ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks403ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks429ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooksdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListWebhooksdefaultApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeWebhookRequestObject struct {
+	Name string `json:"name"`
+}
+
+type ResumeWebhookResponseObject interface {
+	VisitResumeWebhookResponse(w http.ResponseWriter) error
+}
+
+type ResumeWebhook200JSONResponse Webhook
+
+func (response ResumeWebhook200JSONResponse) VisitResumeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeWebhook400ApplicationProblemPlusJSONResponse) VisitResumeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeWebhook401ApplicationProblemPlusJSONResponse) VisitResumeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeWebhook403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeWebhook403ApplicationProblemPlusJSONResponse) VisitResumeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeWebhook404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeWebhook404ApplicationProblemPlusJSONResponse) VisitResumeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeWebhook429ApplicationProblemPlusJSONResponse) VisitResumeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeWebhookdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResumeWebhookdefaultApplicationProblemPlusJSONResponse) VisitResumeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// ListUnits List units
@@ -14437,6 +14804,12 @@ type StrictServerInterface interface {
 	// UpdateSIPTrunk Update a SIP trunk
 	// (PATCH /v1/units/{unit}/trunks/sip/{trunk})
 	UpdateSIPTrunk(ctx context.Context, request UpdateSIPTrunkRequestObject) (UpdateSIPTrunkResponseObject, error)
+	// ListWebhooks List webhook endpoints
+	// (GET /v1/webhooks)
+	ListWebhooks(ctx context.Context, request ListWebhooksRequestObject) (ListWebhooksResponseObject, error)
+	// ResumeWebhook Resume a webhook endpoint
+	// (POST /v1/webhooks/{name}/resume)
+	ResumeWebhook(ctx context.Context, request ResumeWebhookRequestObject) (ResumeWebhookResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -15583,6 +15956,56 @@ func (sh *strictHandler) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, 
 	}
 }
 
+// ListWebhooks operation middleware
+func (sh *strictHandler) ListWebhooks(w http.ResponseWriter, r *http.Request) {
+	var request ListWebhooksRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhooks(ctx, request.(ListWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhooks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWebhooksResponseObject); ok {
+		if err := validResponse.VisitListWebhooksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResumeWebhook operation middleware
+func (sh *strictHandler) ResumeWebhook(w http.ResponseWriter, r *http.Request, name string) {
+	var request ResumeWebhookRequestObject
+
+	request.Name = name
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ResumeWebhook(ctx, request.(ResumeWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResumeWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ResumeWebhookResponseObject); ok {
+		if err := validResponse.VisitResumeWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
@@ -15895,190 +16318,222 @@ var swaggerSpec = []string{
 	"oEU5mVhOgQqFqox8YWnCnhiy42a/pDDFMZvIBIvb6wREPVxChZWQsUvtDKJEAXgYxFTMPl2YSVUVbT7e",
 	"TArMMcjO39rpr8Oa30kesrktiPwAESX7jrA2/rAu26pa/r/qlWI9vO+z752v9xrevZ+PqNbUhOXV+Azk",
 	"XVTd879SblaZiWCjm/m6i0oDYimwC/fzERy15J5t8N/Mp2hS1ZtZAUPPtWXwkRtStrJz3n68ckvg6Hls",
-	"Lf5DkS0SjQZmIdCNo2EFuc9QZ+tOebAFBrWu9tVlryuLjHtKmnC9usF00UYKYDRhCchR+V8vsjLA4bzt",
-	"bhGwR3cMjnZFAhHuFZnTiAE4guJ3d2w1ZSBtwtPpchSQibT8/HhFjo+KXg4+hisQqoYigCnJhP8dUcqA",
-	"PMWZEeNYdcdW1qvKxFXmKFkmzFVf1YrcfHve7p+cdsozarcjNpfBUCwSLrQiFCfvHDUsMjVQNnm1Aa44",
-	"fH6vgQf0Pn5E1n0i6+Sy6+c3t9nEiuLTNwkVkdIJo3PkDC6v2ldP/2xYts5QDMVzVA7Cs4QpmSahKbMQ",
-	"ykVuT3dSABqfqZ6RVpAX+P4APz4e/vTjP4MDxIUJ9iCkO2FDYeS3IuxMlVxAcTZ4Rdi7avTwVk8AWy3v",
-	"WYK1zg1z5pecGaKhcORowRKcp0+UtCpnZSvoGjqChkKEgZ6xuWLxPTMQuGamTr429CRJY6YGQ9EmL3JL",
-	"AEZ4le0ELSXoHRuFVDG8cndsTMdt+BPubt7c3CyuD3BmePuZiGQyFIREMkzn2chK8zh22sEO+Y7GqRt5",
-	"tWDRoOjbMASRfugFh8HQE3LomRg0eyGVT0Q6ZwkPYRBDFUxHljlQqEAk1Bo7ZtZAg27AGDDMhY1tQTtJ",
-	"B6BxbcgsfAckrBCQatZDtPHNhGHQoGaZPcvGD5DUR+QeVmWClSYmgo3rGUwzOO52A0c4HewUQ9h1iC3Z",
-	"kLEmNjbaqONNR1pKnKhxTVOk5bJX+yS4n+e/ryth3EPnFB0cYMfLzBMOQb8yqbQJoWHIFtrInyEm+Uao",
-	"mDhu/LVSuRlmdVFiWkyhExylLMsaBQtwOm7ErGQJMVfVVXk2XhMoH2cgLBeIfoJe3iT4T/zzayNlwy2A",
-	"P12EJZ5dvIOGV1q72IbbOjRd4lJAEnT7PLU7SIK8DLg5W8CL0R9SRorJBZ5UMg+AcM/vXcAloGJCgkoe",
-	"A9sfoM7gJRd3A4uXf/rxnwYvPyEJi78eYv4DuAnWgwqmWg5iHriArcP7XlAIPU0Mj5bRFp/sSBBguq3g",
-	"uNsLMh0fNZXYAWUddMg5Ynu4X4hRzfVB8A5I8M3z2+Aw+Pb5+bPAuA8ilx340GtYd1xMI/wj8EnkVI7U",
-	"Rnqgu1AiY0DPyP4GhL2Ho4qBgeoAv0cIm7c+CQ4NplWIvrPJudQCZjwazTmS1OPuUb5Oc7Xlwqwyq4sP",
-	"sBEE4/2AmU4VM2GcqKEDoTPU8YrE/I4R6r6iOuf52XuuNI51HFgkZZMhJHKOc//meeGQBgcd8hyoiAMz",
-	"zbZ1nEZThl31zwJ7Rq+ZTlbt8wkmv8dg3muq2Us+5xr30vkou0B3oIQLJvQBHiasvm8O/vWLC3J2fPKI",
-	"LEx1fhIxjakAWgFeV3PeDu3b3/9NSREc5MxYQpdFOR2EHIJsg5XsCy5Z0GxK7xkcqA4Jjt+/D6znvame",
-	"5M6wS/CArCdeFzP/Fhd4IPFUpRaLcs3mPp6xmIdYwB5lBB9wKJlgpwI4w+Ck2y8OhxZ8I89hlR2LeGeI",
-	"FnM9CgxRkfMWCb/nMQMKgnKmNQpzs+taknFM58wMeVQc0vAeysw+E4pIa31DzcfH7uM1kQ55AD5nHfIa",
-	"0TPQo4TBN93AMGCaa+OHm/Nvnu9lplW0lnbRr27BBF1wb+AddbqdI6OKnSGLmx1N+GNa555t0KfBRLi6",
-	"Rs1ZwT+hXs8+QMbTskD+UFQU6X4e8J/rcOHYL2fGVFovSSPtoxzPBewMG4qMBj1zF9W5JlJhVmEgaMRv",
-	"LsVlZFf6FmEBAqmt8wUA6Xe78AP6YAJBVLw1cFvgWSZ7ZYrCvxYMCbmSnUdOIV7QbPfW1M5WXi3oc4sa",
-	"PBBxanVshRdWtdWkiqoqlbq5yucoU8ZYmd2piBv1ux/95rWOEyrCWbtXXnH3gSv2lokE6hGGMgVhIcmC",
-	"wrxaQLSPHpXhYCFTWXUvX3U3X3VRvVGz9sedk16n1+12+m757z5agYjuoh9G5TRKSDXWpfx64cXEPDXl",
-	"k49ZazowseNur2m87AQfvhXUsgdmNcfdo+0fvZDJmEcRQy3Bcf9s+xe3Ur6iYuVsMhiGb0Sq7d9eGcpj",
-	"BHHnRI0X0gABsB2dKlMNDf5+By2rzF8jDrtmRoJrQk0gsEEPg0xdaAlMQSkOiCjXSvvm6VDgaUQRZQds",
-	"5j8MnQ0F4jPSjM4ydX8NOvuGITb7bGT26SjMaF/+bTDYAy5w0+U1phe8Y93tp/4pjext+SXvcvd4+xev",
-	"pX4hUxH9Cy//N0xbnrvm8qOnLJ0zuHlIZ+tGyJvgnl1GBk2viYxOqPhgfkE08mnd+1tbnuMQr+mceR/f",
-	"+d6iNqbjholIIVIqeKHkvBVKoHmf1o0gx3BW5+IAHBCj5UR51XLZZd2Q1RkBgpNSsXhlNDhG+aGcJohq",
-	"ywXaCVmFiVMPTVMeoXpgpUjO+OaG8QzzDsgPKUsZErbGOC+fXH53rXwQuxERThOZLpQPEhrg2lw97F5c",
-	"Xb4mIAXayG8a2+ggELvFUNzOuEJ3CWE8JtoxV9p4poMMFtNVh7wRsVEg2gPhwnS4IIF5ZNRWTqHyZCiC",
-	"0OU/A/EUkY/9RabaJpRxSkS5tPtjEeKBXxaDAQpOSB6KlmIsi39VmbYTdsNND7dkBsIWzbWhM5YwnwRh",
-	"lNAFR3c8FtrfFnMFvw0FipK4CfA3aS1nPJyRSGYyMIyLSQGZuGcxSM1WSbLSM2CznWBW1GcZrc6aWswK",
-	"RDbBkFGrjmW0ws0wg9jjac+TWd1XqnDC/aGwuu9MzfTEandtE3uE823CzFdS3nFTUs7NMlNTgsQPkoLV",
-	"NvrWt0z5JaVkHKO+CW345oKYuSozWalYnjMoVakxYVChVdbxgARD76g79NDPaSheGEWgAZ+WZCbjKGNk",
-	"tygBM31fvVZwKIJqSgXc9cJXhadcWLVhgo6nUa4fRR2qUQrfm7rEK5SoGE0y3/jsOJZ0h8RM2Grqjfph",
-	"ThfwEWIOo2hmMYANQNbunZKf/n//lxx3j33SPj62f5z5pN2zv3d/+vGfucrG5MZwLutDkelhAJ6F02NF",
-	"aAX9tGxH6LfX7p2ZByfd3kGHfF9UW1gd5VAEmNYAeZgBcZprnwR/bl8Z/qZ9bt4ZFSUmkspdzNyBn9Pk",
-	"zmg2ZvTe6iymLBraxJjqiVVs6hmbW33PbhrNNUbvOhWGrHi+S4z1VEarh3F5iA68gXd60u3uzguZca9y",
-	"YvnxozHnfg7DaafyoeASaefle3OG19Q4fnb9XrcLYiV+YSPavBsbSwQcYEI1mwI3AZeRxrHhMR6wtGum",
-	"gIdpYPcaKG3H8z2rm4NRKuemaWD7xWG1OY79a+InuzvwkxdW2WcY0P4uC1kkMmQKXd4v7Fn7DO71pNvf",
-	"CeDfWMUbfrID7G5McOtbQe8pN1Zq/HQHINqhXFHuz2exr1NhbYwWbVqOAs2hGUexYkUO3FyLBgHc6PEb",
-	"xfDbjJ3hgiwSOTVhy8Vw13wyNiL6acKjKYsuZlQIFqvAhhLEqKurvvTJnCVTFh2g+c68JAvKMcVvaFsZ",
-	"VwQzE8tVL2X21ifUoGjBYgMPq/R13bUAlXAxRc5A0/jO6h2pAJb1wPA12DfmgkYOu0Ne8BjYlDGQUlHM",
-	"wEjxe7RAAgUZZwXgyQVCKmfymIiAniTMeBshbzogirGhKFsZss2IEhU0KTqxd29NjqrmBo9X+Y4ZNhFN",
-	"eKUFMGXm35KCMI6qDcUjdrDmqN9FhYE3AHydrDzfsxi76PqeI+eKS/+7D32/97jORRjErsZ5W7GJq2Jh",
-	"/WxSXLTdOWyYm9VK7Eo1AKw2NvUjCHifTgmN0ya/bwyjdu1wTKtRfMg0NykhYVyXjm2vzfit0APUt+Zb",
-	"X8D6Blt8ht6lSdVxFVOQIizGBDqA/jaWJUf+nutiEAVPlCbGQwQeBiC2BAV8REWUZf4GXItyABoPBQpu",
-	"HM13gZZBhdiA6P08CwDyzYMsmMf+ffndNQpa8PufgOl0L665mKIqIvBJCFKKQGcvLTtZkMtQPDVicSZG",
-	"Y+YKk3i3qCiw2aAQ89v1Gc0FWpvhw0LOUVzvRCZD4QYb5K8D3/aiZcem13LUT0t5YGUWqkuujlbKcgqZ",
-	"oQgWLJlzZQKjuCIBFy74ydJGqu5MjkLcRdsZtLBidZ7PYCnTOML9M3ZYDGB0spMgisdM6HhFokQuMvVH",
-	"5orkIOTEu+C4388iLDtGz+OEOaMPE3ZOPCp7dAmpmbIULWMMrAZi7Uwh3IeioNWAbTMuDco3M19IQ63z",
-	"OHfLQ8RoP22NE84m8conlEzYMku7SzWZS6UPhiKvc7HMvpUTO5knGSxA3rDZpiOW8ILkTrX7zuXuIJcT",
-	"AIBgy5ylMYK8ctZla97GzD5fKWK2w+6qyxzBzAlzPvgHRtC2RmqFOh/nsoDeWEGaiEHBKD2wfgUDzO8u",
-	"pG5b9/AAt+x3v7uM2HwhNRPhqvO73xGTSkuQoPC8/Ue2Qm+gOb0z+i6drIiiE0Zal89vX5CZ1gu64EPB",
-	"Cx/dMThJdKIPBrnHGDzMlKn4BPVR8IgL0j8mM5kmqqRRRawzFAkKg86Yn81Ot6/ZIqYr9HlLUhYcFLyq",
-	"8IwQveSh1VmV50BtdQIm4IDBPGSSqRDweD/JVptXc7BYMI8CM754SSqExSu4Jx1y7hoNhR0ORk5SgSFT",
-	"wJ0CrNk9oEtz+K2nw5TfM0XShTNFZVfQTGXC4fDC9wmj8VDIVIcSTlw2YKYXHFeQ3pLmWC/z9sg0igW/",
-	"YIDCUBS8KA7yg2nUACx6gk5h2ZXEzhUT2ject5kV4co3awTMhDElKg2N/xbFWyBToDGSwNKM+75xdIZL",
-	"5du82Mhj//TjP52vEnofKTiLcGPv2KpD/shWynjd5TOEizZnc5msnHuqQ0FWXjU31/rBFJxkBuaAKDhF",
-	"NHZfQdfIMoKgYjdjniK4aVg40raVdc6jWayQlsbftRC/VSMgXKADFBB976EUv3Bn/8hWnuGBP0EnpSoK",
-	"oA9FuRXOEep/DO61xN3S9hxvW+0QmjGgB0CUuSSiZTH42LONrWyRj4wcchayu3EeeATR20wSanGp7X/X",
-	"Wfy+d3JyYhIVPSrPBoc36rXdeXyzkd7HcoyFTWZYkU16D9wcKwfvJJ5c27YPm32jiwRK7lSRBXCPUYcE",
-	"L6WZqKnCkJPKt9cvK8q4Gqy9LdGYsRzh1YLrExFLB2yICE1ijipwg/fKpGWNhtWlKMshUhOp4JZWlzhT",
-	"zxzPglwDjeOyeJurBGY/GLx1+Pb54vbmu/P7V7fny1cX3eWrZ+fw/+q//uRVj0jNxDKRe6+T3OskfxYZ",
-	"FAVCKw/WCKCNSsfDD/Djo7klMasLJPyWgtSYLqwZu8BkO4xRTvsA7dNF8MSmlnMKwExSNVyY7cZYVbUz",
-	"KBn+vphLytral2yMYQ3JBNYJAu5Bh5xbeSbDHUaOQml1SZVvuTfgaSaYitNopQYkCKkIGeaccU7AMxoV",
-	"QsixYxaRFdM+CWztIGiOKeiWXLEOMvDHQbk2j/FOjtF3xmge6/gEAyHLJ3ymqiub204E5SJr/QVJShaw",
-	"P0vFFGuf7HVfvxW8A0cZcEMj5vHrbRpvREFb6uc1jRpVAR1irlsmuGRHzyj4W0aqCmUSDYXhOzAp8gYd",
-	"/0GD+9+XuZhcjDId+S5X81JcueZf7m7ur+Jv5yoaz7/sUn1BNfR2/zw8wE2OgkVG43BMkyn7OV0Fs6k0",
-	"6c6vUQtezFpVVH6TTPcdM6P3RpOhcGHmht8JzMPgwCdqwairETcUC5roldFNGCkLesDg4VawnHG1YElg",
-	"Mr7+TXJR7BEBExyUeakLrEEHLywvE8xlxAIy9IaeT4LvTQmIp8GB9RCjybSs6DYFitwwbewrD9OxRuSh",
-	"eHvxyiHYdX6mkY95Cr1l2PITPWiK3iq9bvfI8z1Tgs6z8PIehA1xTrtJ7sf1pvZ1IHLgb+BRkorprw+l",
-	"7kWyn80syAQgFjzGBFOjJFjy9xMktMOZjKNNYtotehRg5QH0JTCYSE4mxlmyXIxawLPA+ZA4RiswT7FY",
-	"lcSEMBlGGIrdUMJb7Lmeg6q5b2/s9PZ8ym/nXtwaU5T19TH7/69hVhqt66muuUkCZ5rpJtYpfXZDjLUW",
-	"xRmQSlCjPbB564yC1eg5souHwgtyCe5JmQqXfakOyAxtkfNU8dDNayhKNxxvsuUKMpcAYwTC9GSIE0wk",
-	"ly2QUJK2MrsVDI8WPOPUlnWjZnKJKRsezDR8+yD8IPbo4bemycT0CgY7iCbksJVazrPqXfXU8q2YY12k",
-	"LTe5dKfMNznVNFe5pM482KAW3EAzod+d74Rpvr8Tv6E7YbZ8k5LtX0YrX+1wjXyjk7eU8CugXNo6cwCl",
-	"HDReJ9+wnehcozFvrglYKl1LvJQFUpfaqz3GhF0snlTuIhOR+pRr+uohl/TV/or+tq7oq40XdCu9csnQ",
-	"/6WasacxF1GWfX5QI0wWKGNuriuaBMv2PuO6BYxt7klnzP+pcO2kMB5KGKpofUz9LCxsA22OErlAZ6US",
-	"66sqeeeNFbLkIdWUeb7YNBE0HgrjX2Jxi/sqweCIRK8KJgqXXQq6L3DORMjl/8fe1y+3bWN93wqG/0TO",
-	"UrIox46tzM77ep106066cWOn3dlHGREmIYmPKVAlQDtqpjN7NXtheyXP4BwABGVSH/5I0loznVSWSBAA",
-	"gfOFc34/DVj0/DlnNySJnz/3B7wxBbFfTRJ0DjV1YlXZDZwjN4UDWc7uItrMbN03lnc7N6hXnxu0SUTP",
-	"dG69oN6mxzTOW13rmObCuf4BzmnK1l5VTrBl3YKD5WTA8qr5OeuluzQsJfQ/k1iDaSww065Mhzl30mHG",
-	"TzodZhtKfaSQkVmomynYOG8uqjsBFQJ4bvrYeMGs1FAAO76B69Kn0oAi5INNivcBKGlZFae2UsrGoo+2",
-	"q651ndKED6M4D3dDUVyqT8N/hBqFAYrTRimVknHIfJWZ2zzWFYSqzVCnxUMmzoCnbFwLIJoYLNP3352Q",
-	"vb29I5/EGi9Ho1GaNHphsUJ1mX2K0BimMUQdnLDoisWAkVCWJJhiAkqmNB1l+VTpMyzXw5xpTth0JufQ",
-	"5QHPKRgSckLLfOIOubBdNeq/pHpAlwGZ7W5omraBAs8SBopiisUTl2zAP1yclJACZZCKzk31XTJl5Df0",
-	"IwCqdac0MfTbf+bMG6QjmGTEAb+h8w45a0bBdLEvGwsH1WLc1E9TzzxPfmPrWHfq2gvVBW9pYZ82ORJh",
-	"SJihQkFr5rVLD7HyYVnd4VIqoaU9hEWwZv+CZf1jj9Q/SDzHUgzAV82tSlUWG1SHmI2308xu0O3Df/9q",
-	"LqDM5VAzHZSjqCVCuHPvbWnO2h0/WNlxptnOHrbbKcUSLipJyqiQ2Ocp5XMjzKpkNd36zk0TPjSisNLB",
-	"Kf2EFAuHBy+6Kzge1u3oNFvZz72DblNP6acH6On9S2m1dFxtG8f5psW09o5bZvE7jqjDUH+uNKvuxaLR",
-	"m/CrmvyO707IYe/wkKQJN4kZJRixT8LlwMIdcoxYtDrMC+B16s7qjsBGqqZxnIv/Z1XDX/e76preQakc",
-	"/srmP9yc/m82H/1U92jvSZnKW2t3aT2xu+wX7F0ySYTM8vlDA7q5iDl3j0M1RpeONSEmppFrQPQ6MMcm",
-	"aAsCqMvzEwQCQss8SosYgL8MDqQhjIC4lXAB1zEYjOBlGWKWKcMabqgjIusQTKngGZYYgoV8nmY3qtGc",
-	"0dRAfLNPMxZJW3JmjOsWkBocEuEwmql/Mo0ecrAfdMuw9YBj5Z/Q9YoUpobljCNXgwv90dKI0u2Dox1f",
-	"X6/h29rIRYi6CFHXZHLNBrzVPjoELCfdvCZTl1RcAU6/roFstfcDJHioRqE4ccpVK4DMvk3ht1icQlLz",
-	"guvMYcDnQaT8e6NsaoxPE2qog8ZdH7pI3dSMXHSs4US9J1/DsxXdTaIbllCtbHNleOX7+tiFdXlWIYw7",
-	"kYnyHlsRk+S6HF0LWLVTp0wIZVth9ocjXzU+0DFCRYc72ufta3adGsqGli6+B8YGQ8mwY0m8AH8BjKnO",
-	"gB+jRQd3IppCOtcsCgu1fyLLpetYg6Pd5Fe/KSfqa3nX51kuyRWbvyJUOSfA5RS2QyKAu0Ndi1KpakC6",
-	"6D21DqAGY7Oiyy7NKituDVNu2/1jVKQpNOl7beezBehp608fFx2yWqLlN07L9vNrJiLP974rWzcf9S/n",
-	"5mH4Ab79eE/vpAoYr/HNh3oI56dnrV/Y5fuLkx3P92gcW+TkhXTjrjtD+hLObqZiDA5Vlsb2YyGH2Wgo",
-	"UNrYIlRkFYqYxWH2SjFkZ7nvudLJ94p8zEy7AEmp3zl0SC2w28Oxw/CCo14nODjs7HeO9vsHveDFC+/W",
-	"sILKsLzjmJK32TVLaQTEiXqAvXKA+5sMEBkT7N+n8apBBWAWLogPr+/9OIZSbknToX6V+2tra7v61nEi",
-	"S9H4dV3IKhttnRNZ9tRxJXu3PMkfx1sPcmuGLPUgmasZje3hqMtHgKVC3ARBKDk/PauiS0EwX4mFBY8u",
-	"js9Pz7TJcczjD4LlyvJYKM8ZcIPwq+PzeML4SjuT6MtoMkMwLmbIZIlBfpsZj4cxenJ1Xns2TaQ0EMua",
-	"rmesr0eHpk8Kniq/K3QotvwFvkUAOxL6rGiRn/qysHiI6I+V7F8LHrCymDR/datK9GVAcjqI1lSpToHz",
-	"iksaXTmHu0Ag5eDP4IqBxN0KKoOh7mwGNHF1/mYLRiOxfrxHSgHAjquVW6T0RilB/N/4Za8H3UXLpU79",
-	"JbmQw1IBAo+7uC4ZT9FjBMIEfZWjIqf001CzRSAtQgnmpQOsOadpG06ngHxbLU6v773BnrfPT8/aSFHX",
-	"1v0RyWxY6lI96TCJ0chB6o1GfBgzIRMOU6ItgH38wbD/Iw3MEstD2RDRqHCbLZqaLVY2C2Lwo9bqlj6m",
-	"HOxZlkuats+oEGa0BoXb63u9/cMNoJHtYntMDBbk81ud8LHQmU0yPt5UkXDq5GQtAgtnNxUq29tQLOsj",
-	"mzScmzXYG7v61a2fvuFvMZq3eCjfpgV0Yhg7iesL11pBy8Mvu5/ZJ7kUH+U1fC8W7IFmkwfbMYZOs9Ux",
-	"4GuYHUgcsrZRMeCtBjz+WjAEHNrD6P9VGdP4rHgLAr8N1n4hGYErbi0Z0YBigly9xu/IRpC25WQaYw5V",
-	"ZfePmSwdnnDHL5PGoEB/lOU3NMcjLeCohuwyY5NpACPfoYpfJOBXcufk4tSh4uxYrmQAQVce04A7rMV1",
-	"ECjulr9nAkEFjHA9a+uhzKyKn7QtxnhiUChrbevHqrWwjzHxEiqjSZ3FnsuEpoZVHGQBkDv9yPIxI2fq",
-	"LkzKerl3dOCTCu8wkDa0oWXkHn5FKoc52KgrbTrkWJPBG4oGzbuMZkShT9GVY8KLNA0NRbShkDcoJ5U4",
-	"CmZSqrZKxvTUwrZqCveSj0GJyFaoPIihxpAF6q9kmqg/ASacpiyXCR9lSAoW0XTImbzJ8qsg/O+//7Pw",
-	"VRdYn4xA7FxPh1RKGk2gqcr3ajT5NdPlJWE0ugx3w2jE4d8CELGTmJGw1lWHqJRtLgSQKaTNIAhaq0aM",
-	"nzokhLBFiLEZXbgCZSA3kyxlnaZHqOuVf60MNWVDlnzME8rjVKO6A2RtItkUmNtwlq3aMP7fgsogiTS1",
-	"c4LxeMBNHqAsxDNBDIqc1SM6P3ahFaZfZJVNg1wxNsPTRlFBE183kpZIHaNjoxGLpFO5smDGWorixuAY",
-	"WT82VluKC1vmywW8FrfwQvAr5tYLj3VaJfrgvaUBqTYGeSAy5W40c8DlBME+e3a/6ODK5qoXpNTjVOeg",
-	"CNsgUPNB3/AYFoSzgLBf21SQbfjikQq+0R54qPDF7q/5Unapn96TKIM0OCrJLM+uE6GpMivCFIXy33PK",
-	"YyFzRqfkF6DRnM0W0kgqTs5P75WbA9rv7B9/J8mUjlkZ9zB8AYkkl1SwgxdtxlVfkD/013yovkUihwE3",
-	"GPAxU5cIhGuLEQUeewut61Q/fIgZmynRrIzpmSDnp2cDHuUsZlyZYkKpEkYlIr8BUo2JeHfIe53dkQCF",
-	"dI7Z8yXEWgh6JSQiymbMx9u1QtX4SeVjoEpllff1U77a/4IR784QUbwm4/4y4RTySm6dB/vNK8GvvKyt",
-	"5/RkPadnAve4Xhdf25FaS9jd0GvWjiZULovanqSAoaRtU2lyqo357E7ALYGnyT6qMi9KGeUXyijjND2Z",
-	"UHnKcQ8mGQfD1LVwqQQg276yog2nUXPCLPRVPVk1uxb8BNyxBaB4Uice6pXX7l13fX+LGxirHJTXuft5",
-	"lKTs90Zb5Rw2oeU9szdWoaOrAVdN5L2jLJBfjn8mtIiTzDe829oebb9lfCwnDmgCNIR0PomskmCBh46i",
-	"Axqz1QOqzaxAcDWr88HjJ2pcJafNLdg0eJpmEAWSHTu0BhPhvfl9jQCt6qMSig9iIJQd28qWp3NSkt3w",
-	"NKMxcCeVC89IErsY7ylJFuotymcBLlTKIIIFroQOPCW8KgqQVVp9UpcLYPLCeyD1isyonPShoCfcxQxz",
-	"npGw0wkXEzNpIbN28HLv4Ghv70XQawfdbhdSWzpqH+mEbdVama+tnrg0e8ItQD5u/4u2f+u2jz6WH4ed",
-	"//+X9sfPXb+3/6K2KLlBeAqUlA+cyvcOJE6WazmqSd8pSbNxwsmIJkhuSzXxJJVkyigX5JLGFTcHOUAo",
-	"R6GMYcQBb++99En74NAn7Zdd9U/g45XIoq98tTmk0ecMkBN4MVVOpMsDJmQ2E6o7ANacaIBuCtxnSgcI",
-	"JswJuWQkVPJkqLrN4nAHs+LQyUO+uUtLWqeLKfDBqmkcsXp505kUWO00Rmxw5CahcQxlWZcpja5wZXbI",
-	"O8tT4EwGAD0kn1jsY6UZLN00GUmhu64GhZgLpXmKz7+k0VU2GvXLVGTDnOSCJqTZGF/LmCZcx2JNrYWO",
-	"5TtzqLlVYIY65FQicsLz5zyTz59Dv/S7y/JycIRxmc9d5HDtbr9SxgeNpwnHepMsNxRr0+xaxxaccrxW",
-	"lgNLHqAumfcMRwBqRErHmlRHZI7RtXjIOqimyMI86Dw9Owu1ZP9q8GrR37vi7DJn9ArgjaI0EyxW0kA9",
-	"4TKnPJq0EZFgOEqT8URiQl1NTZrv6eUJbMVUyCEAYnh97ybP+Jjo/H818TbfzncutMl5aiPh97BMTIQX",
-	"/oDlXuRqnIH+SkCP4IWrAWQpqL4iT72+N5FyJvq7u8HRYWc/6ATdbqfX7R92D4/Wz96DGW6wHBDVw4ZQ",
-	"YTlujQg0Iu7LSK/mklAju1BiKFniKGn1aprihWIuJJvumkW1JFKonwDE5QjQ4RPB8sRy1vqkmCFESxKn",
-	"DFElUKBl0VVNmBCejGVBykt20GzwIMwa185hGJqu8Pe0wT522733llcjQdCKvhe86O/1+lBzoyahbcHO",
-	"jg4Out1u7zDYP4aEYDUn5a+94PiXH384+/5l928nxy8P99Ql0EXTbq8bHLWDoN3rkeBlf7/b7x2QDxcn",
-	"f+n2+pDAW8zMld2X/b29frC//q6sTMaS3flMEOyUJX3f7s6nFPirvHxHdOD6eWi4AS10rlluFOFKqZNn",
-	"cRFJMs1ihqUdoySf3ihhYZ9PdHuiSdb8nXGW09SKnGXy42fdt3vbDFSwth2oF3SUau0ESgpcZpm8/dOh",
-	"53tRlrP6X8YCQpz1DaaUjxt+0vPXhvnz+t6Hkx8Pet0e+TnogNCa5VnTrXl0ndd1ZkMZZCZ0uRAq3695",
-	"mVtJ9LQkkd3XZgE8ujQC3AyxSzlNs/H6Nfd4PWl99893OwTbqIYfoaIeLrpQv9qqejwdxPI1dU1Tfbtz",
-	"75escF9xMfTnPMul95BF3NGEcnRWGmqRYYKHCY/ZJ6//0vytAzAzIXk7TTgDHwx+0kRSXNmLKXS1Umwc",
-	"rA8NUr6FdcqN9arA9dBQcbwsjR2u2RbsPrGC3cqqcQSe3vyPWa/LKw8nGYc0zSwn0yxn5Lt/viMzALNY",
-	"rN2tSrYBD8sdqRE8YE9Xq3Zt8sczQfAGwEENie06SSDgm2KIFzNJbfZHLamNLHJu696gzWeCJJpawIQM",
-	"RwmPMdNkDmFhrCx2MlAS7lTkdcg54rjU5Cw2F8s6M/I1ymUvCzGH0BHkCKq/YiZZJE04WovYnjIvCy7z",
-	"ucy4EpHoJSd8bFMFD7vdbqOE7Xl3EZ2PVNJ573E3IV9UA3fYUM0c5Z/GNOEIwOgqqMMl01eroHxPmqbu",
-	"Mr13qDQ1O+U+VabQxpIK04pltXu4rTDdpmj+uSpMXdVZp7ZXuhu7n+HPtatMUUnXFJUuOBpL9FdDqedD",
-	"aa9tsee22PNbLfZctV03qfV022oq96xuyrpgY3XX3TPU+AiG0B/M5rkwInIbNXxyicurN/dj5TnCIx6i",
-	"2rNC1AxXLqh1DS6nKyuFpPMBd0o3S+c6iUuXWpBW6OzU0K+43jskyqasTKOcUTkx9kMtDsUrxxC5W5Hd",
-	"l3SUV5TZLYq9Gk8v6HW7dxJQj1Mct3V51xD/23q9rTP4xev1HswZ3BUpfUw2yIq+KuoO3m1KpBbzXGaE",
-	"EjGhORxfcUZa52+PAVTeIL8nUpDzt8clqGAlcV5pCYGxXL1BoXiPxwKBIN8eo44jLWRtwoL1sgeXc+IG",
-	"mHfK/HmriHgmBzzh0AklacicSd/oUecBZVOoDnVbgFnd1wU+gsQZhJc5Q6apK57dDDj0bdPg8FnhWvnn",
-	"b4+/SnCY5mMGyARl7C1mqAC818ffvz7dDZRHnqUxjZQE8PpqGPxOwd7zlD6O2rvrIGq1271GdlvvuGuf",
-	"UCQ19Q1pmPv0cKuLtrrocXTR+W1P6FlVKm+olzS1yPpJEfoG0noT7F4Euz8EzakRr/HSxtyIAYfkCFAj",
-	"14zHWU7GRRIzEmdRMQUhzTPXyxllOeiZhI99AjifEK7RKgo+c8uWovWQRsnNBLPIJjkTWZFHTPQhhlPp",
-	"pg/aqvqVhdupfI1HoBibXfgBWQajiVorJsd1wMOzd+cX5NaL0NTGu5/xw++NbAjuQ55EugiHRLagHez7",
-	"wcv2XtDs2ogZ5YDkW3FYggWHhQVtBArIywKcNwFpnZy92blPAon7YtbJIDFbaJtCsg2AbZBCUl02D5pD",
-	"skRBiGS2vnI4Pz0jrZ+z07NmpaB+rWoEw0Ez4PchoSErOGiwYPcOJDTnur9/epE7gTQiTySzjhaTHXOd",
-	"76UxnQ3FnEdDxmEvGNHblM3HognP0mw8txQnS2WzfmIbGY1QQsPvWk473xeC5fquF0d73aC392L/AKZN",
-	"jyA46nW6nV7nRfcROt5b6LguDZux233W35X95UWa3tIzvfXTrJPZ2jpG7cStftnqlw30S7lkvmx+Yvng",
-	"OvoQqyvc6JBPQrXXtQwvNx3Y3gNeUohQEhrJEZrAcSoyjesUmq2pG9I0JB3yppZ5ZMDXoR7pkPeA7Qvq",
-	"BnYuiShXfgf7NINaYqhp0bzrlqXZlNti4TCLTWThRbcbEk6nqgsWc7MP1dQ4Lj2spSN6NeDhFWOzCLIm",
-	"84KF5vooibGOLXxFQsnSYZEnfYKiMg5Nz8eZwdTIp9fD7HI2HOXZdJhnhWS6wVfk7evjM6IkLWR4ZjlR",
-	"8s/YAUobV/Aj75PfmSjPUGnylh471eTuUB/+a8GQh1MZJTswD01poO76wVjhEtD2AW8AptwsidSs6W+N",
-	"cOWjv9wCUPpySj/pk6dD3/u1oGkymo9y9qvXP+jWEKXAODVVCihHysVMmS19r4hn3sObABsq0kfMWV0x",
-	"02rbOax0dheaL2I5HeFhmma2gw051FNujZWlL0zt8KGdNB1NvfUWNzksvP3GSwq8acYTIB1a8qK1CbX3",
-	"1V/8t51NK5LZ7t42lXYbsf4zpdKWVt6GEWq1Gx4qh9a1J5vP+GqIVJZRqDyIQt8m1W6Tar/NpNrlG3eT",
-	"hFrb0BLyFLs9babPM2FhcrCmq/Qzyu8N+QlZwX3i7NV7ctP/we27P7Upt00SfqpJwquE1TefIHw3Epgl",
-	"6cMl8curBeIX8EqKFF6bpXKpI4FZTXlSpmWqfW6iRpcmcqITl4HzasCzEcGj8P/++z+OkRdW4mIAciek",
-	"Y87p1OVoQm6yIo01YAwjLSdKNOA2Dc1Q4OLNNpkMW5BZEU2YGy7zbazMJyZUBif/ZYDMtwEy9fF2ICwk",
-	"WU7CxfOGcAeDdaNCsFg/PhEDXh/Y8zVwpQWOvskTKRlfEpbSFuyAP2wK9xcLU62iSVnQlFUFF/SqKkqm",
-	"YnMV8nhp3Nso0B/WdNgmmG9DJF84wXxFiOR3iLAXeSLnIIcvGc1ZflzIidf/n49K4AJXipbSi8s6EfYo",
-	"pUXTFKqA8Ciq4DHLye51AAWMiBe6i/lQdFzfGKoiiNYg2K0F7gW2FtRiDWC0cDQENGcYGZ12SpxlxLG8",
-	"DReNsFAkKVkXUKVBTRMe9DitaBCpmmZOz0oEfQFgPhpUHpCcEJfVJxWGG5/gOaT+85jHHwQiYVYJ+HxS",
-	"cv/uOJ1xkPhrYLCVXFWaHvkhFjjRTOK9Pcxymj1xr6wfqm/SRAFQt5I8VA7daVKvtNttuaehjseuA9tu",
-	"5qZfInpyAsqvDSme5UOOMdux5ilnKY0gsfNGqWM1KQAtmnGZZ2kKYM3JNQIGC9KKE5o+9wFdq/WB7/wt",
-	"T+Ixi08wa1D45HvKx8XMB7h+n0wLqfqmFNJIvbwTmqaQa+6+KfVlXcfU9yRmkiYGilyQVhTndJYs3m6Z",
-	"GBpaKdkQSAu5C9wWHKj13z/+/n8BAAD//w==",
+	"Lf5DkS0SjQZmIdCNo2EFuc9QZ+tOebAFBrWu9tVl1ymLvmfjmZS1pVSX5hVhIlpILgzzBtcmYjE3dVVR",
+	"mGhGg+Q11kY15jNlIKD4VACwjFuMT4R1hgChi3AxkQAYLFnr6NDb65d1CWxDKRQLU83v2XYSASz4fKGL",
+	"OBvJW7YUTEev0orlbyuxsN/XRSY+vwf+iGQtdiQXvd7jRwV6yYU+Pfa2TiORi8WmSZj3ZMxCmlr/Bret",
+	"XykAd8pMkeQ0jqsQeOBcpvSejdJF41zomIpICtgUvFVjBschYYCCDQEK4I/VaCKT4DPnson5+362ys/B",
+	"pHRM3J8tU/oiZLCDVnhOlQ9UxlQIMLQxlEKwMC/qXOXUbG9rvJKhYSwiJ90jcmOs/+StKJbQ343dtMd/",
+	"VOfzusbRlZe6zuE28XLHR4Pj7mfwcjBRy03uNlF3N39RlrPZPaBwXwpCVI2zQDJvcqjujNrvPvTqXarR",
+	"j5KlbBSxhZ413h5gXOC+wD1xADLe4QCb8l3iIozT6KH8r0oViJp12MSqAMy9dQodx2ENCLMXPGEGo0Rk",
+	"nGrrgSu0ZQ0Nlt3RZSWbS+2J+T6LqkyTBEYwzZF8jtmUijVHYNdd55PPRz6Eqj/CqoRcEalmw+4uojwQ",
+	"z8GTBkETNwXzCyiM1LIRFvZ8qgPcmycEcMHKOoubeDn4pEMCtRJhUNxaGi/pygQRVnIGADPf+V0pT0CD",
+	"CjrPhoFaiU0KCxMXYsfHwDGjbXIQrsxh9sMDx6/TAJkwzsKaYbF+piDOWBXfMSoJmSR0Oq+CJFMLhcnc",
+	"+Zl1Qjk/BL5KHabhfKtUYDOeGBWRAZbb7uJVrVyVEuVbJxLr2NivZ6fKOKnI7uR0Puc+yrfjXTO32ayk",
+	"qvKcP6PCynG+n6qzMq7dacL16gZLrRgNOqMJS85Tg8LNXy/cZU7Dedtd/POrS3LHVt6a9Ui4V2ROIwai",
+	"RFD87o6tpkwEpAVPp8tRQCbS6sLHK3J8VPQQ9g3ipWooApiSTPjfURwfkKc4M2KCEu7YykYkmJwkOXKS",
+	"CVO2EJhW5Obb83b/5LRTnlG7HbG5DIZikeCOUZy8c3K2igjDwZuaNIDjcfj89MNF8T5+RLX3RNZJI9fP",
+	"b26ziRVND98kVERKJ4zOUat2edW+evpngz06QzEUzxGdwbOEKZkmoSlRFspF7ovqNOjouEn1jLSCw/ve",
+	"IXZy+AF+fDz86cd/BgeoR0iwByGddDYUxvZRhJ1OE0ClNJzZwG9h5Vzjw2JtbLDVEmQkoN5GsemXHIGj",
+	"oXCqnAVLcJ4+UdK6ayiC+QmsDgad7BAGesbmisX3zEDgmi1MTTeji0nSmKnBULTJi9yLBvFc2cempQS9",
+	"Y6OQKobi6h0b03Eb/gSSmjc3UinXBzgzlJyZiGQyFIREMkzn2chK8zh2lvUO+Y7GqRt5tWDRoOgXPPRW",
+	"TA294DAYekIOPZO/wTIHyicinbOEhzCIwZ2mI0sVFRrfCbWOQjPr3IQhdJhshwtL59DHqAPQuDYqKviO",
+	"iXReSOZi1kO0iWuCYdAZzXKrFqMMUE0WkXtYlQn0n5jsD1zPYJrBcbcbOKWTg51iCLsOseXOMrWezStk",
+	"XFlMR1pKnKgJ61Ck5Sq/+CS4n+e/rxsw3UMXUBgcYMfLLIoEQb8yZWgIoWHIFtrYbkIskINQMTmQ8Fdz",
+	"7hIGxxz1im1yUVL4mSKBhnqW7EDGOAmsoBsxK/dHzFU1tiXncYzUPgNhyQoSPMEISRL8J/75tWFP4RbA",
+	"ny47CZ5dvINGz7h2sQ2JOTRd4lKAQLl9ntodJCb9luJ/t2V3UI9Jf0gZKSbmelLJ2sUVmfJ7l6wEUDEh",
+	"QSUHmO0PUGfwkou7gcXLP/34T4OXn5CExV8PMXcY3AQbfQBTLScAGrhkB4f3vaCQtsUoYGhGW3yyI0GA",
+	"6baC424vyNgfCicc/bXZQYecI7aH+4UY1VwfBO+ABN88vw0Og2+fnz8LTOgNaqgDH3oN646LaYR/BD6J",
+	"nLme2ihpdLVPZAzoGVXHAWHv4ahiUg11gN8jhM1bnwSHBtMqRN++QfQ2JxfmiYHTYLkO5SZJozlHEnvc",
+	"PcrXba66XJhVY0fwCGAlCObOABkjVcykRDHCEXtPQx2vSMzvGKHuK6pz/Tl7z5XGsY4Di7RsYrFEznEt",
+	"3zwvHNrgoEOeA1VxYKfZNo/TaMqwq/5ZYM/sNdPJqn0+wUJSuOBrqtlLPuca99bF+7mkUUAZF0zoAzxc",
+	"z4GBNBfh+sUFOTs+eUQWiRzHbE4ipjGtVivA62vO36F9+/u/KSmCg1yxmdBl0ebFBa4sDefWSlYIb4Bm",
+	"wFzCAeuQ4Pj9+8AKJkYd4860S5aGaly8Pmb+LS7wgOIpSy1WBS7OxzMX8xAlaFRe+oBTyQQ7FfrgCQlO",
+	"uv3icOgNazQmqCK0iHiGaDK3ScIQFZvJIuH3PGZAUVCPZB0sudl1Lck4pnNmhjwqDml4EWVmnxkYSGt9",
+	"Q83Hx+7jNfMI8gR8zpwiFuhTwuCbbmAYMs21iWnL+TnP9zI3RfQ87GKMyoIJuuDewDvqdDtHRsMxQ5Y3",
+	"O5rwx7Qu1NGgU4OZcHWNTH3B17feZ2WAjKhlifyhqDil+HnyrNwfAo79cmbcDuutUkgLrWYFdoYNRUaT",
+	"nrmL6sJ8qDCrMBA0piwuxWVkV/rWSmlZzVwASL/btUprzQSCqHhr4LbAs0xyzGSYvxaccnKHFR4555KC",
+	"l0hvzYXD6lUKvhFFhahI47jWXl14Yc3ETTq2qoG2m5tPjzLDprV/OWG70Vfio9+81nFCRThr98or7j5w",
+	"xd4ykUBNwlCmApW3jh/yagHRPnpUhoOFTGXVvXzV3XzVRVNhzdofd056nV632+m75b/7aAUkuouvBcrQ",
+	"KDHVeGrl1wsvJuZ8LJ98zADZgYkdd3tN42Un+PCtoJZdMKs57h5t/+iFTMY8ihiq8o77Z9u/uJXyFRUr",
+	"599kLCwoYm3/9spQHiOYu4BEvJAk05vQqTKVheHvd9Cyygw24rBrZiS6JtQEAhz0MMhM75bAFBxMABHl",
+	"Hh6+eToUeBpRZNkBm/kPQ2dDgfiMNKOzzHWmBp19wxCbfTYy+3QUZtSw/zYY7AEXuOnyGjcmvGPd7af+",
+	"KY3sbfkl73L3ePsXr6V+IVMR/Qsv/zdMW5675vJj1BmdM7h5SGfrRsib4J5dRgZNr4mQTsj4YH5BNPJp",
+	"3ftbW57jEK/pnHkf3/neojY++oaJSCFSKnh057wVSqR5n9YlN8dwVgfjABwQo/VE+dVy2WVdkdUhAYKT",
+	"UrHY2A+sMkQ5zRDVlgu0E7IKFKcumqY8QnXBSpGc8c2dTDPMOzAGJiRsjTkTfHL53bXyQQxHRDhNZLpQ",
+	"PqrvlV9wtXAvri5fExAMbRYlGttIexDDxVDczrhC12NhvI/bMVfaRHmCDBbTVYe8EbFRKNoD4ULeuSCB",
+	"eWTUWE7B8mQogtDlEgZxFZGP/UWm2iZndEpFubT7YxHigV8WiwEKTmgeipZiLMslozLtJ+yGmx5uyQyE",
+	"LZprR2csYT4JwiihC46hLSy0vy3mCn4bChQlcRPgb9Jazng4I5HMZGAYFxNsM3HPYpCardJkpWfAZjvB",
+	"rKjfMlqeNTWZFYhssk6jZh3LaIWbYQaxx9OeJ7O6r1ThhPtDYXXhmdrpidX22ib2COfbhFlkpbzjpjyz",
+	"m2WmtgSJHyQFq330bZyG8ktKyjhG/RPaFswFMXNVZrJSsTz/ZqpS4w5EhVZZxwMSDL2j7tDDmIGheGEU",
+	"gwZ8WpKZjKOMkd2iFMz0f/VawqEIqunJcNcLXxWecmHViAkGcUW5vhR1qkZJDHInQBwlKkaTLM40O44l",
+	"XaL1C7Kae6N+mNMFfISYwyieWQxgA5C1e6fkp//f/yXH3WOftI+P7R9nPmn37O/dn378Z66yMfZEF/45",
+	"FJkeBuBZOD1WhFbQT8t2hDEw7d6ZeXDS7R10yPdFtYXVWQ5FgCnCkIcZEKfJ9knw5/aV4W/a5+adUVli",
+	"UtY8XMMd+DlN7oxmY0bvrc5iyqKhTTKvnlhFp56xudX37KbhXGP0rlNhyIrnuySzT2W0ehiXh+jAG3in",
+	"J93u7ryQGfcqJ5YfPxoT3OcwnHYqHwrhRXZevjdneE1NEFXX73W7vczQadw/vBsblw8cYEI1mwI3AZeR",
+	"xrHhMR6wtGumgIdpYPcaKG3H8z2rm4NRKuemaWD7xWG1OY79a+InuzvwkxdW2WcY0P4uC1kkMmQKw0cv",
+	"7Fn7DO71pNvfCeDfWMUbfrID7KyrWNFTDD/dAYh2qFvjvvYFWOzrVFibo0WblqNA82jGUaxYkQM316JB",
+	"ADd6/UYx/DZjZ7ggi0ROTQqgYuqYfDI2u9DThEdTFl3MqBAsVoENy41RV1d96ZM5S6YsOkBznnlJFpRj",
+	"uYzQtjJuvWYmlqteyuytT6hB0YLFBh5W6eu6awEq4WKKnIGm8Z3VO1IBLOuB4Wuwb6yrghx2h7zgMfpL",
+	"AikVxWzmFL9HiyRQkPHKatk75AIhlTN5xgsJSDZ67iNvOiCKsaEoWxmyzYgSFTQpOrF3b02OqtbZiVf5",
+	"jhk20TjwFBfAlJl/SwrCOKo2FI/YwVrQaxcVBt7AQ88bzznslcJIc+RcCY9996Hv9x7XOd+B2NU4bys2",
+	"cecAWp4UF213DhvmZrUSu1INAKvN8/IRBLxPp4QmAIrfN6Ykcu1wTKtRfMg0NykhYVyX2nivzfit0APU",
+	"t+ZbX8D6Blt8ht6lSdVxFVOQIizGBDqA/jeWJUf+nutiQDJPlCbGYwQeBiC2BAV8REWUVdEBXItygO/c",
+	"vNHOpiUJtAwqxAZE7+dZML1vHmSB8fbvy++uUdCC3/8ETKd7cc3FFFURgU9CkFIEOn9p2ckCxofiqRGL",
+	"MzEas8CZIhZFRYHNrIqY367PaC7Q2gwfFvL343onMhkKN9ggfx34thctOzZVraN+WsoDK7NQXQobslKW",
+	"U8gMRbBgyZwrk2SAKxJw4RIJWNpI1Z3J9427aDuDFlasznODLWUaR7h/xg6LyUCc7CSI4jETOl5h0EOm",
+	"/shckxyEnHgXHPf7WbaSjtHzOGHO6MOEnROPyh5eQmqmLEXLGAOrgVg7Uwj3oShoNWDbjIuD8s3MF9JQ",
+	"6zxnlOUhYrSftsYJZ5N45RNKJmyZlbCgmsyl0gdDkdeMW2bfyomdzJMMFiBv2MotEUt4QXKn2n3n8uCR",
+	"ywkAQLBlztIYQV4567I1b2OWzK8UMdthd9VlYWPmhLl41gMjaFsjtUKdj3NZQO+sIE3EoGCUHli/ggHW",
+	"ShJSt63jdIBb9rvfXUZsvpCaiXDV+d3viElLK0hQeN7+I1uhd9Cc3hl9l05WRNEJI63L57cvyEzrBV3w",
+	"oeCFj+4YnCQ60QeD3IMMHmbKVHyC+ih4xAXpH5OZTBNV0qgi1hmKBIVBZ8zPZqfb12wR0xX6wCUpCw4K",
+	"XlZ4Rohe8tDqrMpzoLbSFxNwwGAeMslUCHi8n2SrzSujWSyYZ1QwvnlJKoTFK7gnHXLuGg2FHQ5GTlKB",
+	"6QeAOwVYs3tAl+bwW0+HKb9niqQLZ4rKrqCZyoTD4YXvE0bjoZCpDiWcuGzATC84riC9Jc2xXubtkWkU",
+	"CzF2AIWhKHhRHOQH06gBWPQEncSyK2k89tHfGzlvMyvClW/WSG2QD1FpaPy5smigATqnJysTR2rDJOBS",
+	"+bbGDPLYP/34T+e7hK5SCs4i3Ng7tuqQP7KVMl54+Qzhos3ZXCYr567qUJCVV83NtX4wBSeZgTkgCk4R",
+	"jd1X0DWyjBjJZDZjniK4aVg40raVddajWdy9lsb/tZALoUZAuEAHKCD63kMpfuHO/pGtPMMDf4JOSlUU",
+	"QB+KciucI9T/GNxribul7TnettohNGNAD4Aoc0lEy2IiH882trJFPjJyyFn6m43zwCOI3maSUItLbf+7",
+	"zuL3vZOTE5P081F5Nji8Ua/tzuObjfQ+lv3ibWLwimzSe+DmWDl4J/Hk2rZ92OwbXSRQcqeKLIB7jDok",
+	"eCnNRE1Fs5xUvr1+WVHG1WDtbUl7jeUIrxZcn4hYOmDDrWkSc1SBG7xXJi1rNKwudiqHSE3Ur1taXRJ6",
+	"PXM8C3INtBL/WdDPzH4weOvw7fPF7c135/evbs+Xry66y1fPzuH/1X/9yasekZqJZSL3Xie510n+LDIo",
+	"CoRWHqwRQBuVjocf4MdHc0tiVpeU41sKUmO6sGbsApPtMEY5hRq0TxfBE5um2SkAM0nVcGG2G2NV1c6g",
+	"ZPj7Yl5Wa2tfsjGGOSQTWCcIuAcdcm7lmQx3GDkKpdUlVb7l3oCnmWBae6OVGpAgpCJkmL/ROQHPaFRI",
+	"x+SilFdM+ySwdTihOaZzXnLFOsjAHwflOpfGOzlG3xmjeazjEwyELJ/wmaqubG47EZSLrPUXJClZ8qtZ",
+	"KqZYR3Cv+/qt4B04yoAbGjHP/8fe1y+3bWN93wpG/0TOUrIkf8RRZud9XSdts5Ns3Nhp9+mjjAiTkMQN",
+	"BSgEaFnNdGavZi9sr+QZnAOAoEzKkj+Sbq2ZTiNLJAiAwPnCOb9fUH2m8Y570dKg4AetDQW0CW4357i4",
+	"pYcB/iZ6VZHI4gFHuwMIRlbE+Hdq0v/uZ2MmfOhi5Otszdf81F5+f3tzuxUfz1bEzD+3qe4xDH1zfh4s",
+	"4LpEQd/Q2L2g2Zg9ZKqg60pd7Pw9RMF9BFg/+E1c7DtlGPeGI0NuIZvQ3gnxy3AnIHLGqOVbHvAZzdQC",
+	"YxPoZekWoJi4Gc4niZyxLET2hH+KhPstwsSEO2Vb6gT4nPUPxpYJpyJmIRk0Bo2AhL8gndp34Y7JEKPZ",
+	"uBzoRrJP+5gWtFWU6ZhD5AH/cPLWCtjr9kytHfOdbs1Jy1tm0PjZKt1OZ68RNJDOuWHmq7GRNIQ+ree5",
+	"71cftV+fxERalJGcj/98InXrkj3YsSDjWrDAMiYAM6i3X8Jv4aHtTkQar3LTziGjAFBxIJcAJZEYjTBZ",
+	"siRWcq6/C20OiTW0QvwWiF8FgCs6iTDg64mED9BytQVVsd/eme5t7ZTHsy/O8SjK5Prg+/82xkrt6Xqu",
+	"KnYSh5662MR1Te92CJ7WgjujvRKIaPcNBjQGWDHO4TYeOC9gJdhvylq4nEu1QyZwFjnNZRLZfg14aYfD",
+	"TjZWgUsJwEMggPoFmYCVXIZsrORtuXMr/Xg4wcOkNteMnIg5QDhsbDT8uJF84Fvx8NgimQC3gNKB1wmH",
+	"G7Xl1DHhVmvLD3wKHKM37OTSnsJ7Cq2JW7kUztxZERZcoTN1u2vvCbx8uyce0Z7AV74qyPbNdOXbNbZR",
+	"gDF5owmfaM2lTDKH1pT92u0UoNkJyTUKOCiwYKm0LWFTeqouN1v7AgC8WDpa2ouMx/I22/TtJpv07XaL",
+	"Pq4t+nblBr1RX1lioW8aGfsuTXjsmJz6Fc6kpxmL4zr/SLB83vfCoLSmiyKTDo//c26vExwzlKBU0eSY",
+	"Bq4sbIVujjMxg2Slkukrlzic8BSylCFVx+LkX5pxmg445pcY2WLvyqA4IlML74jCok3p5j3LmXAxN4BF",
+	"T59yNidJ/PRpMOC1KYj9cpKgd6hpEquKbuAc+SkcyBh8G9FmZ+uusbzruUG96tygTSJ6tnPrBfU2Pabx",
+	"3upaxzTn3vX3cE5TtPaidIKtqhYcLCcLnlfOz1kv3aVmKaH/mcQGTCPe2Swd5sxLhxk/6nSYbSj1gUJG",
+	"dqFupmDjrL6o7gRUCOC5mWPjJbPSQAHsBBauy5xKA4pQADYp3gcgpUVVnN5KKRvLPtquptZ1ShM+jOIs",
+	"3A1lfqE/Df8eGhQGKE4bpVQpxiHzVQm/eawrCHWboUmLh0ycAU/ZuBJQNLHYpu+/PyF7e3vPAxIbvByL",
+	"7WzS6KXDDjVl9ilCY9jGEIVwwqJPLAaMhKIkwRYTUDKl6UhkU63PsFwPc6a5AdhOoQogo2BIqAkt8onb",
+	"5Nx11ar/gjYNXQZkiZ7TNG0BnbQj3wZIdYtc9uH8pIAUKIJUdGGr75IpI7+hHwHQrTuFiWHe/hNv3iAd",
+	"wSYjDvicLtrktB4V08fCrC0c1ItxUz9NP/Ms+Y2tY93pa891FxorC/uMyZFIk2JLoELBaOa1Sw+x8mFV",
+	"3eFKWs6VPbRo5+v0r7uqf+yB+geJ51iKAXirmVOp2mKD6hC78XbqaRs6ffjv1/oCykwNDUR/MYpKBP9b",
+	"996V5qzd8cMbO84Mc/D9djulWMJFFUkZlQr7PKV8YYVZmVGmU925acKHVhSWOjilV8g1cHS437mBL2Ld",
+	"jk7Fjf3cO+zU9ZRe3UNP715Ka6TjzbZxnG1aTOvuuGYWv+OIQgz151qzml4sG70Jr2Bx0kv4qHd0RNKE",
+	"28SMApw4IOFqoOE2OUYsWhPmBfA6fWd5R2AjZdM4zuT/c6rhrwcdfU3vsFAOf2WLv81f/1MsRj9VPbrx",
+	"qEzlrbW7sp7YX/ZL9i6ZJFKJbHHfgG4+Ys7t41C10aVjQy7PLI8aRIkqwBzroC0IoC4vThAICC3zKM1j",
+	"AP6yOJCWQALiVtIHYMdgMIKXCcQs04Y13FBF6tsmmFLBBZYYgoV8loq5bjRjNLWQ3+xqxiLlSs6scd0E",
+	"koMjIj12YP0/YdBDDg+6nSJsPeBY+SdNvSJQbEGFI3I3+NAfTYMo3Tp8vhOY6w18Wwt5vVEXIeqaSi7Z",
+	"gDdbz48Ay8k0zzGwp6j8BLj9pgay2TroIuFDOQrFiVeuWgJkDlwKv8PilIraF1xlDgM+DyLn3xll02B8",
+	"2lBDFTTu+tBF+qZ65KJjAyfaePQ1PFvRXSe6YQlVyjZfhpe+r45dOJfnJoRxLzJR3OMqYpLMlKMbAat3",
+	"6pRJqW0rzP7w5KvBBzpGqOhwx/i8fcO2U0Hh0DTF98DgYCkadhwhLuAvgDHVHvBjtOjgTkRTSBeGVWGp",
+	"9k+KTPmONTjadX71q2KivpV3fSYyRT6xxQtCtXMCvKhhKyQSuDz0tSiVygakj95T6QAaMDYnutzSLN1q",
+	"SXv971r+H6M8TQ2jVsv77AB6WubTx2WHLGhctXTrrUuawbGrfswrr2X3+SWTUSNofF+0bj+aX87sw/AD",
+	"fPvxjt5JGTDe4JsPzRDOXp82f2EX789PdhpBg8axQ05eSjfu+DNkLuFsPpVjcKhEGruPuRqK0VCitHFF",
+	"qMgyFDGHw9zwuSzdl2WKyzwbM9suQFKadw4d0gvs+nDcMBrd57129/CofdB+ftA/7HX39xvXhtUtDatx",
+	"HFPyRlyylEbA+GcG2CsGeLDJAJExwf39Or5pUF0wC5fER6PfeDuGUm5F06F5lQdra2u3+tZxIgvR+G1d",
+	"SOTZXuVEFj31XMneNU/y7XjrQW7NkJUeJPM1o7U9PHX5ALBUiJsgCSVnr0/L6FIQzAcWybJHF8dnr0+N",
+	"yXHM4w+SZdryWCrPGXCL8Gvi83jC+MI4k+jLGGJwMC5myAqPQX6XGY+HMWZyTV67mCZKWYhlQ9czNtej",
+	"Q9MnOU+13xV6lFvBEnc5gB1Jc1Y04GW/9iJ3eIjojxVsYEsesLaY0M8gzTLxlwXJaSNaU6k6Bc4rLmj0",
+	"yTvcBUIpD38GVwwk7pZQGSwNfj2gia/zN1swBon14x1SCgB2XK/cPKVzrQTxn/GzXg+6i5ZLlfpLMqmG",
+	"hQLUcp9Kx1dvPUYgTDBXeSpySq+Ghi0CaREKMC8TYM04TVtwOtUAVsxM2+iNV9jz1tnr0xZS1rVMf2Qy",
+	"Gxa61Ew6TGI08pB6oxEfxkyqhMOUGAvgAH9QyZThF53Vloe2IaJR7jeb1zWb39gsiMGPRqs7+phisKci",
+	"UzRtnVIp7WgtCnej3+gdHG0AjewW20NisCC/380JH0ud2STj41UZCadKTlYisHA2L/Z2JRTL+sgmNedm",
+	"NfbGrnl166dvBFuM5i0eyh/TAjqxDJ7E94UrraDV4ZfdL+xKrcRHeQnfyyV7oN7kwXasoVNvdQz4GmYH",
+	"EoesbVQMeLMGj78SDAGHdj/6/6aMaXxWvAWB3wZrv5KMwBW3loyoQTFB7l7rd4gRpG15mcaYQ1Xa/WOm",
+	"Cocn3AmKpDEo0B+JbE4zPNICzmrILrM2mQEwCogzYwlrwT/WoAS5c3L+2qPibDvuZABB1x7TgHssxlUQ",
+	"KP6Wv2MCQQmMcD1r677MrJKftC3GeGRQKGtt64eqtXCPsfESqqJJlcWeqYSmlmUcZAGQO71l2ZiRU30X",
+	"JmU923t+GJAS7zCQNrSgZeQefkFKhznYqC9t2uTYkMNbigbDu4xmRG5O0bVjwvM0DR1rtL1LOLiQIo6C",
+	"mZS6rYJBPXWwrYbSveBj0CKyGWoPYmgwZIH6K5km+k+ACacpy1TCRwJJwSKaDjlTc5F96ob/+de/l77q",
+	"AOuTFYjty+mQKkWjCTRV+l6PJrtkprwkjEYX4W4YjTj8PwdE7CRmJKx01SEq5ZoLAWQKaTMIgtbqEeOn",
+	"NgkhbBFibMYUrkAZyHwiUtaue4S+XvvX2lDTNmTBxzyhPE4NqjtA1iaKTYG5DWfZqQ3r/y2pDJIoWzsn",
+	"GY8H3OYBqlw+kcSiyDk9YvJjl1ph5kWW2TTIJ8ZmeNooS2ji60bSEmVidGw0YpHyKleWzFhHUVwbHCPr",
+	"x8YqS3Fhy3y9gNfyFl4KfsXceeGxSatEH7y3MiDVwiAPRKb8jWYPuLwg2JeG2y8muLK56gUp9TDVOSjC",
+	"NgjUfDA3PIQF4S0g7Nc2FWQbvniggm+0B+4rfLH7OVvJLvXTexIJSIOjiswycZlIQ5VZEqYolH/IKI+l",
+	"yhidkl+ARnM2W0ojKTk5P73Xbg5ov9O//0CSKR2zIu5h+QISRS6oZIf7LcZ1X5A/9HM21N8ikcOAWwz4",
+	"mOlLJMK1xYgCj72F1k2qHz7Ejs2WaJbG9ESSs9enAx5lLGZcm2JSqxJGFSK/AVKNjXi3yXuT3ZEAhXSG",
+	"2fMFxFoIeiUkMhIzFuDtRqEa/KTiMVClcpP39VN2s/8FI96dIaJ4Rcb9RcIp5JVcOw8O6ldCUHpZW8/p",
+	"0XpOTyTucbMuvrUjtZawm9NL1oomVK2K2p6kgKFkbFNlc6qt+exPwDWBZ8g+yjIvShnl59oo4zQ9mVD1",
+	"muMeTAQHw9S3cKkCINu+tqItp1F9wiz0VT9ZN7sW/ATcsQWgeFQnHvqVV+5df33/ETcwVjlor3P3yyhJ",
+	"2e+1tsoZbELHe+ZuLENHlwOuhsh7R1sgvxz/TGgeJyKwvNvGHm29YXysJh5oAjSEdD6JKpNggYeOogMa",
+	"c9UDuk2RI7ia0/ng8RM9roLT5hpsGjzNMIgCyY4bWo2J8N7+vkaAVvdRC8V7MRCKjm1ly+M5KRFzngoa",
+	"A3dSsfCsJHGL8Y6SZKneongW4EKlDCJY4EqYwFPCy6IAWaX1J325BCYvvAdSr8iMqkkfCnrCXcww54KE",
+	"7Xa4nJhJcyVa3Wd7h8/39va7vVa30+lAaktb7yOTsK1bK/K19RNXZk/4BcjHrV9p67dO6/nH4uOw/f//",
+	"0vr4pRP0DvYri5JrhKdESXnPqXzvQOKIzMhRQ/pOSSrGCScjmiC5LTXEk1SRKaNckgsal9wc5AChHIUy",
+	"hhEHvLX3LCCtw6OAtJ519P+6AV6JLPraV1tAGn3GADmB51PtRPo8YFKJmdTdAbDmxAB0U+A+0zpAMmlP",
+	"yBUjoZYnQ91tFoc7mBWHTh7yzV040jpTTIEP1k3jiPXLm86UxGqnMWKDIzcJjWMoy7pIafQJV2abvHM8",
+	"Bd5kANBDcsXiACvNYOmmyUhJ03U9KMRcKMxTfP4FjT6J0ahfpCJb5iQfNCEVY3wtY5pwE4u1tRYmlu/N",
+	"oeFWgRlqk9cKkROePuVCPX0K/TLvTmTF4AjjKlv4yOHG3X6hjQ8aTxOO9SYisxRrU3FpYgteOV5TZMCS",
+	"B6hL9j3DEYAekdaxNtURmWNMLR6yDuopcjAPJk/PzUIl2b8evF70d644u8gY/QTwRlEqJIu1NNBPuMgo",
+	"jyYtRCQYjtJkPFGYUFdRkxY0zPIEtmIq1RAAMRr9xjwTfExM/r+eeJdvF3gXuuQ8vZHwe1gmNsILf8By",
+	"zzM9zq75SkKP4IXrAYgUVF+epY1+Y6LUTPZ3d7vPj9oH3Xa302n3Ov2jztHz9bP3YIZrLAdE9XAhVFiO",
+	"WyMCjYi7MtLruSTUyi6UGFqWeEpav5q6eKFcSMWmu3ZRrYgUmicAcTkCdAREsixxnLUByWcI0ZLEKUNU",
+	"CRRoIvpUESaEJ2NZkPaSPTQbPAhzxrV3GIamK/w9rbGP/XbvvOX1SBC0ot/o7vf3en2oudGT0HJgZ88P",
+	"DzudTu+oe3AMCcF6Topfe93jX97+7fTHZ53vTo6fHe3pS6CLtt1ep/u81e22ej3SfdY/6PR7h+TD+clf",
+	"Or0+JPDmM3tl51l/b6/fPVh/V5YmY8XufCIJdsqRvm9352MK/JVevic6cP3cN9yAETqXLLOK8Eapk4k4",
+	"jxSZiphhaccoyaZzLSzc84lpT9bJmh8YZxlNnchZJT9+Nn27s81AJWu5gTa6ba1a210tBS6EUNd/OmoE",
+	"jUhkrPqXsYQQZ3WDKeXjmp/M/LVg/hr9xoeTt4e9To/83G2D0Jplou7WLLrMqjqzoQyyE7paCBXv177M",
+	"rSR6XJLI7Wu7AB5cGgFuhtylnKZivH7NPV5Pmt//490OwTbK4UeoqIeLzvWvrqoeTwexfE1fU1ff7t37",
+	"NSvcb7gY+nMmMtW4zyLuaEI5Ois1tcgwwcOEx+yq0X9m/zYBmJlUvJUmnIEPBj8ZIimu7cUUuloqNu6u",
+	"Dw1SvIV1yo3NqsD1UFNxvCqNHa7ZFuw+soLd0qrxBJ7Z/A9Zr8tLDyeCQ5qmyMhUZIx8/493ZAZgFsu1",
+	"u2XJNuBhsSMNggfs6XLVrkv+eCIJ3gA4qCFxXScJBHxTDPFiJqnL/qgktVF5xl3dG7T5RJLEUAvYkOEo",
+	"4TFmmiwgLIyVxV4GSsK9irw2OUMcl4qcxfpiWW9GvkW57EUuFxA6ghxB/VfMFIuUDUcbEdvT5mXOVbZQ",
+	"gmsRiV5ywscuVfCo0+nUSthe4zai84FKOu887jrki3LgDhuqmKPsakwTjgCMvoI6WjF9lQoqaCjb1G2m",
+	"9xaVpnan3KXKFNpYUWFasqx2j7YVptsUzT9XhamvOqvU9o3uxu4X+HPtKlNU0hVFpUuOxgr9VVPqeV/a",
+	"a1vsuS32/KMWe960XTep9fTbqiv3LG/KqmBjedfdMdT4AIbQf5nNc25F5DZq+OgSl2/e3A+V5wiPuI9q",
+	"zxJRM1y5pNYNuJyprJSKLgbcK90snOskLlxqSZqht1PDoOR675BITFmRRjmjamLth0ociheeIXK7Iruv",
+	"6SjfUGa3LPYqPL1ur9O5lYB6mOK4rcu7hvjf1uttncGvXq93b87grkzpQ7JBlvRVXnXw7lIijZjnShBK",
+	"5IRmcHzFGWmevTkGUHmL/J4oSc7eHBeggqXEea0lJMZyzQaF4j0eSwSCfHOMOo40kbUJC9aLHlwsiB9g",
+	"3iny550i4kINeMKhE1rSkAVTgdWj3gOKplAdmrYAs7pvCnwkiQWElzlDpqlPXMwHHPq2aXD4NPet/LM3",
+	"x98kOEyzMQNkgiL2FjNUAI2Xxz++fL3b1R65SGMaaQnQ6Oth8FsFe89S+jBq77aDqNRudxrZdb3jr31C",
+	"kdQ0sKRh/tPDrS7a6qKH0UVn1z2hJ2WpvKFeMtQi6ydFmBtI81V397y7+7dufWrES7y0NjdiwCE5AtTI",
+	"JeOxyMg4T2JGYhHlUxDSXPhezkhkoGcSPg4I4HxCuMaoKPjMHVuK0UMGJVdI5pBNMiZFnkVM9iGGU+pm",
+	"ANqq/JWD2yl9jUegGJtd+gFZBqOJXis2x3XAw9N3Z+fk2osw1Ma7X/DD77VsCP5DHkW6CIdEtm6rexB0",
+	"n7X2uvWujZxRDki+JYelu+SwsG4LgQKyogDnVZc0T05f7dwlgcR/MetkkNgttE0h2QbANkghKS+be80h",
+	"WaEgZDJbXzmcvT4lzZ/F69N6paB/LWsEy0Ez4HchoSE3cNBgwe4tSGjOTH//9CJ3AmlEDZnM2kZMtu11",
+	"QSON6WwoFzwaMg57wYreumw+Fk24SMV44ShOVspm88QWMhqhhIbfjZz2vs8ly8xd+8/3Ot3e3v7BIUyb",
+	"GUH3ea/daffa+50H6HhvqeOmNGzGrvfZfFf0l+dpek3P9NZPs05ma+sYvRO3+mWrXzbQL8WS+br5icWD",
+	"q+hDnK7wo0MBCfVeNzK82HRgew94QSFCSWglR2gDx6kUBtcptFvTNGRoSNrkVSXzyICvQz3SJu8B2xfU",
+	"DexcElGu/Q52NYNaYqhpMbzrjqXZltti4TCLbWRhv9MJCadT3QWHudmHamoclxnWyhG9GPDwE2OzCLIm",
+	"s5yF9vooibGOLXxBQsXSYZ4lfYKiMg5tz8fCYmpk08uhuJgNR5mYDjORK2YafEHevDw+JVrSQoanyIiW",
+	"f9YO0Nq4hB95l/zORHuGWpM3zdipIXeH+vDPOUMeTm2U7MA81KWB+usHY4UrQNsHvAaYcrMkUrum/2iE",
+	"Kx+D1RaA1pdTemVOno6CxuecpsloMcrY50b/sFNBlALjNFQpoBwplzNttvQbeTxr3L8JsKEifcCc1Rtm",
+	"Wm87j5XO7UL7RaymIzxMM8x2sCGHZsqdsbLyhekdPnSTZqKp197iJoeF1994QYE3FTwB0qEVL9qYUHvf",
+	"/MX/sbNpZTLb3dum0m4j1n+mVNrCytswQq13w33l0Pr2ZP0ZXwWRyioKlXtR6Nuk2m1S7R8zqXb1xt0k",
+	"odY1tII8xW1Pl+nzRDqYHKzpKvyM4ntLfkJu4D7x9uoduen/y+27P7Upt00SfqxJwjcJqz98gvDtSGBW",
+	"pA8XxC8vlohfwCvJU3htjsqligTmZsqTIi1T73MbNbqwkROTuAycVwMuRgSPwv/zr397Rl5YiosByJ1U",
+	"njlnUpejCZmLPI0NYAwjTS9KNOAuDc1S4OLNLpkMW1AijybMD5cFLlYWEBsqg5P/IkAWuACZ/ng9EBYS",
+	"kZFw+bwh3MFg3SiXLDaPT+SAVwf2AgNc6YCj51miFOMrwlLGgh3w+03h/mphqptoUpY0ZVnBdXtlFaVS",
+	"ubkKebg07m0U6L/WdNgmmG9DJF85wXytEMmcXUyE+FSP5OjAfS8TNidN4CshIWC3hjvaFUNcItMOYTye",
+	"iYQrx8eFuBxlJNn/OX77ZsCboX14H3KqhcTED9RGn9iCTOmC0DQluWR9OKWJWZqgK6ioYgF8l1KpCCCd",
+	"grKbiPmATylf6I5xJQvg2ES1yd/Bq/OI7ZMxAPeisg4INwkiQMWb8JHQSvhzzhzbw4DbEZrgLXm5jC2r",
+	"n52xiOmewhnVS9trTEzBJ58pymOaxeQXMwn6ft1jQFB+RaMJDkDrW7BvQjCSjF72lYQh+gWw2wtm9T/e",
+	"zK5opNKFRcQ8O3tFDDsF5tInJuW4P+AtYt9HK4nDPgnZpRoO8k5nL9JvBT4x84XpWYxfYl5NCFbKmjeM",
+	"AMEZbgmxqzvBgBPikmoENwsrYypbQNYldbNKYtaKc5wFJvEI70VpBCqZMqnodBbisZ+BZH4iEWU04eQD",
+	"T670axd6GpoZ+yeLFBGcScSxURPKCSUjNtfdmiY8108So9FO+UF6AVGVZ0zP2GU3wDNAeB9AUUR+fHt8",
+	"0jr78bh3cKiXUIjzUcw0zki7/LXrfulX/YbNBOpO5Tw2GkXvFdw/5qF2oYXziWTRMLRb0NuUuOJhfR6T",
+	"sHd1pXsu5wioQ91Oe6GXM5qPLJVMz1ScZCyyFLFCmYexGKo7uLDN6GWVcMyT8vZMaJkc8TkGdziA95ww",
+	"TK4i7AqFnXZwtJ3ZEqMRaXYliUV+kcISF+RgujPgmLoVwioZjkQWAjWCwYOViUXWhiUG0PCZVHY1wL7h",
+	"wNzAST6Dc3otMcaCiBxrQ0QWsyzA+m3tD8LqmbHMjahNjkGxhzKX2rwZgp53cMqhHaBBQM/EPCAiG3D9",
+	"NbBRiOV7Q4Q3R9YXvQ/C/W6H/CC4Y/S2IjaRxNzJYi0fgVxRDvjnnOUgB5pUkamQioTwFSamGbmIJr1I",
+	"YyaRpDHOxGzGjMtQ3puYmwCvMskIOGx4ED61SNtmRk0mXZGabCX87hdtYAEEfT6tT46zsrBxj5m/upEo",
+	"V8kl80GuO1rNwhLX1nm3e/QsaJgZgFLFMb1kw3wGn0ug27i6WUwOOnvEqH3i631zvXnWEHgzep3eQavT",
+	"bXUPzjvP+/t7/f3Or/ZCmUPpSdWFe51+t/drwRsQZdOGNpj1u4zZTE0a/f2eVv1mEbiTPfvFyqfjVQiZ",
+	"CAl0ixkDGyGiadp+2ggaUZy1IzzH1P4FKGd9weRzIyhAzD8uo4JH2dR6DO1ITHdxBeTRFFND17OqzVKo",
+	"S07ThvWyzSEDvcnKRKCwgdtf03D+NrDekHJ1bUI8w89trWumX3lvVtQR1s48sME6jaJbKZ9G43qtIMCA",
+	"fzYmwGgPWx+/dIPDGsqLNekplm3YNnkDrAqUFBuiX1iamVbEmf7dSGRQUGgJorqA/RgDp8V8kqQs8CUr",
+	"KJwAeXgLhe1bWlpwz6lVTaAEB1w/xMTBtMbR/VKFsPf5DHKuXHTLU4Nt8o4Dw5NVFobFeQChtKKlRJEo",
+	"h9FnOQdT2OlbORGZMvUuhkfCivkJnemZIlzMoZeoz3IAV8651od20nTPECvgN5aJFyQshGloqKQvE5lc",
+	"2LDfdQKHGoqGfMrMkr6zsqhWEX9SDWFLXEoqAuNB30IhbKgOaol37TIvkUbk0y0h5b2xRuRTRug1FVOj",
+	"YX6H9L08S9QCVMgFoxnLjnO9IP/3o5bVQMRao2AS6fI0m1oeaOWB/gaK0N3LLqAj4SrbxWIr7EWVtvpw",
+	"8tYFFrymkQo2cA5bBdMNmOcgu9H7n7aLrYYkGde5qBBzGoIHhtIR4+UgBDGL1GvFIFRXNPP6tKDnk4AU",
+	"bBjrACYaSV8CUqLPDQgmOZs/j3n8QSLNRpndPyCYv6J/3fE649H8VXBszWYpEC0h+eSSnWWr+l2mrNfs",
+	"iX9l9VADW4MKbD2lyqRi6F6TJox1vS0/1dpLBzBZc35ZaFDQhXACkfUW1I8WDznGUsqKp5ymNIKq0TlV",
+	"ETjHwFsiuMpECn6dVhygzCRpxglNnwYA3d38wHe+y5J4zOITLEmUAfmR8nE+C4ALMCDTXOm+ZZTLkX55",
+	"JzRNoZDdf1P6y6qO6e9JzBRNLM+ZJM0ozugsWb7d0TzWtFJQLWqnP1pqweNxu37/exOnkXbeYfc9wUlB",
+	"qym4MUBISvFBMKqS7FoEENOxZQ7nXtQzbARnXnedbPr94+//FwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -14,7 +14,7 @@ type Status struct {
 	Types []string
 
 	Suspended           bool
-	SuspendedAt         time.Time
+	SuspendedAt         time.Time // zero unless suspended now
 	LastError           string
 	LastFailureAt       time.Time
 	LastSuccessAt       time.Time
@@ -29,11 +29,15 @@ type Status struct {
 func (e *endpoint) status() Status {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return Status{
+	st := Status{
 		Name: e.cfg.Name, URL: e.shownURL, Units: slices.Clone(e.cfg.Units), Types: slices.Clone([]string(e.cfg.Types)),
 		Suspended: e.suspended, SuspendedAt: e.suspendedAt, LastError: e.lastError,
 		LastFailureAt: e.lastFailureAt, LastSuccessAt: e.lastSuccessAt,
 		ConsecutiveFailures: e.consecutiveFailures, QueueDepth: e.depthLocked(),
 		Delivered: e.delivered, GaveUp: e.gaveUp, Dropped: e.dropped, Suspensions: e.suspends,
 	}
+	if !e.suspended {
+		st.SuspendedAt = time.Time{}
+	}
+	return st
 }
