@@ -5748,6 +5748,88 @@ type Voicemail struct {
 	VMReserve nullable.Nullable[bool] `json:"vm_reserve,omitempty"`
 }
 
+// Webhook A webhook endpoint and its delivery state since the gateway started. Never carries the
+// signing secret, nor the user info or query of the URL.
+type Webhook struct {
+	// ConsecutiveFailures Failed attempts since the last delivery or resume.
+	//
+	// Example: 0
+	ConsecutiveFailures int `json:"consecutive_failures"`
+
+	// Delivered Events delivered since the gateway started.
+	//
+	// Example: 1187
+	Delivered int64 `json:"delivered"`
+
+	// Dropped Events dropped because the endpoint's queue was full.
+	//
+	// Example: 0
+	Dropped int64 `json:"dropped"`
+
+	// GaveUp Events abandoned after being retried for `retry_for`.
+	//
+	// Example: 0
+	GaveUp int64 `json:"gave_up"`
+
+	// LastError Why the last failed attempt failed (the receiver's status, a timeout or a connection error); null if none failed yet.
+	//
+	// Example: answered 503 Service Unavailable
+	LastError nullable.Nullable[string] `json:"last_error"`
+
+	// LastFailureAt Time of the last failed attempt; null if none.
+	//
+	// Example: 2025-01-15T09:43:40Z
+	LastFailureAt nullable.Nullable[time.Time] `json:"last_failure_at"`
+
+	// LastSuccessAt Time of the last delivery; null if none yet.
+	//
+	// Example: 2025-01-15T09:30:12Z
+	LastSuccessAt nullable.Nullable[time.Time] `json:"last_success_at"`
+
+	// Name The endpoint's configured name.
+	//
+	// Example: crm
+	Name string `json:"name"`
+
+	// QueueDepth Events waiting for delivery, the one being retried included.
+	//
+	// Example: 0
+	QueueDepth int `json:"queue_depth"`
+
+	// Suspended `true` after repeated failure: events are queued but not sent until resumed.
+	//
+	// Example: false
+	Suspended bool `json:"suspended"`
+
+	// SuspendedAt When the current suspension began; null when not suspended.
+	SuspendedAt nullable.Nullable[time.Time] `json:"suspended_at"`
+
+	// Suspensions Times the endpoint was suspended since the gateway started.
+	//
+	// Example: 0
+	Suspensions int64 `json:"suspensions"`
+
+	// Types The event types (or prefix patterns) sent; empty means every type. `sync` events are always sent.
+	//
+	// Example: ["call.*"]
+	Types []string `json:"types"`
+
+	// Units The units whose events go to this endpoint.
+	//
+	// Example: ["hq"]
+	Units []string `json:"units"`
+
+	// URL Where events are sent, without user info, query or fragment.
+	//
+	// Example: https://crm.example.com/hooks/ucm
+	URL string `json:"url"`
+}
+
+// WebhookList The webhook endpoints configured in the gateway.
+type WebhookList struct {
+	Items []Webhook `json:"items"`
+}
+
 // ActionName defines model for ActionName.
 type ActionName string
 
@@ -6382,6 +6464,12 @@ type ServerInterface interface {
 	// UpdateSIPTrunk Update a SIP trunk
 	// (PATCH /v1/units/{unit}/trunks/sip/{trunk})
 	UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateSIPTrunkParams)
+	// ListWebhooks List webhook endpoints
+	// (GET /v1/webhooks)
+	ListWebhooks(w http.ResponseWriter, r *http.Request)
+	// ResumeWebhook Resume a webhook endpoint
+	// (POST /v1/webhooks/{name}/resume)
+	ResumeWebhook(w http.ResponseWriter, r *http.Request, name string)
 }
 
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
@@ -6637,6 +6725,18 @@ func (_ Unimplemented) GetSIPTrunk(w http.ResponseWriter, r *http.Request, unit 
 // UpdateSIPTrunk Update a SIP trunk
 // (PATCH /v1/units/{unit}/trunks/sip/{trunk})
 func (_ Unimplemented) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateSIPTrunkParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListWebhooks List webhook endpoints
+// (GET /v1/webhooks)
+func (_ Unimplemented) ListWebhooks(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ResumeWebhook Resume a webhook endpoint
+// (POST /v1/webhooks/{name}/resume)
+func (_ Unimplemented) ResumeWebhook(w http.ResponseWriter, r *http.Request, name string) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -8511,6 +8611,46 @@ func (siw *ServerInterfaceWrapper) UpdateSIPTrunk(w http.ResponseWriter, r *http
 	handler.ServeHTTP(w, r)
 }
 
+// ListWebhooks operation middleware
+func (siw *ServerInterfaceWrapper) ListWebhooks(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWebhooks(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ResumeWebhook operation middleware
+func (siw *ServerInterfaceWrapper) ResumeWebhook(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", chi.URLParam(r, "name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ResumeWebhook(w, r, name)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 type UnescapedCookieParamError struct {
 	ParamName string
 	Err       error
@@ -8624,6 +8764,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		ErrorHandlerFunc:   options.ErrorHandlerFunc,
 	}
 
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/webhooks", wrapper.ListWebhooks)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/webhooks/{name}/resume", wrapper.ResumeWebhook)
+	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/v1/units", wrapper.ListUnits)
 	})
@@ -16570,6 +16716,227 @@ func (response UpdateSIPTrunkdefaultApplicationProblemPlusJSONResponse) VisitUpd
 	return err
 }
 
+type ListWebhooksRequestObject struct {
+}
+
+type ListWebhooksResponseObject interface {
+	VisitListWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListWebhooks200JSONResponse WebhookList
+
+func (response ListWebhooks200JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks401ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks403ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks429ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooksdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListWebhooksdefaultApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeWebhookRequestObject struct {
+	Name string `json:"name"`
+}
+
+type ResumeWebhookResponseObject interface {
+	VisitResumeWebhookResponse(w http.ResponseWriter) error
+}
+
+type ResumeWebhook200JSONResponse Webhook
+
+func (response ResumeWebhook200JSONResponse) VisitResumeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeWebhook400ApplicationProblemPlusJSONResponse) VisitResumeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeWebhook401ApplicationProblemPlusJSONResponse) VisitResumeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeWebhook403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeWebhook403ApplicationProblemPlusJSONResponse) VisitResumeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeWebhook404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeWebhook404ApplicationProblemPlusJSONResponse) VisitResumeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ResumeWebhook429ApplicationProblemPlusJSONResponse) VisitResumeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResumeWebhookdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResumeWebhookdefaultApplicationProblemPlusJSONResponse) VisitResumeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// StreamEvents Follow the live events of several units (Server-Sent Events)
@@ -16698,6 +17065,12 @@ type StrictServerInterface interface {
 	// UpdateSIPTrunk Update a SIP trunk
 	// (PATCH /v1/units/{unit}/trunks/sip/{trunk})
 	UpdateSIPTrunk(ctx context.Context, request UpdateSIPTrunkRequestObject) (UpdateSIPTrunkResponseObject, error)
+	// ListWebhooks List webhook endpoints
+	// (GET /v1/webhooks)
+	ListWebhooks(ctx context.Context, request ListWebhooksRequestObject) (ListWebhooksResponseObject, error)
+	// ResumeWebhook Resume a webhook endpoint
+	// (POST /v1/webhooks/{name}/resume)
+	ResumeWebhook(ctx context.Context, request ResumeWebhookRequestObject) (ResumeWebhookResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -17951,573 +18324,654 @@ func (sh *strictHandler) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, 
 	}
 }
 
+// ListWebhooks operation middleware
+func (sh *strictHandler) ListWebhooks(w http.ResponseWriter, r *http.Request) {
+	var request ListWebhooksRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhooks(ctx, request.(ListWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhooks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWebhooksResponseObject); ok {
+		if err := validResponse.VisitListWebhooksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResumeWebhook operation middleware
+func (sh *strictHandler) ResumeWebhook(w http.ResponseWriter, r *http.Request, name string) {
+	var request ResumeWebhookRequestObject
+
+	request.Name = name
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ResumeWebhook(ctx, request.(ResumeWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResumeWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ResumeWebhookResponseObject); ok {
+		if err := validResponse.VisitResumeWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P37chs3tiiMvwqq96kKNWlKJHWxRVVqH1m2E832RWPJyZwJfdhgN0hi1AToBloU47gqf/7+/u13mO89",
-	"vkfJk3y1FoC+sXmR7czsSTpVsaRuNC4LC+u+Fj54oZzNpWBCK6//wWP3dDaPGf5+QeP4QsKfmkXwQKWz",
-	"GU2WXt87JyGNY6KnVJMFVWSaiglJ54SONUsINw+pUAuWsMjzvTsapwy6cM+GVHt9r9fpHbc73Xb3+KZz",
-	"2j/s9LuP/ub5XjilQrBYef0fP3gwEEuGgs4YDBzzkJGXNNFcQEv7Mp2NWOL1vW6n0/F8zza++vP15dUB",
-	"PGt38L8e9XxPaarh7du599Gv9v9EjsirSbpka3rv1vTedb2PKr2/870wYVSvX24PljtO5CyfO4/g62fz",
-	"m+vvz+9e3pwvXl50Fi+fnsP/y//zFztEqrw+bp3ZHN/TEsBbnapezmEy7F4zobgU3kffSwWHyUzfex8/",
-	"+rjJl+IqkZOEKVXd5VHCowmLcLebbfyNtpGL9tzB//M28gVXuryFL/gdw91Txe3jms3MtjQb+T9rI/3K",
-	"log0jtdsgOv46+7x8XG3d3h0fPIIgCSFYCGsMWtxcry6CzpJxe0wA1X4MFB1+50iqCpTKIEs+u7P3dFM",
-	"j19eF8C22BlsOPcyjN45dH/DxYSLSS1r+nuqNJnHNGTRGdFTcwhY8pUi86kUjHBFEvv5Orq2AfYPQf7C",
-	"huBnttvVbVqDzrWHxS39N8fpHEifQ5huEirUmCVJVZC4sTtjJQfoFGUHnX9AtITnPdKiRLAF4dHep2/Z",
-	"LvTkIRvW+7L056S8V93avSoepMmue9Xbba+iZJWHwAaShIUyiTZykfUMZMTjWLHQ63ePDv3Nhyjiai4V",
-	"1zC9vnf+6vqHZ2+ePYUXMC0HlChNqGnSPXrse0xEq4P3+kcdGDxmEzvLED4ZWig8vTx/4fkPnbrBrLXH",
-	"c8fZK13TUQltHrJAszVjjmL7jx5NtWx3Hx2enB4eHnV7bZwj9L+/oHfeO99TSZiTAqVpsoFupIK/Txni",
-	"YN7l/lEPkfnBAzOlDGTKfT1sSjXir2EJzzK8LjMEQTKMJ1SRhNGIwBlDtoD4XyQnYShToR2WXF9etX5g",
-	"ozc3F0B0aMwATcfSEQUax3IBa09jusAG+GOiZvDvo96J+dEzP04935v2To7gVMejEEBCUz0F6NruUi2H",
-	"Bqpe35PjMSDgck6VGspUJ3oIzb2+J6SlXsMF5RpZoE5SZp6NaAJUYDiTgmsJqA2NwyGdMKGHcxnzEMAi",
-	"2B1LzJsZvTdvldfvZk/s98rr98wz83dNDzxa4XmaD8eM6jRhw3nC73jMJha8mt+xIeoT/TGNVWHSLHuS",
-	"7dfQbbZ9MaViks7tnx99L0yVljMAi3QH2baMeMJCPWMRp/kzOEX570PNZ8zscwcfLKZcsxjpH8As0rPx",
-	"TEaABsk47D0+PPR8j81YMims2GwcE0MgviMJ2+MWIegoZsM4onO3PfbR+5TGfLystlywUaLDctup1BFT",
-	"t4WmYbKcW/qCaJBT8wz68CgRNB6WJzmm98MJ1WxB86HH9D5imoU6f5LGcZHvjRdFuJhnU6ruJA/ZjPLY",
-	"zZeHbKjS+VzC2bWPBLBxpod8PhzzWBe2J+YzDuB3PcYyhPkyvZDJbbf+aaf2ca/26WHt06Pap8e1T09q",
-	"nz6qffq49umpewqnKZRC09CeMETLYWkv8ehHGvW0GVeKReVDMpNTlU4mDJEzYmOaxhpljwzaMtVDOR4q",
-	"ltzxMD9Lc5ZAf2YULgxmeL43T5hiImTDiI2HKkz4PNve7FVGaukd5THgo+d7GfYCtmV/jhP23uufdHyU",
-	"QvBoyTTr0R2O8pFTIQABu3WzVYzOYqbU0AmAwxkDHFbmSComIi3H9N51rPh8mE+XaSCGVu4bjzLRbTwa",
-	"RkxpLmhBAuiYF6UZhWORfyTWfSSqH6X5R+m6j9LyR5tgjGrwP3f6TkesX8DxbgsAwvIvmPvngz6cUv2Z",
-	"M/dQ/fXWTb5XnXzvi00+Ff9SzPkCC1AsidgYRUp1y+co5VQoBTy+mykWJixnVWrOQj7m4ZDPM3qgE6rZ",
-	"ZDnkcxrG+K0+fDxMo7nOaalm8TBNOBBSrgBuEUi6ig3p3XzsyCn8jZoKG0YyGkoxHM+yHmpeLqJhMsoa",
-	"FNjjB+9uNqRa03DqZnk3GwIUkjvL/z6WxNcLoyNWzRqg+2bM3idK0wmLiBQ7irEPEV+NxCrnqfqdyqjd",
-	"Rkb9PBm19PTBQmr3ywmp3nlEyQt5x2IagnTSiKtfWFw9/GeLqyICykDn83jp2tbKsG2cfSPJbhJKMqlO",
-	"rJPqGll2gyzbCCRItN/OoxqBpGRWQ+s9FSTFpiYwgKsHCymNre13ZWszgCqLMb3G1NaY2n6vpraHyS5t",
-	"w5gaIaYxxzXmuMYc15jj/unSr+m7Rvr96HtTRiOkdB+8F1zcws+IGcpsiPmb5xfkce/xYxJzcUu0RBlX",
-	"sHtN5nTCfBIM0k7nMPz1l3/gL+yMJCz+ZuBBk4EX7JPzkWJCO+k4psp8uY9yBcbhen3PdHJw1z0A8Vkd",
-	"TN+b2C11oPj8P6H9UPGf2Dc9aNg7wQda3jLxzctJ3bhAtsMpm1FYkJW8lU4wmOij772hmr0AiWF1vT9Y",
-	"oT5mY03kGCc9SqMJ06QVJAFJ2PuUKa32CBURWUyZWdeCi0guCEBYK9IKdEAUC6WI1F5lpcAr27dsOfDO",
-	"km86Z/obExuwy2zbV1ZSrk76ZsrI+dUluWXLr5SbYjbty2c3z0mU0LFuc6bH7anWczrnbcBalJvaFgv2",
-	"+iR4ny+RzFkyEMEiW8o+ubZbCYL6ksCZYULzEBQnEhzcdeFjNZdCsX0S/LWdzxz/DfyBKD19A+gquJgE",
-	"CM3KO8V0QFpvBb8ncDD3SEiTZIngVnTGyFgmRMYRS0gYc1A29gdiLazff3PS6ZwtvjnpbIM208myfT5G",
-	"6bIK6GsDCDgHoCiRERvLhBGdLLmYEDqhXPg5UljhmNwKuVAlNOgeFycx44LP0pmhHGZCIENNWFKdUfsN",
-	"e59yG2D24KmtTCHJejM0Yucp/bV9ZcTA9rkRA6uzCaDDIAdFCIoWq9eWce81vWWKsPGYhYBh8dKq2/ix",
-	"FGM+scFCA8EVAeGTs4i0gqvX1zckJxwf4MfHA/PFAcqowV4FL8xa16/drnckZcyo8JBOzmlCZ0xbUnmO",
-	"QVavUKupO4tvL14SE4jlEzVnccwiQhXhZs13TEQyIZOUR2yfvIa1wmPzgSKgGLGITFnCCIX/w5DNNYuq",
-	"2D1h+i8pS0E85jDwnOppHqhnevM2rZMJ2OAfPRjQ9VTolEaR+9UYPNxfEYtZ/lcsJ1y8kBM5HuOjc9D7",
-	"QdanqWJvBf4ovYDhLsVIpiJ6I1NtR608oVFUeWLmUHloplJ5CAO8TnV1hOojGkXVR2aM6lMzSPUpLuP7",
-	"N3b2+AtMGn+xc8Xf7RTxd/jmik64mEwSmc7Nt+UHNIrKD0xf5Wemz/Kzl2kMlNgNsPrkO2Pq8L15TJdX",
-	"iZzN9ZPl62Ri5/VWoe1lwtxvZmD7B7TITGXf5pN/yidc0/gGmLWZfeWJ6aXy0My/9PCdX0OL1xEXFHgC",
-	"0oJjY3XXvb6hLEVqA2TkjHBdJi5IVwZiF8rhG9I0ZRlbIwmby0QrEpT04D5Berc/EIbw1UzG9iSQdi0z",
-	"4veVKpM3QoH8hYy0VCwXfcd6zwZCTzPCpywDtrQ0W27Wq0+EtGQUP5OC7e2TSyPOLBKuGVFpGDIWKTJK",
-	"NXRuqFbCxqliyEXMPFswO5aA9ExkQiKzZybbghjj255f7FbTZUbk7ZoHIgOf0jyOs7F9C07gUOsAWqR5",
-	"VtBFcvc+ZcmyQO8QVYrkzRk1Mgm8StZtXlANL7Xh9TwyoZQ6TQSLyGhZ5Op9/OPtmxdtRceMjKhiJ0cg",
-	"k8xIC4Tmo5Ojx+T//X+OfZKKOY0iFu1ZeXIgANIwbydgwmhfKTLmidLERs0Cb1sNvw329sm5WGaiRcLm",
-	"MQ8pCakAHJXxHRsAS11wPZWpJmpKExYRDNCuMpCNsfE1LMXmR61nKHOqNUvgw//743n7b7T9U6d9Omy/",
-	"+3Dk945PPv4vr+6MP7tjQt8s5yYdr7wPjjcqBggvNIHPlU9COZvRtmLAlTWLzkgAc9v/E0iqMQu1Ox+4",
-	"i/jlPgnUUoQBSCA0XtClGgiFz58aNOnbT2CECqB+9EzvRePovtUk38GzeYxW3Q3YifMuYaeNKy8DjbZ/",
-	"+tO7r1uDwb79de8/a4CGBsBL830vl89okqAtxFN6ifsLuOgVXRx1qJ69JMa4S1q9X3/57+5jc9Kr2osL",
-	"119FDnavd8aNTvv03Yee3328BiUuIzabS81EuPwvtqw7niZiG/Qd0qLk7dvLpz6qA3ame8Y3M0OynzAr",
-	"Axs6bnQjOLP9XJWAjuDIGEKIj0YyMs+4IL0jMpVp4miBwg/NaU2YSmMjwqL7gkScxoroBQ/ZPvkvtlQo",
-	"xN2yuR6IMgUh80SGTCkzWVTNo9IkW3OWuBO+B3QkhtY0P9Qg4HM1EI6DrAqJj1nn8PTRY9Y+6kTH7aND",
-	"9rg9Ck8P2yePT4/o8aPx6WHvyG2o0QLzLS1sQxv2oaQf0PsXTEz01Ov3jo990Bfc312/tNmDwX2v2x4M",
-	"7h89e/d1/X6/oEojGahDUJCnAx71A0cs0YQwY0oBg01YyPgdi3zgWLAXM5bn57bQ8jBakgB7v5ZpEjql",
-	"hGvM9sB0F4PltTCAqbXx6/bl03UQeNw97dWt64pO2DX/qUZJeEnvQb1yZ06OCdIDYOF01Txy3KmnKpld",
-	"pJ7vwWczM5AznGdqXbdWrYMJ38hbJmpI8ZzCiUOji0ksoGSesDsuU4Uz/kqRQLB7PcyNM8E+eT3jGmAN",
-	"hzM/NLjCCqa+nHgbVon9rcVAWNo65rMG51DqXIdvaHv6SoEAUNRTW1ZKgqWa1EIuInYflInkYS191Fb0",
-	"3aByu606xf+2bhau4BrdYyu2AJlooGlnhJKY0Qjlq3ZAFIqu0NbIWvvEaavmjbG5WUGHJwSXZ8RIXLtM",
-	"IhCduSCLKQ+n0GpJFqCo2pSvqqrtFcC0Znth5Hr8rXzs1NXy03bxzxUlwvfu2/Bd+44mMB6m8Jitt9/n",
-	"fzxlKvQwx+at4GtJkZXZeWQhMmcJ1TL5ShEVp5M85cbR+JJwX+Gm0/f1vNSGEOzGTA2iv7M/2+8+dPyT",
-	"Xi1j/QhdGjkcJY8nNPrWuW8/eKEUGhT0/geUpXmIMz6YJ3IUs9nXf1cm5SibPQBHo7EZ4UWm763yEBXX",
-	"/5VCw2SqQLIQkuSOQoSF5XRDzL3qdP/83V+O/vb4vw5/OPm+9/L05vjNoyfdi87TPxcSoo47QGq5RgA+",
-	"oRFxS8jloJFMdX8UU6N/hrPM6t8+elTOQy6A9H8lbOz1vf84yEtFHJi36uDKwMCAsN7aM6Y8ZhFp4VnC",
-	"4Uj7kU/apz5p947gn2P458QHJYoKkooUvQDI3pd7+BhZUgbBgchBKBcCTljEhEbpQiYkC4JQpNU+hKGO",
-	"4J+Txz5pP+rAP909n3ARxike/8WUx6y4MwMxpaCoyfmcRSSWkwk048LZ+I1lDlmpSsMpoWZyNAa2ysga",
-	"9RkN4Ghxw6RXtMuCzA3qqJZkFNMZUv6PPmzeG7P9n4l+NwWRCaU2rggXdzTmEZ63JMGgkx8/oDvdbhw0",
-	"3C850n3PChVe35ul0BcDZXwmlSbdDrq5qt9nER1130qB+l0yDo8eHR76xMZ8wKaMJfw7oiLyCU21RDcU",
-	"F0pTEUIXJUdIpnOoAyt+73ZqLgqn5gg4ZPHUOMivOzVf/JC4Dcr3hrSA6vkE+QGgNIDUnITcGvF3zEZG",
-	"ocgaYItnbCDaXZ+0u3C2jjt7+yQwmx2gdq0Io+GUyPHYcDsy5iyOLPZdSDGOefgJuIe0k8YJo9FyyO65",
-	"0mo13bsQNWZaEtOyTCGOjkpZ3hlG50oZ5opXupDCHM7peyO2bkObnTHmeQljTnOMyYC1E5E9qiZc5yak",
-	"IRfDeW0ZlpuqnZ+EVADVgFNorf1RmqAvgxRsUiV4npzWw/O8+AViIHGzKEDzbNXZUDMJIRebwF60H+4M",
-	"+GdfBPAnp2XAf0n+5hjTiIU0VcxoLIqEaZIAhUf7ktGnQZHZhvQ+4XogjNkyIorjtph6Spi43GofHe75",
-	"hAqppywhmqpbrGWRCgEI0GofA3Oj63d1IFoADtI+7RiKUrFbJszaLkmrffoYCEfByYZGIlQdUVO0EZFk",
-	"yuK5dTEWvOYVd2EdmG3rg2JTBPVzmYx4FBl16zMYoM7dv2Tghcls4JGYhrfGTqFCOWfwHJY+8Iy1Aa3C",
-	"jiYLxrDowVqctqV1dkPmXgmZD3NkzpebYXOaiH4aztrOpmpX2x8Xmn55XuRgxRUxnGiU6hWArUKItALA",
-	"zsAnAdq64RcETUBkMhABjWZcoIHWUBToC4aZ0SXKP3BuTFCpIsFR5yjw0SkIJ4lEPMI2eGAsi7KS7Y0L",
-	"a/siMrobyEzEGbi6HbW7OP6iJI4f5RtsJ0zcjP9pwgWQl8rCQJDlM0ZaMrFOBhQj1FIBfbKhgj4pEqbH",
-	"e/swo1dSP5epiD4T4CUefkoiyVS+ww/m4SD6ne68Q09LR7CwQ6+kJmZxuzCU7smX3qxX0igTuHYu1mvK",
-	"SLSFbY0spWSIKW5b98Tsmxv20wQ6IfWQw18zJlbSAI47XfLrL/9ddNqNeTJbAB/JNtYGKxd8+ZV5rhFO",
-	"spO52hFXtqfdD+eT0uHslrf+srDAnRDgtCrKpcLOjkVDE3VseilC66h7jNCi5Or85uK7LE8CT2dhO2Ys",
-	"mbD2nOpwarakFjqKkQuzne2b5Zxt7GH3s7S7GnVePEvd4xygb3NQkJcACgLz24HofRHB7FwsiZGOUOUh",
-	"rYL7gxx1jn1y1DnxCcyYHHdQXFLkzfMLcnp0/IjYk0AMmJVlONcm1PttIbjzyzAdrkgqEtDGoNPdkfm/",
-	"SshcECXsTElxqv80bmOIV2lJxnyjSMiTMOWajBJGb4ELKSLnTJxV5EtFl8rGRkmik6UNz/oysmUeI4bz",
-	"v5HyJRVLq/CrL2bqM2EQWkoyxs0UOgsc3H2Dvyserl5B8bmRksC0STbvnVTP4y++31KSGczDrc0oOU6C",
-	"VHO0b+nVoEt3wmDSAxGsE3QTqlkbgzAZCJYgjpEgC4IMiIvMrJhFMuAPxAr0K9rWsU/aRyc+aR8/OsPZ",
-	"kABA1C6NvLeKe8UQ2Y2YlzVcE6q608eu/WoA5qdh/VtBUz2VCf+Jfa4gR62SUNAanGWetM7tKNhdnzxh",
-	"NGEJMeHMt2xpYpP3fgO21C2JeN0iWyqsfKuilYpSEO+XEvIsrEBHn9F4LJMZi0hQApbDbWMRR8gWpcFM",
-	"GroVcrE/EMEPP/zQPi/M1QHbUtOpXGDQUqHFCk5Xu6j38OAKGXSWKuYjzzx5dNwpu27sRieMxrNvBl4B",
-	"tAPPNyz5m4FnLZ3Ge4lR6VujTnNvDWKxDREAHnORo/BnGsuRgRVsqyh1bTOV5/liRWN3JpJPKWwXmaWK",
-	"h20p2lMZRySMqVJoi43IwPs7/emngfeb2Lq/LfGRXvE0FCDoBMndZN/j39IMvqCKLFgct+3ZGKWa6Iqt",
-	"zW5MRYso2LvPMnv3QBiDt3Gxs7iQmYAfUx4Zly1KetlibDAzJijfWDl+XXgQBkYV3LCm2srl+V8933v+",
-	"12vPL6U2vyseFtM0YTR6LfKcwZWoJhNVfVWKtKZRxE364FUi5yzRHNQ1m3K7Al2jLH2lcm+BArG3GnRN",
-	"MmDNfGPoM42WaBhsFckQjSJlg4JMXUcSSnnL2d4++R42x9gSzRqUb+M5lE9slCE+imND45IECBUVEZGj",
-	"v2OUmhxD3xKzJczcbSKEGSTAzi06GGo2o/dFQGDkgwWk6TQH5BuMTHo4EG2Ag3MVB3a2voMkHndl5J59",
-	"r274mCX6EpPaVyK34FUb3mFhYqKlYGSeoi3g8tX3lzfPlPM/5h6UVpClyQd7fedXC4QUaIKDjrrBr7/8",
-	"YyDM7x14+oTFcSgT1o4SfFl8cIyWO8z0Ds5wg8xxQeWb6WoMAwzk+R60MzqRzXnNnfAtaPIzDN76sds+",
-	"ffdzt7P3c2HAH7vt43c/mxH3aiP6zgWN5cSEQq9CTRCK702AhpESbQSwST8t0A4ToNYKJkwXOg32fDzB",
-	"6BGdF7DgQ7lGwEr6Fz53ZvNUyxkF3hnHy/2awNxqiK3vjVJVE8D3JFVLs/cRG3PBjbGkqMEG4+43R487",
-	"/7t93PHHvW9OeubX8JvjTufguNOpxNx4W5qbk5NFqPUe12wBTBUp4Yb5KhBaksgl10wp1iIm6Zy0jOgO",
-	"nZgE+MoMe5vjeczwLnW+Ov5TfG6oO00IE9FXiozcpPZXk1tWN8LUI+Y1W3yBb8jlU1hOFKOHTa3oGlxX",
-	"NogqF3tX3Yv8zS5UP5xSURP6+/yvr0lmTjNonypWyaLaBtOQR6bgwpo12/C7UM5GNom01H8xYK6zpn/F",
-	"J4LGsa3Qvg6yVqYsQ3DE4rgKO3hWRtbDXh3QeGQLCK/mLzJhy8DjwNBKVQaGXqoD23CprQNLATKgrT9c",
-	"WW72rnq2dzurvePOQe94p7OaT2PNia3MJU+LA0DYs5p38mkntvr9juc2LE9tt9MLq0yW0L5urfjSxcci",
-	"7F1ZAtIKUhX45Ndf/rEHQohje+UdSdUuW298vRFXNmxWTxOmQM6vmZL1C+eNSdYaeP1MkdZx59df/vuw",
-	"0+lUwN4phq0elsNWj2uPYUSnEY+5YCb6v/7Iv071RAJxg4Y2T2CV7VAMjVylaPB0BxhFnMZcDE2tmBp8",
-	"wOfE1KcJb3djoSycyhCUpbhGPA+nkpiXMTrK56qOeIOkW6accKrWkOYCYE2hjIds/HfUsEMMZHbRAVEi",
-	"54CdVJOYUaUBC9d1Gex0HkqlZ+pYx5jeZzI84MNuoIZuYflxzLG2UYK5fqsD0HtSaEagGReTujHWwHjb",
-	"mMW6BnVkJXsJYDXUh0WwaKbqBNoa6XUrXy5U8qlbv3lnq807fDN61YqowEUoZzU8xz2vUPyTutncS5nq",
-	"ERURHB44ZhGL120+vCb43tGaelKzgdDU0hkgGfVacuEYmm1ZwbmtnctUD2f0fo045BIGFJ+lsaaCyVQR",
-	"6UiaEc9bHTIDnZMISdCwu/fwGRQL/qzJ6bb1K1Qume12uCqFg6q9X2GNDpu0aF3DWbgyoDnGXKg+eWhq",
-	"+UCspn/WRHrlWeVr0sW3HeS5jGnC9VIKE4KwBkGvbDOSgAanaOwiFkoI2+0AyvZWUPakxB17laSOTu2+",
-	"uompBdfhdK2UMq9ObLdthROq8xCVivqIuql565Z21MnWVlnc487K6orLO+rUry+5n1AuanVX0EIIvIXB",
-	"oyek9ev/7//fPQRh8Otubz0x6BZlv3b3MBvVFkD76JeyEB6UQxJ8wDcfA5gS14q8ffNiJYGkKHhuZ9Nm",
-	"LmJtOQI3FWhRpsBzpUUbBKJ2t0yET46qOV0rJBl7dbLWJpNowQzxEprDt2u2DK9QmnH92+xZqth6Nfit",
-	"YrnetIMQ8rFozC9npbyrM4rlQDClr9cb5lxxwUrOo2CLshmolZeZIAGNopK5Z9+lKMGmO6si8BZnVDRT",
-	"b8xBf1BzUGN1aawujdWlsbo0Vpc1Vpc/numjUfcbdf8LqvuNOvyHU4cbFfRfr4LiHjgBf4sm6q7BrVZd",
-	"YlihA/lWQeFUq8piVsUo+2XHXbi22QIfV8sXVYqI1OyQqUFiA2KzWrSkFRRKj+ztWHn2ZYUdPbiWiO9p",
-	"qWk8zCBQCYZcrfDibEFr5d76mpvFrTaDlYfestcva+WzQMhkRuMAI5QCFdOAtLICQ3Aqz4jJ9n97A9Ks",
-	"q8pr0OLAmrIO4Lu9YnCY6dXzPRXTcixY9mZTCMwVtZT5QQaSP1+/fkVesmTCCHZg8HeDzcTUJiybTbBc",
-	"viiO1m0sJI2FpLGQNBaSxkLSWEgaC0ljIWksJI2FpLGQNBaSxkLy72Ah2aQTX2eXdz1I1cQsQSfI1CiZ",
-	"WPAgpIKMGBlJPcXQJc0EeuGxwJHjso1i2SiWjWLZKJaNYtkolo1i2SiWjWLZKJaNYtkolo1i+W+uWMb0",
-	"gTrl9Ytz0ir4Xfc2apgFN6bC2O/rF+fGg3lgvZrZg71VPRPvxqdxLBd1F0m+xqpySlPT+4wuCX5AuNAS",
-	"+CuN48ypzneU5yJWT+mKCIraD1WEEtMaL1kosben5989vTzoVrmbfbwqrtT68Q/WOvJBEqBhaGtTV9UM",
-	"iaBwd8wYMMxTjC9AKa8VyDnDAh5LBz2fBPOE31HNAncZm6kLjxaCKQPZUJcc59AF7hd+VXad23cr0/59",
-	"J1ZtO2mu7OS2ohk0u1nT3sJk65zAw2IIwOpx+TyF/ZO5f7YPpm+unDwQ7cYOf48ZSl+QDT00fwcOV15S",
-	"Z3UJMtWhNFf64UF0VVlsvVh3VWPxaNRYAM1B2Y4TSP9tRfqVI7cTRd5CNYoDGkLgSh3hBY72fsf8yNN4",
-	"JymtAnW33up0ancg1fLNGuPoubOHGrJsbKhcTPokoHEcGLHdNyTQiPDGIsLugT/QOMgrN2GbAHAXXwyE",
-	"+zYhgRyP3ZWUll6bKxFdN1jnL/tVjscVAj4e1+HwBXSy7g7K0qWeiuH2JzKdTE29UXNXZE1knhHlWTSk",
-	"62xmbtuwFplrjibqUcKjCYuyTHIeY3l+U8K3fDx7nd5xu9Ntd49vOqf9w06/++hvno9XD8LAHogibRC7",
-	"a1LQa0vBwGrqD5i9JNM1KmrDMd4yoKdsRlpSMFMscyHR9kXdcrADc9PbLsGKsCsXZqy6KEV74dV28K7c",
-	"6wngtl8X7go3VbXoUm2Db+/T4TtO5Kwetu4euqRQdgtllHlMQ0diAFda+SVudj2wJUZw5tHqbZGdXebF",
-	"o407ziOfRCzhdyzK79cqXqEKJ6E0p/3d7zl9+J2leaXB7Qh0bVpikOgu7a9oohG9TOXBdReQ5fuBd/vW",
-	"3Cq2euFdKXw0coWRs8UUTl8d8YXJPQEt4IFqDYjNqD0owoW5TnlqLlApk6sM7eoXXcFKcxfIBLRClOnw",
-	"0n2u5gaFnbaygoyHlf3eeA+p79WbVQMzYtBHB5Tx780pLsQnqUCv1D4J7HyCPlFzRm9dVTtouaw9WgMB",
-	"nGefBDj9oE/+LnlORcpcx0zB8z07iucbna7MbrJWm5EhB71d8rr9d9SwNmAczqOjcCACZRJBRZZGUrFB",
-	"EqyhKjVS4XkM+uFLALvYibPYYY0xYPeBsf2nETVrYmbRhsUiAdP54IDY2XdES79axtOwh4eMvWHFlug/",
-	"bHzSSkXGUC3FqL8keOss18PFqGZuUgillsQLSM8I3tfGhSLBQdUOUHNf9jryvRn7zH1G68rgBU/lQgQ+",
-	"Cd5wMXE/7a9v5/DvU/SK4IMnqVoGv/7yj8pU3863nksEz9qz+Gk1BJBnaGloj7n90xQDRkNTANw1MKzU",
-	"N5fVuxty8RZ9SQItaxTk9XLFGrptmHV2I34R5bIhVk7cAyj3bsy2UEZpBfi4JOxo3Q48LVdoehBPZAnL",
-	"WfhEMrVfo4qQiQSlMpP3C8qkTPVIpiLCylPAd0CCH4j5VApGFjKNI+OZAYnY3GpmL9Jazpkimt4yQgt3",
-	"D+eqf+Xu74FY2etdCIo0o7dMN4brB1/DafgT/PMfgb2r2yzYrbeeilR2/es//ce7D13/sLdm42udRjC3",
-	"Wy4iUywr27ai3a3IBIva3B3w1vcpS0HAhlGGk0Sm8zKjLX68w/2zzwrNn+VjXeJYf7FjAU351gy1Yqow",
-	"14zYnViHn3hp9VOq6VrV0l2MH6KKzFWOkuyehjpeAloF3z4zmT+oBh98gB8fA6KmcgFEwScKbcLmos+Q",
-	"ioGgIdpEuSYUfgkZaU2Nf9YnOqFCjVniGyHNJzQM2Vzv7ZPXwl7iz0TEosDqm9mMqMIEroEAFdjdk2BE",
-	"18DK/4BKtko2VRh+YOm3I+pWS2SgxgRAE2KmcagxXkdXVIN9wmLFSCBk2zwK9s5KB3AhyB1LIh5qMpZx",
-	"jMCAFUTJvtXtgrrTE1pVfxtpMq71xPh9a2RQLvD8B31CE6MYoesbjVhnJHD0IeiTmNE7psqvM+NGn4yY",
-	"XjAmckKt8MYsLQkV5PL7N3g9Z4r3m2DBZsT+ksXaTsVDu6b7NbOCvCt7oUflu6cKcQTWdFUnXJYQwyeK",
-	"hVJEKlcFnWEA4G6CTBAjmCgbSo9629yy7j7zYZ1Cms3D4XACuLOoqPo8Iu5aQ8RRY791SI/3I0YEy+W7",
-	"0LX9WjpG49shqvXb4JF5h6z9Bl7VwMh6dl1t7QpoDh9tA42ur0yd2W4LJ9UhZJLj3nY7xwV8xpL2+XbB",
-	"sUINQ2OCy0/LOoJYn+x6g16sO2bNgnhOXHLm5+S6ulNcthvVpnGum7AxBtTOOCpXgLTaFgmgHyTlc+v0",
-	"yeDuwlJuhSHc+5/C2Yv2oVpu/XkM2aIJTPGfwZxXBO7NDPU6s/pUFrPgMZdWb3Qc6E6GdJTGNFnukxc5",
-	"etGEkQBnHGGirWNN9p7UUeqsrAORGKWCLJnes1XuQaVAOzQXbXfTaXBGiryslXMwFK2RSOzhRZUiZDGL",
-	"goFoTVMTLmVjZ+3Nq+5LaD0CrcUngbnW3JYPy5khMRAYuWWhcI9Dle0UZqV2c4w8VJi6B4qqnblnA5R9",
-	"zwwJZMANB+3s7Kv8pNjXDpLXX9x83mTzuRRXeRcXhek8MdN57qbzSp672Vxks7GocWMp/KcpAjLjEEVO",
-	"YiR2tBetntXtCo6b0iYlZ512EyX1Nh6YWb/oO51RLoZhlFgEUekI/hq+CqwHRpFxDPK7YJGJHsi5hIiQ",
-	"Scdsotxl8c5YzuJIEfSlIfvKrbsxm/iE3YPESAIm8CZWJzjYKYx4HCsWBr657oSE8o4lA2EuS8DvsZmZ",
-	"3pjHTGVNJxQgrkjW9iuVO5JUnTRn0bPe/l85VdaZYm57xfnA69/QmWIhsTq766JskMsFVZmge3S4NRp8",
-	"kzHv4gua7yKu5lJxvdY+bPCx4IIt+SQtNTp/df3DszfPnsJhfk3MX3DQ317/Hzjo55cvnj0tE5jCFztQ",
-	"l3O71WViUaYjQDGiOjkEwbXW4th9mMxc2mKMiK/f4cfbdpiJaD16G4K/CYN7/aPOWgxeWQ/QgpqIT3cc",
-	"i9vqg7Ylk8iAajeBLEpesEmdK69ADNal3XA0WsX25iAf7ReoGee3V32AHx8Pcopx8AG++Fg2Zv2IST7t",
-	"7qPDk9PDw6Nur43mStji/QW9A/TLVrNGmMonbq8k2nQkeFQEG2kF9psgu1AwI61A0FPB36eMr8SD5/Pd",
-	"P+rV2lSTsB6nAXIbzOh1xtlkq8caG23BvY2u0i/g0qvwUkTeNdzUGGujDRaZzBC7SKQu2AYNNuUifkHS",
-	"qtxTpW4Vmh/onBvzGteEkjFbDASsWdlYjbIqXbzRyUSBIdsCxZWaKOC9dVaM4TqnLS94i0HLlWV99QGu",
-	"2VW3RpTscMprNcQhujyhgzV7BLShVuixlMfCv0XRHVCQfLBuTlXw2XDbEiqpw3q96AdzNb8ZdEGVXx/y",
-	"Hzy9PH8Bws/Nm/NX18+fvYHfL85fvHhy/ubbZzXeBmhfB9A/vACzzqPp5FEM+a+LKdjR1dQILrVQUXor",
-	"5HP34hrAdx3gR38E2ejfV0b5NxcMnES0xnKIYpNpQ3j0IKHp4xpGtLUmX0Ey+OySfMgv/9U1+Njyz4vL",
-	"v8vl+C+fWYtvd/OqjOo4y7kgNI24BKZ+xyMmSQgNi7Q4jenC8z1qfkzUDP591DsxP3rmx6nne9PeyRHo",
-	"JvEotE0ojeE9jeah/erQtHM/5p7v3c0fe74n5xiSNe2dHHu+l+j7Mnm3k1iNJNX8OaM6TdhVwu94zCZs",
-	"i1/+K0Uubi7J3DVXpJUwGrWliJd79dLLHRuGtRGrL+kSiwWaRsY0uFuouskPTepm+7KQfgJo9IBes0UO",
-	"1RrTrZtxHqZgWu7W/5SKSTqv79V6PHef7se1YfQ51j7lE65pvGPpzsi0/kK1O4tjN8U7/ynFO+tAXuPL",
-	"L+3zxjSXYoeB0R8xrIuBPBQUMiACG1BiwESmLGFn1iNPBbHrMrlEXJHzq0tUVDCoA6012FW96rhO7rtw",
-	"Yd3lbJpKAhgwcb/7qH24kgOWv6nb5X9Syo2a0zVyvtskaLEpYehwffbMv3smD+u2Q+Pl3d1R+IILhpr0",
-	"TlfSPuuS1sXVs70qbrjnWwWGbUlAT/VsXF9H9zu5IE9vXj7HbDkgXK0g0rPxTEYs2OuTIBmHR48ODwun",
-	"ziQTYgIZx7RHaNN7fHgY7PkkwMuuSev68mogLl89f22ejaiIAtKyccEoqpwRwVikyNXFy7cHVxcvz/dM",
-	"qgqI8AFpCTaRmlPNor2ya85OCKQLMyz65sYSf8A4IKmkxkNUKJqSfbWygWjdqudIemqSoagmUzqfozso",
-	"d7STgEcBmSRyoYBmYQhbfsE1BimVg9SoiMgtY3M1EPAVXlgcJlKpzBqWMFMGZu+MBBHVNCARmyOVk8I6",
-	"yfsDMRA/G9z6mUAj8vNA/Nxut/F/eGfMVkke3Il/O3tI9qAYD+KXYzN+JkEpFCsgpuPcie5CmH4mQRYW",
-	"ZiyMKx+hM3V/QblGP/DPJEB35g/mwUrzYigSTmTVDuma4jZgyCu2fCu4hjmwlYZqKcKAtDBFCjdQ6YTR",
-	"mW/tQUrLhEV70Mf1UoTlzwcC/zY+cJtR1s+6cHV7cOcXOaY4uyXXRMKf+8QGr2EqlGFxA+H2fWG1b6sG",
-	"kgXV4bSYiEcmTCuDUyr3LqIUYrNdpahjW5G12krBXo+9/o/bzcS5sfejv7n1un3f+mHt9m/9qs4eve2b",
-	"VYzY+kkJAbyP79ak+byUQmopeEjmLFkVrLqPTo6OH/c69r9uQWvnQqOCVcOiauOmfqhGwsSMJkiJxoSv",
-	"ZrWdtLu9dqf7CRYDx8k27jlA5gYaFnJ98vEjNpO7JfHYWFCby2OnhNhax7/yYWE4ywmKVM4zulhG5Nzf",
-	"BRrnHiGJ8wpa1n6WSVSiVMbs7kiRnauhNp7vAUUps5jKdHYwX8JxywM64K+CQbMYnpE/eWYnXzl7Lv72",
-	"h2zq+WnxfC87Bp7vXePEPxa6qDUn5JplgafZyg4FgUaniVCkFUyYvr68Og+x/FWQeRHINQsTZmkn0tqB",
-	"MB/By6CUOxsQIJw0UdsS/msjGszIw11w2M7SYTGNoRuQILZ9Bw0voSF+FctFXYWviIVG4ivo5ukcBb/c",
-	"+QuLmSdszBKGcca5vhPK2Yy2FZvTBDYP04DloiIYrlhzjAEHjS/vdnUroyXpI4rRl+aDbkUtdkZE+xok",
-	"648oXE3rKOL15RWBd0xoHpoIv8unNZc6m9Xm0LEhelyBUlHNxKQRtcb4SoWMrV6YSk3KjRubJ2h/9L3R",
-	"ck6VGspUJ3oIC9oesZSK2/NUT5/gl84uNHR0pNaKTOzbfYL0PUDVLPCNjGCjy7B0ljChse2xTBY0idpY",
-	"szGSCM2FTG5ra1Ost1TBcZtJwbWscZ89y4OpbZUVomXJigXTsZ8bHbpokLMJ5znyjpYGnyvetm63Wk6z",
-	"1zmqLR4YDineLT6XMQ+X9ZBsF6GF15qb1jtpXkiTQPqdMMESHsKvgmp+x6q6GLb0drh/PAyHM3pvJq62",
-	"T9lWAjJTXynCsV2vtcPZTXnAgO6LqkFotyHNxztvjMOZL7M1PpDFBV2qT98kHq0LG85rgW5wDVZqTq32",
-	"r/lwbCzaw3nRpL2RJNdYwbGco9JyBqRIrvN7n0cRoQSBDgyKTBkFLkPVLTrXZIKFd9u5z/ny1feXN8+s",
-	"yu+C62sjpNfajEzg+oxFnK6zS2Uxl0Qn3JT2VExE5M3NFTGfx8ssk8PG988lF1qdOYrYJzgCJpsNRDGl",
-	"7O3FywrtWz/VOo/nU0leSU2ecqXTZJRVEeITIROGBNARNJvvt0LrHE0mSRozZYmyKS5kaws9YIKYNbGL",
-	"+HLDZ+xCChOsaz9eTLlmca1l/ZVNykMrxowubekMrI3x9NVTk4i/C9HudHq+zUXfTrmdDWmrdd4Zpj76",
-	"HpuxZPKAg2nstvARE6Etj1Ijb1SWcYz/dVZY0E5CBRND+HUk9XRNpb5i9UVbNysXdTCE1yUC2BTn4CG1",
-	"RYdxROd11kalK0NxUTCiv3h6fkUwyXIk5e1OVXbseO9TGvNxDYH/L8bmbYoJKBV7PMiBr69uLl+/unaU",
-	"JWETrjSm+ZgKaZWcyW2rXrBRouvcniCkkB/Y6M3NhR3E1u5yYpN6yDhTqSOmbuuMpLoNb7AwDywI1giy",
-	"3kImkU0FtGpLzLSG4wYTKKaR1sm8A2EzBUHKJJdPd6UWTITJcu6iRDYaMxI9f5a3LvoWN0h/mxjfA5KZ",
-	"K4heP2AhkRbPM3zcLh+irWf668871Jur4+5QGXdbJbgHVMptjel9O2ExUmIrQKi9MxKxMU1j7bjijvV5",
-	"0zjeGOMOpBRrFJhYWvjdJ5SoOQ2Zb3yX8Gxv6w6cR5S8kHcspmFdiNxWcWy82IWFLaZSucwdw6Zr2TKx",
-	"bJmLyXZ20On06hjaVqSZUnUnechmlNc4Bb93r4ihLNFONJeHbGhtBatdXl48c4YE0jIkb2//4VUJMcU1",
-	"oYLpIZ8PxzzWdSfz0rYhl1fEtPk0vMcaw7VWTVetGDcsykouiiwDFAsyPz456nT2zki1bLHdV3S0akwr",
-	"xONR9hCWC/1iV2V395pNLpZzliHQL6ZB0+7WObFVOgI4FdRlx+xWxGqDhgHyKDZZDvmchiZ/vTsQraA8",
-	"VvDrL/+oPOoEpYOYilStlKb0uqe9/e7J4/3ufuegd7SqqVTXXKHn5+3ntD3e7x+8+1MtTa/MqIFIGSK9",
-	"BiBlgBw2ACkD5KgBSBkgxw1AygA5aQBSBsijBiBlgDxuAFIGyGkDEOhtiCXmwlqvgxTuepminUSRVvfX",
-	"X/6721kNrssuKOhsu10JDbTDslGiIuyjCTdvgZr0Tk4A9OJFOl6x9GcvdrH2z7hSLFoX/Y0v26iICKn5",
-	"2HovP03jmcmpSicTVqfHvkwVD9tStLHsfhhTpUgrsLpLYGtljGh4q6Vgw/w5FgOex3QJ6rHRyMvAsE0f",
-	"fBeGoHpb+TuuyIhNuYjIq/Mb0koVK5dWnOK9B/N0FPOQ0ChKmFKZwctdh6AGwnZCTeW35IxQskikmGQx",
-	"BXKsmbDluagiUrA25oemEZd7Ozo5P+V6mgd6PX7fdxbA+hI4LTvYFl/bqllX+RemFJViIkT0HRrI1F06",
-	"prScEdeWaHavfXT/W0qc9ZJVSlMkSBVLIjYO9j/FwlTpcdvirmzzvA7yWkt4ng1pmziUxthyrtcSt+7K",
-	"7T1dvJ5nuwPWDjRO2PuNlnmsZnZH45JdBQj+4cnqrUjFm65OOlupPpYt2vnWomz0w19/+e8TtOmULThq",
-	"qTSbmVpt7ruWs3qedEjFY3BYnG55toe7GHacF+fTvW4qBJ5nRlkJhTHX4ZiCMRjURDHM5/rifEfHh2J0",
-	"FjOlhi6AbThjaATdNWjDdRAvi0V6PjFgYyeXn2Ii0nJM79d7gxNznVRExvTeXstAYyXrvdBfKcLaaEO1",
-	"bKVkzDVxu2yNh3UNAhQBzOfDnCYUrtOtCdXJ7ckY7JmRLUNK+hj5zQF75/b+oVSRFnW/qSnWNTV4gHUl",
-	"LTvbKUwrI0RmilbSsxFZJzVpq7d8jlFLn4HZ0MXdTGHo3vrNFDJ3gQHbUbeOfJdl64jTWJkqSlwrklnN",
-	"d81MYSGIZEM+X3N9CXDaTPCoEfbXyva97d6BTGSvXnZ6dLyDj6A85rZ9uJyfh/G1/QTjcQ8fD9NoruuS",
-	"zfcPH5O3T69uXjifwI5X67B4mCZ8K0qw+G3C7d1jQ3o3H9coWN9fPcdAjnkiMXv7s5wSMA5mz7NhJKOh",
-	"FMPxrP6yM5cyzdhXijx9nQUDUFW4TFcK8hyrm5KXWak3uVK4dzeY1UxtEQ2T0edNz9IUe3FJjdfzIe7r",
-	"kidq08ZmfqkNxfRr46/d208s3y3YokARCpfAmTvgssjhcxG9VSwJ9vYLuSauSBvSowC5hpv5mauQZorO",
-	"OV2CKyLnZnJGF0HROY+HcHIFnnw541o7ebkSVdyEBv92ocGklc7hVB72QPlJaKjxGiMB3FSOjRPa7Lx/",
-	"1v/PgdfaG6SdzmGI/7L/PRgc/Pjumw8fAVd+mDIxEJaE+2RTfHHVKrM2wLhofvm/ZM0UBoODweDHwQAm",
-	"ssYu08Qh/w7ikH/raNEmwrOJ8GwiPHeK8HR7xROLYNkl7cpcA3HYy4LwZJLdCLEhCHTF0P432v7p3Yfe",
-	"2ssamijQJgr0DxMFunK3yv+QqFDSskD27czsbS1/+o92cEaCNqr4htRXk8o2x4vWkgPodo2A9y+K7eSJ",
-	"0hvKWaSKJdkNjtDszN49ElP7HV5VMss0o7ASEhq46NGq5+08oqtA+6dFdO7Ix3ZiYb9FDGcG3o3bkoXW",
-	"lmdeCKHdBt8msrKJrGwiK5vIygYgTWRlE1nZRFY2kZVNZGUTWfl7i6xsggl/58GEXyjY7jOD2ppAsiaQ",
-	"7H9SIFl94FHR3LpPfki4Zljuu1Iz1fzWvr68apvqY+16L1yBnB2tlmvDON08ZuWfEd+244Y2gWt/+MC1",
-	"Prm8ujsirYDuj/bD/SjYA7Z+eXV3sl40qotgWyMIrZGDfifhbE2Y2aeGmaWKJTYeBQ9Qjcv9yh2s1hFK",
-	"v85rVDlas1Rpe9O/NNwN2LTz/dsLv9fT+KNH3Vqv05Hf7dR4neqoOa7FkYEN67AFnItUGz7N3Z34F6As",
-	"jfe2c6UrbNiG7r8QW1pP73IHxnau2Tt+3HmYxF87ly8Zh5gJAhsDErdfJ5HfEP+5V0nkRVf/ePdIFO7Z",
-	"X3eZxPFvcplEBvQrqsPpgyNP/3z9+hV5yZIJI9gBab15fkEeHZ6e7Nkb6ItH28lT5RDVdB5RzYr1bfcH",
-	"wu6PvfVXabokqbBX6O+TADSHgIAMpEGnxWZOBCwHoeKNwsrGD2DiV7wciNHSaPBOMwKN3vn8TP1DG5qK",
-	"L7abUfyBCHIJ5m42pFrTcApflx7DjJM7hjG3GJQa1AqcWDB+PMJuw7Ewf6aBET9mXBR3ptuE1TZhtU1Y",
-	"bRNW24TVNmG1TVhtE1bbhNU2YbW/27DaJrb182Nb/6ixo01MZxPT2cR0NjGdDUCamM4mprOJ6WxiOpuY",
-	"ziams4npbGI6m5jOJqazielsYjqbmM4mprOJ6WxiOpuYziam8/cYCrk+/O26wBYeEAEHVCmLaqsEvBnX",
-	"dkgFGTECAg9WJwcpGxGL0YiAslEMhlMDsRoOd1C9/r0IXKKKV8BLEPjCOI1YdEYUYwMRVGpL2mqP5bC/",
-	"oKnO2ISRNWFkTRhZE0bWhJE1YWRNGFkTRtaEkTVhZE0YWRNG1oSRNWFkTRhZA5AmjKwJI2vCyJowsiaM",
-	"rAkja8LImjCyJoysCSNrwsiaMLLmjtkmXquJ12ritZp4rT/yVa8b4oq0vdB1g3T2FRa40gyW5kp/la61",
-	"D1JB7yhHhoinWxf8SYYdCeCbP3o8iplneKMJneKinSp4NEqViVzJevLeFY9R1rAafHXfhs7bdzQBkVXB",
-	"KJdmlDfZKJfiLX77xAzytjhIFRrpJgaYkejgbXXJU6Dxa5ZtJ7RhGvlsS6u2H665QTknDJUVPLtjQj+l",
-	"GkMDymFTpbu/Si6LTh3FmSfsjsv0AcXxEKGQVu0ieVa/21QP0HS4sUqcK823qpsWA9+oIqDjGGkk98EG",
-	"8NBFsa1WC6TmzXAXxmh7uYGmH30PeExt2Eimx8BhwkJ7NJyuOmNrBajK/eVTc/XxQBS+LgSoBe1gbx1r",
-	"Ot4/Pe6f9LpHoCJvvdf8AbfHfe5tce4Sso3RCHhfWX7TmU+oiU/z83u2nC7Ax/U3vZ9HlBRu39oKAsEW",
-	"M1UTtPWKLXIhhcyYUnTCyqS9t7lMou/JOKrt+3Ucbev7eGvfu2muNZIYV06fjXbUYD9XA/0E+mE+TJMJ",
-	"q4Xg22QCWsAWIHa2ARFjptff8bZSK9ZcvydkMqPxSrzJhnNSwboH3dj+3AgdT5nSXKDZ6cZSrYomzwUW",
-	"uS3FU0X5V6QVhOPRsPAEyZ8p+ChqnmNByHT1xV6fdEz4aKugEsnxeM8n3RwePukRE3BnIeOTw3zD/IE4",
-	"Mvr7JJHp3CfH5H3KUuaTk8Ku4rsz8rhUVjMn9GSUaqQCkQzTGRPZ5e+WWXf8rt/zD/0j/9g/8R+/K6NG",
-	"BR1qxY9XUgAVeVbgXRe4JhN04Pm5Z9/y/W9hyp7v/QVWU3zvXsDuPUZZpSzUr1pFiiE25xcvyFzGPFyS",
-	"VlWLwQ2hItN/YBtQH0JTCdpxQfMaiJ3Ki5Ke+Tgo6FzBKlg/AZgYQHQeA6RewKivzKDK871rO9blFUKm",
-	"xhK2SkRtG2M4ya1spBXkfwBs0K4FGgQsyye4YJ8YjIbfZOKamCclIdd+i+Kt+bWNHaw8aLvP179pl4ap",
-	"ysTZQCssqqr8PyxvoGq7qKYOmABGrtEwC6d6xbCBIchIPYI9HxR+E/06EC2sGLuHUk8qQmc9oDG2TqE1",
-	"CkF4XyktESNYJH5H0YBHso/r8gPCcY3i9jxfUonKUae92YLft0AXJ/yOCUc5ZlSHKGIFf6qhbmcDgQIG",
-	"hkTO9TKTylDWqIhdJ8edzif4IrZEWdXR6W3ccw2bsL19shUoHIs/GOjFFwW9+BzQp38w0KdfFPTpp4P+",
-	"MyXeinxX7a1Oyqt0sZq6VybKpHV9eVUu5R4v9/bJUxdemVs0iuysaKSgC8wvCqdUeyaw38jDERtvMt4U",
-	"u6jhVHIUsxoj4JvnF+T06PgRmZsWJGKa8rimkL95sdrDD1OqyQKEfuMFxJBrrogMjWc2ZNVMc8fgup3O",
-	"KYkkU4jO7J4rLMaPpq/p+/3ayPMkkXXek+9pzCNz4kwT33BMPHdjJvBcYoX4/d0t+wiQ5/DRM+iz7i4C",
-	"LpSmIlyjpgCuMbxVQE/LQDi46x7AOtXB9P1Bji0HABLP98agyGiv76UJb2e5cHUAsUMM67LOilPgkU+o",
-	"cvHwE6rZgi6/UiSWk4qXqNP983d/Ofrb4/86/OHk+97L05vjN4+edC86T5/XW8vrjwWM/d3NzZU7FqGM",
-	"ynhw1Dkq+P6OT08LKiFGtK4qhZrrOjfdOVFTmWiijF3KEVqH0NBPeYWvpCbPQUKtvayhVoc7J2/fXJI8",
-	"K5FHTGg+XqKfszIYaQV0JFPdH8VU3BY0fedwoks06dI4rjj/C589CAnScDbctBHGOpXQRXE3/LL3f0Lv",
-	"GJyZ0oza3ZNa7VzwNdEGeHZ1Ae8WVIGMW17n9P1W1Rvfui3faJdcPae1d5XcVSjEKoEDnUDXajQ/TJmL",
-	"WYdPCVe+ycwxKyLBSEbL/WKkSgD8OnifsmS5j5eOKP5TJajeW/moNvzFmE/WkF2uDNEtd4xp4iNGqCYz",
-	"qTTpdraCO1t7PmIdrFF3/sEkTJbs36uYkEs9xlOjXKIl0CBqdEM0LBB3o8fKhhTt4tnquttMR9hp/Zzw",
-	"1Vdqi2nIClErW1FII93V0liB8ntrenA91YH4ms8xj7WOBoFogTn+RnFjdyxZZlE37iAnTKeJUKRlU8ax",
-	"N9D4YKhonwAg8qQdE94zEJgbpZYiLLxLGBEwhu0SL12ZG146pPN5vAys19wm/XCB2e1w+NVcCsVUfU75",
-	"tuxws0Tg28navPDtOd+/fbI3LGQoUz2RABH0MA75eJiwyXBMecyidala7hvrTDWKfr5y+FgVfeQ75aSY",
-	"oIJ61LmYwhkUmD0cylk+9DiRs8LI1h5w1OmSViFfvTC5HQNf1iXCn1eT4C0X4ppEHDfcTCkAgVfQGQsq",
-	"HhjnV9ii4mzKQq9NBTdp5xYq0oqwBijw6YzCnONKIYu1yw/DIZ0woYfGMrgmbiXPLj8jLlgTa0QEle9t",
-	"wYYwdBnj+fOEkQD0q7uyPmEeeb6HB7isKJhHdXpeOAR2hCOrzalN7UJmvGX1qgizGV2SGb1lK64TJ/Cd",
-	"lgS+2tA0Ox275C0TKuX/OuFjJYdfY3zP506qtAf/LnvLo52cfKkqRgnZIIspVehXWHMWCz6+i5fPyDWN",
-	"mdoYwNrb4cA+NEtaFq3O6ow4vmvji24Zm4c8wsAiGHGfvNq8lKPTw063d3h0fPLZS4k4jbkYmmztmiz9",
-	"chb3ahQ34jX6WXE/IkLr5JYNVQyioUtUXyfXPr18au3PJQYB0MIiNUCUizhoT1g75uiG0bJt6jGUsbHa",
-	"alMKfTXVeEGe3rx8DhNQTOg+CZJxePTo8DDIE63NUUevPrztPT48BDkncHe2cTGiIsKr3FItA2dJy4JV",
-	"J7Ec0dgJUEZW2WAra9kZ/GzH+hnG+dkM8jOMsLcmWX5zCvk1E1EpW9yIdUEhOjjIAm+1JOGUAZJkPJsr",
-	"ks73f/OM6TG9HwIdjGOO1AuDv2v4KDy26cZZhKiWJKj9vmhW3DXleFs/9QnQ+WlqyYQ8/+t10dFipJ4x",
-	"vd8zZ60y/YkkWn4hOWRDnvZTfG7HlJWTuGPsGpzTSM4oF3XVQOA5mZtQbkCg5yBqmYO7w/I6uywvkTMQ",
-	"3WrD+ZJPH3sX0E5lXabG5VUWfSoTAm0Mo8utRHc8YgneTJmAsmOrMp10ClWZKnYaxef7IU0SzpJ993QF",
-	"VlsSNixDqg/8z4/3V8VIx5ZgLFIkyHhjsKM4DoNJrDyyYTyZ8AkXNC6GVo4LoZVcFBjsbuPGEZ0PbXEf",
-	"0N34fa0BfczvYZNsyPtShCwyxTqcZWQ7hnRXUmS24gtOzuYmmCpTNdiTXU+cyRdIcGxNA7MmDILYYfog",
-	"pghrYitKmTvk669MdS04M++7nZumeBkuKlWr3QS+Czg1pgMXb1oGuJlydZpbAyZxOIDH+gyLpQjLoDLE",
-	"GE8mg8OI/+JJcK6U3REPh4YV1ViDLq6ycEAYLDN/rMc0m6RyfHx49NDtq03OesOMsQSGvzCrd0WtAFFe",
-	"nd/stlSgCUNnKVgXrMKSAmAtydvfNQ9rRu/DKRUbNLBisHXVuoEFL05PT1erXeytxITVK2KfE2ZXShAz",
-	"9TF3gqo77vNE3i83njJ5vyQtw3MtZ0lIznT2tpOu3vHxDtRqTvnaYjVX7XOlWKJZ1L5Ex4RewrEOYDqm",
-	"YJ+ttINl+0AgrnmKFmvLVqppXRlH+BSZYE6VslXNhnPK66ufkro1mOOgXIXTnRC2ZKBc567VmcHS+Cqs",
-	"uRKoAR5KldVKy1VhtFKjPqLpBC+RzgP1qYhMUTRlq6IROsaE3CkG0Iz5JKsEowjMjK/k0W6kqYX1bUwa",
-	"vLZqgis4V1QrUG/4gomDs7uhHM2HwFnWKgNsJu9YmX2aA5PZHY2+YOleC2spAp0KbM5L4Mry7JxwJ6Lh",
-	"fM7XqFmUXLWv0IacrOLZjiOs8bOVggJlAmpzOKUjHsMA5qOiAv1W3Aq5EJihYA0/LPJ87435DAXKtyIp",
-	"/PUmCzm3rwp/vqCTCf7y3NidobUxgV0zofHPv6NG4/nejU329L1XkpTtsWXtvTyxrdz+wVlKmNBYz56N",
-	"o8O+Ji3g1lRE5ObFNQF2Z0IFXRJVGUUsfNNoDsp4iP/Gqrwy+3JlBcAehlxE7L7ef+Qkcl4+/a3gA775",
-	"GABF4VqRt29erGaeF47TGmAWfd04l3qT3Tkx7gjDbsYyyZmbj2nXWHDKiesAuLLwausEnhyt13CsdtPO",
-	"5IotNrA1sNwlxsc5vFx8UJrwoeLzoUzgR81Je/vmkuDHrF52Ja0OXqnfD1YEjO1wT5VJTKPKULb6HXC5",
-	"aU9fP3VzQH0WWteRke1k3Y3LRT35Ko7oCvoaFLy6unwQAYORxgDccToE3lSnMn9/Q2YysjUNczOTYhFh",
-	"92GcKn7H4iWiHjTe231kUDJDvn2dNcrop683WbuLJnMA9LaSu2tFViatvMgGKiN7BZ2OklxL+SQj8nZt",
-	"tRodUaBUm5zIpt73A+OSz4lgi4KvuVCbnAQ0inKf8j5KSZZOgVg5lUpbh0ZOANCTMRBu/meEksBBM3A+",
-	"tlhJYq0bmevPdGTynAPSQgEmTzOwMUx7jY+58TE3PubGx9z4mBsfc+NjbnzMjY+58TE3PubGx9z4mBsf",
-	"c+NjfqCP+V/urV1zQd5qeLq55UrhMbNiL4yuzBV6J0ekcjGDT4Jh+dq08nl7AXOAFQ57HSxjWsySNCmS",
-	"nfbp8N2HI//kaMfb8hovdOOFbrzQf0QvdOOl3eylrS9dmV2D+gn2+O1XW6PR2l5u/fm3j/72nubfi0P1",
-	"D+nEbNx5jTvvge48XJVVMUu4t8nD96L25q3XgpE5naAGmjnyamo6ZM6rnbxYbkxXALKmHoJg93qICc9a",
-	"3rIaA8GNxHBUe9yhuZloK8i/AjH9fGTDtLAdGiahQXk/Xk6qJa076+T29ruvay1nWmoaD7Pl111gBkDE",
-	"BsWgj4fUG6zsthmsPPSmLcbrmR/sw/3z9etX5CVLJoxgB2h6XefVze6bzhy7Fv5YMgND3pYDkQqbqn0G",
-	"IlocByRhimkjnDmMt5+YPGMzFBZFCCneTzzK873RFjrjoriYbuPJbTy5jSe38eQ2ntzGk9t4chtPbuPJ",
-	"bTy5jSe38eQ2ntzGk9t4chtPbuPJbTy5jSe38eQ2ntzGk9t4chtP7o6e3MYf2/hjN/tj17rfrguXzz7A",
-	"A3cDMq39tOp7Q7NBSAUZMSPvAlHSTJjbKxmNCJr2Ci46NRBVJ91Bub5vkWoSQ5bN1bxA47kI4zRyPrfG",
-	"w9Z42BoPW+NhazxsjYet8bA1HrbGw9Z42BoPW+NhazxsjYet8bD9+3jYGk9U44lqPFGNJ6rxRDVenMaL",
-	"03hxGi/OBi+OzVnbeKsiVSSG+Wc1Js3FqQE8/F46V8tqGt2X0XR20Wk+4Y6FohBqAq9KgujOQsMuMklm",
-	"qMyOg5VSol1JbDgVMpaTOrsMnwgax3jVZdZsXQXg4PryqqKMAc39d676XJzKSp3hOtr6ZdOZt5IH9HGW",
-	"CcDDj/9vUwb3pvZO5wBmFPQJdV5ZSaiQesoScvXkr0AC7PE9K9Sr7RfQzTxSzl5V0j4sl4YhsHi63ZWK",
-	"OXb9XlUMfqun4c3NlWU/QW5GDPb6JBBobF0yFZDWWCYhi/Z8FIGtOBGQFvpyWeSj3G7blFwa0vO9JXoN",
-	"7EcVt4asnfNShBtuBcZXiixYwsiMK+CTrYSpdMbIXHKhiYwjvDOBmlM2SmGWOHVze3bC6IyMWRyTEZty",
-	"Ee2dkYS10R6uNNUMA0kFGUt06ubfrBLshFFloLoZwWy7WtxaKs1m11tv3UYvfaFtAHQqXvo5FTbtQMDC",
-	"1Fk8TXW52lHM2prPao0N0D+BFgRalC71MdeIA1ksn7vuUf+w1z868moVm0S31+pkiYzSUBNoVHuB8unJ",
-	"SafT6T3uHp/XXhnPEk7jtd1f4+vajnvd8x9e/vnqu0edJxfnjx4f1vaOsFgDKHdF+VeKhLEMb9cAirSM",
-	"/A2dmH16e3NB5HisWEW193qd7mm72233eqT7qH/c6fdOoPHXnV6//hbpdL5ubjCY4iJkZCSl3mkPO4/6",
-	"h4f97rG3myyEoPmeJaqWpNTh7LdMsITGn4m6I6pY+27duE+oYmTMk9mCJozYZhVc3e/s9zr73dodB2ht",
-	"6F1KvbHTx7XuWZlsmPGF3DLR2j4nakHvNvT6A71jpPXtNfzcI2HMmdCfAI6Yisn6QV5QMUnphJE5DW8/",
-	"ofe5OfxtYD3xetqAr1FLnNIkwo1N2B1fHeztxcuTXqdHvu/u11OLeSI3LOcqkZOEzj5hIUl4l6zv9w0L",
-	"Jbr9HrjLdcfOGgRWz9uzF+Ttm0vSykwewL1B1BrOp1KwAOQPWw//G/vE+qLt7S7tF1wwYziQznczEIE1",
-	"FwTGygW990FGVRo4pRzbyzGMzUXLCUORB8/0wBluXj+5MpYatNIMPFtl38kHTqr3jGho5us532pUFhYK",
-	"jVd2AYjehRQmqq7WIS5AqkxjZq9NUqQVRCIaAg3FywV8EqhbPh+acKvCUxhiJMsP8Z6mIByP8ocHQTgW",
-	"5T/T/M+9PukQGsdGqUHW2gVGwEP3Z4/IFI3t5ulAmMeHZCpjHtGlT45ci+zJcfkbw2dQR7QNToias5CP",
-	"eWhHeVzq3plfCp2W9qfjd/2ef+gf+cf+if/4XdkWXVE7fO++Dd+17yjK+Ao2+DyOYWs833uN47o/Uv16",
-	"XHrynRnevav8mTd9neSvru3aVkY4F1Gpl3eAIQkVasySp2WP8oNqoWjbBym4pVe51DqB5KYU/CGTWtGk",
-	"2+n0KqlGnfbp13/6j3cfuv5h72N98Zl6vSQbLChXaQlpHDtwBHso0kPTRNA4ACpiX5mqNc6OH5QE+6xr",
-	"nLz5tnxaiy22aF/w1ndgq5ORUfk6T/X0yXJOlaoLtbEaPSCztYVn+hhQJHhuSKK99RKzymC1I+zSPobD",
-	"X9F9/IEAAI2WcGBA5RHxkkQprKSWYlQoXEEDMl3sogC9FVzXWZhgE909ccW7S75SRnFBDdnIdhXBKWH0",
-	"dh1OhjwJU66JbUQ4XvMpMs8flikigZwzYdVWnIMJhQVRjlHNonhpo45N0OBAwHsypsrZ4487h8EZCaY0",
-	"Hg9tX7BDIKO7uD6uCAbfsihzaJSAGcZSIf2H7z3fy/oqAzVrtgLYOj95QZbnkTHCqjidGAMsF2RO9bRq",
-	"gZ6+r5xRkwv4zv5sv/vQ8U/WHFYuhuOYT6a1Dk8XcSlzOMN2YHuS4L9CLkqT6W7zA265ybBocqPEeVzN",
-	"EcLIT4tkGC04YkysubgQ/hiI8i2FJsBQm8/sfYVGN6ncWrjBHaPUDnFNcGKubVO8+yveuNHnV5cElAny",
-	"9s0LVJDctCsGRm+q9Vz1Dw66pz2Q1fa7nf7jzuPTrTSNo0iTxF6+guLO+9mJrG5PHfmDxdXXZ3NLKi7A",
-	"me7ttn1usTakRSsV2mpLka2b+3W+h6vTL5CwKYXpW3jlyqErk1ZeRUyVHrIkkWuoGsZVxnKCaQYFHxl+",
-	"Yg2KfLz2UuIadciNN1SbjTX2lkYSyigz0uNs8Gu0pRGLYaR9+GivPBkUDKTO/ZtvL15umGAxmARmiCte",
-	"YxQozkWlYciUGqexAVJlEstq2Gyv0ztud7rt7vFN57R/2Ol3e3/zfM8YFEA4p9palXaBJYyIuRRpwlRd",
-	"YB+yFmymrC2jgNIA4ERXjmpnGxk0vdXYiSqQ2HXAw20DIkuuobehjKOgT4TMUH3JtGE8WMfQccNYThTh",
-	"Ym+fBAmj0RIZpvuEK8KUpqOYqynm4wQohhimjC0N7lsuDTg3ohEJE4YuaxqjM4mSERVnpaVGkhmaHcsJ",
-	"4WIg6IRyQVKheUyKlMZQeFOEz3QmCBxQqmViA1uCq9fXN+TXX/5xgAX+Aphmml9GWpQmIh7hqFSoBUv2",
-	"STCi4S2QRTkeW0mBCoWmjHxhacLODNtxs19QmOKIjWXCCNcgXzBFcAkVUULG7jZSUCUKwMOsoOKFqYWZ",
-	"VO3u5uPNrMCgQYZ/K9i/lmrCdxvM4GXiKReC3HG2KAptWYXEFeIZMU15XKcnU00WAORFIsXEJvEoOWN6",
-	"CgIv7FILcxEILeASSkerFlSZJuHG6HRmLPmhnLGVSPQFGykZ3mJi7lzGFe2i+HZ14DUHz50iO+w4lot9",
-	"sg4h8zqT+Jo50RAXRRJmMAuY1EAAhrTleAxH1eyu0nI+x4OYdZiwMYqUGC2UH8OzjOpoJDT4nTluA1E8",
-	"UoUamdZviKfr4K57gCLAwQf48dEetT2fKFk62GbbFIgbaiB0LgwlbEa5gO0FgXY212rl+OVynrplJdUD",
-	"QyNjuSCRXMARCwCvuZgEfUwwwKxFowkghTBuMeMOIS3FGAkMLlb1Jne2ykexBNzK0fQ9O/TnHFKLs3Vn",
-	"8nvJQ4BU/ECzQfYdYW38UcrmFLlJoBpSZtMY7rLvXULDynG+mw2p1tRUd60JWsq7qOagfKXcrDIf5cZc",
-	"itX4sjXMviDC382GgJPJHdsQpJxP0dx4bmYFSAmojkq3oUVGWi60Hy3dEjiG19uQo4HIFomuP7MQ6MbJ",
-	"lQVbjJGYbczw3hYY1OaTVJe9asA1VQ7ShOvlNd46bDRzRhOWnKd6mv/13AlVaThru3MGKsstA0yuWAWE",
-	"e0VmNGIAjqD43S1bTpgISAueThbDwPo1TXDK0WExzMrHnBxC1UAEMCWZ8J+QzffJE5wZMVGRt2xpQyJN",
-	"ed5cTJIJU/ZOfK3I9Xfn7d7xyX55Ru12xGYyGIh5woEOU5y8ixSzAo6BsrmeGeCKw+fHGPQy7+NHVKfH",
-	"ss5W8ubZ9U02saJJ49uEisg6gUFav7xqXz35q1Gj9gdiIJ6hwR6eJcySe66ICuU8D+hxmjlGv1A9Ja1g",
-	"hRD/+ss/gj2UTxLsQUiHYQNhbCpF2Ok0EYoArbMZWsKeVeMbs7Y72GoJdByEdKMw+aVoqmggnIg4ZwnO",
-	"EzmBcQMpywWMbIeRCggDPWUzxeI7ZiDwhs3hxAptZLwkjZnqD0SbPM+9c5jGWPbdtZSgt2wYUsXwyN2y",
-	"ER214U84u3lzc7K4znnUHRORTAaCkEiG6SwbWWkex85iv0++p3HqRl7OWdQvBlcNvCVTAy84CAaekAPP",
-	"JFraA6l8ItIZS3gIgxgmYDqyArtCoz6h1gE5tU5TrCaFdae5sAlc6LvcB2i8MaIvfAdsq5B1bdZDtAms",
-	"hmHQyW1lM6ta91H8jsgdrMpk5BkJwQgVhARHnU7ghFkHO8UQdvvE3vyfqQu2xLZxkVlRQ0qc6LVN42+5",
-	"S5B9EtzN8t9XDaPuoautFexhx4usNACCfmluZCaEhiGba2MTCvGuaISKqTSAvxq8SxigOeorbXJRUiSw",
-	"azP9sn3JGD1B+3AjOkvSPjFH1disXNgW2qwyEJasK8EZFgsjwX/in98YyxecAvjTpREj7uIZXCNhGQ3o",
-	"wHSJS3nBlXb7PLE7SEwlesV/sjdQozBH36eMFGvUn1UK2HNFJvzOZRUDKSYkqJTDt/0B6QxecHHbt3T5",
-	"11/+YejyGUlY/M0Ay+jDSbAhnDDVcqZ+32UlHtx1g0J+dWL0poy3+GRHhgDTbQVHnW6Q2d0pYDgGvbG9",
-	"fXKO1B7OF1JUc3wQvH0SfPvsJjgIvnt2/jQw8csoswc+9BrWoYtphH8EPomcG4DadCaMV0xkDOQZVdKA",
-	"sHtAVRRO1R5+jxA2b30SHNhCGUi+s8k56duMR6MZR5Z61DnM12mOtpybVeJX8AhgIwgmtYJCkSpmcpXR",
-	"ak7YPQ11vCQxv2WEuq+ozvVwds+VxrGOAkukbE39RM5w7t8+KyBpsLdPngEXcWCm2baO0mjCsKveaWBx",
-	"9A3TybJ9PsY71DFj/Q3V7AWfcY176RIMXDUH4IRzJvQeItOzJJGJQfw3zy/I6dHxIzJP5ChmM2LkeiA6",
-	"eFwNvh3Yt1//XUkR7OXCWEIXRdsZF7iyNJxZa1shJhSaTegdA4TaJ8HR/X1g02awowyHnf6GoiceFzP/",
-	"FheIkIhVqaWiXLOZjzgW8xDEvCwUTEoyxk4FSIbBcadXHA6jaoyNBXW0TMeDzsvqecX2Mk/4HY8ZcBDU",
-	"LG2gBje7riUZxXTGzJCHxSGN7KHM7DPtiLRWN9R8fOQ+XjGzoAzAZ2yfvLI6/QiLExx3OoERwDTXJhEg",
-	"l98838vCHTCCoYOBvXMm6Jx7fe9wv7N/aNwjUxRxATWNyg1/TdgaO7bVygv2CxOf6qgpPAlIy/ibCNd9",
-	"EvwnPPtm+h5oT+8E/xglVITTdjcwsYpyPBCGwhXPIx7G1Iglwhg8uR3MJzOWTNCKriVKWYFm99osoG3E",
-	"xsBKfgNhCtgU1eGEhYzfGRSY7ZNrkB9mTCk6YcqH05ToEcwfjtqYxxj3ifJ26RA7TmNgYqXsgEf9AOCD",
-	"QqLtFH1mJEwTBavFTbRRBtjRQDiZwwi8rWD6vt99dHJ0/LjXMf91e74DWuVN59CaEYIXVOk22qLal0+D",
-	"gTDhlooUQGskPK6dCQNwikUGYw0VN8TR4JWxanApLiNQUnFyJq4TMSehMwag8fo/1uaX4PkwesyZ9UCi",
-	"AqFgQjTeJ69g5wzWr9/+Sq0h0EqM7WAeY/ECo9lxGPV9yhLAfBO87EFvTj2hJVfKJzoFZ/Te1SjqdFav",
-	"w1F6icdwLJOZ99Gv99jkYDtAUN4s50zt0hp2F7+4jLyP73wvYWouQY2ABfU6HfgBjJQJPLor5wEeFg0u",
-	"Oln2CSAR6BI86hOAbBW3ungwhe7nevi+IfUDEVFN++TDwOPRwFv50B8gfAZef+CtfOv5A9wdfAvj4hMg",
-	"cvik1+mdtLu9dqebuzGwBQw58PofCl3iB11YBjRw/fcHHmwaFxN8PE/YHZf2BY9iNvA+fsx1V1obl3rH",
-	"kvY1EHuD8mfmRAe47IDE3NAjJD7YIgDm9efr169q7KygA68SU0vEEMJZ9PJH3zsyu1mHENmuHzyhkfVE",
-	"m0+62z95K6gVD1lkPjrc/tFzmYx4FDFhvjja/sUrqZ/LVJgheqfbP7iR8iUVS+dYx+IkRgff/u2VEVWM",
-	"5cal/XjP86jwmN8V2ZYlPpZ1tVb3eQ92j04wMMoSu3fQeUb21/JHo18UKNlad28hqLY+OKSPlhlrI/AH",
-	"ohL94edln/LAA2BWi6mJ76t3/6BySDkKTiC6sIHIlLSnTpJ1yUNUmFXUsQJY6VuExVY6VBQr/27D8DMy",
-	"lJHkHwvRL3lkCP//2Hv/5bZt9F/4VjCadyaWl5IlOU4ceXbe47pp691k68ZOu7tHGRMWIYlfU4BKkFa0",
-	"mczsX+cCzkX0wnolZ/A8D0BQJmUptpu20cxuI0skCJLA8/v5fCJbxeGVY3Rv1UpQQNcrQvDTzjJPksrE",
-	"sPcD5WPr8qfLmdBOkafcd4kMimHbuobaogQj6uvu1ar48h13NrzjBqSFjLuvcpmBFUsBgkblg2jtPy8/",
-	"B3oyS3fdLe66U9y1n5OruPfD9kG33e102j17++8++lL3rqIGqKioEZ/e9oKNCWiF5ZUPpl/7txSQn0fe",
-	"mceED8GTXrhDy8KLbNZaGfZGYIizTjQZdWdG6LscN3lgXiWHEURFKUWA3w4krEaI4a0hzYLNxNlAgjxj",
-	"9eLM1ahUiLNvBUizewuzTxdhaMT+YSTYBhu4bvNivdDW2HmAzf+tyCgoVbH5bzlqd7gZ5jzwMCqkhou6",
-	"fcAPH9GX+pTh7/Z3juES/zCunHF3ZpVd1+dCRmiDe6XThW0FIdpiTKp9LSQcJSXsAw4ZpgHB16cwVDl5",
-	"QkkVI+CU0iJZYIoDswPapkp4RlYgTYi8e5s/GedxBPHzhWZFZKio5nSSt89+zkUuQLHVIjEE7PTHNzpg",
-	"Mw7ujhynKp/pwLjORtYW+VP7w9npP5gWmWXY4An17//631+MK3gxiTXEKySW+baSWGfYO8pZKhK+aLPv",
-	"ZYIZNloQtpE+lizErzCvYzMORwMZDi0KbhhQ/QV9UHlGsII2PKPm9H5IIDaDcpzYPAUbRR5IKFCw6C7a",
-	"pQPN27DTg1cy4TcCboHShRORioCFwyjlsxh6SMSQPs2m2nwaSIi1wkswf7Od+SQeTlikXJDYXBfIV4W8",
-	"EYmaiSZlERZYi2Mjl37CB9Met/JGFDEkmEmMJl2paIHBI7gILU9aT3h3T7S3woOBpOSwy8McUfqTDqEl",
-	"XLwmwD9V6joWoT9Ll8eb8gV4CpSOC6ghQgelrF2SQCQPYiG4QXCuFCpUWhTIkbnOMcfPZabdwH0WDhr7",
-	"nUEDikwG8hvMlOHjyxSbqCRyhuwdWTKXEKtOmw1kuExdA2/dO8v7NpaUV0uhWyoqEoiQZMSY2g1GGBfg",
-	"UQmeuoZOtxxLyTWL2Y2pbIzPT/nMnASSA+N0IjGPzTyyVvcZ+/X//F/2tPM0YK2nT+mPFwFrdelz59f/",
-	"/lLkNBAhzfZZDqRLVJjn6a0eijFrM84ODQTNJq3uC/zioNNtttlPflyfkngDGQJoF9gwfWZTuwEL/9k6",
-	"Q/umdYy/YQ4P4ESLvgi74Kc8vcbQ/4TfUFB/LKIBERDrI8r8ZRMxpTDzeim/W4bem1yiWmkEFh71KxUt",
-	"NrPyQBw0+o1nB53O+rYQXvesUJYfP2J5030MTprKB6+Ph+YVNKYCtil2K3WCbqdj3Eo4gzAnGufU7W8s",
-	"wJRnYmysCbMZeZKgjbHBrb0R2tgwNeZejaZtN4IGJa/MVZbWTd2F6Yy95cPh2n8me7Kzhj15QtkwNEB7",
-	"69zILFVDoaFP84TW2j2s14NOb60H/i1lpuCUNZ7dOcLPvJX8hsdYxgWnrvEQ6VIX8VSoPHsAE/tNLqkI",
-	"h8QmWRRQL+QsioXwLXDcFjUOOCa6V6ba0JyJJZulaozAQj4gjUcXgZhFX6VxNBbRyYRLKRIdUv9rArG6",
-	"5R9tBq0J9S34I5vxGIgehnSUjW+D8YVW9Vy5XwPGUURLkeDzoKyoHW6HQvAI6sGTa4o7cmlM1iYlxczY",
-	"wLkPFnabfQP5Nna1gMJaD4ebw/lQomM0yNWC0tBtdgJPqjDyhIyMPiE6DLRN+0wLUZfBG0apDusCnTD6",
-	"XQkvsIjdG0MzEWpcSjcgNM5/R0kmYght6DgSzVvdpZ1GdUrL79cshPNSH+q7D72ge1iVwjJuV+28yW2K",
-	"tX2upUnFsmXXYc3cKCqxrtYwj5UAVT6ukc9aoQmx0yi+qQU6ssfBNSmiuMk0VwUhIb1AoLzbaMaXog8g",
-	"3lq8ek/qo7S4R9ylLtRxlnDjRZDENHoAClLJJAf7Ps78zt841RnDEkpI7xu3JfTkEZeR438xshb8AKiu",
-	"keC4Yf4+zFS4pGyM6/3Sda0H+IXrQKe/T398A46W+fyDMTrtD29iOYZQRBiwofFSJFRDZ6rtOrMH8it0",
-	"i50bDdhySL/gBwoI6xQkP90fRi6gHMuc6CHPw/2OVDqQ9mJeVjsMaJRMtQk81mq/TKkm+SxQEuJj14OX",
-	"ZQMyAxnORDqNNXbzx5qFsbQd+6QbqTVD4VukwcwR5FYXiGNzlScRvD+sYgHUDes7SabjRMgsWbAoVTMX",
-	"/rjVT2Ldu/Bpr+dgQdoY57HOHMbDJM0pjsolz1JlQpNGc4YBRSBurSl47gPpRTXMa8OaP02IXTOF2roA",
-	"ZyIbIoH86c5VGotRsggYZyMxd+QLPGNTpbPmQNoidCnm7lw1oskcuWdh/A3iHIlEGnueO8/seRZdj52O",
-	"zAOQYl6YNOjIa1t+RfVfgL35RDN8HfRWLbabwBVmG0eb6GhTFZeGmI+t6YNy5TBPZd+r2upT4V0fWH6k",
-	"ylrU0xjCK9vdPY3EdKYyIYeL9u4uQ7BbyULv+9bfxQLKZaf8GuNdWbpgmo8E2zl9efENm2TZjM/igYy9",
-	"k66FWUl8lDX7RUm1+dIFU+EbiEeZr2LJek/ZROWpLkVUQepg6VGS2Wo3N7us9UbMEr6AovA0F2HTKzuG",
-	"NcKyeTykmFV5Dpw4qoQ0C8zMQ6UuhADL+8jdbcHpRVKwgC7AYvU0l5LkCryTNju2Bw0kXc5cOc0l9Pkb",
-	"69Q8a3FjxCUufioFHMc3QrN8ZlNRbgviVEaxWbzm/FTwZCBVng2VWXHugi4ueLUk9Oa8kHquHNJFFL3G",
-	"GSilkV6ZYbNYmBgGENERVE27LQmDayGzAC1vnBWLdYD3aCQTNELrfIgFzhx2gcqNjlHM3Br2nGInkNlU",
-	"AbGjgI39639/scW8UJ6rzVo0O/ZaLNrs72KhsSy9mKHZaFMxVenC9m9YEUT+Ku5cKhT1qkj7uEBsZQed",
-	"ZYYGk9E4KvQypjk8bj70ljQdRdXr3DW4ZwobQjzQgQoH4QQqhI3Sb2yq8b09+3exoJquT4hJ6aUA0Aff",
-	"bzXrCOI/KHtJuZNuL+Q2RYcgjWFGMIKy8EQy5SPmNOhg8i2KK4OF7HBmVs4DliCUYyvGSZbS+OvO4i/d",
-	"g4MDhBJ9Xp4NXB7Da+vb+PgiGx/LPYdENrjkm3Q3fDnkB6/lnryhYzebfW2JBHjuXLOZsR6jNgtfKZwo",
-	"cnEVqvLtm1dLwbgKqX0XFDBmjrCSVaWAOwN6gHooeZrEEAJHuVdWLbd0WBWIcPFEKlr57K1VIfNnE2uz",
-	"gNXAk6Ts3hYhgcnPKLf23r6cXZz/eHzz+uJ4/vqkM3/99bH5/+JfPzSWl0jFxIrKv21MchuTfAwfFBxC",
-	"8gcrHNDaoOPeB/PPR9wliahqwv+OG68xn1Ea2zOyrcQoY5WZ4/NZeETgzzYA6DxVtMJoGMyqZjahhPa9",
-	"D4BKufa5uIK+v3Rk7tM4uM02OyZ/xskO9KPAW51zHZD1ZmyaEYDlY1Sqz8Ihl0MBQIm2S2bCIw/3CAYW",
-	"EVuILGAhMUiaw6Ebfh5r0QYD/mlYZmjE9p0Eamcw8lhlJ+ATIjvhnqEuN7e1FMqJO/oBVYpDmZrkcgwM",
-	"eNvY15cid8xSNrKhVvIE1TmN76UXLQ0KZsvaUECb4XZzjotbehjg30GvaqjSaCDR7gDakhUx/mZN+d/D",
-	"bMxYXroY+Tpb81Se2cMfbm9ut+KXsxWx8s9tqgcMQ99dnwcLuK5Q0Dc09rAK7DFrBd1c6oLnr4Afn5Ej",
-	"ViJTZDsQ5IXYbophQiUdLClUIQNc1cj2m1MVWtNW7A3kLc5gNEawQA+ivSVrCZ+HmXPYpFq6EcWyNIWU",
-	"j89OoYBvII24290FVusTvPDurqWIOvIgf2BMjRzC3s1dAcaHSEYUp+FXxuvudphuD+QxdlS36bGE1ImE",
-	"QTskTIYuchoRXMaJmhvJj7GvRPBUYlsNhIlQANk4507owph0hZYdqblkQ9noeOUbOmKF2QV1mU4F2E5f",
-	"N5iH4aTLNYOZWqppt4+4SiMcuzd075pwa1de8swWbNsoOuwBDChflsMaz58dPN3vdRtBgwI2IrpcDr9Q",
-	"1vXsb+enZ3vIjdJtYfNdD0CSqKj7Dbih74IGQj7gRCpb7BqBjbgsTQKK2K07HH33t+7VNBu9Pi9c4n//",
-	"QBfMNVUQmYuuHzgKsFezj92d91aFx7bstMJDIAhVOuJPpyw398632rVOu+IyqhFKn+Bx713xdCw+qx58",
-	"A+lgH3PczwIzlwROBCaAoXZGWuGJ6jLEL6HrfCa4pcwfyBlPswVqUgw3mhEAZmonnE9iPRMpNfz/j4ql",
-	"PyI8mLBZVpMnQMlvfiCnPpyqSIRs0Bg0Ahb+hEyfXxkdCqXSPB2XM77StbaDHoKxCkAHqqYayLcnr9us",
-	"zrGvdei/MqM5DfGJpaR+2Wa309lvBA1k5G/Q89pMFsKc1gthP62uObv9EGPj6Juv0lyO/3y+xTY2+Wj1",
-	"MUIawQLLmAGwrdl+sfwUwTlRSbQqXnkBpXVAkglFdSiJ1GiEXQMlsZJL811oiyltxCHEb4G7WwGcr2dz",
-	"ricS3sLI1VZjxX77nqa3ddi/nH1xgTUZVPSK7//zeO21ZWZ5VrGTJMzUBelva3q3Q7BsCeJ6xp2F1G6f",
-	"WAcw04gBf7fxIIoHVoL9ptI1pJxCE9B5NJvmOh7aeQ1kaYfDTiarwNXGYTUEgMuDTMCWZuLyLIUdXQGH",
-	"uTyUsmB1txtGGx8Y2DY2NRq+20g+yK14+NJSegDEh9JB1gmHO7Xl1JG0V2vLt3IKFN537OTSnsJzCq2J",
-	"W7mU12uuyI+t0Jlm3LX3BB6+3RNf0J7AV74q2/TZdOXrNbZRgKEn0oRPjObKqKrRaMp+7XYK0OyEKtMM",
-	"WI+wc7e0LWFTeqoup61dhH3Le1HISH/KNn29ySZ9vd2iX9YWfb1yg96przBe/1njYhdQwMyhYr46S2Rx",
-	"s5bTQOX9iLdiUzvnfIpkW0hDoI0ooOxP2GYXCnDyWZxBozdBM2KFfuCxspSelaX9C9lcpdfGcB7Imhln",
-	"St3iCTy1+ZfK7mg3+bW2OR7uB9lBumwj6ltBUdtGC0vmASPqdnV/VuHxVRLLyNGO9iviUJ5RXZS8+WV1",
-	"5Zo53FLGJy66UbCENpf2OCWxyh/gPqhPK3DQCivM+ihVMyj4L3nNeolwlJhg/C6DOspR/9BU8mQgMeFH",
-	"Zok9K4UG4zRbeGU+FsLcDO853UyqOaFi7+5KMWdxtLsbDGRtG0+/3Gjjpf2oOaGYBj4jvww6w+LnT7CK",
-	"7NO6bxrgdpq0V11fv0kywE5uvXzApqVO3ltdq9Tpwjv+AWqditHKOd6sasHBcrKMDOUa9/VKxmuWEoau",
-	"4sgyeDU3Kyn38uf/Gn/RJeXbLMwjRZvtQt3MNo/SemAKKERC0gAqvVzySAlOqxlYyFuq7AQkzgDcWTwP",
-	"mG8KZAmzlRIx1n10ewkvZspjeTmM0nAv1PmV+XT5j5CQzADgYZTwLBPSh4Kn4bGQKjRjhtRaCtXsA5mI",
-	"cSVLTWwJc958c8L29/dfBCwizEmiPLGtqNoR0hBUFUHE28GQ2mIihtciApyxoq3XNuRyNuXJSKVTYSHm",
-	"qc1RMjGdZQuY8kCmHAyJbMKLnrw2u3BTterf437DR6mG0OSXJK1hoobXxCzPtc6nWJJ2JQby7cVJActV",
-	"xLf5wiJYxFPB/oMhCOADahYmBr39J95zg5Je29AzkHO+aLOzeqoVn2ClFnzDLMZNQzzmmufxf8Q61p05",
-	"9sJMobESHINMjlhTmxqDLl8La74ufAcWe63C7ljJIb9yhrAI1pxfd9X8xCPND5o3sZ0ZSHxSp1KNxQYd",
-	"1nbjNetpbTt9+N+/60FI0uySKG6Lu6hkwP3k2bv29rUn/uzOiQsZPcK0E44wCBxqNXWGc55yubDCrMxS",
-	"3qme3DSWl1YUliY45e+RW/fw2dPOHeS+6050qu6c5/6zTt1M+fsHmOn94WhIOt5tG0fppoA07oxbZvH3",
-	"EqmtAMPJaFaaxbLRG8vrinDONyfssHd4yJJY2pqugvEqYOFq9qo2O0bCI8oQAQC0ObO8I3CQsmkcpfr/",
-	"d6rhrwcdJIoplMNfxeJv89P/UYvRD1WXbnxRpvLW2l2JyeMv+yV7l01inal08dCgyD7q5KfHoWqjS8fI",
-	"q0itmMS6VwWIXgcPx4Daa3GCYJpomQ+TPALwXIulbllJIW6lfVY/zCMhALBC3F9jWMMJBWZxrG1pfZth",
-	"NZZUCNMBFvJ5ouZm0FRY6o0+E+9nYpg52AZrXO8AP9Ih00WToTb/UYTA9+yg2ykyXgNpq/0R84PDoxGp",
-	"kEgI6sPn7RBtWevZi2ZAxxMEcgu7PVAXIXJxFt+IgdxpvTgEPFQanriRM66vgQyScER2WgddZBEtR6Ek",
-	"8yBfSqxfgWuDdXj2xC1tXnBlUwK8RXjx9+9KQJx8G2qoopdYH/7TnFSP/nlMkPzbvMBWdNdW2gO+b5Vs",
-	"82V46fvq2MUdDHbHlTxxHpndE22pgiyC9oTPZkL2Lbi4RbS0bT3BQPrxRmSZjUTkA69DqZkOCDtKu1Ri",
-	"LB2+u6+2gDUzE9KTEGWKwptYzP1JM4eAbomocGs2LfWqZaGbAIcdENTtOGZ/FkcBmyqpMiXjoeMjbgYs",
-	"ROovOthYVgjXBJRXPg3WRCWoTQCVbqKS25RY7JgN1XQKTWPmlJ2wX/DshUUmA7Vc94BpppUR3e+N7rsW",
-	"YoajE0Oemgl5xEJkMQtZJiykGDWmZQqeJoLdoJvZY5pAtIysmsZyvLvbL1rZwMFz5xDAwBKlHtu5StVc",
-	"i1Q/oRs8h9LAEGInZoKxV3rRZGORaccdmhXsiXHGprHWPpR48Yav8hHElq0RPZDdTqdTQbwYsHxGcKoT",
-	"lacBctG63XOVCB+3G8kA2UzFSF+pkkikZspcEngToarR88BYjlJMJ2pupq/gLbB8Fpj5j7GhMtQLObR9",
-	"g1C+0mepaJmT7fvimWALlSMp684SNlTT4hLxNIUy0wITBunQCqrv8/OXdm7QlCmuJkpdY/IMdgEAN2m2",
-	"u6uk2N1l+YzWCtGrwZvyuKgH8idxda6G1yJb6h+EzJO0TzzXHgENbOxEY1nOTCUJS5SaIaUj1riWG9hr",
-	"2RUH8iJdID/mME8T1voHa33HBo1q/t7/7+3J68tvjy9e/nT8r8u/v/zXoAEobv29vW7vebvT7rS7/cPO",
-	"YaeQh5GYKktMWcvlaGzPOj7HPxZ3YS1tod/fugllYem8+9MVQikxfIIrDxr14EI1V6thNgR64RIFou0u",
-	"HZjXOIC4CByAjaLmMNslygfg0QwartUX+REJs/L3wZHokyMeQUsa12ZXWq5xrxX5RmgrxCxynJ7kmWaR",
-	"msttPdpDEityay357Irrkik+qPftzKy7eBl9E8+d4/RNnBKIJ7nURsVYswl1mOdRE6r6MRLshU3KcvSJ",
-	"7LaCCX6H1iUQwVum9yatYoSwRL5w6MqHGB6cibsnWRA5+xJimlZp5qdSILVSl0l5WTyoz5VPOVdpxq7F",
-	"4ohxs1+NzcjCVsjMfWhmjkU/tBwy9DHPK0P+RGHhSSla4qVThcynZhn637X8P0Z5ksCQQaPlfXaw5i36",
-	"9G5ZcgWN9y0zeuuGp1CjC6vdG9l9/lroYSNofFOMbj/SL+f2YvgBvn13z3h0mWaTWCEv6RbOT892fhJX",
-	"by5OzFblUeT45pZ6Uzv+E6JDpJhP9RhC6CqJ3Mc8u1SjS43+pYPum6VCCzkUjr2uUTieHniA748GjTwd",
-	"CzsuEPnQO4cJmQV2+3bcbTS6L3rt7rPD9kH7xUH/Wa/79Gnj1m11S7fVOI44e6VuRMKH5vL2BnvFDR5s",
-	"coNIxO7+Po3uuqkumEdL4qPRb7xGNIWMJ5f0Kg/Wjs+41bdO2qAQjZ83aQBCbGXaoJiplzzo3codvB5v",
-	"cwbbwNPKnIHwNaOzVoovHwHMH9FmjQd9fnpWxuSH8g1wOssx/Cg6Pz0jk+NYRm+1SI3lsYTlMJCWF40q",
-	"MrCm7IgCKxi91iLLCP1awYw4cuplro0ay2/o4VITtJrGWWaJ6czUIF6nvRB2n+UyEVpTxuGvgA0bLGEj",
-	"AUS8puogqI73MhlXuWORwQi8b+iXjjQWE0aW2U5Yil9baPE2YtyXoAwgqnHFh9deOd88jTPhoXbjioEu",
-	"zxKWLT01XQ8D7ev8zRYM8Ve9u0cRKZA1mpWbJ3xulCD+M37e68F00XKpUn9xqrPLQgEauc/1jYqHYsrj",
-	"xOYIgGaWjvJU5JS/vySOXSSTLSgQKKVufMkW1CMZqQuLs9FvvMSZt85Pz1rn8GWL5qPj2WWhS+mhI1bS",
-	"yOM3G47kZSR0Fkt4JGQBHOAPxjfHLzqrLQ9jQwxHuT9sXjdsfuewIAbfkVZ3pNvFzZ6pNONJ64xrbe/W",
-	"chc2+o3eweEGhHJusT0mcjVhRt1ZxrA0mU1qfF+W8cOr5GQlbrUU82JvVwJYr48HXVMpVWNv7NGrW79g",
-	"N9gy221RpH+fFhDusFKrR50VtDr8svdBvM9Wokp/Dd/rJXug3uTBcayhU291DOQaZgfSLa9tVAzkTg2L",
-	"aWXrHN7aw+j/u/ru8FrRljpzm57/jWQErri1ZEQN9jOm8KzfoUaQEvB6y7BqvrT7xyIrHJ6wGRRtAoDm",
-	"NlLpnKeYdk7zRGjIXFubjGDfA+bMWCZa8I81KEHunFycFoBwus3QEMUKICAlGkgkN6quyPlWZP6Wv2fJ",
-	"aInCZT1r66HMrJKftM2UfGEA0mtt68fqrnWXsfESng0nVRZ7msU8YfksMuYKyAKgxH8t0rFgZ+YsLMN/",
-	"vv/iWYCmgN1tQHXbgpH/YnZeeMRKyRwc1Jc2bXbMRrFIIkdsi+kZMiNyqps0jonMkyRkRu5ARQSdpRy2",
-	"ZBFHwd4ZMxahz2Jqh8iuRsh3X7DYKiiTMR7EJTFvhQELk3gamz+BXJEnIs1iOVLwi3GxL6XI5iq97oa/",
-	"/veXpa86wJVvBWL7ZnrJs4wPJzBU6XtzN+mNoIbicDi6CvfC4UjCf3PgEYwjwcJKVx2iUm64EKD5kWyY",
-	"IdWXuWP81GYhhC1CjM1QqzI0/kIZUbvuEuZ4418bQ83YkC5qxSZcRglxYUIyOs7ElMHLgafs1Ib1/5ZU",
-	"BoszC7SihYQqFuz8yHL9RDPLveH0CHVELY0itEUU9zmIsYIGso26xMG4biQtzihGJ0YjMfTqVpbN2IG8",
-	"KzjG1o+NVeI2wZb57QJey1t4KfgVSeeFR9RIgz54b2VAqoVBHohM+RvNJri8INiHhtsvFFzZXPWClHqc",
-	"fmwUYRsEat7SCY9hQXgLCOe1Lf7dhi8eCR0M7YGHCl/s/Zyu5OT/4Q0bqojoImapuomxjGSJ/gGF8rcp",
-	"lxEVIf5kNDqfzZbKSEpOzg9vjJsD2u/sH9+yeMrHooh7WJbVOGNXXItnT1tCmrkAb2b4c3ppvkX624G0",
-	"9U+RMIdoxPaOkDsTZwujU6UqXsTemwXlKN3TE83OT88GcpiKSEhjimmjSgTPECYcYE1txLvN3lB1h1FY",
-	"E5Fiv2SBxx2CXqFqyABPJ4VKYLvFZaC29i7v64f0bv8L7nhvhjyMFT2WV7HkUFeyVl0aPa2g9LK2ntMX",
-	"6zk90bjHaV18bkdqLWE35zeiNZzwbFXU9iQBwF2yTTPbRWfNZ/8B3BJ4VJtZlnnDRHB5YYwyyZOTCc9O",
-	"Je7BWEkwTH0Ll2dA/9U3VrRlgq9vkYK5miubYdcCMYMztmiFX1TGw7zyyr3rr+/f4wbGBiHjde59GMWJ",
-	"+Fhrq2B9v7Zgwu7EMuHeMnbhEJBbjAXy0/GPjOdRrDDsOpAh2aOtV0KOs8ky5RKSoMcZWhKOt9t46Cg6",
-	"YDDXL2rGVHlW1Thk7qtgAr+Fse0aNKRCzil3azUmwhv7+xoBWjNHIxQfxEAoJraVLV9OpkTNZaJ4BIzz",
-	"xcKzksQtxntKkuWuRnctABFOBESwwJWgwFMsy6LgiYb9rtLIHK7DNjumc5CGbcazSR9auMM9rDCXioXt",
-	"drhcmMnzTLW6z/efvdjff9rttaC/pNvpdNtmH1HBthmtqNc2V1xZPeFDzhy3/s1b/+m0XrwrPl62/9df",
-	"Wu8+dILewdNKGJoa4alF9gj9+d+DxFEpyVFqueMsUeNYshGPE42P30hE8BungkvNrnhUcnOQOZlLFMrU",
-	"7iNb+88D1np2GLDW8475TzfAI1MxA/CUNF1AGX0qACtL5lNqqit6YDI102Y6hLiJwWmeDaRtHtVFmyoL",
-	"jTy5NNMWUdjEqjh08iAhxq7ACfWaKfDCZmi8Y/PyprNMY/fqGImksHGVRxE04l8lfHiNK7PNvnfsrt7D",
-	"AGiv+L2IAsQWgKWbxKNM09TNTSHKVmGe4vWv+PBajUb9ohTZ8s37MFmJGuNrGfNYUizW9lpQLP924y08",
-	"oTY7zRAra3dXqmx3F+ZF706lxc0xITNsarSpAHK3j4zxwaNpLLHfRKVsmmszz6m6odiCB8Cwo1JoGQac",
-	"TfueIQVg7sjoWFvqiLC/hL7ArlS0gEfkgL2oTs89hWoQYC0ys+jvjTFwlQp+DYCWw0RpEVkiwauUy+Gk",
-	"hRhUl6MkHk8yLKirQCEIGrQ8zYhQgggQaI1+Y54qOWZU/28evKu3C7wDXXGe2Uj4PSwTG+GFP2C556m5",
-	"zy59pWFGlkNxqBJQfXmaNPqNSZbNdH9vr/visH3QbXc7nXav0z/sHL5Yv3oPnnCN5YA4bi6ECstxa0Q8",
-	"SPsarG6vew0khpElnpI2r6YuXqgXOhPTPbuoVkQK6QoznmYEyRYwLdKYJ+7PfIagfHGUCMQRQ4GmhtcV",
-	"YUK4MrYFGS/Zwy/ERJgzrr1kGJqu8Pe0xj72x733ljd3gjBl/Ub3aX+/14eeG/MQWg7e9sWzZ51Op3fY",
-	"PTiGgmDzTIpfe93jn17/7ey7552vTo6fH+6bQ2CKdtxep/ui1e22ej3Wfd4/6PR7z9jbi5O/dHp9KODN",
-	"Z/bIzvP+/n6/e7D+riw9jBW784lmOCnS09vd+WUF/kov3xMduH4eusWVhM6NSK0ivFPqpCrKhxmbqkhg",
-	"a8coTqdzIyzc9RmNp+tkzbdCipQnTuSskh8/0tzubTNwLVruRhvdtlGt7a6RAldKZbd/OgSO5FRU/zLW",
-	"EOKsHjDhclzzEz2/Fjy/Rr/x9uT1s16nx37stkFozVJVd2o6vEmrJrOhDLIPdLUQKt6vfZlbSfRlSSK3",
-	"r+0CeHRpBEhpeo9Lnqjx+j33eDzb+eaf3zeRW38JOBo66uGgC/Or66rH7CC2r5lj6vrbvXN/yw73Ow6G",
-	"+ZyrNGs8ZBP3cMIlOis1vcjIBx/LSLxv9J/bvykAM9OZbCWxFOCDwU/EOiyNvZjAVEvNxt31weCKt7BO",
-	"uzGtClwPNR3Hq8rY4Zhtw+4X1rBbWjWewKPN/5j9urJ0caYklGmqlE1VKtg3//yezQDMYrl3tyzZBjIs",
-	"diQheMCeLnftuuKPJ5rhCYB8HzI3dRZDwDfBEC9Wkrrqj0oG1CxPpet7gzGfaBYTD50NGY5iGWGlyQLC",
-	"wthZ7FWgxNLryGuzc0Tuq6hZrG+W9Z7I52iXvcr1AkJHUCNo/opEJoaZDUeTiO0Z8zKXWbrIlDQiEr3k",
-	"WI5dqeBhp9OplbC9xqeIzkdq6bz3fdchX5QDdzhQxTNK3495LBFy21dQhyseX6WCChqZHepTHu8ndJra",
-	"nXKfLlMYY0WHacmy2jvcdphuSzT/XB2mvuqsUtt3uht7H+DPtbtMUUlXNJUuORor9FdNq+dDaa9ts+e2",
-	"2fP32ux513bdpNfTH6uu3bO8KauCjeVdd89Q4yMYQn8wm+fCisht1PCLK1y+e3M/Vp0jXOIhuj198YFH",
-	"Lql1Apejzkqd8cVAeq2bhXMdR4VLrYE02e3UMCi53k02VFNRlFHOeDax9kMlDsWRZ4h8WpPdb+ko39Fm",
-	"tyz2Kjy9bq/T+SQB9TjNcVuXdw3xv+3X2zqDv3m/3oM5g3s64Y/J/13SV3lV4t2VRJKYl5liHPkIIqK7",
-	"OH91DDRClusnzjQ7f3VcgAqWCueNltAYy6UNCs17MtIIBPnqGHUc20GeTmxYL2ZwtWB+gLlZ1M87RSRV",
-	"NpCxhEkYScMWIgusHvUuUAyF6pDGAszqPjX4aBYpCC8Dx0Om2LVU84GEuW0aHD7LfSv//NXxZwkO83Qs",
-	"AJmgiL1FAhVA4+vj774+3esaj1wlER8aCdDom9uQnxTsPU/446i9T72JSu12rzu7rXf8tc84kr8ElibW",
-	"v3q41UVbXfQ4uuj8tif0pCyVN9RLRCa3flEEncB2Xnb3Lrp7f+vWl0Z8jYfW1kYMJBRHgBq5ETJSKRvn",
-	"cSRYpIb5FIS0VL6XM1Ip6BmgswKcTwjXkIqCz9Lx45EeIpRcpYVDNkkFMuvoPsRwStMMQFuVv3JwO6Wv",
-	"MQWKsdmlH5BXejgxa8XWuA5kePb9+QW79SLwiem9D/jhYy0bgn+RL6JcREIhW7fVPQi6z1v73XrXRs+4",
-	"BCTfksPSXXJYRLeFQAFp0YDzsst2Ts5eNu9TQOK/mHUqSOwW2paQbANgG5SQlJfNg9aQrFAQOp6trxzO",
-	"T8/Yzo/q9KxeKZhfyxrBctAM5H1IaNgdHDTE7bY5Cc05zfdPL3InUEbU0PGsTWKybY8LGknEZ5d6IYeX",
-	"QsJesKK3rppPDCdSJWq8cBQnK2UzXbGFjEYooeF3ktPe97kWKZ319MV+p9vbf3rwDB4b3UH3Ra/daffa",
-	"TzuPMPHe0sSpNWwmbs+ZvivmK/MkuaVneuuXWceztXWM2Ylb/bLVLxvol2LJ/Lb1icWFq+hDnK7wo0MB",
-	"C81eJxlebDqwvQeyoBDhLLSSI7SB40QrwnUK7dakgYiGxHLQLjOPDOQ61CNt9gawfUHdwM5lQy6N3yHe",
-	"z6CXGHpaJmJ4LSJ2hThTRbstNg6LyEYWnnY6IZN8aqbgMDf70E2N90W3tfKOjgYyvBZiNoSqyTQXoT1+",
-	"GEfYxxYesTATyWWexn2GojIK7czHymJqpNObS3U1uxylanqZqjwTNOARe/X18RkzkhYqPFXKjPyzdoDR",
-	"xiX8yPvUd8bGMzSafIfuHWKJ8OpzGf+cC2ReB05geA51ZaD++sFY4QrQ9oGsAabcrIjUrunfG+HKu2C1",
-	"BWD05ZS/p8zTYdD4OedJPFqMUvFzo/+sU0GUAvdJVCmgHLnUM2O29Bt5NGs8vAmwoSJ9xJrVO5602XYe",
-	"K53bhfaLKJuOMJlGzHawIS/pkTtjZeULMzv80j00iqbeeoubJAtvv/GCAm+qZAykQyteNJlQ+5/9xf++",
-	"q2l1PNvb35bSbiPWf6ZS2sLK2zBCbXbDQ9XQ+vZkfY6vgkhlFYXKgyj0bVHttqj291lUu3rjblJQ6wZa",
-	"QZ7itqer9HmiHUwO9nQVfkbxvSU/YXdwn3h79X5hsz+6ffenNuW2RcJfapHwXcLqd18g/GkkMCvKhwvi",
-	"l6Ml4hfwSvIEXpujcqkigbmb8qQoyzT73EaNrmzkhAqXgfNqINWIYSr81//+4hl5YSkuBiB3OvPMOSpd",
-	"Hk7YXOVJRIAxgu14UaKBdGVolgIXT3bFZDhCpvLhRPjhssDFygJmQ2WQ+S8CZIELkJmPtwNhIVMpC5fz",
-	"DWETg3WjXIuILh/rgawO7AUEXOmAo+dpnGVCrghLkQU7kA9bwv2bhanuoklZ0pRlBdftlVVUlujNVcjj",
-	"lXFvo0B/WNNhW2C+DZH8xgXmd4RIPkKEPU/jbAFy+ErwVKTHeTZp9P/3OyNwgSuFpPTyso61S6Xs8CSB",
-	"LiBMReUyEinbu+lCAyPihe5hPRQfVw+GqgiiNQh264B7ga0FtVgNGC2khoDmDCOj03aBs4w4lrfhohEW",
-	"isUF6wKqNOhpwkSPNwqBSFUMc3pWIOhrAPMhUHlAckJc1oCVGG4ChnlI+vNYRm81ImGWCfgCVnD/Nr3J",
-	"eEj8FTDYRq4aTY/8EEucaLbw3iWzvGFP/COrbzWwZaIAqFsqHipu3RuSVtrtsfxsqOexU2Dbr9wMCkRP",
-	"yUD5taDEs7jIMVY7VlzlLOFDKOycG3VsHgpAiyqZpSpJAKw5vkHAYM12opgnuwGga+28lc2v0jgai+gE",
-	"qwZ1wL7jcpzPAoDrD9g0z8zcjEIamZd3wpMEas39N2W+rJrYK3NZcQP1qGqEqx6Ays9hu7XOjcX9En/f",
-	"MXOei6uJUtc6cO8TsW68DVFaIXBqxYXNhFgkMh5bDHTNdoZRymfx8rwdBUTNKAUNA9tB0gR/BA/j/eO7",
-	"j/8vAAD//w==",
+	"7P37chs3tiiMvwqK+1SFmmlSJHWxJVVqH1m2E832RWPJ8ZwJfdhgN0hi1AToBloUx3FV/vz9/dvvMN97",
+	"fI+SJ/lqLQB9YzdJ2c7MnqRTFUvqRgMLC8C6r4WPrUDOF1IwoVXr9GOL3dP5ImL4+wWNogsJf2oWwgOV",
+	"zOc0XrVOW+ckoFFE9IxqsqSKzBIxJcmC0IlmMeHmIRVqyWIWtrzWHY0SBl24ZyOqW6etQW9w1On1O/2j",
+	"m97J6UHvtP/ory2vFcyoECxSrdMfP7ZgIBaPBJ0zGDjiASMvaay5gJb2ZTIfs7h12ur3er2W17KNr/50",
+	"fXm1D886PfxvQFteS2mq4e3bReuTV+7/iRyTV9NkxWp671f03ne9j0u9v/daQcyorp/uAKY7ieU8g52H",
+	"8PWzxc31D+d3L2/Oly8vesuXT8/h/9X/+bMdIlGtU1w6szheS0tAbxlUvVoAMOxeM6G4FK1PXisRHICZ",
+	"fWh9+uThIl+Kq1hOY6ZUeZXHMQ+nLMTVbpbxV1pGLjoLh/8vW8gXXOniEr7gdwxXT+WXj2s2N8vSLOT/",
+	"rIX0SksikiiqWQDX8R/7R0dH/cHB4dHxI0CSFIIFMMe0xfHR+iroOBG3oxRVwcNQ1T/t5VFVAqGAsvD7",
+	"P/XHcz15eZ1D23JntCHsRRy9d9v9DRdTLqaVrOlvidJkEdGAhWdEz8whYPE3iixmUjDCFYnt53V0bQPu",
+	"H7L5cwuCn9lu15epZjtXHhY39V99T2dI+hLCdBNToSYsjsuCxI1dGSs5QKcoO+jsA6IlPB+QNiWCLQkP",
+	"9z5/yXahJw9ZsMHXpT/HxbXqV65V/iBNd12rwW5rFcbrPAQWkMQskHG4kYvUM5AxjyLFgtZp//DA23yI",
+	"Qq4WUnEN4J22zl9dv3v25tlTeAFgOaSESUxNk/7hY6/FRLg++OD0sAeDR2xqoQzgk5HFwtPL8xct76Gg",
+	"m51Vezx3hF7pio4K2+YhEzRLM+Eotv/YoomWnf6jg+OTg4PD/qCDMEL/3SW9a733WioOMlKgNI030I1E",
+	"8A8Jwz2Yddk9HOBmfvDATCmDmWJfDwOpQvw1LOFZuq+LDEGQdMcTqkjMaEjgjCFbwP2fJydBIBOh3S65",
+	"vrxqv2PjNzcXQHRoxGCbTqQjCjSK5BLmnkR0iQ3wx1TN4d9Hg2PzY2B+nLS81mxwfAinOhoHgBKa6Blg",
+	"13aXaDkyWG2dtuRkAhtwtaBKjWSiYz2C5q3TlpCWeo2WlGtkgTpOmHk2pjFQgdFcCq4lbG1oHIzolAk9",
+	"WsiIB4AWwe5YbN7M6b15q1qn/fSJ/V61Tgfmmfm7ogcervE8zUcTRnUSs9Ei5nc8YlOLXs3v2Aj1idMJ",
+	"jVQOaJY+Sddr5BbbvphRMU0W9s9PXitIlJZzQIt0B9m2DHnMAj1nIafZMzhF2e8jzefMrHMPHyxnXLMI",
+	"6R/gLNTzyVyGsA3iSTB4fHDQ8lpszuJpbsZm4ZgYAfEdS1geNwlBxxEbRSFduOWxjz4kNOKTVbnlko1j",
+	"HRTbzqQOmbrNNQ3i1cLSF9wGGTVPsQ+PYkGjURHICb0fTalmS5oNPaH3IdMs0NmTJIryfG+yzOPFPJtR",
+	"dSd5wOaURw5eHrCRShYLCWfXPhLAxpke8cVowiOdW56Izzmg3/UYyQDgZXop49t+9dNe5eNB5dODyqeH",
+	"lU+PKp8eVz59VPn0ceXTE/cUTlMghaaBPWG4LUeFtcSjH2rU0+ZcKRYWD8lczlQynTLcnCGb0CTSKHuk",
+	"2JaJHsnJSLH4jgfZWVqwGPozo3BhdkbLay1ippgI2Chkk5EKYr5Ilzd9lZJaekd5BPux5bXS3Qu7Lf1z",
+	"ErMPrdPjnodSCB4tmaQ9usNRPHIqACRgtw5axeg8YkqNnAA4mjPYw8ocScVEqOWE3ruOFV+MMnCZBmJo",
+	"5b7JOBXdJuNRyJTmguYkgJ55UYAomIjsI1H3kSh/lGQfJXUfJcWPNuEY1eB/LvhOR6yewNFuEwDC8i+A",
+	"/ctRH8yo/kLIW6j+tuqAH5SBH3w14BPxL905X2ECisUhm6BIqW75AqWcEqWAx3dzxYKYZaxKLVjAJzwY",
+	"8UVKD3RMNZuuRnxBgwi/1QePR0m40Bkt1SwaJTEHQsoV4C0ESVexEb1bTBw5hb9RU2GjUIYjKUaTedpD",
+	"xctlOIrHaYMce/zYupuPqNY0mDko7+YjwEJ8Z/nfp4L4emF0xLJZA3TflNl7RGk6ZSGRYkcx9iHiq5FY",
+	"5SJRv1EZtd/IqF8moxaePlhI7X89IbV1HlLyQt6xiAYgnTTi6lcWVw/+2eKqCIEy0MUiWrm2lTJsB6Fv",
+	"JNlNQkkq1Yk6qa6RZTfIso1AgkT77SKsEEgKZjW03lNBEmxqAgO4erCQ0tjaflO2NoOoohgzaExtjant",
+	"t2pqe5js0jGMqRFiGnNcY45rzHGNOe6fLv2aviuk309ea8ZoiJTuY+sFF7fwM2SGMhti/ub5BXk8ePyY",
+	"RFzcEi1RxhXsXpMFnTKP+MOk1zsIfvn5H/gLOyMxi74dtqDJsOV3yflYMaGddBxRZb7solyBcbit05bp",
+	"ZP+uvw/is9qffTCxW2pf8cV/QvuR4n9n3w6g4eAYH2h5y8S3L6dV4wLZDmZsTmFCVvJWOsZgok9e6w3V",
+	"7AVIDOvzfWeF+ohNNJETBHqchFOmSduPfRKzDwlTWu0RKkKynDEzryUXoVwSwLBWpO1rnygWSBGqvdJM",
+	"gVd2btlq2DqLv+2d6W9NbMAu0HaurKRcBvpmxsj51SW5ZatvlAMxBfvy2c1zEsZ0ojuc6UlnpvWCLngH",
+	"di3KTR27C/ZOif8hmyJZsHgo/GU6lS65tksJgvqKwJlhQvMAFCfi79/14WO1kEKxLvH/0skgx399bygK",
+	"T9/AdhVcTH3EZumdYton7beC3xM4mHskoHG8QnQrOmdkImMio5DFJIg4KBvdoajF9Ydvj3u9s+W3x71t",
+	"2GY6XnXOJyhdlhF9bRAB5wAUJTJmExkzouMVF1NCp5QLL9sUVjgmt0IuVWEb9I/yQMy54PNkbiiHAQhk",
+	"qCmLyxB13rAPCbcBZg8GbQ2EOO3N0IidQfpL58qIgZ1zIwaWofGhQz9DRQCKFqvWlnHtNb1lirDJhAWw",
+	"w6KVVbfxYykmfGqDhYaCKwLCJ2chaftXr69vSEY4PsKPT/vmi32UUf290r4wc62fu53vWMqIUdFCOrmg",
+	"MZ0zbUnlOQZZvUKtpuosvr14SUwglkfUgkURCwlVhJs53zERyphMEx6yLnkNc4XH5gNFQDFiIZmxmBEK",
+	"/wcBW2gWlnf3lOk/JywB8ZjDwAuqZ1mgnumttWmeTMAC/9iCAV1PuU5pGLpfjcHD/RWyiGV/RXLKxQs5",
+	"lZMJPjoHvR9kfZoo9lbgj8ILGO5SjGUiwjcy0XbU0hMahqUnBobSQwNK6SEM8DrR5RHKj2gYlh+ZMcpP",
+	"zSDlpziNH95Y6PEXABp/sbDi7xZE/B2+uaJTLqbTWCYL823xAQ3D4gPTV/GZ6bP47GUSASV2A6w/+d6Y",
+	"OrzWIqKrq1jOF/rJ6nU8tXC9VWh7mTL3mxnY/gEtUlPZdxnwT/mUaxrdALM20JeemF5KDw38hYfvvQpa",
+	"XEdcUODxSRuOjdVd904NZclTGyAjZ4TrInFBujIUu1AOz5CmGUvZGonZQsZaEb+gB58SpHfdoTCErwIY",
+	"25NA2rVKid83qkjeCAXyFzDSVpFcnjrWezYUepYSPmUZsKWl6XTTXj0ipCWj+JkUbK9LLo04s4y5ZkQl",
+	"QcBYqMg40dC5oVoxmySKIRcxcLYBOhaD9ExkTEKzZibbghjj256X71bTVUrk7ZyHIkWf0jyK0rE9i07g",
+	"UHUIzdM8K+giufuQsHiVo3e4VfLkzRk1Ugm8TNZtXlAFL7Xh9Tw0oZQ6iQULyXiV5+qn+MfbNy86ik4Y",
+	"GVPFjg9BJpmTNgjNh8eHj8n/+/8ceSQRCxqGLNyz8uRQAKYBbidgwmjfKDLhsdLERs0Cb1sPv/X3uuRc",
+	"rFLRImaLiAeUBFTAHpXRHRsCS11yPZOJJmpGYxYSDNAuM5CNsfEVLMXmR9UzlAXVmsXw4f/98bzzV9r5",
+	"e69zMuq8/3joDY6OP/2vVtUZf3bHhL5ZLUw6XnEdHG9UDDa80AQ+Vx4J5HxOO4oBV9YsPCM+wNb9A0iq",
+	"EQu0Ox+4ivhll/hqJQIfJBAaLelKDYXC50/NNjm1n8AIJUT92DK9542jXatJvodniwituht2J8Jd2J02",
+	"rryINNr5+x/e/7E9HHbtr3v/WYE0NABemu8HmXxG4xhtIS2lV7i+sBdbeRdH1VZPXxJj3CXtwS8//3f/",
+	"sTnpZe3Fheuvbw52r3feG73OyfuPA6//uGZLXIZsvpCaiWD1X2xVdTxNxDboO6RNydu3l089VAcspHvG",
+	"NzNHsh8zKwMbOm50Izizp5kqAR3BkTGEEB+NZWiecUEGh2Qmk9jRAoUfmtMaM5VERoRF9wUJOY0U0Use",
+	"sC75L7ZSKMTdsoUeiiIFIYtYBkwpAyyq5mEByPaCxe6E7wEdiaA1zQ41CPhcDYXjIOtC4mPWOzh59Jh1",
+	"DnvhUefwgD3ujIOTg87x45NDevRocnIwOHQLarTAbElzy9CBdSjoB/T+BRNTPWudDo6OPNAX3N99r7DY",
+	"w+H9oN8ZDu8fPXv/x+r1fkGVRjJQtUFBnvZ5eOo7YokmhDlTChhszALG71joAceCtZizLD+3jZaH8Yr4",
+	"2Pu1TOLAKSVcY7YHpruYXV6JAwCtg193Lp/WYeBx/2RQNa8rOmXX/O8VSsJLeg/qlTtzckKQHgALp+vm",
+	"kaNeNVVJ7SLVfA8+m5uBnOE8Vev6lWodAHwjb5moIMULCicOjS4msYCSRczuuEwUQvyNIr5g93qUGWf8",
+	"Lnk95xpwDYczOzQ4w9JOfTltbZgl9le7A2FqdcynZs+h1Fm339D29I0CASCvp7atlARTNamFXITs3i8S",
+	"yYNK+qit6LtB5XZLdYL/bV0snME1usfWbAEy1kDTzgglEaMhylcdnygUXaGtkbW6xGmr5o2xuVlBh8cE",
+	"p2fESJy7jEMQnbkgyxkPZtBqRZagqNqUr7Kq3cqhqWZ5YeTq/Vv62Kmrxaed/J9rSoTXuu/Ad507GsN4",
+	"mMJjlt5+n/3xlKmghTk2bwWvJUVWZuehxciCxVTL+BtFVJRMs5QbR+MLwn2Jm84+VPNSG0KwGzM1G/29",
+	"/dl5/7HnHQ8qGesn6NLI4Sh5PKHhd859+7EVSKFBQT/9iLI0DxDi/UUsxxGb//FvyqQcpdADcjQamxFf",
+	"ZPbBKg9hfv7fKDRMJgokCyFJ5ihEXFhON8Lcq17/T9//+fCvj//r4N3xD4OXJzdHbx496V/0nv4plxB1",
+	"1ANSyzUi8AkNiZtCJgeNZaJPxxE1+mcwT63+ncNHxTzkHEr/V8wmrdPWf+xnpSL2zVu1f2VwYFBYbe2Z",
+	"UB6xkLTxLOFwpPPII50Tj3QGh/DPEfxz7IESRQVJRIJeAGTvqz18jCwpxeBQZCiUSwEnLGRCo3QhY5IG",
+	"QSjS7hzAUIfwz/Fjj3Qe9eCf/p5HuAiiBI//csYjll+ZoZhRUNTkYsFCEsnpFJpx4Wz8xjKHrFQlwYxQ",
+	"AxyNgK0yUqM+owEcLW6Y9Ip2WZC5QR3VkowjOkfK/8mDxXtjlv8Lt99NTmRCqY0rwsUdjXiI5y2OMejk",
+	"x4/oTrcLBw27BUe617JCReu0NU+gLwbK+FwqTfo9dHOVv08jOqq+lQL1u3gSHD46OPCIjfmARZlI+HdM",
+	"RegRmmiJbigulKYigC4KjpBU51D7Vvze7dRc5E7NIXDI/KlxmK87NV/9kLgFytaGtIHqeQT5AWxpQKk5",
+	"CZk14m+YjYxCkTXA5s/YUHT6Hun04Wwd9fa6xDeL7aN2rQijwYzIycRwOzLhLArt7ruQYhLx4DP2HtJO",
+	"GsWMhqsRu+dKq/V071zUmGlJTMsihTg8LGR5pzs6U8owV7zUhRTmcM4+GLF127bZecc8L+yYk2zHpMja",
+	"icgelhOuMxPSiIvRorIMy03Zzk8CKoBqwCm01v4widGXQXI2qQI+j0+q8Xme/wJ3IHFQ5LB5tu5sqABC",
+	"yOUmtOfthzsj/tlXQfzxSRHxX5O/OcY0ZgFNFDMaiyJBEsdA4dG+ZPRpUGS2bXqPcD0UxmwZEsVxWUw9",
+	"JUxcbncOD/Y8QoXUMxYTTdUt1rJIhIAN0O4cAXOj9as6FG1AB+mc9AxFKdktY2Ztl6TdOXkMhCPnZEMj",
+	"EaqOqCnaiEgyY9HCuhhzXvOSu7AKzbb1fr4povq5jMc8DI269QUMUGfuXzJsBfF82CIRDW6NnUIFcsHg",
+	"OUx92DLWBrQKO5osGMOiB7V72pbW2W0zDwqb+SDbzNl0092cxOI0CeYdZ1O1sz2d5Jp+fV7kcMUVMZxo",
+	"nOg1hK1jiLR92J2+R3y0dcMviBqfyHgofBrOuUADraEo0BcMM6crlH/g3JigUkX8w96h76FTEE4SCXmI",
+	"bfDAWBZlJdsbF9b2VWR0N5ABxBm4+j21uzj+oiCOH2YLbAEmDuJ/mnAB5KU0MRBk+ZyRtoytkwHFCLVS",
+	"QJ9sqKBH8oTp8V4XIHol9XOZiPALEV7g4ScklExlK/xgHg6i38nOK/S0cARzK/RKamImtwtD6R9/7cV6",
+	"JY0ygXPnol5TRqItbGtkKQVDTH7Z+sdm3dywnyfQCalHHP6aM7GWBnDU65Nffv7vvNNuwuP5EvhIurA2",
+	"WDnnyy/BWSOcpCdzvSOubE+7H84nhcPZLy79ZW6CO22Ak7IolwgLHQtHJurY9JLH1mH/CLFFydX5zcX3",
+	"aZ4Ens7ccsxZPGWdBdXBzCxJJXYUIxdmOTs3qwXb2MPuZ2l3Neo8f5b6RxlC32aoIC8BFQTg24HofRXB",
+	"7FysiJGOUOUh7Zz7gxz2jjxy2Dv2CEBMjnooLiny5vkFOTk8ekTsSSAGzcoynGsT6v02F9z5dZgOVyQR",
+	"MWhj0Onum/m/Cps5J0pYSEke1H8atzHEqzAlY75RJOBxkHBNxjGjt8CFFJELJs5K8qWiK2VjoyTR8cqG",
+	"Z30d2TKLEUP4b6R8ScXKKvzqq5n6TBiElpJMcDGFTgMHd1/g7/OHa5BTfG6kJAA2SeHeSfU8+urrLSWZ",
+	"AxxubkbJcRKkWqB9S68HXboTBkAPhV8n6MZUsw4GYTIQLEEcI34aBOkTF5lZMoukyB+KNeyXtK0jj3QO",
+	"jz3SOXp0htAQH1DUKYy8t7738iGyG3de2rAmVHWnj1379QDMz9v1bwVN9EzG/O/sSwU5apWEnNbgLPOk",
+	"fW5Hwe5OyRNGYxYTE858y1YmNnnvV2BL/YKI18+zpdzMtypaiSgE8X4tIc/iCnT0OY0mMp6zkPgFZLm9",
+	"bSziiNm8NJhKQ7dCLrtD4b97965znoPVIdtS05lcYtBSrsXani53Ue3hwRky6CxRzEOeefzoqFd03diF",
+	"jhmN5t8OWznUDlueYcnfDlvW0mm8lxiVvjXqNPPW4C62IQLAYy6yLfyFxnJkYDnbKkpd20zlWb5Y3tid",
+	"iuQzCstF5oniQUeKzkxGIQkiqhTaYkMybP2N/v3vw9avYuv+rsBHBvnTkMOgEyR3k32Pfk0z+JIqsmRR",
+	"1LFnY5xooku2NrswJS0iZ+8+S+3dQ2EM3sbFzqJcZgJ+THloXLYo6aWTscHMmKB8Y+X4uvAgDIzKuWFN",
+	"tZXL87+0vNbzv1y3vEJq8/v8YTFNY0bD1yLLGVyLajJR1VeFSGsahtykD17FcsFizUFdsym3a9g1ytI3",
+	"KvMWKBB7y0HXJEXW3DOGPtNohYbBdp4M0TBUNijI1HUkgZS3nO11yQ+wOMaWaOagPBvPoTxiowzxURQZ",
+	"GhfHQKioCIkc/w2j1OQE+paYLWFgt4kQZhAfO7fbwVCzOb3PIwIjHywiTacZIt9gZNLDkWgDHJyr2LfQ",
+	"eg6TeNyVkXu6rarhIxbrS0xqX4vcglcdeIeFiYmWgpFFgraAy1c/XN48U87/mHlQ2n6aJu/vnTq/mi+k",
+	"QBMcdNT3f/n5H0Nhfu/B0ycsigIZs04Y48v8gyO03GGmt3+GC2SOCyrfTJdjGGCglteCdkYnsjmvmRO+",
+	"DU1+gsHbP/Y7J+9/6vf2fsoN+GO/c/T+JzPiXmVE37mgkZyaUOh1rAlC8b0J0DBSoo0ANumnOdphAtTa",
+	"/pTpXKf+nocnGD2ii9wu+FisEbCW/oXPndk80XJOgXdG0apbEZhbDrH1WuNEVQTwPUnUyqx9yCZccGMs",
+	"yWuw/qT/7eHj3v/uHPW8yeDb44H5Nfj2qNfbP+r1SjE3rS3NzclJI9QGjyuWAEBFSrgBXgVCSxy65JoZ",
+	"xVrEJFmQthHdoROTAF+CcLA5nscM71Lny+M/xeeGutOYMBF+o8jYAdVdT25ZXwhTj5hXLPEFviGXT2E6",
+	"YYQeNrWma3BdWiCqXOxdeS2yN7tQ/WBGRUXo7/O/vCapOc1s+0SxUhbVNpwGPDQFF2rmbMPvAjkf2yTS",
+	"Qv/5gLleTf+KTwWNIluhvQ6zVqYsYnDMoqiMO3hW3KwHgyqk8dAWEF7PX2TCloHHgaGVKg0MvZQHtuFS",
+	"WweWAmRAW3+4NN30Xfls73ZWB0e9/cHRTmc1A6PmxJZgydLiABH2rGadfN6JLX+/47kNiqDtdnphlvEK",
+	"2lfNFV+6+FjEvStLQNp+onyP/PLzP/ZACHFsr7giidpl6Y2vN+TKhs3qWcwUyPkVIFm/cNaYpK2B188V",
+	"aR/1fvn5vw96vV4J7b182OpBMWz1qPIYhnQW8ogLZqL/q4/860RPJRA3aGjzBNbZDsXQyHWKBk93wFHI",
+	"acTFyNSKqdgP+JyY+jTB7W4slAUzGYCyFFWI58FMEvMyQkf5QlURb5B0i5QTTlUNac4h1hTKeMjCf08N",
+	"O8RAZhcdEMZyAbuTahIxqjTswrou/Z3OQ6H0TBXrmND7VIaH/bAbqqFbmH4UcaxtFGOu3/oA9J7kmhFo",
+	"xsW0aowaHG8bM1/XoIqspC8BrYb6sBAmzVSVQFshvW7ly7lKPlXzN+9stXm334xetSYqcBHIeQXPcc9L",
+	"FP+4Cpp7KRM9piKEwwPHLGRR3eLDa4LvHa2pJjUbCE0lnQGSUa0l546hWZa1Pbe1c5no0Zze14hDLmFA",
+	"8XkSaSqYTBSRjqQZ8bzdI3PQOYmQBA27ew+HIF/wpyan29avUJlkttvhKhUOKvd+hTU6bNKidQ2n4cqw",
+	"zTHmQp2Sh6aWD8V6+mdFpFeWVV6TLr7tIC9kRGOuV1KYEISaDXplm5EYNDhFIxexUNiw/R5s2cHalj0u",
+	"cMdBKamjV7muDjC15DqY1UopizJguy0rnFCdhaiU1EfUTc1bN7XDXjq30uQe99Zml5/eYa96fvH9lHJR",
+	"qbuCFkLgLQwePiHtX/5////+AQiDf+wP6olBPy/7dfoH6ai2ANonr5CF8KAcEv8jvvnkA0hcK/L2zYu1",
+	"BJK84LmdTRtYRG05AgcKtChS4IXSogMCUadfJMLHh+WcrjWSjL06WWuTSTRnhngJzeHbmiXDK5TmXP86",
+	"a5YoVq8Gv1Us05t2EEI+5Y35xayU91VGsQwJpvR1vWHOFRcs5TwKtiyagdpZmQni0zAsmHu6LkUJFt1Z",
+	"FYG3OKOiAb0xB/1OzUGN1aWxujRWl8bq0lhdaqwuvz/TR6PuN+r+V1T3G3X4d6cONyrov14FxTVwAv4W",
+	"TdRdg1uuusSwQgfyrZzCqdaVxbSKUfrLjqtwbbMFPq2XLyoVEalYIVODxAbEprVoSdvPlR7Z27Hy7MsS",
+	"O3pwLRGvpaWm0SjFQCkYcr3Ci7MF1cq91TU380ttBisOvWWtX1bKZ76Q8ZxGPkYo+SqiPmmnBYbgVJ4R",
+	"k+3/9gakWVeV12yLfWvK2ofv9vLBYabXltdSES3GgqVvNoXAXFFLmR9kIPnT9etX5CWLp4xgB2b/brCZ",
+	"mNqERbMJlssX+dH6jYWksZA0FpLGQtJYSBoLSWMhaSwkjYWksZA0FpLGQtJYSP4dLCSbdOLr9PKuB6ma",
+	"mCXoBJkKJRMLHgRUkDEjY6lnGLqkmUAvPBY4cly2USwbxbJRLBvFslEsG8WyUSwbxbJRLBvFslEsG8Wy",
+	"USz/zRXLiD5Qp7x+cU7aOb/r3kYNM+fGVBj7ff3i3Hgw961XM32wt65n4t34NIrksuoiyddYVU5panqf",
+	"0xXBDwgXWgJ/pVGUOtX5jvJcyKopXX6DovZDFaHEtMZLFgrs7en5908v9/tl7mYfr4srlX78/VpHPkgC",
+	"NAhsbeqymiERFe6OGYOGRYLxBSjltX25YFjAY+Ww5xF/EfM7qpnvLmMzdeHRQjBjIBvqguMcusD1wq+K",
+	"rnP7bg3s33Zi1baT5spObiuaQdObNe0tTLbOCTzMhwCsH5cvU9g/m/un62D65srJA+Fu7PC3mKH0FdnQ",
+	"Q/N34HBlJXXWpyATHUhzpR8eRFeVxdaLdVc15o9GhQXQHJTtewLpv61Iv3bkdqLIW6hGfkBDCFypI7zA",
+	"0d7vmB15Gu0kpZWw7uZbBqdyBRIt39QYR8+dPdSQZWND5WJ6SnwaRb4R2z1DAo0Ibywi7B74A438rHIT",
+	"tvFh7+KLoXDfxsSXk4m7ktLSa3MlousG6/ylv8rJpETAJ5OqPXwBndTdQVm41FMxXP5YJtOZqTdq7oqs",
+	"iMwzojwLR7TOZuaWDWuRueZooh7HPJyyMM0k5xGW5zclfIvHc9AbHHV6/U7/6KZ3cnrQO+0/+mvLw6sH",
+	"YeAWiCIdELsrUtArS8HAbKoPmL0k0zXKa8MR3jKgZ2xO2lIwUyxzKdH2Rd10sANz09suwYqwKhdmrKoo",
+	"RXvh1Xb0rt3rCei2X+fuCjdVtehKbcPv4PPxO4nlvBq37h66OFd2C2WURUQDR2Jgr7SzS9zsfGBJjODM",
+	"w/XbInu7wMXDjSvOQ4+ELOZ3LMzu18pfoQonoQBTd/d7Th9+Z2lWaXD7Bro2LTFIdJf2VzTWuL1M5cG6",
+	"C8iy9cC7fStuFVu/8K4QPhq6wsjpZHKnr4r4AnBPQAt4oFoDYjNqD4pwYa5TnpkLVIrkKt121ZMu7Upz",
+	"F8gUtEKU6fDSfa4WZgs7bWVtMx6U1nvjPaReq9qs6psR/VN0QBn/3oLiRDySCPRKdYlv4fFPiVoweuuq",
+	"2kHLVeXRGgrgPF3iI/j+Kfmb5BkVKXIdA0LLa9lRWp7R6YrsJm21eTNkqLdTrlt/Rw0rA8bhPDoKByJQ",
+	"KhGUZGkkFRskwQqqUiEVnkegH74EtIudOIsd1hgDdh8Y238eUbMmZhZumCwSMJ0NDhs7/Y5o6ZXLeBr2",
+	"8JCxN8zYEv2HjU/aiUgZqqUY1ZcEb4WyHi9GNXNAIZbaEi8gPSN4XxsXivj7ZTtAxX3ZdeR78+4z9xnV",
+	"lcHzn8ql8D3iv+Fi6n7aX98u4N+n6BXBB08StfJ/+fkfJVDfLraeS0RP7Vn8vBoCyDO0NLTH3P5pigGj",
+	"ockH7uobVuqZy+rdDbl4i74kvpYVCnK9XFFDtw2zTm/Ez2+5dIi1E/cAyr0bs82VUVpDPk4JO6pbgafF",
+	"Ck0P4oksZhkLn0qmuhWqCJlKUCpTeT+nTMpEj2UiQqw8BXwHJPihWMykYGQpkyg0nhmQiM2tZvYirdWC",
+	"KaLpLSM0d/dwpvqX7v4eirW13oWgSDN623RjuL7/RzgNf4B//sO3d3WbCbv5VlOR0qr/8Q//8f5j3zsY",
+	"1Cx8pdMIYLvlIjTFstJly9vd8kwwr83dAW/9kLAEBGwYZTSNZbIoMtr8xzvcP/ss1/xZNtYljvVnOxbQ",
+	"lO/MUGumCnPNiF2Juv2Jl1Y/pZrWqpbuYvwAVWSusi3J7mmgoxVsK/+7ZybzB9Xg/Y/w45NP1EwugSh4",
+	"RKFN2Fz0GVAxFDRAmyjXhMIvASPtmfHPekTHVKgJiz0jpHmEBgFb6L0ueS3sJf5MhCz0rb6ZQkQVJnAN",
+	"BajA7p4EI7r6Vv6HrWSrZFOF4QeWfjuibrVEBmqMDzQhYhqHmuB1dHk12CMsUoz4QnbMI3/vrHAAl4Lc",
+	"sTjkgSYTGUWIDJhBGHetbudXnZ7AqvrbSJNxrcfG71shg3KB598/JTQ2ihG6vtGIdUZ8Rx/8UxIxesdU",
+	"8XVq3DglY6aXjImMUCu8MUtLQgW5/OENXs+Z4P0mWLAZd3/BYm1BaaFd0/2aWkHeF73Q4+LdU7k4Amu6",
+	"qhIuCxvDI4oFUoQqUwWdYQDwboJMcEcwUTSUHg62uWXdfeajKoU0hcPt4Rj2zrKk6vOQuGsNcY8a+63b",
+	"9Hg/YkiwXL4LXetW0jEa3Y5Qrd+Gj9Q7ZO038KoCR9az62prl1Bz8GgbanR1ZerUdps7qW5Dxtne227n",
+	"uIDPWNw53y44lqhhYExw2WmpI4jVya436MW6Y9YsiOfEJWd+Sa6rO8VFu1FlGmcdwMYYUAlxWKwAabUt",
+	"4kM/SMoX1umT4t2FpdwKQ7i7n8PZ8/ahSm79ZQzZbhMA8Z/BnNcE7s0M9Tq1+pQms+QRl1ZvdBzoTgZ0",
+	"nEQ0XnXJi2x70ZgRHyEOMdHWsSZ7T+o4cVbWoYiNUkFWTO/ZKvegUqAdmouOu+nUPyN5XtbOOBiK1kgk",
+	"9vCiShGwiIX+ULRniQmXsrGz9uZV9yW0HoPW4hHfXGtuy4dlzJAYDIzdtFC4x6GKdgozU7s4Rh7Kgd4C",
+	"RdVC3rIByl7LDAlkwA0H7Sz0ZX6S72sHyevPDp43KTyX4irr4iIHzhMDznMHzit57qC5SKGxW+PGUvjP",
+	"UwRkyiHynMRI7GgvWj+r2xUcB9ImJadOuwnjahsPQHaa953OKRejIIztBlHJGP4avfKtB0aRSQTyu2Ch",
+	"iR7IuIQIkUlHbKrcZfHOWM6iUBH0pSH7yqy7EZt6hN2DxEh8JvAmVic4WBDGPIoUC3zPXHdCAnnH4qEw",
+	"lyXg99jMgDfhEVNp0ykFjCuStv1GZY4kVSXN2e1Zbf8vnSrrTDG3vSI88PpXdKZYTKxDd52XDTK5oCwT",
+	"9A8PtkaDbzLmXXxF813I1UIqrmvtw2Y/5lywBZ+kpUbnr67fPXvz7Ckc5tfE/AUH/e31/4GDfn754tnT",
+	"IoHJfbEDdTm3S10kFkU6AhQjrJJDEF21Fsf+w2TmwhJjRHz1Cj/etsJMhPXb2xD8TTt4cHrYq93Ba/MB",
+	"WlAR8emOY35ZPdC2ZBwaVO0mkIXxCzatcuXliEFd2g1Ho1Vkbw7y0H6BmnF2e9VH+PFpP6MY+x/hi09F",
+	"Y9aPmOTT6T86OD45ODjsDzporoQl7i7pHWy/dDY1wlQGuL2SaNOR4GEebaTt22/89ELBlLQCQU8E/5Aw",
+	"vhYPnsHbPRxU2lTjoHpPA+Y2mNGrjLPxVo81Ntqy9za6Sr+CS6/ES3Hz1nBTY6wNN1hkUkPsMpY6Zxs0",
+	"uykT8XOSVumeKnWr0PxAF9yY17gmlEzYcihgzsrGahRV6fyNTiYKDNkWKK7URAHv1VkxRnVOW57zFoOW",
+	"K4v66gNcs+tujTDe4ZRXaogjdHlCBzVrBLShUuixlMfiv03RHZCTfLBuTlnw2XDbEiqpo2q96J25mt8M",
+	"uqTKqw75959enr8A4efmzfmr6+fP3sDvF+cvXjw5f/PdswpvA7SvQujvXoCp82g6eRRD/qtiCnZ0NTWC",
+	"SyVWlN6K+cy9WIP4vkP8+PcgG/37yij/5oKBk4hqLIcoNpk2hIcPEpo+1TCirTX5cpLBF5fkQ375r67B",
+	"x1Z/Wl7+Ta4mf/7CWny7m1dlWMVZzgWhScglMPU7HjJJAmiYp8VJRJctr0XNj6maw7+PBsfmx8D8OGl5",
+	"rdng+BB0k2gc2CaURvCehovAfnVg2rkfi5bXuls8bnktucCQrNng+KjltWJ9XyTvFoj1SFLNnzOqk5hd",
+	"xfyOR2zKtvjlv1Hk4uaSLFxzRdoxo2FHimi1Vy293LFRUBmx+pKusFigaWRMg7uFqpv80LgK2pe59BPY",
+	"Rg/oNZ3kSNWYbh3EWZiCablb/zMqpsmiulfr8dwd3E+1YfTZrn3Kp1zTaMfSnaFp/ZVqd+bHbop3/lOK",
+	"d1ahvMKXX1jnjWku+Q59oz9iWBcDecjPZUD4NqDEoInMWMzOrEeeCmLnZXKJuCLnV5eoqGBQB1prsKtq",
+	"1bFO7rtwYd3FbJpSAhgwca//qHOwlgOWvala5X9Syo1a0Bo53y0StNiUMHRQnz3z757Jw/qdwHh5d3cU",
+	"vuCCoSa905W0z/qkfXH1bK+8N9zzrQLDtiSgp3o+qa6j+71ckqc3L59jthwQrrYf6vlkLkPm750SP54E",
+	"h48ODnKnziQTYgIZx7RHaDN4fHDg73nEx8uuSfv68mooLl89f22ejakIfdK2ccEoqpwRwVioyNXFy7f7",
+	"Vxcvz/dMqgqI8D5pCzaVmlPNwr2ia84CBNKFGRZ9cxOJP2AckFQS4yHKFU1Jv1pbQLRuVXMkPTPJUFST",
+	"GV0s0B2UOdqJz0OfTGO5VECzMIQtu+Aag5SKQWpUhOSWsYUaCvgKLywOYqlUag2LmSkDs3dG/JBq6pOQ",
+	"LZDKSWGd5KdDMRQ/mb31E4FG5Keh+KnT6eD/8M6YreIsuBP/dvaQ9EE+HsQrxmb8RPxCKJZPTMeZE92F",
+	"MP1E/DQszFgY1z5CZ2p3SblGP/BPxEd35jvzYK15PhQJAVm3Q7qmuAwY8oot3wquAQa21lCtROCTNqZI",
+	"4QIqHTM696w9SGkZs3AP+rheiaD4+VDg38YHbjPKTtMuXN0eXPlltlOc3ZJrIuHPLrHBa5gKZVjcULh1",
+	"X1rt26qBZEl1MMsn4pEp08rsKZV5F1EKsdmuUlSxrdBabaVgryet0x+3m4kzY+8nb3PrunXf+mHl8m/9",
+	"qsoeve2b9R2x9ZPCBmh9el+T5vNSCqml4AFZsHhdsOo/Oj48ejzo2f/6Oa2dC40KVgWLqoybeleOhIkY",
+	"jZESTQhfz2o77vQHnV7/MywGjpNtXHPAzA00zOX6ZOOHbC53S+KxsaA2l8eChLu1in9lw8JwlhPkqVzL",
+	"6GIpkXN/52ice4QkrpXTsrppJlGBUhmzuyNFFlZDbVpeCyhKkcWUwNnBfAnHLQvogL9yBs18eEb25JkF",
+	"vnT2XPztuxT07LS0vFZ6DFpe6xoB/5TrotKckGmWOZ5mKzvkBBqdxEKRtj9l+vry6jzA8ld+6kUg1yyI",
+	"maWdSGuHwnwEL/1C7qxPgHDSWG1L+K+MaDAjj3bZwxZKt4tpBN2ABLHtO2h4CQ3xq0guqyp8hSwwEl9O",
+	"N08WKPhlzl+YzCJmExYzjDPO9J1Azue0o9iCxrB4mAYslyXBcM2aYww4aHx5v6tbGS1Jn1CMvjQf9Etq",
+	"sTMi2tcgWX9C4WpWRRGvL68IvGNC88BE+F0+rbjU2cw2w44N0eMKlIpyJiYNqTXGlypkbPXClGpSblzY",
+	"LEH7k9carxZUqZFMdKxHMKHtEUuJuD1P9OwJfunsQiNHRyqtyMS+7RKk7z6qZr5nZAQbXYals4QJje1M",
+	"ZLykcdjBmo2hRGwuZXxbWZui3lIFx20uBdeywn32LAumtlVWiJYFKxaAYz83OnTeIGcTzrPNO16Z/Vzy",
+	"tvX75XKag95hZfHAYETxbvGFjHiwqsZkJ48tvNbctN5J80KaBNLvlAkW8wB+FVTzO1bWxbBla4f7x4Ng",
+	"NKf3BnC1HWRbCciAvlaEY7tea4ezi/KAAd0XZYPQbkOaj3deGLdnvs7SeEAWl3SlPn+ReFgXNpzVAt3g",
+	"GizVnFrvX/PRxFi0R4u8SXsjSa6wgmM5R6XlHEiRrPN7n4choQSRDgyKzBgFLkPVLTrXZIyFdzuZz/ny",
+	"1Q+XN8+syu+C6ysjpGttRiZwfc5CTuvsUmnMJdExN6U9FRMheXNzRczn0SrN5LDx/QvJhVZnjiKeEhwB",
+	"k82GIp9S9vbiZYn21YNa5fF8KskrqclTrnQSj9MqQnwqZMyQADqCZvP91mido8kkTiKmLFE2xYVsbaEH",
+	"AIhZE7uILzd8zi6kMMG69uPljGsWVVrWX9mkPLRizOnKls7A2hhPXz01ifi7EO1eb+DZXPTtlNvZkLZa",
+	"551h6pPXYnMWTx9wMI3dFj5iIrDlUSrkjdI0jvC/3hoL2kmoYGIEv46lntVU6stXX7R1szJRB0N4XSKA",
+	"TXH2H1JbdBSFdFFlbVS6NBQXOSP6i6fnVwSTLMdS3u5UZceO9yGhEZ9UEPj/YmzRoZiAUrLHgxz4+urm",
+	"8vWra0dZYjblSmOaj6mQVsqZ3DbrJRvHusrtCUIKecfGb24u7CC2dpcTm9RDxplJHTJ1W2Uk1R14g4V5",
+	"YEIwR5D1ljIObSqgVVsipjUcNwAgn0ZaJfMOhc0UBCmTXD7dlVowEcSrhYsS2WjMiPXiWdY671vcIP1t",
+	"YnwPSGYubfTqAXOJtHie4eNO8RBtPdN//LJDvbk67g6VcbdVgntApdz2hN53YhYhJbYChNo7IyGb0CTS",
+	"jivuWJ83iaKNMe5ASrFGgYmlhd89Qola0IB5xncJz/a2rsB5SMkLecciGlSFyG0VxybLXVjYciaVy9wx",
+	"bLqSLRPLlrmYbmcHvd6giqFt3TQzqu4kD9ic8gqn4A/uFTGUJdyJ5vKAjaytYL3Ly4tnzpBA2obk7XUf",
+	"XpUQU1xjKpge8cVowiNddTIvbRtyeUVMm8/b91hjuNKq6aoV44KFaclFkWaAYkHmx8eHvd7eGSmXLbbr",
+	"io5WjWmFeDyKHsJioV/squjurlnkfDlnGQD9Yho07X6VE1slY8BTTl12zG5NrDbb0EcexaarEV/QwOSv",
+	"94ei7RfH8n/5+R+lRz2/cBATkai10pSt/smg2z9+3O13e/uDw3VNpTznEj0/7zynnUn3dP/9Hyppegmi",
+	"BiNFjAwahBQRctAgpIiQwwYhRYQcNQgpIuS4QUgRIY8ahBQR8rhBSBEhJw1CoLcRlpgLKr0OUrjrZfJ2",
+	"EkXa/V9+/u9+bz24Lr2goLftdiU00I6KRomSsI8m3KwFatI7OQHQixfqaM3Sn77Yxdo/50qxsC76G192",
+	"UBERUvOJ9V5+nsYzlzOVTKesSo99mSgedKToYNn9IKJKkbZvdRff1soY0+BWS8FG2XMsBryI6ArUY6OR",
+	"F5Fhmz74LgxB9bbyd1yRMZtxEZJX5zeknShWLK04w3sPFsk44gGhYRgzpVKDl7sOQQ2F7YSaym/xGaFk",
+	"GUsxTWMK5EQzYctzUUWkYB3MD01CLvd2dHJ+zvU0D/R6/LbvLID5xXBadrAtvrZVs66yL0wpKsVEgNt3",
+	"ZDBTdemY0nJOXFui2b320P1vKXHaS1opTRE/USwO2cTvfo6FqdTjtsld2eZZHeRaS3iWDWmbuC2NseVc",
+	"1xK3/trtPX28nme7A9YONInZh42Weaxmdkejgl0FCP7B8fqtSPmbro57W6k+li3a+daidPSDX37+72O0",
+	"6RQtOGqlNJubWm3uu7azeh73SMljcJAHtwjtwS6GHefF+XyvmwqA55lR1kJhzHU4pmAMBjVRDPO5vjjf",
+	"0fGhGJ1HTKmRC2AbzRkaQXcN2nAdRKt8kZ7PDNjYyeWnmAi1nND7em9wbK6TCsmE3ttrGWikZLUX+htF",
+	"WAdtqJatFIy5Jm6X1XhYazZAHsF8McpoQu463YpQncyejMGeKdkypOQUI7857N6FvX8oUaRN3W9qhnVN",
+	"zT7AupKWne0UppUSIgOilfRsRNZxRdrqLV9g1NIX7Gzo4m6uMHSvfjGFzFxgwHbUrSPfRdk65DRSpooS",
+	"14qkVvNdM1NYACLZiC9qri8BTpsKHhXCfq1sP9juHUhF9vJlp4dHO/gIimNuW4fLxXkQXdtPMB734PEo",
+	"CRe6Ktm8e/CYvH16dfPC+QR2vFqHRaMk5lu3BIvextzePTaid4tJhYL1w9VzDORYxBKzt7/IKQHjYPY8",
+	"G4UyHEkxmsyrLztzKdOMfaPI09dpMABVuct0pSDPsbopeZmWepNrhXt3w1kFaMtwFI+/DDxLU+zFJRVe",
+	"z4e4rwueqE0Lm/qlNhTTr4y/dm8/s3y3YMscRchdAmfugEsjh89F+Fax2N/r5nJNXJE2pEc+cg0H+Zmr",
+	"kGaKzjldgisiFwY4o4ug6JzFQzi5Ak++nHOtnbxciipuQoN/vdBg0k4WcCoPBqD8xDTQeI2RAG4qJ8YJ",
+	"bVbeOzv9z2GrvTdMer2DAP9l/3s43P/x/bcfP8FeeTdjYigsCffIpvjislWmNsA4b375v6QGhOFwfzj8",
+	"cTgEQGrsMk0c8m8gDvnXjhZtIjybCM8mwnOnCE+3Vjy2Gyy9pF2ZayAOBmkQnozTGyE2BIGuGdr/Sjt/",
+	"f/9xUHtZQxMF2kSB/m6iQNfuVvkfEhVK2hbJnoXM3tbyh//o+GfE76CKb0h9Oalsc7xoJTmAbmsEvH9R",
+	"bCePld5QziJRLE5vcIRmZ/bukYja7/CqknmqGQWlkFDfRY+WPW/nIV1H2j8tonNHPrYTC/s1YjhT9G5c",
+	"ljS0tgh5LoR2G36byMomsrKJrGwiKxuENJGVTWRlE1nZRFY2kZVNZOVvLbKyCSb8jQcTfqVguy8MamsC",
+	"yZpAsv9JgWTVgUd5c2uXvIu5Zljuu1Qz1fzWub686pjqY51qL1yOnB2ul2vDON0sZuWfEd+244I2gWu/",
+	"+8C1U3J5dXdI2j7tjrtBN/T3gK1fXt0d14tGVRFsNYJQjRz0Gwlna8LMPjfMLFEstvEoeIAqXO5X7mC1",
+	"D1H6dV6j0tGaJ0rbm/6l4W7App3v3174XU/jDx/1K71Oh16/V+F1qqLmOBdHBjbMwxZwzlNt+DRzd+Jf",
+	"sGVptLedK11hww50/5XYUj29yxwY27nm4Ohx72ESfyUsXzMOMRUENgYkbr9OIrsh/kuvksiKrv7+7pHI",
+	"3bNfd5nE0a9ymUSK9Cuqg9mDI0//dP36FXnJ4ikj2AFpv3l+QR4dnBzv2Rvo80fbyVPFENVkEVLN8vVt",
+	"u0Nh18fe+qs0XZFE2Cv0u8QHzcEnIANp0GmxmRMBi0GoeKOwsvEDmPgVrYZivDIavNOMQKN3Pj9T/9CG",
+	"puKL7WYUbyj8TIK5m4+o1jSYwdeFxwBxfMcw5haDUv1KgRMLxk/G2G0wEebPxDfix5yL/Mr0m7DaJqy2",
+	"CattwmqbsNomrLYJq23Capuw2ias9jcbVtvEtn55bOvvNXa0ielsYjqbmM4mprNBSBPT2cR0NjGdTUxn",
+	"E9PZxHQ2MZ1NTGcT09nEdDYxnU1MZxPT2cR0NjGdTUxnE9PZxHT+FkMh68PfrnNs4QERcECV0qi2UsCb",
+	"cW0HVJAxIyDwYHVykLJxYzEaElA28sFwaijWw+H2y9e/55FLVP4KeAkCXxAlIQvPiGJsKPxSbUlb7bEY",
+	"9uc31RmbMLImjKwJI2vCyJowsiaMrAkja8LImjCyJoysCSNrwsiaMLImjKwJI2sQ0oSRNWFkTRhZE0bW",
+	"hJE1YWRNGFkTRtaEkTVhZE0YWRNG1twx28RrNfFaTbxWE6/1e77qdUNckbYXum6Qzr7BAleawdRc6a/C",
+	"tfZ+Iugd5cgQ8XTrnD/JsCMBfPPHFg8j1jK80YROcdFJFDwaJ8pErqQ9td7nj1HasBx8dd+Bzjt3NAaR",
+	"VcEol2aUN+kol+ItfvvEDPI2P0gZG8kmBpiSaP9tecozoPE107YAbQAjg7Ywa/thzQ3KGWEozeDZHRP6",
+	"KdUYGlAMmyrc/VVwWfSqKM4iZndcJg8ojocbCmnVLpJn+btN9QBNhxurxLnSfOu6aT7wjSoCOo6RRjIf",
+	"rA8PXRTberVAat6MdmGMtpcbaPrJawGPqQwbSfUYOExYaI8Gs3VnbKUAVbq/fGauPh6K3Ne5ADW/4+/V",
+	"saaj7snR6fGgfwgq8tZ7zR9we9yX3hbnLiHbGI2A95VlN515hJr4NC+7Z8vpAnxSfdP7eUhJ7vatrSgQ",
+	"bDlXFUFbr9gyE1LInClFp6xI2gebyyR6LRmFlX2/jsJtfR9t7Xs3zbVCEuPK6bPhjhrsl2qgn0E/zIdJ",
+	"PGWVGHwbT0EL2ILE3jYkYsx0/R1va7VizfV7QsZzGq3Fm2w4J6Vd96Ab258boeMpU5oLNDvdWKpV0uS5",
+	"wCK3hXiqMPuKtP1gMh7lniD5MwUfRcVzLAiZrL/YOyU9Ez7azqlEcjLZ80g/w4dHBsQE3FnMeOQgWzBv",
+	"KA6N/j6NZbLwyBH5kLCEeeQ4t6r47ow8LpTVzAg9GScaqUAog2TORHr5u2XWPa/vDbwD79A78o69x++L",
+	"W6O0HSrFj1dSABV5luNdFzgnE3TQ8jLPvuX73wHILa/1Z5hN/r17Aav3GGWVolC/bhXJh9icX7wgCxnx",
+	"YEXaZS0GF4SKVP+BZUB9CE0laMcFzWsodiovSgbmYz+nc/nraP0MZGIA0XkEmHoBo74yg6qW17q2Y11e",
+	"IWYqLGHrRNS2MYaTzMpG2n72B+AG7VqgQcC0PIIT9ojZ0fCbjF0T86Qg5NpvUbw1v3awg7UHHfd5/ZtO",
+	"YZiyTJwOtMaiysr/w/IGyraLcuqACWDkGg2zcKrXDBsYgozUw9/zQOE30a9D0caKsXso9SQicNYDGmHr",
+	"BFqjEIT3ldICMYJJ4ncUDXgk/bgqPyCYVChuz7MpFagcddqbLfh9C3Rxyu+YcJRjTnWAIpb/hwrqdjYU",
+	"KGBgSORCr1KpDGWNkth1fNTrfYYvYkuUVRWd3sY9a9iE7e2zrUDBRPzOUC++KurFl6A++Z2hPvmqqE8+",
+	"H/VfKPGW5Ltyb1VSXqmL9dS9IlEm7evLq2Ip92i11yVPXXhlZtHIs7O8kYIuMb8omFHdMoH9Rh4O2WST",
+	"8SbfRQWnkuOIVRgB3zy/ICeHR4/IwrQgIdOURxWF/M2L9R7ezagmSxD6jRcQQ665IjIwntmAlTPNHYPr",
+	"93onJJRM4XZm91xhMX40fc0+dCsjz+NYVnlPfqARD82JM008wzHx3E2YwHOJFeK7u1v2ESHP4aNn0GfV",
+	"XQRcKE1FUKOmwF5jeKuAnhWRsH/X34d5qv3Zh/1st+wDSlpeawKKjG6dtpKYd9JcuCqE2CFGVVlneRB4",
+	"6BGqXDz8lGq2pKtvFInktOQl6vX/9P2fD//6+L8O3h3/MHh5cnP05tGT/kXv6fNqa3n1sYCxv7+5uXLH",
+	"IpBhcR8c9g5zvr+jk5OcSogRretKoea6yk13TtRMxpooY5dyhNZtaOinOMNXUpPnIKFWXtZQqcOdk7dv",
+	"LkmWlchDJjSfrNDPWRqMtH06lok+HUdU3OY0fedwois06dIoKjn/c589aBMkwXy0aSGMdSqmy/xqeEXv",
+	"/5TeMTgzBYg6/eNK7VzwmmgDPLs6t++WVIGMW5zn7MNW1RvfuiXfaJdcP6eVd5XclSjEOoEDnUBXajTv",
+	"ZszFrMOnhCvPZOaYGRF/LMNVNx+p4gO/9j8kLF518dIRxf9eCqpvrX1UGf5izCc1ZJcrQ3SLHWOa+JgR",
+	"qslcKk36va3oTueejViFa9Sd35mEyYL9e30nZFKP8dQol2gJNIga3RANC8Td6LG2IHm7eDq7/jbTEXZa",
+	"DRO++kZtMQ1ZIWptKXJppLtaGktY/mBND66nKhRf8wXmsVbRIBAtMMffKG7sjsWrNOrGHeSY6SQWirRt",
+	"yjj2BhofDBV2CSAiS9ox4T1DgblRaiWC3LuYEQFj2C7x0pWF4aUjulhEK996zW3SDxeY3Q6HXy2kUExV",
+	"55Rvyw43UwS+HdfmhW/P+f71k71hIiOZ6KkEjKCHccQno5hNRxPKIxbWpWq5b6wz1Sj62czhY5X3ke+U",
+	"k2KCCqq3zsUMzqDA7OFAzrOhJ7Gc50a29oDDXp+0c/nqOeB2DHypS4Q/LyfBWy7ENQk5LrgByQeBV9A5",
+	"80seGOdX2KLibMpCr0wFN2nnFivSirAGKfDpnALMUamQRe30g2BEp0zokbEM1sStZNnlZ8QFa2KNCL/0",
+	"vS3YEAQuYzx7HjPig351V9QnzKOW18IDXFQUzKMqPS8YATvCkdXm1KZOLjPesnqVx9mcrsic3rI114kT",
+	"+E4KAl9laJoFx055C0CF/F8nfKzl8GuM7/lSoApr8O+ytjzcycmXqHyUkA2ymFGFfoWas5jz8V28fEau",
+	"acTUxgDWwQ4H9qFZ0jJvdVZnxPFdG190y9gi4CEGFsGIXfJq81QOTw56/cHB4dHxF08l5DTiYmSytSuy",
+	"9ItZ3OtR3Liv0c+K6xESWiW3bKhiEI5conqdXPv08qm1PxcYBGALi9QAUc7vQXvCOhFHN4yWHVOPobgb",
+	"y602pdCXU42X5OnNy+cAgGJCnxI/ngSHjw4O/CzR2hx19OrD28HjgwOQc3x3ZxsXYypCvMot0dJ3lrQ0",
+	"WHUayTGNnABlZJUNtrK2heAnO9ZPMM5PZpCfYIS9mmT5zSnk10yEhWxxI9b5uehgPw281ZIEMwabJOXZ",
+	"XJFk0f3VM6Yn9H4EdDCKOFIvDP6u4KPw2KYbpxGiWhK/8vu8WXHXlONt/VQnQGenqS1j8vwv13lHi5F6",
+	"JvR+z5y1EvhTSbT8SnLIhjztp/jcjilLJ3HH2DU4p6GcUy6qqoHAc7IwodywgZ6DqGUO7g7T6+0yvVjO",
+	"QXSrDOeLP3/sXVA7k1WZGpdXafSpjAm0MYwusxLd8ZDFeDNlDMqOrcp03MtVZSrZaRRfdAMax5zFXfd0",
+	"DVdbEjYsQ6oO/M+O9zf5SMe2YCxUxE95o7+jOA6DSaw8smE8GfMpFzTKh1ZOcqGVXOQY7G7jRiFdjGxx",
+	"H9Dd+H2lAX3C72GRbMj7SgQsNMU6nGVk+w7pr6XIbN0vCJzNTTBVpip2T3o9cSpfIMGxNQ3MnDAIYgfw",
+	"QUwR1sSWlzJ3yNdfA7UWnan33cKmKV6Gi0rVeje+5wJOjenAxZsWEW5ALoO5NWAShwN81GdYrERQRJUh",
+	"xngyGRxG/BdPgnOl7L7xcGiYUYU16OIqDQeEwVLzR/1Os0kqR0cHhw9dvsrkrDfMGEtg+Asze1fUCjbK",
+	"q/Ob3aYKNGHkLAV1wSosziHWkrzurnlYc3ofzKjYoIHlg63L1g0seHFycrJe7WJvLSasWhH7kjC7QoKY",
+	"qY+5E1bdcV/E8n618ZTJ+xVpG55rOUtMMqazt510DY6OdqBWC8pri9Vcdc6VYrFmYecSHRN6BcfaB3BM",
+	"wT5baQfL9oFAXPEULdaWrZTTulKO8DkywYIqZauajRaUV1c/JVVzMMdBuQqnO23YgoGyzl2rU4Ol8VVY",
+	"cyVQAzyUKq2VlqnCaKVGfUTTKV4inQXqUxGaomjKVkUjdIIJuTMMoJnwaVoJRhGAjK/l0W6kqbn5bUwa",
+	"vLZqgis4l1crUG/4iomD87uRHC9GwFlqlQE2l3esyD7NgUntjkZfsHSvjbUUgU75NufFd2V5dk64E+Fo",
+	"seA1ahYlV50rtCHH6/tsxxFq/GyFoEAZg9oczOiYRzCA+SivQL8Vt0IuBWYoWMMPC1te6435DAXKtyLO",
+	"/fUmDTm3r3J/vqDTKf7y3NidobUxgV0zofHPv6FG0/JaNzbZ02u9kqRojy1q70XAtnL7B2cpYUJjNXs2",
+	"jg77mrSBW1MRkpsX1wTYnQkVdElUxS1i8ZuEC1DGA/w3UsWZ2ZdrMwD2MOIiZPfV/iMnkfPi6W/7H/HN",
+	"Jx8oCteKvH3zYj3zPHecapCZ93UjLNUmu3Ni3BGG3UxknDE3D9OuseCUE9cBcUXh1dYJPD6s13CsdtNJ",
+	"5YotNrAaXO4S4+McXi4+KIn5SPHFSMbwo+KkvX1zSfBjVi27knYPr9Q/9dcEjO14T5RJTKPKULbqFXC5",
+	"aU9fP3UwoD4LravIyHay7sblopp85Ud0BX3NFry6unwQAYORJoDcSTIC3lSlMv9wQ+YytDUNMzOTYiFh",
+	"90GUKH7HohVuPWi8t/vIoGQGfPs8K5TRz59vXLuKJnMA9LaCu2tNVibtrMgGKiN7OZ2OkkxL+Swj8nZt",
+	"tRwdkaNUm5zIpt73A+OSz4lgy5yvOVebnPg0DDOfchelJEunQKycSaWtQyMjAOjJGAoH/xmhxHfY9J2P",
+	"LVKSWOtG6vozHZk8Z5+0UYDJ0gxsDNNe42NufMyNj7nxMTc+5sbH3PiYGx9z42NufMyNj7nxMTc+5sbH",
+	"3PiYH+hj/pd7a2suyFsPTze3XCk8ZlbshdGVuULv+JCULmbwiD8qXptWPG8vAAaY4WjQwzKm+SxJkyLZ",
+	"65yM3n889I4Pd7wtr/FCN17oxgv9e/RCN17azV7a6tKV6TWon2GP3361NRqt7eXWX3776K/vaf6tOFR/",
+	"l07Mxp3XuPMe6M7DWVkVs7D3Nnn4XlTevPVaMLKgU9RAU0deRU2H1Hm1kxfLjekKQFbUQxDsXo8w4VnL",
+	"W1ZhILiRGI5qjzs0N4C2/ewrENPPxzZMC9uhYRIaFNfj5bRc0rpXJ7d33v+x0nKmpabRKJ1+1QVmgERs",
+	"kA/6eEi9wdJqm8GKQ29aYrye+cE+3D9dv35FXrJ4ygh2gKbXOq9uet906ti1+MeSGRjythqKRNhU7TMQ",
+	"0aLIJzFTTBvhzO14+4nJMzZDYVGEgOL9xOMs3xttoXMu8pPpN57cxpPbeHIbT27jyW08uY0nt/HkNp7c",
+	"xpPbeHIbT27jyW08uY0nt/HkNp7cxpPbeHIbT27jyW08uY0nt/Hk7ujJbfyxjT92sz+21v12nbt89gEe",
+	"uBuQae2nZd8bmg0CKsiYGXkXiJJmwtxeyWhI0LSXc9GpoSg76faL9X3zVJMYsmyu5gUaz0UQJaHzuTUe",
+	"tsbD1njYGg9b42FrPGyNh63xsDUetsbD1njYGg9b42FrPGyNh+3fx8PWeKIaT1TjiWo8UY0nqvHiNF6c",
+	"xovTeHE2eHFsztrGWxWpIhHAn9aYNBen+vDwB+lcLetpdF9H09lFp/mMOxbyQqgJvCoIojsLDbvIJKmh",
+	"Mj0OVkoJdyWxwUzISE6r7DJ8KmgU4VWXabO6CsD+9eVVSRkDmvvvXPU5D8paneEq2vp105m3kgf0cRYJ",
+	"wMOP/69TBvem8k5nHyDyTwl1XllJqJB6xmJy9eQvQALs8T3L1as9zW0380g5e1VB+7BcGobA4ul2VUrm",
+	"2Pq1Khn81k/Dm5sry378zIzo750SX6CxdcWUT9oTGQcs3PNQBLbihE/a6MtloYdyu21TcGnIltdaodfA",
+	"flRya8hKmFci2HArML5SZMliRuZcAZ9sx0wlc0YWkgtNZBTinQnUnLJxAlAi6Ob27JjROZmwKCJjNuMi",
+	"3DsjMeugPVxpqhkGkgoykejUzb5ZJ9gxo8pgdfMGs+0q99ZKaTa/3nrrNnrpc219oFPRysuosGkHAham",
+	"zuJpqsrVDiPW0XxeaWyA/gm0INCicKmPuUYcyGLx3PUPTw8Gp4eHrUrFJtadWp0slmESaAKNKi9QPjk+",
+	"7vV6g8f9o/PKK+NZzGlU2/01vq7seNA/f/fyT1ffP+o9uTh/9PigsnfERQ2i3BXl3ygSRDK4rUEUaRv5",
+	"Gzox6/T25oLIyUSxkmrfGvT6J51+vzMYkP6j06Pe6eAYGv+xNzitvkU6WdTBBoMpLgJGxlLqndaw9+j0",
+	"4OC0f9TaTRZC1PzAYlVJUqr27HdMsJhGX7h1x1Sxzl3duE+oYmTC4/mSxozYZqW92u11B71uv3LFAVsb",
+	"epdSb+z0caV7VsYbIL6QWwCt7HOqlvRuQ6/v6B0j7e+u4eceCSLOhP4MdERUTOsHeUHFNKFTRhY0uP2M",
+	"3hfm8HeA9UT1tAFfo5Y4o3GICxuzO74+2NuLl8eD3oD80O9WU4tFLDdM5yqW05jOP2MicXAX1/f7hgUS",
+	"3X4PXOWqY2cNAuvn7dkL8vbNJWmnJg/g3iBqjRYzKZgP8oeth/+tfWJ90fZ2l84LLpgxHEjnuxkK35oL",
+	"fGPlgt5PQUZVGjilnNjLMYzNRcspQ5EHz/TQGW5eP7kylhq00gxbtsq+kw+cVN8yoqGBt+V8q2FRWMg1",
+	"XlsFIHoXUpioukqHuACpMomYvTZJkbYfinAENBQvF/CIr275YmTCrXJPYYixLD7Ee5r8YDLOHu77wUQU",
+	"/0yyP/dOSY/QKDJKDbLWPjACHrg/B0QmaGw3T4fCPD4gMxnxkK48cuhapE+Oit8YPoM6om1wTNSCBXzC",
+	"AzvK40L3zvyS67SwPj2v7w28A+/QO/KOvcfvi7boktrhte478F3njqKMr2CBz6MIlqbltV7juO6PRL+e",
+	"FJ58b4Z370p/Zk1fx9mrazu3tRHORVjo5T3skJgKNWHx06JH+UG1ULTtg+Tc0utcqk4guSkEf8i4UjTp",
+	"93qDUqpRr3Pyxz/8x/uPfe9g8Km6+Ey1XpIO5hertAQ0ihw6/D0U6aFpLGjkAxWxr0zVGmfH9wuCfdo1",
+	"Am++LZ7WfIst2he89RzaqmRkVL7OEz17slpQpapCbaxGD5vZ2sJTfQwoEjw3JNHeeolZZTDbMXZpH8Ph",
+	"L+k+3lAAgsYrODCg8ohoRcIEZlJJMUoULqcBmS52UYDeCq6rLEywiO6euPzdJd8oo7ighmxku5LgFDN6",
+	"W7cnAx4HCdfENiIcr/kUqecPyxQRXy6YsGorwmBCYUGUY1SzMFrZqGMTNDgU8J5MqHL2+KPegX9G/BmN",
+	"JiPbF6wQyOguro8rgsG3LEwdGgVkBpFUSP/h+5bXSvsqIjVttobYKj95TpbnoTHCqiiZGgMsF2RB9axs",
+	"gZ59KJ1Rkwv43v7svP/Y845rDisXo0nEp7NKh6eLuJQZnmE5sD2J8V8hlwVg+tv8gFtuMsyb3ChxHldz",
+	"hDDy024yjBYcMyZqLi6EP4aieEuhCTDU5jN7X6HRTUq3Fm5wxyi1Q1wTnJhr2xTv/oo2LvT51SUBZYK8",
+	"ffMCFSQHdsnA2JppvVCn+/v9kwHIat1+7/Rx7/HJVprGUaSJo1Y2g/zKe+mJLC9PFfmDyVXXZ3NTyk/A",
+	"me7tsn1psTakRWsV2ipLkdXBfp2t4Tr4ORI2owC+xVemHLoyacVZRFTpEYtjWUPVMK4yklNMM8j5yPAT",
+	"a1Dkk9pLiSvUITfeSG021thbGkkgw9RIj9Dg12hLI3aHkc7Bo70iMCgYSJ35N99evNwAYD6YBCDEGdcY",
+	"BfKwqCQImFKTJDJIKgGxKofNDnqDo06v3+kf3fROTg96p/3BX1teyxgUQDin2lqVdsEljIi5FEnMVFVg",
+	"H7IWbKasLSO3pQHBsS4d1d42Mmh6q7ATlTCx64AH2wZEllxBbwMZhf4pETLd6iumDePBOoaOG0ZyqggX",
+	"e13ix4yGK2SY7hOuCFOajiOuZpiP46MYYpgytjR733Jp2HNjGpIgZuiyphE6kygZU3FWmGoomaHZkZwS",
+	"LoaCTikXJBGaRyRPaQyFN0X4TGeCwAGlWsY2sMW/en19Q375+R/7WODPBzCT7DLSvDQR8hBHpUItWdwl",
+	"/pgGt0AW5WRiJQUqFJoysoklMTszbMdBv6QA4phNZMwI1yBfMEVwCiVRQkbuNlJQJXLIw6yg/IWpOUjK",
+	"dnfz8WZWYLZBuv/Wdn8t1YTvNpjBi8RTLgW542yZF9rSColrxDNkmvKoSk+mmiwByctYiqlN4lFyzvQM",
+	"BF5YpTbmIhCa20soHa1bUGUSBxuj05mx5AdyztYi0ZdsrGRwi4m5CxmVtIv82/WBaw6eO0V22Ekkl11S",
+	"tyGzOpP4mjnRECdFYmZ2FjCpoYAd0pGTCRxVs7pKy8UCD2LaYcwmKFJitFB2DM9SqqOR0OB35rgNRf5I",
+	"5WpkWr8hnq79u/4+igD7H+HHJ3vU9jyiZOFgm2VTIG6oodCZMBSzOeUClhcE2vlCq7Xjl8l56pYVVA8M",
+	"jYzkkoRyCUfMh33NxdQ/xQQDzFo0mgBSCOMWM+4Q0laMEd/sxbLe5M5W8SgWkFs6ml7LDv0lh9Tu2aoz",
+	"+YPkAWAqeqDZIP2OsA7+KGRziswkUA4ps2kMd+n3LqFh7TjfzUdUa2qqu1YELWVdlHNQvlEOqtRHuTGX",
+	"Yj2+rIbZ50T4u/kI9mR8xzYEKWcgmhvPDVSwKWGro9JtaJGRlnPtxys3BY7h9TbkaCjSSaLrz0wEunFy",
+	"Zc4WYyRmGzO8twUHlfkk5WlXGXDfsfFMytsqzX5pXhEmQuPDBIUKWFnIIo4GZKPg14sm5BWeb+O/VwYD",
+	"ik/xXJs0Xo8I6wJNFKr5EwmI+ZBA95ZtvH3zoiq3N5BCsSDR/I5tF9scFckBiyJnOhVDzJJS6MFWAc5+",
+	"X5V+a13CaYsdRbh+//GjnAzLhT4+bG0FIzbUpxYI856MWUATG2DllvUbBehOGFlSRSZJFJUx8EBYpvSO",
+	"jZJFLSx0TEUoBSwKnqoxg+1gmJcRCn34YzWayNj/Qlg2KWTvZqtsH0wK28T9idw1ZgGDFbQGrUR5IPmZ",
+	"i+aNvBpIIZixY+JYZe3J9ramvxi5koXkqHdArk34EXkr6B3lkWUuu6mAdvuPqgLW17Ss4lTXtc46/erw",
+	"4PSw9wX6FQBqNbzdAHVn85+qBtbHJ+XOS86wURGtFM/r6nJ1R533H/vVlbkwCJolbBSyhZ7VR5hQDgQf",
+	"z4lDkCkyBrgpnqW0MsKDSJpKUB6roibWLGfOrTOyOq0nlWFpzAxFCck40TZ8Xmirrhkqu2PMXApL5Y55",
+	"l6YOJ3EMI5jmyD7HbErFWhS/66772fsjG0JVb2FVIK5IVNNhdzcbPJDOwZMa4w8uCpapV5iOaNOI7P5U",
+	"e7g2ZwRowcpmepikUPikS3y1EoGfX1oaLenKZMqWCmOAgt39Q6EYRo1bKLtUAdWETUZEk/xkx8fsSGMB",
+	"dhguwTD78MDx46hOG8zNGSbrpU6bVFTxnKASk0lMp/MySlJTbRDPXaBrN5DzfZCr1H4SzLcqAfbiDGO2",
+	"Nchyy50/qqWjUuB860xinRp71eJUkSblxZ2Mz2fSR/F0vK+XNusNx2WZ81c0IjvJ93PtyKZCWBJzvbqG",
+	"Lq1Xi9GYxeeJIeHmr+fuMCfBvOMO/vnVJbllq9aaR1e4V2ROQwaqhJ//7patpkz4pA1Pp8uRb2MCTWD3",
+	"4UE+RcEzhJeqofABJBnzv6OJ7JQ8QciIySi6ZSubTmSutsiIk4yZyeBDwf/6+/PO4Oi4W4So0wnZXPpD",
+	"sYhxxSgC77IsrHHQSPCIe6TxOHy2++GgtD59QlfURFZpI2+eXd+kgOXdgd/FVIQ2gPLtxUtyedW5evIX",
+	"Qz26QzEUz5CcwbOYWVMJV0QFcpEFwzuvFkaOUz0jbX/NiPHLz//w99C2F2MPQjrtbCiMPzKPO53EQEpp",
+	"MLPVDYTVc01cmfV7w1JL0JGAextng1fIRAiHwplXFyxGONGKYkKolLWgGLsoRvkiDvSMzRWL7pjBwBu2",
+	"AG1XaGMfjZOIqdOh6JDnWWQb0rli3FtbCXrLRgFVDNXVWzam4w78CSw1a260Uq4z+84dE6GMh4KQUAbJ",
+	"PB1ZaR5FLtqlS36gUeJGXi1YeJpPTBi2VkwNW/6+P2wJOWyZIiVWOFAeEcmcxTyAQQztNB1ZrqgwIIZQ",
+	"G7w3swGHWIkV72zhwvI5jPvrAjbeGLMxfMdEMs9VLDLzIdokJcIwGCBqpVVLUU7RdB2SO5iVqWZhrGvG",
+	"IEeIf9jr+c4Q7HCnGOKuS96KWwFYd6Z2ez2NCS+zZjopEdBrWwKr7Rst2veIfzfPfl8PKnAPXV1afw87",
+	"XqZltRD1K3gIkNIgYAtt/KlBDGIeYsVU6cJfzb6LGWxztPV3yEXBCI9dW+5Z8M2agAEQBd2IzgvbJeao",
+	"Gn+vS3lAbp+isOCZ9M+w0C7x/xP//NaIp3AK4E9Xggf3Lp7BGuukYTH7pkucCjAot85Tu4LE3OKk+N+Z",
+	"qaODhlD6IWEkf7/TWenyJ67IlN+5ijxAignxS1dJ2f6AdPovuLg9tXT5l5//YejyGYlZ9O0Qr6CCk2DT",
+	"nwDUYpWrU1fRY/+u7+dqExkDDE15i0d2ZAgAbts/7PX9VPyhsMMxYYTtdck5Uns4X0hRzfFB9J4S/7tn",
+	"N/6+//2z86e+yf1De7fvQa9B1XYxjfAP3yOhC6GhthQA5vrEMgLyjO4cn7B72Kpo2FV7+D1i2Lz1iL9v",
+	"i8wh+fac2RvN1lgMCXaDlTqUA5KGc44s9rB3kM3bHHW5MLPGjuAR4EoQLBADOkaimKn7Y5Qjdk8DHa1I",
+	"xG8Zoe4rqjOfFrvnSuNYh74lWvZ+qljOcS7fPcttWn+vS54BV3Fop+kyj5NwyrCrwYlv9+wbpuNV5xw0",
+	"Nlv96Q3V7AWfc41r65J1XWU04IwLJvQebq5nIECag/Dm+QU5OTx6RBaxHEdsToyNHIgQHl+z//bt2z/+",
+	"TUnh72WGzZgu835oLnBmSTC3nutcfhU0A+ESNliX+If3975VTIw5xu1p5wtBMy4eHwN/mwvcoLjLEktV",
+	"QYrzcM9FPEAN2qVVSEkm2KnQe2fEP+oN8sNhhLqxmKCJMPWXQOdFV1fJj7mI+R2PGHAUtCPZoGduVl1L",
+	"Mo7onJkhD/JDGllEGehTTwNpry+o+fjQfbzmskSZgM+ZM8QCf4oZfNPzjUCmuTZJtZk81/JaaegwRgP3",
+	"MEluwQRd8NZp66Db6x4YC8cMRV7YmkZXgr+mTG9QRFXeF2hyvRx1hSc+aRuzAuH6lPj/Cc++nX0AWjQ4",
+	"xj/GMRXBrNP3Td6PnAyFoXj584iHMTFiijBWI24H88icxVNUJrREqcvX7F6bCXSMGOlbSXAoTDHIvL5u",
+	"rYG4BeZdcg3yxJwpRadMeXCaYj0G+OGoTXiEOVQofxcOseM8BidW6vZ5eOoDflBotJ1i/BkJkljBbHER",
+	"bcQudjQUTgYxAnDbn3047T86Pjx6POiZ//4/9t59uW0j2xd+lS5+X5UlDUiR1MUyVbvOURQnUcZOFEtO",
+	"9syGS2gRTRIjsJtBA6I5LlfNX+cBzkPMg+VJTvVaqxsNCpAoS4ozMav2nsggLo1G97qv36/XD+ykLf3S",
+	"3aGUXPSK67wNEab2yddRKDFIYyMBMLVo8SW5TQeaNSViXLEo1VE44rrCDGGi5EncGrTOYHAYwYKVk/Gp",
+	"MFPTGvxPba827A/0aw4p0AQOhTYD4mmH/WC+nB+tqPv8S6EB46VgHm6WAhAYhngS81Tw41s2/AeOtnVX",
+	"eMWj/MQCuyl/b/E+u92bUQidL2AbjlQ2bX0M6h3Xctq2YSrPIQqwwtnm68IVJ3Hr4zvj3eqZ8fbhhfrd",
+	"LmVTciFh697YD+agn7zMs8WAmUVkfIskHjAzs8trqwcbU+aDMqfVQVEfypjnfMA+hK0kDls3LgxCmJ+w",
+	"NQhbN65tBSF8HfjVPBeOGCEHR/rd/n671293e2UsGM4wjwxbgw/eLeGCnnkNc4K9/yBsmY+WyDEcnmXi",
+	"OlH0QxKnImx9/Fj6sry2x+taZO0zI+xxyR/ijo7gtSOWJiiPQPjAGZFRXt+f/fhDTc3Cx4916LskxDC4",
+	"ZzsBPwatXfyadQvCffXtr3hMVZ14Se/uS95KTuaiiPGinbsv+kZll0kcC4lX7N59xQ8q/0YVEh/Rf3H3",
+	"BedKveZyYYtUMSUHPvnd156iqYKRHNtC3/qm7LBMk2tfbZHwIdW1cfM7b5qvx8fQZEDC7p25uRP7jfoR",
+	"/Q1PkjVGvbwGtfpC6wFEaihmEIRyqZI6KCFUyyJeo6zmE+yVqS+lAmeRUg/GdBGhdE7b19aStY34XOJb",
+	"1KkC86ZvKYx5hxzyzcp/UEurE0NOJP+PV0leVlknsa2I9kqbezfqjinx4BX0+hlDWaRpbZGl9wPVNjYl",
+	"oZarCrtlzd+OKwqiehAbjW4s8DWivuldrYqvvnH3nm/cghIr4/6rQkJ20wYMWrUT0d55Xp0Hmpmlt+6V",
+	"b90t39qvb6t594POXq/T63Y7ffv67z76UveuAmEIMjeIT297wcYE5O/qygfTr/N7CsjPI+/MNDGXWCDp",
+	"hTu0KrzIZm2UYW8EhjybRJNRd+YOA1cvSh6YVxVtBFFZlhzg0VDCaoSY3grSLLifOAslyDPWLM5cvXeN",
+	"OPtWgDR7sDD7dBGGRux/jAS7xwZu2rxYe782dh5h838rcgpK1Wz+G47aHW6GuQ48jBqp4aJwH/CPj+hL",
+	"fcrt7/Z3juARPxhXzrg7s1oEozMhY7TBvTbE0raCkG15T+ojKyUcJSnsBEcM04Lg61MYqppMoSSLEXBK",
+	"aZFigp2yBdqmTnhOViANiLx7m08ZF0kM8fSFZmVkqOyMcpJ3gBUYoNgaUc0CdvLzGx2wGQd3R44zVcx0",
+	"APltHXi1iPaH05MfmBa5ZavjKWFh/favfxtX8HySaIhXSGyZa6eJzhGHhbNMpHzRYT/KFDNutCAsKFUi",
+	"WYSHMM9jMxCHoYyGllEiCqiWmf5QRU4Q3TY8o+b0fUggbgbVuLGZBRtVDiUU+1qkRO3Sg+Zr2OHBJ5nw",
+	"awGvQOnDichEwKJhnPFZAv3YYkh/zaba/BVKiLXCRzD/ZhvzSTKcsFi5ILF5rvH5mJDXIlUzsUlZhQXW",
+	"tdvIpZ8AwjTIjTwSRQwJsh2jSZcqXmDwCB5Cy5PWE77dM+2t8CCUlCx2eZlDSofSKbSEy88EXAJKXSUi",
+	"8kfp8npTvgBPgdJzATUX66CSxUtTiORBLAQ3CI6VQoVKixKFvdAF1stymWt34wGLwtZON2xBwXYov8HM",
+	"GU5frthEpbEzZO/ImrkEWX0aLZTRMg0kfHXvKu9oIinPlgHyQFwmFCHpiDG1a4wwLsCjEjxz4ChuOVaS",
+	"bZb/BlPbGJ+f8pm5CCQHxulEaqbNTFm7t89++z//l+12dwPW3t2lf7wIWLtHf3d/+9e/y5wGFtxYzJJQ",
+	"ukSFmU9v9VCMWZv7bNCNoHG73XuBB/a6vc0O+8WP61NSL5QRAOCCDTNgNtUbsOi/26do37SP8DfM6QE0",
+	"f9ljbBf8lGdXGPqf8GsK6o9FHEoy9A4pE5hPxJTCzKulAG8Yem8KiWqlFViqga9UvLiflQfioDVo7e91",
+	"u6vbQvjc01JZfvyINSoPMThpKB+8nngaV9CaCtim2PnfDXrdbs9VAlGA9IyQs4wFmPFcjI01YTYjT1O0",
+	"Me7xam+ENjZMg7nXoGk7raBFySvzlKV10/RgumJ7+XR49p/JnuyuYE8eUzYMDdD+Ki8yy9RQaMA8Oaa1",
+	"9gDrda/bX2nCv6XMFFyywtxRLbVfSg2XrjCJ9KhzrO9+BBP7TSGpKIfEJlkUUD/kLIqF8C1w3BYNDjgm",
+	"vm9NtaE5k0g2y9QYQTp9cEePeg3xP7/Kkngs4uMJl1KkOiIsmRRidcs/2gzaJtS74I9sxhMgTRvSWTa+",
+	"DcYXWtVz5X4NGEcRLUWK80FZUXu7DQrBI0AeT68o7silMVk3KSlm7q1GEO9Uc9lh30C+jV0uoEnN47Th",
+	"cD2U7BgNcrmgNHSHHcNMlUYelulaajm0TQdMC9GUwRvGmY6aAp1w97sSXmARuy+GZiJWuPovIDSOf0NJ",
+	"JhIIbegkFps3kFq6rfqUlo99UgrnJUyXdx/6Qe+gLoVl3K7GcZPblNgOieqgEtm267BhbBSVWFVrmGkl",
+	"cMKPK+SzbtGE2LWfXDeChtrz4JkUUbzPMG8LQkJ6gQgu1tGML0UfQLy1/PSe1Edp8YC4S1Oo4zTlxosg",
+	"iWn0ABSokkkO9n2S+yg6SaZzhiWVkN43bkvkySMuY8elaGQt+AGB7YOCQpRcsShX0ZKyMa73S4cAFeAB",
+	"h+ZE/z75+Q04Wubvn4zRaX94k8gxhCKigA2NlyKhOjpXHYdyFMqv0C12bjTgNCOVmR8oIN4AkPz0fhi5",
+	"gHIsc6HH4gTvO1JZKO3DvKx2FNBdctUhIgar/XKlNslngZIQnwcKvCwbkAllNBPZNNGIjJVoFiXSol+R",
+	"bqQ2Z4VfkW5mziC3ukTvnasijeH7YRULINhZ30kynaRC5ukCugJd+ONGb7Z176Ldft9B7HUwzmOdOYyH",
+	"SRpTEldLoKXKhSaN5gwDikDcWFMw76H0ohrms2ENoCb025lCbV0CnZINkUL+dOMyS8QoXQSMs5GYOyIz",
+	"nrOp0vlmKG1RuhRzd60a0WAO3VwYf4P4+2KRJZ7nznN7nUWqZicjMwFSzEuTBh15bcuvqP4LcOyfaYaf",
+	"g76qxUkWuMIsCMsmOtpUxaUh5mNr+qB8OSoyOfCqtgZUeDcAxkyp8jZ1FkXwyba2TmIxnalcyOGis7XF",
+	"kDhCssg73v6rWED57JRfYbwrzxZM85FgGycvz79hkzyf8VkSysS76EqYlcRH+eagLLE2B10wFY5APMoc",
+	"SiTr77KJKjJdiaiC1MHSozS31W5udHn7jZilfAFF4lkhok2vDBnWCMvnyZBiVtUxcOJ7FdIsMDMOlbkQ",
+	"AizvQ/e2JT8uScESBgyL17NCSpIr8E067MieFEp6nHlyVkjAzDLWqZlrcW3EJS5+KgUcJ9dCs2JmU1Fu",
+	"C+JQRolZvOb6TPA0lKrIh8qsOPdAFxe8XBJ6c15KPVcO6SKKXhM6lNJIr8xws1yYGAYQ8SFUUbstiS1t",
+	"0BAFljeOiiU6wHfk1AXLdDHEgmfXLjuA7q1sgeAn1EdoNlVATINgY//2r3/b4l6oJdZmLZodeyUWHfZX",
+	"sdBYpl6O0Gy0qZiqbGH7OawIIn8Vdy4VinpVpANcILayg64ytwaTEVp98WNMC5huPvSWNJ1F1ezcgUXl",
+	"ChtEPACvGgfhGCqEjdJv3Vfje3v2r2JBNV2fEJPSSwGgD77fatYRxH9Q9pJyJ91eym2KDkEaw9zBCMrS",
+	"E8mVjz7ZopPJtyifDBayw2y8dRywBKEcWzFOspTuv+oo/tLb29tDWP7n1dHA4zG8trqNjx+y9bHaOEbE",
+	"3Uu+Se+eH4f84JXckzd07v1G31giAZ4712xmrMe4w6JXCgeKvLalqnz75tVSMK5Gat9Fq4GZI6xkVRlg",
+	"OIIeIDwSnqUJhMBR7lVVyw0dVtdcXM5IDSyGfbU6lqt8Ym0WsBr4EkCCF5+Z/Ipya/vty9n52c9H16/P",
+	"j+avj7vz118fmf9f/O2n1vISqRlYWfm3jkmuY5JP4YOCQ0j+YI0D2hh03P5g/vMRd0kq6gCtvuPGayxm",
+	"lMb2jGwrMaq4v+b8YhYdEpGKDQA6TxWtMLoNZlVzm1BC+94nE6Bc+1xcQh9gNjLvaRzczQ47In/GyQ70",
+	"o8BbnXMdkPVmbJoREE9hVGrAoiGXQwGg47ZLZsJjD0PUwngsRB6wiNjYzemALDVPtOiAAb8bVdnOsX0n",
+	"hdoZjDzW2Qk4Q2QnPDDU5ca2kkI5dmc/okpxiK2TQo6BTXod+/pS5I5ZykY2NEqeoD6n8aP0oqVByRLf",
+	"GAroMNxuznFxSw8D/BvoVQ1VFocS7Q6gALwlxr/ZUP73OBszkRcuRr7K1jyRp/b0x9ub66345WxFrPxz",
+	"m+oRw9B31+fBAm4qFPQNjW2sAnvKWkE3lqbg+SvoFGbkiFWIydkGBHkhtpthmFBJB/EPVcgA/Tqy/edU",
+	"hbZpK/ZCuYx9SMYIFuhBtLdiLeF8mDFHm1RLN6JYlkXKOTo9gQK+UBpxt7VlTgam6kylW1uWbvXQg8+E",
+	"e0Lsu/Jyl4D5IdIRxWn4pfG6e12mO6E8wg7rDk0LAQRRiU2cZAiHNrB3BJdxouZG8mPsKxU8k9hWA2Ei",
+	"FEA2zrkRuTAmPaFt77S5ZEPZ6HjtFzpkpdkFdZlOBdhOX3czDw9VV2sGc7VU026nuE4jHLkv9OCacGtX",
+	"AvYVFmzbKDrsAQwoX1TDGs/393Z3+j0E9JFimIv4Yjn8QlnX0+/PTk63kWew18bmuz4AjlJR9xtwQ98F",
+	"LYSAwIHUtti1AhtxWRoEFLFbdzj+7vve5TQfvT4rXeK//0QPLDRVEJmHrh44QlCk1gC7Ox+sCo9s2WmN",
+	"h0B0BHTGn05Z3t87X2vXJu2Ky6hBKH2Cx719ybOx+Kx68A2kg33+Hj8LzFwSOBWYAIbaGWmFJ6rLCA9C",
+	"1/lM8Cv6NZQznuUL1KQYbjR3ANipjWg+SfRMZNTw/w+VSP+OMDHRZlVNmpfBH8ipj6YqFhELW2ErYNEv",
+	"yJr/ldGhUCrNs3E14ytdazvoIbhXCehA1VShfHv8usOaHPtGh/4rczenIT6xlNQv2+x1uzutoDWFpvYW",
+	"zdf9ZCGMabUQ9m59zdnNSUy0xaMs5PjP51usY5NPVh8jpBEssIwZkESY7ZfITxGcE5XGt8Urz6G0DvBT",
+	"oagOJZEajbBroCJWCmmORbaY0kYcIjzKoWUBqDE8m3M1kfAW7lxvNdbstx9peGuH/cvZF+dYk0FFr/j9",
+	"P4/X3lhmVuQ1O0nCSF2Q/qamdzsEy5YgrmfcWUjtDojBCzONGPB3Gw+ieGAl2CO1riHlFDYBnUezaaGT",
+	"oR1XKCs7HHYyWQWuNg6rIYCoCWQCtjQTL34l7OgKOMzjoZQFq7vdbbTxgYG57r5Gw3f3kg9yLR6+tJQe",
+	"APOhdJBNwuFObTktrI6s15ZvpTnjzp1c2VN4Tak1cStX8nqbt+THbtGZ5r4r7wk8fb0nvqA9gZ/8tmzT",
+	"Z9OVr1fYRgGGnkgTPjOaK6eqRqMpB43bKUCzE6pMc2AQxc7dyraETempuoK2dhn2re5FIWP9Kdv09X02",
+	"6ev1Fv2ytujrWzfonfoK4/WfNS52DgXMHCrm67NEPmVHFcTW34/4Kja1c8anSFyLlF7aiALK/kQddq6A",
+	"c4olOTR6EzQjVugHHsNhZa4shXbE5iq7MoZzKBtGnCt1g3P7xOZfaruj3eBX2uZ4uh9kB+myjqivBUVj",
+	"Gy0smUeMqNvV/VmFx1dpImNH4T+oiUN5RnVZ8uaX1VVr5g6JCihdlN0oWEJbSHuekljlD3Af1KcVOGiF",
+	"W8z6OFMzKPiveM16ibyfWBX9LoMm+n7/1EzyNJSY8COzxF6VQYNxli+8Mh8LaW5u7zndTKo5oWJvbUkx",
+	"Z0m8tRWEsrGNZ1BttPHSftScUA4D58gvg841kdPd2yqys/XQNMDNNGm/vr7+PskAO7jV8gH3LXXyvupK",
+	"pU7n3vmPUOtU3q2a483rFhwsJ8vQUK1xX61kvGEpYegqiS0b7ub9Ssq9/Pnfxl90Sfk6C/NE0Wa7UO9n",
+	"m8dZMzAFFCIhaQCVXi55pASntRlYyFuq7AQkzgDcWbwOmHBKZAmzlVIx1gN0ewkvZsoTeTGMs2g70sWl",
+	"+evih4iQzADgYZTyPBfSh4Kn22MhVWTuGVFrKVSzhzIV41rWmsQS6Lz55pjt7Oy8CFhMmJOWQIxaUbUj",
+	"qCGoKoKItzdDqouJGF6JGHDGyrZe25DL2ZSnI5VNhYWYpzZHSSxuKXTSZhwMiXzCy568Djt3Q7Xq3+NR",
+	"xqlUQ2jyS9P2MFXDK3i7gHENvH0W/fft+XEJy1XGt/nCIlgkU8H+iSEI4AfaLE0M+vrPvHmDkl7b0BPK",
+	"OV902Gkz9YpPuNIIvmEW431DPOaZZ8k/xSrWnTn33AyhdSs4BpkciaY2NQZdvhbWfFX4Diz2ug274y9b",
+	"/9+7D71gp39v+A5LqbfK+Hq3jU880figeRPbmYHUJ3Mq1Vhs0GFtN95mMzdodwD/9/dmEJIsvyAeyPIt",
+	"amkiP3n0rr195YHv3zlwIeMnGHbKEQaBQ62mznHMUy4XVphVaYu79YObJvLCisLKAKf8PRJaHuzvdu8g",
+	"JV11oFN15zh39rtNI+XvH2GkD4ejIel4t20cZ/cFpHFX3DCLf5RIdQUYTkaz0iiWjd5E1lCFmyV80D84",
+	"YGkibU1XyYAVsOh2NqsOO0LCI8oQAQC0ubK6I/AmVdM4zvT/cqrhv/a6SBRTKof/Eovv5yf/UIvRT3WP",
+	"bn1RpvLa2r0Vk8df9kv2LpskOlfZ4rFBkX3UyU+PQzVGl46QZ5FaMYmFrw4QvQkejgG11+IYwTTRMh+m",
+	"RQzguRZL3bKUQtxK+yx/mEdCAGCFuL/GsIYLSsziRDtGV4bVWFIhTAdYyGepmpubZsJSbwyYeD8Tw9zB",
+	"NljjegP4kQ6YLpsMtfkfRQh8+3u9bpnxCqWt9kfMD+BxB5QQJAj14fM2iLasvf9iM6DzCQK5jd0eqIsQ",
+	"uThPrkUoN9ovDgAPlW4vMbCXc30F5JCEI7LR3ushq2g1CiWZB/lSYf0KXBusw7PXObcfuLYpAb4ifPiH",
+	"dyUgTr4NNdTRS6wO/2kuakb/PCJI/nVeYC26GyvtAd+3Trb5MrxyvD52cQeD3VEtT5xHZvdMO8JwQtCe",
+	"8NlMyIEFF7eIlratJwilH29E1tlYxD7wOpSa6YCwo0r2/0Q6fHdfbQGLZi6kJyGqFIXXiZj7g2YOAd0S",
+	"UeHW3LRUrJaFbgIcdkBQB14/tnslccCmSqpcyWTo+Ik3AxYh9RedbCwrhGsCyiufBmuiUtQmgEo3UelN",
+	"Six2xIZqOoWmMXPJRjQoefaiMpOBWq63xzTTyoju90b3XQkxw7sTQ56aCXnIImQxi1guLKQYNablCmYT",
+	"wW7QzewzTSBaRlZNEzne2hqUrWzg4LlrCGBgiVKPbVxmaq5Fpp/RC55BaWAEsRMzwMQrvdhkY5Frxx2a",
+	"l+yJSc6midY+lHj5hS+LEcSWrREdyl63260hXgxYMSM41YkqsgC5ad3uuUyFj9uNZIAM+NgB2S6NRWaG",
+	"zCWBNxGqGs0HxnKUYjpVczN8BV+BFbPAjH+MDZWRXsih7RuE8pUBy0TbXGy/F88FW6gCSVk3lrChNi0u",
+	"Ec8yKDMtMWGQDq2k/j47e2nHBk2ZxDEPyTPYBQDcpNnWlpJia4sVM1orRK8GX8rjpg7lL+LyTA2vRL7U",
+	"PwiZJ2lnvNAeAQ1s7FRjWc5MpSlLlZohpSPWuFYb2BvZFUN5ni2QH3NYZClr/8Da37GwVc/n+/+/PX59",
+	"8e3R+ctfjv528deXfwtbgOI22N7u9Z93up1upzc46B50S3kYi6myxJSNXI7G9mzic/zP4i5spC30+1vv",
+	"Q1lYue7hdIVQSgx/wZPDVjO4UMPTGpgNgV64QoFou0tD8xlDiIvACdgoak6zXaI8BI8mbLlWX+RHJMzK",
+	"PwZHok+OeAgtaVybXWm5x71W5GuhrRCzyHF6UuSaxWou1/Voj0msyK215LMrrkqm+KjetzOz7uJl9E08",
+	"d43TN0lGIJ7kUhsVY80m1GGeR02o6kdIsBdtUpZjQGS3NczwG7QugRjeMr9v0ipGCEvkC4eufIjhwZW4",
+	"e9IFkbUvIaZpleV+KgVSK02ZlJflRH2ufMqZynJ2JRaHjJv9amxGFrUjZt5DM3Mu+qHVkKGPeV4b8icK",
+	"C09K0RKvXCpkMTXL0D/W9v8xKtIUbhm02t7fDta8TX+9W5ZcQet929y9fc0zqNGF1e7d2f39tdDDVtD6",
+	"pry7/ZN+ObMPwz/g6LsHxqOrNJvECnlBr3B2crrxi7h8c35stiqPY8c3t9Sb2vVniE6RYj7VYwihqzR2",
+	"fxb5hRpdaPQvHXTfLBNayKFw7HWt0vH0wAN8fzRoFdlY2PsCkQ99cxiQWWA3X8e9Rqv3ot/p7R909jov",
+	"9gb7/d7ubuvGa/Uqr9U6ijl7pa5Fyofm8fYF++UL7t3nBZGI3f37JL7rpXpgHi2Jj9ag9RrRFHKeXtCn",
+	"3Fs5PuNW3yppg1I0ft6kAQixW9MG5Ui95EH/Ru7g9XidM1gHnm7NGQhfMzprpTz4BGD+iDZrPOizk9Mq",
+	"Jj+Ub4DTWY3hx/HZySmZHEcyfqtFZiyPJSyHUFpeNKrIwJqyQwqsYPRaizwn9GsFI+LIqZe7Nmosv6HJ",
+	"pSZoNU3y3BLTmaFBvE57IewBK2QqtKaMw38BNmywhI0EEPGaqoOgOt7LZFwWjkUGI/C+oV8501hMGFlm",
+	"G1Elfm2hxTuIcV+BMoCoxiUfXnnlfPMsyYWH2o0rBro8K1i2NGu6GQba1/n3WzDEX/XuAUWkQNZoVm6R",
+	"8rlRgvif8fN+H4aLlkud+ksynV+UCtDIfa6vVTIUU56kNkcANLN0lqcip/z9BXHsIplsSYFAKXXjS7ah",
+	"HslIXVicrUHrJY68fXZy2j6Dg20aj05mF6UupUlHrKSRx282HMmLWOg8kTAlZAHs4Q/GN8cD3dstD2ND",
+	"DEeFf9ui6bbFnbcFMfiOtLoj3S5f9lRlOU/bp1xr+7aWu7A1aPX3Du5BKOcW21MiVxNm1J1lDEuDuU+N",
+	"78sqfnidnKzFrZZiXu7tWgDr1fGgGyqlGuyNbfp0qxfsBmtmuzWK9B/TAsIdVmn1aLKCbg+/bH8Q7/Nb",
+	"UaW/huN6yR5oNnnwPtbQabY6QrmC2YF0yysbFaHcaGAxrW2dw1d7HP1/V98dPiteU2eu0/O/k4zAFbeS",
+	"jGjAfsYUnvU71AhSAl5vGVbNV3b/WOSlwxNtBmWbAKC5jVQ25xmmnbMiFRoy19YmI9j3gDkzlok2/Mca",
+	"lCB3js9PSkA43WFoiGIFEJAShRLJjeorcr4Vub/lH1gyWqFwWc3aeiwzq+InrTMlXxiA9Erb+qm6a91j",
+	"bLyE58NJncWe5QlPWTGLjbkCsgAo8V+LbCzYqbkKy/Cf77zYD9AUsLsNqG7bcOe/mJ0XHbJKMgdv6kub",
+	"Djtio0SksSO2xfQMmREF1U0ax0QWaRoxI3egIoKuUg5bsoyjYO+MuRehz2Jqh8iuRsh3X7LYKiiTMR7E",
+	"BTFvRQGL0mSamH8CuSJPRZYncqTgF+NiX0iRz1V21Yt++9e/lw51gSvfCsTO9fSC5zkfTuBWlePmbbJr",
+	"QQ3F0XB0GW1Hw5GE/y2ARzCJBYtqXXWISrnbRQDNj2TDDKm+zBvjXx0WQdgiwtgMtSpD4y+UEXWaHmHO",
+	"N/61MdSMDemiVmzCZZwSFyYko5NcTBl8HJhlpzas/7ekMliSW6AVLSRUsWDnR17oZ5pZ7g2nR6gjauku",
+	"QltEcZ+DGCtoINuoKxyMq0bSkpxidGI0EkOvbmXZjA3lXcExtnpsrBa3CbbM7xfwWt7CS8GvWDovPKZG",
+	"GvTB+7cGpNoY5IHIlL/RbILLC4J9aLn9QsGV+6tekFJP04+NIuwegZq3dMFTWBDeAsJxrYt/1+GLJ0IH",
+	"Q3vgscIX279mt3Ly//SGDVVMdBGzTF0nWEayRP+AQvnbjMuYihB/MRqdz2ZLZSQVJ+enN8bNAe13+sO3",
+	"LJnysSjjHpZlNcnZJddif7ctpBkL8GZGv2YX5ijS34bS1j/FwpyiEds7Ru5MHC3cnSpV8SH23SwoR+Wd",
+	"nml2dnIaymEmYiGNKaaNKhE8R5hwgDW1Ee8Oe0PVHUZhTUSG/ZIlHncEeoWqIQO8nBQqge2Wj4Ha2ru8",
+	"r5+yu/0veOPtGfIw1vRYXiaSQ13JSnVpNFtB5WOtPacv1nN6pnGP07r43I7USsJuzq9Fezjh+W1R2+MU",
+	"AHfJNs1tF501n/0JuCHwqDazKvOGqeDy3BhlkqfHE56fSNyDiZJgmPoWLs+B/mtgrGjLBN/cIgVjNU82",
+	"t10JxAyuWKMVflEZD/PJa/euv77/iBsYG4SM17n9YZSk4mOjrYL1/dqCCbsLq4R7y9iFQ0BuMRbIL0c/",
+	"M17EicKwaygjskfbr4Qc55NlyiUkQU9ytCQcb7fx0FF0wM1cv6i5pyryusYh814lE/gNjG3XoCEVck65",
+	"V2swEd7Y31cI0JoxGqH4KAZCObC1bPlyMiVqLlPFY2CcLxeelSRuMT5Qkix3NbpnAYhwKiCCBa4EBZ4S",
+	"WRUFzzTsd5XF5nQdddgRXYM0bDOeTwbQwh1tY4W5VCzqdKLlwkxe5Krde76z/2JnZ7fXb0N/Sa/b7XXM",
+	"PqKCbXO3sl7bPPHW6gkfcuao/Xfe/me3/eJd+edF53//pf3uQzfo7+3WwtA0CE8t8ifoz/8RJI7KSI5S",
+	"yx1nqRonko14kmqcfiMRwW+cCi41u+Rxxc1B5mQuUShTu49s7zwPWHv/IGDt513zP70Az8zEDMBTsmwB",
+	"ZfSZAKwsWUypqa7sgcnVTJvhEOImBqd5HkrbPKrLNlUWGXlyYYYt4mgTq+LQyYOEGLsEJ9RrpsAHm1vj",
+	"G5uPN53lGrtXx0gkhY2rPI6hEf8y5cMrXJkd9qNjd/UmA6C9kvciDhBbAJZumoxyTUM3L4UoW6V5is+/",
+	"5MMrNRoNylJkyzfvw2SlaoyfZcwTSbFY22tBsfybjbcwQx12kiNW1taWVPnWFoyLvp3KypdjQubY1GhT",
+	"AeRuHxrjg8fTRGK/icrYtNBmnFN1TbEFD4BhQ2XQMgw4m/Y7QwrAvJHRsbbUEWF/CX2BXap4AVPkgL2o",
+	"Ts/NQj0IsBa5WfQPxhi4zAS/AkDLYaq0iC2R4GXG5XDSRgyqi1GajCc5FtTVoBAELVqe5o5QgggQaK1B",
+	"a54pOWZU/28m3tXbBd6JrjjPbCQ8DsvERnjhH7Dci8y8Z48OaRiR5VAcqhRUX5GlrUFrkuczPdje7r04",
+	"6Oz1Or1ut9PvDg66By9Wr96DGW6wHBDHzYVQYTmujYhHaV+D1e11r4HEMLLEU9Lm0zTFC/VC52K6bRfV",
+	"LZFCesKMZzlBsgVMiyzhqftnMUNQviROBeKIoUBTw6uaMCE8GduCjJfs4RdiIswZ114yDE1X+Pe0wT72",
+	"7/vgLW/eBGHKBq3e7mCnP4CeGzMJbQdv+2J/v9vt9g96e0dQEGzmpPy13zv65fX3p9897351fPT8YMec",
+	"AkO09+13ey/avV6732e954O97qC/z96eH/+l2x9AAW8xs2d2nw92dga9vdV3ZWUybtmdzzTDQZGeXu/O",
+	"LyvwV/n4nujA9fPYLa4kdK5FZhXhnVInU3ExzNlUxQJbO0ZJNp0bYeGez+h+uknWfCukyHjqRM5t8uNn",
+	"GtuDbQauRdu9aKvXMaq10zNS4FKp/OZPB8CRnIn6X8YaQpz1N0y5HDf8RPPXhvlrDVpvj1/v97t99nOv",
+	"A0JrlqmmS7PhdVY3mHvKIDuhtwuh8vvaj7mWRF+WJHL72i6AJ5dGgJSmt7nkqRqv3nOP57ONb/77x03k",
+	"1l8CjoaOejjp3PzquuoxO4jta+acpv5279rfs8P9jpNhPGcqy1uP2cQ9nHCJzkpDLzLywScyFu9bg+f2",
+	"3xSAmelcttNECvDB4CdiHZbGXkxhqJVm497qYHDlV1il3ZhWBa6Hho7j28rY4Zx1w+4X1rBbWTWewKPN",
+	"/5T9urLycKYklGmqjE1VJtg3//0jmwGYxXLvblWyhTIqdyQheMCernbtuuKPZ5rhBYB8HzE3dJZAwDfF",
+	"EC9Wkrrqj1oG1LzIpOt7g3s+0ywhHjobMhwlMsZKkwWEhbGz2KtASaTXkddhZ4jcV1Oz2Nws683I52iX",
+	"vSz0AkJHUCNo/hWLXAxzG44mEds35mUh82yRK2lEJHrJiRy7UsGDbrfbKGH7rU8RnU/U0vng925CvqgG",
+	"7vBGNXOUvR/zRCLktq+gDm6ZvloFFbRye6tPmd5P6DS1O+UhXaZwj1s6TCuW1fbBusN0XaL55+ow9VVn",
+	"ndq+093Y/gD/XLnLFJV0TVPpkqNxi/5qaPV8LO21bvZcN3v+UZs979qu9+n19O/V1O5Z3ZR1wcbqrntg",
+	"qPEJDKH/MJvn3IrIddTwiytcvntzP1WdIzziMbo9ffGBZy6pdQKXo85KnfNFKL3WzdK5TuLSpdZAmux2",
+	"ahRUXO9NNlRTUZZRzng+sfZDLQ7FoWeIfFqT3e/pKN/RZrcs9mo8vV6/2/0kAfU0zXFrl3cF8b/u11s7",
+	"g797v96jOYPbOuVPyf9d0VdFXeLdlUSSmJe5Yhz5CGKiuzh7dQQ0QpbrJ8k1O3t1VIIKVgrnjZbQGMul",
+	"DQrNezLWCAT56gh1HNtAnk5sWC9HcLlgfoB5s6yfd4pIqjyUiYRBGEnDFiIPrB71HlDeCtUh3QswqwfU",
+	"4KNZrCC8DBwPuWJXUs1DCWO7b3D4tPCt/LNXR58lOMyzsQBkgjL2FgtUAK2vj777+mS7ZzxylcZ8aCRA",
+	"a2BeQ35SsPcs5U+j9j71JWq124Pe7Kbe8dc+40j+EliaWP/p0VoXrXXR0+iis5ue0LOqVL6nXiIyudWL",
+	"IugCtvGyt33e2/6+11wa8TWe2lgbEUoojgA1ci1krDI2LpJYsFgNiykIaal8L2ekMtAzQGcFOJ8QriEV",
+	"BX9Lx49HeohQcpUWDtkkE8isowcQw6kMMwBtVT3k4HYqhzEFirHZpR+QV3o4MWvF1riGMjr98eyc3fgQ",
+	"OGN6+wP+8bGRDcF/yBdRLiKhkK3X7u0FveftnV6za6NnXAKSb8Vh6S05LKLXRqCArGzAedljG8enLzcf",
+	"UkDif5hVKkjsFlqXkKwDYPcoIakum0etIblFQehktrpyODs5ZRs/q5PTZqVgfq1qBMtBE8qHkNCwOzho",
+	"iNvt/iQ0ZzTeP73InUAZUUsnsw6JyY49L2ilMZ9d6IUcXggJe8GK3qZqPjGcSJWq8cJRnNwqm+mJbWQ0",
+	"QgkNv5Oc9o4XWmR01e6LnW6vv7O7tw/TRm/Qe9HvdDv9zm73CQbeXxo4tYbNxM0x07FyvLJI0xt6pr96",
+	"mXUyW1nHmJ241i9r/XIP/VIumd+3PrF8cB19iNMVfnQoYJHZ6yTDy00HtncoSwoRziIrOSIbOE61Ilyn",
+	"yG5NuhHRkFgO2mXmkVCuQj3SYW8A2xfUDexcNuTS+B3i/Qx6iaGnZSKGVyJml4gzVbbbYuOwiG1kYbfb",
+	"jZjkUzMEh7k5gG5qfC96rVvf6DCU0ZUQsyFUTWaFiOz5wyTGPrbokEW5SC+KLBkwFJVxZEc+VhZTI5te",
+	"X6jL2cUoU9OLTBW5oBsesldfH50yI2mhwlNlzMg/awcYbVzBj3xIfWdiPEOjyTfo3SGWCJ++kMmvhUDm",
+	"deAEhnloKgP11w/GCm8BbQ9lAzDl/YpI7Zr+oxGuvAtutwCMvpzy95R5OghavxY8TUaLUSZ+bQ32uzVE",
+	"KfCeRJUCypFLPTNmy6BVxLPW45sA91SkT1izesdMm23nsdK5XWgPxPl0hMk0YraDDXlBU+6MlVs/mNnh",
+	"F27SKJp64yveJ1l484uXFHhTJRMgHbrlQ5MJtfPZP/wfu5pWJ7PtnXUp7Tpi/WcqpS2tvHtGqM1ueKwa",
+	"Wt+ebM7x1RCp3Eah8igKfV1Uuy6q/WMW1d6+ce9TUOtudAt5ituertLnmXYwOdjTVfoZ5XFLfsLu4D7x",
+	"9urDwmb/6fbdn9qUWxcJf6lFwncJqz98gfCnkcDcUj5cEr8cLhG/gFdSpPDZHJVLHQnM3ZQnZVmm2ec2",
+	"anRpIydUuAycV6FUI4ap8N/+9W/PyIsqcTEAudO5Z85R6fJwwuaqSGMCjBFsw4sShdKVoVkKXLzYFZPh",
+	"HXJVDCfCD5cFLlYWMBsqg8x/GSALXIDM/HkzEBYxlbFoOd8QbWKwblRoEdPjEx3K+sBeQMCVDjh6niV5",
+	"LuQtYSmyYEP5uCXcv1uY6i6alCVNWVVwvX5VReWpvr8Keboy7nUU6D/WdFgXmK9DJL9zgflKIZK5uJwo",
+	"ddWM5OjAfa8TMWcbwFfCIsBujTaNK4a4RHQfJmQ8U4nMHR8X4nJUkWT/dvT6VSg3IvvwAdRUK42FH6iN",
+	"rsSCTfmC8TRlhRYDyNLEIk3QFcx5LgI4lnKdM0A6BWU3UfNQTrlcmIHJXJfAsUneYT+AV+cR2ydjAO5F",
+	"ZR0wSQUiQMWbyJEySvjXQji2h1DaN6TgLft6GVvWPDsTQ2FGCjmqr+2osTAFn3yWcxnzLGa/0CSY682I",
+	"AUH5JR9O8AWMvgX7JgIjifSyrySI6BfAbi+F1f94sXjPh3m6sIiYZ2cvGbFTYC19QiXHg1C2mf0e7SSO",
+	"BiwS1/lFWHS7O0PzVeAvQQdoZDEexLqaCKyUFS8YAYIzXBLhUDeDUDLmimqUpIWViTxbQNUld7PKYtGO",
+	"C5wFoTGFd1h5gzyZCp3z6SzCtB9BMj/TiDKaSPZWJu/NZ1dmGjYy8Q8xzJmSQiOOTT7hknE2EnMzrGki",
+	"C/MkNRptVh9kFhDPi0yYGbvuBZgDhO8BFEXsu9dHx+2z7476e/tmCUU4H+VM44x0qofd8Cu/mi9ME2gG",
+	"VciYNIrZK7h/6KF2oUXziRbDi8huQW9T4oqH9XnEov7792bkeo6AOtzttEOznNF8FKkWZqbiJBNDSxGr",
+	"cnqYiKG7Qyp7G7OsEol1Ut6eiSyTIz6HcIcD+M6JwOIqJt6jsDMOjrEz22o0Yhs9zWJVXKawxBXbm26G",
+	"Eku3IlglFyOVRUCNQHiwOrHI2rDEABo+07ldDbBvJDA3SFbMIE9vJMZYMVVgb4jKYpEF2L9t/EFYPTOR",
+	"uTfqsCNQ7JEutDFvLkDPOzjlyL4gIaBnah4wlYXSHAY2CrV8bYTw5sj6YvZBtNvrsm+VdIzeVsQmmtGV",
+	"IjbyEcgVdSh/LUQBcmCD52yqdM4iOISFaSQX0aRXaSw0kjTGmZrNBLkM1b2JtQnwKZOMgcOGifCpRdqm",
+	"GaVKurI02Ur47Q/GwAII+mLaXBxnZWHrESt/zU2GRZ5cCx/kumvULCxxY533egfPgxbNALQqjvm1uChm",
+	"8HcFdBtXt4jZXneHkdpnvt6n8+lZF8Cb0e/299rdXru3d959MdjdGex2/25P1AW0ntSduNMd9Pp/L3kD",
+	"htm0ZQxm8y1jMcsnrcFu36h+WgQus2cP3Pp0PAshE6GAbjETYCMMeZp2tlpBaxhnnSHmMY1/AcrZnDD5",
+	"tRWUIObvllHBh9nUegydoZpu4woohlMsDV3Nqqal0FScZgzrZZtDB2aTVYlAYQN3fk/D+fPAekPJ1Y0J",
+	"8Qw/t7VumH7VvVnTR9g488AG6zSKuUs1G43rtYYAA/5zbwKMzkX73YdesN9AebEiPcWyDdthr4BVgbNy",
+	"QwxKSzMzijgzv5NEBgWFliCqC9iPMXBazCdJKgJfsoLCCZCHt1TYvqVlBPecW9UESjCU5iEUBzMax4wr",
+	"L4W9z2dQyNxFtzw12GE/SmB4ssqCWJxDCKWVd0pyNizg7bNCgins9K2eqCynfhfikbBifsJnZqaYVHMY",
+	"JeqzAsCVC2n0oZ00MzLECvinyNQhi0phGhGV9HWik0sb9rtJ4NBA0VBMBS3pByuLehXxJ9UQtsWloiIw",
+	"HvQ5FMI91UEj8a5d5hXSiGK6JqR8NNaIYioYv6FiGjTMRyjfK7IkX4AKuRQ8E9lRYRbk/7wzshqIWBsU",
+	"TKJdneaGkQdGeaC/gSJ0+7oH6Ei4yrax2QpHUaet3h6/doEF79ZIBRs4h62G6QbMc5Dd6P1PO+VWQ5KM",
+	"m1xUiDkNwQOidMR4OQhBrCL17kII1TW3OTkt6fk0IAUTYx3ARCPpS8Aq9LkBwyJn+ueRjN9qpNmosvsH",
+	"DOtXzK+b3mA8mr8ajq3ZLAWiJSSfXLKzbFe/q5T1bnvsn1n/qoHtQQW2nkpnUvnq3i0pjHXzXn6ptVcO",
+	"QFVzfltoUNKFSAaR9Tb0j5YPOcJWypqnnKZ8CF2jc54PwTkG3hIl80yl4NcZxQHKTLONOOHpVgDQ3Rtv",
+	"5eZXWRKPRXyMLYk6YN9xOS5mAXABBmxa5GZsGZd6ZD7eMU9TaGT3v5Q5WDewV+axZJeoEa56YEE7g+3W",
+	"PjN2BLm5G2bM1ggMmgN2lRUCl9Y82AyIxSLniSVY02xjGGd8liyP2/FLNtyl5HhkG8jI6N/BI5C7ef0b",
+	"ChBp+8FhAp7h18BpCe6MTLJKYBKsuSS7EXrEOnBdQMKNexaVksIbrhOKH999/H8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

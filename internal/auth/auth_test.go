@@ -40,6 +40,9 @@ func TestRequiredScope(t *testing.T) {
 		{"DELETE", "/v1/units/{unit}/recordings/{file}", ScopeWrite},
 		{"PATCH", "/v1/units/{unit}/trunks/sip/{trunk}", ScopeWrite}, // a trunk id never matters
 		{"OPTIONS", "/v1/units/{unit}/extensions", ScopeWrite},
+		{"GET", "/v1/webhooks", ScopeAdmin}, // lists every unit's receivers and their errors
+		{"POST", "/v1/webhooks/{name}/resume", ScopeAdmin},
+		{"GET", "/v1/webhooksx", ScopeRead}, // a prefix of the path segment, not of the string
 	}
 	for _, tc := range tests {
 		if got := RequiredScope(tc.method, tc.pattern); got != tc.want {

@@ -10,9 +10,11 @@ import (
 // the right scope from where it sits and what method it uses.
 //
 // The "resource" is the first path segment after /v1/units/{unit}/ in the route pattern (the
-// pattern, never the raw path, so an item id such as a trunk named "calls" cannot change it):
+// pattern, never the raw path, so an item id such as a trunk named "calls" cannot change it).
+// Routes outside /v1/units are matched by their pattern's prefix.
 //
 //	resource   methods                    scope
+//	/v1/webhooks…  any                    admin   (receivers of every unit's events, their errors; resume)
 //	actions    any                        admin   (POST /v1/units/{unit}/actions/{action})
 //	reset      any                        admin   (POST /v1/units/{unit}/reset)
 //	calls      not GET/HEAD               calls   (dial, hang up, hold, mute, transfer…)
@@ -25,6 +27,7 @@ import (
 // One route is special: the Wave QR code carries the extension's SIP credentials, so reading it
 // needs write, like setting them (secrets are write-only everywhere else).
 var policy = []rule{
+	{prefix: "/v1/webhooks", methods: anyMethod, scope: ScopeAdmin},
 	{pattern: "/v1/units/{unit}/extensions/{ext}/qr", methods: anyMethod, scope: ScopeWrite},
 	{resource: "actions", methods: anyMethod, scope: ScopeAdmin},
 	{resource: "reset", methods: anyMethod, scope: ScopeAdmin},
@@ -37,6 +40,12 @@ var policy = []rule{
 func RequiredScope(method, routePattern string) Scope {
 	res := resourceOf(routePattern)
 	for _, r := range policy {
+		if r.prefix != "" {
+			if (routePattern == r.prefix || strings.HasPrefix(routePattern, r.prefix+"/")) && r.methods.match(method) {
+				return r.scope
+			}
+			continue
+		}
 		if r.pattern != "" {
 			if r.pattern == routePattern && r.methods.match(method) {
 				return r.scope
@@ -53,6 +62,7 @@ func RequiredScope(method, routePattern string) Scope {
 const anyResource = "*"
 
 type rule struct {
+	prefix   string // a route pattern and everything under it; when set, pattern and resource are not used
 	pattern  string // an exact route pattern; when set, resource is not used
 	resource string
 	methods  methodClass

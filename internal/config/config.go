@@ -28,6 +28,8 @@ type Config struct {
 	RateLimit RateLimit
 	// Events tunes live events (SSE, webhooks).
 	Events Events
+	// Webhooks receive the units' live events, signed per Standard Webhooks.
+	Webhooks []Webhook
 }
 
 // APIKey is one client: a name for the logs, the hashes of its keys (two during a rotation), its

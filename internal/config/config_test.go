@@ -220,7 +220,7 @@ units:
     tls: {pin: x}
 `,
 			wantProblems: []string{
-				`line 2: unknown key "lissen" (known keys: listen, log_level, units, session, server, api_keys, cors, rate_limit)`,
+				`line 2: unknown key "lissen" (known keys: listen, log_level, units, session, server, api_keys, cors, rate_limit`,
 				`line 7: units[0]: unknown key "pasword"`,
 				`line 8: units[0].tls: unknown key "pin" (known keys: ca_file, pin_sha256, insecure_skip_verify)`,
 				"units[0]: password or password_file is required",

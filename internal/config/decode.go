@@ -12,15 +12,16 @@ import (
 // fileConfig is the file's shape. Defaults are filled in before decoding, so a key the file leaves
 // out keeps its default.
 type fileConfig struct {
-	Listen    string     `yaml:"listen"`
-	LogLevel  string     `yaml:"log_level"`
-	Units     []fileUnit `yaml:"units"`
-	Session   Session    `yaml:"session"`
-	Server    Server     `yaml:"server"`
-	APIKeys   []APIKey   `yaml:"api_keys"`
-	CORS      CORS       `yaml:"cors"`
-	RateLimit RateLimit  `yaml:"rate_limit"`
-	Events    Events     `yaml:"events"`
+	Listen    string        `yaml:"listen"`
+	LogLevel  string        `yaml:"log_level"`
+	Units     []fileUnit    `yaml:"units"`
+	Session   Session       `yaml:"session"`
+	Server    Server        `yaml:"server"`
+	APIKeys   []APIKey      `yaml:"api_keys"`
+	CORS      CORS          `yaml:"cors"`
+	RateLimit RateLimit     `yaml:"rate_limit"`
+	Webhooks  []fileWebhook `yaml:"webhooks"`
+	Events    Events        `yaml:"events"`
 }
 
 // fileUnit is a unit as written: the secret is named, not yet resolved.

@@ -26,6 +26,7 @@ func build(f fileConfig, readFile func(string) ([]byte, error), p *problems) *Co
 		p.add("units", "at least one unit is required")
 	}
 	firstUse := map[string]int{}
+	var unitOrder []string
 	for i, fu := range f.Units {
 		at := fmt.Sprintf("units[%d]", i)
 		u := buildUnit(at, fu, readFile, p)
@@ -33,6 +34,7 @@ func build(f fileConfig, readFile func(string) ([]byte, error), p *problems) *Co
 			p.add(at+".id", "%q is already used by units[%d]", u.ID, j)
 		} else {
 			firstUse[u.ID] = i
+			unitOrder = append(unitOrder, u.ID)
 		}
 		cfg.Units = append(cfg.Units, u)
 	}
@@ -42,6 +44,7 @@ func build(f fileConfig, readFile func(string) ([]byte, error), p *problems) *Co
 	checkRateLimit(cfg.RateLimit, p)
 	cfg.Events = f.Events
 	checkEvents(cfg.Events, p)
+	cfg.Webhooks = buildWebhooks(f.Webhooks, unitOrder, readFile, p)
 	return cfg
 }
 

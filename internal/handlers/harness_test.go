@@ -65,6 +65,8 @@ type access struct {
 	rateLimit  RateLimit
 	cors       CORS
 	extraUnits []string
+	// webhooks, if set, serves /v1/webhooks.
+	webhooks Webhooks
 	// wrap, if set, wraps the session pool: tests use it to make a handler panic, which only
 	// a test binary can do.
 	wrap func(Upstream) Upstream
@@ -146,7 +148,7 @@ func newAccessEnv(t testing.TB, a access, opts ...envOpt) *env {
 		live = events.NewSet(hubs...)
 	}
 	h, err := New(Options{Upstream: up, Logger: logger, Metrics: m, MaxBodyBytes: 64 << 10,
-		Keys: keys, InsecureNoAuth: a.open, RateLimit: a.rateLimit, CORS: a.cors, Events: live, SSEHeartbeat: a.sseHeartbeat})
+		Keys: keys, InsecureNoAuth: a.open, RateLimit: a.rateLimit, CORS: a.cors, Events: live, SSEHeartbeat: a.sseHeartbeat, Webhooks: a.webhooks})
 	require.NoError(t, err)
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.WriteTimeout = a.writeTimeout

@@ -47,6 +47,8 @@ type Options struct {
 	Events *events.Set
 	// SSEHeartbeat is the pause after which a quiet event stream gets a comment line (15s).
 	SSEHeartbeat time.Duration
+	// Webhooks shows and resumes the webhook endpoints (/v1/webhooks); nil means none.
+	Webhooks Webhooks
 }
 
 // New returns the whole HTTP surface of the gateway: the /v1 API (validated against the spec),
@@ -69,7 +71,7 @@ func New(o Options) (http.Handler, error) {
 		o.AuditLogger = o.Logger
 	}
 	s := &Server{up: o.Upstream, logger: o.Logger, metrics: o.Metrics, spec: spec, codec: newCodec(spec), maxBody: o.MaxBodyBytes,
-		keys: o.Keys, open: o.InsecureNoAuth, auditLog: o.AuditLogger, operations: operationIDs(spec)}
+		keys: o.Keys, open: o.InsecureNoAuth, auditLog: o.AuditLogger, operations: operationIDs(spec), webhooks: o.Webhooks}
 	if o.CallStartTimeout <= 0 {
 		o.CallStartTimeout = 3 * time.Second
 	}

@@ -50,6 +50,8 @@ type Server struct {
 	// replica's knowledge only: the UCM does not report it.
 	pending sync.Map // unit id -> bool
 
+	webhooks Webhooks // nil: no webhook endpoints
+
 	idem          *idempotency  // Idempotency-Key outcomes of POST …/calls (this replica's)
 	callStartWait time.Duration // how long a dial's call may take to appear in the channel lists
 
