@@ -142,10 +142,16 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 		return err
 	}
 	defer closeEvents(live, cfg.Server.ShutdownTimeout)
+	hooks, err := startWebhooks(cfg, live, logger, m)
+	if err != nil {
+		pool.Close(ctx)
+		return err
+	}
+	defer hooks.Close(context.Background())
 
 	var ready atomic.Bool
 	h, err := handlers.New(handlers.Options{
-		Upstream: upstream{Pool: pool, sockets: sockets}, Events: live, Logger: logger, Metrics: m, MaxBodyBytes: cfg.Server.MaxBodyBytes,
+		Upstream: upstream{Pool: pool, sockets: sockets}, Events: live, Webhooks: hooks, Logger: logger, Metrics: m, MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Ready: ready.Load, LogLevel: slog.LevelInfo,
 		Keys: acc.keys, InsecureNoAuth: acc.open, AuditLogger: acc.audit,
 		RateLimit: handlers.RateLimit{Requests: cfg.RateLimit.Requests, Window: cfg.RateLimit.Window},
@@ -189,6 +195,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Server.ShutdownTimeout)
 	defer cancel()
 	shutErr := srv.Shutdown(sctx)
+	_ = hooks.Close(sctx) // healthy receivers get what is still queued, within the deadline
 	_ = live.Close(sctx)
 	pool.Close(sctx)
 	if shutErr != nil {
@@ -224,17 +231,30 @@ func newHTTPServer(c config.Server, h http.Handler, logger *slog.Logger) *http.S
 // "demo", pinned to the simulator's certificate (verification stays on, as it should in
 // production). A --config given with --demo is loaded and the demo unit added to it.
 func startDemo(getenv func(string) string, configPath string) (*ucmsim.Server, *config.Config, error) {
-	var pw [12]byte
-	_, _ = rand.Read(pw[:])
-	password := hex.EncodeToString(pw[:])
-	sim, err := ucmsim.Listen(ucmsim.New(ucmsim.Config{Username: "api", Password: password, Seed: true, ApplyDuration: 500 * time.Millisecond}), "127.0.0.1:0")
+	password, webPassword := randomHex(12), randomHex(12)
+	inbound := 60 * time.Second
+	if v := getenv("UCM_GATEWAY_DEMO_INBOUND_EVERY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return nil, nil, fmt.Errorf("UCM_GATEWAY_DEMO_INBOUND_EVERY=%q: want a duration such as 30s, or 0 for no inbound calls", v)
+		}
+		inbound = d
+	}
+	// The demo unit has a web user for its event socket, so its live events come from the
+	// WebSocket as on a real unit with units[].events, and Call Control on, so inbound calls
+	// (one a minute, from the demo trunk) wait to be accepted, refused or deflected.
+	sim, err := ucmsim.Listen(ucmsim.New(ucmsim.Config{Username: "api", Password: password, Seed: true, ApplyDuration: 500 * time.Millisecond,
+		WebUsers: map[string]string{"events": webPassword}, CallControl: true, InboundCallEvery: inbound}), "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, fmt.Errorf("demo: start simulator: %w", err)
 	}
-	doc := fmt.Sprintf("listen: 127.0.0.1:8080\nunits:\n  - id: demo\n    url: %s\n    username: api\n    password: ${UCM_DEMO_PASSWORD}\n    tls:\n      pin_sha256: %s\n", sim.URL(), sim.CertSHA256())
+	doc := fmt.Sprintf("listen: 127.0.0.1:8080\nunits:\n  - id: demo\n    url: %s\n    username: api\n    password: ${UCM_DEMO_PASSWORD}\n    events:\n      username: events\n      password: ${UCM_DEMO_WEB_PASSWORD}\n    tls:\n      pin_sha256: %s\n", sim.URL(), sim.CertSHA256())
 	env := func(k string) string {
-		if k == "UCM_DEMO_PASSWORD" {
+		switch k {
+		case "UCM_DEMO_PASSWORD":
 			return password
+		case "UCM_DEMO_WEB_PASSWORD":
+			return webPassword
 		}
 		return getenv(k)
 	}
@@ -251,6 +271,12 @@ func startDemo(getenv func(string) string, configPath string) (*ucmsim.Server, *
 		return nil, nil, err
 	}
 	return sim, cfg, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func displayAddr(a net.Addr) string {
