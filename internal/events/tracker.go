@@ -121,12 +121,14 @@ func (t *tracker) observeCalls(unit string, ch calls.Channels) []change {
 		}
 	}
 	if t.seen {
-		ids := slices.Sorted(maps.Keys(t.calls))
-		for _, id := range ids {
+		// Ended calls go first: a reading after a gap reports what is over before what is new.
+		var ended []change
+		for _, id := range slices.Sorted(maps.Keys(t.calls)) {
 			if !matched[id] {
-				out = append(out, change{TypeCallEnded, t.ended(t.calls[id])})
+				ended = append(ended, change{TypeCallEnded, t.ended(t.calls[id])})
 			}
 		}
+		out = append(ended, out...)
 	}
 	for name := range t.trunks {
 		if _, live := byChannelOf(next)[name]; !live {

@@ -16,6 +16,7 @@ import (
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
 	"github.com/ucm-gateway/ucm-gateway/internal/auth"
 	"github.com/ucm-gateway/ucm-gateway/internal/events"
+	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
 )
 
 // eventSources are the two ways the gateway learns what happens on a unit; every test in this
@@ -25,6 +26,16 @@ var eventSources = []struct {
 	make func(sourceEnv) events.Source
 }{
 	{"poll", func(se sourceEnv) events.Source { return events.NewPoller(se.opts, 50*time.Millisecond) }},
+	{"websocket", func(se sourceEnv) events.Source { return wsSource(se, simWebPassword) }},
+}
+
+func wsSource(se sourceEnv, password string) *events.WebSocket {
+	url, err := ucm.EventsURL(se.simURL)
+	if err != nil {
+		panic(err)
+	}
+	return events.NewWebSocket(se.opts, events.WebSocketOptions{URL: url, TLS: se.tls, Username: simWebUser, Password: password,
+		Heartbeat: 200 * time.Millisecond, Debounce: 20 * time.Millisecond, BackoffBase: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond})
 }
 
 // newEventsEnv is a gateway with live events over the given source; the source lingers, so a
@@ -41,8 +52,13 @@ func newEventsEnv(t *testing.T, src func(sourceEnv) events.Source, a access) *en
 }
 
 // ready opens a stream and waits until the unit's source watches it (its first unit.state).
+// A filtered stream is opened once an unfiltered one has seen the source start.
 func (e *env) readyStream(t *testing.T, path string, headers ...string) *sseClient {
 	t.Helper()
+	if strings.Contains(path, "types=") {
+		e.readyStream(t, path[:strings.IndexByte(path, '?')], headers...).close()
+		return e.stream(t, path, headers...)
+	}
 	c := e.stream(t, path, headers...)
 	c.until(t, events.TypeUnitState, 10*time.Second)
 	return c
@@ -58,8 +74,7 @@ func TestEventsOfADial(t *testing.T) {
 	for _, src := range eventSources {
 		t.Run(src.name, func(t *testing.T) {
 			e := newEventsEnv(t, src.make, access{})
-			e.readyStream(t, "/v1/units/demo/events") // the unit is watched from here on
-			s := e.stream(t, "/v1/units/demo/events?types=call.*,cdr.created")
+			s := e.readyStream(t, "/v1/units/demo/events?types=call.*,cdr.created")
 			id := e.dialExt(t, "1000", "1001")
 
 			got := s.until(t, events.TypeCallAnswered, 10*time.Second)
@@ -133,6 +148,10 @@ func TestEventsFanOutCostsOneSource(t *testing.T) {
 				assert.Equal(t, id, m[len(m)-1].call(t).Call.ID)
 			}
 			assert.Equal(t, 1, strings.Count(e.logs.String(), `"msg":"event source started"`), "one source for every subscriber")
+			if src.name == "websocket" {
+				assert.Equal(t, 1, e.sim.WebSocketConns(), "one socket for every subscriber")
+				assert.Equal(t, 1, e.sim.Counters().WSLogins)
+			}
 			if src.name == "poll" {
 				// One poll loop: about one channel-list reading per interval, however many clients.
 				before := e.sim.Calls("listUnBridgedChannels")
@@ -286,4 +305,171 @@ func (e *env) warm(t *testing.T, units ...string) {
 	for _, u := range units {
 		require.Equal(t, http.StatusOK, e.getJSON(t, "/v1/units/"+u+"/system/status", nil), "warm %s", u)
 	}
+}
+
+func TestEventsSocketDropIsResynchronised(t *testing.T) {
+	var src *events.WebSocket
+	e := newEventsEnv(t, func(se sourceEnv) events.Source {
+		src = wsSource(se, simWebPassword)
+		// Reconnects after a drop come 0.5–1 s later: long enough to change calls meanwhile.
+		*src = *events.NewWebSocket(se.opts, events.WebSocketOptions{URL: mustEventsURL(se.simURL), TLS: se.tls,
+			Username: simWebUser, Password: simWebPassword, Heartbeat: time.Second, Debounce: 20 * time.Millisecond, BackoffBase: 4 * time.Second})
+		return src
+	}, access{})
+	s := e.readyStream(t, "/v1/units/demo/events?types=call.*,unit.state")
+	first := e.dialExt(t, "1000", "1001")
+	s.until(t, events.TypeCallAnswered, 10*time.Second)
+
+	e.sim.DropWebSockets()
+	// While the socket is down, the first call ends and another starts.
+	code, _, _ := e.do(t, http.MethodDelete, "/v1/units/demo/calls/"+first, "", "")
+	require.Equal(t, http.StatusOK, code)
+	second := e.dialExt(t, "1003", "1005")
+
+	got := s.until(t, events.TypeCallRinging, 10*time.Second)
+	var ended, ringing bool
+	for _, m := range got {
+		switch m.Event {
+		case events.TypeCallEnded:
+			ended = ended || m.call(t).Call.ID == first
+		case events.TypeCallRinging:
+			ringing = m.call(t).Call.ID == second
+		}
+	}
+	assert.True(t, ended, "the call that ended while the socket was down is ended: %v", types(got))
+	assert.True(t, ringing, "the call that started while it was down is reported")
+	assert.Equal(t, 2, e.sim.Counters().WSLogins, "one reconnect")
+	assert.Equal(t, 1, e.sim.WebSocketConns())
+}
+
+func mustEventsURL(base string) string {
+	u, err := ucm.EventsURL(base)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+func TestEventsWrongEventsPasswordCostsOneAttempt(t *testing.T) {
+	var src *events.WebSocket
+	e := newEventsEnv(t, func(se sourceEnv) events.Source {
+		src = wsSource(se, "not-the-web-password")
+		return src
+	}, access{})
+	s := e.stream(t, "/v1/units/demo/events?types=unit.state")
+	m := s.next(t, 10*time.Second)
+	var st struct {
+		Data api.UnitStateEventData `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(m.Data), &st))
+	assert.Equal(t, api.UnitStateEventDataStateLoginStopped, st.Data.State)
+	assert.Equal(t, api.UnitStateEventDataSourceWebsocket, st.Data.Source)
+	time.Sleep(500 * time.Millisecond) // ten back-offs' worth: no further attempt may come
+	assert.Equal(t, 1, e.sim.Counters().WSFailedLogins, "a refused login is never retried by itself")
+	require.Error(t, src.Stopped())
+
+	src.Reset() // an operator's reset allows exactly one new attempt
+	require.Eventually(t, func() bool { return e.sim.Counters().WSFailedLogins == 2 }, 5*time.Second, 10*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	assert.Equal(t, 2, e.sim.Counters().WSFailedLogins)
+}
+
+func TestInboundCallControl(t *testing.T) {
+	for _, src := range eventSources {
+		t.Run(src.name, func(t *testing.T) {
+			e := newEventsEnv(t, src.make, access{})
+			e.sim.SetCallControl(true)
+			s := e.readyStream(t, "/v1/units/demo/events?types=call.*")
+			inbound := func() api.CallEventData {
+				_, err := e.sim.StartInboundCall(inboundTrunk(t, e), "+15557654321", "1001")
+				require.NoError(t, err)
+				got := s.until(t, events.TypeCallRinging, 10*time.Second)
+				d := got[len(got)-1].call(t)
+				require.Equal(t, api.CallEventDataDirectionInbound, d.Direction)
+				require.True(t, d.Trunk.IsSpecified() && !d.Trunk.IsNull(), "the trunk is named")
+				return d
+			}
+			post := func(path, body string) (int, Problem) {
+				ctype := ""
+				if body != "" {
+					ctype = "application/json"
+				}
+				code, h, b := e.do(t, http.MethodPost, path, ctype, body)
+				var p Problem
+				if code >= 400 {
+					p = problem(t, h, b)
+				}
+				return code, p
+			}
+
+			c := inbound()
+			code, _ := post("/v1/units/demo/calls/"+c.Call.ID+"/accept", "")
+			require.Equal(t, http.StatusOK, code)
+			s.until(t, events.TypeCallAnswered, 10*time.Second)
+			// Now answered: it is no longer a ringing inbound call.
+			code, p := post("/v1/units/demo/calls/"+c.Call.ID+"/refuse", "")
+			assert.Equal(t, http.StatusConflict, code)
+			assert.Equal(t, "urn:ucm-gateway:problem:call-not-ringing-inbound", p.Type)
+
+			c = inbound()
+			code, _ = post("/v1/units/demo/calls/"+c.Call.ID+"/refuse", "")
+			require.Equal(t, http.StatusNoContent, code)
+			got := s.until(t, events.TypeCallEnded, 10*time.Second)
+			assert.Equal(t, c.Call.ID, got[len(got)-1].call(t).Call.ID)
+
+			c = inbound()
+			code, _ = post("/v1/units/demo/calls/"+c.Call.ID+"/transfer", `{"to":{"type":"extension","number":"1003"}}`)
+			require.Equal(t, http.StatusOK, code)
+			require.Eventually(t, func() bool {
+				var now api.Call
+				return e.getJSON(t, "/v1/units/demo/calls/"+c.Call.ID, &now) == http.StatusOK && now.To != nil && now.To.Number == "1003"
+			}, 5*time.Second, 20*time.Millisecond, "the inbound call now rings 1003")
+			assert.Equal(t, 1, e.sim.Calls("transferNumberInbound"))
+
+			// An internal call is not inbound: refused before the unit is asked.
+			id := e.dialExt(t, "1000", "1005")
+			before := e.sim.Calls("acceptCall")
+			code, p = post("/v1/units/demo/calls/"+id+"/accept", "")
+			assert.Equal(t, http.StatusConflict, code)
+			assert.Equal(t, "urn:ucm-gateway:problem:call-not-ringing-inbound", p.Type)
+			assert.Equal(t, before, e.sim.Calls("acceptCall"), "nothing was sent to the unit")
+		})
+	}
+}
+
+// inboundTrunk is the name of a SIP trunk of the simulated unit.
+func inboundTrunk(t *testing.T, e *env) string {
+	t.Helper()
+	var list struct {
+		Items []struct {
+			TrunkName string `json:"trunk_name"`
+		} `json:"items"`
+	}
+	require.Equal(t, http.StatusOK, e.getJSON(t, "/v1/units/demo/trunks/sip", &list))
+	require.NotEmpty(t, list.Items)
+	return list.Items[0].TrunkName
+}
+
+func TestEventsCarryNoSecrets(t *testing.T) {
+	e := newEventsEnv(t, eventSources[1].make, access{})
+	s := e.readyStream(t, "/v1/units/demo/events")
+	id := e.dialExt(t, "1000", "1001")
+	var seen []string
+	for _, m := range s.until(t, events.TypeCallAnswered, 10*time.Second) {
+		seen = append(seen, m.Data)
+	}
+	e.do(t, http.MethodDelete, "/v1/units/demo/calls/"+id, "", "")
+	for _, m := range s.until(t, events.TypeCdrCreated, 10*time.Second) {
+		seen = append(seen, m.Data)
+	}
+	_, _, metricsBody := e.do(t, http.MethodGet, "/metrics", "", "")
+	for where, text := range map[string]string{"events": strings.Join(seen, "\n"), "logs": e.logs.String(), "metrics": string(metricsBody)} {
+		for _, secret := range []string{simPassword, simWebPassword, adminKey} {
+			assert.False(t, strings.Contains(text, secret), "%s carry a secret", where)
+		}
+		assert.NotRegexp(t, `sid\d+-\d+`, text, "%s carry a cookie", where)
+	}
+	assert.Contains(t, string(metricsBody), `ucm_gateway_event_source_state{source="websocket",state="connected",unit="demo"} 1`)
+	assert.Contains(t, string(metricsBody), `ucm_gateway_events_emitted_total{type="call.ringing",unit="demo"} 1`)
+	assert.Contains(t, string(metricsBody), `ucm_gateway_event_subscribers{unit="demo"} 1`)
 }

@@ -26,7 +26,11 @@ import (
 	"github.com/ucm-gateway/ucm-gateway/internal/ucm/ucmsim"
 )
 
-const simPassword = "Sim-Pa55word-for-tests"
+const (
+	simPassword    = "Sim-Pa55word-for-tests"
+	simWebUser     = "events"
+	simWebPassword = "Web-Pa55word-for-tests"
+)
 
 // env is one gateway in front of one simulated unit "demo", over real HTTPS and real HTTP.
 type env struct {
@@ -94,7 +98,7 @@ func newEnv(t testing.TB, opts ...envOpt) *env {
 // newAccessEnv is newEnv with access settings; the admin key is always configured as well.
 func newAccessEnv(t testing.TB, a access, opts ...envOpt) *env {
 	t.Helper()
-	simCfg := ucmsim.Config{Username: "api", Password: simPassword, Seed: true}
+	simCfg := ucmsim.Config{Username: "api", Password: simPassword, Seed: true, WebUsers: map[string]string{simWebUser: simWebPassword}}
 	unit := sessionpool.UnitConfig{ID: "demo", Username: "api", Password: simPassword}
 	for _, o := range opts {
 		o(&unit, &simCfg)
