@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -260,11 +261,10 @@ func startDemo(getenv func(string) string, configPath string) (*ucmsim.Server, *
 	}
 	cfg, err := config.Load([]byte(doc), env, os.ReadFile)
 	if err == nil && configPath != "" {
-		var own *config.Config
-		if own, err = config.LoadFile(configPath, getenv); err == nil {
-			own.Units = append(own.Units, cfg.Units[0])
-			cfg = own
-		}
+		// The file's keys and webhooks may name the demo unit: it is added before the file is
+		// checked.
+		unit := doc[strings.Index(doc, "units:\n")+len("units:\n"):]
+		cfg, err = config.LoadFileWithUnits(configPath, env, unit)
 	}
 	if err != nil {
 		sim.Close()

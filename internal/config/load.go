@@ -50,9 +50,21 @@ func Load(data []byte, getenv func(string) string, readFile func(string) ([]byte
 // password_file or ca_file is taken relative to the configuration file's directory, as Prometheus
 // does, so a config directory can be mounted anywhere.
 func LoadFile(path string, getenv func(string) string) (*Config, error) {
+	return LoadFileWithUnits(path, getenv, "")
+}
+
+// LoadFileWithUnits is LoadFile with more units appended to the file's units list before it is
+// checked (YAML of a units list, "- id: demo\n  url: …"), so that keys and webhooks in the file
+// may name them: --demo --config adds the demo unit this way.
+func LoadFileWithUnits(path string, getenv func(string) string, units string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading configuration: %w", err)
+	}
+	if units != "" {
+		if data, err = appendUnits(data, units); err != nil {
+			return nil, err
+		}
 	}
 	dir := filepath.Dir(path)
 	readFile := func(name string) ([]byte, error) {
@@ -62,4 +74,38 @@ func LoadFile(path string, getenv func(string) string) (*Config, error) {
 		return os.ReadFile(name)
 	}
 	return Load(data, getenv, readFile)
+}
+
+// appendUnits adds the units of extra (a YAML sequence) to the document's units list. A document
+// that does not parse is returned as it is, for Load to report.
+func appendUnits(data []byte, extra string) ([]byte, error) {
+	var doc, add yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil {
+		return data, nil
+	}
+	if err := yaml.Unmarshal([]byte(extra), &add); err != nil || len(add.Content) == 0 || add.Content[0].Kind != yaml.SequenceNode {
+		return nil, fmt.Errorf("config: the units to add are not a YAML list: %v", err)
+	}
+	if len(doc.Content) == 0 {
+		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return data, nil
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "units" {
+			list := root.Content[i+1]
+			if list.Kind == yaml.ScalarNode && list.ShortTag() == "!!null" {
+				*list = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+			}
+			if list.Kind != yaml.SequenceNode {
+				return data, nil
+			}
+			list.Content = append(list.Content, add.Content[0].Content...)
+			return yaml.Marshal(&doc)
+		}
+	}
+	root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "units"}, add.Content[0])
+	return yaml.Marshal(&doc)
 }

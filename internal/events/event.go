@@ -45,6 +45,10 @@ type Event struct {
 	// JSON is the whole event encoded once at publish: every SSE client and webhook sends these
 	// same bytes.
 	JSON []byte `json:"-"`
+	// Replay marks the copy of an earlier event that a new subscription starts with (the unit's
+	// current state); it is not part of the subscription's sequence, so a stream sends it
+	// without an SSE id.
+	Replay bool `json:"-"`
 }
 
 // Filter selects event types by exact name or by a prefix wildcard ("call.*"). The zero Filter

@@ -73,6 +73,8 @@ type Hub struct {
 	running   chan struct{}      // closed when the running (or last) source has returned
 	linger    *time.Timer
 	generated bool // a source has run before: a restart leaves a gap
+
+	state *Event // the last unit.state: a new subscriber learns from it how the unit is watched
 }
 
 // NewHub makes the hub of one unit; its source starts with the first subscriber.
@@ -113,6 +115,9 @@ func (h *Hub) Publish(typ string, data any) {
 	}
 	h.ring[(h.start+h.count)%len(h.ring)] = ev
 	h.count++
+	if typ == TypeUnitState {
+		h.state = &ev
+	}
 	h.trimAge()
 	for s := range h.subs {
 		s.ring()
@@ -158,6 +163,13 @@ func (h *Hub) Subscribe(o SubscribeOptions) *Subscription {
 		h.startSource() // first, so the cursor below sees the floor a restart sets
 	}
 	s.cursor = h.next - 1
+	if o.After == nil && h.state != nil && o.Filter.Match(TypeUnitState) {
+		// A subscriber that starts now is told first how the unit is watched (ready,
+		// unreachable, login stopped…), which it would otherwise learn only at the next change.
+		st := *h.state
+		st.Replay = true
+		s.initial = &st
+	}
 	if o.After != nil {
 		// A cursor from before the buffer (or from another run of the gateway, or unknown)
 		// cannot be served without a hole: say so first.
@@ -176,7 +188,7 @@ func (h *Hub) Subscribe(o SubscribeOptions) *Subscription {
 		h.linger.Stop()
 		h.linger = nil
 	}
-	if s.needSync || s.cursor < h.next-1 {
+	if s.needSync || s.initial != nil || s.cursor < h.next-1 {
 		s.ring()
 	}
 	return s
@@ -293,6 +305,7 @@ type Subscription struct {
 	bell     chan struct{}
 	cursor   int64 // the last event id seen (or skipped by the filter)
 	needSync bool
+	initial  *Event // the unit's current state, sent first
 	once     sync.Once
 }
 
@@ -317,6 +330,11 @@ func (s *Subscription) Next() (ev Event, ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.trimAge()
+	if s.initial != nil {
+		ev := *s.initial
+		s.initial = nil
+		return ev, true
+	}
 	for {
 		// The event after the cursor has left the buffer (size or age): the subscriber missed it.
 		if s.needSync || s.cursor < h.next-int64(h.count)-1 {

@@ -217,3 +217,26 @@ func TestParseFilter(t *testing.T) {
 	all, _ := ParseFilter(nil)
 	assert.True(t, all.Match(TypeCdrCreated))
 }
+
+func TestHubNewSubscriberLearnsTheUnitState(t *testing.T) {
+	h := NewHub("hq", &blockingSource{}, HubOptions{})
+	defer h.Close(context.Background())
+	first := h.Subscribe(SubscribeOptions{})
+	h.Publish(TypeUnitState, map[string]string{"state": "ready"})
+	h.Publish(TypeCallRinging, 1)
+	drain(first)
+
+	late := h.Subscribe(SubscribeOptions{})
+	got := drain(late)
+	require.Len(t, got, 1, "only the state, not the history")
+	assert.Equal(t, TypeUnitState, got[0].Type)
+	assert.True(t, got[0].Replay)
+	h.Publish(TypeCallEnded, 2)
+	assert.Equal(t, []string{TypeCallEnded}, typesOf(drain(late)))
+
+	calls := h.Subscribe(SubscribeOptions{Filter: Filter{"call.*"}})
+	assert.Empty(t, drain(calls), "a filter without unit.state gets no replay")
+	last := got[0].ID
+	resumed := h.Subscribe(SubscribeOptions{After: &last})
+	assert.Equal(t, []string{TypeCallRinging, TypeCallEnded}, typesOf(drain(resumed)), "a resume replays nothing extra")
+}

@@ -176,7 +176,9 @@ func (e *eventStream) serve(w http.ResponseWriter) error {
 				if !ok {
 					break
 				}
-				cursor[ev.Unit] = ev.ID
+				if !ev.Replay {
+					cursor[ev.Unit] = ev.ID
+				}
 				buf = e.appendEvent(buf[:0], ev, cursor)
 				if _, err := w.Write(buf); err != nil {
 					return nil // the client left
@@ -209,6 +211,11 @@ func (e *eventStream) serve(w http.ResponseWriter) error {
 // appendEvent writes one SSE message. The id is the event's own on a single-unit stream, and a
 // cursor over every unit of the stream on a multi-unit one, so Last-Event-ID resumes them all.
 func (e *eventStream) appendEvent(buf []byte, ev events.Event, cursor map[string]int64) []byte {
+	if ev.Replay {
+		// The unit's current state, replayed to a new stream: no id, so a client's resume point
+		// stays what it was.
+		return appendData(buf, ev)
+	}
 	buf = append(buf, "id: "...)
 	if e.multi {
 		first := true
@@ -228,7 +235,12 @@ func (e *eventStream) appendEvent(buf []byte, ev events.Event, cursor map[string
 	} else {
 		buf = strconv.AppendInt(buf, ev.ID, 10)
 	}
-	buf = append(buf, "\nevent: "...)
+	buf = append(buf, '\n')
+	return appendData(buf, ev)
+}
+
+func appendData(buf []byte, ev events.Event) []byte {
+	buf = append(buf, "event: "...)
 	buf = append(buf, ev.Type...)
 	buf = append(buf, "\ndata: "...)
 	buf = append(buf, ev.JSON...) // JSON has no raw newlines: one data line
