@@ -21,7 +21,8 @@ const maxCdrLookups = 1000
 // each of the configured delays until the record is there, then emitting cdr.created.
 type cdrLookups struct {
 	w    *watch
-	add  func(api.Call)
+	ctx  context.Context
+	in   chan api.Call
 	done chan struct{}
 }
 
@@ -32,16 +33,17 @@ type cdrLookup struct {
 }
 
 func startCdrLookups(ctx context.Context, w *watch) *cdrLookups {
-	in := make(chan api.Call, 64)
-	l := &cdrLookups{w: w, done: make(chan struct{})}
-	l.add = func(c api.Call) {
-		select {
-		case in <- c:
-		case <-ctx.Done():
-		}
-	}
-	go l.run(ctx, in)
+	l := &cdrLookups{w: w, ctx: ctx, in: make(chan api.Call, 64), done: make(chan struct{})}
+	go l.run(ctx, l.in)
 	return l
+}
+
+// add asks for the record of a call that just ended.
+func (l *cdrLookups) add(c api.Call) {
+	select {
+	case l.in <- c:
+	case <-l.ctx.Done():
+	}
 }
 
 func (l *cdrLookups) wait() { <-l.done }

@@ -125,8 +125,11 @@ func (w *watch) failed(ctx context.Context, err error) {
 	if ctx.Err() != nil {
 		return
 	}
-	w.o.Logger.Warn("event source could not read the unit", "unit", w.o.Unit, "source", string(w.kind), "err", err)
-	w.setState(stateOf(err), err.Error())
+	st := stateOf(err)
+	if st != w.state { // once per change, not once per failed poll
+		w.o.Logger.Warn("event source could not read the unit", "unit", w.o.Unit, "source", string(w.kind), "state", string(st), "err", err)
+	}
+	w.setState(st, err.Error())
 }
 
 // stateOf classifies why the unit could not be read. Error texts carry no credential: the

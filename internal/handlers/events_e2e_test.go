@@ -473,3 +473,26 @@ func TestEventsCarryNoSecrets(t *testing.T) {
 	assert.Contains(t, string(metricsBody), `ucm_gateway_events_emitted_total{type="call.ringing",unit="demo"} 1`)
 	assert.Contains(t, string(metricsBody), `ucm_gateway_event_subscribers{unit="demo"} 1`)
 }
+
+func TestEventsUnitState(t *testing.T) {
+	e := newEventsEnv(t, eventSources[0].make, access{})
+	s := e.readyStream(t, "/v1/units/demo/events?types=unit.state")
+	state := func() api.UnitStateEventData {
+		var ev struct {
+			Data api.UnitStateEventData `json:"data"`
+		}
+		m := s.next(t, 10*time.Second)
+		require.Equal(t, events.TypeUnitState, m.Event)
+		require.NoError(t, json.Unmarshal([]byte(m.Data), &ev))
+		return ev.Data
+	}
+	assert.Equal(t, api.UnitStateEventDataStateReady, state().State, "a new stream starts with the unit's state")
+	e.sim.SetActionError("listUnBridgedChannels", -9)
+	st := state()
+	assert.Equal(t, api.UnitStateEventDataStateFailing, st.State)
+	require.NotNil(t, st.Detail)
+	assert.Contains(t, *st.Detail, "listUnBridgedChannels")
+	e.sim.SetActionError("listUnBridgedChannels", 0)
+	assert.Equal(t, api.UnitStateEventDataStateReady, state().State, "and ready again once readings work")
+	assert.Equal(t, 1, strings.Count(e.logs.String(), `"msg":"event source could not read the unit"`), "one warning per change, not per failed poll")
+}
