@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -206,6 +207,10 @@ func (s *WebSocket) session(ctx context.Context, w *watch) error {
 			readErr <- err // for the deferred wait
 			return errors.Join(errWasUp, err)
 		case <-beat.C:
+			if quiet := conn.Silence(); quiet > 3*s.wo.Heartbeat {
+				// Heartbeats go unanswered: the unit hung with the connection open.
+				return errors.Join(errWasUp, fmt.Errorf("the unit sent nothing for %s, heartbeats included: the socket is stalled", quiet.Round(time.Millisecond)))
+			}
 			hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			err := conn.Heartbeat(hctx)
 			cancel()

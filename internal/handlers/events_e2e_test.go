@@ -496,3 +496,18 @@ func TestEventsUnitState(t *testing.T) {
 	assert.Equal(t, api.UnitStateEventDataStateReady, state().State, "and ready again once readings work")
 	assert.Equal(t, 1, strings.Count(e.logs.String(), `"msg":"event source could not read the unit"`), "one warning per change, not per failed poll")
 }
+
+func TestEventsStalledSocketIsReplaced(t *testing.T) {
+	e := newEventsEnv(t, eventSources[1].make, access{}) // heartbeat 200ms: silent for 600ms is stalled
+	s := e.readyStream(t, "/v1/units/demo/events?types=call.*,unit.state")
+	require.Equal(t, events.TypeUnitState, s.next(t, 5*time.Second).Event, "the stream starts with the unit's state")
+	e.sim.StallWebSockets(true)
+	id := e.dialExt(t, "1000", "1001") // the hung socket does not say
+	got := s.until(t, events.TypeUnitState, 10*time.Second)
+	assert.Empty(t, only(got, events.TypeCallRinging), "nothing came through the stalled socket")
+	e.sim.StallWebSockets(false)
+	got = s.until(t, events.TypeCallRinging, 10*time.Second)
+	assert.Equal(t, id, got[len(got)-1].call(t).Call.ID, "the new socket's resync reports the call")
+	require.Eventually(t, func() bool { return e.sim.WebSocketConns() == 1 }, 5*time.Second, 10*time.Millisecond, "the hung socket was closed, not left open beside the new one")
+	assert.GreaterOrEqual(t, e.sim.Counters().WSLogins, 2)
+}

@@ -34,9 +34,10 @@ const maxFrameBytes = 4 << 20
 // from different goroutines; requests are answered through the frames Read returns, so only one
 // goroutine must Read.
 type EventConn struct {
-	c    *websocket.Conn
-	txn  atomic.Uint64
-	addr string
+	c         *websocket.Conn
+	txn       atomic.Uint64
+	addr      string
+	lastFrame atomic.Int64 // unix nanoseconds of the last frame received
 }
 
 // Notify is one item of a notify batch: the event name and its raw body items.
@@ -86,6 +87,7 @@ func DialEvents(ctx context.Context, wsURL string, tlsConf *tls.Config, user, pa
 	}
 	c.SetReadLimit(maxFrameBytes)
 	ec := &EventConn{c: c, addr: wsURL}
+	ec.lastFrame.Store(time.Now().UnixNano())
 	if err := ec.handshake(ctx, user, password, names); err != nil {
 		c.Close(websocket.StatusNormalClosure, "")
 		return nil, err
@@ -169,6 +171,7 @@ func (ec *EventConn) Read(ctx context.Context) ([]Notify, error) {
 		if err != nil {
 			return nil, wsErr(ctx, "websocket", err)
 		}
+		ec.lastFrame.Store(time.Now().UnixNano())
 		var f wsFrame
 		if err := json.Unmarshal(data, &f); err != nil {
 			return nil, &NotJSONError{Action: "websocket", HTTPStatus: 101, ContentType: "frame is not JSON"}
@@ -200,6 +203,12 @@ func (ec *EventConn) Read(ctx context.Context) ([]Notify, error) {
 			return out, nil
 		}
 	}
+}
+
+// Silence is how long the unit has sent nothing (no event, no heartbeat answer). A unit that
+// stays silent across several heartbeats is hung, though the connection is open.
+func (ec *EventConn) Silence() time.Duration {
+	return time.Since(time.Unix(0, ec.lastFrame.Load()))
 }
 
 // Close closes the socket.

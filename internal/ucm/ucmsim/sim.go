@@ -152,6 +152,7 @@ type UCM struct {
 	// live events (ws.go, events.go)
 	sockets   map[*wsConn]struct{}
 	lastState *eventState // what the sockets were last told; nil with no socket open
+	wsStalled bool        // StallWebSockets: sockets read but never answer
 }
 
 // New returns a simulated unit configured by cfg (zero fields take the

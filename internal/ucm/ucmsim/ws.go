@@ -124,9 +124,15 @@ func (u *UCM) runSocket(ctx context.Context, s *wsConn, idle time.Duration, fram
 		} else {
 			dueT.Reset(max(time.Until(next), 0))
 		}
+		u.mu.Lock()
+		stalled := u.wsStalled
+		u.mu.Unlock()
 		select {
 		case f := <-frames:
 			idleT.Reset(idle) // any frame is traffic; FACTS.md's clients send heartbeats
+			if stalled {
+				continue // a hung unit reads and never answers
+			}
 			if f.typ != websocket.MessageText {
 				return // FACTS.md: frames are JSON text
 			}
@@ -136,6 +142,9 @@ func (u *UCM) runSocket(ctx context.Context, s *wsConn, idle time.Duration, fram
 				return
 			}
 		case <-s.wake:
+			if stalled {
+				continue // nor does it send events: they pile up until it recovers or drops
+			}
 			if !u.flush(ctx, s) {
 				return
 			}
@@ -144,6 +153,10 @@ func (u *UCM) runSocket(ctx context.Context, s *wsConn, idle time.Duration, fram
 			u.settleCalls(time.Now()) // publishes to every socket, this one included
 			u.mu.Unlock()
 		case <-idleT.C:
+			if stalled {
+				idleT.Reset(idle) // a hung unit does not even drop idle sockets
+				continue
+			}
 			return
 		case <-readDone:
 			return
@@ -224,4 +237,20 @@ func (u *UCM) WebSocketConns() int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return len(u.sockets)
+}
+
+// StallWebSockets makes every socket hang (on) or recover (off): a hung unit keeps the
+// connection open but answers no request, sends no event and drops nothing, so only a client
+// that notices the silence gets out. Events are kept meanwhile and sent on recovery.
+func (u *UCM) StallWebSockets(on bool) {
+	u.mu.Lock()
+	u.wsStalled = on
+	socks := make([]*wsConn, 0, len(u.sockets))
+	for s := range u.sockets {
+		socks = append(socks, s)
+	}
+	u.mu.Unlock()
+	for _, s := range socks {
+		s.poke()
+	}
 }
