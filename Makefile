@@ -3,7 +3,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 GO      ?= go
 
-.PHONY: run test build generate lint bench clean
+.PHONY: run test build generate lint bench clean postman
 
 ## run: the gateway with its built-in UCM simulator on http://127.0.0.1:8080 (unit "demo")
 run:
@@ -26,6 +26,12 @@ lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	@$(GO) generate ./... && if ! git diff --quiet -- internal/api; then echo "generated code is stale: run make generate and commit"; git diff --stat -- internal/api; exit 1; fi
+
+## postman: regenerate postman/ (the Postman collection and the make-run environment) from the
+## spec with portman; needs npm (the Node tools are pinned in .ci/js)
+postman:
+	@[ -x .ci/js/node_modules/.bin/portman ] || (cd .ci/js && npm ci --no-audit --no-fund --loglevel=error)
+	node .ci/js/postman-generate.js
 
 ## bench: Go benchmarks of the hot paths (codec, pool, full request through the router)
 bench:
