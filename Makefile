@@ -21,11 +21,11 @@ build:
 generate:
 	$(GO) generate ./...
 
-## lint: go vet, gofmt, and a check that the committed generated code matches the spec
+## lint: go vet, gofmt, and a check that the committed generated Go code matches the spec
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	@$(GO) generate ./... && if ! git diff --quiet -- internal/api; then echo "generated code is stale: run make generate and commit"; git diff --stat -- internal/api; exit 1; fi
+	@$(GO) generate ./... && if ! git diff --quiet -- internal/api pkg/client; then echo "generated code is stale: run make generate and commit"; git diff --stat -- internal/api pkg/client; exit 1; fi
 
 ## postman: regenerate postman/ (the Postman collection and the make-run environment) from the
 ## spec with portman; needs npm (the Node tools are pinned in .ci/js)
