@@ -22,4 +22,4 @@ if [ -z "${BASE_URL:-}" ]; then
 fi
 newman run postman/ucm-gateway.postman_collection.json -e postman/demo.postman_environment.json \
   --env-var "baseUrl=$BASE_URL" --env-var "bearerToken=$UCM_GATEWAY_DEMO_KEY" \
-  --color off --disable-unicode "$@"
+  --color off --disable-unicode --reporter-cli-no-console "$@"
