@@ -33,7 +33,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -61,7 +61,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -95,7 +95,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -122,7 +122,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -149,7 +149,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -185,7 +185,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -238,7 +238,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -271,7 +271,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -306,7 +306,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -338,7 +338,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -379,7 +379,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -427,7 +427,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -460,7 +460,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -501,7 +501,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -535,7 +535,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -565,7 +565,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -617,7 +617,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -675,14 +675,14 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
                  * @description A call id as returned by the gateway: the URL-safe base64 form (RFC 4648 §5, unpadded) of the
                  *     UCM name of the call's first channel (`PJSIP/1000-0000002a`). Any gateway replica can resolve
                  *     it without shared state.
-                 * @example UEpTSVAvMTAwMC0wMDAwMDAyYQ
+                 * @example UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYQ
                  */
                 call: components["parameters"]["CallId"];
             };
@@ -716,14 +716,14 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
                  * @description A call id as returned by the gateway: the URL-safe base64 form (RFC 4648 §5, unpadded) of the
                  *     UCM name of the call's first channel (`PJSIP/1000-0000002a`). Any gateway replica can resolve
                  *     it without shared state.
-                 * @example UEpTSVAvMTAwMC0wMDAwMDAyYQ
+                 * @example UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYQ
                  */
                 call: components["parameters"]["CallId"];
             };
@@ -757,14 +757,14 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
                  * @description A call id as returned by the gateway: the URL-safe base64 form (RFC 4648 §5, unpadded) of the
                  *     UCM name of the call's first channel (`PJSIP/1000-0000002a`). Any gateway replica can resolve
                  *     it without shared state.
-                 * @example UEpTSVAvMTAwMC0wMDAwMDAyYQ
+                 * @example UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYQ
                  */
                 call: components["parameters"]["CallId"];
             };
@@ -797,14 +797,14 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
                  * @description A call id as returned by the gateway: the URL-safe base64 form (RFC 4648 §5, unpadded) of the
                  *     UCM name of the call's first channel (`PJSIP/1000-0000002a`). Any gateway replica can resolve
                  *     it without shared state.
-                 * @example UEpTSVAvMTAwMC0wMDAwMDAyYQ
+                 * @example UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYQ
                  */
                 call: components["parameters"]["CallId"];
             };
@@ -835,14 +835,14 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
                  * @description A call id as returned by the gateway: the URL-safe base64 form (RFC 4648 §5, unpadded) of the
                  *     UCM name of the call's first channel (`PJSIP/1000-0000002a`). Any gateway replica can resolve
                  *     it without shared state.
-                 * @example UEpTSVAvMTAwMC0wMDAwMDAyYQ
+                 * @example UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYQ
                  */
                 call: components["parameters"]["CallId"];
             };
@@ -871,7 +871,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -904,7 +904,7 @@ export interface paths {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -4911,7 +4911,7 @@ export interface components {
     parameters: {
         /**
          * @description The unit's id (the operator's slug from the gateway configuration).
-         * @example hq
+         * @example demo
          */
         UnitId: string;
         /**
@@ -4924,10 +4924,7 @@ export interface components {
          * @example 50
          */
         PageSize: number;
-        /**
-         * @description Opaque token from a previous page's `next_page_token`. Omit it for the first page.
-         * @example Mg
-         */
+        /** @description Opaque token from a previous page's `next_page_token`. Omit it for the first page. */
         PageToken: string;
         /**
          * @description `false` (the default): stage the change only; it takes effect after
@@ -4943,7 +4940,7 @@ export interface components {
          * @description A call id as returned by the gateway: the URL-safe base64 form (RFC 4648 §5, unpadded) of the
          *     UCM name of the call's first channel (`PJSIP/1000-0000002a`). Any gateway replica can resolve
          *     it without shared state.
-         * @example UEpTSVAvMTAwMC0wMDAwMDAyYQ
+         * @example UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYQ
          */
         CallId: string;
         /**
@@ -5078,7 +5075,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -5127,7 +5124,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -5176,7 +5173,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -5220,7 +5217,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -5268,10 +5265,7 @@ export interface operations {
                  * @example 50
                  */
                 page_size?: components["parameters"]["PageSize"];
-                /**
-                 * @description Opaque token from a previous page's `next_page_token`. Omit it for the first page.
-                 * @example Mg
-                 */
+                /** @description Opaque token from a previous page's `next_page_token`. Omit it for the first page. */
                 page_token?: components["parameters"]["PageToken"];
                 /**
                  * @description Sort key; a leading `-` sorts descending.
@@ -5283,7 +5277,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -5368,7 +5362,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -5378,7 +5372,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "extension": "1001",
+                 *       "extension": "1006",
                  *       "secret": "Example-SIP-Secret-1001",
                  *       "vmsecret": "2580",
                  *       "user_password": "Example-Portal-Pass-1001",
@@ -5448,7 +5442,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -5499,7 +5493,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -5550,7 +5544,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -5607,7 +5601,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -5649,7 +5643,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -5689,7 +5683,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -5728,10 +5722,7 @@ export interface operations {
                  * @example 50
                  */
                 page_size?: components["parameters"]["PageSize"];
-                /**
-                 * @description Opaque token from a previous page's `next_page_token`. Omit it for the first page.
-                 * @example Mg
-                 */
+                /** @description Opaque token from a previous page's `next_page_token`. Omit it for the first page. */
                 page_token?: components["parameters"]["PageToken"];
                 /**
                  * @description Sort key; a leading `-` sorts descending. The UCM sorts trunks by their index only (the order
@@ -5744,7 +5735,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -5818,7 +5809,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -5828,7 +5819,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "trunk_name": "carrier-register",
+                 *       "trunk_name": "carrier-backup",
                  *       "trunk_type": "register",
                  *       "host": "sip.carrier.example",
                  *       "username": "4930123456",
@@ -5907,7 +5898,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -5982,7 +5973,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -6033,7 +6024,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -6112,10 +6103,7 @@ export interface operations {
                  * @example 50
                  */
                 page_size?: components["parameters"]["PageSize"];
-                /**
-                 * @description Opaque token from a previous page's `next_page_token`. Omit it for the first page.
-                 * @example Mg
-                 */
+                /** @description Opaque token from a previous page's `next_page_token`. Omit it for the first page. */
                 page_token?: components["parameters"]["PageToken"];
                 /**
                  * @description Sort key; a leading `-` sorts descending. The UCM sorts trunks by their index only (the order
@@ -6128,7 +6116,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -6189,7 +6177,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -6262,7 +6250,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -6328,7 +6316,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -6379,7 +6367,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -6458,7 +6446,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -6520,10 +6508,7 @@ export interface operations {
                  * @example 50
                  */
                 page_size?: components["parameters"]["PageSize"];
-                /**
-                 * @description Opaque token from a previous page's `next_page_token`. Omit it for the first page.
-                 * @example Mg
-                 */
+                /** @description Opaque token from a previous page's `next_page_token`. Omit it for the first page. */
                 page_token?: components["parameters"]["PageToken"];
                 /**
                  * @description Sort key; a leading `-` sorts descending. The UCM sorts trunks by their index only (the order
@@ -6536,7 +6521,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -6587,7 +6572,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
@@ -6660,7 +6645,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -6704,7 +6689,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -6755,14 +6740,14 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
                  * @description A call id as returned by the gateway: the URL-safe base64 form (RFC 4648 §5, unpadded) of the
                  *     UCM name of the call's first channel (`PJSIP/1000-0000002a`). Any gateway replica can resolve
                  *     it without shared state.
-                 * @example UEpTSVAvMTAwMC0wMDAwMDAyYQ
+                 * @example UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYQ
                  */
                 call: components["parameters"]["CallId"];
             };
@@ -6797,14 +6782,14 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
                  * @description A call id as returned by the gateway: the URL-safe base64 form (RFC 4648 §5, unpadded) of the
                  *     UCM name of the call's first channel (`PJSIP/1000-0000002a`). Any gateway replica can resolve
                  *     it without shared state.
-                 * @example UEpTSVAvMTAwMC0wMDAwMDAyYQ
+                 * @example UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYQ
                  */
                 call: components["parameters"]["CallId"];
             };
@@ -6839,14 +6824,14 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
                  * @description A call id as returned by the gateway: the URL-safe base64 form (RFC 4648 §5, unpadded) of the
                  *     UCM name of the call's first channel (`PJSIP/1000-0000002a`). Any gateway replica can resolve
                  *     it without shared state.
-                 * @example UEpTSVAvMTAwMC0wMDAwMDAyYQ
+                 * @example UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYQ
                  */
                 call: components["parameters"]["CallId"];
             };
@@ -6879,14 +6864,14 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
                  * @description A call id as returned by the gateway: the URL-safe base64 form (RFC 4648 §5, unpadded) of the
                  *     UCM name of the call's first channel (`PJSIP/1000-0000002a`). Any gateway replica can resolve
                  *     it without shared state.
-                 * @example UEpTSVAvMTAwMC0wMDAwMDAyYQ
+                 * @example UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYQ
                  */
                 call: components["parameters"]["CallId"];
             };
@@ -6919,14 +6904,14 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
                  * @description A call id as returned by the gateway: the URL-safe base64 form (RFC 4648 §5, unpadded) of the
                  *     UCM name of the call's first channel (`PJSIP/1000-0000002a`). Any gateway replica can resolve
                  *     it without shared state.
-                 * @example UEpTSVAvMTAwMC0wMDAwMDAyYQ
+                 * @example UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYQ
                  */
                 call: components["parameters"]["CallId"];
             };
@@ -6959,14 +6944,14 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
                  * @description A call id as returned by the gateway: the URL-safe base64 form (RFC 4648 §5, unpadded) of the
                  *     UCM name of the call's first channel (`PJSIP/1000-0000002a`). Any gateway replica can resolve
                  *     it without shared state.
-                 * @example UEpTSVAvMTAwMC0wMDAwMDAyYQ
+                 * @example UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYQ
                  */
                 call: components["parameters"]["CallId"];
             };
@@ -6999,14 +6984,14 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
                  * @description A call id as returned by the gateway: the URL-safe base64 form (RFC 4648 §5, unpadded) of the
                  *     UCM name of the call's first channel (`PJSIP/1000-0000002a`). Any gateway replica can resolve
                  *     it without shared state.
-                 * @example UEpTSVAvMTAwMC0wMDAwMDAyYQ
+                 * @example UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYQ
                  */
                 call: components["parameters"]["CallId"];
             };
@@ -7059,14 +7044,14 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
                  * @description A call id as returned by the gateway: the URL-safe base64 form (RFC 4648 §5, unpadded) of the
                  *     UCM name of the call's first channel (`PJSIP/1000-0000002a`). Any gateway replica can resolve
                  *     it without shared state.
-                 * @example UEpTSVAvMTAwMC0wMDAwMDAyYQ
+                 * @example UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYQ
                  */
                 call: components["parameters"]["CallId"];
             };
@@ -7111,10 +7096,7 @@ export interface operations {
                  * @example 50
                  */
                 page_size?: components["parameters"]["PageSize"];
-                /**
-                 * @description Opaque token from a previous page's `next_page_token`. Omit it for the first page.
-                 * @example Mg
-                 */
+                /** @description Opaque token from a previous page's `next_page_token`. Omit it for the first page. */
                 page_token?: components["parameters"]["PageToken"];
                 /**
                  * @description Only calls from this number or extension.
@@ -7151,7 +7133,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
             };
@@ -7191,7 +7173,7 @@ export interface operations {
             path: {
                 /**
                  * @description The unit's id (the operator's slug from the gateway configuration).
-                 * @example hq
+                 * @example demo
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
