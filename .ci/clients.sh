@@ -16,7 +16,7 @@ command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq cur
 
 echo "--- clients/ts: install (builds the client) and check the generated types"
 (cd clients/ts && npm ci --no-audit --no-fund --loglevel=error)
-make -s generate-ts 2>/dev/null
+make -s generate-ts
 if ! git diff --quiet -- clients/ts || [ -n "$(git ls-files --others --exclude-standard -- clients/ts)" ]; then
   echo "clients/ts is stale: run make generate and commit"
   git status --short -- clients/ts
