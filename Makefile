@@ -3,7 +3,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 GO      ?= go
 
-.PHONY: run test build generate lint bench clean
+.PHONY: run test build generate generate-ts lint bench clean postman
 
 ## run: the gateway with its built-in UCM simulator on http://127.0.0.1:8080 (unit "demo")
 run:
@@ -17,15 +17,30 @@ test:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ucm-gateway ./cmd/ucm-gateway
 
-## generate: regenerate internal/api from api/openapi.yaml (oapi-codegen runs as a Go tool)
+## generate: regenerate what is made from api/openapi.yaml: internal/api (the server) and
+## pkg/client (the Go client) with oapi-codegen as a Go tool, and the TypeScript client's types
+## (make generate-ts) when npx is installed
 generate:
 	$(GO) generate ./...
+	@if command -v npx >/dev/null 2>&1; then $(MAKE) --no-print-directory generate-ts; \
+	else echo "make generate: no npx here, so clients/ts was not regenerated (make generate-ts needs Node)"; fi
 
-## lint: go vet, gofmt, and a check that the committed generated code matches the spec
+## generate-ts: regenerate clients/ts/src/schema.ts with openapi-typescript (pinned in clients/ts)
+generate-ts:
+	@[ -x clients/ts/node_modules/.bin/openapi-typescript ] || (cd clients/ts && npm ci --no-audit --no-fund --loglevel=error)
+	cd clients/ts && npm run -s generate
+
+## lint: go vet, gofmt, and a check that the committed generated Go code matches the spec
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	@$(GO) generate ./... && if ! git diff --quiet -- internal/api; then echo "generated code is stale: run make generate and commit"; git diff --stat -- internal/api; exit 1; fi
+	@$(GO) generate ./... && if ! git diff --quiet -- internal/api pkg/client; then echo "generated code is stale: run make generate and commit"; git diff --stat -- internal/api pkg/client; exit 1; fi
+
+## postman: regenerate postman/ (the Postman collection and the make-run environment) from the
+## spec with portman; needs npm (the Node tools are pinned in .ci/js)
+postman:
+	@[ -x .ci/js/node_modules/.bin/portman ] || (cd .ci/js && npm ci --no-audit --no-fund --loglevel=error)
+	node .ci/js/postman-generate.js
 
 ## bench: Go benchmarks of the hot paths (codec, pool, full request through the router)
 bench:

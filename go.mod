@@ -71,3 +71,6 @@ require (
 )
 
 tool github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen
+
+// The TypeScript client's npm packages are not Go code (some npm packages ship .go files).
+ignore ./clients/ts/node_modules

@@ -1,17 +1,17 @@
 # Sourced by .ci/ scripts: builds the gateway, starts it in demo mode on 127.0.0.1:$PORT and stops
-# it when the calling script exits. When UCM_GATEWAY_DEMO_KEY is set (the demo requires a bearer
-# key once API keys exist), the gateway gets it too and AUTH_HEADER carries it for the clients.
+# it when the calling script exits. The demo requires a bearer key: UCM_GATEWAY_DEMO_KEY (.ci/run
+# fixes one; a script run on its own makes one here), which AUTH_HEADER carries for the clients.
 PORT="${PORT:-18084}"
 BASE_URL="http://127.0.0.1:$PORT"
-AUTH_HEADER=""
-if [ -n "${UCM_GATEWAY_DEMO_KEY:-}" ]; then
-  AUTH_HEADER="Authorization: Bearer $UCM_GATEWAY_DEMO_KEY"
+if [ -z "${UCM_GATEWAY_DEMO_KEY:-}" ]; then
+  UCM_GATEWAY_DEMO_KEY="ci-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 fi
-export BASE_URL AUTH_HEADER
+AUTH_HEADER="Authorization: Bearer $UCM_GATEWAY_DEMO_KEY"
+export BASE_URL AUTH_HEADER UCM_GATEWAY_DEMO_KEY
 
 demo_log=$(mktemp)
 go build -o bin/ucm-gateway-ci ./cmd/ucm-gateway
-UCM_GATEWAY_DEMO_KEY="${UCM_GATEWAY_DEMO_KEY:-}" bin/ucm-gateway-ci --demo --listen "127.0.0.1:$PORT" >"$demo_log" 2>&1 &
+bin/ucm-gateway-ci --demo --listen "127.0.0.1:$PORT" >"$demo_log" 2>&1 &
 demo_pid=$!
 stop_demo() {
   kill "$demo_pid" 2>/dev/null && wait "$demo_pid" 2>/dev/null

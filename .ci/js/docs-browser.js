@@ -1,6 +1,7 @@
 // Loads the gateway's /docs in headless Chromium with every other origin blocked (as on an
 // isolated LAN), checks that Swagger UI renders every operation of the spec, then uses
-// "Try it out" on getExtension and checks that the call succeeds.
+// "Try it out" on getExtension and checks that the call succeeds, then tries out reads with the
+// values Swagger UI pre-fills from the spec and checks that they work against the demo.
 //
 //   BASE_URL=http://127.0.0.1:8080 [AUTH_HEADER='Authorization: Bearer …'] [SCREENSHOT=docs.png] node docs-browser.js
 "use strict";
@@ -80,6 +81,29 @@ function fail(msg) {
     console.log(`docs-browser: try it out GET /v1/units/demo/extensions/1000 -> ${code}`);
     if (code !== "200") fail(`try it out answered ${code}: ${body.slice(0, 300)}`);
     if (!body.includes('"extension": "1000"')) fail(`try it out body lacks the extension: ${body.slice(0, 300)}`);
+
+    // Try it out as a newcomer does, changing nothing: the values Swagger UI pre-fills from the
+    // spec's examples must work against `make run` (unit demo, the demo's seeded ids, no page
+    // token from another list). Reads only, and one read-only action: the demo stays as seeded.
+    await page.goto(base + "/docs/", { waitUntil: "networkidle" }); // no #fragment: nothing open
+    await page.waitForSelector(".opblock", { timeout: 20000 });
+    for (const id of ["getUnit", "getSystemStatus", "listExtensions", "getExtension", "listSipTrunks",
+      "getAnalogTrunk", "listDigitalTrunks", "listCalls", "getCall", "listCdrs", "runAction"]) {
+      const block = page.locator(`.opblock[id$="-${id}" i]`);
+      await block.locator(".opblock-summary").first().click();
+      await block.locator("button.try-out__btn").click();
+      await block.locator("button.execute").click();
+      const cell = block.locator(".live-responses-table tr.response .response-col_status").first();
+      await cell.waitFor({ timeout: 15000 });
+      const got = (await cell.textContent()).trim();
+      const url = ((await block.locator(".request-url pre").first().textContent()) || "").trim();
+      console.log(`docs-browser: pre-filled try it out ${id}: ${url} -> ${got}`);
+      if (got !== "200") {
+        const text = (await block.locator(".live-responses-table .response-col_description pre").first().textContent()) || "";
+        fail(`pre-filled try it out of ${id} answered ${got}: ${text.slice(0, 300)}`);
+      }
+      await block.locator(".opblock-summary").first().click();
+    }
 
     if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: false });
     if (offsite.length) fail("the page tried to reach other origins: " + offsite.join(", "));

@@ -1,0 +1,22 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"net/http"
+)
+
+// New returns a client for the gateway at baseURL (for example http://localhost:8080) that
+// sends apiKey as "Authorization: Bearer <key>" on every request: every /v1 call needs a key,
+// and a per-request editor would have to be repeated at every call. opts are the generated
+// options (WithHTTPClient, WithRequestEditorFn…).
+func New(baseURL, apiKey string, opts ...ClientOption) (*ClientWithResponses, error) {
+	if apiKey == "" {
+		return nil, errors.New("client: an API key is required (from ucm-gateway keygen, or the one make run prints)")
+	}
+	bearer := WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
+		req.Header.Set("Authorization", "Bearer "+apiKey)
+		return nil
+	})
+	return NewClientWithResponses(baseURL, append([]ClientOption{bearer}, opts...)...)
+}
