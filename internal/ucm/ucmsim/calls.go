@@ -48,8 +48,11 @@ type liveCall struct {
 	recordings        []string
 }
 
+// barger is a supervisor's ChanSpy channel on a call: ext listens to monitored's channel.
 type barger struct {
-	ext, channel, mode string
+	ext, monitored, channel, mode string
+	ask                           string // "0", "1" (ask the agent first) or "" as barge-exten said
+	alloc                         time.Time
 }
 
 // CallState is a snapshot of a live call, for tests.
@@ -61,7 +64,16 @@ type CallState struct {
 	Held, Muted    bool
 	HeldChannel    string   // the channel on hold, when Held
 	MutedChannel   string   // the channel muted, when Muted
-	Bargers        []string // "1003:W"
+	Bargers        []string // "1003:w": the supervisor and the mode Callbarge was given
+	Barges         []Barge
+}
+
+// Barge is one supervisor on a live call, as Callbarge set it up.
+type Barge struct {
+	Supervisor string // the extension rung to listen (barge-exten without its suffix)
+	Monitored  string // the extension whose channel is spied on (exten)
+	Mode       string // "", "w", "W" or "B"
+	Ask        string // barge-exten's suffix: "0", "1" or ""
 }
 
 // SetCallAnswerDelay sets how long a dialled call rings before it is
@@ -86,6 +98,7 @@ func (u *UCM) LiveCalls() []CallState {
 		}
 		for _, b := range c.bargers {
 			s.Bargers = append(s.Bargers, b.ext+":"+b.mode)
+			s.Barges = append(s.Barges, Barge{Supervisor: b.ext, Monitored: b.monitored, Mode: b.mode, Ask: b.ask})
 		}
 		out = append(out, s)
 	}

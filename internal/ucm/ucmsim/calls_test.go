@@ -137,8 +137,6 @@ func TestCallControlChangesState(t *testing.T) {
 			assert.Equal(t, step.held, got.Held, step.action)
 			assert.Equal(t, step.muted, got.Muted, step.action)
 		}
-		_, st = call(t, post, "Callbarge", "cookie", cookie, "channel", c.ChannelA, "exten", "1003", "barge-exten", "1000", "mode", "X")
-		assert.Equal(t, StatusInvalidValue, st, "unknown barge mode")
 		_, st = call(t, post, "callTransfer", "cookie", cookie, "channel", c.ChannelB, "extension", "1003")
 		require.Equal(t, StatusOK, st)
 		got := u.LiveCalls()[1]
@@ -147,5 +145,46 @@ func TestCallControlChangesState(t *testing.T) {
 		assert.False(t, got.Answered, "1003 rings first")
 		_, st = call(t, post, "hold", "cookie", cookie, "channel", c.ChannelA)
 		assert.Equal(t, StatusNoSuchItem, st, "the caller's leg is gone")
+	})
+}
+
+// Callbarge takes the roles the UCM's web GUI sends (FACTS.md): exten is the monitored extension,
+// the owner of channel; barge-exten is the supervisor, optionally with @0 or @1.
+func TestCallbargeRoles(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		u := New(Config{Seed: true, CallAnswerDelay: time.Second})
+		post := direct(u)
+		cookie := login(t, post, testPassword)
+		_, st := call(t, post, "dialExtension", "cookie", cookie, "caller", "1000", "callee", "1001")
+		require.Equal(t, StatusOK, st)
+		time.Sleep(2 * time.Second)
+		c := u.LiveCalls()[1]
+		barge := func(kv ...any) int {
+			_, st := call(t, post, "callbarge", append([]any{"cookie", cookie, "channel", c.ChannelA}, kv...)...)
+			return st
+		}
+		tests := []struct {
+			name string
+			kv   []any
+			want int
+		}{
+			{"unknown mode", []any{"exten", "1000", "barge-exten", "1003@0", "mode", "X"}, StatusInvalidValue},
+			{"no supervisor", []any{"exten", "1000", "mode", "w"}, StatusInvalidParams},
+			{"the supervisor in exten, as the roles once were swapped", []any{"exten", "1003", "barge-exten", "1000", "mode", "w"}, StatusInvalidValue},
+			{"a party of the call as supervisor", []any{"exten", "1000", "barge-exten", "1001@0", "mode", ""}, StatusInvalidValue},
+			{"bad suffix", []any{"exten", "1000", "barge-exten", "1003@2", "mode", ""}, StatusInvalidValue},
+			{"unknown supervisor", []any{"exten", "1000", "barge-exten", "1099@0", "mode", ""}, StatusNoSuchItem},
+			{"the GUI's whisper", []any{"exten", "1000", "barge-exten", "1003@1", "mode", "w"}, StatusOK},
+		}
+		for _, tc := range tests {
+			assert.Equal(t, tc.want, barge(tc.kv...), tc.name)
+		}
+		got := u.LiveCalls()[1]
+		assert.Equal(t, []Barge{{Supervisor: "1003", Monitored: "1000", Mode: "w", Ask: "1"}}, got.Barges)
+		assert.Equal(t, []string{"1003:w"}, got.Bargers)
+		spies := channelsOf(t, post, cookie, "listUnBridgedChannels")
+		require.Len(t, spies, 1)
+		assert.Regexp(t, `^PJSIP/1003-`, spies[0]["channel"], "the supervisor's phone is rung")
+		assert.Equal(t, "ChanSpy", spies[0]["service"])
 	})
 }
