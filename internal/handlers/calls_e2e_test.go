@@ -150,10 +150,11 @@ func TestCallLifecycle(t *testing.T) {
 		}
 	}
 
-	// Barge: 1003 whispers to the caller.
+	// Barge: the supervisor 1003 whispers to the caller, 1000, the monitored extension.
 	code, _, b := e.do(t, "POST", callPath+"/barge", "application/json", `{"extension":"1003","mode":"whisper"}`)
 	require.Equal(t, http.StatusNoContent, code, "barge: %s", b)
-	assert.Equal(t, []string{"1003:W"}, liveCallOf(t, e.sim, c.Channels[0].Name).Bargers)
+	assert.Equal(t, []ucmsim.Barge{{Supervisor: "1003", Monitored: "1000", Mode: "w", Ask: "0"}},
+		liveCallOf(t, e.sim, c.Channels[0].Name).Barges, "callbarge with the GUI's roles")
 
 	// Transfer: 1001 goes to 1002... no: 1002 is unregistered; 1003 then. The caller drops out and
 	// the call carries on under the transferred party's channel, with a new id.
@@ -453,13 +454,17 @@ func TestSeededCallIsListed(t *testing.T) {
 		require.Equal(t, http.StatusOK, e.getJSON(t, path, &list))
 		assert.Len(t, list.Items, want, path)
 	}
-	// A supervisor barges into the inbound call: the unit spies on 1001's channel, not the trunk's.
-	code, _, b := e.do(t, "POST", "/v1/units/demo/calls/"+c.ID+"/barge", "application/json", `{"extension":"1003","mode":"barge"}`)
+	// A supervisor barges into the inbound call: the unit spies on 1001's channel, not the trunk's,
+	// and asks the agent first when told to.
+	code, _, b := e.do(t, "POST", "/v1/units/demo/calls/"+c.ID+"/barge", "application/json", `{"extension":"1003","mode":"barge","ask_agent_first":true}`)
 	require.Equal(t, http.StatusNoContent, code, "body: %s", b)
-	assert.Equal(t, []string{"1003:B"}, e.sim.LiveCalls()[0].Bargers)
+	assert.Equal(t, []ucmsim.Barge{{Supervisor: "1003", Monitored: "1001", Mode: "B", Ask: "1"}}, e.sim.LiveCalls()[0].Barges)
 	code, _, _ = e.do(t, "POST", "/v1/units/demo/calls/"+c.ID+"/barge", "application/json", `{"extension":"1099","mode":"listen"}`)
 	assert.Equal(t, http.StatusUnprocessableEntity, code, "an unknown barging extension")
-	assert.Equal(t, 1, e.sim.Calls("Callbarge"))
+	code, h, b := e.do(t, "POST", "/v1/units/demo/calls/"+c.ID+"/barge", "application/json", `{"extension":"1001","mode":"listen"}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, code, "the agent cannot supervise its own call")
+	assert.Equal(t, "body.extension", problem(t, h, b).Errors[0].Location)
+	assert.Equal(t, 1, e.sim.Calls("callbarge"), "only the valid barge reached the unit")
 
 	// An ended call's id is refused without acting.
 	code, _, _ = e.do(t, "DELETE", "/v1/units/demo/calls/"+callID("PJSIP/1000-000000ff"), "", "")
