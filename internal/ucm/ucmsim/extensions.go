@@ -164,10 +164,10 @@ func (u *UCM) updateSIPAccount(p map[string]any) reply {
 	if rep, failed := a.applyParams(p, false); failed {
 		return rep
 	}
+	// The write is staged like every other, but the guide's sample reply does not say so
+	// (FACTS.md): no need_apply, only the extension and its alertinfo.
 	u.markPending()
-	resp := needApply()
-	resp["extension"] = map[string]any{"alertinfo": a.ext["alertinfo"], "extension": ext}
-	return ok(resp)
+	return ok(map[string]any{"extension": map[string]any{"alertinfo": a.ext["alertinfo"], "extension": ext}})
 }
 
 func (u *UCM) deleteUser(p map[string]any) reply {

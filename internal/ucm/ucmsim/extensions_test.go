@@ -213,7 +213,9 @@ func TestUpdateValidation(t *testing.T) {
 				assert.Contains(t, r["error_msg"], tc.field, "error_msg names the field")
 				return
 			}
-			assert.Equal(t, "yes", r["need_apply"])
+			assert.ElementsMatch(t, []string{"extension"}, keys(r), "the guide's sample reply, without need_apply: %v", r)
+			assert.ElementsMatch(t, []string{"alertinfo", "extension"}, keys(r["extension"].(map[string]any)))
+			assert.True(t, u.PendingApply(), "and yet the write is staged")
 			rec, _ := u.Extension("1001")
 			assert.Equal(t, tc.stored, rec[tc.field])
 		})
