@@ -143,6 +143,25 @@ func TestExtensionLifecycle(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, code)
 }
 
+// updateSIPAccount's reply carries no need_apply (the guide's own sample), yet the write is staged
+// on the unit: pending_apply and ?apply=true follow the write, not the reply's wording.
+func TestUpdateIsStagedWithoutNeedApply(t *testing.T) {
+	e := newEnv(t)
+	code, _, body := e.do(t, "PATCH", "/v1/units/demo/extensions/1001", mergePatch, `{"dnd": true}`)
+	require.Equal(t, http.StatusOK, code, "body: %s", body)
+	require.True(t, e.sim.PendingApply(), "the unit staged the write")
+	assert.Contains(t, string(body), `"pending_apply":true`)
+	var unit map[string]any
+	require.Equal(t, http.StatusOK, e.getJSON(t, "/v1/units/demo", &unit))
+	assert.Equal(t, true, unit["pending_apply"])
+
+	code, _, body = e.do(t, "PATCH", "/v1/units/demo/extensions/1001?apply=true", mergePatch, `{"dnd": false}`)
+	require.Equal(t, http.StatusOK, code, "body: %s", body)
+	assert.Contains(t, string(body), `"pending_apply":false`)
+	assert.Equal(t, 1, e.sim.Calls("applyChanges"), "apply=true applied")
+	assert.False(t, e.sim.PendingApply())
+}
+
 func TestApplyRefusedDuringConference(t *testing.T) {
 	for _, status := range []int{-69, -98} {
 		e := newEnv(t)
