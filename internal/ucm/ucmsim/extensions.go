@@ -17,9 +17,9 @@ type account struct {
 	cti       map[string]any   // "cti_feature_privilege"
 	user      map[string]any   // user-side fields given to addSIPAccountAndUser
 
-	status                  string // Idle, InUse, Busy, Unavailable, Ringing
-	addr                    string // "-" when unregistered
-	urgemsg, newmsg, oldmsg int
+	status                 string // Idle, InUse, Busy, Unavailable, Ringing
+	addr                   string // "-" when unregistered
+	urgmsg, newmsg, oldmsg int
 }
 
 // presenceOrder is the order of sip_presence_settings in the guide's sample.
@@ -199,7 +199,7 @@ func (a *account) applyParams(p map[string]any, forAdd bool) (rep reply, failed 
 		switch name {
 		case "action", "cookie", "extension":
 			continue
-		case "sip_presence_settings", "presence_settings":
+		case presenceParam(forAdd):
 			got, rep, failed := parsePresence(name, v)
 			if failed {
 				return rep, true
@@ -266,6 +266,18 @@ func (a *account) applyParams(p map[string]any, forAdd bool) (rep reply, failed 
 		}
 	}
 	return reply{}, false
+}
+
+// presenceParam is the name the call-forwarding rules go by in a write. updateSIPAccount's table
+// (Table 9) names them sip_presence_settings, as getSIPAccount answers them. The guide says
+// addSIPAccountAndUser takes the same parameters, yet its only sample sends presence_settings
+// (FACTS.md); which of the two names a real unit ignores on add is not documented, so the
+// simulator accepts only the sample's, and refuses the other as an unknown parameter.
+func presenceParam(forAdd bool) string {
+	if forAdd {
+		return "presence_settings"
+	}
+	return "sip_presence_settings"
 }
 
 // parsePresence validates a sip_presence_settings array (also accepted as

@@ -90,7 +90,7 @@ func (u *UCM) loadSeed() {
 			}
 		}
 		a.status, a.addr = s.status, s.addr
-		a.urgemsg, a.newmsg, a.oldmsg = s.urg, s.newm, s.old
+		a.urgmsg, a.newmsg, a.oldmsg = s.urg, s.newm, s.old
 		u.accounts[s.ext] = a
 	}
 }
