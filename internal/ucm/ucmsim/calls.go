@@ -13,8 +13,11 @@ import (
 // and works inside a testing/synctest bubble.
 
 // ucmTime is how the unit formats times in channel lists and CDRs: local
-// wall-clock time without a zone. The simulator's clock is UTC.
+// wall-clock time without a zone (in Config.TimeZone).
 const ucmTime = "2006-01-02 15:04:05"
+
+// wallClock writes t as the unit's clock shows it. Called with u.mu held.
+func (u *UCM) wallClock(t time.Time) string { return t.In(u.cfg.TimeZone).Format(ucmTime) }
 
 // leg is one CDR leg (main_cdr or sub_cdr_N) being built while a call lives.
 type leg struct {

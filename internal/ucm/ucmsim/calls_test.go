@@ -188,3 +188,43 @@ func TestCallbargeRoles(t *testing.T) {
 		assert.Equal(t, "ChanSpy", spies[0]["service"])
 	})
 }
+
+// A unit writes its times as its own wall clock, without a zone, and reads cdrapi's filters the
+// same way (FACTS.md): with the unit's clock on New York time, a call answered at 15:00 UTC shows
+// 10:00 (winter) and is found by a filter written in New York time.
+func TestTimesAreTheUnitsWallClock(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	require.NoError(t, err)
+	synctest.Test(t, func(t *testing.T) {
+		time.Sleep(time.Until(time.Date(2026, 1, 15, 15, 0, 0, 0, time.UTC)))
+		u := New(Config{Seed: true, CallAnswerDelay: time.Second, TimeZone: ny})
+		post := direct(u)
+		cookie := login(t, post, testPassword)
+		_, st := call(t, post, "dialExtension", "cookie", cookie, "caller", "1000", "callee", "1001")
+		require.Equal(t, StatusOK, st)
+		ringing := channelsOf(t, post, cookie, "listUnBridgedChannels")
+		require.Len(t, ringing, 1)
+		assert.Equal(t, "2026-01-15 10:00:00", ringing[0]["alloc_time"])
+		time.Sleep(time.Second)
+		bridged := channelsOf(t, post, cookie, "listBridgedChannels")
+		require.Len(t, bridged, 2)
+		assert.Equal(t, "2026-01-15 10:00:01", bridged[1]["bridge_time"])
+		_, st = call(t, post, "Hangup", "cookie", cookie, "channel", bridged[1]["channel1"])
+		require.Equal(t, StatusOK, st)
+
+		starts := func(from string) []string {
+			_, out := raw(t, post, "action", "cdrapi", "cookie", cookie, "format", "json", "startTime", from)
+			var cdr struct {
+				Root []map[string]string `json:"cdr_root"`
+			}
+			require.NoError(t, json.Unmarshal(out, &cdr), "%s", out)
+			var got []string
+			for _, r := range cdr.Root {
+				got = append(got, r["start"])
+			}
+			return got
+		}
+		assert.Equal(t, []string{"2026-01-15 10:00:00"}, starts("2026-01-15T09:59"), "the filter is the unit's wall clock")
+		assert.Empty(t, starts("2026-01-15T14:59"), "14:59 is a minute before the call in UTC, but hours after it on the unit's clock")
+	})
+}

@@ -18,7 +18,7 @@ func (u *UCM) listBridged() reply {
 			"channel1": c.chanA, "channel2": c.chanB,
 			"callerid1": c.caller, "callerid2": c.callee,
 			"name1": c.callerName, "name2": c.calleeName,
-			"bridge_time": l.answer.UTC().Format(ucmTime),
+			"bridge_time": u.wallClock(l.answer),
 			"uniqueid1":   c.uidA, "uniqueid2": c.uidB,
 			"bridge_id": fmt.Sprintf("%08x-bridge", c.seq),
 		})
@@ -35,7 +35,7 @@ func (u *UCM) listUnbridged() reply {
 		items = append(items, map[string]any{
 			"channel": channel, "callernum": num, "callername": name,
 			"connectednum": connNum, "connectedname": connName, "state": state,
-			"service": service, "alloc_time": alloc.UTC().Format(ucmTime), "inbound_trunk_name": "",
+			"service": service, "alloc_time": u.wallClock(alloc), "inbound_trunk_name": "",
 		})
 	}
 	for _, c := range u.calls {

@@ -68,6 +68,10 @@ type Config struct {
 	// CallAnswerDelay is how long a dialled call rings before it is answered
 	// and bridged. Default 3 seconds; tests make it tiny.
 	CallAnswerDelay time.Duration
+	// TimeZone is the zone the unit's clock is set to. Units write times
+	// (CDRs, channel lists) as local wall-clock time without a zone, and read
+	// cdrapi's time filters the same way (FACTS.md). Default UTC.
+	TimeZone *time.Location
 }
 
 // UCM is one simulated unit. It is an http.Handler for the /api endpoint and
@@ -111,7 +115,7 @@ type UCM struct {
 	calls      []*liveCall
 	callSeq    int
 	chanSeq    int
-	cdrs       []map[string]any
+	cdrs       []cdrRecord
 	recordings map[string]int // file name -> seconds
 }
 
@@ -138,6 +142,9 @@ func New(cfg Config) *UCM {
 	}
 	if cfg.CallAnswerDelay <= 0 {
 		cfg.CallAnswerDelay = 3 * time.Second
+	}
+	if cfg.TimeZone == nil {
+		cfg.TimeZone = time.UTC
 	}
 	u := &UCM{
 		cfg:          cfg,
