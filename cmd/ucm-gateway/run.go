@@ -102,7 +102,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc access, sim *ucmsim.Server, stdout io.Writer) error {
 	m := metrics.New(version)
 	units := make([]sessionpool.UnitConfig, 0, len(cfg.Units))
+	zones := make(map[string]*time.Location, len(cfg.Units))
 	for _, u := range cfg.Units {
+		zones[u.ID] = u.TimeZone
 		if u.TLS.InsecureSkipVerify {
 			logger.Warn("TLS verification is OFF for this unit (insecure_skip_verify): anyone on the path can read its password hash exchange and impersonate it; prefer pin_sha256 or ca_file", "unit", u.ID)
 		}
@@ -139,6 +141,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 		Keys: acc.keys, InsecureNoAuth: acc.open, AuditLogger: acc.audit,
 		RateLimit: handlers.RateLimit{Requests: cfg.RateLimit.Requests, Window: cfg.RateLimit.Window},
 		CORS:      handlers.CORS{AllowedOrigins: cfg.CORS.AllowedOrigins, MaxAge: cfg.CORS.MaxAge},
+		TimeZones: zones,
 	})
 	if err != nil {
 		pool.Close(ctx)

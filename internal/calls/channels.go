@@ -16,8 +16,10 @@ import (
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
 )
 
-// ucmTime is how units write times in channel lists and CDRs: wall-clock time without a zone.
-// The gateway reads it as UTC (the UCM does not say which zone it uses).
+// ucmTime is how units write times in channel lists and CDRs: the unit's wall-clock time without
+// a zone. The UCM does not say which zone its clock is set to; the operator does (a unit's
+// timezone in the configuration), and every function here that reads such a time takes it as a
+// *time.Location. Times come back in that zone, so they marshal as RFC 3339 with its offset.
 const ucmTime = "2006-01-02 15:04:05"
 
 // Lists are the two channel-list actions, in the order they must be read: calls move from
@@ -64,45 +66,46 @@ func (c Channels) Names() map[string]bool {
 }
 
 // Calls merges the lists into call resources: a bridged pair is one call, an unbridged channel is
-// a call of its own.
-func (c Channels) Calls(unit string) []api.Call {
+// a call of its own. loc is the unit's time zone (nil means UTC).
+func (c Channels) Calls(unit string, loc *time.Location) []api.Call {
 	out := make([]api.Call, 0, len(c.Bridged)+len(c.Unbridged))
 	inBridge := make(map[string]bool, 2*len(c.Bridged))
 	for _, b := range c.Bridged {
-		out = append(out, bridgedCall(unit, b))
+		out = append(out, bridgedCall(unit, b, loc))
 		inBridge[str(b["channel1"])], inBridge[str(b["channel2"])] = true, true
 	}
 	for _, u := range c.Unbridged {
 		if !inBridge[str(u["channel"])] { // answered between the two reads: the bridge is newer
-			out = append(out, unbridgedCall(unit, u))
+			out = append(out, unbridgedCall(unit, u, loc))
 		}
 	}
 	return out
 }
 
-// Find returns the live call one of whose channels is channel.
-func (c Channels) Find(unit, channel string) (api.Call, bool) {
+// Find returns the live call one of whose channels is channel. loc is the unit's time zone (nil
+// means UTC).
+func (c Channels) Find(unit, channel string, loc *time.Location) (api.Call, bool) {
 	for _, b := range c.Bridged {
 		if str(b["channel1"]) == channel || str(b["channel2"]) == channel {
-			return bridgedCall(unit, b), true
+			return bridgedCall(unit, b, loc), true
 		}
 	}
 	for _, u := range c.Unbridged {
 		if str(u["channel"]) == channel {
-			return unbridgedCall(unit, u), true
+			return unbridgedCall(unit, u, loc), true
 		}
 	}
 	return api.Call{}, false
 }
 
-func bridgedCall(unit string, b map[string]any) api.Call {
+func bridgedCall(unit string, b map[string]any, loc *time.Location) api.Call {
 	ch1, ch2 := str(b["channel1"]), str(b["channel2"])
 	call := api.Call{
 		ID: ID(ch1), Unit: unit, Status: api.CallStatusInProgress,
 		From:       nullStr(str(b["callerid1"])),
 		To:         &api.CallParty{Number: str(b["callerid2"]), Type: partyType(ch2)},
-		CreatedAt:  uniqueIDTime(str(b["uniqueid1"])),
-		AnsweredAt: ucmTimeOf(str(b["bridge_time"])),
+		CreatedAt:  uniqueIDTime(str(b["uniqueid1"]), loc),
+		AnsweredAt: ucmTimeOf(str(b["bridge_time"]), loc),
 		Channels: []api.CallChannel{
 			{Name: ch1, State: ptr("Up"), CallerNumber: nullStr(str(b["callerid1"])), CallerName: nullStr(str(b["name1"]))},
 			{Name: ch2, State: ptr("Up"), CallerNumber: nullStr(str(b["callerid2"])), CallerName: nullStr(str(b["name2"]))},
@@ -111,13 +114,13 @@ func bridgedCall(unit string, b map[string]any) api.Call {
 	return call
 }
 
-func unbridgedCall(unit string, u map[string]any) api.Call {
+func unbridgedCall(unit string, u map[string]any, loc *time.Location) api.Call {
 	ch := str(u["channel"])
 	state := str(u["state"])
 	call := api.Call{
 		ID: ID(ch), Unit: unit, Status: statusOfState(state),
 		From:       nullStr(str(u["callernum"])),
-		CreatedAt:  ucmTimeOf(str(u["alloc_time"])),
+		CreatedAt:  ucmTimeOf(str(u["alloc_time"]), loc),
 		AnsweredAt: nullable.NewNullNullable[time.Time](),
 		Channels: []api.CallChannel{{
 			Name: ch, State: ptr(state),
@@ -190,23 +193,32 @@ func nullStr(s string) nullable.Nullable[string] {
 	return nullable.NewNullableWithValue(s)
 }
 
-// ucmTimeOf reads a UCM wall-clock time; empty and the zero date are null.
-func ucmTimeOf(s string) nullable.Nullable[time.Time] {
-	t, err := time.ParseInLocation(ucmTime, strings.TrimSpace(s), time.UTC)
+// ucmTimeOf reads a UCM wall-clock time in the unit's zone; empty and the zero date are null.
+func ucmTimeOf(s string, loc *time.Location) nullable.Nullable[time.Time] {
+	t, err := time.ParseInLocation(ucmTime, strings.TrimSpace(s), zone(loc))
 	if err != nil || t.Year() < 1971 {
 		return nullable.NewNullNullable[time.Time]()
 	}
 	return nullable.NewNullableWithValue(t)
 }
 
-// uniqueIDTime reads the creation time an Asterisk uniqueid ("1736933412.42") starts with.
-func uniqueIDTime(id string) nullable.Nullable[time.Time] {
+// uniqueIDTime reads the creation time an Asterisk uniqueid ("1736933412.42") starts with: Unix
+// seconds, shown in the unit's zone like every other time of the unit.
+func uniqueIDTime(id string, loc *time.Location) nullable.Nullable[time.Time] {
 	secs, _, _ := strings.Cut(id, ".")
 	n, err := strconv.ParseInt(secs, 10, 64)
 	if err != nil || n < 1e8 {
 		return nullable.NewNullNullable[time.Time]()
 	}
-	return nullable.NewNullableWithValue(time.Unix(n, 0).UTC())
+	return nullable.NewNullableWithValue(time.Unix(n, 0).In(zone(loc)))
+}
+
+// zone is loc, or UTC for nil.
+func zone(loc *time.Location) *time.Location {
+	if loc == nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // ID is a call's id: the UCM name of the call's first channel ("PJSIP/1000-0000002a") in unpadded

@@ -30,6 +30,7 @@ type fileUnit struct {
 	Password     string  `yaml:"password"`
 	PasswordFile string  `yaml:"password_file"`
 	TLS          fileTLS `yaml:"tls"`
+	TimeZone     string  `yaml:"timezone"`
 }
 
 // fileTLS is a unit's tls block as written: a CA file is named, not yet read.

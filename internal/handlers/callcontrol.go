@@ -104,7 +104,7 @@ func (s *Server) TransferCall(ctx context.Context, req api.TransferCallRequestOb
 	}
 	after := api.Call{ID: callID(moved), Unit: req.Unit, Status: api.CallStatusRinging, Channels: []api.CallChannel{{Name: moved}}}
 	if chans, err := s.readChannels(ctx, req.Unit); err == nil {
-		if c, found := chans.Find(req.Unit, moved); found {
+		if c, found := chans.Find(req.Unit, moved, s.zone(req.Unit)); found {
 			after = c
 		}
 	} else {

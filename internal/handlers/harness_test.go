@@ -116,8 +116,10 @@ func newAccessEnv(t testing.TB, a access, opts ...envOpt) *env {
 	if a.wrap != nil {
 		up = a.wrap(pool)
 	}
+	// The gateway knows the unit's time zone, as an operator configures it.
+	zones := map[string]*time.Location{"demo": simCfg.TimeZone}
 	h, err := New(Options{Upstream: up, Logger: logger, Metrics: m, MaxBodyBytes: 64 << 10,
-		Keys: keys, InsecureNoAuth: a.open, RateLimit: a.rateLimit, CORS: a.cors})
+		Keys: keys, InsecureNoAuth: a.open, RateLimit: a.rateLimit, CORS: a.cors, TimeZones: zones})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	base := srv.Client().Transport

@@ -42,6 +42,9 @@ type Options struct {
 	// CallStartTimeout bounds how long POST …/calls polls the channel lists for the call a dial
 	// started (default 3s).
 	CallStartTimeout time.Duration
+	// TimeZones is the zone each unit's clock is set to, by unit id; a unit not in it is taken to
+	// run on UTC. The UCM writes CDR and channel times, and reads CDR filters, as its wall clock.
+	TimeZones map[string]*time.Location
 }
 
 // New returns the whole HTTP surface of the gateway: the /v1 API (validated against the spec),
@@ -64,7 +67,7 @@ func New(o Options) (http.Handler, error) {
 		o.AuditLogger = o.Logger
 	}
 	s := &Server{up: o.Upstream, logger: o.Logger, metrics: o.Metrics, spec: spec, codec: newCodec(spec), maxBody: o.MaxBodyBytes,
-		keys: o.Keys, open: o.InsecureNoAuth, auditLog: o.AuditLogger, operations: operationIDs(spec)}
+		keys: o.Keys, open: o.InsecureNoAuth, auditLog: o.AuditLogger, operations: operationIDs(spec), zones: o.TimeZones}
 	if o.CallStartTimeout <= 0 {
 		o.CallStartTimeout = 3 * time.Second
 	}

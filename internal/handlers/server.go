@@ -51,11 +51,21 @@ type Server struct {
 
 	idem          *idempotency  // Idempotency-Key outcomes of POST …/calls (this replica's)
 	callStartWait time.Duration // how long a dial's call may take to appear in the channel lists
+
+	zones map[string]*time.Location // unit id -> the zone its clock is set to (Options.TimeZones)
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
 
 func (s *Server) setPending(unit string, v bool) { s.pending.Store(unit, v) }
+
+// zone is the time zone of a unit's clock, in which it writes (and reads) times without a zone.
+func (s *Server) zone(unit string) *time.Location {
+	if loc := s.zones[unit]; loc != nil {
+		return loc
+	}
+	return time.UTC
+}
 
 func (s *Server) isPending(unit string) bool {
 	v, _ := s.pending.Load(unit)
