@@ -94,16 +94,14 @@ func (u *UCM) transfer(action string, p map[string]any) reply {
 		}
 	}
 	// The transferred party keeps its channel; the other leg ends.
-	stays, staysUID, staysNum, staysName := c.chanB, c.uidB, c.callee, c.calleeName
-	if ch == c.chanA {
-		stays, staysUID, staysNum, staysName = c.chanA, c.uidA, c.caller, c.callerName
-	}
-	if stays == "" { // an IVR call has no second leg: the caller is transferred
-		stays, staysUID, staysNum, staysName = c.chanA, c.uidA, c.caller, c.callerName
+	// A channel keeps its allocation time (alloc_time, and its uniqueid) whatever is done to it.
+	stays, staysUID, staysNum, staysName, staysAlloc := c.chanB, c.uidB, c.callee, c.calleeName, c.allocB
+	if ch == c.chanA || stays == "" { // an IVR call has no second leg: the caller is transferred
+		stays, staysUID, staysNum, staysName, staysAlloc = c.chanA, c.uidA, c.caller, c.callerName, c.allocA
 	}
 	nc := &liveCall{
 		seq: c.seq, kind: kind, caller: staysNum, callerName: staysName, callee: dest,
-		chanA: stays, uidA: staysUID, created: now, session: c.session,
+		chanA: stays, uidA: staysUID, allocA: staysAlloc, session: c.session,
 		legs: c.legs, recordings: c.recordings,
 	}
 	if target != nil {

@@ -39,7 +39,9 @@ type liveCall struct {
 	calleeName        string
 	chanA, chanB      string
 	uidA, uidB        string
-	created, answerAt time.Time // answerAt zero: never answered by itself
+	allocA, allocB    time.Time // when each channel was allocated (alloc_time; its uniqueid's time)
+	bridged           time.Time // when A and B were bridged (bridge_time); a barger changes nothing
+	answerAt          time.Time // zero: never answered by itself
 	failAt            time.Time // the call ends by itself then (no answer, silent drop)
 	failDisposition   string
 	answered          bool
@@ -152,7 +154,7 @@ func (u *UCM) dial(action string, p map[string]any) reply {
 	u.callSeq++
 	c := &liveCall{
 		seq: u.callSeq, kind: kind, caller: caller, callee: callee,
-		callerName: nameOf(a), created: now,
+		callerName: nameOf(a), allocA: now,
 	}
 	if b, isExt := u.accounts[callee]; isExt && kind == "extension" {
 		c.calleeName = nameOf(b)
@@ -222,6 +224,7 @@ func (u *UCM) answer(c *liveCall, at time.Time) {
 	}
 	if c.kind != "ivr" {
 		c.chanB, c.uidB = u.newChannel(endpoint, at)
+		c.allocB, c.bridged = at, at
 	}
 	c.answered = true
 	l := c.legs[len(c.legs)-1]

@@ -228,3 +228,50 @@ func TestTimesAreTheUnitsWallClock(t *testing.T) {
 		assert.Empty(t, starts("2026-01-15T14:59"), "14:59 is a minute before the call in UTC, but hours after it on the unit's clock")
 	})
 }
+
+// A channel's alloc_time is when it was allocated and a bridge's bridge_time when it formed:
+// a supervisor barging in joins neither, and a transferred party keeps its own channel.
+func TestChannelTimesStayPut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		time.Sleep(time.Until(time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC)))
+		u := New(Config{Seed: true, CallAnswerDelay: time.Second})
+		post := direct(u)
+		cookie := login(t, post, testPassword)
+		_, st := call(t, post, "dialExtension", "cookie", cookie, "caller", "1000", "callee", "1001")
+		require.Equal(t, StatusOK, st)
+		time.Sleep(time.Second)
+		bridge := func() map[string]any {
+			t.Helper()
+			b := channelsOf(t, post, cookie, "listBridgedChannels")
+			require.Len(t, b, 2)
+			return b[1]
+		}
+		answered := bridge()
+		assert.Equal(t, "2026-01-15 09:00:01", answered["bridge_time"])
+
+		time.Sleep(time.Minute)
+		_, st = call(t, post, "callbarge", "cookie", cookie, "channel", answered["channel1"], "exten", "1000", "barge-exten", "1003@0", "mode", "")
+		require.Equal(t, StatusOK, st)
+		assert.Equal(t, "2026-01-15 09:00:01", bridge()["bridge_time"], "a barger does not move the bridge")
+		spies := channelsOf(t, post, cookie, "listUnBridgedChannels")
+		require.Len(t, spies, 1)
+		assert.Equal(t, "2026-01-15 09:01:01", spies[0]["alloc_time"], "the barger's channel is new")
+
+		time.Sleep(time.Minute)
+		_, st = call(t, post, "callTransfer", "cookie", cookie, "channel", answered["channel2"], "extension", "1005")
+		require.Equal(t, StatusOK, st)
+		var moved map[string]any
+		for _, ch := range channelsOf(t, post, cookie, "listUnBridgedChannels") {
+			if ch["channel"] == answered["channel2"] {
+				moved = ch
+			}
+		}
+		require.NotNil(t, moved, "the transferred party waits for 1005")
+		assert.Equal(t, "2026-01-15 09:00:01", moved["alloc_time"], "its channel was allocated when it answered, not when it was transferred")
+		time.Sleep(time.Second)
+		again := bridge()
+		assert.Equal(t, answered["channel2"], again["channel1"])
+		assert.Equal(t, answered["uniqueid2"], again["uniqueid1"], "the same channel, the same uniqueid")
+		assert.Equal(t, "2026-01-15 09:02:02", again["bridge_time"], "a new bridge")
+	})
+}

@@ -13,12 +13,11 @@ func (u *UCM) listBridged() reply {
 		if !c.answered || c.chanB == "" {
 			continue
 		}
-		l := c.legs[len(c.legs)-1]
 		items = append(items, map[string]any{
 			"channel1": c.chanA, "channel2": c.chanB,
 			"callerid1": c.caller, "callerid2": c.callee,
 			"name1": c.callerName, "name2": c.calleeName,
-			"bridge_time": u.wallClock(l.answer),
+			"bridge_time": u.wallClock(c.bridged),
 			"uniqueid1":   c.uidA, "uniqueid2": c.uidB,
 			"bridge_id": fmt.Sprintf("%08x-bridge", c.seq),
 		})
@@ -41,14 +40,14 @@ func (u *UCM) listUnbridged() reply {
 	for _, c := range u.calls {
 		switch {
 		case !c.answered && len(c.legs) == 1:
-			row(c.chanA, c.caller, c.callerName, c.callee, c.calleeName, "Ringing", "", c.created)
+			row(c.chanA, c.caller, c.callerName, c.callee, c.calleeName, "Ringing", "", c.allocA)
 		case !c.answered: // a transferred party waiting for the destination
-			row(c.chanA, c.caller, c.callerName, c.callee, c.calleeName, "Up", "Dial", c.created)
+			row(c.chanA, c.caller, c.callerName, c.callee, c.calleeName, "Up", "Dial", c.allocA)
 		case c.chanB == "": // IVR
-			row(c.chanA, c.caller, c.callerName, c.callee, "", "Up", "IVR", c.created)
+			row(c.chanA, c.caller, c.callerName, c.callee, "", "Up", "IVR", c.allocA)
 		}
 		for _, b := range c.bargers {
-			row(b.channel, b.ext, "", c.caller, c.callerName, "Up", "ChanSpy", c.created)
+			row(b.channel, b.ext, "", c.caller, c.callerName, "Up", "ChanSpy", b.alloc)
 		}
 	}
 	return ok(map[string]any{"channel": items, "page": 1, "total_item": len(items), "total_page": 1})
@@ -59,7 +58,8 @@ func (u *UCM) listUnbridged() reply {
 func (u *UCM) seedCalls() {
 	now := time.Now()
 	start := now.Add(-3 * time.Minute)
-	c := &liveCall{kind: "inbound", caller: "+15551234567", callee: "1001", calleeName: "Bob Nguyen", created: start, answered: true}
+	c := &liveCall{kind: "inbound", caller: "+15551234567", callee: "1001", calleeName: "Bob Nguyen", answered: true,
+		allocA: start, allocB: start.Add(time.Second), bridged: start.Add(4 * time.Second)}
 	u.callSeq++
 	c.seq = u.callSeq
 	c.chanA, c.uidA = u.newChannel("trunk_1", start)
