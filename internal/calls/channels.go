@@ -31,7 +31,28 @@ var Lists = [2]string{"listUnBridgedChannels", "listBridgedChannels"}
 type Channels struct {
 	Bridged   []map[string]any
 	Unbridged []map[string]any
+	// Extensions, when a reader has filled it in, are the unit's extension numbers. The lists
+	// give a ringing call's destination only as a number; these tell an extension from the rest
+	// (see NeedsExtensions). Nil leaves such a destination untyped unless its form says more.
+	Extensions map[string]bool
 }
+
+// NeedsExtensions reports whether the reading has a ringing call whose destination only the
+// unit's extension numbers can type: worth one listAccount read to fill in Extensions.
+func (c Channels) NeedsExtensions() bool {
+	if c.Extensions != nil {
+		return false
+	}
+	for _, u := range c.Unbridged {
+		if n := str(u["connectednum"]); IsDigits(n) && len(n) <= maxExtensionDigits {
+			return true
+		}
+	}
+	return false
+}
+
+// maxExtensionDigits is the longest extension number a UCM accepts (2–18 digits).
+const maxExtensionDigits = 18
 
 // Parse reads one channel-list reply ({"channel":[…]}).
 func Parse(raw json.RawMessage) ([]map[string]any, error) {
@@ -76,7 +97,7 @@ func (c Channels) Calls(unit string, loc *time.Location) []api.Call {
 	}
 	for _, u := range c.Unbridged {
 		if !inBridge[str(u["channel"])] { // answered between the two reads: the bridge is newer
-			out = append(out, unbridgedCall(unit, u, loc))
+			out = append(out, c.unbridgedCall(unit, u, loc))
 		}
 	}
 	return out
@@ -92,7 +113,7 @@ func (c Channels) Find(unit, channel string, loc *time.Location) (api.Call, bool
 	}
 	for _, u := range c.Unbridged {
 		if str(u["channel"]) == channel {
-			return unbridgedCall(unit, u, loc), true
+			return c.unbridgedCall(unit, u, loc), true
 		}
 	}
 	return api.Call{}, false
@@ -104,7 +125,7 @@ func bridgedCall(unit string, b map[string]any, loc *time.Location) api.Call {
 		ID: ID(ch1), Unit: unit, Status: api.CallStatusInProgress,
 		From:       nullStr(str(b["callerid1"])),
 		To:         &api.CallParty{Number: str(b["callerid2"]), Type: partyType(ch2)},
-		CreatedAt:  uniqueIDTime(str(b["uniqueid1"]), loc),
+		CreatedAt:  oldest(uniqueIDTime(str(b["uniqueid1"]), loc), uniqueIDTime(str(b["uniqueid2"]), loc)),
 		AnsweredAt: ucmTimeOf(str(b["bridge_time"]), loc),
 		Channels: []api.CallChannel{
 			{Name: ch1, State: ptr("Up"), CallerNumber: nullStr(str(b["callerid1"])), CallerName: nullStr(str(b["name1"]))},
@@ -114,7 +135,7 @@ func bridgedCall(unit string, b map[string]any, loc *time.Location) api.Call {
 	return call
 }
 
-func unbridgedCall(unit string, u map[string]any, loc *time.Location) api.Call {
+func (c Channels) unbridgedCall(unit string, u map[string]any, loc *time.Location) api.Call {
 	ch := str(u["channel"])
 	state := str(u["state"])
 	call := api.Call{
@@ -129,9 +150,23 @@ func unbridgedCall(unit string, u map[string]any, loc *time.Location) api.Call {
 		}},
 	}
 	if n := str(u["connectednum"]); n != "" {
-		call.To = &api.CallParty{Number: n}
+		call.To = &api.CallParty{Number: n, Type: c.destinationType(n)}
 	}
 	return call
+}
+
+// destinationType types the number a ringing call is trying to reach, as far as the unit lets
+// it be known: an E.164 number ("+…") or one too long for an extension is external, a number the
+// unit lists as an extension is one. Anything else (an outside number without "+", an IVR, a
+// queue, a ring group: the unit lists no ring groups) is left untyped rather than guessed.
+func (c Channels) destinationType(n string) *api.CallPartyType {
+	switch {
+	case strings.HasPrefix(n, "+") && IsDigits(n[1:]), IsDigits(n) && len(n) > maxExtensionDigits:
+		return ptr(api.CallPartyTypeExternal)
+	case c.Extensions[n]:
+		return ptr(api.CallPartyTypeExtension)
+	}
+	return nil
 }
 
 // statusOfState maps an Asterisk channel state to the call status vocabulary.
@@ -211,6 +246,18 @@ func uniqueIDTime(id string, loc *time.Location) nullable.Nullable[time.Time] {
 		return nullable.NewNullNullable[time.Time]()
 	}
 	return nullable.NewNullableWithValue(time.Unix(n, 0).In(zone(loc)))
+}
+
+// oldest is the earlier of two times, either of which may be null: a call began when its oldest
+// channel was allocated, whichever side of the bridge the unit lists it on (a transferred party
+// keeps its channel, and its age, in its new bridge).
+func oldest(a, b nullable.Nullable[time.Time]) nullable.Nullable[time.Time] {
+	at, aErr := a.Get()
+	bt, bErr := b.Get()
+	if aErr != nil || (bErr == nil && bt.Before(at)) {
+		return b
+	}
+	return a
 }
 
 // zone is loc, or UTC for nil.

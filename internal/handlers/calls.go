@@ -235,6 +235,7 @@ func (s *Server) ListCalls(ctx context.Context, req api.ListCallsRequestObject) 
 	if err != nil {
 		return nil, err
 	}
+	s.withExtensions(ctx, req.Unit, &chans)
 	out := api.ListCalls200JSONResponse{Items: []api.Call{}}
 	for _, c := range chans.Calls(req.Unit, s.zone(req.Unit)) {
 		if req.Params.Status != nil && c.Status != *req.Params.Status {
@@ -288,6 +289,10 @@ func (s *Server) liveCall(ctx context.Context, unit, id string) (api.Call, strin
 			return api.Call{}, "", err
 		}
 		if call, found := chans.Find(unit, channel, s.zone(unit)); found {
+			if call.To != nil && call.To.Type == nil && chans.NeedsExtensions() {
+				s.withExtensions(ctx, unit, &chans)
+				call, _ = chans.Find(unit, channel, s.zone(unit))
+			}
 			return call, channel, nil
 		}
 	}

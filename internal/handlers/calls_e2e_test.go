@@ -638,3 +638,46 @@ func TestRefusedDialIsNotRemembered(t *testing.T) {
 		})
 	}
 }
+
+// A call's fields describe the call, not the last thing done to it: answered_at stays when a
+// supervisor barges in, created_at stays from the transfer's answer through ringing to the new
+// bridge, and a ringing call read back keeps to.type.
+func TestCallFieldsStayPut(t *testing.T) {
+	e := newEnv(t, withAnswerDelay(answerDelay))
+	c := e.dial(t, `{"from":"1000","to":{"type":"extension","number":"1001"}}`, nil)
+	var ringing callJSON
+	require.Equal(t, http.StatusOK, e.getJSON(t, "/v1/units/demo/calls/"+c.ID, &ringing))
+	require.Equal(t, "ringing", ringing.Status)
+	require.NotNil(t, ringing.To)
+	assert.Equal(t, "extension", ringing.To.Type, "GET of a ringing call keeps to.type")
+	var list struct {
+		Items []callJSON `json:"items"`
+	}
+	require.Equal(t, http.StatusOK, e.getJSON(t, "/v1/units/demo/calls?status=ringing", &list))
+	require.Len(t, list.Items, 1)
+	assert.Equal(t, "extension", list.Items[0].To.Type, "and so does the list")
+
+	c = e.waitStatus(t, c.ID, "in-progress", 2)
+	require.NotNil(t, c.AnsweredAt)
+	// Times have a resolution of one second: let one pass, so a field that moved shows it.
+	time.Sleep(1100 * time.Millisecond)
+	callPath := "/v1/units/demo/calls/" + c.ID
+	code, _, b := e.do(t, "POST", callPath+"/barge", "application/json", `{"extension":"1003","mode":"listen"}`)
+	require.Equal(t, http.StatusNoContent, code, "barge: %s", b)
+	var barged callJSON
+	require.Equal(t, http.StatusOK, e.getJSON(t, callPath, &barged))
+	assert.Equal(t, *c.AnsweredAt, *barged.AnsweredAt, "a supervisor barging in does not answer the call again")
+	assert.Equal(t, *c.CreatedAt, *barged.CreatedAt)
+
+	code, _, b = e.do(t, "POST", callPath+"/transfer", "application/json", `{"to":{"type":"extension","number":"1005"}}`)
+	require.Equal(t, http.StatusOK, code, "transfer: %s", b)
+	var tr callJSON
+	require.NoError(t, json.Unmarshal(b, &tr))
+	require.NotNil(t, tr.CreatedAt)
+	var waiting callJSON
+	require.Equal(t, http.StatusOK, e.getJSON(t, "/v1/units/demo/calls/"+tr.ID, &waiting))
+	assert.Equal(t, *tr.CreatedAt, *waiting.CreatedAt, "created_at while the transfer rings")
+	assert.Equal(t, "extension", waiting.To.Type)
+	bridged := e.waitStatus(t, tr.ID, "in-progress", 2)
+	assert.Equal(t, *tr.CreatedAt, *bridged.CreatedAt, "created_at once the transfer is answered")
+}

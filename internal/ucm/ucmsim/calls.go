@@ -32,25 +32,25 @@ type leg struct {
 // call is a live call: its first channel (A, the caller's leg, rung
 // first) and, once answered, its second (B).
 type liveCall struct {
-	seq               int
-	kind              string // extension, external, ivr, queue, ringgroup, inbound
-	caller, callee    string
-	callerName        string
-	calleeName        string
-	chanA, chanB      string
-	uidA, uidB        string
-	allocA, allocB    time.Time // when each channel was allocated (alloc_time; its uniqueid's time)
-	bridged           time.Time // when A and B were bridged (bridge_time); a barger changes nothing
-	answerAt          time.Time // zero: never answered by itself
-	failAt            time.Time // the call ends by itself then (no answer, silent drop)
-	failDisposition   string
-	answered          bool
-	held, muted       bool
-	heldOn, mutedOn   string // the channel put on hold / muted
-	bargers           []barger
-	legs              []*leg
-	session           string
-	recordings        []string
+	seq             int
+	kind            string // extension, external, ivr, queue, ringgroup, inbound
+	caller, callee  string
+	callerName      string
+	calleeName      string
+	chanA, chanB    string
+	uidA, uidB      string
+	allocA, allocB  time.Time // when each channel was allocated (alloc_time; its uniqueid's time)
+	bridged         time.Time // when A and B were bridged (bridge_time); a barger changes nothing
+	answerAt        time.Time // zero: never answered by itself
+	failAt          time.Time // the call ends by itself then (no answer, silent drop)
+	failDisposition string
+	answered        bool
+	held, muted     bool
+	heldOn, mutedOn string // the channel put on hold / muted
+	bargers         []barger
+	legs            []*leg
+	session         string
+	recordings      []string
 }
 
 // barger is a supervisor's ChanSpy channel on a call: ext listens to monitored's channel.
