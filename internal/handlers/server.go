@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/go-chi/chi/v5"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
 	"github.com/ucm-gateway/ucm-gateway/internal/auth"
@@ -40,10 +41,11 @@ type Server struct {
 	codec   *codec
 	maxBody int64
 
-	keys       *auth.Keyring
-	open       bool // --demo --insecure-no-auth: every request is auth.Open()
-	auditLog   *slog.Logger
-	operations map[string]string // "METHOD /v1/…{pattern}" -> operationId, for audit lines
+	keys     *auth.Keyring
+	open     bool // --demo --insecure-no-auth: every request is auth.Open()
+	auditLog *slog.Logger
+	ops      map[string]operation // "METHOD /v1/…{pattern}" -> what the spec says of it (operations.go)
+	routes   chi.Routes           // the whole router, for Allow (methods.go)
 
 	// pending remembers, per unit, that this gateway staged changes not yet applied. It is this
 	// replica's knowledge only: the UCM does not report it.
