@@ -47,6 +47,7 @@ func TestDialRingsThenBridgesThenLeavesARecord(t *testing.T) {
 		require.Len(t, ringing, 1)
 		assert.Equal(t, "Ringing", ringing[0]["state"])
 		assert.Regexp(t, `^PJSIP/1000-[0-9a-f]{8}$`, ringing[0]["channel"])
+		assert.Equal(t, "1003", ringing[0]["connectednum"], "the number being reached: all the lists say of the destination")
 		assert.Len(t, channelsOf(t, post, cookie, "listBridgedChannels"), 1, "only the seeded call")
 
 		time.Sleep(5 * time.Second)
