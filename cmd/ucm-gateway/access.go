@@ -69,16 +69,23 @@ func setUpAccess(cfg *config.Config, demo, insecure bool, getenv func(string) st
 }
 
 // printDemoBanner shows the newcomer how to call the demo. It writes plain lines, not log
-// records: the demo key is meant to be copied from here, and must never be in a log line. The
-// export line carries the key itself, quoted for the shell, so it works pasted into a new shell
-// (where UCM_GATEWAY_DEMO_KEY, set only for the demo's own command, is not set). The key admits
-// to the simulator only.
-func printDemoBanner(w io.Writer, acc access, try string) {
+// records: the demo key is meant to be copied from here, and must never be in a log line.
+//
+// For a key from UCM_GATEWAY_DEMO_KEY, a person at a terminal gets the key itself in the export
+// line, quoted for the shell, so the line works pasted into a new shell (where the variable, set
+// for the demo's own command only, is not set). Anywhere else stdout is a log stream (a
+// container, CI), whose reader set the key and has it: the line names the variable instead, so
+// a key the operator chose is not copied into logs. The key admits to the simulator only.
+func printDemoBanner(w io.Writer, acc access, try string, terminal bool) {
 	switch {
 	case acc.open:
 		fmt.Fprintf(w, "\nucm-gateway demo, WITHOUT authentication. Try:\n\n    %s\n\n", try)
 	case acc.fixed:
-		fmt.Fprintf(w, "\nucm-gateway demo: the API key is the one in UCM_GATEWAY_DEMO_KEY (every scope, unit demo). In another shell:\n\n    export UCM_GATEWAY_KEY=%s\n    %s\n\n", shellQuote(acc.demo), try)
+		export := `"$UCM_GATEWAY_DEMO_KEY"`
+		if terminal {
+			export = shellQuote(acc.demo)
+		}
+		fmt.Fprintf(w, "\nucm-gateway demo: the API key is the one in UCM_GATEWAY_DEMO_KEY (every scope, unit demo). In another shell:\n\n    export UCM_GATEWAY_KEY=%s\n    %s\n\n", export, try)
 	default:
 		fmt.Fprintf(w, "\nucm-gateway demo: this run's API key (every scope, unit demo). In another shell:\n\n    export UCM_GATEWAY_KEY=%s\n    %s\n\n", acc.demo, try)
 	}

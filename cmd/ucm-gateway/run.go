@@ -110,10 +110,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// The audit trail is written at Info whatever the log level: quieter logs must not hide
 	// who changed what.
 	acc.audit = slog.New(newLogHandler(stdout, slog.LevelInfo, text))
-	return serve(ctx, cfg, logger, acc, sim, stdout)
+	return serve(ctx, cfg, logger, acc, sim, stdout, text)
 }
 
-func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc access, sim *ucmsim.Server, stdout io.Writer) error {
+// serve runs the gateway until ctx ends. terminal says a person reads stdout (the demo's
+// banner then shows a fixed key itself).
+func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc access, sim *ucmsim.Server, stdout io.Writer, terminal bool) error {
 	m := metrics.New(version)
 	units := make([]sessionpool.UnitConfig, 0, len(cfg.Units))
 	zones := make(map[string]*time.Location, len(cfg.Units))
@@ -177,7 +179,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 			try = "curl http://" + displayAddr(ln.Addr()) + "/v1/units/demo/extensions/1000"
 		}
 		logger.Info("demo mode: unit \"demo\" is the built-in UCM simulator", "try", try, "simulator", sim.URL())
-		printDemoBanner(stdout, acc, try)
+		printDemoBanner(stdout, acc, try, terminal)
 	}
 
 	select {
