@@ -5,13 +5,20 @@ GO      ?= go
 
 .PHONY: run test build generate generate-ts lint bench clean postman
 
-## run: the gateway with its built-in UCM simulator on http://127.0.0.1:8080 (unit "demo")
+## run: the gateway with its built-in UCM simulator on http://127.0.0.1:8080 (unit "demo");
+## more flags with ARGS, e.g. make run ARGS="--listen 127.0.0.1:8081"
 run:
-	$(GO) run ./cmd/ucm-gateway --demo
+	$(GO) run ./cmd/ucm-gateway --demo $(ARGS)
 
-## test: every test, with the race detector
+## test: every test, with the race detector when this machine can build it: it needs cgo, so a
+## C compiler (apt-get install gcc). Without one the tests run without -race, and say so.
 test:
-	$(GO) test -race -count=1 ./...
+	@if [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC | cut -d' ' -f1)" >/dev/null 2>&1; then \
+		echo "$(GO) test -race -count=1 ./..."; $(GO) test -race -count=1 ./...; \
+	else \
+		echo "make test: running the tests WITHOUT the race detector, which needs cgo and a C compiler (here CGO_ENABLED=$$($(GO) env CGO_ENABLED), CC=$$($(GO) env CC) not usable); apt-get install gcc adds one"; \
+		echo "$(GO) test -count=1 ./..."; $(GO) test -count=1 ./...; \
+	fi
 
 ## build: a static binary in bin/
 build:

@@ -16,7 +16,7 @@ import (
 type access struct {
 	keys  *auth.Keyring
 	open  bool   // --demo --insecure-no-auth
-	demo  string // the demo key, when this run generated it (printed once, never logged)
+	demo  string // the demo key (printed once, in the banner; never logged)
 	fixed bool   // the demo key came from UCM_GATEWAY_DEMO_KEY
 	audit *slog.Logger
 }
@@ -44,7 +44,7 @@ func setUpAccess(cfg *config.Config, demo, insecure bool, getenv func(string) st
 			if len(key) < 16 || len(key) > 200 || strings.ContainsFunc(key, func(r rune) bool { return r > unicode.MaxASCII || !unicode.IsGraphic(r) || r == ' ' }) {
 				return access{}, errors.New("UCM_GATEWAY_DEMO_KEY must be 16 to 200 printable ASCII characters without spaces (the value is not shown)")
 			}
-			acc.fixed = true
+			acc.fixed, acc.demo = true, key
 		} else {
 			var err error
 			if key, _, err = auth.Generate(); err != nil {
@@ -70,13 +70,29 @@ func setUpAccess(cfg *config.Config, demo, insecure bool, getenv func(string) st
 
 // printDemoBanner shows the newcomer how to call the demo. It writes plain lines, not log
 // records: the demo key is meant to be copied from here, and must never be in a log line.
-func printDemoBanner(w io.Writer, acc access, try string) {
+//
+// For a key from UCM_GATEWAY_DEMO_KEY, a person at a terminal gets the key itself in the export
+// line, quoted for the shell, so the line works pasted into a new shell (where the variable, set
+// for the demo's own command only, is not set). Anywhere else stdout is a log stream (a
+// container, CI), whose reader set the key and has it: the line names the variable instead, so
+// a key the operator chose is not copied into logs. The key admits to the simulator only.
+func printDemoBanner(w io.Writer, acc access, try string, terminal bool) {
 	switch {
 	case acc.open:
 		fmt.Fprintf(w, "\nucm-gateway demo, WITHOUT authentication. Try:\n\n    %s\n\n", try)
 	case acc.fixed:
-		fmt.Fprintf(w, "\nucm-gateway demo: the API key is the one in UCM_GATEWAY_DEMO_KEY. In another shell:\n\n    export UCM_GATEWAY_KEY=\"$UCM_GATEWAY_DEMO_KEY\"\n    %s\n\n", try)
+		export := `"$UCM_GATEWAY_DEMO_KEY"`
+		if terminal {
+			export = shellQuote(acc.demo)
+		}
+		fmt.Fprintf(w, "\nucm-gateway demo: the API key is the one in UCM_GATEWAY_DEMO_KEY (every scope, unit demo). In another shell:\n\n    export UCM_GATEWAY_KEY=%s\n    %s\n\n", export, try)
 	default:
 		fmt.Fprintf(w, "\nucm-gateway demo: this run's API key (every scope, unit demo). In another shell:\n\n    export UCM_GATEWAY_KEY=%s\n    %s\n\n", acc.demo, try)
 	}
+}
+
+// shellQuote quotes s for a POSIX shell: inside single quotes nothing is special but the quote
+// itself, which is written by closing the quotes, adding a backslash-escaped quote and reopening.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

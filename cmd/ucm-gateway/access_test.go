@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -63,6 +64,8 @@ func TestDemoPrintsItsKeyOnceAndRequiresIt(t *testing.T) {
 	assert.Equal(t, []string{"    export UCM_GATEWAY_KEY=" + key}, withKey, "the key is printed once, in the banner, and in no log line")
 }
 
+// A key the operator chose in UCM_GATEWAY_DEMO_KEY works, and where stdout is not a terminal (a
+// container's log, CI) it is not copied there: the banner names the variable.
 func TestDemoKeyFromTheEnvironment(t *testing.T) {
 	const fixed = "script-demo-key-for-ci-0001"
 	addr, logs, stop := startRunLogs(t, []string{"--demo", "--listen", "127.0.0.1:0"}, map[string]string{"UCM_GATEWAY_DEMO_KEY": fixed})
@@ -70,7 +73,7 @@ func TestDemoKeyFromTheEnvironment(t *testing.T) {
 	code, body := getWith(t, "http://"+addr+"/v1/units", fixed)
 	assert.Equal(t, http.StatusOK, code, body)
 	_, out := stop()
-	assert.NotContains(t, out, fixed, "a key the operator chose is never echoed")
+	assert.NotContains(t, out, fixed, "a key the operator chose is not copied into a log stream")
 
 	err := run(context.Background(), []string{"ucm-gateway", "--demo", "--listen", "127.0.0.1:0"}, func(k string) string {
 		if k == "UCM_GATEWAY_DEMO_KEY" {
@@ -80,6 +83,30 @@ func TestDemoKeyFromTheEnvironment(t *testing.T) {
 	}, io.Discard)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "short")
+}
+
+// At a terminal, the banner's export line for a fixed key works pasted into a new shell, where
+// UCM_GATEWAY_DEMO_KEY (set for the demo's own command only) is not set: it carries the key,
+// quoted for the shell whatever it holds.
+func TestFixedDemoKeyBannerWorksInANewShell(t *testing.T) {
+	const fixed = `script-demo-key-$HOME-it's-"ci"!\0001`
+	var out strings.Builder
+	printDemoBanner(&out, access{demo: fixed, fixed: true}, "curl …", true)
+	line := regexp.MustCompile(`(?m)^    (export UCM_GATEWAY_KEY=.*)$`).FindStringSubmatch(out.String())
+	require.NotNil(t, line, out.String())
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh to run the export line in")
+	}
+	cmd := exec.Command(sh, "-c", line[1]+`; printf %s "$UCM_GATEWAY_KEY"`)
+	cmd.Env = []string{"PATH=/usr/bin:/bin"} // a new shell: no UCM_GATEWAY_DEMO_KEY
+	got, err := cmd.Output()
+	require.NoError(t, err, "sh -c %q", line[1])
+	assert.Equal(t, fixed, string(got), "the export line, run in a new shell, sets the key")
+
+	out.Reset()
+	printDemoBanner(&out, access{demo: fixed, fixed: true}, "curl …", false)
+	assert.NotContains(t, out.String(), fixed, "not at a terminal: the variable is named, not the key")
 }
 
 func TestInsecureNoAuth(t *testing.T) {

@@ -17,7 +17,7 @@ func liveEvents(cfg *config.Config, pool *sessionpool.Pool, tlsConfs map[string]
 	hubs := make([]*events.Hub, 0, len(cfg.Units))
 	sockets := map[string]*events.WebSocket{}
 	for _, u := range cfg.Units {
-		so := events.SourceOptions{Unit: u.ID, Upstream: pool, Logger: logger, Metrics: m}
+		so := events.SourceOptions{Unit: u.ID, Upstream: pool, Logger: logger, Metrics: m, Location: u.TimeZone}
 		var src events.Source
 		if u.Events != nil {
 			url, err := ucm.EventsURL(u.URL)

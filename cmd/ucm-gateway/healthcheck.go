@@ -15,7 +15,7 @@ import (
 // and exits non-zero unless it answers 200. Container images built FROM scratch have no shell or
 // curl, so the binary checks itself (Dockerfile HEALTHCHECK, compose healthcheck).
 func healthcheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs := flag.NewFlagSet("ucm-gateway healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	listen := fs.String("listen", envOr(getenv, "UCM_GATEWAY_LISTEN", ":8080"), "the gateway's listen `address` (env UCM_GATEWAY_LISTEN); the check goes to its loopback")
 	url := fs.String("url", "", "check this `URL` instead of http://<listen>/healthz")
@@ -24,6 +24,9 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
+		return err
+	}
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	target := *url

@@ -25,6 +25,9 @@ func keygen(args []string, stdout io.Writer) error {
 		}
 		return err
 	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
 	// The name is pasted into YAML: hold it to the configuration's own rule here, so a newline
 	// or ": " cannot produce a broken or altered api_keys entry.
 	if !keygenName.MatchString(*name) {

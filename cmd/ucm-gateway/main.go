@@ -7,6 +7,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// The tz database inside the binary: units' timezone names resolve in a scratch container,
+	// which has no /usr/share/zoneinfo.
+	_ "time/tzdata"
 )
 
 func main() {

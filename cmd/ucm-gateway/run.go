@@ -32,27 +32,40 @@ var version = "dev"
 // run is the whole program: flags, configuration, wiring, serving and graceful shutdown. Tests
 // call it directly with their own args, environment and output.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	sub := ""
 	if len(args) > 1 {
-		switch args[1] {
+		sub = args[1]
+		switch sub {
 		case "keygen":
 			return keygen(args[2:], stdout)
 		case "healthcheck":
 			return healthcheck(ctx, args[2:], getenv, stdout)
 		}
 	}
-	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs := flag.NewFlagSet("ucm-gateway", flag.ContinueOnError)
 	fs.SetOutput(stdout)
+	fs.Usage = func() { printUsage(fs.Output(), fs) }
 	configPath := fs.String("config", envOr(getenv, "UCM_GATEWAY_CONFIG", ""), "YAML configuration `file` (env UCM_GATEWAY_CONFIG; default ucm-gateway.yaml)")
 	listen := fs.String("listen", getenv("UCM_GATEWAY_LISTEN"), "listen `address`, overriding the configuration (env UCM_GATEWAY_LISTEN)")
 	logLevel := fs.String("log-level", getenv("UCM_GATEWAY_LOG_LEVEL"), "debug, info, warn or error, overriding the configuration (env UCM_GATEWAY_LOG_LEVEL)")
 	demo := fs.Bool("demo", false, "start the built-in UCM simulator and serve it as unit \"demo\" (no hardware needed)")
 	insecureNoAuth := fs.Bool("insecure-no-auth", false, "with --demo only: serve the API without API keys (anyone who can reach the port can use it)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	if sub == "help" {
+		if len(args) > 2 {
+			return strayArgs("ucm-gateway help", args[2:], false)
+		}
+		fs.Usage()
+		return nil
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
+	}
+	if fs.NArg() > 0 {
+		return strayArgs("ucm-gateway", fs.Args(), fs.NArg() == len(args)-1)
 	}
 	if *showVersion {
 		fmt.Fprintln(stdout, "ucm-gateway", version)
@@ -78,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			path = "ucm-gateway.yaml"
 		}
 		if cfg, err = config.LoadFile(path, getenv); err != nil {
-			return err
+			return missingConfig(path, err)
 		}
 	}
 	if *listen != "" {
@@ -91,22 +104,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
 		return fmt.Errorf("log level %q: use debug, info, warn or error", cfg.LogLevel)
 	}
-	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: level}))
+	text := humanLogs(*demo, stdout)
+	logger := slog.New(newLogHandler(stdout, level, text))
 	acc, err := setUpAccess(cfg, *demo, *insecureNoAuth, getenv, logger)
 	if err != nil {
 		return err
 	}
 	// The audit trail is written at Info whatever the log level: quieter logs must not hide
 	// who changed what.
-	acc.audit = slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	return serve(ctx, cfg, logger, acc, sim, stdout)
+	acc.audit = slog.New(newLogHandler(stdout, slog.LevelInfo, text))
+	return serve(ctx, cfg, logger, acc, sim, stdout, text)
 }
 
-func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc access, sim *ucmsim.Server, stdout io.Writer) error {
+// serve runs the gateway until ctx ends. terminal says a person reads stdout (the demo's
+// banner then shows a fixed key itself).
+func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc access, sim *ucmsim.Server, stdout io.Writer, terminal bool) error {
 	m := metrics.New(version)
 	units := make([]sessionpool.UnitConfig, 0, len(cfg.Units))
 	tlsConfs := make(map[string]*tls.Config, len(cfg.Units))
+	zones := make(map[string]*time.Location, len(cfg.Units))
 	for _, u := range cfg.Units {
+		zones[u.ID] = u.TimeZone
 		if u.TLS.InsecureSkipVerify {
 			logger.Warn("TLS verification is OFF for this unit (insecure_skip_verify): anyone on the path can read its password hash exchange and impersonate it; prefer pin_sha256 or ca_file", "unit", u.ID)
 		}
@@ -157,6 +175,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 		Keys: acc.keys, InsecureNoAuth: acc.open, AuditLogger: acc.audit,
 		RateLimit: handlers.RateLimit{Requests: cfg.RateLimit.Requests, Window: cfg.RateLimit.Window},
 		CORS:      handlers.CORS{AllowedOrigins: cfg.CORS.AllowedOrigins, MaxAge: cfg.CORS.MaxAge},
+		TimeZones: zones,
 	})
 	if err != nil {
 		pool.Close(ctx)
@@ -165,7 +184,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		pool.Close(ctx)
-		return err
+		return busyPort(cfg.Listen, err)
 	}
 	srv := newHTTPServer(cfg.Server, h, logger)
 	// Event streams last until their client leaves: shutting down ends them first, so that
@@ -181,7 +200,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 			try = "curl http://" + displayAddr(ln.Addr()) + "/v1/units/demo/extensions/1000"
 		}
 		logger.Info("demo mode: unit \"demo\" is the built-in UCM simulator", "try", try, "simulator", sim.URL())
-		printDemoBanner(stdout, acc, try)
+		printDemoBanner(stdout, acc, try, terminal)
 	}
 
 	select {
@@ -264,7 +283,9 @@ func startDemo(getenv func(string) string, configPath string) (*ucmsim.Server, *
 		// The file's keys and webhooks may name the demo unit: it is added before the file is
 		// checked.
 		unit := doc[strings.Index(doc, "units:\n")+len("units:\n"):]
-		cfg, err = config.LoadFileWithUnits(configPath, env, unit)
+		if cfg, err = config.LoadFileWithUnits(configPath, env, unit); err != nil {
+			err = missingConfig(configPath, err)
+		}
 	}
 	if err != nil {
 		sim.Close()

@@ -12,8 +12,9 @@ import (
 
 // FlattenCdr turns one cdr_root item (a flat record, or {"main_cdr":…, "sub_cdr_N":…}) into one
 // call with its legs in order. The call's own fields come from its first leg; its end, duration
-// and billsec span every leg; recordings are gathered from all of them.
-func FlattenCdr(item map[string]json.RawMessage) api.Cdr {
+// and billsec span every leg; recordings are gathered from all of them. loc is the unit's time
+// zone (nil means UTC): the records' times are its wall clock.
+func FlattenCdr(item map[string]json.RawMessage, loc *time.Location) api.Cdr {
 	var recs []map[string]any
 	if main, grouped := item["main_cdr"]; grouped {
 		var m map[string]any
@@ -45,7 +46,7 @@ func FlattenCdr(item map[string]json.RawMessage) api.Cdr {
 	var end time.Time
 	answered := false
 	for _, r := range recs {
-		l := cdrLeg(r)
+		l := cdrLeg(r, loc)
 		out.Legs = append(out.Legs, l)
 		if l.End != nil && l.End.After(end) {
 			end = *l.End
@@ -91,16 +92,16 @@ func subIndex(k string) int {
 
 // cdrLeg types one record: times as RFC 3339 (null when absent), durations as integers,
 // recordfiles as a list of file names.
-func cdrLeg(r map[string]any) api.CdrLeg {
+func cdrLeg(r map[string]any, loc *time.Location) api.CdrLeg {
 	l := api.CdrLeg{
 		Uniqueid: optStr(Str(r["uniqueid"])), Channel: optStr(Str(r["channel"])), Dstchannel: optStr(Str(r["dstchannel"])),
 		Src: optStr(Str(r["src"])), Dst: optStr(Str(r["dst"])), ActionType: optStr(Str(r["action_type"])),
-		Answer: ucmTimeOf(Str(r["answer"])),
+		Answer: ucmTimeOf(Str(r["answer"]), loc),
 	}
-	if t, err := ucmTimeOf(Str(r["start"])).Get(); err == nil {
+	if t, err := ucmTimeOf(Str(r["start"]), loc).Get(); err == nil {
 		l.Start = &t
 	}
-	if t, err := ucmTimeOf(Str(r["end"])).Get(); err == nil {
+	if t, err := ucmTimeOf(Str(r["end"]), loc).Get(); err == nil {
 		l.End = &t
 	}
 	for k, dst := range map[string]**int{"duration": &l.Duration, "billsec": &l.Billsec} {

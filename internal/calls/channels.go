@@ -16,8 +16,10 @@ import (
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
 )
 
-// ucmTime is how units write times in channel lists and CDRs: wall-clock time without a zone.
-// The gateway reads it as UTC (the UCM does not say which zone it uses).
+// ucmTime is how units write times in channel lists and CDRs: the unit's wall-clock time without
+// a zone. The UCM does not say which zone its clock is set to; the operator does (a unit's
+// timezone in the configuration), and every function here that reads such a time takes it as a
+// *time.Location. Times come back in that zone, so they marshal as RFC 3339 with its offset.
 const ucmTime = "2006-01-02 15:04:05"
 
 // Lists are the two channel-list actions, in the order they must be read: calls move from
@@ -29,7 +31,28 @@ var Lists = [2]string{"listUnBridgedChannels", "listBridgedChannels"}
 type Channels struct {
 	Bridged   []map[string]any
 	Unbridged []map[string]any
+	// Extensions, when a reader has filled it in, are the unit's extension numbers. The lists
+	// give a ringing call's destination only as a number; these tell an extension from the rest
+	// (see NeedsExtensions). Nil leaves such a destination untyped unless its form says more.
+	Extensions map[string]bool
 }
+
+// NeedsExtensions reports whether the reading has a ringing call whose destination only the
+// unit's extension numbers can type: worth one listAccount read to fill in Extensions.
+func (c Channels) NeedsExtensions() bool {
+	if c.Extensions != nil {
+		return false
+	}
+	for _, u := range c.Unbridged {
+		if n := Str(u["connectednum"]); IsDigits(n) && len(n) <= maxExtensionDigits {
+			return true
+		}
+	}
+	return false
+}
+
+// maxExtensionDigits is the longest extension number a UCM accepts (2–18 digits).
+const maxExtensionDigits = 18
 
 // Parse reads one channel-list reply ({"channel":[…]}).
 func Parse(raw json.RawMessage) ([]map[string]any, error) {
@@ -64,45 +87,46 @@ func (c Channels) Names() map[string]bool {
 }
 
 // Calls merges the lists into call resources: a bridged pair is one call, an unbridged channel is
-// a call of its own.
-func (c Channels) Calls(unit string) []api.Call {
+// a call of its own. loc is the unit's time zone (nil means UTC).
+func (c Channels) Calls(unit string, loc *time.Location) []api.Call {
 	out := make([]api.Call, 0, len(c.Bridged)+len(c.Unbridged))
 	inBridge := make(map[string]bool, 2*len(c.Bridged))
 	for _, b := range c.Bridged {
-		out = append(out, bridgedCall(unit, b))
+		out = append(out, bridgedCall(unit, b, loc))
 		inBridge[Str(b["channel1"])], inBridge[Str(b["channel2"])] = true, true
 	}
 	for _, u := range c.Unbridged {
 		if !inBridge[Str(u["channel"])] { // answered between the two reads: the bridge is newer
-			out = append(out, unbridgedCall(unit, u))
+			out = append(out, c.unbridgedCall(unit, u, loc))
 		}
 	}
 	return out
 }
 
-// Find returns the live call one of whose channels is channel.
-func (c Channels) Find(unit, channel string) (api.Call, bool) {
+// Find returns the live call one of whose channels is channel. loc is the unit's time zone (nil
+// means UTC).
+func (c Channels) Find(unit, channel string, loc *time.Location) (api.Call, bool) {
 	for _, b := range c.Bridged {
 		if Str(b["channel1"]) == channel || Str(b["channel2"]) == channel {
-			return bridgedCall(unit, b), true
+			return bridgedCall(unit, b, loc), true
 		}
 	}
 	for _, u := range c.Unbridged {
 		if Str(u["channel"]) == channel {
-			return unbridgedCall(unit, u), true
+			return c.unbridgedCall(unit, u, loc), true
 		}
 	}
 	return api.Call{}, false
 }
 
-func bridgedCall(unit string, b map[string]any) api.Call {
+func bridgedCall(unit string, b map[string]any, loc *time.Location) api.Call {
 	ch1, ch2 := Str(b["channel1"]), Str(b["channel2"])
 	call := api.Call{
 		ID: ID(ch1), Unit: unit, Status: api.CallStatusInProgress,
 		From:       nullStr(Str(b["callerid1"])),
 		To:         &api.CallParty{Number: Str(b["callerid2"]), Type: partyType(ch2)},
-		CreatedAt:  uniqueIDTime(Str(b["uniqueid1"])),
-		AnsweredAt: ucmTimeOf(Str(b["bridge_time"])),
+		CreatedAt:  oldest(uniqueIDTime(Str(b["uniqueid1"]), loc), uniqueIDTime(Str(b["uniqueid2"]), loc)),
+		AnsweredAt: ucmTimeOf(Str(b["bridge_time"]), loc),
 		Channels: []api.CallChannel{
 			{Name: ch1, State: ptr("Up"), CallerNumber: nullStr(Str(b["callerid1"])), CallerName: nullStr(Str(b["name1"]))},
 			{Name: ch2, State: ptr("Up"), CallerNumber: nullStr(Str(b["callerid2"])), CallerName: nullStr(Str(b["name2"]))},
@@ -111,13 +135,13 @@ func bridgedCall(unit string, b map[string]any) api.Call {
 	return call
 }
 
-func unbridgedCall(unit string, u map[string]any) api.Call {
+func (c Channels) unbridgedCall(unit string, u map[string]any, loc *time.Location) api.Call {
 	ch := Str(u["channel"])
 	state := Str(u["state"])
 	call := api.Call{
 		ID: ID(ch), Unit: unit, Status: statusOfState(state),
 		From:       nullStr(Str(u["callernum"])),
-		CreatedAt:  ucmTimeOf(Str(u["alloc_time"])),
+		CreatedAt:  ucmTimeOf(Str(u["alloc_time"]), loc),
 		AnsweredAt: nullable.NewNullNullable[time.Time](),
 		Channels: []api.CallChannel{{
 			Name: ch, State: ptr(state),
@@ -126,9 +150,23 @@ func unbridgedCall(unit string, u map[string]any) api.Call {
 		}},
 	}
 	if n := Str(u["connectednum"]); n != "" {
-		call.To = &api.CallParty{Number: n}
+		call.To = &api.CallParty{Number: n, Type: c.destinationType(n)}
 	}
 	return call
+}
+
+// destinationType types the number a ringing call is trying to reach, as far as the unit lets
+// it be known: an E.164 number ("+…") or one too long for an extension is external, a number the
+// unit lists as an extension is one. Anything else (an outside number without "+", an IVR, a
+// queue, a ring group: the unit lists no ring groups) is left untyped rather than guessed.
+func (c Channels) destinationType(n string) *api.CallPartyType {
+	switch {
+	case strings.HasPrefix(n, "+") && IsDigits(n[1:]), IsDigits(n) && len(n) > maxExtensionDigits:
+		return ptr(api.CallPartyTypeExternal)
+	case c.Extensions[n]:
+		return ptr(api.CallPartyTypeExtension)
+	}
+	return nil
 }
 
 // statusOfState maps an Asterisk channel state to the call status vocabulary.
@@ -190,23 +228,44 @@ func nullStr(s string) nullable.Nullable[string] {
 	return nullable.NewNullableWithValue(s)
 }
 
-// ucmTimeOf reads a UCM wall-clock time; empty and the zero date are null.
-func ucmTimeOf(s string) nullable.Nullable[time.Time] {
-	t, err := time.ParseInLocation(ucmTime, strings.TrimSpace(s), time.UTC)
+// ucmTimeOf reads a UCM wall-clock time in the unit's zone; empty and the zero date are null.
+func ucmTimeOf(s string, loc *time.Location) nullable.Nullable[time.Time] {
+	t, err := time.ParseInLocation(ucmTime, strings.TrimSpace(s), zone(loc))
 	if err != nil || t.Year() < 1971 {
 		return nullable.NewNullNullable[time.Time]()
 	}
 	return nullable.NewNullableWithValue(t)
 }
 
-// uniqueIDTime reads the creation time an Asterisk uniqueid ("1736933412.42") starts with.
-func uniqueIDTime(id string) nullable.Nullable[time.Time] {
+// uniqueIDTime reads the creation time an Asterisk uniqueid ("1736933412.42") starts with: Unix
+// seconds, shown in the unit's zone like every other time of the unit.
+func uniqueIDTime(id string, loc *time.Location) nullable.Nullable[time.Time] {
 	secs, _, _ := strings.Cut(id, ".")
 	n, err := strconv.ParseInt(secs, 10, 64)
 	if err != nil || n < 1e8 {
 		return nullable.NewNullNullable[time.Time]()
 	}
-	return nullable.NewNullableWithValue(time.Unix(n, 0).UTC())
+	return nullable.NewNullableWithValue(time.Unix(n, 0).In(zone(loc)))
+}
+
+// oldest is the earlier of two times, either of which may be null: a call began when its oldest
+// channel was allocated, whichever side of the bridge the unit lists it on (a transferred party
+// keeps its channel, and its age, in its new bridge).
+func oldest(a, b nullable.Nullable[time.Time]) nullable.Nullable[time.Time] {
+	at, aErr := a.Get()
+	bt, bErr := b.Get()
+	if aErr != nil || (bErr == nil && bt.Before(at)) {
+		return b
+	}
+	return a
+}
+
+// zone is loc, or UTC for nil.
+func zone(loc *time.Location) *time.Location {
+	if loc == nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // ID is a call's id: the UCM name of the call's first channel ("PJSIP/1000-0000002a") in unpadded

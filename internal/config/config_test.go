@@ -95,6 +95,51 @@ units:
 			},
 		},
 		{
+			name: "a unit's time zone, UTC by default",
+			yaml: `
+units:
+  - id: hq
+    url: https://ucm
+    username: api
+    password: pw
+    timezone: America/New_York
+  - id: branch
+    url: https://ucm2
+    username: api
+    password: pw
+`,
+			check: func(t *testing.T, c *Config) {
+				if got := c.Units[0].TimeZone.String(); got != "America/New_York" {
+					t.Errorf("units[0].TimeZone = %s; want America/New_York", got)
+				}
+				if got := c.Units[1].TimeZone; got != time.UTC {
+					t.Errorf("units[1].TimeZone = %v; want UTC when not set", got)
+				}
+			},
+		},
+		{
+			name: "time zones that are not IANA names",
+			yaml: `
+units:
+  - id: hq
+    url: https://ucm
+    username: api
+    password: pw
+    timezone: CEST
+  - id: b
+    url: https://ucm
+    username: api
+    password: pw
+    timezone: Local
+  - id: c
+    url: https://ucm
+    username: api
+    password: pw
+    timezone: /etc/localtime
+`,
+			wantProblems: []string{`units[0].timezone: "CEST" is not an IANA time zone name`, `units[1].timezone: "Local" is not`, `units[2].timezone: "/etc/localtime" is not`},
+		},
+		{
 			name: "expanded secret is never re-read as YAML",
 			yaml: "units:\n  - id: hq\n    url: https://ucm\n    username: api\n    password: ${PW}\n",
 			env:  map[string]string{"PW": `a #b: c, "d' *e`},

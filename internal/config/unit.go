@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"time"
 )
 
 // Unit is one UCM the gateway fronts, with its credentials resolved. It carries a secret, so it
@@ -23,6 +24,10 @@ type Unit struct {
 	TLS TLS
 	// Events is the web user for the unit's live-event socket; nil means its events are polled.
 	Events *EventsUser
+	// TimeZone is the zone the unit's clock is set to ("timezone", an IANA name; default UTC).
+	// The UCM writes CDR and channel times as wall-clock time without a zone and reads its CDR
+	// filters the same way, so the gateway needs it to read and write them; it is never nil.
+	TimeZone *time.Location
 }
 
 // redactedPassword stands in for a password wherever a Unit is shown.

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -32,7 +33,22 @@ func buildUnit(at string, f fileUnit, readFile func(string) ([]byte, error), p *
 		Password: password(at, f, readFile, p),
 		TLS:      unitTLS(at+".tls", f.TLS, readFile, p),
 		Events:   buildEventsUser(at+".events", f.Events, readFile, p),
+		TimeZone: timeZone(at+".timezone", f.TimeZone, p),
 	}
+}
+
+// timeZone resolves the unit's IANA zone name. "Local" is refused: it would be the gateway's
+// own zone, which says nothing about the unit's clock (and a container's is UTC anyway).
+func timeZone(at, name string, p *problems) *time.Location {
+	if name == "" || !p.ok(at) {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "Local" || strings.HasPrefix(name, "/") {
+		p.add(at, "%q is not an IANA time zone name such as Europe/Berlin, America/New_York or UTC (the zone the unit's clock is set to)", name)
+		return time.UTC
+	}
+	return loc
 }
 
 // unitURL checks that the URL is only https://host[:port] and returns it without a trailing slash.

@@ -132,7 +132,7 @@ func (l *cdrLookups) find(ctx context.Context, c api.Call) (api.Cdr, bool) {
 	}
 	want := c.Channels[0].Name
 	for _, item := range reply.Root {
-		cdr := calls.FlattenCdr(item)
+		cdr := calls.FlattenCdr(item, loc)
 		for _, leg := range cdr.Legs {
 			if leg.Channel != nil && *leg.Channel == want {
 				return cdr, true

@@ -38,9 +38,10 @@ func (p *Poller) Run(ctx context.Context, emit Emit) {
 	tick := time.NewTicker(p.interval)
 	defer tick.Stop()
 	for {
-		err := w.syncCalls(ctx)
+		// Extensions first: the calls' destinations are typed from them.
+		err := w.syncExtensions(ctx)
 		if err == nil {
-			err = w.syncExtensions(ctx)
+			err = w.syncCalls(ctx)
 		}
 		m.EventsReceived.WithLabelValues(p.o.Unit, "poll").Inc()
 		if err != nil {

@@ -119,7 +119,7 @@ func waiting(queues []string, ch calls.Channels) map[string]int {
 	for _, q := range queues {
 		out[q] = 0
 	}
-	for _, c := range ch.Calls("") {
+	for _, c := range ch.Calls("", nil) {
 		if len(c.Channels) != 1 || c.To == nil {
 			continue
 		}

@@ -25,6 +25,7 @@ type tracker struct {
 	seen    bool              // a first reading was taken: before it, nothing is a change
 	extSeen bool
 	now     func() time.Time
+	loc     *time.Location // the unit's clock, for the naive times of the channel lists
 }
 
 type tracked struct {
@@ -43,9 +44,9 @@ type change struct {
 	data any
 }
 
-func newTracker(now func() time.Time) *tracker {
+func newTracker(now func() time.Time, loc *time.Location) *tracker {
 	return &tracker{calls: map[string]*tracked{}, exts: map[string]api.ExtensionState{}, queues: map[string]int{},
-		trunks: map[string]string{}, now: now}
+		trunks: map[string]string{}, now: now, loc: loc}
 }
 
 // observeCalls diffs one reading of the channel lists against the last. The first reading only
@@ -59,7 +60,14 @@ func (t *tracker) observeCalls(unit string, ch calls.Channels) []change {
 			}
 		}
 	}
-	now := ch.Calls(unit)
+	if ch.Extensions == nil && t.extSeen {
+		// The extensions last read type a ringing call's destination, as GET …/calls does.
+		ch.Extensions = make(map[string]bool, len(t.exts))
+		for ext := range t.exts {
+			ch.Extensions[ext] = true
+		}
+	}
+	now := ch.Calls(unit, t.loc)
 	byChannel := make(map[string]string, len(t.calls)*2) // channel -> previous call id
 	for id, p := range t.calls {
 		for _, c := range p.call.Channels {

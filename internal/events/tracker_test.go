@@ -43,7 +43,7 @@ func TestTrackerCallLifecycles(t *testing.T) {
 		{name: "all gone", want: []string{TypeCallEnded}},
 	}
 	now := time.Date(2026, 12, 1, 9, 0, 10, 0, time.UTC)
-	tr := newTracker(func() time.Time { return now })
+	tr := newTracker(func() time.Time { return now }, time.UTC)
 	var all []change
 	for _, st := range steps {
 		got := tr.observeCalls("hq", calls.Channels{Unbridged: st.unbridged, Bridged: st.bridged})
@@ -81,7 +81,7 @@ func TestTrackerCallLifecycles(t *testing.T) {
 }
 
 func TestTrackerExtensions(t *testing.T) {
-	tr := newTracker(time.Now)
+	tr := newTracker(time.Now, time.UTC)
 	assert.Empty(t, tr.observeExtensions(map[string]api.ExtensionState{"1000": api.ExtensionStateIdle, "1001": api.ExtensionStateInUse}, true), "the first full reading is the baseline")
 	got := tr.observeExtensions(map[string]api.ExtensionState{"1000": api.ExtensionStateRinging}, false)
 	require.Len(t, got, 1)
@@ -102,7 +102,7 @@ func TestTrackerExtensions(t *testing.T) {
 }
 
 func TestTrackerQueues(t *testing.T) {
-	tr := newTracker(time.Now)
+	tr := newTracker(time.Now, time.UTC)
 	assert.Empty(t, tr.observeQueues(map[string]int{"6500": 1, "6501": 0}, true))
 	got := tr.observeQueues(map[string]int{"6500": 2, "6501": 0}, false)
 	require.Len(t, got, 1)

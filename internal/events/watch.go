@@ -64,7 +64,7 @@ type watch struct {
 }
 
 func newWatch(ctx context.Context, o *SourceOptions, kind api.UnitStateEventDataSource, emit Emit) *watch {
-	w := &watch{o: o, kind: kind, r: reader{unit: o.Unit, up: o.Upstream}, t: newTracker(o.Now), emit: emit}
+	w := &watch{o: o, kind: kind, r: reader{unit: o.Unit, up: o.Upstream}, t: newTracker(o.Now, o.Location), emit: emit}
 	w.cdrs = startCdrLookups(ctx, w)
 	return w
 }

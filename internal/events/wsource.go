@@ -243,10 +243,10 @@ func (s *WebSocket) session(ctx context.Context, w *watch) error {
 
 // resync reads the lists and extension states after a connect.
 func (s *WebSocket) resync(ctx context.Context, w *watch) error {
-	if err := w.syncCalls(ctx); err != nil {
+	if err := w.syncExtensions(ctx); err != nil {
 		return err
 	}
-	return w.syncExtensions(ctx)
+	return w.syncCalls(ctx)
 }
 
 // extensionStatus applies ExtensionStatus items ({extension, status}).

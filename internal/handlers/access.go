@@ -15,7 +15,8 @@ import (
 )
 
 // The /v1 group runs, in order: audit → authenticate (401) → rateLimit (429) → authorize (403)
-// → limitBody (413) → validator (400) → unitGuard (404) → the handler. Who the caller is and
+// → limitBody (413) → refuseUnknownQuery and validator (400, 415) → refuseControlChars (400) →
+// unitGuard (404) → the handler. Who the caller is and
 // what it may do is settled before its input is even looked at; whether a unit exists for it is
 // settled after validation, at the same point an unknown unit is found, so a unit the key may
 // not use answers exactly like a unit that does not exist.

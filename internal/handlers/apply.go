@@ -21,20 +21,22 @@ func (s *Server) ApplyConfig(ctx context.Context, req api.ApplyConfigRequestObje
 	return api.ApplyConfig200JSONResponse{Applied: true, PendingApply: false}, nil
 }
 
-// write sends a configuration write and reports whether the change is staged. With apply, it
-// also applies; if only the apply fails, the write still stands and is reported as pending rather
-// than as an error, so the client does not retry a write that happened.
+// write sends a configuration write and reports whether the change is staged. Every successful
+// write is staged, whatever its reply says: not every reply carries need_apply (the guide's own
+// updateSIPAccount sample does not, FACTS.md), and a write taken as live would never be applied.
+// Only an explicit need_apply "no" is believed. With apply, it also applies; if only the apply
+// fails, the write still stands and is reported as pending rather than as an error, so the client
+// does not retry a write that happened.
 func (s *Server) write(ctx context.Context, unit, action string, params map[string]any, apply *bool) (pending bool, err error) {
 	raw, err := s.up.Do(ctx, unit, action, params)
 	if err != nil {
 		return false, withUnit(unit, err)
 	}
 	var reply struct {
-		NeedApply string `json:"need_apply"`
+		NeedApply any `json:"need_apply"`
 	}
 	_ = json.Unmarshal(raw, &reply)
-	pending, _ = ucm.ParseBool(reply.NeedApply)
-	if !pending {
+	if staged, said := ucm.ParseBool(reply.NeedApply); said && !staged {
 		return false, nil
 	}
 	s.setPending(unit, true)

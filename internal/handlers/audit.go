@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
 	chimw "github.com/go-chi/chi/v5/middleware"
 )
@@ -44,7 +43,7 @@ func (s *Server) audit(next http.Handler) http.Handler {
 		if rc := chi.RouteContext(r.Context()); rc != nil {
 			pattern = rc.RoutePattern()
 		}
-		action := s.operations[r.Method+" "+pattern]
+		action := s.ops[r.Method+" "+pattern].id
 		if action == "" {
 			action = r.Method + " " + pattern
 		}
@@ -75,21 +74,4 @@ func auditResult(status int) string {
 		return "refused"
 	}
 	return "failed"
-}
-
-// operationIDs maps "METHOD /route/{pattern}" to the operationId as api/openapi.yaml spells it;
-// chi's route patterns are the spec's path templates, since the router is generated from the
-// spec. (The embedded copy has the first letter capitalised by oapi-codegen.)
-func operationIDs(spec *openapi3.T) map[string]string {
-	ops := map[string]string{}
-	for path, item := range spec.Paths.Map() {
-		for method, op := range item.Operations() {
-			id := op.OperationID
-			if id != "" {
-				id = strings.ToLower(id[:1]) + id[1:]
-			}
-			ops[method+" "+path] = id
-		}
-	}
-	return ops
 }

@@ -107,7 +107,7 @@ func (s *Server) TransferCall(ctx context.Context, req api.TransferCallRequestOb
 	}
 	after := api.Call{ID: callID(moved), Unit: req.Unit, Status: api.CallStatusRinging, Channels: []api.CallChannel{{Name: moved}}}
 	if chans, err := s.readChannels(ctx, req.Unit); err == nil {
-		if c, found := chans.Find(req.Unit, moved); found {
+		if c, found := chans.Find(req.Unit, moved, s.zone(req.Unit)); found {
 			after = c
 		}
 	} else {
@@ -119,10 +119,12 @@ func (s *Server) TransferCall(ctx context.Context, req api.TransferCallRequestOb
 	return out, nil
 }
 
-// bargeModes are Callbarge's mode values (FACTS.md): "" listen, W whisper, B barge.
-var bargeModes = map[api.CallBargeMode]string{api.CallBargeModeListen: "", api.CallBargeModeWhisper: "W", api.CallBargeModeBarge: "B"}
+// bargeModes are callbarge's mode values as the UCM's web GUI sends them (FACTS.md): "" listen,
+// w whisper, B barge. (W, which one peer sends, is ChanSpy's private whisper: the supervisor
+// would not hear the call.)
+var bargeModes = map[api.CallBargeMode]string{api.CallBargeModeListen: "", api.CallBargeModeWhisper: "w", api.CallBargeModeBarge: "B"}
 
-// BargeCall rings an extension that then listens to, whispers into or joins the call.
+// BargeCall rings a supervisor's extension that then listens to, whispers into or joins the call.
 func (s *Server) BargeCall(ctx context.Context, req api.BargeCallRequestObject) (api.BargeCallResponseObject, error) {
 	call, channel, err := s.liveCall(ctx, req.Unit, req.Call)
 	if err != nil {
@@ -131,23 +133,35 @@ func (s *Server) BargeCall(ctx context.Context, req api.BargeCallRequestObject) 
 	if call.Status != api.CallStatusInProgress {
 		return nil, withUnit(req.Unit, errNotAnswered(call.Status))
 	}
-	if _, err := s.extension(ctx, req.Unit, req.Body.Extension); errors.Is(err, ucm.StatusNoSuchItem) {
-		return nil, withUnit(req.Unit, &InputError{Status: http.StatusUnprocessableEntity, Detail: "extension " + req.Body.Extension + " does not exist on the unit",
+	supervisor := req.Body.Extension
+	for _, ch := range call.Channels {
+		if calls.EndpointOf(ch.Name) == supervisor {
+			return nil, withUnit(req.Unit, &InputError{Status: http.StatusUnprocessableEntity, Detail: "extension " + supervisor + " is a party of this call: a supervisor barges into a call of others",
+				Errors: []FieldError{{Location: "body.extension", Message: "a party of the call"}}})
+		}
+	}
+	if _, err := s.extension(ctx, req.Unit, supervisor); errors.Is(err, ucm.StatusNoSuchItem) {
+		return nil, withUnit(req.Unit, &InputError{Status: http.StatusUnprocessableEntity, Detail: "extension " + supervisor + " does not exist on the unit",
 			Errors: []FieldError{{Location: "body.extension", Message: "no such extension"}}})
 	} else if err != nil {
 		return nil, err
 	}
-	// Callbarge spies on an extension's channel: the first of the call's channels that belongs to
-	// an extension (an inbound call's first channel is the trunk's).
-	target := calls.EndpointOf(channel)
+	// callbarge spies on an extension's channel: the first of the call's channels that belongs to
+	// an extension (an inbound call's first channel is the trunk's). exten names the owner of
+	// that channel, barge-exten the supervisor, as the UCM's web GUI sends them.
+	monitored := calls.EndpointOf(channel)
 	for _, ch := range call.Channels {
 		if ep := calls.EndpointOf(ch.Name); extensionNumber(ep) {
-			channel, target = ch.Name, ep
+			channel, monitored = ch.Name, ep
 			break
 		}
 	}
-	err = s.callAction(ctx, req.Unit, "Callbarge", map[string]any{
-		"channel": channel, "exten": req.Body.Extension, "barge-exten": target, "mode": bargeModes[req.Body.Mode],
+	ask := "@0"
+	if req.Body.AskAgentFirst != nil && *req.Body.AskAgentFirst {
+		ask = "@1"
+	}
+	err = s.callAction(ctx, req.Unit, "callbarge", map[string]any{
+		"channel": channel, "exten": monitored, "barge-exten": supervisor + ask, "mode": bargeModes[req.Body.Mode],
 	})
 	if err != nil {
 		return nil, err

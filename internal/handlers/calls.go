@@ -84,7 +84,7 @@ func (s *Server) createCall(ctx context.Context, req api.CreateCallRequestObject
 	if err != nil {
 		return nil, false, err
 	}
-	created := time.Now().UTC().Truncate(time.Second)
+	created := time.Now().In(s.zone(req.Unit)).Truncate(time.Second)
 	if _, err := s.up.Do(ctx, req.Unit, action, params); err != nil {
 		return nil, !dialNotSent(err), withUnit(req.Unit, err)
 	}
@@ -201,7 +201,7 @@ func (s *Server) correlate(ctx context.Context, unit, from, to string, before ma
 			if before[name] || calls.EndpointOf(name) != from {
 				continue
 			}
-			call, found := now.Find(unit, name)
+			call, found := now.Find(unit, name, s.zone(unit))
 			if !found {
 				continue
 			}
@@ -235,8 +235,9 @@ func (s *Server) ListCalls(ctx context.Context, req api.ListCallsRequestObject) 
 	if err != nil {
 		return nil, err
 	}
+	s.withExtensions(ctx, req.Unit, &chans)
 	out := api.ListCalls200JSONResponse{Items: []api.Call{}}
-	for _, c := range chans.Calls(req.Unit) {
+	for _, c := range chans.Calls(req.Unit, s.zone(req.Unit)) {
 		if req.Params.Status != nil && c.Status != *req.Params.Status {
 			continue
 		}
@@ -287,7 +288,11 @@ func (s *Server) liveCall(ctx context.Context, unit, id string) (api.Call, strin
 		if err != nil {
 			return api.Call{}, "", err
 		}
-		if call, found := chans.Find(unit, channel); found {
+		if call, found := chans.Find(unit, channel, s.zone(unit)); found {
+			if call.To != nil && call.To.Type == nil && chans.NeedsExtensions() {
+				s.withExtensions(ctx, unit, &chans)
+				call, _ = chans.Find(unit, channel, s.zone(unit))
+			}
 			return call, channel, nil
 		}
 	}

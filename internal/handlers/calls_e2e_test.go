@@ -150,10 +150,11 @@ func TestCallLifecycle(t *testing.T) {
 		}
 	}
 
-	// Barge: 1003 whispers to the caller.
+	// Barge: the supervisor 1003 whispers to the caller, 1000, the monitored extension.
 	code, _, b := e.do(t, "POST", callPath+"/barge", "application/json", `{"extension":"1003","mode":"whisper"}`)
 	require.Equal(t, http.StatusNoContent, code, "barge: %s", b)
-	assert.Equal(t, []string{"1003:W"}, liveCallOf(t, e.sim, c.Channels[0].Name).Bargers)
+	assert.Equal(t, []ucmsim.Barge{{Supervisor: "1003", Monitored: "1000", Mode: "w", Ask: "0"}},
+		liveCallOf(t, e.sim, c.Channels[0].Name).Barges, "callbarge with the GUI's roles")
 
 	// Transfer: 1001 goes to 1002... no: 1002 is unregistered; 1003 then. The caller drops out and
 	// the call carries on under the transferred party's channel, with a new id.
@@ -453,13 +454,17 @@ func TestSeededCallIsListed(t *testing.T) {
 		require.Equal(t, http.StatusOK, e.getJSON(t, path, &list))
 		assert.Len(t, list.Items, want, path)
 	}
-	// A supervisor barges into the inbound call: the unit spies on 1001's channel, not the trunk's.
-	code, _, b := e.do(t, "POST", "/v1/units/demo/calls/"+c.ID+"/barge", "application/json", `{"extension":"1003","mode":"barge"}`)
+	// A supervisor barges into the inbound call: the unit spies on 1001's channel, not the trunk's,
+	// and asks the agent first when told to.
+	code, _, b := e.do(t, "POST", "/v1/units/demo/calls/"+c.ID+"/barge", "application/json", `{"extension":"1003","mode":"barge","ask_agent_first":true}`)
 	require.Equal(t, http.StatusNoContent, code, "body: %s", b)
-	assert.Equal(t, []string{"1003:B"}, e.sim.LiveCalls()[0].Bargers)
+	assert.Equal(t, []ucmsim.Barge{{Supervisor: "1003", Monitored: "1001", Mode: "B", Ask: "1"}}, e.sim.LiveCalls()[0].Barges)
 	code, _, _ = e.do(t, "POST", "/v1/units/demo/calls/"+c.ID+"/barge", "application/json", `{"extension":"1099","mode":"listen"}`)
 	assert.Equal(t, http.StatusUnprocessableEntity, code, "an unknown barging extension")
-	assert.Equal(t, 1, e.sim.Calls("Callbarge"))
+	code, h, b := e.do(t, "POST", "/v1/units/demo/calls/"+c.ID+"/barge", "application/json", `{"extension":"1001","mode":"listen"}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, code, "the agent cannot supervise its own call")
+	assert.Equal(t, "body.extension", problem(t, h, b).Errors[0].Location)
+	assert.Equal(t, 1, e.sim.Calls("callbarge"), "only the valid barge reached the unit")
 
 	// An ended call's id is refused without acting.
 	code, _, _ = e.do(t, "DELETE", "/v1/units/demo/calls/"+callID("PJSIP/1000-000000ff"), "", "")
@@ -632,4 +637,47 @@ func TestRefusedDialIsNotRemembered(t *testing.T) {
 			assert.Equal(t, tc.wantDials, e.sim.Calls("dialExtension"))
 		})
 	}
+}
+
+// A call's fields describe the call, not the last thing done to it: answered_at stays when a
+// supervisor barges in, created_at stays from the transfer's answer through ringing to the new
+// bridge, and a ringing call read back keeps to.type.
+func TestCallFieldsStayPut(t *testing.T) {
+	e := newEnv(t, withAnswerDelay(answerDelay))
+	c := e.dial(t, `{"from":"1000","to":{"type":"extension","number":"1001"}}`, nil)
+	var ringing callJSON
+	require.Equal(t, http.StatusOK, e.getJSON(t, "/v1/units/demo/calls/"+c.ID, &ringing))
+	require.Equal(t, "ringing", ringing.Status)
+	require.NotNil(t, ringing.To)
+	assert.Equal(t, "extension", ringing.To.Type, "GET of a ringing call keeps to.type")
+	var list struct {
+		Items []callJSON `json:"items"`
+	}
+	require.Equal(t, http.StatusOK, e.getJSON(t, "/v1/units/demo/calls?status=ringing", &list))
+	require.Len(t, list.Items, 1)
+	assert.Equal(t, "extension", list.Items[0].To.Type, "and so does the list")
+
+	c = e.waitStatus(t, c.ID, "in-progress", 2)
+	require.NotNil(t, c.AnsweredAt)
+	// Times have a resolution of one second: let one pass, so a field that moved shows it.
+	time.Sleep(1100 * time.Millisecond)
+	callPath := "/v1/units/demo/calls/" + c.ID
+	code, _, b := e.do(t, "POST", callPath+"/barge", "application/json", `{"extension":"1003","mode":"listen"}`)
+	require.Equal(t, http.StatusNoContent, code, "barge: %s", b)
+	var barged callJSON
+	require.Equal(t, http.StatusOK, e.getJSON(t, callPath, &barged))
+	assert.Equal(t, *c.AnsweredAt, *barged.AnsweredAt, "a supervisor barging in does not answer the call again")
+	assert.Equal(t, *c.CreatedAt, *barged.CreatedAt)
+
+	code, _, b = e.do(t, "POST", callPath+"/transfer", "application/json", `{"to":{"type":"extension","number":"1005"}}`)
+	require.Equal(t, http.StatusOK, code, "transfer: %s", b)
+	var tr callJSON
+	require.NoError(t, json.Unmarshal(b, &tr))
+	require.NotNil(t, tr.CreatedAt)
+	var waiting callJSON
+	require.Equal(t, http.StatusOK, e.getJSON(t, "/v1/units/demo/calls/"+tr.ID, &waiting))
+	assert.Equal(t, *tr.CreatedAt, *waiting.CreatedAt, "created_at while the transfer rings")
+	assert.Equal(t, "extension", waiting.To.Type)
+	bridged := e.waitStatus(t, tr.ID, "in-progress", 2)
+	assert.Equal(t, *tr.CreatedAt, *bridged.CreatedAt, "created_at once the transfer is answered")
 }

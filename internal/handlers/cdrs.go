@@ -41,12 +41,14 @@ func (s *Server) ListCdrs(ctx context.Context, req api.ListCdrsRequestObject) (a
 	if p.Callee != nil {
 		set("callee", "callee", *p.Callee)
 	}
+	// cdrapi reads its time filters as the unit's wall clock, in its own zone.
+	loc := s.zone(req.Unit)
 	if p.StartTime != nil {
-		params["startTime"] = p.StartTime.UTC().Format(cdrFilterTime)
+		params["startTime"] = p.StartTime.In(loc).Format(cdrFilterTime)
 		q.Set("start_time", p.StartTime.Format(time.RFC3339))
 	}
 	if p.EndTime != nil {
-		params["endTime"] = p.EndTime.UTC().Format(cdrFilterTime)
+		params["endTime"] = p.EndTime.In(loc).Format(cdrFilterTime)
 		q.Set("end_time", p.EndTime.Format(time.RFC3339))
 	}
 	if p.MinDuration != nil {
@@ -85,7 +87,7 @@ func (s *Server) ListCdrs(ctx context.Context, req api.ListCdrsRequestObject) (a
 	}
 	out := api.ListCdrs200JSONResponse{Body: api.CdrList{Items: make([]api.Cdr, 0, len(reply.Root))}}
 	for _, item := range reply.Root {
-		out.Body.Items = append(out.Body.Items, calls.FlattenCdr(item))
+		out.Body.Items = append(out.Body.Items, calls.FlattenCdr(item, loc))
 	}
 	if len(reply.Root) == size {
 		cur.Page++

@@ -56,8 +56,14 @@ func fromUCM(s *openapi3.Schema, v any) (any, bool) {
 			if x == "" && s.Nullable && (len(s.Enum) > 0 || s.Pattern != "") {
 				return nil, true
 			}
-			if len(s.Enum) > 0 && !inEnum(s.Enum, x) {
-				return nil, false // a value newer firmware invented: leave it out rather than break the contract
+			if len(s.Enum) > 0 {
+				// Firmware does not case enumerated values alike ("SLA"/"sla", FACTS.md): the
+				// spec's own spelling is answered, whatever the unit's.
+				v, known := enumValue(s.Enum, x)
+				if !known {
+					return nil, false // a value newer firmware invented: leave it out rather than break the contract
+				}
+				return v, true
 			}
 			return x, true
 		case float64:
@@ -120,6 +126,16 @@ func arrayFromUCM(s *openapi3.Schema, v any) (any, bool) {
 		}
 	}
 	return out, true
+}
+
+// enumValue finds x among a string enum, in any case, and returns the enum's own spelling.
+func enumValue(enum []any, x string) (string, bool) {
+	for _, e := range enum {
+		if es, isStr := e.(string); isStr && strings.EqualFold(es, x) {
+			return es, true
+		}
+	}
+	return "", false
 }
 
 func inEnum(enum []any, v any) bool {

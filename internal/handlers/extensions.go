@@ -24,6 +24,13 @@ func (s *Server) ListExtensions(ctx context.Context, req api.ListExtensionsReque
 			if item["addr"] == "-" { // the UCM's "not registered"
 				item["addr"] = nil
 			}
+			// The urgent-message count is urgemsg among listAccount's options but urgmsg in
+			// its reply (FACTS.md): read either, answer it under one name.
+			if n, given := item["urgmsg"]; given {
+				if _, both := item["urgemsg"]; !both {
+					item["urgemsg"] = n
+				}
+			}
 		},
 	})
 	if err != nil {
@@ -87,6 +94,13 @@ func (s *Server) CreateExtension(ctx context.Context, req api.CreateExtensionReq
 	params, err := s.writeParams("ExtensionCreate", req.Body)
 	if err != nil {
 		return nil, err
+	}
+	// The guide's only addSIPAccountAndUser sample carries the forwarding rules as
+	// presence_settings, though getSIPAccount and updateSIPAccount call them
+	// sip_presence_settings (FACTS.md).
+	if rules, given := params["sip_presence_settings"]; given {
+		params["presence_settings"] = rules
+		delete(params, "sip_presence_settings")
 	}
 	pending, err := s.write(ctx, req.Unit, "addSIPAccountAndUser", params, req.Params.Apply)
 	if err != nil {

@@ -75,9 +75,12 @@ func TestBadInputNeverReachesTheUnit(t *testing.T) {
 func TestExtensionLifecycle(t *testing.T) {
 	e := newEnv(t)
 
-	// Create: 201, Location, staged.
+	// Create: 201, Location, staged. Call forwarding, language and Wave privilege as the guide's
+	// sample sends them.
 	code, h, body := e.do(t, "POST", "/v1/units/demo/extensions", "application/json",
-		`{"extension": "2001", "secret": "Cr3ate-Secret-2001", "vmsecret": "7788", "first_name": "Grace", "last_name": "Hopper", "permission": "internal-local", "max_contacts": 2, "allow": ["opus", "ulaw"], "voicemail": {"vm_attach": true}}`)
+		`{"extension": "2001", "secret": "Cr3ate-Secret-2001", "vmsecret": "7788", "first_name": "Grace", "last_name": "Hopper", "permission": "internal-local", "max_contacts": 2, "allow": ["opus", "ulaw"], "voicemail": {"vm_attach": true},
+		  "language": "ch", "wave_privilege_id": 0,
+		  "sip_presence_settings": [{"presence_status": "available", "cfn": "6500", "cfn_destination_type": 5, "cfn_timetype": 0}]}`)
 	require.Equal(t, http.StatusCreated, code, "body: %s", body)
 	assert.Equal(t, "/v1/units/demo/extensions/2001", h.Get("Location"))
 	assert.Equal(t, "true", h.Get("X-Pending-Apply"))
@@ -93,6 +96,11 @@ func TestExtensionLifecycle(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "Cr3ate-Secret-2001", stored["secret"], "the secret reached the unit")
 	assert.Equal(t, "opus,ulaw", stored["allow"], "codecs sent as the UCM's comma list")
+	avail := stored["sip_presence_settings"].([]any)[0].(map[string]any)
+	assert.Equal(t, map[string]any{"presence_status": "available", "cfn": "6500", "cfn_destination_type": "5", "cfn_timetype": 0},
+		map[string]any{"presence_status": avail["presence_status"], "cfn": avail["cfn"], "cfn_destination_type": avail["cfn_destination_type"], "cfn_timetype": avail["cfn_timetype"]},
+		"the forwarding reached the unit (as presence_settings, the name add takes)")
+	assert.Len(t, created["sip_presence_settings"], 5, "and is read back")
 
 	var unit map[string]any
 	require.Equal(t, http.StatusOK, e.getJSON(t, "/v1/units/demo", &unit))
@@ -143,6 +151,25 @@ func TestExtensionLifecycle(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, code)
 }
 
+// updateSIPAccount's reply carries no need_apply (the guide's own sample), yet the write is staged
+// on the unit: pending_apply and ?apply=true follow the write, not the reply's wording.
+func TestUpdateIsStagedWithoutNeedApply(t *testing.T) {
+	e := newEnv(t)
+	code, _, body := e.do(t, "PATCH", "/v1/units/demo/extensions/1001", mergePatch, `{"dnd": true}`)
+	require.Equal(t, http.StatusOK, code, "body: %s", body)
+	require.True(t, e.sim.PendingApply(), "the unit staged the write")
+	assert.Contains(t, string(body), `"pending_apply":true`)
+	var unit map[string]any
+	require.Equal(t, http.StatusOK, e.getJSON(t, "/v1/units/demo", &unit))
+	assert.Equal(t, true, unit["pending_apply"])
+
+	code, _, body = e.do(t, "PATCH", "/v1/units/demo/extensions/1001?apply=true", mergePatch, `{"dnd": false}`)
+	require.Equal(t, http.StatusOK, code, "body: %s", body)
+	assert.Contains(t, string(body), `"pending_apply":false`)
+	assert.Equal(t, 1, e.sim.Calls("applyChanges"), "apply=true applied")
+	assert.False(t, e.sim.PendingApply())
+}
+
 func TestApplyRefusedDuringConference(t *testing.T) {
 	for _, status := range []int{-69, -98} {
 		e := newEnv(t)
@@ -171,6 +198,7 @@ func TestListPagesThroughEveryExtension(t *testing.T) {
 			Items []struct {
 				Extension string `json:"extension"`
 				Addr      any    `json:"addr"`
+				Urgemsg   *int   `json:"urgemsg"`
 			} `json:"items"`
 			Next  string `json:"next_page_token"`
 			Total int    `json:"total_items"`
@@ -180,6 +208,13 @@ func TestListPagesThroughEveryExtension(t *testing.T) {
 		for _, it := range page.Items {
 			seen = append(seen, it.Extension)
 			assert.NotEqual(t, "-", it.Addr, "the UCM's '-' for unregistered becomes null")
+			want := 0
+			if it.Extension == "1001" {
+				want = 1
+			}
+			if assert.NotNil(t, it.Urgemsg, "%s: the unit's urgmsg is read", it.Extension) {
+				assert.Equal(t, want, *it.Urgemsg, it.Extension)
+			}
 		}
 		path = ""
 		if page.Next != "" {

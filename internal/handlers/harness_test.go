@@ -139,20 +139,22 @@ func newAccessEnv(t testing.TB, a access, opts ...envOpt) *env {
 	if a.wrap != nil {
 		up = a.wrap(pool)
 	}
+	// The gateway knows the unit's time zone, as an operator configures it.
+	zones := map[string]*time.Location{"demo": simCfg.TimeZone}
 	var live *events.Set
 	if a.events != nil {
 		var hubs []*events.Hub
 		for _, u := range units {
 			ho := a.hub
 			ho.Logger, ho.Metrics = logger, m
-			so := events.SourceOptions{Unit: u.ID, Upstream: pool, Logger: logger, Metrics: m,
+			so := events.SourceOptions{Unit: u.ID, Upstream: pool, Logger: logger, Metrics: m, Location: simCfg.TimeZone,
 				CdrDelays: []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}}
 			hubs = append(hubs, events.NewHub(u.ID, a.events(sourceEnv{opts: so, simURL: ss.URL(), tls: tc}), ho))
 		}
 		live = events.NewSet(hubs...)
 	}
 	h, err := New(Options{Upstream: up, Logger: logger, Metrics: m, MaxBodyBytes: 64 << 10,
-		Keys: keys, InsecureNoAuth: a.open, RateLimit: a.rateLimit, CORS: a.cors, Events: live, SSEHeartbeat: a.sseHeartbeat, Webhooks: a.webhooks})
+		Keys: keys, InsecureNoAuth: a.open, RateLimit: a.rateLimit, CORS: a.cors, Events: live, SSEHeartbeat: a.sseHeartbeat, Webhooks: a.webhooks, TimeZones: zones})
 	require.NoError(t, err)
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.WriteTimeout = a.writeTimeout

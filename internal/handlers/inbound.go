@@ -44,7 +44,7 @@ func (s *Server) deflect(ctx context.Context, unit string, call api.Call, to api
 		return nil, err
 	}
 	if chans, err := s.readChannels(ctx, unit); err == nil {
-		if c, found := chans.Find(unit, channel); found {
+		if c, found := chans.Find(unit, channel, s.zone(unit)); found {
 			call = c
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	chimw "github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/httplog/v3"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -49,6 +50,9 @@ type Options struct {
 	SSEHeartbeat time.Duration
 	// Webhooks shows and resumes the webhook endpoints (/v1/webhooks); nil means none.
 	Webhooks Webhooks
+	// TimeZones is the zone each unit's clock is set to, by unit id; a unit not in it is taken to
+	// run on UTC. The UCM writes CDR and channel times, and reads CDR filters, as its wall clock.
+	TimeZones map[string]*time.Location
 }
 
 // New returns the whole HTTP surface of the gateway: the /v1 API (validated against the spec),
@@ -71,7 +75,7 @@ func New(o Options) (http.Handler, error) {
 		o.AuditLogger = o.Logger
 	}
 	s := &Server{up: o.Upstream, logger: o.Logger, metrics: o.Metrics, spec: spec, codec: newCodec(spec), maxBody: o.MaxBodyBytes,
-		keys: o.Keys, open: o.InsecureNoAuth, auditLog: o.AuditLogger, operations: operationIDs(spec), webhooks: o.Webhooks}
+		keys: o.Keys, open: o.InsecureNoAuth, auditLog: o.AuditLogger, ops: operationsOf(spec), zones: o.TimeZones, webhooks: o.Webhooks}
 	if o.CallStartTimeout <= 0 {
 		o.CallStartTimeout = 3 * time.Second
 	}
@@ -95,12 +99,16 @@ func New(o Options) (http.Handler, error) {
 				strings.HasPrefix(r.URL.Path, "/docs/"))
 		},
 	}))
-	r.Use(requestID, s.instrument, logUCMCalls, s.recoverer, corsHandler(o.CORS))
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, s.logger, &InputError{Status: http.StatusNotFound, Detail: "no such resource in this API"})
-	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, s.logger, &InputError{Status: http.StatusMethodNotAllowed, Detail: "this method is not allowed on this resource"})
+	// GetHead last: it routes a HEAD to the GET of its path, wherever the router serves one.
+	r.Use(requestID, s.instrument, logUCMCalls, s.recoverer, corsHandler(o.CORS), chimw.GetHead)
+	s.routes = r
+	r.NotFound(s.notFound(r))
+	r.MethodNotAllowed(s.methodNotAllowed(r))
+
+	r.Get("/", func(w http.ResponseWriter, _ *http.Request) {
+		// The API reference is the gateway's front page. Relative, as /docs's own redirect.
+		w.Header().Set("Location", "docs/")
+		w.WriteHeader(http.StatusFound)
 	})
 
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok\n") })
@@ -145,7 +153,8 @@ func New(o Options) (http.Handler, error) {
 	})
 	r.Group(func(r chi.Router) {
 		// The order is explained in access.go.
-		r.Use(noStore, s.audit, s.authenticate, s.rateLimiter(o.RateLimit), s.authorize, s.limitBody, s.validator(spec), s.refuseControlChars, s.unitGuard)
+		r.Use(noStore, s.audit, s.authenticate, s.rateLimiter(o.RateLimit), s.authorize, s.limitBody, s.refuseUnknownQuery,
+			headAsGet(s.validator(spec)), s.refuseControlChars, s.unitGuard)
 		api.HandlerWithOptions(strict, api.ChiServerOptions{
 			BaseRouter: r,
 			ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {

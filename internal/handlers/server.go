@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/go-chi/chi/v5"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
 	"github.com/ucm-gateway/ucm-gateway/internal/auth"
@@ -41,10 +42,11 @@ type Server struct {
 	codec   *codec
 	maxBody int64
 
-	keys       *auth.Keyring
-	open       bool // --demo --insecure-no-auth: every request is auth.Open()
-	auditLog   *slog.Logger
-	operations map[string]string // "METHOD /v1/…{pattern}" -> operationId, for audit lines
+	keys     *auth.Keyring
+	open     bool // --demo --insecure-no-auth: every request is auth.Open()
+	auditLog *slog.Logger
+	ops      map[string]operation // "METHOD /v1/…{pattern}" -> what the spec says of it (operations.go)
+	routes   chi.Routes           // the whole router, for Allow (methods.go)
 
 	// pending remembers, per unit, that this gateway staged changes not yet applied. It is this
 	// replica's knowledge only: the UCM does not report it.
@@ -57,11 +59,20 @@ type Server struct {
 
 	events       *events.Set   // live events of every unit; nil: not enabled
 	sseHeartbeat time.Duration // comment line on a quiet stream
+	zones map[string]*time.Location // unit id -> the zone its clock is set to (Options.TimeZones)
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
 
 func (s *Server) setPending(unit string, v bool) { s.pending.Store(unit, v) }
+
+// zone is the time zone of a unit's clock, in which it writes (and reads) times without a zone.
+func (s *Server) zone(unit string) *time.Location {
+	if loc := s.zones[unit]; loc != nil {
+		return loc
+	}
+	return time.UTC
+}
 
 func (s *Server) isPending(unit string) bool {
 	v, _ := s.pending.Load(unit)

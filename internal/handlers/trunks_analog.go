@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/httplog/v3"
 
@@ -130,7 +131,7 @@ func (s *Server) PutAnalogTrunkSLA(ctx context.Context, req api.PutAnalogTrunkSL
 	name, _ := raw["trunk_name"].(string)
 	params["trunk_name"] = name
 	action := "addSLATrunk"
-	if raw["trunkmode"] == "sla" {
+	if mode, _ := raw["trunkmode"].(string); strings.EqualFold(mode, "sla") { // "SLA" on some firmware
 		action = "updateSLATrunk"
 		params["trunk_index"] = strconv.Itoa(req.Trunk)
 	}

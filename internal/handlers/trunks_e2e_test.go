@@ -331,7 +331,7 @@ func TestAnalogTrunkLifecycleAndSLA(t *testing.T) {
 	assert.Equal(t, 1, e.sim.Calls("addSLATrunk"))
 	assert.Equal(t, 1, e.sim.Calls("updateSLATrunk"))
 	stored, sla, _ = e.sim.AnalogTrunk(idx)
-	assert.Equal(t, "sla", stored["trunkmode"])
+	assert.Equal(t, "SLA", stored["trunkmode"], "the unit spells it its own way; the second PUT still knew it")
 	assert.Equal(t, map[string]any{"device": "DAHDI/2", "bargeallowed": "yes", "holdaccess": "private"}, sla)
 	var got map[string]any
 	require.Equal(t, http.StatusOK, e.getJSON(t, loc, &got))

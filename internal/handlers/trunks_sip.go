@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/httplog/v3"
 
@@ -179,6 +180,9 @@ func checkSIPTrunk(p, stored map[string]any, create bool) error {
 		return stored[k]
 	}
 	empty := func(k string) bool { v := val(k); return v == nil || v == "" }
+	// is compares an enumerated value in any case: stored values are the unit's, whose firmware
+	// does not case them alike (FACTS.md).
+	is := func(k, want string) bool { s, _ := val(k).(string); return strings.EqualFold(s, want) }
 	touched := func(k string) bool { _, present := p[k]; return present || create }
 	known := func(keys ...string) bool {
 		for _, k := range keys {
@@ -188,19 +192,19 @@ func checkSIPTrunk(p, stored map[string]any, create bool) error {
 		}
 		return true
 	}
-	register := val("trunk_type") == "register"
+	register := is("trunk_type", "register")
 	for _, k := range []string{"username", "secret"} {
 		if known("trunk_type", k) && register && touched(k) && empty(k) {
 			bad(k, "required for a register trunk")
 		}
 	}
-	if known("trunk_type", "ldap_sync_enable") && register && val("ldap_sync_enable") == "yes" && touched("ldap_sync_enable") {
+	if known("trunk_type", "ldap_sync_enable") && register && is("ldap_sync_enable", "yes") && touched("ldap_sync_enable") {
 		bad("ldap_sync_enable", "LDAP sync is for peer trunks only")
 	}
-	if known("keepcid", "cidnumber") && val("keepcid") == "yes" && empty("cidnumber") && (touched("keepcid") || touched("cidnumber")) {
+	if known("keepcid", "cidnumber") && is("keepcid", "yes") && empty("cidnumber") && (touched("keepcid") || touched("cidnumber")) {
 		bad("cidnumber", "required when keepcid is true")
 	}
-	if known("tel_uri", "rmv_obp_from_route") && val("tel_uri") == "enabled" && val("rmv_obp_from_route") == "yes" {
+	if known("tel_uri", "rmv_obp_from_route") && is("tel_uri", "enabled") && is("rmv_obp_from_route", "yes") {
 		switch {
 		case touched("rmv_obp_from_route"):
 			bad("rmv_obp_from_route", "cannot be true when tel_uri is enabled")

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -36,10 +38,79 @@ func (s *Server) validator(spec *openapi3.T) func(http.Handler) http.Handler {
 			},
 		},
 		ErrorHandlerWithOpts: func(ctx context.Context, err error, w http.ResponseWriter, r *http.Request, _ middleware.ErrorHandlerOpts) {
-			writeProblem(w, r, s.logger, inputErrorFrom(err))
+			writeProblem(w, r, s.logger, s.explain(w, r, inputErrorFrom(err)))
 		},
 	})
 }
+
+// explain adds what the spec knows of the operation to a refusal: the methods the resource
+// serves (Allow, on a 405) and the media types the operation takes (a 415, an empty body).
+func (s *Server) explain(w http.ResponseWriter, r *http.Request, err error) error {
+	var in *InputError
+	if !errors.As(err, &in) {
+		return err
+	}
+	if in.Status == http.StatusMethodNotAllowed && s.routes != nil {
+		w.Header().Set("Allow", strings.Join(allowedMethods(s.routes, routePath(r)), ", "))
+	}
+	op, found := s.operationOf(r)
+	if !found || len(op.mediaTypes) == 0 {
+		return in
+	}
+	types := strings.Join(op.mediaTypes, " or ")
+	switch {
+	case in.Status == http.StatusUnsupportedMediaType:
+		in.Detail = "unsupported content type: this operation takes " + types
+		for i, fe := range in.Errors {
+			if fe.Location == "header.Content-Type" {
+				in.Errors[i].Message = "must be " + types
+			}
+		}
+		if r.Method == http.MethodPatch {
+			w.Header().Set("Accept-Patch", strings.Join(op.mediaTypes, ", ")) // RFC 5789
+		}
+	case len(in.Errors) == 1 && in.Errors[0].Location == "body" && in.Errors[0].Message == msgEmptyBody:
+		in.Detail = "the request body is empty: this operation takes a body (" + types + ")"
+	}
+	return in
+}
+
+// refuseUnknownQuery answers 400 for a query parameter the operation does not have, as the
+// schemas do for an unknown body field: a misspelt ?page_sise=10 or ?aply=true would otherwise
+// be ignored without a word, and the client would never learn why it had no effect.
+func (s *Server) refuseUnknownQuery(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op, found := s.operationOf(r)
+		if !found || r.URL.RawQuery == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		var errs []FieldError
+		for _, name := range slices.Sorted(maps.Keys(r.URL.Query())) {
+			if !op.query[name] {
+				errs = append(errs, FieldError{Location: "query." + name, Message: "unknown parameter"})
+			}
+		}
+		if len(errs) == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		known := slices.Sorted(maps.Keys(op.query))
+		detail := "unknown query parameter " + strings.TrimPrefix(errs[0].Location, "query.")
+		if len(errs) > 1 {
+			detail = "the request has " + strconv.Itoa(len(errs)) + " unknown query parameters"
+		}
+		if len(known) == 0 {
+			detail += "; this operation takes none"
+		} else {
+			detail += "; this operation takes " + strings.Join(known, ", ")
+		}
+		writeProblem(w, r, s.logger, &InputError{Detail: detail, Errors: errs})
+	})
+}
+
+// msgEmptyBody is the message of a missing required body; explain names the media types.
+const msgEmptyBody = "is empty"
 
 // inputErrorFrom turns kin-openapi's errors into one InputError listing every bad field by place
 // ("body.max_contacts", "query.page_size", "path.ext"), with kin-openapi's reason but never the
@@ -99,7 +170,16 @@ func flatten(err error, loc string) []FieldError {
 		if strings.Contains(e.Reason, "header Content-Type") {
 			return []FieldError{{Location: "header.Content-Type", Message: e.Reason}}
 		}
-		if e.Err == nil {
+		switch {
+		case errors.Is(e.Err, openapi3filter.ErrInvalidRequired) && e.RequestBody != nil:
+			return []FieldError{{Location: loc, Message: msgEmptyBody}}
+		case errors.Is(e.Err, openapi3filter.ErrInvalidRequired):
+			return []FieldError{{Location: loc, Message: "is required"}}
+		case errors.Is(e.Err, openapi3filter.ErrInvalidEmptyValue):
+			return []FieldError{{Location: loc, Message: "must not be empty"}}
+		case e.Parameter != nil && isParseError(e.Err):
+			return []FieldError{{Location: loc, Message: "malformed value: " + expected(e.Parameter)}}
+		case e.Err == nil:
 			return []FieldError{{Location: loc, Message: e.Reason}}
 		}
 		return flatten(e.Err, loc)
@@ -115,7 +195,10 @@ func flatten(err error, loc string) []FieldError {
 		}
 		return []FieldError{{Location: at, Message: msg}}
 	case *openapi3filter.ParseError:
-		return []FieldError{{Location: loc, Message: "malformed value (for a body: not valid JSON)"}}
+		if loc == "body" || strings.HasPrefix(loc, "body.") {
+			return []FieldError{{Location: loc, Message: "not valid JSON"}}
+		}
+		return []FieldError{{Location: loc, Message: "malformed value"}}
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
@@ -128,6 +211,33 @@ func flatten(err error, loc string) []FieldError {
 		loc = "request"
 	}
 	return []FieldError{{Location: loc, Message: "invalid"}}
+}
+
+// isParseError reports whether err is a value kin-openapi could not parse at all.
+func isParseError(err error) bool {
+	var pe *openapi3filter.ParseError
+	return errors.As(err, &pe)
+}
+
+// expected says what a parameter takes, from its schema, for a value that could not be parsed.
+func expected(p *openapi3.Parameter) string {
+	if p.Schema == nil || p.Schema.Value == nil || p.Schema.Value.Type == nil {
+		return "see the parameter's schema"
+	}
+	switch t := p.Schema.Value.Type; {
+	case t.Is(openapi3.TypeInteger):
+		return "expected a whole number"
+	case t.Is(openapi3.TypeNumber):
+		return "expected a number"
+	case t.Is(openapi3.TypeBoolean):
+		return "expected true or false"
+	case t.Is(openapi3.TypeArray):
+		return "expected a comma-separated list"
+	}
+	if f := p.Schema.Value.Format; f != "" {
+		return "expected a " + f + " value"
+	}
+	return "expected a string"
 }
 
 var errNoPrincipal = errors.New("no authenticated principal")

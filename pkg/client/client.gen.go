@@ -1822,21 +1822,28 @@ type Call struct {
 
 // CallBarge Who barges in, and how.
 type CallBarge struct {
-	// Extension The extension that is rung to listen, whisper or barge in.
+	// AskAgentFirst `true` asks the monitored extension (the agent) first, as the UCM's web interface
+	// offers (`barge-exten` `<ext>@1`); `false` does not (`<ext>@0`).
+	//
+	//
+	// Example: false
+	AskAgentFirst *bool `json:"ask_agent_first,omitempty"`
+
+	// Extension The supervisor's extension, rung to listen, whisper or barge in.
 	//
 	// Example: 1003
 	Extension string `json:"extension"`
 
-	// Mode `listen`: hear both parties, unheard. `whisper`: speak to the party that placed the call
-	// only. `barge`: join the call.
+	// Mode `listen`: hear both parties, unheard. `whisper`: speak to the monitored extension only.
+	// `barge`: join the call.
 	//
 	//
 	// Example: listen
 	Mode CallBargeMode `json:"mode"`
 }
 
-// CallBargeMode `listen`: hear both parties, unheard. `whisper`: speak to the party that placed the call
-// only. `barge`: join the call.
+// CallBargeMode `listen`: hear both parties, unheard. `whisper`: speak to the monitored extension only.
+// `barge`: join the call.
 //
 // Example: listen
 type CallBargeMode string
@@ -2549,6 +2556,9 @@ type Extension struct {
 	Sendtofax nullable.Nullable[bool] `json:"sendtofax,omitempty"`
 
 	// SIPPresenceSettings Call forwarding per presence status: one item per status (a status should appear once).
+	// A create sends it to the UCM as `presence_settings`, the name the vendor guide's
+	// `addSIPAccountAndUser` sample uses; `getSIPAccount` and `updateSIPAccount` call it
+	// `sip_presence_settings`.
 	SIPPresenceSettings *[]PresenceSetting `json:"sip_presence_settings,omitempty"`
 
 	// SkipAuthTimetype When a rule applies (`dnd_timetype`, `skip_auth_timetype`, `ringboth_timetype`, and
@@ -2767,6 +2777,13 @@ type ExtensionCreate struct {
 	// Example: true
 	Hasvoicemail *bool `json:"hasvoicemail,omitempty"`
 
+	// Language The user's language, as the unit names it (the vendor guide's sample sends `ch`; the
+	// guide lists no values). Not returned by the UCM's `getSIPAccount`.
+	//
+	//
+	// Example: en
+	Language *string `json:"language,omitempty"`
+
 	// LastName The user's last name.
 	//
 	// Example: Lovelace
@@ -2919,6 +2936,9 @@ type ExtensionCreate struct {
 	Sendtofax *bool `json:"sendtofax,omitempty"`
 
 	// SIPPresenceSettings Call forwarding per presence status: one item per status (a status should appear once).
+	// A create sends it to the UCM as `presence_settings`, the name the vendor guide's
+	// `addSIPAccountAndUser` sample uses; `getSIPAccount` and `updateSIPAccount` call it
+	// `sip_presence_settings`.
 	SIPPresenceSettings *[]PresenceSetting `json:"sip_presence_settings,omitempty"`
 
 	// SkipAuthTimetype When a rule applies (`dnd_timetype`, `skip_auth_timetype`, `ringboth_timetype`, and
@@ -2987,6 +3007,13 @@ type ExtensionCreate struct {
 
 	// Voicemail Voicemail e-mail settings of an extension; null uses the global voicemail setting.
 	Voicemail *Voicemail `json:"voicemail,omitempty"`
+
+	// WavePrivilegeID The Wave privilege profile of the user, by id (`0` in the vendor guide's sample; the
+	// guide lists no values). Not returned by the UCM's `getSIPAccount`.
+	//
+	//
+	// Example: 0
+	WavePrivilegeID *int `json:"wave_privilege_id,omitempty"`
 }
 
 // ExtensionList One page of extensions.
@@ -3303,6 +3330,9 @@ type ExtensionPatch struct {
 	Sendtofax *bool `json:"sendtofax,omitempty"`
 
 	// SIPPresenceSettings Call forwarding per presence status: one item per status (a status should appear once).
+	// A create sends it to the UCM as `presence_settings`, the name the vendor guide's
+	// `addSIPAccountAndUser` sample uses; `getSIPAccount` and `updateSIPAccount` call it
+	// `sip_presence_settings`.
 	SIPPresenceSettings *[]PresenceSetting `json:"sip_presence_settings,omitempty"`
 
 	// SkipAuthTimetype When a rule applies (`dnd_timetype`, `skip_auth_timetype`, `ringboth_timetype`, and
@@ -5330,10 +5360,14 @@ type ClientInterface interface {
 
 	// BargeCallWithBody Listen, whisper or barge in
 	//
-	// Rings `extension` and, when it answers, lets it listen to the call (`listen`), speak to the
-	// party that placed it only (`whisper`), or join the call (`barge`) (UCM action `Callbarge`
-	// with `mode` "", `W` or `B`). The barging extension needs the call-barge privilege on the
-	// UCM. `404` when the call has ended.
+	// Rings the supervisor `extension` and, when it answers, lets it listen to the call
+	// (`listen`), speak to the monitored extension only (`whisper`), or join the call (`barge`).
+	// The monitored extension is the first of the call's channels that belongs to an extension:
+	// the caller's for a call placed from an extension, the answering extension's for an inbound
+	// call. UCM action `callbarge`, with the roles the UCM's own web interface sends: `exten` the
+	// monitored extension, `barge-exten` the supervisor (`<ext>@0`, or `<ext>@1` with
+	// `ask_agent_first`), `mode` "", `w` or `B`. The supervisor needs the call-barge privilege on
+	// the UCM and must not be a party of the call (`422`). `404` when the call has ended.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5342,10 +5376,14 @@ type ClientInterface interface {
 
 	// BargeCall Listen, whisper or barge in
 	//
-	// Rings `extension` and, when it answers, lets it listen to the call (`listen`), speak to the
-	// party that placed it only (`whisper`), or join the call (`barge`) (UCM action `Callbarge`
-	// with `mode` "", `W` or `B`). The barging extension needs the call-barge privilege on the
-	// UCM. `404` when the call has ended.
+	// Rings the supervisor `extension` and, when it answers, lets it listen to the call
+	// (`listen`), speak to the monitored extension only (`whisper`), or join the call (`barge`).
+	// The monitored extension is the first of the call's channels that belongs to an extension:
+	// the caller's for a call placed from an extension, the answering extension's for an inbound
+	// call. UCM action `callbarge`, with the roles the UCM's own web interface sends: `exten` the
+	// monitored extension, `barge-exten` the supervisor (`<ext>@0`, or `<ext>@1` with
+	// `ask_agent_first`), `mode` "", `w` or `B`. The supervisor needs the call-barge privilege on
+	// the UCM and must not be a party of the call (`422`). `404` when the call has ended.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -6171,10 +6209,14 @@ func (c *Client) AcceptCall(ctx context.Context, unit UnitID, call CallID, reqEd
 
 // BargeCallWithBody Listen, whisper or barge in
 //
-// Rings `extension` and, when it answers, lets it listen to the call (`listen`), speak to the
-// party that placed it only (`whisper`), or join the call (`barge`) (UCM action `Callbarge`
-// with `mode` "", `W` or `B`). The barging extension needs the call-barge privilege on the
-// UCM. `404` when the call has ended.
+// Rings the supervisor `extension` and, when it answers, lets it listen to the call
+// (`listen`), speak to the monitored extension only (`whisper`), or join the call (`barge`).
+// The monitored extension is the first of the call's channels that belongs to an extension:
+// the caller's for a call placed from an extension, the answering extension's for an inbound
+// call. UCM action `callbarge`, with the roles the UCM's own web interface sends: `exten` the
+// monitored extension, `barge-exten` the supervisor (`<ext>@0`, or `<ext>@1` with
+// `ask_agent_first`), `mode` "", `w` or `B`. The supervisor needs the call-barge privilege on
+// the UCM and must not be a party of the call (`422`). `404` when the call has ended.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6193,10 +6235,14 @@ func (c *Client) BargeCallWithBody(ctx context.Context, unit UnitID, call CallID
 
 // BargeCall Listen, whisper or barge in
 //
-// Rings `extension` and, when it answers, lets it listen to the call (`listen`), speak to the
-// party that placed it only (`whisper`), or join the call (`barge`) (UCM action `Callbarge`
-// with `mode` "", `W` or `B`). The barging extension needs the call-barge privilege on the
-// UCM. `404` when the call has ended.
+// Rings the supervisor `extension` and, when it answers, lets it listen to the call
+// (`listen`), speak to the monitored extension only (`whisper`), or join the call (`barge`).
+// The monitored extension is the first of the call's channels that belongs to an extension:
+// the caller's for a call placed from an extension, the answering extension's for an inbound
+// call. UCM action `callbarge`, with the roles the UCM's own web interface sends: `exten` the
+// monitored extension, `barge-exten` the supervisor (`<ext>@0`, or `<ext>@1` with
+// `ask_agent_first`), `mode` "", `w` or `B`. The supervisor needs the call-barge privilege on
+// the UCM and must not be a party of the call (`422`). `404` when the call has ended.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -9920,10 +9966,14 @@ type ClientWithResponsesInterface interface {
 
 	// BargeCallWithBodyWithResponse Listen, whisper or barge in
 	//
-	// Rings `extension` and, when it answers, lets it listen to the call (`listen`), speak to the
-	// party that placed it only (`whisper`), or join the call (`barge`) (UCM action `Callbarge`
-	// with `mode` "", `W` or `B`). The barging extension needs the call-barge privilege on the
-	// UCM. `404` when the call has ended.
+	// Rings the supervisor `extension` and, when it answers, lets it listen to the call
+	// (`listen`), speak to the monitored extension only (`whisper`), or join the call (`barge`).
+	// The monitored extension is the first of the call's channels that belongs to an extension:
+	// the caller's for a call placed from an extension, the answering extension's for an inbound
+	// call. UCM action `callbarge`, with the roles the UCM's own web interface sends: `exten` the
+	// monitored extension, `barge-exten` the supervisor (`<ext>@0`, or `<ext>@1` with
+	// `ask_agent_first`), `mode` "", `w` or `B`. The supervisor needs the call-barge privilege on
+	// the UCM and must not be a party of the call (`422`). `404` when the call has ended.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9932,10 +9982,14 @@ type ClientWithResponsesInterface interface {
 
 	// BargeCallWithResponse Listen, whisper or barge in
 	//
-	// Rings `extension` and, when it answers, lets it listen to the call (`listen`), speak to the
-	// party that placed it only (`whisper`), or join the call (`barge`) (UCM action `Callbarge`
-	// with `mode` "", `W` or `B`). The barging extension needs the call-barge privilege on the
-	// UCM. `404` when the call has ended.
+	// Rings the supervisor `extension` and, when it answers, lets it listen to the call
+	// (`listen`), speak to the monitored extension only (`whisper`), or join the call (`barge`).
+	// The monitored extension is the first of the call's channels that belongs to an extension:
+	// the caller's for a call placed from an extension, the answering extension's for an inbound
+	// call. UCM action `callbarge`, with the roles the UCM's own web interface sends: `exten` the
+	// monitored extension, `barge-exten` the supervisor (`<ext>@0`, or `<ext>@1` with
+	// `ask_agent_first`), `mode` "", `w` or `B`. The supervisor needs the call-barge privilege on
+	// the UCM and must not be a party of the call (`422`). `404` when the call has ended.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -16438,10 +16492,14 @@ func (c *ClientWithResponses) AcceptCallWithResponse(ctx context.Context, unit U
 
 // BargeCallWithBodyWithResponse Listen, whisper or barge in
 //
-// Rings `extension` and, when it answers, lets it listen to the call (`listen`), speak to the
-// party that placed it only (`whisper`), or join the call (`barge`) (UCM action `Callbarge`
-// with `mode` "", `W` or `B`). The barging extension needs the call-barge privilege on the
-// UCM. `404` when the call has ended.
+// Rings the supervisor `extension` and, when it answers, lets it listen to the call
+// (`listen`), speak to the monitored extension only (`whisper`), or join the call (`barge`).
+// The monitored extension is the first of the call's channels that belongs to an extension:
+// the caller's for a call placed from an extension, the answering extension's for an inbound
+// call. UCM action `callbarge`, with the roles the UCM's own web interface sends: `exten` the
+// monitored extension, `barge-exten` the supervisor (`<ext>@0`, or `<ext>@1` with
+// `ask_agent_first`), `mode` "", `w` or `B`. The supervisor needs the call-barge privilege on
+// the UCM and must not be a party of the call (`422`). `404` when the call has ended.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16456,10 +16514,14 @@ func (c *ClientWithResponses) BargeCallWithBodyWithResponse(ctx context.Context,
 
 // BargeCallWithResponse Listen, whisper or barge in
 //
-// Rings `extension` and, when it answers, lets it listen to the call (`listen`), speak to the
-// party that placed it only (`whisper`), or join the call (`barge`) (UCM action `Callbarge`
-// with `mode` "", `W` or `B`). The barging extension needs the call-barge privilege on the
-// UCM. `404` when the call has ended.
+// Rings the supervisor `extension` and, when it answers, lets it listen to the call
+// (`listen`), speak to the monitored extension only (`whisper`), or join the call (`barge`).
+// The monitored extension is the first of the call's channels that belongs to an extension:
+// the caller's for a call placed from an extension, the answering extension's for an inbound
+// call. UCM action `callbarge`, with the roles the UCM's own web interface sends: `exten` the
+// monitored extension, `barge-exten` the supervisor (`<ext>@0`, or `<ext>@1` with
+// `ask_agent_first`), `mode` "", `w` or `B`. The supervisor needs the call-barge privilege on
+// the UCM and must not be a party of the call (`422`). `404` when the call has ended.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

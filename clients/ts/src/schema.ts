@@ -922,10 +922,14 @@ export interface paths {
         put?: never;
         /**
          * Listen, whisper or barge in
-         * @description Rings `extension` and, when it answers, lets it listen to the call (`listen`), speak to the
-         *     party that placed it only (`whisper`), or join the call (`barge`) (UCM action `Callbarge`
-         *     with `mode` "", `W` or `B`). The barging extension needs the call-barge privilege on the
-         *     UCM. `404` when the call has ended.
+         * @description Rings the supervisor `extension` and, when it answers, lets it listen to the call
+         *     (`listen`), speak to the monitored extension only (`whisper`), or join the call (`barge`).
+         *     The monitored extension is the first of the call's channels that belongs to an extension:
+         *     the caller's for a call placed from an extension, the answering extension's for an inbound
+         *     call. UCM action `callbarge`, with the roles the UCM's own web interface sends: `exten` the
+         *     monitored extension, `barge-exten` the supervisor (`<ext>@0`, or `<ext>@1` with
+         *     `ask_agent_first`), `mode` "", `w` or `B`. The supervisor needs the call-barge privilege on
+         *     the UCM and must not be a party of the call (`422`). `404` when the call has ended.
          */
         post: operations["bargeCall"];
         delete?: never;
@@ -1722,7 +1726,12 @@ export interface components {
              */
             seamless_transfer_members?: string;
             presence_status?: components["schemas"]["PresenceStatus"];
-            /** @description Call forwarding per presence status: one item per status (a status should appear once). */
+            /**
+             * @description Call forwarding per presence status: one item per status (a status should appear once).
+             *     A create sends it to the UCM as `presence_settings`, the name the vendor guide's
+             *     `addSIPAccountAndUser` sample uses; `getSIPAccount` and `updateSIPAccount` call it
+             *     `sip_presence_settings`.
+             */
             sip_presence_settings?: components["schemas"]["PresenceSetting"][];
             voicemail?: components["schemas"]["Voicemail"];
         };
@@ -1982,7 +1991,12 @@ export interface components {
              */
             seamless_transfer_members?: string;
             presence_status?: components["schemas"]["PresenceStatus"];
-            /** @description Call forwarding per presence status: one item per status (a status should appear once). */
+            /**
+             * @description Call forwarding per presence status: one item per status (a status should appear once).
+             *     A create sends it to the UCM as `presence_settings`, the name the vendor guide's
+             *     `addSIPAccountAndUser` sample uses; `getSIPAccount` and `updateSIPAccount` call it
+             *     `sip_presence_settings`.
+             */
             sip_presence_settings?: components["schemas"]["PresenceSetting"][];
             voicemail?: components["schemas"]["Voicemail"];
             /**
@@ -2321,7 +2335,12 @@ export interface components {
              */
             seamless_transfer_members?: string;
             presence_status?: components["schemas"]["PresenceStatus"];
-            /** @description Call forwarding per presence status: one item per status (a status should appear once). */
+            /**
+             * @description Call forwarding per presence status: one item per status (a status should appear once).
+             *     A create sends it to the UCM as `presence_settings`, the name the vendor guide's
+             *     `addSIPAccountAndUser` sample uses; `getSIPAccount` and `updateSIPAccount` call it
+             *     `sip_presence_settings`.
+             */
             sip_presence_settings?: components["schemas"]["PresenceSetting"][];
             voicemail?: components["schemas"]["Voicemail"];
             /**
@@ -2359,6 +2378,18 @@ export interface components {
              * @example Lovelace
              */
             last_name?: string;
+            /**
+             * @description The user's language, as the unit names it (the vendor guide's sample sends `ch`; the
+             *     guide lists no values). Not returned by the UCM's `getSIPAccount`.
+             * @example en
+             */
+            language?: string;
+            /**
+             * @description The Wave privilege profile of the user, by id (`0` in the vendor guide's sample; the
+             *     guide lists no values). Not returned by the UCM's `getSIPAccount`.
+             * @example 0
+             */
+            wave_privilege_id?: number;
         };
         /**
          * @description A JSON Merge Patch (RFC 7396) of an extension's settings (UCM action `updateSIPAccount`).
@@ -2620,7 +2651,12 @@ export interface components {
              */
             seamless_transfer_members?: string;
             presence_status?: components["schemas"]["PresenceStatus"];
-            /** @description Call forwarding per presence status: one item per status (a status should appear once). */
+            /**
+             * @description Call forwarding per presence status: one item per status (a status should appear once).
+             *     A create sends it to the UCM as `presence_settings`, the name the vendor guide's
+             *     `addSIPAccountAndUser` sample uses; `getSIPAccount` and `updateSIPAccount` call it
+             *     `sip_presence_settings`.
+             */
             sip_presence_settings?: components["schemas"]["PresenceSetting"][];
             voicemail?: components["schemas"]["Voicemail"];
             /**
@@ -4707,17 +4743,24 @@ export interface components {
         /** @description Who barges in, and how. */
         CallBarge: {
             /**
-             * @description The extension that is rung to listen, whisper or barge in.
+             * @description The supervisor's extension, rung to listen, whisper or barge in.
              * @example 1003
              */
             extension: string;
             /**
-             * @description `listen`: hear both parties, unheard. `whisper`: speak to the party that placed the call
-             *     only. `barge`: join the call.
+             * @description `listen`: hear both parties, unheard. `whisper`: speak to the monitored extension only.
+             *     `barge`: join the call.
              * @example listen
              * @enum {string}
              */
             mode: "listen" | "whisper" | "barge";
+            /**
+             * @description `true` asks the monitored extension (the agent) first, as the UCM's web interface
+             *     offers (`barge-exten` `<ext>@1`); `false` does not (`<ext>@0`).
+             * @default false
+             * @example false
+             */
+            ask_agent_first: boolean;
         };
         /**
          * @description Twilio's call status vocabulary. Live calls are `queued` (a channel exists but is not

@@ -45,7 +45,11 @@ func analogRule(name string) (rule, bool) {
 		"usecallerid":
 		return rule{kind: kYesNo}, true
 	case "trunkmode":
-		return enum("normal", "sla"), true
+		// Table 16 spells the values "Normal, SLA", the samples "normal"; firmware differs
+		// (FACTS.md). Either casing is accepted and stored as sent.
+		r := enum("normal", "sla")
+		r.anyCase = true
+		return r, true
 	case "trunk_name":
 		return rule{kind: kStr, check: func(s string) bool { return len(s) <= 64 && isText(s) }}, true
 	case "chans":
@@ -244,7 +248,8 @@ func (u *UCM) addSLATrunk(p map[string]any) reply {
 		sla := map[string]any{"bargeallowed": "yes", "holdaccess": "open", "device": "DAHDI/" + t["chans"].(string)}
 		maps.Copy(sla, ch)
 		u.slaTrunks[idx] = sla
-		t["trunkmode"] = "sla"
+		// Table 16's casing: no sample shows an SLA trunk, and units are not consistent.
+		t["trunkmode"] = "SLA"
 		u.markPending()
 		return ok(needApply())
 	}

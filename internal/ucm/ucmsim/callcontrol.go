@@ -103,16 +103,14 @@ func (u *UCM) transfer(action string, p map[string]any) reply {
 		}
 	}
 	// The transferred party keeps its channel; the other leg ends.
-	stays, staysUID, staysNum, staysName := c.chanB, c.uidB, c.callee, c.calleeName
-	if ch == c.chanA {
-		stays, staysUID, staysNum, staysName = c.chanA, c.uidA, c.caller, c.callerName
-	}
-	if stays == "" { // an IVR call has no second leg: the caller is transferred
-		stays, staysUID, staysNum, staysName = c.chanA, c.uidA, c.caller, c.callerName
+	// A channel keeps its allocation time (alloc_time, and its uniqueid) whatever is done to it.
+	stays, staysUID, staysNum, staysName, staysAlloc := c.chanB, c.uidB, c.callee, c.calleeName, c.allocB
+	if ch == c.chanA || stays == "" { // an IVR call has no second leg: the caller is transferred
+		stays, staysUID, staysNum, staysName, staysAlloc = c.chanA, c.uidA, c.caller, c.callerName, c.allocA
 	}
 	nc := &liveCall{
 		seq: c.seq, kind: kind, caller: staysNum, callerName: staysName, callee: dest,
-		chanA: stays, uidA: staysUID, created: now, session: c.session,
+		chanA: stays, uidA: staysUID, allocA: staysAlloc, session: c.session,
 		legs: c.legs, recordings: c.recordings, hangupAt: c.hangupAt,
 	}
 	if target != nil {
@@ -136,30 +134,59 @@ func (u *UCM) transfer(action string, p map[string]any) reply {
 	return ok(nil)
 }
 
-// callbarge serves Callbarge: exten is rung and joins the call on channel
-// in the given mode ("" listen, "W" whisper, "B" barge).
+// callbarge serves Callbarge with the roles the UCM's own web GUI sends (FACTS.md): channel is
+// the monitored call's channel, exten the monitored extension (the one that owns channel),
+// barge-exten the supervisor who is rung and listens, as "<ext>", "<ext>@0" or "<ext>@1" (ask the
+// agent first), and mode "" (listen), "w" (whisper), "B" (barge) or "W" (Asterisk ChanSpy's
+// private whisper, which one peer sends). The documents are silent on what a unit answers for
+// parameters that contradict each other; the simulator refuses them (strict, not lenient): an
+// exten that does not own channel, and a supervisor who is already a party of the call.
 func (u *UCM) callbarge(p map[string]any) reply {
 	now := time.Now()
 	u.settleCalls(now)
 	ch, _ := paramString(p["channel"])
-	ext, _ := paramString(p["exten"])
+	monitored, _ := paramString(p["exten"])
+	spy, _ := paramString(p["barge-exten"])
 	mode, _ := paramString(p["mode"])
-	if ch == "" || ext == "" {
+	if ch == "" || monitored == "" || spy == "" {
 		return failMsg(StatusInvalidParams, "Invalid parameters!")
 	}
-	if mode != "" && mode != "W" && mode != "B" {
+	if mode != "" && mode != "w" && mode != "W" && mode != "B" {
 		return failMsg(StatusInvalidValue, "Invalid value: mode")
 	}
-	if _, exists := u.accounts[ext]; !exists {
-		return fail(StatusNoSuchItem)
+	supervisor, ask, hasAsk := strings.Cut(spy, "@")
+	if !isDigits(supervisor) || hasAsk && ask != "0" && ask != "1" {
+		return failMsg(StatusInvalidValue, "Invalid value: barge-exten")
+	}
+	for _, ext := range []string{monitored, supervisor} {
+		if _, exists := u.accounts[ext]; !exists {
+			return fail(StatusNoSuchItem)
+		}
 	}
 	_, c := u.findCall(ch)
 	if c == nil || !c.answered {
 		return fail(StatusNoSuchItem)
 	}
-	name, uid := u.newChannel(ext, now)
-	c.bargers = append(c.bargers, barger{ext: ext, channel: name, mode: mode})
-	target, _ := paramString(p["barge-exten"])
-	c.legs = append(c.legs, &leg{uniqueid: uid, channel: name, dstchannel: ch, src: ext, dst: target, actionType: "CALLBARGE", start: now, answer: now})
+	if endpointOf(ch) != monitored {
+		return failMsg(StatusInvalidValue, "Invalid value: exten does not own channel")
+	}
+	for _, party := range []string{c.chanA, c.chanB} {
+		if party != "" && endpointOf(party) == supervisor {
+			return failMsg(StatusInvalidValue, "Invalid value: barge-exten is a party of the call")
+		}
+	}
+	name, uid := u.newChannel(supervisor, now)
+	c.bargers = append(c.bargers, barger{ext: supervisor, monitored: monitored, channel: name, mode: mode, ask: ask, alloc: now})
+	c.legs = append(c.legs, &leg{uniqueid: uid, channel: name, dstchannel: ch, src: supervisor, dst: monitored, actionType: "CALLBARGE", start: now, answer: now})
 	return ok(nil)
+}
+
+// endpointOf is the resource of a channel name without its sequence: "PJSIP/1000-0000002a" is
+// 1000's.
+func endpointOf(channel string) string {
+	_, rest, _ := strings.Cut(channel, "/")
+	if i := strings.LastIndexByte(rest, '-'); i > 0 {
+		rest = rest[:i]
+	}
+	return rest
 }

@@ -16,8 +16,11 @@ import (
 // and works inside a testing/synctest bubble.
 
 // ucmTime is how the unit formats times in channel lists and CDRs: local
-// wall-clock time without a zone. The simulator's clock is UTC.
+// wall-clock time without a zone (in Config.TimeZone).
 const ucmTime = "2006-01-02 15:04:05"
+
+// wallClock writes t as the unit's clock shows it. Called with u.mu held.
+func (u *UCM) wallClock(t time.Time) string { return t.In(u.cfg.TimeZone).Format(ucmTime) }
 
 // leg is one CDR leg (main_cdr or sub_cdr_N) being built while a call lives.
 type leg struct {
@@ -32,30 +35,35 @@ type leg struct {
 // call is a live call: its first channel (A, the caller's leg, rung
 // first) and, once answered, its second (B).
 type liveCall struct {
-	seq               int
-	kind              string // extension, external, ivr, queue, ringgroup, inbound
-	caller, callee    string
-	callerName        string
-	calleeName        string
-	chanA, chanB      string
-	uidA, uidB        string
-	created, answerAt time.Time // answerAt zero: never answered by itself
-	failAt            time.Time // the call ends by itself then (no answer, silent drop)
-	failDisposition   string
-	hangupAt          time.Time // the caller hangs up by itself then, answered or not (inbound.go)
-	awaitControl      bool      // an inbound call waiting for acceptCall/refuseCall (inbound.go)
-	answered          bool
-	held, muted       bool
-	heldOn, mutedOn   string // the channel put on hold / muted
-	bargers           []barger
-	chanRev           map[string]int // channel -> times hold/mute changed it (an event "update")
-	legs              []*leg
-	session           string
-	recordings        []string
+	seq             int
+	kind            string // extension, external, ivr, queue, ringgroup, inbound
+	caller, callee  string
+	callerName      string
+	calleeName      string
+	chanA, chanB    string
+	uidA, uidB      string
+	allocA, allocB  time.Time // when each channel was allocated (alloc_time; its uniqueid's time)
+	bridged         time.Time // when A and B were bridged (bridge_time); a barger changes nothing
+	answerAt        time.Time // zero: never answered by itself
+	failAt          time.Time // the call ends by itself then (no answer, silent drop)
+	failDisposition string
+	hangupAt        time.Time // the caller hangs up by itself then, answered or not (inbound.go)
+	awaitControl    bool      // an inbound call waiting for acceptCall/refuseCall (inbound.go)
+	answered        bool
+	held, muted     bool
+	heldOn, mutedOn string // the channel put on hold / muted
+	bargers         []barger
+	chanRev         map[string]int // channel -> times hold/mute changed it (an event "update")
+	legs            []*leg
+	session         string
+	recordings      []string
 }
 
+// barger is a supervisor's ChanSpy channel on a call: ext listens to monitored's channel.
 type barger struct {
-	ext, channel, mode string
+	ext, monitored, channel, mode string
+	ask                           string // "0", "1" (ask the agent first) or "" as barge-exten said
+	alloc                         time.Time
 }
 
 // chanMeta is what the unit knows of a live channel beyond the call it
@@ -78,7 +86,16 @@ type CallState struct {
 	Held, Muted    bool
 	HeldChannel    string   // the channel on hold, when Held
 	MutedChannel   string   // the channel muted, when Muted
-	Bargers        []string // "1003:W"
+	Bargers        []string // "1003:w": the supervisor and the mode Callbarge was given
+	Barges         []Barge
+}
+
+// Barge is one supervisor on a live call, as Callbarge set it up.
+type Barge struct {
+	Supervisor string // the extension rung to listen (barge-exten without its suffix)
+	Monitored  string // the extension whose channel is spied on (exten)
+	Mode       string // "", "w", "W" or "B"
+	Ask        string // barge-exten's suffix: "0", "1" or ""
 }
 
 // SetCallAnswerDelay sets how long a dialled call rings before it is
@@ -103,6 +120,7 @@ func (u *UCM) LiveCalls() []CallState {
 		}
 		for _, b := range c.bargers {
 			s.Bargers = append(s.Bargers, b.ext+":"+b.mode)
+			s.Barges = append(s.Barges, Barge{Supervisor: b.ext, Monitored: b.monitored, Mode: b.mode, Ask: b.ask})
 		}
 		out = append(out, s)
 	}
@@ -190,7 +208,7 @@ func (u *UCM) dial(action string, p map[string]any) reply {
 	u.callSeq++
 	c := &liveCall{
 		seq: u.callSeq, kind: kind, caller: caller, callee: callee,
-		callerName: nameOf(a), created: now,
+		callerName: nameOf(a), allocA: now,
 	}
 	if b, isExt := u.accounts[callee]; isExt && kind == "extension" {
 		c.calleeName = nameOf(b)
@@ -304,6 +322,7 @@ func (u *UCM) answer(c *liveCall, at time.Time) {
 	}
 	if c.kind != "ivr" {
 		c.chanB, c.uidB = u.newChannel(endpoint, at)
+		c.allocB, c.bridged = at, at
 	}
 	if c.kind == "external" {
 		u.meta(c.chanB).outTrunk = u.trunkName(1)

@@ -22,6 +22,13 @@ import (
 // download is quick, and long enough to be real audio.
 const recordingSeconds = 1
 
+// cdrRecord is one cdr_root item and the instant its call started (its start field is the
+// unit's wall clock, which a DST change makes ambiguous to read back).
+type cdrRecord struct {
+	start time.Time
+	item  map[string]any
+}
+
 // writeCDR stores the record of a finished call. Called with u.mu held.
 func (u *UCM) writeCDR(c *liveCall, at time.Time) {
 	recs := make([]map[string]any, 0, len(c.legs))
@@ -39,9 +46,9 @@ func (u *UCM) writeCDR(c *liveCall, at time.Time) {
 			"dst":         l.dst,
 			"clid":        fmt.Sprintf("%q <%s>", l.callerName, l.src),
 			"caller_name": l.callerName,
-			"start":       l.start.UTC().Format(ucmTime),
+			"start":       u.wallClock(l.start),
 			"answer":      "",
-			"end":         l.end.UTC().Format(ucmTime),
+			"end":         u.wallClock(l.end),
 			"duration":    strconv.Itoa(int(l.end.Sub(l.start).Seconds())),
 			"billsec":     "0",
 			"disposition": l.disposition,
@@ -51,7 +58,7 @@ func (u *UCM) writeCDR(c *liveCall, at time.Time) {
 			"recordfiles": "",
 		}
 		if !l.answer.IsZero() {
-			rec["answer"] = l.answer.UTC().Format(ucmTime)
+			rec["answer"] = u.wallClock(l.answer)
 			rec["billsec"] = strconv.Itoa(int(l.end.Sub(l.answer).Seconds()))
 		}
 		if l.record != "" {
@@ -60,21 +67,23 @@ func (u *UCM) writeCDR(c *liveCall, at time.Time) {
 		}
 		recs = append(recs, rec)
 	}
+	start := c.legs[0].start
 	if len(recs) == 1 {
-		u.cdrs = append(u.cdrs, recs[0])
+		u.cdrs = append(u.cdrs, cdrRecord{start, recs[0]})
 		return
 	}
 	group := map[string]any{"main_cdr": recs[0]}
 	for i, r := range recs[1:] {
 		group[fmt.Sprintf("sub_cdr_%d", i+1)] = r
 	}
-	u.cdrs = append(u.cdrs, group)
+	u.cdrs = append(u.cdrs, cdrRecord{start, group})
 }
 
-// cdrFilterTime parses the cdrapi time filter: YYYY-MM-DDTHH:MM[:SS].
-func cdrFilterTime(s string) (time.Time, bool) {
+// cdrFilterTime parses the cdrapi time filter, YYYY-MM-DDTHH:MM[:SS], as the unit's wall clock.
+// Called with u.mu held.
+func (u *UCM) cdrFilterTime(s string) (time.Time, bool) {
 	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04"} {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+		if t, err := time.ParseInLocation(layout, s, u.cfg.TimeZone); err == nil {
 			return t, true
 		}
 	}
@@ -107,14 +116,14 @@ func (u *UCM) cdrapi(p map[string]any) []byte {
 	}
 	var from, to time.Time
 	if s := str("startTime"); s != "" {
-		t, valid := cdrFilterTime(s)
+		t, valid := u.cdrFilterTime(s)
 		if !valid {
 			return empty
 		}
 		from = t
 	}
 	if s := str("endTime"); s != "" {
-		t, valid := cdrFilterTime(s)
+		t, valid := u.cdrFilterTime(s)
 		if !valid {
 			return empty
 		}
@@ -133,12 +142,11 @@ func (u *UCM) cdrapi(p map[string]any) []byte {
 	caller, callee := str("caller"), str("callee")
 	var matched []any
 	for i := len(u.cdrs) - 1; i >= 0; i-- {
-		rec := u.cdrs[i]
+		rec, start := u.cdrs[i].item, u.cdrs[i].start
 		main := rec
 		if m, grouped := rec["main_cdr"].(map[string]any); grouped {
 			main = m
 		}
-		start, _ := time.ParseInLocation(ucmTime, main["start"].(string), time.UTC)
 		dur, _ := strconv.Atoi(main["duration"].(string))
 		switch {
 		case caller != "" && main["src"] != caller,

@@ -14,12 +14,11 @@ func (u *UCM) listBridged() reply {
 		if !c.answered || c.chanB == "" {
 			continue
 		}
-		l := c.legs[len(c.legs)-1]
 		items = append(items, map[string]any{
 			"channel1": c.chanA, "channel2": c.chanB,
 			"callerid1": c.caller, "callerid2": c.callee,
 			"name1": c.callerName, "name2": c.calleeName,
-			"bridge_time": l.answer.UTC().Format(ucmTime),
+			"bridge_time": u.wallClock(c.bridged),
 			"uniqueid1":   c.uidA, "uniqueid2": c.uidB,
 			"bridge_id": fmt.Sprintf("%08x-bridge", c.seq),
 		})
@@ -41,7 +40,7 @@ func (u *UCM) listUnbridged() reply {
 		items = append(items, map[string]any{
 			"channel": r.channel, "callernum": r.callerNum, "callername": r.callerName,
 			"connectednum": r.connNum, "connectedname": r.connName, "state": r.state,
-			"service": r.service, "alloc_time": r.alloc.UTC().Format(ucmTime),
+			"service": r.service, "alloc_time": u.wallClock(r.alloc),
 			"inbound_trunk_name": r.inTrunk,
 		})
 	}
@@ -119,7 +118,8 @@ func (u *UCM) channelRows() []chanRow {
 func (u *UCM) seedCalls() {
 	now := time.Now()
 	start := now.Add(-3 * time.Minute)
-	c := &liveCall{kind: "inbound", caller: "+15551234567", callee: "1001", calleeName: "Bob Nguyen", created: start, answered: true}
+	c := &liveCall{kind: "inbound", caller: "+15551234567", callee: "1001", calleeName: "Bob Nguyen", answered: true,
+		allocA: start, allocB: start.Add(time.Second), bridged: start.Add(4 * time.Second)}
 	u.callSeq++
 	c.seq = u.callSeq
 	c.chanA, c.uidA = u.newChannel("trunk_1", start)

@@ -17,8 +17,8 @@ type account struct {
 	cti       map[string]any   // "cti_feature_privilege"
 	user      map[string]any   // user-side fields given to addSIPAccountAndUser
 
-	addr                    string // "-" when unregistered (status Unavailable; see extstatus.go)
-	urgemsg, newmsg, oldmsg int
+	addr                   string // "-" when unregistered (status Unavailable; see extstatus.go)
+	urgmsg, newmsg, oldmsg int
 }
 
 // presenceOrder is the order of sip_presence_settings in the guide's sample.
@@ -162,10 +162,10 @@ func (u *UCM) updateSIPAccount(p map[string]any) reply {
 	if rep, failed := a.applyParams(p, false); failed {
 		return rep
 	}
+	// The write is staged like every other, but the guide's sample reply does not say so
+	// (FACTS.md): no need_apply, only the extension and its alertinfo.
 	u.markPending()
-	resp := needApply()
-	resp["extension"] = map[string]any{"alertinfo": a.ext["alertinfo"], "extension": ext}
-	return ok(resp)
+	return ok(map[string]any{"extension": map[string]any{"alertinfo": a.ext["alertinfo"], "extension": ext}})
 }
 
 func (u *UCM) deleteUser(p map[string]any) reply {
@@ -197,7 +197,7 @@ func (a *account) applyParams(p map[string]any, forAdd bool) (rep reply, failed 
 		switch name {
 		case "action", "cookie", "extension":
 			continue
-		case "sip_presence_settings", "presence_settings":
+		case presenceParam(forAdd):
 			got, rep, failed := parsePresence(name, v)
 			if failed {
 				return rep, true
@@ -264,6 +264,18 @@ func (a *account) applyParams(p map[string]any, forAdd bool) (rep reply, failed 
 		}
 	}
 	return reply{}, false
+}
+
+// presenceParam is the name the call-forwarding rules go by in a write. updateSIPAccount's table
+// (Table 9) names them sip_presence_settings, as getSIPAccount answers them. The guide says
+// addSIPAccountAndUser takes the same parameters, yet its only sample sends presence_settings
+// (FACTS.md); which of the two names a real unit ignores on add is not documented, so the
+// simulator accepts only the sample's, and refuses the other as an unknown parameter.
+func presenceParam(forAdd bool) string {
+	if forAdd {
+		return "presence_settings"
+	}
+	return "sip_presence_settings"
 }
 
 // parsePresence validates a sip_presence_settings array (also accepted as

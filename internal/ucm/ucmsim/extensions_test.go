@@ -63,6 +63,17 @@ func TestListAccount(t *testing.T) {
 		assert.Equal(t, json.Number("0"), item["newmsg"])
 		assert.Equal(t, "1004", item["user_name"])
 	})
+	t.Run("the urgent count is urgmsg in the reply, urgemsg in options", func(t *testing.T) {
+		r, _ := call(t, post, "listAccount", "cookie", cookie, "item_num", "1", "page", "2")
+		item := r["account"].([]any)[0].(map[string]any)
+		assert.Equal(t, json.Number("1"), item["urgmsg"], "1001 has an urgent message")
+		assert.NotContains(t, item, "urgemsg")
+		for _, asked := range []string{"urgemsg", "urgmsg"} {
+			r, st := call(t, post, "listAccount", "cookie", cookie, "options", "extension,"+asked, "item_num", "1", "page", "2")
+			require.Equal(t, StatusOK, st, asked)
+			assert.Equal(t, map[string]any{"extension": "1001", "urgmsg": json.Number("1")}, r["account"].([]any)[0], asked)
+		}
+	})
 	t.Run("options select fields", func(t *testing.T) {
 		r, _ := call(t, post, "listAccount", "cookie", cookie, "options", "extension, status,account_type")
 		for _, it := range r["account"].([]any) {
@@ -214,7 +225,9 @@ func TestUpdateValidation(t *testing.T) {
 				assert.Contains(t, r["error_msg"], tc.field, "error_msg names the field")
 				return
 			}
-			assert.Equal(t, "yes", r["need_apply"])
+			assert.ElementsMatch(t, []string{"extension"}, keys(r), "the guide's sample reply, without need_apply: %v", r)
+			assert.ElementsMatch(t, []string{"alertinfo", "extension"}, keys(r["extension"].(map[string]any)))
+			assert.True(t, u.PendingApply(), "and yet the write is staged")
 			rec, _ := u.Extension("1001")
 			assert.Equal(t, tc.stored, rec[tc.field])
 		})
@@ -273,6 +286,9 @@ func TestPresenceAndVoicemailUpdates(t *testing.T) {
 	_, st = call(t, post, "updateSIPAccount", "cookie", cookie, "extension", "1002",
 		"sip_presence_settings", []any{map[string]any{"presence_status": "away", "cfx": "1"}})
 	assert.Equal(t, StatusInvalidParams, st)
+	_, st = call(t, post, "updateSIPAccount", "cookie", cookie, "extension", "1002",
+		"presence_settings", []any{map[string]any{"presence_status": "away", "cfu": "1000"}})
+	assert.Equal(t, StatusInvalidParams, st, "add's name for the rules is not update's (Table 9)")
 }
 
 func TestAddDeleteAndApply(t *testing.T) {
@@ -298,6 +314,8 @@ func TestAddDeleteAndApply(t *testing.T) {
 			"presence_settings", []any{map[string]any{"presence_status": "available", "cfu_destination_type": "1",
 				"cfu_timetype": "0", "cfu": "6000", "cfn": "", "cfb": ""}}}, 0},
 		{"18 digits", []any{"extension", "123456789012345678"}, 0},
+		{"forwarding under getSIPAccount's name", []any{"extension", "2002",
+			"sip_presence_settings", []any{map[string]any{"presence_status": "available", "cfu": "6000"}}}, StatusInvalidParams},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

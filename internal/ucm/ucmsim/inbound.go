@@ -79,7 +79,7 @@ func reachable(a *account) bool { return a.addr != "-" && a.ext["out_of_service"
 func (u *UCM) newInbound(index int, from, to string, at time.Time) *liveCall {
 	u.callSeq++
 	c := &liveCall{seq: u.callSeq, kind: "inbound", caller: from, callee: to,
-		calleeName: nameOf(u.accounts[to]), created: at}
+		calleeName: nameOf(u.accounts[to]), allocA: at}
 	c.chanA, c.uidA = u.newChannel(fmt.Sprintf("trunk_%d", index), at)
 	u.meta(c.chanA).inTrunk = u.trunkName(index)
 	c.session = c.uidA

@@ -10,8 +10,13 @@ import (
 // listFields are the fields listAccount returns when options is absent.
 func listFields() []string {
 	return []string{"extension", "account_type", "fullname", "out_of_service", "status",
-		"addr", "urgemsg", "newmsg", "oldmsg", "presence_status", "user_name"}
+		"addr", "urgmsg", "newmsg", "oldmsg", "presence_status", "user_name"}
 }
+
+// listAliases are options names that select a field under another name. Table 7 lists the
+// urgent-message count as urgemsg among the options but answers it as urgmsg (FACTS.md): the
+// reply uses the reply table's name, whichever was asked for.
+func listAliases() map[string]string { return map[string]string{"urgemsg": "urgmsg"} }
 
 // listRow is one listAccount item with every known field, typed as real
 // units send them: strings, null for a missing fullname, numbers for the
@@ -24,7 +29,7 @@ func (a *account) listRow(status string) map[string]any {
 		"out_of_service":      a.ext["out_of_service"],
 		"status":              status,
 		"addr":                a.addr,
-		"urgemsg":             a.urgemsg,
+		"urgmsg":              a.urgmsg,
 		"newmsg":              a.newmsg,
 		"oldmsg":              a.oldmsg,
 		"presence_status":     a.ext["presence_status"],
@@ -44,7 +49,7 @@ func (u *UCM) listAccount(p map[string]any) reply {
 		rows = append(rows, a.listRow(statuses[ext]))
 	}
 	slices.SortFunc(rows, func(x, y map[string]any) int { return compareValues(x["extension"], y["extension"]) })
-	return pageList(p, "account", "extension", rows, nil, listFields())
+	return pageList(p, "account", "extension", rows, listAliases(), listFields())
 }
 
 // compareValues orders nulls first, numbers numerically, and digit strings

@@ -90,7 +90,7 @@ func (u *UCM) loadSeed() {
 			}
 		}
 		a.addr = s.addr
-		a.urgemsg, a.newmsg, a.oldmsg = s.urg, s.newm, s.old
+		a.urgmsg, a.newmsg, a.oldmsg = s.urg, s.newm, s.old
 		u.accounts[s.ext] = a
 	}
 }

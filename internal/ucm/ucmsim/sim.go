@@ -98,6 +98,10 @@ type Config struct {
 	// (lazily, like everything else), so a demo shows inbound events. Each
 	// such caller hangs up one interval after calling. Default 0: off.
 	InboundCallEvery time.Duration
+	// TimeZone is the zone the unit's clock is set to. Units write times
+	// (CDRs, channel lists) as local wall-clock time without a zone, and read
+	// cdrapi's time filters the same way (FACTS.md). Default UTC.
+	TimeZone *time.Location
 }
 
 // defaultWebUsers is the web user of Config{}.
@@ -146,7 +150,7 @@ type UCM struct {
 	chanSeq     int
 	chans       map[string]*chanMeta // live channel -> what it reports beyond its call
 	inboundDone int                  // scheduled inbound calls started (inbound.go)
-	cdrs        []map[string]any
+	cdrs        []cdrRecord
 	recordings  map[string]int // file name -> seconds
 
 	// live events (ws.go, events.go)
@@ -189,6 +193,9 @@ func New(cfg Config) *UCM {
 	}
 	if cfg.CallControlTimeout <= 0 {
 		cfg.CallControlTimeout = 10 * time.Second
+	}
+	if cfg.TimeZone == nil {
+		cfg.TimeZone = time.UTC
 	}
 	u := &UCM{
 		cfg:          cfg,

@@ -87,7 +87,7 @@ func TestSLATrunk(t *testing.T) {
 	require.Equal(t, 0, st)
 	tr, sla, found := u.AnalogTrunk(3)
 	require.True(t, found)
-	assert.Equal(t, "sla", tr["trunkmode"])
+	assert.Equal(t, "SLA", tr["trunkmode"], "Table 16's casing")
 	assert.Equal(t, "43243", tr["trunk_name"])
 	assert.Equal(t, "private", sla["holdaccess"])
 	// updateAnalogTrunk's sample names the trunk by trunkgroup; its table by trunk_index.
@@ -97,6 +97,24 @@ func TestSLATrunk(t *testing.T) {
 	assert.Equal(t, StatusInvalidValue, st, "two ids that disagree")
 	_, st = call(t, post, "updateAnalogTrunk", "cookie", cookie, "trunk_index", "3", "rxgain", 12.5)
 	assert.Equal(t, StatusInvalidValue, st)
+}
+
+// trunkmode is accepted in either casing (Table 16 "Normal, SLA", the samples "normal") and kept
+// as sent, as firmware differs (FACTS.md).
+func TestTrunkmodeAnyCase(t *testing.T) {
+	u, _, post := startHTTPS(t, Config{Seed: true})
+	cookie := login(t, post, testPassword)
+	for _, tc := range []struct {
+		mode string
+		want int
+	}{{"Normal", StatusOK}, {"SLA", StatusOK}, {"sla", StatusOK}, {"NORMAL", StatusOK}, {"shared", StatusInvalidValue}} {
+		_, st := call(t, post, "updateAnalogTrunk", "cookie", cookie, "trunk_index", "3", "trunkmode", tc.mode)
+		require.Equal(t, tc.want, st, tc.mode)
+		if st == StatusOK {
+			tr, _, _ := u.AnalogTrunk(3)
+			assert.Equal(t, tc.mode, tr["trunkmode"], "stored as sent")
+		}
+	}
 }
 
 func TestOtherActions(t *testing.T) {

@@ -39,6 +39,7 @@ type rule struct {
 	min, max   int
 	ints       []int
 	nullable   bool // null, "null" and "" store null
+	anyCase    bool // kEnum: values match in any case and are stored as sent
 	allowEmpty bool // kStr: "" is stored as ""
 	check      func(string) bool
 	target     target
@@ -220,6 +221,9 @@ func (r rule) normalize(v any) (any, bool) {
 		s = strings.ToLower(s)
 		return s, s == "yes" || s == "no"
 	case kEnum:
+		if r.anyCase {
+			return s, slices.ContainsFunc(r.values, func(v string) bool { return strings.EqualFold(v, s) })
+		}
 		return s, slices.Contains(r.values, s)
 	}
 	if r.check != nil && !r.check(s) {
