@@ -33,8 +33,8 @@ type fileUnit struct {
 	PasswordFile string  `yaml:"password_file"`
 	TLS          fileTLS `yaml:"tls"`
 	// Events, when present, is the web user for the unit's live-event socket.
-	Events *fileEvents `yaml:"events"`
-	TimeZone     string  `yaml:"timezone"`
+	Events   *fileEvents `yaml:"events"`
+	TimeZone string      `yaml:"timezone"`
 }
 
 // fileTLS is a unit's tls block as written: a CA file is named, not yet read.

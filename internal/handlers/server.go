@@ -57,9 +57,9 @@ type Server struct {
 	idem          *idempotency  // Idempotency-Key outcomes of POST …/calls (this replica's)
 	callStartWait time.Duration // how long a dial's call may take to appear in the channel lists
 
-	events       *events.Set   // live events of every unit; nil: not enabled
-	sseHeartbeat time.Duration // comment line on a quiet stream
-	zones map[string]*time.Location // unit id -> the zone its clock is set to (Options.TimeZones)
+	events       *events.Set               // live events of every unit; nil: not enabled
+	sseHeartbeat time.Duration             // comment line on a quiet stream
+	zones        map[string]*time.Location // unit id -> the zone its clock is set to (Options.TimeZones)
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
