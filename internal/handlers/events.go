@@ -84,7 +84,7 @@ func (s *Server) openStream(ctx context.Context, units []string, types *api.Even
 		}
 		hubs = append(hubs, h)
 	}
-	return &eventStream{ctx: ctx, hubs: hubs, after: after, filter: filter, multi: multi, heartbeat: s.sseHeartbeat}, nil
+	return &eventStream{ctx: ctx, hubs: hubs, after: after, filter: filter, multi: multi, heartbeat: s.sseHeartbeat, head: isHead(ctx)}, nil
 }
 
 // parseCursor reads Last-Event-ID: a single unit's stream sends plain event ids, a multi-unit
@@ -127,6 +127,7 @@ type eventStream struct {
 	filter    events.Filter
 	multi     bool
 	heartbeat time.Duration
+	head      bool // HEAD: the headers, no stream
 }
 
 func (e *eventStream) VisitStreamUnitEventsResponse(w http.ResponseWriter) error { return e.serve(w) }
@@ -143,6 +144,9 @@ func (e *eventStream) serve(w http.ResponseWriter) error {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
+	if e.head {
+		return nil
+	}
 
 	bell := make(chan struct{}, 1)
 	subs := make([]*events.Subscription, len(e.hubs))

@@ -277,7 +277,9 @@ func TestEventsMultiUnitCursor(t *testing.T) {
 	e.dialExt(t, "1000", "1001")
 	back := e.stream(t, "/v1/events?unit=demo&unit=branch", "Last-Event-ID", cursor)
 	m := back.until(t, events.TypeCallRinging, 10*time.Second)
-	assert.Equal(t, events.TypeCallRinging, m[0].Event, "nothing before the missed call: the cursor resumed both units")
+	for _, before := range m {
+		assert.NotEqual(t, events.TypeUnitState, before.Event, "the units' first events came before the cursor: not replayed")
+	}
 }
 
 func TestEventsStreamOutlivesWriteTimeoutAndEndsOnShutdown(t *testing.T) {

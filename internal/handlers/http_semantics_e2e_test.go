@@ -12,7 +12,7 @@ import (
 // HEAD is served wherever GET is: the same status and headers, no body. Every GET operation of
 // the spec is tried, so a new one cannot be left out.
 func TestHeadWhereverGet(t *testing.T) {
-	e := newEnv(t)
+	e := newAccessEnv(t, access{events: eventSources[0].make})
 	recording := e.sim.Recordings()[0]
 	var calls struct {
 		Items []callJSON `json:"items"`
@@ -36,6 +36,9 @@ func TestHeadWhereverGet(t *testing.T) {
 		"/v1/units/{unit}/calls/{call}":          "/v1/units/demo/calls/" + calls.Items[0].ID,
 		"/v1/units/{unit}/cdrs":                  "/v1/units/demo/cdrs",
 		"/v1/units/{unit}/recordings/{file}":     "/v1/units/demo/recordings/" + recording,
+		"/v1/units/{unit}/events":                "/v1/units/demo/events",
+		"/v1/events":                             "/v1/events",
+		"/v1/webhooks":                           "/v1/webhooks",
 		"/healthz":                               "/healthz", "/readyz": "/readyz", "/metrics": "/metrics",
 		"/openapi.json": "/openapi.json", "/openapi.yaml": "/openapi.yaml", "/docs/": "/docs/",
 	}
@@ -46,6 +49,14 @@ func TestHeadWhereverGet(t *testing.T) {
 	}
 	for pattern, path := range paths {
 		t.Run(pattern, func(t *testing.T) {
+			if strings.HasSuffix(pattern, "/events") {
+				// A GET would stream until the client leaves; HEAD answers with the headers.
+				code, h, body := e.do(t, "HEAD", path, "", "")
+				assert.Equal(t, http.StatusOK, code, "HEAD %s", path)
+				assert.Empty(t, body)
+				assert.Equal(t, "text/event-stream", h.Get("Content-Type"))
+				return
+			}
 			getCode, getH, getBody := e.do(t, "GET", path, "", "")
 			require.Equal(t, http.StatusOK, getCode, "GET %s: %.300s", path, getBody)
 			code, h, body := e.do(t, "HEAD", path, "", "")

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -62,6 +63,12 @@ func (s *Server) notFound(routes chi.Routes) http.HandlerFunc {
 	}
 }
 
+type headKey struct{}
+
+// isHead reports whether the GET being served is really a HEAD: a handler that streams (SSE)
+// answers it with the headers alone instead of a stream that never ends.
+func isHead(ctx context.Context) bool { v, _ := ctx.Value(headKey{}).(bool); return v }
+
 // headAsGet lets the validator check a HEAD request as the GET it is routed to: the spec
 // describes the GETs only, and a HEAD is a GET without the body.
 func headAsGet(validate func(http.Handler) http.Handler) func(http.Handler) http.Handler {
@@ -69,7 +76,7 @@ func headAsGet(validate func(http.Handler) http.Handler) func(http.Handler) http
 		v := validate(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodHead {
-				g := r.Clone(r.Context())
+				g := r.Clone(context.WithValue(r.Context(), headKey{}, true))
 				g.Method = http.MethodGet
 				v.ServeHTTP(w, g) // net/http still writes no body: it knows the request was HEAD
 				return

@@ -109,7 +109,7 @@ func TestActiveCallStatusFollowsADial(t *testing.T) {
 	assert.NotContains(t, ev, EventExtensionStatus)
 
 	// 4. A barger joins, then leaves.
-	_, st = call(t, post, "Callbarge", "cookie", cookie, "channel", a, "exten", "1005", "barge-exten", "1000", "mode", "")
+	_, st = call(t, post, "callbarge", "cookie", cookie, "channel", a, "exten", "1000", "barge-exten", "1005", "mode", "")
 	require.Equal(t, StatusOK, st)
 	ev = w.nextEvents()
 	require.Len(t, ev[EventActiveCallStatus], 1)
