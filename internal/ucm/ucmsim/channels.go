@@ -40,6 +40,8 @@ func (u *UCM) listUnbridged() reply {
 	}
 	for _, c := range u.calls {
 		switch {
+		case c.kind == "queued": // a caller waiting in a queue (queuewait.go)
+			items = append(items, queuedRow(c))
 		case !c.answered && len(c.legs) == 1:
 			row(c.chanA, c.caller, c.callerName, c.callee, c.calleeName, "Ringing", "", c.created)
 		case !c.answered: // a transferred party waiting for the destination
