@@ -37,7 +37,7 @@ func (u *UCM) handleCallCenter(action string, p map[string]any) (rep reply, know
 		"loginLogoffQueueAgent": u.loginLogoffQueueAgent, "pauseUnpauseQueueAgent": u.pauseUnpauseQueueAgent,
 		"listInboundRoute": u.listInboundRoute, "getInboundRoute": u.getInboundRoute,
 		"listOutboundRoute": u.listOutboundRoute, "getOutboundRoute": u.getOutboundRoute,
-		"listIVR": u.listIVR, "listPaginggroup": u.listPaginggroup, "listExtensionGroup": u.listExtensionGroup,
+		"listIVR": u.listIVR, "getIVR": u.getIVR, "deleteIVR": u.deleteIVR, "listPaginggroup": u.listPaginggroup, "listExtensionGroup": u.listExtensionGroup,
 		"listUser": u.listUser, "getUser": u.getUser, "updateUser": u.updateUser,
 		"dialOutboundTwo": u.dialOutboundTwo, "dialIVROutbound": u.dialIVROutbound,
 	}

@@ -1,6 +1,9 @@
 package ucmsim
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+)
 
 // Routes, IVRs, paging and extension groups (FACTS.md "Other actions"). The
 // list keys are FACTS.md's: inbound_route, outbound_route, ivr, paginggroup,
@@ -11,9 +14,12 @@ import "strconv"
 // getInboundRoute{inbound_route} and getOutboundRoute{outbound_route} take
 // the route's index (FACTS.md); which key the reply puts the route under is
 // not documented: the simulator answers under the parameter's name, as
-// getQueue answers under "queue". getIVR and getPaginggroup, whose parameters
-// nobody documents, and the route, IVR and paging writes are not simulated:
-// they answer -1, as an unknown action does on some firmware.
+// getQueue answers under "queue". getIVR{ivr} and deleteIVR{ivr} are
+// simulated with a guessed parameter (named like getQueue's), strictly, so the
+// gateway's pass-through has a read and a write to relay; getPaginggroup and
+// the other route, IVR and paging writes, whose parameters nobody documents,
+// are not simulated: they answer -1, as an unknown action does on some
+// firmware.
 
 func (u *UCM) listInboundRoute(p map[string]any) reply {
 	return pageList(p, "inbound_route", "inbound_rt_index", cloneRows(u.cc.inboundRoutes), nil, nil)
@@ -63,4 +69,40 @@ func getByIndex(p map[string]any, param, field string, rows []map[string]any) re
 		}
 	}
 	return failMsg(StatusNoSuchItem, "No such item: "+param+" "+strconv.Itoa(n))
+}
+
+// ivrParam returns the index of the IVR named by the (guessed) "ivr"
+// parameter, or the refusal.
+func (u *UCM) ivrParam(p map[string]any) (int, reply, bool) {
+	if rep, bad := onlyParams(p, "ivr"); bad {
+		return 0, rep, false
+	}
+	ext, _ := paramString(p["ivr"])
+	if ext == "" {
+		return 0, failMsg(StatusInvalidParams, "Invalid parameters! ivr is required"), false
+	}
+	for i, r := range u.cc.ivrs {
+		if r["extension"] == ext {
+			return i, reply{}, true
+		}
+	}
+	return 0, failMsg(StatusNoSuchItem, "No such item: ivr "+ext), false
+}
+
+func (u *UCM) getIVR(p map[string]any) reply {
+	i, rep, found := u.ivrParam(p)
+	if !found {
+		return rep
+	}
+	return ok(map[string]any{"ivr": cloneMap(u.cc.ivrs[i])})
+}
+
+func (u *UCM) deleteIVR(p map[string]any) reply {
+	i, rep, found := u.ivrParam(p)
+	if !found {
+		return rep
+	}
+	u.cc.ivrs = slices.Delete(u.cc.ivrs, i, i+1)
+	u.markPending()
+	return ok(needApply())
 }
