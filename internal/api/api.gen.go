@@ -22,6 +22,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for AccountType.
@@ -495,6 +496,36 @@ func (e PresenceStatus) Valid() bool {
 	}
 }
 
+// Defines values for QueueStrategy.
+const (
+	QueueStrategyFewestCalls      QueueStrategy = "fewestcalls"
+	QueueStrategyLeastRecent      QueueStrategy = "leastrecent"
+	QueueStrategyLinear           QueueStrategy = "linear"
+	QueueStrategyRandom           QueueStrategy = "random"
+	QueueStrategyRingAll          QueueStrategy = "ringall"
+	QueueStrategyRoundRobinMemory QueueStrategy = "rrmemory"
+)
+
+// Valid indicates whether the value is a known member of the QueueStrategy enum.
+func (e QueueStrategy) Valid() bool {
+	switch e {
+	case QueueStrategyFewestCalls:
+		return true
+	case QueueStrategyLeastRecent:
+		return true
+	case QueueStrategyLinear:
+		return true
+	case QueueStrategyRandom:
+		return true
+	case QueueStrategyRingAll:
+		return true
+	case QueueStrategyRoundRobinMemory:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SIPTrunkCcAgentPolicy.
 const (
 	SIPTrunkCcAgentPolicyNative SIPTrunkCcAgentPolicy = "native"
@@ -953,44 +984,28 @@ func (e UnitSessionState) Valid() bool {
 
 // Defines values for ActionName.
 const (
-	ActionNameAddDigitalTrunk        ActionName = "addDigitalTrunk"
-	ActionNameAddIVR                 ActionName = "addIVR"
-	ActionNameAddInboundRoute        ActionName = "addInboundRoute"
-	ActionNameAddOutboundRoute       ActionName = "addOutboundRoute"
-	ActionNameAddPaginggroup         ActionName = "addPaginggroup"
-	ActionNameAddQueue               ActionName = "addQueue"
-	ActionNameDeleteDigitalTrunk     ActionName = "deleteDigitalTrunk"
-	ActionNameDeleteIVR              ActionName = "deleteIVR"
-	ActionNameDeleteInboundRoute     ActionName = "deleteInboundRoute"
-	ActionNameDeleteOutboundRoute    ActionName = "deleteOutboundRoute"
-	ActionNameDeletePaginggroup      ActionName = "deletePaginggroup"
-	ActionNameDeleteQueue            ActionName = "deleteQueue"
-	ActionNameGetDigitalTrunk        ActionName = "getDigitalTrunk"
-	ActionNameGetIVR                 ActionName = "getIVR"
-	ActionNameGetInboundRoute        ActionName = "getInboundRoute"
-	ActionNameGetOutboundRoute       ActionName = "getOutboundRoute"
-	ActionNameGetPaginggroup         ActionName = "getPaginggroup"
-	ActionNameGetQueue               ActionName = "getQueue"
-	ActionNameGetUser                ActionName = "getUser"
-	ActionNameListExtensionGroup     ActionName = "listExtensionGroup"
-	ActionNameListIVR                ActionName = "listIVR"
-	ActionNameListInboundRoute       ActionName = "listInboundRoute"
-	ActionNameListOutboundRoute      ActionName = "listOutboundRoute"
-	ActionNameListPaginggroup        ActionName = "listPaginggroup"
-	ActionNameListQueue              ActionName = "listQueue"
-	ActionNameListUser               ActionName = "listUser"
-	ActionNameLoginLogoffQueueAgent  ActionName = "loginLogoffQueueAgent"
-	ActionNameMulticastPaging        ActionName = "MulticastPaging"
-	ActionNameMulticastPagingHangup  ActionName = "MulticastPagingHangup"
-	ActionNamePauseUnpauseQueueAgent ActionName = "pauseUnpauseQueueAgent"
-	ActionNamePlayPromptByOrg        ActionName = "playPromptByOrg"
-	ActionNameUpdateDigitalTrunk     ActionName = "updateDigitalTrunk"
-	ActionNameUpdateIVR              ActionName = "updateIVR"
-	ActionNameUpdateInboundRoute     ActionName = "updateInboundRoute"
-	ActionNameUpdateOutboundRoute    ActionName = "updateOutboundRoute"
-	ActionNameUpdatePaginggroup      ActionName = "updatePaginggroup"
-	ActionNameUpdateQueue            ActionName = "updateQueue"
-	ActionNameUpdateUser             ActionName = "updateUser"
+	ActionNameAddDigitalTrunk       ActionName = "addDigitalTrunk"
+	ActionNameAddIVR                ActionName = "addIVR"
+	ActionNameAddInboundRoute       ActionName = "addInboundRoute"
+	ActionNameAddOutboundRoute      ActionName = "addOutboundRoute"
+	ActionNameAddPaginggroup        ActionName = "addPaginggroup"
+	ActionNameDeleteDigitalTrunk    ActionName = "deleteDigitalTrunk"
+	ActionNameDeleteIVR             ActionName = "deleteIVR"
+	ActionNameDeleteInboundRoute    ActionName = "deleteInboundRoute"
+	ActionNameDeleteOutboundRoute   ActionName = "deleteOutboundRoute"
+	ActionNameDeletePaginggroup     ActionName = "deletePaginggroup"
+	ActionNameGetDigitalTrunk       ActionName = "getDigitalTrunk"
+	ActionNameGetIVR                ActionName = "getIVR"
+	ActionNameGetPaginggroup        ActionName = "getPaginggroup"
+	ActionNameListPinSets           ActionName = "listPinSets"
+	ActionNameMulticastPaging       ActionName = "MulticastPaging"
+	ActionNameMulticastPagingHangup ActionName = "MulticastPagingHangup"
+	ActionNamePlayPromptByOrg       ActionName = "playPromptByOrg"
+	ActionNameUpdateDigitalTrunk    ActionName = "updateDigitalTrunk"
+	ActionNameUpdateIVR             ActionName = "updateIVR"
+	ActionNameUpdateInboundRoute    ActionName = "updateInboundRoute"
+	ActionNameUpdateOutboundRoute   ActionName = "updateOutboundRoute"
+	ActionNameUpdatePaginggroup     ActionName = "updatePaginggroup"
 )
 
 // Valid indicates whether the value is a known member of the ActionName enum.
@@ -1006,8 +1021,6 @@ func (e ActionName) Valid() bool {
 		return true
 	case ActionNameAddPaginggroup:
 		return true
-	case ActionNameAddQueue:
-		return true
 	case ActionNameDeleteDigitalTrunk:
 		return true
 	case ActionNameDeleteIVR:
@@ -1018,43 +1031,17 @@ func (e ActionName) Valid() bool {
 		return true
 	case ActionNameDeletePaginggroup:
 		return true
-	case ActionNameDeleteQueue:
-		return true
 	case ActionNameGetDigitalTrunk:
 		return true
 	case ActionNameGetIVR:
 		return true
-	case ActionNameGetInboundRoute:
-		return true
-	case ActionNameGetOutboundRoute:
-		return true
 	case ActionNameGetPaginggroup:
 		return true
-	case ActionNameGetQueue:
-		return true
-	case ActionNameGetUser:
-		return true
-	case ActionNameListExtensionGroup:
-		return true
-	case ActionNameListIVR:
-		return true
-	case ActionNameListInboundRoute:
-		return true
-	case ActionNameListOutboundRoute:
-		return true
-	case ActionNameListPaginggroup:
-		return true
-	case ActionNameListQueue:
-		return true
-	case ActionNameListUser:
-		return true
-	case ActionNameLoginLogoffQueueAgent:
+	case ActionNameListPinSets:
 		return true
 	case ActionNameMulticastPaging:
 		return true
 	case ActionNameMulticastPagingHangup:
-		return true
-	case ActionNamePauseUnpauseQueueAgent:
 		return true
 	case ActionNamePlayPromptByOrg:
 		return true
@@ -1067,10 +1054,6 @@ func (e ActionName) Valid() bool {
 	case ActionNameUpdateOutboundRoute:
 		return true
 	case ActionNameUpdatePaginggroup:
-		return true
-	case ActionNameUpdateQueue:
-		return true
-	case ActionNameUpdateUser:
 		return true
 	default:
 		return false
@@ -2995,6 +2978,39 @@ type ExtensionCreate struct {
 	Voicemail *Voicemail `json:"voicemail,omitempty"`
 }
 
+// ExtensionGroup An extension group (UCM action `listExtensionGroup`).
+type ExtensionGroup struct {
+	// GroupID The group's id (`{group}` in its URL).
+	//
+	// Example: extension_group-1
+	GroupID string `json:"group_id"`
+
+	// GroupName The group's name.
+	//
+	// Example: Front office
+	GroupName *string `json:"group_name,omitempty"`
+
+	// Members The group's extensions.
+	//
+	// Example: ["1000","1001","1005"]
+	Members *[]string `json:"members,omitempty"`
+}
+
+// ExtensionGroupList One page of extension groups.
+type ExtensionGroupList struct {
+	Items []ExtensionGroup `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
 // ExtensionList One page of extensions.
 type ExtensionList struct {
 	Items []ExtensionSummary `json:"items"`
@@ -3446,16 +3462,195 @@ type ExtensionSummary struct {
 // Example: 0
 type ForwardDestinationType int
 
+// InboundRoute An inbound route (UCM actions `listInboundRoute`, `getInboundRoute`): the fields peers
+// read from real units; the vendor documents no more.
+type InboundRoute struct {
+	// DestinationType What the route sends calls to, as the UCM names it (`queue`, `account`, `ivr`…).
+	//
+	// Example: queue
+	DestinationType *string `json:"destination_type,omitempty"`
+
+	// DidPatternMatch The dialled-number pattern the route matches (Asterisk syntax).
+	//
+	// Example: _X.
+	DidPatternMatch *string `json:"did_pattern_match,omitempty"`
+
+	// InboundRtIndex The route's index (`{route}` in its URL).
+	//
+	// Example: 1
+	InboundRtIndex int `json:"inbound_rt_index"`
+
+	// OutOfService `true` when the route is disabled.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Queue The destination queue, when `destination_type` is `queue`.
+	//
+	// Example: 6500
+	Queue *string `json:"queue,omitempty"`
+
+	// TrunkIndex The trunk the route takes calls from.
+	//
+	// Example: 1
+	TrunkIndex *int `json:"trunk_index,omitempty"`
+}
+
+// InboundRouteList One page of inbound routes.
+type InboundRouteList struct {
+	Items []InboundRoute `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
 // IPACLStrategy Registration ACL policy (`strategy_ipacl`): 0 any address, 1 only the subnets in
 // `local_network1`…`local_network10`, 2 only `specific_ip`.
 //
 // Example: 0
 type IPACLStrategy int
 
+// Ivr An IVR (UCM action `listIVR`).
+type Ivr struct {
+	// DialExtension Callers may dial an extension directly.
+	//
+	// Example: true
+	DialExtension *bool `json:"dial_extension,omitempty"`
+
+	// Extension The IVR's number (`{ivr}` in its URL; `to.number` of a call to it).
+	//
+	// Example: 7000
+	Extension string `json:"extension"`
+
+	// IvrName The IVR's name.
+	//
+	// Example: Main menu
+	IvrName *string `json:"ivr_name,omitempty"`
+
+	// IvrOutOfService `true` when the IVR is disabled.
+	//
+	// Example: false
+	IvrOutOfService *bool `json:"ivr_out_of_service,omitempty"`
+
+	// Prompt The prompt it plays.
+	//
+	// Example: welcome
+	Prompt *string `json:"prompt,omitempty"`
+}
+
+// IvrList One page of IVRs.
+type IvrList struct {
+	Items []Ivr `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
 // OutboundPermission Outbound call permission (`permission`): internal only, local, national, or international.
 //
 // Example: internal
 type OutboundPermission string
+
+// OutboundRoute An outbound route (UCM actions `listOutboundRoute`, `getOutboundRoute`).
+type OutboundRoute struct {
+	// DefaultTrunkIndex The trunk the route dials out through.
+	//
+	// Example: 1
+	DefaultTrunkIndex *int `json:"default_trunk_index,omitempty"`
+
+	// OutOfService `true` when the route is disabled.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// OutboundRtIndex The route's index (`{route}` in its URL).
+	//
+	// Example: 1
+	OutboundRtIndex int `json:"outbound_rt_index"`
+
+	// OutboundRtName The route's name.
+	//
+	// Example: national
+	OutboundRtName *string `json:"outbound_rt_name,omitempty"`
+
+	// Pattern The dialled-number pattern the route matches (Asterisk syntax).
+	//
+	// Example: _0XXXXXXXXX
+	Pattern *string `json:"pattern,omitempty"`
+
+	// Permission Outbound call permission (`permission`): internal only, local, national, or international.
+	//
+	// Example: internal
+	Permission *OutboundPermission `json:"permission,omitempty"`
+}
+
+// OutboundRouteList One page of outbound routes.
+type OutboundRouteList struct {
+	Items []OutboundRoute `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
+// PagingGroup A paging or intercom group (UCM action `listPaginggroup`). The vendor documents only the
+// list key: these fields are the gateway's expectation.
+type PagingGroup struct {
+	// Extension The group's number (`{group}` in its URL).
+	//
+	// Example: 7100
+	Extension string `json:"extension"`
+
+	// Members The extensions paged.
+	//
+	// Example: ["1000","1001","1005"]
+	Members *[]string `json:"members,omitempty"`
+
+	// PaginggroupName The group's name.
+	//
+	// Example: Warehouse
+	PaginggroupName *string `json:"paginggroup_name,omitempty"`
+
+	// PaginggroupType Paging (one way) or intercom (two way), as the UCM names it.
+	//
+	// Example: 2way
+	PaginggroupType *string `json:"paginggroup_type,omitempty"`
+}
+
+// PagingGroupList One page of paging and intercom groups.
+type PagingGroupList struct {
+	Items []PagingGroup `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
 
 // PresenceSetting Call forwarding of an extension while it has one presence status: busy (`cfb`), no answer
 // (`cfn`) and unconditional (`cfu`), each with a destination type and a time condition.
@@ -3600,6 +3795,371 @@ type ProblemFieldError struct {
 	//
 	// Example: must be at most 10
 	Message string `json:"message"`
+}
+
+// Queue A call queue with every setting the UCM returns (`getQueue`), typed. `pending_apply`
+// appears only in write responses.
+type Queue struct {
+	// EnableAgentLogin `true`: the members are agents who log in and out (`PATCH …/agents/{ext}`);
+	// `false`: the members are static, always in the queue.
+	//
+	//
+	// Example: false
+	EnableAgentLogin *bool `json:"enable_agent_login,omitempty"`
+
+	// Extension The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Extension string `json:"extension"`
+
+	// Maxlen Most callers waiting at once (0 is no limit).
+	//
+	// Example: 0
+	Maxlen *int `json:"maxlen,omitempty"`
+
+	// Members The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+	//
+	// Example: ["1000","1001"]
+	Members *[]string `json:"members,omitempty"`
+
+	// Musicclass Music-on-hold class callers hear while they wait.
+	//
+	// Example: default
+	Musicclass *string `json:"musicclass,omitempty"`
+
+	// PendingApply Present only in the responses of writes: `true` when the change is staged on the unit and
+	// takes effect after the configuration is applied.
+	//
+	//
+	// Example: true
+	PendingApply *bool `json:"pending_apply,omitempty"`
+
+	// QueueName The queue's name.
+	//
+	// Example: Support
+	QueueName *string `json:"queue_name,omitempty"`
+
+	// QueueTimeout Longest a caller waits in the queue, in seconds.
+	//
+	// Example: 600
+	QueueTimeout *int `json:"queue_timeout,omitempty"`
+
+	// Retry Seconds to wait before ringing the agents again after a round.
+	//
+	// Example: 5
+	Retry *int `json:"retry,omitempty"`
+
+	// Ringtime Seconds an agent's phone rings before the queue tries the next one.
+	//
+	// Example: 30
+	Ringtime *int `json:"ringtime,omitempty"`
+
+	// Strategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+	// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+	// longest, `fewestcalls` the agent with the fewest calls, `random`.
+	//
+	//
+	// Example: ringall
+	Strategy *QueueStrategy `json:"strategy,omitempty"`
+
+	// Wrapuptime Seconds an agent gets after a call before the queue rings it again.
+	//
+	// Example: 10
+	Wrapuptime *int `json:"wrapuptime,omitempty"`
+}
+
+// QueueAgent One agent of a queue. `logged_in` and `paused` are `null` when the unit does not report
+// them (see `GET …/agents`).
+type QueueAgent struct {
+	// Extension The agent's extension.
+	//
+	// Example: 1003
+	Extension string `json:"extension"`
+
+	// Fullname The extension's caller id name; null if not set.
+	//
+	// Example: Dmitri Volkov
+	Fullname nullable.Nullable[string] `json:"fullname,omitempty"`
+
+	// LoggedIn `true` for a static member; `null` for an agent of a queue with agent login (not reported).
+	LoggedIn nullable.Nullable[bool] `json:"logged_in"`
+
+	// Paused Not reported by the unit's HTTPS API, so always `null`.
+	Paused nullable.Nullable[bool] `json:"paused"`
+
+	// Status Extension status (`Unavailable`: nothing registered).
+	//
+	// Example: Idle
+	Status *ExtensionStatus `json:"status,omitempty"`
+}
+
+// QueueAgentList A queue's agents.
+type QueueAgentList struct {
+	// AgentLogin The queue's `enable_agent_login`: its agents log in and out.
+	//
+	// Example: true
+	AgentLogin bool         `json:"agent_login"`
+	Items      []QueueAgent `json:"items"`
+
+	// Queue The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Queue string `json:"queue"`
+}
+
+// QueueAgentPatch What to change about the agent. Absent fields stay as they are; `null` is refused.
+type QueueAgentPatch struct {
+	// LoggedIn Log the agent in to the queue (`true`) or out of it (`false`).
+	//
+	// Example: true
+	LoggedIn *bool `json:"logged_in,omitempty"`
+
+	// Paused Pause (`true`) or unpause (`false`) the agent, **in every queue**.
+	//
+	// Example: false
+	Paused *bool `json:"paused,omitempty"`
+}
+
+// QueueCreate A new call queue (UCM action `addQueue`).
+type QueueCreate struct {
+	// EnableAgentLogin `true`: the members are agents who log in and out (`PATCH …/agents/{ext}`);
+	// `false`: the members are static, always in the queue.
+	//
+	//
+	// Example: false
+	EnableAgentLogin *bool `json:"enable_agent_login,omitempty"`
+
+	// Extension The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Extension string `json:"extension"`
+
+	// Maxlen Most callers waiting at once (0 is no limit).
+	//
+	// Example: 0
+	Maxlen *int `json:"maxlen,omitempty"`
+
+	// Members The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+	//
+	// Example: ["1000","1001"]
+	Members *[]string `json:"members,omitempty"`
+
+	// Musicclass Music-on-hold class callers hear while they wait.
+	//
+	// Example: default
+	Musicclass *string `json:"musicclass,omitempty"`
+
+	// QueueName The queue's name.
+	//
+	// Example: Support
+	QueueName string `json:"queue_name"`
+
+	// QueueTimeout Longest a caller waits in the queue, in seconds.
+	//
+	// Example: 600
+	QueueTimeout *int `json:"queue_timeout,omitempty"`
+
+	// Retry Seconds to wait before ringing the agents again after a round.
+	//
+	// Example: 5
+	Retry *int `json:"retry,omitempty"`
+
+	// Ringtime Seconds an agent's phone rings before the queue tries the next one.
+	//
+	// Example: 30
+	Ringtime *int `json:"ringtime,omitempty"`
+
+	// Strategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+	// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+	// longest, `fewestcalls` the agent with the fewest calls, `random`.
+	//
+	//
+	// Example: ringall
+	Strategy QueueStrategy `json:"strategy"`
+
+	// Wrapuptime Seconds an agent gets after a call before the queue rings it again.
+	//
+	// Example: 10
+	Wrapuptime *int `json:"wrapuptime,omitempty"`
+}
+
+// QueueList One page of call queues.
+type QueueList struct {
+	Items []QueueSummary `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
+// QueuePatch A JSON Merge Patch of a call queue (UCM action `updateQueue`). The number cannot change.
+type QueuePatch struct {
+	// EnableAgentLogin `true`: the members are agents who log in and out (`PATCH …/agents/{ext}`);
+	// `false`: the members are static, always in the queue.
+	//
+	//
+	// Example: false
+	EnableAgentLogin *bool `json:"enable_agent_login,omitempty"`
+
+	// Maxlen Most callers waiting at once (0 is no limit).
+	//
+	// Example: 0
+	Maxlen *int `json:"maxlen,omitempty"`
+
+	// Members The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+	//
+	// Example: ["1000","1001"]
+	Members *[]string `json:"members,omitempty"`
+
+	// Musicclass Music-on-hold class callers hear while they wait.
+	//
+	// Example: default
+	Musicclass *string `json:"musicclass,omitempty"`
+
+	// QueueName The queue's name.
+	//
+	// Example: Support
+	QueueName *string `json:"queue_name,omitempty"`
+
+	// QueueTimeout Longest a caller waits in the queue, in seconds.
+	//
+	// Example: 600
+	QueueTimeout *int `json:"queue_timeout,omitempty"`
+
+	// Retry Seconds to wait before ringing the agents again after a round.
+	//
+	// Example: 5
+	Retry *int `json:"retry,omitempty"`
+
+	// Ringtime Seconds an agent's phone rings before the queue tries the next one.
+	//
+	// Example: 30
+	Ringtime *int `json:"ringtime,omitempty"`
+
+	// Strategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+	// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+	// longest, `fewestcalls` the agent with the fewest calls, `random`.
+	//
+	//
+	// Example: ringall
+	Strategy *QueueStrategy `json:"strategy,omitempty"`
+
+	// Wrapuptime Seconds an agent gets after a call before the queue rings it again.
+	//
+	// Example: 10
+	Wrapuptime *int `json:"wrapuptime,omitempty"`
+}
+
+// QueueStats A queue's call statistics over whole days (UCM action `queueapi`).
+type QueueStats struct {
+	// AbandonedCalls Calls that hung up before an agent answered.
+	//
+	// Example: 15
+	AbandonedCalls int `json:"abandoned_calls"`
+
+	// AbandonedRate Percentage of calls abandoned.
+	//
+	// Example: 13.64
+	AbandonedRate float64 `json:"abandoned_rate"`
+
+	// AnsweredCalls Calls an agent answered.
+	//
+	// Example: 95
+	AnsweredCalls int `json:"answered_calls"`
+
+	// AnsweredRate Percentage of calls answered.
+	//
+	// Example: 86.36
+	AnsweredRate float64 `json:"answered_rate"`
+
+	// AvgTalk Average seconds of an answered call.
+	//
+	// Example: 185.5
+	AvgTalk float64 `json:"avg_talk"`
+
+	// AvgWait Average seconds a caller waited.
+	//
+	// Example: 18
+	AvgWait float64 `json:"avg_wait"`
+
+	// From First day of the period.
+	//
+	// Example: 2025-01-13
+	From openapi_types.Date `json:"from"`
+
+	// Queue The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Queue string `json:"queue"`
+
+	// SLARate Percentage of calls answered within the queue's service level.
+	//
+	// Example: 82.73
+	SLARate float64 `json:"sla_rate"`
+
+	// To Last day of the period (included).
+	//
+	// Example: 2025-01-17
+	To openapi_types.Date `json:"to"`
+
+	// TotalCalls Calls that entered the queue.
+	//
+	// Example: 110
+	TotalCalls int `json:"total_calls"`
+
+	// TransferOutCalls Calls transferred out of the queue.
+	//
+	// Example: 5
+	TransferOutCalls int `json:"transfer_out_calls"`
+}
+
+// QueueStrategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+// longest, `fewestcalls` the agent with the fewest calls, `random`.
+//
+// Example: ringall
+type QueueStrategy string
+
+// QueueSummary A call queue as listed by the UCM's `listQueue`.
+type QueueSummary struct {
+	// Extension The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Extension string `json:"extension"`
+
+	// Members The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+	//
+	// Example: ["1000","1001"]
+	Members *[]string `json:"members,omitempty"`
+
+	// QueueName The queue's name.
+	//
+	// Example: Support
+	QueueName *string `json:"queue_name,omitempty"`
+
+	// Strategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+	// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+	// longest, `fewestcalls` the agent with the fewest calls, `random`.
+	//
+	//
+	// Example: ringall
+	Strategy *QueueStrategy `json:"strategy,omitempty"`
+}
+
+// QueueWaitingList The callers waiting in a queue now (the gateway's reading of the channel lists).
+type QueueWaitingList struct {
+	Items []WaitingCaller `json:"items"`
+
+	// Queue The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Queue string `json:"queue"`
 }
 
 // SIPTrunk A SIP trunk with every setting the UCM returns (`getSIPTrunk`), typed. The password and the
@@ -4629,6 +5189,80 @@ type UnitSession struct {
 // Example: ready
 type UnitSessionState string
 
+// User A user of the unit (UCM actions `listUser`, `getUser`): the person behind an extension.
+// The portal password is never returned. `pending_apply` appears only in write responses.
+type User struct {
+	// Department Department.
+	//
+	// Example: Support
+	Department *string `json:"department,omitempty"`
+
+	// Email E-mail address (voicemail and fax go there); empty for none.
+	//
+	// Example: alice@example.com
+	Email *string `json:"email,omitempty"`
+
+	// FirstName First name.
+	//
+	// Example: Alice
+	FirstName *string `json:"first_name,omitempty"`
+
+	// LastName Last name.
+	//
+	// Example: Martin
+	LastName *string `json:"last_name,omitempty"`
+
+	// PendingApply Present only in the responses of writes: `true` when the change is staged on the unit and
+	// takes effect after the configuration is applied.
+	//
+	//
+	// Example: true
+	PendingApply *bool `json:"pending_apply,omitempty"`
+
+	// UserName The user's name; normally the extension number.
+	//
+	// Example: 1000
+	UserName string `json:"user_name"`
+}
+
+// UserList One page of users.
+type UserList struct {
+	Items []User `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
+// UserPatch A JSON Merge Patch of a user (UCM action `updateUser`). No field takes `null`.
+type UserPatch struct {
+	// Department Department.
+	//
+	// Example: Support
+	Department *string `json:"department,omitempty"`
+
+	// Email E-mail address (voicemail and fax go there); empty for none.
+	//
+	// Example: alice@example.com
+	Email *string `json:"email,omitempty"`
+
+	// FirstName First name.
+	//
+	// Example: Alice
+	FirstName *string `json:"first_name,omitempty"`
+
+	// LastName Last name.
+	//
+	// Example: Martin
+	LastName *string `json:"last_name,omitempty"`
+}
+
 // Voicemail Voicemail e-mail settings of an extension; null uses the global voicemail setting.
 type Voicemail struct {
 	// VMAttach Send voicemail to the extension's e-mail address; null uses the global setting.
@@ -4641,6 +5275,42 @@ type Voicemail struct {
 	VMReserve nullable.Nullable[bool] `json:"vm_reserve,omitempty"`
 }
 
+// WaitingCaller One caller waiting in a queue.
+type WaitingCaller struct {
+	// CallID The call's id (`GET/DELETE /v1/units/{unit}/calls/{call}`).
+	//
+	// Example: UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYw
+	CallID string `json:"call_id"`
+
+	// CallerName The caller's name, when the unit has one.
+	CallerName nullable.Nullable[string] `json:"caller_name,omitempty"`
+
+	// CallerNumber The caller's number.
+	//
+	// Example: +15550002222
+	CallerNumber nullable.Nullable[string] `json:"caller_number,omitempty"`
+
+	// Channel The caller's UCM channel (opaque; contains `/`).
+	//
+	// Example: PJSIP/trunk_1-0000002c
+	Channel string `json:"channel"`
+
+	// Position 1 for the caller waiting longest.
+	//
+	// Example: 1
+	Position int `json:"position"`
+
+	// Since When the caller's channel was created (the unit's clock, read as UTC).
+	//
+	// Example: 2025-01-15T09:30:12Z
+	Since nullable.Nullable[time.Time] `json:"since,omitempty"`
+
+	// WaitSeconds Seconds since `since`, by the gateway's clock.
+	//
+	// Example: 42
+	WaitSeconds nullable.Nullable[int] `json:"wait_seconds,omitempty"`
+}
+
 // ActionName defines model for ActionName.
 type ActionName string
 
@@ -4650,17 +5320,32 @@ type Apply = bool
 // CallID defines model for CallId.
 type CallID = string
 
+// ExtensionGroupID defines model for ExtensionGroupId.
+type ExtensionGroupID = string
+
 // ExtensionID defines model for ExtensionId.
 type ExtensionID = string
 
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
+// IvrID defines model for IvrId.
+type IvrID = string
+
 // PageSize defines model for PageSize.
 type PageSize = int
 
 // PageToken defines model for PageToken.
 type PageToken = string
+
+// PagingGroupID defines model for PagingGroupId.
+type PagingGroupID = string
+
+// QueueID defines model for QueueId.
+type QueueID = string
+
+// RouteID defines model for RouteId.
+type RouteID = int
 
 // TrunkID defines model for TrunkId.
 type TrunkID = int
@@ -4670,6 +5355,9 @@ type TrunkSort string
 
 // UnitID defines model for UnitId.
 type UnitID = string
+
+// UserName defines model for UserName.
+type UserName = string
 
 // BadGateway RFC 9457 problem details.
 type BadGateway = Problem
@@ -4746,6 +5434,15 @@ type ListCdrsParams struct {
 	MaxDuration *int `form:"max_duration,omitempty" json:"max_duration,omitempty"`
 }
 
+// ListExtensionGroupsParams defines parameters for ListExtensionGroups.
+type ListExtensionGroupsParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
 // ListExtensionsParams defines parameters for ListExtensions.
 type ListExtensionsParams struct {
 	// PageSize Maximum number of items on a page.
@@ -4792,6 +5489,93 @@ type UpdateExtensionParams struct {
 	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
 	// response still succeeds, reporting `pending_apply: true`.
 	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// ListIvrsParams defines parameters for ListIvrs.
+type ListIvrsParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
+// ListPagingGroupsParams defines parameters for ListPagingGroups.
+type ListPagingGroupsParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
+// ListQueuesParams defines parameters for ListQueues.
+type ListQueuesParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
+// CreateQueueParams defines parameters for CreateQueue.
+type CreateQueueParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// DeleteQueueParams defines parameters for DeleteQueue.
+type DeleteQueueParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// UpdateQueueParams defines parameters for UpdateQueue.
+type UpdateQueueParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// GetQueueStatsParams defines parameters for GetQueueStats.
+type GetQueueStatsParams struct {
+	// From First day of the period (default today, UTC).
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last day of the period, included (default today, UTC); not before `from`.
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ListInboundRoutesParams defines parameters for ListInboundRoutes.
+type ListInboundRoutesParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
+// ListOutboundRoutesParams defines parameters for ListOutboundRoutes.
+type ListOutboundRoutesParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
 }
 
 // ListAnalogTrunksParams defines parameters for ListAnalogTrunks.
@@ -4919,6 +5703,26 @@ type UpdateSIPTrunkParams struct {
 	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
 }
 
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
+// UpdateUserParams defines parameters for UpdateUser.
+type UpdateUserParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
 // RunActionJSONRequestBody defines body for RunAction for application/json ContentType.
 type RunActionJSONRequestBody = ActionParameters
 
@@ -4937,6 +5741,15 @@ type CreateExtensionJSONRequestBody = ExtensionCreate
 // UpdateExtensionApplicationMergePatchPlusJSONRequestBody defines body for UpdateExtension for application/merge-patch+json ContentType.
 type UpdateExtensionApplicationMergePatchPlusJSONRequestBody = ExtensionPatch
 
+// CreateQueueJSONRequestBody defines body for CreateQueue for application/json ContentType.
+type CreateQueueJSONRequestBody = QueueCreate
+
+// UpdateQueueApplicationMergePatchPlusJSONRequestBody defines body for UpdateQueue for application/merge-patch+json ContentType.
+type UpdateQueueApplicationMergePatchPlusJSONRequestBody = QueuePatch
+
+// UpdateQueueAgentApplicationMergePatchPlusJSONRequestBody defines body for UpdateQueueAgent for application/merge-patch+json ContentType.
+type UpdateQueueAgentApplicationMergePatchPlusJSONRequestBody = QueueAgentPatch
+
 // CreateAnalogTrunkJSONRequestBody defines body for CreateAnalogTrunk for application/json ContentType.
 type CreateAnalogTrunkJSONRequestBody = AnalogTrunkCreate
 
@@ -4951,6 +5764,9 @@ type CreateSIPTrunkJSONRequestBody = SIPTrunkCreate
 
 // UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody defines body for UpdateSIPTrunk for application/merge-patch+json ContentType.
 type UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody = SIPTrunkPatch
+
+// UpdateUserApplicationMergePatchPlusJSONRequestBody defines body for UpdateUser for application/merge-patch+json ContentType.
+type UpdateUserApplicationMergePatchPlusJSONRequestBody = UserPatch
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -4999,6 +5815,12 @@ type ServerInterface interface {
 	// ApplyConfig Apply staged configuration
 	// (POST /v1/units/{unit}/config/apply)
 	ApplyConfig(w http.ResponseWriter, r *http.Request, unit UnitID)
+	// ListExtensionGroups List extension groups
+	// (GET /v1/units/{unit}/extension-groups)
+	ListExtensionGroups(w http.ResponseWriter, r *http.Request, unit UnitID, params ListExtensionGroupsParams)
+	// GetExtensionGroup Get an extension group
+	// (GET /v1/units/{unit}/extension-groups/{group})
+	GetExtensionGroup(w http.ResponseWriter, r *http.Request, unit UnitID, group ExtensionGroupID)
 	// ListExtensions List extensions
 	// (GET /v1/units/{unit}/extensions)
 	ListExtensions(w http.ResponseWriter, r *http.Request, unit UnitID, params ListExtensionsParams)
@@ -5020,12 +5842,63 @@ type ServerInterface interface {
 	// ClearWaveChat Clear an extension's Wave chat history
 	// (DELETE /v1/units/{unit}/extensions/{ext}/wave-chat)
 	ClearWaveChat(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID)
+	// ListIvrs List IVRs
+	// (GET /v1/units/{unit}/ivrs)
+	ListIvrs(w http.ResponseWriter, r *http.Request, unit UnitID, params ListIvrsParams)
+	// GetIvr Get an IVR
+	// (GET /v1/units/{unit}/ivrs/{ivr})
+	GetIvr(w http.ResponseWriter, r *http.Request, unit UnitID, ivr IvrID)
+	// ListPagingGroups List paging and intercom groups
+	// (GET /v1/units/{unit}/paging-groups)
+	ListPagingGroups(w http.ResponseWriter, r *http.Request, unit UnitID, params ListPagingGroupsParams)
+	// GetPagingGroup Get a paging or intercom group
+	// (GET /v1/units/{unit}/paging-groups/{group})
+	GetPagingGroup(w http.ResponseWriter, r *http.Request, unit UnitID, group PagingGroupID)
+	// ListQueues List call queues
+	// (GET /v1/units/{unit}/queues)
+	ListQueues(w http.ResponseWriter, r *http.Request, unit UnitID, params ListQueuesParams)
+	// CreateQueue Create a call queue
+	// (POST /v1/units/{unit}/queues)
+	CreateQueue(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateQueueParams)
+	// DeleteQueue Delete a call queue
+	// (DELETE /v1/units/{unit}/queues/{queue})
+	DeleteQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params DeleteQueueParams)
+	// GetQueue Get a call queue
+	// (GET /v1/units/{unit}/queues/{queue})
+	GetQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID)
+	// UpdateQueue Update a call queue
+	// (PATCH /v1/units/{unit}/queues/{queue})
+	UpdateQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params UpdateQueueParams)
+	// ListQueueAgents List a queue's agents
+	// (GET /v1/units/{unit}/queues/{queue}/agents)
+	ListQueueAgents(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID)
+	// UpdateQueueAgent Log an agent in or out, pause or unpause it
+	// (PATCH /v1/units/{unit}/queues/{queue}/agents/{ext})
+	UpdateQueueAgent(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, ext ExtensionID)
+	// GetQueueStats Get a queue's statistics
+	// (GET /v1/units/{unit}/queues/{queue}/stats)
+	GetQueueStats(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params GetQueueStatsParams)
+	// ListQueueWaiting List the callers waiting in a queue
+	// (GET /v1/units/{unit}/queues/{queue}/waiting)
+	ListQueueWaiting(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID)
 	// GetRecording Download a recording
 	// (GET /v1/units/{unit}/recordings/{file})
 	GetRecording(w http.ResponseWriter, r *http.Request, unit UnitID, file string)
 	// ResetUnit Reset a unit's login stop
 	// (POST /v1/units/{unit}/reset)
 	ResetUnit(w http.ResponseWriter, r *http.Request, unit UnitID)
+	// ListInboundRoutes List inbound routes
+	// (GET /v1/units/{unit}/routes/inbound)
+	ListInboundRoutes(w http.ResponseWriter, r *http.Request, unit UnitID, params ListInboundRoutesParams)
+	// GetInboundRoute Get an inbound route
+	// (GET /v1/units/{unit}/routes/inbound/{route})
+	GetInboundRoute(w http.ResponseWriter, r *http.Request, unit UnitID, route RouteID)
+	// ListOutboundRoutes List outbound routes
+	// (GET /v1/units/{unit}/routes/outbound)
+	ListOutboundRoutes(w http.ResponseWriter, r *http.Request, unit UnitID, params ListOutboundRoutesParams)
+	// GetOutboundRoute Get an outbound route
+	// (GET /v1/units/{unit}/routes/outbound/{route})
+	GetOutboundRoute(w http.ResponseWriter, r *http.Request, unit UnitID, route RouteID)
 	// GetSystemStatus Get system status
 	// (GET /v1/units/{unit}/system/status)
 	GetSystemStatus(w http.ResponseWriter, r *http.Request, unit UnitID)
@@ -5053,6 +5926,9 @@ type ServerInterface interface {
 	// ListDigitalTrunks List digital trunks
 	// (GET /v1/units/{unit}/trunks/digital)
 	ListDigitalTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListDigitalTrunksParams)
+	// GetDigitalTrunk Get a digital trunk
+	// (GET /v1/units/{unit}/trunks/digital/{trunk})
+	GetDigitalTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID)
 	// ListSIPTrunks List SIP trunks
 	// (GET /v1/units/{unit}/trunks/sip)
 	ListSIPTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListSIPTrunksParams)
@@ -5068,6 +5944,15 @@ type ServerInterface interface {
 	// UpdateSIPTrunk Update a SIP trunk
 	// (PATCH /v1/units/{unit}/trunks/sip/{trunk})
 	UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateSIPTrunkParams)
+	// ListUsers List users
+	// (GET /v1/units/{unit}/users)
+	ListUsers(w http.ResponseWriter, r *http.Request, unit UnitID, params ListUsersParams)
+	// GetUser Get a user
+	// (GET /v1/units/{unit}/users/{user_name})
+	GetUser(w http.ResponseWriter, r *http.Request, unit UnitID, userName UserName)
+	// UpdateUser Update a user's names, e-mail or department
+	// (PATCH /v1/units/{unit}/users/{user_name})
+	UpdateUser(w http.ResponseWriter, r *http.Request, unit UnitID, userName UserName, params UpdateUserParams)
 }
 
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
@@ -5164,6 +6049,18 @@ func (_ Unimplemented) ApplyConfig(w http.ResponseWriter, r *http.Request, unit 
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// ListExtensionGroups List extension groups
+// (GET /v1/units/{unit}/extension-groups)
+func (_ Unimplemented) ListExtensionGroups(w http.ResponseWriter, r *http.Request, unit UnitID, params ListExtensionGroupsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetExtensionGroup Get an extension group
+// (GET /v1/units/{unit}/extension-groups/{group})
+func (_ Unimplemented) GetExtensionGroup(w http.ResponseWriter, r *http.Request, unit UnitID, group ExtensionGroupID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ListExtensions List extensions
 // (GET /v1/units/{unit}/extensions)
 func (_ Unimplemented) ListExtensions(w http.ResponseWriter, r *http.Request, unit UnitID, params ListExtensionsParams) {
@@ -5206,6 +6103,84 @@ func (_ Unimplemented) ClearWaveChat(w http.ResponseWriter, r *http.Request, uni
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// ListIvrs List IVRs
+// (GET /v1/units/{unit}/ivrs)
+func (_ Unimplemented) ListIvrs(w http.ResponseWriter, r *http.Request, unit UnitID, params ListIvrsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetIvr Get an IVR
+// (GET /v1/units/{unit}/ivrs/{ivr})
+func (_ Unimplemented) GetIvr(w http.ResponseWriter, r *http.Request, unit UnitID, ivr IvrID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListPagingGroups List paging and intercom groups
+// (GET /v1/units/{unit}/paging-groups)
+func (_ Unimplemented) ListPagingGroups(w http.ResponseWriter, r *http.Request, unit UnitID, params ListPagingGroupsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetPagingGroup Get a paging or intercom group
+// (GET /v1/units/{unit}/paging-groups/{group})
+func (_ Unimplemented) GetPagingGroup(w http.ResponseWriter, r *http.Request, unit UnitID, group PagingGroupID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListQueues List call queues
+// (GET /v1/units/{unit}/queues)
+func (_ Unimplemented) ListQueues(w http.ResponseWriter, r *http.Request, unit UnitID, params ListQueuesParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CreateQueue Create a call queue
+// (POST /v1/units/{unit}/queues)
+func (_ Unimplemented) CreateQueue(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateQueueParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteQueue Delete a call queue
+// (DELETE /v1/units/{unit}/queues/{queue})
+func (_ Unimplemented) DeleteQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params DeleteQueueParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetQueue Get a call queue
+// (GET /v1/units/{unit}/queues/{queue})
+func (_ Unimplemented) GetQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateQueue Update a call queue
+// (PATCH /v1/units/{unit}/queues/{queue})
+func (_ Unimplemented) UpdateQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params UpdateQueueParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListQueueAgents List a queue's agents
+// (GET /v1/units/{unit}/queues/{queue}/agents)
+func (_ Unimplemented) ListQueueAgents(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateQueueAgent Log an agent in or out, pause or unpause it
+// (PATCH /v1/units/{unit}/queues/{queue}/agents/{ext})
+func (_ Unimplemented) UpdateQueueAgent(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, ext ExtensionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetQueueStats Get a queue's statistics
+// (GET /v1/units/{unit}/queues/{queue}/stats)
+func (_ Unimplemented) GetQueueStats(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params GetQueueStatsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListQueueWaiting List the callers waiting in a queue
+// (GET /v1/units/{unit}/queues/{queue}/waiting)
+func (_ Unimplemented) ListQueueWaiting(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // GetRecording Download a recording
 // (GET /v1/units/{unit}/recordings/{file})
 func (_ Unimplemented) GetRecording(w http.ResponseWriter, r *http.Request, unit UnitID, file string) {
@@ -5215,6 +6190,30 @@ func (_ Unimplemented) GetRecording(w http.ResponseWriter, r *http.Request, unit
 // ResetUnit Reset a unit's login stop
 // (POST /v1/units/{unit}/reset)
 func (_ Unimplemented) ResetUnit(w http.ResponseWriter, r *http.Request, unit UnitID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListInboundRoutes List inbound routes
+// (GET /v1/units/{unit}/routes/inbound)
+func (_ Unimplemented) ListInboundRoutes(w http.ResponseWriter, r *http.Request, unit UnitID, params ListInboundRoutesParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetInboundRoute Get an inbound route
+// (GET /v1/units/{unit}/routes/inbound/{route})
+func (_ Unimplemented) GetInboundRoute(w http.ResponseWriter, r *http.Request, unit UnitID, route RouteID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListOutboundRoutes List outbound routes
+// (GET /v1/units/{unit}/routes/outbound)
+func (_ Unimplemented) ListOutboundRoutes(w http.ResponseWriter, r *http.Request, unit UnitID, params ListOutboundRoutesParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetOutboundRoute Get an outbound route
+// (GET /v1/units/{unit}/routes/outbound/{route})
+func (_ Unimplemented) GetOutboundRoute(w http.ResponseWriter, r *http.Request, unit UnitID, route RouteID) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -5272,6 +6271,12 @@ func (_ Unimplemented) ListDigitalTrunks(w http.ResponseWriter, r *http.Request,
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// GetDigitalTrunk Get a digital trunk
+// (GET /v1/units/{unit}/trunks/digital/{trunk})
+func (_ Unimplemented) GetDigitalTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ListSIPTrunks List SIP trunks
 // (GET /v1/units/{unit}/trunks/sip)
 func (_ Unimplemented) ListSIPTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListSIPTrunksParams) {
@@ -5299,6 +6304,24 @@ func (_ Unimplemented) GetSIPTrunk(w http.ResponseWriter, r *http.Request, unit 
 // UpdateSIPTrunk Update a SIP trunk
 // (PATCH /v1/units/{unit}/trunks/sip/{trunk})
 func (_ Unimplemented) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateSIPTrunkParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListUsers List users
+// (GET /v1/units/{unit}/users)
+func (_ Unimplemented) ListUsers(w http.ResponseWriter, r *http.Request, unit UnitID, params ListUsersParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetUser Get a user
+// (GET /v1/units/{unit}/users/{user_name})
+func (_ Unimplemented) GetUser(w http.ResponseWriter, r *http.Request, unit UnitID, userName UserName) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateUser Update a user's names, e-mail or department
+// (PATCH /v1/units/{unit}/users/{user_name})
+func (_ Unimplemented) UpdateUser(w http.ResponseWriter, r *http.Request, unit UnitID, userName UserName, params UpdateUserParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -5930,6 +6953,96 @@ func (siw *ServerInterfaceWrapper) ApplyConfig(w http.ResponseWriter, r *http.Re
 	handler.ServeHTTP(w, r)
 }
 
+// ListExtensionGroups operation middleware
+func (siw *ServerInterfaceWrapper) ListExtensionGroups(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListExtensionGroupsParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListExtensionGroups(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetExtensionGroup operation middleware
+func (siw *ServerInterfaceWrapper) GetExtensionGroup(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "group" -------------
+	var group ExtensionGroupID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "group", chi.URLParam(r, "group"), &group, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "group", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetExtensionGroup(w, r, unit, group)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListExtensions operation middleware
 func (siw *ServerInterfaceWrapper) ListExtensions(w http.ResponseWriter, r *http.Request) {
 
@@ -6247,6 +7360,598 @@ func (siw *ServerInterfaceWrapper) ClearWaveChat(w http.ResponseWriter, r *http.
 	handler.ServeHTTP(w, r)
 }
 
+// ListIvrs operation middleware
+func (siw *ServerInterfaceWrapper) ListIvrs(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListIvrsParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListIvrs(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetIvr operation middleware
+func (siw *ServerInterfaceWrapper) GetIvr(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "ivr" -------------
+	var ivr IvrID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ivr", chi.URLParam(r, "ivr"), &ivr, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "ivr", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetIvr(w, r, unit, ivr)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListPagingGroups operation middleware
+func (siw *ServerInterfaceWrapper) ListPagingGroups(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPagingGroupsParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListPagingGroups(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetPagingGroup operation middleware
+func (siw *ServerInterfaceWrapper) GetPagingGroup(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "group" -------------
+	var group PagingGroupID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "group", chi.URLParam(r, "group"), &group, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "group", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetPagingGroup(w, r, unit, group)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListQueues operation middleware
+func (siw *ServerInterfaceWrapper) ListQueues(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListQueuesParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListQueues(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateQueue operation middleware
+func (siw *ServerInterfaceWrapper) CreateQueue(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateQueueParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateQueue(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteQueue operation middleware
+func (siw *ServerInterfaceWrapper) DeleteQueue(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "queue" -------------
+	var queue QueueID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "queue", chi.URLParam(r, "queue"), &queue, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "queue", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteQueueParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteQueue(w, r, unit, queue, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetQueue operation middleware
+func (siw *ServerInterfaceWrapper) GetQueue(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "queue" -------------
+	var queue QueueID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "queue", chi.URLParam(r, "queue"), &queue, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "queue", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetQueue(w, r, unit, queue)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateQueue operation middleware
+func (siw *ServerInterfaceWrapper) UpdateQueue(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "queue" -------------
+	var queue QueueID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "queue", chi.URLParam(r, "queue"), &queue, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "queue", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateQueueParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateQueue(w, r, unit, queue, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListQueueAgents operation middleware
+func (siw *ServerInterfaceWrapper) ListQueueAgents(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "queue" -------------
+	var queue QueueID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "queue", chi.URLParam(r, "queue"), &queue, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "queue", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListQueueAgents(w, r, unit, queue)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateQueueAgent operation middleware
+func (siw *ServerInterfaceWrapper) UpdateQueueAgent(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "queue" -------------
+	var queue QueueID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "queue", chi.URLParam(r, "queue"), &queue, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "queue", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "ext" -------------
+	var ext ExtensionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ext", chi.URLParam(r, "ext"), &ext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "ext", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateQueueAgent(w, r, unit, queue, ext)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetQueueStats operation middleware
+func (siw *ServerInterfaceWrapper) GetQueueStats(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "queue" -------------
+	var queue QueueID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "queue", chi.URLParam(r, "queue"), &queue, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "queue", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetQueueStatsParams
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", r.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "to", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetQueueStats(w, r, unit, queue, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListQueueWaiting operation middleware
+func (siw *ServerInterfaceWrapper) ListQueueWaiting(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "queue" -------------
+	var queue QueueID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "queue", chi.URLParam(r, "queue"), &queue, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "queue", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListQueueWaiting(w, r, unit, queue)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetRecording operation middleware
 func (siw *ServerInterfaceWrapper) GetRecording(w http.ResponseWriter, r *http.Request) {
 
@@ -6299,6 +8004,186 @@ func (siw *ServerInterfaceWrapper) ResetUnit(w http.ResponseWriter, r *http.Requ
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ResetUnit(w, r, unit)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListInboundRoutes operation middleware
+func (siw *ServerInterfaceWrapper) ListInboundRoutes(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListInboundRoutesParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListInboundRoutes(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetInboundRoute operation middleware
+func (siw *ServerInterfaceWrapper) GetInboundRoute(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "route" -------------
+	var route RouteID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "route", chi.URLParam(r, "route"), &route, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "route", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetInboundRoute(w, r, unit, route)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListOutboundRoutes operation middleware
+func (siw *ServerInterfaceWrapper) ListOutboundRoutes(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOutboundRoutesParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListOutboundRoutes(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetOutboundRoute operation middleware
+func (siw *ServerInterfaceWrapper) GetOutboundRoute(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "route" -------------
+	var route RouteID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "route", chi.URLParam(r, "route"), &route, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "route", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetOutboundRoute(w, r, unit, route)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6726,6 +8611,41 @@ func (siw *ServerInterfaceWrapper) ListDigitalTrunks(w http.ResponseWriter, r *h
 	handler.ServeHTTP(w, r)
 }
 
+// GetDigitalTrunk operation middleware
+func (siw *ServerInterfaceWrapper) GetDigitalTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "trunk" -------------
+	var trunk TrunkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trunk", chi.URLParam(r, "trunk"), &trunk, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "trunk", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetDigitalTrunk(w, r, unit, trunk)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListSIPTrunks operation middleware
 func (siw *ServerInterfaceWrapper) ListSIPTrunks(w http.ResponseWriter, r *http.Request) {
 
@@ -6973,6 +8893,147 @@ func (siw *ServerInterfaceWrapper) UpdateSIPTrunk(w http.ResponseWriter, r *http
 	handler.ServeHTTP(w, r)
 }
 
+// ListUsers operation middleware
+func (siw *ServerInterfaceWrapper) ListUsers(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUsersParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListUsers(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetUser operation middleware
+func (siw *ServerInterfaceWrapper) GetUser(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "user_name" -------------
+	var userName UserName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_name", chi.URLParam(r, "user_name"), &userName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "user_name", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetUser(w, r, unit, userName)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateUser operation middleware
+func (siw *ServerInterfaceWrapper) UpdateUser(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "user_name" -------------
+	var userName UserName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_name", chi.URLParam(r, "user_name"), &userName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "user_name", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateUserParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateUser(w, r, unit, userName, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 type UnescapedCookieParamError struct {
 	ParamName string
 	Err       error
@@ -7160,6 +9221,75 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/v1/units/{unit}/trunks/digital", wrapper.ListDigitalTrunks)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/trunks/digital/{trunk}", wrapper.GetDigitalTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/queues", wrapper.ListQueues)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/queues", wrapper.CreateQueue)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/units/{unit}/queues/{queue}", wrapper.DeleteQueue)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/queues/{queue}", wrapper.GetQueue)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/v1/units/{unit}/queues/{queue}", wrapper.UpdateQueue)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/queues/{queue}/agents", wrapper.ListQueueAgents)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/v1/units/{unit}/queues/{queue}/agents/{ext}", wrapper.UpdateQueueAgent)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/queues/{queue}/stats", wrapper.GetQueueStats)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/queues/{queue}/waiting", wrapper.ListQueueWaiting)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/routes/inbound", wrapper.ListInboundRoutes)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/routes/inbound/{route}", wrapper.GetInboundRoute)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/routes/outbound", wrapper.ListOutboundRoutes)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/routes/outbound/{route}", wrapper.GetOutboundRoute)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/ivrs", wrapper.ListIvrs)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/ivrs/{ivr}", wrapper.GetIvr)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/paging-groups", wrapper.ListPagingGroups)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/paging-groups/{group}", wrapper.GetPagingGroup)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/extension-groups", wrapper.ListExtensionGroups)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/extension-groups/{group}", wrapper.GetExtensionGroup)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/users", wrapper.ListUsers)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/users/{user_name}", wrapper.GetUser)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/v1/units/{unit}/users/{user_name}", wrapper.UpdateUser)
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/v1/units/{unit}/actions/{action}", wrapper.RunAction)
@@ -9910,6 +12040,370 @@ func (response ApplyConfigdefaultApplicationProblemPlusJSONResponse) VisitApplyC
 	return err
 }
 
+type ListExtensionGroupsRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListExtensionGroupsParams
+}
+
+type ListExtensionGroupsResponseObject interface {
+	VisitListExtensionGroupsResponse(w http.ResponseWriter) error
+}
+
+type ListExtensionGroups200ResponseHeaders struct {
+	Link *string
+}
+
+type ListExtensionGroups200JSONResponse struct {
+	Body    ExtensionGroupList
+	Headers ListExtensionGroups200ResponseHeaders
+}
+
+func (response ListExtensionGroups200JSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroups400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensionGroups400ApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroups401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensionGroups401ApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroups403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensionGroups403ApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroups404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensionGroups404ApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroups429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensionGroups429ApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroups502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensionGroups502ApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroups503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensionGroups503ApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroups504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensionGroups504ApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroupsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListExtensionGroupsdefaultApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroupRequestObject struct {
+	Unit  UnitID           `json:"unit"`
+	Group ExtensionGroupID `json:"group"`
+}
+
+type GetExtensionGroupResponseObject interface {
+	VisitGetExtensionGroupResponse(w http.ResponseWriter) error
+}
+
+type GetExtensionGroup200JSONResponse ExtensionGroup
+
+func (response GetExtensionGroup200JSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroup400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionGroup400ApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroup401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionGroup401ApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroup403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionGroup403ApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroup404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionGroup404ApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroup429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionGroup429ApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroup502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionGroup502ApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroup503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionGroup503ApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroup504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionGroup504ApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroupdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetExtensionGroupdefaultApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListExtensionsRequestObject struct {
 	Unit   UnitID `json:"unit"`
 	Params ListExtensionsParams
@@ -11262,6 +13756,2488 @@ func (response ClearWaveChatdefaultApplicationProblemPlusJSONResponse) VisitClea
 	return err
 }
 
+type ListIvrsRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListIvrsParams
+}
+
+type ListIvrsResponseObject interface {
+	VisitListIvrsResponse(w http.ResponseWriter) error
+}
+
+type ListIvrs200ResponseHeaders struct {
+	Link *string
+}
+
+type ListIvrs200JSONResponse struct {
+	Body    IvrList
+	Headers ListIvrs200ResponseHeaders
+}
+
+func (response ListIvrs200JSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrs400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListIvrs400ApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrs401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListIvrs401ApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrs403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListIvrs403ApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrs404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListIvrs404ApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrs429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListIvrs429ApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrs502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListIvrs502ApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrs503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListIvrs503ApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrs504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListIvrs504ApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListIvrsdefaultApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvrRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Ivr  IvrID  `json:"ivr"`
+}
+
+type GetIvrResponseObject interface {
+	VisitGetIvrResponse(w http.ResponseWriter) error
+}
+
+type GetIvr200JSONResponse Ivr
+
+func (response GetIvr200JSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvr400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetIvr400ApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvr401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetIvr401ApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvr403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetIvr403ApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvr404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetIvr404ApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvr429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetIvr429ApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvr502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetIvr502ApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvr503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetIvr503ApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvr504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetIvr504ApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvrdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetIvrdefaultApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroupsRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListPagingGroupsParams
+}
+
+type ListPagingGroupsResponseObject interface {
+	VisitListPagingGroupsResponse(w http.ResponseWriter) error
+}
+
+type ListPagingGroups200ResponseHeaders struct {
+	Link *string
+}
+
+type ListPagingGroups200JSONResponse struct {
+	Body    PagingGroupList
+	Headers ListPagingGroups200ResponseHeaders
+}
+
+func (response ListPagingGroups200JSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroups400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListPagingGroups400ApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroups401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListPagingGroups401ApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroups403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListPagingGroups403ApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroups404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListPagingGroups404ApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroups429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListPagingGroups429ApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroups502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListPagingGroups502ApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroups503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListPagingGroups503ApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroups504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListPagingGroups504ApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroupsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListPagingGroupsdefaultApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroupRequestObject struct {
+	Unit  UnitID        `json:"unit"`
+	Group PagingGroupID `json:"group"`
+}
+
+type GetPagingGroupResponseObject interface {
+	VisitGetPagingGroupResponse(w http.ResponseWriter) error
+}
+
+type GetPagingGroup200JSONResponse PagingGroup
+
+func (response GetPagingGroup200JSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroup400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetPagingGroup400ApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroup401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPagingGroup401ApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroup403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetPagingGroup403ApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroup404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetPagingGroup404ApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroup429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPagingGroup429ApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroup502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetPagingGroup502ApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroup503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPagingGroup503ApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroup504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetPagingGroup504ApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroupdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetPagingGroupdefaultApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueuesRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListQueuesParams
+}
+
+type ListQueuesResponseObject interface {
+	VisitListQueuesResponse(w http.ResponseWriter) error
+}
+
+type ListQueues200ResponseHeaders struct {
+	Link *string
+}
+
+type ListQueues200JSONResponse struct {
+	Body    QueueList
+	Headers ListQueues200ResponseHeaders
+}
+
+func (response ListQueues200JSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueues400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueues400ApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueues401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueues401ApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueues403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueues403ApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueues404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueues404ApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueues429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueues429ApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueues502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueues502ApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueues503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueues503ApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueues504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueues504ApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueuesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListQueuesdefaultApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueueRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params CreateQueueParams
+	Body   *CreateQueueJSONRequestBody
+}
+
+type CreateQueueResponseObject interface {
+	VisitCreateQueueResponse(w http.ResponseWriter) error
+}
+
+type CreateQueue201ResponseHeaders struct {
+	Location      string
+	XPendingApply bool
+}
+
+type CreateQueue201JSONResponse struct {
+	Body    Queue
+	Headers CreateQueue201ResponseHeaders
+}
+
+func (response CreateQueue201JSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.Header().Set("X-Pending-Apply", fmt.Sprint(response.Headers.XPendingApply))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue400ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue401ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue403ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue404ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue409ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue422ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue429ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue502ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue503ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue504ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueuedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateQueuedefaultApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueueRequestObject struct {
+	Unit   UnitID  `json:"unit"`
+	Queue  QueueID `json:"queue"`
+	Params DeleteQueueParams
+}
+
+type DeleteQueueResponseObject interface {
+	VisitDeleteQueueResponse(w http.ResponseWriter) error
+}
+
+type DeleteQueue204ResponseHeaders struct {
+	XPendingApply bool
+}
+
+type DeleteQueue204Response struct {
+	Headers DeleteQueue204ResponseHeaders
+}
+
+func (response DeleteQueue204Response) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+	w.Header().Set("X-Pending-Apply", fmt.Sprint(response.Headers.XPendingApply))
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteQueue400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue400ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue401ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue403ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue404ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue409ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue422ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue429ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue502ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue503ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue504ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueuedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteQueuedefaultApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueRequestObject struct {
+	Unit  UnitID  `json:"unit"`
+	Queue QueueID `json:"queue"`
+}
+
+type GetQueueResponseObject interface {
+	VisitGetQueueResponse(w http.ResponseWriter) error
+}
+
+type GetQueue200JSONResponse Queue
+
+func (response GetQueue200JSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueue400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueue400ApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueue401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueue401ApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueue403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueue403ApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueue404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueue404ApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueue429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueue429ApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueue502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueue502ApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueue503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueue503ApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueue504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueue504ApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueuedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetQueuedefaultApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueRequestObject struct {
+	Unit   UnitID  `json:"unit"`
+	Queue  QueueID `json:"queue"`
+	Params UpdateQueueParams
+	Body   *UpdateQueueApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateQueueResponseObject interface {
+	VisitUpdateQueueResponse(w http.ResponseWriter) error
+}
+
+type UpdateQueue200JSONResponse Queue
+
+func (response UpdateQueue200JSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue400ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue401ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue403ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue404ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue409ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue422ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue429ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue502ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue503ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue504ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueuedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateQueuedefaultApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgentsRequestObject struct {
+	Unit  UnitID  `json:"unit"`
+	Queue QueueID `json:"queue"`
+}
+
+type ListQueueAgentsResponseObject interface {
+	VisitListQueueAgentsResponse(w http.ResponseWriter) error
+}
+
+type ListQueueAgents200JSONResponse QueueAgentList
+
+func (response ListQueueAgents200JSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueAgents400ApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueAgents401ApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgents403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueAgents403ApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgents404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueAgents404ApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueAgents429ApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgents502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueAgents502ApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgents503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueAgents503ApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgents504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueAgents504ApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgentsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListQueueAgentsdefaultApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgentRequestObject struct {
+	Unit  UnitID      `json:"unit"`
+	Queue QueueID     `json:"queue"`
+	Ext   ExtensionID `json:"ext"`
+	Body  *UpdateQueueAgentApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateQueueAgentResponseObject interface {
+	VisitUpdateQueueAgentResponse(w http.ResponseWriter) error
+}
+
+type UpdateQueueAgent204Response struct {
+}
+
+func (response UpdateQueueAgent204Response) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type UpdateQueueAgent400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent400ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent401ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent403ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent404ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent409ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent422ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent429ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent502ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent503ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent504ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateQueueAgentdefaultApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStatsRequestObject struct {
+	Unit   UnitID  `json:"unit"`
+	Queue  QueueID `json:"queue"`
+	Params GetQueueStatsParams
+}
+
+type GetQueueStatsResponseObject interface {
+	VisitGetQueueStatsResponse(w http.ResponseWriter) error
+}
+
+type GetQueueStats200JSONResponse QueueStats
+
+func (response GetQueueStats200JSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStats400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueueStats400ApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStats401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueueStats401ApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStats403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueueStats403ApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStats404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueueStats404ApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStats429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueueStats429ApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStats502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueueStats502ApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStats503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueueStats503ApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStats504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueueStats504ApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStatsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetQueueStatsdefaultApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaitingRequestObject struct {
+	Unit  UnitID  `json:"unit"`
+	Queue QueueID `json:"queue"`
+}
+
+type ListQueueWaitingResponseObject interface {
+	VisitListQueueWaitingResponse(w http.ResponseWriter) error
+}
+
+type ListQueueWaiting200JSONResponse QueueWaitingList
+
+func (response ListQueueWaiting200JSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaiting400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueWaiting400ApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaiting401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueWaiting401ApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaiting403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueWaiting403ApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaiting404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueWaiting404ApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaiting429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueWaiting429ApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaiting502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueWaiting502ApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaiting503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueWaiting503ApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaiting504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueWaiting504ApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaitingdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListQueueWaitingdefaultApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetRecordingRequestObject struct {
 	Unit UnitID `json:"unit"`
 	File string `json:"file"`
@@ -11561,6 +16537,734 @@ type ResetUnitdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ResetUnitdefaultApplicationProblemPlusJSONResponse) VisitResetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutesRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListInboundRoutesParams
+}
+
+type ListInboundRoutesResponseObject interface {
+	VisitListInboundRoutesResponse(w http.ResponseWriter) error
+}
+
+type ListInboundRoutes200ResponseHeaders struct {
+	Link *string
+}
+
+type ListInboundRoutes200JSONResponse struct {
+	Body    InboundRouteList
+	Headers ListInboundRoutes200ResponseHeaders
+}
+
+func (response ListInboundRoutes200JSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutes400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListInboundRoutes400ApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutes401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListInboundRoutes401ApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutes403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListInboundRoutes403ApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutes404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListInboundRoutes404ApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutes429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListInboundRoutes429ApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutes502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListInboundRoutes502ApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutes503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListInboundRoutes503ApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutes504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListInboundRoutes504ApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListInboundRoutesdefaultApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRouteRequestObject struct {
+	Unit  UnitID  `json:"unit"`
+	Route RouteID `json:"route"`
+}
+
+type GetInboundRouteResponseObject interface {
+	VisitGetInboundRouteResponse(w http.ResponseWriter) error
+}
+
+type GetInboundRoute200JSONResponse InboundRoute
+
+func (response GetInboundRoute200JSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoute400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetInboundRoute400ApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoute401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetInboundRoute401ApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoute403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetInboundRoute403ApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoute404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetInboundRoute404ApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoute429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetInboundRoute429ApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoute502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetInboundRoute502ApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoute503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetInboundRoute503ApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoute504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetInboundRoute504ApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoutedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetInboundRoutedefaultApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutesRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListOutboundRoutesParams
+}
+
+type ListOutboundRoutesResponseObject interface {
+	VisitListOutboundRoutesResponse(w http.ResponseWriter) error
+}
+
+type ListOutboundRoutes200ResponseHeaders struct {
+	Link *string
+}
+
+type ListOutboundRoutes200JSONResponse struct {
+	Body    OutboundRouteList
+	Headers ListOutboundRoutes200ResponseHeaders
+}
+
+func (response ListOutboundRoutes200JSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutes400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutboundRoutes400ApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutes401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutboundRoutes401ApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutes403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutboundRoutes403ApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutes404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutboundRoutes404ApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutes429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutboundRoutes429ApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutes502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutboundRoutes502ApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutes503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutboundRoutes503ApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutes504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutboundRoutes504ApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListOutboundRoutesdefaultApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRouteRequestObject struct {
+	Unit  UnitID  `json:"unit"`
+	Route RouteID `json:"route"`
+}
+
+type GetOutboundRouteResponseObject interface {
+	VisitGetOutboundRouteResponse(w http.ResponseWriter) error
+}
+
+type GetOutboundRoute200JSONResponse OutboundRoute
+
+func (response GetOutboundRoute200JSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoute400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutboundRoute400ApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoute401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutboundRoute401ApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoute403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutboundRoute403ApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoute404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutboundRoute404ApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoute429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutboundRoute429ApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoute502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutboundRoute502ApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoute503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutboundRoute503ApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoute504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutboundRoute504ApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoutedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetOutboundRoutedefaultApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -13323,6 +19027,183 @@ func (response ListDigitalTrunksdefaultApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type GetDigitalTrunkRequestObject struct {
+	Unit  UnitID  `json:"unit"`
+	Trunk TrunkID `json:"trunk"`
+}
+
+type GetDigitalTrunkResponseObject interface {
+	VisitGetDigitalTrunkResponse(w http.ResponseWriter) error
+}
+
+type GetDigitalTrunk200JSONResponse DigitalTrunkSummary
+
+func (response GetDigitalTrunk200JSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDigitalTrunk400ApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunk401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDigitalTrunk401ApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunk403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDigitalTrunk403ApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDigitalTrunk404ApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetDigitalTrunk429ApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetDigitalTrunk502ApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDigitalTrunk503ApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetDigitalTrunk504ApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetDigitalTrunkdefaultApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSIPTrunksRequestObject struct {
 	Unit   UnitID `json:"unit"`
 	Params ListSIPTrunksParams
@@ -14321,6 +20202,584 @@ func (response UpdateSIPTrunkdefaultApplicationProblemPlusJSONResponse) VisitUpd
 	return err
 }
 
+type ListUsersRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListUsersParams
+}
+
+type ListUsersResponseObject interface {
+	VisitListUsersResponse(w http.ResponseWriter) error
+}
+
+type ListUsers200ResponseHeaders struct {
+	Link *string
+}
+
+type ListUsers200JSONResponse struct {
+	Body    UserList
+	Headers ListUsers200ResponseHeaders
+}
+
+func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers400ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers401ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers404ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers429ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers502ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers504ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsersdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListUsersdefaultApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserRequestObject struct {
+	Unit     UnitID   `json:"unit"`
+	UserName UserName `json:"user_name"`
+}
+
+type GetUserResponseObject interface {
+	VisitGetUserResponse(w http.ResponseWriter) error
+}
+
+type GetUser200JSONResponse User
+
+func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser400ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser401ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser403ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser404ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser429ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser502ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser503ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser504ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetUserdefaultApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUserRequestObject struct {
+	Unit     UnitID   `json:"unit"`
+	UserName UserName `json:"user_name"`
+	Params   UpdateUserParams
+	Body     *UpdateUserApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateUserResponseObject interface {
+	VisitUpdateUserResponse(w http.ResponseWriter) error
+}
+
+type UpdateUser200JSONResponse User
+
+func (response UpdateUser200JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser400ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser401ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser403ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser404ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser409ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser422ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser429ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser502ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser503ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser504ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateUserdefaultApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// ListUnits List units
@@ -14368,6 +20827,12 @@ type StrictServerInterface interface {
 	// ApplyConfig Apply staged configuration
 	// (POST /v1/units/{unit}/config/apply)
 	ApplyConfig(ctx context.Context, request ApplyConfigRequestObject) (ApplyConfigResponseObject, error)
+	// ListExtensionGroups List extension groups
+	// (GET /v1/units/{unit}/extension-groups)
+	ListExtensionGroups(ctx context.Context, request ListExtensionGroupsRequestObject) (ListExtensionGroupsResponseObject, error)
+	// GetExtensionGroup Get an extension group
+	// (GET /v1/units/{unit}/extension-groups/{group})
+	GetExtensionGroup(ctx context.Context, request GetExtensionGroupRequestObject) (GetExtensionGroupResponseObject, error)
 	// ListExtensions List extensions
 	// (GET /v1/units/{unit}/extensions)
 	ListExtensions(ctx context.Context, request ListExtensionsRequestObject) (ListExtensionsResponseObject, error)
@@ -14389,12 +20854,63 @@ type StrictServerInterface interface {
 	// ClearWaveChat Clear an extension's Wave chat history
 	// (DELETE /v1/units/{unit}/extensions/{ext}/wave-chat)
 	ClearWaveChat(ctx context.Context, request ClearWaveChatRequestObject) (ClearWaveChatResponseObject, error)
+	// ListIvrs List IVRs
+	// (GET /v1/units/{unit}/ivrs)
+	ListIvrs(ctx context.Context, request ListIvrsRequestObject) (ListIvrsResponseObject, error)
+	// GetIvr Get an IVR
+	// (GET /v1/units/{unit}/ivrs/{ivr})
+	GetIvr(ctx context.Context, request GetIvrRequestObject) (GetIvrResponseObject, error)
+	// ListPagingGroups List paging and intercom groups
+	// (GET /v1/units/{unit}/paging-groups)
+	ListPagingGroups(ctx context.Context, request ListPagingGroupsRequestObject) (ListPagingGroupsResponseObject, error)
+	// GetPagingGroup Get a paging or intercom group
+	// (GET /v1/units/{unit}/paging-groups/{group})
+	GetPagingGroup(ctx context.Context, request GetPagingGroupRequestObject) (GetPagingGroupResponseObject, error)
+	// ListQueues List call queues
+	// (GET /v1/units/{unit}/queues)
+	ListQueues(ctx context.Context, request ListQueuesRequestObject) (ListQueuesResponseObject, error)
+	// CreateQueue Create a call queue
+	// (POST /v1/units/{unit}/queues)
+	CreateQueue(ctx context.Context, request CreateQueueRequestObject) (CreateQueueResponseObject, error)
+	// DeleteQueue Delete a call queue
+	// (DELETE /v1/units/{unit}/queues/{queue})
+	DeleteQueue(ctx context.Context, request DeleteQueueRequestObject) (DeleteQueueResponseObject, error)
+	// GetQueue Get a call queue
+	// (GET /v1/units/{unit}/queues/{queue})
+	GetQueue(ctx context.Context, request GetQueueRequestObject) (GetQueueResponseObject, error)
+	// UpdateQueue Update a call queue
+	// (PATCH /v1/units/{unit}/queues/{queue})
+	UpdateQueue(ctx context.Context, request UpdateQueueRequestObject) (UpdateQueueResponseObject, error)
+	// ListQueueAgents List a queue's agents
+	// (GET /v1/units/{unit}/queues/{queue}/agents)
+	ListQueueAgents(ctx context.Context, request ListQueueAgentsRequestObject) (ListQueueAgentsResponseObject, error)
+	// UpdateQueueAgent Log an agent in or out, pause or unpause it
+	// (PATCH /v1/units/{unit}/queues/{queue}/agents/{ext})
+	UpdateQueueAgent(ctx context.Context, request UpdateQueueAgentRequestObject) (UpdateQueueAgentResponseObject, error)
+	// GetQueueStats Get a queue's statistics
+	// (GET /v1/units/{unit}/queues/{queue}/stats)
+	GetQueueStats(ctx context.Context, request GetQueueStatsRequestObject) (GetQueueStatsResponseObject, error)
+	// ListQueueWaiting List the callers waiting in a queue
+	// (GET /v1/units/{unit}/queues/{queue}/waiting)
+	ListQueueWaiting(ctx context.Context, request ListQueueWaitingRequestObject) (ListQueueWaitingResponseObject, error)
 	// GetRecording Download a recording
 	// (GET /v1/units/{unit}/recordings/{file})
 	GetRecording(ctx context.Context, request GetRecordingRequestObject) (GetRecordingResponseObject, error)
 	// ResetUnit Reset a unit's login stop
 	// (POST /v1/units/{unit}/reset)
 	ResetUnit(ctx context.Context, request ResetUnitRequestObject) (ResetUnitResponseObject, error)
+	// ListInboundRoutes List inbound routes
+	// (GET /v1/units/{unit}/routes/inbound)
+	ListInboundRoutes(ctx context.Context, request ListInboundRoutesRequestObject) (ListInboundRoutesResponseObject, error)
+	// GetInboundRoute Get an inbound route
+	// (GET /v1/units/{unit}/routes/inbound/{route})
+	GetInboundRoute(ctx context.Context, request GetInboundRouteRequestObject) (GetInboundRouteResponseObject, error)
+	// ListOutboundRoutes List outbound routes
+	// (GET /v1/units/{unit}/routes/outbound)
+	ListOutboundRoutes(ctx context.Context, request ListOutboundRoutesRequestObject) (ListOutboundRoutesResponseObject, error)
+	// GetOutboundRoute Get an outbound route
+	// (GET /v1/units/{unit}/routes/outbound/{route})
+	GetOutboundRoute(ctx context.Context, request GetOutboundRouteRequestObject) (GetOutboundRouteResponseObject, error)
 	// GetSystemStatus Get system status
 	// (GET /v1/units/{unit}/system/status)
 	GetSystemStatus(ctx context.Context, request GetSystemStatusRequestObject) (GetSystemStatusResponseObject, error)
@@ -14422,6 +20938,9 @@ type StrictServerInterface interface {
 	// ListDigitalTrunks List digital trunks
 	// (GET /v1/units/{unit}/trunks/digital)
 	ListDigitalTrunks(ctx context.Context, request ListDigitalTrunksRequestObject) (ListDigitalTrunksResponseObject, error)
+	// GetDigitalTrunk Get a digital trunk
+	// (GET /v1/units/{unit}/trunks/digital/{trunk})
+	GetDigitalTrunk(ctx context.Context, request GetDigitalTrunkRequestObject) (GetDigitalTrunkResponseObject, error)
 	// ListSIPTrunks List SIP trunks
 	// (GET /v1/units/{unit}/trunks/sip)
 	ListSIPTrunks(ctx context.Context, request ListSIPTrunksRequestObject) (ListSIPTrunksResponseObject, error)
@@ -14437,6 +20956,15 @@ type StrictServerInterface interface {
 	// UpdateSIPTrunk Update a SIP trunk
 	// (PATCH /v1/units/{unit}/trunks/sip/{trunk})
 	UpdateSIPTrunk(ctx context.Context, request UpdateSIPTrunkRequestObject) (UpdateSIPTrunkResponseObject, error)
+	// ListUsers List users
+	// (GET /v1/units/{unit}/users)
+	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// GetUser Get a user
+	// (GET /v1/units/{unit}/users/{user_name})
+	GetUser(ctx context.Context, request GetUserRequestObject) (GetUserResponseObject, error)
+	// UpdateUser Update a user's names, e-mail or department
+	// (PATCH /v1/units/{unit}/users/{user_name})
+	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -14909,6 +21437,60 @@ func (sh *strictHandler) ApplyConfig(w http.ResponseWriter, r *http.Request, uni
 	}
 }
 
+// ListExtensionGroups operation middleware
+func (sh *strictHandler) ListExtensionGroups(w http.ResponseWriter, r *http.Request, unit UnitID, params ListExtensionGroupsParams) {
+	var request ListExtensionGroupsRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListExtensionGroups(ctx, request.(ListExtensionGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListExtensionGroups")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListExtensionGroupsResponseObject); ok {
+		if err := validResponse.VisitListExtensionGroupsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetExtensionGroup operation middleware
+func (sh *strictHandler) GetExtensionGroup(w http.ResponseWriter, r *http.Request, unit UnitID, group ExtensionGroupID) {
+	var request GetExtensionGroupRequestObject
+
+	request.Unit = unit
+	request.Group = group
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetExtensionGroup(ctx, request.(GetExtensionGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetExtensionGroup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetExtensionGroupResponseObject); ok {
+		if err := validResponse.VisitGetExtensionGroupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListExtensions operation middleware
 func (sh *strictHandler) ListExtensions(w http.ResponseWriter, r *http.Request, unit UnitID, params ListExtensionsParams) {
 	var request ListExtensionsRequestObject
@@ -15114,6 +21696,382 @@ func (sh *strictHandler) ClearWaveChat(w http.ResponseWriter, r *http.Request, u
 	}
 }
 
+// ListIvrs operation middleware
+func (sh *strictHandler) ListIvrs(w http.ResponseWriter, r *http.Request, unit UnitID, params ListIvrsParams) {
+	var request ListIvrsRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListIvrs(ctx, request.(ListIvrsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListIvrs")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListIvrsResponseObject); ok {
+		if err := validResponse.VisitListIvrsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetIvr operation middleware
+func (sh *strictHandler) GetIvr(w http.ResponseWriter, r *http.Request, unit UnitID, ivr IvrID) {
+	var request GetIvrRequestObject
+
+	request.Unit = unit
+	request.Ivr = ivr
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetIvr(ctx, request.(GetIvrRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetIvr")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetIvrResponseObject); ok {
+		if err := validResponse.VisitGetIvrResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListPagingGroups operation middleware
+func (sh *strictHandler) ListPagingGroups(w http.ResponseWriter, r *http.Request, unit UnitID, params ListPagingGroupsParams) {
+	var request ListPagingGroupsRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPagingGroups(ctx, request.(ListPagingGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPagingGroups")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListPagingGroupsResponseObject); ok {
+		if err := validResponse.VisitListPagingGroupsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetPagingGroup operation middleware
+func (sh *strictHandler) GetPagingGroup(w http.ResponseWriter, r *http.Request, unit UnitID, group PagingGroupID) {
+	var request GetPagingGroupRequestObject
+
+	request.Unit = unit
+	request.Group = group
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPagingGroup(ctx, request.(GetPagingGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPagingGroup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetPagingGroupResponseObject); ok {
+		if err := validResponse.VisitGetPagingGroupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListQueues operation middleware
+func (sh *strictHandler) ListQueues(w http.ResponseWriter, r *http.Request, unit UnitID, params ListQueuesParams) {
+	var request ListQueuesRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListQueues(ctx, request.(ListQueuesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListQueues")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListQueuesResponseObject); ok {
+		if err := validResponse.VisitListQueuesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateQueue operation middleware
+func (sh *strictHandler) CreateQueue(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateQueueParams) {
+	var request CreateQueueRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	var body CreateQueueJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateQueue(ctx, request.(CreateQueueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateQueue")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateQueueResponseObject); ok {
+		if err := validResponse.VisitCreateQueueResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteQueue operation middleware
+func (sh *strictHandler) DeleteQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params DeleteQueueParams) {
+	var request DeleteQueueRequestObject
+
+	request.Unit = unit
+	request.Queue = queue
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteQueue(ctx, request.(DeleteQueueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteQueue")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteQueueResponseObject); ok {
+		if err := validResponse.VisitDeleteQueueResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetQueue operation middleware
+func (sh *strictHandler) GetQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID) {
+	var request GetQueueRequestObject
+
+	request.Unit = unit
+	request.Queue = queue
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetQueue(ctx, request.(GetQueueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetQueue")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetQueueResponseObject); ok {
+		if err := validResponse.VisitGetQueueResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateQueue operation middleware
+func (sh *strictHandler) UpdateQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params UpdateQueueParams) {
+	var request UpdateQueueRequestObject
+
+	request.Unit = unit
+	request.Queue = queue
+	request.Params = params
+
+	var body UpdateQueueApplicationMergePatchPlusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateQueue(ctx, request.(UpdateQueueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateQueue")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateQueueResponseObject); ok {
+		if err := validResponse.VisitUpdateQueueResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListQueueAgents operation middleware
+func (sh *strictHandler) ListQueueAgents(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID) {
+	var request ListQueueAgentsRequestObject
+
+	request.Unit = unit
+	request.Queue = queue
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListQueueAgents(ctx, request.(ListQueueAgentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListQueueAgents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListQueueAgentsResponseObject); ok {
+		if err := validResponse.VisitListQueueAgentsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateQueueAgent operation middleware
+func (sh *strictHandler) UpdateQueueAgent(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, ext ExtensionID) {
+	var request UpdateQueueAgentRequestObject
+
+	request.Unit = unit
+	request.Queue = queue
+	request.Ext = ext
+
+	var body UpdateQueueAgentApplicationMergePatchPlusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateQueueAgent(ctx, request.(UpdateQueueAgentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateQueueAgent")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateQueueAgentResponseObject); ok {
+		if err := validResponse.VisitUpdateQueueAgentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetQueueStats operation middleware
+func (sh *strictHandler) GetQueueStats(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params GetQueueStatsParams) {
+	var request GetQueueStatsRequestObject
+
+	request.Unit = unit
+	request.Queue = queue
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetQueueStats(ctx, request.(GetQueueStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetQueueStats")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetQueueStatsResponseObject); ok {
+		if err := validResponse.VisitGetQueueStatsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListQueueWaiting operation middleware
+func (sh *strictHandler) ListQueueWaiting(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID) {
+	var request ListQueueWaitingRequestObject
+
+	request.Unit = unit
+	request.Queue = queue
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListQueueWaiting(ctx, request.(ListQueueWaitingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListQueueWaiting")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListQueueWaitingResponseObject); ok {
+		if err := validResponse.VisitListQueueWaitingResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetRecording operation middleware
 func (sh *strictHandler) GetRecording(w http.ResponseWriter, r *http.Request, unit UnitID, file string) {
 	var request GetRecordingRequestObject
@@ -15160,6 +22118,114 @@ func (sh *strictHandler) ResetUnit(w http.ResponseWriter, r *http.Request, unit 
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ResetUnitResponseObject); ok {
 		if err := validResponse.VisitResetUnitResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListInboundRoutes operation middleware
+func (sh *strictHandler) ListInboundRoutes(w http.ResponseWriter, r *http.Request, unit UnitID, params ListInboundRoutesParams) {
+	var request ListInboundRoutesRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListInboundRoutes(ctx, request.(ListInboundRoutesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListInboundRoutes")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListInboundRoutesResponseObject); ok {
+		if err := validResponse.VisitListInboundRoutesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetInboundRoute operation middleware
+func (sh *strictHandler) GetInboundRoute(w http.ResponseWriter, r *http.Request, unit UnitID, route RouteID) {
+	var request GetInboundRouteRequestObject
+
+	request.Unit = unit
+	request.Route = route
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInboundRoute(ctx, request.(GetInboundRouteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInboundRoute")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetInboundRouteResponseObject); ok {
+		if err := validResponse.VisitGetInboundRouteResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListOutboundRoutes operation middleware
+func (sh *strictHandler) ListOutboundRoutes(w http.ResponseWriter, r *http.Request, unit UnitID, params ListOutboundRoutesParams) {
+	var request ListOutboundRoutesRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOutboundRoutes(ctx, request.(ListOutboundRoutesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOutboundRoutes")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListOutboundRoutesResponseObject); ok {
+		if err := validResponse.VisitListOutboundRoutesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetOutboundRoute operation middleware
+func (sh *strictHandler) GetOutboundRoute(w http.ResponseWriter, r *http.Request, unit UnitID, route RouteID) {
+	var request GetOutboundRouteRequestObject
+
+	request.Unit = unit
+	request.Route = route
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOutboundRoute(ctx, request.(GetOutboundRouteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOutboundRoute")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetOutboundRouteResponseObject); ok {
+		if err := validResponse.VisitGetOutboundRouteResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -15432,6 +22498,33 @@ func (sh *strictHandler) ListDigitalTrunks(w http.ResponseWriter, r *http.Reques
 	}
 }
 
+// GetDigitalTrunk operation middleware
+func (sh *strictHandler) GetDigitalTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID) {
+	var request GetDigitalTrunkRequestObject
+
+	request.Unit = unit
+	request.Trunk = trunk
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDigitalTrunk(ctx, request.(GetDigitalTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDigitalTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetDigitalTrunkResponseObject); ok {
+		if err := validResponse.VisitGetDigitalTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListSIPTrunks operation middleware
 func (sh *strictHandler) ListSIPTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListSIPTrunksParams) {
 	var request ListSIPTrunksRequestObject
@@ -15583,502 +22676,730 @@ func (sh *strictHandler) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, 
 	}
 }
 
+// ListUsers operation middleware
+func (sh *strictHandler) ListUsers(w http.ResponseWriter, r *http.Request, unit UnitID, params ListUsersParams) {
+	var request ListUsersRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUsers(ctx, request.(ListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUsers")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
+		if err := validResponse.VisitListUsersResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetUser operation middleware
+func (sh *strictHandler) GetUser(w http.ResponseWriter, r *http.Request, unit UnitID, userName UserName) {
+	var request GetUserRequestObject
+
+	request.Unit = unit
+	request.UserName = userName
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUser(ctx, request.(GetUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUser")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetUserResponseObject); ok {
+		if err := validResponse.VisitGetUserResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateUser operation middleware
+func (sh *strictHandler) UpdateUser(w http.ResponseWriter, r *http.Request, unit UnitID, userName UserName, params UpdateUserParams) {
+	var request UpdateUserRequestObject
+
+	request.Unit = unit
+	request.UserName = userName
+	request.Params = params
+
+	var body UpdateUserApplicationMergePatchPlusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateUser(ctx, request.(UpdateUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateUser")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateUserResponseObject); ok {
+		if err := validResponse.VisitUpdateUserResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P37chs3tiiMvwqq96kKNdOkSOpii67UPrJsJ5rxRSPJyewZ+rDBbpDEqAkwDbRojsdV+etXv7/Pfof5",
-	"3uN7lDzJV2sB6Bu7Scp2MnsSpiqW1I3GZQFY98sHL5TzhRRMaOUNPnjsPZ0vYoa/X9A4vpDwp2YRPFDp",
-	"fE6TlTfwzklI45joGdVkSRWZpWJK0gWhE80Sws1DKtSSJSzyfO+eximDLtyzEdXewOt3+yftbq/dO7nt",
-	"ng2OuoPeo794vhfOqBAsVt7grx88GIglI0HnDAaOecjIK5poLqClfZnOxyzxBl6v2+16vmcbX/3h5vLq",
-	"EJ61u/hfn3q+pzTV8PbtwvvoV/t/Ksfk9TRdsYbeezW991zv40rv73wvTBjVzcvtw3IniZznc+cRfP18",
-	"cXvz3fn9q9vz5auL7vLVs3P4f/Vff7JDpMob4NaZzfE9LQG81anq1QImw95rJhSXwvvoe6ngMJnZD97H",
-	"jz5u8qW4SuQ0YUpVd3mc8GjKItzt/Tb+TNvIRXvh4P95G/mSK13ewpf8nuHuqeL2cc3mZlv2G/k/ayP9",
-	"ypaINI4bNsB1/PveyclJr390fHL6CIAkhWAhrDFrcXqyvgs6ScXdKANV+DBQ9QbdIqgqUyiBLPr2D73x",
-	"XE9e3RTAttwZbDj3MozeueN+zcWUi2ktafpbqjRZxDRk0ROiZ+YSsOQrRRYzKRjhiiT28ya8tgH2Dzn8",
-	"hQ3Bz2y369vUcJxrL4tb+s9+pnMgfQ5iuk2oUBOWJFVG4tbujOUcoFPkHXT+AdESnvdJixLBloRHB5++",
-	"Zbvgk4dsWP/L4p/T8l71aveqeJGmu+5Vf7e9ipJ1GgIbSBIWyiTaSEWaCciYx7FioTfoHR/5my9RxNVC",
-	"Kq5hegPv/PXN98+vnz+DFzAtB5QoTahp0jt+7HtMROuD9wfHXRg8ZlM7yxA+GVkoPLs8f+n5D526OVmN",
-	"13PH2Std01Hp2DxkgWZrJhzZ9r96NNWy3Xt0dHp2dHTc67dxjtB/Z0nvvXe+p5IwRwVK02QD3kgF/yFl",
-	"eAbzLjvHfTzMDx6YKWUgU+7rYVOqYX8NSXienesyQRAkO/GEKpIwGhG4Y0gW8PwX0UkYylRod0puLq9a",
-	"37Px9e0FIB0aMzimE+mQAo1juYS1pzFdYgP8MVVz+PdR/9T86JsfZ57vzfqnx3Cr43EIIKGpngF0bXep",
-	"liMDVW/gyckEDuBqQZUayVQnegTNvYEnpMVeoyXlGkmgTlJmno1pAlhgNJeCawlHGxqHIzplQo8WMuYh",
-	"gEWwe5aYN3P63rxV3qCXPbHfK2/QN8/M3zU98GiN5mk+mjCq04SNFgm/5zGbWvBqfs9GKE8MJjRWhUmz",
-	"7Em2XyO32fbFjIppurB/fvS9MFVazgEs0l1k2zLiCQv1nEWc5s/gFuW/jzSfM7PPXXywnHHNYsR/ALNI",
-	"zydzGcExSCZh//HRked7bM6SaWHFZuOYGAHyHUvYHrcIQccxG8URXbjtsY9+SGnMJ6tqyyUbJzost51J",
-	"HTF1V2gaJquFxS94DHJsnkEfHiWCxqPyJCf0/WhKNVvSfOgJfR8xzUKdP0njuEj3JssiXMyzGVX3kods",
-	"Tnns5stDNlLpYiHh7tpHAsg40yO+GE14rAvbE/M5B/C7HmMZwnyZXsrkrlf/tFv7uF/79Kj26XHt05Pa",
-	"p6e1Tx/VPn1c+/TMPYXbFEqhaWhvGB7LUWkv8epHGuW0OVeKReVLMpczlU6nDA9nxCY0jTXyHhm0ZapH",
-	"cjJSLLnnYX6XFiyB/swoXJiT4fneImGKiZCNIjYZqTDhi2x7s1cZqqX3lMdwHj3fy04vnLbsz0nCfvAG",
-	"p10fuRC8WjLNenSXo3zlVAhAwG7dbBWj85gpNXIM4GjO4AwrcyUVE5GWE/redaz4YpRPl2lAhpbvm4wz",
-	"1m0yHkVMaS5ogQPomhelGYUTkX8kmj4S1Y/S/KO06aO0/NEmGKMY/MtO38mI9Qs42W0BgFj+BXP/fNCH",
-	"M6o/c+Yeir9e0+T71cn3v9jkU/EvPTlfYAGKJRGbIEup7vgCuZwKpoDH93PFwoTlpEotWMgnPBzxRYYP",
-	"dEI1m65GfEHDGL/VR49HabTQOS7VLB6lCQdEyhXALQJOV7ERvV9MHDqFv1FSYaNIRiMpRpN51kPNy2U0",
-	"SsZZgwJ5/ODdz0dUaxrO3Czv5yOAQnJv6d/HEvt6YWTEqloDZN+M2PtEaTplEZFiRzb2Ieyr4VjlIlW/",
-	"Uh61t+dRP49HLT19MJPa+3JMqnceUfJS3rOYhsCd7NnVL8yuHv3S7KqIADPQxSJeuba1PGwbZ7/nZDcx",
-	"JRlXJ5q4uj0vu4GX3TMkiLTfLqIahqSkVkPtPRUkxabGMYCrBzMpe13br0rXZgBVZmP6e1XbXtX2a1W1",
-	"PYx3aRvCtGdi9uq4vTpur47bq+N+ce7X9F3D/X70vRmjEWK6D95LLu7gZ8QMZjbI/PrFBXncf/yYxFzc",
-	"ES2RxxXsvSYLOmU+CYZpt3sU/vTjP/EX9oQkLP566EGToRd0yPlYMaEddxxTZb7sIF+BfrjewDOdHN73",
-	"DoF9VoezH4zvljpUfPGf0H6k+N/Z131o2D/FB1reMfH1q2nduIC2wxmbU1iQ5byVTtCZ6KPvXVPNXgLH",
-	"sL7e7y1TH7OJJnKCkx6n0ZRp0gqSgCTsh5QprQ4IFRFZzphZ15KLSC4JQFgr0gp0QBQLpYjUQWWlQCvb",
-	"d2w19J4kX3ef6K+Nb8Aus21fWU65OunbGSPnV5fkjq2+Um6K2bQvn9++IFFCJ7rNmZ60Z1ov6IK34dQi",
-	"39S2p+BgQIIf8iWSBUuGIlhmS+mQG7uVwKivCNwZJjQPQXAiweF9Dz5WCykU65Dgz+185vhv4A9F6ek1",
-	"HFfBxTRAaFbeKaYD0nor+HsCF/OAhDRJVghuReeMTGRCZByxhIQxB2GjMxSNsP7h69Nu98ny69PuNmgz",
-	"naza5xPkLquAvjGAgHsAghIZs4lMGNHJiospoVPKhZ8fCssckzshl6p0DHonxUnMueDzdG4wh5kQ8FBT",
-	"llRn1L5mP6TcOpg9eGprU0iy3gyO2HlKf25fGTawfW7YwOpsAugwyEERgqDF6qVl3HtN75gibDJhIZyw",
-	"eGXFbfxYigmfWmehoeCKAPPJWURawdWbm1uSI44P8OPjofniEHnU4KByLsxam9du1zuWMmZUeIgnFzSh",
-	"c6YtqjxHJ6vXKNXU3cW3F6+IccTyiVqwOGYRoYpws+Z7JiKZkGnKI9Yhb2Ct8Nh8oAgIRiwiM5YwQuH/",
-	"MGQLzaLq6Z4y/aeUpcAecxh4QfUsd9QzvXmb1skEbPBfPRjQ9VTolEaR+9UoPNxfEYtZ/lcsp1y8lFM5",
-	"meCjc5D7gdenqWJvBf4ovYDhLsVYpiK6lqm2o1ae0CiqPDFzqDw0U6k8hAHepLo6QvURjaLqIzNG9akZ",
-	"pPoUl/HdtZ09/gKTxl/sXPF3O0X8Hb65olMuptNEpgvzbfkBjaLyA9NX+Znps/zsVRoDJnYDrD/51qg6",
-	"fG8R09VVIucL/XT1Jpnaeb1VqHuZMvebGdj+AS0yVdk3+eSf8SnXNL4FYm1mX3lieqk8NPMvPXzn1+Di",
-	"JuSCDE9AWnBtrOx6MDCYpYhtAI08IVyXkQvilaHYBXP4BjXNWEbWSMIWMtGKBCU5eEAQ33WGwiC+msnY",
-	"ngTirlWG/L5SZfRGKKC/kJGWiuVy4Ejvk6HQswzxKUuALS7Nlpv16hMhLRrFz6RgBx1yadiZZcI1IyoN",
-	"Q8YiRcaphs4N1krYJFUMqYiZZwtmxxLgnolMSGT2zERbEKN8O/CL3Wq6ypC8XfNQZOBTmsdxNrZvwQkU",
-	"qgmgRZxnGV1Edz+kLFkV8B0elSJ6c0qNjAOvonUbF1RDS617PY+MK6VOE8EiMl4VqfoA/3h7/bKt6ISR",
-	"MVXs9Bh4kjlpAdN8fHr8mPy//8+JT1KxoFHEogPLTw4FQBrm7RhMGO0rRSY8UZpYr1mgbevut8FBh5yL",
-	"VcZaJGwR85CSkAo4ozK+Z0MgqUuuZzLVRM1owiKCDtpVArLRN76GpNj4qGaCsqBaswQ+/D9/PW//hbb/",
-	"3m2fjdrvPhz7/ZPTj//Lq7vjGVap24jsJTGqR9Lq//Tjf/cem3NY5a2dM/n61Nl7vfPMu+2zdx/6fu9x",
-	"w4QvIzZfSM1EuPojW9UdHuNPDNw4aVHy9u3lMx+ZVTvTA2M5mCNSSpjl0AyWMZw7nKhBzuhCR7Ch5pri",
-	"o7GMzDMuSP+YzGSauJOq8ENzlhKm0tgwWKhcJxGnsSJ6yUPWIX9kK4Usxh1b6KEon2+ySGTIlDKTRcEx",
-	"Kk2ytWCJO38HcMpjaE3zIwfsJ1dD4fDbOgvzmHWPzh49Zu3jbnTSPj5ij9vj8Oyoffr47JiePJqcHfWP",
-	"3YYaGSXf0sI2tGEfStwrff+SiameeYP+yYkP3Kz7u+eXNns4fN/vtYfD94+ev/t9/X5f0Sm74X+vYfVe",
-	"0ffAJLuzKScEowUAEdN1IfekW4+5Mum2HnvBZ3MzkFN/Zsx5r5Y5hwnfgnC8PuM3CwonE0Vn4x5OySJh",
-	"91ymCmf8lSIBiNCjXMQOOuTNnGugo3CI88OFK6zs6Kupt2GV2F/jTsHSmlBIw94g71CHOIALRw3CVwrQ",
-	"eFHaaFlaB0s1AWJcROx9UEYmR7V4RFsGZoPg5LbqDP/bulm4ghs0cqxJdDLRcPefEEpiRiOkku2AKGRA",
-	"oK2hmB3iZA7zxmhOLLniCcHlGWYA1y6TCBggLshyxsMZtFqRJYgbNnCnKjB5BTA1bC+MXH9+Kx87oaP8",
-	"tF38c40V9L33bfiufU8TGA8DMczW2+/zP54xFXoYKfFWcN10NCznxSMLkQVLqJbJV4qoOJ3mgRMOF5ZY",
-	"tArVmf1QT3OsIXg3omMO+jv7s/3uQ9c/7dcSoI/QpeGmUBZ9SqNvnBHugxdKoUHMGnxAjoiHOOPDRSLH",
-	"MZv//m/KBI5kswfgaFQZIrzI7AfLAkbF9X+lUL2UKqDAQpLc3IOwsBRhhBE03d4fvv3T8V8e//Ho+9Pv",
-	"+q/Obk+uHz3tXXSf/aEQ1nLS7fue5hoB+JRGxC0hWy8dy1QPxjE1UkQ4z3S37eNH5WjSAkj/V8Im3sD7",
-	"j8M84P/QvFWHVwYGBoT1MvuEchDVW3iXcDjSfuST9plP2v1j+OcE/jn1gRWmgqQiRV0uksHVAT7mugjB",
-	"ochBKJcCbljEhEYqLBOSmbIVabWPYKhj+Of0sU/aj7rwT+/AJ1yEcYrXfznjMSvuzFDMKLDbcrFgEYnl",
-	"FCQ9VDTIgn4FNSkqDWeEmsnRmLQUY6RBCEI1JupNMHQRtWuEKxQqtCTjmM4R83/0YfOuzfZ/5vG7LbAW",
-	"yN1wRbi4pzGP8L4lCboO/PUDGkXtxkHDTskc6ntzphSdwhmap9AXA5FqLpUmvS4aK6rfZ3b5um+lQC49",
-	"mYTHj46OfGIt97ApEwn/jqmIfEJTLdGYwIXSVITQRUmdnZnV1aFlU3e7NReFW3MMFLJ4axzkm27NF78k",
-	"boPyvSEtwHo+QXoARxpAam5CLlP+DWNKkSmyarTiHRuKds8n7R7crZPuQYcEZrMDlJEUYTScETmZGGpH",
-	"JpzFkT19F1JMYh5+wtlD3EnjhNFoNWLvudJqPWi34PtjWhLTsowhjo9LsbrZic6FF4z4rXQhhbmcsx86",
-	"3i7HZucT86J0Ys7yE5MBaycke1wNm80VASMuRovaZBq3VW0tCKaANeAWWp1tlCaokSYFzUIJnqdn9fA8",
-	"L36BJ5C4WRSg+WRdZVwzCSGXm8Be1ALtDPjnXwTwp2dlwH9J+uYI05iFNFXMSCyKhGmSAIZHLYGRO0GQ",
-	"2XbofcL1UBjlU0QUx20xWXEw/LTVPj468AkVUs9YQjRVd5iRIBUCDkCrfQLEjTbv6lC0ABykfdY1GKWi",
-	"fUqY1UCRVvvsMSCOgqkkQGMDLAuNENavjcxYvLCGooLts2L0qQOzbX1YbIqgfiGTMY8iI259BgHUuRGP",
-	"DL0wmQ89EtPwzsjzKpQLBs9h6UPPSOWo23M4WTCGoeuNZ9omSNntMPdLh/koP8z5crPTnCZikIbzttOM",
-	"2dUOJoWmX54WOVhxRQwlGqd6DWDrECKtAE5n4JMANZbwC4ImIDIZioBGcy5QzWYwCvQFw8zpCvkfuDfG",
-	"NVCR4Lh7HPho2oGbRCIeYRu8MJZEWc721jknfREe3Q1kJuIUQb2u2p0df1lix4/zDbYTJm7GvxhzAeil",
-	"sjBgZPmckZZMrKoY2Qi1UoCfrMOXT4qI6fFBB2b0WuoXMhXRZwK8RMPPSCSZynf4wTQcWL+znXfoWekK",
-	"FnbotdTELG4XgtI7/dKb9VoaYQLXzkWzpIxIW9jWSFJKipjitvVOzb65YT+NoRNSjzj8NWdizZn7pNsj",
-	"P/3430XTy4Qn8yXQkWxjrctpwSJbmWcDc5LdzPWOuLI97X45n5YuZ6+89ZeFBe50AM6qrFwq7OxYNDK+",
-	"o6aXIrSOeycILUquzm8vvs283fF2FrZjzpIpay+oDmdmS2qhoxi5MNvZvl0t2MYedr9Lu4tR58W71DvJ",
-	"Afo2BwV5BaAgML8dkN4XYczOxYoY7ghFHtIqmAnIcffEJ8fdU5/AjMlJF9klRa5fXJCz45NHxN4EYsCs",
-	"LMG5MQ67bwsuel+G6HBFUpGANAad7n6Y/1g6zAVWws6UFKf6i1Ebg7xKSzLqG0VCnoQp12ScMHoHVEgR",
-	"uWDiSYW/VHSlrIeLJDpZWSebL8Nb5p4+OP9bKV9RsbICv/piqj5jzNZSkgluptCZ+9fuG/xt8XL1C4LP",
-	"rZQEpk2yee8kep588f2WksxhHm5tRshxHKRaoH5Lr7vOuRsGkx6KoInRTahmbXSlY8BYAjtGgsyVLSDO",
-	"v66iFsmAPxRr0K9IWyc+aR+f+qR98ugJzoYEAKJ2aeSD9bNXdHTcePKyhg0Ohzt97Nqvu9F92ql/K2iq",
-	"ZzLhf2efy8hRKyQUpAanmSetczsKdjcgTxlNWEKMU+odWxkP04OfgSz1Sixer0iWCivfKmilouSK+aWY",
-	"PAsrkNHnNJ7IZM4iEpSA5c620YgjZIvcYMYN3Qm57AxF8P3337fPC3N1wLbYdCaX6HpSaLF2pqtd1Ft4",
-	"cIUMOksV85Fmnj466ZZNN3ajE0bj+ddDrwDaoecbkvz10LOaTmO9RN/irb6DubUGT7E1pQONuciP8Gcq",
-	"y5GAFXSryHVtU5XnUT9FZXfGks8obBeZp4qHbSnaMxlHJIypUqiLjcjQ+xv9+9+H3s+i6/6mREf6xdtQ",
-	"gKBjJHfjfU9+TjX4kiqyZHHctndjnGqiK7o2uzEVKaKg736S6buHwii8jYmdxQX/cvyY8siYbJHTyxZj",
-	"XVIxzPTW8vFNbjQAsU7BDGtyZlye/9nzvRd/vvH8UoDqu+JlMU0TRqM3Io/8qhx43/rGXpX8ZWkUcRME",
-	"dpXIBUs0B3HNBk6uQdcIS1+p3FqggO2tus6SDFhz3yj6TKMVKgZbRTREo0hZ5xmTnY+EUt5xdtAh38Hm",
-	"GF2iWYPyrT+H8on1FcNHcWxwXJIAoqIiInIMd08ROYG+Jfq8m7lbd3YzSICd2+NgsNmcvi8CAj0fLCBN",
-	"pzkgr9GD5+FAtA4OzlQc2Nn6DpJ43ZXhezpe3fAxS/QlhiaveTjBqza8w/SyREvByCJFXcDl6+8ub58r",
-	"Z3/MLSitIAt2Dg4Gzq4WCClQBQcd9YKffvznUJjfu/D0KYvjUCasHSX4svjgBDV3GK8bPMENMtcFhW+m",
-	"qz4MMJDne9DOyEQ2cjE3wregyT9g8NZfe+2zd//odQ/+URjwr732ybt/mBEPakzzvncuaCynxqF1HWqC",
-	"UHxvHDQMl2j9OE0QYQF3GEeuVjBlutBpcODjDUaL6KJwCj6UI73XgnjwuVObp1rOKdDOOF51atwrq46S",
-	"vjdOVY2j29NUrczeR2zCBTfKkqIEG0x6Xx8/7v7v9knXn/S/Pu2bX8OvT7rdw5Nut+Jz421pbm5O5snV",
-	"f1yzBTBVxIQb5quAaUkiFyIxo5hRlqQL0jKsO3RiwpgrM+xv9ucxw7sA6Or4z/C5we40IUxEXykydpPq",
-	"rIcorG+EySrLa7b4At+Qy2ewnChGC5takzW4rmwQVQkLGb9H6aG0F/mbXbB+OKNCrc/qxZ/fkEydZo59",
-	"qlglFmYbTEMembD5hjVb97tQzsc2FLDUf9FhrtvQv+JTQePY5tlugqzlKcsQHLM4rsIOnpUP61G/Dmg8",
-	"smlg16PQmLDJvHFgaKUqA0Mv1YGtu9TWgaUAHtBmka0sN3tXvdu73dX+Sfewf7LTXc2n0XBjK3PJg5sA",
-	"EPau5p182o2tfr/jvQ3LU9vt9sIqkxW0r1srvnQu4Qh7F1xOWkGqAp/89OM/D4AJcWSvvCOp2mXrja03",
-	"4srm+tazhCng82umZO3CeWOStQZaP1ekddL96cf/Pup2uxWwd4tuq0dlt9WT2msY0VnEYy6YYjELdf2V",
-	"f5PqqQTkBg2JablOdii6Rq5jNHi6A4wiTmMuRibjR815wOfEZBkJ73YjoSycyRCEpbiGPQ9nkpiXMRrK",
-	"F6oOeQOnW8accKsaUHMBsCbdwUM2/ltqyCE6MjvvgCiRCzidVJOYUaXhFDZ1Gex0H0oJROpIx4S+z3h4",
-	"OA+7gRq6heXHMccMNQlGbK0PQN+TQjMCzbiY1o3RAONtYxaj0+vQSvYSwGqwD4tg0UzVMbQ13OtWulzI",
-	"x1K3fvPO5gx3583IVWusAhehnNfQHPe8gvFP62bzXspUj6mI4PLANYtY3LT58Jrge4dr6lHNBkRTi2cA",
-	"ZdRLyYVraLZl7cxt7VymejSn7xvYIRcwoPg8jTUVTKaKSIfSDHve6pI5yJxESIKK3YOHz6CYtqUhMtdm",
-	"IVA5Z7bb5aqkf6n2foWZFmzomTUNZ+7KcMzR50INyEMDhIdiPYivxtMrjw1uCPrddpEXMqYJ1yspjAtC",
-	"wwG9ss1IAhKcorHzWCgd2F4Xjmx/7cielqhjvxLU0a3dVzcxteQ6nDVyKYvqxHbbVrihOndRqYiPKJua",
-	"t25px91sbZXFPe6ura64vONu/fqS91PKRa3sClIIgbcwePSUtH76///f3hEwg7/v9ZuRQa/I+7V7R9mo",
-	"No3VR78UhfCgGJLgA775GMCUuFbk7fXLtQCSIuO5nUybuYjGoHI3FWhRxsALpUUbGKJ2r4yET4+rsU9r",
-	"KBl7dbzWJpVoQQ3xCprDtw1bhoVw5lz/PHuWKtYsBr9VLJebdmBCPhaV+eWolHd1SrEcCCaBcbNizqWI",
-	"q8QGCrYsq4FaebIAEtAoKql7Oi5ECTbdaRWBtjilopn6Xh30G1UH7bUue63LXuuy17rstS4NWpffnupj",
-	"L+7vxf0vKO7vxeHfnDi8F0H/9SIo7oFj8LdIoq6YaYVmC4YZOpBuFQROtS4s2hqnhV923IUbGy3wMXfF",
-	"ShJMyOtVkojU7JDJQWIdYrOMoqQVFFKPHOyYP/RVhRw9OJeI72mpaTzKIFBxhlzP8OJ0QY18b33mxOJW",
-	"m8HKQ2/Z61e1/FkgZDKncYAeSoGKaUBaWSIeuJVPiIn2f3sL3KzLrWqOxaFVZR3CdwdF5zDTq+d7KqZl",
-	"X7DszSYXmCtqMfODFCR/uHnzmrxiyZQR7MCc3w06E5Nhrqw2waTnojhab68h2WtI9hqSvYZkryHZa0j2",
-	"GpK9hmSvIdlrSPYakr2GZK8h+XfQkGySiW9i+kAp8+blOWkVxOODnKPZLG0qNNHfvDw3guahFT6zBwfr",
-	"yhUsRIdl/eqqNrzB4H+lqel9TlcEPyBcaAn0lcZxpvvgO/JzEavHdMUDitIPVYQS0xpzYZbI27Pzb59d",
-	"Hvaq1M0+XmdXatUth436FuAEaBjaFGJVMUMiKBKm0jlzYFikqAZCLq8VyAXDOKuVg55PgkXC76lmgct8",
-	"btL3YeaKGQPeUJf0G9AF7hd+VdZw2Hdr0/51+79tu2kuO8i22CaalbGwSaVtOBo8LGpq1q/L5wnsn0z9",
-	"s30wfXPl+IFoN3L4a3Qk+4Jk6KFuVnC58sjH9SXIVIfS5M/Hi+iC52xaH1cXoXg1anykzEXZfiYQ/9vE",
-	"gWtXbieMvAVrFAc0iMBFpGK1BFtMIb/yNN6JS6tA3a23Op3aHUi1vG5Qjp47fahBy0aHysV0QAIax4Fh",
-	"232DAg0LbzQiroxokAfYYpvAFYwMhsJ9m5BATiau/oPF16b+gOsG0zFkv8rJpILAsdjt2hm+wCKYDQUf",
-	"ShU0FMPtT2Q6nZm0MKYwQ40BxbDyLBrRJp2Z2zYMGXfN0Z9vnPBoyqLM4Z/HmEXRZFoqX89+t3/S7vba",
-	"vZPb7tngqDvoPfqL53sTmcwplvGkmrWxCup6pEBtxB6spv6C2YoUrlFRGo4xGaSesTlpScFMTpOlRN0X",
-	"dcvBDhCP7WRTgl25MGPVGZNsXvLt4F0rogHgtl8XCnOZ4Ge6Utvg2/90+E4SOa+HrSsXkBSio5FHWcQ0",
-	"dCgGzkorz7Vv1wNbYhhnHq0Xv+juMi8ebdxxHvkkYgm/Z1GeBr1YrwRuQmlOnd2Lijy8QEieEGL7Abox",
-	"LdGWt0v7K5poPF4mQURTnvh8P7CQTk3y9/W6BCUrX+TyV2WLKdy+OuQLk3tq6lc/SKwBthmlB0W4MLWL",
-	"ZibPbRldFUo81y26cipNytYpSIXI02GFO64W5gg7aWXtMB5V9ntjWRXfq1erBmbEYIAGKDKWekYWFBfi",
-	"k1SgVapDAjufYEDUgtGsTCW0XNVeraEAytMhAU4/GJC/SZ5jkTLVMVPwfM+O4vlGpiuTm6zV5sOQg94u",
-	"uWn/HTastevDfXQYDligjCOo8NKIKjZwgjVYpYYrPI9BPnwFYBc7URY7rC0WvvPA2P7TkJpVMbNow2IR",
-	"gel8cDjY2XdES7+abcWQh4eMvWHFFuk/bHzSSkVGUC3GqK95tHWWYlOxwpzSGyi1JNaJeUIwrT4XigSH",
-	"VT1ATXGqJvS9+fSZtNNN2QqCZ3IpAp8E11xM3U/769sF/PsMrSL44GmqVsFPP/6zMtW3i633EsHTeBc/",
-	"LdQDaYaWBveYIi0mZxMqmgKgroEhpb6pDGdPAy5cSxJoWSMgN/MVDXjbEOus/FzxyGVDrN24B2Du3Yht",
-	"Idp1Dfi4JOyoaQeelQNpH0QTWcJyEj6VTHVqRBEylSBUZvx+QZiUtvAjBggD3QEOfigWMykYWco0joxl",
-	"Bjhik3ze5jtfLZjC0oOEFkpE5aJ/pZTZUKzt9S4IRZrRW6YbQ/WD38Nt+B388x+BLT1mFuzWW49FKrv+",
-	"+9/9x7sPPf+o37DxtUYjmNsdF5GJac62rah3KxLBojR3n2Cpf1NXFEv6m+KWJUJb/HiHMkHPC82f52Nd",
-	"4liuhingFFPU8t2aqsJkg7U70XQ+613wblFpe8+sFIwGU+cy9jkeeCjDrolJtc5lTRM2vG/tjKNyXLpl",
-	"LkgA/WBS/YXVcdbXOSZ169vhIBfFodrD+Xnnz1JXmOIvcRbX6Mvm83OTCTmVxSx5zKVlk1z2uHsZ0nEa",
-	"02TVIS/z40UTRgKccYTuf4682uoN49QpFYYiMTSUrJg+sLm3sAi3TEjARdvVXwiekACOX8y06dPqLSy5",
-	"YiJi0QGmzxchi1kUDEVrlhrvAOsqZutBuC+h9RiItE8CU2zJBjUK2TZtAmIgMHbLQlqGQ5XZcrNSuznm",
-	"+hemDiKWm7ln/fF8zwwJ19kNB+3s7MtbW+5rB0TzJzef62w+l+Iq7+KiMJ2nZjov3HRey3M3m4tsNvZo",
-	"oJ1uYi7Pw+meJNp+X9SRGAKF4tH6Xd1Oz92UNtH0JmIeJfUiDcxsUDQVzCkXozBK7AFR6Rj+Gr0OrMJR",
-	"kUkM5EqwyBjLMhoP7blWJGZT5UpYOd0QiyPguufMKDdyZUbMpj5h70O20CRgAutDRFbFa6cw5nGsWBj4",
-	"tm5eKO9ZMhQmhRt+j83M9CY8ZiprOqUAcVe2N2ZTLNNv9aaqjvTb41mv7qrcKqs7NDUoTJ3PJVU/o+7Q",
-	"QqK5CL0pLWkcHLSE61u21BwfbXV+3CS7XnxBaTXiaiEV143qEHMeCxaHkgreYqPz1zffP79+/gwu8xti",
-	"/oKL/vbmv+Cin1++fP6sjGAKX+yAXc7tVpeRRRmPAMaI6vgQBFejgF1LW93R37LF6ABav8OPt+0wE1Hz",
-	"8TYIf9MJ7g+Ou40neG09gAtqHJzcdSxuq0+4MDUyd1dfR8lLNq3TXBeQQZOXualpFtt8pqZScPDN89qy",
-	"fA5jHH6ALz6WZbe/ok97u/fo6PTs6Oi412+jdA5b3FnSezh+2WoamKl84jZR6qYrwaMi2EgrsN8EWZrz",
-	"DLUCQjdVkfma+2M+385xv1aFkIT1Zxogt0FrVKeLSLYaaLDRlrO30TLwBTTYFVqKh7eBmsK5qyWo9lRb",
-	"34kWRc1KgapipEiVqG7IL4r+L6N6nvt7U4zKDLqkyq/3ngyeXZ6/BMJ6e33++ubF82v4/eL85cun59ff",
-	"PK9R3ED7Ooj+5oljk3LY8TroPVlnntlRa7cnirVQUXor5HNNbQPgew7w498C3f33pX//5kTHUdsGrRSS",
-	"ZNOG8OhBBPljAyHaGoVa8Bb57CBUkCP/5VGnbPWH5eXf5Gryp8+MPt1ddSejOspyLghNIy6BqN/ziEkS",
-	"QsMiLk5juvR8j5ofUzWHfx/1T82Pvvlx5vnerH96DHxvPA5tE0pjeE+jRWi/OjLt3I+F53v3i8ee78kF",
-	"Wrdn/dMTz/cS/b6M3u0k1p1yNH/BqE4TduUKYm8xcXylyMXtZal+dsJo1JYiXh3Ucy/3bBTWOv+8oisM",
-	"j7W1RFHttJvXnwm1Sepm+6rgyUukeEiv2SJHqkEt6GacW3xMy936n1ExTRf1vc5scM/O0/3Y6JGYn9pn",
-	"pmzrjsHqrsjrl4lWL469D1f/RcLV60Be43FX2ueNHsPFDgPjFYUWcgb8UFBwJg2sbc6AicxYwp5YZzoq",
-	"iF2XccvmipxfXaKggvYx1ARgV7WWuEa+78J5yJUdkyu+9EDE/d6j9tGaO33+pm6XfyHvZbWgDXy+2yRo",
-	"scn3+qjZEfnf3Sma9dohTRKOwsWORqiXXDBTpm2XIgzPe6R1cfX8oHo23POtDMM2f+pnej6pzxzxrVyS",
-	"Z7evXmTFsltBpOeTuYxYcDAgQTIJjx8dHRVunYnLQF98jhEk0Kb/+OgoOPBJgOVdSOvm8mooLl+/eGOe",
-	"jamIAtKyLlbIqjyx1ZivLl69Pby6eHVuiuMFwMIHpCXYVGpONYsOymYfOyHgLsywaPeZSPwB4wCnkhrr",
-	"QyH+PPtqbQOfNzvDnYsChd21XMvN5ZWtxZRXayE3LEyYNjY61EEMhfkIXgYld+yA0MWC0URtiyGptRqY",
-	"kTM1zUYn/ULFqI/AGdrqPFu/ywoD4VexXNYFjUcsVJUKQLbQqsoVrLCYRcJc9fdWjvdDOZ/TtmILmsAh",
-	"QM9yuaxckDWu1jCyyIS+21V1ixz1R0Qnl+aDXoU9cMKUfQ0Y5iMeslmdeHVzeVWsXwcLv3xWk87drDaH",
-	"jjWDcwXItercSyNqlRKVoKut2qhKmpONG5v7/H/0vfFqQZUayVQnegQL2m4VTMXdeapnT/FLxx+PbOX9",
-	"emna1eXvEBSIAyRRgW9kRWvBxWhsYVzK2xOZLGkStTENSCQRmkuZ3NWGOzVz7HDd5lJwLZMN5dIUsYF7",
-	"RMsSNw/TsZ8bXqIomNgYhvzwjlfmPFe0jr1eNUNLv3tcm48iHFGsKrDIynGuQ7JdhBYWNDCtd6JAiJMC",
-	"nwRTJljCQ/hVUBCHqjQJW+5UESgczel7M3G1fco2uNRMfS2uazt9t8PZTXnAgO6LKmO825Dm4503xp2Z",
-	"L7M1PqDFJV2pT98kHjW55uTpZTaoSCthzOv9az6aGMl+tCiK9htRco02ADOEKC3ngIpkk/7/PIoIJQh0",
-	"rE5nqoYSqu5QySgTzOXUznXvrlodsj7VknW78c4mGwdWUW/izzO/BqITbrLFgOxCrm+viPk8XpEx00tm",
-	"2XgmooXkQqsnDiMOCI6A/otDUfRSfHvxqoL7mqdap/l9JslrqckzrnSajLPAVD4VMmGIAB1Csy6ka7jO",
-	"4WSSpDFTFimbeFUbrvqACY40n7Nd2JdbPmcXUhiHGPvxcsY1i2s1DK+tnye6EwEPa6KxMNzq2etnJrZj",
-	"F6Td7fZ9G96wHXM7XnqrlsIx6B99j81ZMn3AxTTyKxbRF6GNuGsoH1NYxgn+110jQTsxFUyM4Nex1LOG",
-	"5A/FhB42FDtnddBNxjnbWa/54CHpakZxRBd1UpfSlaG4KCgTXj47vyLotzuW8m6nwE073g8pjfmkBsH/",
-	"kbFFm6KTZ0UvAXzgm6vbyzevbxxmSdiUK42RfybovuKGu23VSzZOdJ36F5gUYoq22kFsOLhjm9RDxplJ",
-	"HTF1Vycs6ja8wVhPWBCsEXi9pUwiQsOQLbQVW2KmTd1WEZGiZ3IdzzsUXFnBUM/I5bNdsQUTYbJaOGvZ",
-	"put1k+jF87x1Uce6qVjuBsL3AP/4ykGvH7Dgm433GT5uly/R1jv9+8+71JsTLu2QbGmnKlm7JV9qTej7",
-	"dsJixMSWgVAHT0jEJjSNtaOKO6Z8SuN4ox8ZoFIMezH+KvC7TyhRCxoy3+hw4dnB1h04jyh5Ke9ZTEP2",
-	"SdW6lruQsOVMKucda8h0LVkmlixzMd1ODrrdfh1B23poZlTdSx6yOdYlr874O/eKGMwS7YRzechGVlew",
-	"3uXlxXOnSCCuTnXnUwo9caETKpge8cVowmNddzMvbRtyeUVMm08795i2is9ZcwIs3LAoy+IhiLLmfszx",
-	"9fj0uNs9eEKqmbDsvqLCWaPrPl6Psqa0nDsKuyqr/Rs2uZghTIaAv5gGSbtXp8xX6RjgVBCXHbFbrwSN",
-	"xzBAGsWmqxFf0DDGwILeULSC8lhY9Ln8qBuULmIq8rrahQN91u/0Th93ep3uYf94XVLZUAYa8Pl5+wVt",
-	"TzqDw3e/q8XplRntIVKGSH8PkDJAjvYAKQPkeA+QMkBO9gApA+R0D5AyQB7tAVIGyOM9QMoAOdsDBHob",
-	"YdaCsNbqIIXLWFzUkyjS6v3043/3uutOBlnOy+62hN2ooB2VlRIVZh9VuHkLlKR3MgKgFS/S8ZqmP3ux",
-	"i7Z/zpViUZMXHL5soyAipOYTa738NIlnLmcqnU5ZnRz7KlU8bEvRxkyOYUyVIq3Ayi6BjUcd0/BOS8FG",
-	"+XPML7WI6QrEYyORl4Fhmz44vaqgeltGBa7ImM24iMjr81vSShUrZ+uYYSrNRTqOeUhoFCVMqUzh5TJs",
-	"qqGwnVCTTCB5QihZJlJMM58COdFMEDWTS0y6JQVrL+nK+Ewc7Gjk/JSMxw+0evzqy0CzBG7LDrrFNzY9",
-	"xFX+BXyPAAjx+I4MZOry2Cst58S1JZq91z6a/y0mznox7p2IioNUsSRik+CT6sFXety2uCvbPE+t1agJ",
-	"z6NCbBN3pNHHjutG5NZbSwjdw4zP2w2wdqBJwn7YqJnHNIH3NC7pVQDhH52uJ9ouJk8/7W7F+pgaYOdE",
-	"2NnoRz/9+N+nqNMpa3DUSmk2R/Vv9l3LaT1Pu6RiMTgqTrc826NdFDvOivPpVjcVAs0zo6y5wpgMyyYo",
-	"G52aKLr53Fyc72j4UIzOY6bUyEWxj+YMlaC7Om24DuJVMRD+Ex02djL5KSYiLSf0fbM1ODEZyiMyoe9t",
-	"pk8aK1lvhf5KEdZGHaolKyVlLsazKdZgYW04AEUA88Uoxwk2CXaDq06uTyYLluRoy6CSAeZa5nB6Fzal",
-	"daqwDJX5Tc0wVY45B0SKkFlytpObVoaIzBQtp2c9sk5rwnfu+AK9lj7jZEMX93OFrnvNmylkbgIDsqPu",
-	"HPou89YRp7EymQq4ViTTmu/qoctCYMlGfNGQERcobcZ41DD7jbx9f7t1IGPZq/Vzjk92sBGUx9y2D5eL",
-	"8zC+sZ+gh+3R41EaLXRd0F3n6DF5++zq9qWzCeyYrZnFozThW48Ei98m3KazH9H7xaRGwPru6gU6ciwS",
-	"iVFsn2WUgHEwipCNIhmNpBhN5vX5813oGGNfKfLsTeYMQFWhPpMU5IVE4/CrLJ2KXMsFtRvMaqa2jEbJ",
-	"+POmZ3GKzYVbY/V8iPm6ZInatLGZXWpDfsY6P+qMxnxG8f8cI1Qr/+eew+cieqtYgvX/s/YuEQrio3L9",
-	"/ycuC4lJ7OJkCa6IXJjJGVkEWefcH8LxFXjz5Zxr7fjlilfx3jX453MNJq10AbfyqA/CT0JDjZmxBVBT",
-	"OTFGaLPz/pPBfw691sEw7XaPQvyX/e/h8PCv777+8BHOyvczJobConCfbPIvrmplGh2Mi+qX/0MapjAc",
-	"Hg6Hfx0OYSINepm9H/KvwA/55/YW3Xt47j089x6eO3l4ur3iiT1gWd0/ZTKLHvUzJzyZZElGNziBrina",
-	"/0Lbf3/3od+Y/3PvBbr3Av3NeIGupev9H+IVSloWyL6dmU0A/Lv/aAdPSNBGEd+g+mpQ2WZ/0Vp0AN02",
-	"MHj/It9Onii9Iaw3VSzJioJAsye2GE1M7XcB4UAunGQUVlxCA+c9WrW8nUd0h5KtP5dH5450bCcS9nP4",
-	"cGbg3bgtmWtteeYFF9pt8N17Vu49K/eelXvPyj1A9p6Ve8/KvWfl3rNy71m596z8tXlW7p0Jf+XOhF/I",
-	"2e4zndr2jmR7R7L/SY5k9Y5HRXVrh3yfcM0w7Wkld5z5rX1zedU22cfa9Va4Ajo7Xs+6jX66uc/KL+Hf",
-	"tuOG7h3XfvOOawNyeXV/TFoB7Yw7YScKDoCsX17dnzazRnUebA2MUAMf9CtxZ9u7mX2qm1mqWGL9UfAC",
-	"1Zjcr9zFah0j9+usRpWrNU+VtsUjpa1AX6hBSU1S0mYcf/yoV2t1OvZ73RqrUx02x7U4NLBhHbbCQxFr",
-	"w6e5uRP/giNL44PtVOkKG7ah+y9ElprxXW7A2E41+yePuw/j+Gvn8iX9EDNGYKND4va02lmPn51SOxv0",
-	"N5hPO4diY1Ltk58lqXYG9Cuqw9mDPU//cPPmNXnFkikj2AFpXb+4II+Ozk4PsEqQKF1tx0+VXVTTRUQ1",
-	"K+a37QyF3R9bWU9puiKpMFFcUYcEIDkEBHggDTItNnMsYNkJFav2Kes/gIFf8WooxisjwTvJCCR6Z/Mz",
-	"+Q+tayq+2K5G8YciyDmY+/mIak3DGXxdegwzTu4Z+tyiU2pQy3DCd+FkjN2GE2H+TAPDfsy5KO5Mb+9W",
-	"u3er3bvV7t1q9261e7favVvt3q1271a7d6v91brV7n1bP9+39bfqO7r36dz7dO59Ovc+nXuA7H069z6d",
-	"e5/OvU/n3qdz79O59+nc+3TufTr3Pp17n869T+fep3Pv07n36dz7dO59Ovc+nb9GV8hm97ebjB1sytfi",
-	"kH3wVtB7ypHJQdSoZ0AtcjuhYTNsXfnLKGae712Ktwp+Pk3VyvO9QheejwwbLLRUWt5+uDXz9prX5OZy",
-	"81QRkGIMv5FbWQN46PzvOl+0/nsU1TuGZJIK1lyTE8JoOFs3t9aySJXUsjOTlXIoCl8XXNCCdnDQhOVP",
-	"Omcng9N+7/jY26VA6S9X3vFLVxfkk0+qLbgus7LlXNW4Zb1my5zekzlTik7ZWvXrTR6svifjqLbvN3G0",
-	"re+TrX3vJpvWMDVcOYk12lFG/VwZc7fvqrgLyE0yZbUQfJtg6fYtQOxuAyKSs+b0O2tu/CYzkpDJnMZr",
-	"HiUb7knl1D0ome4LQ7+fMaW5QMXSrcVaFVmdC4w/KHlMRflXpBWEk/Go8ATRn/HFFTXP0Vc3XX9xMCBd",
-	"4yDaKkgXcjI58Ekvh4dP+sS41FnI+OQo3zB/KI6NhD5NZLrwyQn5IWUp88lpYVfx3RPyuOTxnCN6Mk41",
-	"YoFIhumciSwvr6VWXb/n9/0j/9g/8U/9x+/KR6NyHHzvfRu+a9/TBPZZwda8lgKwyPNCmIGpRmHcCjw/",
-	"5xUs4fsGpuz53p9gNcX37gXs3mPv3UffK/PH63qPohPN+cVLVw2/VRUIcEOoyEQJ2AYULVAZgppaEGKG",
-	"YifPb9I3HwcF8SVYB+snABNdhM5jgNRLGPW1GVR5vndjx7q8QsjU6LrWkahtY5jHXI9GWkH+B8AGNVfA",
-	"jMOyfIIL9ok50fCbTFwT86TI7rhvPT/7tY0drD1ou8+b37RLw5TZo8JAaySqKkc/LKihqgaohDFYF0Wu",
-	"UfUKt3pNR4BOxog9ggMfZGfj3zoULXTmP0CuJxWhE8RpjK1TaI1MEKaSoyVkBIvE7yiq6Ej2cV1i7XBS",
-	"IwO9yJdUwnLUCUI2FusO8OKU3zPhMMec6hBZrOB3NdjtyVAgg4FOjwu9Kif8r7Bdpyfd7idYG7b4UdXh",
-	"6W3Us4FM2N4+WaESTsRvDPTii4JefA7o098Y6NMvCvr000H/mRxvhb+r9lbH5VW6aKgUliFl0rq5vCpH",
-	"2cWrgw555hwoc5G+SM6KUjpdYgRROKPaM677hh+O2AQDi/K2JUJV7KKGUslxzGr0adcvLsjZ8ckjsjAt",
-	"SMQ05XFNjKV5sd7D9zOqyRKYfmPnQ6dqrogMje01ZFUjgCNwvW73jESSKTzO7D1XGCeJpdJmP3RqfcuT",
-	"RNbZR76jMY/MjTNNfEMx8d5NTK03E7zX2V1JjgB5AR89hz7rwkS5UJqKsEFMgbPGMOBTz8pAOLzvHcI6",
-	"1eHsh8P8tBwCSDzfm4Ago72Blya8nUW71QHEDjGqiysrToFHpoyZkTmnVLMlXX2lSCynFTtQt/eHb/90",
-	"/JfHfzz6/vS7/quz25PrR097F91nL+oVz/XXAsb+9vb2yl2LUEblc3DcPS5Y907OzgoiIfqsrguFmus6",
-	"Q9w5UTOZaKKMXsohWnegoZ/yCl9LTV4Ah1obR1srw52Tt9eXJI875BETmk9WaMmsDEZaAR3LVA/GMRV3",
-	"BUnf2W7oCovI0TiuFsPMP3vQIUjD+WjTRhjtVEKXxd3wy/b9Kb1ncGdKM2r3Tmulc8Eb/Anw7urCuVtS",
-	"BTxueZ2zH7aK3vjWbXl2zOoRdPWe1oaR31cwxDqCA5mgvu7p9zPmvNLhU8KVT0rlTccyWnWKvigB0Ovg",
-	"h5Qlqw7Ggyv+94rbvLf2Ua2Di1GfNKBdrgzSLXeMGvwxI1STuVSa9LpbwZ2tPR+xDtY3fIFhlHUXBOge",
-	"2gaMVGHq+Tinj7xArE4ToUgrmDJ9c3mFvYE4AkNFHQJnKI8ZMd4lQ4GhOWolwsK7hNnicaZLDNYuFfUM",
-	"rHVUZUU8Ubufl/GsrxS0LTjZLBGIStIYlrw95PjnjzWGhYxkqqcSIIKWpBGfjBI2HU0oj1nUFCnkvrFG",
-	"MyOF5iuHj1XRFrpTSIQxHtcfnYsZjWOGVVNFKOf50JNEzgsjW2H1uNsjrUK4dGFyO/pdNMVhn1djsC2K",
-	"5JpEHDfcTAkrmGJK9YbKc1v4701B0LWRyCbq2UJFWv7KAAU+nVOYc1wxgDUuPwxHdMqEHhm1VYN/Qh7c",
-	"/IQ4X8Gx1DMSVL63Zb3C0AUs588TRgJg/u/LzK555PkeXuAyF2se1Qkh4QhwJY6sNkfWtAuB2ZYOqSLM",
-	"5nSFCfPX9PqOGzkrcSO1nlF2OnbJWyZUCj91lHEthFyjH8fnTqq0B/8ue8ujnSxQeWXhQqWDGVWo9N5a",
-	"BfL84tVzckNjpjaahfs7XNiHBunKokpUPcnq3lk/kjvGFiGP0IEERuyQ15uXcnx21O31j45PTj97KRGn",
-	"MRcjEyxcEyReDiJedyLGc41GQNyPiNA6e8uGIPpo5OKkm5iuZ5fPrHK0RCAAWgmjESLl4hm0N6wdc7QR",
-	"aNk26QDKp7HaalMEdzXSdUme3b56gVW+mdADEiST8PjR0VGQx/maq44mZ3jbf3x0BHxO4HK9cDGmIsIU",
-	"MKmWgVPzZL6S01iOaewYKMOrbFDktOwM/mHH+geM8w8zyD9ghIOGWO3NEcw3TESlYGXD1gUF59Qg8/vU",
-	"koQzBocko9lckXTR+dkDdif0/QjwYBxzxF7oe1xDR+GxjXbNPAG1JEHt90Wd164Rr9v6qY+/LZTUlAl5",
-	"8eebohXAcD0T+v7A3LXK9KeSaPmF+JANYcLP8LkdU1Zu4o4+SnBPIzmnXNQlo4DnZGE8ieEAvQBWy1zc",
-	"HZbX3WV5iZwD61brtpV8+ti7gHYm6wIFLq8yL0OZEGhjCF2uwrjnEVaawWxOiUsKdNotJAWqKBEUX3RC",
-	"miScJR33dA1WW+IFLEGq9zvPr/dXRY+2lmAsUiTIaGOwIzsOg0lMfLFhPJnwKRc0LrrQTQoudFwUCOxu",
-	"48YRXYxsbhmQ3fj7Wu3uhL+HTbIe1ysRssjkinBi+/YT0ltzPNt6XnBy1jXe+PXVnJ4srWHGXyDCsSH1",
-	"Zk1ood9h+sCmCKv/KXKZO4SLr021EZyZadjOTVNMoodC1Xo3Aaosc9UBpgIjWRy8BbiZcnWaW93ZcDiA",
-	"R7OD/0qEZVAZZIw3k8FlxH/xJjg9/+4HD4eGFdUo0i6uMl81GCxTfzSfNBsjcXJydPzQ7auNDbpmRlkC",
-	"w1+Y1bucSnBQXp/f7rZUwAkjpylo8qRgSQGwFuV1dg0DmtP34YyKDRJY0am2qt3AfAtnZ2fryRYO1hyW",
-	"6gWxz/EBK8UnGb/anaDqrvsike9XG2+ZfL8iLUNzLWVJSE50Drajrv7JLhXyF5Q35kq5ap8rxRLNovYl",
-	"as31Cq51ANMx+eJsohfMGgcMcc1TVKdaslKNKsoowqfwBAuqlPVtHi0or/eaJnVrMNdBOc/onQ5sSUHZ",
-	"ZEvUmcLSKNKtuhKwAV5KlaXqykVhzFeJ8oimU0w+meX2BBHe5ORSNikXoROMB52hd8eET7NEJIrAzPha",
-	"GOeu5f83xqzdWDHB5TsrihUoN3zBuLX5/UiOFyOgLI3CAJvLe1Ymn+bCZHpHIy9YvNfCVH5Ye9HGNgQu",
-	"K8zO8V4iGi0WvEHMouSqfYU65GT9nO04QoMRqOSxJhMQm8MZHfMYBjAfFQXot+JOyKVA/3Gr+GGR53vX",
-	"5jNkKN+KpPDXdeYPbV8V/nxJp1P85YXRO0NrowK7YULjn39DicbzvVsba+h7ryUp62PL0nt5Ylup/YOj",
-	"UTCerp48G0OHfU1aQK2piMjtyxsC5M74sblgmfIRsfBNowUI4yH+G6vyyuzLtRUAeRhxEbH39aY3x5Hz",
-	"8u1vBR/wzccAMArXiry9frke+Fy4Tg3ALBpicS71KrtzYswRhty4/Mj4hY9Rv5jvyLHrALgy82rT1J0e",
-	"N0s4VrppZ3zFFh1YAyx3cUBxBi/nvJImfKT4YiQT+FFz095eXxL8mNXzrqTVxVS8g2CNwdgO91SZACSq",
-	"DGar3wEXg/TszTM3B5Rn1+qUWjSyHa27cbmoR1/FEV0+WXMEr64uH4TAYKQJAHeSjoA21YnM392SuYxs",
-	"Sr1czaRYRNj7ME4Vv2fxCo8eND7YfWQQMkO+fZ01wuinrzdp3EXj1g5yW8nctcYrk1ae4wGFkYOCTEdJ",
-	"LqV8khJ5u7RaNd0XMNUmI/JFwqghzA/KBC7YsmBrLiX4plGU25Q7yCVZPAVs5UwqbQ0aOQJAS8ZQuPk/",
-	"IZQEDpqBs7HFShKr3chMf6YjE6gWkBYyMLkPvHWwOdjbmPc25r2NeW9j3tuY9zbmvY15b2Pe25j3Nua9",
-	"jXlvY97bmPc25r2N+YE25n+5tbYhsc66e7opsqTwmlm2F0ZXJvXO6TGp1AXwSTAKNpQdfAlzgBWO+l3M",
-	"ollfG+7dh2P/9HjHLDt7K/TeCr23Qv8WrdB7K+1mK2197rEsfdon6OO3p8REpbVNivn5Wct+fkvzr8Wg",
-	"+ps0Yu7NeXtz3gPNebgqK2KWzt4mC9/2os6ZIe+zizq7MX+DNZ2xQWM55/7PUs7ZgfsLVXOWE0KbrLpZ",
-	"2ebMsLtes3kosqLNTypFm3Er7Ym3n5g4YzMURuyHFMvjjp0nXbRrAeS9JXdvyd1bcveW3L0ld2/J3Vty",
-	"95bcvSV3b8ndW3L3lty9JXdvyd1bcveW3L0ld2/J3Vty95bcvSV3b8ndW3L3ltxaS+7eHru3x262xzaa",
-	"35prsRWsaZtKsX0nnV1t3QD7ZaTQXeTNT8jOUxQQDMteEhJ2ZnweVKsruw4Pq9OlWTgTMpZ1xYRu+FTQ",
-	"OMYkyVmzptjx4ObyqiIoA879d84XUJzKWoR6HW79so4wW9EDWqbLCODh1//nCaCuLzcWwIyCgavUifhN",
-	"SD1jCbl6+mdAAfb6PilEOg8Kx808Uk6XWJKgLJWGITDtht2Viqq8ea8qytj123B9e2XJT5CreIODAQkE",
-	"KsJXTAVY3ixk0QGWiAosOxGQFtrZWeSj7GHblMxN0vO9FVp07EcVk5OsnTNWLb/Zml8fU5oX2gZwdeOV",
-	"nyMm0w54DvRDwANW5/gSxayt+bxWN4IV1KEFlmcqZUgzBQMAU1Rq3R0PjvoDLDxZI68kut0oaiUySkNN",
-	"oFFtFb2z09Nut9t/3Ds5ry0OwRJO48bub/B1bcf93vn3r/5w9e2j7tOL80ePj2p7R1g0AMoVI/hKkTCW",
-	"4V0DoEjLsKRY6gr36e3tBZGTiWIVid3rd3tn7V6v3e+T3qPBSXfQP4XGv+/2B91ubVWGRdPcYDDFRcjI",
-	"WEq90x52Hw2Ojga9E2839gBB8x1L6iu01Z3Zb5hgCY0/8+iOqWLt+6Zxn1LFyIQn8yVNGLHNKme10+30",
-	"u51e7Y4DtDb0LqXe2OnjWmuyTDbM+EJumWhtn1O1pPcbev2e3jPS+uYGfh6QMOZYMvPB4IipmDYP8pKK",
-	"aUqnjCxoePcJvS/M5W8DNo6bcQO+RsFpRpMINzZh93x9sLcXr0773T75rtepxxaLRG5YzlUipwmdf8JC",
-	"kvA+ae73moUSrZQP3OW6a2dl5PX79vwl1o9pZZoMIGhY43Qxk4IFQJJtcpGv7RNrOrepstovuTBl+W6l",
-	"MzUNRWAl6MAor6D3AbBtSjOK2n6TacioUrScMuQC8E4PnT7mzdMro4BB5cvQOyhVlPQco2trUJn5es4U",
-	"HJXpZ6Hx2i6US3nV2e8FMFppzGwOOkVaQSSirFYYUH91xxcj4x1WeApDjGX5ISa9C4oV9oLDoFj1Df/M",
-	"K5HZWp1xbPh8JK09IAQ8dH/2sRC6nNinQ2EeH5GZjHlEVz45di2yJyflbwydQbHJNjglrpqnHeVxqXun",
-	"kSh0+oULqZ7HMWyN53tvcFz3R6rfTEpPvjXDu3eVP/Omb5L8laseujbCuYhKvbyDE5JQoSYseVY2gD/I",
-	"sVTbPoo1+NapVBNDUiotDNvUUDm4v15h+/e/+493H3r+Ub++yHZ9VakgGywou7yGNI4dOIID5HKhaSJo",
-	"HAAWsa+MC7BTzwclXpcVKuO6b8u3tdhip2JMFmx1IgnKI+epnj1dLahSdZ5BVsiFw2xV3JmIAhgJnhuU",
-	"aFMIo4kOVjvGLu1juPwVccAfCgDQeAUXBqQAEa9IlGIN4zqMUcFwBaHAdLGLTPC2tgLWObJwLulmpdKa",
-	"0lQbDaTh7SqMU8LoXdOZDHkSplwT2wgE80kiRWbQQ59vEsgFE1aSwzkYz11g5RjVLIpXOCvn4zgU8J5M",
-	"qHJq9pPuUfCEBDMaT0a2L9gh4NGzMnKKoK8wizI7RQmYYSwV4n/43vO9rK8yULNma4BtqmNneXlu6+2r",
-	"OJ0anSQXWF6vqpTFEmPFO2oMq+/sz/a7D13/tOGycjGaxHw6q7VjOgdRmcMZtgPbkwT/FXJZmkxvm3lv",
-	"S1rYohaKEmdINVcIHVXtIUPnxjFjoiELrCmmVU75avwhtfnMJn81skklBewGK0tWB3qT7gVuzI1tiokU",
-	"440bfX51SUCYIG+vX6KA5KZd0bl5M60XanB42DvrA6/W6XUHj7uPz7biNI4sTRJ7+QqKO+9nN7K6PXXo",
-	"DxZXH+zillRcQKUK4+dGviAuWgt3qY3raJr7DVPNkmIBhc0oTN/CKxcOXcxJpZ4eVXrE6ivy3bq4mVhO",
-	"MSqiYDbCT6yOjU8aM7zXiENuvG3FEItlEB0OxdmY8n6tYm2/9tGjg/JkkDGQOjdbvr14tWGCRd8XmCGu",
-	"uEEpUJyLSsOQKTVJYwOkyiRWVS/ffrd/0u722r2T2+7Z4Kg76PX/UqwiGVFttUq7wBJGxNCPNGGqzg8R",
-	"SQs2U1aXUTjSAOBEV65qdxsaNL3V6IkqkNh1wKNtAyJJrsG3oYyjYECEzI76imlDeDAozFHDWE4V4eKg",
-	"Q4KE0WiFBNN9whVhStNxzNUMA4oCZEMMUcaW5uxbKg1nbkwjEiYMrbg0RvsKJWMqnpSWmlXMjeWUcDEU",
-	"dEq5IKnQPCZFTGMwvIloMp0JAheUaplYf5Xg6s3NLfnpx38eYrRUANNM88zORW4i4hGOamrMd0gwpuEd",
-	"oEU5mVhOgQqFqox8YWnCnhiy42a/pDDFMZvIBIvb6wREPVxChZWQsUvtDKJEAXgYxFTMPl2YSVUVbT7e",
-	"TArMMcjO39rpr8Oa30kesrktiPwAESX7jrA2/rAu26pa/r/qlWI9vO+z752v9xrevZ+PqNbUhOXV+Azk",
-	"XVTd879SblaZiWCjm/m6i0oDYimwC/fzERy15J5t8N/Mp2hS1ZtZAUPPtWXwkRtStrJz3n68ckvg6Hls",
-	"Lf5DkS0SjQZmIdCNo2EFuc9QZ+tOebAFBrWu9tVlryuLjHtKmnC9usF00UYKYDRhCchR+V8vsjLA4bzt",
-	"bhGwR3cMjnZFAhHuFZnTiAE4guJ3d2w1ZSBtwtPpchSQibT8/HhFjo+KXg4+hisQqoYigCnJhP8dUcqA",
-	"PMWZEeNYdcdW1qvKxFXmKFkmzFVf1YrcfHve7p+cdsozarcjNpfBUCwSLrQiFCfvHDUsMjVQNnm1Aa44",
-	"fH6vgQf0Pn5E1n0i6+Sy6+c3t9nEiuLTNwkVkdIJo3PkDC6v2ldP/2xYts5QDMVzVA7Cs4QpmSahKbMQ",
-	"ykVuT3dSABqfqZ6RVpAX+P4APz4e/vTjP4MDxIUJ9iCkO2FDYeS3IuxMlVxAcTZ4Rdi7avTwVk8AWy3v",
-	"WYK1zg1z5pecGaKhcORowRKcp0+UtCpnZSvoGjqChkKEgZ6xuWLxPTMQuGamTr429CRJY6YGQ9EmL3JL",
-	"AEZ4le0ELSXoHRuFVDG8cndsTMdt+BPubt7c3CyuD3BmePuZiGQyFIREMkzn2chK8zh22sEO+Y7GqRt5",
-	"tWDRoOjbMASRfugFh8HQE3LomRg0eyGVT0Q6ZwkPYRBDFUxHljlQqEAk1Bo7ZtZAg27AGDDMhY1tQTtJ",
-	"B6BxbcgsfAckrBCQatZDtPHNhGHQoGaZPcvGD5DUR+QeVmWClSYmgo3rGUwzOO52A0c4HewUQ9h1iC3Z",
-	"kLEmNjbaqONNR1pKnKhxTVOk5bJX+yS4n+e/ryth3EPnFB0cYMfLzBMOQb8yqbQJoWHIFtrInyEm+Uao",
-	"mDhu/LVSuRlmdVFiWkyhExylLMsaBQtwOm7ErGQJMVfVVXk2XhMoH2cgLBeIfoJe3iT4T/zzayNlwy2A",
-	"P12EJZ5dvIOGV1q72IbbOjRd4lJAEnT7PLU7SIK8DLg5W8CL0R9SRorJBZ5UMg+AcM/vXcAloGJCgkoe",
-	"A9sfoM7gJRd3A4uXf/rxnwYvPyEJi78eYv4DuAnWgwqmWg5iHriArcP7XlAIPU0Mj5bRFp/sSBBguq3g",
-	"uNsLMh0fNZXYAWUddMg5Ynu4X4hRzfVB8A5I8M3z2+Aw+Pb5+bPAuA8ilx340GtYd1xMI/wj8EnkVI7U",
-	"Rnqgu1AiY0DPyP4GhL2Ho4qBgeoAv0cIm7c+CQ4NplWIvrPJudQCZjwazTmS1OPuUb5Oc7Xlwqwyq4sP",
-	"sBEE4/2AmU4VM2GcqKEDoTPU8YrE/I4R6r6iOuf52XuuNI51HFgkZZMhJHKOc//meeGQBgcd8hyoiAMz",
-	"zbZ1nEZThl31zwJ7Rq+ZTlbt8wkmv8dg3muq2Us+5xr30vkou0B3oIQLJvQBHiasvm8O/vWLC3J2fPKI",
-	"LEx1fhIxjakAWgFeV3PeDu3b3/9NSREc5MxYQpdFOR2EHIJsg5XsCy5Z0GxK7xkcqA4Jjt+/D6znvame",
-	"5M6wS/CArCdeFzP/Fhd4IPFUpRaLcs3mPp6xmIdYwB5lBB9wKJlgpwI4w+Ck2y8OhxZ8I89hlR2LeGeI",
-	"FnM9CgxRkfMWCb/nMQMKgnKmNQpzs+taknFM58wMeVQc0vAeysw+E4pIa31DzcfH7uM1kQ55AD5nHfIa",
-	"0TPQo4TBN93AMGCaa+OHm/Nvnu9lplW0lnbRr27BBF1wb+AddbqdI6OKnSGLmx1N+GNa555t0KfBRLi6",
-	"Rs1ZwT+hXs8+QMbTskD+UFQU6X4e8J/rcOHYL2fGVFovSSPtoxzPBewMG4qMBj1zF9W5JlJhVmEgaMRv",
-	"LsVlZFf6FmEBAqmt8wUA6Xe78AP6YAJBVLw1cFvgWSZ7ZYrCvxYMCbmSnUdOIV7QbPfW1M5WXi3oc4sa",
-	"PBBxanVshRdWtdWkiqoqlbq5yucoU8ZYmd2piBv1ux/95rWOEyrCWbtXXnH3gSv2lokE6hGGMgVhIcmC",
-	"wrxaQLSPHpXhYCFTWXUvX3U3X3VRvVGz9sedk16n1+12+m757z5agYjuoh9G5TRKSDXWpfx64cXEPDXl",
-	"k49ZazowseNur2m87AQfvhXUsgdmNcfdo+0fvZDJmEcRQy3Bcf9s+xe3Ur6iYuVsMhiGb0Sq7d9eGcpj",
-	"BHHnRI0X0gABsB2dKlMNDf5+By2rzF8jDrtmRoJrQk0gsEEPg0xdaAlMQSkOiCjXSvvm6VDgaUQRZQds",
-	"5j8MnQ0F4jPSjM4ydX8NOvuGITb7bGT26SjMaF/+bTDYAy5w0+U1phe8Y93tp/4pjext+SXvcvd4+xev",
-	"pX4hUxH9Cy//N0xbnrvm8qOnLJ0zuHlIZ+tGyJvgnl1GBk2viYxOqPhgfkE08mnd+1tbnuMQr+mceR/f",
-	"+d6iNqbjholIIVIqeKHkvBVKoHmf1o0gx3BW5+IAHBCj5UR51XLZZd2Q1RkBgpNSsXhlNDhG+aGcJohq",
-	"ywXaCVmFiVMPTVMeoXpgpUjO+OaG8QzzDsgPKUsZErbGOC+fXH53rXwQuxERThOZLpQPEhrg2lw97F5c",
-	"Xb4mIAXayG8a2+ggELvFUNzOuEJ3CWE8JtoxV9p4poMMFtNVh7wRsVEg2gPhwnS4IIF5ZNRWTqHyZCiC",
-	"0OU/A/EUkY/9RabaJpRxSkS5tPtjEeKBXxaDAQpOSB6KlmIsi39VmbYTdsNND7dkBsIWzbWhM5YwnwRh",
-	"lNAFR3c8FtrfFnMFvw0FipK4CfA3aS1nPJyRSGYyMIyLSQGZuGcxSM1WSbLSM2CznWBW1GcZrc6aWswK",
-	"RDbBkFGrjmW0ws0wg9jjac+TWd1XqnDC/aGwuu9MzfTEandtE3uE823CzFdS3nFTUs7NMlNTgsQPkoLV",
-	"NvrWt0z5JaVkHKO+CW345oKYuSozWalYnjMoVakxYVChVdbxgARD76g79NDPaSheGEWgAZ+WZCbjKGNk",
-	"tygBM31fvVZwKIJqSgXc9cJXhadcWLVhgo6nUa4fRR2qUQrfm7rEK5SoGE0y3/jsOJZ0h8RM2Grqjfph",
-	"ThfwEWIOo2hmMYANQNbunZKf/n//lxx3j33SPj62f5z5pN2zv3d/+vGfucrG5MZwLutDkelhAJ6F02NF",
-	"aAX9tGxH6LfX7p2ZByfd3kGHfF9UW1gd5VAEmNYAeZgBcZprnwR/bl8Z/qZ9bt4ZFSUmkspdzNyBn9Pk",
-	"zmg2ZvTe6iymLBraxJjqiVVs6hmbW33PbhrNNUbvOhWGrHi+S4z1VEarh3F5iA68gXd60u3uzguZca9y",
-	"YvnxozHnfg7DaafyoeASaefle3OG19Q4fnb9XrcLYiV+YSPavBsbSwQcYEI1mwI3AZeRxrHhMR6wtGum",
-	"gIdpYPcaKG3H8z2rm4NRKuemaWD7xWG1OY79a+InuzvwkxdW2WcY0P4uC1kkMmQKXd4v7Fn7DO71pNvf",
-	"CeDfWMUbfrID7G5McOtbQe8pN1Zq/HQHINqhXFHuz2exr1NhbYwWbVqOAs2hGUexYkUO3FyLBgHc6PEb",
-	"xfDbjJ3hgiwSOTVhy8Vw13wyNiL6acKjKYsuZlQIFqvAhhLEqKurvvTJnCVTFh2g+c68JAvKMcVvaFsZ",
-	"VwQzE8tVL2X21ifUoGjBYgMPq/R13bUAlXAxRc5A0/jO6h2pAJb1wPA12DfmgkYOu0Ne8BjYlDGQUlHM",
-	"wEjxe7RAAgUZZwXgyQVCKmfymIiAniTMeBshbzogirGhKFsZss2IEhU0KTqxd29NjqrmBo9X+Y4ZNhFN",
-	"eKUFMGXm35KCMI6qDcUjdrDmqN9FhYE3AHydrDzfsxi76PqeI+eKS/+7D32/97jORRjErsZ5W7GJq2Jh",
-	"/WxSXLTdOWyYm9VK7Eo1AKw2NvUjCHifTgmN0ya/bwyjdu1wTKtRfMg0NykhYVyXjm2vzfit0APUt+Zb",
-	"X8D6Blt8ht6lSdVxFVOQIizGBDqA/jaWJUf+nutiEAVPlCbGQwQeBiC2BAV8REWUZf4GXItyABoPBQpu",
-	"HM13gZZBhdiA6P08CwDyzYMsmMf+ffndNQpa8PufgOl0L665mKIqIvBJCFKKQGcvLTtZkMtQPDVicSZG",
-	"Y+YKk3i3qCiw2aAQ89v1Gc0FWpvhw0LOUVzvRCZD4QYb5K8D3/aiZcem13LUT0t5YGUWqkuujlbKcgqZ",
-	"oQgWLJlzZQKjuCIBFy74ydJGqu5MjkLcRdsZtLBidZ7PYCnTOML9M3ZYDGB0spMgisdM6HhFokQuMvVH",
-	"5orkIOTEu+C4388iLDtGz+OEOaMPE3ZOPCp7dAmpmbIULWMMrAZi7Uwh3IeioNWAbTMuDco3M19IQ63z",
-	"OHfLQ8RoP22NE84m8conlEzYMku7SzWZS6UPhiKvc7HMvpUTO5knGSxA3rDZpiOW8ILkTrX7zuXuIJcT",
-	"AIBgy5ylMYK8ctZla97GzD5fKWK2w+6qyxzBzAlzPvgHRtC2RmqFOh/nsoDeWEGaiEHBKD2wfgUDzO8u",
-	"pG5b9/AAt+x3v7uM2HwhNRPhqvO73xGTSkuQoPC8/Ue2Qm+gOb0z+i6drIiiE0Zal89vX5CZ1gu64EPB",
-	"Cx/dMThJdKIPBrnHGDzMlKn4BPVR8IgL0j8mM5kmqqRRRawzFAkKg86Yn81Ot6/ZIqYr9HlLUhYcFLyq",
-	"8IwQveSh1VmV50BtdQIm4IDBPGSSqRDweD/JVptXc7BYMI8CM754SSqExSu4Jx1y7hoNhR0ORk5SgSFT",
-	"wJ0CrNk9oEtz+K2nw5TfM0XShTNFZVfQTGXC4fDC9wmj8VDIVIcSTlw2YKYXHFeQ3pLmWC/z9sg0igW/",
-	"YIDCUBS8KA7yg2nUACx6gk5h2ZXEzhUT2ject5kV4co3awTMhDElKg2N/xbFWyBToDGSwNKM+75xdIZL",
-	"5du82Mhj//TjP52vEnofKTiLcGPv2KpD/shWynjd5TOEizZnc5msnHuqQ0FWXjU31/rBFJxkBuaAKDhF",
-	"NHZfQdfIMoKgYjdjniK4aVg40raVdc6jWayQlsbftRC/VSMgXKADFBB976EUv3Bn/8hWnuGBP0EnpSoK",
-	"oA9FuRXOEep/DO61xN3S9hxvW+0QmjGgB0CUuSSiZTH42LONrWyRj4wcchayu3EeeATR20wSanGp7X/X",
-	"Wfy+d3JyYhIVPSrPBoc36rXdeXyzkd7HcoyFTWZYkU16D9wcKwfvJJ5c27YPm32jiwRK7lSRBXCPUYcE",
-	"L6WZqKnCkJPKt9cvK8q4Gqy9LdGYsRzh1YLrExFLB2yICE1ijipwg/fKpGWNhtWlKMshUhOp4JZWlzhT",
-	"zxzPglwDjeOyeJurBGY/GLx1+Pb54vbmu/P7V7fny1cX3eWrZ+fw/+q//uRVj0jNxDKRe6+T3OskfxYZ",
-	"FAVCKw/WCKCNSsfDD/Djo7klMasLJPyWgtSYLqwZu8BkO4xRTvsA7dNF8MSmlnMKwExSNVyY7cZYVbUz",
-	"KBn+vphLytral2yMYQ3JBNYJAu5Bh5xbeSbDHUaOQml1SZVvuTfgaSaYitNopQYkCKkIGeaccU7AMxoV",
-	"QsixYxaRFdM+CWztIGiOKeiWXLEOMvDHQbk2j/FOjtF3xmge6/gEAyHLJ3ymqiub204E5SJr/QVJShaw",
-	"P0vFFGuf7HVfvxW8A0cZcEMj5vHrbRpvREFb6uc1jRpVAR1irlsmuGRHzyj4W0aqCmUSDYXhOzAp8gYd",
-	"/0GD+9+XuZhcjDId+S5X81JcueZf7m7ur+Jv5yoaz7/sUn1BNfR2/zw8wE2OgkVG43BMkyn7OV0Fs6k0",
-	"6c6vUQtezFpVVH6TTPcdM6P3RpOhcGHmht8JzMPgwCdqwairETcUC5roldFNGCkLesDg4VawnHG1YElg",
-	"Mr7+TXJR7BEBExyUeakLrEEHLywvE8xlxAIy9IaeT4LvTQmIp8GB9RCjybSs6DYFitwwbewrD9OxRuSh",
-	"eHvxyiHYdX6mkY95Cr1l2PITPWiK3iq9bvfI8z1Tgs6z8PIehA1xTrtJ7sf1pvZ1IHLgb+BRkorprw+l",
-	"7kWyn80syAQgFjzGBFOjJFjy9xMktMOZjKNNYtotehRg5QH0JTCYSE4mxlmyXIxawLPA+ZA4RiswT7FY",
-	"lcSEMBlGGIrdUMJb7Lmeg6q5b2/s9PZ8ym/nXtwaU5T19TH7/69hVhqt66muuUkCZ5rpJtYpfXZDjLUW",
-	"xRmQSlCjPbB564yC1eg5souHwgtyCe5JmQqXfakOyAxtkfNU8dDNayhKNxxvsuUKMpcAYwTC9GSIE0wk",
-	"ly2QUJK2MrsVDI8WPOPUlnWjZnKJKRsezDR8+yD8IPbo4bemycT0CgY7iCbksJVazrPqXfXU8q2YY12k",
-	"LTe5dKfMNznVNFe5pM482KAW3EAzod+d74Rpvr8Tv6E7YbZ8k5LtX0YrX+1wjXyjk7eU8CugXNo6cwCl",
-	"HDReJ9+wnehcozFvrglYKl1LvJQFUpfaqz3GhF0snlTuIhOR+pRr+uohl/TV/or+tq7oq40XdCu9csnQ",
-	"/6WasacxF1GWfX5QI0wWKGNuriuaBMv2PuO6BYxt7klnzP+pcO2kMB5KGKpofUz9LCxsA22OErlAZ6US",
-	"66sqeeeNFbLkIdWUeb7YNBE0HgrjX2Jxi/sqweCIRK8KJgqXXQq6L3DORMjl/8fe1y+3bWN93wqG/0TO",
-	"UrIox46tzM77ep106066cWOn3dlHGREmIYmPKVAlQDtqpjN7NXtheyXP4BwABGVSH/5I0loznVSWSBAA",
-	"gfOFc34/DVj0/DlnNySJnz/3B7wxBbFfTRJ0DjV1YlXZDZwjN4UDWc7uItrMbN03lnc7N6hXnxu0SUTP",
-	"dG69oN6mxzTOW13rmObCuf4BzmnK1l5VTrBl3YKD5WTA8qr5OeuluzQsJfQ/k1iDaSww065Mhzl30mHG",
-	"TzodZhtKfaSQkVmomynYOG8uqjsBFQJ4bvrYeMGs1FAAO76B69Kn0oAi5INNivcBKGlZFae2UsrGoo+2",
-	"q651ndKED6M4D3dDUVyqT8N/hBqFAYrTRimVknHIfJWZ2zzWFYSqzVCnxUMmzoCnbFwLIJoYLNP3352Q",
-	"vb29I5/EGi9Ho1GaNHphsUJ1mX2K0BimMUQdnLDoisWAkVCWJJhiAkqmNB1l+VTpMyzXw5xpTth0JufQ",
-	"5QHPKRgSckLLfOIOubBdNeq/pHpAlwGZ7W5omraBAs8SBopiisUTl2zAP1yclJACZZCKzk31XTJl5Df0",
-	"IwCqdac0MfTbf+bMG6QjmGTEAb+h8w45a0bBdLEvGwsH1WLc1E9TzzxPfmPrWHfq2gvVBW9pYZ82ORJh",
-	"SJihQkFr5rVLD7HyYVnd4VIqoaU9hEWwZv+CZf1jj9Q/SDzHUgzAV82tSlUWG1SHmI2308xu0O3Df/9q",
-	"LqDM5VAzHZSjqCVCuHPvbWnO2h0/WNlxptnOHrbbKcUSLipJyqiQ2Ocp5XMjzKpkNd36zk0TPjSisNLB",
-	"Kf2EFAuHBy+6Kzge1u3oNFvZz72DblNP6acH6On9S2m1dFxtG8f5psW09o5bZvE7jqjDUH+uNKvuxaLR",
-	"m/CrmvyO707IYe/wkKQJN4kZJRixT8LlwMIdcoxYtDrMC+B16s7qjsBGqqZxnIv/Z1XDX/e76preQakc",
-	"/srmP9yc/m82H/1U92jvSZnKW2t3aT2xu+wX7F0ySYTM8vlDA7q5iDl3j0M1RpeONSEmppFrQPQ6MMcm",
-	"aAsCqMvzEwQCQss8SosYgL8MDqQhjIC4lXAB1zEYjOBlGWKWKcMabqgjIusQTKngGZYYgoV8nmY3qtGc",
-	"0dRAfLNPMxZJW3JmjOsWkBocEuEwmql/Mo0ecrAfdMuw9YBj5Z/Q9YoUpobljCNXgwv90dKI0u2Dox1f",
-	"X6/h29rIRYi6CFHXZHLNBrzVPjoELCfdvCZTl1RcAU6/roFstfcDJHioRqE4ccpVK4DMvk3ht1icQlLz",
-	"guvMYcDnQaT8e6NsaoxPE2qog8ZdH7pI3dSMXHSs4US9J1/DsxXdTaIbllCtbHNleOX7+tiFdXlWIYw7",
-	"kYnyHlsRk+S6HF0LWLVTp0wIZVth9ocjXzU+0DFCRYc72ufta3adGsqGli6+B8YGQ8mwY0m8AH8BjKnO",
-	"gB+jRQd3IppCOtcsCgu1fyLLpetYg6Pd5Fe/KSfqa3nX51kuyRWbvyJUOSfA5RS2QyKAu0Ndi1KpakC6",
-	"6D21DqAGY7Oiyy7NKituDVNu2/1jVKQpNOl7beezBehp608fFx2yWqLlN07L9vNrJiLP974rWzcf9S/n",
-	"5mH4Ab79eE/vpAoYr/HNh3oI56dnrV/Y5fuLkx3P92gcW+TkhXTjrjtD+hLObqZiDA5Vlsb2YyGH2Wgo",
-	"UNrYIlRkFYqYxWH2SjFkZ7nvudLJ94p8zEy7AEmp3zl0SC2w28Oxw/CCo14nODjs7HeO9vsHveDFC+/W",
-	"sILKsLzjmJK32TVLaQTEiXqAvXKA+5sMEBkT7N+n8apBBWAWLogPr+/9OIZSbknToX6V+2tra7v61nEi",
-	"S9H4dV3IKhttnRNZ9tRxJXu3PMkfx1sPcmuGLPUgmasZje3hqMtHgKVC3ARBKDk/PauiS0EwX4mFBY8u",
-	"js9Pz7TJcczjD4LlyvJYKM8ZcIPwq+PzeML4SjuT6MtoMkMwLmbIZIlBfpsZj4cxenJ1Xns2TaQ0EMua",
-	"rmesr0eHpk8Kniq/K3QotvwFvkUAOxL6rGiRn/qysHiI6I+V7F8LHrCymDR/datK9GVAcjqI1lSpToHz",
-	"iksaXTmHu0Ag5eDP4IqBxN0KKoOh7mwGNHF1/mYLRiOxfrxHSgHAjquVW6T0RilB/N/4Za8H3UXLpU79",
-	"JbmQw1IBAo+7uC4ZT9FjBMIEfZWjIqf001CzRSAtQgnmpQOsOadpG06ngHxbLU6v773BnrfPT8/aSFHX",
-	"1v0RyWxY6lI96TCJ0chB6o1GfBgzIRMOU6ItgH38wbD/Iw3MEstD2RDRqHCbLZqaLVY2C2Lwo9bqlj6m",
-	"HOxZlkuats+oEGa0BoXb63u9/cMNoJHtYntMDBbk81ud8LHQmU0yPt5UkXDq5GQtAgtnNxUq29tQLOsj",
-	"mzScmzXYG7v61a2fvuFvMZq3eCjfpgV0Yhg7iesL11pBy8Mvu5/ZJ7kUH+U1fC8W7IFmkwfbMYZOs9Ux",
-	"4GuYHUgcsrZRMeCtBjz+WjAEHNrD6P9VGdP4rHgLAr8N1n4hGYErbi0Z0YBigly9xu/IRpC25WQaYw5V",
-	"ZfePmSwdnnDHL5PGoEB/lOU3NMcjLeCohuwyY5NpACPfoYpfJOBXcufk4tSh4uxYrmQAQVce04A7rMV1",
-	"ECjulr9nAkEFjHA9a+uhzKyKn7QtxnhiUChrbevHqrWwjzHxEiqjSZ3FnsuEpoZVHGQBkDv9yPIxI2fq",
-	"LkzKerl3dOCTCu8wkDa0oWXkHn5FKoc52KgrbTrkWJPBG4oGzbuMZkShT9GVY8KLNA0NRbShkDcoJ5U4",
-	"CmZSqrZKxvTUwrZqCveSj0GJyFaoPIihxpAF6q9kmqg/ASacpiyXCR9lSAoW0XTImbzJ8qsg/O+//7Pw",
-	"VRdYn4xA7FxPh1RKGk2gqcr3ajT5NdPlJWE0ugx3w2jE4d8CELGTmJGw1lWHqJRtLgSQKaTNIAhaq0aM",
-	"nzokhLBFiLEZXbgCZSA3kyxlnaZHqOuVf60MNWVDlnzME8rjVKO6A2RtItkUmNtwlq3aMP7fgsogiTS1",
-	"c4LxeMBNHqAsxDNBDIqc1SM6P3ahFaZfZJVNg1wxNsPTRlFBE183kpZIHaNjoxGLpFO5smDGWorixuAY",
-	"WT82VluKC1vmywW8FrfwQvAr5tYLj3VaJfrgvaUBqTYGeSAy5W40c8DlBME+e3a/6ODK5qoXpNTjVOeg",
-	"CNsgUPNB3/AYFoSzgLBf21SQbfjikQq+0R54qPDF7q/5Unapn96TKIM0OCrJLM+uE6GpMivCFIXy33PK",
-	"YyFzRqfkF6DRnM0W0kgqTs5P75WbA9rv7B9/J8mUjlkZ9zB8AYkkl1SwgxdtxlVfkD/013yovkUihwE3",
-	"GPAxU5cIhGuLEQUeewut61Q/fIgZmynRrIzpmSDnp2cDHuUsZlyZYkKpEkYlIr8BUo2JeHfIe53dkQCF",
-	"dI7Z8yXEWgh6JSQiymbMx9u1QtX4SeVjoEpllff1U77a/4IR784QUbwm4/4y4RTySm6dB/vNK8GvvKyt",
-	"5/RkPadnAve4Xhdf25FaS9jd0GvWjiZULovanqSAoaRtU2lyqo357E7ALYGnyT6qMi9KGeUXyijjND2Z",
-	"UHnKcQ8mGQfD1LVwqQQg276yog2nUXPCLPRVPVk1uxb8BNyxBaB4Uice6pXX7l13fX+LGxirHJTXuft5",
-	"lKTs90Zb5Rw2oeU9szdWoaOrAVdN5L2jLJBfjn8mtIiTzDe829oebb9lfCwnDmgCNIR0PomskmCBh46i",
-	"Axqz1QOqzaxAcDWr88HjJ2pcJafNLdg0eJpmEAWSHTu0BhPhvfl9jQCt6qMSig9iIJQd28qWp3NSkt3w",
-	"NKMxcCeVC89IErsY7ylJFuotymcBLlTKIIIFroQOPCW8KgqQVVp9UpcLYPLCeyD1isyonPShoCfcxQxz",
-	"npGw0wkXEzNpIbN28HLv4Ghv70XQawfdbhdSWzpqH+mEbdVama+tnrg0e8ItQD5u/4u2f+u2jz6WH4ed",
-	"//+X9sfPXb+3/6K2KLlBeAqUlA+cyvcOJE6WazmqSd8pSbNxwsmIJkhuSzXxJJVkyigX5JLGFTcHOUAo",
-	"R6GMYcQBb++99En74NAn7Zdd9U/g45XIoq98tTmk0ecMkBN4MVVOpMsDJmQ2E6o7ANacaIBuCtxnSgcI",
-	"JswJuWQkVPJkqLrN4nAHs+LQyUO+uUtLWqeLKfDBqmkcsXp505kUWO00Rmxw5CahcQxlWZcpja5wZXbI",
-	"O8tT4EwGAD0kn1jsY6UZLN00GUmhu64GhZgLpXmKz7+k0VU2GvXLVGTDnOSCJqTZGF/LmCZcx2JNrYWO",
-	"5TtzqLlVYIY65FQicsLz5zyTz59Dv/S7y/JycIRxmc9d5HDtbr9SxgeNpwnHepMsNxRr0+xaxxaccrxW",
-	"lgNLHqAumfcMRwBqRErHmlRHZI7RtXjIOqimyMI86Dw9Owu1ZP9q8GrR37vi7DJn9ArgjaI0EyxW0kA9",
-	"4TKnPJq0EZFgOEqT8URiQl1NTZrv6eUJbMVUyCEAYnh97ybP+Jjo/H818TbfzncutMl5aiPh97BMTIQX",
-	"/oDlXuRqnIH+SkCP4IWrAWQpqL4iT72+N5FyJvq7u8HRYWc/6ATdbqfX7R92D4/Wz96DGW6wHBDVw4ZQ",
-	"YTlujQg0Iu7LSK/mklAju1BiKFniKGn1aprihWIuJJvumkW1JFKonwDE5QjQ4RPB8sRy1vqkmCFESxKn",
-	"DFElUKBl0VVNmBCejGVBykt20GzwIMwa185hGJqu8Pe0wT522733llcjQdCKvhe86O/1+lBzoyahbcHO",
-	"jg4Out1u7zDYP4aEYDUn5a+94PiXH384+/5l928nxy8P99Ql0EXTbq8bHLWDoN3rkeBlf7/b7x2QDxcn",
-	"f+n2+pDAW8zMld2X/b29frC//q6sTMaS3flMEOyUJX3f7s6nFPirvHxHdOD6eWi4AS10rlluFOFKqZNn",
-	"cRFJMs1ihqUdoySf3ihhYZ9PdHuiSdb8nXGW09SKnGXy42fdt3vbDFSwth2oF3SUau0ESgpcZpm8/dOh",
-	"53tRlrP6X8YCQpz1DaaUjxt+0vPXhvnz+t6Hkx8Pet0e+TnogNCa5VnTrXl0ndd1ZkMZZCZ0uRAq3695",
-	"mVtJ9LQkkd3XZgE8ujQC3AyxSzlNs/H6Nfd4PWl99893OwTbqIYfoaIeLrpQv9qqejwdxPI1dU1Tfbtz",
-	"75escF9xMfTnPMul95BF3NGEcnRWGmqRYYKHCY/ZJ6//0vytAzAzIXk7TTgDHwx+0kRSXNmLKXS1Umwc",
-	"rA8NUr6FdcqN9arA9dBQcbwsjR2u2RbsPrGC3cqqcQSe3vyPWa/LKw8nGYc0zSwn0yxn5Lt/viMzALNY",
-	"rN2tSrYBD8sdqRE8YE9Xq3Zt8sczQfAGwEENie06SSDgm2KIFzNJbfZHLamNLHJu696gzWeCJJpawIQM",
-	"RwmPMdNkDmFhrCx2MlAS7lTkdcg54rjU5Cw2F8s6M/I1ymUvCzGH0BHkCKq/YiZZJE04WovYnjIvCy7z",
-	"ucy4EpHoJSd8bFMFD7vdbqOE7Xl3EZ2PVNJ573E3IV9UA3fYUM0c5Z/GNOEIwOgqqMMl01eroHxPmqbu",
-	"Mr13qDQ1O+U+VabQxpIK04pltXu4rTDdpmj+uSpMXdVZp7ZXuhu7n+HPtatMUUnXFJUuOBpL9FdDqedD",
-	"aa9tsee22PNbLfZctV03qfV022oq96xuyrpgY3XX3TPU+AiG0B/M5rkwInIbNXxyicurN/dj5TnCIx6i",
-	"2rNC1AxXLqh1DS6nKyuFpPMBd0o3S+c6iUuXWpBW6OzU0K+43jskyqasTKOcUTkx9kMtDsUrxxC5W5Hd",
-	"l3SUV5TZLYq9Gk8v6HW7dxJQj1Mct3V51xD/23q9rTP4xev1HswZ3BUpfUw2yIq+KuoO3m1KpBbzXGaE",
-	"EjGhORxfcUZa52+PAVTeIL8nUpDzt8clqGAlcV5pCYGxXL1BoXiPxwKBIN8eo44jLWRtwoL1sgeXc+IG",
-	"mHfK/HmriHgmBzzh0AklacicSd/oUecBZVOoDnVbgFnd1wU+gsQZhJc5Q6apK57dDDj0bdPg8FnhWvnn",
-	"b4+/SnCY5mMGyARl7C1mqAC818ffvz7dDZRHnqUxjZQE8PpqGPxOwd7zlD6O2rvrIGq1271GdlvvuGuf",
-	"UCQ19Q1pmPv0cKuLtrrocXTR+W1P6FlVKm+olzS1yPpJEfoG0noT7F4Euz8EzakRr/HSxtyIAYfkCFAj",
-	"14zHWU7GRRIzEmdRMQUhzTPXyxllOeiZhI99AjifEK7RKgo+c8uWovWQRsnNBLPIJjkTWZFHTPQhhlPp",
-	"pg/aqvqVhdupfI1HoBibXfgBWQajiVorJsd1wMOzd+cX5NaL0NTGu5/xw++NbAjuQ55EugiHRLagHez7",
-	"wcv2XtDs2ogZ5YDkW3FYggWHhQVtBArIywKcNwFpnZy92blPAon7YtbJIDFbaJtCsg2AbZBCUl02D5pD",
-	"skRBiGS2vnI4Pz0jrZ+z07NmpaB+rWoEw0Ez4PchoSErOGiwYPcOJDTnur9/epE7gTQiTySzjhaTHXOd",
-	"76UxnQ3FnEdDxmEvGNHblM3HognP0mw8txQnS2WzfmIbGY1QQsPvWk473xeC5fquF0d73aC392L/AKZN",
-	"jyA46nW6nV7nRfcROt5b6LguDZux233W35X95UWa3tIzvfXTrJPZ2jpG7cStftnqlw30S7lkvmx+Yvng",
-	"OvoQqyvc6JBPQrXXtQwvNx3Y3gNeUohQEhrJEZrAcSoyjesUmq2pG9I0JB3yppZ5ZMDXoR7pkPeA7Qvq",
-	"BnYuiShXfgf7NINaYqhp0bzrlqXZlNti4TCLTWThRbcbEk6nqgsWc7MP1dQ4Lj2spSN6NeDhFWOzCLIm",
-	"84KF5vooibGOLXxFQsnSYZEnfYKiMg5Nz8eZwdTIp9fD7HI2HOXZdJhnhWS6wVfk7evjM6IkLWR4ZjlR",
-	"8s/YAUobV/Aj75PfmSjPUGnylh471eTuUB/+a8GQh1MZJTswD01poO76wVjhEtD2AW8AptwsidSs6W+N",
-	"cOWjv9wCUPpySj/pk6dD3/u1oGkymo9y9qvXP+jWEKXAODVVCihHysVMmS19r4hn3sObABsq0kfMWV0x",
-	"02rbOax0dheaL2I5HeFhmma2gw051FNujZWlL0zt8KGdNB1NvfUWNzksvP3GSwq8acYTIB1a8qK1CbX3",
-	"1V/8t51NK5LZ7t42lXYbsf4zpdKWVt6GEWq1Gx4qh9a1J5vP+GqIVJZRqDyIQt8m1W6Tar/NpNrlG3eT",
-	"hFrb0BLyFLs9babPM2FhcrCmq/Qzyu8N+QlZwX3i7NV7ctP/we27P7Upt00SfqpJwquE1TefIHw3Epgl",
-	"6cMl8curBeIX8EqKFF6bpXKpI4FZTXlSpmWqfW6iRpcmcqITl4HzasCzEcGj8P/++z+OkRdW4mIAciek",
-	"Y87p1OVoQm6yIo01YAwjLSdKNOA2Dc1Q4OLNNpkMW5BZEU2YGy7zbazMJyZUBif/ZYDMtwEy9fF2ICwk",
-	"WU7CxfOGcAeDdaNCsFg/PhEDXh/Y8zVwpQWOvskTKRlfEpbSFuyAP2wK9xcLU62iSVnQlFUFF/SqKkqm",
-	"YnMV8nhp3Nso0B/WdNgmmG9DJF84wXxFiOR3iLAXeSLnIIcvGc1ZflzIidf/n49K4AJXipbSi8s6EfYo",
-	"pUXTFKqA8Ciq4DHLye51AAWMiBe6i/lQdFzfGKoiiNYg2K0F7gW2FtRiDWC0cDQENGcYGZ12SpxlxLG8",
-	"DReNsFAkKVkXUKVBTRMe9DitaBCpmmZOz0oEfQFgPhpUHpCcEJfVJxWGG5/gOaT+85jHHwQiYVYJ+HxS",
-	"cv/uOJ1xkPhrYLCVXFWaHvkhFjjRTOK9Pcxymj1xr6wfqm/SRAFQt5I8VA7daVKvtNttuaehjseuA9tu",
-	"5qZfInpyAsqvDSme5UOOMdux5ilnKY0gsfNGqWM1KQAtmnGZZ2kKYM3JNQIGC9KKE5o+9wFdq/WB7/wt",
-	"T+Ixi08wa1D45HvKx8XMB7h+n0wLqfqmFNJIvbwTmqaQa+6+KfVlXcfU9yRmkiYGilyQVhTndJYs3m6Z",
-	"GBpaKdkQSAu5C9wWHKj13z/+/n8BAAD//w==",
+	"7P3pchs3ugAM3wqK51SZnDQlklqspVLnyJKdaMaLIsnOnAl92GA3SGLUBNoAmhTH46r8/H5/cw/z3sd7",
+	"KbmSt/AA6I3dJGXZmTMJUxVL6kZjeQA8+/KxEfBpzBlhSjZOPjbIPZ7GEYHfz3EUnXP9pyKhfiCT6RSL",
+	"ReOkcYYCHEVITbBCcyzRJGFjlMQIjxQRiJqHmMk5ESRseI0ZjhKiu3DPBlg1Thq9Tu+g3em2uwe3neOT",
+	"vc5J9+lfGl4jmGDGSCQbJz99bOiBiBgwPCV64IgGBL3CQlGmW9qXyXRIROOk0e10Og2vYRtf/fHm8mpX",
+	"P2t34L8ebngNqbDSb9/GjU9euf9nfIhej5MFqem9W9F71/U+LPX+3msEgmBVv9yeXu5I8Gk2dxrqr5/H",
+	"tzfvzmavbs/mr84781cXZ/r/xf/8YIdIZOMEts5sjtdQXIO3PFW1iPVkyL0iTFLOGp+8RsKonszkQ+PT",
+	"Jw82+ZJdCT4WRMryLg8FDcckhN3ebuNX2kbK2rGD/+M28iWVqriFL+mMwO7J/PZRRaZmW7Yb+X9rI73S",
+	"lrAkimo2wHX8Tffg4KDb29s/OHyqgcQZI4FeY9ri8GB5F5RI2N0gBVXwMFB1Tzp5UJWmUABZ+P0fu8Op",
+	"Gr26yYFtvjHYYO5FGL13x/2asjFl40rS9NdEKhRHOCDhKVITcwmIeCJRPOGMICqRsJ/X4bUVsH/I4c9t",
+	"CHxmu13epprjXHlZ3NK/+pnOgPQYxHQrMJMjIkSZkbi1O2M5B90p8A4q+wAprp/3UBMjRuaIhq3P37JN",
+	"8MlDNqz3ZfHPYXGvupV7lb9I4033qrfZXoVimYboDUSCBFyEK6lIPQEZ0iiSJGicdPf3vNWXKKQy5pIq",
+	"Pb2Txtnrmx+fXz+/0C/0tBxQwkRg06S7f+Q1CAuXB++d7Hf04BEZ21kG+pOBhcLF5dnLhvfQqZuTVXs9",
+	"N5y9VBUdFY7NQxZotmZEgW3/qYETxdvdp3uHx3t7+91eG+ao+9+Z41njvdeQIshQgVRYrMAbCaMfEgJn",
+	"MOtyZ78Hh/nBAxMpDWSKfT1sShXsryEJz9NzXSQIDKUnHmGJBMEh0ncMyAKc/zw6CQKeMOVOyc3lVfNH",
+	"Mry+PddIB0dEH9MRd0gBRxGf67UnEZ5DA/gxllP979PeofnRMz+OG15j0jvc17c6GgYaJDhREw1d212i",
+	"+MBAtXHS4KORPoCLGEs54IkSaqCbN04ajFvsNZhjqoAEKpEQ82yIhcYCgylnVHF9tHXjYIDHhKlBzCMa",
+	"aLAwMiPCvJnie/NWNk666RP7vWyc9Mwz83dFDzRconmKDkYEq0SQQSzojEZkbMGr6IwMQJ44GeFI5iZN",
+	"0ifpfg3cZtsXE8zGSWz//OQ1gkQqPtVg4e4i25YhFSRQUxJSnD3Ttyj7faDolJh97sCD+YQqEgH+0zAL",
+	"1XQ05aE+BmIU9I729hpeg0yJGOdWbDaOsIFGvkOut8ctguFhRAZRiGO3PfbRhwRHdLQot5yToVBBse2E",
+	"q5DIu1zTQCxii1/gGGTYPIW+fiQYjgbFSY7w/WCMFZnjbOgRvg+JIoHKniRRlKd7o3keLubZBMsZpwGZ",
+	"Yhq5+dKADGQSx1zfXfuIaTJO1IDGgxGNVG57IjqlGvyux4gHer5Ezbm461Y/7VQ+7lU+3at8ul/59KDy",
+	"6WHl06eVT48qnx67p/o2BZwpHNgbBsdyUNhLuPqhAjltSqUkYfGSTPlEJuMxgcMZkhFOIgW8RwptnqgB",
+	"Hw0kETMaZHcpJkL3Z0ahzJyMhteIBZGEBWQQktFABoLG6famr1JUi2eYRvo8NrxGenr1aUv/HAnyoXFy",
+	"2PGAC4GrxZO0R3c5ildOBhoI0K2brSR4GhEpB44BHEyJPsPSXElJWKj4CN+7jiWNB9l0idLI0PJ9o2HK",
+	"uo2Gg5BIRRnOcQAd86Iwo2DEso9Y3Ues/FGSfZTUfZQUP1oFYxCDf93pOxmxegEHmy1AI5Z/wdwfD/pg",
+	"gtUjZ94A8bdRN/leefK9Lzb5hP1LT84XWIAkIiQjYCnlHY2ByylhCv14NpUkECQjVTImAR3RYEDjFB8o",
+	"gRUZLwY0xkEE36q9o0ESxirDpYpEg0RQjUip1HALNacryQDP4pFDp/pvkFTIIOThgLPBaJr2UPFyHg7E",
+	"MG2QI48fG7PpACuFg4mb5Ww60FAQM0v/PhXY13MjI5bVGlr2TYm9h6TCYxIizjZkYx/CvhqOlceJ/I3y",
+	"qN0tj/o4HrXw9MFMavfLMamNsxCjl3xGIhxo7mTLrn5hdnXv12ZXWagxA47jaOHaVvKwbZj9lpNdxZSk",
+	"XB2r4+q2vOwKXnbLkADSfhuHFQxJQa0G2nvMUAJNjWMAlQ9mUra6tt+Urs0AqsjG9Laqtq2q7beqansY",
+	"79I2hGnLxGzVcVt13FYdt1XH/ercr+m7gvv95DUmBIeA6T42XlJ2p3+GxGBmg8yvX5yjo97REYoou0OK",
+	"A4/LyL1CMR4TD/n9pNPZC375+Z/wCzlFgkTf9hu6Sb/h76CzoSRMOe44wtJ8uQN8BfjhNk4appPdWXdX",
+	"s89yd/LB+G7JXUnj/9LtB5L+jXzb0w17h/BA8TvCvn01rhpXo+1gQqZYL8hy3lIJcCb65DWusSIvNcew",
+	"vN4fLVMfkZFCfASTHibhmCjU9IWPBPmQEKlkC2EWovmEmHXNKQv5HGkIK4mavvKRJAFnoWyVVqppZfuO",
+	"LPqNU/Ft51R9a3wDNplt+8pyyuVJ304IOru6RHdk8US6KabTvnx++wKFAo9UmxI1ak+UinFM2/rUAt/U",
+	"tqegdYL8D9kSUUxEn/nzdCk76MZupWbUF0jfGcIUDbTghPzdWVd/LGPOJNlB/p/b2czhX9/rs8LTa31c",
+	"GWVjH6BZeieJ8lHzLaP3SF/MFgqwEAsAt8RTgkZcIB6FRKAgolrY2OmzWlh/+Paw0zmdf3vYWQdtosSi",
+	"fTYC7rIM6BsDCH0PtKCEhmTEBUFKLCgbIzzGlHnZobDMMbpjfC4Lx6B7kJ/ElDI6TaYGc5gJaR5qTER5",
+	"Ru1r8iGh1sHswVNbmoJIezM4YuMp/bl9ZdjA9plhA8uz8XWHfgaKQAtapFpahr1X+I5IREYjEugTFi2s",
+	"uA0fczaiY+ss1GdUIs18UhKipn/15uYWZYjjo/7xadd8sQs8qt8qnQuz1vq12/UOOY8IZg3AkzEWeEqU",
+	"RZVn4GT1GqSaqrv49vwVMo5YHpIxiSISIiwRNWueERZygcYJDckOeqPXqh+bDyTSghEJ0YQIgrD+PwhI",
+	"rEh40mdqwiVxWCnfjdFFTPCMIMb1HeSJCIgZkErADUMS4ETqloQKlK1Hj9FnjCsUJ8OIygkJd5BehCA4",
+	"1KhsTNQvP//T95CvZ6Z/bSFGSAiT8HUrH8mAx+TUogWuJkTY5fSZ2XlZ3G39vUQ+DqeU+eVrOybq8t11",
+	"Q8t7jZNGjNUk8z80vTZWbR9h+tz+1MBheMmGPGHhNU+UliKM3qb0MCQRWXqIw/BNoio+Lj81X5efpivQ",
+	"c4Bf7NDwux0Rfh8TdYXHlI3Hgiex+aL4wHxZfGZ6KD57lUQaE0vb3/KT742qw2vEEV5cCT6N1bPFG6Fb",
+	"6o29ouyGKGnmdEHHVOHoVtNgM6nSEzOr0kMzrcLD914Fiq3DGcDH+Kipj4oVSVsnBmHkkYjGDqeIqiLO",
+	"AHTRZ5sgBM9gHDjjhlohQWIulER+Qbw9QYDGdvrM4LOKydieGKCkRXrKn8gi1kJYY7WAoKaM+PzEUdRT",
+	"fadTfCbtBbIoMl1u2quH9D3lBmNQiTgjrR10afDBXFBFkEyCAC7XMFG6c4OMBBklkgBxMPNs6tkRoZli",
+	"xAUKzZ6ZIApkdGotL9+twosUd9s191kKPqloFKVjexacmvDUATR/4y3/Ctf9Q0LEInff4ajkr7fTVaSM",
+	"dRlb23CfChJpveZpaDwkVSIYCdFwkSfWJ/DH2+uXbYlHBA2xJIf7mtWYoqbmhfcP94/Q//v/HHgoYTEO",
+	"QxK2LELuMw1pPW+HofVoTyQaUSEVss6wmmQte9X6rR10xhYpxyBIHNEAowAzwObRjPQ17pxTNeGJQnKC",
+	"BQkR+F2X0edKl/cKlGrDnuoRaoyVIkJ/+L8/nbX/gtt/67SPB+33H/e93sHhp/9sVN3xVK/+ncZPVbuh",
+	"aUymXAc09kTqzcmzBk0fXgxo6JcY6UylCy3a3erVOfT4wOW9L6604x3urVto1RrTl8ioTlGz98vP/+ge",
+	"mQtXlg2cM/zyKsi92ngNevYfe173qGbClyGZxlwRFiz+RBZVt8T4Q2tpAjUxevv28sIDZtvOtGW4jSlg",
+	"X0Esh2nQqZE89NU5yRh13ZE+uQYfwaMhD80zylBvH014ItyVNKyCuTSCyCRyLMOMaESFI4nUnAZkB/2J",
+	"LIB9QXckVn1WvMgoFjwgUprJguAbFibZjIlwF62lr3OkW+Psbmn2mco+c4ichOWrdkQ6e8dPj0h7vxMe",
+	"tPf3yFF7GBzvtQ+PjvfxwdPR8V5v322okbGyLc1tQ1vvQ4H7xvcvCRurSeOkd3DgaW7c/d31Cpvd79/3",
+	"uu1+//7p8/ff1Oz3TNRdv8t3109kejSpknnfm1Un9akNsVk+qXQmvthJvcJjckP/VsFkv8L3WjxxU+cj",
+	"BHEaGnXgZfXCQaeauKR6hWoCoz+bmoGc4jkVi7qVYpGe8C2/I2x5xm9irO8UKC2MYz5GsSAzyhMJM34i",
+	"kc/IvRpkyg1/B72ZUqVZHX39smsBKyydxVfjxopVQn+1Z0wvrQ7Lf1O7N5SNVyL3GJpo9gIsAgGfplj+",
+	"c45ct+7IPQzFrzt0PyQkIXVL+qBfft78rbK7Yv7Q6RebP8ggdfMX+qWmsiwk9yVCS40INBBqAK99vXM+",
+	"t6JN9ri4rm7lkoQVhFYoGNzFOob/1l4tECfqlgW6wgrmwbK/+mqZUNCqFexVrkBZmeYLr+AGzJlLuhsu",
+	"lKaSpwijiOAQGOe2jyTIJLqtYaKNYK7ZTPPG6EgtB0tFuq2awddr5yLUMhFlaD6hwUS3WqA5EQTZEL2y",
+	"aqSRA1MNOtEjV+PL0sdODi8+bef/XJIOvcZ9W3/XnmGhx4OQK7P19vvsjwsigwbERL1lVNUdDSuM0dBC",
+	"JCYCKy6eSCSjZJyFSDmuoSC1la7w5EP1BbYuH5vdX8dfmp+Gt+zV3OW3koh6LVMiIdTXSBzZsT9FjIsp",
+	"jqw0Skos6BLLWYOVdO8mfPFRzPPOKu75k+7aiJCgV3uGw++cQ8HHRsCZIgyuC8jHAezJbiz4MCLTb/4q",
+	"TRBcuhgNIwXmDzgRaPLByr1hfoefGHWYXh5qMo4y0zXstuUOBxAN2On+8fsf9v9y9Ke9Hw/f9V4d3x5c",
+	"P33WPe9c/DEXonfQ6XkNRRXA8xkOkVtCul485Ik6GUbYqE6CaWqHau8/LUbG50D7n4KMGieN/9jNkpfs",
+	"mrdy98rAwICwWv84wjQiIWoCtoDhUPuph9rHHmr39vU/B/qfQ0+jecxQwhKwSwFLvGjBY6ryEOyzDIR8",
+	"zjQOCQlTwJFzgVK3HIma7T091L7+5/DIQ+2nHf1Pt+UhyoIoAQQ3n9CI5HemzyZYar47jkmIIj4G9oEy",
+	"Z3Uy2kPQCsskmCBsJocj1JSEoBrND5hkQAcMYdhgKUBUgiZFcTSM8BR4qU+e3rxrs/2PPH63OTEDJB2q",
+	"Se4MRzSE6ycEuEH99BEcPOzG6YY7BdcOrzElUuKxPkPTRPdFkBa8uFSo2wHDa/n71Meo6lvOQDUhRsH+",
+	"0709D1kvJL0pI67/HWIWeggnioNhlDKpMAt0FwXTXIpS5K4VWTe7Nee5W7Ovec78rXGQr7s1X/ySuA3K",
+	"9gY1NQr0EFA8faQ1SM1NyBRpf4X4eBAzrAo9f8f6rN31ULur79ZBp7WDfLPZPqBpiQgOJoiPRoaeoxEl",
+	"UWhP3zlno4gGn3H2AHfiSBAcLgbknkollxMQ5PwYTUtkWhYxxP5+Ie9AeqIzRQZkLyh1wZm5nJMPO41N",
+	"js3GJ+ZF4cQcZycmBdZGSHa/nAIg034OKBvElYmBbsuWJxRgsJPoW2jtT2EiwLqGcurUAjwPj6vheZb/",
+	"Ak4gcrPIQfN02fxVMQnG56vAnld9bwz4518E8IfHRcB/SfrmCJOza4EOQKIgEUJjeFCNGh0UVWS67tB7",
+	"iCpnqwqRpLAtJsMXhNI32/t7LQ9hZoxbCss7yK6SMKYPQLN9oIkbrt/VPmtqcKD2ccdglJLKXRCrdkfN",
+	"9vGRRhw5s68PhlO9LDCoWh9dNCFRbI3eOT+OkgG7Csy29W6+KYD6BRdDGoZGgfEIAqgyhwTUbwRi2m+g",
+	"CAd3RrcH1kL9XC+93zAaOjBoOJwM9sFVZ9ome9rsMPcKh3kvO8zZctPTnAh2kgTTtjMH2NWejHJNvzwt",
+	"crCiEhlKNEzUEsCWIYSaxv7qIR/MNPoXAI2W3fvM2ldbO+jMYBTdlx5mihfA/+h7Y9ycJfL3O/u+B2Zq",
+	"fZNQSENoAxfGkijL2d46R8svwqO7gcxEnFK425Gbs+MvC+z4frbBdsLIzfhXYy40eiktTDOydEpQkwtr",
+	"HwM2Qi6kxk/WedVDecR01NrRM3rN1QuesPCRAC/Q8GMUciKzHX4wDdes3/HGO3RRuIK5HXrNFTKL24Sg",
+	"dA+/9Ga95kaYgLVTVq8LAKTNbGsgKQVVU37buodm39ywn8fQMa4GVP81JWwpMOWg00W//PyPvL15RMV0",
+	"rulIurHWfT7nXVKaZw1zkt7M5Y6otD1tfjmfFS5nt7j1l7kFbnQAjsusXMLs7Eg4MH7wppc8tPa7BwAt",
+	"jK7Obs+/TyN34HbmtmNKxJi0Y6yCidmSSuhIgs7NdrZvFzFZ2cPmd2lzMeosf5e6BxlA32agQK80KJCe",
+	"3wZI74swZmfMuf6AyIOaOZMh2u8ceGi/c+ghPWN00AF2SaLrF+foeP/gKbI3ARkwS0twbkzwwducu/GX",
+	"ITpUooQJLY3pTjc/zH8qHOYcK2FnivJT/dWojUFehSUZ9Y1EARVBQhUaCoLvNBWSiMeEnZb4S4kX0nrr",
+	"caTEwjoMfhneMvNahPnfcv4Ks4UV+OUXU/UZDx7FORrBZjKVurJuvsHf5y9XLyf43HKO9LRROu+NRM+D",
+	"L77fnKOpnodbmxFyHAcpY9BvqWU3YHfD9KT7zK9jdAVWpA1uwUQzlpodQ37qlusj5ytcUoukwO+zJeiX",
+	"pK0DD7X3Dz3UPnh6CrNBvgZRuzBya/ns5Z22V568tGGN8/RGH7v2yy7Bn3fq3zKcqAkX9G/ksYwctkJC",
+	"TmpwGnrUPLOjQHcn6BnBgghkHOzvyMJ4y7e+AlnqFli8bp4s5Va+VtBKWMGt/EsxeRZWWkaf4mjExZSE",
+	"yC8Ay51toxEHyOa5wZQbumN8vtNn/o8//tg+y83VAdti0wmfg79drsXSmS53UW3ogRUS3VkiiQc08/Dp",
+	"QadoybEbLQiOpt/2GznQ9hueIcnf9htW02n8ASBOYq0fdGatgVNs3Wo0jTnPjvAjleVAwHK6VeC61qnK",
+	"swjGvLI7ZcknWG8XmiaSBm3O2hMehSiIsDQmsxD1G3/Ff/tbv/FVdN3fFehIL38bchB0jORmvO/B11SD",
+	"z7FEcxJFbXs3holCqqRrsxtTkiJy+u7TVN/dZ0bhbZxWSJSLlYGPMQ2NURo4vXQx1r0eQuZvLR9f51Kn",
+	"IbaTMzSb/D+XZ39ueI0Xf75peIVg+/f5y2KaCoLDNyyLYi0deM/6+V8VfP9xGFIT0HoleEyEolpcs0Hg",
+	"S9A1wtITWXC4l8v++ymwpp5R9JlGC1AMNvNoCIehtI50JtMoCji/o6S1g97pzTG6RLMG6Vmjr/SQdZCF",
+	"R1FkcJwQGlFhFiI+1HdPIj6yUQY7yDdzt6E5ZhAfOrfHwWCzKb7PAwJ8iSwgTacZIK/Bm+/hQLQuHM5U",
+	"7NvZeg6ScN2l4Xt2GlXDR0SoS0izsOTtqF+19TtIlY0UZwTFCegCLl+/u7x9Lp39MbOgNP00cYPfOnF2",
+	"NZ9xBio43VHX/+Xnf/aZ+b2jnz4jURRwQdqhgJf5BweguYPcA/4pbJC5LiB8E1X20tADNbyGbmdkIhuF",
+	"nRnjm7rJ3/XgzZ+67eP3f+92Wn/PDfhTt33w/u9mxFaFad5rnDEc8bHx4l+GGkMY3hsXFMMlWud1ExCd",
+	"wx3GqRMCSXKd+i0PbjBYROPcKfhYzFqxFJAIz53aPFF8ijXtjKLFToVPedk73GsME1nh9PoskQuz9yEZ",
+	"UUaNsiQvwfqj7rf7R53/bh90vFHv28Oe+TX49qDT2T3odMr+yWuam5uTenX2jiq2QE8VMOGK+UrNtIjQ",
+	"hXtNMGTHRkmMmoZ1152YlAylGfZWeyyZ4V0yh/L4F/DcYHcsEGHhE4mGblI7y+FWyxthMmTTii0+hzfo",
+	"8kIvJ4zAwiaXZA2qShuEpSABoTOy5CuevdkE6wcTzOTyrF78+Q1K1Wnm2CeSyLI33GqYBjQ0KUBq1mwd",
+	"CwM+Hdqw5kL/eRfUTk3/ko4ZjiJbM6AOspanLEJwSKKoDDv9rHhY93pVQKOhTWm9HFFLmC1MAAPrVrI0",
+	"sO6lPLB1CFs7MGeaB7QZsUvLTd+V7/Zmd7V30NntHWx0V7Np1NzY0lyyQE0NCHtXs04+78aWv9/w3gbF",
+	"qW12e/UqxUK3r1orvHRxMAB7lygDNf1E+h765ed/tsDD1JK94o4kcpOtN7bekEpbt0BNBJGaz6+YkrUL",
+	"Z41R2lrT+qlEzYPOLz//Y6/T6ZTA3sk7gu8VHcEPKq9hiCchjSgjkkQkUNVX/k2ixlwjN90QmZbLZAeD",
+	"8+cyRtNPN4BRSHFE2cBkL6o4D/AcmYxJwd1mJJQEEx5oYSmqYM+DCUfmZQSG8lhWIW/N6RYxp75VNag5",
+	"B1iTuuUhG/89NuQQQgOcd0AoeKxPJ1YoIlgqfQrruvQ3ug+FZEhVpGOE71MeXp+HzUCtu9XLjyIK2baM",
+	"Y/XyAPge5ZqBnzdl46oxamC8bsx8po0qtJK+1GA12IeEetFEVjG0FdzrWrqcyy1VtX7zztY/cOfNyFVL",
+	"rAJlAZ9W0Bz3vITxD6tmc895ooaYhfry6GsWkqhu8/VrBO8drqlGNSsQTSWe0SijWkrOXUOzLUtnbm3n",
+	"PFGDKb6vYYdcCI6k0yRSmBGeSMQdSjPsebODplrmRIwjUOy2Hj6DfAqqmiwDNqOKzDizzS5XKZVVufcr",
+	"yBpj422taTh1V9bHHHwu5Al6aLKDPluOXK7w9MryHNQkMFh3kWMeYUHVgjPjglBzQK9sMyS0BCdx5DwW",
+	"Cge229FHtrd0ZA8L1LFXCpPqVO6rm5icUxVMarmUuDyxzbZV31CVuaiUxEeQTc1bt7T9Trq20uKOOkur",
+	"yy9vv1O9PnE/xpRVyq5aCkH6rR48fIaav/z//v/dPc0MftPt1SODbp73a3f30lFtSr5PXiHO4kFRMv5H",
+	"ePPJ11OiSqK31y+XQmTyjOd6Mm3mwmpDF9xUdIsiBo6lYm3NEEFAbw4JH+6X4yCXUDL06nitVSrRnBri",
+	"lW6uv63ZMijqNaXq6+xZIkm9GPxWkkxu2oAJ+ZRX5hfjbt5XKcUyIJhk7PWKOZfushQnzMi8qAZqZolP",
+	"kI/DsKDu2XFBWHrTnVZR0xanVDRT36qDfqfqoK3WZat12WpdtlqXrdalRuvy+1N9bMX9rbj/BcX9rTj8",
+	"uxOHtyLov14EtUkEDGJZI4m6wswlms0gmwx4WeQFTrksLNp6zblfNtyFGxst8ClzxRICkos3Sml5KnbI",
+	"ZPWxDrFpdmTU9HPJfFob5kJ+VSJHD87O4zUUVzgapBAoOUMu50xyuqBavrc6C2x+q81gxaHX7PWrSv7M",
+	"N9krfPBQ8mWEfdRMk3LpW3mKTLT/21vNzbo80eZY7FpV1q7+rpV3DjO9NryGjHDRFyx9s8oF5gpbzPwg",
+	"Bckfb968Rq+IGBMEHZjzu0JnYtJqFtUmUMCB5UfrbjUkWw3JVkOy1ZBsNSRbDclWQ7LVkGw1JFsNyVZD",
+	"stWQbDUk/w4aklUy8U2EHyhl3rw8Q82ceNzKOJrV0ibU3whvXp4ZQXPXCp/pg9aycgWKakKJ0qoKNG8g",
+	"+F8qbHqf4gWCDxBlimv6iqMo1X3QDfm5kFRjuvwBBekHS4SRaQ3ZPgvk7eLs+4vL3W6ZutnHy+xKpbpl",
+	"t1bfojkBHAQ2hVhZzOAACkFkMiUODHECaiDg8po+jwnEWS0c9Dzkx4LOsCK+K/dg0veZOi9E84aqoN/Q",
+	"XcB+wVdFDYd9tzTt37b/27qb5rKDrIttwmlJHptg3oaj6Yd5Tc3ydXmcwP7Z1D/dB9M3lY4fCDcjh79F",
+	"R7IvSIYe6malL1cW+bi8BJ6ogJuiIXARXfCcTevjisHkr0aFj5S5KOvPBOB/mzhw6cpthJHXYI38gK72",
+	"k4lIhRIxtoJMduVxtBGXVoK6W295OpU7kCh+XaMcPXP6UIOWjQ6VsvEJ8nEU+YZt9wwKNCy80Yi4ksh+",
+	"FmALbXxX/NbvM/etQD4fjVzRG1edCrRXrhtIx5D+ykejEgKHwt1LZ/gcCvrWVLkplA2SBLZf8GQ8MWlh",
+	"TDWaCgOKYeVJOMB1OjO3bRAy7pqDP99Q0HBMwtThn0aQRdFkWipez16nd9DudNvdg9vO8cle56T79C8N",
+	"rzHiYoqhJDFWpA0VnZcjBSoj9vRqqi+YLcPjGuWl4QiSQaoJmaImZ8TkNJlz0H1htxzoAPDYRjYlvSvn",
+	"ZqwqY5LNvL4evEuVgzS47de5IoMm+Bkv5Dr49j4fviPBp9WwdQU4RC46GniUOMKBQzH6rDSz6hV2PXpL",
+	"DONMw1ZlVvK186Lhyh2noYdCIuiMhFmi93yRJn0TCnPa2byS0sOrImUJIdYfoBvTEmx5m7S/wkLB8TIJ",
+	"Iuoy4Wf7AdXDKtLbLyehL1j5Qpe/Kl1M7vZVIV89uWemFv+DxBrNNoP0IBFlpmDbxOS5LaKrXLn61QWm",
+	"XM43kUCUv+HpoFonlbE5wk5aWTqMe6X9XlmDw2tUq1V9M6J/AgYoNORqgmIMC/FQwsAqtYN8Ox//BMmY",
+	"4LTkrm65qLxafaYpzw7yYfr+CforpxkWKVIdM4WG17CjNDwj0xXJTdpq9WHIQG+XXLf/DhtW2vX1fXQY",
+	"TrNAKUdQ4qUBVazgBCuwSgVXeBZp+fCVBjvbiLLYYY0yYPOB60strB/SqJhJuGKxgMBUNrg+2Ol3SHGv",
+	"nG3FkIeHjL1ixRbpP2x81ExYSlAtxqiuf7Z2lmxV4dWM0hsoNTlUXjpFkFafMon83bIeoKIiXx36Xn36",
+	"TNrpumwF/gWfM99D/jVlY/fT/vo21v9egFUEHjxL5ML/5ed/lqb6Nl57LwE8tXfx80I9gGYobnCPKUNj",
+	"cjaBosnX1NU3pNQz5TDtaYCFK458xSsE5Hq+ogZvG2Kd1tzMH7l0iKUb9wDMvRmxzUW7LgEflgQd1e3A",
+	"RTGQ9kE0kQiSkfAxJ3KnQhRBY66FypTfzwmTrpqTKQQlIYMO7rN4whlBc55EobHMaI7YJJ+3+c4XMZFQ",
+	"bxXhXNG1TPQvVb7qs6W93gShcDN603RjqL7/jb4Nf9D//IdvyxCaBbv1VmOR0q5/84f/eP+x6+31aja+",
+	"0mik53ZHWWhimtNty+vd8kQwL81BGby0spcWUE2ZsveVNSwbGxVCep5r/jwb6xLG+sGOde3KspnaSAVV",
+	"hckGa3ei7nxWu+DdgtJ2RqwUDAZT5zL2GA88kGGXxKRK57K6CRvet3LGYTEu3TIXyNf9QFL92Oo4q2u2",
+	"o6r1bXCQ8+JQ5eF83Pmz1FVP8dc4i0v0ZfX5uUmFnNJi5jSi3LJJLnvcjAd4mERYLHbQy+x4YUGQDzMO",
+	"wf3PkVdbvWGYOKVCnwlDQ9GCqJbNvaUpKKhdKGu7+gv+KfL18YuIMn1avYUlV4SFJGxB+nwWkIiEfp81",
+	"J4nxDrCuYrYehPtStx5qIu0h3xRbskGNjLdNGx8ZCAzdsoCWwVBFttys1G6Ouf65qWsRy828Yf3xvIYZ",
+	"Ul9nN5xuZ2df3NpiXxsgmh/cfK7T+Vyyq6yL89x0npnpvHDTec3P3GzO09nYowF2upG5PA+nexwp+31e",
+	"R2IIFIhHy3d1PT13U1pF0+uIeSiqRRo9s5O8qWCKKRsEobAHRCZD/dfgtW8VjhKNIk2uGAmNsSyl8bo9",
+	"VRJFZCxdCSunGyJRqLnuKTHKjUyZEZGxh8h9QGKFfMKgPkRoVbx2CkMaRZIEvmcrAwZ8RkSfmRRu8D00",
+	"M9Mb0YjItOkYa4i7WuURGT+Rmd5UVpF+ezyr1V2lW2V1h6YGhan5O8fyK+oOLSQqijKaEu22WKtxcFBc",
+	"X9+ipWZ/b63z4yrZ9fwLSqshlTGXVNWqQ8x5zFkcCip4i43OXt/8+Pz6+YW+zG+Q+Utf9Lc3/6Mv+tnl",
+	"y+cXRQST+2ID7HJmt7qILIp4RGOMsIoPAXDVCtiVtNUd/TVbDA6g1Tt8tG6HCQvrj7dB+KtOcO9kv1N7",
+	"gpfWo3FBhYOTu475bfUQZaYK6Obq61C8JOMqzXUOGdR5mZuaZpHNZ2qqhvvfPa8sy+cwxu5H/cWnouz2",
+	"E/i0t7tP9w6P9/b2u702SOd6i3fmeKaPX7qaGmYqm7hNlLrqStAwDzbU9O03fprmPEWtGqGbCunLRemz",
+	"+e7s9ypVCCKoPtMaciu0RlW6CLHWQAON1py9lZaBL6DBLtFSOLw11FSfu0qCak+19Z1oYtCs5KgqRIqU",
+	"ieqK/KLg/zKo5rl/NMWozKBzLL1q70n/4vLspSast9dnr29ePL/Wv5+fvXz57Oz6u+cVihvdvgqiv3vi",
+	"WKccdrwOeE9WmWc21NptiWIlVKRaC/lMU1sD+K4D/PD3QHf/fenfvznRcdS2RisFJNm0QTR8EEH+VEOI",
+	"1kah5rxFHh2EquXIf3nUKVn8cX75V74Y/fDI6NPNVXc8rKIsZwzhJKRcE/UZDQlHgW6Yx8VJhOcNr4HN",
+	"j7Gc6n+f9g7Nj575cdzwGpPe4b7me6NhYJtgHOn3OIwD+9Weaed+xA2vMYuPGl6Dx2DdnvQODxpeQ6j7",
+	"Inq3k1h2ylH0BcEqEeTKFcReY+J4ItH57WWhfrYgOGxzFi1a1dzLjAyCSuefV3gB4bG2liionTbz+jOh",
+	"NqJqtq9ynryIs4f0mi5yIGvUgm7GmcXHtNys/wlm4ySu7nVig3s2nu6nWo/E7NRemLKtGwaruyKvXyZa",
+	"PT/2Nlz9VwlXrwJ5hcddYZ9XegznO/SNVxRYyInmh/ycM6lvbXMGTGhCBDm1znSYIbsu45ZNJTq7ugRB",
+	"BexjoAmAriotcbV837nzkCs6Jpd86TUR97pP23tL7vTZm6pd/pW8l2WMa/h8t0m6xSrf6716R+R/d6do",
+	"0m0HWAgKwsWGRqiXlBFTpm2TIgzPu6h5fvW8VT4b7vlahmGdP/WFmo6qM0d8z+fo4vbVi7RYdtMP1XQ0",
+	"5SHxWyfIF6Ng/+neXu7WmbgM8MWnEEGi2/SO9vb8lod8KO+CmjeXV312+frFG/NsiFnoo6Z1sQJW5dRW",
+	"Y746f/V29+r81ZkpjudrFt5HTUbGXFGsSNgqmn3shDR3YYYFu8+Iww89juZUEmN9yMWfp18tbeDzeme4",
+	"M5ajsJuWa7m5vLK1mLJqLeiGBIIoY6MDHUSfmY/0S7/gju0jHMcEC7kuhqTSamBGTtU0K530cxWjPmnO",
+	"0FbnWftdWhgIvor4vCpoPCSBLFUAsoVWZaZg1YuJBXHV35sZ3g/4dIrbksRY6EMAnuV8XrogS1ytYWSB",
+	"CX2/qeoWOOpPgE4uzQfdEnvghCn7WmOYT3DIJlXi1c3lVb5+nV745UVFOnez2gw61gxOpUauZedeHGKr",
+	"lCgFXa3VRpXSnKzc2Mzn/5PXGC5iLOWAJ0qogV7Qeqtgwu7OEjV5Bl86/nhgK+9XS9OuLv8OAoHYBxLl",
+	"e0ZWtBZciMZmxqW8PeJijkXYhjQgIQdozrm4qwx3qufY9XWbckYVFyvKpUlkA/eQ4gVuXk/Hfm54ibxg",
+	"YmMYssM7XJjzXNI6drvlDC29zn5lPopggKGqQJyW41yGZDsPLShoYFpvRIEAJ/ke8seEEUED/SvDWhwq",
+	"0yRouVFFoGAwxfdm4nL9lG1wqZn6UlzXevpuh7Ob8oAB3RdlxnizIc3HG2+MOzNfZms8jRbneCE/f5No",
+	"WOeak6WXWaEiLYUxL/ev6GBkJPtBnBftV6LkCm0AZAiRik81KuJ1+v+zMEQYAdChOp2pGoqwvAMlIxeQ",
+	"y6md6d5dtTpgfcol6zbjnU02DqiiXsefp34NSAlqssVo2QVd314h83m0QEOi5sSy8YSFMadMyVOHEU8Q",
+	"jAD+i32W91J8e/6qhPvqp1ql+b3g6DVX6IJKlYhhGphKx4wLAgjQITTrQrqE6xxORiKJiLRI2cSr2nDV",
+	"B0xwoOiUbMK+3NIpOefMOMTYj+cTqkhUqWF4bf08wZ1I87AmGgvCrS5eX5jYjk2QdqfT82x4w3rM7Xjp",
+	"tVoKx6B/8hpkSsT4ARfTyK9QRJ8FNuKupnxMbhkH8F9niQRtxFQQNtC/Drma1CR/yCf0sKHYGasDbjLO",
+	"2c56zfsPSVcziEIcV0ldUpWGoiynTHh5cXaFwG93yPndRoGbdrwPCY7oqALB/4mQuI3BybOkl9B84Jur",
+	"28s3r28cZhFkTKWCyD8TdF9yw1236jkZClWl/tVMCjJFW+0gNhzcsU3yIeNMuAqJvKsSFlVbv4FYT70g",
+	"vUbN6825CBEOAhIrK7ZERJm6rSxEec/kKp63z6i0gqGaoMuLTbEFYYFYxM5atup63QgVP89a53Wsq4rl",
+	"riB8D/CPLx306gFzvtlwn/XH7eIlWnunv3ncpV6dcGmDZEsbVcnaLPlSc4Tv24JEgIktAyFbpygkI5xE",
+	"ylHFDVM+JVG00o9Mo1IIezH+Kvp3D2EkYxwQz+hw9bPW2h04CzF6yWckwgH5rGpd801I2HzCpfOONWS6",
+	"kiwjS5YpG68nB51Or4qgrT00EyxnnAZkCnXJyzN+514hg1nCjXAuDcjA6gqWu7w8f+4UCcjVqd75nEJP",
+	"lCmBGVEDGg9GNFJVN/PStkGXV8i0+bxzD2mr6JTUJ8CCDQvTLB4MSWvuhxxfR4f7nU7rFJUzYdl9BYWz",
+	"Atd9uB5FTWkxdxR0VVT712xyPkMYDzT+IkpL2t0qZb5MhhpOOXHZEbvlStBwDH2gUWS8GNAYBxEEFnT7",
+	"rOkXx4Kiz8VHHb9wEROW1dXOHejj3k738Ginu9PZ7e0vSyorykBrfH7WfoHbo52T3fd/qMTppRltIVKE",
+	"SG8LkCJA9rYAKQJkfwuQIkAOtgApAuRwC5AiQJ5uAVIEyNEWIEWAHG8BonsbQNaCoNLqwJnLWJzXk0jU",
+	"7P7y8z+6nWUngzTnZWddwm5Q0A6KSokSsw8q3KwFSNIbGQHAiheqaEnTn77YRNs/pVKSsM4LDl62QRBh",
+	"XNGRtV5+nsQz5ROZjMekSo59lUgatDlrQybHIMJSoqZvZRffxqMOcXCnOCOD7Dnkl4ojvNDisZHIi8Cw",
+	"TR+cXpVhtS6jApVoSCaUhej12S1qJpIUs3VMIJVmnAwjGiAchoJImSq8XIZN2We2E2ySCYhThNFccDZO",
+	"fQr4SBGG5ITPIekWZ6Q9xwvjM9Ha0Mj5ORmPH2j1+M2XgSZC35YNdItvbHqIq+wL/T0AIIDjOzCQqcpj",
+	"LxWfItcWKXKvPDD/W0yc9mLcOwEV+4kkIiQj/7PqwZd6XLe4K9s8S61VqwnPokJsE3ekwceOqlrk1l1K",
+	"CN2FjM/rDbB2oJEgH1Zq5iFN4AxHBb2KRvh7h8uJtvPJ0w87a7E+pAbYOBF2OvreLz//4xB0OkUNjlxI",
+	"Raag/k2/azqt52EHlSwGe/npFme7t4lix1lxPt/qJgNN88woS64wJsOyCcoGpyYMbj4352cbGj4kwdOI",
+	"SDlwUeyDKQEl6KZOG66DaJEPhP9Mh42NTH6SsFDxEb6vtwYLk6E8RCN8bzN94kjyaiv0E4lIG3SolqwU",
+	"lLkQzyZJjYW15gDkAUzjQYYTbBLsGledTJ+MYiIytGVQyQnkWqb69MY2pXUioQyV+U1OIFWOOQeIs4BY",
+	"craRm1aKiMwULadnPbIOK8J37mgMXkuPONm6i9lUgute/WYynpnANNmRdw59F3nrkOJImkwFVEmUas03",
+	"9dAlgWbJBjSuyYirKW3KeFQw+7W8fW+9dSBl2cv1c/YPNrARFMdctw+X8VkQ3dhPwMN272iQhLGqCrrb",
+	"2TtCby+ubl86m8CG2ZpJNEgEXXskSPRWUJvOfoBn8ahCwHp39QIcOWLBIYrtUUYJPQ5EEZJByMMBZ4PR",
+	"tDp/vgsdI+SJRBdvUmcALHP1mThDLzgYh1+l6VT4Ui6ozWBWMbV5OBDDx03P4hSbC7fC6vkQ83XBErVq",
+	"Y1O71Ir8jFV+1CmNeUTx/wwjlCv/Z57DZyx8K4mA+v9pe5cIBfBRsf7/qctCYhK7OFmCSsRjMzkjiwDr",
+	"nPlDOL4Cbj6fUqUcv1zyKt66Bn8912DUTGJ9K/d6WvgROFCQGZtpaspHxghtdt47PfmvfqPZ6iedzl4A",
+	"/5L/7vd3f3r/7cdP+qz8OCGszywK99Aq/+KyVqbWwTivfvlfVDOFfn+33/+p39cTqdHLbP2QfwN+yF/b",
+	"W3Tr4bn18Nx6eG7k4en2igp7wNK6f9JkFt3rpU54XKRJRlc4gS4p2v+C2397/7FXm/9z6wW69QL93XiB",
+	"LqXr/T/iFYqaFsienZlNAPyH/2j7p8hvg4hvUH05qGy1v2glOtDd1jB4/yLfTiqkWhHWm0gi0qIgutmp",
+	"LUYTYfudj6gmF04yCkouob7zHi1b3s5CvEHJ1q/l0bkhHduIhH0NH84UvCu3JXWtLc4850K7Dr5bz8qt",
+	"Z+XWs3LrWbkFyNazcutZufWs3HpWbj0rt56VvzXPyq0z4W/cmfALOds90qlt60i2dST7v+RIVu14lFe3",
+	"7qAfBVUE0p6WcseZ39o3l1dtk32sXW2Fy6Gz/eWs2+Cnm/ms/Br+bRtu6NZx7XfvuHaCLq9m+6jp453h",
+	"TrAT+i1N1i+vZof1rFGVB1sNI1TDB/1G3Nm2bmaf62aWSCKsPwpcoAqT+5W7WM194H6d1ah0taaJVLZ4",
+	"JLcV6HM1KLFJSlqP4/efdiutTvtet1NhdarC5rAWhwZWrMNWeMhjbf1pZu6Ev/SRxVFrPVW6goZt3f0X",
+	"Ikv1+C4zYKynmr2Do87DOP7KuXxJP8SUEVjpkGiqV67OYAoFDIteh1r4KfbhV2RPhw8HdbUE4K1J4tv0",
+	"P8JfKxL35rKbQ9N2Zd5jM2K9/ciNuWw7eiE4U4iPRjSorItQy/blu03nKEtOhbbIgz2y3U7n4CFVJUp7",
+	"nIJ1/c6uz5pe2uZH500vnaxtyvSvmjI9hfYDNvrLbfHvMC9+BsXanT74ujt9hVUwebAH+R9v3rxGr4gY",
+	"EwQdoOb1i3P0dO/4sAXVvliBRDu5qIj0kzjEiuTzVO/0md0fWyFTKrxACTPRmOEO8lkSRT7SsoySCJtm",
+	"TpQrOpND9U1p/YAggDNa9NlwYTRxTsPhe5r4GNu9yWNqXczhxXp1qNdnfiaJzKYDrBQOJvrrwmM9YzEj",
+	"4DsPzuV+peCovwtGQ+g2GDHzZ+IbMWJKWX5nulv3+K17/NY9fusev3WP37rHb93jt+7xW/f4rXv8b9Y9",
+	"fuuj/ngf9d+rD/jWN3vrm731zd76Zm8BsvXN3vpmb32zt77ZW9/srW/21jd765u99c3e+mZvfbO3vtlb",
+	"3+ytb/bWN3vrm731zd76Zv8WXZrr3d9uUnawLu+SQ/b+W4ZnmAKTA6hRTTS1yOyEhs1gmh/6qXEZRqTh",
+	"NS7ZW6l/PkvkouE1cl00PGDY9ELf5+FkP1ybQX/Ja3K10zWWSEsxht/IrKzgee3875YdObF5M9iExthe",
+	"bnXTT15Do+tKx5BUUoHaiXyECA4my+bWShaplCJ6YrLL9lnu65wLmt/2W3VY/mDn+ODksNfd329sUmj4",
+	"1yvT+qWrhNLRZ9UIXZZZyXwqK9yyXpN5Ru/RlEiJx0Q+xFfZa/AorOz7TRSu6/tgbd+byaYVTA2VTmIN",
+	"N5RRHytjbvZdGXdpciPGpBKCb8VYM9RrgNhZB0QgZ/VhEEvhOCbDGeNiiqMlj5IV96R06h6UFPuFod8X",
+	"RCrKQLF0a7FWSVanDOKICh5TYfYVavrBaDjIPQH0Z3xxWcVz8NVNll+0TlDHOIg2c9IFH41aHupm8PBQ",
+	"DxmXOgsZD+1lG+b12b6R0CGewkMH6ENCEuKhw9yuwrtTdFTweM4QPRomCrBAyINkSliaX9tSq47X9Xre",
+	"nrfvHXiH3tH74tEoHQevcd/W37VnWOh9lnprXnOmscjzXLiQqSpj3AoaXsYrWMJn4jm8xg96Nfn37oXe",
+	"vaPG+0+aiIJC55onilSSOWoaGB1X3sncErh8B3ofx6T4qGU8ZKzTeUyIAJqCQzQSfIoEwRH45ctTaDcj",
+	"LOQiBSZ4BEy5IFU5y8unYnn+P06wcYQyszcOSY5D9vJluQDaULfGhzMADuuWdnvIpzPh//LzP0s6yg8W",
+	"vssucTQcWLo0mLoggOW7rVnPiIRtyzXbL3IThm+JRM0zTYGpvENywRS+L81j8OedqlnYrRsINaAsJPfV",
+	"k4CRnmgJMyT3qOl/hAcrwru661RpDyULZq0PJgkG+tWAzaEce6WNGLuESKDcktnxIkwPD8AbaTn4RMsE",
+	"q+AJDXLrMhn5zaHTR/4hsCwHoJQ3tApX52/f+lCjwvV+dLhRAZts48m+ajxZUbOxrLHOuz+enb9EMY9o",
+	"sEDNsioHSClmqRJIE1BQCoEaG2xsGjn02UYxO6hnPvZziid/mSB+BhkE586zSNO4l3rU12ZQDaobO9bl",
+	"laFpM1FJyi7fXS+Hxl6+u66Kh9WoebBCNDECgwQva9Ag5MOyUof3zVxr60fR+OTy3fUTmWYo9j/SmSgg",
+	"51PkK75jnYchQMyoMkBfWCIUTztVfs6rRCY6W8Wc2rktRei+wpShKWFJXZcPJRF66z5DZuDTuMYaaN5p",
+	"gh9HeFGyD8xJFPApeSTTfDkT6/Hv5bvrx2Pdmdgi26+LbCsMn8vbatuY65cZVTU80z80ugUzJsMRYEoP",
+	"AQ71kOFK9G9cuCbmSV735b5teOmvbehg6UHbfV7/pl0Ypqgryw20tFFupfVSA3ewqBMbCl1YuaH4rAop",
+	"G/vp4ME8mLGh5JS7/ycZWge0fwXDng5cj+zduMvoPnfSlquROhTwVQWgzp/df5VzeJSDQwllLO/SKoSx",
+	"IRtevC+PpgjFC7qlDV+VNlzhcapzqXBTi+F1itQDPq3L0mI6GtsULei2Sh3iOPM+A8epO7IA/YpMNSzY",
+	"BpWMsSJzvIBMJzEJlCn0XaFFWcN+pmlYUgZ0bfqXp92HcpkrM7bk8jjooxV+0Xwtepop1D8rG82PWJAJ",
+	"TySpxn5Z59UqKrPpqMkZQXO8aBUOSlPNOTyt1FWVjIBziMZ/DMeaO8nrUZY915ALonCwH4298hdqi7u+",
+	"Lu4qucc8LFdJ2bunlJ3ERh5TBR6V+oAvuf5A7gAwCvgtDzGOTNh6nzUhR0cLjlfCAudfgyNonejWYNuE",
+	"Si+4oPDTi4TvMHjeofTjKuwXjCpcG15kSyoYL7DDgjZV2h1lIRrTGWHOIAD8iv7O/0OF0eK0z8BuCLHM",
+	"sVoU6/GWrKlWAflQJ+I14ZFV5pd197HG+mN7+2w/qWDEfmegZ18U9OwxoE9+Z6BPvijok88H/SMN2SU8",
+	"X+5tJY6vcce5KiJl1Ly5vComz4oWrR104eKiM0+dvGIi73yDDSsSTLBqmIwcxswdkhHkC8raFlQO+S6W",
+	"tvBK8GFEKtzkrl+co+P9g6coNi1QSBSmkaxSH6jK0GewEs41K2Dc9yFXApWIByakIiBl315H4LqdzjEK",
+	"OZFwnMm9Zsk5A+KNJh8qjXJECF7F6b7DEQ3NjTNNPEMx4d6NCIN7CTz+zua+rwCQF/qj57rPKm6KMqkw",
+	"C+pkfvIhIcAXqaLOpLE76+6C3XZ38mE3Oy27GiQNrzHiYopV46SRCNpOk1hVAcQOUZt70k2BhsAE20QW",
+	"mXgT8XFJfdvp/vH7H/b/cvSnvR8P3/VeHd8eXD991j3vXLyo9ietvhZ67O9vb6/ctQh4WDwH+539nNP+",
+	"wfFxjkODUPRlRYuiqsq//gzJCRcKSeNu5hCtO9C6n+IKX3OFXmgBv5LdrJQzztDb60uUpROjIWGKjhYQ",
+	"oFAaDDV9POSJOhlGmN3lFFvOJRsvwFaOo6gk+uU+e9AhSILpYNVGGKczgef53fCKYTtjPCP6zhRm1O4e",
+	"VjrdMFpjGIC7q3Lnbo6l5nGL65x8WCtqwVu35ekxq0bQ5XtaKXjNShhiGcFF3ORUq0JxxCWb0J8iKj2T",
+	"UsesCPlDHi528iFmvqbX/oeEiMUOiE2S/q1sI1/6qFq2B6+oGrRLpUG6xY7BMXdIEFZoyqVC3c5acKdr",
+	"z0asgvUP1U4DZ0ZpD44ARqYwxfZdJJc7Y4KoRDCJmv6YKOhLSyJ6lHAH+bFB0wMcx9HC7zMTs2CVNpQh",
+	"8LlFgsiYM0lkpTbGZLjBY8LUIOJjylYn3LKaExPkMQYV0XzCNVLUA2opCCKP/Kuz2/Pv0S8//3PXtNr9",
+	"SO7VJ2DO0uxb5f70kaWBh3A0hwtvrhrAaOPUNKuVS9BXQbkET1YplyyD+BDlEr6PqtQEr/TJCqwd1ya/",
+	"0yeOQ2xTRx9Nl46kteTSl0VPdtZ6+K3UbjkQmG0BEld255Mrcz/a3peyP+b1YnmF2MMgZyNlejl6tirv",
+	"4zSRNIAo0M1CRR34JwQLqy5QE7KA7fgy8aCFO1nH/Kr0ihrMby+oJsRwZ2WaMi6lOCZvqj4kUuExJEFN",
+	"FTf63pnccNImh0N4BHHJE1BHjOg4TYgjkZ4ZXQonNoJOjat62QtqheIyvWJLissbE+PyYIiaEWtDJV9y",
+	"NtZ0E7sQEL2XRezh5UIoS1GbazL6VEQ+ElXloH9jAzQVh/HRkIy4IODt6fC5RZd4jDWmhP2BUF4WLnlB",
+	"V0dmduoiMaszIrkpYWaGfiJNDjaYlHQzTIHk8ig6FWaZs1kRMlpp5JM5V6FVUgNQtXzE1FzgOIk3WxMa",
+	"Q/JgC0ygqUvrMsvVt0RDvmipXBG1u17puVq5Des605OsZq/M/MF/xpA45Ed8PCbhgDLfZDOLcSJJ6ANx",
+	"tOmSU3wA9z4VBQXRV6vP1IRMUVMSgvzvnt/m6K+LnniQLcYdm+r47obN2PhFAiJuK/KSEYFo6PzPV8U/",
+	"XEypEhS949Edn20SAJECuta2DnlNLUdimZRTtwfwji1toNUNw1PgpFAz2xobUlQzs7wTEex5hd4+15XT",
+	"g+kz8ESC1HiDzq4uPSS5457MXDcb8zNjFVbUl8gAnK5o9R2ptv+cldiViqimVYxrnh75y5yufwI8n8XL",
+	"RRZ2I0+6h5mZcgihQi+ywrv4V+BaS1vpHM3z0HXLXb2Pn5OC3njNc8figEyfUczUbpbPI2+skwuNGdNr",
+	"SSUSZASZUjbIsL4CBbzkOYINjATPkZOmwRBgONUTBUsaalqpprXRwam75Ff6eWGEhMX2me0/m5mH/vAH",
+	"yqzgCHP7wx82cfz5VLeB54Jg41/1oPoBjMzz0mzBzQCHoZVad7ai51b03IqeX1P03IpmW9FsK5ot8aK5",
+	"a5Fbei0bs94TKSN2j3Y9MhD+/dVK+lf4HgGsv1CJpCzspYLpMcWQHN8DfpWW6gcYasUYRncTLvU3xiNt",
+	"+ZMtf7LlT7b8ye+SP6kmSDcKV+VXzTRfMDPAvVLRQCI+gyRpPCIo1Hi4QHrgIxzTKnkbDzELOSMhJNyq",
+	"SZ5ni/lMEjZGSewgksLMuMuWfOK7axO3ZEMLXBXBdUVEQJjK8VcSpd8Ux9rb0fc+9fQIeWIcuPJkoHI6",
+	"tuCIno1dxGo4rF7z8fo1u1EesOSqkY4Od/YOH7vi2XigcFRRWuZsRoSeg0swalyq3URgXkX4Hx3sHFTO",
+	"Zt34GretH7+Aist7f/TggUeCV7jwvYBsSyHOPJ+IoDwsxTd0egftTrfd3ct7FmnOrlFHaf6Fmh8Z4c84",
+	"aGCyyJM7KPAJUYcoIjNS3Puj3s7TvUeeRMUryDCu2g3UpCyIknCpfk+6MU832RgjFazHeISZnGMZT1s4",
+	"et211DTNNMsTtWY821IPZzXI1aM+rFysU9rDmQdIF1e/hPi8JZJQuYoyKltC57n7nUM1uTP5vp741aWT",
+	"+J7Pc3Q4psFdhpFPTJZvHEW+1X5bRG0EBigDywgWvuPkXHnTPktZdA/5QkzJlIuFbzgpJPiQMiSIaeJY",
+	"LxCVOYNeCZZKEH2b/LyBIIxIn0WGl/SQPyJzIhXALt8MrIOQmgjeu+TBvtCwnBZzVjTs+hpewyyl4TXc",
+	"dPWzbCJ6v7PxdDPorujonPVWzspYkffimrKxTXvhhr42sZ1Dyl65KbzUU7h2U3gBUzi3U7i2U0h3uTar",
+	"YV6EXpXV8Ic0Yc6D7Ne/js799yNSfgkBrja/7gOZ/Yf7Yvxo9ArV+r1bl1k2p4DQspY9nIzPzTZlfuCC",
+	"YBeE5vyzGIngDMvWY/WCdq4m68u/jbm4Xvd2Q2MoElyFA24ur2wChU0dYW8ur6C3nC8s5FhJKyKa2gl9",
+	"BoUn5YIFuXdCC6lahjJdVjjSos/wo11fetsskY9GULSwuuj2+oLaX7+Stl6Ipv5jriECZGVARwNBxoMR",
+	"plGV2drUwXTfWB4zVSHZleuPZT7T90aWcpMavfronE/09QCvSBbwaTY0ZPrLRrYxm/udLmrmioHnJrdh",
+	"VYG6KuNn5QrjNlKAKhRS2HAzJT+RBAitX0p+61ya1oShrSrxXVln29T0tlDhNszIAEV/OsV6zlEpb1Tt",
+	"8oPAKqJNaq+a7PtZ6e5T5CrhDLmaIL/0vXVyCwJXjjt7Dv5uWNFZMebLPGp4DbjARR7HPKqKxQsGU3xv",
+	"Rpar60a2c2XHbTiGzMNsihdoiu9IrdLtuBCUU6nbstOxS14zoUJxZRcgslQg3bC9j51UYQ/+XfaWhhvl",
+	"V05kvtaB1TBMsISUrjV3MZde+fzVc3SDIyJXKqB7G1zYh5ag5vkcT/IUOapr00veERIHNATfJz3iDnq9",
+	"ein7x3udbm9v/+Dw0UsJKY4oG5jUcxUl0IslspdLZMG5BukK9iNEuCqb8IoS8eHAVQGviz26uLywCq0C",
+	"gTCeYjYjbP4M2hvW1jIXCM9tU+y+JE2VWq2qT74s1F7cvnoBXvxWkB0F+0/39vysirW56pBQXb/tHe3t",
+	"aT7Hp2zEITUs09I35ItNFPddtHNaCWgc8SGOHANleJUV8cxNO4O/27H+rsf5uxnk73qEVk0l8tX1uW8I",
+	"CwuluA1b5+dKL/mp0g98/0hwl6PZVKIk3vnq5ahH+H6g8WAUUcBeojrD2LXJ6gW1nNM6N4ojv/L7fOj3",
+	"pvWc1/VTXV06u01NLtCLP9/kk2EYrmeE71vmrpWmP+ZI8S/Eh6wogn0Bz+2YvHQTN6zAoe9pyKe4yvp9",
+	"Ac9RbOpk6QP0QrNa5uJusLzOJssTfKpZt8qiJOLzx94EtBNeJa5eXqU1dLhAuo0hdFkk74yGRFh1rpYC",
+	"k1gf2MOOFlQFDhQRpZJgDUnjnQALQYnYcU+XYLXG4GoJUnVVtex6P8nXa2kyQkKJ/JQ2+huy43owLsar",
+	"x+OCjinDUb5AzChXIMYlJH7AcYxCHA9MmveBlt3ofWWc14je602y9cQWLCAhAoHURa+uPyHdJRP3+tAG",
+	"PTmXuBCq1lScntAdlFLeRFMw3qwJQsU2mL5mU5i1+Oa5zA2KoS9NtRacaa5LOzeFwe0JhKrlbvxC+ipD",
+	"TCVKq7xbgJspl6e5tlgLDKfhUV++bsGCIqgy5W9M9GWEf+EmuHQXmx88GBqUacvan/OrtBKLHixVf9Sf",
+	"NGuTPzjY23/o9lVWvrwmRlmihz83q7f4EA7K67PbzZaqccLAaQrqsk0TkQOsRXk7mxa5nOL7YILZCgks",
+	"XzKqrN1odn75+R/Hx8enqIOmBLNNHJSKgthjKpwUqm+aqlEPyvgZC36/WHnL+P0CNQ3NtZRFoIzotNaj",
+	"rt7BwQbYKsZ0UCcQXbXPpCRCkbB9CckjFMR9+Ho6/aTT2QvMl/A75HSteApZBSxZKdfMTCnC5/AEMZbS",
+	"JncdxJhW1wRDVWsw10FWpoatDRj5zUcVr6jI6jx3hkTNCWEFsQLkhi9YlXU6G/BhPNCUpVYYIFM+I0Xy",
+	"aS5Mqnc08oLFexAFCHjKt5X7fGRIR7hxNVMWDuKY1ohZGF21r0CHLJbP2YYj1ORCKWT150KLzcEED2mk",
+	"BzAf5QXot+yO8TmD6mhW8UPChte4Np8BQ/mWidxf12m1L/sq9+dLPB7DLy+M3lm3NiqwG2N2vCZ/BYmm",
+	"4TVurY+f13jNUVEfW5TeixNbS+0fXGsRDOjV5NkYOuxr1NTUGrMQ3b68QZrcmcTcrhRk8YhY+CZhrIXx",
+	"AP6NZHFl9uXnFRB5IhEt3v6m/xHerLAb7RWvUw0wCz4Sei7VKrszZMwRhtw4j3b4woOa1gzmYdl168qc",
+	"T2KMmr1ffv7H4X69hGOlm3bKV6zRgdXAcpM8bM7g5XK4JYIOJI0HXOgfFTft7fUlgo9JNe+Kmh3kSxqf",
+	"+EsMxnq4J9KU18TSYLbqHXAVNi/eXLg5gDy7ZM61aGQ9WnfjUlaNvvIjWq2npV5XV5cPQmB6pJEG7igZ",
+	"aNpUJTK/u0VTHhKjasvUTJKEiNwHUSLpjEQLOHq6cWvzkbWQGdD166wQRj9/vaJ2F03RNi23FcxdS7wy",
+	"aqZVd40w0srJdBhlUspnKZHXS6vlDFY5TLXKiPyIONXM1lwOU81syjvAJVk8pdnKCZfKGjQyBACWjD5z",
+	"8z9FGPkOmr6zsUWSI6vdSE1/piNThtVHTWBgMqcX61/Q2tqYtzbmrY15a2Pe2pi3NuatjXlrY97amLc2",
+	"5q2NeWtj3tqYtzbmrY35gTbmf7m1Fks5rzhAy+7pnkl7DtfMsr1Qwhw1941uMyKaqkoPhXRMlfSQP/Bb",
+	"O+hHQRVp68kV79tLPQe9wkGv09tv1GXzeP9x3zvcr/D09xpgOcq0fFsr9NYKvbVC/06t0Fsr7WorbSCI",
+	"qt4CCD36DH18PWZ/bn5rg9K6fWPGflB+lCrc/vUtzb8Vg+rv0oi5NedtzXkPNOfZvHsgYhbO3ioL3/oc",
+	"fKkh79Ep+NyY2yx8v0oWPgfuL5mIr8aqa/Lw5Q27y5mk+yxhxgkuTBNJCyKJsums7Im3n5g4Y1vtfRET",
+	"l9Bv6DzprP/burR+W0vu1pK7teRuLblbS+7Wkru15G4tuVtL7taSu7Xkbi25W0vu1pK7teRuLblbS+7W",
+	"kru15G4tuVtL7taSu7Xkbi25NZbcrT12a49dbY+tNb+tyMmdWdNWpeR+x51dbdkA+2Wk0E3kzc/IzpMX",
+	"EAzLXhASNmZ8NuGrUiVyeh0spxVuimKDCeMRr8qQf0PHDEcRJElOm9XFjvs3l1clQVnj3H/nfAH5qSwn",
+	"HK/ArV/WEWYtegDLdBEBPPz6f50A6lu75NKZ1TPyTxB2Bm6OMONqQgS6evZnjQLs9T3NRTqf5I6beSSd",
+	"LrEgQVkqrYeAtBt2V0qq8vq9Kiljl2/D9e2VJT9+puL1WyfIZ6AIXxDpo+aIi4CELQ/YeMtO+KgJdnYS",
+	"eiB72DYFcxNveI0FWHTsRyWTE6+c80IqMr2pSa1ym+HTMVH5tr6+utHCyxCTaad5DvBDgANW5fgSRqRd",
+	"U/0K+odaFUi3KGRIM0VUNKYoFfjfP9nrnezvNyrlFaHataKW4GESKKQbVdlpGseHh51Op3fUPTirrAlA",
+	"BMVRbfc38Lqy41737MdXf7z6/mnn2fnZ06O9yt4BFjWAus3q6gcRD+5qAIWahiXVnZh9ent7jvhoJIla",
+	"qlfTPW53u+1eD3Wfnhx0TnqHuvE3nd4JZN1fZuviurnpwSRlAUFDztVGe9h5erK3d9I9aGzGHgBo3hFR",
+	"X1SjfGa/I4wIHD3y6A6xJO1Z3bjPsCRoRMV0jgVBtlnprO50dnqdnW7ljmtoreidc7Wy06NKazIXK2Z8",
+	"ztdMtLLPsZzj2Ypef8Qzgprf3eifLRRElDD1GeCIMBvXD/ISs3GCxwTFOLj7jN5jc/nbGhtH9bgBXoPg",
+	"NMEihI0VZEaXB3t7/uqw1+mhd92damwRC75iOVeCjwWefsZCRDAT9f1ek4CDlfKBu1x17ayMvHzfnr9E",
+	"b68vUTPVZGiCprmPAdRj9DVJtslFvrVPrOncpspqv6SMGFmaO1NTn/lWgvaN8kr3fqLZNqkIBm2/yTRk",
+	"VCmKjwlwAXCn+04f8+bZlVHAgPKl32gVKxg5RrdhuCUz34YzBYdF+plrvLQLGumdc2acBCvt90wzWklE",
+	"bA46iZp+yEIo+wmZWjzkyzsaD4x3WO6pHmLIiw8h6Z0fjIbZw10/GLHin0n2Z+sEdRCOIsPnA2ntakJA",
+	"A/dnz1X5Mk/7zDzeQxMe0RAvPLTvWqRPDorfGDoDYpNtcIhkTAI6ooEd5ajQfVrrN+u0sD8dr+v1vD1v",
+	"3zvwDr2j90UVc4kTr6wTdRZFemsaXuMNjOv+SNSbUeHJ92Z49670Z9b0jche3di1LY1wxsJCL+/1CbE1",
+	"yy6KBvAHOZa6umcoZ0VfplJ1DMltwVeFi0rWpNvp9JaL7Hzzh/94/7Hr7fWqizSpalY9HcwvurwGOIoc",
+	"OPwWcLm6qWA48jUWsa+MC7BTz/sFXjdfOt19W7yt+RZrBBL91nNgqxJJQB45S9Tk2SKuLFV8Qa2Qqw+z",
+	"VXGnIorGSPq5QYk2hTCY6PRqh9Clfawvf0kc8PpMA2i40BdGSwEsWqAwgdJvVRijhOFyQoHpYhOZ4C2r",
+	"rIIJLJxLuomKhaakwspoIA1vV2KcBMF3dWcyoCJIqEK2kRbMR4Kz1KAHPt/I5zFhVpKDORjPXc3KEaxI",
+	"GC1gVs7Hsc/0ezTC0qnZDzp7/inyJzgaDWxfeoc0j+7cEKlE4CsMFRaNnaIAzCDiEvC//r7hNdK+ikBN",
+	"my0Btsqsn+PlaWj0kjJKxkYnSRmKsZqUlbKTD6U7agyr7+3P9vuPHe+w5rJSNhhFdDyptGM6B1GewVlv",
+	"B7RHAv5lfF6sOrnOvLcmLWxeC4WRM6SaKwSOqvaQgXPjkBBWkwXWFNMqpnw1/pDKfGaTvxrZZNNi8JJI",
+	"uYEblr4xN7YpJFKMVm702dUl0sIEenv9EgQkN+2Szq0xUSqWJ7u73eOe5tV2up2To87R8VqcRoGlEVEj",
+	"W0F+5730Rpa3pwr96cXVF6TTS8ovwGmz7bY9NvIFcNFSuEtlXEfd3G+yPVyefg6FTbCevoVXJhy6mJPi",
+	"KiIs1YAIwWuwGriBRnwMURE5sxF8YnVsdFSb4b1CHHLjDeRqZY1NeYsCHqZ6a5gNfA3qJWRPGGrvPW0V",
+	"JwOMAVeZ2fLt+asVE8z7vugZwoprlAL5ucgkCIiUoyQyQCpNYlH28k3r6R7cdo5P9jon3d5fypV1jUJi",
+	"E1jqESH0IxFEVvkhAmmBZtLqMnJHWgNYlOs+ry29a3qr0BOVILHpgHvrBgSSXIFvAx6F/gliPD3qC6IM",
+	"4YGgMEcNIz6WiLLWDvIFweECCKb7hEpEpMLDiMoJBBT5wIYYogwtzdm3VFqfuSEOUSAIWHFxBPYVjIaY",
+	"nRaWGnJicHbEx4iyPoOq9ihhikYoj2kMhjcRTaYzhvQFxYoL66/iX725uUW//PzPXYiW8vU0kyyzc56b",
+	"CGkIo5oqwjvIH+LgTqNFPhpZTgEzCaqMbGGJIKeG7LjZz7Geoi1IT5XmL4i0hfmLrASPXGpnLUrkgAdB",
+	"TPns07mZlFXR5uPVpMAcg/T8LZ3+SqxZ6Rl6pnkSkWfL8ny9NbnpTzXvOibm19aJK5ctOUNDMqFgic4k",
+	"kZ0+g7qYXCgcZSUwqfwaFTBDEmOhpoRVuvW6d3VlYUt2zmUP8immFYT/eVs/T+2KzRmnATGPGLgug+Py",
+	"hAjSOkVkGqtFwQMxmwmOaED+2/69E0AF7bxrZe+owBX+59//96f//e9+X77/5r/dL/3+jvu1kjscUSFV",
+	"jTHLVKRfNmOd6WltAB4gENVdQ3X15Z5fYaEo26Dr33rpARAd602M+rW1MJ4ipmliFC1KwSk10n5nLQLJ",
+	"xq5DFesjoXUfjw6CBqy0jXz+qpHPGsZfMuoZKEZFwLOhDTvoNbcmF3OPTHDzzgbRyVtM/lvE5FV2h3cO",
+	"yA88kul3iJhts/Fj0gbQpaix7CJrw82yzXWBZ0v4azYdYKWwuS0VDoxZF+VYwSfSzSr1V1gZ87ZMNGqk",
+	"nBzRmE0Hmu6JGVkRTJI7wkC8zKygsryy2kaghtJQ2Fz74cItgQKWsvi1z9JFggeDWYjuxgnUOSW0wW02",
+	"tqO1BgaVcX/lZVedoGKh+kpCZZ3xlqvqL2+6bjqo0+Tpl1aT53/3/Hb34vnL57fP0e6suwuKkt2P+sen",
+	"XRBQdj/qH5/KPk9vn8e3N+/OZuH3f+wOp2r06qYzf3Vxpv9f/M+8UU9tPu57vYPDarWfWeAKHsI0sFyE",
+	"l7FAwOpMsN7izTQVbqQVZohsrAqm5JvuwcFBp9Pp9Xq9jcabYMZItGYkTYJsS9TkMf6QkFPjYadFbn+3",
+	"vAlXf7y5vNo1zkrddgf+6wWVll0ua8x+3ZTnKB2viGuhVdXqUSvd0EEtUGNbVPmlumXOsdQCN1bE6pWL",
+	"LiMQL4wlent73vqKyha95oENi6134zc6Dx9++F6p0ISbc2GW+yUGaJ2CqsQQpbvmpRc6O0rLnJFxuE8E",
+	"VYsbKIBj7BoECyLOEjXJ/nrhoJQE07bTC5xdXaI7ooX1EtvE3Cs0xSHR6/bz392RxZgwHzX10/F84KMR",
+	"txaK4QLt7+X9tj0IwEZY9pmvp8QF/RuIHyfoGcwMmVCRO7KwcSImU0ymZOKCOGlaSXTz/Vm7d3C4U5xR",
+	"ux2SKff7LBaUKYkwTN6dc6seMqjaVArSyBmGz+7ORKm48ekTGCNGvErRcP385jadWN4g9J3ALJRKEDyF",
+	"K3151b569mejhN7psz57Du4O+pkgkiciMNJbwOPMQ9jZNUAxgdUENf0lBP3Lz//0W6eGmQNlBHdkqs+M",
+	"RSoPO5UIJhHBwcSG4zNL8I1nkeV99VbzmWbuGbHqZq/gnh32mVOwxUTAPD0kuXWicRoRoxkD10eAgZqQ",
+	"qSTRjBgInOshrNwFFJ6wkItsFhGV6qTP2uh2EYMBzYBJs7M4oiGgC6vByoBlo1tDD1IKgdktokS2TpBx",
+	"VHNKZ5CJkXM3kacZsZeo6TgAKhA4Cf1wbZTUmnkOJlgzADeXJqgCM6yXacMgcx/evDzTAzheDnwhTHQi",
+	"jlzzpkZtrVOQuRca31rh3SoLT80eAXmXnu3XJFPRXTctfK1zgodinEjSgr/1KqlUNJCo6UMHOKZ+y0st",
+	"oi7FSY6R0NtzqjteEYfhoct311IPNdZf6RYacYmAT9FY8CTOFgWitPnLc+AGfwcv5Sg1RFIRyEw847lK",
+	"3cURDkpphjDTfea4uIjOiG2AbVwxkE7BIwtLk7BHAyUIBYDEWmNtHh/9RpAA3uzos3eFpWw7M1/TKGqX",
+	"7qBVLO5+NL98cspEp3C0sb1Y4CkBp16odoRAkRsnVjeNmgBigDBMysLYqHyMpvLy3bXVWV7BS4CR76Fp",
+	"EumLafQAlI093bsfR3hxJfg0Vs8Wb8RYf6nv1BVlN0RJ3wTVFo6km3Gr0udwhqME7m4bXZNRIkl4gvzA",
+	"ZYKC7vmYMpuAJuJjniibXcPhHz5nMo+AWx7y46nU8E4PiY+DgMRKc8H+ri9gJPtH0eXi0pxTHzXzkeRu",
+	"x22tKC1AzQhTcBkNngVrrcZxqQ5/om/5gii951kOE4OQ0iszgiDoMQZUazKYaN4kspZFLAiSNCJMeZmK",
+	"HySoPsuRDSTxQp8IrArmBCxlMrWI8ZrERg9olHIiiYgERPgic/qE4Yrb05QM35FBgCUBgeaODPGwrf/U",
+	"THLW3MgtVLUAZWcL1RAKeZBM05GlolHkHMF20DvYfzOyRq4n+TCWfmNBZL/h7/r9BuP9hkk3ZMUd6WkO",
+	"mggawDYAz2U6smyPxY/YKlkm1hcXIr4hNxxlNo0JuMSaM2gsKoA1WDLN5R6zG6dMGK4eBnynLZ2xaroT",
+	"sOqE5lSbvDQjk6yIqgmcw/1Ox89TGLBZEoDdDrLVOVMrlE2DZzwvTUeKc5ioiULUqMUWKvOQP5tmvy/7",
+	"27iHzsqg0ZQgBhVA0COAfuHwiLkwRutrGGmAitFgwa8lE4We1XlB82uwjDnEBQ2y8aVRNEpHTFXEyPAw",
+	"zpxhAmTgcqUgLFpCTsFsgvz/gj+/NTpszR7oP10yLTi7cJFrsK1RWe+aLmEpL6lUbp/HdgeR0ZlK+jdb",
+	"JQ7upBanUF6belpStVKJxnTmcmthILR+SXFr+9M8pf+SsrsTy7D+8vM/DcN6igSJvu2DwlffBBssp6da",
+	"zFd34nLz7M66fi7LmDDmuJTp9tCGnDLwBf5+p+un7lwYAbukebnWDjoDNljfL2A1zfUB8J4g/7vnt/6u",
+	"//3zswvfRIqCQdUHahJUHRfTCP7wPRRa7zKviIebvtEi+Ijc63MKAp00hBdYEzjCmq1JraRN/+rs9vx7",
+	"MIka9mf3I/z8tGv4n92P5F598lt2BqZ/zzLKOYpt6ZkeARLxgNAAAmVTU1HNPFuqCHx0YdUmChKcdav6",
+	"TCFnU1wCQYfPcTilIAvtd/ayfTCoh8dmF+BD/UjvHUOQekpTokQSk1HMiMPkHgcqWqCI3hGE3VdYZaSL",
+	"3FOpYKx93yJRm5dT8Cmc3u+e5y6R39pBzzX7744BTo/dMAnHBLrqHfv2Dl0TJRbtsxHUYQSyfo0VeUmn",
+	"VMFZc+HyLueiFmFizczBYX8uBDfcDrp+cY6O9w+eoljwYUSmKCQKslI2fUAn5j7s2rff/FVy5rcyJkTg",
+	"ed5lhALnp+U962SSM4XpZmNNzzkjO8jfv7/3bRIIY01zd8zlGgXFI1xnM/8mZXBh4NQnFstTRaYe3IGI",
+	"Bsqy6ppZU5yjEXTKtFjgH3R6+eEgmMS4FkDBZ0sYJnDmM62BHqLkchALOqP/H3vvv9y4jeyPvgqKdavG",
+	"mqVkSbbnh1yn7nE8k8R7ZhLH9kx2z9FcExYhiccUoBCkFW0qVfnrPsC977APlif5FrobJCiRsuQfM0ms",
+	"1O5YokgQBIFG96e7Px0LWA2gsGN+QoRvPVXsKuYTgbfcc29JdhD2PvfPk1FTeqF48b69eCm6AIyCaCJa",
+	"7DvYPsx+mQhzTTtAyzmNUkwJLwxvz/fyKH8I3G9DiudUSD6NvJ6312q39hAbHAM2kU9N82VUxRSA4h0l",
+	"JTxdbRCXo7ZWh3z2ADEg5dPvy4WYTr/gnizCCc20n40xar86qAP2ZjKkzJsRfZnvkW/sQrVZslziU+AI",
+	"5mriSUhP+gHGwvdyv68ZkG67DZCukil5ktxVY1aLOZZjTrmj8n+cmNYi3jMKbWymE2TZWfJOk7fCCS10",
+	"g8lkFseV4V7ODxRlVQfULcY3tYvoo708LojCR2y0Ym2o4a9+/bNeJVwOxs1O+YnbGz6xN0uUMXoHA5XJ",
+	"FBYp6Wde5UA0916Wx4FGZuGpO8VTt4undiNtKp79Veug0+q0262uffxPvxKSxdcJVQRXOEBbFVh0sbxg",
+	"YQJlcnnmA4Fyy3Rsv92pu18+g3c/SE7qCz7Nfnvv9ou+VslVFIYCfET73de3X3Gh1Hsu5zY8GBghEQu7",
+	"/dpT3HkQQbX5/LAgcRCMtOMjjYX5zfdP5sxF5bRWhp0JhN7qRJOSKLl7eeQabTBOfKYRREWApI9H+xJm",
+	"I5hQa0gzfzNx1pcgz1i9OMt9/hXi7BsB0uzewuzuIgwh9j+NBNtgAdctXoy/gDXWvn3Wf8VDWi2fcy23",
+	"92+/4juVfq0yGX7Bxf+NSEnnrlj8kLRNeB7ss1V3KE6Bd3YSopi+FUA0Pb5b8/6tZx7BLb7jE+H9+gm8",
+	"gml1VAB4UpkTElPoVmAhu3gmYKiFhCNMyA5wwNA9BfY0adll7IowLSPglNIinhN8j5Bjo8VO4CrwyusB",
+	"nwo2htid3JdvjbKSL4GNsigUy/CrVFcqnOfQqyYgDCG5OaKBUvVl7pkZi0Qg2lWPjS8BtTlwePLxzP7Y",
+	"l8vgLRqtDtYLFy5BuhV4bl8uALr2jpWgLniComQBhy65XhaihHMjM6cIngBAeTGONMQKSsxDappeIN+D",
+	"MSdjPm+x7yVF9tk3Q+Q3kWQBHkKE0GJXrb48cwC4ZfSt7N+pRp79ati5L5dw50OyJ2hq88ILBzOIAGJA",
+	"SncK15BPnhufnDIUWuk4ZnzXUeLC+ObxtY9eEX/JzeEzMIPnx7gFBz1zIrScd8xns3E0GDPr/MJpYpYJ",
+	"PNmkcViGXdDfRPl+O9bno4tZrY39R24Qn1m3RwHIo72fO4/s/UOVAxWm0b+ff/9dXwp5I2I1FYfGvEnH",
+	"5pZkOqP/EdabmTEYfkfigBYrvoNn2pmZjo/Ywo6HtFDoFBIZxVwC0nulriMRuChsDltP+BzMfQSf/b7E",
+	"mA7tl0DqOAb8EWI2cYSxryRZjCDZKXD0DAOGuDRGJTbc68ug7+21+x54kDBo3K6B9TEocw/EoRA0OizQ",
+	"KG2jfWGt5mllLvYEN/4aEWkEMFLFxioOc4vlFjQ6B56r4WkjeBZoXGHiOFc5RyNJ+HUCye5hAdQDmI/e",
+	"iRsMSJ6D6Sx4kvNxFH5fF8Rm2GHypSPONOFTcxEsbPR4iNi8L/Oump0X7Pf/9/9j++19nzX39+nLa581",
+	"O/S5/ftv/y6wOdw0LE1GX+ay0IynM21hupRmJhLM+wSiaHODHboDJBE3O6/xwEG702ixH8dC4kp3eaYC",
+	"4FgFmdBj1rfis+AfzVPUcJtH+BuC6MBqX+S7Wlk54cm1CPuSa7OpVXmYEXo38oPE7nqY+5Kqf5ZJVCw8",
+	"37L0f6XC+YagxY3R8V+22+31dWG862mhLP36K4bQ3As9ucGAsIjHl0WCdo8SlN0jLzEyPbqxIWveex5J",
+	"NhEyQ21yg4c4E9poqzWKfY1O1fJ8j1BYc5eF+VF3Y7pid/F0uPdfyXJor2E5HBOsi6ZGd50HmSZqIDTw",
+	"bBzTrLqHnXLQ7q414N8QxAqXrDF258io90HyGx5h0BlcusYg0q0uoolQWfoAxtRZJikMiFQu2Asx8blQ",
+	"vubCtbVwWdRALehUqgVcbFAlYB/TRI2QK1Guygn7KonCkQiPMbpOB8RfAulicvFHn01EMhJhAxzJ+COb",
+	"8ghSIihAT2PIMfaE7KeZyn/1Ge9LGwUJ40Hwvm1ux6gUoPyDOzu+JoSZS6NeNlCjgrYhDQNsqRb7OoqN",
+	"gnRl9lLpln3hcD34ws1OcTUnf0qLHcNI0Su5EUzIUISwZ0OKI6juPaaF6MuyPyl/GWGigzpIG1r3lizm",
+	"xejmeF68MdQ1QREvPYDQ2P8dJZmIAMTSUSgalflCgNz8lIlk7vkeiWeXb6MQzgs8Ip9+6fqdV1UBysbA",
+	"ru03GciYhWXGtdSpSDbtPKzpG+FP6+4aZliJEO9XY8rffc/DTPHoppa70Z4H9yTseJNuroKbi6itLW71",
+	"dPYDQNaLV+9IfZQW90DY6kCt05gbM4IkptkHICSWNG9Q8KPUZW6B7COMVQJ7zNgtgSOPuAzzcoNG1oK+",
+	"D25iCSZjBI7aIFXBwmZjFMu3OeuQjwdyBiH6DsF+fQmffzBWuP3hzAGPBsZMkRCPnapWzqzTl18hcpKb",
+	"40CXi9W+3LgzoqAHyU/Ph8AOxBWYC51CR/C8Q5X0pb1Zr/gZkCzTSqpaxOlvd79UqQbZJjwtpTSRmWWR",
+	"tL4MpiKZRBrZmCLNAggvBcYl2hu5vsbCKPAWqTFzBiVpFCSqM5XFIbw/NJWBNc3aSJKC9eI5CxM1zYNi",
+	"86C4PDKPzLhgv9vNad1yyx5tNkQ+JfUpCstB11KlQtOOlisGhH0szSkY9750gC/z2jC4BoOAJZsq3K2L",
+	"TAnSIQBkYjtXSSSG8dxnnA3FLK/1xVM2UTpt9GWRYjrLr1VD6sxhPhbG3qASd6FIIsd056m9zhIGs5Oh",
+	"GQApZoVKYxPfKY6gQKEg/QNfB71VS1crcIZZ4o8GWtoUjqD7Mthv2+AUiAsMskT2nPCDHkWQ9KCopFRp",
+	"kzgpEBN5/vwkFJOpSoUczFvPnzPk75cscI43/0vMIS5twiHqJhFpMmeaDwXbOXl78TUbp+mUT6O+jJyL",
+	"roWZSXyYUvAvxC6agzlsDkcACTOHIsm6+2ysskSXsHOQOoDSZXFqwzby3qXNMzGN+RyiL43p33Di+2CO",
+	"sHQWDQgvKveBU0lUiIaFfqgkhwpgeh/mT1uUkCUpWFBPYVRokklJcgXeSYsd2ZP6km5n7pxkEniajHZq",
+	"xlrcGHGJk59iWkbRjdAsm1qnY74EsSvDyExec30ieNyXKksHysy4/IZ5YM3VgtCb8ULq5XE9eVCPEzlu",
+	"RqEvnXiZRjExJ8KIFREeQnhiviShcUR6QPPGXrFI+/iMRjIBkY3OBhhJyGEVqMzsMYqZR0POEJuNz1Of",
+	"kHbQsX//7d82cA5CzbSZi2bFXot5i/2XmFMcedFDBsjDRCXzhcQkRvYqrlyKeHLCoXo4QbSZRTwuYHPI",
+	"nhhwY6jQy5hkMNx84ExpOovCRHlOUJQqTElxSKMqDIRjCHUzm7636Y7vrNn/EnMPdeA7YE8aP+eozi+u",
+	"3WrmkbEnSPbS5k57eyG3O+12x/M9cFiZFoygdJgLlMt46NHJZFsUdwYNOecJXNkPmIIQV6gYJ1lK7a/b",
+	"C0hgRHb0l+XewO0RSFtfx8cX6f1azmCjCioLtklnw5dDdvBa5skZnbtZ72uDYcBy5xoSUIDd5Z3CjgbW",
+	"I0lb5YezdwtgXIXUvq26ATrWYGmZ5QNpT2YfoFRwnsQRYOAo98pby9IeVlUXoRiRioxk+2hV1XrSsdVZ",
+	"QGvgcVw2bwtIYPwTpQ3bBOH3F0ez98dOcvAP3uIUqehYbnJvMcktJvkoNigYhGQPVhigtaAj5cPjKolF",
+	"FXvZt9xYjdmU3MyOkm0lRpltxJyfTYNDqmdhAcDcUkUtjJoxtiYZMejTNvq9S2BPURUzcYXpeUPznMbA",
+	"bbTYEdkzuexAOwqs1RnXPmlvRqcZQv0fRKV6LBhwORBAdG3Dvcc8dHgroWERsrlIfRZQwXJzOrgtZ5EW",
+	"LVDg94NyQXCMQ48hSgqRxyo9AUeI9IR7Ql1539baUI7zsx9wS8lZQseZHEHB5S329VTkjpnKRjbUSh6/",
+	"2qfxvXTQUr8opF4LBbQYLrfccMmnHgL8O2hVDVQS9iXqHVCJbQXG36gJ9HyYhRnJyxwjX2dpnshTe/rD",
+	"rc3tUnw6SxFjPPNF9YAw9O2RmDCB60JCXUVj94onI/GYQaF5V+qw8zNAwV2qfBf8Zjn2HQvEvcFlKC2d",
+	"FOo7AR4MGj7TU8Gv6de+nPIknSM2gVaWaQHCpHaC2TjSU5EEWGbqf1Uk3RZhYIJGWZcyD4M/kC4TTFQo",
+	"Atb3+p7Pgh+x7uxXQYNi03gyKgPdmDlub9OEtoqELHIi9+WH4/dWwC7rM7V6zFemtVxa3jFSxg1B6bTb",
+	"e57vmWf0eh6Nl7eRNIQ+rWe571e72pcHMTL6jTmUZHL01xOpW5Ps0dyCQkKsqZnGDPiYzfIDUr5NLbTd",
+	"sYrDVWbaBUQUuIm+RhKp4RCjJcuEkNIcC2wMiVW0AjwK5BAKWKhziYBhfbeLhA/QcrUGVbHevqfubfWU",
+	"p7MuLtAVRbE++P6/jLJS613P0oqVJKGnOTaxvNPnKwS9tWDOGKsEEO0eFctAgBVxjoIdD9wuEH1jieRK",
+	"u3A5lqrBxuCLnGQ6Gth+9WVphcNKJq0gDwlAJxDURACZgDl7VJW1ZG3lfitzeyd7JG9Gj9UMyEM2Vhq+",
+	"3Ug+yK14eGpIJhB9oHSQdcLh1t1yktk9snq3/CAnUIz9lpVcWlN4TbFr4lIuwZmNFbDgij3TtLv2msDT",
+	"t2viCa0JfOWrQLYvtle+X2MZ+YjJ0074zOxcKQVzmJ2yV7ucfFQ7IbgmBYpfTJUqLUtYlM5Wl9HSvgJO",
+	"TREPF9aikKG+yzJ9v8kifb9dok9rib5fuUBv3a8sHeAXRca+iiMZ5iUvexXGpLMzFu461yVY9vdRqp+M",
+	"50UkHbr/M2nPUxIjlCBLkmJMi/TfFXtzmKgpBCuVVF+9UOwSvZClCKm6cpfuqYnksc2rJNlir0ogOSJJ",
+	"546LwvKcmeYdzZlJNSNqqufPpZixKHz+3O/L2hDEXjlI0HFq5mVObDdwjNwQjhQDN+4g2uxo3RfLW44N",
+	"6lbHBm2C6NnOrQfqbeqmcd7qWm6aC+f8B/DTFK0dljzYadWEg+lkaRvL8TnrhbvUTCW0PyObSxk2NguH",
+	"cbnyR086HGYLpT4SZGQn6mYbbJjUJ9UdwxYCzH0FlXKpZDKxKvuWmI280sAX5YNOitcBb3iRFWeWUiwg",
+	"e97hD5nwSF4OwiTYDXR2ZT5dfhdYYmieCDaMeZoKCZGvqXKbx7yCwLQZUFg8ROL0ZSxGlVS2kWXVPfv6",
+	"mO3t7b32WUjMSMSLasPodc5aS3n2cUGmAawlyBMuBtcidKhDYJwo+IazCY+HKpmY/QzT9TBmWlI5nhiy",
+	"ABIgGzabXRFP3GIXeVft9l+U+kKTIVYDCFCO4yYUJKCq5kgyHFqOug8XxwWZQQFS8bnNvosmgv0L7Qig",
+	"wnD4w+ntP3PGDcIRbDBiX874vMVO6/lYXRbW2sRBMxk3tdPMPc+jf4l1tDtzLlTd8lYm9pHKEdlCIAwy",
+	"FGxhwHVTDzHzYVXe4cr65St7CJNgzf51VvVPPFL/IPAcUzGA6TfJt1SjsUF2iF14K6p8tHvwv/+uT6BM",
+	"0kuq+FE8RWVBkDv3Pk/NWbvjL27tuJDhI3Q75pjCxVMWC65T7POEy7kVZuXKLu3qzk0ieWlFYamDE/4z",
+	"ljV59WK/3b6tztt6HZ2oW/u596Jd11P+8wP09P6ptCQdb9eNw2TTZNr8iiW12K1j6BY7WFR6I3ldEd/x",
+	"9TF71X31isWRtIEZBS22z4LVFNdr1iTERsqqcZjo/zvfGv7joG3O6b4oNof/EPO/z07+V82HP1Td2ntS",
+	"qvJW212ZT+xO+wV9l40jnapk/tDUfS4zzt1xqFp06QiLL1AYuWXvqaDtrKO2WCAWA818EGchkHtaxk9b",
+	"04n4pRzqfwSDkdtNIaWbUazhAkuIDtLaltFnGFIhFaYYgoZ8HquZabSoltFj4uepGKR5yplVrneg7tAr",
+	"posAaW3+UcQe8uKg0y5g677EzD9N+YochkYkQmI5JZf6Y4e4w5svXjd8Op948prIk0eVYxKkdroRfbnT",
+	"fP0KOJuoeYnAXsr1NVSMoBzIneZBB2swlVEoyZx01RL1tp+H8Oesqzrl9gVXqcPAz4M1G+7Np0psrhZq",
+	"qCJBXp+6yFxUz1x0RMSx3pPP4dmK7jrRDVOoUra5Mrx0vBq7yE2eJmIEtzDKO/jEctkpV4IaYzyna/gG",
+	"mBcaUPsvCq2JCwUaUEibs1uV5my5jc9m2X56ODJ5GB0oKlog05dwEMjV8WdSxr+mWnhDqtULScrwLslG",
+	"JlO0024feJ9ML0v1pjtri6DysK6jHi++7hoVeRVzGpyzVTCfmIK5OHFcYmhtZs8Da5eLEm33F/hbzzNv",
+	"ZvlCJ6kUYuHrJ9I1y8OmELlTUuD5vRJzABTrAX4bAMGqZCGVV7I0KSU3GqijObZoLma1XPHlZu+t5Tyi",
+	"rLqbZKrLOYKebMMenljSkVxcpw8oS25XD8oz83b5cxddqlQPFQl+yGQFgnOhtdmOMZ7W0beIcfEIy6wE",
+	"DVKxelRSuKIc2w7RGUE1NlturUF8JEhvg0WxWn15hEoAXIn8VPGcKqQtsClolaSuqwJcF3WeirfFQH0p",
+	"f8W5SlJ2LeaHjLNYcKiCHzQDpoFQ2JyLdl4ZknP5ECshdZWkJYwtn/ulS4XMJmbmusea7pdhFsfQpO81",
+	"nc855WGTPn1ahLh97+emab15wxMIZDO3eeu0nH9+I/TA872vi9btR/rl3N4MP8DRT78+pH5MtYEu6RHO",
+	"T053fhRXZxfHDc/3eBjmVUcWErja7gjRKVLMJnoEELWKw/xjll6q4aVGcZbTemDF0IHIa5h4hZzLR7nn",
+	"ueLP97JkJGy7wPJN77yDDMxVj5M/htd53W11XrxqHbReH/RedDv7+97SY3VKj+UdhZy9Uzci5rDL2gfs",
+	"Fg94sMkDYrWx/PtJeNtDdcAWWhAfXs97P/IWjI+Dzbf4jeyOLwzKgxBbCcsXPXXA+e4SNv9+tMXkt3rO",
+	"eiaTayw52+UjEH0iE5VmHMq0l/g6ITzCiIUFjDwMz09OSeU4kqFRwIzmsZDw3Je2aAJFPGDMli0mgugw",
+	"lXwH5QJ6xLEYR5rnGmJ4Cw0uZQqqSZSmrpUGeJh2IOIey2QstCZEH8vnYvmYBfpITdE3fVn2FFxlOcM0",
+	"ItxFZd8Fn4LRmBC5ZTvlIr6WdrCF/JelfF+wI6/44NoJl4OSNg6jH84YSIUq8VzZQvn1FHHunr/ZhCFu",
+	"+0/3CNKEOjdm5mYxn5lNEP+MXna70F3UXKq2vyjR6WWxARq5z/WNigZiwqPYYvBQbIzOcrbICf/5kiqt",
+	"YUmxgh6VXNaJ5HET4n2M1IXJ6fW8t9jz5vnJaRPLTzepPzqaXhZ7KQ06DOJgaNp8cQDKyGAoL0Oh00jC",
+	"kJAGcIA/pNFE4IH2as3D6BCDYeY2m9U1m93aLIjBT7Sr56UXi4c9VUnK4yaU7Ld0fJN8SLoHrzYoK5FP",
+	"tsdktcNa3beH0C50ZpMY2rdlbsEqOVnJaSfFrFjbleR263PF1UQi1egbu/Tq1g+I9bdVL7YMc39MDejY",
+	"VuNnri1cqQWthl+w4Pmq5Mw3cFwv6AP1Kg+2YxWdeq2jL9dQO3QK5bLWVSr6cqemklElvRQ+2sPs/7fl",
+	"oOG9wm1Zna37+zPJCJxxa8mIGl64txgcRHaHGoIvx8ndwqj00uofibQweIKGX4ThA+XRUCUznmCQUJLF",
+	"QkO8vtXJiBLSZ7kay0QT/liFEuTO8cWJU8a+xVARxQgbICzvSyQ+r454cT1C92eWK9E7r6dtPZSaVbKT",
+	"tn6ep+vneWgAZAM3j8VLeDoYV2nsSRrxmGXT0KgrIAugUOd7kYwEO4VauxDm/nLv9QsqVmpXG5TBakLL",
+	"fzMrLzhkJWcONupKmxY7YsNIxGFe9ArdM6RGZBSXaAwTmcVxwIzcMYLDXqVyArYCR8HcFNMWVZRF1w4R",
+	"4Q+xGGZR4cqIyJ3AWBCXxMqPVTgnkfkKhVd4LJI0kkOFdWUHPL6UIp2p5LoT/P7bvxcOtaGQphWIrZvJ",
+	"JU9TPhhDU6Xj5mmSG0EJu8FgeBXsBoOhhH8zqDEShYIFlaY6oFJ5cwHQdmIhMoZea/PE+KnFAoAtAsRm",
+	"KBUYEmtnYxWLVt0tzPnGvjaKmtEhc9SKjbkMY6qTA0UAolRMGLwcGOV827D238KWwaLUshFogbVzMbMi",
+	"zfQzzSwvb76PUMbRQiuCXmS5Phm7FmKK3kZdqs+yLpIWpYTRieFQDFInF3hBjYUapSvBMbY+NlZJbgJL",
+	"5vMBXotLeAH8CmVuhYeUqII2eHclINVEkAeQKXehWQeXA4L94uXrhcCVzbdekFKPk++MImwDoOYDXfAY",
+	"GoQzgbBf2+DaLXzxSBQ6qA88FHyx+1Oysl7nD2dsoCCxgKdsmqibSFPZ7JIwRaH8TcJlqNNE8An70ezo",
+	"fDpdCCMpGTk/nBkzB3a/0+++YdGEj0SBe9gKTFHKrrgWL/abQpq+YMH6n5JLczRYrI8vzCmaUQVu2NWx",
+	"t9A6JU/gTeyzWdKL0jM90+z85LQvB4kIhTSqmDZbieApcukC959FvFvsjKI7zIY1FgnmIxaktQHsK1Q4",
+	"3MfLaUMlRsriNhCbd5v19UNyu/0FT7w7xRotFTmMV5HkEFey5A/262eCX3pZW8vpyVpOzzSucZoXX9qQ",
+	"WkvYzfiNaA7GPF2F2h7HwEpJumlqs9Ss+uwOwJLAo/JpZZk3iAWXF0Ypkzw+HvP0ROIajJQExdTVcHkK",
+	"pQF6Rou2VSLrU5Cgr+bOptm1CL3gii2l15PyeJhXXrl23fn9R1zA0U2yQZTryceziiyhk49nlBqERAx1",
+	"6UEAwNoCrzwM4SMjqMR8QWgApQZ8B9BCKjbNruJIj5HdiB4OIvbnloQDCxianR7TM4PT788rqnkQ89fu",
+	"L/jh19rQ1pOb5M+YqhRGPL50UF+0X90IjZdE1XGTxwi+51BBUWZ0uDYWUU2mRqmZiXigJsK7R/LSyc1a",
+	"Cf1mum2zlLbid62QOzNZHAl7pjKj+z90bpKRl7u/RDfJ6mykk49neQaSlXrPtCO9chgvF21LNZhtEhIQ",
+	"8VB+AEhFoC8CMBPkKjJMDXgcNx4qKenkJrl3JtJnFUUbCJ466+vk49lWZXtyxtbJx7MHFRq3b/wnN0mt",
+	"dJnyUSRHGydy42XoCpKpSAZqUpvSfQrn2kr6IAauxbwvg6nzw1ranFk0N0KGKinESqgG2QT42caiL0Ev",
+	"eEZuKNDXtEDGOKRq1iV5h+QYGp0fuddrSXKhC6XIbgL5Wn4qpIOFMQFUSPsseJ/FaTTgdgBsZPPCYapI",
+	"WdYq2UMplXiPP20efEl2d0B235Izap4xfzFWyP/IEzFWmRZe+WfCyLo24vWOuqUzyOvomDRPtinx241j",
+	"A2WzXuI+vgpa2iTWyo2n3qpkobMlFdUVoWuoqgiqV+qqyxvNZnqp2ThqFFNncd9bQf2c4uwOwmubOL8V",
+	"OE61zro1/Jm1V2eC1gqonzKRiQ3UVyCww4uW9dUfzHFSSOGcslpqE+T78n4Z8pX62g/4IH9uTY2SkGpE",
+	"2yffg1G10uw8m04p+T1NeCpGZgYmkRwBLb2/1HRnqekuNr233DSPYTDdhpOJmKikQt/rri0y4SWto+nh",
+	"DNuqeFuJuz6t5k9WAlgZSyLhUfN3izsv5euSNCzn6AIeCOc/s1zYDZ8FxeILkHgxsCtvMZE3oBUc5Ma5",
+	"bY2PzHNABIlTKRhuoQEBgHjU5WDDuhjBqhhEm0iss8FAaD3MYrTaIeYQixBiBCc6aX02G/PUXOLuIYkA",
+	"Oj0+1y12ZAnBeWz00jnLtAjN/sFpVKF4S1+WQhWBtLI+DxcG/kvk4C7I2y7mx8ZCQgZpWfTuO5pqSfR+",
+	"FcUx0ooYUQ6k2r1uuySKgSs7EQPTK9+bJXyaTfHETnszWfxIyaPwURrBcAmz8jJWo0jmmPBdxwlKYw5i",
+	"rrXXy+XGEj0ogtc1Y4qH8zjPtnnK1AiSg88y3ndIcrXL+z4JrtDGiuRWFJ279C62ia3byNC/TGKrs0NX",
+	"qQb1NtHuL/B37ZTWCiUAL8v1gHMkkK3YVtlStmnQaNVkmd5/d9tmmG5X+l8wPfWWlb5Jaio0UpeWatdz",
+	"FeZpF+c90c7Ppjr9ebSkCytit3DqU4NTb1vXj4Wfwi0eIi/1DtmoudJADHmUHgo1GPL0UxcNqMug/E7h",
+	"tX2JqYOYsLpKGTl01Jm75QV+HgP8lpzAGllYYKmO6BqKmdAplNdYFF0Hm4mux8nx29rTd9kptnmIWx30",
+	"M+ch3tva3EUUd2UWYhnwxTK/+Ubgs2p11cd0+JxFxc1+kFAPEzIEMQl+p0Rw3WPBSRiLwGfBifyg4cNZ",
+	"JCE06/ff/t2AXPbnz38c87QqBozPW8+fm32IOkW4FHIjfHtxcXrOjk5PGKLHms3GAlgqucQHhPixWI1G",
+	"mOqYKhcannLAi3fy29pWIqoGpSQ8rZpJ9qO4OleDa5H6WD60L6EulLl33lmz2RlLXbEAb3kZIRoXoJ0+",
+	"JDcljTbWRsfemJFVWWo7DRKa7QTLYrvHQGwHPeiZbQmqpaY8jQY+4/GMzy1HJjbfoBg4pJuw3aAZsNAL",
+	"PMzgZocswDGCp6CGrQ6ANbdMS5O+xBpQp0cXx9+y33/7N01ETBUjnSBPKy2GiygdZmPMBNVmdLUqvo/V",
+	"TMMbBD4dxs0zxoKNMqH1SlfuEa6De1eScrdL3MmqXa/kDXXIoI95EnP2JuL/8nwvnw2WGwBH1X6r5K9e",
+	"dMGCp7V0izeTKE0i9lHF1+pmg7sAk/Sv1nNgvbubbZ0wwHW+2IsKvxJNR6iU7KiIsQ0RmGwtsyfmduUL",
+	"c+RLmWdrb6sFSeGjd+rBqI+OJMtFJFYZjKMbEv1Y9rDE/tIDBpsi1R6MGkq1ZzvmdMq+b/jWJCzn2lqW",
+	"IhTYVPTMbDhgDsBe3yztjrEa6WI3oj0attZ8mzb7ohqyaCEXmEE7kXynRmo4LKRS4MMNKcxoeUtzdnss",
+	"rhil2EO8xDSM5dWXN9dGi52kqyMmy+WFtJA0lEoKbZoulBejVczEFUZ5DflA0Nk7Ab4xIKEJ6CGDXfNX",
+	"DYdGfcqvCDD6nuEDusVJ/FLcgOPoN/pWs9jW4a82o5xJ+ly8jBJ2Cb9+wJOcwW602PPnpzzTmF9tOjM1",
+	"W/XIYeb/cPweJtbSDSJJEQGEF6TsSsRKmhmhnj93ynJGEscOKpqInP7IDjOwUGNNeuJOClDzALVF2t4M",
+	"WUArOmA7GJwKnOazSItGi/1opsqVSsd9iYAJ5hegLjZQE6HpRra2pXkjWQqFB0Bvye+ULwDSMNGUjIxi",
+	"J4bpIYtQicWqoDaQYsijmG6Jt8lLhE54KFrsyEbVdtv7QW9ZV7YhFNQHLDwDd57xJARKKsGCb95eOApa",
+	"NSGpg8PAS/YeCFRxFBQqzUkKymY1OYuObYCX7FdbQzCCOaVaEdayNfa3xv4j6T5q5AgKSRucj6LCEcQs",
+	"Su8IApiVvx4GAHgDbG06jQaaQXVizDcNjalX2gDgIj6NArKA8zB/sl0xTyDTGY+ZkDciNjqDEZWwBaOc",
+	"v+FxJsCOSyI5OmRjgWFomN1P4WaNFguGiZoQS0Cqgr40Pw94LGTIExZC+BwhATa0OFaDax/EN5WAhsIV",
+	"fDC2DIoaNAsV8jnb+XBx3MO9cwluoIf7l5KwIV0LMdWN6hw42vShG2k0AYLACU/7shgrpNw7rFAK8CF2",
+	"gn/+85//bL5/33zzJidwIuYTLO8cZjj+xGR0hqGDiTDb7EBIjMfbaf/+2//fabcbhyzgN6PLGY9scS/z",
+	"NeXxNYb88RuRQFkyLEjdYkeO6d+XUlGZaDLXpiKJVAg70b9EovShmbqZvJZGeclBfthKa/I4YOKew4xc",
+	"UubLE/Nr2PTM67HkinjzHVtJBN6dzz5cHDfK0Ujddveg2e40O3s1Vb7MbCpV7cl5m8xbqGBtWqo+9o5X",
+	"9c3Pp1plLw9hllwhgRVO6ZqOv6zpeKo26va9A8v5FZehkiK8RHdGr3PgOweNVur1OnutF/u+h8u/OPX1",
+	"gXMMz3z1orX3wvfsFPR6nVcHrQM8YKaoOeDj21l4iw400TZDEHPbZLf1cs83A7MwfBhUbrvdaftemnCp",
+	"hwKTy+mHDR0yOHFvgTgWBWgxP7aYxlPzNi/PiT8wrGGWYISUdrWqglk3sMnjuSVYmUk185kx2IRO8zPQ",
+	"eHFUB02UFh/kV0kUjkR4POZSiljTDmV+W/zFR88xpKLnNguiEdZjcGGswaiUWf4MHc4OQe8AG0Sc8fnz",
+	"nkP1W6oSbGxGxCJ5X7rqkUgoTz1dlQQ/VjPG0ZjISz9NUGmgrvUluENge6c+8dKo4ogGP1DCZJTXsrrC",
+	"oUHL0JHfdIoxjXcCIs4IGrAfo9em6DdFyeMFAyWlGIC5o9hOkH+V2cReHhi9AJ++L3Nl1QyZFfDmvLxj",
+	"5jZS4URI7DMB/bIciDwcmR7bjGsiOGI4O0DhPAAXMLg07IZq7jRHpSrNZyHTU9KLkM/Bbq2Fn4OmDdd9",
+	"+eHi2GUygKYclfGQBaajl6QIBcszCTRKNolkpu2jgJUfoVMpiUZjQidKGa75lZE2SkALQbTLKCwGgsdm",
+	"FCIAxvrSTO/dN2/fvb14W8zy3V/Mn3qCAXjDP9L6fbh0Muqq1/M+vJ1enH88ugm//XvnapIO35+3Z+/f",
+	"HJn/z/8583wPX8mlW9LTHoLZ5vW8v3UODg7a7Xa3C2XEaAJ4Pe/07+cnp7tpksnry06zDf91Bx4kzEQo",
+	"fDq+B2PubvMHF+3Xvb12r9P9b8/33Nfn9fa7Cx6N9oYeDRrMVT6NRVko1Wy7wz8xr0VavSfyLxtiVrXZ",
+	"J2KggKxe7/4yjGJRzxxwDqybeUJafiHm+OdAYwkNSMTA2LcNs4v9ePSR8SyMlE9mZEBYUPOdkKN0vMgB",
+	"MIpuAHYvbZBIyU/osGksJ2OxvvGxisOc5BdRCvNcDJikJiqZtyoZB2in19lgXDxajbV6Zn9fQ6aaPu7O",
+	"+M2DMAIXHdsKlKcTe65mMlZGXynev5vlny/g+0mRBY9gca9nGheQ2cMBeqJKEyDPHFHwTMN6V0loTteg",
+	"HeI1UGuVTXk67jGp+jLYDaw2GLRawWIlZp6lqtl5uffi9d7efqfb7LTbbahl2TLriCAQ05oD3USxWJlV",
+	"NuVpKhJz4f/zP0fN/+bNf7Wbrz8VHy9b//m35qdf2n73YP/X/6sKNKkWnhol5QPn/n4PEkclJEdb7Ecj",
+	"qzg5mcAFhMNvJCJYJRPBpWZXPCzxmoO/8opLFMoY2tGXzb2XPmu+eOWz5su2+afj45mYNDvgSTKHuvmJ",
+	"mPBIXoLK75fByVRNMWLKWnsK+kFI6Y4W2pbESwULjDy5NN0WYdBAXkOM3UH/1xWwzpeyd82NTdP4xObl",
+	"TaapxgCykYDgK/SN8jBMhNbsKuaDa5yZLfa9HJBF4AwGT8xO8DPaSBHB2nE0TDV13TwUzMtBwUeN97/i",
+	"g2s1HPaK2uPk6bL1yOGpwUltejvikSTvI7gi47kt3lO2HUz/YYRa7ITg5efPpUqfP4d+0btTSfFwTMg0",
+	"mZPHFHOtkV8fIFceTiIZQRCsStgk0xA9pW6omEDhZwUqDKOXgEvbvmcwr8wTmT3W1jaGUUIfvlTsSoVz",
+	"GKLcuKXCvPkoVG2ZZ+bhzaS/tw1ylQh+DVbDIFZahEYamDtcJVwOxs0OSIfLYWysLqygW44zpmBmmp7g",
+	"beQ6vRRJokyjs0TJEaOC/xj7RwV2fefEvBqvWUh4nIK/0MCBLzDds8Q8Z4cOaegRvHDzACqGrS9LjK0z",
+	"TtOp7u3udl6/ah10Wp12u9Vt9161X71e30CBEa7RHNCDmccqw3TcKhGoRNxzf4bZTbjOM00Sw8gSZ5M2",
+	"r6bOL5eoLBV6N5JX8CBr0+TQBQyvr6Dhxt/PzM9EmBPJUPy8TODYl8jgCPmskRz56N62jGaQYmq+2DsB",
+	"WbfbesHaXTral5a8u9SVjWm8rY7fl/em8XY68qfk814qG+5ZizKMwkvSci4nGOblXf6jBRIRHvoySS9h",
+	"AoBEqqHSXfCoIPhir7oPw7cz8OuQ85Qn95akZ2smrYW7lKfN43MvlmX37i/wfTX5YqmLdfm/ZYFZmQbs",
+	"nnJ/cu4vK1fuIkVqMRLz41a1eXLM3aV19ZlZEGFC3iYkVJZuqOHZK2pVvO/phJU6Xl+6LN1wKtFgoyZX",
+	"biRX5RYO57rcwj2/oDJX6smfU5uDiX9Zloa1MtROhyWBmx8lNMwpOVrgXpftf9j/vDUrlt5D3yu9m3UU",
+	"voW5vtX4toJ/LY1vYd58NpXP3nctna/cyTqlb0GyVmp9pXMeQO37gwugO4mbrWa4FRCuZlhefX8o1VDP",
+	"dSomuxZQXhFhl5d2SVIK1PKZFknE4/wrElz4LApjijRHZ4YaXFfUBIY7n8ONg0aLfeRxZkPGoep97lh3",
+	"Kt+j25ri1qp942679w85CmPRRNYOr7Pf2+v29vdRz0ubefzQ6xcv2u1291Xn4MjzPRyT4tdu5+jH938/",
+	"/fZl+6vjo5ev9swp0EXbbrfded3sdJrdLuu87B20e90X7MPF8d/a3R6YqtnUntl+2dvb63UO1hdLpcFY",
+	"gcw/0ww7RT66rZB6WkKq9PIdAYXz56E1GBI6NyKxTrBbpQ4mmLCJCkUMUmUYJZMZpNvY+zNqT9fJmm+E",
+	"FAmPc5GzSn58pL7d21/ItWjmD+p1Wu1Wt92C3IErpdLln155vjdQiaj+ZaShnnF1gzGXo5qfaPyaMH5e",
+	"z/tw/P5Ft91lHzstEFrTRNVdmgxukqrObCiD7ICuFkLF+7UvcyuJnpYkyte1nQCPLo3A9tC7XPJYjdbH",
+	"xvB8tvP1P75vMGxjGR87gpMuzK9Gx6kuXFeDLjnXfjZs6faToT/nKkkfFIgajLnUqyy/koH40n4na2+q",
+	"U9mMIykg/gJ+MoLE2IFGX7wXjuS8hXVQJJoVOB+2GNJW5q3HMePOGkfg0eJ/zOIesnRzBvQrkN89UYlg",
+	"X//je4ZcY4uFP8qSrS+DYkVSvhSs6XJlD4ykRl4RvIDKseVdZxEEe8YY3nk1xzAziljLL3fJudIskXkN",
+	"AGgTklbKBCfDSGI5uKs5hIQi0RherDGfx6lMsIo4tL4ihzMiX6Iux1Wm5xA25vW6PnwLRSoGqQ1FJRHb",
+	"NeplJtNknippRCRaycRiCfyWr9rtdq2E7Xp3EZ2PWILjXs9dV8+5ihy0YoySn0c8khBVV9qgXq0YvsoN",
+	"yvdS29RdhvcOFTfsSrlPxQ1oY0XFjZJmtftqW3VjS43yV6q6Ud46q7btW82N3V/g69r1N3CTrqi/sWBo",
+	"rNi/aipuPNTuta278WXW+na53lY64/blukn1DLetOn9qeVFWgY3lVXdPqPERFKE/mc5zYUXkFjV8ck7W",
+	"2xf3Y3lY4RYPUULDFR945sK2vlwnoy/zQhmucR25QXBsJ3BWauCXTO8GUEYWKdRTno6t/mAar6mcgYrI",
+	"3SpnfE5D+Raqx0WxV2Hpdbrt9p0E1ONVydiavLeI/21RjK0x+JmLYjygMbirY/6Y9N2l/Sqrcrzn6dAk",
+	"5iUUpNBjnoD7Sgq2c/7uqMFUQjy0mA59/u7Iqsm6TJphdgmNWC4tUBkSwWTAw/D83RHucWwHaS2NEHF7",
+	"cDVnLsDcKLgz8o0IqIUjCZ0wkobNRZrHkjs3KJrC7bDhEFn1iNNSs1ABvCwF8k9dSzXrS+jbpuDwaeZq",
+	"+efvjr4IOMyTkeBxrGYF9hYK3AC8N0ffvjnZ7RiLXMUhh6LXXs88hrwT2Hse88fZ9u76EJW7272ebHnf",
+	"cec+1AYH5nqsN1K6e7Ddi7Z70ePsRefLltCzslTecF8Ko1GU8nj9oAi6gO287exedHb/3qkPjXiDp9bG",
+	"RticcIfReJRFocjZDIEPwrFyhiqxtIo+cffJUb5FwWcpbA9pH/KRC0RpkZdISIRWWTIQugcYTqmbPuxW",
+	"5UN5NcPSYXSBIja78MPj5CK5N3kS4SJI0ddpdg78zsvmXqfetNFTLr3e3mLS54LBIjrNAU+SSCQF+c7b",
+	"Dts5Pn3buE8Aifti1okgsUtoG0KyBcA2CCEpT5sHjSG5fYNw3Vi1OUilHhJkXiHeUfVfEr1sR09FHIsQ",
+	"I3rfKPe3CAvgpeY9NNhVVhS60UyKCErtReWKOFLhIaCcom2giDQpDBYyMAAfW963QMzbAgNVrH5F1RNg",
+	"T4rSVsWjIYMS4Hn6PnsDbIE2gLKpp2IQDaMBwYU14c5uT+7tgvj8cvkuUvicVs7WgbCVnwUlekk8fSkH",
+	"wgpRq6Pp+nr4+ckp2/moTk7r9W/za1n57rGhMtZ1XwZS/JxeGo3kMjWaXgB8bVBqzWgXAUNdo8EymUYx",
+	"EXZzcE602BGqMnAhs/RzNzyOQqJdhZpSfCJYoFVi63/AzXT0L1Gr4Z5Tf//y2u0YIjY9HU1bJPla9jzf",
+	"i0M+vdRzObjEoqtubmxl4LQYjKWKFdSkPj859W4Rt3THZiJGkU5R6MLvJHqd45kWCV21/3qv3enu7R+8",
+	"gGGjJ+i87rbarW5rv/0IHe8udJwY+KZiuc90rOivzOJ4SaXvrp/REk3XVufNStyq8tutaANVvpgynzcU",
+	"vLjxUrT3ubNXuEC8zwKz1m0JrHzRAczRlxYAPmScBVZyBNZHF2tFRTwDuzSpIS0GiUiDFsPQG6h+mAfg",
+	"RLov1RQT9LF0BJCDFhUr6R202FkW0w+4ctmAS6lSJn6eAmUrpA+OxeBahE6NBmI1pboaoQVx99vtwBgn",
+	"pgtY/FDEYQ9Ia/G56LFWPtFhXwbXQkwHEKAO1bbp/EEUYspwcMiCVMSXWRL1GIrKMLA9HylLXZ5Mbi7V",
+	"1fTSGCaXkFdODR6yd2+OTpmRtBBMrxJm5J/VA8xunBemvG8ovTGgIJx+h54dbDd49ZmMfsoE1nI1SgnU",
+	"9mZ1Effu/EG3TBHrr7F2WFH0sC93ypA6PXljs3h9O6e/hD8GvBhmWWcxn3m+x/HP6GW3633yV2sAZr+c",
+	"8J/Jyf/K937KeBwN58NE/OT1XrR9DyebsZPwoiY8Z/McD1PFqalRW3peFk69h1cBNtxIHzE94JaRNsvO",
+	"LQ1iV6E9EKaTIcYt4HeqdE9DnisrK1+YWeGX+aCR42rpLW4Sl7H8xovS7BMlo1QlQE1c96JJhdr74i/+",
+	"j524oKPp7t42a2HrHPwrZS0UWt6GzkCzGh4qXcHVJ+vDKcxGv7BAqmkb3pQa3eYvbPMX/oL5C6sX7ia5",
+	"C3lDdYkL7vLMIXEgf8JqBJg+W9gZxfFEUEkN1PRFWMeyUqzVe5aC/ZPrd39pVW7rTnmy7pRbhNUfPhcj",
+	"WJVFEByyEsUUBZk6UnM5U4PliRqHLDDCJnBr8pgD4PSlK1KVQ1EuogV1SGcBJl5MYz4QIdZihzpzjrAG",
+	"wW5RoyuLnJC/PclioftSDRl6ln//7d+OkheUcDGoJUQFBallzBIZjNlMZXFI3FyC7aRuGdnCga5BhNHF",
+	"uXccW0hVNhgLFy7zc6zMZxYqgyCrAiDzc4DMfFwGwgKmEhYs+huCBoJ1w0wDRbS5faT7shrYs9Vi0zFC",
+	"jpDTkgq5ApYiDbYvHzZb5rPBVLekyizulOUNrtMtb1FprDffQh4vY2aLAv1pVYdtLs8WIvnMuTybQyRm",
+	"Iej1wzPg9OWQjA9aJFREwZwB7hR0vkxFopVkV2IcyZAJPhj3pfg5FRKKHO7k0c5csuLwgBx7UYp3PCwK",
+	"aUUpfhaaXal03HDj8PoydwmBb6fo2jMsvcmuxbzsEyo8cBBO94yCPooAbnP7Z7ovjRTicWEvRnoNc/Ed",
+	"3f/PWWFhypN0Apd559kUxLDviQmPYq/n8TgaiP+kK1sDNfF8bxglOicyPzIn2OJ/dOy9UWAliV97sNNu",
+	"t+8TpmwGeJ14Bpi621CGrRm4VihDRss2L0MI3x84FhlusvtLvhpWhyGb0+pwLxTApaDkXBZqMOFCkTBM",
+	"UbwW80Li9SVqTSTltUjWEpDq6n/FgERknWi0NHW1UJrp9AMUYviscmoTqVRLGaxFssWVnhqulOFsfyiB",
+	"crteYO7wnZm7XwJSsgJpNZxktL7JNJ0z9EPb8tFKihb7vkhG8BFSyhXEZxTilLAopDCeYJjFMaVYR5pN",
+	"eCis3xxVOAarHsARs9Qx4qfVl/VOvMP86jsCICTfviz4URKPPIY6PyXh2JqAtFuQkcvisPkmSzgu9vVF",
+	"4OMBI48q9ytRi8fbDLZIwRYp+NxIAUlFEIM+E02zbphRG4t1tbxZQVtikCVROgdhdiV4IpKjLB17vf/5",
+	"ZKSWFsmNFXWLsz3SuV65w+MYKJswmBX1092bDrDNYWH3XbQKsQtVJTbMtgP6NEvdpqEHGnFwR5U1qutM",
+	"QqUQAcGlgg9sbNXE3JWWNhYcN/tr+Y7I4c8iiaV8jOYNewIk2GGoqNMKMf5XNHNyWiAdGpjXMeFuB2j3",
+	"sYC+z9CXnX/FSGb6eiTDDxrLFhHOnp+H2Ij5teF05m1+v4oOwYZjNl+NO+FAyWE0ynA3y1lS8nBYp9lj",
+	"98zqR/VtTj9UQy9lehaP7jRJWNVyW8dmvkApXA3aQJQwPjIz3n4z7zXSaTTQ+YtHHUGzGY8QOwKNYoIj",
+	"/YNpy+/LkaCPZozpE44rfcEhpS9Qov6dGqnhEI4cjYAtY8ozLT5I+OMc70voMZ9Gfu5ukSIGeElTPBA9",
+	"OFxV9eBUuBceaqFin89OPp5pc/e84DyUgxuoCQOONM12zBR1p4It3LV8I7sZaQvWmR4XMxXXU4HR4Q3c",
+	"dQMyorrdQkHUbAakBU5Cq+UvyMugUlIrT7EGqi2TavkNeozLvgTHSNOMJMW5F2H0ZpnfQFGu0hAfYQcq",
+	"unga8wGQL8yMumLH0ugiiYpj8z2ObnA+abYTRjx+7sNL3PkgG18lUTgS4TG+W+2zb7kcZVOfjVUc+myC",
+	"ZQsTLvXQrFkzkYEPxn0r5mDtrA9FamRzIgYqCTXbGYQJn0aLl7NxpFOVzOtawcuB5GUnEYOFFs7yX71f",
+	"P/36fwIAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
