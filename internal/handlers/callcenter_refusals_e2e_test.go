@@ -57,6 +57,13 @@ func TestCallCenterBadInputNeverReachesTheUnit(t *testing.T) {
 		{"user e-mail without a domain", "PATCH", "/v1/units/demo/users/1000", mergePatch, `{"email": "alice"}`, "body.email"},
 		{"user field not writable", "PATCH", "/v1/units/demo/users/1000", mergePatch, `{"user_password": "x"}`, "body.user_password"},
 		{"user name too long", "PATCH", "/v1/units/demo/users/1000", mergePatch, `{"first_name": "` + strings.Repeat("a", 65) + `"}`, "body.first_name"},
+		{"from an outside number to an extension", "POST", "/v1/units/demo/calls", jsonType, `{"from": {"type": "external", "number": "+15550001111"}, "to": {"type": "extension", "number": "1000"}}`, "body.to.type"},
+		{"from an outside number to a queue", "POST", "/v1/units/demo/calls", jsonType, `{"from": {"type": "external", "number": "+15550001111"}, "to": {"type": "queue", "number": "6500"}}`, "body.to.type"},
+		{"from an outside number to a short IVR", "POST", "/v1/units/demo/calls", jsonType, `{"from": {"type": "external", "number": "+15550001111"}, "to": {"type": "ivr", "number": "7"}}`, "body.to.number"},
+		{"from an extension object with a phone number", "POST", "/v1/units/demo/calls", jsonType, `{"from": {"type": "extension", "number": "+15550001111"}, "to": {"type": "extension", "number": "1000"}}`, "body.from.number"},
+		{"from an unknown kind", "POST", "/v1/units/demo/calls", jsonType, `{"from": {"type": "sip", "number": "1000"}, "to": {"type": "extension", "number": "1001"}}`, "body.from"},
+		{"from a letter", "POST", "/v1/units/demo/calls", jsonType, `{"from": {"type": "external", "number": "abc"}, "to": {"type": "external", "number": "+15550001111"}}`, "body.from"},
+		{"from a short string", "POST", "/v1/units/demo/calls", jsonType, `{"from": "1", "to": {"type": "external", "number": "+15550001111"}}`, "body.from"},
 		{"a read action with a control character", "POST", "/v1/units/demo/actions/getIVR", jsonType, `{"ivr": "7000\u0000"}`, "body.ivr"},
 	}
 	e := newEnv(t)
@@ -104,6 +111,8 @@ func TestCallCenterUCMErrors(t *testing.T) {
 		{"list users", "GET", "/v1/units/demo/users", "", "", "listUser"},
 		{"get a user", "GET", "/v1/units/demo/users/1000", "", "", "getUser"},
 		{"update a user", "PATCH", "/v1/units/demo/users/1000", mergePatch, `{"department": "Support"}`, "updateUser"},
+		{"call from outside", "POST", "/v1/units/demo/calls", jsonType, `{"from": {"type": "external", "number": "+15550001111"}, "to": {"type": "external", "number": "+15550002222"}}`, "dialOutboundTwo"},
+		{"call from outside into an IVR", "POST", "/v1/units/demo/calls", jsonType, `{"from": {"type": "external", "number": "+15550001111"}, "to": {"type": "ivr", "number": "7000"}}`, "dialIVROutbound"},
 	}
 	e := newEnv(t)
 	for _, tc := range ops {
