@@ -205,7 +205,12 @@ func startDemo(getenv func(string) string, configPath string) (*ucmsim.Server, *
 	var pw [12]byte
 	_, _ = rand.Read(pw[:])
 	password := hex.EncodeToString(pw[:])
-	sim, err := ucmsim.Listen(ucmsim.New(ucmsim.Config{Username: "api", Password: password, Seed: true, ApplyDuration: 500 * time.Millisecond}), "127.0.0.1:0")
+	unit := ucmsim.New(ucmsim.Config{Username: "api", Password: password, Seed: true, ApplyDuration: 500 * time.Millisecond})
+	// A caller waiting in the Support queue, so the call-center tour has someone to watch.
+	if _, err := unit.AddQueueCaller("6500", "+15550002222", time.Now().Add(-40*time.Second)); err != nil {
+		return nil, nil, fmt.Errorf("demo: seed a queue caller: %w", err)
+	}
+	sim, err := ucmsim.Listen(unit, "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, fmt.Errorf("demo: start simulator: %w", err)
 	}
