@@ -263,8 +263,13 @@ func startDemo(getenv func(string) string, configPath string) (*ucmsim.Server, *
 	// The demo unit has a web user for its event socket, so its live events come from the
 	// WebSocket as on a real unit with units[].events, and Call Control on, so inbound calls
 	// (one a minute, from the demo trunk) wait to be accepted, refused or deflected.
-	sim, err := ucmsim.Listen(ucmsim.New(ucmsim.Config{Username: "api", Password: password, Seed: true, ApplyDuration: 500 * time.Millisecond,
-		WebUsers: map[string]string{"events": webPassword}, CallControl: true, InboundCallEvery: inbound}), "127.0.0.1:0")
+	unit := ucmsim.New(ucmsim.Config{Username: "api", Password: password, Seed: true, ApplyDuration: 500 * time.Millisecond,
+		WebUsers: map[string]string{"events": webPassword}, CallControl: true, InboundCallEvery: inbound})
+	// A caller waiting in the Support queue, so the call-center tour has someone to watch.
+	if _, err := unit.AddQueueCaller("6500", "+15550002222", time.Now().Add(-40*time.Second)); err != nil {
+		return nil, nil, fmt.Errorf("demo: seed a queue caller: %w", err)
+	}
+	sim, err := ucmsim.Listen(unit, "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, fmt.Errorf("demo: start simulator: %w", err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for AccountType.
@@ -171,6 +172,24 @@ func (e CallEventDataDirection) Valid() bool {
 	case CallEventDataDirectionInternal:
 		return true
 	case CallEventDataDirectionOutbound:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CallOriginType.
+const (
+	CallOriginTypeExtension CallOriginType = "extension"
+	CallOriginTypeExternal  CallOriginType = "external"
+)
+
+// Valid indicates whether the value is a known member of the CallOriginType enum.
+func (e CallOriginType) Valid() bool {
+	switch e {
+	case CallOriginTypeExtension:
+		return true
+	case CallOriginTypeExternal:
 		return true
 	default:
 		return false
@@ -576,6 +595,36 @@ func (e PresenceStatus) Valid() bool {
 	case PresenceStatusUnavailable:
 		return true
 	case PresenceStatusUserdef:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QueueStrategy.
+const (
+	QueueStrategyFewestCalls      QueueStrategy = "fewestcalls"
+	QueueStrategyLeastRecent      QueueStrategy = "leastrecent"
+	QueueStrategyLinear           QueueStrategy = "linear"
+	QueueStrategyRandom           QueueStrategy = "random"
+	QueueStrategyRingAll          QueueStrategy = "ringall"
+	QueueStrategyRoundRobinMemory QueueStrategy = "rrmemory"
+)
+
+// Valid indicates whether the value is a known member of the QueueStrategy enum.
+func (e QueueStrategy) Valid() bool {
+	switch e {
+	case QueueStrategyFewestCalls:
+		return true
+	case QueueStrategyLeastRecent:
+		return true
+	case QueueStrategyLinear:
+		return true
+	case QueueStrategyRandom:
+		return true
+	case QueueStrategyRingAll:
+		return true
+	case QueueStrategyRoundRobinMemory:
 		return true
 	default:
 		return false
@@ -1160,44 +1209,28 @@ func (e UnitStateEventDataState) Valid() bool {
 
 // Defines values for ActionName.
 const (
-	ActionNameAddDigitalTrunk        ActionName = "addDigitalTrunk"
-	ActionNameAddIVR                 ActionName = "addIVR"
-	ActionNameAddInboundRoute        ActionName = "addInboundRoute"
-	ActionNameAddOutboundRoute       ActionName = "addOutboundRoute"
-	ActionNameAddPaginggroup         ActionName = "addPaginggroup"
-	ActionNameAddQueue               ActionName = "addQueue"
-	ActionNameDeleteDigitalTrunk     ActionName = "deleteDigitalTrunk"
-	ActionNameDeleteIVR              ActionName = "deleteIVR"
-	ActionNameDeleteInboundRoute     ActionName = "deleteInboundRoute"
-	ActionNameDeleteOutboundRoute    ActionName = "deleteOutboundRoute"
-	ActionNameDeletePaginggroup      ActionName = "deletePaginggroup"
-	ActionNameDeleteQueue            ActionName = "deleteQueue"
-	ActionNameGetDigitalTrunk        ActionName = "getDigitalTrunk"
-	ActionNameGetIVR                 ActionName = "getIVR"
-	ActionNameGetInboundRoute        ActionName = "getInboundRoute"
-	ActionNameGetOutboundRoute       ActionName = "getOutboundRoute"
-	ActionNameGetPaginggroup         ActionName = "getPaginggroup"
-	ActionNameGetQueue               ActionName = "getQueue"
-	ActionNameGetUser                ActionName = "getUser"
-	ActionNameListExtensionGroup     ActionName = "listExtensionGroup"
-	ActionNameListIVR                ActionName = "listIVR"
-	ActionNameListInboundRoute       ActionName = "listInboundRoute"
-	ActionNameListOutboundRoute      ActionName = "listOutboundRoute"
-	ActionNameListPaginggroup        ActionName = "listPaginggroup"
-	ActionNameListQueue              ActionName = "listQueue"
-	ActionNameListUser               ActionName = "listUser"
-	ActionNameLoginLogoffQueueAgent  ActionName = "loginLogoffQueueAgent"
-	ActionNameMulticastPaging        ActionName = "MulticastPaging"
-	ActionNameMulticastPagingHangup  ActionName = "MulticastPagingHangup"
-	ActionNamePauseUnpauseQueueAgent ActionName = "pauseUnpauseQueueAgent"
-	ActionNamePlayPromptByOrg        ActionName = "playPromptByOrg"
-	ActionNameUpdateDigitalTrunk     ActionName = "updateDigitalTrunk"
-	ActionNameUpdateIVR              ActionName = "updateIVR"
-	ActionNameUpdateInboundRoute     ActionName = "updateInboundRoute"
-	ActionNameUpdateOutboundRoute    ActionName = "updateOutboundRoute"
-	ActionNameUpdatePaginggroup      ActionName = "updatePaginggroup"
-	ActionNameUpdateQueue            ActionName = "updateQueue"
-	ActionNameUpdateUser             ActionName = "updateUser"
+	ActionNameAddDigitalTrunk       ActionName = "addDigitalTrunk"
+	ActionNameAddIVR                ActionName = "addIVR"
+	ActionNameAddInboundRoute       ActionName = "addInboundRoute"
+	ActionNameAddOutboundRoute      ActionName = "addOutboundRoute"
+	ActionNameAddPaginggroup        ActionName = "addPaginggroup"
+	ActionNameDeleteDigitalTrunk    ActionName = "deleteDigitalTrunk"
+	ActionNameDeleteIVR             ActionName = "deleteIVR"
+	ActionNameDeleteInboundRoute    ActionName = "deleteInboundRoute"
+	ActionNameDeleteOutboundRoute   ActionName = "deleteOutboundRoute"
+	ActionNameDeletePaginggroup     ActionName = "deletePaginggroup"
+	ActionNameGetDigitalTrunk       ActionName = "getDigitalTrunk"
+	ActionNameGetIVR                ActionName = "getIVR"
+	ActionNameGetPaginggroup        ActionName = "getPaginggroup"
+	ActionNameListPinSets           ActionName = "listPinSets"
+	ActionNameMulticastPaging       ActionName = "MulticastPaging"
+	ActionNameMulticastPagingHangup ActionName = "MulticastPagingHangup"
+	ActionNamePlayPromptByOrg       ActionName = "playPromptByOrg"
+	ActionNameUpdateDigitalTrunk    ActionName = "updateDigitalTrunk"
+	ActionNameUpdateIVR             ActionName = "updateIVR"
+	ActionNameUpdateInboundRoute    ActionName = "updateInboundRoute"
+	ActionNameUpdateOutboundRoute   ActionName = "updateOutboundRoute"
+	ActionNameUpdatePaginggroup     ActionName = "updatePaginggroup"
 )
 
 // Valid indicates whether the value is a known member of the ActionName enum.
@@ -1213,8 +1246,6 @@ func (e ActionName) Valid() bool {
 		return true
 	case ActionNameAddPaginggroup:
 		return true
-	case ActionNameAddQueue:
-		return true
 	case ActionNameDeleteDigitalTrunk:
 		return true
 	case ActionNameDeleteIVR:
@@ -1225,43 +1256,17 @@ func (e ActionName) Valid() bool {
 		return true
 	case ActionNameDeletePaginggroup:
 		return true
-	case ActionNameDeleteQueue:
-		return true
 	case ActionNameGetDigitalTrunk:
 		return true
 	case ActionNameGetIVR:
 		return true
-	case ActionNameGetInboundRoute:
-		return true
-	case ActionNameGetOutboundRoute:
-		return true
 	case ActionNameGetPaginggroup:
 		return true
-	case ActionNameGetQueue:
-		return true
-	case ActionNameGetUser:
-		return true
-	case ActionNameListExtensionGroup:
-		return true
-	case ActionNameListIVR:
-		return true
-	case ActionNameListInboundRoute:
-		return true
-	case ActionNameListOutboundRoute:
-		return true
-	case ActionNameListPaginggroup:
-		return true
-	case ActionNameListQueue:
-		return true
-	case ActionNameListUser:
-		return true
-	case ActionNameLoginLogoffQueueAgent:
+	case ActionNameListPinSets:
 		return true
 	case ActionNameMulticastPaging:
 		return true
 	case ActionNameMulticastPagingHangup:
-		return true
-	case ActionNamePauseUnpauseQueueAgent:
 		return true
 	case ActionNamePlayPromptByOrg:
 		return true
@@ -1274,10 +1279,6 @@ func (e ActionName) Valid() bool {
 	case ActionNameUpdateOutboundRoute:
 		return true
 	case ActionNameUpdatePaginggroup:
-		return true
-	case ActionNameUpdateQueue:
-		return true
-	case ActionNameUpdateUser:
 		return true
 	default:
 		return false
@@ -2245,16 +2246,21 @@ type CallChannel struct {
 	State *string `json:"state,omitempty"`
 }
 
-// CallCreate A call to place. The unit rings `from` first, then connects it to `to`.
+// CallCreate A call to place. The unit rings `from` first, then connects it to `to`. `from` is an
+// extension number, or a `CallOrigin` object: `{"type": "extension", "number": "1000"}` is the
+// same as `"1000"`, `{"type": "external", "number": "+15551234567"}` rings an outside number
+// first (a CRM agent on a mobile phone, a callback service).
 type CallCreate struct {
-	// From The extension that is rung first and then connected to `to`.
-	//
-	// Example: 1000
-	From string `json:"from"`
+	From CallCreate_From `json:"from"`
 
 	// To Where the call goes. `external` numbers go out through the unit's outbound routes, as a
 	// phone would dial them; the other types take a number of the unit (2–18 digits).
 	To CallDestination `json:"to"`
+}
+
+// CallCreate_From defines model for CallCreate.From.
+type CallCreate_From struct {
+	union json.RawMessage
 }
 
 // CallDestination Where the call goes. `external` numbers go out through the unit's outbound routes, as a
@@ -2317,6 +2323,27 @@ type CallEventDataDirection string
 type CallList struct {
 	Items []Call `json:"items"`
 }
+
+// CallOrigin Who is rung first. `extension`: an extension of the unit (2–18 digits). `external`: an
+// outside number, rung through the unit's trunks (digits, and `+`, `*`, `#`); from an outside
+// number the gateway can call another outside number (UCM action `dialOutboundTwo`) or an
+// IVR (`dialIVROutbound`), nothing else.
+type CallOrigin struct {
+	// Number Its number.
+	//
+	// Example: +15551234567
+	Number string `json:"number"`
+
+	// Type The kind of party rung first.
+	//
+	// Example: external
+	Type CallOriginType `json:"type"`
+}
+
+// CallOriginType The kind of party rung first.
+//
+// Example: external
+type CallOriginType string
 
 // CallParty The destination of a call. `type` is present when the gateway knows it.
 type CallParty struct {
@@ -3475,6 +3502,39 @@ type ExtensionCreate struct {
 	WavePrivilegeID *int `json:"wave_privilege_id,omitempty"`
 }
 
+// ExtensionGroup An extension group (UCM action `listExtensionGroup`).
+type ExtensionGroup struct {
+	// GroupID The group's id (`{group}` in its URL).
+	//
+	// Example: extension_group-1
+	GroupID string `json:"group_id"`
+
+	// GroupName The group's name.
+	//
+	// Example: Front office
+	GroupName *string `json:"group_name,omitempty"`
+
+	// Members The group's extensions.
+	//
+	// Example: ["1000","1001","1005"]
+	Members *[]string `json:"members,omitempty"`
+}
+
+// ExtensionGroupList One page of extension groups.
+type ExtensionGroupList struct {
+	Items []ExtensionGroup `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
 // ExtensionList One page of extensions.
 type ExtensionList struct {
 	Items []ExtensionSummary `json:"items"`
@@ -3489,6 +3549,11 @@ type ExtensionList struct {
 	// Example: 5
 	TotalItems int `json:"total_items"`
 }
+
+// ExtensionNumber An extension number (2–18 digits).
+//
+// Example: 1000
+type ExtensionNumber = string
 
 // ExtensionPatch A JSON Merge Patch (RFC 7396) of an extension's settings (UCM action `updateSIPAccount`).
 // Absent fields stay unchanged. `null` resets a field to the UCM's default and is accepted only
@@ -4300,16 +4365,195 @@ type ExtensionSummary struct {
 // Example: 0
 type ForwardDestinationType int
 
+// InboundRoute An inbound route (UCM actions `listInboundRoute`, `getInboundRoute`): the fields peers
+// read from real units; the vendor documents no more.
+type InboundRoute struct {
+	// DestinationType What the route sends calls to, as the UCM names it (`queue`, `account`, `ivr`…).
+	//
+	// Example: queue
+	DestinationType *string `json:"destination_type,omitempty"`
+
+	// DidPatternMatch The dialled-number pattern the route matches (Asterisk syntax).
+	//
+	// Example: _X.
+	DidPatternMatch *string `json:"did_pattern_match,omitempty"`
+
+	// InboundRtIndex The route's index (`{route}` in its URL).
+	//
+	// Example: 1
+	InboundRtIndex int `json:"inbound_rt_index"`
+
+	// OutOfService `true` when the route is disabled.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Queue The destination queue, when `destination_type` is `queue`.
+	//
+	// Example: 6500
+	Queue *string `json:"queue,omitempty"`
+
+	// TrunkIndex The trunk the route takes calls from.
+	//
+	// Example: 1
+	TrunkIndex *int `json:"trunk_index,omitempty"`
+}
+
+// InboundRouteList One page of inbound routes.
+type InboundRouteList struct {
+	Items []InboundRoute `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
 // IPACLStrategy Registration ACL policy (`strategy_ipacl`): 0 any address, 1 only the subnets in
 // `local_network1`…`local_network10`, 2 only `specific_ip`.
 //
 // Example: 0
 type IPACLStrategy int
 
+// Ivr An IVR (UCM action `listIVR`).
+type Ivr struct {
+	// DialExtension Callers may dial an extension directly.
+	//
+	// Example: true
+	DialExtension *bool `json:"dial_extension,omitempty"`
+
+	// Extension The IVR's number (`{ivr}` in its URL; `to.number` of a call to it).
+	//
+	// Example: 7000
+	Extension string `json:"extension"`
+
+	// IvrName The IVR's name.
+	//
+	// Example: Main menu
+	IvrName *string `json:"ivr_name,omitempty"`
+
+	// IvrOutOfService `true` when the IVR is disabled.
+	//
+	// Example: false
+	IvrOutOfService *bool `json:"ivr_out_of_service,omitempty"`
+
+	// Prompt The prompt it plays.
+	//
+	// Example: welcome
+	Prompt *string `json:"prompt,omitempty"`
+}
+
+// IvrList One page of IVRs.
+type IvrList struct {
+	Items []Ivr `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
 // OutboundPermission Outbound call permission (`permission`): internal only, local, national, or international.
 //
 // Example: internal
 type OutboundPermission string
+
+// OutboundRoute An outbound route (UCM actions `listOutboundRoute`, `getOutboundRoute`).
+type OutboundRoute struct {
+	// DefaultTrunkIndex The trunk the route dials out through.
+	//
+	// Example: 1
+	DefaultTrunkIndex *int `json:"default_trunk_index,omitempty"`
+
+	// OutOfService `true` when the route is disabled.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// OutboundRtIndex The route's index (`{route}` in its URL).
+	//
+	// Example: 1
+	OutboundRtIndex int `json:"outbound_rt_index"`
+
+	// OutboundRtName The route's name.
+	//
+	// Example: national
+	OutboundRtName *string `json:"outbound_rt_name,omitempty"`
+
+	// Pattern The dialled-number pattern the route matches (Asterisk syntax).
+	//
+	// Example: _0XXXXXXXXX
+	Pattern *string `json:"pattern,omitempty"`
+
+	// Permission Outbound call permission (`permission`): internal only, local, national, or international.
+	//
+	// Example: internal
+	Permission *OutboundPermission `json:"permission,omitempty"`
+}
+
+// OutboundRouteList One page of outbound routes.
+type OutboundRouteList struct {
+	Items []OutboundRoute `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
+// PagingGroup A paging or intercom group (UCM action `listPaginggroup`). The vendor documents only the
+// list key: these fields are the gateway's expectation.
+type PagingGroup struct {
+	// Extension The group's number (`{group}` in its URL).
+	//
+	// Example: 7100
+	Extension string `json:"extension"`
+
+	// Members The extensions paged.
+	//
+	// Example: ["1000","1001","1005"]
+	Members *[]string `json:"members,omitempty"`
+
+	// PaginggroupName The group's name.
+	//
+	// Example: Warehouse
+	PaginggroupName *string `json:"paginggroup_name,omitempty"`
+
+	// PaginggroupType Paging (one way) or intercom (two way), as the UCM names it.
+	//
+	// Example: 2way
+	PaginggroupType *string `json:"paginggroup_type,omitempty"`
+}
+
+// PagingGroupList One page of paging and intercom groups.
+type PagingGroupList struct {
+	Items []PagingGroup `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
 
 // PresenceSetting Call forwarding of an extension while it has one presence status: busy (`cfb`), no answer
 // (`cfn`) and unconditional (`cfu`), each with a destination type and a time condition.
@@ -4456,6 +4700,421 @@ type ProblemFieldError struct {
 	Message string `json:"message"`
 }
 
+// Queue A call queue with every setting the UCM returns (`getQueue`), typed. `pending_apply`
+// appears only in write responses.
+type Queue struct {
+	// EnableAgentLogin `true`: the members are agents who log in and out (`PATCH …/agents/{ext}`);
+	// `false`: the members are static, always in the queue.
+	//
+	//
+	// Example: false
+	EnableAgentLogin *bool `json:"enable_agent_login,omitempty"`
+
+	// Extension The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Extension string `json:"extension"`
+
+	// Maxlen Most callers waiting at once (0 is no limit).
+	//
+	// Example: 0
+	Maxlen *int `json:"maxlen,omitempty"`
+
+	// Members The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+	//
+	// Example: ["1000","1001"]
+	Members *[]string `json:"members,omitempty"`
+
+	// Musicclass Music-on-hold class callers hear while they wait.
+	//
+	// Example: default
+	Musicclass *string `json:"musicclass,omitempty"`
+
+	// PendingApply Present only in the responses of writes: `true` when the change is staged on the unit and
+	// takes effect after the configuration is applied.
+	//
+	//
+	// Example: true
+	PendingApply *bool `json:"pending_apply,omitempty"`
+
+	// QueueName The queue's name.
+	//
+	// Example: Support
+	QueueName *string `json:"queue_name,omitempty"`
+
+	// QueueTimeout Longest a caller waits in the queue, in seconds.
+	//
+	// Example: 600
+	QueueTimeout *int `json:"queue_timeout,omitempty"`
+
+	// Retry Seconds to wait before ringing the agents again after a round.
+	//
+	// Example: 5
+	Retry *int `json:"retry,omitempty"`
+
+	// Ringtime Seconds an agent's phone rings before the queue tries the next one.
+	//
+	// Example: 30
+	Ringtime *int `json:"ringtime,omitempty"`
+
+	// Strategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+	// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+	// longest, `fewestcalls` the agent with the fewest calls, `random`.
+	//
+	//
+	// Example: ringall
+	Strategy *QueueStrategy `json:"strategy,omitempty"`
+
+	// Wrapuptime Seconds an agent gets after a call before the queue rings it again.
+	//
+	// Example: 10
+	Wrapuptime *int `json:"wrapuptime,omitempty"`
+}
+
+// QueueAgent One agent of a queue. `logged_in` and `paused` are `null` when the unit does not report
+// them (see `GET …/agents`).
+type QueueAgent struct {
+	// Extension The agent's extension.
+	//
+	// Example: 1003
+	Extension string `json:"extension"`
+
+	// Fullname The extension's caller id name; null if not set.
+	//
+	// Example: Dmitri Volkov
+	Fullname nullable.Nullable[string] `json:"fullname,omitempty"`
+
+	// LoggedIn `true` for a static member; `null` for an agent of a queue with agent login (not reported).
+	LoggedIn nullable.Nullable[bool] `json:"logged_in"`
+
+	// Paused Not reported by the unit's HTTPS API, so always `null`.
+	Paused nullable.Nullable[bool] `json:"paused"`
+
+	// Status Extension status (`Unavailable`: nothing registered).
+	//
+	// Example: Idle
+	Status *ExtensionStatus `json:"status,omitempty"`
+}
+
+// QueueAgentList A queue's agents.
+type QueueAgentList struct {
+	// AgentLogin The queue's `enable_agent_login`: its agents log in and out.
+	//
+	// Example: true
+	AgentLogin bool         `json:"agent_login"`
+	Items      []QueueAgent `json:"items"`
+
+	// Queue The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Queue string `json:"queue"`
+}
+
+// QueueAgentPatch What to change about the agent. Absent fields stay as they are; `null` is refused.
+type QueueAgentPatch struct {
+	// LoggedIn Log the agent in to the queue (`true`) or out of it (`false`).
+	//
+	// Example: true
+	LoggedIn *bool `json:"logged_in,omitempty"`
+
+	// Paused Pause (`true`) or unpause (`false`) the agent, **in every queue**.
+	//
+	// Example: false
+	Paused *bool `json:"paused,omitempty"`
+}
+
+// QueueCreate A new call queue (UCM action `addQueue`).
+type QueueCreate struct {
+	// EnableAgentLogin `true`: the members are agents who log in and out (`PATCH …/agents/{ext}`);
+	// `false`: the members are static, always in the queue.
+	//
+	//
+	// Example: false
+	EnableAgentLogin *bool `json:"enable_agent_login,omitempty"`
+
+	// Extension The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Extension string `json:"extension"`
+
+	// Maxlen Most callers waiting at once (0 is no limit).
+	//
+	// Example: 0
+	Maxlen *int `json:"maxlen,omitempty"`
+
+	// Members The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+	//
+	// Example: ["1000","1001"]
+	Members *[]string `json:"members,omitempty"`
+
+	// Musicclass Music-on-hold class callers hear while they wait.
+	//
+	// Example: default
+	Musicclass *string `json:"musicclass,omitempty"`
+
+	// QueueName The queue's name.
+	//
+	// Example: Support
+	QueueName string `json:"queue_name"`
+
+	// QueueTimeout Longest a caller waits in the queue, in seconds.
+	//
+	// Example: 600
+	QueueTimeout *int `json:"queue_timeout,omitempty"`
+
+	// Retry Seconds to wait before ringing the agents again after a round.
+	//
+	// Example: 5
+	Retry *int `json:"retry,omitempty"`
+
+	// Ringtime Seconds an agent's phone rings before the queue tries the next one.
+	//
+	// Example: 30
+	Ringtime *int `json:"ringtime,omitempty"`
+
+	// Strategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+	// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+	// longest, `fewestcalls` the agent with the fewest calls, `random`.
+	//
+	//
+	// Example: ringall
+	Strategy QueueStrategy `json:"strategy"`
+
+	// Wrapuptime Seconds an agent gets after a call before the queue rings it again.
+	//
+	// Example: 10
+	Wrapuptime *int `json:"wrapuptime,omitempty"`
+}
+
+// QueueList One page of call queues.
+type QueueList struct {
+	Items []QueueSummary `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
+// QueuePatch A JSON Merge Patch of a call queue (UCM action `updateQueue`). The number cannot change.
+type QueuePatch struct {
+	// EnableAgentLogin `true`: the members are agents who log in and out (`PATCH …/agents/{ext}`);
+	// `false`: the members are static, always in the queue.
+	//
+	//
+	// Example: false
+	EnableAgentLogin *bool `json:"enable_agent_login,omitempty"`
+
+	// Maxlen Most callers waiting at once (0 is no limit).
+	//
+	// Example: 0
+	Maxlen *int `json:"maxlen,omitempty"`
+
+	// Members The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+	//
+	// Example: ["1000","1001"]
+	Members *[]string `json:"members,omitempty"`
+
+	// Musicclass Music-on-hold class callers hear while they wait.
+	//
+	// Example: default
+	Musicclass *string `json:"musicclass,omitempty"`
+
+	// QueueName The queue's name.
+	//
+	// Example: Support
+	QueueName *string `json:"queue_name,omitempty"`
+
+	// QueueTimeout Longest a caller waits in the queue, in seconds.
+	//
+	// Example: 600
+	QueueTimeout *int `json:"queue_timeout,omitempty"`
+
+	// Retry Seconds to wait before ringing the agents again after a round.
+	//
+	// Example: 5
+	Retry *int `json:"retry,omitempty"`
+
+	// Ringtime Seconds an agent's phone rings before the queue tries the next one.
+	//
+	// Example: 30
+	Ringtime *int `json:"ringtime,omitempty"`
+
+	// Strategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+	// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+	// longest, `fewestcalls` the agent with the fewest calls, `random`.
+	//
+	//
+	// Example: ringall
+	Strategy *QueueStrategy `json:"strategy,omitempty"`
+
+	// Wrapuptime Seconds an agent gets after a call before the queue rings it again.
+	//
+	// Example: 10
+	Wrapuptime *int `json:"wrapuptime,omitempty"`
+}
+
+// QueueSettings The settings of a call queue (UCM actions `addQueue`, `updateQueue`, `getQueue`). The
+// vendor publishes no ranges for the timers and limits: the bounds here are the gateway's,
+// and a unit may still refuse a value (`422`).
+type QueueSettings struct {
+	// EnableAgentLogin `true`: the members are agents who log in and out (`PATCH …/agents/{ext}`);
+	// `false`: the members are static, always in the queue.
+	//
+	//
+	// Example: false
+	EnableAgentLogin *bool `json:"enable_agent_login,omitempty"`
+
+	// Maxlen Most callers waiting at once (0 is no limit).
+	//
+	// Example: 0
+	Maxlen *int `json:"maxlen,omitempty"`
+
+	// Members The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+	//
+	// Example: ["1000","1001"]
+	Members *[]string `json:"members,omitempty"`
+
+	// Musicclass Music-on-hold class callers hear while they wait.
+	//
+	// Example: default
+	Musicclass *string `json:"musicclass,omitempty"`
+
+	// QueueName The queue's name.
+	//
+	// Example: Support
+	QueueName *string `json:"queue_name,omitempty"`
+
+	// QueueTimeout Longest a caller waits in the queue, in seconds.
+	//
+	// Example: 600
+	QueueTimeout *int `json:"queue_timeout,omitempty"`
+
+	// Retry Seconds to wait before ringing the agents again after a round.
+	//
+	// Example: 5
+	Retry *int `json:"retry,omitempty"`
+
+	// Ringtime Seconds an agent's phone rings before the queue tries the next one.
+	//
+	// Example: 30
+	Ringtime *int `json:"ringtime,omitempty"`
+
+	// Strategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+	// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+	// longest, `fewestcalls` the agent with the fewest calls, `random`.
+	//
+	//
+	// Example: ringall
+	Strategy *QueueStrategy `json:"strategy,omitempty"`
+
+	// Wrapuptime Seconds an agent gets after a call before the queue rings it again.
+	//
+	// Example: 10
+	Wrapuptime *int `json:"wrapuptime,omitempty"`
+}
+
+// QueueStats A queue's call statistics over whole days (UCM action `queueapi`).
+type QueueStats struct {
+	// AbandonedCalls Calls that hung up before an agent answered.
+	//
+	// Example: 15
+	AbandonedCalls int `json:"abandoned_calls"`
+
+	// AbandonedRate Percentage of calls abandoned.
+	//
+	// Example: 13.64
+	AbandonedRate float64 `json:"abandoned_rate"`
+
+	// AnsweredCalls Calls an agent answered.
+	//
+	// Example: 95
+	AnsweredCalls int `json:"answered_calls"`
+
+	// AnsweredRate Percentage of calls answered.
+	//
+	// Example: 86.36
+	AnsweredRate float64 `json:"answered_rate"`
+
+	// AvgTalk Average seconds of an answered call.
+	//
+	// Example: 185.5
+	AvgTalk float64 `json:"avg_talk"`
+
+	// AvgWait Average seconds a caller waited.
+	//
+	// Example: 18
+	AvgWait float64 `json:"avg_wait"`
+
+	// From First day of the period.
+	//
+	// Example: 2025-01-13
+	From openapi_types.Date `json:"from"`
+
+	// Queue The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Queue string `json:"queue"`
+
+	// SLARate Percentage of calls answered within the queue's service level.
+	//
+	// Example: 82.73
+	SLARate float64 `json:"sla_rate"`
+
+	// To Last day of the period (included).
+	//
+	// Example: 2025-01-17
+	To openapi_types.Date `json:"to"`
+
+	// TotalCalls Calls that entered the queue.
+	//
+	// Example: 110
+	TotalCalls int `json:"total_calls"`
+
+	// TransferOutCalls Calls transferred out of the queue.
+	//
+	// Example: 5
+	TransferOutCalls int `json:"transfer_out_calls"`
+}
+
+// QueueStrategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+// longest, `fewestcalls` the agent with the fewest calls, `random`.
+//
+// Example: ringall
+type QueueStrategy string
+
+// QueueSummary A call queue as listed by the UCM's `listQueue`.
+type QueueSummary struct {
+	// Extension The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Extension string `json:"extension"`
+
+	// Members The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+	//
+	// Example: ["1000","1001"]
+	Members *[]string `json:"members,omitempty"`
+
+	// QueueName The queue's name.
+	//
+	// Example: Support
+	QueueName *string `json:"queue_name,omitempty"`
+
+	// Strategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+	// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+	// longest, `fewestcalls` the agent with the fewest calls, `random`.
+	//
+	//
+	// Example: ringall
+	Strategy *QueueStrategy `json:"strategy,omitempty"`
+}
+
 // QueueWaitingEventData The number of callers waiting in a call queue changed.
 type QueueWaitingEventData struct {
 	// Previous Example: 1
@@ -4468,6 +5127,16 @@ type QueueWaitingEventData struct {
 
 	// Waiting Example: 2
 	Waiting int `json:"waiting"`
+}
+
+// QueueWaitingList The callers waiting in a queue now (the gateway's reading of the channel lists).
+type QueueWaitingList struct {
+	Items []WaitingCaller `json:"items"`
+
+	// Queue The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Queue string `json:"queue"`
 }
 
 // SIPTrunk A SIP trunk with every setting the UCM returns (`getSIPTrunk`), typed. The password and the
@@ -5769,6 +6438,103 @@ type UnitStateEventDataSource string
 // Example: ready
 type UnitStateEventDataState string
 
+// User A user of the unit (UCM actions `listUser`, `getUser`): the person behind an extension.
+// The portal password is never returned. `pending_apply` appears only in write responses.
+type User struct {
+	// Department Department.
+	//
+	// Example: Support
+	Department *string `json:"department,omitempty"`
+
+	// Email E-mail address (voicemail and fax go there); empty for none.
+	//
+	// Example: alice@example.com
+	Email *string `json:"email,omitempty"`
+
+	// FirstName First name.
+	//
+	// Example: Alice
+	FirstName *string `json:"first_name,omitempty"`
+
+	// LastName Last name.
+	//
+	// Example: Martin
+	LastName *string `json:"last_name,omitempty"`
+
+	// PendingApply Present only in the responses of writes: `true` when the change is staged on the unit and
+	// takes effect after the configuration is applied.
+	//
+	//
+	// Example: true
+	PendingApply *bool `json:"pending_apply,omitempty"`
+
+	// UserName The user's name; normally the extension number.
+	//
+	// Example: 1000
+	UserName string `json:"user_name"`
+}
+
+// UserList One page of users.
+type UserList struct {
+	Items []User `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
+// UserPatch A JSON Merge Patch of a user (UCM action `updateUser`). No field takes `null`.
+type UserPatch struct {
+	// Department Department.
+	//
+	// Example: Support
+	Department *string `json:"department,omitempty"`
+
+	// Email E-mail address (voicemail and fax go there); empty for none.
+	//
+	// Example: alice@example.com
+	Email *string `json:"email,omitempty"`
+
+	// FirstName First name.
+	//
+	// Example: Alice
+	FirstName *string `json:"first_name,omitempty"`
+
+	// LastName Last name.
+	//
+	// Example: Martin
+	LastName *string `json:"last_name,omitempty"`
+}
+
+// UserSettings What `PATCH …/users/{user_name}` may change (UCM action `updateUser`).
+type UserSettings struct {
+	// Department Department.
+	//
+	// Example: Support
+	Department *string `json:"department,omitempty"`
+
+	// Email E-mail address (voicemail and fax go there); empty for none.
+	//
+	// Example: alice@example.com
+	Email *string `json:"email,omitempty"`
+
+	// FirstName First name.
+	//
+	// Example: Alice
+	FirstName *string `json:"first_name,omitempty"`
+
+	// LastName Last name.
+	//
+	// Example: Martin
+	LastName *string `json:"last_name,omitempty"`
+}
+
 // Voicemail Voicemail e-mail settings of an extension; null uses the global voicemail setting.
 type Voicemail struct {
 	// VMAttach Send voicemail to the extension's e-mail address; null uses the global setting.
@@ -5779,6 +6545,42 @@ type Voicemail struct {
 	// VMReserve Keep the voicemail after e-mailing it (only when sending voicemail by e-mail is on for the
 	// extension, or globally with the extension on the default); null uses the global setting.
 	VMReserve nullable.Nullable[bool] `json:"vm_reserve,omitempty"`
+}
+
+// WaitingCaller One caller waiting in a queue.
+type WaitingCaller struct {
+	// CallID The call's id (`GET/DELETE /v1/units/{unit}/calls/{call}`).
+	//
+	// Example: UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYw
+	CallID string `json:"call_id"`
+
+	// CallerName The caller's name, when the unit has one.
+	CallerName nullable.Nullable[string] `json:"caller_name,omitempty"`
+
+	// CallerNumber The caller's number.
+	//
+	// Example: +15550002222
+	CallerNumber nullable.Nullable[string] `json:"caller_number,omitempty"`
+
+	// Channel The caller's UCM channel (opaque; contains `/`).
+	//
+	// Example: PJSIP/trunk_1-0000002c
+	Channel string `json:"channel"`
+
+	// Position 1 for the caller waiting longest.
+	//
+	// Example: 1
+	Position int `json:"position"`
+
+	// Since When the caller's channel was created (the unit's clock, read as UTC).
+	//
+	// Example: 2025-01-15T09:30:12Z
+	Since nullable.Nullable[time.Time] `json:"since,omitempty"`
+
+	// WaitSeconds Seconds since `since`, by the gateway's clock.
+	//
+	// Example: 42
+	WaitSeconds nullable.Nullable[int] `json:"wait_seconds,omitempty"`
 }
 
 // Webhook A webhook endpoint and its delivery state since the gateway started. Never carries the
@@ -5875,11 +6677,17 @@ type CallID = string
 // EventTypes defines model for EventTypes.
 type EventTypes = []string
 
+// ExtensionGroupID defines model for ExtensionGroupId.
+type ExtensionGroupID = string
+
 // ExtensionID defines model for ExtensionId.
 type ExtensionID = string
 
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
+
+// IvrID defines model for IvrId.
+type IvrID = string
 
 // LastEventID defines model for LastEventId.
 type LastEventID = string
@@ -5890,6 +6698,15 @@ type PageSize = int
 // PageToken defines model for PageToken.
 type PageToken = string
 
+// PagingGroupID defines model for PagingGroupId.
+type PagingGroupID = string
+
+// QueueID defines model for QueueId.
+type QueueID = string
+
+// RouteID defines model for RouteId.
+type RouteID = int
+
 // TrunkID defines model for TrunkId.
 type TrunkID = int
 
@@ -5898,6 +6715,9 @@ type TrunkSort string
 
 // UnitID defines model for UnitId.
 type UnitID = string
+
+// UserName defines model for UserName.
+type UserName = string
 
 // BadGateway RFC 9457 problem details.
 type BadGateway = Problem
@@ -5997,6 +6817,15 @@ type StreamUnitEventsParams struct {
 	LastEventID *LastEventID `json:"Last-Event-ID,omitempty"`
 }
 
+// ListExtensionGroupsParams defines parameters for ListExtensionGroups.
+type ListExtensionGroupsParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
 // ListExtensionsParams defines parameters for ListExtensions.
 type ListExtensionsParams struct {
 	// PageSize Maximum number of items on a page.
@@ -6043,6 +6872,93 @@ type UpdateExtensionParams struct {
 	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
 	// response still succeeds, reporting `pending_apply: true`.
 	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// ListIvrsParams defines parameters for ListIvrs.
+type ListIvrsParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
+// ListPagingGroupsParams defines parameters for ListPagingGroups.
+type ListPagingGroupsParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
+// ListQueuesParams defines parameters for ListQueues.
+type ListQueuesParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
+// CreateQueueParams defines parameters for CreateQueue.
+type CreateQueueParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// DeleteQueueParams defines parameters for DeleteQueue.
+type DeleteQueueParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// UpdateQueueParams defines parameters for UpdateQueue.
+type UpdateQueueParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// GetQueueStatsParams defines parameters for GetQueueStats.
+type GetQueueStatsParams struct {
+	// From First day of the period (default today, UTC).
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last day of the period, included (default today, UTC); not before `from`.
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ListInboundRoutesParams defines parameters for ListInboundRoutes.
+type ListInboundRoutesParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
+// ListOutboundRoutesParams defines parameters for ListOutboundRoutes.
+type ListOutboundRoutesParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
 }
 
 // ListAnalogTrunksParams defines parameters for ListAnalogTrunks.
@@ -6170,6 +7086,26 @@ type UpdateSIPTrunkParams struct {
 	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
 }
 
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
+// UpdateUserParams defines parameters for UpdateUser.
+type UpdateUserParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
 // RunActionJSONRequestBody defines body for RunAction for application/json ContentType.
 type RunActionJSONRequestBody = ActionParameters
 
@@ -6188,6 +7124,15 @@ type CreateExtensionJSONRequestBody = ExtensionCreate
 // UpdateExtensionApplicationMergePatchPlusJSONRequestBody defines body for UpdateExtension for application/merge-patch+json ContentType.
 type UpdateExtensionApplicationMergePatchPlusJSONRequestBody = ExtensionPatch
 
+// CreateQueueJSONRequestBody defines body for CreateQueue for application/json ContentType.
+type CreateQueueJSONRequestBody = QueueCreate
+
+// UpdateQueueApplicationMergePatchPlusJSONRequestBody defines body for UpdateQueue for application/merge-patch+json ContentType.
+type UpdateQueueApplicationMergePatchPlusJSONRequestBody = QueuePatch
+
+// UpdateQueueAgentApplicationMergePatchPlusJSONRequestBody defines body for UpdateQueueAgent for application/merge-patch+json ContentType.
+type UpdateQueueAgentApplicationMergePatchPlusJSONRequestBody = QueueAgentPatch
+
 // CreateAnalogTrunkJSONRequestBody defines body for CreateAnalogTrunk for application/json ContentType.
 type CreateAnalogTrunkJSONRequestBody = AnalogTrunkCreate
 
@@ -6202,6 +7147,71 @@ type CreateSIPTrunkJSONRequestBody = SIPTrunkCreate
 
 // UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody defines body for UpdateSIPTrunk for application/merge-patch+json ContentType.
 type UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody = SIPTrunkPatch
+
+// UpdateUserApplicationMergePatchPlusJSONRequestBody defines body for UpdateUser for application/merge-patch+json ContentType.
+type UpdateUserApplicationMergePatchPlusJSONRequestBody = UserPatch
+
+// AsExtensionNumber returns the union data inside the CallCreate_From as a ExtensionNumber
+func (t CallCreate_From) AsExtensionNumber() (ExtensionNumber, error) {
+	var body ExtensionNumber
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromExtensionNumber overwrites any union data inside the CallCreate_From as the provided ExtensionNumber
+func (t *CallCreate_From) FromExtensionNumber(v ExtensionNumber) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeExtensionNumber performs a merge with any union data inside the CallCreate_From, using the provided ExtensionNumber
+func (t *CallCreate_From) MergeExtensionNumber(v ExtensionNumber) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCallOrigin returns the union data inside the CallCreate_From as a CallOrigin
+func (t CallCreate_From) AsCallOrigin() (CallOrigin, error) {
+	var body CallOrigin
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCallOrigin overwrites any union data inside the CallCreate_From as the provided CallOrigin
+func (t *CallCreate_From) FromCallOrigin(v CallOrigin) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCallOrigin performs a merge with any union data inside the CallCreate_From, using the provided CallOrigin
+func (t *CallCreate_From) MergeCallOrigin(v CallOrigin) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CallCreate_From) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CallCreate_From) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // AsCallEventData returns the union data inside the Event_Data as a CallEventData
 func (t Event_Data) AsCallEventData() (CallEventData, error) {
@@ -6428,6 +7438,12 @@ type ServerInterface interface {
 	// StreamUnitEvents Follow a unit's live events (Server-Sent Events)
 	// (GET /v1/units/{unit}/events)
 	StreamUnitEvents(w http.ResponseWriter, r *http.Request, unit UnitID, params StreamUnitEventsParams)
+	// ListExtensionGroups List extension groups
+	// (GET /v1/units/{unit}/extension-groups)
+	ListExtensionGroups(w http.ResponseWriter, r *http.Request, unit UnitID, params ListExtensionGroupsParams)
+	// GetExtensionGroup Get an extension group
+	// (GET /v1/units/{unit}/extension-groups/{group})
+	GetExtensionGroup(w http.ResponseWriter, r *http.Request, unit UnitID, group ExtensionGroupID)
 	// ListExtensions List extensions
 	// (GET /v1/units/{unit}/extensions)
 	ListExtensions(w http.ResponseWriter, r *http.Request, unit UnitID, params ListExtensionsParams)
@@ -6449,12 +7465,63 @@ type ServerInterface interface {
 	// ClearWaveChat Clear an extension's Wave chat history
 	// (DELETE /v1/units/{unit}/extensions/{ext}/wave-chat)
 	ClearWaveChat(w http.ResponseWriter, r *http.Request, unit UnitID, ext ExtensionID)
+	// ListIvrs List IVRs
+	// (GET /v1/units/{unit}/ivrs)
+	ListIvrs(w http.ResponseWriter, r *http.Request, unit UnitID, params ListIvrsParams)
+	// GetIvr Get an IVR
+	// (GET /v1/units/{unit}/ivrs/{ivr})
+	GetIvr(w http.ResponseWriter, r *http.Request, unit UnitID, ivr IvrID)
+	// ListPagingGroups List paging and intercom groups
+	// (GET /v1/units/{unit}/paging-groups)
+	ListPagingGroups(w http.ResponseWriter, r *http.Request, unit UnitID, params ListPagingGroupsParams)
+	// GetPagingGroup Get a paging or intercom group
+	// (GET /v1/units/{unit}/paging-groups/{group})
+	GetPagingGroup(w http.ResponseWriter, r *http.Request, unit UnitID, group PagingGroupID)
+	// ListQueues List call queues
+	// (GET /v1/units/{unit}/queues)
+	ListQueues(w http.ResponseWriter, r *http.Request, unit UnitID, params ListQueuesParams)
+	// CreateQueue Create a call queue
+	// (POST /v1/units/{unit}/queues)
+	CreateQueue(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateQueueParams)
+	// DeleteQueue Delete a call queue
+	// (DELETE /v1/units/{unit}/queues/{queue})
+	DeleteQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params DeleteQueueParams)
+	// GetQueue Get a call queue
+	// (GET /v1/units/{unit}/queues/{queue})
+	GetQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID)
+	// UpdateQueue Update a call queue
+	// (PATCH /v1/units/{unit}/queues/{queue})
+	UpdateQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params UpdateQueueParams)
+	// ListQueueAgents List a queue's agents
+	// (GET /v1/units/{unit}/queues/{queue}/agents)
+	ListQueueAgents(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID)
+	// UpdateQueueAgent Log an agent in or out, pause or unpause it
+	// (PATCH /v1/units/{unit}/queues/{queue}/agents/{ext})
+	UpdateQueueAgent(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, ext ExtensionID)
+	// GetQueueStats Get a queue's statistics
+	// (GET /v1/units/{unit}/queues/{queue}/stats)
+	GetQueueStats(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params GetQueueStatsParams)
+	// ListQueueWaiting List the callers waiting in a queue
+	// (GET /v1/units/{unit}/queues/{queue}/waiting)
+	ListQueueWaiting(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID)
 	// GetRecording Download a recording
 	// (GET /v1/units/{unit}/recordings/{file})
 	GetRecording(w http.ResponseWriter, r *http.Request, unit UnitID, file string)
 	// ResetUnit Reset a unit's login stop
 	// (POST /v1/units/{unit}/reset)
 	ResetUnit(w http.ResponseWriter, r *http.Request, unit UnitID)
+	// ListInboundRoutes List inbound routes
+	// (GET /v1/units/{unit}/routes/inbound)
+	ListInboundRoutes(w http.ResponseWriter, r *http.Request, unit UnitID, params ListInboundRoutesParams)
+	// GetInboundRoute Get an inbound route
+	// (GET /v1/units/{unit}/routes/inbound/{route})
+	GetInboundRoute(w http.ResponseWriter, r *http.Request, unit UnitID, route RouteID)
+	// ListOutboundRoutes List outbound routes
+	// (GET /v1/units/{unit}/routes/outbound)
+	ListOutboundRoutes(w http.ResponseWriter, r *http.Request, unit UnitID, params ListOutboundRoutesParams)
+	// GetOutboundRoute Get an outbound route
+	// (GET /v1/units/{unit}/routes/outbound/{route})
+	GetOutboundRoute(w http.ResponseWriter, r *http.Request, unit UnitID, route RouteID)
 	// GetSystemStatus Get system status
 	// (GET /v1/units/{unit}/system/status)
 	GetSystemStatus(w http.ResponseWriter, r *http.Request, unit UnitID)
@@ -6482,6 +7549,9 @@ type ServerInterface interface {
 	// ListDigitalTrunks List digital trunks
 	// (GET /v1/units/{unit}/trunks/digital)
 	ListDigitalTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListDigitalTrunksParams)
+	// GetDigitalTrunk Get a digital trunk
+	// (GET /v1/units/{unit}/trunks/digital/{trunk})
+	GetDigitalTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID)
 	// ListSIPTrunks List SIP trunks
 	// (GET /v1/units/{unit}/trunks/sip)
 	ListSIPTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListSIPTrunksParams)
@@ -6497,6 +7567,15 @@ type ServerInterface interface {
 	// UpdateSIPTrunk Update a SIP trunk
 	// (PATCH /v1/units/{unit}/trunks/sip/{trunk})
 	UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateSIPTrunkParams)
+	// ListUsers List users
+	// (GET /v1/units/{unit}/users)
+	ListUsers(w http.ResponseWriter, r *http.Request, unit UnitID, params ListUsersParams)
+	// GetUser Get a user
+	// (GET /v1/units/{unit}/users/{user_name})
+	GetUser(w http.ResponseWriter, r *http.Request, unit UnitID, userName UserName)
+	// UpdateUser Update a user's names, e-mail or department
+	// (PATCH /v1/units/{unit}/users/{user_name})
+	UpdateUser(w http.ResponseWriter, r *http.Request, unit UnitID, userName UserName, params UpdateUserParams)
 	// ListWebhooks List webhook endpoints
 	// (GET /v1/webhooks)
 	ListWebhooks(w http.ResponseWriter, r *http.Request)
@@ -6623,6 +7702,18 @@ func (_ Unimplemented) StreamUnitEvents(w http.ResponseWriter, r *http.Request, 
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// ListExtensionGroups List extension groups
+// (GET /v1/units/{unit}/extension-groups)
+func (_ Unimplemented) ListExtensionGroups(w http.ResponseWriter, r *http.Request, unit UnitID, params ListExtensionGroupsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetExtensionGroup Get an extension group
+// (GET /v1/units/{unit}/extension-groups/{group})
+func (_ Unimplemented) GetExtensionGroup(w http.ResponseWriter, r *http.Request, unit UnitID, group ExtensionGroupID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ListExtensions List extensions
 // (GET /v1/units/{unit}/extensions)
 func (_ Unimplemented) ListExtensions(w http.ResponseWriter, r *http.Request, unit UnitID, params ListExtensionsParams) {
@@ -6665,6 +7756,84 @@ func (_ Unimplemented) ClearWaveChat(w http.ResponseWriter, r *http.Request, uni
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// ListIvrs List IVRs
+// (GET /v1/units/{unit}/ivrs)
+func (_ Unimplemented) ListIvrs(w http.ResponseWriter, r *http.Request, unit UnitID, params ListIvrsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetIvr Get an IVR
+// (GET /v1/units/{unit}/ivrs/{ivr})
+func (_ Unimplemented) GetIvr(w http.ResponseWriter, r *http.Request, unit UnitID, ivr IvrID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListPagingGroups List paging and intercom groups
+// (GET /v1/units/{unit}/paging-groups)
+func (_ Unimplemented) ListPagingGroups(w http.ResponseWriter, r *http.Request, unit UnitID, params ListPagingGroupsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetPagingGroup Get a paging or intercom group
+// (GET /v1/units/{unit}/paging-groups/{group})
+func (_ Unimplemented) GetPagingGroup(w http.ResponseWriter, r *http.Request, unit UnitID, group PagingGroupID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListQueues List call queues
+// (GET /v1/units/{unit}/queues)
+func (_ Unimplemented) ListQueues(w http.ResponseWriter, r *http.Request, unit UnitID, params ListQueuesParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CreateQueue Create a call queue
+// (POST /v1/units/{unit}/queues)
+func (_ Unimplemented) CreateQueue(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateQueueParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteQueue Delete a call queue
+// (DELETE /v1/units/{unit}/queues/{queue})
+func (_ Unimplemented) DeleteQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params DeleteQueueParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetQueue Get a call queue
+// (GET /v1/units/{unit}/queues/{queue})
+func (_ Unimplemented) GetQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateQueue Update a call queue
+// (PATCH /v1/units/{unit}/queues/{queue})
+func (_ Unimplemented) UpdateQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params UpdateQueueParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListQueueAgents List a queue's agents
+// (GET /v1/units/{unit}/queues/{queue}/agents)
+func (_ Unimplemented) ListQueueAgents(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateQueueAgent Log an agent in or out, pause or unpause it
+// (PATCH /v1/units/{unit}/queues/{queue}/agents/{ext})
+func (_ Unimplemented) UpdateQueueAgent(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, ext ExtensionID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetQueueStats Get a queue's statistics
+// (GET /v1/units/{unit}/queues/{queue}/stats)
+func (_ Unimplemented) GetQueueStats(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params GetQueueStatsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListQueueWaiting List the callers waiting in a queue
+// (GET /v1/units/{unit}/queues/{queue}/waiting)
+func (_ Unimplemented) ListQueueWaiting(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // GetRecording Download a recording
 // (GET /v1/units/{unit}/recordings/{file})
 func (_ Unimplemented) GetRecording(w http.ResponseWriter, r *http.Request, unit UnitID, file string) {
@@ -6674,6 +7843,30 @@ func (_ Unimplemented) GetRecording(w http.ResponseWriter, r *http.Request, unit
 // ResetUnit Reset a unit's login stop
 // (POST /v1/units/{unit}/reset)
 func (_ Unimplemented) ResetUnit(w http.ResponseWriter, r *http.Request, unit UnitID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListInboundRoutes List inbound routes
+// (GET /v1/units/{unit}/routes/inbound)
+func (_ Unimplemented) ListInboundRoutes(w http.ResponseWriter, r *http.Request, unit UnitID, params ListInboundRoutesParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetInboundRoute Get an inbound route
+// (GET /v1/units/{unit}/routes/inbound/{route})
+func (_ Unimplemented) GetInboundRoute(w http.ResponseWriter, r *http.Request, unit UnitID, route RouteID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListOutboundRoutes List outbound routes
+// (GET /v1/units/{unit}/routes/outbound)
+func (_ Unimplemented) ListOutboundRoutes(w http.ResponseWriter, r *http.Request, unit UnitID, params ListOutboundRoutesParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetOutboundRoute Get an outbound route
+// (GET /v1/units/{unit}/routes/outbound/{route})
+func (_ Unimplemented) GetOutboundRoute(w http.ResponseWriter, r *http.Request, unit UnitID, route RouteID) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -6731,6 +7924,12 @@ func (_ Unimplemented) ListDigitalTrunks(w http.ResponseWriter, r *http.Request,
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// GetDigitalTrunk Get a digital trunk
+// (GET /v1/units/{unit}/trunks/digital/{trunk})
+func (_ Unimplemented) GetDigitalTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ListSIPTrunks List SIP trunks
 // (GET /v1/units/{unit}/trunks/sip)
 func (_ Unimplemented) ListSIPTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListSIPTrunksParams) {
@@ -6758,6 +7957,24 @@ func (_ Unimplemented) GetSIPTrunk(w http.ResponseWriter, r *http.Request, unit 
 // UpdateSIPTrunk Update a SIP trunk
 // (PATCH /v1/units/{unit}/trunks/sip/{trunk})
 func (_ Unimplemented) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID, params UpdateSIPTrunkParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListUsers List users
+// (GET /v1/units/{unit}/users)
+func (_ Unimplemented) ListUsers(w http.ResponseWriter, r *http.Request, unit UnitID, params ListUsersParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetUser Get a user
+// (GET /v1/units/{unit}/users/{user_name})
+func (_ Unimplemented) GetUser(w http.ResponseWriter, r *http.Request, unit UnitID, userName UserName) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateUser Update a user's names, e-mail or department
+// (PATCH /v1/units/{unit}/users/{user_name})
+func (_ Unimplemented) UpdateUser(w http.ResponseWriter, r *http.Request, unit UnitID, userName UserName, params UpdateUserParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -7601,6 +8818,96 @@ func (siw *ServerInterfaceWrapper) StreamUnitEvents(w http.ResponseWriter, r *ht
 	handler.ServeHTTP(w, r)
 }
 
+// ListExtensionGroups operation middleware
+func (siw *ServerInterfaceWrapper) ListExtensionGroups(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListExtensionGroupsParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListExtensionGroups(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetExtensionGroup operation middleware
+func (siw *ServerInterfaceWrapper) GetExtensionGroup(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "group" -------------
+	var group ExtensionGroupID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "group", chi.URLParam(r, "group"), &group, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "group", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetExtensionGroup(w, r, unit, group)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListExtensions operation middleware
 func (siw *ServerInterfaceWrapper) ListExtensions(w http.ResponseWriter, r *http.Request) {
 
@@ -7918,6 +9225,598 @@ func (siw *ServerInterfaceWrapper) ClearWaveChat(w http.ResponseWriter, r *http.
 	handler.ServeHTTP(w, r)
 }
 
+// ListIvrs operation middleware
+func (siw *ServerInterfaceWrapper) ListIvrs(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListIvrsParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListIvrs(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetIvr operation middleware
+func (siw *ServerInterfaceWrapper) GetIvr(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "ivr" -------------
+	var ivr IvrID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ivr", chi.URLParam(r, "ivr"), &ivr, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "ivr", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetIvr(w, r, unit, ivr)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListPagingGroups operation middleware
+func (siw *ServerInterfaceWrapper) ListPagingGroups(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListPagingGroupsParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListPagingGroups(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetPagingGroup operation middleware
+func (siw *ServerInterfaceWrapper) GetPagingGroup(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "group" -------------
+	var group PagingGroupID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "group", chi.URLParam(r, "group"), &group, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "group", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetPagingGroup(w, r, unit, group)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListQueues operation middleware
+func (siw *ServerInterfaceWrapper) ListQueues(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListQueuesParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListQueues(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateQueue operation middleware
+func (siw *ServerInterfaceWrapper) CreateQueue(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateQueueParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateQueue(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteQueue operation middleware
+func (siw *ServerInterfaceWrapper) DeleteQueue(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "queue" -------------
+	var queue QueueID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "queue", chi.URLParam(r, "queue"), &queue, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "queue", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteQueueParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteQueue(w, r, unit, queue, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetQueue operation middleware
+func (siw *ServerInterfaceWrapper) GetQueue(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "queue" -------------
+	var queue QueueID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "queue", chi.URLParam(r, "queue"), &queue, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "queue", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetQueue(w, r, unit, queue)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateQueue operation middleware
+func (siw *ServerInterfaceWrapper) UpdateQueue(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "queue" -------------
+	var queue QueueID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "queue", chi.URLParam(r, "queue"), &queue, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "queue", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateQueueParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateQueue(w, r, unit, queue, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListQueueAgents operation middleware
+func (siw *ServerInterfaceWrapper) ListQueueAgents(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "queue" -------------
+	var queue QueueID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "queue", chi.URLParam(r, "queue"), &queue, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "queue", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListQueueAgents(w, r, unit, queue)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateQueueAgent operation middleware
+func (siw *ServerInterfaceWrapper) UpdateQueueAgent(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "queue" -------------
+	var queue QueueID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "queue", chi.URLParam(r, "queue"), &queue, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "queue", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "ext" -------------
+	var ext ExtensionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ext", chi.URLParam(r, "ext"), &ext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "ext", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateQueueAgent(w, r, unit, queue, ext)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetQueueStats operation middleware
+func (siw *ServerInterfaceWrapper) GetQueueStats(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "queue" -------------
+	var queue QueueID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "queue", chi.URLParam(r, "queue"), &queue, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "queue", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetQueueStatsParams
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", r.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "to", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetQueueStats(w, r, unit, queue, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListQueueWaiting operation middleware
+func (siw *ServerInterfaceWrapper) ListQueueWaiting(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "queue" -------------
+	var queue QueueID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "queue", chi.URLParam(r, "queue"), &queue, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "queue", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListQueueWaiting(w, r, unit, queue)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetRecording operation middleware
 func (siw *ServerInterfaceWrapper) GetRecording(w http.ResponseWriter, r *http.Request) {
 
@@ -7970,6 +9869,186 @@ func (siw *ServerInterfaceWrapper) ResetUnit(w http.ResponseWriter, r *http.Requ
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ResetUnit(w, r, unit)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListInboundRoutes operation middleware
+func (siw *ServerInterfaceWrapper) ListInboundRoutes(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListInboundRoutesParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListInboundRoutes(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetInboundRoute operation middleware
+func (siw *ServerInterfaceWrapper) GetInboundRoute(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "route" -------------
+	var route RouteID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "route", chi.URLParam(r, "route"), &route, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "route", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetInboundRoute(w, r, unit, route)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListOutboundRoutes operation middleware
+func (siw *ServerInterfaceWrapper) ListOutboundRoutes(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOutboundRoutesParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListOutboundRoutes(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetOutboundRoute operation middleware
+func (siw *ServerInterfaceWrapper) GetOutboundRoute(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "route" -------------
+	var route RouteID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "route", chi.URLParam(r, "route"), &route, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "route", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetOutboundRoute(w, r, unit, route)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -8397,6 +10476,41 @@ func (siw *ServerInterfaceWrapper) ListDigitalTrunks(w http.ResponseWriter, r *h
 	handler.ServeHTTP(w, r)
 }
 
+// GetDigitalTrunk operation middleware
+func (siw *ServerInterfaceWrapper) GetDigitalTrunk(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "trunk" -------------
+	var trunk TrunkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "trunk", chi.URLParam(r, "trunk"), &trunk, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "trunk", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetDigitalTrunk(w, r, unit, trunk)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListSIPTrunks operation middleware
 func (siw *ServerInterfaceWrapper) ListSIPTrunks(w http.ResponseWriter, r *http.Request) {
 
@@ -8644,6 +10758,147 @@ func (siw *ServerInterfaceWrapper) UpdateSIPTrunk(w http.ResponseWriter, r *http
 	handler.ServeHTTP(w, r)
 }
 
+// ListUsers operation middleware
+func (siw *ServerInterfaceWrapper) ListUsers(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUsersParams
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_token", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page_token"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page_token", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListUsers(w, r, unit, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetUser operation middleware
+func (siw *ServerInterfaceWrapper) GetUser(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "user_name" -------------
+	var userName UserName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_name", chi.URLParam(r, "user_name"), &userName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "user_name", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetUser(w, r, unit, userName)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateUser operation middleware
+func (siw *ServerInterfaceWrapper) UpdateUser(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "unit" -------------
+	var unit UnitID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "unit", chi.URLParam(r, "unit"), &unit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unit", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "user_name" -------------
+	var userName UserName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_name", chi.URLParam(r, "user_name"), &userName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "user_name", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateUserParams
+
+	// ------------- Optional query parameter "apply" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "apply", r.URL.Query(), &params.Apply, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "apply"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "apply", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateUser(w, r, unit, userName, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListWebhooks operation middleware
 func (siw *ServerInterfaceWrapper) ListWebhooks(w http.ResponseWriter, r *http.Request) {
 
@@ -8877,6 +11132,75 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/v1/units/{unit}/trunks/digital", wrapper.ListDigitalTrunks)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/trunks/digital/{trunk}", wrapper.GetDigitalTrunk)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/queues", wrapper.ListQueues)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/v1/units/{unit}/queues", wrapper.CreateQueue)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/v1/units/{unit}/queues/{queue}", wrapper.DeleteQueue)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/queues/{queue}", wrapper.GetQueue)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/v1/units/{unit}/queues/{queue}", wrapper.UpdateQueue)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/queues/{queue}/agents", wrapper.ListQueueAgents)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/v1/units/{unit}/queues/{queue}/agents/{ext}", wrapper.UpdateQueueAgent)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/queues/{queue}/stats", wrapper.GetQueueStats)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/queues/{queue}/waiting", wrapper.ListQueueWaiting)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/routes/inbound", wrapper.ListInboundRoutes)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/routes/inbound/{route}", wrapper.GetInboundRoute)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/routes/outbound", wrapper.ListOutboundRoutes)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/routes/outbound/{route}", wrapper.GetOutboundRoute)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/ivrs", wrapper.ListIvrs)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/ivrs/{ivr}", wrapper.GetIvr)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/paging-groups", wrapper.ListPagingGroups)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/paging-groups/{group}", wrapper.GetPagingGroup)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/extension-groups", wrapper.ListExtensionGroups)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/extension-groups/{group}", wrapper.GetExtensionGroup)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/users", wrapper.ListUsers)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/v1/units/{unit}/users/{user_name}", wrapper.GetUser)
+	})
+	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/v1/units/{unit}/users/{user_name}", wrapper.UpdateUser)
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/v1/units/{unit}/actions/{action}", wrapper.RunAction)
@@ -12338,6 +14662,370 @@ func (response StreamUnitEventsdefaultApplicationProblemPlusJSONResponse) VisitS
 	return err
 }
 
+type ListExtensionGroupsRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListExtensionGroupsParams
+}
+
+type ListExtensionGroupsResponseObject interface {
+	VisitListExtensionGroupsResponse(w http.ResponseWriter) error
+}
+
+type ListExtensionGroups200ResponseHeaders struct {
+	Link *string
+}
+
+type ListExtensionGroups200JSONResponse struct {
+	Body    ExtensionGroupList
+	Headers ListExtensionGroups200ResponseHeaders
+}
+
+func (response ListExtensionGroups200JSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroups400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensionGroups400ApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroups401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensionGroups401ApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroups403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensionGroups403ApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroups404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensionGroups404ApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroups429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensionGroups429ApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroups502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensionGroups502ApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroups503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensionGroups503ApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroups504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListExtensionGroups504ApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListExtensionGroupsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListExtensionGroupsdefaultApplicationProblemPlusJSONResponse) VisitListExtensionGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroupRequestObject struct {
+	Unit  UnitID           `json:"unit"`
+	Group ExtensionGroupID `json:"group"`
+}
+
+type GetExtensionGroupResponseObject interface {
+	VisitGetExtensionGroupResponse(w http.ResponseWriter) error
+}
+
+type GetExtensionGroup200JSONResponse ExtensionGroup
+
+func (response GetExtensionGroup200JSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroup400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionGroup400ApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroup401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionGroup401ApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroup403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionGroup403ApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroup404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionGroup404ApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroup429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionGroup429ApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroup502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionGroup502ApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroup503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionGroup503ApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroup504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetExtensionGroup504ApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExtensionGroupdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetExtensionGroupdefaultApplicationProblemPlusJSONResponse) VisitGetExtensionGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListExtensionsRequestObject struct {
 	Unit   UnitID `json:"unit"`
 	Params ListExtensionsParams
@@ -13690,6 +16378,2488 @@ func (response ClearWaveChatdefaultApplicationProblemPlusJSONResponse) VisitClea
 	return err
 }
 
+type ListIvrsRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListIvrsParams
+}
+
+type ListIvrsResponseObject interface {
+	VisitListIvrsResponse(w http.ResponseWriter) error
+}
+
+type ListIvrs200ResponseHeaders struct {
+	Link *string
+}
+
+type ListIvrs200JSONResponse struct {
+	Body    IvrList
+	Headers ListIvrs200ResponseHeaders
+}
+
+func (response ListIvrs200JSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrs400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListIvrs400ApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrs401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListIvrs401ApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrs403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListIvrs403ApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrs404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListIvrs404ApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrs429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListIvrs429ApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrs502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListIvrs502ApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrs503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListIvrs503ApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrs504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListIvrs504ApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIvrsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListIvrsdefaultApplicationProblemPlusJSONResponse) VisitListIvrsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvrRequestObject struct {
+	Unit UnitID `json:"unit"`
+	Ivr  IvrID  `json:"ivr"`
+}
+
+type GetIvrResponseObject interface {
+	VisitGetIvrResponse(w http.ResponseWriter) error
+}
+
+type GetIvr200JSONResponse Ivr
+
+func (response GetIvr200JSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvr400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetIvr400ApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvr401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetIvr401ApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvr403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetIvr403ApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvr404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetIvr404ApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvr429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetIvr429ApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvr502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetIvr502ApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvr503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetIvr503ApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvr504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetIvr504ApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIvrdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetIvrdefaultApplicationProblemPlusJSONResponse) VisitGetIvrResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroupsRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListPagingGroupsParams
+}
+
+type ListPagingGroupsResponseObject interface {
+	VisitListPagingGroupsResponse(w http.ResponseWriter) error
+}
+
+type ListPagingGroups200ResponseHeaders struct {
+	Link *string
+}
+
+type ListPagingGroups200JSONResponse struct {
+	Body    PagingGroupList
+	Headers ListPagingGroups200ResponseHeaders
+}
+
+func (response ListPagingGroups200JSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroups400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListPagingGroups400ApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroups401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListPagingGroups401ApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroups403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListPagingGroups403ApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroups404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListPagingGroups404ApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroups429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListPagingGroups429ApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroups502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListPagingGroups502ApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroups503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListPagingGroups503ApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroups504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListPagingGroups504ApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPagingGroupsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListPagingGroupsdefaultApplicationProblemPlusJSONResponse) VisitListPagingGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroupRequestObject struct {
+	Unit  UnitID        `json:"unit"`
+	Group PagingGroupID `json:"group"`
+}
+
+type GetPagingGroupResponseObject interface {
+	VisitGetPagingGroupResponse(w http.ResponseWriter) error
+}
+
+type GetPagingGroup200JSONResponse PagingGroup
+
+func (response GetPagingGroup200JSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroup400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetPagingGroup400ApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroup401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPagingGroup401ApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroup403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetPagingGroup403ApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroup404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetPagingGroup404ApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroup429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPagingGroup429ApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroup502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetPagingGroup502ApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroup503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetPagingGroup503ApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroup504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetPagingGroup504ApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPagingGroupdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetPagingGroupdefaultApplicationProblemPlusJSONResponse) VisitGetPagingGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueuesRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListQueuesParams
+}
+
+type ListQueuesResponseObject interface {
+	VisitListQueuesResponse(w http.ResponseWriter) error
+}
+
+type ListQueues200ResponseHeaders struct {
+	Link *string
+}
+
+type ListQueues200JSONResponse struct {
+	Body    QueueList
+	Headers ListQueues200ResponseHeaders
+}
+
+func (response ListQueues200JSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueues400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueues400ApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueues401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueues401ApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueues403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueues403ApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueues404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueues404ApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueues429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueues429ApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueues502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueues502ApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueues503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueues503ApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueues504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueues504ApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueuesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListQueuesdefaultApplicationProblemPlusJSONResponse) VisitListQueuesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueueRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params CreateQueueParams
+	Body   *CreateQueueJSONRequestBody
+}
+
+type CreateQueueResponseObject interface {
+	VisitCreateQueueResponse(w http.ResponseWriter) error
+}
+
+type CreateQueue201ResponseHeaders struct {
+	Location      string
+	XPendingApply bool
+}
+
+type CreateQueue201JSONResponse struct {
+	Body    Queue
+	Headers CreateQueue201ResponseHeaders
+}
+
+func (response CreateQueue201JSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.Header().Set("X-Pending-Apply", fmt.Sprint(response.Headers.XPendingApply))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue400ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue401ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue403ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue404ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue409ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue422ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue429ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue502ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue503ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueue504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateQueue504ApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateQueuedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateQueuedefaultApplicationProblemPlusJSONResponse) VisitCreateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueueRequestObject struct {
+	Unit   UnitID  `json:"unit"`
+	Queue  QueueID `json:"queue"`
+	Params DeleteQueueParams
+}
+
+type DeleteQueueResponseObject interface {
+	VisitDeleteQueueResponse(w http.ResponseWriter) error
+}
+
+type DeleteQueue204ResponseHeaders struct {
+	XPendingApply bool
+}
+
+type DeleteQueue204Response struct {
+	Headers DeleteQueue204ResponseHeaders
+}
+
+func (response DeleteQueue204Response) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+	w.Header().Set("X-Pending-Apply", fmt.Sprint(response.Headers.XPendingApply))
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteQueue400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue400ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue401ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue403ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue404ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue409ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue422ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue429ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue502ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue503ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueue504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteQueue504ApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteQueuedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteQueuedefaultApplicationProblemPlusJSONResponse) VisitDeleteQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueRequestObject struct {
+	Unit  UnitID  `json:"unit"`
+	Queue QueueID `json:"queue"`
+}
+
+type GetQueueResponseObject interface {
+	VisitGetQueueResponse(w http.ResponseWriter) error
+}
+
+type GetQueue200JSONResponse Queue
+
+func (response GetQueue200JSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueue400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueue400ApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueue401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueue401ApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueue403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueue403ApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueue404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueue404ApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueue429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueue429ApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueue502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueue502ApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueue503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueue503ApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueue504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueue504ApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueuedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetQueuedefaultApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueRequestObject struct {
+	Unit   UnitID  `json:"unit"`
+	Queue  QueueID `json:"queue"`
+	Params UpdateQueueParams
+	Body   *UpdateQueueApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateQueueResponseObject interface {
+	VisitUpdateQueueResponse(w http.ResponseWriter) error
+}
+
+type UpdateQueue200JSONResponse Queue
+
+func (response UpdateQueue200JSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue400ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue401ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue403ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue404ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue409ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue422ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue429ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue502ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue503ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueue504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueue504ApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueuedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateQueuedefaultApplicationProblemPlusJSONResponse) VisitUpdateQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgentsRequestObject struct {
+	Unit  UnitID  `json:"unit"`
+	Queue QueueID `json:"queue"`
+}
+
+type ListQueueAgentsResponseObject interface {
+	VisitListQueueAgentsResponse(w http.ResponseWriter) error
+}
+
+type ListQueueAgents200JSONResponse QueueAgentList
+
+func (response ListQueueAgents200JSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueAgents400ApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueAgents401ApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgents403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueAgents403ApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgents404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueAgents404ApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueAgents429ApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgents502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueAgents502ApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgents503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueAgents503ApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgents504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueAgents504ApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueAgentsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListQueueAgentsdefaultApplicationProblemPlusJSONResponse) VisitListQueueAgentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgentRequestObject struct {
+	Unit  UnitID      `json:"unit"`
+	Queue QueueID     `json:"queue"`
+	Ext   ExtensionID `json:"ext"`
+	Body  *UpdateQueueAgentApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateQueueAgentResponseObject interface {
+	VisitUpdateQueueAgentResponse(w http.ResponseWriter) error
+}
+
+type UpdateQueueAgent204Response struct {
+}
+
+func (response UpdateQueueAgent204Response) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type UpdateQueueAgent400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent400ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent401ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent403ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent404ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent409ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent422ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent429ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent502ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent503ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgent504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateQueueAgent504ApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateQueueAgentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateQueueAgentdefaultApplicationProblemPlusJSONResponse) VisitUpdateQueueAgentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStatsRequestObject struct {
+	Unit   UnitID  `json:"unit"`
+	Queue  QueueID `json:"queue"`
+	Params GetQueueStatsParams
+}
+
+type GetQueueStatsResponseObject interface {
+	VisitGetQueueStatsResponse(w http.ResponseWriter) error
+}
+
+type GetQueueStats200JSONResponse QueueStats
+
+func (response GetQueueStats200JSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStats400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueueStats400ApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStats401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueueStats401ApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStats403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueueStats403ApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStats404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueueStats404ApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStats429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueueStats429ApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStats502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueueStats502ApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStats503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueueStats503ApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStats504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetQueueStats504ApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueStatsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetQueueStatsdefaultApplicationProblemPlusJSONResponse) VisitGetQueueStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaitingRequestObject struct {
+	Unit  UnitID  `json:"unit"`
+	Queue QueueID `json:"queue"`
+}
+
+type ListQueueWaitingResponseObject interface {
+	VisitListQueueWaitingResponse(w http.ResponseWriter) error
+}
+
+type ListQueueWaiting200JSONResponse QueueWaitingList
+
+func (response ListQueueWaiting200JSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaiting400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueWaiting400ApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaiting401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueWaiting401ApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaiting403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueWaiting403ApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaiting404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueWaiting404ApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaiting429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueWaiting429ApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaiting502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueWaiting502ApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaiting503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueWaiting503ApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaiting504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListQueueWaiting504ApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListQueueWaitingdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListQueueWaitingdefaultApplicationProblemPlusJSONResponse) VisitListQueueWaitingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetRecordingRequestObject struct {
 	Unit UnitID `json:"unit"`
 	File string `json:"file"`
@@ -13989,6 +19159,734 @@ type ResetUnitdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ResetUnitdefaultApplicationProblemPlusJSONResponse) VisitResetUnitResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutesRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListInboundRoutesParams
+}
+
+type ListInboundRoutesResponseObject interface {
+	VisitListInboundRoutesResponse(w http.ResponseWriter) error
+}
+
+type ListInboundRoutes200ResponseHeaders struct {
+	Link *string
+}
+
+type ListInboundRoutes200JSONResponse struct {
+	Body    InboundRouteList
+	Headers ListInboundRoutes200ResponseHeaders
+}
+
+func (response ListInboundRoutes200JSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutes400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListInboundRoutes400ApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutes401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListInboundRoutes401ApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutes403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListInboundRoutes403ApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutes404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListInboundRoutes404ApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutes429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListInboundRoutes429ApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutes502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListInboundRoutes502ApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutes503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListInboundRoutes503ApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutes504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListInboundRoutes504ApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInboundRoutesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListInboundRoutesdefaultApplicationProblemPlusJSONResponse) VisitListInboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRouteRequestObject struct {
+	Unit  UnitID  `json:"unit"`
+	Route RouteID `json:"route"`
+}
+
+type GetInboundRouteResponseObject interface {
+	VisitGetInboundRouteResponse(w http.ResponseWriter) error
+}
+
+type GetInboundRoute200JSONResponse InboundRoute
+
+func (response GetInboundRoute200JSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoute400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetInboundRoute400ApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoute401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetInboundRoute401ApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoute403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetInboundRoute403ApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoute404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetInboundRoute404ApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoute429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetInboundRoute429ApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoute502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetInboundRoute502ApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoute503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetInboundRoute503ApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoute504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetInboundRoute504ApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInboundRoutedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetInboundRoutedefaultApplicationProblemPlusJSONResponse) VisitGetInboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutesRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListOutboundRoutesParams
+}
+
+type ListOutboundRoutesResponseObject interface {
+	VisitListOutboundRoutesResponse(w http.ResponseWriter) error
+}
+
+type ListOutboundRoutes200ResponseHeaders struct {
+	Link *string
+}
+
+type ListOutboundRoutes200JSONResponse struct {
+	Body    OutboundRouteList
+	Headers ListOutboundRoutes200ResponseHeaders
+}
+
+func (response ListOutboundRoutes200JSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutes400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutboundRoutes400ApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutes401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutboundRoutes401ApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutes403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutboundRoutes403ApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutes404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutboundRoutes404ApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutes429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutboundRoutes429ApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutes502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutboundRoutes502ApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutes503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutboundRoutes503ApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutes504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListOutboundRoutes504ApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboundRoutesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListOutboundRoutesdefaultApplicationProblemPlusJSONResponse) VisitListOutboundRoutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRouteRequestObject struct {
+	Unit  UnitID  `json:"unit"`
+	Route RouteID `json:"route"`
+}
+
+type GetOutboundRouteResponseObject interface {
+	VisitGetOutboundRouteResponse(w http.ResponseWriter) error
+}
+
+type GetOutboundRoute200JSONResponse OutboundRoute
+
+func (response GetOutboundRoute200JSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoute400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutboundRoute400ApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoute401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutboundRoute401ApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoute403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutboundRoute403ApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoute404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutboundRoute404ApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoute429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutboundRoute429ApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoute502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutboundRoute502ApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoute503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutboundRoute503ApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoute504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetOutboundRoute504ApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOutboundRoutedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetOutboundRoutedefaultApplicationProblemPlusJSONResponse) VisitGetOutboundRouteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -15751,6 +21649,183 @@ func (response ListDigitalTrunksdefaultApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type GetDigitalTrunkRequestObject struct {
+	Unit  UnitID  `json:"unit"`
+	Trunk TrunkID `json:"trunk"`
+}
+
+type GetDigitalTrunkResponseObject interface {
+	VisitGetDigitalTrunkResponse(w http.ResponseWriter) error
+}
+
+type GetDigitalTrunk200JSONResponse DigitalTrunkSummary
+
+func (response GetDigitalTrunk200JSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunk400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDigitalTrunk400ApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunk401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDigitalTrunk401ApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunk403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDigitalTrunk403ApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunk404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDigitalTrunk404ApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunk429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetDigitalTrunk429ApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunk502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetDigitalTrunk502ApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunk503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDigitalTrunk503ApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunk504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetDigitalTrunk504ApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDigitalTrunkdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetDigitalTrunkdefaultApplicationProblemPlusJSONResponse) VisitGetDigitalTrunkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSIPTrunksRequestObject struct {
 	Unit   UnitID `json:"unit"`
 	Params ListSIPTrunksParams
@@ -16749,6 +22824,584 @@ func (response UpdateSIPTrunkdefaultApplicationProblemPlusJSONResponse) VisitUpd
 	return err
 }
 
+type ListUsersRequestObject struct {
+	Unit   UnitID `json:"unit"`
+	Params ListUsersParams
+}
+
+type ListUsersResponseObject interface {
+	VisitListUsersResponse(w http.ResponseWriter) error
+}
+
+type ListUsers200ResponseHeaders struct {
+	Link *string
+}
+
+type ListUsers200JSONResponse struct {
+	Body    UserList
+	Headers ListUsers200ResponseHeaders
+}
+
+func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers400ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers401ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers404ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers429ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers502ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers504ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsersdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListUsersdefaultApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserRequestObject struct {
+	Unit     UnitID   `json:"unit"`
+	UserName UserName `json:"user_name"`
+}
+
+type GetUserResponseObject interface {
+	VisitGetUserResponse(w http.ResponseWriter) error
+}
+
+type GetUser200JSONResponse User
+
+func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser400ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser401ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser403ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser404ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser429ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser502ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser503ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser504ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetUserdefaultApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUserRequestObject struct {
+	Unit     UnitID   `json:"unit"`
+	UserName UserName `json:"user_name"`
+	Params   UpdateUserParams
+	Body     *UpdateUserApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateUserResponseObject interface {
+	VisitUpdateUserResponse(w http.ResponseWriter) error
+}
+
+type UpdateUser200JSONResponse User
+
+func (response UpdateUser200JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser400ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser401ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser403ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser404ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser409ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableContentApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser422ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser429ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser502ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser503ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser504ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateUserdefaultApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWebhooksRequestObject struct {
 }
 
@@ -17029,6 +23682,12 @@ type StrictServerInterface interface {
 	// StreamUnitEvents Follow a unit's live events (Server-Sent Events)
 	// (GET /v1/units/{unit}/events)
 	StreamUnitEvents(ctx context.Context, request StreamUnitEventsRequestObject) (StreamUnitEventsResponseObject, error)
+	// ListExtensionGroups List extension groups
+	// (GET /v1/units/{unit}/extension-groups)
+	ListExtensionGroups(ctx context.Context, request ListExtensionGroupsRequestObject) (ListExtensionGroupsResponseObject, error)
+	// GetExtensionGroup Get an extension group
+	// (GET /v1/units/{unit}/extension-groups/{group})
+	GetExtensionGroup(ctx context.Context, request GetExtensionGroupRequestObject) (GetExtensionGroupResponseObject, error)
 	// ListExtensions List extensions
 	// (GET /v1/units/{unit}/extensions)
 	ListExtensions(ctx context.Context, request ListExtensionsRequestObject) (ListExtensionsResponseObject, error)
@@ -17050,12 +23709,63 @@ type StrictServerInterface interface {
 	// ClearWaveChat Clear an extension's Wave chat history
 	// (DELETE /v1/units/{unit}/extensions/{ext}/wave-chat)
 	ClearWaveChat(ctx context.Context, request ClearWaveChatRequestObject) (ClearWaveChatResponseObject, error)
+	// ListIvrs List IVRs
+	// (GET /v1/units/{unit}/ivrs)
+	ListIvrs(ctx context.Context, request ListIvrsRequestObject) (ListIvrsResponseObject, error)
+	// GetIvr Get an IVR
+	// (GET /v1/units/{unit}/ivrs/{ivr})
+	GetIvr(ctx context.Context, request GetIvrRequestObject) (GetIvrResponseObject, error)
+	// ListPagingGroups List paging and intercom groups
+	// (GET /v1/units/{unit}/paging-groups)
+	ListPagingGroups(ctx context.Context, request ListPagingGroupsRequestObject) (ListPagingGroupsResponseObject, error)
+	// GetPagingGroup Get a paging or intercom group
+	// (GET /v1/units/{unit}/paging-groups/{group})
+	GetPagingGroup(ctx context.Context, request GetPagingGroupRequestObject) (GetPagingGroupResponseObject, error)
+	// ListQueues List call queues
+	// (GET /v1/units/{unit}/queues)
+	ListQueues(ctx context.Context, request ListQueuesRequestObject) (ListQueuesResponseObject, error)
+	// CreateQueue Create a call queue
+	// (POST /v1/units/{unit}/queues)
+	CreateQueue(ctx context.Context, request CreateQueueRequestObject) (CreateQueueResponseObject, error)
+	// DeleteQueue Delete a call queue
+	// (DELETE /v1/units/{unit}/queues/{queue})
+	DeleteQueue(ctx context.Context, request DeleteQueueRequestObject) (DeleteQueueResponseObject, error)
+	// GetQueue Get a call queue
+	// (GET /v1/units/{unit}/queues/{queue})
+	GetQueue(ctx context.Context, request GetQueueRequestObject) (GetQueueResponseObject, error)
+	// UpdateQueue Update a call queue
+	// (PATCH /v1/units/{unit}/queues/{queue})
+	UpdateQueue(ctx context.Context, request UpdateQueueRequestObject) (UpdateQueueResponseObject, error)
+	// ListQueueAgents List a queue's agents
+	// (GET /v1/units/{unit}/queues/{queue}/agents)
+	ListQueueAgents(ctx context.Context, request ListQueueAgentsRequestObject) (ListQueueAgentsResponseObject, error)
+	// UpdateQueueAgent Log an agent in or out, pause or unpause it
+	// (PATCH /v1/units/{unit}/queues/{queue}/agents/{ext})
+	UpdateQueueAgent(ctx context.Context, request UpdateQueueAgentRequestObject) (UpdateQueueAgentResponseObject, error)
+	// GetQueueStats Get a queue's statistics
+	// (GET /v1/units/{unit}/queues/{queue}/stats)
+	GetQueueStats(ctx context.Context, request GetQueueStatsRequestObject) (GetQueueStatsResponseObject, error)
+	// ListQueueWaiting List the callers waiting in a queue
+	// (GET /v1/units/{unit}/queues/{queue}/waiting)
+	ListQueueWaiting(ctx context.Context, request ListQueueWaitingRequestObject) (ListQueueWaitingResponseObject, error)
 	// GetRecording Download a recording
 	// (GET /v1/units/{unit}/recordings/{file})
 	GetRecording(ctx context.Context, request GetRecordingRequestObject) (GetRecordingResponseObject, error)
 	// ResetUnit Reset a unit's login stop
 	// (POST /v1/units/{unit}/reset)
 	ResetUnit(ctx context.Context, request ResetUnitRequestObject) (ResetUnitResponseObject, error)
+	// ListInboundRoutes List inbound routes
+	// (GET /v1/units/{unit}/routes/inbound)
+	ListInboundRoutes(ctx context.Context, request ListInboundRoutesRequestObject) (ListInboundRoutesResponseObject, error)
+	// GetInboundRoute Get an inbound route
+	// (GET /v1/units/{unit}/routes/inbound/{route})
+	GetInboundRoute(ctx context.Context, request GetInboundRouteRequestObject) (GetInboundRouteResponseObject, error)
+	// ListOutboundRoutes List outbound routes
+	// (GET /v1/units/{unit}/routes/outbound)
+	ListOutboundRoutes(ctx context.Context, request ListOutboundRoutesRequestObject) (ListOutboundRoutesResponseObject, error)
+	// GetOutboundRoute Get an outbound route
+	// (GET /v1/units/{unit}/routes/outbound/{route})
+	GetOutboundRoute(ctx context.Context, request GetOutboundRouteRequestObject) (GetOutboundRouteResponseObject, error)
 	// GetSystemStatus Get system status
 	// (GET /v1/units/{unit}/system/status)
 	GetSystemStatus(ctx context.Context, request GetSystemStatusRequestObject) (GetSystemStatusResponseObject, error)
@@ -17083,6 +23793,9 @@ type StrictServerInterface interface {
 	// ListDigitalTrunks List digital trunks
 	// (GET /v1/units/{unit}/trunks/digital)
 	ListDigitalTrunks(ctx context.Context, request ListDigitalTrunksRequestObject) (ListDigitalTrunksResponseObject, error)
+	// GetDigitalTrunk Get a digital trunk
+	// (GET /v1/units/{unit}/trunks/digital/{trunk})
+	GetDigitalTrunk(ctx context.Context, request GetDigitalTrunkRequestObject) (GetDigitalTrunkResponseObject, error)
 	// ListSIPTrunks List SIP trunks
 	// (GET /v1/units/{unit}/trunks/sip)
 	ListSIPTrunks(ctx context.Context, request ListSIPTrunksRequestObject) (ListSIPTrunksResponseObject, error)
@@ -17098,6 +23811,15 @@ type StrictServerInterface interface {
 	// UpdateSIPTrunk Update a SIP trunk
 	// (PATCH /v1/units/{unit}/trunks/sip/{trunk})
 	UpdateSIPTrunk(ctx context.Context, request UpdateSIPTrunkRequestObject) (UpdateSIPTrunkResponseObject, error)
+	// ListUsers List users
+	// (GET /v1/units/{unit}/users)
+	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// GetUser Get a user
+	// (GET /v1/units/{unit}/users/{user_name})
+	GetUser(ctx context.Context, request GetUserRequestObject) (GetUserResponseObject, error)
+	// UpdateUser Update a user's names, e-mail or department
+	// (PATCH /v1/units/{unit}/users/{user_name})
+	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
 	// ListWebhooks List webhook endpoints
 	// (GET /v1/webhooks)
 	ListWebhooks(ctx context.Context, request ListWebhooksRequestObject) (ListWebhooksResponseObject, error)
@@ -17683,6 +24405,60 @@ func (sh *strictHandler) StreamUnitEvents(w http.ResponseWriter, r *http.Request
 	}
 }
 
+// ListExtensionGroups operation middleware
+func (sh *strictHandler) ListExtensionGroups(w http.ResponseWriter, r *http.Request, unit UnitID, params ListExtensionGroupsParams) {
+	var request ListExtensionGroupsRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListExtensionGroups(ctx, request.(ListExtensionGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListExtensionGroups")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListExtensionGroupsResponseObject); ok {
+		if err := validResponse.VisitListExtensionGroupsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetExtensionGroup operation middleware
+func (sh *strictHandler) GetExtensionGroup(w http.ResponseWriter, r *http.Request, unit UnitID, group ExtensionGroupID) {
+	var request GetExtensionGroupRequestObject
+
+	request.Unit = unit
+	request.Group = group
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetExtensionGroup(ctx, request.(GetExtensionGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetExtensionGroup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetExtensionGroupResponseObject); ok {
+		if err := validResponse.VisitGetExtensionGroupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListExtensions operation middleware
 func (sh *strictHandler) ListExtensions(w http.ResponseWriter, r *http.Request, unit UnitID, params ListExtensionsParams) {
 	var request ListExtensionsRequestObject
@@ -17888,6 +24664,382 @@ func (sh *strictHandler) ClearWaveChat(w http.ResponseWriter, r *http.Request, u
 	}
 }
 
+// ListIvrs operation middleware
+func (sh *strictHandler) ListIvrs(w http.ResponseWriter, r *http.Request, unit UnitID, params ListIvrsParams) {
+	var request ListIvrsRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListIvrs(ctx, request.(ListIvrsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListIvrs")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListIvrsResponseObject); ok {
+		if err := validResponse.VisitListIvrsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetIvr operation middleware
+func (sh *strictHandler) GetIvr(w http.ResponseWriter, r *http.Request, unit UnitID, ivr IvrID) {
+	var request GetIvrRequestObject
+
+	request.Unit = unit
+	request.Ivr = ivr
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetIvr(ctx, request.(GetIvrRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetIvr")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetIvrResponseObject); ok {
+		if err := validResponse.VisitGetIvrResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListPagingGroups operation middleware
+func (sh *strictHandler) ListPagingGroups(w http.ResponseWriter, r *http.Request, unit UnitID, params ListPagingGroupsParams) {
+	var request ListPagingGroupsRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPagingGroups(ctx, request.(ListPagingGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPagingGroups")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListPagingGroupsResponseObject); ok {
+		if err := validResponse.VisitListPagingGroupsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetPagingGroup operation middleware
+func (sh *strictHandler) GetPagingGroup(w http.ResponseWriter, r *http.Request, unit UnitID, group PagingGroupID) {
+	var request GetPagingGroupRequestObject
+
+	request.Unit = unit
+	request.Group = group
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPagingGroup(ctx, request.(GetPagingGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPagingGroup")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetPagingGroupResponseObject); ok {
+		if err := validResponse.VisitGetPagingGroupResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListQueues operation middleware
+func (sh *strictHandler) ListQueues(w http.ResponseWriter, r *http.Request, unit UnitID, params ListQueuesParams) {
+	var request ListQueuesRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListQueues(ctx, request.(ListQueuesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListQueues")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListQueuesResponseObject); ok {
+		if err := validResponse.VisitListQueuesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateQueue operation middleware
+func (sh *strictHandler) CreateQueue(w http.ResponseWriter, r *http.Request, unit UnitID, params CreateQueueParams) {
+	var request CreateQueueRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	var body CreateQueueJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateQueue(ctx, request.(CreateQueueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateQueue")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateQueueResponseObject); ok {
+		if err := validResponse.VisitCreateQueueResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteQueue operation middleware
+func (sh *strictHandler) DeleteQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params DeleteQueueParams) {
+	var request DeleteQueueRequestObject
+
+	request.Unit = unit
+	request.Queue = queue
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteQueue(ctx, request.(DeleteQueueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteQueue")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteQueueResponseObject); ok {
+		if err := validResponse.VisitDeleteQueueResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetQueue operation middleware
+func (sh *strictHandler) GetQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID) {
+	var request GetQueueRequestObject
+
+	request.Unit = unit
+	request.Queue = queue
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetQueue(ctx, request.(GetQueueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetQueue")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetQueueResponseObject); ok {
+		if err := validResponse.VisitGetQueueResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateQueue operation middleware
+func (sh *strictHandler) UpdateQueue(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params UpdateQueueParams) {
+	var request UpdateQueueRequestObject
+
+	request.Unit = unit
+	request.Queue = queue
+	request.Params = params
+
+	var body UpdateQueueApplicationMergePatchPlusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateQueue(ctx, request.(UpdateQueueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateQueue")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateQueueResponseObject); ok {
+		if err := validResponse.VisitUpdateQueueResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListQueueAgents operation middleware
+func (sh *strictHandler) ListQueueAgents(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID) {
+	var request ListQueueAgentsRequestObject
+
+	request.Unit = unit
+	request.Queue = queue
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListQueueAgents(ctx, request.(ListQueueAgentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListQueueAgents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListQueueAgentsResponseObject); ok {
+		if err := validResponse.VisitListQueueAgentsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateQueueAgent operation middleware
+func (sh *strictHandler) UpdateQueueAgent(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, ext ExtensionID) {
+	var request UpdateQueueAgentRequestObject
+
+	request.Unit = unit
+	request.Queue = queue
+	request.Ext = ext
+
+	var body UpdateQueueAgentApplicationMergePatchPlusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateQueueAgent(ctx, request.(UpdateQueueAgentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateQueueAgent")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateQueueAgentResponseObject); ok {
+		if err := validResponse.VisitUpdateQueueAgentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetQueueStats operation middleware
+func (sh *strictHandler) GetQueueStats(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID, params GetQueueStatsParams) {
+	var request GetQueueStatsRequestObject
+
+	request.Unit = unit
+	request.Queue = queue
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetQueueStats(ctx, request.(GetQueueStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetQueueStats")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetQueueStatsResponseObject); ok {
+		if err := validResponse.VisitGetQueueStatsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListQueueWaiting operation middleware
+func (sh *strictHandler) ListQueueWaiting(w http.ResponseWriter, r *http.Request, unit UnitID, queue QueueID) {
+	var request ListQueueWaitingRequestObject
+
+	request.Unit = unit
+	request.Queue = queue
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListQueueWaiting(ctx, request.(ListQueueWaitingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListQueueWaiting")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListQueueWaitingResponseObject); ok {
+		if err := validResponse.VisitListQueueWaitingResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetRecording operation middleware
 func (sh *strictHandler) GetRecording(w http.ResponseWriter, r *http.Request, unit UnitID, file string) {
 	var request GetRecordingRequestObject
@@ -17934,6 +25086,114 @@ func (sh *strictHandler) ResetUnit(w http.ResponseWriter, r *http.Request, unit 
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ResetUnitResponseObject); ok {
 		if err := validResponse.VisitResetUnitResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListInboundRoutes operation middleware
+func (sh *strictHandler) ListInboundRoutes(w http.ResponseWriter, r *http.Request, unit UnitID, params ListInboundRoutesParams) {
+	var request ListInboundRoutesRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListInboundRoutes(ctx, request.(ListInboundRoutesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListInboundRoutes")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListInboundRoutesResponseObject); ok {
+		if err := validResponse.VisitListInboundRoutesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetInboundRoute operation middleware
+func (sh *strictHandler) GetInboundRoute(w http.ResponseWriter, r *http.Request, unit UnitID, route RouteID) {
+	var request GetInboundRouteRequestObject
+
+	request.Unit = unit
+	request.Route = route
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInboundRoute(ctx, request.(GetInboundRouteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInboundRoute")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetInboundRouteResponseObject); ok {
+		if err := validResponse.VisitGetInboundRouteResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListOutboundRoutes operation middleware
+func (sh *strictHandler) ListOutboundRoutes(w http.ResponseWriter, r *http.Request, unit UnitID, params ListOutboundRoutesParams) {
+	var request ListOutboundRoutesRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOutboundRoutes(ctx, request.(ListOutboundRoutesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOutboundRoutes")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListOutboundRoutesResponseObject); ok {
+		if err := validResponse.VisitListOutboundRoutesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetOutboundRoute operation middleware
+func (sh *strictHandler) GetOutboundRoute(w http.ResponseWriter, r *http.Request, unit UnitID, route RouteID) {
+	var request GetOutboundRouteRequestObject
+
+	request.Unit = unit
+	request.Route = route
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOutboundRoute(ctx, request.(GetOutboundRouteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOutboundRoute")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetOutboundRouteResponseObject); ok {
+		if err := validResponse.VisitGetOutboundRouteResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -18206,6 +25466,33 @@ func (sh *strictHandler) ListDigitalTrunks(w http.ResponseWriter, r *http.Reques
 	}
 }
 
+// GetDigitalTrunk operation middleware
+func (sh *strictHandler) GetDigitalTrunk(w http.ResponseWriter, r *http.Request, unit UnitID, trunk TrunkID) {
+	var request GetDigitalTrunkRequestObject
+
+	request.Unit = unit
+	request.Trunk = trunk
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDigitalTrunk(ctx, request.(GetDigitalTrunkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDigitalTrunk")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetDigitalTrunkResponseObject); ok {
+		if err := validResponse.VisitGetDigitalTrunkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListSIPTrunks operation middleware
 func (sh *strictHandler) ListSIPTrunks(w http.ResponseWriter, r *http.Request, unit UnitID, params ListSIPTrunksParams) {
 	var request ListSIPTrunksRequestObject
@@ -18357,6 +25644,95 @@ func (sh *strictHandler) UpdateSIPTrunk(w http.ResponseWriter, r *http.Request, 
 	}
 }
 
+// ListUsers operation middleware
+func (sh *strictHandler) ListUsers(w http.ResponseWriter, r *http.Request, unit UnitID, params ListUsersParams) {
+	var request ListUsersRequestObject
+
+	request.Unit = unit
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUsers(ctx, request.(ListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUsers")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
+		if err := validResponse.VisitListUsersResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetUser operation middleware
+func (sh *strictHandler) GetUser(w http.ResponseWriter, r *http.Request, unit UnitID, userName UserName) {
+	var request GetUserRequestObject
+
+	request.Unit = unit
+	request.UserName = userName
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUser(ctx, request.(GetUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUser")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetUserResponseObject); ok {
+		if err := validResponse.VisitGetUserResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateUser operation middleware
+func (sh *strictHandler) UpdateUser(w http.ResponseWriter, r *http.Request, unit UnitID, userName UserName, params UpdateUserParams) {
+	var request UpdateUserRequestObject
+
+	request.Unit = unit
+	request.UserName = userName
+	request.Params = params
+
+	var body UpdateUserApplicationMergePatchPlusJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateUser(ctx, request.(UpdateUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateUser")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateUserResponseObject); ok {
+		if err := validResponse.VisitUpdateUserResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListWebhooks operation middleware
 func (sh *strictHandler) ListWebhooks(w http.ResponseWriter, r *http.Request) {
 	var request ListWebhooksRequestObject
@@ -18412,608 +25788,756 @@ func (sh *strictHandler) ResumeWebhook(w http.ResponseWriter, r *http.Request, n
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P37chu5tSiMvwqK+1SZSpoUSV1sSTW1jyzbGWX7oljyOCdDHzbYDZKImgDdQItiPK6aP39///Y75HuP",
-	"71HmSb5aC0Df2E1StifZmfRUjSV1o3FZANb98qkVyPlCCia0ap1+arF7Ol9EDH+/oFF0IeFPzUJ4oJL5",
-	"nMar1mnrnAQ0ioieUU2WVJFZIqYkWRA60Swm3DykQi1ZzMKW17qjUcKgC/dsRHXrtDXoDY46vX6nf3TT",
-	"Ozk96J32H/+l5bWCGRWCRap1+uOnFgzE4pGgcwYDRzxg5BWNNRfQ0r5M5mMWt05b/V6v1/JatvHVH68v",
-	"r/bhWaeH/w1oy2spTTW8fbdoffbK/T+VY/J6mqxYTe/9it77rvdxqfcPXiuIGdX1yx3AciexnGdz5yF8",
-	"/Xxxc/3D+d2rm/Plq4ve8tWzc/h/9X/+ZIdIVOsUt85sjtfSEsBbnqpeLWAy7F4zobgUrc9eKxEcJjP7",
-	"2Pr82cNNvhRXsZzGTKnyLo9jHk5ZiLvdbOOvtI1cdBYO/l+3kS+50sUtfMnvGO6eym8f12xutqXZyP9Z",
-	"G+mVtkQkUVSzAa7j3/ePjo76g4PDo+PHACQpBAtgjWmL46P1XdBxIm5HKaiCh4Gqf9rLg6o0hQLIwu//",
-	"2B/P9eTVdQ5sy53BhnMvwuiDO+5vuZhyMa0kTX9NlCaLiAYsPCN6Zi4Bix8psphJwQhXJLaf1+G1DbB/",
-	"yOHPbQh+Zrtd36aa41x5WdzSf/UznQHpaxDTTUyFmrA4LjMSN3ZnLOcAnSLvoLMPiJbwfEDalAi2JDzc",
-	"+/It2wWfPGTDBt8W/xwX96pfuVf5izTdda8Gu+1VGK/TENhAErNAxuFGKlJPQMY8ihQLWqf9wwNv8yUK",
-	"uVpIxTVM77R1/vr6/fO3z5/BC5iWA0qYxNQ06R8+8VpMhOuDD04PezB4xKZ2lgF8MrJQeHZ5/rLlPXTq",
-	"5mTVXs8dZ690RUeFY/OQBZqtmXBk239s0UTLTv/xwfHJwcFhf9DBOUL/3SW9a33wWioOMlSgNI034I1E",
-	"8I8JwzOYddk9HOBhfvDATCkDmWJfD5tSBftrSMLz9FwXCYIg6YknVJGY0ZDAHUOygOc/j06CQCZCu1Ny",
-	"fXnVfs/Gb28uAOnQiMExnUiHFGgUySWsPYnoEhvgj6maw7+PB8fmx8D8OGl5rdng+BBudTQOACQ00TOA",
-	"ru0u0XJkoNo6bcnJBA7gakGVGslEx3oEzVunLSEt9hotKddIAnWcMPNsTGPAAqO5FFxLONrQOBjRKRN6",
-	"tJARDwAsgt2x2LyZ03vzVrVO++kT+71qnQ7MM/N3RQ88XKN5mo8mjOokZqNFzO94xKYWvJrfsRHKE6cT",
-	"GqncpFn6JN2vkdts+2JGxTRZ2D8/e60gUVrOASzSXWTbMuQxC/SchZxmz+AWZb+PNJ8zs889fLCccc0i",
-	"xH8As1DPJ3MZwjGIJ8HgycFBy2uxOYunuRWbjWNiBMh3LGF73CIEHUdsFIV04bbHPvqY0IhPVuWWSzaO",
-	"dVBsO5M6ZOo21zSIVwuLX/AYZNg8hT48igWNRsVJTuj9aEo1W9Js6Am9D5lmgc6eJFGUp3uTZR4u5tmM",
-	"qjvJAzanPHLz5QEbqWSxkHB37SMBZJzpEV+MJjzSue2J+JwD+F2PkQxgvkwvZXzbr37aq3w8qHx6UPn0",
-	"sPLpUeXT48qnjyufPql8euKewm0KpNA0sDcMj+WosJd49UONctqcK8XC4iWZy5lKplOGhzNkE5pEGnmP",
-	"FNoy0SM5GSkW3/Egu0sLFkN/ZhQuzMloea1FzBQTARuFbDJSQcwX6famr1JUS+8oj+A8trxWenrhtKV/",
-	"TmL2sXV63POQC8GrJZO0R3c5ildOBQAE7NbNVjE6j5hSI8cAjuYMzrAyV1IxEWo5ofeuY8UXo2y6TAMy",
-	"tHzfZJyybpPxKGRKc0FzHEDPvCjMKJiI7CNR95Eof5RkHyV1HyXFjzbBGMXgf+z0nYxYvYCj3RYAiOWf",
-	"MPevB30wo/orZ95C8bdVN/lBefKDbzb5RPxTT843WIBiccgmyFKqW75ALqeEKeDx3VyxIGYZqVILFvAJ",
-	"D0Z8keIDHVPNpqsRX9Agwm/1wZNREi50hks1i0ZJzAGRcgVwC4HTVWxE7xYTh07hb5RU2CiU4UiK0WSe",
-	"9lDxchmO4nHaIEceP7Xu5iOqNQ1mbpZ38xFAIb6z9O9zgX29MDJiWa0Bsm9K7D2iNJ2ykEixIxv7EPbV",
-	"cKxykajfKI/ab3jUr+NRC08fzKT2vx2T2joPKXkp71hEA+BOGnb1G7OrB/9odlWEgBnoYhGtXNtKHraD",
-	"s2842U1MScrViTquruFlN/CyDUOCSPvdIqxgSApqNdTeU0ESbGocA7h6MJPS6Np+U7o2A6giGzNoVG2N",
-	"qu23qmp7GO/SMYSpYWIadVyjjmvUcY067h/O/Zq+K7jfz15rxmiImO5T6yUXt/AzZAYzG2T+9sUFeTJ4",
-	"8oREXNwSLZHHFexekwWdMo/4w6TXOwh++fnv+As7IzGLvhu2oMmw5XfJ+VgxoR13HFFlvuwiX4F+uK3T",
-	"lulk/66/D+yz2p99NL5bal/xxX9C+5Hif2PfDaDh4BgfaHnLxHevplXjAtoOZmxOYUGW81Y6Rmeiz17r",
-	"LdXsJXAM6+t9b5n6iE00kROc9DgJp0yTth/7JGYfE6a02iNUhGQ5Y2ZdSy5CuSQAYa1I29c+USyQIlR7",
-	"pZUCrezcstWwdRZ/1zvT3xnfgF1m27mynHJ50jczRs6vLsktWz1SborptC+f37wgYUwnusOZnnRmWi/o",
-	"gnfg1CLf1LGnYO+U+B+zJZIFi4fCX6ZL6ZJru5XAqK8I3BkmNA9AcCL+/l0fPlYLKRTrEv/PnWzm+K/v",
-	"DUXh6Vs4roKLqY/QLL1TTPuk/U7wewIXc48ENI5XCG5F54xMZExkFLKYBBEHYaM7FLWw/vjdca93tvzu",
-	"uLcN2kzHq875BLnLMqCvDSDgHoCgRMZsImNGdLziYkrolHLhZYfCMsfkVsilKhyD/lF+EnMu+DyZG8xh",
-	"JgQ81JTF5Rl13rKPCbcOZg+e2toU4rQ3gyN2ntKfO1eGDeycGzawPBsfOvQzUAQgaLFqaRn3XtNbpgib",
-	"TFgAJyxaWXEbP5ZiwqfWWWgouCLAfHIWkrZ/9eb6hmSI4xP8+LxvvthHHtXfK50Ls9b6tdv1jqWMGBUt",
-	"xJMLGtM50xZVnqOT1WuUaqru4ruLV8Q4YnlELVgUsZBQRbhZ8x0ToYzJNOEh65I3sFZ4bD5QBAQjFpIZ",
-	"ixmh8H8QsIVmYfl0T5n+U8ISYI85DLygepY56pneWpvWyQRs8I8tGND1lOuUhqH71Sg83F8hi1j2VySn",
-	"XLyUUzmZ4KNzkPuB16eJYu8E/ii8gOEuxVgmInwrE21HLT2hYVh6YuZQemimUnoIA7xJdHmE8iMahuVH",
-	"ZozyUzNI+Sku44e3dvb4C0waf7Fzxd/tFPF3+OaKTrmYTmOZLMy3xQc0DIsPTF/FZ6bP4rNXSQSY2A2w",
-	"/uR7o+rwWouIrq5iOV/op6s38dTO651C3cuUud/MwPYPaJGqyv6QTf4Zn3JNoxsg1mb2pSeml9JDM//C",
-	"ww9eBS6uQy7I8PikDdfGyq57pwaz5LENoJEzwnURuSBeGYpdMIdnUNOMpWSNxGwhY62IX5CDTwniu+5Q",
-	"GMRXMRnbk0DctUqR3yNVRG+EAvoLGGmrSC5PHek9Gwo9SxGfsgTY4tJ0uWmvHhHSolH8TAq21yWXhp1Z",
-	"xlwzopIgYCxUZJxo6NxgrZhNEsWQiph5tmF2LAbumciYhGbPTLQFMcq3PS/fraarFMnbNQ9FCj6leRSl",
-	"Y3sWnECh6gCax3mW0UV09zFh8SqH7/Co5NGbU2qkHHgZrdu4oApaat3reWhcKXUSCxaS8SpP1U/xj3dv",
-	"X3YUnTAypoodHwJPMidtYJoPjw+fkP/3/znySCIWNAxZuGf5yaEASMO8HYMJoz1SZMJjpYn1mgXatu5+",
-	"6+91yblYpaxFzBYRDygJqIAzKqM7NgSSuuR6JhNN1IzGLCTooF0mIBuDF/5UTVZsjFQ9UVlQrVkMH/7f",
-	"H887f6Gdv/U6J6POh0+H3uDo+PP/alXd8+d3TOib1cKE5BX3wtFHxeDQC03gc+WRQM7ntKMYUGbNwjPi",
-	"w9y6vwNuNWKBdncEdxK/7BJfrUTgAxdCoyVdqaFQ+PyZOSqn9hMYoQSsH1um97yCtGulyQ/wbBGhZnfD",
-	"CcV5F06o9S0vAo12/va7D79vD4dd++vef1YADZWAl+b7Qcaj0ThGfUhL6RXuMZzHVt7MUXXc05fEKHhJ",
-	"e/DLz//df2Jue1mCcS7764eD3eudz0avc/Lh08DrP6k5Epchmy+kZiJY/RdbVV1R47UNMg9pU/Lu3eUz",
-	"D0UCO9M9Y5+ZI+qPmeWDDS438hHc29NMnICO4NoYZIiPxjI0z7ggg0Myk0ns8IHCD82NjZlKIsPGogmD",
-	"hJxGiuglD1iX/BdbKWTkbtlCD0URi5BFLAOmlJksiudhYZLtBYvdLd8DXBJBa5pdbGDyuRoKR0XWGcUn",
-	"rHdw8vgJ6xz2wqPO4QF70hkHJwed4ycnh/To8eTkYHDoNtRIgtmW5rahA/tQkBHo/UsmpnrWOh0cHXkg",
-	"M7i/+15hs4fD+0G/MxzeP37+4ffV+/2SKo1ooOqAAk/t8/DUdwgT1QhzphQQ2ZgFjN+x0AOqBXsxZ1mM",
-	"bhu1D+MV8bH3a5nEgRNMuMaIDwx5Mae8EgYwtQ5+3bl8VgeBJ/2TQdW6ruiUXfO/VQgKr+g9iFjuzskJ",
-	"QXwAZJyuq0iOetVYJdWNVNM++GxuBnLK81S061eKdjDhG3nLRAUqXlC4cah4McEFlCxidsdlonDGjxTx",
-	"BbvXo0xB43fJmznXAGu4nNmlwRXiSa1dFnZQe+RgLXXUpuaQIatZd8BQ4fRIAdXPC6dtyxrB2kw8IRch",
-	"u/eLWPGgEiFqy+9ukLPd3pzgf1t3B1dwjTaxNQWAjDUgsTNCScRoiExVxycK+VVoaxisLnEiqnljFG2W",
-	"u+ExweUZ3hHXLuMQ+GUuyHLGgxm0WpElSKc2zqssX7dyYKrZXhi5+sCWPnYyavFpJ//nmuTgte478F3n",
-	"jsYwHsbtmK2332d/PGMqaGFgzTvBa3GPZdR5aCGyYDHVMn6kiIqSaRZn45B6gaMvkc+QzWU1+bSeA7vR",
-	"T3PUP9ifnQ+fet7xoJKWfoYuDfuNzMZTGv7BWW0/tQIpNMjlp5+QheYBznl/EctxxOa//6sykUbp/AE8",
-	"GnXMCDEy+2hlhjAPgUcK9ZGJAmZCSJLZBxEalriNMOSq1//j9386/MuT/zp4f/zD4NXJzdHbx0/7F71n",
-	"f8zFQR31ALtyjSB8SkPilpCxPmOZ6NNxRI3YGcxTZX/n8HEx/DgH0v8Vs0nrtPUf+1mGiH3zVu1fGRgY",
-	"EFYreSaURywkbbxNOBzpPPZI58QjncEh/HME/xx7IDtRQRKRoPIfKfpqDx8jFUohOBQZCOVSwB0LmdDI",
-	"UMiYpL4PirQ7BzDUIfxz/MQjncc9+Ke/5xEugihBBLCc8Yjld2YoZhTkM7lYsJBEcjqFZlw41b5RyCH1",
-	"VEkwI9RMjkZASRmpkZpR742KNox1RXUssNkghWpJxhGdI7L/7MHmvTXb/5XH7ybHJSGjxhXh4o5GPMQb",
-	"F8foa/LjJ7Si242Dht2C/dxrWT6iddqaJ9AXAxl8LpUm/R5at8rfp44cVd9KgWJdPAkOHx8ceMS6esCm",
-	"TCT8O6Yi9AhNtETrExdKUxFAFwX7RypmqH3Lce92ay5yt+YQaGT+1jjI192ab35J3AZle0PagPU8ghQB",
-	"jjSA1NyETAnxVwxCRj7I6l3zd2woOn2PdPpwt456e13im832UahWhNFgRuRkYugdmXAWhfb0XUgxiXjw",
-	"BWcPcSeNYkbD1Yjdc6XVepR3zlnMtCSmZRFDHB4WgrvTE53JYRgiXupCCnM5Zx8Np7rt2Ox8Yl4UTsxJ",
-	"dmJSYO2EZA/LcdaZ5mjExWhRmX3lpqzeJwEVgDXgFlolf5jEaMIgOVVUAZ7HJ9XwPM9/gSeQuFnkoHm2",
-	"bmOomISQy01gz6sNdwb8828C+OOTIuC/JX1zhGnMApooZoQURYIkjgHDo1rJiNAgu2w79B7heiiMtjIk",
-	"iuO2mDRKGK/c7hwe7HmECqlnLCaaqltMYZEIAQeg3TkC4kbrd3Uo2gAO0jnpGYxSUlfGzKosSbtz8gQQ",
-	"R862hnohlBZROLSOkGTGooW1LOaM5SUrYRWYbev9fFME9QsZj3kYGgnrKwigzqy+ZNgK4vmwRSIa3BrV",
-	"hArkgsFzWPqwZRQMqAx2OFkwhrkOas+0zaiz22EeFA7zQXaYs+WmpzmJxWkSzDtOlWpXezrJNf32tMjB",
-	"iitiKNE40WsAW4cQaftwOn2P+Kjihl8QND6R8VD4NJxzgXpZg1GgLxhmTlfI/8C9Mb6kiviHvUPfQ1sg",
-	"3CQS8hDb4IWxJMpytjfOm+2b8OhuIDMRp9Pq99Tu7PjLAjt+mG2wnTBxM/6HMReAXkoLA0aWzxlpy9ja",
-	"FpCNUCsF+Ml6CHokj5ie7HVhRq+lfiETEX4lwAs0/ISEkqlshx9Mw4H1O9l5h54VrmBuh15LTczidiEo",
-	"/eNvvVmvpREmcO1c1MvKiLSFbY0kpaCKyW9b/9jsmxv2yxg6IfWIw19zJta8/496ffLLz/+dt9VNeDxf",
-	"Ah1JN9b6KOdM+KV51jAn6c1c74gr29Pul/Np4XL2i1t/mVvgTgfgpMzKJcLOjoUj42xseslD67B/hNCi",
-	"5Or85uL7NDwCb2duO+YsnrLOgupgZrakEjqKkQuznZ2b1YJt7GH3u7S7GHWev0v9owyg7zJQkFcACgLz",
-	"2wHpfRPG7FysiOGOUOQh7ZzFgxz2jjxy2Dv2CMyYHPWQXVLk7YsLcnJ49JjYm0AMmJUlONfGw/tdzqfz",
-	"2xAdrkgiYpDGoNPdD/N/FQ5zjpWwMyX5qf7DqI1BXoUlGfWNIgGPg4RrMo4ZvQUqpIhcMHFW4i8VXSnr",
-	"EiWJjlfWK+vb8JaZaxjO/0bKV1SsrMCvvpmqz3g/aCnJBDdT6NRfcPcN/j5/uQY5wedGSgLTJum8dxI9",
-	"j775fktJ5jAPtzYj5DgOUi1Qv6XXfS3dDYNJD4Vfx+jGVLMO+l4yYCyBHSN+6vvoE+eQWVKLpMAfijXo",
-	"l6StI490Do890jl6fIazIT6AqFMYeW/97OU9YzeevLRhjYfqTh+79ut+l1926t8JmuiZjPnf2NcyctQK",
-	"CTmpwWnmSfvcjoLdnZKnjMYsJsaL+ZatjEvy3q9AlvoFFq+fJ0u5lW8VtBJR8N39VkyehRXI6HMaTWQ8",
-	"ZyHxC8ByZ9toxBGyeW4w5YZuhVx2h8J///595zw3Vwdsi01ncom+SrkWa2e63EW1jQdXyKCzRDEPaebx",
-	"46Ne0XhjNzpmNJp/N2zlQDtseYYkfzdsWU2nsV+iM/pWZ9PMWoOn2HoFAI25yI7wVyrLkYDldKvIdW1T",
-	"lWdhYnlld8qSzyhsF5knigcdKTozGYUkiKhSqIsNybD1V/q3vw1bv4qu+w8FOjLI34YcBB0juRvve/Rr",
-	"qsGXVJEli6KOvRvjRBNd0rXZjSlJETl991mq7x4Ko/A2VnUW5QIS8GPKQ2O0RU4vXYz1Yca45BvLx9d5",
-	"BKEvVM4Qa5KsXJ7/ueW1Xvz5uuUVIpo/5C+LaRozGr4RWajgmiOTcaa+KjhY0zDkJmrwKpYLFmsO4pqN",
-	"tF2DrhGWHqnMWqCA7S37WpMUWHPPKPpMoxUqBtt5NETDUFk/IJPOkQRS3nK21yU/wOYYXaJZg/KsC4fy",
-	"iHUuxEdRZHBcHAOioiIkcvxXdEyTE+hbYpCEmbuNfzCD+Ni5PQ4Gm83pfR4Q6PtgAWk6zQD5Fp2RHg5E",
-	"6+LgTMW+na3nIInXXRm+p9uqGj5isb7EWPY1Zy141YF3mI+YaCkYWSSoC7h8/cPlzXPl7I+ZBaXtp9Hx",
-	"/t6ps6v5QgpUwUFHff+Xn/8+FOb3Hjx9yqIokDHrhDG+zD84Qs0dBnj7Z7hB5rqg8M102YsBBmp5LWhn",
-	"ZCIb6poZ4dvQ5CcYvP1jv3Py4ad+b++n3IA/9jtHH34yI+5VOvGdCxrJqfGAXoeaIBTfGxcNwyVax18T",
-	"dZrDHcYnre1Pmc516u95eIPRIrrInYJPxdQAa1Ff+NypzRMt5xRoZxStuhX+uGXPWq81TlSFz97TRK3M",
-	"3odswgU3ypK8BOtP+t8dPun9785Rz5sMvjsemF+D7456vf2jXq/kddPa0tzcnNQpbfCkYgtgqogJN8xX",
-	"AdMShy6mZkYxBTFJFqRtWHfoxMS9l2Y42OzRY4Z3EfPl8Z/hc4PdaUyYCB8pMnaT6q7HtKxvhElDzCu2",
-	"+ALfkMtnsJwwQgubWpM1uC5tEFXO3a68F9mbXbB+MKOiwtv3xZ/fkFSdZo59olgpeGobTAMemjwLNWu2",
-	"HneBnI9t7Gih/7yPXK+mf8WngkaRTcxeB1nLUxYhOGZRVIYdPCse1oNBFdB4aPMGr4ctMmGzv+PA0EqV",
-	"BoZeygNbh6mtA0sBPKBNO1xabvqufLd3u6uDo97+4Ginu5pNo+bGluaSRcMBIOxdzTr5shtb/n7HexsU",
-	"p7bb7YVVxitoX7VWfOlcYhH2LhsBafuJ8j3yy89/3wMmxJG94o4kapetN7bekCvrKatnMVPA51dMydqF",
-	"s8YkbQ20fq5I+6j3y8//fdDr9Upg7+U9VQ+KnqpHldcwpLOQR1ww4/BffeXfJHoqAblBQxsasE52KDpH",
-	"rmM0eLoDjEJOIy5GJkVMxXnA58SkpQludyOhLJjJAISlqII9D2aSmJcRGsoXqgp5A6dbxJxwq2pQcw6w",
-	"Jj/GQzb+e2rIIfouO++AMJYLOJ1Uk4hRpeEU1nXp73QfChlnqkjHhN6nPDych91ADd3C8qOIY0qjGEP8",
-	"1geg9yTXjEAzLqZVY9TAeNuY+XQGVWglfQlgNdiHhbBopqoY2grudStdziXwqVq/eWeTzLvzZuSqNVaB",
-	"i0DOK2iOe17C+MdVs7mXMtFjKkK4PHDNQhbVbT68Jvje4ZpqVLMB0VTiGUAZ1VJy7hqabVk7c1s7l4ke",
-	"zel9DTvkYgQUnyeRpoLJRBHpUJphz9s9MgeZkwhJULG79/AZ5PP81IRy27QVKuPMdrtcpXxB5d6vMDWH",
-	"jVW0puHUXRmOOfpcqFPy0IjyoViP+qzw9MqCyWuixLdd5IWMaMz1SgrjglBzQK9sMxKDBKdo5DwWCge2",
-	"34MjO1g7sscF6jgoxXH0KvfVTUwtuQ5mtVzKojyx3bYVbqjOXFRK4iPKpuatW9phL11baXFPemuryy/v",
-	"sFe9vvh+SrmolF1BCiHwFgYPn5L2L/+//3//AJjB3/cH9cign+f9Ov2DdFSb9+yzV4hDeFAUif8J33z2",
-	"YUpcK/Lu7cu1EJI847mdTJu5iNosBG4q0KKIgRdKiw4wRJ1+EQkfH5bDuNZQMvbqeK1NKtGcGuIVNIdv",
-	"a7YMKyfNuf519ixRrF4MfqdYJjftwIR8zivzi3EpH6qUYhkQTMbresWcyylYCnMUbFlUA7Wz7BLEp2FY",
-	"UPd0XZASbLrTKgJtcUpFM/VGHfRvqg5qtC6N1qXRujRal0brUqN1+fdTfTTifiPuf0NxvxGH/+3E4UYE",
-	"/eeLoLgHjsHfIom66rflREsMk3Ig3coJnGpdWEwTF6W/7LgL1zZa4PN6xqJS3pCKHTJpR6xDbJqClrT9",
-	"XLaRvR0Tzr4qkaMHZxPxWlpqGo1SCJScIdeTujhdUC3fW51qM7/VZrDi0Fv2+lUlf+YLGc9p5KOHkq8i",
-	"6pN2mlMIbuUZMdH+726Am3XJeM2x2LeqrH34bi/vHGZ6bXktFdGiL1j6ZpMLzBW1mPlBCpI/Xr95TV6x",
-	"eMoIdmDO7wadiUlJWFSbYJZ8kR+t32hIGg1JoyFpNCSNhqTRkDQakkZD0mhIGg1JoyFpNCSNhuRfQUOy",
-	"SSa+Tmt2PUjUxChBx8hUCJmY8CCggowZGUs9Q9clzQRa4THBkaOyjWDZCJaNYNkIlo1g2QiWjWDZCJaN",
-	"YNkIlo1g2QiWjWD5Ly5YRvSBMuX1y3PSztld9zZKmDkzpkLf7+uX58aCuW+tmumDvXU5E0vi0yiSy6r6",
-	"kW8wq5zS1PQ+pyuCHxAutAT6SqMoNarzHfm5kFVjuvwBRemHKkKJaY1lFgrk7dn5988u9/tl6mYfr7Mr",
-	"lXb8/VpDPnACNAhsbuqymCERFK6sjAHDIkH/AuTy2r5cMEzgsXLQ84i/iPkd1cx3NdhMXnjUEMwY8Ia6",
-	"YDiHLnC/8Kui6dy+W5v2bzuwattNc2kntyXNoGlBTVt4yeY5gYd5F4D16/J1AvsXU/90H0zfXDl+INyN",
-	"HP4WI5S+IRl6aPwOXK4spc76EmSiA2kq+eFFdFlZbL5YV6ExfzUqNIDmomw/E4j/bUb6tSu3E0begjXy",
-	"AxpE4FIdYd1GW9Yxu/I02olLK0Hdrbc8ncodSLR8W6McPXf6UIOWjQ6Vi+kp8WkU+YZt9wwKNCy80Yiw",
-	"e6APNPKzzE3Yxoeziy+Gwn0bE19OJq4SpcXXpgqi6wbz/KW/ysmkhMAnk6ozfAGd1JWeLNTyVAy3P5bJ",
-	"dGbyjZoSkRWeeYaVZ+GI1unM3LZhLjLXHFXU45iHUxamkeQ8wvT8JoVv8XoOeoOjTq/f6R/d9E5OD3qn",
-	"/cd/aXlYbRAGbgEr0gG2uyIEvTIVDKym+oLZ2piuUV4ajrDKgJ6xOWlLwUyyzKVE3Rd1y8EOTHG3XZwV",
-	"YVcuzFhVXoq25NV28K6V8wRw269zJcJNVi26UtvgO/hy+E5iOa+GrSs9F+fSbiGPsoho4FAMnJV2VrfN",
-	"rge2xDDOPFwvENnbZV483LjjPPRIyGJ+x8Kswla+circhMKcupXlTV/dnC9fXZRKmz68TGmWaXD7Abo2",
-	"LdFJdJf2VzTWeLxM5sG6EmTZfmBJ3+JyZx8rS94V3EdDlxg5XUzu9lUhX5jcU5ACHijWANuM0oMiXJgq",
-	"yjNTQKWErtTtiGL+C9zIqrK9lfSJKlu0YS4F1xIwWC5xHKZih173zPnwckjjkSJLNsY8HvGEBmwo5GTC",
-	"YkXaPk64g/34xDfJXNm9Nslc/3ff3zsjrvJ0mqa0vdaut1Zvvl7j6aZck5E0WQCvqLDQXNrWI3GCKfQM",
-	"XysAmXC1MNfYSWxrF/KgdOY3ll/1WtWqZd+M6J+iEc7YOBcUN9MjiUDLXJf4dj7+KVELRm9dZr+qrQKq",
-	"2x0KA3r/lPxV8gyFFkmuGbvltWz3Lc8ItEVam7bafBMyyNu11h1+RwoqveUBGTn0Dvxfyg6VBAnEkxvY",
-	"4AqUWsESn0cgHL8CeIudyKod1mhCdh8Y238ZRrf6dRZuWCxib50NDrgs/Y5o6ZVzmBra+JCxN6zYUryH",
-	"jU/aiUi5CYsuq4sib51lPVwMbnKTQii1JRZcPSNYrI4LRfz9shKkokZ4He3afPpMMae6HID+M7kUvkf8",
-	"t1xM3U/767sF/PsMTUL44GmiVv4vP/+9NNV3i633EsFTexe/LIECEkwtDU9jip+aTMioZfOBtfAdncAC",
-	"/a4iMCxcS+JrWaEdqGeqSqyUKWA1tZyKrYgvCkcuHWLtxj0AZe/GaeRySK0BH5eEHdXtwLNieqoHMQQs",
-	"Zhn/MpVMdSvkMDKVIFGnwk5OkpaJHstEhJh2CwgOiC9DsZhJwchSJlFozFIgDpiSbraK2GrBFNH0lhGa",
-	"q7Wc6T1Ktc6HYm2vd0Eo0ozeNt0Ylsf/PdyG38E//+Hb2uRmwW691ViktOu//91/fPjU9w4GNRtfaTGD",
-	"ud1yEZpMYem25ZWOeSKYF2XvgLZ+TFgC0gWMMprGMlkUCW3+4x3K7z7PNX+ejXWJY/3JjgU45Q9mqDU9",
-	"jamxYnei7nxike5nVNNauZrdYcF/LOCFBd/SI8nuaaCjFRwr/w/PTdgT6gD2P8GPzz5RM7kEpOARhQpx",
-	"U+U0oGIoaIAKYa4JhV8CRtozY5z2iI6pUBMWe4Y78wgNArbQe13yRpiJdJkIWehbYTudEVUYvTYUIP+7",
-	"IhGGb/et8ANHyaYIpwp9Lyz+dkjdisgMZDgfcELENA41wVp8eR2AR1ikGPGF7JhHwPDmL+BSkDsWhzzQ",
-	"ZCKjCIEBKwjjrhVs/arbE1g9xzbUZPwKYmP0rmA+ucD7758SGhupEO3+qME7I77DD/4piRi9Y6r4OtXs",
-	"nJIx00vGRIaoFZYL05JQQS5/eIu1SRMs7oLZqvH0F9T1diotVOq6X1MV0IeiCX5cLLyVc6Kwersq5rJw",
-	"MDyiWCBFqDI52GlFAO7GwwZPBBNFLfHhYJtN2tVvH1VJ4+k83BmO4ewsS3oOHhJX0xHPqFFeu0OPxSFD",
-	"grUCnN9etxKP0eh2hDqNbfBITWNWeQWvKmBkzdousXgJNAePt4FGV6flThXXuZvqDmScnb3tSp4L+IzF",
-	"nfPtjGMJGwZG/5jdljqEWB3pe4MmvDtmdaJ4T1xk6tcE+rpbXFSaVcaw1k3YaEIqZxwW019aaYv40A+i",
-	"8oW1eKVwdz45t8Ig7u6XUPa8cqySWn8dQbbHBKb4jyDOawz3ZoJ6naq8SotZ8ohLKzc6CnQnAzpOIhqv",
-	"uuRldrxozIiPMw4xytiRJlskdpw4FfNQxEaoICum92yKfxApUAnPRceVefXPSJ6WtTMKhqw1Iok9rNIp",
-	"Ahax0B+K9iwxvmLWcdiWnXVfQusxSC0e8U1Nd5s7LSOGxEBg7JaFzD0OVdRTmJXazTH8UG7qLRBU7cxb",
-	"1jvba5khAQ244aCdnX2ZnuT72oHz+pObz9t0PpfiKuviIjedp2Y6L9x0XstzN5uLdDb2aNxYDP9lgoBM",
-	"KUSekhiOfQE4YP2ubhdw3JQ2CTl10k0YV+t4YGanecPxnHIxCsLYHhCVjOGv0Wvfmp8UmUTAvwsWGteJ",
-	"jEqIEIl0xKbKVcp3lgIWhYqgIRHJV6bajtjUI+weOEbiM4FlaB3jYKcw5lGkWOB7ptYLCeQdi4fCVIrA",
-	"77GZmd6ER0ylTacUIK5I2vaRyqxoqoqbs8ez2vhRulXWkmRK3eJ84PWvaEmykFif3XWeN8j4gjJP0D88",
-	"2OoKv0mZd/EN1XchVwupuK5VD5vzmLM/FwyyFhudv75+//zt82dwmd8Q8xdc9HfX/wcu+vnly+fPiggm",
-	"98UO2OXcbnURWRTxCGCMsIoPQXDVahz7D+OZC1uM4QDVO/xk2w4zEdYfb4PwN53gwelhr/YEr60HcEGF",
-	"u6u7jvlt9UDaknFoQLUbQxbGL9m0yo6ZQwZ1MUcclVaRLZvkof4CJeOsdNcn+PF5P8MY+5/gi89FZdaP",
-	"GOHU6T8+OD45ODjsDzqoroQt7i7pHRy/dDU1zFQ2cVuPadOV4GEebKTt22/8tJpiiloBoSeCf0wYX3OG",
-	"z+bbPRxU6lTjoPpMA+Q2qNGrlLPxVnM9Ntpy9jbaib+BPbNES/Hw1lBTo6wNN2hkUkXsMpY6pxs0pylj",
-	"8XOcVqlIl7pVqH6gC27Ua1wTSiZsORSwZmUdVYqidL6clXGBQ7IFgis1LtB7dVqMUZ3FmudM5SDlyqK8",
-	"+gC79LpZI4x3uOWVEuII7b3QQc0eAW6oZHos5rHwb1M0B+Q4H0waVGZ8NpSaQiF1VC0XvYfdRadSNgX2",
-	"wKuOd/CfXZ6/BObn5u356+sXz9/C7xfnL18+PX/7h+cV1gZoXwXQf3sGps6i6fhRjHeocqjY0dTUMC6V",
-	"UFF6K+Qz82IN4PsO8ON/B97oX5dH+RdnDBxHVKM5RLbJtCE8fBDT9LmGEG1NSJjjDL46HyHSy392AkK2",
-	"+uPy8q9yNfnTVyYi3F29KsMqynIuCE1CLoGo3/GQSRJAwzwuTiK6bHktan5M1Rz+fTw4Nj8G5sdJy2vN",
-	"BseHIJtE48A2oTSC9zRcBParA9PO/Vi0vNbd4knLa8kF+qPNBsdHLa8V6/siereTWHej1fwFozqJ2VXM",
-	"73jEpmyLXf6RIhc3l2ThmivSjhkNO1JEq71q7uWOjYJKd91XdIWZEk0joxrczU/fBMfGVbN9lYu9gWP0",
-	"gF7TRY5UjerWzThzUzAtd+t/RsU0WVT3ai2eu0/3c20MQXZqn/Ep1zTaMW9paFp/o8Sl+bGbzKX/kMyl",
-	"VSCvsOUX9nljjE++Q9/Ij+jWxYAf8nPhH751KDFgIjMWszNrkaeC2HWZQCquyPnVJQoq6NSB2hrsqlp0",
-	"rOP7LpxPezGUqBT9BkTc6z/uHKwFwGVvqnb5HxRvpBa0hs93mwQtNkVLHdSHDv2rhzGxficwVt7dDYUv",
-	"uWAoSe9Uj/d5n7Qvrp7vlc+Ge76VYdgWAfVMzyfVSYS/l0vy7ObVCwwVBMTV9kM9n8xlyPy9U+LHk+Dw",
-	"8cFB7taZSEqMnuMY8wltBk8ODvw9j/hY6Zu0ry+vhuLy9Ys35tmYitAnbesXjKzKGRGMhYpcXbx6t391",
-	"8ep8z8TpAAvvk7ZgU6k51SzcK5rm7ISAuzDDom1uIvEHjAOcSmIsRLmMMelXaxuI2q1qiqRnJhKMajKj",
-	"iwWagzJDO/F56JNpLJcKcBa6sGXVvdFJqeikRkVIbhlbqKGAr7BacxBLpVJtWMxMDpy9M+KHVFOfhGyB",
-	"WE4KayQ/HYqh+MmcrZ8INCI/DcVPnU4H/4d3Rm0VZ86d+LfTh6QP8v4gXtE34yfiF1yxfGI6zozozoXp",
-	"J+KnbmFGw7j2ERpTu0vKNdqBfyI+mjPfmwdrzfOuSDiRdT2ka4rbgC6v2PKd4BrmwNYaqpUIfNLG+DDc",
-	"QKVjRuee1QcpdGnfgz6uVyIofj4U+LexgdtwutO0C5e0CHd+mZ0Up7fkmkj4s0us8xrGgRkSNxRu35dW",
-	"+rZiIFlSHczyUYhkyrQyZ0pl1kXkQmyorxRVZCu0Wlsp2JtJ6/TH7WriTNn72dvcum7ft35Yuf1bv6rS",
-	"R2/7Zv1EbP2kcABanz/UxDi9kkJqKXhAFixeZ6z6j48Pj54Meva/fk5q50KjgFVBoir9pt6XPWEiRmPE",
-	"RBPC10P6jjv9QafX/wKNgaNkG/ccIHMDDXOBTtn4IZvL3SKYrC+oDWSyU8LTWkW/smFhOEsJ8liuZWSx",
-	"FMm5v3M4zj1CFNfKSVndNIyqgKmM2t2hIjtXg21aXgswSpHElKazg/oSrlvm0AF/5RSaefeM7MlzO/nS",
-	"3XP+t+/TqWe3peW10mvQ8lrXOPHPuS4q1QmZZJmjaTatRY6h0UksFGn7U6avL6/OA8z95adWBHLNgphZ",
-	"3Im4dijMR/DSLwQO+wQQJ43VtmwHlR4NZuTRLmfYztKdYhpBN8BBbPsOGl5CQ/wqksuq9GYhCwzHl5PN",
-	"kwUyfpnxFxaziNmExQz9jDN5J5DzOe0otqAxbB7GQMtliTFc0+YYBQ4qXz7salZGTdJnZKMvzQf9kljs",
-	"lIj2NXDWn5G5mlVhxOvLKwLvmNA8MB5+l88qKlqb1WbQsS56XIFQUQ5DpSG1yvhSepCtVphSQs6NG5tF",
-	"p3/2WuPVgio1komO9QgWtN1jKRG354mePcUvnV5o5PBIpRaZ2LddgvjdxiR6hkew3mWYN0wY19jORMZL",
-	"GocdTFgZSoTmUsa3lYk56jVVcN1sEF+Fy0LmTG1TzBAtC1osmI793MjQeYWcjbbPDu94Zc5zydrW75dz",
-	"iQ56h5WZEwMbWLqQEQ9W1ZDs5KGFNd1N650kL8RJwP1OmWAxD+BXQTW/Y2VZDFu2dii+HgSjOb03E1fb",
-	"p2zTIJmpr2Ug2S7X2uHspjxgQPdFWSG025Dm4503xp2Zb7M1HqDFJV2pL98kHta5DWeJUDeYBksJt9b7",
-	"13w0MRrt0SKv0t6Ikiu04JjLUmk5B1Qk6+ze52FIKEGgA4EiM0aBylB1i8Y1GWPW4U5mc758/cPlzXMr",
-	"8jvn+koP6VqdkXFcn7OQ0zq9VOpzSXTMTV5TxURI3t5cEfN5tEojOax//0JyoVUapX1KcAQMNhuKfEjZ",
-	"u4tXu8Zoh1UWz2eSvJaaPONKJ/E4TaHEp0LGDBGgQ2g23m8N1zmcTOIkYsoiZZNZySZWesAEMWpiF/bl",
-	"hs/ZhRTGWdd+vJxxzaJKzfprG5SHWow5Xdm8IZgY5NnrZyYLwS5Iu9cbeDYIfTvmdjqkrdp5p5j67LXY",
-	"nMXTB1xMo7eFj5gIbG6YCn6jtIwj/K+3RoJ2YiqYGMGvY6lnNWkK86knbdKwjNVBF14XCGBDnP2HJFYd",
-	"RSFdVGkblS4NxUVOif7y2fkVwSDLsZS3O6UYsuN9TGjEJxUI/r8YW3QoBqCU9PHAB765url88/raYZaY",
-	"TbnSGOZj0sOVYia3rXrJxrGuMnsCk0Les/Hbmws7iE1c5tgm9ZBxZlKHTN1WKUl1B95gViJYEKwReL2l",
-	"jEMbCmjFlohpDdcNJpAPI63ieYfCRgoCl0kun+2cckIE8WrhvEQ2KjNivXietd6cruJ5aXq7hLVuCmYu",
-	"HfTqAXOBtHif4eNO8RJtvdO//7pLvTk18A5pgbelwXtAmuD2hN53YhYhJrYMhNo7IzahiqOKOyYnTqJo",
-	"o487oFLMUWB8aeF3j1CiFjRgnrFdwrO9rTtwHlLyUt6xiAZVLnJb2bHJchcStpxJ5SJ3DJmuJMvEkmUu",
-	"ptvJQa83qCJoWw/NjKo7yQM2p7zCKPiDe0UMZgl3wrk8YCOrK1jv8vLiuVMkkLZBeXvdh6dkxBDXmAqm",
-	"R3wxmvBIV93MS9uGXF4R0+bLzj0mWK7UarpUzbhhYZpvUqQRoJiN+snxYa+3d0bKOZvtvqKhVWNYIV6P",
-	"ooWwmOUYuyqau2s2OZ/LWgaAv5gGSbtfZcRWyRjglBOXHbFbY6vNMfSRRrHpasQXNDDx6/2haPvFsfxf",
-	"fv576VHPL1zERCRqLS9nq38y6PaPn3T73d7+4HBdUimvuYTPzzsvaGfSPd3/8LtKnF6aUQORIkQGDUCK",
-	"ADloAFIEyGEDkCJAjhqAFAFy3ACkCJDHDUCKAHnSAKQIkJMGINDbCFPMBZVWBylcbZ28nkSRdv+Xn/+7",
-	"31t3rkurM/S2lZZCBe2oqJQoMfuows1aoCS9kxEArXihjtY0/emLXbT9c64UC+u8v/FlBwURITWfWOvl",
-	"l0k8czlTyXTKquTYV4niQUeKDtYcCCKqFGn7Vnbxba6MMQ1utRRslD3HTMiLiK5APDYSeREYLt3qQwuB",
-	"CKq3pb/jiozZjIuQvD6/Ie1EsWJqxRkWfVgk44gHhIZhzJRKFV6uFoQaCtsJNZnf4jNCyTKWYpr6FMiJ",
-	"ZsKm56KKSME6GB+ahFzu7Wjk/JLaPA+0evy2CzbA+mK4LTvoFt/YrFlX2RcmFZViIsDjOzKQqaq4prSc",
-	"E9eWaHavPTT/W0yc9pJmSlPETxSLQzbxu1+iYSr1uG1xV7Z5lgS6VhOeRUPaJu5Io28517XIrb9WuqiP",
-	"tYm2G2DtQJOYfdyomcdsZnc0KuhVAOEfHK+XhMqX+TrubcX6mLZo55JN6egHv/z838eo0ylqcNRKaTY3",
-	"udrcd22n9TzukZLF4CA/3eJsD3ZR7Dgrzpdb3VQANM+MsuYKY2oBmYQx6NRE0c3n+uJ8R8OHYnQeMaVG",
-	"zoFtNGeoBN3VacN1EK3ySXq+0GFjJ5OfYiLUckLv663BsamlFZIJvbc1KWikZLUV+pEirIM6VEtWCspc",
-	"47fLaiysNQcgD2C+GGU4IVdLuMJVJ9Mno7NnirYMKjlFz28Op3dhiy8lirSp+03NMK+pOQeYVxLI2bmt",
-	"I2CNZjxdP1YHUXkUaCfnmzR8aerlOyZCGZNpwkP2SA0FlpJKffDORfhOsdgnyiAbuGhnpOSnZwyStuhU",
-	"7rFJT6+Hwq8Ek80QuZObWYpIzbeWU7UeZccVYbe3fIFeV19xM6GLu7lC18P6wyhkZsIDsqluHfkpygYh",
-	"p5EyWaC4ViTV+u8aWcMCYClHfFFTewY4hZRxqhBWamWTwXbrRipylCvVHh7tYOMojrltHy4X50F0bT9B",
-	"f+KDJ6MkXOiqYPnuwRPy7tnVzUtn09ixLhKLRknMtx4JFr2LuS0cN6J3i0mFgPjD1Qt0RFnEEqPPv8qo",
-	"AuNg9D8bhTIcSTGazKsr1bmQb8YeKfLsTerMQFWuErIU5AVmZyWv0lR1ci3x8G4wq5jaMhzF46+bnsWJ",
-	"tupMhdX2Ieb3giVt08amdrUNxQAq/cfd2y9MPy7YMl+bIqvgR6qx7l43FyvjkswhPvKR6rmZn7kMbyZp",
-	"npOFuCJyYSZnZClk/TN/DscX4c2Xc6614/dLXtGNa/Ov59pM2skCbuXBAIS3mAYaa1AJ4AbkxBjRzc57",
-	"Z6f/OWy190yVEVtiZDjc//HDd58+w1l5P2NiKCwK98gm/+iyVqnWQTqvPvq/pGYKw+H+cPjjcAgTqdEr",
-	"NX7UvwE/6l/b27XxUG08VBsP1Z08VN1e8dgesLTCvjJlLA4GqROhjNOKFhucWNcMBX+hnb99+DSoLTbR",
-	"eLE2Xqz/Nl6sa7Vh/od4tZK2BbJnZ2arzfzuPzr+GfE7KOIbVF8Oitvs71qJDqDbGgbvn+SbymOlN6Tj",
-	"SBSL0/Kb0OzM1k6JqP0OS63MU8koKLm0+s77tWw5PA/pOtD+YR6pO9KxnUjYr+GDGlExTeh08664RsVE",
-	"rFmez3X1pFND2pQ9wcw/sxkQ4L2tcCMkuaNRAngVGR8XKVzKCFTUYZYFIlODva4yaN/r1xQGTc/VlpXb",
-	"41jcspzv87aD1bjENi6xjUts4xLbAKRxiW1cYhuX2MYltnGJbVxif2susY0X6G/cC/QbeUl+pTdi4wHY",
-	"eAD+T/IArPa4yuuZu+R9zDXDPO2lZLfmt8715VXHpI3rVJsfc+jscD3PHjpYZ846/wjHxB03tPE4bDwO",
-	"/8U9Dk/J5dXdIWn7tDvuBt3Q3wO25PLq7rietatyPaxh5Gr4uN+IH2LjH/il/oGJYrF1JMILVOErceUu",
-	"VvsQuXdn7itdrXmiNN4vgBciHWAznNOGrTRfT6MOH/crzYWHXr9XYVaooka4FocGNqzDZg7PUx34NLNT",
-	"419wZGm0t52qXmHDDnT/jchqPb7LLE/bqf7g6EnvYRJL5Vy+wIHUay3pXS47X21hwPf0jmWFZlJ/YZfa",
-	"XbHYA7aJh6Tt93zns1Bp//qVjF55VvgE/3tQXY98pXG7pxudaLeXcEl7/OryLVmi43+/2i0ZFGsLuBz9",
-	"KgVcUqBfUR3MHuwt/cfrN6/JKxZPGcEOSPvtiwvy+ODkeA8rUooCVnM8XtGteo1FRBbW7I+ttK00XZFE",
-	"mMjJsEt8EPp8AuyfVoSaZjkmN+c4jVW8lfV5wWDLaDUU45VRvjih1veI78y1JueodafGF9s1YN5Q+Bnz",
-	"djcfUa1pMIOvC49hxvEdQ+YYHalrmGCP+MFkjN0GE2H+TCwumHOR35l+4wreuII3ruCNK3jjCt64gjeu",
-	"4I0reOMK3riC/2ZdwRt/7K/3x/539Xdu3HEbd9zGHbdxx20A0rjjNu64jTtu447buOM27riNO27jjtu4",
-	"4zbuuI07buOO27jjNu64jTtu447buOM27ri/OXfcf3Uv1s+b3Peuc2TtAR58gJVSr7ySw54xzQdUkDEj",
-	"wLBhRQOQEvBgMRoSEJbyznxAmtZIzH6JEhVcmInZE0P5hQSGNYiSkIVnRDE2FH4pn6ulY0W3Rb/JiNq4",
-	"wTVucI0bXOMG17jBNW5wjRtc4wbXuME1bnCNG1zjBte4wTVucI0bXAOQxg2ucYNr3OAaN7jGDa5xg2vc",
-	"4Bo3uMYNrnGDa9zgGje4pi5142/W+Js1/maNv1njb/avWx56g1+UtkWgN3CXjzDBmGaFElcxQ98eLHLl",
-	"J4LeUY4EHW+3ztnDDDkVQPd/bPEwYi1D243rFxedRMGjcaKM503aU+tD/hqlDcvOY/cd6LxzR2OsugWj",
-	"XJpR3qajXIp3+O1TM8i7/CBlaCSbCHhKYvx35SXPgEbVLNtOaMM0stkWVm0/rKm6niGG0gqe3zGhn1GN",
-	"rg1Ft69CvcCCyaVXhXEWMbvjMnlAckI8UIirduGcy99tysdoOtyYpc+lRlyXrfOOe1Rhxsm1zJLwMM0r",
-	"ue4wZ96MdiGMtpcbaPrZawGNqXR7SeUwuEyY6JAGs3VjciUDmBff3fkDGS73dc7Bzu/4e3Wk6ah7cnR6",
-	"POgfgohfw5kXyz7uWHHyaytMusKFG70psMZhVh3RI9T413lZiTony/AJsY50a4UQSa5w3VYQCLacqwqn",
-	"s9dsmTEpZM6UolNWRO2DzWkqvZaMwsq+30Thtr6Ptva9m+RdwYlx5eTxcEcJ/Gsl6C/AH+bDJJ6ySgi+",
-	"i6cgxWwBYm8bENHnu7484lqaYlOyU8h4TqM1f5kN96R06moxYxVCfGGYjmdMaS5QbXZjsVZJE8EF5lcu",
-	"+IOF2Vek7QeT8Sj3BNGfSbgpKp5jQs5k/cXeKekZ99d2TqSTk8meR/oZPDwyIMZh0ELGIwfZhnlDcWj0",
-	"D9NYJguPHJGPCUuYR45zu4rvzsiTQlrTDNGTcaIRC4QySOZM6FTtaYh1z+t7A+/AO/SOvGPvyYfi0Sgd",
-	"h0r247UUgEWe52jXBa7JOE20vMwzwdL9P8CUW17rT7Ca/Hv3AnbvCfIqRaZ+XauTdxE6v3hJFjLiwYq0",
-	"y1IMbggVqfwD24DyEKp6UA8NktdQ7JTelQzMx35O5vLXwfoFwEQHqPMIIPUSRn1tBlUtr3Vtx7q8QshU",
-	"aPLWkahtY8TsTEtI2n72B8AG9XIgQcCyPIIL9og50fCbjF0T86TA5Npvkb01v3awg7UHHfd5/ZtOYZgy",
-	"T5wOtEaiysL/w+IeyrqXcuiDccDkGhXLcKvXFDPoQo3Yw9/zQOA33rtD0caMvXvI9SQicNoDGmHrBFoj",
-	"E4Q1jmkBGcEi8TuKCkiSflwV3xBMKgS3F9mSCliOOunNpjK/Bbw45XdMOMwxpzpAFsv/XQV2OxsKZDDQ",
-	"pXOhVylXhrxGie06Pur1vsCWssVLrApPb6OeNWTC9vbFWqBgIv7NQC++KejF14A++TcDffJNQZ98Oei/",
-	"kuMt8Xfl3qq4vFIX66GHRaRM2teXV8VU+tFqr0ueOffQTKORJ2d5JQVdYnxUMKO6ZQITDD8csskm5U2+",
-	"iwpKJccRq1ACvn1xQU4Ojx6ThWlBQqYpjyoKKZgX6z28n1FNlsD0GysmuoxzRWRgLMsBK0f6OwLX7/VO",
-	"SCiZwuPM7rnCYgio+pp97FZ6zsexrLL+/EAjHpobZ5p4hmLivZswgfcSM/R3d9fsI0BewEfPoc+qWhBc",
-	"KE1FUCOmwFljWNVBz4pA2L/r78M61f7s4352WvYBJC2vNQFBRrdOW0nMO2ksXxVA7BC11UTcFHiI1fOt",
-	"P/+Uarakq0eKRHJasnL1+n/8/k+Hf3nyXwfvj38YvDq5OXr7+Gn/ovfsRbW2vPpawNjf39xcuWsRyLB4",
-	"Dg57hznb5VGhhgh65K4LhZrrKjPjOVEzGWuijF7KIVp3oKGf4gpfS01eAIdaWSyjUoY7J+/eXpIsqpKH",
-	"TGg+WaGdtjQYaft0LBN9Oo6ouM1J+s5gRleo0qVRVHJeyH32oEOQBPPRpo0w2qmYLvO74RW9F6b0jsGd",
-	"Kcyo0z+ulM4Fr/GWwLurc+duSRXwuMV1zj5uFb3xrdvyjXrJ9XtaWSvmroQh1hEcyAS6UqJ5P2PO5x4+",
-	"JVx5JrLIrIj4YxmuunlPGx/otf8xYfGqi0VfFP9bKSigtfZRpfuOUZ/UoF2uDNItdoxh7mNGqCZzqTTp",
-	"97aCO117NmIVrFF2fm8CPgv67/WTkHE9xlKjXKAo4CBqZENULBBXUWVtQ/J68XR1/W2qI+y0ek746pHa",
-	"ohqyTNTaVuTCYHfVNJag/NGqHlxPVSC+5guMw63CQcBaYI4CI7ixOxavUq8hd5FNRSdF2tYYjr2BxAdD",
-	"hV0CgMiCjox70lBgbJdaiSD3LmZEwBhpkagu8ReGlo7oYhGtfGv1t0FLXGB0Plx+tZBCMVUdE78tut0s",
-	"Eeh2XBvXvj1m/dcPVoeFjGSipxIgghbGEZ+MYjYdTSiPWFgXaua+scZUI+hnK4ePVd5GvlNMjXEqqD46",
-	"FzO4gwKjnwM5z4aexHKeG9nqAw57fdLOxdvnJrej405dIP95OYjfUiGuSchxw82UfGB4BZ0zv2SBcXaF",
-	"LSLOpij6ylB2EzZvoSItC2uAAp/OKcw5KiXiqF1+EIzolAk9MprBGr+bLDr+jDhnU8xx4Ze+t44sQeAi",
-	"3rPnMSM+yFd3RXnCPGp5LbzARUHBPKqS84IRkCMcWW0OzerkIvstqVd5mM3piszpLVszneTqxm1zrbPT",
-	"sUveMqFC/LJjPtZyEGj0T/raSRX24F9lb3m4k5EvUXkvIetkMaMK7Qo1dzFn47t49Zxc04ipjQ64gx0u",
-	"7EOjvGVe66zOiKO71r/olrFFwEN0LIIRu+T15qUcnhz0+oODw6Pjr15KyGnExchEm1dkGShGoa97oeO5",
-	"Rjsr7kdIaBXfsiELQzhygfZ1fO2zy2dW/1wgEAAtTLIDSDl/Bu0N60QczTBadkw+ieJpLLfalAKgHCq9",
-	"JM9uXr2ACSgm9Cnx40lw+PjgwM8Cxc1VR6s+vB08OTgAPsd3NfO4GFMRYim9REvfadJSZ9tpJMc0cgyU",
-	"4VU26MradgY/2bF+gnF+MoP8BCPs1QT7bw6Bv2YiLES7G7bOz3k3+6njsJYkmDE4JCnN5ooki+6vHvE9",
-	"ofcjwINRxBF7ofN6BR2FxzZcOvVw1ZL4ld/n1Yq7hkxv66c6gDu7TW0Zkxd/vs4bWgzXM6H3e+aulaY/",
-	"lUTLb8SHbIgzf4bP7ZiydBN39F2DexrKOeWiKpsJPCcL44oOB+gFsFrm4u6wvN4uy4vlHFi3Sne++MvH",
-	"3gW0M1kVaXJ5lXqfyphAG0PoMi3RHQ9ZjJVBYxB2bFap414uq1RJT6P4ohvQOOYs7rqna7DaEnBiCVJ1",
-	"4EJ2vR/lPR3bgrFQET+ljf6O7DgMJjFzyobxZMynXNAo71o5yblWcpEjsLuNG4V0MbLJiUB24/eVCvQJ",
-	"v4dNsi77KxGw0CQbcZqR7Sekvxbis/W84ORsbIXJklVxetLK2Cl/gQjH5mQwa0IniB2mD2yKsCq2PJe5",
-	"Q76BtanWgjO1vtu5aYrFiFGoWu/G95zDqVEdOH/TIsDNlMvT3OowicMBPOojRFYiKILKIGO8mQwuI/6L",
-	"N8GZUnY/eDg0rKhCG3RxlboDwmCp+qP+pNkgm6Ojg8OHbl9lcNlbZpQlMPyFWb1LygUH5fX5zW5LBZww",
-	"cpqCOmcVFucAa1Fed9c4sjm9D2ZUbJDA8s7WZe0GJuw4OTlZz9ax191QVfwbudkVAtxMfs+doOqu+yKW",
-	"96uNt0zer0jb0FxLWWKSEZ297ahrcHS0A7ZaUF6bbOeqc64UizULO5domNArjLGB6ZiEgzZTEKYdBIa4",
-	"4ilqrC1ZKYelpRThS3iCBVXKZmUbLSivzt5KqtZgroNyGVp3OrAFBWWduVanCktjq7DqSsAGeClVmust",
-	"E4VRS43yiKZTLOKdOepTEZqkbspmdSN0ggHFM3SgmfBpmslGEZgZX4sD3ohTc+vbGPR4bcUElzAvL1ag",
-	"3PANAx/ndyM5XoyAstQKA2wu71iRfJoLk+odjbxg8V4bc0ECnvJtzIvv0grtHDAowtFiwWvELEquOleo",
-	"Q47Xz9mOI9TY2QpOgTIGsTmY0TGPYADzUV6AfiduhVwKjFCwih8WtrzWW/MZMpTvRJz7623qcm5f5f58",
-	"SadT/OWF0TtDa6MCu2ZC459/RYmm5bVubLCq13otSVEfW5TeixPbSu0fHKWEAZnV5NkYOuxr0gZqTUVI",
-	"bl5eEyB3xlXQBVEVj4iFbxIuQBgP8N9IFVdmX66tAMjDiIuQ3VfbjxxHzou3v+1/wjeffcAoXCvy7u3L",
-	"9cj53HWqAWbe1o1zqVbZnRNjjjDkZiLjjLh5GDaOCbMcuw6AKzKvNs/h8WG9hGOlm07KV2zRgdXAchcf",
-	"H2fwcv5BScxHii9GMoYfFTft3dtLgh+zat6VtHvEV3xx6q8xGNvhnigTmEaVwWzVO+Bi0569eebmgPIs",
-	"tK5CI9vRuhuXi2r0lR/RJSQ2R/Dq6vJBCAxGmgBwJ8kIaFOVyPzDDZnL0OZkzNRMioWE3QdRovgdi1Z4",
-	"9KDx3u4jg5AZ8O3rrBBGv3y9ce0uxjbeWJKCuWuNVybtLEkICiN7OZmOkkxK+SIl8nZptewdkcNUm4zI",
-	"Jl/5A/2Sz4lgy5ytOZdbndggbGtT7iKXZPEUsJUzqVzUdYYA0JIxFG7+Z4QS30HTdza2SElitRup6c90",
-	"ZOKcfdJGBiYLM7A+THuNjbmxMTc25sbG3NiYGxtzY2NubMyNjbmxMTc25sbG3NiYGxtzY2N+oI35n26t",
-	"rSnwt+6ebrLFKbxmlu2F0ZUpAXh8SEqFJTzij4pl34r37SXMAVY4GvQwDWs+StKESPY6J6MPnw6948Md",
-	"q/01VujGCt1Yof8drdCNlXazlbY6dWVaxvUL9PHbS4uj0toWF//66qm/vqX5t2JQ/bc0YjbmvMac90Bz",
-	"Hq7KipiFs7fJwveysnLYG8HIgk5RAk0NeRU5HVLj1U5WLDemSwBZkQ9BsHs9woBnLW9ZhYLgRqI7qr3u",
-	"0NxMtO1nXwGbfj62blrYDhWT0KC4H6+m5ZTcvTq+vfPh95WaMy01jUbp8qsKsAEQsUHe6eMh+QZLu20G",
-	"Kw69aYuxvPSDbbh/vH7zmrxi8ZQR7ABVr3VW3TRFdmrYtfDHlBno8rYaikTYUO0zYNGiyCcxU0wb5syd",
-	"ePuJiTM2Q2FShIBifeVxFu+NutA5F/nF9BtLbmPJbSy5jSW3seQ2ltzGkttYchtLbmPJbSy5jSW3seQ2",
-	"ltzGkttYchtLbmPJbSy5jSW3seQ2ltzGkttYcne05Db22MYeu9keW2t+u84Vz32ABe4GeFr7adn2hmqD",
-	"gAoyZobfBaSkmTDVKxkNCar2ciY6NRRlI91+Mb9vHmsSg5ZNaWHA8VwEURI6m1tjYWssbI2FrbGwNRa2",
-	"xsLWWNgaC1tjYWssbI2FrbGwNRa2xsLWWNj+dSxsjSWqsUQ1lqjGEtVYohorTmPFaaw4jRVngxXHxqxt",
-	"rKpIFYlg/mmOSVM41YeHP0hnalkPo/s2ks4uMs0X1FjIM6HG8arAiO7MNOzCk6SKyvQ6WC4l3BXFBjMh",
-	"Izmt0svwqaBRhKUu02Z1GYD968urkjAGOPdfOetzfipreYarcOu3DWfeih7QxllEAA+//r9OGtybyprO",
-	"PszIPyXUWWUloULqGYvJ1dM/Awqw1/csl6/2NHfczCPl9FUF6cNSaRgCk6fbXSmpY+v3qqTwW78Nb2+u",
-	"LPnxMzWiv3dKfIHK1hVTPmlPZBywcM9DFtiyEz5poy2XhR7y7bZNwaQhW15rhVYD+1HJrCEr57wSwYaq",
-	"wPhKkSWLGZlzBXSyHTOVzBlZSC40kVGINROouWXjBGaJUzfVs2NG52TCooiM2YyLcO+MxKyD+nClqWbo",
-	"SCrIRKJRN/tmHWHHjCoD1c0HzLarPFsrpdn8emvVbbTS59r6gKeilZdhYdMOGCwMncXbVBWrHUaso/m8",
-	"UtkA/RNoQaBFoaiPKSMOaLF47/qHpweD08PDVqVgE+tOrUwWyzAJNIFGlQWUT46Pe73e4En/6LyyZDyL",
-	"OY1qu7/G15UdD/rn71/98er7x72nF+ePnxxU9o6wqAGUK1H+SJEgksFtDaBI2/Df0InZp3c3F0ROJoqV",
-	"RPvWoNc/6fT7ncGA9B+fHvVOB8fQ+Pe9wWl1FelkUTc3GExxETAyllLvtIe9x6cHB6f9o9ZuvBCC5gcW",
-	"q0qUUnVm/8AEi2n0lUd3TBXr3NWN+5QqRiY8ni9pzIhtVjqr3V530Ov2K3ccoLWhdyn1xk6fVJpnZbxh",
-	"xhdyy0Qr+5yqJb3b0Ot7esdI+w/X8HOPBBFnQn8BOCIqpvWDvKRimtApIwsa3H5B7wtz+TtAeqJ63ICv",
-	"UUqc0TjEjY3ZHV8f7N3Fq+NBb0B+6HerscUilhuWcxXLaUznX7CQOLiL6/t9ywKJZr8H7nLVtbMKgfX7",
-	"9vwleff2krRTlQdQb2C1RouZFMwH/sPmw//OPrG2aFvdpfOSC2YUB9LZbobCt+oC32i5oPdT4FGVBkop",
-	"J7Y4htG5aDllyPLgnR46xc2bp1dGU4NammHLZtl3/IHj6luGNTTzbTnbalhkFnKN13YBkN6FFMarrtIg",
-	"LoCrTCJmyyYp0vZDEY4Ah2JxAY/46pYvRsbdKvcUhhjL4kOs0+QHk3H2cN8PJqL4Z5L9uXdKeoRGkRFq",
-	"kLT2gRDwwP05IDJBZbt5OhTm8QGZyYiHdOWRQ9cifXJU/MbQGZQRbYNjohYs4BMe2FGeFLp36pdcp4X9",
-	"6Xl9b+AdeIfekXfsPflQ1EWXxA6vdd+B7zp3FHl8BRt8HkWwNS2v9QbHdX8k+s2k8OR7M7x7V/oza/om",
-	"zl5d27WtjXAuwkIvH+CExFSoCYufFS3KD8qFom0fJGeWXqdSdQzJTcH5Q8aVrEm/1xuUQo16nZPf/+4/",
-	"PnzqeweDz9XJZ6rlknQwv5ilJaBR5MDh7yFLD01jQSMfsIh9ZbLWOD2+X2Ds065x8ubb4m3Nt9gifcFb",
-	"z4GtikdG4es80bOnqwVVqsrVxkr0cJitLjyVxwAjwXODEm3VS4wqg9WOsUv7GC5/SfbxhgIANF7BhQGR",
-	"R0QrEiawkkqMUcJwOQnIdLGLAPROcF2lYYJNdHXi8rVLHikjuKCEbHi7EuMUM3pbdyYDHgcJ18Q2IhzL",
-	"fIrU8odpiogvF0xYsRXnYFxhgZVjVLMwWlmvY+M0OBTwnkyocvr4o96Bf0b8GY0mI9sX7BDw6M6vjyuC",
-	"zrcsTA0aBWAGkVSI/+H7ltdK+yoCNW22BtgqO3mOl+ehUcKqKJkaBSwXZEH1rKyBnn0s3VETC/jB/ux8",
-	"+NTzjmsuKxejScSns0qDp/O4lBmcYTuwPYnxXyGXhcn0t9kBt1QyzKvcKHEWV3OF0PPTHjL0FhwzJmoK",
-	"F8IfQ1GsUmgcDLX5zNYrNLJJqWrhBnOMUjv4NcGNubZNsfZXtHGjz68uCQgT5N3blygguWmXFIytmdYL",
-	"dbq/3z8ZAK/W7fdOn/SenGzFaRxZmjhqZSvI77yX3sjy9lShP1hcdX42t6T8Apzq3m7b1yZrQ1y0lqGt",
-	"MhVZ3dyvsz1cn34Ohc0oTN/CKxMOXZq04ioiqvSIxbGswWroVxnJKYYZ5Gxk+IlVKPJJbVHiCnHIjTdS",
-	"m5U1tkojCWSYKulxNvg16tKIPWGkc/B4rzgZZAykzuyb7y5ebZhg3pkEZogrrlEK5OeikiBgSk2SyACp",
-	"NIlV2W120BscdXr9Tv/opndyetA77Q/+0vJaRqEAzDnVVqu0CyxhRIylSGKmqhz7kLRgM2V1GbkjDQCO",
-	"demq9rahQdNbhZ6oBIldBzzYNiCS5Ap8G8go9E+JkOlRXzFtCA/mMXTUMJJTRbjY6xI/ZjRcIcF0n3BF",
-	"mNJ0HHE1w3gcH9kQQ5SxpTn7lkrDmRvTkAQxQ5M1jdCYRMmYirPCUkPJDM6O5JRwMRR0SrkgidA8InlM",
-	"YzC8ScJnOhMELijVMraOLf7Vm+sb8svPf9/HBH8+TDPJipHmuYmQhzgqFWrJ4i7xxzS4BbQoJxPLKVCh",
-	"UJWRLSyJ2ZkhO272SwpTHLOJjBnhGvgLpgguocRKyMhVIwVRIgc8jArKF0zNzaSsdzcfbyYF5hik52/t",
-	"9NdiTfhugxq8iDzlUpA7zpZ5pi3NkLiGPEOmKY+q5GSqyRKAvIylmNogHiXnTM+A4YVdamMsAqG5s4Tc",
-	"0boGVSZxsNE7nRlNfiDnbM0TfcnGSga3GJi7kFFJusi/XR+45uK5W2SHnURy2SV1BzLLM4mvmWMNcVEk",
-	"ZuZkAZEaCjghHTmZwFU1u6u0XCzwIqYdxmyCLCV6C2XX8CzFOhoRDX5nrttQ5K9ULkemtRvi7dq/6+8j",
-	"C7D/CX58tldtzyNKFi622TYF7IYaCp0xQzGbUy5ge4GhnS+0Wrt+GZ+nbllB9EDXyEguSSiXcMV8ONdc",
-	"TP1TDDDAqEUjCSCGMGYxYw4hbcUY8c1ZLMtN7m4Vr2IBuKWr6bXs0F9zSe2ZrbqTP0geAKSiB6oN0u8I",
-	"6+CPQjSnyFQCZZcyG8Zwl37vAhrWrvPdfES1pia7a4XTUtZFOQblkXKzSm2UG2Mp1v3Laoh9joW/m4/g",
-	"TMZ3bIOTcjZFU/HczAoOJRx1FLoNLjLccq79eOWWwNG93rocDUW6SDT9mYVAN46vzOliDMdsfYb3tsCg",
-	"Mp6kvOwqBe57Np5JeVsl2S/NK8JEaGyYIFABKQtZxFGBbAT8etaEvMb7bez3ykBA8SneaxPG6xFhTaCJ",
-	"QjF/IgEwHxPo3pKNd29fVsX2BlIoFiSa37HtbJvDIrnJIsuZLsUgs6TkerCVgbPfV4XfWpNw2mJHFq7f",
-	"f/I4x8NyoY8PW1unERvsUzsJ856MWUAT62DltvWRAnAnjCypIpMkisoQeOBcpvSOjZJF7VzomIpQCtgU",
-	"vFVjBsfBEC/DFPrwx2o0kbH/lXPZJJC9n62yczApHBP3J1LXmAUMdtAqtBLlAednCs0bfjWQQjCjx8Sx",
-	"ytKT7W1NfjF8JQvJUe+AXBv3I/JO0DvKI0tcdhMB7fEfVTmsr0lZxaWuS5118tXhwelh7yvkK5iolfB2",
-	"m6i7m/9QMbDePyl3X3KKjQpvpXhel5erO+p8+NSvzsyFTtAsYaOQLfSs3sOEckD4eE8cgEySMYBN8S6l",
-	"mREehNJUgvxYFTaxajlzb52S1Uk9KQ9LY2YwSkjGibbu80Jbcc1g2R195tK5VJ6Y92nocBLHMIJpjuRz",
-	"zKZUrHnxu+66X3w+siFU9RFWBeSKSDUddne1wQPxHDypUf7gpmCaeoXhiDaMyJ5PtYd7c0YAF6xspIcJ",
-	"CoVPusRXKxH4+a2l0ZKuTKRsKTEGCNjd3xWSYdSYhbKiCigmbFIimuAnOz5GRxoNsINwaQ6zjw8cP47q",
-	"pMHcmmGxXmq0SVkVzzEqMZnEdDovgyRV1Qbx3Dm6dgM53we+Su0nwXyrEGALZxi1rQGW2+78VS1dlQLl",
-	"WycS69jYq2anijgpz+5kdD7jPoq340M9t1mvOC7znL+iEtlxvl+qRzYZwpKY69U1dGmtWozGLD5PDAo3",
-	"f71wlzkJ5h138c+vLsktW7XWLLrCvSJzGjIQJfz8d7dsNWXCJ214Ol2OfOsTaBy7Dw/yIQqeQbxUDYUP",
-	"U5Ix/xuqyE7JU5wZMRFFt2xlw4lMaYsMOcmYmQg+ZPyvvz/vDI6Ou8UZdTohm0t/KBYx7hjFybsoC6sc",
-	"NBw8wh5xPA6fnX64KK3Pn9EUNZFV0sjb59c36cTy5sA/xFSE1oHy3cUrcnnVuXr6Z4M9ukMxFM8RncGz",
-	"mFlVCVdEBXKROcM7qxZ6jlM9I21/TYnxy89/9/dQtxdjD0I66WwojD0yDzudxIBKaTCz2Q2ElXONX5m1",
-	"e8NWS5CRgHobY4NXiEQIh8KpVxcsxnmiFsW4UCmrQTF6UfTyRRjoGZsrFt0xA4G3bAHSrtBGPxonEVOn",
-	"Q9EhLzLPNsRzRb+3thL0lo0CqhiKq7dsTMcd+BNIatbcSKVcZ/qdOyZCGQ8FIaEMknk6stI8ipy3S5f8",
-	"QKPEjbxasPA0H5gwbK2YGrb8fX/YEnLYMklKLHOgPCKSOYt5AIMY3Gk6slRRoUMModZ5b2YdDjETK9Zs",
-	"4cLSOfT76wI03hq1MXzHRDLPZSwy6yHaBCXCMOggarlVi1FOUXUdkjtYlclmYbRrRiFHiH/Y6/lOEexg",
-	"pxjCrkveiVsBUHeqdluexriXWTWdlDjRa5sCq+0bKdr3iH83z35fdypwD11eWn8PO16mabUQ9Ct4CDOl",
-	"QcAW2thTgxjYPISKydKFv5pzFzM45qjr75CLghIeu7bUs2CbNQ4DwAq6EZ0VtkvMVTX2XhfygNQ+BWHB",
-	"MumfYaJd4v8n/vmdYU/hFsCfLgUPnl28gzXaSUNi9k2XuBQgUG6fp3YHianipPjfmMmjg4pQ+jFhJF/f",
-	"6axU/IkrMuV3LiMPoGJC/FIpKdsfoE7/JRe3pxYv//Lz3w1ePiMxi74bYgkquAk2/AmmWsxydeoyeuzf",
-	"9f1cbiKjgKEpbfHIjgQBptv2D3t9P2V/KJxwDBhhe11yjtge7hdiVHN9ELynxP/D8xt/3//++fkz38T+",
-	"ob7b96DXoOq4mEb4h++R0LnQUJsKAGN9YhkBekZzjk/YPRxVVOyqPfweIWzeesTft0nmEH17Tu2NamtM",
-	"hgSnwXIdyk2ShnOOJPawd5Ct21x1uTCrxo7gEcBKEEwQAzJGopjJ+2OEI3ZPAx2tSMRvGaHuK6ozmxa7",
-	"50rjWIe+RVq2PlUs57iWPzzPHVp/r0ueA1VxYKfpNo+TcMqwq8GJb8/sW6bjVeccJDab/ekt1ewln3ON",
-	"e+uCdV1mNKCMCyb0Hh6u58BAmovw9sUFOTk8ekwWsRxHbE6MjhyQEF5fc/727dvf/1VJ4e9lis2YLvN2",
-	"aC5wZUkwt5brXHwVNAPmEg5Yl/iH9/e+FUyMOsadaWcLQTUuXh8z/zYXeEDxlCUWqwIX5+GZi3iAErQL",
-	"q5CSTLBToffOiH/UG+SHQw91ozFBFWFqL4HOi6aukh1zEfM7HjGgKKhHsk7P3Oy6lmQc0TkzQx7khzS8",
-	"iDKzTy0NpL2+oebjQ/fxmskSeQI+Z04RC/QpZvBNzzcMmeb6/2Pv3ZfbNrJ94Vfp4vdVWdKAFEldLFM1",
-	"tbeiOIkydqJYcrJnNlxCi2iSGIHdDBoQzXG5av46D3AeYh5snuRUr7W60aAAibKkOBPz1NkTGcSl0ehe",
-	"9/X7YVNtac+1gpYrHYZq4C40yc2E5LOkNWjtdLqdHYxwTMDkNUsTfSXzr7HIb3FEtZ8LxF4vK13NkYht",
-	"YFiBJfmARf9ljv158quRRf19+MdlxuVw0u5F2PejRqFEiefvR9iMBZopEqNGCT0sYFORjcGZyBVYXVEu",
-	"3uf4Am00IyOyBEOJYJC+v07RQFgC0w47M/bEVGjNx0IHZjdl+aUZv9lqoySFHiqwvyub2GoenBOyuqMk",
-	"HkRmfsBopJtC/RkbFpk2bwsfkSp24UahtDYIGsAb0eTXQe/5/u7eQb+L/6/XD+ykLf3S3aGUXPSK67wN",
-	"Eab2yddRKDFIYyMBMLVo8SW5TQeaNSViXLEo1VE44rrCDGGi5EncGrTOYHAYwYKVk/GpMFPTGvxvba82",
-	"7A/0aw4p0AQOhTYD4mmH/WC+nB+tqPv8S6EB46VgHm6WAhAYhngS81Tw41s2/AeOtnVXeMWj/MQCuyl/",
-	"b/E+u92bUQidL2AbjlQ2bX0M6h3Xctq2YSrPIQqwwtnm68IVJ3Hr4zvj3eqZ8fbhhfrdLmVTciFh697Y",
-	"D+agn7zMs8WAmUVkfIskHjAzs8trqwcbU+aDMqfVQVEfypjnfMA+hK0kDls3LgxCmJ+wNQhbN65tBSF8",
-	"HfjVPBeOGCEHR/rd/n671293e2UsGM4wjwxbgw/eLeGCnnkNc4K9/yBsmY+WyDEcnmXiOlH0QxKnImx9",
-	"/Fj6sry2x+taZO0zI+xxyR/ijo7gtSOWJiiPQPjAGZFRXt+f/fhDTc3Cx4916LskxDC4ZzsBPwatXfya",
-	"dQvCffXtr3hMVZ14Se/uS95KTuaiiPGinbsv+kZll0kcC4lX7N59xQ8q/0YVEh/Rf3H3BedKveZyYYtU",
-	"MSUHPvnd156iqYKRHNtC3/qm7LBMk2tfbZHwIdW1cfM7b5qvx8fQZEDC7p25uRP7jfoR/Q1PkjVGvbwG",
-	"tfpC6wFEaihmEIRyqZI6KCFUyyJeo6zmE+yVqS+lAmeRUg/GdBGhdE7b19aStY34XOJb1KkC86ZvKYx5",
-	"hxzyzcq/U0urE0NOJP+vV0leVlknsa2I9kqbezfqjinx4BX0+hlDWaRpbZGl9wPVNjYloZarCrtlzd+O",
-	"KwqiehAbjW4s8DWivuldrYqvvnH3nm/cghIr4/6rQkJ20wYMWrUT0d55Xp0Hmpmlt+6Vb90t39qvb6t5",
-	"94POXq/T63Y7ffv67z76UveuAmEIMjeIT297wcYE5O/qygfTr/NbCsjPI+/MNDGXWCDphTu0KrzIZm2U",
-	"YW8EhjybRJNRd+YOA1cvSh6YVxVtBFFZlhzg0VDCaoSY3grSLLifOAslyDPWLM5cvXeNOPtWgDR7sDD7",
-	"dBGGRux/jAS7xwZu2rxYe782dh5h838rcgpK1Wz+G47aHW6GuQ48jBqp4aJwH/CPj+hLfcrt7/Z3juAR",
-	"PxhXzrg7s1oEozMhY7TBvTbE0raCkG15T+ojKyUcJSnsBEcM04Lg61MYqppMoSSLEXBKaZFigp2yBdqm",
-	"TnhOViANiLx7m08ZF0kM8fSFZmVkqOyMcpJ3gBUYoNgaUc0CdvLzGx2wGQd3R44zVcx0APltHXi1iPaH",
-	"05MfmBa5ZavjKWFh/fuf/zKu4Pkk0RCvkNgy104TnSMOC2eZSPmiw36UKWbcaEFYUKpEsggPYZ7HZiAO",
-	"QxkNLaNEFFAtM/2hipwgum14Rs3p+5BA3AyqcWMzCzaqHEoo9rVIidqlB83XsMODTzLh1wJegdKHE5GJ",
-	"gEXDOOOzBPqxxZD+mk21+SuUEGuFj2D+zTbmk2Q4YbFyQWLzXOPzMSGvRapmYpOyCgusa7eRSz8BhGmQ",
-	"G3kkihgSZDtGky5VvMDgETyElietJ3y7Z9pb4UEoKVns8jKHlA6lU2gJl58JuASUukpE5I/S5fWmfAGe",
-	"AqXnAmou1kEli5emEMmDWAhuEBwrhQqVFiUKe6ELrJflMtfuxgMWha2dbtiCgu1QfoOZM5y+XLGJSmNn",
-	"yN6RNXMJsvo0WiijZRpI+OreVd7RRFKeLQPkgbhMKELSEWNq1xhhXIBHJXjmwFHccqwk2yz/Daa2MT4/",
-	"5TNzEUgOjNOJ1EybmbJ2b5/9+//8X7bb3Q1Ye3eX/vEiYO0e/d399z//VeY0sODGYpaE0iUqzHx6q4di",
-	"zNrcZ4NuBI3b7d4LPLDX7W122C9+XJ+SeqGMAAAXbJgBs6negEX/0z5F+6Z9hL9hTg+g+cseY7vgpzy7",
-	"wtD/hF9TUH8s4lCSoXdImcB8IqYUZl4tBXjD0HtTSFQrrcBSDXyl4sX9rDwQB61Ba3+v213dFsLnnpbK",
-	"8uNHrFF5iMFJQ/ng9cTTuILWVMA2xc7/btDrdnuuEogCpGeEnGUswIznYmysCbMZeZqijXGPV3sjtLFh",
-	"Gsy9Bk3baQUtSl6Zpyytm6YH0xXby6fDs/9I9mR3BXvymLJhaID2V3mRWaaGQgPmyTGttQdYr3vd/koT",
-	"/i1lpuCSFeaOaqn9Umq4dIVJpEedY333I5jYbwpJRTkkNsmigPohZ1EshG+B47ZocMAx8X1rqg3NmUSy",
-	"WabGCNLpgzt61GuI//lVlsRjER9PuJQi1RFhyaQQq1v+0WbQNqHeBX9kM54AadqQzrLxbTC+0KqeK/dr",
-	"wDiKaClSnA/KitrbbVAIHgHyeHpFcUcujcm6SUkxc281gninmssO+wbybexyAU1qHqcNh+uhZMdokMsF",
-	"paE77BhmqjTysEzXUsuhbTpgWoimDN4wznTUFOiEu9+V8AKL2H0xNBOxwtV/AaFx/BtKMpFAaEMnsdi8",
-	"gdTSbdWntHzsk1I4L2G6vPvQD3oHdSks43Y1jpvcpsR2SFQHlci2XYcNY6OoxKpaw0wrgRN+XCGfdYsm",
-	"xK795LoRNNSeB8+kiOJ9hnlbEBLSC0RwsY5mfCn6AOKt5af3pD5KiwfEXZpCHacpN14ESUyjB6BAlUxy",
-	"sO+T3EfRSTKdMyyphPS+cVsiTx5xGTsuRSNrwQ8IbB8UFKLkikW5ipaUjXG9XzoEqAAPODQn+vfJz2/A",
-	"0TJ//2SMTvvDm0SOIRQRBWxovBQJ1dG56jiUo1B+hW6xc6MBpxmpzPxAAfEGgOSn98PIBZRjmQs9Fid4",
-	"35HKQmkf5mW1o4DukqsOETFY7ZcrtUk+C5SE+DxQ4GXZgEwoo5nIpolGZKxEsyiRFv2KdCO1OSv8inQz",
-	"cwa51SV671wVaQzfD6tYAMHO+k6S6SQVMk8X0BXowh83erOtexft9vsOYq+DcR7rzGE8TNKYkrhaAi1V",
-	"LjRpNGcYUATixpqCeQ+lF9Uwnw1rADWh384UausS6JRsiBTypxuXWSJG6SJgnI3E3BGZ8ZxNlc43Q2mL",
-	"0qWYu2vViAZz6ObC+BvE3xeLLPE8d57b6yxSNTsZmQmQYl6aNOjIa1t+RfVfgGP/TDP8HPRVLU6ywBVm",
-	"QVg20dGmKi4NMR9b0wfly1GRyYFXtTWgwrsBMGZKlbepsyiCT7a1dRKL6UzlQg4Xna0thsQRkkXe8fZf",
-	"xALKZ6f8CuNdebZgmo8E2zh5ef4Nm+T5jM+SUCbeRVfCrCQ+yjcHZYm1OeiCqXAE4lHmUCJZf5dNVJHp",
-	"SkQVpA6WHqW5rXZzo8vbb8Qs5QsoEs8KEW16ZciwRlg+T4YUs6qOgRPfq5BmgZlxqMyFEGB5H7q3Lflx",
-	"SQqWMGBYvJ4VUpJcgW/SYUf2pFDS48yTs0ICZpaxTs1ci2sjLnHxUyngOLkWmhUzm4pyWxCHMkrM4jXX",
-	"Z4KnoVRFPlRmxbkHurjg5ZLQm/NS6rlySBdR9JrQoZRGemWGm+XCxDCAiA+hitptSWxpg4YosLxxVCzR",
-	"Ab4jpy5YposhFjy7dtkBdG9lCwQ/oT5Cs6kCYhoEG/vf//yXLe6FWmJt1qLZsVdi0WF/EQuNZerlCM1G",
-	"m4qpyha2n8OKIPJXcedSoahXRTrABWIrO+gqc2swGaHVFz/GtIDp5kNvSdNZVM3OHVhUrrBBxAPwqnEQ",
-	"jqFC2Cj91n01vrdn/yIWVNP1CTEpvRQA+uD7rWYdQfwHZS8pd9Ltpdym6BCkMcwdjKAsPZFc+eiTLTqZ",
-	"fIvyyWAhO8zGW8cBSxDKsRXjJEvp/quO4k+9vb09hOV/Xh0NPB7Da6vb+PghWx+rjWNE3L3km/Tu+XHI",
-	"D17JPXlD595v9I0lEuC5c81mxnqMOyx6pXCgyGtbqsq3b14tBeNqpPZdtBqYOcJKVpUBhiPoAcIj4Vma",
-	"QAgc5V5VtdzQYXXNxeWM1MBi2FerY7nKJ9ZmAauBLwEkePGZya8ot7bfvpydn/18dP36/Gj++rg7f/31",
-	"kfm/xV9/ai0vkZqBlZV/65jkOib5FD4oOITkD9Y4oI1Bx+0P5j8fcZekog7Q6jtuvMZiRmlsz8i2EqOK",
-	"+2vOL2bRIRGp2ACg81TRCqPbYFY1twkltO99MgHKtc/FJfQBZiPznsbB3eywI/JnnOxAPwq81TnXAVlv",
-	"xqYZAfEURqUGLBpyORQAOm67ZCY89jBELYzHQuQBi4iN3ZwOyFLzRIsOGPC7UZXtHNt3UqidwchjnZ2A",
-	"M0R2wgNDXW5sKymUY3f2I6oUh9g6KeQY2KTXsa8vRe6YpWxkQ6PkCepzGj9KL1oalCzxjaGADsPt5hwX",
-	"t/QwwL+BXtVQZXEo0e4ACsBbYvybDeV/j7MxE3nhYuSrbM0TeWpPf7y9ud6KX85WxMo/t6keMQx9d30e",
-	"LOCmQkHf0NjGKrCnrBV0Y2kKnr+CTmFGjliFmJxtQJAXYrsZhgmVdBD/UIUM0K8j239OVWibtmIvlMvY",
-	"h2SMYIEeRHsr1hLOhxlztEm1dCOKZVmknKPTEyjgC6URd1tb5mRgqs5UurVl6VYPPfhMuCfEvisvdwmY",
-	"HyIdUZyGXxqvu9dluhPKI+yw7tC0EEAQldjESYZwaAN7R3AZJ2puJD/GvlLBM4ltNRAmQgFk45wbkQtj",
-	"0hPa9k6bSzaUjY7XfqFDVppdUJfpVIDt9HU38/BQdbVmMFdLNe12ius0wpH7Qg+uCbd2JWBfYcG2jaLD",
-	"HsCA8kU1rPF8f293p99DQB8phrmIL5bDL5R1Pf3+7OR0G3kGe21svusD4CgVdb8BN/Rd0EIICBxIbYtd",
-	"K7ARl6VBQBG7dYfj777vXU7z0euz0iX+20/0wEJTBZF56OqBIwRFag2wu/PBqvDIlp3WeAhER0Bn/OGU",
-	"5f2987V2bdKuuIwahNIneNzblzwbi8+qB9+4dLAuZmaqteXoITofPynMXE44FZgPhlIaaWWpealQbkR4",
-	"FLrQZ4Jf2Z+nSiYYBfTxcNMF24jmk0TPREbt/39XiacKNiKYJjDVzxtuk3jJJj8qUXoQlCy4FKmCN1aV",
-	"xO0AYapdMg/DFvB4DJSiY8IrWZYyl1dJLNvLneINJWhBtkyMhK/ltX5mKhW3Bz20kLEe0AeKMA9cMx8B",
-	"wzlrl+f533cjQjwY8T5HPJj/7kbIt7p8nPBhQhlxfXXBx0LmFzDJ5ktFUxWLiIWtsBWwaB7BHb4i2APv",
-	"cdIhCoD6h5GVOBpMSZx8mB4ZY06GQEA4lEctqoEmyO1tdlhT7KUx5vKVebJT4p9Y7etX1va63Z1W0JoC",
-	"7kCLFvH91BWMabUsw259WaCZz2plQ6ItZGghx388928dPn6yEiYhjbCHZcyAx8Ns1UR+im6bqDS+LaR8",
-	"DtWPAHELdY92o4+wsaPiIBXSHItsvasNCkV4lENXiaxIhFKe3y4S3sKd6w37mv32Iw1vHVP5cvbFOZbN",
-	"UF0yfv/PE1hprAQs8pqdJGGkLo+CR8EIIpPG7RCsLAMLJ8mpkmlAJGtoRGFOxm08CLSC6WaP1HrvlPbZ",
-	"BAAlbRR7MrTjCmVlh8NO3kTTwZUvYsEKcGmBTMCu80QiOZAfGXY1NmiCugJ8dxs9UXPAY7y30fDdveSD",
-	"XIuHLy3rCtiJKB1kk3C4U1tOC6sj67XlW2nOuHMnV/YUXlNqTdzKldTr5i0pzFt0prnvynsCT1/viS9o",
-	"T+Anvy0h+Nl05esVtlGA0UHShM+M5sqp8NRoykHjdgrQ7IRC4BxIXrG5urItYVN6qq6grV1G5qt70bj8",
-	"n7JNX99nk75eb9Eva4u+vnWD3qmvMKXyWUOX51BjzqGpoT6R57OqVHGG/f2Ir2Kzb2d8itzCyLqmjSig",
-	"BF3UYecKQnAsyaEXn9AzsYki8EgoK3NlWc4jNlfZlYaAV8OIc6Vu0KKf2BRZbQO7G/xK2xxP9/MgIF3W",
-	"SY+1oGjsdIYl84hJD7u6P6vw+CpNZMzsUAY1cSjPqC6rEv3Kx2pZ4yGxNaWLsmEIq5wLac9TEhsxAJGF",
-	"WukCh35xi1kfZ2oGPRkVr1ljGuHciRdKO/hpgKoocT15/qmZ5GkoMSdLZom9KoMe8CxfeJVYFnXe3N5z",
-	"uplUcwIu39qSYs6SeGsrCGVjp9Wg2gvlZWapf6QcBs6RX6mea+IPvLdVZGfroWmAm5nsfn0LxH2SAXZw",
-	"q+UD7luN5n3VlarRzr3zH6EcrbxbNQ2f1y04WE6WRKPahrBaVX/DUsLQVRJbwuLN+1X9eyUOfx1/0VX/",
-	"6yzME0Wb7UK9n20eZ83YIVArhrwOVB275JES4tlmYFGJqfgWwFIDcGfxOiArKsE/zFZKxVgPXAL3mWbR",
-	"lCfyYhhn0Xaki0vz18UPEYHNAQbHKOV5LqSP1k+3x1q3yNwzou5faDgIZSrGtcRCieU4evPNMdvZ2XkR",
-	"sJhgQS3HG3ULa8chRGhihOJvb4ZsJBMxvBIxQMGVnde2Z5qzKU9HKpsKywJAnaiSiPZSaHbOOBgS+YSX",
-	"bZMddu6GatW/R3WNU6mG0IeZpu1hqoZX8HYB4xqoFS1A89vz4xI5rYxv84UFGUmmgv0DQxBA4bRZmhj0",
-	"9Z958wZV17bnKpRzvuiw02Z2HJ8TpxEfxSzG+4Z4zDPPkn+IVaw7c+65GULrVvwSMjkSTZ2EDBqxLfL8",
-	"qggrWBNyG7zKn7b+v3cfesFO/94IK5b1cJXx9W4bn3ii8UF/LXacA+9S5lSqsdigCd5uvM1m+tbuAP7/",
-	"35pxYrL8gqg6y7eoZfL85NE7BIKVB75/58CFjJ9g2ClHpAoO5bQ6xzFPuVxYYVZllu7WD26ayAsrCisD",
-	"nPL3yDl6sL/bvYM3dtWBTtWd49zZ7zaNlL9/hJE+HDGIpOPdtnGc3RczyF1xwyz+USIbGcBsGc1Ko1g2",
-	"ehNZw+ZulvBB/+CApYl0ZXaOpCyw9VxNhGMddoScVJQhAoxuc2V1R+BNqqZxnOn/cqrhz3td5PIplcOf",
-	"xeL7+cnf1WL0U92jW1+Uqby2dm+FTfKX/ZK9yyaJzlW2eGzcah8Y9NPjUI3RpSOkwqRuWSJKrMOsb0Lw",
-	"Y8C+tjhGvFO0zIdpEQO+sYW7t0SyELfSPhEj5pEQo1khNLMxrOGCElY60Y50l2E1llSIpAIW8lmq5uam",
-	"mbDsKAMm3s/EMHfIGta43gAKqwOmyz5Qbf5HEUji/l6vW2a8QmkbMhCWBaj2AcgFOVx9hMMNYpZr77/Y",
-	"DOh8QqluY0MO6iIEl86TaxHKjfaLA4CspdtLDOzlXF8BfydBvWy093pI/FqNQknmofJUiNkC16nsKAd0",
-	"zu0Hru0bga8IH/7hjSNIZWBDDXUMIKsjtJqLmgFaj4g1YZ0XWIvuxmYIgGCuk22+DK8cr49d3EEyeFRL",
-	"5efxDT7TjtOdQM4nfDYTcmDx3y3oqO28CkLpxxuRGDgWsY+ND6VmOqCOAO1SiYl0EPy+2gKi01xIT0JU",
-	"WSSvEzH3B80cSL3lCsOtuWnZci1R4ARoBoFDELx+7MhL4oBNlVS5ksnQUUhvBixCdjY62VhWiKgFrGQ+",
-	"U9lEpahNADhwotKbrGXsiA3VdAp9feaSjWhQUiFGZSYDtVxvj2mmlRHd743uuxJihncnEkM1E/KQRUg0",
-	"F7FcWNQ36h3MFcwm4hGhm9ln2oxCirljQiTa1lAusRtuoqfnAUHYDvIiy8ztgYkS+OZERAzqjvpWIksj",
-	"JDR4KGlAV1LNtaUbdtQzPlD5nOfDiQAMrpK3oSQUJYw2I2eniRxvbQ3KTklwTt370rCX3oltXGZqrkWm",
-	"n9HHOYOyxgjiPmZyE69sZJONRa4dNW1eknMmOZsmWvtI9eXqvCxGEBe3DkAoe91ut4bXM2DFjPpmJqrI",
-	"AqQ+djv/MhU+LDxyTTKg+wfgxDQWmRkyl4QNRqB9NB8Yh1KK6VTNzfAVrCBWzAIz/jH260Z6IYe2LRVK",
-	"bwYsE21zsV1rPBdsoQrk/N1Ygh7btLBXPMugRLaEHEK2vZJZ/uzspR0b9PwimTAm/uD7Ay6YZltbSoqt",
-	"LVbMaIkSex98KY/6PJS/iMszNbwS+VJ7KmTNpJ3xQnv8RiCUUo0lRTOVpixVaoaMoVifW8VHaCTvDOV5",
-	"tkD61WGRpaz9A2t/x8JWPV30///2+PXFt0fnL385+uvFX17+NWwBSOBge7vXf97pdrqd3uCge9AtZXks",
-	"psrynjZShRq7uYku9D+LGrORFdNvn74PI2bluoezYUIZNPwFTw5bzdhVDU9rIM4E9uoKw6btrwvNZwwh",
-	"pgMnYB+yOc02IfMQvLGw5TrJkX6TIFF/HxScPvfmIbQ4cm12paW29zrdr4W2QswCE+pJkWsWq7lc19I9",
-	"Jm8nt9rcJ+9clavzUSMHzkS8i/bTN0/dNU7fJBlhxFI4ABofyeRDHeZFAwi0/wj5G6NNytAMiEuZRVK8",
-	"zy+8zAzboHUZvUrkVUR08Ju0itF2QTp6AH2A+CNcibsnXTDAFl0G5NMqy/00EKSFmrJAL8uJ+ly5oDOV",
-	"5exKLA4ZN/vV2LssakfMvIdm5lz0oavhTh9SvzZdQQwpnpSiJV65VMhiapahf6zt/2NUpCncMmi1vb8d",
-	"an6b/nq3LLmC1vu2uXv7mmdQXwyr3buz+/troYetoPVNeXf7J/1yZh+Gf8DRdw+MpVdZXIl09IJe4ezk",
-	"dOMXcfnm/NhsVR7Hjs5wqa+2688QnSLFfKrHEP5Xaez+LPILNbrQ6Bs7ZMhZJrSQQ+HIEVul0+xhU/i+",
-	"dNAqsrGw9wWeKPrmMCCzwG6+jnuNVu9Fv9PbP+jsdV7sDfb7vd3d1o3X6lVeq3UUc/ZKXYuUD83j7Qv2",
-	"yxfcu88LIs+/+/dJfNdL9cA8WhIfrUHrNYJ15Dy9oE+5t3Jsya2+VVIepWj8vAkPEGK3pjzKkXqJj/6N",
-	"vMfr8TrfsQ6a3ZrvEL5mdNZKefAJuCIQzNh40Gcnp1XKByg9Aaezmn+I47OTUzI5jmT8VosMQBeq2CCh",
-	"tLR7VE2C9XCHFBTCyLsWeU7g6gpGxJGyMXct4Fg6RJNLDdxqmuS55T00Q4NYo/bC7wNWyFRoTdmSPwP0",
-	"cLAEvQUMBJoqm6Cy38vCXBaOpAizB76hXznTWEwYFWcbUSX2bpHrCZ6kAsMAUY1LPrzyShHnWZILDxQe",
-	"Vwx0qFagkmnWdDPKuK/z77dgiB7t3QMKYIEL1KzcIuVzowTxP+Pn/T4MFy2XJfW3b9Rfkun8olSARu5z",
-	"fa2SoZjyJLX5DWAxprM8FTnl7y+Iwhm5ikuGDSoHML5kG2qpjNSFxdkatF7iyNtnJ6ftMzjYJnWsk9lF",
-	"qUtp0hGKa+TR5w1H8iIWOk8kTAlZAHv4g/HN8UD3dsvD2BDDUeHftmi6bXHnbUEMviOt7jjdy5c9VVnO",
-	"0/Yp19q+raXGbA1a/b2De/AVusX2lMDoBEl2ZwnG0mDuU5/8sgpPXycna2HRpZhXMH5u4qOvDjfeUOXV",
-	"YG9s06dbvdg4WBMnrkHKf58WEO6wSptKkxV0e/hl+4N4n98KWv41HNdL9kCzyYP3sYZOs9URyhXMDmTz",
-	"XtmoCOVGA0lubdsfvtrj6P+7egbxWfGamXVdWvAbyQhccSvJiAZocUzhWb9DjSAl4EP3QcV/ZfePRV46",
-	"PNFmULY4AGrdSGVznmHKPCtSoSHrbm0yYhUImDNjmWjDf6xBCXLn+PykBL7THYaGKFYvAedVKJE7q76a",
-	"6FuR+1v+geWuFYag1aytxzKzKn7SOlPyheGTr7Stn6oz2D3Gxkt4PpzUWexZnvCUFbPYmCsgC74/+/EH",
-	"9lpkY8FOzVXYQvB858V+gKaA3W3ApNyGO//J7LzokFWSOXhTX9p02BEbJSKNHW8ypmfIjCio5tM4JrJI",
-	"04gZuQMVEXSVwuhGJY6CfT/mXgRujKkd4lKDC32SZAUlPsaDuCBityhgUZpME/NP4O7kqcjyRI4U/GJc",
-	"7Asp8rnKrnrRv//5r6VDXXOWE4id6+kFz3M+nMCtKsfN22TXgpqho+HoMtqOhiMJ/1sATWUSCxbVuuoQ",
-	"lXK3i4D5AbmsGTLJmTfGvzosgrBFhLEZarOGpmUogeo0PcKcb/xrY6gZG9JFrdiEyzglqlVIRie5mDL4",
-	"ODDLTm1Y/29JZbAktyAxWkioYsGulbzQzzSz1C5Oj1A319JdhLaA9T7FNVbQQLZRVyg+V42kJTnF6MRo",
-	"JIZe3cqyGRvKu4JjbPXYWC3mFGyZ3y7gtbyFl4JfsXReeExNQOiD928NSLUxyAORKX+j2QSXFwT70HL7",
-	"hYIr91e9IKWeppccRdg9AjVv6YKnsCC8BYTjWhcur8MXT4RshvbAY4Uvtn/NGstIzBL/6Q0bqpjYSGaZ",
-	"uk6wjGSJXQSF8rcZlzEVIf5iNDqfzZbKSCpOzk9vjJsD2u/0h29ZMuVjUcY9LIlvkrNLrsX+bltIMxag",
-	"ZY1+zS7MUWRXDqWtf4qFOUUjVnyM1Kw4Wrg7VariQ+y7WUCRyjs90+zs5DSUw0zEQhpTTBtVIniOsPNX",
-	"iA2OEe8Oe0PVHUZhTUSGvZ4l7ngEeoWqIQO8nBQqAQWXj4Ha2ru8r5+yu/0veOPtGdJ81vSHXiaSQ13J",
-	"SnVpNFtB5WOtPacv1nN6pnGP07r43I7USsJuzq9Fezjh+W1R2+MUwILJNs1tB6A1n/0JuCHwqDazKvOG",
-	"qeDy3BhlkqfHE56fSNyDiZJgmPoWLlX7D4wVPaGcdXN7F4zVPNncdiUANrhijbT4RWU8zCev3bv++v49",
-	"bmBsbjJe5/aHUZKKj422Ctb3awuE7C6s8jku4y4OAXXGWCC/HP3MeBEnKrB8I2SPtl8JOc4ny4xeyLGf",
-	"5GhJOFp446Gj6ICbuV5X2+hT0/Rk3qskmr+BD+4aNKRCSjP3ag0mwhv7+woBWjNGIxQfxUAoB7aWLV9O",
-	"pkTNZap4zHj5/T1J4hbjAyXJckemexYAIKcCIljgSlDgKZFVUfBMw35XWWxO1xF09cE1yPI34/lkAO3n",
-	"0TZWmEvFok4nWi7M5EWu2r3nO/svdnZ2e/029Jf0ut1ex+wjKtg2dyvrtc0Tb62e8OFyjtp/4+1/dNsv",
-	"3pV/XnT++0/tdx+6QX9vtxZCp0F4apE/AbbAjyBxVEZylFruOEvVOJFsxJNU4/QbiQh+41Rwqdkljytu",
-	"DhJzc4lCmdp9ZHvnecDa+wcBaz/vmv/pBXhmJmYA/JJlCyijzwTgfMliSk11ZQ9MrmbaDIfQQjE4zfNQ",
-	"2sZXXbbYssjIkwszbBFHm1gVh04eJMTYJTihXjMFPtjcGt/YfLzpLNfYeTtGYjJsuuVxDCAClykfXuHK",
-	"7LAfHXmwNxkAS5a8F3GAuAiwdNNklGsaunkpRAgrzVN8/iUfXqnRaFCWIlOEsQLxlaoxfpYxTyTFYm2v",
-	"BcXybzYNwwx12EmOOF9bW1LlW1swLvp2KitfjgmZY1OjTQWQu31ojA8eTxOJ/SYqQ46tTEzVNcUWPPCI",
-	"DZVBuzNghNrvDCkA80ZGx9pSR4QsJuQIdqniBUyRAyWjOj03C/UAxlrkZtE/GB/hMhP8CsA4h6nSIrY8",
-	"lZcZl8NJG/GzLkZpMp7kWFBXg6AQtGh5mjtCCSLAt7UGrXmm5JhR/b+ZeFdvF3gnuuI8s5HwOCwTG+GF",
-	"f8ByLzLznj06pGFElqJzqFJQfUWWtgatSZ7P9GB7u/fioLPX6/S63U6/OzjoHrxYvXoPZrjBckAMOhdC",
-	"heW4NiIepX0NVrfXvQYSw8gST0mbT9MUL9QLnYvptl1Ut0QK6QkznuUEJxcwLbKEp+6fxQwBBZM4FYiB",
-	"hgJNDa9qwoTwZGwLMl6yh72IiTBnXHvJMDRd4d/TBvvYv++Dt7x5E4RYG7R6u4Od/gB6bswktB0074v9",
-	"/W632z/o7R1BQbCZk/LXfu/ol9ffn373vPvV8dHzgx1zCgzR3rff7b1o93rtfp/1ng/2uoP+Pnt7fvyn",
-	"bn8ABbzFzJ7ZfT7Y2Rn09lbflZXJuGV3PtMMB0V6er07v6zAX+Xje6ID189jt7iS0LkWmVWEd0qdTMXF",
-	"MGdTFQts7Rgl2XRuhIV7PqP76SZZ862QIuOpEzm3yY+faWwPthm4Fm33oq1ex6jWTs9IgUul8ps/HQAF",
-	"dybqfxlrCHHW3zDlctzwE81fG+avNWi9PX693+/22c+9DgitWaaaLs2G11ndYO4pg+yE3i6Eyu9rP+Za",
-	"En1Zksjta7sAnlwaAcqb3uaSp2q8es89ns82vvmfHzcZ3qMafoSOejjp3PzquuoxO4jta+acpv5279rf",
-	"ssP9jpNhPGcqy1uP2cQ9nHCJzkpDLzJM8EUiY/G+NXhu/00BmJnOZTtNpAAfDH4ixmRp7MUUhlppNu6t",
-	"DmRXfoVV2o1pVeB6aOg4vq2MHc5ZN+x+YQ27lVXjCTza/E/ZrysrD2fAmA8QY1OVCfbN//zIZgBmsdy7",
-	"W5VsoYzKHUkIHrCnq127rvjjmWZ4AaD2R8wNnSUQ8E0xxIuVpK76o5a9NS8y6fre4J7PNEuIQ8+GDEeJ",
-	"jLHSZAFhYews9ipQEul15HXYGaIO1tQsNjfLejPyOdplLwu9gNAR1Aiaf8UiF8PchqNJxPaNeVnIPFvk",
-	"ShoRiV5yIseuVPCg2+02Sth+61NE5xO1dD74vZuQL6qBO7xRzRxl78c8kQgX7iuog1umr1ZBBa3c3upT",
-	"pvcTOk3tTnlIlync45YO04pltX2w7jBdl2j+sTpMfdVZp7bvdDe2P8A/V+4yRSVd01S65Gjcor8aWj0f",
-	"S3utmz3XzZ6/12bPu7brfXo9/Xs1tXtWN2VdsLG66x4YanwCQ+g/zOY5tyJyHTX84gqX797cT1XnCI94",
-	"jG5PX3zgmUtqncDlqLNS53wRSq91s3Suk7h0qTUQPrudGgUV13uTDdVUlGWUM55PrP1Qi0Nx6Bkin9Zk",
-	"91s6yne02S2LvRpPr9fvdj9JQD1Nc9za5V1B/K/79dbO4G/er/dozuC2TvlTcpdX9FVRl3h3JZEk5mWu",
-	"GEc+gpioOs5eHQEFkuUpSnLNzl4dlaCClcJ5oyU0xnJpg0Lznow1AkG+OkIdxzaQYxQb1ssRXC6YH2De",
-	"LOvnnSKSKg9lImEQRtKwhcgDq0e9B5S3QnVI9wLM6gE1+GgWKwgvA8dDroCpI5QwtvsGh08L38o/e3X0",
-	"WYLDPBsLQCYoY2+xQAXQ+vrou69PtnvGI1dpzIdGArQG5jXkJwV7z1L+NGrvU1+iVrs96M1u6h1/7TOO",
-	"xDWBpbj1nx6tddFaFz2NLjq76Qk9q0rle+olIsJbvSiCLmAbL3vb573t73vNpRFf46mNtRGhhOIIUCPX",
-	"QsYqY+MiiQWL1bCYgpCWyvdyRsCLBG3aAQOcTwjXkIqCv6Xj9iM9RCi5SguHbJIJZNbRA4jhVIYZgLaq",
-	"HnJwO5XDmALF2OzSD8iJTVxOVOMayuj0x7NzduND4Izp7Q/4x8dGNgT/IV9EuYiEQrZeu7cX9J63d3rN",
-	"ro2ecQlIvhWHpbfksIheG4ECsrIB52WPbRyfvtx8SAGJ/2FWqSCxW2hdQrIOgN2jhKS6bB61huQWBaGT",
-	"2erK4ezklG38rE5Om5WC+bWqESwHTSgfQkLD7uCgIW63+5PQnNF4//AidwJlRC2dzDokJjv2vKCVxnx2",
-	"oRdyeCEk7AUrepuq+cRwIlWqxgtHcXKrbKYntpHRCCU0/E5y2jteaJHRVbsvdrq9/s7u3j5MG71B70W/",
-	"0+30O7vdJxh4f2ng1Bo2EzfHTMfK8coiTW/omf7qZdbJbGUdY3biWr+s9cs99Eu5ZH7b+sTywXX0IU5X",
-	"+NGhgEVmr5MMLzcd2N6hLClEOIus5Ihs4DjVinCdIrs16UZEQ2L5c5eZR0K5CvVIh70BbF9QN7Bz2ZBL",
-	"43eI9zPoJYaelokYXomYXSLOVNlui43DIraRhd1uN2KST80QHObmALqp8b3otW59o8NQRldCzIZQNZkV",
-	"IrLnD5MY+9iiQxblIr0osmTAUFTGkR35WFlMjWx6faEuZxejTE0vMlXkgm54yF59fXTKjKSFCk+VMSP/",
-	"rB1gtHEFP/Ih9Z2J8QyNJt+gd4dYInz6Qia/FgJZ44HPGOahqQzUXz8YK7wFtD2UDcCU9ysitWv690a4",
-	"8i643QIw+nLK31Pm6SBo/VrwNBktRpn4tTXY79YQpcB7ElUKKEcu9cyYLYNWEc9aDSbAJR9eFbNPMADu",
-	"qUafsGL1jnk2m87jpHN70B6I8+kIU2nEawfb8YIm3Jkqt34us78v3KRRLPXGN7xPqvDm9y4J8KZKJkA5",
-	"dMtnJgNq5/Etv3t++N93La1OZts760Ladbz6j1RIW9p494xPm93wWBW0vjXZnOGroVG5jUDlUdT5uqR2",
-	"XVL7+yypvX3j3qec1t3oFuoUtz1dnc8z7UBysKOr9DLK45b6hN3BfOLt1YcFzf7T7bs/tCm3LhH+UkuE",
-	"7xJWv/vy4E+jgLmleLikfTlcon0Br6RI4bM5Ipc6Cpi7CU/Kokyzz23M6NLGTahsGRivQqlGDBPh//7n",
-	"vzwjL6pExQDiTueeOUeFy8MJm6sijQkuRrANL0YUSleEZglw8WJXSoZ3yFUxnAg/WBa4SFnAbKAM8v5l",
-	"eCxw4THz580wWMRUxqLlbEO0iaG6UaFFTI9PdCjrw3oBwVY62Oh5luS5kLcEpciCDeXjFnD/ZkGqu0hS",
-	"ljRlVcH1+lUVlaf6/irk6Yq411Gg/1jTYV1evg6R/Mbl5SuFSObicqLUVTOOo4P2vU7EnG0AWwmLALk1",
-	"2jSuGKIS0X2YkPFMJTJ3bFyIylHFkf3r0etXodyI7MMHUFGtNJZ9oDa6Egs25QvG05QVWgwgRxOLNEFX",
-	"MOe5COBYynXOAOcUlN1EzUM55XJhBiZzXcLGJnmH/QBenUdrn4wBtheVdcAklYcAEW8iR8oo4V8L4bge",
-	"QmnfkIK37OtlZFnz7EwMhRkpZKi+tqPGshR88lnOZcyzmP1Ck2CuNyMG/OSXfDjBFzD6FuybCIwk0su+",
-	"kiCaX4C6vRRW/+PF4j0f5unC4mGenb1kxE2BlfQJFRwPQtlm9nu0kzgasEhc5xdh0e3uDM1Xgb8EHaCR",
-	"xXgQq2oisFJWvGAE+M1wSYRD3QxCyZgrqVGSFlYm8mwBNZfczSqLRTsucBaExgTeYeUN8mQqdM6nswiT",
-	"fgTI/Ewjxmgi2VuZvDefXZlp2MjE38UwZ0oKjSg2+YRLxtlIzM2wpokszJPUaLRZfZBZQDwvMmFm7LoX",
-	"YAYQvgcQFLHvXh8dt8++O+rv7ZslFOF8lDONM9KpHnbDr/xqvjBNoBlUIWPSKGav4P6hh9qFFs0nWgwv",
-	"IrsFvU2JKx7W5xGL+u/fm5HrOcLpcLfTDs1yRvNRpFqYmYqTTAwtQazK6WEiht4OqextzLJKJFZJeXsm",
-	"sjyO+BxCHQ7gOycCS6uYeI/Czjg4xs5sq9GIbfQ0i1VxmcISV2xvuhlKLNyKYJVcjFQWATECocHqxOJq",
-	"wxIDYPhM53Y1wL6RwNsgWTGDLL2RGGPFVIGdISqLRRZg97bxB2H1zETm3qjDjkCxR7rQxry5AD3vwJQj",
-	"+4KEf56pecBUFkpzGLgo1PK1EYKbI+eL2QfRbq/LvlXS8XlbEZtoRleK2MhHoFbUofy1EAXIgQ2es6nS",
-	"OYvgEJalkVxEk16lsdBI0RhnajYT5DJU9yZWJsCnTDIGDhumwacWZ5tmlOroysJkK+G3PxgDCwDoi2lz",
-	"aZyVha1HrPs1NxkWeXItfIjrrlGzsMSNdd7rHTwPWjQD0Kg45tfiopjB3xXIbVzdImZ73R1Gap/5ep/O",
-	"p2ddAGtGv9vfa3d77d7eeffFYHdnsNv9mz1RF9B4UnfiTnfQ6/+tZA0YZtOWMZjNt4zFLJ+0Brt9o/pp",
-	"EbjMnj1w69PxLARMhPK5xUyAjTDkadrZagWtYZx1hpjHNP4FKGdzwuTXVlBCmL9bxgQfZlPrMXSGarqN",
-	"K6AYTrEwdDWrmpZCU2maMayXbQ4dmE1WpQGFDdz5LQ3nzwPqDQVXNybEM/zc1rph+lX3Zk0XYePMAxes",
-	"0yjmLtVsNK7XGvoL+M+96S86F+13H3rBfgPhxYrkFMs2bIe9Ak4FzsoNMSgtzcwo4sz8ThIZFBRagqgu",
-	"YD/GwGgxnySpCHzJCgonQBbeUmH7lpYR3HNuVRMowVCah1AczGgcM668FPY+m0Ehcxfd8tRgh/0ogd/J",
-	"KgvicA4hlFbeKcnZsIC3zwoJprDTt3qispy6XYhFwor5CZ+ZmWJSzWGUqM8KgFYupNGHdtLMyBAp4B8i",
-	"U4csKoVpRETS14lOLm3Y7yZ9QwNBQzEVtKQfrCzqVcQfVEPYBpeKisB40OdQCPdUB420u3aZVygjiuma",
-	"jvLROCOKqWD8hopp0DAfoXivyJJ8ASrkUvBMZEeFWZD/+87IaqBhbVAwiXZVmhtGHhjlgf4GitDt6x5g",
-	"I+Eq28ZWKxxFnbZ6e/zaBRa8WyMRbOActhqeGzDPQXaj9z/tlFsNKTJuMlEh4jQED4jQEePlIASxhtS7",
-	"C+FT19zm5LQk59OAE0x8dQASjZQvAauQ5wYMS5zpn0cyfquRZKPK7R8wrF8xv256g/FI/moYtmazFGiW",
-	"kHpyyc6yPf2uTta77bF/Zv2rBrYDFbh6Kn1J5at7t6Qw1s17+YXWXjkAVc35TaFBSRYiGUTW29A9Wj7k",
-	"CBspa55ymvIh9IzOeT4E5xhYS5TMM5WCX2cUBygzzTbihKdbAQB3b7yVm19lSTwW8TE2JOqAfcfluJgF",
-	"wAQYsGmRm7FlXOqR+XjHPE2hjd3/UuZg3cBemceSXaJGuOqBA+0Mtlv7zNgR5OZumDFbIzBoDthVVghc",
-	"WvNgMyAWi5wnll5Ns41hnPFZsjxuxy7ZcJeS4ZFtIB+jfwePPu7m9W8oQKTtB4cJeIZfA6cluDMyySqB",
-	"SbDmkuxG6BGrwHUBCTfuWVRKCm+4Tih+fPfx/wUAAP//",
+	"7P35chs32iiM3wqq31NlaqYpk9RiLZV6jyLZE8140UhyMmdCHzbYDZIYNYF2Ay2K47gqf/7+/s09zHcf",
+	"36XkSr7CA6A3oknKdjJvkk5VLKkbjeUB8OzLBy/k84QzwqTwTj545AHPk5jA7+c4js+5+lOSSD0Q2XyO",
+	"06V34p2hEMcxkjMs0QILNMvYFGUJwhNJUkT1Q8zEgqQk8nzvHscZUV3YZyMsvRNv0BscdHv9bv/gtnd8",
+	"stc76T/7u+d74QwzRmLhnXz/wVMDkXTE8JyogWMaEvQKp5Iy1dK8zOZjknonXr/X63m+Zxpf/fnm8uqp",
+	"etbtwX8D7PmekFiqt28T76Nf7/9rPkavp9mSNPTed/Tet72Pa72/870wJVg2L3egljtJ+byYO43U18+T",
+	"25tvz+5f3Z4tXp33Fq8uztT/y//zVzNEJrwT2Dq9Ob4nuQJvfapymajJkAdJmKCceR99L2NUTWb23vv4",
+	"0YdNvmRXKZ+mRIj6Lo9TGk1JBLvdbuPPtI2UdRML/8/byJdUyOoWvqT3BHZPlLePSjLX29Ju5P+sjfRr",
+	"W8KyOG7YANvxH/sHBwf9wd7+weEzBSTOGAnVGvMWhweruyDTjN2NclCFjwNV/6RXBlVtChWQRd/8uT+e",
+	"y8mrmxLYFluDDeZehdE7e9yvKZtSNnWSpn9kQqIkxiGJTpGc6UtA0icCJTPOCKICpebzJry2BvaPOfyl",
+	"DYHPTLer29RwnJ2XxS79Zz/TBZA+BzHdppiJCUnTOiNxa3bGcA6qU+AdZPEBklw9H6AORowsEI12Pn3L",
+	"tsEnj9mwwZfFP4fVveo796p8kabb7tVgu72K0lUaojYQpSTkabSWijQTkDGNY0FC76S/v+evv0QRFQkX",
+	"VKrpnXhnr2++e379/EK9UNOyQImyFOsm/f0j3yMsWh18cLLfU4PHZGpmGapPRgYKF5dnLz3/sVPXJ6vx",
+	"em45eyEdHVWOzWMWqLdmQoFt/97DmeTd/rO9w+O9vf3+oAtzVP3vLvC99873RBoWqEBInK7BGxmj7zMC",
+	"Z7Docnd/AIf50QMTITRkqn09bkoO9leThOf5ua4SBIbyE4+wQCnBEVJ3DMgCnP8yOglDnjFpT8nN5VXn",
+	"OzK+vj1XSAfHRB3TCbdIAccxX6i1ZzFeQAP4MRVz9e+zwaH+MdA/jj3fmw0O99WtjsehAgnO5ExB13SX",
+	"ST7SUPVOPD6ZqAO4TLAQI57JVI5Uc+/EY9xgr9ECUwkkUKYZ0c/GOFVYYDTnjEqujrZqHI7wlDA5SnhM",
+	"QwUWRu5Jqt/M8YN+K7yTfv7EfC+8k4F+pv929ECjFZon6WhCsMxSMkpSek9jMjXglfSejECeOJngWJQm",
+	"TfIn+X6N7GabFzPMplli/vzoe2EmJJ8rsHB7kU3LiKYklHMSUVw8U7eo+H0k6Zzofe7Bg8WMShID/lMw",
+	"i+R8MueROgbpJBwc7e15vkfmJJ2WVqw3jrCRQr5jrrbHLoLhcUxGcYQTuz3m0fsMx3SyrLdckHEqw2rb",
+	"GZcREXelpmG6TAx+gWNQYPMc+upRynA8qk5ygh9GUyzJAhdDT/BDRCQJZfEki+My3ZssynDRz2ZY3HMa",
+	"kjmmsZ0vDclIZEnC1d01j5gi40SOaDKa0FiWtiemc6rAb3uMeajmS+SCp3d999Oe8/HA+XTP+XTf+fTA",
+	"+fTQ+fSZ8+mR8+mxfapuU8iZxKG5YXAsR5W9hKsfSZDT5lQIElUvyZzPRDadEjicEZngLJbAe+TQ5pkc",
+	"8clIkPSehsVdSkiq+tOjUKZPhud7SUoEYSEZRWQyEmFKk3x781c5qsX3mMbqPHq+l59eddryPycpee+d",
+	"HPZ84ELgavEs79FejuqVE6ECAnRrZysInsdEiJFlAEdzos6w0FdSEBZJPsEPtmNBk1ExXSIVMjR832Sc",
+	"s26T8SgiQlKGSxxAT7+ozCicsOIj1vQRq3+UFR9lTR9l1Y/WwRjE4F92+lZGdC/gYLsFKMTyH5j754M+",
+	"nGH5mTP3QPz1miY/qE9+8MUmn7H/6Mn5AgsQJI3IBFhKcUcT4HJqmEI9vp8LEqakIFUiISGd0HBEkxwf",
+	"yBRLMl2OaILDGL6Ve0ejLEpkgUsliUdZShUipULBLVKcriAjfJ9MLDpVf4OkQkYRj0acjSbzvAfHy0U0",
+	"Ssd5gxJ5/ODdz0dYShzO7Czv5yMFhfTe0L+PFfb1XMuIdbWGkn1zYu8jIfGURIizLdnYx7CvmmPlSSZ+",
+	"ozxqv+VRP49HrTx9NJPa/3JMqncWYfSS35MYh4o7adnVL8yu7v3S7CqLFGbASRIvbVsnD9uF2bec7Dqm",
+	"JOfqWBNX1/Kya3jZliEBpP02iRwMSUWtBtp7zFAGTbVjABWPZlJaXdtvStemAVVlYwatqq1Vtf1WVW2P",
+	"4126mjC1TEyrjmvVca06rlXH/eLcr+7bwf1+9L0ZwRFgug/eS8ru1M+IaMyskfn1i3N0NDg6QjFld0hy",
+	"4HEZeZAowVPio2CY9Xp74U8//ht+IacoJfFXQ081GXrBLjobC8Kk5Y5jLPSXu8BXgB+ud+LpTp7e958q",
+	"9lk8nb3XvlviqaDJf6v2I0H/Sb4aqIaDQ3gg+R1hX72ausZVaDuckTlWCzKct5ApOBN99L1rLMlLxTGs",
+	"rvc7w9THZCIRn8Ckx1k0JRJ1gjRAKXmfESHFDsIsQosZ0etaUBbxBVIQlgJ1AhkgQULOIrFTW6mild07",
+	"shx6p+lXvVP5lfYN2Ga23SvDKdcnfTsj6OzqEt2R5RNhp5hP+/L57QsUpXgiu5TISXcmZYIT2lWnFvim",
+	"rjkFOycoeF8sESUkHbJgkS9lF92YrVSM+hKpO0OYpKESnFDw9L6vPhYJZ4LsouBv3WLm8G/gD1nl6bU6",
+	"royyaQDQrL0TRAao85bRB6Qu5g4KcZouAdwCzwma8BTxOCIpCmOqhI3dIWuE9fuvDnu908VXh71N0CYy",
+	"XXbPJsBd1gF9owGh7oESlNCYTHhKkEyXlE0RnmLK/OJQGOYY3TG+EJVj0D8oT2JOGZ1nc4059IQUDzUl",
+	"aX1G3WvyPqPGwezRU1uZQpr3pnHE1lP6W/dKs4HdM80G1mcTqA6DAhShErSIW1qGvZf4jghEJhMSqhMW",
+	"L424DR9zNqFT4yw0ZFQgxXxSEqFOcPXm5hYViOOD+vHxqf7iKfCowU7tXOi1Nq/drHfMeUww8wBPJjjF",
+	"cyINqjwDJ6vXINW47uLb81dIO2L5SCQkjkmEsEBUr/mesIinaJrRiOyiN2qt6rH+QCAlGJEIzUhKEFb/",
+	"hyFJJIlOhkzOuCAWK5W70bqIGb4niHF1B3mWhkQPSAXghjEJcSZUS0JTVKxHjTFkjEuUZOOYihmJdpFa",
+	"REpwpFDZlMiffvx34KNAzUz9uoMYIRFMIlCtAiRCnpBTgxa4nJHULGfI9M6L6m6r7wUKcDSnLKhf2ymR",
+	"l99ee0re8068BMtZ4X+oe/XWbR9h6tx+7+EoumRjnrHommdSSRFab1N7GJGYrDzEUfQmk46P60/11/Wn",
+	"+QrUHOAXMzT8bkaE36dEXuEpZdNpyrNEf1F9oL+sPtM9VJ+9ymKFiYXpb/XJN1rV4XtJjJdXKZ8n8uvl",
+	"m1S1VBt7RdkNkULP6YJOqcTxraLBelK1J3pWtYd6WpWH73wHim3CGcDHBKijjooRSXdONMIoIxGFHU4R",
+	"lVWcAehiyLZBCL7GOHDGNbVCKUl4KgUKKuLtCQI0tjtkGp85JmN6YoCSlvkpfyKqWAthhdVCgjoi5osT",
+	"S1FP1Z3O8ZkwF8igyHy5ea8+UveUa4xBBeKM7OyiS40PFimVBIksDOFyjTOpOtfIKCWTTBAgDnqeHTU7",
+	"kiqmGPEURXrPdBAF0jq1Hb/crcTLHHebNQ9ZDj4haRznY/sGnIrwNAG0fOMN/wrX/X1G0mXpvsNRKV9v",
+	"q6vIGes6tjbhPg4SabzmaaQ9JGWWMhKh8bJMrE/gj7fXL7sCTwgaY0EO9xWrMUcdxQvvH+4fof/3/znw",
+	"UcYSHEUk2jEIecgUpNW8LYZWoz0RaEJTIZFxhlUka9WrNtjZRWdsmXMMKUliGmIUYgbYPL4nQ4U7F1TO",
+	"eCaRmOGURAj8ruvoc21Mwl/daNWEPjUj1QRLSVL14f/9/qz7d9z9Z697POq++7DvDw4OP/4vz3XPn98T",
+	"Jm+XiY60q+6FJXuCqEPPJFKfCx+FfD7HXUEUgZIkOkWBmtvuHxQTGpNQ2jsCOwlf7qJALFkYKOYCxwu8",
+	"FEMm4PmFPion5hM1Qg1Y33u697Lec9cIie/UsyQGhe2aEwrzrpxQ4zJeBRru/vMP7/7YGQ53za87/+0A",
+	"Guj2LvX3g4L1wmkKag5PyCXssTqPXtl68SdFBVxnXlHywoQBxOKJUFegzIB1AngxolFQE1cKxTm06Pbd",
+	"58cSoUceoHfVs9TzD/eajpKdh2uN+UukFdSoM/jpx3/1jzRaq0tgNuRgdRXkQW69BjX7DwO/f9Qw4cuI",
+	"zBMuCQuXfyFLFy7SXudKZkMdjN6+vbzwQaQxM93RPN0caFxKDB+viZaW7xSCOinEIdWRwg8a68OjMY/0",
+	"M8rQYB/NeJZaxKcZMo2aUiKy2DJm90SRAxwLJBc0JLvoL2QJTCK6I4kcsiq6REnKQyKEniyoF6LKJDsJ",
+	"SS0621FIM1atcYHBlJBCxZBZckmiOkI7Ir2942dHpLvfiw66+3vkqDsOj/e6h0fH+/jg2eR4b7BvN1RL",
+	"ssWWlrahq/ahIuPgh5eETeXMOxkcHPhK5rF/9/3KZg+HD4N+dzh8ePb83R8b9vs+bbp+l99ePxH50aQK",
+	"hRUeTutO6jMTyLR6Uul9+sVO6kssJGDqpvkHNDoJLE0DBc6cCKH4oJSEhN6TyFeMhTpFc1JER3dA7zNe",
+	"ogB6vwGRxIiEVEKsDQQb6VU7d09NrQtfdy8vmvbuqH88cK3rCk/JDf2nQ0R7hR+UcGu3hE8QoGyFEvGq",
+	"cuqg50b8uVbKzZ6oz+Z6IGu2yIXqvlOoVhO+5XeEOahlghWuAJWXDuvAKEnJPeWZgBk/EShg5EGOCtVY",
+	"sIvezKlUsFZopbjusEK4Y43Lgg4aL4taSxND0HA9tAiylkol0ERxo2BACvk8J1efcnf6TXfncbRq0+35",
+	"a0Yy0rSk9+rlp83f2EYc84dOv9j8QWRtmn+qXip2gUXkocYxUC0xj1I5gteB2rmAG0m4eFxdV9+5pNTI",
+	"zWv0UfYmHcN/G+8SSJ9NywLVsoMLMtKSuks6cti1gj3nCqQRgb/wCm7A+r2i6uOpVOT+FGEUExyBnNUN",
+	"kAARVrXVMpfW4yipRL/RKnUj8NA031YlD6q18zRSIjRlaDGj4Uy1WqIFSQkyEZ11TZpXAlMDOlEjuxFk",
+	"7WOrtqk+7Zb/XFEm+N5DV33XvcepGg8i9PTWm++LPy6ICD0IoXvLaCOtM7I7jQxEEpJiydMnAok4mxYR",
+	"dZb9qQj5tSsckTl3X2HjI7TdDbassv6p2eRBw21+K0jarJbMBMSGaxG1OPiniPF0jmOjviA1bnqFe27A",
+	"S6p3He/6WXLA7jpB4KPqWuscQML6Gkd/sh4oH7yQM0kYXBhQqISwK0+TlI9jMv/jP4SOmswXo2AkwV4G",
+	"ZwLN3htFSVTe4ydaf6qWhzqMo8LXAfbbMLojCB/t9f/8zV/3/370l73vDr8dvDq+Pbh+9nX/vHfx51JM",
+	"50FP8StUAjy/xhGySyjkvTHP5Mk4xlrXFs5zw2V3/1k1lUIJtP8rJRPvxPuvp0W2m6f6rXh6pWGgQehW",
+	"WE8wjUmEOoAvYDjUfeaj7rGPuoN99c+B+ufQV4geM5SxDAyZwN0vd+Ax8HU5BIesACFfMIVFIsIkCBc8",
+	"Rbkfl0Cd7p4aal/9c3jko+6znvqnv+MjysI4AxS3mNGYlHdmyGZYKBEiSUiEYj4FBoIya6bU6mbgR0UW",
+	"zhDWk8Ox4k0JalAVgg0PjAYQtw+mJUQFqN4kR+MYz4F9+uirzbvW2/+Zx++2JDGB0EYV0b3HMY3g+qUp",
+	"+M19/wE8gszGqYa7FV8g3zOcuXfizTPVF0FKhuRCon4PLPX173OnNNe3nIEuK52E+8/29nxk3NbUpky4",
+	"+neMWeQjnEkOlnTKhMQsVF1UbLk5ShFPjfS93a05L92afcV1lm+NhXzTrfnil8RuULE3qKNQoI+A5qkj",
+	"rUCqb0Khef0HJFQAycLYXMp3bMi6fR91++puHfR2dlGgNzsANC0QweEM8clEU3Q0oSSOzOk752wS0/AT",
+	"zh7gThynBEfLEXmgQorVjBUlx1fdEumWVQyxv19JVJGf6EInA+kual1wpi/n7L2W/TYdm61PzIvKiTku",
+	"TkwOrK2Q7H49Z0ShLh9RNkqcmaRu66ZKFGIwrKlbaAyWUZaCORaV9O8VeB4eu+F5Vv4CTiCysyhB83TV",
+	"XuqYBOOLdWAv20q2BvzzLwL4w+Mq4L8kfbOEyRpCQewXKMzSVGF40KVrdRqVZL7p0PuISmvcjJCgsC06",
+	"JRzkXuh09/d2fISZtoZKLO4gHU/GmDoAne6BIm64eVeHrKPAgbrHPY1RajaalBg7Dep0j48U4ij5CYAy",
+	"HPQvoG4xTt1oRuLEeEmUHH9qHg8uMJvWT8tNAdQveDqmUaR1Fp9BAGXhwYKGXpjOhx6KcXin1ZRgXlbP",
+	"1dKHnlY2ggXM4mQwKK870yY72HaHeVA5zHvFYS6Wm5/mLGUnWTjvWvuRWe3JpNT0y9MiCysqkKZE40yu",
+	"AGwVQqijDfY+CsCup34B0CjpfciMQX5nF51pjKL6UsPM8RL4H3VvtF+8QMF+bz/wwa9B3SQU0QjawIUx",
+	"JMpwtrfWM/eL8Oh2ID0Rq9/u98T27PjLCju+X2ywmTCyM/7FmAuFXmoLU4wsnRPU4akxqAIbIZZC4Sfj",
+	"7eyjMmI62tlVM3rN5QuesegzAV6h4cco4kQUO/xoGq5Yv+Otd+iicgVLO/SaS6QXtw1B6R9+6c16zbUw",
+	"AWunrFkbAEibmdZAUirKpvK29Q/1vtlhP42hY1yOqPprTthKJNNBr49++vFfZQeFCU3nC0VH8o018RYl",
+	"d6TaPBuYk/xmrnZEhelp+8v5deVy9qtbf1la4FYH4LjOymXMzI5EIx04oXspQ2u/fwDQwujq7Pb8mzzU",
+	"C25naTvmJJ2SboJlONNb4oSOIOhcb2f3dpmQtT1sf5e2F6POynepf1AA9G0BCvRKgQKp+W2B9L4IY3bG",
+	"rK8YiDyoU7J+ov3egY/2e4c+UjNGBz1glwS6fnGOjvcPniFzE5AGszAE50ZHq7wt+ad/GaJDBcpYqqQx",
+	"1en2h/kvlcNcYiXMTFF5qr8YtdHIq7Ikrb4RKKRpmFGJxinBd4oKCcQTwk5r/KXAS2HcOzmS6dJ4mH4Z",
+	"3rJwc4X533L+CrOlEfjFF1P1aZcvyTmawGYymfs+b7/B35Qv16Ak+NxyjtS0UT7vrUTPgy++35yjuZqH",
+	"XZsWciwHKRLQb8lVv3F7w9SkhyxoYnRTLEkX/MiJYiwVO4aC3I87QNa5vKYWyYE/ZCvQr0lbBz7q7h/6",
+	"qHvw7BRmgwIFom5l5J3Vs1f28l978vKGDd72W31s26/6kH/aqX/LcCZnPKX/JJ/LyGEjJJSkBquhR50z",
+	"Mwp0d4K+JjglKdIRGXdkqcMrdn4GstSvsHj9MlkqrXyjoJWxShzCl2LyDKyUjD7H8YSncxKhoAIse7a1",
+	"RhwgW+YGc27ojvHF7pAF3333XfesNFcLbINNZ3wBDpqlFitnut6F29ADKySqs0wQH2jm4bODXtWSYzY6",
+	"JTiefzX0SqAder4myV8NPaPp1B4BEFiz0XG+sNbAKTYeQorGnBdH+DOV5UDASrpV4Lo2qcqLkNeysjtn",
+	"yWdYbReaZ4KGXc66Mx5HKIyx0CazCA29f+B//nPo/Sy67j9V6MigfBtKELSM5Ha878HPqQZfYIEWJI67",
+	"5m6MM4lkTddmNqYmRZT03ae5vnvItMJb+6mQuBRcBR9jGmmzNHB6+WJMPAbkWLg1fHyTdyA4gJZMzTph",
+	"1OXZ3zzfe/G3G8+vZGd4V74sumlKcPSGFWHPK96bOjDkqhIsgqOI6gjoq5QnJJVUiWsma8AKdLWw9ERU",
+	"IjTEasBHDqy5rxV9utESFIOdMhrCUSSMT6BOTYtCzu8o2dlF36rN0bpEvQbhG6Ov8JHxqIZHcaxxXJoq",
+	"RIVZhPj4H+CNyycmLGUXBXruJpZLDxJA5+Y4aGw2xw9lQIA3kQGk7rQA5DU4Jj4eiMaJw5qKAzNb30IS",
+	"rrvQfM+u5xo+Jqm8hLwcK46b6lVXvYPc6khyRlCSgS7g8vW3l7fPhbU/FhaUTpBn+gh2TqxdLWCcgQpO",
+	"ddQPfvrx30Omf++pp1+TOA55SrpRCi/LDw5AcwfJKoJT2CB9XUD4JrLup6EG8nxPtdMykQnbL4zxHdXk",
+	"BzV45/t+9/jdD/3ezg+lAb/vdw/e/aBH3HF6Lp8xHPOpDvtYhRpDGN5rJxTNJZpoBx1BX8Id2j8VIo9K",
+	"nQY7PtxgsIgmpVPwoZrmZCWCFZ5btXkm+Rwr2hnHy11HEEI9nMD3xplw+O9+nYml3vuITCijWllSlmCD",
+	"Sf+r/aPe/+4e9PzJ4KvDgf41/Oqg13t60OvVXa03NNc3J3dQHRw5tkBNFTDhmvkKxbSkkY0PnGFIp46y",
+	"BHU066460Tk8ajMcrPdZ0sPb7B/18S/gucbuOEWERU8EGttJ7a7G561uhE6pTh1bfA5v0OWFWk4Ug4VN",
+	"rMgaVNY2CAvrwFrfi+LNNlg/nGHmCHF48bc3KFen6WOfCSLq/nDrYRrSSOeMaVizcS0M+Xxs4uAr/Ze9",
+	"TnsN/Qs6ZTiOTZGJJsganrIKwTGJ4zrs1LPqYd0buIBGI5MDfTUEmzBTyQIGVq1EbWDVS31g4xK2cWDO",
+	"FA9oUqjXlpu/q9/t7e7q4KD3dHCw1V0tptFwY2tzKSJ7FSDMXS06+bQbW/9+y3sbVqe23e1Vq0yXqr1r",
+	"rfDSOpkD7G1mFdQJMhH46Kcf/70DPqaG7FV3JBPbbL229UZUGN9zOUuJUHy+Y0rGLlw0RnlrRevnAnUO",
+	"ej/9+K+9Xq9XA3uv7Pu9V/X9PnBewwjPIhpTRnSUk/vKv8nklCvkphqaeKhVsoPB/XMVo6mnW8Aoojim",
+	"bKTTXTnOAzxHOsVWeLcdCSXhjIdKWIod7Hk440i/jMFQnggX8lacbhVzqlvVgJpLgNW5fh6z8d9gTQ4h",
+	"GsB6B0QpT9TpxBLFBAupTmFTl8FW96GSPctFOib4Iefh1XnYDtSqW7X8OKaQnk27Vq8OgB9QqRl4elM2",
+	"dY3RAONNY5ZTs7jQSv5SgVVjHxKpRRPhYmgd3OtGulxKRuZav35nCmbY86blqhVWgbKQzx00xz6vYfxD",
+	"12weOM/kGLNIXR51zSISN22+eo3gvcU1blSzBtE48YxCGW4puXQN9basnLmNnfNMjub4oYEdslE3gs6z",
+	"WGJGeCYQtyhNs+edHpormRMxjkCxu/P4GZRzljWkpTApeETBmW13uWq5z+q9X0GaIROgbUzDubuyOubg",
+	"cyFO0GOzYwzZaqi7w9OrSIzRkPFi00VOeIxTKpecaReEhgN6ZZqhVElwAsfWY6FyYPs9dWQHK0f2sEId",
+	"B7XIqJ5zX+3ExILKcNbIpST1iW23reqGysJFpSY+gmyq39ql7ffytdUWd9RbWV15efs99/rShymmzCm7",
+	"KikEqbdq8Ohr1Pnp//f/7+8pZvCP/UEzMuiXeb9ufy8f1eRw/OhXIi0eFScTfIA3HwM1JSoFenv9ciVI",
+	"psx4bibTei6sMXTBTkW1qGLgREjWVQwRxCaXkPDhfj2kcwUlQ6+W11qnEi2pIV6p5urbhi2DKnBzKn+e",
+	"PcsEaRaD3wpSyE1bMCEfy8r8auTNO5dSrACCzt7frJiz+VFrIc+MLKpqoE6RKQcFOIoq6p5dG4alNt1q",
+	"FRVtsUpFPfVWHfQ7VQe1WpdW69JqXVqtS6t1adC6/P5UH62434r7X1Dcb8Xh35043Iqg/3kR1CQR0Ihl",
+	"gyRqK3nXs8tBPhnwsigLnGJVWMyzteW/bLkLNyZa4ONqmrZaJh7HDulEPsYhNk+njTpBKX/PzpbJs1/V",
+	"yNGj8/P4nuQSx6McAjVnyNU0SVYX1Mj3utMGl7daD1YdesNev3LyZ4HOXhGAh1IgYhygTp5fTN3KU6Sj",
+	"/d/eKm7WJhbXx+KpUWU9Vd/tlJ3DdK+e74kYV33B8jfrXGCusMHMj1KQ/PnmzWv0iqRTgqADfX7X6Ex0",
+	"Htaq2gQqfrDyaP1WQ9JqSFoNSashaTUkrYak1ZC0GpJWQ9JqSFoNSashaTUkvwYNyTqZ+CavP/goUROi",
+	"BC0j4xAyIeFBiBkaEzTmcgauS5IwsMJDgiNLZVvBshUsW8GyFSxbwbIVLFvBshUsW8GyFSxbwbIVLFvB",
+	"8lcuWMb4kTLlzcsz1CnZXXfWSpglMyZUAo1uXp5pC+ZTY9XMH+ysypljnE4JjmO+cNXCfQNZ5YTEuvc5",
+	"XiL4AFEmuaKvOI5zozrdkp+LiBvTlQ8oSD9YIIx0aygkUSFvF2ffXFw+7depm3m8yq447fhPGw35ihPA",
+	"YWhyU9fFDA6gsIWaNBiSDPwLgMvrBDwhkMBjaaHnoyBJ6T2WJLCFJ3VeeF1xlijeUFYM56oL2C/4qmo6",
+	"N+9Wpv3bDqzadNNs2slNSTNwXhzYFGEzeU7Uw7ILwOp1+TyB/ZOpf74Pum8qLD8QbUcOf4sRSl+QDD02",
+	"fkddriKlzuoSeCZDrsuXwkW0WVlMvlhblrZ8NRwaQH1RNp8JwP8mI/3KldsKI2/AGuUBbRVqneoIitWa",
+	"WrbFlcfxVlxaDep2vfXpOHcgk/y6QTl6ZvWhGi1rHSpl0xMU4DgONNvuaxSoWXitESEPij7gOCgyN0Gb",
+	"AKqoqRdDZr9NUcAnE1t+19bJBu2V7Qby/OW/8smkhsAnE9cZPledNNXbrRQwFgS2P+XZdKbzjeq6uA7P",
+	"PM3Kk2iEm3RmdtsgF5ltDirqcUqjKYnySHIaQ3p+ncK3ej0HvcFBt9fv9g9ue8cne72T/rO/ez6UWFUD",
+	"e4oV6Sq22xGC7kwFo1bjvmCmILBtVJaGY6gyIGdkjjqcEZ0sc8FB94XtcqADXS5xG2dFtSvneiyXl6Ip",
+	"6rUZvCs1jBW4zdd+caF1Vi28FJvgO/h0+E5SPnfD1hZzTEtpt4BHSWIcWhSjzkqnqIRo1qO2RDPONNpx",
+	"lrvaOC8ard1xGvkoIim9J1FRQ6xcLlrdhMqcdp01nV/dni1endfqOT++NnORaXDzAbrRLcFJdJv2VziV",
+	"cLx05sGmImvFfkAd8+pyZ++d1c0q7qORTYycL6Z0+1zIV03uayUFPFKsUWwzSA8CUaZLx890AZUauhJ3",
+	"Iwz5L2AjXbXKnfQJC1O0Yc4ZlVxhsFLiOEjFrnrd0efDLyGNJwItyFiXy5zgkAwZn0xIKlAngAl3oZ8A",
+	"BTqZK3mQOpnr/+4HO6fIltvP05R2Vtr1gh13qXaHxtNOuSEjaZYoXlFAKb1SCcw0gxR6mq9lCplQkehr",
+	"bCW2lQu5Vzvza0tc+p5btRzoEYMTMMJpG2eCYTN9lDGwzO2iwMwnOEEiIfjOZvZzbZWiurtDpkEfnKB/",
+	"cFqg0CrJ1WN7vme693wt0FZpbd5q/U0oIG/W2nT4LSlwessrZGTRu+L/cnaoJkgAnlzDBjtQqoMlPouV",
+	"cPxKwZttRVbNsFoTsv3AzQUMNw+p9eskWrNYwN6yGFzhsvw7JLlfz2GqaeNjxl6zYkPxHjc+6mQs5yYM",
+	"unQXSN84y2a4aNxkJwVQ6nAoYXyKoFgdZQIFT+tKkKs/31xePVUb1O3BfwPcRLvWnz5dzKkpB2BwwRcs",
+	"8FFwTdnU/jS/vk3UvxdgEoIHX2diGfz0479rU32bbLyXAJ7Gu/hpCRSAYEqueRpd3lVnQgYtW6BYi8DS",
+	"CQlyj6mxrRYuOQokD3ZtO6p45iGr1/s02awDNc03KZ1SZvOnnqDgwxDWM/RO0LDAPEPPR0Ojp9Sv1CYO",
+	"vY8wCFSChHr0WKDAvlPAXelNiR2rnf2xf3Bw0B/s7R8cPoNO9XIxUxKrgGy4ujXTLFQHo/PrV5psaoPa",
+	"nI+VBJDMgLXGuTUPGQ2GIXNVXGd5Tc7ImwlklF7H++Rphl9bde1mXkmD1/v4bmvuqpQ3a+XAwXyho6ZT",
+	"d1FNyfUoJoikpODZppyIXYfsiaZc7Uku4JW0B7YytC4qLYCPwUMGW4IWPIsjbYpTIpAuY2cqpy0TIpDE",
+	"dwThUsX2QtdTq6Lt2MhtkCjXo3d0N5rNC/6oDukf1D//FaCJES3Ugu163Zizxpz88Q//9e5D398buPkT",
+	"t5VQze2OskhnR8u3raxoLRP+svh+r/iJvEo4ZdORLnleYS7KH29RVPl5qfnzYqxLGOuvZqxrW+Jd11mu",
+	"6KZ0XRmzE03nE0r9X2CJG3UJRLXY1UXLLHIxbx5wKOMl4Jg/PdehXqD3ePpB/fgYIDHjC4UIfSTACKAr",
+	"u4YKB+IQEAWVCKtfQoI6M22Q95FMMRMThReBR/MRDkOSyJ1d9IbpiewSFpEoMAqGfEZYQMTekAkCrC2o",
+	"a7SsEhiBTx0lkxYdC/A3MTTLEjKjFiBKbg0UToiJhKEmUH+wrPfwEYkFQQHjXf1IMfnlC7hg6J6kEQ0l",
+	"mvA4BmCoFUTprhHmA9ftCY1uZxNq0r4UqTb0OxhuUzA+OEE41ZIwoGbQWp4WleODExQTfE9E9XWuzTpB",
+	"YyIXhLCC9RZQIk1yRREuv732dd19RcYgQzec/oqJwkzFA0W2/TVXe72ruh2Mq8XGSo4jRlfpYqgrB8NH",
+	"goScRaKQ/a0mSMFdexXBiSCsqhnfH2yywycpuac8EyOXBiKfhz3DqTo7i5puh0bI1rGEM6oV9vbQQ0HM",
+	"CEF9BOuruOvEYzi+G4EeZxM8cnOgUdipVw4YGVO+TaZeA83es02gke5U5LmyvnRT7YFMi7O3WbF1rj4j",
+	"afdsM7Ncw4ah1rkWt6UJIbqjm2/BbHlPjB4Y7omNxv2c4GZ7i6uKQmfcbtOEDUfzeA2Lro061cyrYS3g",
+	"cit8wcpi9hraX+JIToC3rfKHVt2wypzomOA11H/nVJ/LguccspL8lRcAxMycKFP3tTqBauyuYjjeGPxz",
+	"u+DBji6sPmSX316jDry+/Pbatgh2fKQ6VRhNIfrHMDqXUjhl4TJj/TPwLQlO5bK8rZuYlxUOxbAZ62/T",
+	"dryF1ks65xtVk9Ea3QcKVD/AZCTG/pxjBLvfd0yzFLufwnOWVdVOPvLzWEWDwNQUfwm2cUX8Xb8dN7kC",
+	"uraYBY0pN1ocyxvd8xCPsxiny130skB8OCUogBlHEPNvmSZTsnmcWYPPkKVaxEdLIndMwQ0l4INJjLKu",
+	"LbocnKIyl9UpeCuQpoF87UDNXBaSmETBkHVmmfbcNG78pgi0/VK1HmdiqdDIBFP1jcYuBZuGNATGdllg",
+	"tYChqlpDvVKzOZpTL03d87185p6JlfA9PaS6HXY41c7Mvs7plPvaQib4q53PdT6fS3ZVdHFems7Xejov",
+	"7HRe8zM7m/N8NuZo3Bre49NEVJ7zLmUeR2NjQEird3Wz6G2ntE78bpK7o9StcVUzOym7ccwxZaMwSs0B",
+	"EdlY/TV6HRhjsECTWGFoRiLtyFTwLywC9jEmU7E7ZLdlux2JI4HArA8ErDA0xWTqI/KgZBkUEAZFoS1L",
+	"a6YwpnEsSBj4uvISCvk9SYdM122B76GZnt6ExkTkTadYQVygvO0TUdi0hYt4mePpNkXWbpWx6+rC0zAf",
+	"9fpntOsaSKzO7qbMtRYca51b7e/vbQxMWadaP/+CyvSIioQLKhuNNfo8lrxBKu4RBhudvb757vn18wt1",
+	"md8g/Ze66G9v/o+66GeXL59fVBFM6YstsMuZ2eoqsqjiEYUxIheHDOBq1P/3HyfNVbYYgnPcO3y0aYcJ",
+	"i5qPt0b4607w4GS/13iCV9ajcIHD+dxex/K2+ogyxNNIg2o7USFKX5Kpy6ughAyaIgApMISxKWLmg2YN",
+	"dDZFIb0P6sfHpwXGePpBffGxGuXwPcQbdvvP9g6P9/b2+4MuGA/UFu8u8L06fvlqGpipYuKmOtq6K0Gj",
+	"MthQJzDfBHlt0xy1KoSeMfo+I3QlNKWY7+7+wGnhSEP3mVaQW2PUcplK0o3OM9Bow9lb67XxBbwLarQU",
+	"Dm8DNdWmk2iNrjA3iyxSLktaa32aCha/xGnVSuaJOwGKMZxQrfilEmE0IYshU2sWxm2squQpF5fTDqlA",
+	"tqicgT9wjJc7Tfq1UZP/CC05rswwqMzKgz7CS2TVyBilW9xyp+5iBN4XqoOGPVK4wcn0GMxj4N/BYJwr",
+	"cT6QwqvO+Kwp/Aai9MgtF32ndhdcvMlUsQe+O/oouLg8e6mYn9vrs9c3L55fq9/Pz16+/Prs+k/PHbY/",
+	"1d4F0N89A9PkX2D5UYg+crk3bWn4bRkXJ1SE3Aj5wtjfAPi+Bfz498Ab/Xp5lF85Y2A5ogadNrBNug2i",
+	"0aOYpo8NhGhjetASZ/DZ2UGBXv6n04GS5Z8Xl//gy8lfPzMt6PaKfx65KMsZQziLKFdE/Z5GhKNQNSzj",
+	"4izGC8/3sP4xFXP177PBof4x0D+OPd+bDQ73lWwSj0PTBONYvcdREpqv9nQ7+yPxfO8+OfJ8jyfgHTob",
+	"HB54vpfKhyp6N5NYdWqX9AXBMkvJVUrvaUymDcrXXCn6RKDz20uU2OYCdVKCoy5n8XLHzb3ck1HodJ5/",
+	"hZeQt1Q30qrB7aJmtHNL6prtq1IknDpGj+g1X+RINKhu7YwLW41uuV3/M8ymWeLu1djit5/ux8aInuLU",
+	"XtAplTjeMotwpFt/oTTC5bHbPMK/SB5hF8gdXiaVfV4bcVfuMNDyIzhZEsUPBaVgrMC4OmkwoRlJyanx",
+	"FcEMmXXpsEYq0NnVJQgq4G4E2hroyi06NvF95zbCpBrYV4tFVUTc7z/r7q2EoxZvXLv8C0X/iQQ38Pl2",
+	"k1SLdbGLe82BfL/2oELS74ba/2B7Q+FLyghI0ltVx37eR53zq+c79bNhn2+2y26IR7yQ84k7pfc3fIEu",
+	"bl+9gMBdhbg6QSTnkzmPSLBzgoJ0Eu4/29sr3Tod1wyxrBQisFWbwdHeXrDjowDq7qPOzeXVkF2+fvFG",
+	"PxtjFgWoY7z0gVU5RYyQSKCr81dvn16dvzrb0VFzioUPUIeRKZcUSxLtVE1zZkKKu9DDgm1uwuGHGkdx",
+	"Kpm2EJXyN+VfrWwgaLfcFEm7AOjwa5wkYA4qXEBQQKMATVO+EApngXNlUWsf3OeqLhSYReiOkEQMmfoK",
+	"aqeHKRci14alRGek2jlFQYQlDlBEEsBynBkj+cmQDdkP+mz9gFQj9MOQ/dDtduF/9U6rrdLC1Rr+tvqQ",
+	"/EHZU8mveg39oH2Sc8VfgHTHhRHdOtf9gILcYVFrGFc+AmPq7gJTCXbgH1AA5szv9IOV5mUnOZjIqh7S",
+	"NoVtAAd0aPmWUanmQFYaiiULA9SBaE3YQCFTgue+0QcJCDDZUX3cLFlY/XzI4G9tAzfBrSd5FzaFGOz8",
+	"ojgpVm9JJeLqz11k3CohKlOTuCGz+74w0rcRA9ECy3BWjglGUyKFPlOisC4CF2IC7zlzka3IaG23c6yu",
+	"OoZucqtu2veNHzq3f7MXt0Mfvemb1ROx8ZPKAdD+4i4h+hVnXHJGQ5SQdJWx6j873D84GvTMf/2S1E6Z",
+	"BAHLQaKcHn3f1T1hYoJTwEQTRFcDbA+7/UG31/8EjYGlZGv3XEHmVjUshR0W40dkzreLJzSeRCas0EwJ",
+	"TquLfhXDquEMJShjOU/LYjmSs3+XcJx9BCjOK0lZu3lQYwVTabW7RUVmrhrbeL6nMEqVxNSms4X6Ul23",
+	"wqFD/VVSaJbdM4onz83ka3fPeoZ/l0+9uC2e7+XXwPO9G5j4x1IXTnVCIVmWaJpJMlNiaGSWMoE6wZTI",
+	"m8ursxAy8QW5FQHdkDAlBncCrh0y/ZF6GVTC+AOkECdOxabcI06PBj3yaJszbGZpTzGOVTeKg9j0nWp4",
+	"qRrCVzFfuJINRiTUHF9JNs8SYPwK4y+47KVkQlICHvCFvBPy+Rx3BUlwqjYPMhLwRY0xXNHmaAUOKF/e",
+	"bWtWBk3SR2CjL/UH/ZpYbJWI5rXirD8CczVzYcSbyyuk3hEmaag9/C4vHPXl9WrroVCK/8wEqQeF4wgb",
+	"ZXwtWc9GK0wtPe7ajS1yRXz0vfEywUKMeCZTOVIL2uyxlLG7s0zOvoYvrV5oZPGIU4uMzNtdBPjdRAj7",
+	"mkcw3mWQxY9pp+3uhKcLnEZdSB8bcYDmgqd3zjQ5zZoqdd1MSK3DZaFw8zcJn5DkFS2Wmo75XMvQZYWc",
+	"yX1RHN7xUp/nmrWt369n9h309p15TEMT5p3wmIZLNyS7ZWhBHJpuvZXkBThJcb9TwkhKQ/Urw5Lek7os",
+	"Bi29RkmzMuk5ftATF5unbJKS6amv5APaLNea4cymPGJA+0VdIbTdkPrjrTfGnpkvszW+QosLvBSfvkk0",
+	"anIbLtISrzEN1tLfrfYv6WiiNdqjpKzSXouSHVpwyCwrJJ8rVMSb7N5nUYQwAqArAoVmBCsqg8UdGNd4",
+	"CjnAu4XN+fL1t5e3z43Ib8M+nB7SjTojHVIxJxHFTXqp3OcSyZTqLMOCsAhd314h/Xm8zGOMTORJwimT",
+	"Is+ZcIJgBAiDHLJyPMHb81fbZkyIXBbPC45ec4kuqJBZOs4TmtEp4ykBBGgRmkJ6smZ8KONklGYxEQYp",
+	"6zxnJs3ZIyYI8TzbsC+3dE7OOdPOuubjxYxKEjs1669NuChoMeZ4abL4QJqei9cXOifINki71xv4JiXE",
+	"ZsxtdUgbtfNWMfXR98icpNNHXEytt1UfERaaTE0OfqO2jAP4r7dCgrZiKggbqV/HXM4akoaWE8GaFH4F",
+	"qwMuvDYQwCQcCB6T5ngURzhxaRuFrA1FWUmJ/vLi7EpHZI85v9sq4ZcZ732GYzpxIPi/EJJ0MYRG1fTx",
+	"ig98c3V7+eb1jcUsKZlSISEATSdrrEXzblr1goxT6TJ7KiYFfUfG17fnZhCTRtCyTeIx48y4jIi4cylJ",
+	"ZVe9gRxhakFqjYrXW/A0MkGqRmyJiZTquqkJlEOcXDzvkJkYVsVlosuLrRPAsDBdJtZLZK0yI5XJ86L1",
+	"+uQxz2vT2ybgel02mNpBdw9YCvGG+6w+7lYv0cY7/cfPu9TrE3VvkaR7U1LKRyTt7kzwQzclMWBiw0CI",
+	"nVNk0htZqrhlqvAsjtf6uCtUChlDtC+t+t1HGIkEh8TXtkv1bGfjDpxFGL3k9yTGoctFbiM7NllsQ8IW",
+	"My5s5I4m006yjAxZpmy6mRz0egMXQdt4aGZY3HMakjmmDqPgt/YV0pgl2grn0pCMjK7AEVh4/twqElBH",
+	"o7yd3ccnSIXg6xQzIkc0GU1oLJ1RjKYNurxCus2nnXtId+7UatrE6bBhUZ79leWxyZAb/uhwv9fbOUX1",
+	"DOpmX8HQKiGsEK5H1UJYzTkOXVXN3Q2bXM4sz0OFv4hUknbfZcQW2VjBqSQuW2K3wlbrYxgAjSLT5Ygm",
+	"ONSZFfpD1gmqYwU//fjv2qNeULmIGcvESpZcr3882O0fHu32d3tPB/urkkp9zTV8ftZ9gbuT3ZOn7/7g",
+	"xOm1GbUQqUJk0AKkCpC9FiBVgOy3AKkC5KAFSBUghy1AqgB51gKkCpCjFiBVgBy3AFG9jSDhY+i0OnBm",
+	"K12V9SQCdfo//fivfm/VuS6vldLbVOgNFLSjqlKixuyDCrdoAZL0VkYAsOJFMl7R9OcvttH2z6kQJGry",
+	"/oaXXRBEGJd0YqyXnybxzPlMZNMpccmxrzJBwy5nXagAEsZYCNQJjOwSmFwZYxzeSc7IqHgOSSKTGC+V",
+	"eKwl8iowbPLjx5blYVhucLNXd2BMZpRF6PXZLepkglQTnc6gBEuSjWMaIhxFKREiV3jZyixiyEwnWOck",
+	"TE8RRouUs2nuU8AnkjCTOA4LxBnpQnxoFlG+s6WR81MqZT3S6vHbLp+i1peq27KFbtFmS7oqvtBJ0gRh",
+	"IRzfkYaMq/6hkHyObFskyYP0wfxvMHHeS57DT6AgEySNyCTY/RQNU63HTYu7Ms2LlOyNmvAiGtI0sUca",
+	"fMupbERu/ZVCYn2oFLbZAGsGmqTk/VrNPOTZu8dxRa+iEP7e4WqBtnLRvcPeRqwPaYu2LqCWj77304//",
+	"OgSdTlWDI5ZCkrnOImi/61it52EP1SwGe+XpVme7t41ix1pxPt3qJkJF8/QoK64wujKXThgDTk0Y3Hxu",
+	"zs+2NHwIgucxEWJkHdhGcwJK0G2dNmwH8bKcpOcTHTa2MvkJwiLJJ/ih2Rqc6sp2EZrgB1MhBseCu63Q",
+	"TwQiXdChGrJSUeZqv13SYGFtOABlANNkVOCEUmVvh6tOoU8GZ88cbWlUcgKe31Sd3sSUQssE6mD7m5hB",
+	"xl19DiDjqSJnZ6aqhzGa0Xz9kLZOlFGgmVygE0TmidDvCYt4iqYZjcgTMWRQ2C33wTtj0VtB0gAJjWzU",
+	"RTtFNT89bZA0JeBKj3WxCDlkgRNMJnfpVm5mOSLV3xpO1XiUHTrCbu9oAl5Xn3EzVRf3cwGuh82HkfHC",
+	"hKfIpriz5KcqG0QUx0JngaJSoFzrv21kDQkVSzmiSUMlKMUp5IyTQ1hplE0Gm60buchRrxu9f7CFjaM6",
+	"5qZ9uEzOwvjGfAL+xHtHoyxKpCtYfnfvCL29uLp9aW0aW1YpI/EoS+nGI0Hityk1ZRxH+D6ZOATEb69e",
+	"gCNKknKIPv8so4oaB6L/ySji0Yiz0WTurhtpQ74JeSLQxZvcmQGLUl1yztALyBuMXuWp6vhKSuztYOaY",
+	"2iIapePPm57BiaYGlMNq+xjze8WStm5jc7vamtIcTv9x+/YTiwEwsihXiimnFnVi3Z1KWlWTZA7wUQBU",
+	"z8781GZ400nzrCxEBeKJnpyWpYD1L/w5LF8EN5/PqZSW3695RbeuzT+fazPqZIm6lXsDJbylOJRQEY4p",
+	"boBPtBFd77x/evLfQ6+zo2v+mII/w+HT79999eGjOivfzQgbMoPCfbTOP7quVWp0kC6rj/4vapjCcPh0",
+	"OPx+OFQTadArtX7UvwE/6p/b27X1UG09VFsP1a08VO1e0dQcsLxCjtBJ1vcGuRMhT/N862ucWFcMBX/H",
+	"3X+++zBoTCfeerG2Xqy/Gy/WlcoF/0O8WlHHANk3MzOVEP7wX93gFAVdEPE1qq8Hxa33d3WiA9VtA4P3",
+	"H/JNpamQa9JxZIKkeTFc1ezUVPWJsfkOigDNc8korLm0Btb7tW45PIvwKtB+MY/ULenYViTs5/BBjTGb",
+	"Zni6fldso2oi1iLP56p60qohTcqecBacmgwI6r2pvcQ4usdxpvAqMD42UriWEaiqw6wLRFDGs7FOb9/v",
+	"N5Tpzc/VhpWb41jdspLv86aD1brEti6xrUts6xLbAqR1iW1dYluX2NYltnWJbV1if2susa0X6G/cC/QL",
+	"eUl+pjdi6wHYegD+T/IAdHtclfXMu+i7lEoCedpryW71b92by6uuThvXdZsfS+hsfzXPHjhYF846v4Rj",
+	"4pYb2nocth6Hv3KPwxN0eXW/jzoB3h3vhruRLqR8eXV/2MzauVwPGxi5Bj7uN+KH2PoHfqp/YCZIahyJ",
+	"4AI5fCWu7MXq7AP3bs19tas1z4SE+6XgBUhHsRnWaQPrLPDNNGr/Wd9pLtz3+z2HWcFFjWAtFg2sWYfJ",
+	"HF6mOurTwk4Nf6kji+OdzVT1Chp2VfdfiKw247vC8rSZ6g8OjnqPk1icc/kEB1LfW+D7Una+xsKA3+F7",
+	"UhSayf2FbWp3QVJfsU00Qp2gF1ifBaf962cyepVZ4WP471F1PcqVxs2ernWi/RMUK1+fNRgKmlc9ZdV6",
+	"q30Ejko98GHjXsBbXTCiE3yAv9YUiShV0oGmXWeNDT1is+nPjrlq9nuRcsjxP6GhM6N2I8de7jafo6g5",
+	"wpqCYua29nu9g8dUMKvtcQ7WzTu7uUJPbZs/u0ZP7WS15Xl+1vI8ObQfsdFfbot/hzWYCig27vTBz7vT",
+	"rxt8lSooe0t/qd7j/KXyOVxhGc4eHXnx55s3r9Erkk4Jgg5Q5/rFOXq2d3y4A9VtWYVDsvJilfCsiJsg",
+	"DuszYqr2C4mXKGM6CjvaRQHL4jhASpSUAmHdrCQwl4IwFH+rpDnwn4PA7Xg5ZOOlVuRaBVngKwKoXT90",
+	"/mITmgEvNmvT/SELCkHwfj7CUuJwpr6uPFYzTu8JCNoQlNEgUPsoCCdj6DacMP1nZviKOWXlnem3YSVt",
+	"WEkbVtKGlbRhJW1YSRtW0oaVtGElbVjJbzaspI3t+PzYjt9r7ETr2t+69reu/a1rfwuQ1rW/de1vXftb",
+	"1/7Wtb917W9d+1vX/ta1v3Xtb137W9f+1rW/de1vXftb1/7Wtb917f/Nufb/2j3iP65zIbwpkbVHePAp",
+	"rJR75dUc9rRpPsQMjQlSDBtUR1FSAhwsgiOkhKWyM58iTSsk5mmNElXCIZDeE035GVcMaxhnEYlOkSBk",
+	"yIJabmhDx6pui0GbXbl1g2vd4Fo3uNYNrnWDa93gWje41g2udYNr3eBaN7jWDa51g2vd4Fo3uBYgrRtc",
+	"6wbXusG1bnCtG1zrBte6wbVucK0bXOsG17rBtW5wbY371t+s9Tdr/c1af7PW3+zXW2p+jV+UNAXl13CX",
+	"TyDBmCSVcnkpAd8eKJgXZAzfYwoEHW63LNnDNDlliu5/79EoJp6m7dr1i7JuJtSjcSa0503ek/eufI3y",
+	"hnXnsYeu6rx7j1Oo4KdGudSjXOejXLK38O3XepC35UHq0MjWEfCcxARv60ueKRrVsGwzoTXTKGZbWbX5",
+	"MCU4Kvzj1qWp0yt4fk+YvMASXBuqbl+V2qMrmfFWOk5Sck959ogEiXCgAFdtwznXv1uX21V3uDZToE3P",
+	"uD5VIBaQvXYlS616mOeoXXWY029G2xBG08utavrR9xSNcbq95HKYukyQbBGHs1VjspMBLIvv9vwpGa70",
+	"dcnBLugGO02k6WD3+ODkcNDfVyJ+A2deLSG7ZfXaz61Wa4ugrvWmgHqpRaVVH2HtX+cX5S6tLEMnyDjS",
+	"rRRVRaUimBtBwMhiLhxOZ6/JomBS0JwIgadEPCYpqu/xOHL2/SaONvV9sLHv7SRvBydGhZXHoy0l8M+V",
+	"oD8Bf+gPs3RKnBB8m06VFLMBiL1NQASf7+Z8yyspz3X5X8bTOY5X/GXW3JPaqWvEjC6E+EIzHRdESMpA",
+	"bXZrsFZNE0EZ5Gqv+INFxVeoE4ST8aj0BNCfTrjJHM8hIWe2+mLnBPW0+2unJNLxyWTHR/0CHj4aIO0w",
+	"aCDjo71iw/wh29f6B0jc7KMD9D4jGfHRYWlX4d0pOqqkNS0QPRpnErBAxMNsTpjM1Z6aWPf8vj/w9/x9",
+	"/8A/9I/eVY9G7Tg42Y/XnCks8rxEu85hTSaPrV94Jhi6rxNH+95f1WrK7+0LtXtHwKtcMlBXXfPMxbed",
+	"MUR1A63BqzifawJX7kDt45RUH+1o/x+TWTYhJAWagiM0SfkcpQTHwAGK07IobIEJ/g5znhKXy3n9VKzO",
+	"/7sZ1m5eevZaQLdsfV6vWa2pKNccwBmArLSGdvsooPdp8NOP/65pYN8b+K46/NFoZOjSaG4z/a7ebSWP",
+	"xiTqGlbffFGaMHxLBOqcKQpMxR0SSybxQ20eo7/tumZhtm6UyhFlEXlwTwJGeqLE4og8oE7wAR6sySPf",
+	"36QofCxZ0Gt9NEnQ0HcDtoRyzJXWsvcKIlHDmh2vwvTwwM3BQuDMOnhCg9K6JBRl14dOHfnHwLKe6bq+",
+	"oS5cXb59m3OaV673Z+c1r2CTNnH9z5q4vqqOWdXHl507z85fooTHNFyiTl3/BKQUs1xzpQgoaLJASQ8W",
+	"RIUchmyrxNxooD8OStqyYJUgfgIZBNfVs1jRuJdq1Nd6UAWqGzPW5ZWmaffu5O6X316v1uC4/PbaVXhD",
+	"oebRGtFECwwCfMghzK4SymXd+bdzHG4eReGTy2+vn4g8HX3wgd6nFeR8igLJd41rNASVaaUvKDlrhOLZ",
+	"oxPW0/t1zKmZ20opkFeYMjQnLGvq8rEkQm3dJ8gMfJ402Dr1O0Xwkxgva9aPBYlDPiefyTRf3qeb8e/l",
+	"t9efj3Xv0xbZ/rzI1mHWXd1W00Zfv8JkrOCZ/6HQLRhpGY4BU/oIcKiPNFeifuOpbaKfVDSe5lvQdepf",
+	"u9DByoOu/bz5TbcyTF1Bmg+0slF2pc1SA7ewaBIbKl0YuaH6zIWUtXV49GgeTBt+ShHQ/yMZWgu0/wTD",
+	"ng/cjOztuKvovnTSVjW+FgX8rAJQ72/2P+ccPst9o4YyVndpHcLYkg2v3pfPpgjVC9rShp+VNlzhaa5z",
+	"cTjhJfA6R+ohnzeVg9MdTU0tOHTrUodYznzIwC3sjixBvyJyDQs2ITNTLMkCL6GkWkJCCVfUpUXZwH7m",
+	"9d5yBnRjnbln/cdymWtLw5UKRqmjFX3RwnBqmjnUP6ns3Xc4JTPuMibWOnerqPSmow5nBC3wcqdyUDpy",
+	"weGpU1dVy5SxgFwDn8Oxlk7yZpRlzjUUfKoc7M/GXuUL1eKunxd31Xx6HpfOpO5SVc9oouOqqQR/UXXA",
+	"V/ytIDMCGAWCHR8xjnRQ/pB1oBDXDhyvjIXWKQjH0DpTrcG2uaByhnBF4acWCd9h8CtE+ccu7BdOHP4Y",
+	"L4olVYwX2GJBU+30jrIITek9YdYgAPyK+i74g8NocTpkYDeESO1ELnNjK5gQa9ZUo4B8rIv0huBPl/ll",
+	"031ssP6Y3j7ZuSucsN8Z6NkXBT37HNBnvzPQZ18U9Nmng/4zDdk1PF/vbS2Ob/BGuqoiZdS5ubyqVumM",
+	"lzu76MJGfReOSmXFRNn3CGtWJJxh6el8I9rMHZHJOp+schcrW3iV8nFMHL591y/O0fH+wTOU6BYoIhLT",
+	"WLjUB9IZ2A1WwoViBXRwAmSCoALxUAeMhKSewNMSuH6vd4wiTgQcZ/KgWHLOtEfb7L3TKEfSlLs43W9x",
+	"TCN943QTX1NMuHcTwuBeAo+/u73DLgDkhfrouerTxU1RJiRmYZPMT95nBPgiWdWZeE/v+0/Bbvt09v5p",
+	"cVqeKpB4vjfh6RxL78TLUtrNU3S5AGKGaCxybadAI2CCTZqOQryJ+bSmvu31//zNX/f/fvSXve8Ovx28",
+	"Or49uH72df+8d/HC7QTrvhZq7G9ub6/stQh5VD0H+739UkjCQaXMOATarypaJJWu6IEzJGY8lUhodzOL",
+	"aO2BVv1UV/iaS/RCCfhOdtMpZ5yht9eXqEiWRiPCJJ0sIfyiNhjqBHjMM3kyjjG7Kym2rB88XoKtHMdx",
+	"TfQrffaoQ5CF89G6jdBOZylelHfDrwYlTfE9UXemMqNu/9DpdMNog2EA7q4snbsFForHra5z9n6jqAVv",
+	"7ZavdTdcvadOweu+hiFWEVzMdcY4F4ojNpWG+hRR4euEQXpFKBjzaLlbDqALFL0O3mckXe6C2CToP+s2",
+	"8pWP3LI9eEU1oF0qNNKtdgzZK8cEYYnmXEjU720Ed772YkQXrP/qdho400p7cATQMgW5J+kyj1OzZywl",
+	"MkuZQJ1gSiT0pSQRNUq0i4JEo+kRTpJ4GQyZDhQxShvKIKGjOlgi4UwQ4dTG6Pw9eEqYHMV8Stn6dGJG",
+	"c6Ija6agIlrMuEKKakAlBUFcVXB1dnv+Dfrpx38/1a2efiAP8iMwZ3lusXp/6sjS0Ec4XsCF11cNYLR1",
+	"4p31yiXoq6JcgifrlEuGQXyMcgk/xC41wSt1skJjxzWp/dSJ4xC51VNH0yZb2Vlx6StiQ3sbPfzWarcs",
+	"CPS2AImru/OJtZktTe8ruS3LerGyQuxxkDPhPYMSPVuX1XKeCRpCjOt2gbAW/DOCU6MukDOyhO34MtGu",
+	"lTvZxPzK/IpqzG8uqCLEcGdFnhAvpzi6OLo6JELiKVQ6L6IZMIt05jthUt8hPIGo6xmoIyZ0mqf7EUjN",
+	"jK4ES2tBp8FTv+4FtUZxmV+xFcXljQ7MeTRE9YiNgaAvOZsquolt3Irayyr28EsBorWY1A35ihxxnUS6",
+	"HPRvTPip5DA+GpMJTwkykSI6h5hGl3iKFaaE/YFAZRateEG74057TXGm7nxPdkqY6aGfCJ1hDiYl7Axz",
+	"INkskVaFWeds1gTEOo18ouQqtE5qAKpWDvNapDjJku3WhKaQXNgAE2jqyrr0ctUtUZCvWirXxCRvVnqu",
+	"V27Dus7UJN3slZ4/+M9oEoeCmE+nJBpRZsIrE5wJEgVAHAOWxXEJH8C9z0VBHc40ZHJG5qgjCEHBn57f",
+	"luivjZ54lC3GHht39Lpn8lF+kYCIW0fWNZIiGln/83XxDxdzKlOKvuXxHb/fJgAiB3SjbR2ythqOxDAp",
+	"p3YP4B1b2UCjG4anwEmhTrE1JqKqYWZlJyLYc4fevtSV1YOpM/BEgNR4g86uLn0kuOWe9Fy3G/MTYxXW",
+	"BDsVAM5XtP6OuO0/ZzV2xRHVtI5xLdOjYJXTDU6A5zN4ucrCbuVJ9zgzUwkhOPQia7yLfwGutbaV1tG8",
+	"DF273PX7eGW9zx9h1tFe89yyOCDTFxQzt5sZg7OQeGmsk0uFGfNrSQVKyQTywHiAx8sD91dl10YU8JKX",
+	"CDYwErxETjoaQ4DhVE0ULGmoY6Sana0OTtMlv1LPKyNkLDHPTP/FzHz0hz9QZgRHmNsf/rCN48/Hpg3U",
+	"KfgfuXlniJFFWZqtuBngKDJS624reraiZyt6/pyiZyuataJZK5qt8KKla1FaeiMbs9kTqSB2n+16pCFs",
+	"ov5b36Of1fcIYP0p/OkZ+vPNm9foFUmnBEEHpbAXB9OjsyJZvgf8Kg3VDzFUwtGM7jZc6m+MR2r5k5Y/",
+	"afmTlj/5XfInboL0pSr7NVAjUZLB/Spp0kFQZTI1ZMb/HzKtihkol1GqiJXIeQwFXVM+BRCy0JQC4j8U",
+	"9lCUpx4T4A+ZdpAFrfUcL5GQNI6NvgZhdI9jUK3sDwYNmuqWELaEsCWELSFsCeFvlRBK7EqjXpiAYGaA",
+	"e4WkoUD8HlKc8pigSOHhigwGH+GEuhTPeIxZxBmJIF1mQ+peU7NvlrEpyhILkRxmOm6kFhzW35jBrBg6",
+	"dSauvCJpSJgsKRoEyr+pjrW3q+597vIY8Ux7MpfJgHM6pq6Ymo1ZxHo4rF/z8eY121EesWTXSEeHu3uH",
+	"n7vi++lI4thRQe7snqRqDjaPuI4tshOBeVXhf3Swe+CczabxFW7bPH4FFdf3/ujRA09S7vBlfwFpByNc",
+	"uACTlPKoFujXGxx0e/1uf6/sYqv4SK+J0vwHTSAixp9w0MB2XyZ3TwQy4fcoJvekuvdHg91ne595EiV3",
+	"kGHs2g3UsUWzdxo25tk2G6PVY5sxHmE6+WbB01aOXn8jNc0TyvNMbhjPtFTDGVOqe9SDRykErfUazjxA",
+	"urr6FcTnr5AE5yrqqGwFnZfudwnVlM7ku2bi15RX6Ru+KNHhhIZ3BUY+0cU8cBwHxgxsELUWGHwUxJQR",
+	"nAaWk7NVzIcsZ9F9FKTpnMx5ugw0J4VSPqYMpUQ3sawX6Iw5g14JFjIl6jYFZUt5FJMhizUv6aNgQhZE",
+	"SIBduRm4yUCOPnhvawQEqYLlvJq8yTPr83xPL8XzPTtd9ayYiNrvYjzVDLqrRvwUvW2RhvmasqnJ/2SH",
+	"vtZJDsaUvbJTeKmmcG2n8AKmcG6mcG2mkO9yY3rfsvS+Lr3vX/PMcY9y5PpljM+/H5HySwhwjdnxH8ns",
+	"P94p8TutV6hk2V5dQxGEWddHKNGrfGC1OSNaPZXl7NvO7DBO+rEFB7E+AW1TKsVSsf1PNDVZymJ72gRi",
+	"ty3x1qber8NUg5Pxhb4JRcxZSrANeLe+4IzEgCbEzufaIM1cdYa5X41rWrOd74Ymt2nGXDw+lIXWyZq2",
+	"Dbq5ubyC3kpxN5DPLa8tratQDRmU8BZLFpbepQQxNYbp0hG0gz4hZgdKfbgKjkUk1MoHvUQ+mUD5Z8py",
+	"wo+SPCyuhkezGC8U16J/TJ8NBhV0uu4AwcCASCkzeLK/FRqFhSgGa8oVRIByj+hklJLpaIJp7HKR0xXF",
+	"7TeGjc+1dGbl6mNRLoWylVeerh3jPjrnM3U9IAKDhXxeDA1ZhYuRTX6I/V4fdVR/hEkaYlma3Jb1mdTH",
+	"rhDVs6JThf8uL0xUIpUoorDhekpBJgjwMkEt0b51n94Q8r6CPXEm+SglIYeQfVcCUPXKQIWbkGYNFPXp",
+	"HKs5x7UclY3LD0Oj69dpRBvKK6nDGBP15BTZmoJjLmcoqH1vHOrDcDTnjEqeFs/Btx5Lel+NL9ePPN+D",
+	"C1xlI/UjV9x/OJrjBz2yWF+Bu1vM3YZ+ijLM5niJ5viONOo1jysBwE71oZmOWfKGCamTAwKgGtkGo4ZV",
+	"KFvJ4nMnVdmDX8ve0mirWg6ZKBeDMkqcGRaQPr7hLpZKOZy/eo5ucEzEWh3/YIsLqyas1Q3rpqwJ90Q7",
+	"Mxf5JMUpslTXpLK+IyQJaQR+1mrEXfR6/VL2j/d6/cHe/sHhZy8lojimbKTT3K4u5wKew7zHOLxbLTYK",
+	"5xoEWNiPCGEX49iIjCIajeY8IuvinC8uL4zOsEIgtFe6yT5fPoPmhnWVWAv6ie6M4Kh+GuutVgAj5xP3",
+	"zL7hC3Rx++oFRAwaXcEk3H+2txfkcpa56lC8Rb0dHO3tKT4noGzCIQ09G2MWQW76TPLAZlbJaypOYz7G",
+	"sWWgNK+yJndKx8zgBzPWD2qcH/QgP6gRdpzymbH9mpqULoMGi4Cze3N1e/nm9Y1h64JSEcsg16tCnAEJ",
+	"70o0mwqUJdudBMLCdJnILTI73qQyeV60/uh7E/wwUngwjilgr9SdzfRaZxAlkoQyL2QoOQqc35fTzATb",
+	"rWFjPw49MX4o3aYOT9GLv92UE29prmeCH3b0XatNf8qR5F+ID5ngB927Aw/AczMmr93ELUuUqXsa8Tl2",
+	"ORhcwHOU6Iqj6gC9UKyWvrhbLK+3zfJSPlesm7NqW/rpY28D2hl3iauXV3mRQZ4i1UYTuiJryD2NSGo0",
+	"5koKzBJ1YA97SlBNcShJWiuu6gma7IY4TSlJd+3TFVhtsGkbguSuT1tc7yflgnYdRkgkUJDTxmBLdlwN",
+	"xtPp+vF4SqeU4bhcQW9SqqBnix884jjGEU5GuqTMSMlu9MEZUz6hD2qTTGXWJQtJhEAgtZkyNp+Q/ooX",
+	"weYwSjU5mySZZzJ1nZ7IHpRajubFjAvI0KfmTsVW01dsCjNG9TKXubkc7+pUG8GZ59U2c5MYXKxBqFrt",
+	"JqikyizKClYBrqdcn+bGungwnIJHcyHgJQuroCr06wlRlxH+hZtgU2ttf/BgaNBXrmp/zq/yqm9qsFz9",
+	"0XzSjNvDwcHe/mO3z1lD/JpoZYka/lyv3uBDOCivz263W6rCCSOrKWiqbEHSEmANytvdtlz4HD+EM8zW",
+	"SGDlmpp17Uan99OP/zo+Pj5FPTQnmG3jA1YVxD6nmlqljjmco8dlF09S/rBce8v4wxJ1NM01lCVFBdHZ",
+	"2Yy6BgcHW2CrBNNRk0B01T0TgqSSRN1LSFQlIcY0UNMZZr3eXqi/hN/BddLxFDIYGbJSrz6eU4RP4QkS",
+	"LIRJJD9KMHXFjQqBXGvQ10E409A3Bqf+5jOYrKltb52jxkQuCGEVsQLkhi9Y335+P+LjZKQoS6MwQOb8",
+	"nlTJp74wud5RywsG70HGAcBTgSltHCBNOqKt68KzaJQktEHMwuiqewU65HT1nG05QkPetUoFIZ4qsTmc",
+	"4TGN1QD6o7IA/ZbdMb5gUIjWKH5I5Pnetf4MGMq3LC39dZ1XFjWvSn++xNMp/PJC651Va60Cu9GW3Wvy",
+	"D5BoPN+7NW6Uvveao6o+tiq9Vye2kdo/uhg1+Ci4ybM2dJjXqKOoNWYRun15gxS500VAbK3s6hEx8M2i",
+	"RAnjIfwbi+rKzMtPK1b2RCBavf2d4AO8WWM32qtepwZgVtxQ1FzcKrszpM0Rmtzknu3qCx+JGV8wmIdh",
+	"1423eLlgAuoMfvrxX4f7zRKOkW66OV+xQQfWAMttcr5ag5fNF5uldCRoMuKp+uG4aW+vLxF8TNy8K+r0",
+	"UCBochKsMBib4Z4JXX8cC43Z3DtgS5BfvLmwcwB5dsVibtDIZrRux6XMjb7KIxqtp6FeV1eXj0JgaqSJ",
+	"Au4kGyna5BKZv71Fcx4RrWor1EyCRIg8hHEm6D2Jl3D0VOOd7UdWQmZIN6/TIYx++nrTxl3UBWKV3FYx",
+	"d63wyqhjb4IRRnZKMh1GhZTySUrkzdJqPVtmCVOtMyJ/Rk6MwtZcT4lR2JR3gUsyeEqxlTMupDFoFAgA",
+	"LBlDZud/ijAKLDQDa2OLBUdGu5Gb/nRHgoQpkQHqAANT+BUZ/4Kd1sbc2phbG3NrY25tzK2NubUxtzbm",
+	"1sbc2phbG3NrY25tzK2NubUxP9LG/B+31mIhFo4DtOqe7usSK3DNDNurRheos691mzFRVFX4KKJTKoWP",
+	"glGws4u+S6kkXTW56n17qeagVjga9Ab7XlPmsHcf9v3DfYenv++B5ajQ8rVW6NYK3Vqhf6dW6NZKu95K",
+	"G6ZEurcAQo8+QR/fjNmf69+6oLTu3uixH5WCxoXbf35L82/FoPq7NGK25rzWnPdIc57J8QsiZuXsrbPw",
+	"bc73mxvyPjvdrx2zzfj7i2T8teD+kkl/G6y6OrFi2bC7WrViyDJmYuXzohUpEUSajGHmxJtPdJyxHgqK",
+	"ZJrkweMi4B50oZtSCLeW3NaS21pyW0tua8ltLbmtJbe15LaW3NaS21pyW0tua8ltLbmtJbe15LaW3NaS",
+	"21pyW0tua8ltLbmtJbe15DZYclt7bGuPXW+PbTS/fbESZ4XtDdQGIWZoTDS/q5CSJLqyF2jQQLVXLoQ2",
+	"ZHUj3dNqft8y1kQaLet6XwrH2xIMbaxka2FrLWytha21sLUWttbC1lrYWgtba2FrLWytha21sLUWttbC",
+	"9muzsLWWqNYS1VqiWktUa4lqrTitFae14rRWnDVWnObitYVdZl3t2m+5NbWshtF9GUlnG5nmE2oslJlQ",
+	"7XhVYUS3Zhq24UlyRWV+HQyXEm2LYsMZ4zF3lZK+oVOG4xhKXebNmjIABzeXVzVhTOHcX3PW5/JUVivz",
+	"OnDrlw1n3ogewMZZRQCPv/4/TxrcW7Pk2plVMwpOELZWWY4w43JGUnT19d8UCjDX97SUr/akdNz0I2H1",
+	"VRXpw1BpNQQkTze7UlPHNu9VTeG3ehuub68M+QkKNWKwc4ICBsrWJREB6kx4GpJoxwcW2LATAeqALZdE",
+	"PvDtpk3FpME931uC1cB8VDNrcOeclyxcU5YZXgm0IClBcyoUneykRGRzghJOmUQ8jqBmAta3bJypWcLU",
+	"wUFUpgTP0YTEMRqTGWXRzilKSRf04UJiScCRlKEJB6Nu8c0qwk4JFhqq6w+Yaec8W0shyfymoRrAbUE8",
+	"pkSW2wYKT8VLv8DCup1isCB0Fm6TK1Y7iklX0rlT2aD6hwr2SLWoFPWZ8HSOAS1W711//2RvcLK/7zkF",
+	"m1R2G2WylEdZKJFq5KxgfXx42Ov1Bkf9gzNnpXCSUhw3dn8Dr50dD/pn373689U3z3pfn589O9pz9g6w",
+	"aADUrUHeTwQKYx7eNQAKdTT/rTrR+/T29hzxyUSQmmjvDXr9426/3x0MUP/ZyUHvZHCoGv+xNzhxl/HO",
+	"kqa5qcEEZSFBY87lVnvYe3ayt3fSP/C244UANN+StLnUfv3M/okwkuL4M4/uGAvSvW8a92ssCJrQdL7A",
+	"KUGmWe2s7vZ2B73dvnPHFbTW9M65XNvpkdM8y9M1Mz7nGybq7HMqFvh+Ta/f4XuCOn+6UT93UBhTwuQn",
+	"gCPGbNo8yEvMphmeEpTg8O4Tek/05e8q0hM34wZ4DVLiDKcRbGxK7unqYG/PXx0OegP0bX/XjS2SlK9Z",
+	"zlXKpymef8JC0vA+be73moQczH6P3GXXtTMKgdX79vwlent9iTq5ykNRb8VqjZIZZyRQ/IfJh/+VeWJs",
+	"0aa6S/clZUQrDri13QxZYNQFgdZyqd5PFI8qpKKUfGKKY2idi+RTAiwP3OmhVdy8+fpKa2pASzP0TJZ9",
+	"yx9Yrt7TrKGer2dtq1GVWSg1XtkFhfTOOdNedU6DOFNcZRYTUzZJoE4QsWikcCgUF/BRIO5oMtLuVqWn",
+	"aogxrz6EOk1BOBkXD58G4YRV/8yKP3dOUA/hONZCDZDWviIENLR/DhDPQNmunw6ZfryHZjymEV76aN+2",
+	"yJ8cVL/RdAZkRNPgEImEhHRCQzPKUaV7q34pdVrZn57f9wf+nr/vH/iH/tG7qi66Jnb43kNXfde9x8Dj",
+	"C7XBZ3GstsbzvTcwrv0jk28mlSff6OHtu9qfRdM3afHqxqxtZYQzFlV6eadOSIqZmJD0ompRflQuFGn6",
+	"QCWz9CqVamJIbivOHzx1sib9Xm9QCzXqdY//+If/eveh7+8NPrqTz7jlknywoJqlJcRxbMER7ABLr5qm",
+	"DMeBwiLmlc5aY/X4QYWxz7uGyetvq7e13GKD9KXe+hZsLh4ZhK+zTM6+XiZYCJerjZHo1WE2uvBcHlMY",
+	"ST3XKNFUvYSoMrXaMXRpHqvLX5N9/CFTABov1YVRIg+LlyjK1EqcGKOG4UoSkO5iGwHoLaPSpWFSm2jr",
+	"xJVrlzwRWnABCVnzdjXGKSX4rulMhjQNMyqRaYQolPlkueUP0hShgCeEGbEV5qBdYRUrR7AkUbw0Xsfa",
+	"aXDI1Hs0wcLq4w96e8EpCmY4noxMX2qHFI9u/fqoQOB8S6LcoFEBZhhzAfhffe/5Xt5XFah5sxXAuuzk",
+	"JV6eRloJK+JsqhWwlKEEy1ldAz17X7ujOhbwnfnZffeh5x82XFbKRpOYTmdOg6f1uOQFnNV2QHuUwr+M",
+	"LyqT6W+yA26oZFhWuWFkLa76CoHnpzlk4C04JoQ1FC5UfwxZtUqhdjCU+jNTr1DLJrWqhWvMMUJs4dek",
+	"bsyNaQq1v+K1G312dYmUMIHeXr8EAclOu6Zg9GZSJuLk6dP+8UDxarv93slR7+h4I06jwNKksVesoLzz",
+	"fn4j69vjQn9qce78bHZJ5QVY1b3Zts9N1ga4aCVDmzMVWdPcb4o9XJ1+CYXNsJq+gVchHNo0adVVxFjI",
+	"EUlT3oDVwK8y5lMIMyjZyOATo1Ckk8aixA5xyI43EuuVNaZKIwp5lCvpYTbwNejSkDlhqLv3bKc6GWAM",
+	"uCzsm2/PX62ZYNmZRM0QVtygFCjPRWRhSISYZLEGUm0Sy7rb7KA3OOj2+t3+wW3v+GSvd9If/N3zPa1Q",
+	"UMw5lkartA0s1YgQS5GlRLgc+4C0QDNhdBmlI60AnMraVe1tQoO6N4eeqAaJbQfc2zQgkGQHvg15HAUn",
+	"iPH8qC+J1IQH8hhaahjzqUD0/2PvXZfbNrL90Vfp4tlVJj0gRVKSL1RN/UeRnUSz7USRZGcu9BaaQJPE",
+	"FtjNoAHRjI+r5tN5gHPeYR4sT3Kq11oNNEhAoizJnsSc2jsWcelu9GXd12/JVof5ieDhEhimfSXSTOiU",
+	"j+JITyEfxwcxBJkyPIl7n7i02XMjHrIgEeCy5jE4kzgbcXlQ+tRQCaTZsZqwSA4ln/BIskymUcxcSoMU",
+	"HkH4sDHJzAHlqUoosMU/+fHsnP32r3/vAMCfb4aZFcVIXWkijELolUu9EEmH+SMeXBqyqMZjkhS41GDK",
+	"KD4sS8QBsh07+gU3QxyJsUoEi1IjXwjN4BNWRAkV22qkRpVwJg+ygtyCqc5IVu3u+PL1rAC3Qb7/1nZ/",
+	"LdU0711jBi8TT7WQ7CoSC1doyxES14hnKFIexVV6Mk/ZwkzyIlFyQkk8Ws1EOjUCr1mlJuQiMO7sJZCO",
+	"1i2oKkuCa6PTBVryAzUTa5HoCzHSKriExNy5ile0C/fuesc1B8+eIup2HKtFh9VtyAJnEm4LKxrCR7FE",
+	"4M4yTGoozQ5pq/HYHFVcXZ2q+RwOYt5gIsYgUkK0UHEMD3KqkwKhgffwuA2le6QcjEzyG8Lp2rnq7YAI",
+	"sPPB/PORjlrLY1qVDjYumzbihh7KtBCGEjHjkTTLawTa2TzVa8evkPP0pSipHhAaGasFC9XCHDHf7OtI",
+	"TvwBJBhA1iJqAkAh0C2G7hDW1EIwH/fiqt5kz1b5KJYmd+Voeg3q+i6HlPZs5ZmsDH8+NHpCUjp1brol",
+	"+vzNq0afnAj8szUgt3lipgGdUIZ85jpzZyjN8TYCC49zgBND9HEVE5FmiRRhh/kl8dE3Qrbgic7rkqM8",
+	"n1cmr0rcDMWcJ+lMyMrYdXtvxQdO3ry1QIv1NIlZJaV52TbX88CG5pWKAoGXJMTnQ3S+oRStA2Y25bIU",
+	"ZluMhMdRIP5CvzuBmq3ED/eflTS1//q//+ef//OX4VC/+9Nf7B/DYcf+WamxjaNEpzXe9G/NvQo/+qEZ",
+	"1gbTA0JbddOveGXLr3mSRnKDpv/oFezBnFMf42BuU4jDAZNGTo3j5UoGVo0FrnsjvSj6riMVNwNqmzbu",
+	"jKUNVGkLoP2gANpmju8TPBs4RgVuNvKGDvtBkRsUzxFiZHc2ALneUvI/IiX/WLMlPxFQAmR8/+Tw/Oh7",
+	"UM2ADO18yCnaRx8SMInK12/TrRzx1e6+t3aSb7n18veYwGUrAZs48u9qdgVl9BaLa3N71zbh1eyCpylH",
+	"Wl0Rv180sZqO/UjbUeXhetemFa+LLDV2L0dkuZpdGKkruRLX5Os5WxhEJxyV0c+McgHiGqrlKN85z4+W",
+	"9hMi4JHE3Ycy/0iIgsMPMc1YE6vjlkTOSulzrRvmoDK1evWzq3bQzzwyDWDGf7WYRLHoC3zSSKic/ZKJ",
+	"TKwvunn0os63Y26Sb8f/7uX5zouXr16ev1zXm8FktfPB/PNxNeT3zcv5+dnbw6vw+7/2RrN0/Pqsu3j9",
+	"4tD8//Lvi0a9rPNhz+vvP6l2BOEHXiPB4gMkw3qFAA6C9pSbJd7Mdm17usYxXfRVIRL/qbe/v9/tdvv9",
+	"fn+j/qZcShHf0JPhLPQka6o5/yUTBxhgHhnFeWd1EU7+enZ8soOxur12F/7XDypjfZSuCQTp5RLvyvaK",
+	"lZwIndZ61iozmMBQXBNtkrqfaj9zwTULEvCXojmpHEQIIahcszfnR60HNL+bb74g5IH6DDC0gvvwj+/Z",
+	"TIbC4ghjLo1yb0X8vsllsSKO56vm5Qe62EpVcvnPYjRV6rLKKLPAW0zIEGOCjTQQpZqFIo4gIAsd5vWm",
+	"fvYDWFowHl4jGdXRBOxkCIvlGa0SD6QGt/lYGer6S2aaJ4PQm9NXVSaXwCjZQZZGV+JmN4i1yjmDBTUs",
+	"/xQ0DmYrDP5Ghwi9XwVnRSHW+RMbukR6vWdPnU0ZyfTJXuPGYSRozasdBN5nIxHwjBKW7LI+0sgS4GCN",
+	"szhenYFbjmXCr8RFNq8dCx9xGSppFgVY80iY7YDGYHSy+ObH8mKsEv+OY7nOwfnzdFnsg3Fpm9ifTbTn",
+	"BMKsIAWIZNpjHCLBIOgLjPhKSoHiPfS16o2k1tb8geinESHb7+6yM0znYW8kv+JRTMbazVyqtP0vqhLA",
+	"17yW5U9d9+LWEcy93cFe9w7+SjNQ8phuNlB7Nj+rW7VeknDOixMoUJH9k8zqhJmOkWZ61UjXkFQsMnER",
+	"ink6rc/YIF5rzomdIATtNnNTPks50uCtSJrOwL9RRU3Iionn1gYtWS9i7hPiiUCKErJRllI6ukzJ/YlU",
+	"dsMctHwslTumkBGyJDE94OMgg4/EhMu1rHjbXOeT90fRha7ewrpEXIGo5t1u7oa/JZ0zV2qCKWBRoOyb",
+	"BngfguWg/albsDZWrUfkBARZMq90mK+XMvDdpeXxgi8ReWoFaNJIHJ3HJXDJmjDLwsYK6sN1QTkIJkL9",
+	"A9oQRlTZGV4Zw/SXW/afxHXeVeebzcd6eRBkLqp4VlBJ2Djhk3XTjA19CpJZxzGL7Bi5Su9kwexGIzkV",
+	"osQwKJwsu9zuUV05KiXOt84k1qmxVy1OlWmSK+4UfL6QPsqn4xppsz4Qa1XmfMCgLCv5fmpcFiJuZ0mU",
+	"Ls9MkxQlKngiksMMSTj++tYe5iyYte3BPzw5Zpdi2VgzeEt7i814KIzO4LvvXYrlREifNc3VyeLCpxw7",
+	"TJTe23VT/j0kvFwPpW+GpJLoV3AcDdg3MDKGCB2XYknwHFgqsiBOKhHWD5pqdvb9Ybu//6RTHlG7HYqZ",
+	"8odynsCKcRi81REp2AYleJh7oPHQfbH7zUFpfPwIoZ1jVaWNnL48O88H5obXfpdwGVJColGHj0/aJ9/8",
+	"DalHZyiH8iWQM3MtERR6EGmmAzUvksttlCi4lHk6ZU1/zbjx27/+7bcO0BAKbmRlTTxDifG97tylWWJI",
+	"KQ+mhBYoyViGeVpkDjZLrYyOZLg3Bu95pcz+cChtuNJcJDBOiErAlCTry8Y4I8iahTlIp2KmRXwlcAaO",
+	"TBfkMQPrmJChSopRxJFOB0PZZufLOYQj4zRp1rzicRQCl6d4oGKyCHwr9IBTQBBzHAndGjBM+7MhfODN",
+	"ZDZ5Rx8UhjLNmtZ6FiUMUq5+OsWQP6NqBlOetg4AEoCDb5+bzySUJufFs1eHpgNrB4XMEixPwmP7eDMR",
+	"PGwdgLd0Ceonul0p9OoA1wiInfaoXcR6NU03aX4p1cNjc6NFteC3+cpIp1GgWdOHBvg88lteHl9uEVgd",
+	"I5xZngPT8DUQHh47fnuqTVcTCCsxurdMRRKoGZskKpsXHwXeB/zl2emG7BEvt8aaGcndBzjwwl650tw8",
+	"5oEDrARBlFyaRssmULphBq6jUJDVa8D8MOKxTXk4X0AWgLl0/Pa0SITwmOEk1AeNmSBpZZqomFYEUYnN",
+	"1AZhAhNLEfIEVmzuJCKAOx2zg0+41m0bel0X3kOBJTsf8I+PNpjEBpwQgBlP+ExAVjlPBEyqStk8o3hB",
+	"1oSFgnWCQdFKocsfI1WO355SzMoJ3ISZ9j02y2JzvNEPHMmJZ1r35zFfniRqNk+/Wf6YTMyb5mSeRPJM",
+	"pNpHMb+0se2IW5V5oFc8zoACtNkpBk4NmB9YuGtoXk0iSSi7sZqoLCUIUUvF1EJql4y3PObPZ9rMd77V",
+	"fB4EYp4e8Tj2d3wM0aIf5TSYY9ztPmu6cHl2xRkC+HGJghccaaTWIO8ZSpnHVU4NrViK1Kx5EQqHZC0/",
+	"eGNAeptwINgI08oSwWMSLEGui2KQ7PIYMfBhDKXDfJg20u5iytOS3M61UWOQvJ6KOcaBYFBGksVCAzn9",
+	"tkjEhe7Ky9PUkl+Ki4BrAefpUoz4qG1+Go2leBw9B1FahKPhh5oZClWQzfKedRrFsU3O67C3sP7YsyHR",
+	"AxdHZdhYCj1s+Dv+sCHVsIGYyqR7ac+cZpFEASwDiKbYECkdRGU5OdmnlB8NhaOgxHQkSY2ANGXcgxjl",
+	"CrRHZjMHYJ0WLkUMNdMN5LMTtyKBbQCRtiHuagTfxWBAjB9kzN/rdn2XT0EcuYC567A38lKaWbeRwVRN",
+	"G7NhKapQKRjoGSH2N300UpqTcjUr/l7PgbIXbZSZIVOJQFIAVQBg6peWjuCBwagfNGXDrKBrGP5cCVEz",
+	"ozoqRf4glcFNXIogwvwmo2nbHvMQIYaSkA1nQ4QWOFz5FJYj4Q4gbI75/wd+/hm1fyNkmJ8WMRz2Lhzk",
+	"GmqLEvwONgmfYuR/u84TWkGGMTM6+lX4xO8ZOjSYG01zsBJqE2k2ia4sgDgHdu2vBO5Qe0Yy9V9F8nJA",
+	"Yu9v//o3ir0HLBHxn4cQ8GNOAqE1maGWQfkHFoB456rnO1DqaN/muejusQ3lbZAu/L1uz8+1S85A6DIS",
+	"YavDDkGYNucLBFY8PjC9A+Z/9/Lc3/G/f3n4wkeoMgjP9YGbBFXbBR+CH77HQsr488p0uOmjH89n4r3Z",
+	"p+BS0ch4QcCBLWyEozxyvenEQqAQtfMB/v24g1LUzgfxPv3ot2gE2L5H4rbDsfMKGwzRhkH1AJdO03BR",
+	"I4ITVwRpvPTVaAWD4NiqNj0bQgwhwJZ3md1KSqe2k8jDWQQa1l53t1gXJEVqjqsCbZlLZi0lg3APw5ky",
+	"LRBGHW1j4j0P0njJ4uhSMG7f4mnBysT7SKfQ155PRJXK/SdqBkP87qVzqPxWh700SoXdFjzfhqMsnAho",
+	"qv/cpzN1KtJk2T4cpyIhNn/KU/EqmkUp7D2LfWgLTRjFaG5ERNj8L5NEofTDTr89Ys/39p+yeaJGsZgx",
+	"DDk2Sw/kBc/HDt390/9qJf1WIZQkfOGm9UQgThotkhKBnNBI89jE8HclRYf5e+/f+2SXQmu8PXM2tBxC",
+	"AeB44/ibkYQDBKcgI6pvlHgPzkQcBSkpAIBSoxQbQ6PSKBv+frfvdgeAH2gwBw9RHn5uGi9nDqykhcyT",
+	"6CqKBZwOUAMQQyLCVU8VG8V8JrDLXbdL0q5w9HngNqlKpQXFl/fsy2sZIKBqRDNh/XCGfybCvNP1UR9P",
+	"oxQxCgt1vuE1ciQGAFfoAubYXEg+jxqDxm6n29lFA/cULB5ma6KpzPyaiPQaO6R2g7zRJ2+pv7niGx1k",
+	"LnjKonTA/P9jrv15+ouhlf0n8GOUcBlM2z0fYZTUeCiRIrvnEQ5jhmKURKdBRJ15bCaSCdiSUgVKt5+K",
+	"9yl+QButCD6paEOJtXVcsY+cQbAFZh12ZuSdmdCaT4zIPxU8SUdm/BA4FcWoPOihLB9iyxlxTsjo4kfh",
+	"wDfzAzYDahQifFmQJdp8LSwiASBAQ0NpZSS0fzT96S+D3tMne/vP+ujc7/b6np20lTvdXcpw8F9xnbbB",
+	"wdA+fuEPJdrorSEYphYl0ii12RVmTxlx3XSO9BeJI+6rXJg+DhuDxhkMDh0YsHOsXtUY/LMS+hLOB5q1",
+	"DsjPAPYkbQbE4w77wayca6yuWv4Vy3AoZgrTGuYx1FVAC39kegUzbsN6f8DOaq1VvGRQ/MR85Rl/b8sn",
+	"dbvrRmidLuEYjlUya3z0qu2WxbTtwFSegxF4g6fN6sIbx2Hj4zuvkQeomw/qd7vkTE8p6HDtPJiLbi5I",
+	"miwHzGwio/tE4YCZmV3dWz04mDIdOAkZSOqHMuQpH7APw0YUDhtrL3pDmJ9hYzBsrL3b8IawOnDX9AtX",
+	"DJGDK/1u/0m71293e4UrEJ4wXQ4bgw9Ok/BCz3yGecC2Pxg2zKJFcgKX54m4ihTdiMJYDBsfPxamTF4J",
+	"mXUlkvaZIfa45Q/wRPvw2T6LI6RHQHzgCd8wr7+e/fhDRQrYx49VxcyIiKFvxwKrffQae7iaVRsiX/Wd",
+	"b3hISfL4Su/mV95ITuKsCPGl3Ztf+lYloygMhcQ39m5+4weVfqsyiV30n9/8wrlSr7lc2px/jMgAk+zN",
+	"756gqIKGfItI2vi2AKwDA1XBtoj4EOtqrq9zy6wenwBmCxG7d6bxnOzX8kfUhxxKVuv0cOw81bgVAzDU",
+	"k7XGG8oVYAqvqEhVYCIYZrWYIvRQdWYqKLNkvzSiixjKXKl8YSVZi2vKJX5FFSswX/qGvFg30CFXrPxf",
+	"QgjMyVBOkv/pAHMUoBVRaAEmHKSI3lo6D/mdHXwEN2BEZnFcmbPu3KBU8boYhNUk7W6RQr2b51hSep11",
+	"RtbiJRhSX/etlsWXv7h7yy9uQMYq40GgMgnBLdag0aiciPbu0/I80MysfHWv+Opu8dVuunDFtz/r7Pc6",
+	"vW6307ef/+6jS3VvwlsAH2MN+XSOFxxMKKRY3vkg+nU+J4H8MvTOTBPL/cpEvfCElokXyay1NOxUoMer",
+	"jjQZdmdaGOTp96SBOSAThhAVKA8eXh1K2I1gc9yAmnm3I2dDCfSM1ZOzPEmqgpx9J4Ca3ZmYfToJQyH2",
+	"d0PBbnGA6w4vJqxthZ17OPzfiZSMUhWHf01Ru0HNMO+BhlFBNdY8bqhLfUrzN+s7h9DFD0aVM+rOvBIQ",
+	"/kzIEGVwJzmrkK3ApOw6AMHpWFA4cqLYCfYZRoWArk9mqLKzh5xAhsAppUW8JK85+uhaHXYMb0HsmA74",
+	"XLApJDvm6SfWN1ly4bNJFoVi3V8p1UiFy9xXqclzhD6sJbrPpAJFH11sRrtH91C9S3rNs5l72o7fntqb",
+	"Q7nu7UQrr+MchRfXfKAVDtChXPGA2h4rvaBgR4mSFcdtKeJhBeokt8LmhQNn4NE7n0YaTC8SwdTaZhSI",
+	"0M1ZImK+7LAfJaVC25WhcgWRZD5eQpeadfZ0hvLU8Vitu6vKYRXVrlqv2k87lGuO2gPSJ2hr8yL4BXYQ",
+	"eVTBtdgsIjI8CpjwKBaCctGdeAjPjU9w/d7m87WHwQjeWnSBx8BOvDxCFuwPzIMIoWEH5rHFNAqmzMac",
+	"4DbByEWzMq2Dsp8CwzwItLBpQy10sat164DZuAGP2TiBwoONBvE8ZsP2H6rckm8aNYr5UAp5JWI1FwdG",
+	"vUEgF7Ito/UOzhsY6yBfmcgBHVZcg0fa2ZlOaJb10x3QQaFHiGQUewlK4Sp1GQnfdVvmft4ZX4I9HL21",
+	"3lBiQIb2Sl7dOAbLKdiecIZxrERZDCFpFo7nDHPcuNGBqeHBUPrDxm532ICQC0TZsGdgc6fNquHwoHDf",
+	"aJs4C2c1x8ZznTPQ8bfowkULf6rYVMVhrrHc4L7NPbXV/lxDeIribrmT133LuRpJcvgmgNgbFp5t8H6j",
+	"8fQKTclLUJ0FT3JQ8SLcyvX62rrxGMKGjpgZn5uX4GCjQVbEmvKL270n7Lf/5/9le909j7X39ujHc4+1",
+	"e/R397d//btwXiHTsFjfQ5nTQjOfzrbNQf8dsqopakIvzK92jzWpB0BCbfee44X9bq/VYT9PhcST7lYG",
+	"8aGiHNCEAbPBCB7z/9Y+QQm3fYj30OsMtW4L0E5LK2c8uRThUHJtmFpVYBf6qg39ILK7mZN6TdQ/zSQK",
+	"Fg3P1u79RoXLWxotroyM/7Tb7W4uC2OvJ4Ww9PEjhqjeyXpyhRkxEY8vCpTZAaGsuleeIpRHdGWzLBuv",
+	"eSTZTMgMpclbfMSp0EZarRHsa2SqTsNrkJvS9LKyP+o6pjd2Vh+Hvv9ImkN3A83hiPyeqGr0N/mQeaIC",
+	"oQEs/Ih21R30lP1uf6MJ/458kPDKBnNHSVNuzhS8usEkUlfnmMh1D8rUaSYp+pZELuCFiN5aCF9L4epa",
+	"eCxqTC0YhXGtUxXDJyPJ5omaYHUreR2I1jdJFE5EeIQJodonEHbA15KrN62vtAWRV3iTzXkEGDKUU6qt",
+	"JwMkM9SfFiq/6zE+lDZxF+aD/N+2uSY5W5DJ8PiSLMxcGvGyRe5P0zbg1oAu1WHfgmeVjZaA7uYUg+fw",
+	"PgSPGU4xWlLAQYcdwUzRklxBgo4IgWcDTiOI7gOmhajz1QZhov06kza0fpNrExSGfMVQ1sRUFvcDhMbx",
+	"N5VkIgIjlo5C0aoEWKpyXrqg4QVxXgFDf/eh7/WeVTkrjYJdO25SkCObClkeVCTbdh/WjI3sT5tyDTOt",
+	"VNXn4waey2t4HsLdRle11bbsc9An2Y5vM8zrzM1FpPPWbvX18AOwrBdL71B9pBZ3sLDVGbVOYm7UCKKY",
+	"hg9AJgpJ3iDgR6kLPw+AORjcC/qY0Vt8hx5xGXo2NszQWpD3PZvwDCFHqWJ+qvwVZmMEy5d56QSvnBPg",
+	"JASApmX+/slo4fbGqWM8CoyaIiENKlUdKg9gRzqDXCAspjIS68kIQ9n0P+TxBGyY11kYNjw2pHIJ5s5v",
+	"//p3ngWAYYIwKVFRCcEwH0omgeSUYgrAhWBhOcv9s+ZaMgRoSDmHowdKqRFgYkBNGCLRbZUM1CptB5FG",
+	"CxLoh9+gFSk3TUCxRzAjlaKXqPgwcMES48wXHhzRTVj2sUqG0s65E8YBBj2ewnJQIWcrBKRKtUhFW+0B",
+	"tU1rUBxKfy6SWaSxsob5FkhugeoZJCIQTKrCzUyNmSfyRBO7sRcqi0NYMbQYQAUcqypKCvKPl4CCkKfk",
+	"rGG7Wm3W3+v38xI9uYEDVVc0AEsaUxSWU76kSoUmxp7LR2QCWjtaMNdD6dj/zIphUK6m6nlzhUJLgXFC",
+	"olSM6zRKIjGOlx7jbCwWjOBIGE/ZTOm0NZQFNOEif1eNaTAH+VwYtSsKYeZDkUSOBYOn9j1b6ZJ9CykW",
+	"Q2k3Ijbm5eKd7Q9NszlqC6w/AcbYesAaX7bbqMOOx2CWdodrwVgplrEw9AEiAy417Rhbw1Hg7rUA8S00",
+	"ZsDyDiWeGxsgC7kKfpbIgRMCOaAo1oHppi1V2qYsbTxsjx8fh2I2V6mQwbLz+DHDotaS+c719n+LJcTK",
+	"zzhE/kLYFNN8LFjz+OX5t2yapnM+j4Yycl66FGaX8nFKpAjyKczF3DMBV8DYaC5FkvX32FRliS65J4Cw",
+	"YxxfnNrQ0Xx0aftUzGO+hIyQJBOUVIXWJ9h/LF1EAZnkymPgLIygYKU0m9eMQyW5NQaOzkH+tYtpFIti",
+	"PG6JEsxUSTIpiVzBmnTYoX1oKKk703OSSajnYWiwmWtxZTgSHiyKq51EV0KzbG79uvnxxqGMI3MwzPuJ",
+	"4DFs3kCZ3Zx3mAf3jlZo6YIXxDSPLc4Di52UOIhLk07MbqvYmDNhdrgIDyBlIj/uCA8AxjRQbnBULNIe",
+	"fiMnRBGmswCzG3LokQFkwidLBGbPEWJ56pEzA9SY3/71bxvMD4kD2uxFc7wuxbLD/lssKbetGCED485M",
+	"JcsVuCJGJgE86BR17YRkD3CD2DCp3DMBeaEBB9gUXIxZBtPNA2dL01OUusLzQhapwmRbp7hIhQ52BOH2",
+	"Rq5q3Faocs7sf4slBUh+gnlP49+54eyDaxow+8iobETXSXgg8angCb1ut9fwGuATNC0Y4uig6Sq3MlaD",
+	"Hib1regZlJC8ntS144AtCLkNinGipdT+pqMAWDMsGfy0PBroHgZjGrggdlExIM5mamQoBQygcoo4CzKd",
+	"qpmDrrY+wtVRdbvdXq/XqxrVJ3zGrbRB3I+Nj2UsAUNr1y23vVvuMbKYbKTIntKztxt9bdgU2Hi4hgxh",
+	"AE5/pXCgvmX8JE28OX21YratYD43VS5HFyxGt6sE89INOyOcS57EEXhLkHyXOeQaK67CmylmpAJu0X5a",
+	"hZbF06kV60BS4SuYWY4lb/oLYSJa9MPX54eL10cO8uFPjdUtUjGwIhp4a73eWq8fwloBpgOyHFSYKmrN",
+	"0wT2iackFlU1Q77nRpXO5hSQ4OghlmKUEZLN89ncP6Ba9dZUnNs0UJikZoYy1/Mw+sGoQG69Zoq/WYgR",
+	"4ieMzXeGCmJuDknly2kHqpqg9y+49kgINaLZODKaJ9ovB8wPuAwE1HW1mXNTHjpl2iyy21KkHvPNOpi5",
+	"CX1U6xeRFp2hhJw/pyaA6RxS+mKIp0MbdZW4gzNE4s4djaL52DZiKEf50/fIUvKieNNMTlg231pJvx66",
+	"Y7ayoQ21lMer9n79KB27OqG+5lEXVdaSDsPjlutf+dZDV1ATlcNAJSEYCYCkRJJd4w1q1YQE38/BjORF",
+	"7k3Z5GgeyxP7+P2dze1R/HqOIkYD54fqHh0WN8fswgauCx52BY0dDKd8yPjhfCx1bpZXACDASBFjJTCb",
+	"JtjBwfydoCUVgi8pTlWGVF1vbDEzKJixZf0MQ7mKqU/CCIZdgkG8JC054DstCkodk0nOAhlRoGcylIbc",
+	"PX5sHmZH2PHjx4wKxR84BYigTQh/LX3cCGDgRDwmcxMfqSxlvS7TnaE8RFiHDk0LYUZS0FUYJYiQO7At",
+	"gso4VQtD+dGEFwueYIAzWruQAIGY9NxnTT+3xlIPbdtSa0WGsg6EyhU6YIXYNbQg8MACbPZ/GSMezYK6",
+	"HHqaqpU8FzvFVRzhMF+hO+eJWLkS4FAxicM6GuAMrIDUo1nj6ZP9vd1+DzEepQhSEV6sWpHIP18JDw81",
+	"3SjR4xTU0HdegxDYYSCVabcNzxqOVgYBiS3XFQP4x0/UYaYbg9zcsbn9C3EyGwPM+L4zKzyk+O2DCg2B",
+	"Kj7bCO/GV6+db7lrHXfFbVRDlD5B494Z8WQivigfPM0DB3Q2N1OtVcL8wlFcCh9gefRALDByAIKupKWl",
+	"5qOGsunjVUCmmAt+aW/PlIzQCujWWYmXrOkvppGei4QgQf5XRQ4raPowTSCqn9c0Ezk+M9cqUWgQ5PMY",
+	"iVjBF6uSb3uAwc25TxLNFtA9GkpzpETHWVS4JM1ecAvoYJFPuz2GErigG1cIjBA/y0kHT1Qsrjd6aCFD",
+	"PaAF8tFVXjEfHsM5axfPuevb9BHDSrxPEcPqL10fJn7tOmFaDaXP9eUFZI9cwCSblfJnKhQ+GzaGDY/5",
+	"Cx9a+IagUJzuZI4yAuwfRlZg6zDlRJZjUpFOyQzDOATSLcuGJnBRtjqszvZSa3P5xvScM/FPjP92A6t7",
+	"3e5uw2vMAIukQZv4duwKxrSZl2GvOoDUzGdpA5rTQCjymZz88dS/rfn4wYLdhIQMKrONGZRKN0cVqqPd",
+	"mrdNVRxeZ1I+hzhZF+8ND/oYc4DKBfekuebbyGhrFPLxKmCEKlmiCAU9v54kvIGWqwX7ivP2Iw1va1P5",
+	"es7FOUb/UAQ7rv+XMazUxoxmacVJkjDS3I+CV0EIIpEmPyEYfAcSTpRSQNYAhQsSotAnU5Qpg0gXiCnP",
+	"Y8MqtHdy+7QAVE0bxh4FdlxDWTrhcJJbKDrkga4YdzNXSYo0AZEoIgmjLFmG81AhFEHzVI28GT1VC8CQ",
+	"vbXQ8P2t6IPckoevzesKeK9IHWQdcbiRW84yyyOrueUbaZ648SSXzhS+U3BNPMol12vrGhfmNTzTtLvx",
+	"mcDHt2fiKzoTuOTXOQS/GK98vcEx8tA6SJzwkeFcKcXPGk45qD1OHoqdEM+cQq1VBAAoHUs4lA6ry+ho",
+	"F5b58lk0Kv+nHNPXtzmkr7dH9Os6oq+vPaA38it0qXxR0+U5hMpzyPuoduS5hfbK8OjueXSqXbQQDngo",
+	"jbQbYR4U19ZB53fYuQITHItSgG0gRF3MM/EIlyCP17ZzZSto+GyhkksNBq+aEadKsWZNyY3KUIXTfPAb",
+	"HXNCrzlYoS5bp8eWUNTmxMOWuUenh93dX5R4fBNHMmR2KIMKO5QjVBdRiW7kYzmskbBvZLwssuUxyjmT",
+	"9jklMZ8EYIMo6bLAw7pGrA8TNYfUkpLWrNGNcJ6TF3I7uG6AMinJExTdRyGXkoCGSCyxbyWAFpCkSycS",
+	"y1bKMM07SjeTakHFDB4/lmLBovDxY28oa5PRBo7/xA09z9NgimHgHLmR6qmmktK3lorsbN3VDbDuye5X",
+	"Z3LcxhlgB7eZP+C20WjOqm4UjXbuPH8P4WhFa2U3fFq14WA72cI/5TSEzaL6a7YSmq4iCy4Utm4X9e+E",
+	"OPx98lVH/W+9MA9kbbYb9XayeZjUo8xArBjWeimK8ZWc0VSXz7NI5RR8CwDKHqiz+B7UryxgYsxRigXA",
+	"yTmAmjMeyYsgTPwdX2cj89fFD74tUMgTwcYxT1Mh3Qoe1DzGuvmmTZ8SpCHhYChjMakshhbZumyn3x6x",
+	"3d3d5x4LCSrYlv2lhGqd1z0j4Lm4QJcEGE+sVymCSxE6WJrolcYcA85mPB6rZCZsZRBKqJVUezmGfPAE",
+	"ytUZZldkf3bYeT5Uy/6LWD20NsQqgHTSOG4HsQou4es8KlMXWtD2N+dHBbpfYd/mSwtHE80E+xVNEIAN",
+	"6dSxpNV/5MwbRF3bnKuhXPBlh53UV/Ry63jVIumYzXhbE4/p8yz6VWwi3Zlnz80QGtci3ZDIEdl0Qwb5",
+	"5LYaxaZYPBgTch0Qz58e/1/vPvS83f6tsXhsIexNxte7bnzigcYHacKYOA+14pKcpRqJDXL57cFr1Vf0",
+	"7w7g//5RjyiUpBdUvb34isri7p88+hykYeOBP7lx4EKGDzDsmGuwWnAIp9UpjnnG5dISs9KAe93qwc0i",
+	"eWFJYWmAM/4ey9A/e7LX7V5fln7Tgc7UjePcfdKtGyl/fw8jvTu2FFHHm2XjMLktulT+xppY/KPECooA",
+	"yOaUy10VeiN5WWHO+faIPes/e8biSOZhdnlhRc/Gc9UVSeywQ6xTRx6imJCcy2WXGthIWTQOE/1/ctbw",
+	"5/0u1vcqmMOfxfKvi+P/VcvxT1VdN74qUXkr7V4LsOVu+xV5l00jnapked9Y9i5U7KfboWqtS4dYvpey",
+	"ZS2cbUUdizqsxxWkbZDMgzgLodqFLYEx46Fgo6UFXHaKx6IfCcHOFWKcG8EaXrBgWECtKfuhwzAaSyoE",
+	"hAEJ+SxWC9NoUW95wMT7uQjSHCDECtdNKGv3jOkiD1Sb/yiC03yy3+sWHq+htAkZiC7DYWpEIiSW9Xex",
+	"MJtUbbL95HnLo+cJOL5N6ERYfjxBrOMrMZTN9vNnANFFzROsV8r1JdQcJsSaZnu/1zpYt0JJF1yoVKzR",
+	"yzOV8zIkOuV2gSvzRmAVYeHvnjiC5U2sqaGqKtDmWL7mpXoo30OqpLL1C2xJd20yBIByV9E2l4aXrlfb",
+	"Lm4oPHpYWd7TqUH6SNsKb2hMXLIpn8+FHBBpyOFpbeaVN5SuvRGLmYcidCseQKiZ9igjQOeuxEhSVQWv",
+	"xLagKEYqpEMhypVlryKxcAfNmlpgDrOtH4hHs2UrfNvioVMoPQp1RUHrx4y8KPTYTEmVKhkFYJUxjbY8",
+	"5mPFRnrYSFYIDAaVCt3qhVMVIzcBiMmpitcrGbJDFqjZDPL6zCtNf1CUR/ULTwZyud4+00wrQ7rfG953",
+	"KcQcW6fCpmou5AHzsfikz1JhgfEodzBVMJuIGYRqZp9pMwopFnl1VCrlPJQrFU9bqOk5QBA2gzxLEtM8",
+	"VKeFGpTCp8oNebluiZVbwaHBh5IGdCnVQtsS6Xk5Khe6fsHTYCoASqyo8lsUGSaoOUNnZ5GcPH48KDIl",
+	"QTnNv5eGvfJNrDlK1EKLRD+ixTmDsEYf7D5mciMnbKTFJiLVebnqtCjYG6VsFmntFjUoducoG4Nd3CoA",
+	"Q9nrdrsVtX49ls0pb2aqssTDcu35yR/FggoF2IoI2UywuYqwYrKKQ5GYIXNJEGeEa0jzgXYopZiO1cIM",
+	"X8EOYtncM+OfYL6ur5cysGmpEHozYIlom5ftXuOpYEuVYamJ5gqCWstCU/EkgRDZAnIIK3BCpQbYz2dn",
+	"L+3YIOcXC4yj4w/WH+DNNHv8WEnx+DHL5rRFqaInrNSgyOYZyp/F6EwFlyJdSU8Fr5m0M55pp+YZEKVY",
+	"Y0jRXMUxi5WaYxVhjM8t4yPUFvQdyvNkiSWZgyyJWfsH1v6eDRvVJe7/683R64vvDs9f/nz494v/fvn3",
+	"YQOwDgc7O73+00630+30Bs+6z7oFLQ/FTNlayLXlg43cXFdC+PdVLre2Uq6bPn2bKrml9+5eIRfCoOEv",
+	"6HnYqMeuqumtppguVLQvVd21+XVDs4xDsOnAA5iHbB6zSch8CNrYsJFnkmNJXmnxfP8TyvK69XgPIMWR",
+	"a3MqAdPQoVex4FdCWyJm8RX1NEs1C9VCbmPp7rOWL7fc3C3ou2n93nu1HOQiYhs9WjcUBHaF1JVyWmV9",
+	"3xDwHG37OwDObnnA3EPrkImjS0HClnm6U+l8Kbfx2fww7+6vFjDMzgVADORTdgEXoTYu3ibT8beJkilT",
+	"43EUiIbXQABUWH3y6JDjpNft7jfemVGmKuXxBfXW21hhLk/rJsbc1eWuMeheV/gGntmaQ78yc+jqxnHr",
+	"ehpd4KEp2s4H+Le+TLDZ5SuD9NCHXgS1U80cW0ZHoXxvGDM8PyhxTXMPUfhBP6mihSCDF/DupaAvEKJz",
+	"T7h5mdWW+i03e2eb3APSqk+jTHViDYxkK5N8ZUhgcvWc3iMtuVk8KO/Mm+nPp8hShb0nSqh4ADlYAEqC",
+	"jGhoFXDkLSqYdYhV8v0WiVgDNkZ505fifXrhxLqwJkn6vmHKPkMW3SK9AK1BHJypAKMFQgC8ifpIvMSS",
+	"qKsQx1olqRtYA4E2dXE1L4uJ+lLRNWcqSdmlWB4wbjSgMJIT5rd9pqEepHkWvRJlB7JbzqoyAEQl6Yre",
+	"R3u/9KqQ2czsXPda2/0xzuIYmvQabefvvGJVm/56t6oLeo33bdN6+4onkLEF+oPTcv73C6GDhtf4tmjd",
+	"/kl3zmxn+AdcfffxPuVjjpv2gj7h7Pik+bMYnZ4fGeWHh2FeNH4FqaTrzhA9IsVipicQUKHiMP8zSy/U",
+	"+EIjOcuxtueJ0EIGIi9B3yjonIP25ZI/r5ElE2HbhSKttOY9LKBZ9Tn5ZzR6z/ud3pNnnf3O8/3Bk35v",
+	"b6+x9lm90mc1DkPOXqkrEXPgsvYD+8UH7t/mAw35d77tOLzpo3qgC62Qj8ag8RrhzxzlY//2LP5WescX",
+	"DiEBInZtEEkxUieUpL8WSfJ6so0g2co5m6lMrrLksMsHqNOG5SE04+zs+KRcbg2CecGMX47oCMOz4xMS",
+	"OQ5laAQwgLEqo60Npa15TfG5mGFga8FjLIMWaUpVdxSMiGMt9TQH1cFgbJpcgsRRsyhNXS0NvLfaCWgY",
+	"sEzGQmuKP/kzFHPwVsBMqcQYxopDrqQT1zLK8gKhGI/hmk5LTxqJCeMMWNMvRTPYkkYE+FYCtgI9csSD",
+	"Sye5Y5FEqXCqBeGOAcyPUvEJmjVdX37G5fm32zBUmvjdHVKKuBE9zc7NYr4wTBD/mTzt92G4KLmssL8n",
+	"hv1FiU4vCgZo6D7XVyoKxIxHsY0YMbTZPuWwyBl/f2EGyYNUNwa7XqMo60YBlonkcRui0w3Vhc3ZGDRe",
+	"4sjbZ8cn7TO42CZ2rKP5RcFLadIR3HRs2nyyD8JIMJYXTm08kgD28UYazQRe6F4veRgZIhhnbrNZXbPZ",
+	"jc0CGXxHXN2Winc+9kQlKY/bJ1xr+7W2Ln1j0OjvP7tFVfB8sz1kqRkCeb0xqHVlMLfJ+HpZrltURScr",
+	"C81IsSihJq5XnNm8gEtN3HyNvLFDS7d5+pa3LVq+LfvynykB4QkrGXvqpKDrzS87H8T79NoyMC/gul6R",
+	"B+pFHmzHCjr1UsdQbiB26JQv9eZCxVA2/ZVD6MgVa/wfP+1++P9NKAzYV7hC7LYEZhus+VA0AnfcRjSi",
+	"plgLBkVZvUONwZfjgiFDDmXp9E9EWig8fssrkkYBB3iskgVPMAgxyWKhIY7RymRUp8ljuRjLRBv+sQIl",
+	"0J2j8+MCSlh3GAqiGA8OxVCHEouqVsdnux6hu5d7KZWO3Ezaui8xq6Qnbf08X6+f574NILdw81h7CU+D",
+	"aZXEnqQRj1k2D424ArTgr2c//sBei2Qi2Il5C5Myn+4+f+KhKGBP28w804aW/2ROnn/ASs4cbNSlNh12",
+	"yMaRiMO8qDW6Z0iMyCiLxigmMotjnxm6AzGm9JZC60bJjoKZ1KYtKheBrh0qsgsvUtrplF9h0GbTNxrE",
+	"BVX89T3mx9EsMj+hbj6PRZJGcqzgjlGxL6RIFyq57Pm//evfK5e65qmcIHauZhc8TXkwhaZK183XJFeC",
+	"4GX8YDzyd/xgLOG/GdRGh8Lflao6WKXy5nyopQUrEDL0Wpsvxr86zAezhY+2GQKuARgYCCrv1HVhnjf6",
+	"tRHUjAyZW63YlMswBuCPAYb3RamYMVgcmOWcbVj9b4VlsCi1sHtaSIgLxjzgNNOPNLPF8nI+QvnxK60I",
+	"W2PfMBIKKxAhxiSDt1GX6spvakmLUrLRifFYBE4k8KoYO5Q3GcfY5raxShRPODKfz+C1eoRXjF+hzLXw",
+	"kNKqUQfvX2uQaqORByxT7kGzDi7HCPahkZ8XMq7cnvUClXoYdB4kYbcw1LyhFx5CgnA2EI5rmwq2NV88",
+	"EFYsygP3Zb7Y+SWpDSMxW/ynUxaokOq7zRN1FWEYyUq9NiTK3yVchpTW8bPh6Hw+XwkjKSk5P50aNQe4",
+	"38kP37FoxieisHugIgL8acS1eLLXFtKMBer1+78kF+aqf4Byh42NC4V5RGP1nRBr9uNooXXK/cFO7LdZ",
+	"iLbSNz3S7Oz4ZCiDRIRCGlFMG1YieIqFfC6x2gpavDvslKI7DMOaigTRM4pKLj7wFcov8fB1YqhUeqHo",
+	"BmLzbtK+fkpu1r/gi3fmWDi9AnFjFEkOcSUbRfrTbHmlxdpqTl+t5vRI4xmnffGlFamNiN2CX4l2MOXp",
+	"dVbboxjKL5BsmlpMBSs+uxOwRvAo26VM84JYcHluhDLJ46MpT48lnsFISRBMXQmX8icHRoqeks+6PmEe",
+	"xmp6Ns1uBGkLb2yxq78qj4dZ8sqz6+7v/8QDHF0lt4hyPX57WpEldPz2lFKDEDasLj0IDLDmYbAzhCH8",
+	"ychUYn6gaQCpBvwGo4VUbJ6N4khPEYuTPm6AqfUEGYepzobTI5gIIl+vfS7h1O58wD8+1oa2Hl8lv8dU",
+	"pTDi8YVj9UX91Y3QeErAcld5jOBrHkk2EzKjy7WxiGo2N0LNQsSBmonGHZKXjq82gp8y222bpbQlvxuF",
+	"3JnN4lDYU5UZ2f++c5MMvdz5EF0l12cjHb89zTOQLNV7pB3qlZvxctKWh4utJiEBRgLlBwBVbBYIGeYa",
+	"4qEGPI5b95WUdHyV3DkT6bOSolsQnjrt6/jt6VZk++qUreO3p/dKNG5m/MdXSS11mXOoQX/bRG58DV1B",
+	"MhVJoGa1Kd0n8Czc9T0kA5diOZT+3LmxkTRnDs2VkKFKCrISqiCbIZqMGEqQCx6RGwrkNS0Q3xhrEukS",
+	"vUMoN43Oj9zrtUa50IVSZDcBfS1/FRYvgDkBq5D2mP86i9Mo4HYCbGTzyuXvuZxAcqcrVbL7Eiqxj99t",
+	"HnyJdveAdt+QM2q+MV8YS+R/5omYqkyLRvk22cj6NuL1E2VLZ5I3kTFpn2xT4reM4xbCZj3FfXgRtMQk",
+	"NsqNp9GqZGWwJRHVJaEbiKpoVK+UVdcZze3kUsM4agRT53DfWUD9nOTsE4jXNnF+S3AKSbX2DH9m6dXZ",
+	"oLUECvEoNxdfAbcSX1qXV38y10kghWfKYqlNkB/Ku2XIV8prP+GH/L4lNUpCqiFt77wGzKqlZmfZfE7J",
+	"72nCUzExOzCJ5ASKKHlrTffWmu5j07vrTfMYJtNtOJmJmUoq5L3+xiQTFmkTSQ932FbE21LczUHgf7EU",
+	"wNJYIgkPmr9b9LyWr0vUsJyjC/ZAeP6RrdzS8phfHD4fQYB9e/JWE3l9OsF+rpzb1vjEfAdEkBSxKNiF",
+	"BgsAxKOuBxvWxQhWxSDaRGKdBYHQepzFqLVDzCFW28cITnTSemwx5am4cpBvH2Gk55JpvkR8XixfU9Qz",
+	"io2AuoTqQ9AsAqo3aeyA576316pPw4V5/xIpuCvkto/psbGQkEBaprx7jqBaorzfRHGMqCKGkkMFmEG/",
+	"W6LEUNglEYEZlddYJHyezfHBXvd2pPiBckfhT2nowgVsyotYTSKZm4Q/dZ5mmY6CIOZaNwY52VjDskfb",
+	"dc2c4uU8zLPrIT4rdPwZ5vsTclzt6b5Lfiu0cU1uK1LOHVqLbV7rNjD0D5PX6jDoKsmgXiXa+QD/bpzR",
+	"WiED4Gu5GHCG1Q4quCpbSzb1W52aJNO7c7dtgun2pP8Bs1NvOOm3yUyFRuqyUu15rjJ52sN5R2PnZxOd",
+	"fj9S0rklsVtr6tdmTb3pXD+U+RS6uI+01E9IRs2FBgLIo+xQKBiWZ5+6xoC6BMofFL47lJg5iPmq1wkj",
+	"B44482lpgZ9HAb8hJbCGFhamVId0jcVC6BSKvKySrv3bka6HSfHb6tOfwim2aYhbGfQzpyHeWdvcQSPu",
+	"tUmIZXsva0apLhiBx6rFVQ+z4XMQFTf5AarugNWZ7KvNEr71gPnHYSx8j/nH8o2GP06xqo//27/+3aJC",
+	"ZT9PeVoVAsaXncePDR+iQZFdCqERvj8/PzljhyfHDI3HOq+UxiV+IISPxWoywUzHVDFOx1slbM4zbUT0",
+	"vFvbSkSlS5WEr1ULyfICWh7WuqcKaKbvfLCG2RlNXTEfu7yI0Brno54+Ji8lzTbW88LR5OXgcNBAoVnT",
+	"XyfbAwZk2x/AyGxLUNo/5WkUeIzHC760EJnYfItC4BBtwg6DdsDKKPAyg84OmI9zBF9BDVsZAAvEmpZm",
+	"Q4kl5E4Oz4++h5Jn2DZmipFMkGeVFtNFiA6LKSaCajO7WhW/p2qhYQUBTodx842xYJNMaH2tJ/dwQpW+",
+	"7lj21GWXyMmqPa/kDHWwoI94EnP2IuK/NrxGvhssNADOqv1VCV+96oEFR2upixezKE0i9lbFl+rqFr0A",
+	"kPRH6zmwzt3bsU6Y4DpX7HmFW4m2o0pCYqq442IbITDbamZfmdeVr+yRL6WebcxWC4zCBx/UvSEfHUqW",
+	"k0gsiQ1VzOCDsEZ3CfxlAAA2RaY9Vq7ETHvWNI9T8n3LsyphOdXWghQhwaYKvYbhgDoAvL5d4o6xmuiC",
+	"GxGPBtaas2nDF9WYRSupwAzaieQrNVHjcUGVfA86pCijdZbmcHusBB6lOEJ8xTS8wJLla8y11WHH6fUB",
+	"k+XqQlpImkolhTZNF8KLkSoWYoRBXmMeCHq66eOKAQaNTx/p75h/1XhsxKf8DR+D7xl+oFubxCuFDTh+",
+	"fiNvtQu2Dv9CKcFM0t/FYpRsl3D3DT7kTHarwx4/PuGZxvRqM5i5YdUTB5j/zdFr2FhrHUSSAgLIXpCy",
+	"kYiVNDtCPX7s1JCPJM4dFljM0Y/sNAMINQumIrgk6CQfJQ8QW6QdzZj5dKJ91sTYVIA0X0Qa6searTJS",
+	"6XQo0WCC6QUoiwVqJjR1ZMssmxXJsEojlu+1PeUHgCRMVCUjI9iJcXrAIhRisYS9jaMY8yimLrGbvJ79",
+	"jIeiww5tUG2/u+cP1mVlG0FBY8C6M9DzgiehxqrPeU1aJGnVeKSOHQYWuXFPRhVHQKE68iSg3K6AfDGw",
+	"W9hL9qq1IYwZsYhqRVTLVtnfKvsPJPuoiUMoJDE4D0mFQ4hZlH6iEcCc/M1sAGBvANam0yjQWNsZ001D",
+	"o+qVGAC8xOeRTxpwHuWfl0UHkqQzHjMhr0RsZAYoX23oKtL5Kx5nAvS4JJKTAzYVGIWGyf0UbdbqMH+c",
+	"qBmBBKTKH0pzO+CxkCFPWAjRc+Uy/EGsgkuqCx7JIM5CqFvBg6kFUNQgWaiQL1nzzfnRAHnnmrmBPu5X",
+	"JYEhXQox163qFDhi+jCMNJoBPuCMp0NZzBUi7h1UCAX4EU3/73//+9/br1+3X7zI8ZsI+CSSbJ6oMMP5",
+	"JyCjU4wcTIRhs4GQGI7X7P72r/+v1+22DpjPryYXCx7Z2l7mZ8rjS4z441cigapkwHoggq5Q/YdSKtgT",
+	"ufVgLpJIhcCJfhWJ0gdm62byUhrhJTfyAyutSeOAjXsGO3JNmC9vzG+B6ZnlsdiK2HnTFhKBtfPYm/Oj",
+	"Vjkaqd/t77e7vXZvt6bIl9lNpaI9OWyTWYUK0Ka14mOveNXYvHyrVY7yAHbJCPGrcEvXDPxpzcBTdath",
+	"3zmunI+4DJUU4QW6Mwa9fc+5aKTSxqC323my5zXw+BePPt93ruGTz550dp94DbsFG4Pes/3OPl4wW9Rc",
+	"8HB1VlbRMU10zRTE3DbZ7zzd9czErEwfxpTbYfe6XiNNuNRjgbnldOOWDhncuDeYOFYJaLE/tjaNr83b",
+	"vL4n/oPNGuYIRohoVysqmHMDTB6fLZmVmVQLjxmFTeg0fwKVF0d00IRo8UZ+k0ThRIRHVLafOJS5t3rH",
+	"Q88xZKLnOgtaI6zH4Nxog1EpsfwROpwdfN4AG0Q74+PHAwfpt1Qk2OiMaIvkQ+mKRyKhNPX0uhz4aV4n",
+	"vqj8NEOhgYY2lOAOAfZOY+KlWcUZ9X+ifMkoL2U1wqlBzdCh3/SIUY2bPuFm+C3gx+i1KcZNQfL4QqCk",
+	"FAGoO4o1/fynzGb2dd/IBfj1Q5kLq2bKLIE3z+UDM91IhRshsd8E6MsyEHk4Mn22mddEcLThNAHBOQAX",
+	"MLg0LEM1PS1RqErzXcj0nOQihHOwrLXwc9C24Xoo35wfuUAG0JQjMh4w3wz0ggQhf30ngUTJZpHMtP0U",
+	"0PIjdCol0WRK1olSgmv+ZqSNENBBI9pFFBYTwWMzCxEYxobSbO+dFy9fvTx/WezynQ/mn3p8AVjhn+n8",
+	"3l82GQ21MWi8eTk/P3t7eBV+/9feaJaOX591F69fHJr/X/590fAauCQXbkVPewl2W2PQ+FNvf3+/2+32",
+	"+1BFjDZAY9A4+evZ8clOmmTy8qLX7sL/+kED8mUiJD49rwFz7rL5/fPu88Fud9Dr/6PhNdzlawz2+ise",
+	"je4tPRo0mdf5NFZpoVSLLYf/yrwWaTVP5F82xKyK2SciUIBVr3c+jKNY1AMHnAHoZp6Plr+IKf65obFk",
+	"DUhEYPTbluFiPx++ZTwLI+WRGumTLaj9SshJOl2FAJhEV2B2LzFIROQn67BpLMdisb7xqYrDHOMXrRTm",
+	"uxgASc1UsuxUAg4Qp9dZMC0+rUZbPbX3N6CpZow7C351L4DAxcC2BOXriT1XCxkrI68U6+8m+ecH+G5U",
+	"ZMUjWPT1SOMBMjwcTE9UaALomUMKHmk47yoJzeMapEN8B0qtsjlPpwMm1VD6O76VBv1Ox18txMyzVLV7",
+	"T3efPN/d3ev1271utwulLDvmHJEJxLTmmG6iWFybVTbnaSoS8+L//POw/Q/e/rXbfv6u+POi85c/td99",
+	"6Hr9/b2P/1VlNKkmnhop5T2n/v4IFEclREc77GdDqzg5mcAFhNNvKCJoJTPBpWYjHpZgzcFfOeLSTWwd",
+	"yvbuU4+1nzzzWPtp1/yn5+GTmDMb8CRZQtn8RMx4JC9A5PfKxslUzTFiymp7CsZBltKmFtpWxEsF8w09",
+	"uTDDFqHfQlhDjN1B/9cIQOdLybumY9M0frFZvNk81RhANhEQfIW+UR6GidCajWIeXOLO7LAfZUAagTMZ",
+	"PDGc4D3qSBGZteNonGoauvko2JdBAUeN/Y94cKnG40FRepw8XbYcOXw1OKnNaCc8kuR9BFdkvLS1e8q6",
+	"gxk/zFCHHZN5+fFjqdLHj2FctHYqKT6OCZkmS/KYYqo1wuuDyZWHs0hGEASrEjbLNERPqSuqJVD4WQEJ",
+	"w8gl4NK26wzqlfkiw2NtaWOYJfThS8VGKlzCFOXKLdXlzWehimWemo83m/7OOsgoEfwStIYgVlqEhhqY",
+	"HkYJl8G03QPqcDGOjdaFBXTLccYUzEzbE7yNXKcXIkmUaXSRKDlhVO8fY/+ovq7nPJgX4zUHCa9T8Bcq",
+	"OPADtnuWmO/s0SUNI4IFNx+gYmB9WWJ0nWmazvVgZ6f3/Flnv9fpdbudfnfwrPvs+eYKCsxwjeSAHsw8",
+	"Vhm241aIQCHijvwZdjfZdR5pohiGljhM2ixNnV8uUVkq9E4kR/AhG6Pk0AsM369A4cb7p+Y24eVEMhTv",
+	"1/EbhxIBHCGfNZITD93bFtAMUkzND9sTYHW7rReg3aWrQ2mxu0tDuTWKt5Xxh/LOKN7OQH6XcN5rVcMb",
+	"VqMMo/CCpJyLGYZ5NS7+1gGKCB99kaQXsAGAItUg6a54VND4Yt+6C8C3M/GbYPOUN/cWo2erJm1kdylv",
+	"m4eHXizT7p0P8Pt67MXSEOvyf8sEszIN2H3k7tjcX5aufAoVqbWRmJtb0earA+4unavPDIIIG/ImIqGy",
+	"9JYSnn2jVsT7kR64VsYbShekGx4lFGyU5MqN5KLcyuVcllvp8wsKc6WR/D6lOdj4F2VqWEtD7XZYI7j5",
+	"VbKGORVHC7vXRfdv9n+NDQuW3kHeK63NJgLfyl7fSnxbwr+RxLeybz6byGf73UjmKw+yTuhboayVUl/p",
+	"mXsQ+/7DCdAnkZutZLglEK5kWD59/1GioV7qVMx2rEH5mgi7vLJLklKglse0SCIe5z8R4MJjURhTpDk6",
+	"M1RwWVESGHo+g479Voe95XFmQ8ah6H3uWHcK36PbmuLWqn3jbrt3DzkKY9FG1I5Gb2+w2x/s7aGcl7bz",
+	"+KHnT550u93+s97+YcNr4JwUd/u9w59f//Xk+6fdb44Onz7bNY/AEG27/W7vebvXa/f7rPd0sN8d9J+w",
+	"N+dHf+r2B6CqZnP7ZPfpYHd30NvfnCyVJuMay/wjzXBQ5KPbEqmvi0iVFt8hULh/7luCIaJzJRLrBLuR",
+	"6mCCCZupUMRAVcZRMltAuo3tn1F7uo7WfCekSHick5zr6MdbGtud/YVci3b+oY1ep9vpdzuQOzBSKl2/",
+	"9azhNQKViOo7Ew3ljKsbjLmc1Nyi+WvD/DUGjTdHr5/0u332ttcBojVPVN2rSXCVVA3mljTITuj1RKhY",
+	"X7uYW0r0dVGi/FzbDfDg1Ah0D73DJY/VZHPbGD7Pmt/+7ccWwzbW7WOH8NC5uWtknOq6dTXWJefdz2Zb",
+	"uvlhGM+ZStJ7NUQFUy71dZpfSUF8an+TtjfXqWzHkRQQfwG3DCExeqCRF+9kR3JWYRMrEu0K3A9bG9KW",
+	"5m2GMePuGofg0eF/yNoestQ5A/gVyO+eqUSwb//2I0OssdW6H2XKNpR+cSIpXwrOdLmwB0ZSI64IvkDV",
+	"2PKhswiCPWMM7xwtMcyMItby111wrjRLZF4DANqEpJUywMk4klgNbrSEkFAEGsOXNebzOJUJrgMOra/I",
+	"4czIl6jLMcr0EsLGGoO+B79CkYogtaGoRGL7RrzMZJosUyUNiUQtmVAsAd/yWbfbraWw/cankM4HLMFx",
+	"p++uK+dcBQ5aMUfJ+wmPJETVlRjUs2umr5JBeY3UNvUp0/sJFTfsSblLxQ1o45qKGyXJaufZturGFhrl",
+	"j1R1o8w6q9j2jerGzgf4uXH9DWTSFfU3VhSNa/hXTcWN++Je27obX+asb4/rTaUzbj6ut6me4bZV508t",
+	"H8oqY2P51N3R1PgAgtDvTOY5tyRyazX86pysNx/uh/KwQhf3UULDJR/45ApbX6+TMZR5oQxXuY7cIDjW",
+	"9J2T6nsl1bsFkJFFCvWcp1MrP5jGaypnoCDyaZUzPqeifAPU4yrZq9D0ev1u95MI1MNVydiqvDeQ/21R",
+	"jK0y+JmLYtyjMrijY/6Q8N0lfpVVOd7zdGgi8xIKUugpT8B9JQVrnr06bDGVEA4tpkOfvTq0YrIug2YY",
+	"LqHRlksHVIYEMOnzMDx7dYg8jjUR1tIQEXcEoyVzDcytAjsjZ0QALRxJGIShNGwp0jyW3OmgaArZYcsB",
+	"shoQpqVmoQLzshSIP3Up1WIoYWy3NQ6fZK6Uf/bq8IsYh3kyETyO1aKwvYUCGUDjxeH3L453ekYjV3HI",
+	"oeZ1Y2A+Q36Ssfcs5g/D9j71Iyq5252+bJ3vuHsfSoMDcj3WGyn17m950ZYXPQwvOlvXhB6VqfIt+VIY",
+	"TaKUx5sHRdALrPmyt3Pe2/lrrz404gU+WhsbYXPCHUTjSRaFIkczBDwIR8sZq8TCKnqE3ScnOYuCv6Ww",
+	"IyQ+5CEWiNIiL5GQCK2yJBB6ADac0jA94FblS3k1w9JldIGibXblxsPkIrmdfBXhIgjR12v39r3e0/Zu",
+	"r1610XMuG4Pd1aTPFYVF9NoBT5JIJAX4zsseax6dvGzdJYDEXZhNIkjsEdqGkGwNYLcIISlvm3uNIbmZ",
+	"QbhurNocpNIIyWReQd5R9F8jvayp5yKORYgRvS+Uey/CAnipWYcWG2VFoRvNpIig1F5UrogjFV4CyCli",
+	"A0WkSaGwkIIB9rF1vgVk3hYYqEL1K6qeAHpSlHYqPg0RlMCep+/CG4AF2gDKtp6LIBpHAZkLa8Kd3ZHc",
+	"2QXx+enyp1DhMzo5WwfCln4WkOgl8vSlHAjXkFodzTeXw8+OT1jzrTo+qZe/zd2y8D1gY2W066H0pXif",
+	"XhiJ5CI1kp4PeG1Qas1IFz5DWaPFMplGMQF2c3BOdNghijLwIrPwc1c8jkKCXYWaUnwmmK9VYut/QGc6",
+	"+lXUSrhnNN4/vHQ7hYjNho7mHaJ8Hfuc14hDPr/QSxlcYNFVNze2MnBaBFOpYgU1qc+OTxo3kFvqsZ2I",
+	"SaRTJLpwn0ivcz3TIqG39p7vdnv93b39JzBt9AW95/1Ot9Pv7HUfYOD9lYETAt9crI+ZrhXjlVkcr4n0",
+	"/c0zWqL5xuK8OYlbUX7Lim4hyhdb5vOGghcdr0V7nzm8wjXEe8w3Z92WwMoPHZg5htIagA8YZ76lHL71",
+	"0cVaURFP3x5NakiLIBGp32EYegPVD/MAnEgPpZpjgj6WjgBw0KJiJa1Bh51mMd3Ak8sCLqVKmXg/B8hW",
+	"SB+ciuBShE6NBkI1pboaoTXi7nW7vlFOzBCw+KGIwwGA1uJ30Wdd+0UHQ+lfCjEPIEAdqm3T80EUYsqw",
+	"f8D8VMQXWRINGJLK0LcjnygLXZ7Mri7UaH5hFJMLyCunBg/YqxeHJ8xQWgimVwkz9M/KAYYb54Up7xpK",
+	"bxQoCKdv0reD7gZLn8nol0xgLVcjlEBtb1YXce/uH3TLFLH+GmuHFUUPh7JZNqnTl7duF69v9/SX8MeA",
+	"F8Mc6yzmi4bX4PjP5Gm/33jnXS8BGH454+/Jyf/Ma/yS8TgaL8eJ+KUxeNL1GrjZjJ6EL7XhO9tneJkq",
+	"Ts2N2DJoZOG8USMCjHhwmc0/QQC4JRt9wOSAG+bZHDq3MIg9g/ZCmM7GGLWAv6nOPU14Lqpcu1zmfF/k",
+	"k0Zuq7U1vE1Uxvp6F4XZZ0pGqUoAmLhumUmA2r1/ye+WC/+fnbago/nO7jZnYesa/CPlLBQy3i1dgeY0",
+	"3FeygitN1gdTGDa/ckCqQRtelBrdZi9ssxf+gNkL1x/c22Qu5A3VpS24xzM3iAP0E9YiwOTZQssorieC",
+	"CmqgnC/COoyV4qzesRDs71y++0OLcltnylfrTLmBWP3HZ2L41+UQ+AesBDBFIaYO1VzP02B5msYB8w2x",
+	"8d2KPOYCuHzpjVTlhijXngVVSBc+pl3MYx6IECuxQ5U5h1gDYbc2o5G1m5C3PclioYdSjRn6lX/7178d",
+	"Ic8vWcWgkhCVE6SWMUckmLKFyuKQkLkEa6ZuEdnCfa6BhNHLuW8cW0hVFkyFayzzckuZx6yhDEKsCvOY",
+	"l5vHzJ/rZjCfqYT5q94Gv4WmunGmASDadB/poaw269lasekUDY6Q0ZIKeY1RiiTYobzfXJnPZqS6IVFm",
+	"lVOWGVyvX2ZRaaxvz0IeLl9mawX63YoO20yerYnkM2fy3N5EYg6C3jw4Ax5fD8h4o0VCJRTME+BMQdfL",
+	"XCRaSTYS00iGTPBgOpTifSoklDhs5rHOXLLickBuvSjFHg+KMlpRin8LzUYqnbbcKLyhzB1C4NkphvYI",
+	"C2+yS7Ese4QK/xsE0z2ikI8ifNt0/0gPpaFCPC70xUhvoC6+ov5/n/UV5jxJZ/Ba4yybAxn2GmLGo7gx",
+	"aPA4CsRf6M1OoGYNrzGOEp3DmB+aB2zpP7r22giwksivvdjrdrt3CVI2E7xJNANs3W0gw1YN3CiQIaNj",
+	"mxchhN/3HIkMnex8yE/D9UHI5rE6uxcS4FJIck4LNahwoUgYJiheimVB8YYSpSai8lokGxFINfpfERCJ",
+	"rCONFqSu1pRmBn0PZRg+K526DVWqBQzWItnalb42u1KGu/2+CMrNcoHp4Qezd7+ESckSpOvNSUbqm83T",
+	"JUM/tC0eraTosB+LVAQPTUq5gPiIApwSFoUUxOOPszimBOtIsxkPhfWbowjH4NSDccQcdYz36QxlvRPv",
+	"IH/7Ew0gRN++rPGjRB55DFV+SsSxMwNqt0Ij18lh+0WWcDzsm5PAhzOMPCjdr7RaPBwz2FoKtpaCz20p",
+	"IKoIZNBjom3ODTNiY3Gu1pkVCbELMZoqdVlvN/gRqKFK2FUkFqypAzUXzIcS+37L0GWEkKd2mJDhXEUS",
+	"CuKPo0mWIIRyueD/3w9fvxrKpm87HwD8hdLIIlBGNaLtjC8Zj2PzgQOwIIQijtCZnPJUeHANWAAUpAeO",
+	"MFWLoZxxuTQDk6ku6vtHaYf9AIq+nqoF+QWiiTTcCs39HuTjFaxCjpWZx18yCP8dE+uiL6TwL/bCCueG",
+	"4PHA8KUlS0QgzEghxvWFHTUmtmDPZymXIU9C9jNNgnnfjDhSssNe8mCKH2AYFnhIfHCzkGXfpaY+8FQ2",
+	"UuGSjYT1IODL4j0P0nhpixednb00/FnwGcGeRIQOMRjKNrPr0Y5Cf8B8cZVeDLNudzcwqwJ/CbpAIwvx",
+	"Iubl+ODn2PAFsx4cX/FxqC1vKBnLk3KUpI2ViDTBzEiezyoLRTvMcBaExhDgg9IXpNFM6JTP5j7qQDxN",
+	"jXTySGNBqEiyNzJ6b5ZdmWloJsIoQUZa0Qg5nk65ZJyNxcIMaxZJqDyqxuNWuSOzgXiaJcLM2FXPwxhi",
+	"WA+uxZM99v3rw6P22feH/f0nZgv5OB/FTOOMdMqX8+GX7poVpgk0g0JF0J4VPD/Uqd1o/mKqRXDh2yPo",
+	"HErc8bA/D5nff//epwxSSKLKT5oR7JbogBKxFmamwigRQapzqALsTIQAxCOVbcZsq0hinpVzZnxC8vKx",
+	"nzGP4iwRHqxzJDA5i4n3SASNPGsEtbYaj1mzp1moslEMW1yx/VlrKDH1y4ddcjFWic+mXNvSXTqSgShO",
+	"QyE54m6AcyPZJLoSkmVziPM3FGOimMoQxkclodHUAWrTSP6we+Yiyb+oww6B4fs600bUuAD+f0GfpX37",
+	"gdosAWeJWnhMJUNpLpvvGKvVd33zgOlNmcEryfy9Xpd9p6Sgg56T2EgzelOEhj6ySyHmeiihyLRpvMlT",
+	"NlM6ZT5cwsQ2oosoEqs4FGZCEsHCRM3ngpyO5bOJpgNYyihh4PLFQPoZmBTMmuOMUiZekSlsKfzOBzCK",
+	"GJ6WzeqT6ywtbNwjSINpJMjS6Erkq9IY9LqG/cIWN2Jsr/fsqdegGQBUuQm/EhfZHP4GuRI4jJFGYXeL",
+	"kO13dxmJA8yVB+h56uuCp1Bcrb/f7vbavf3z7vPB3u5gr/sP+6DOACWo6sHd7qDXNw9ar1hiZF9cy1DM",
+	"02ljsNc3IgFtgjw22F64tnd8CqvbQALeci5ARDAKWedxw2sEYdJBA37YeOc1gDmbB6a/NDyb6daDO4kR",
+	"1KdpOteDnZ0gmXUccX0Hd0AWzNB2tpmgTVuhzhxs5O1VmUN75pBZGgd7Aw9w53MK1J8osd6HpXNtQhy5",
+	"Lz9aa6Jf+WxWQL7Vzvwj7XIU00o5nh33a2TemvN0Wmxk+Oe6mPaiXOr//POw/Q/e/rXbft65aL/70POe",
+	"7H38ryIJPw97r80syyVYMrKuyLAd9ioaG3bGigMxKCTNxDDixNwnigwMCiVBZBdwHkM2E1wuplEsPJey",
+	"AsPxwFvmMGxX0jKEe8EtawImOJSmE4qkMRzHjCstiH1hEAZkzTw+xmGDYHThsmAW6ZSnEGsCduS8pShl",
+	"QQZfn2QSROGc3+qpSlKLScGkeJ8zTjblczNTTKoFjBL5WQZ18DJp+KGdNDMyhK34VSTqgPkFMfUJauIq",
+	"0tHIBg4Z2kOWaqlApq3iFaewVWlL3x0vopJF/EE5hEW9KLEIjCj5EgzhluygjhXk27wwvyA52xrn74W9",
+	"4IFjfI3F1HCYj5D+lyVRugQWMhI8EclhZjbkP98ZWq1FclXHYCKdO62ahh4Y5oH6BpLQnaseANnjLttB",
+	"lzOOoopbvTl6nRsWnKZhBNrLFbbCPqEWEi0MIJ4D7Ubtf9Ypjtob2PwfvdUesTwgGA+SGQohYHAGIohZ",
+	"qE4rVEywopnjkyKMQkNRN8TyaUJFvwAIrccwUD7/iUnS9PNQhm80VkSmIL78OQy8MHdbzmBe5v1VDAis",
+	"2WArQTN7Wc6yAKx5pq3T7JH7ZPWnehYu0CxGGUSq+HSnSQqEWW/ryOwXoH8a+HCUMD4RIBviL7OukU6j",
+	"QOcLjw4ItBRBYAooyzOc6Z9MW95QTgT9aeaY/sJ5pR84pfQjVpNIvlITNR7DlcMJAHHOeabFGwn/ONdJ",
+	"ZePzyMtjOaWIIXZFU7IRfTi8VfXhxxKLe5uPKlf61h47fnuqTe8TjM8JGVSaD9SMAfw6GEB46G4FWxN8",
+	"vSNr6dY2Egh00nzn4HkqAoCwA/fcgAGyut3C+6TJoOFgZVl7gwXVCkk24RAYvGRTfmUeyKETB4zLoYSo",
+	"y7aZSS8X3ShD3xzzK6j3XZriQxxAxRBPYh4AruOCp8HUzqURNBIVgzpv5AXYT5o1w4jHjz1YxOYb2fom",
+	"icKJCI9wbbXHvudyks09NlVx6LFZlhrJMeFSj82ZNRsZoGbdVTEXqwb2ynRL4qgaI7HzGNcgfoikfWbE",
+	"R7JuNM2Yrezv1dtpS4QBXq07bqFIeRSzRAQqCTVrBmHC59HquNk00qlKlnWt4OsAXNtMRLDSwml+t+L9",
+	"U7IL6txPaCbgEa4GTot3o0GalezRllysWpwRPkBnEKnNHUFaSeEMN+eFH999/P8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -35,6 +35,12 @@ func TestRequiredScope(t *testing.T) {
 		{"POST", "/v1/units/{unit}/reset", ScopeAdmin},
 		{"POST", "/v1/units/{unit}/actions/{action}", ScopeAdmin},
 		{"GET", "/v1/units/{unit}/actions/{action}", ScopeAdmin},
+		{"GET", "/v1/units/{unit}/queues", ScopeRead},
+		{"GET", "/v1/units/{unit}/queues/{queue}/stats", ScopeRead},
+		{"GET", "/v1/units/{unit}/queues/{queue}/agents", ScopeRead},
+		{"PATCH", "/v1/units/{unit}/queues/{queue}", ScopeWrite},
+		{"PATCH", "/v1/units/{unit}/queues/{queue}/agents/{ext}", ScopeCalls}, // an operation, not configuration
+		{"PATCH", "/v1/units/{unit}/users/{user_name}", ScopeWrite},
 		{"GET", "/v1/units/{unit}/cdrs", ScopeRead},
 		{"GET", "/v1/units/{unit}/recordings/{file}", ScopeRead},
 		{"DELETE", "/v1/units/{unit}/recordings/{file}", ScopeWrite},
@@ -45,8 +51,33 @@ func TestRequiredScope(t *testing.T) {
 		{"GET", "/v1/webhooksx", ScopeRead}, // a prefix of the path segment, not of the string
 	}
 	for _, tc := range tests {
-		if got := RequiredScope(tc.method, tc.pattern); got != tc.want {
-			t.Errorf("RequiredScope(%q, %q) = %q; want %q", tc.method, tc.pattern, got, tc.want)
+		if got := RequiredScope(tc.method, tc.pattern, ""); got != tc.want {
+			t.Errorf("RequiredScope(%q, %q, \"\") = %q; want %q", tc.method, tc.pattern, got, tc.want)
+		}
+	}
+}
+
+// The pass-through's scope follows the action it relays: reads need read, the rest admin.
+func TestRequiredScopeOfPassThroughActions(t *testing.T) {
+	const actions = "/v1/units/{unit}/actions/{action}"
+	tests := []struct {
+		method, pattern, action string
+		want                    Scope
+	}{
+		{"POST", actions, "getIVR", ScopeRead},
+		{"POST", actions, "listPinSets", ScopeRead},
+		{"POST", actions, "getDigitalTrunk", ScopeRead},
+		{"POST", actions, "deleteIVR", ScopeAdmin},
+		{"POST", actions, "MulticastPaging", ScopeAdmin},
+		{"POST", actions, "GetIVR", ScopeAdmin},                  // not the vendor's spelling: no read
+		{"POST", actions, "login", ScopeAdmin},                   // refused by the allow-list anyway
+		{"POST", actions, "", ScopeAdmin},                        // no action: the stronger scope
+		{"POST", "/v1/units/{unit}/reset", "getIVR", ScopeAdmin}, // an action name elsewhere means nothing
+		{"POST", "/v1/units/{unit}/calls", "listQueue", ScopeCalls},
+	}
+	for _, tc := range tests {
+		if got := RequiredScope(tc.method, tc.pattern, tc.action); got != tc.want {
+			t.Errorf("RequiredScope(%q, %q, %q) = %q; want %q", tc.method, tc.pattern, tc.action, got, tc.want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
 	"github.com/ucm-gateway/ucm-gateway/internal/calls"
@@ -111,21 +112,12 @@ func (r reader) queues(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// waiting counts the callers waiting in each queue. The UCM reports no waiting list through its
-// API; the gateway's reading is that a caller waits in queue Q while its channel is not bridged
-// and is connected to Q's number (it dialled the queue and nobody answered yet).
+// waiting counts the callers waiting in each queue, by the same reading GET
+// …/queues/{queue}/waiting uses (calls.QueueCallers).
 func waiting(queues []string, ch calls.Channels) map[string]int {
 	out := make(map[string]int, len(queues))
 	for _, q := range queues {
-		out[q] = 0
-	}
-	for _, c := range ch.Calls("", nil) {
-		if len(c.Channels) != 1 || c.To == nil {
-			continue
-		}
-		if _, ok := out[c.To.Number]; ok {
-			out[c.To.Number]++
-		}
+		out[q] = len(ch.QueueCallers(q, time.Time{}, nil))
 	}
 	return out
 }

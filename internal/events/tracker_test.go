@@ -110,6 +110,6 @@ func TestTrackerQueues(t *testing.T) {
 	assert.Equal(t, "6500", d.Queue)
 	assert.Equal(t, 2, d.Waiting)
 	assert.Equal(t, 1, *d.Previous)
-	w := waiting([]string{"6500"}, calls.Channels{Unbridged: []map[string]any{ringing("PJSIP/1000-00000001", "1000", "6500")}})
+	w := waiting([]string{"6500"}, calls.Channels{Unbridged: []map[string]any{map[string]any{"channel": "PJSIP/trunk_1-00000001", "callernum": "+15550002222", "connectednum": "6500", "state": "Up", "service": "Queue"}}})
 	assert.Equal(t, map[string]int{"6500": 1}, w)
 }

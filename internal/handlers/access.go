@@ -84,7 +84,7 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 		if rc := chi.RouteContext(r.Context()); rc != nil {
 			pattern = rc.RoutePattern()
 		}
-		need := auth.RequiredScope(r.Method, pattern)
+		need := auth.RequiredScope(r.Method, pattern, chi.URLParam(r, "action"))
 		if !p.Can(need) {
 			writeProblem(w, r, s.logger, &AccessError{Status: http.StatusForbidden,
 				Detail: fmt.Sprintf("the API key %q lacks the scope %q that this request needs", p.Name, need)})

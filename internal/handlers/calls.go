@@ -73,11 +73,15 @@ func (s *Server) CreateCall(ctx context.Context, req api.CreateCallRequestObject
 // which a retry must not dial again.
 func (s *Server) createCall(ctx context.Context, req api.CreateCallRequestObject) (out api.CreateCallResponseObject, dialled bool, err error) {
 	b := req.Body
-	action, params, err := dialAction(b)
+	from, err := originOf(b)
 	if err != nil {
 		return nil, false, err
 	}
-	if err := s.checkCaller(ctx, req.Unit, b); err != nil {
+	action, params, err := dialAction(from, b)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := s.checkCaller(ctx, req.Unit, from, b); err != nil {
 		return nil, false, err
 	}
 	before, err := s.readChannels(ctx, req.Unit)
@@ -88,11 +92,11 @@ func (s *Server) createCall(ctx context.Context, req api.CreateCallRequestObject
 	if _, err := s.up.Do(ctx, req.Unit, action, params); err != nil {
 		return nil, !dialNotSent(err), withUnit(req.Unit, err)
 	}
-	call, err := s.correlate(ctx, req.Unit, b.From, b.To.Number, before.Names())
+	call, err := s.correlate(ctx, req.Unit, from, b.To.Number, before.Names())
 	if err != nil {
 		return nil, true, err
 	}
-	call.From = nullable.NewNullableWithValue(b.From)
+	call.From = nullable.NewNullableWithValue(from.number)
 	call.To = &api.CallParty{Number: b.To.Number, Type: ptr(api.CallPartyType(b.To.Type))}
 	if !call.CreatedAt.IsSpecified() || call.CreatedAt.IsNull() {
 		call.CreatedAt = nullable.NewNullableWithValue(created)
@@ -126,8 +130,12 @@ func dialNotSent(err error) bool {
 	return errors.As(err, &unav) || errors.As(err, &stop) || errors.Is(err, sessionpool.ErrUnknownUnit)
 }
 
-// dialAction picks the UCM action for the destination and checks the number fits its type.
-func dialAction(b *api.CallCreate) (string, map[string]any, error) {
+// dialAction picks the UCM action for the origin and destination and checks the number fits
+// its type.
+func dialAction(from origin, b *api.CallCreate) (string, map[string]any, error) {
+	if from.external {
+		return dialFromOutside(from, b.To)
+	}
 	n := b.To.Number
 	if b.To.Type != api.CallDestinationTypeExternal && !extensionNumber(n) {
 		return "", nil, &InputError{Detail: "invalid body.to.number", Errors: []FieldError{{Location: "body.to.number",
@@ -135,18 +143,18 @@ func dialAction(b *api.CallCreate) (string, map[string]any, error) {
 	}
 	switch b.To.Type {
 	case api.CallDestinationTypeExtension:
-		if n == b.From {
+		if n == from.number {
 			return "", nil, &InputError{Detail: "invalid body.to.number", Errors: []FieldError{{Location: "body.to.number", Message: "an extension cannot call itself"}}}
 		}
-		return "dialExtension", map[string]any{"caller": b.From, "callee": n}, nil
+		return "dialExtension", map[string]any{"caller": from.number, "callee": n}, nil
 	case api.CallDestinationTypeExternal:
-		return "dialOutbound", map[string]any{"caller": b.From, "outbound": n}, nil
+		return "dialOutbound", map[string]any{"caller": from.number, "outbound": n}, nil
 	case api.CallDestinationTypeIvr:
-		return "dialIVR", map[string]any{"caller": b.From, "ivrnumber": n}, nil
+		return "dialIVR", map[string]any{"caller": from.number, "ivrnumber": n}, nil
 	case api.CallDestinationTypeQueue:
-		return "dialQueue", map[string]any{"outcaller": b.From, "queue": n}, nil
+		return "dialQueue", map[string]any{"outcaller": from.number, "queue": n}, nil
 	case api.CallDestinationTypeRingGroup:
-		return "dialRinggroup", map[string]any{"outcaller": b.From, "ringgroup": n}, nil
+		return "dialRinggroup", map[string]any{"outcaller": from.number, "ringgroup": n}, nil
 	}
 	return "", nil, &InputError{Detail: "invalid body.to.type", Errors: []FieldError{{Location: "body.to.type", Message: "unknown destination type"}}}
 }
@@ -155,11 +163,14 @@ func extensionNumber(s string) bool { return len(s) >= 2 && len(s) <= 18 && call
 
 // checkCaller refuses, before anything is dialled, a caller (or extension callee) the unit does not
 // have, and an external call from an extension whose permission is "internal": the UCM would ring
-// the phone and then silently drop the call (FACTS.md).
-func (s *Server) checkCaller(ctx context.Context, unit string, b *api.CallCreate) error {
-	from, err := s.extension(ctx, unit, b.From)
+// the phone and then silently drop the call (FACTS.md). An outside caller is the unit's to reach.
+func (s *Server) checkCaller(ctx context.Context, unit string, caller origin, b *api.CallCreate) error {
+	if caller.external {
+		return nil
+	}
+	from, err := s.extension(ctx, unit, caller.number)
 	if errors.Is(err, ucm.StatusNoSuchItem) {
-		return &InputError{Status: http.StatusUnprocessableEntity, Detail: "extension " + b.From + " does not exist on the unit",
+		return &InputError{Status: http.StatusUnprocessableEntity, Detail: "extension " + caller.number + " does not exist on the unit",
 			Errors: []FieldError{{Location: "body.from", Message: "no such extension"}}}
 	}
 	if err != nil {
@@ -167,7 +178,7 @@ func (s *Server) checkCaller(ctx context.Context, unit string, b *api.CallCreate
 	}
 	if b.To.Type == api.CallDestinationTypeExternal && from.Permission != nil && *from.Permission == api.OutboundPermissionInternal {
 		return &InputError{Status: http.StatusUnprocessableEntity, Slug: "call-not-permitted",
-			Detail: "extension " + b.From + " may only make internal calls (permission \"internal\"); the unit would ring it and then drop the call",
+			Detail: "extension " + caller.number + " may only make internal calls (permission \"internal\"); the unit would ring it and then drop the call",
 			Errors: []FieldError{{Location: "body.from", Message: "outbound permission is internal"}}}
 	}
 	if b.To.Type == api.CallDestinationTypeExtension {
@@ -183,12 +194,13 @@ func (s *Server) checkCaller(ctx context.Context, unit string, b *api.CallCreate
 
 // correlate finds the call a dial started. The UCM returns no id, but it rings the caller's
 // extension first, so the call is the channel of that extension ("PJSIP/1000-…") that was not in
-// the lists read just before the dial. Should two dials from the same extension race, the channel
+// the lists read just before the dial (for an outside caller, the new trunk channel ringing its
+// number: origin.placed). Should two dials from the same extension race, the channel
 // connected to the number dialled is preferred, then the lowest (oldest) name. The lists are
 // polled with growing pauses until it appears or callStartWait has passed; reads after the dial
 // never join a read that began before it (the pool's write generation), so the first poll
 // already sees the unit's state after the dial.
-func (s *Server) correlate(ctx context.Context, unit, from, to string, before map[string]bool) (api.Call, error) {
+func (s *Server) correlate(ctx context.Context, unit string, from origin, to string, before map[string]bool) (api.Call, error) {
 	deadline := time.Now().Add(s.callStartWait)
 	pause := 50 * time.Millisecond
 	for {
@@ -198,11 +210,11 @@ func (s *Server) correlate(ctx context.Context, unit, from, to string, before ma
 		}
 		var best api.Call
 		for name := range now.Names() {
-			if before[name] || calls.EndpointOf(name) != from {
+			if before[name] {
 				continue
 			}
 			call, found := now.Find(unit, name, s.zone(unit))
-			if !found {
+			if !found || !from.placed(name, call) {
 				continue
 			}
 			if best.ID == "" || dialledTo(call, to) && !dialledTo(best, to) ||
@@ -215,7 +227,7 @@ func (s *Server) correlate(ctx context.Context, unit, from, to string, before ma
 		}
 		if time.Now().Add(pause).After(deadline) {
 			return api.Call{}, &InputError{Status: http.StatusConflict, Slug: "call-not-started",
-				Detail: "the unit accepted the dial but no call of extension " + from + " appeared within " + s.callStartWait.String() + ": its phone is probably not registered (the unit does not report this); see GET …/cdrs"}
+				Detail: "the unit accepted the dial but no call of " + from.String() + " appeared within " + s.callStartWait.String() + ": " + from.notStartedReason() + "; see GET …/cdrs"}
 		}
 		select {
 		case <-ctx.Done():

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/url"
@@ -12,7 +13,7 @@ import (
 type listRequest struct {
 	unit   string
 	action string // listVoIPTrunk, listAnalogTrunk…
-	key    string // the reply's list key: voip_trunk, analogtrunk, digital_trunks…
+	key    string // the reply's list key: voip_trunk, analogtrunk…; "" for the reply's only list
 	schema string // the component schema of one item
 	path   string // the REST path of the list, for the Link header
 	size   *int
@@ -66,7 +67,11 @@ func (s *Server) listPage(ctx context.Context, lr listRequest) (listResult, erro
 		return listResult{}, withUnit(lr.unit, badReply(lr.action, err))
 	}
 	var list []map[string]any
-	if r, present := rows[lr.key]; present {
+	r, present, err := listMember(rows, lr.key)
+	if err != nil {
+		return listResult{}, withUnit(lr.unit, badReply(lr.action, err))
+	}
+	if present {
 		if err := json.Unmarshal(r, &list); err != nil {
 			return listResult{}, withUnit(lr.unit, badReply(lr.action, err))
 		}
@@ -85,6 +90,27 @@ func (s *Server) listPage(ctx context.Context, lr listRequest) (listResult, erro
 	}
 	return out, nil
 }
+
+// listMember returns the reply's list under key or, when key is "" (an action whose list key
+// nobody documents), the reply's only array; two arrays are a reply the gateway cannot read.
+func listMember(rows map[string]json.RawMessage, key string) (json.RawMessage, bool, error) {
+	if key != "" {
+		r, present := rows[key]
+		return r, present, nil
+	}
+	var found json.RawMessage
+	for _, r := range rows {
+		if t := bytes.TrimSpace(r); len(t) > 0 && t[0] == '[' {
+			if found != nil {
+				return nil, false, errTwoLists
+			}
+			found = r
+		}
+	}
+	return found, found != nil, nil
+}
+
+const errTwoLists = constError("the reply holds more than one list")
 
 // findByName returns the index of the item called name in a UCM list. The UCM's add actions
 // do not return the new item's id, and names are unique on a unit (the UCM refuses a duplicate

@@ -16,6 +16,7 @@ import (
 
 	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for AccountType.
@@ -144,6 +145,24 @@ func (e CallDestinationType) Valid() bool {
 	case CallDestinationTypeQueue:
 		return true
 	case CallDestinationTypeRingGroup:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CallOriginType.
+const (
+	CallOriginTypeExtension CallOriginType = "extension"
+	CallOriginTypeExternal  CallOriginType = "external"
+)
+
+// Valid indicates whether the value is a known member of the CallOriginType enum.
+func (e CallOriginType) Valid() bool {
+	switch e {
+	case CallOriginTypeExtension:
+		return true
+	case CallOriginTypeExternal:
 		return true
 	default:
 		return false
@@ -483,6 +502,36 @@ func (e PresenceStatus) Valid() bool {
 	case PresenceStatusUnavailable:
 		return true
 	case PresenceStatusUserdef:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QueueStrategy.
+const (
+	QueueStrategyFewestCalls      QueueStrategy = "fewestcalls"
+	QueueStrategyLeastRecent      QueueStrategy = "leastrecent"
+	QueueStrategyLinear           QueueStrategy = "linear"
+	QueueStrategyRandom           QueueStrategy = "random"
+	QueueStrategyRingAll          QueueStrategy = "ringall"
+	QueueStrategyRoundRobinMemory QueueStrategy = "rrmemory"
+)
+
+// Valid indicates whether the value is a known member of the QueueStrategy enum.
+func (e QueueStrategy) Valid() bool {
+	switch e {
+	case QueueStrategyFewestCalls:
+		return true
+	case QueueStrategyLeastRecent:
+		return true
+	case QueueStrategyLinear:
+		return true
+	case QueueStrategyRandom:
+		return true
+	case QueueStrategyRingAll:
+		return true
+	case QueueStrategyRoundRobinMemory:
 		return true
 	default:
 		return false
@@ -947,44 +996,28 @@ func (e UnitSessionState) Valid() bool {
 
 // Defines values for ActionName.
 const (
-	ActionNameAddDigitalTrunk        ActionName = "addDigitalTrunk"
-	ActionNameAddIVR                 ActionName = "addIVR"
-	ActionNameAddInboundRoute        ActionName = "addInboundRoute"
-	ActionNameAddOutboundRoute       ActionName = "addOutboundRoute"
-	ActionNameAddPaginggroup         ActionName = "addPaginggroup"
-	ActionNameAddQueue               ActionName = "addQueue"
-	ActionNameDeleteDigitalTrunk     ActionName = "deleteDigitalTrunk"
-	ActionNameDeleteIVR              ActionName = "deleteIVR"
-	ActionNameDeleteInboundRoute     ActionName = "deleteInboundRoute"
-	ActionNameDeleteOutboundRoute    ActionName = "deleteOutboundRoute"
-	ActionNameDeletePaginggroup      ActionName = "deletePaginggroup"
-	ActionNameDeleteQueue            ActionName = "deleteQueue"
-	ActionNameGetDigitalTrunk        ActionName = "getDigitalTrunk"
-	ActionNameGetIVR                 ActionName = "getIVR"
-	ActionNameGetInboundRoute        ActionName = "getInboundRoute"
-	ActionNameGetOutboundRoute       ActionName = "getOutboundRoute"
-	ActionNameGetPaginggroup         ActionName = "getPaginggroup"
-	ActionNameGetQueue               ActionName = "getQueue"
-	ActionNameGetUser                ActionName = "getUser"
-	ActionNameListExtensionGroup     ActionName = "listExtensionGroup"
-	ActionNameListIVR                ActionName = "listIVR"
-	ActionNameListInboundRoute       ActionName = "listInboundRoute"
-	ActionNameListOutboundRoute      ActionName = "listOutboundRoute"
-	ActionNameListPaginggroup        ActionName = "listPaginggroup"
-	ActionNameListQueue              ActionName = "listQueue"
-	ActionNameListUser               ActionName = "listUser"
-	ActionNameLoginLogoffQueueAgent  ActionName = "loginLogoffQueueAgent"
-	ActionNameMulticastPaging        ActionName = "MulticastPaging"
-	ActionNameMulticastPagingHangup  ActionName = "MulticastPagingHangup"
-	ActionNamePauseUnpauseQueueAgent ActionName = "pauseUnpauseQueueAgent"
-	ActionNamePlayPromptByOrg        ActionName = "playPromptByOrg"
-	ActionNameUpdateDigitalTrunk     ActionName = "updateDigitalTrunk"
-	ActionNameUpdateIVR              ActionName = "updateIVR"
-	ActionNameUpdateInboundRoute     ActionName = "updateInboundRoute"
-	ActionNameUpdateOutboundRoute    ActionName = "updateOutboundRoute"
-	ActionNameUpdatePaginggroup      ActionName = "updatePaginggroup"
-	ActionNameUpdateQueue            ActionName = "updateQueue"
-	ActionNameUpdateUser             ActionName = "updateUser"
+	ActionNameAddDigitalTrunk       ActionName = "addDigitalTrunk"
+	ActionNameAddIVR                ActionName = "addIVR"
+	ActionNameAddInboundRoute       ActionName = "addInboundRoute"
+	ActionNameAddOutboundRoute      ActionName = "addOutboundRoute"
+	ActionNameAddPaginggroup        ActionName = "addPaginggroup"
+	ActionNameDeleteDigitalTrunk    ActionName = "deleteDigitalTrunk"
+	ActionNameDeleteIVR             ActionName = "deleteIVR"
+	ActionNameDeleteInboundRoute    ActionName = "deleteInboundRoute"
+	ActionNameDeleteOutboundRoute   ActionName = "deleteOutboundRoute"
+	ActionNameDeletePaginggroup     ActionName = "deletePaginggroup"
+	ActionNameGetDigitalTrunk       ActionName = "getDigitalTrunk"
+	ActionNameGetIVR                ActionName = "getIVR"
+	ActionNameGetPaginggroup        ActionName = "getPaginggroup"
+	ActionNameListPinSets           ActionName = "listPinSets"
+	ActionNameMulticastPaging       ActionName = "MulticastPaging"
+	ActionNameMulticastPagingHangup ActionName = "MulticastPagingHangup"
+	ActionNamePlayPromptByOrg       ActionName = "playPromptByOrg"
+	ActionNameUpdateDigitalTrunk    ActionName = "updateDigitalTrunk"
+	ActionNameUpdateIVR             ActionName = "updateIVR"
+	ActionNameUpdateInboundRoute    ActionName = "updateInboundRoute"
+	ActionNameUpdateOutboundRoute   ActionName = "updateOutboundRoute"
+	ActionNameUpdatePaginggroup     ActionName = "updatePaginggroup"
 )
 
 // Valid indicates whether the value is a known member of the ActionName enum.
@@ -1000,8 +1033,6 @@ func (e ActionName) Valid() bool {
 		return true
 	case ActionNameAddPaginggroup:
 		return true
-	case ActionNameAddQueue:
-		return true
 	case ActionNameDeleteDigitalTrunk:
 		return true
 	case ActionNameDeleteIVR:
@@ -1012,43 +1043,17 @@ func (e ActionName) Valid() bool {
 		return true
 	case ActionNameDeletePaginggroup:
 		return true
-	case ActionNameDeleteQueue:
-		return true
 	case ActionNameGetDigitalTrunk:
 		return true
 	case ActionNameGetIVR:
 		return true
-	case ActionNameGetInboundRoute:
-		return true
-	case ActionNameGetOutboundRoute:
-		return true
 	case ActionNameGetPaginggroup:
 		return true
-	case ActionNameGetQueue:
-		return true
-	case ActionNameGetUser:
-		return true
-	case ActionNameListExtensionGroup:
-		return true
-	case ActionNameListIVR:
-		return true
-	case ActionNameListInboundRoute:
-		return true
-	case ActionNameListOutboundRoute:
-		return true
-	case ActionNameListPaginggroup:
-		return true
-	case ActionNameListQueue:
-		return true
-	case ActionNameListUser:
-		return true
-	case ActionNameLoginLogoffQueueAgent:
+	case ActionNameListPinSets:
 		return true
 	case ActionNameMulticastPaging:
 		return true
 	case ActionNameMulticastPagingHangup:
-		return true
-	case ActionNamePauseUnpauseQueueAgent:
 		return true
 	case ActionNamePlayPromptByOrg:
 		return true
@@ -1061,10 +1066,6 @@ func (e ActionName) Valid() bool {
 	case ActionNameUpdateOutboundRoute:
 		return true
 	case ActionNameUpdatePaginggroup:
-		return true
-	case ActionNameUpdateQueue:
-		return true
-	case ActionNameUpdateUser:
 		return true
 	default:
 		return false
@@ -1879,16 +1880,21 @@ type CallChannel struct {
 	State *string `json:"state,omitempty"`
 }
 
-// CallCreate A call to place. The unit rings `from` first, then connects it to `to`.
+// CallCreate A call to place. The unit rings `from` first, then connects it to `to`. `from` is an
+// extension number, or a `CallOrigin` object: `{"type": "extension", "number": "1000"}` is the
+// same as `"1000"`, `{"type": "external", "number": "+15551234567"}` rings an outside number
+// first (a CRM agent on a mobile phone, a callback service).
 type CallCreate struct {
-	// From The extension that is rung first and then connected to `to`.
-	//
-	// Example: 1000
-	From string `json:"from"`
+	From CallCreate_From `json:"from"`
 
 	// To Where the call goes. `external` numbers go out through the unit's outbound routes, as a
 	// phone would dial them; the other types take a number of the unit (2–18 digits).
 	To CallDestination `json:"to"`
+}
+
+// CallCreate_From defines model for CallCreate.From.
+type CallCreate_From struct {
+	union json.RawMessage
 }
 
 // CallDestination Where the call goes. `external` numbers go out through the unit's outbound routes, as a
@@ -1914,6 +1920,27 @@ type CallDestinationType string
 type CallList struct {
 	Items []Call `json:"items"`
 }
+
+// CallOrigin Who is rung first. `extension`: an extension of the unit (2–18 digits). `external`: an
+// outside number, rung through the unit's trunks (digits, and `+`, `*`, `#`); from an outside
+// number the gateway can call another outside number (UCM action `dialOutboundTwo`) or an
+// IVR (`dialIVROutbound`), nothing else.
+type CallOrigin struct {
+	// Number Its number.
+	//
+	// Example: +15551234567
+	Number string `json:"number"`
+
+	// Type The kind of party rung first.
+	//
+	// Example: external
+	Type CallOriginType `json:"type"`
+}
+
+// CallOriginType The kind of party rung first.
+//
+// Example: external
+type CallOriginType string
 
 // CallParty The destination of a call. `type` is present when the gateway knows it.
 type CallParty struct {
@@ -3016,6 +3043,39 @@ type ExtensionCreate struct {
 	WavePrivilegeID *int `json:"wave_privilege_id,omitempty"`
 }
 
+// ExtensionGroup An extension group (UCM action `listExtensionGroup`).
+type ExtensionGroup struct {
+	// GroupID The group's id (`{group}` in its URL).
+	//
+	// Example: extension_group-1
+	GroupID string `json:"group_id"`
+
+	// GroupName The group's name.
+	//
+	// Example: Front office
+	GroupName *string `json:"group_name,omitempty"`
+
+	// Members The group's extensions.
+	//
+	// Example: ["1000","1001","1005"]
+	Members *[]string `json:"members,omitempty"`
+}
+
+// ExtensionGroupList One page of extension groups.
+type ExtensionGroupList struct {
+	Items []ExtensionGroup `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
 // ExtensionList One page of extensions.
 type ExtensionList struct {
 	Items []ExtensionSummary `json:"items"`
@@ -3030,6 +3090,11 @@ type ExtensionList struct {
 	// Example: 5
 	TotalItems int `json:"total_items"`
 }
+
+// ExtensionNumber An extension number (2–18 digits).
+//
+// Example: 1000
+type ExtensionNumber = string
 
 // ExtensionPatch A JSON Merge Patch (RFC 7396) of an extension's settings (UCM action `updateSIPAccount`).
 // Absent fields stay unchanged. `null` resets a field to the UCM's default and is accepted only
@@ -3470,16 +3535,195 @@ type ExtensionSummary struct {
 // Example: 0
 type ForwardDestinationType int
 
+// InboundRoute An inbound route (UCM actions `listInboundRoute`, `getInboundRoute`): the fields peers
+// read from real units; the vendor documents no more.
+type InboundRoute struct {
+	// DestinationType What the route sends calls to, as the UCM names it (`queue`, `account`, `ivr`…).
+	//
+	// Example: queue
+	DestinationType *string `json:"destination_type,omitempty"`
+
+	// DidPatternMatch The dialled-number pattern the route matches (Asterisk syntax).
+	//
+	// Example: _X.
+	DidPatternMatch *string `json:"did_pattern_match,omitempty"`
+
+	// InboundRtIndex The route's index (`{route}` in its URL).
+	//
+	// Example: 1
+	InboundRtIndex int `json:"inbound_rt_index"`
+
+	// OutOfService `true` when the route is disabled.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Queue The destination queue, when `destination_type` is `queue`.
+	//
+	// Example: 6500
+	Queue *string `json:"queue,omitempty"`
+
+	// TrunkIndex The trunk the route takes calls from.
+	//
+	// Example: 1
+	TrunkIndex *int `json:"trunk_index,omitempty"`
+}
+
+// InboundRouteList One page of inbound routes.
+type InboundRouteList struct {
+	Items []InboundRoute `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
 // IPACLStrategy Registration ACL policy (`strategy_ipacl`): 0 any address, 1 only the subnets in
 // `local_network1`…`local_network10`, 2 only `specific_ip`.
 //
 // Example: 0
 type IPACLStrategy int
 
+// Ivr An IVR (UCM action `listIVR`).
+type Ivr struct {
+	// DialExtension Callers may dial an extension directly.
+	//
+	// Example: true
+	DialExtension *bool `json:"dial_extension,omitempty"`
+
+	// Extension The IVR's number (`{ivr}` in its URL; `to.number` of a call to it).
+	//
+	// Example: 7000
+	Extension string `json:"extension"`
+
+	// IvrName The IVR's name.
+	//
+	// Example: Main menu
+	IvrName *string `json:"ivr_name,omitempty"`
+
+	// IvrOutOfService `true` when the IVR is disabled.
+	//
+	// Example: false
+	IvrOutOfService *bool `json:"ivr_out_of_service,omitempty"`
+
+	// Prompt The prompt it plays.
+	//
+	// Example: welcome
+	Prompt *string `json:"prompt,omitempty"`
+}
+
+// IvrList One page of IVRs.
+type IvrList struct {
+	Items []Ivr `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
 // OutboundPermission Outbound call permission (`permission`): internal only, local, national, or international.
 //
 // Example: internal
 type OutboundPermission string
+
+// OutboundRoute An outbound route (UCM actions `listOutboundRoute`, `getOutboundRoute`).
+type OutboundRoute struct {
+	// DefaultTrunkIndex The trunk the route dials out through.
+	//
+	// Example: 1
+	DefaultTrunkIndex *int `json:"default_trunk_index,omitempty"`
+
+	// OutOfService `true` when the route is disabled.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// OutboundRtIndex The route's index (`{route}` in its URL).
+	//
+	// Example: 1
+	OutboundRtIndex int `json:"outbound_rt_index"`
+
+	// OutboundRtName The route's name.
+	//
+	// Example: national
+	OutboundRtName *string `json:"outbound_rt_name,omitempty"`
+
+	// Pattern The dialled-number pattern the route matches (Asterisk syntax).
+	//
+	// Example: _0XXXXXXXXX
+	Pattern *string `json:"pattern,omitempty"`
+
+	// Permission Outbound call permission (`permission`): internal only, local, national, or international.
+	//
+	// Example: internal
+	Permission *OutboundPermission `json:"permission,omitempty"`
+}
+
+// OutboundRouteList One page of outbound routes.
+type OutboundRouteList struct {
+	Items []OutboundRoute `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
+// PagingGroup A paging or intercom group (UCM action `listPaginggroup`). The vendor documents only the
+// list key: these fields are the gateway's expectation.
+type PagingGroup struct {
+	// Extension The group's number (`{group}` in its URL).
+	//
+	// Example: 7100
+	Extension string `json:"extension"`
+
+	// Members The extensions paged.
+	//
+	// Example: ["1000","1001","1005"]
+	Members *[]string `json:"members,omitempty"`
+
+	// PaginggroupName The group's name.
+	//
+	// Example: Warehouse
+	PaginggroupName *string `json:"paginggroup_name,omitempty"`
+
+	// PaginggroupType Paging (one way) or intercom (two way), as the UCM names it.
+	//
+	// Example: 2way
+	PaginggroupType *string `json:"paginggroup_type,omitempty"`
+}
+
+// PagingGroupList One page of paging and intercom groups.
+type PagingGroupList struct {
+	Items []PagingGroup `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
 
 // PresenceSetting Call forwarding of an extension while it has one presence status: busy (`cfb`), no answer
 // (`cfn`) and unconditional (`cfu`), each with a destination type and a time condition.
@@ -3624,6 +3868,371 @@ type ProblemFieldError struct {
 	//
 	// Example: must be at most 10
 	Message string `json:"message"`
+}
+
+// Queue A call queue with every setting the UCM returns (`getQueue`), typed. `pending_apply`
+// appears only in write responses.
+type Queue struct {
+	// EnableAgentLogin `true`: the members are agents who log in and out (`PATCH …/agents/{ext}`);
+	// `false`: the members are static, always in the queue.
+	//
+	//
+	// Example: false
+	EnableAgentLogin *bool `json:"enable_agent_login,omitempty"`
+
+	// Extension The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Extension string `json:"extension"`
+
+	// Maxlen Most callers waiting at once (0 is no limit).
+	//
+	// Example: 0
+	Maxlen *int `json:"maxlen,omitempty"`
+
+	// Members The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+	//
+	// Example: ["1000","1001"]
+	Members *[]string `json:"members,omitempty"`
+
+	// Musicclass Music-on-hold class callers hear while they wait.
+	//
+	// Example: default
+	Musicclass *string `json:"musicclass,omitempty"`
+
+	// PendingApply Present only in the responses of writes: `true` when the change is staged on the unit and
+	// takes effect after the configuration is applied.
+	//
+	//
+	// Example: true
+	PendingApply *bool `json:"pending_apply,omitempty"`
+
+	// QueueName The queue's name.
+	//
+	// Example: Support
+	QueueName *string `json:"queue_name,omitempty"`
+
+	// QueueTimeout Longest a caller waits in the queue, in seconds.
+	//
+	// Example: 600
+	QueueTimeout *int `json:"queue_timeout,omitempty"`
+
+	// Retry Seconds to wait before ringing the agents again after a round.
+	//
+	// Example: 5
+	Retry *int `json:"retry,omitempty"`
+
+	// Ringtime Seconds an agent's phone rings before the queue tries the next one.
+	//
+	// Example: 30
+	Ringtime *int `json:"ringtime,omitempty"`
+
+	// Strategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+	// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+	// longest, `fewestcalls` the agent with the fewest calls, `random`.
+	//
+	//
+	// Example: ringall
+	Strategy *QueueStrategy `json:"strategy,omitempty"`
+
+	// Wrapuptime Seconds an agent gets after a call before the queue rings it again.
+	//
+	// Example: 10
+	Wrapuptime *int `json:"wrapuptime,omitempty"`
+}
+
+// QueueAgent One agent of a queue. `logged_in` and `paused` are `null` when the unit does not report
+// them (see `GET …/agents`).
+type QueueAgent struct {
+	// Extension The agent's extension.
+	//
+	// Example: 1003
+	Extension string `json:"extension"`
+
+	// Fullname The extension's caller id name; null if not set.
+	//
+	// Example: Dmitri Volkov
+	Fullname nullable.Nullable[string] `json:"fullname,omitempty"`
+
+	// LoggedIn `true` for a static member; `null` for an agent of a queue with agent login (not reported).
+	LoggedIn nullable.Nullable[bool] `json:"logged_in"`
+
+	// Paused Not reported by the unit's HTTPS API, so always `null`.
+	Paused nullable.Nullable[bool] `json:"paused"`
+
+	// Status Extension status (`Unavailable`: nothing registered).
+	//
+	// Example: Idle
+	Status *ExtensionStatus `json:"status,omitempty"`
+}
+
+// QueueAgentList A queue's agents.
+type QueueAgentList struct {
+	// AgentLogin The queue's `enable_agent_login`: its agents log in and out.
+	//
+	// Example: true
+	AgentLogin bool         `json:"agent_login"`
+	Items      []QueueAgent `json:"items"`
+
+	// Queue The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Queue string `json:"queue"`
+}
+
+// QueueAgentPatch What to change about the agent. Absent fields stay as they are; `null` is refused.
+type QueueAgentPatch struct {
+	// LoggedIn Log the agent in to the queue (`true`) or out of it (`false`).
+	//
+	// Example: true
+	LoggedIn *bool `json:"logged_in,omitempty"`
+
+	// Paused Pause (`true`) or unpause (`false`) the agent, **in every queue**.
+	//
+	// Example: false
+	Paused *bool `json:"paused,omitempty"`
+}
+
+// QueueCreate A new call queue (UCM action `addQueue`).
+type QueueCreate struct {
+	// EnableAgentLogin `true`: the members are agents who log in and out (`PATCH …/agents/{ext}`);
+	// `false`: the members are static, always in the queue.
+	//
+	//
+	// Example: false
+	EnableAgentLogin *bool `json:"enable_agent_login,omitempty"`
+
+	// Extension The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Extension string `json:"extension"`
+
+	// Maxlen Most callers waiting at once (0 is no limit).
+	//
+	// Example: 0
+	Maxlen *int `json:"maxlen,omitempty"`
+
+	// Members The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+	//
+	// Example: ["1000","1001"]
+	Members *[]string `json:"members,omitempty"`
+
+	// Musicclass Music-on-hold class callers hear while they wait.
+	//
+	// Example: default
+	Musicclass *string `json:"musicclass,omitempty"`
+
+	// QueueName The queue's name.
+	//
+	// Example: Support
+	QueueName string `json:"queue_name"`
+
+	// QueueTimeout Longest a caller waits in the queue, in seconds.
+	//
+	// Example: 600
+	QueueTimeout *int `json:"queue_timeout,omitempty"`
+
+	// Retry Seconds to wait before ringing the agents again after a round.
+	//
+	// Example: 5
+	Retry *int `json:"retry,omitempty"`
+
+	// Ringtime Seconds an agent's phone rings before the queue tries the next one.
+	//
+	// Example: 30
+	Ringtime *int `json:"ringtime,omitempty"`
+
+	// Strategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+	// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+	// longest, `fewestcalls` the agent with the fewest calls, `random`.
+	//
+	//
+	// Example: ringall
+	Strategy QueueStrategy `json:"strategy"`
+
+	// Wrapuptime Seconds an agent gets after a call before the queue rings it again.
+	//
+	// Example: 10
+	Wrapuptime *int `json:"wrapuptime,omitempty"`
+}
+
+// QueueList One page of call queues.
+type QueueList struct {
+	Items []QueueSummary `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
+// QueuePatch A JSON Merge Patch of a call queue (UCM action `updateQueue`). The number cannot change.
+type QueuePatch struct {
+	// EnableAgentLogin `true`: the members are agents who log in and out (`PATCH …/agents/{ext}`);
+	// `false`: the members are static, always in the queue.
+	//
+	//
+	// Example: false
+	EnableAgentLogin *bool `json:"enable_agent_login,omitempty"`
+
+	// Maxlen Most callers waiting at once (0 is no limit).
+	//
+	// Example: 0
+	Maxlen *int `json:"maxlen,omitempty"`
+
+	// Members The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+	//
+	// Example: ["1000","1001"]
+	Members *[]string `json:"members,omitempty"`
+
+	// Musicclass Music-on-hold class callers hear while they wait.
+	//
+	// Example: default
+	Musicclass *string `json:"musicclass,omitempty"`
+
+	// QueueName The queue's name.
+	//
+	// Example: Support
+	QueueName *string `json:"queue_name,omitempty"`
+
+	// QueueTimeout Longest a caller waits in the queue, in seconds.
+	//
+	// Example: 600
+	QueueTimeout *int `json:"queue_timeout,omitempty"`
+
+	// Retry Seconds to wait before ringing the agents again after a round.
+	//
+	// Example: 5
+	Retry *int `json:"retry,omitempty"`
+
+	// Ringtime Seconds an agent's phone rings before the queue tries the next one.
+	//
+	// Example: 30
+	Ringtime *int `json:"ringtime,omitempty"`
+
+	// Strategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+	// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+	// longest, `fewestcalls` the agent with the fewest calls, `random`.
+	//
+	//
+	// Example: ringall
+	Strategy *QueueStrategy `json:"strategy,omitempty"`
+
+	// Wrapuptime Seconds an agent gets after a call before the queue rings it again.
+	//
+	// Example: 10
+	Wrapuptime *int `json:"wrapuptime,omitempty"`
+}
+
+// QueueStats A queue's call statistics over whole days (UCM action `queueapi`).
+type QueueStats struct {
+	// AbandonedCalls Calls that hung up before an agent answered.
+	//
+	// Example: 15
+	AbandonedCalls int `json:"abandoned_calls"`
+
+	// AbandonedRate Percentage of calls abandoned.
+	//
+	// Example: 13.64
+	AbandonedRate float64 `json:"abandoned_rate"`
+
+	// AnsweredCalls Calls an agent answered.
+	//
+	// Example: 95
+	AnsweredCalls int `json:"answered_calls"`
+
+	// AnsweredRate Percentage of calls answered.
+	//
+	// Example: 86.36
+	AnsweredRate float64 `json:"answered_rate"`
+
+	// AvgTalk Average seconds of an answered call.
+	//
+	// Example: 185.5
+	AvgTalk float64 `json:"avg_talk"`
+
+	// AvgWait Average seconds a caller waited.
+	//
+	// Example: 18
+	AvgWait float64 `json:"avg_wait"`
+
+	// From First day of the period.
+	//
+	// Example: 2025-01-13
+	From openapi_types.Date `json:"from"`
+
+	// Queue The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Queue string `json:"queue"`
+
+	// SLARate Percentage of calls answered within the queue's service level.
+	//
+	// Example: 82.73
+	SLARate float64 `json:"sla_rate"`
+
+	// To Last day of the period (included).
+	//
+	// Example: 2025-01-17
+	To openapi_types.Date `json:"to"`
+
+	// TotalCalls Calls that entered the queue.
+	//
+	// Example: 110
+	TotalCalls int `json:"total_calls"`
+
+	// TransferOutCalls Calls transferred out of the queue.
+	//
+	// Example: 5
+	TransferOutCalls int `json:"transfer_out_calls"`
+}
+
+// QueueStrategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+// longest, `fewestcalls` the agent with the fewest calls, `random`.
+//
+// Example: ringall
+type QueueStrategy string
+
+// QueueSummary A call queue as listed by the UCM's `listQueue`.
+type QueueSummary struct {
+	// Extension The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Extension string `json:"extension"`
+
+	// Members The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+	//
+	// Example: ["1000","1001"]
+	Members *[]string `json:"members,omitempty"`
+
+	// QueueName The queue's name.
+	//
+	// Example: Support
+	QueueName *string `json:"queue_name,omitempty"`
+
+	// Strategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+	// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+	// longest, `fewestcalls` the agent with the fewest calls, `random`.
+	//
+	//
+	// Example: ringall
+	Strategy *QueueStrategy `json:"strategy,omitempty"`
+}
+
+// QueueWaitingList The callers waiting in a queue now (the gateway's reading of the channel lists).
+type QueueWaitingList struct {
+	Items []WaitingCaller `json:"items"`
+
+	// Queue The queue's number (`{queue}` in its URL).
+	//
+	// Example: 6500
+	Queue string `json:"queue"`
 }
 
 // SIPTrunk A SIP trunk with every setting the UCM returns (`getSIPTrunk`), typed. The password and the
@@ -4653,6 +5262,80 @@ type UnitSession struct {
 // Example: ready
 type UnitSessionState string
 
+// User A user of the unit (UCM actions `listUser`, `getUser`): the person behind an extension.
+// The portal password is never returned. `pending_apply` appears only in write responses.
+type User struct {
+	// Department Department.
+	//
+	// Example: Support
+	Department *string `json:"department,omitempty"`
+
+	// Email E-mail address (voicemail and fax go there); empty for none.
+	//
+	// Example: alice@example.com
+	Email *string `json:"email,omitempty"`
+
+	// FirstName First name.
+	//
+	// Example: Alice
+	FirstName *string `json:"first_name,omitempty"`
+
+	// LastName Last name.
+	//
+	// Example: Martin
+	LastName *string `json:"last_name,omitempty"`
+
+	// PendingApply Present only in the responses of writes: `true` when the change is staged on the unit and
+	// takes effect after the configuration is applied.
+	//
+	//
+	// Example: true
+	PendingApply *bool `json:"pending_apply,omitempty"`
+
+	// UserName The user's name; normally the extension number.
+	//
+	// Example: 1000
+	UserName string `json:"user_name"`
+}
+
+// UserList One page of users.
+type UserList struct {
+	Items []User `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: Mg
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of items on the unit.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
+}
+
+// UserPatch A JSON Merge Patch of a user (UCM action `updateUser`). No field takes `null`.
+type UserPatch struct {
+	// Department Department.
+	//
+	// Example: Support
+	Department *string `json:"department,omitempty"`
+
+	// Email E-mail address (voicemail and fax go there); empty for none.
+	//
+	// Example: alice@example.com
+	Email *string `json:"email,omitempty"`
+
+	// FirstName First name.
+	//
+	// Example: Alice
+	FirstName *string `json:"first_name,omitempty"`
+
+	// LastName Last name.
+	//
+	// Example: Martin
+	LastName *string `json:"last_name,omitempty"`
+}
+
 // Voicemail Voicemail e-mail settings of an extension; null uses the global voicemail setting.
 type Voicemail struct {
 	// VMAttach Send voicemail to the extension's e-mail address; null uses the global setting.
@@ -4663,6 +5346,42 @@ type Voicemail struct {
 	// VMReserve Keep the voicemail after e-mailing it (only when sending voicemail by e-mail is on for the
 	// extension, or globally with the extension on the default); null uses the global setting.
 	VMReserve nullable.Nullable[bool] `json:"vm_reserve,omitempty"`
+}
+
+// WaitingCaller One caller waiting in a queue.
+type WaitingCaller struct {
+	// CallID The call's id (`GET/DELETE /v1/units/{unit}/calls/{call}`).
+	//
+	// Example: UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYw
+	CallID string `json:"call_id"`
+
+	// CallerName The caller's name, when the unit has one.
+	CallerName nullable.Nullable[string] `json:"caller_name,omitempty"`
+
+	// CallerNumber The caller's number.
+	//
+	// Example: +15550002222
+	CallerNumber nullable.Nullable[string] `json:"caller_number,omitempty"`
+
+	// Channel The caller's UCM channel (opaque; contains `/`).
+	//
+	// Example: PJSIP/trunk_1-0000002c
+	Channel string `json:"channel"`
+
+	// Position 1 for the caller waiting longest.
+	//
+	// Example: 1
+	Position int `json:"position"`
+
+	// Since When the caller's channel was created (the unit's clock, read as UTC).
+	//
+	// Example: 2025-01-15T09:30:12Z
+	Since nullable.Nullable[time.Time] `json:"since,omitempty"`
+
+	// WaitSeconds Seconds since `since`, by the gateway's clock.
+	//
+	// Example: 42
+	WaitSeconds nullable.Nullable[int] `json:"wait_seconds,omitempty"`
 }
 
 // Webhook A webhook endpoint and its delivery state since the gateway started. Never carries the
@@ -4759,11 +5478,17 @@ type CallID = string
 // EventTypes defines model for EventTypes.
 type EventTypes = []string
 
+// ExtensionGroupID defines model for ExtensionGroupId.
+type ExtensionGroupID = string
+
 // ExtensionID defines model for ExtensionId.
 type ExtensionID = string
 
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
+
+// IvrID defines model for IvrId.
+type IvrID = string
 
 // LastEventID defines model for LastEventId.
 type LastEventID = string
@@ -4774,6 +5499,15 @@ type PageSize = int
 // PageToken defines model for PageToken.
 type PageToken = string
 
+// PagingGroupID defines model for PagingGroupId.
+type PagingGroupID = string
+
+// QueueID defines model for QueueId.
+type QueueID = string
+
+// RouteID defines model for RouteId.
+type RouteID = int
+
 // TrunkID defines model for TrunkId.
 type TrunkID = int
 
@@ -4782,6 +5516,9 @@ type TrunkSort string
 
 // UnitID defines model for UnitId.
 type UnitID = string
+
+// UserName defines model for UserName.
+type UserName = string
 
 // BadGateway RFC 9457 problem details.
 type BadGateway = Problem
@@ -4881,6 +5618,15 @@ type StreamUnitEventsParams struct {
 	LastEventID *LastEventID `json:"Last-Event-ID,omitempty"`
 }
 
+// ListExtensionGroupsParams defines parameters for ListExtensionGroups.
+type ListExtensionGroupsParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
 // ListExtensionsParams defines parameters for ListExtensions.
 type ListExtensionsParams struct {
 	// PageSize Maximum number of items on a page.
@@ -4927,6 +5673,93 @@ type UpdateExtensionParams struct {
 	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
 	// response still succeeds, reporting `pending_apply: true`.
 	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// ListIvrsParams defines parameters for ListIvrs.
+type ListIvrsParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
+// ListPagingGroupsParams defines parameters for ListPagingGroups.
+type ListPagingGroupsParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
+// ListQueuesParams defines parameters for ListQueues.
+type ListQueuesParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
+// CreateQueueParams defines parameters for CreateQueue.
+type CreateQueueParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// DeleteQueueParams defines parameters for DeleteQueue.
+type DeleteQueueParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// UpdateQueueParams defines parameters for UpdateQueue.
+type UpdateQueueParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
+// GetQueueStatsParams defines parameters for GetQueueStats.
+type GetQueueStatsParams struct {
+	// From First day of the period (default today, UTC).
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last day of the period, included (default today, UTC); not before `from`.
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ListInboundRoutesParams defines parameters for ListInboundRoutes.
+type ListInboundRoutesParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
+// ListOutboundRoutesParams defines parameters for ListOutboundRoutes.
+type ListOutboundRoutesParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
 }
 
 // ListAnalogTrunksParams defines parameters for ListAnalogTrunks.
@@ -5054,6 +5887,26 @@ type UpdateSIPTrunkParams struct {
 	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
 }
 
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
+
+// UpdateUserParams defines parameters for UpdateUser.
+type UpdateUserParams struct {
+	// Apply `false` (the default): stage the change only; it takes effect after
+	// `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+	// `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+	// this applies every staged change on the unit, not only this one). If the write succeeds but
+	// the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+	// response still succeeds, reporting `pending_apply: true`.
+	Apply *Apply `form:"apply,omitempty" json:"apply,omitempty"`
+}
+
 // RunActionJSONRequestBody defines body for RunAction for application/json ContentType.
 type RunActionJSONRequestBody = ActionParameters
 
@@ -5072,6 +5925,15 @@ type CreateExtensionJSONRequestBody = ExtensionCreate
 // UpdateExtensionApplicationMergePatchPlusJSONRequestBody defines body for UpdateExtension for application/merge-patch+json ContentType.
 type UpdateExtensionApplicationMergePatchPlusJSONRequestBody = ExtensionPatch
 
+// CreateQueueJSONRequestBody defines body for CreateQueue for application/json ContentType.
+type CreateQueueJSONRequestBody = QueueCreate
+
+// UpdateQueueApplicationMergePatchPlusJSONRequestBody defines body for UpdateQueue for application/merge-patch+json ContentType.
+type UpdateQueueApplicationMergePatchPlusJSONRequestBody = QueuePatch
+
+// UpdateQueueAgentApplicationMergePatchPlusJSONRequestBody defines body for UpdateQueueAgent for application/merge-patch+json ContentType.
+type UpdateQueueAgentApplicationMergePatchPlusJSONRequestBody = QueueAgentPatch
+
 // CreateAnalogTrunkJSONRequestBody defines body for CreateAnalogTrunk for application/json ContentType.
 type CreateAnalogTrunkJSONRequestBody = AnalogTrunkCreate
 
@@ -5086,6 +5948,71 @@ type CreateSIPTrunkJSONRequestBody = SIPTrunkCreate
 
 // UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody defines body for UpdateSIPTrunk for application/merge-patch+json ContentType.
 type UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody = SIPTrunkPatch
+
+// UpdateUserApplicationMergePatchPlusJSONRequestBody defines body for UpdateUser for application/merge-patch+json ContentType.
+type UpdateUserApplicationMergePatchPlusJSONRequestBody = UserPatch
+
+// AsExtensionNumber returns the union data inside the CallCreate_From as a ExtensionNumber
+func (t CallCreate_From) AsExtensionNumber() (ExtensionNumber, error) {
+	var body ExtensionNumber
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromExtensionNumber overwrites any union data inside the CallCreate_From as the provided ExtensionNumber
+func (t *CallCreate_From) FromExtensionNumber(v ExtensionNumber) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeExtensionNumber performs a merge with any union data inside the CallCreate_From, using the provided ExtensionNumber
+func (t *CallCreate_From) MergeExtensionNumber(v ExtensionNumber) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCallOrigin returns the union data inside the CallCreate_From as a CallOrigin
+func (t CallCreate_From) AsCallOrigin() (CallOrigin, error) {
+	var body CallOrigin
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCallOrigin overwrites any union data inside the CallCreate_From as the provided CallOrigin
+func (t *CallCreate_From) FromCallOrigin(v CallOrigin) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCallOrigin performs a merge with any union data inside the CallCreate_From, using the provided CallOrigin
+func (t *CallCreate_From) MergeCallOrigin(v CallOrigin) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CallCreate_From) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CallCreate_From) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -5194,27 +6121,35 @@ type ClientInterface interface {
 	// RunActionWithBody Run a UCM action that has no resource yet
 	//
 	// Sends one UCM action with the given parameters and returns the UCM's `response` object as
-	// it is (the UCM's own names and loosely typed values), so that every action of the vendor
-	// guide stays reachable through the gateway: queues, inbound and outbound routes, IVRs, paging
-	// groups, users, extension groups, PIN sets, digital trunks…
+	// it is (the UCM's own names and loosely typed values). It is the escape hatch for the
+	// actions of the vendor guide whose parameters nobody publishes, so that they have no
+	// resource here: the inbound and outbound route writes, `getIVR` and the IVR writes,
+	// `getPaginggroup`, the paging writes and multicast paging, `playPromptByOrg`,
+	// `listPinSets`, and the digital trunk actions. Their parameters are the vendor's; the
+	// gateway does not check them.
 	//
-	// This is an allow-list, not a relay. Only the actions listed in `action` are accepted;
-	// `challenge`, `login`, `logout` (the gateway owns the session), call control and dialling
-	// (see the calls resources), actions that have a resource here, `cdrapi`, `recapi`, `pmsapi`
-	// and `queueapi` (which do not use the JSON envelope) and anything unknown are refused with
-	// `400` before the unit is called. The body is a JSON object of the action's parameters,
-	// sent as they are; the parameter names `action` and `cookie` are refused. Values may be
-	// strings, numbers, booleans, null, or arrays and objects of those (the UCM usually wants
-	// strings: `"30"`).
+	// This is an allow-list, not a relay. Only the actions listed in `action` are accepted.
+	// Refused with `400` before the unit is called: `challenge`, `login`, `logout` (the gateway
+	// owns the session); every action a resource of this API uses (extensions, trunks, queues and
+	// their agents, routes, IVR and paging lists, users, extension groups, `applyChanges`: use
+	// the resource, which validates and types them); call control and dialling (the calls
+	// resources); `cdrapi`, `recapi`, `pmsapi` and `queueapi`, which do not use the JSON
+	// envelope; anything unknown. The body is a JSON object of the action's parameters, sent as
+	// they are; the parameter names `action` and `cookie` are refused. Values may be strings,
+	// numbers, booleans, null, or arrays and objects of those (the UCM usually wants strings:
+	// `"30"`).
+	//
+	// The actions that only read (`get…`, `list…`) need the `read` scope; the others change the
+	// unit and need `admin`.
 	//
 	// Fields known to hold passwords (`secret`, `vmsecret`, `user_password`, `user_outrt_passwd`,
 	// `ldap_sync_passwd`, `password`, `passwd`, `pin`) are removed from the reply wherever they
 	// appear, as the resources never return secrets.
 	//
 	// Errors map as everywhere else (UCM -16 → 404, -44 → 409, -1 → 400…). A unit whose firmware
-	// does not know the action answers -1 (→ 400) or -19 (→ 501). When the UCM reports
-	// `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked as having staged
-	// changes; apply them with `POST /v1/units/{unit}/config/apply`.
+	// does not know the action, or the parameters sent, answers -1 (→ 400) or -19 (→ 501). When
+	// the UCM reports `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked
+	// as having staged changes; apply them with `POST /v1/units/{unit}/config/apply`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5224,27 +6159,35 @@ type ClientInterface interface {
 	// RunAction Run a UCM action that has no resource yet
 	//
 	// Sends one UCM action with the given parameters and returns the UCM's `response` object as
-	// it is (the UCM's own names and loosely typed values), so that every action of the vendor
-	// guide stays reachable through the gateway: queues, inbound and outbound routes, IVRs, paging
-	// groups, users, extension groups, PIN sets, digital trunks…
+	// it is (the UCM's own names and loosely typed values). It is the escape hatch for the
+	// actions of the vendor guide whose parameters nobody publishes, so that they have no
+	// resource here: the inbound and outbound route writes, `getIVR` and the IVR writes,
+	// `getPaginggroup`, the paging writes and multicast paging, `playPromptByOrg`,
+	// `listPinSets`, and the digital trunk actions. Their parameters are the vendor's; the
+	// gateway does not check them.
 	//
-	// This is an allow-list, not a relay. Only the actions listed in `action` are accepted;
-	// `challenge`, `login`, `logout` (the gateway owns the session), call control and dialling
-	// (see the calls resources), actions that have a resource here, `cdrapi`, `recapi`, `pmsapi`
-	// and `queueapi` (which do not use the JSON envelope) and anything unknown are refused with
-	// `400` before the unit is called. The body is a JSON object of the action's parameters,
-	// sent as they are; the parameter names `action` and `cookie` are refused. Values may be
-	// strings, numbers, booleans, null, or arrays and objects of those (the UCM usually wants
-	// strings: `"30"`).
+	// This is an allow-list, not a relay. Only the actions listed in `action` are accepted.
+	// Refused with `400` before the unit is called: `challenge`, `login`, `logout` (the gateway
+	// owns the session); every action a resource of this API uses (extensions, trunks, queues and
+	// their agents, routes, IVR and paging lists, users, extension groups, `applyChanges`: use
+	// the resource, which validates and types them); call control and dialling (the calls
+	// resources); `cdrapi`, `recapi`, `pmsapi` and `queueapi`, which do not use the JSON
+	// envelope; anything unknown. The body is a JSON object of the action's parameters, sent as
+	// they are; the parameter names `action` and `cookie` are refused. Values may be strings,
+	// numbers, booleans, null, or arrays and objects of those (the UCM usually wants strings:
+	// `"30"`).
+	//
+	// The actions that only read (`get…`, `list…`) need the `read` scope; the others change the
+	// unit and need `admin`.
 	//
 	// Fields known to hold passwords (`secret`, `vmsecret`, `user_password`, `user_outrt_passwd`,
 	// `ldap_sync_passwd`, `password`, `passwd`, `pin`) are removed from the reply wherever they
 	// appear, as the resources never return secrets.
 	//
 	// Errors map as everywhere else (UCM -16 → 404, -44 → 409, -1 → 400…). A unit whose firmware
-	// does not know the action answers -1 (→ 400) or -19 (→ 501). When the UCM reports
-	// `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked as having staged
-	// changes; apply them with `POST /v1/units/{unit}/config/apply`.
+	// does not know the action, or the parameters sent, answers -1 (→ 400) or -19 (→ 501). When
+	// the UCM reports `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked
+	// as having staged changes; apply them with `POST /v1/units/{unit}/config/apply`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5266,18 +6209,22 @@ type ClientInterface interface {
 	//
 	// Places a call the way the UCM does it: the unit first rings the `from` extension and, when it
 	// answers, connects it to `to` (UCM actions `dialExtension`, `dialOutbound`, `dialIVR`,
-	// `dialQueue`, `dialRinggroup`, chosen by `to.type`).
+	// `dialQueue`, `dialRinggroup`, chosen by `to.type`). `from` may instead be an outside number
+	// (`{"type": "external", "number": …}`): the unit rings it through its trunks and connects it
+	// to another outside number (`dialOutboundTwo`) or to an IVR (`dialIVROutbound`); any other
+	// destination from outside is `400`.
 	//
-	// Before anything is dialled the gateway checks that `from` is an existing extension (and, for
+	// Before anything is dialled the gateway checks that an extension `from` exists (and, for
 	// `to.type: extension`, that `to.number` is one too) and that an extension whose outbound
 	// `permission` is `internal` is not asked to call an external number: the UCM would ring the
 	// phone and then silently drop the call, so the gateway answers `422` instead.
 	//
 	// The UCM returns no call id. The gateway notes which channels of the `from` extension exist
 	// before the dial, dials, then polls the unit's channel lists (briefly, a few seconds at most)
-	// for the new channel of `from`; the call's `id` is derived from that channel's name. If no new
-	// channel appears in time (the caller's phone is not registered, for example) the answer is
-	// `409` with type `urn:ucm-gateway:problem:call-not-started`.
+	// for the new channel of `from`; the call's `id` is derived from that channel's name. For an
+	// outside `from`, that is the new trunk channel whose caller number is `from.number`. If no
+	// new channel appears in time (the caller's phone is not registered, for example) the answer
+	// is `409` with type `urn:ucm-gateway:problem:call-not-started`.
 	//
 	// **Idempotency.** Send an `Idempotency-Key` to make a retry safe (IETF httpapi
 	// idempotency-key draft): the same key with the same body within 24 hours returns the first
@@ -5299,18 +6246,22 @@ type ClientInterface interface {
 	//
 	// Places a call the way the UCM does it: the unit first rings the `from` extension and, when it
 	// answers, connects it to `to` (UCM actions `dialExtension`, `dialOutbound`, `dialIVR`,
-	// `dialQueue`, `dialRinggroup`, chosen by `to.type`).
+	// `dialQueue`, `dialRinggroup`, chosen by `to.type`). `from` may instead be an outside number
+	// (`{"type": "external", "number": …}`): the unit rings it through its trunks and connects it
+	// to another outside number (`dialOutboundTwo`) or to an IVR (`dialIVROutbound`); any other
+	// destination from outside is `400`.
 	//
-	// Before anything is dialled the gateway checks that `from` is an existing extension (and, for
+	// Before anything is dialled the gateway checks that an extension `from` exists (and, for
 	// `to.type: extension`, that `to.number` is one too) and that an extension whose outbound
 	// `permission` is `internal` is not asked to call an external number: the UCM would ring the
 	// phone and then silently drop the call, so the gateway answers `422` instead.
 	//
 	// The UCM returns no call id. The gateway notes which channels of the `from` extension exist
 	// before the dial, dials, then polls the unit's channel lists (briefly, a few seconds at most)
-	// for the new channel of `from`; the call's `id` is derived from that channel's name. If no new
-	// channel appears in time (the caller's phone is not registered, for example) the answer is
-	// `409` with type `urn:ucm-gateway:problem:call-not-started`.
+	// for the new channel of `from`; the call's `id` is derived from that channel's name. For an
+	// outside `from`, that is the new trunk channel whose caller number is `from.number`. If no
+	// new channel appears in time (the caller's phone is not registered, for example) the answer
+	// is `409` with type `urn:ucm-gateway:problem:call-not-started`.
 	//
 	// **Idempotency.** Send an `Idempotency-Key` to make a retry safe (IETF httpapi
 	// idempotency-key draft): the same key with the same body within 24 hours returns the first
@@ -5516,6 +6467,21 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/units/{unit}/events (the `StreamUnitEvents` operationId).
 	StreamUnitEvents(ctx context.Context, unit UnitID, params *StreamUnitEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListExtensionGroups List extension groups
+	//
+	// Lists the unit's extension groups (UCM action `listExtensionGroup`), by id. Paged like every list.
+	//
+	// Corresponds with GET /v1/units/{unit}/extension-groups (the `ListExtensionGroups` operationId).
+	ListExtensionGroups(ctx context.Context, unit UnitID, params *ListExtensionGroupsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExtensionGroup Get an extension group
+	//
+	// One extension group, typed. The UCM has no action to read one group: the gateway reads it
+	// from `listExtensionGroup` and answers `404` when the unit does not list it.
+	//
+	// Corresponds with GET /v1/units/{unit}/extension-groups/{group} (the `GetExtensionGroup` operationId).
+	GetExtensionGroup(ctx context.Context, unit UnitID, group ExtensionGroupID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListExtensions List extensions
 	//
 	// Lists the unit's extensions with their registration and message state (UCM action
@@ -5626,6 +6592,208 @@ type ClientInterface interface {
 	// Corresponds with DELETE /v1/units/{unit}/extensions/{ext}/wave-chat (the `ClearWaveChat` operationId).
 	ClearWaveChat(ctx context.Context, unit UnitID, ext ExtensionID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListIvrs List IVRs
+	//
+	// Lists the unit's IVRs (UCM action `listIVR`), by number. Paged like every list. `getIVR`,
+	// `addIVR`, `updateIVR` and `deleteIVR` have no published parameters: they are reachable
+	// through `POST /v1/units/{unit}/actions/{action}`.
+	//
+	// Corresponds with GET /v1/units/{unit}/ivrs (the `ListIvrs` operationId).
+	ListIvrs(ctx context.Context, unit UnitID, params *ListIvrsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetIvr Get an IVR
+	//
+	// One IVR, typed. `getIVR`'s parameters are not published, so the gateway reads it from
+	// `listIVR` (the whole list, one call) and answers `404` when the unit does not list it.
+	//
+	// Corresponds with GET /v1/units/{unit}/ivrs/{ivr} (the `GetIvr` operationId).
+	GetIvr(ctx context.Context, unit UnitID, ivr IvrID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPagingGroups List paging and intercom groups
+	//
+	// Lists the unit's paging and intercom groups (UCM action `listPaginggroup`, list key
+	// `paginggroup`), by number. Paged like every list. The vendor does not document the
+	// items' fields: these are the ones the gateway expects, and a field the unit does not send
+	// is absent. `getPaginggroup`, the paging writes, `MulticastPaging` and
+	// `MulticastPagingHangup` are reachable through `POST /v1/units/{unit}/actions/{action}`.
+	//
+	// Corresponds with GET /v1/units/{unit}/paging-groups (the `ListPagingGroups` operationId).
+	ListPagingGroups(ctx context.Context, unit UnitID, params *ListPagingGroupsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPagingGroup Get a paging or intercom group
+	//
+	// One paging or intercom group, typed. `getPaginggroup`'s parameters are not published, so
+	// the gateway reads it from `listPaginggroup` and answers `404` when the unit does not list
+	// it.
+	//
+	// Corresponds with GET /v1/units/{unit}/paging-groups/{group} (the `GetPagingGroup` operationId).
+	GetPagingGroup(ctx context.Context, unit UnitID, group PagingGroupID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListQueues List call queues
+	//
+	// Lists the unit's call queues (UCM action `listQueue`), by queue number. Paged: follow
+	// `next_page_token` (or the `Link` header) until it is absent.
+	//
+	// Corresponds with GET /v1/units/{unit}/queues (the `ListQueues` operationId).
+	ListQueues(ctx context.Context, unit UnitID, params *ListQueuesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateQueueWithBody Create a call queue
+	//
+	// Creates a call queue (UCM action `addQueue`). `extension` (the queue's number), `queue_name`
+	// and `strategy` are required; `members` are the queue's agents, as extension numbers. The
+	// UCM stages the change (`pending_apply: true`) unless `apply=true`; every successful write is
+	// reported as staged, whatever the unit's reply says. A number the unit already uses is
+	// `409` (UCM status -44).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/units/{unit}/queues (the `CreateQueue` operationId).
+	CreateQueueWithBody(ctx context.Context, unit UnitID, params *CreateQueueParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateQueue Create a call queue
+	//
+	// Creates a call queue (UCM action `addQueue`). `extension` (the queue's number), `queue_name`
+	// and `strategy` are required; `members` are the queue's agents, as extension numbers. The
+	// UCM stages the change (`pending_apply: true`) unless `apply=true`; every successful write is
+	// reported as staged, whatever the unit's reply says. A number the unit already uses is
+	// `409` (UCM status -44).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/units/{unit}/queues (the `CreateQueue` operationId).
+	CreateQueue(ctx context.Context, unit UnitID, params *CreateQueueParams, body CreateQueueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteQueue Delete a call queue
+	//
+	// Deletes the queue (UCM action `deleteQueue`). Staged unless `apply=true` (`X-Pending-Apply`).
+	//
+	// Corresponds with DELETE /v1/units/{unit}/queues/{queue} (the `DeleteQueue` operationId).
+	DeleteQueue(ctx context.Context, unit UnitID, queue QueueID, params *DeleteQueueParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetQueue Get a call queue
+	//
+	// Every setting of one queue, typed (UCM action `getQueue`).
+	//
+	// Corresponds with GET /v1/units/{unit}/queues/{queue} (the `GetQueue` operationId).
+	GetQueue(ctx context.Context, unit UnitID, queue QueueID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateQueueWithBody Update a call queue
+	//
+	// Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+	// `updateQueue`). Absent fields stay unchanged; `members` is replaced as a whole. No field
+	// takes `null`. Staged unless `apply=true`; the queue is read back after the write.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/units/{unit}/queues/{queue} (the `UpdateQueue` operationId).
+	UpdateQueueWithBody(ctx context.Context, unit UnitID, queue QueueID, params *UpdateQueueParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateQueueWithApplicationMergePatchPlusJSONBody Update a call queue
+	//
+	// Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+	// `updateQueue`). Absent fields stay unchanged; `members` is replaced as a whole. No field
+	// takes `null`. Staged unless `apply=true`; the queue is read back after the write.
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/units/{unit}/queues/{queue} (the `UpdateQueue` operationId).
+	UpdateQueueWithApplicationMergePatchPlusJSONBody(ctx context.Context, unit UnitID, queue QueueID, params *UpdateQueueParams, body UpdateQueueApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListQueueAgents List a queue's agents
+	//
+	// The queue's agents (its `members`, UCM action `getQueue`), each with its extension's name
+	// and status (`listAccount`: `Idle`, `InUse`, `Ringing`…).
+	//
+	// **What the unit does not say.** No action of the UCM's HTTPS API reports whether an agent
+	// is logged in to a queue or paused (the unit reports it only on its own WebSocket, which
+	// this API does not read). So `logged_in` is `true` for the members of a queue without agent
+	// login (`enable_agent_login: false`: its members are static, always in the queue) and
+	// `null` for the agents of a queue with agent login; `paused` is always `null`. Change them
+	// with `PATCH …/agents/{ext}`; the gateway does not remember what it set, so what it shows
+	// is never a stale guess.
+	//
+	// Corresponds with GET /v1/units/{unit}/queues/{queue}/agents (the `ListQueueAgents` operationId).
+	ListQueueAgents(ctx context.Context, unit UnitID, queue QueueID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateQueueAgentWithBody Log an agent in or out, pause or unpause it
+	//
+	// An operation on a live agent, not configuration: it needs the `calls` scope (not `write`),
+	// takes effect at once and is never staged for apply.
+	//
+	// - `logged_in` logs the agent in to this queue or out of it (UCM action
+	//   `loginLogoffQueueAgent`, for queues with agent login; the unit refuses it for a queue
+	//   whose members are static). Its parameters are not published: the gateway sends the ones
+	//   the UCM's own web interface sends (`operatetype` `login`/`logoff`, `interface` the
+	//   agent's extension, `extension` the queue's).
+	// - `paused` pauses or unpauses the agent (UCM action `pauseUnpauseQueueAgent`). **Pausing is
+	//   per agent on the UCM: it pauses the agent in every queue it belongs to**, not only in
+	//   this one.
+	//
+	// The gateway first checks that `{ext}` is an agent of `{queue}` (`404` otherwise). With both
+	// fields, the login comes first and the logout last, so an agent is never paused after it
+	// left; if the second change fails, the first has been made. Answers `204`: the unit does not
+	// report agent state afterwards (see `GET …/agents`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/units/{unit}/queues/{queue}/agents/{ext} (the `UpdateQueueAgent` operationId).
+	UpdateQueueAgentWithBody(ctx context.Context, unit UnitID, queue QueueID, ext ExtensionID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateQueueAgentWithApplicationMergePatchPlusJSONBody Log an agent in or out, pause or unpause it
+	//
+	// An operation on a live agent, not configuration: it needs the `calls` scope (not `write`),
+	// takes effect at once and is never staged for apply.
+	//
+	// - `logged_in` logs the agent in to this queue or out of it (UCM action
+	//   `loginLogoffQueueAgent`, for queues with agent login; the unit refuses it for a queue
+	//   whose members are static). Its parameters are not published: the gateway sends the ones
+	//   the UCM's own web interface sends (`operatetype` `login`/`logoff`, `interface` the
+	//   agent's extension, `extension` the queue's).
+	// - `paused` pauses or unpauses the agent (UCM action `pauseUnpauseQueueAgent`). **Pausing is
+	//   per agent on the UCM: it pauses the agent in every queue it belongs to**, not only in
+	//   this one.
+	//
+	// The gateway first checks that `{ext}` is an agent of `{queue}` (`404` otherwise). With both
+	// fields, the login comes first and the logout last, so an agent is never paused after it
+	// left; if the second change fails, the first has been made. Answers `204`: the unit does not
+	// report agent state afterwards (see `GET …/agents`).
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/units/{unit}/queues/{queue}/agents/{ext} (the `UpdateQueueAgent` operationId).
+	UpdateQueueAgentWithApplicationMergePatchPlusJSONBody(ctx context.Context, unit UnitID, queue QueueID, ext ExtensionID, body UpdateQueueAgentApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetQueueStats Get a queue's statistics
+	//
+	// The queue's call statistics over whole days (UCM action `queueapi`, which answers without
+	// the usual envelope and with every value a string; here they are numbers). `from` and `to`
+	// are calendar dates of the unit's clock, both included; each defaults to today (UTC: the
+	// unit does not say which zone it keeps). The vendor does not publish the time format
+	// `queueapi` takes; the gateway sends dates (`YYYY-MM-DD`), as a client in production does.
+	// Rates are percentages (0–100); `avg_wait` and `avg_talk` are average seconds. A queue with
+	// no calls in the period has zeros; an unknown queue is `404`.
+	//
+	// Corresponds with GET /v1/units/{unit}/queues/{queue}/stats (the `GetQueueStats` operationId).
+	GetQueueStats(ctx context.Context, unit UnitID, queue QueueID, params *GetQueueStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListQueueWaiting List the callers waiting in a queue
+	//
+	// The callers waiting in the queue now, longest waiting first (UCM actions
+	// `listUnBridgedChannels` and `listBridgedChannels`, read like `GET …/calls`).
+	//
+	// **This is the gateway's reading of the channel lists**: the UCM has no action that lists a
+	// queue's callers, and the vendor does not document how a unit shows them. The gateway
+	// counts a channel as waiting in queue `Q` when it is not bridged, the application it is in
+	// (`service`) is `Queue`, and the number it is connected to (`connectednum`) is `Q`. A caller
+	// an agent has answered is bridged, and no longer waiting. `since` is the channel's creation
+	// (`alloc_time`: it includes any time the caller spent in an IVR before the queue), read as
+	// UTC like every time of the unit; `wait_seconds` is the gateway's clock minus `since`, so it
+	// is right only when the unit's clock is UTC. `call_id` is the call's id for
+	// `GET/DELETE …/calls/{call}`.
+	//
+	// Corresponds with GET /v1/units/{unit}/queues/{queue}/waiting (the `ListQueueWaiting` operationId).
+	ListQueueWaiting(ctx context.Context, unit UnitID, queue QueueID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetRecording Download a recording
 	//
 	// Streams a call recording from the unit (UCM action `recapi`) as WAV audio, with
@@ -5649,6 +6817,40 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/units/{unit}/reset (the `ResetUnit` operationId).
 	ResetUnit(ctx context.Context, unit UnitID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListInboundRoutes List inbound routes
+	//
+	// Lists the unit's inbound routes (UCM action `listInboundRoute`), by index. Paged like every
+	// list. Creating, changing and deleting routes (`addInboundRoute`, `updateInboundRoute`,
+	// `deleteInboundRoute`) have no published parameters: they are reachable through
+	// `POST /v1/units/{unit}/actions/{action}`.
+	//
+	// Corresponds with GET /v1/units/{unit}/routes/inbound (the `ListInboundRoutes` operationId).
+	ListInboundRoutes(ctx context.Context, unit UnitID, params *ListInboundRoutesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetInboundRoute Get an inbound route
+	//
+	// One inbound route, typed (UCM action `getInboundRoute`).
+	//
+	// Corresponds with GET /v1/units/{unit}/routes/inbound/{route} (the `GetInboundRoute` operationId).
+	GetInboundRoute(ctx context.Context, unit UnitID, route RouteID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListOutboundRoutes List outbound routes
+	//
+	// Lists the unit's outbound routes (UCM action `listOutboundRoute`), by index. Paged like
+	// every list. Route writes (`addOutboundRoute`, `updateOutboundRoute`,
+	// `deleteOutboundRoute`) have no published parameters: they are reachable through
+	// `POST /v1/units/{unit}/actions/{action}`.
+	//
+	// Corresponds with GET /v1/units/{unit}/routes/outbound (the `ListOutboundRoutes` operationId).
+	ListOutboundRoutes(ctx context.Context, unit UnitID, params *ListOutboundRoutesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOutboundRoute Get an outbound route
+	//
+	// One outbound route, typed (UCM action `getOutboundRoute`).
+	//
+	// Corresponds with GET /v1/units/{unit}/routes/outbound/{route} (the `GetOutboundRoute` operationId).
+	GetOutboundRoute(ctx context.Context, unit UnitID, route RouteID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSystemStatus Get system status
 	//
@@ -5768,6 +6970,17 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/units/{unit}/trunks/digital (the `ListDigitalTrunks` operationId).
 	ListDigitalTrunks(ctx context.Context, unit UnitID, params *ListDigitalTrunksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetDigitalTrunk Get a digital trunk
+	//
+	// One digital trunk, typed. The vendor guide names `getDigitalTrunk` (spelled
+	// `getDogitalTrunk` in its table) but publishes neither its parameters nor its reply, so the
+	// gateway reads the trunk from `listDigitalTrunk` and answers `404` when the unit does not
+	// list it. `getDigitalTrunk` itself stays reachable through
+	// `POST /v1/units/{unit}/actions/{action}` for firmware-specific fields.
+	//
+	// Corresponds with GET /v1/units/{unit}/trunks/digital/{trunk} (the `GetDigitalTrunk` operationId).
+	GetDigitalTrunk(ctx context.Context, unit UnitID, trunk TrunkID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListSIPTrunks List SIP trunks
 	//
 	// Lists the unit's SIP (VoIP) trunks (UCM action `listVoIPTrunk`). Paged: follow
@@ -5860,6 +7073,49 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /v1/units/{unit}/trunks/sip/{trunk} (the `UpdateSIPTrunk` operationId).
 	UpdateSIPTrunkWithApplicationMergePatchPlusJSONBody(ctx context.Context, unit UnitID, trunk TrunkID, params *UpdateSIPTrunkParams, body UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListUsers List users
+	//
+	// Lists the unit's users (UCM action `listUser`), by user name: the person behind each
+	// extension (creating an extension creates its user; deleting it deletes both). The vendor
+	// does not name `listUser`'s list key: the gateway takes the reply's only list. The user's
+	// portal password is never returned.
+	//
+	// Corresponds with GET /v1/units/{unit}/users (the `ListUsers` operationId).
+	ListUsers(ctx context.Context, unit UnitID, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUser Get a user
+	//
+	// One user, typed (UCM action `getUser`). The vendor does not say under which key the reply
+	// carries the user: the gateway takes the reply's only object. The portal password is never
+	// returned.
+	//
+	// Corresponds with GET /v1/units/{unit}/users/{user_name} (the `GetUser` operationId).
+	GetUser(ctx context.Context, unit UnitID, userName UserName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateUserWithBody Update a user's names, e-mail or department
+	//
+	// Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+	// `updateUser`). Absent fields stay unchanged; an empty string clears one. On the unit, the
+	// extension's caller id name (`fullname`) is made of the user's first and last names.
+	// Staged unless `apply=true`; the user is read back after the write.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/units/{unit}/users/{user_name} (the `UpdateUser` operationId).
+	UpdateUserWithBody(ctx context.Context, unit UnitID, userName UserName, params *UpdateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateUserWithApplicationMergePatchPlusJSONBody Update a user's names, e-mail or department
+	//
+	// Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+	// `updateUser`). Absent fields stay unchanged; an empty string clears one. On the unit, the
+	// extension's caller id name (`fullname`) is made of the user's first and last names.
+	// Staged unless `apply=true`; the user is read back after the write.
+	//
+	// Takes a body of the `application/merge-patch+json` content type.
+	//
+	// Corresponds with PATCH /v1/units/{unit}/users/{user_name} (the `UpdateUser` operationId).
+	UpdateUserWithApplicationMergePatchPlusJSONBody(ctx context.Context, unit UnitID, userName UserName, params *UpdateUserParams, body UpdateUserApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListWebhooks List webhook endpoints
 	//
@@ -5963,27 +7219,35 @@ func (c *Client) GetUnit(ctx context.Context, unit UnitID, reqEditors ...Request
 // RunActionWithBody Run a UCM action that has no resource yet
 //
 // Sends one UCM action with the given parameters and returns the UCM's `response` object as
-// it is (the UCM's own names and loosely typed values), so that every action of the vendor
-// guide stays reachable through the gateway: queues, inbound and outbound routes, IVRs, paging
-// groups, users, extension groups, PIN sets, digital trunks…
+// it is (the UCM's own names and loosely typed values). It is the escape hatch for the
+// actions of the vendor guide whose parameters nobody publishes, so that they have no
+// resource here: the inbound and outbound route writes, `getIVR` and the IVR writes,
+// `getPaginggroup`, the paging writes and multicast paging, `playPromptByOrg`,
+// `listPinSets`, and the digital trunk actions. Their parameters are the vendor's; the
+// gateway does not check them.
 //
-// This is an allow-list, not a relay. Only the actions listed in `action` are accepted;
-// `challenge`, `login`, `logout` (the gateway owns the session), call control and dialling
-// (see the calls resources), actions that have a resource here, `cdrapi`, `recapi`, `pmsapi`
-// and `queueapi` (which do not use the JSON envelope) and anything unknown are refused with
-// `400` before the unit is called. The body is a JSON object of the action's parameters,
-// sent as they are; the parameter names `action` and `cookie` are refused. Values may be
-// strings, numbers, booleans, null, or arrays and objects of those (the UCM usually wants
-// strings: `"30"`).
+// This is an allow-list, not a relay. Only the actions listed in `action` are accepted.
+// Refused with `400` before the unit is called: `challenge`, `login`, `logout` (the gateway
+// owns the session); every action a resource of this API uses (extensions, trunks, queues and
+// their agents, routes, IVR and paging lists, users, extension groups, `applyChanges`: use
+// the resource, which validates and types them); call control and dialling (the calls
+// resources); `cdrapi`, `recapi`, `pmsapi` and `queueapi`, which do not use the JSON
+// envelope; anything unknown. The body is a JSON object of the action's parameters, sent as
+// they are; the parameter names `action` and `cookie` are refused. Values may be strings,
+// numbers, booleans, null, or arrays and objects of those (the UCM usually wants strings:
+// `"30"`).
+//
+// The actions that only read (`get…`, `list…`) need the `read` scope; the others change the
+// unit and need `admin`.
 //
 // Fields known to hold passwords (`secret`, `vmsecret`, `user_password`, `user_outrt_passwd`,
 // `ldap_sync_passwd`, `password`, `passwd`, `pin`) are removed from the reply wherever they
 // appear, as the resources never return secrets.
 //
 // Errors map as everywhere else (UCM -16 → 404, -44 → 409, -1 → 400…). A unit whose firmware
-// does not know the action answers -1 (→ 400) or -19 (→ 501). When the UCM reports
-// `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked as having staged
-// changes; apply them with `POST /v1/units/{unit}/config/apply`.
+// does not know the action, or the parameters sent, answers -1 (→ 400) or -19 (→ 501). When
+// the UCM reports `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked
+// as having staged changes; apply them with `POST /v1/units/{unit}/config/apply`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6003,27 +7267,35 @@ func (c *Client) RunActionWithBody(ctx context.Context, unit UnitID, action Acti
 // RunAction Run a UCM action that has no resource yet
 //
 // Sends one UCM action with the given parameters and returns the UCM's `response` object as
-// it is (the UCM's own names and loosely typed values), so that every action of the vendor
-// guide stays reachable through the gateway: queues, inbound and outbound routes, IVRs, paging
-// groups, users, extension groups, PIN sets, digital trunks…
+// it is (the UCM's own names and loosely typed values). It is the escape hatch for the
+// actions of the vendor guide whose parameters nobody publishes, so that they have no
+// resource here: the inbound and outbound route writes, `getIVR` and the IVR writes,
+// `getPaginggroup`, the paging writes and multicast paging, `playPromptByOrg`,
+// `listPinSets`, and the digital trunk actions. Their parameters are the vendor's; the
+// gateway does not check them.
 //
-// This is an allow-list, not a relay. Only the actions listed in `action` are accepted;
-// `challenge`, `login`, `logout` (the gateway owns the session), call control and dialling
-// (see the calls resources), actions that have a resource here, `cdrapi`, `recapi`, `pmsapi`
-// and `queueapi` (which do not use the JSON envelope) and anything unknown are refused with
-// `400` before the unit is called. The body is a JSON object of the action's parameters,
-// sent as they are; the parameter names `action` and `cookie` are refused. Values may be
-// strings, numbers, booleans, null, or arrays and objects of those (the UCM usually wants
-// strings: `"30"`).
+// This is an allow-list, not a relay. Only the actions listed in `action` are accepted.
+// Refused with `400` before the unit is called: `challenge`, `login`, `logout` (the gateway
+// owns the session); every action a resource of this API uses (extensions, trunks, queues and
+// their agents, routes, IVR and paging lists, users, extension groups, `applyChanges`: use
+// the resource, which validates and types them); call control and dialling (the calls
+// resources); `cdrapi`, `recapi`, `pmsapi` and `queueapi`, which do not use the JSON
+// envelope; anything unknown. The body is a JSON object of the action's parameters, sent as
+// they are; the parameter names `action` and `cookie` are refused. Values may be strings,
+// numbers, booleans, null, or arrays and objects of those (the UCM usually wants strings:
+// `"30"`).
+//
+// The actions that only read (`get…`, `list…`) need the `read` scope; the others change the
+// unit and need `admin`.
 //
 // Fields known to hold passwords (`secret`, `vmsecret`, `user_password`, `user_outrt_passwd`,
 // `ldap_sync_passwd`, `password`, `passwd`, `pin`) are removed from the reply wherever they
 // appear, as the resources never return secrets.
 //
 // Errors map as everywhere else (UCM -16 → 404, -44 → 409, -1 → 400…). A unit whose firmware
-// does not know the action answers -1 (→ 400) or -19 (→ 501). When the UCM reports
-// `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked as having staged
-// changes; apply them with `POST /v1/units/{unit}/config/apply`.
+// does not know the action, or the parameters sent, answers -1 (→ 400) or -19 (→ 501). When
+// the UCM reports `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked
+// as having staged changes; apply them with `POST /v1/units/{unit}/config/apply`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6065,18 +7337,22 @@ func (c *Client) ListCalls(ctx context.Context, unit UnitID, params *ListCallsPa
 //
 // Places a call the way the UCM does it: the unit first rings the `from` extension and, when it
 // answers, connects it to `to` (UCM actions `dialExtension`, `dialOutbound`, `dialIVR`,
-// `dialQueue`, `dialRinggroup`, chosen by `to.type`).
+// `dialQueue`, `dialRinggroup`, chosen by `to.type`). `from` may instead be an outside number
+// (`{"type": "external", "number": …}`): the unit rings it through its trunks and connects it
+// to another outside number (`dialOutboundTwo`) or to an IVR (`dialIVROutbound`); any other
+// destination from outside is `400`.
 //
-// Before anything is dialled the gateway checks that `from` is an existing extension (and, for
+// Before anything is dialled the gateway checks that an extension `from` exists (and, for
 // `to.type: extension`, that `to.number` is one too) and that an extension whose outbound
 // `permission` is `internal` is not asked to call an external number: the UCM would ring the
 // phone and then silently drop the call, so the gateway answers `422` instead.
 //
 // The UCM returns no call id. The gateway notes which channels of the `from` extension exist
 // before the dial, dials, then polls the unit's channel lists (briefly, a few seconds at most)
-// for the new channel of `from`; the call's `id` is derived from that channel's name. If no new
-// channel appears in time (the caller's phone is not registered, for example) the answer is
-// `409` with type `urn:ucm-gateway:problem:call-not-started`.
+// for the new channel of `from`; the call's `id` is derived from that channel's name. For an
+// outside `from`, that is the new trunk channel whose caller number is `from.number`. If no
+// new channel appears in time (the caller's phone is not registered, for example) the answer
+// is `409` with type `urn:ucm-gateway:problem:call-not-started`.
 //
 // **Idempotency.** Send an `Idempotency-Key` to make a retry safe (IETF httpapi
 // idempotency-key draft): the same key with the same body within 24 hours returns the first
@@ -6108,18 +7384,22 @@ func (c *Client) CreateCallWithBody(ctx context.Context, unit UnitID, params *Cr
 //
 // Places a call the way the UCM does it: the unit first rings the `from` extension and, when it
 // answers, connects it to `to` (UCM actions `dialExtension`, `dialOutbound`, `dialIVR`,
-// `dialQueue`, `dialRinggroup`, chosen by `to.type`).
+// `dialQueue`, `dialRinggroup`, chosen by `to.type`). `from` may instead be an outside number
+// (`{"type": "external", "number": …}`): the unit rings it through its trunks and connects it
+// to another outside number (`dialOutboundTwo`) or to an IVR (`dialIVROutbound`); any other
+// destination from outside is `400`.
 //
-// Before anything is dialled the gateway checks that `from` is an existing extension (and, for
+// Before anything is dialled the gateway checks that an extension `from` exists (and, for
 // `to.type: extension`, that `to.number` is one too) and that an extension whose outbound
 // `permission` is `internal` is not asked to call an external number: the UCM would ring the
 // phone and then silently drop the call, so the gateway answers `422` instead.
 //
 // The UCM returns no call id. The gateway notes which channels of the `from` extension exist
 // before the dial, dials, then polls the unit's channel lists (briefly, a few seconds at most)
-// for the new channel of `from`; the call's `id` is derived from that channel's name. If no new
-// channel appears in time (the caller's phone is not registered, for example) the answer is
-// `409` with type `urn:ucm-gateway:problem:call-not-started`.
+// for the new channel of `from`; the call's `id` is derived from that channel's name. For an
+// outside `from`, that is the new trunk channel whose caller number is `from.number`. If no
+// new channel appears in time (the caller's phone is not registered, for example) the answer
+// is `409` with type `urn:ucm-gateway:problem:call-not-started`.
 //
 // **Idempotency.** Send an `Idempotency-Key` to make a retry safe (IETF httpapi
 // idempotency-key draft): the same key with the same body within 24 hours returns the first
@@ -6485,6 +7765,41 @@ func (c *Client) StreamUnitEvents(ctx context.Context, unit UnitID, params *Stre
 	return c.Client.Do(req)
 }
 
+// ListExtensionGroups List extension groups
+//
+// Lists the unit's extension groups (UCM action `listExtensionGroup`), by id. Paged like every list.
+//
+// Corresponds with GET /v1/units/{unit}/extension-groups (the `ListExtensionGroups` operationId).
+func (c *Client) ListExtensionGroups(ctx context.Context, unit UnitID, params *ListExtensionGroupsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListExtensionGroupsRequest(c.Server, unit, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExtensionGroup Get an extension group
+//
+// One extension group, typed. The UCM has no action to read one group: the gateway reads it
+// from `listExtensionGroup` and answers `404` when the unit does not list it.
+//
+// Corresponds with GET /v1/units/{unit}/extension-groups/{group} (the `GetExtensionGroup` operationId).
+func (c *Client) GetExtensionGroup(ctx context.Context, unit UnitID, group ExtensionGroupID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExtensionGroupRequest(c.Server, unit, group)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListExtensions List extensions
 //
 // Lists the unit's extensions with their registration and message state (UCM action
@@ -6685,6 +8000,368 @@ func (c *Client) ClearWaveChat(ctx context.Context, unit UnitID, ext ExtensionID
 	return c.Client.Do(req)
 }
 
+// ListIvrs List IVRs
+//
+// Lists the unit's IVRs (UCM action `listIVR`), by number. Paged like every list. `getIVR`,
+// `addIVR`, `updateIVR` and `deleteIVR` have no published parameters: they are reachable
+// through `POST /v1/units/{unit}/actions/{action}`.
+//
+// Corresponds with GET /v1/units/{unit}/ivrs (the `ListIvrs` operationId).
+func (c *Client) ListIvrs(ctx context.Context, unit UnitID, params *ListIvrsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListIvrsRequest(c.Server, unit, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetIvr Get an IVR
+//
+// One IVR, typed. `getIVR`'s parameters are not published, so the gateway reads it from
+// `listIVR` (the whole list, one call) and answers `404` when the unit does not list it.
+//
+// Corresponds with GET /v1/units/{unit}/ivrs/{ivr} (the `GetIvr` operationId).
+func (c *Client) GetIvr(ctx context.Context, unit UnitID, ivr IvrID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIvrRequest(c.Server, unit, ivr)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPagingGroups List paging and intercom groups
+//
+// Lists the unit's paging and intercom groups (UCM action `listPaginggroup`, list key
+// `paginggroup`), by number. Paged like every list. The vendor does not document the
+// items' fields: these are the ones the gateway expects, and a field the unit does not send
+// is absent. `getPaginggroup`, the paging writes, `MulticastPaging` and
+// `MulticastPagingHangup` are reachable through `POST /v1/units/{unit}/actions/{action}`.
+//
+// Corresponds with GET /v1/units/{unit}/paging-groups (the `ListPagingGroups` operationId).
+func (c *Client) ListPagingGroups(ctx context.Context, unit UnitID, params *ListPagingGroupsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPagingGroupsRequest(c.Server, unit, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPagingGroup Get a paging or intercom group
+//
+// One paging or intercom group, typed. `getPaginggroup`'s parameters are not published, so
+// the gateway reads it from `listPaginggroup` and answers `404` when the unit does not list
+// it.
+//
+// Corresponds with GET /v1/units/{unit}/paging-groups/{group} (the `GetPagingGroup` operationId).
+func (c *Client) GetPagingGroup(ctx context.Context, unit UnitID, group PagingGroupID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPagingGroupRequest(c.Server, unit, group)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListQueues List call queues
+//
+// Lists the unit's call queues (UCM action `listQueue`), by queue number. Paged: follow
+// `next_page_token` (or the `Link` header) until it is absent.
+//
+// Corresponds with GET /v1/units/{unit}/queues (the `ListQueues` operationId).
+func (c *Client) ListQueues(ctx context.Context, unit UnitID, params *ListQueuesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListQueuesRequest(c.Server, unit, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateQueueWithBody Create a call queue
+//
+// Creates a call queue (UCM action `addQueue`). `extension` (the queue's number), `queue_name`
+// and `strategy` are required; `members` are the queue's agents, as extension numbers. The
+// UCM stages the change (`pending_apply: true`) unless `apply=true`; every successful write is
+// reported as staged, whatever the unit's reply says. A number the unit already uses is
+// `409` (UCM status -44).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/units/{unit}/queues (the `CreateQueue` operationId).
+func (c *Client) CreateQueueWithBody(ctx context.Context, unit UnitID, params *CreateQueueParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateQueueRequestWithBody(c.Server, unit, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateQueue Create a call queue
+//
+// Creates a call queue (UCM action `addQueue`). `extension` (the queue's number), `queue_name`
+// and `strategy` are required; `members` are the queue's agents, as extension numbers. The
+// UCM stages the change (`pending_apply: true`) unless `apply=true`; every successful write is
+// reported as staged, whatever the unit's reply says. A number the unit already uses is
+// `409` (UCM status -44).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/units/{unit}/queues (the `CreateQueue` operationId).
+func (c *Client) CreateQueue(ctx context.Context, unit UnitID, params *CreateQueueParams, body CreateQueueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateQueueRequest(c.Server, unit, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteQueue Delete a call queue
+//
+// Deletes the queue (UCM action `deleteQueue`). Staged unless `apply=true` (`X-Pending-Apply`).
+//
+// Corresponds with DELETE /v1/units/{unit}/queues/{queue} (the `DeleteQueue` operationId).
+func (c *Client) DeleteQueue(ctx context.Context, unit UnitID, queue QueueID, params *DeleteQueueParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteQueueRequest(c.Server, unit, queue, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetQueue Get a call queue
+//
+// Every setting of one queue, typed (UCM action `getQueue`).
+//
+// Corresponds with GET /v1/units/{unit}/queues/{queue} (the `GetQueue` operationId).
+func (c *Client) GetQueue(ctx context.Context, unit UnitID, queue QueueID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetQueueRequest(c.Server, unit, queue)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateQueueWithBody Update a call queue
+//
+// Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+// `updateQueue`). Absent fields stay unchanged; `members` is replaced as a whole. No field
+// takes `null`. Staged unless `apply=true`; the queue is read back after the write.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/units/{unit}/queues/{queue} (the `UpdateQueue` operationId).
+func (c *Client) UpdateQueueWithBody(ctx context.Context, unit UnitID, queue QueueID, params *UpdateQueueParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateQueueRequestWithBody(c.Server, unit, queue, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateQueueWithApplicationMergePatchPlusJSONBody Update a call queue
+//
+// Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+// `updateQueue`). Absent fields stay unchanged; `members` is replaced as a whole. No field
+// takes `null`. Staged unless `apply=true`; the queue is read back after the write.
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/units/{unit}/queues/{queue} (the `UpdateQueue` operationId).
+func (c *Client) UpdateQueueWithApplicationMergePatchPlusJSONBody(ctx context.Context, unit UnitID, queue QueueID, params *UpdateQueueParams, body UpdateQueueApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateQueueRequestWithApplicationMergePatchPlusJSONBody(c.Server, unit, queue, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListQueueAgents List a queue's agents
+//
+// The queue's agents (its `members`, UCM action `getQueue`), each with its extension's name
+// and status (`listAccount`: `Idle`, `InUse`, `Ringing`…).
+//
+// **What the unit does not say.** No action of the UCM's HTTPS API reports whether an agent
+// is logged in to a queue or paused (the unit reports it only on its own WebSocket, which
+// this API does not read). So `logged_in` is `true` for the members of a queue without agent
+// login (`enable_agent_login: false`: its members are static, always in the queue) and
+// `null` for the agents of a queue with agent login; `paused` is always `null`. Change them
+// with `PATCH …/agents/{ext}`; the gateway does not remember what it set, so what it shows
+// is never a stale guess.
+//
+// Corresponds with GET /v1/units/{unit}/queues/{queue}/agents (the `ListQueueAgents` operationId).
+func (c *Client) ListQueueAgents(ctx context.Context, unit UnitID, queue QueueID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListQueueAgentsRequest(c.Server, unit, queue)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateQueueAgentWithBody Log an agent in or out, pause or unpause it
+//
+// An operation on a live agent, not configuration: it needs the `calls` scope (not `write`),
+// takes effect at once and is never staged for apply.
+//
+//   - `logged_in` logs the agent in to this queue or out of it (UCM action
+//     `loginLogoffQueueAgent`, for queues with agent login; the unit refuses it for a queue
+//     whose members are static). Its parameters are not published: the gateway sends the ones
+//     the UCM's own web interface sends (`operatetype` `login`/`logoff`, `interface` the
+//     agent's extension, `extension` the queue's).
+//   - `paused` pauses or unpauses the agent (UCM action `pauseUnpauseQueueAgent`). **Pausing is
+//     per agent on the UCM: it pauses the agent in every queue it belongs to**, not only in
+//     this one.
+//
+// The gateway first checks that `{ext}` is an agent of `{queue}` (`404` otherwise). With both
+// fields, the login comes first and the logout last, so an agent is never paused after it
+// left; if the second change fails, the first has been made. Answers `204`: the unit does not
+// report agent state afterwards (see `GET …/agents`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/units/{unit}/queues/{queue}/agents/{ext} (the `UpdateQueueAgent` operationId).
+func (c *Client) UpdateQueueAgentWithBody(ctx context.Context, unit UnitID, queue QueueID, ext ExtensionID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateQueueAgentRequestWithBody(c.Server, unit, queue, ext, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateQueueAgentWithApplicationMergePatchPlusJSONBody Log an agent in or out, pause or unpause it
+//
+// An operation on a live agent, not configuration: it needs the `calls` scope (not `write`),
+// takes effect at once and is never staged for apply.
+//
+//   - `logged_in` logs the agent in to this queue or out of it (UCM action
+//     `loginLogoffQueueAgent`, for queues with agent login; the unit refuses it for a queue
+//     whose members are static). Its parameters are not published: the gateway sends the ones
+//     the UCM's own web interface sends (`operatetype` `login`/`logoff`, `interface` the
+//     agent's extension, `extension` the queue's).
+//   - `paused` pauses or unpauses the agent (UCM action `pauseUnpauseQueueAgent`). **Pausing is
+//     per agent on the UCM: it pauses the agent in every queue it belongs to**, not only in
+//     this one.
+//
+// The gateway first checks that `{ext}` is an agent of `{queue}` (`404` otherwise). With both
+// fields, the login comes first and the logout last, so an agent is never paused after it
+// left; if the second change fails, the first has been made. Answers `204`: the unit does not
+// report agent state afterwards (see `GET …/agents`).
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/units/{unit}/queues/{queue}/agents/{ext} (the `UpdateQueueAgent` operationId).
+func (c *Client) UpdateQueueAgentWithApplicationMergePatchPlusJSONBody(ctx context.Context, unit UnitID, queue QueueID, ext ExtensionID, body UpdateQueueAgentApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateQueueAgentRequestWithApplicationMergePatchPlusJSONBody(c.Server, unit, queue, ext, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetQueueStats Get a queue's statistics
+//
+// The queue's call statistics over whole days (UCM action `queueapi`, which answers without
+// the usual envelope and with every value a string; here they are numbers). `from` and `to`
+// are calendar dates of the unit's clock, both included; each defaults to today (UTC: the
+// unit does not say which zone it keeps). The vendor does not publish the time format
+// `queueapi` takes; the gateway sends dates (`YYYY-MM-DD`), as a client in production does.
+// Rates are percentages (0–100); `avg_wait` and `avg_talk` are average seconds. A queue with
+// no calls in the period has zeros; an unknown queue is `404`.
+//
+// Corresponds with GET /v1/units/{unit}/queues/{queue}/stats (the `GetQueueStats` operationId).
+func (c *Client) GetQueueStats(ctx context.Context, unit UnitID, queue QueueID, params *GetQueueStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetQueueStatsRequest(c.Server, unit, queue, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListQueueWaiting List the callers waiting in a queue
+//
+// The callers waiting in the queue now, longest waiting first (UCM actions
+// `listUnBridgedChannels` and `listBridgedChannels`, read like `GET …/calls`).
+//
+// **This is the gateway's reading of the channel lists**: the UCM has no action that lists a
+// queue's callers, and the vendor does not document how a unit shows them. The gateway
+// counts a channel as waiting in queue `Q` when it is not bridged, the application it is in
+// (`service`) is `Queue`, and the number it is connected to (`connectednum`) is `Q`. A caller
+// an agent has answered is bridged, and no longer waiting. `since` is the channel's creation
+// (`alloc_time`: it includes any time the caller spent in an IVR before the queue), read as
+// UTC like every time of the unit; `wait_seconds` is the gateway's clock minus `since`, so it
+// is right only when the unit's clock is UTC. `call_id` is the call's id for
+// `GET/DELETE …/calls/{call}`.
+//
+// Corresponds with GET /v1/units/{unit}/queues/{queue}/waiting (the `ListQueueWaiting` operationId).
+func (c *Client) ListQueueWaiting(ctx context.Context, unit UnitID, queue QueueID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListQueueWaitingRequest(c.Server, unit, queue)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetRecording Download a recording
 //
 // Streams a call recording from the unit (UCM action `recapi`) as WAV audio, with
@@ -6719,6 +8396,80 @@ func (c *Client) GetRecording(ctx context.Context, unit UnitID, file string, req
 // Corresponds with POST /v1/units/{unit}/reset (the `ResetUnit` operationId).
 func (c *Client) ResetUnit(ctx context.Context, unit UnitID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewResetUnitRequest(c.Server, unit)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListInboundRoutes List inbound routes
+//
+// Lists the unit's inbound routes (UCM action `listInboundRoute`), by index. Paged like every
+// list. Creating, changing and deleting routes (`addInboundRoute`, `updateInboundRoute`,
+// `deleteInboundRoute`) have no published parameters: they are reachable through
+// `POST /v1/units/{unit}/actions/{action}`.
+//
+// Corresponds with GET /v1/units/{unit}/routes/inbound (the `ListInboundRoutes` operationId).
+func (c *Client) ListInboundRoutes(ctx context.Context, unit UnitID, params *ListInboundRoutesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListInboundRoutesRequest(c.Server, unit, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetInboundRoute Get an inbound route
+//
+// One inbound route, typed (UCM action `getInboundRoute`).
+//
+// Corresponds with GET /v1/units/{unit}/routes/inbound/{route} (the `GetInboundRoute` operationId).
+func (c *Client) GetInboundRoute(ctx context.Context, unit UnitID, route RouteID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetInboundRouteRequest(c.Server, unit, route)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOutboundRoutes List outbound routes
+//
+// Lists the unit's outbound routes (UCM action `listOutboundRoute`), by index. Paged like
+// every list. Route writes (`addOutboundRoute`, `updateOutboundRoute`,
+// `deleteOutboundRoute`) have no published parameters: they are reachable through
+// `POST /v1/units/{unit}/actions/{action}`.
+//
+// Corresponds with GET /v1/units/{unit}/routes/outbound (the `ListOutboundRoutes` operationId).
+func (c *Client) ListOutboundRoutes(ctx context.Context, unit UnitID, params *ListOutboundRoutesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOutboundRoutesRequest(c.Server, unit, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOutboundRoute Get an outbound route
+//
+// One outbound route, typed (UCM action `getOutboundRoute`).
+//
+// Corresponds with GET /v1/units/{unit}/routes/outbound/{route} (the `GetOutboundRoute` operationId).
+func (c *Client) GetOutboundRoute(ctx context.Context, unit UnitID, route RouteID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOutboundRouteRequest(c.Server, unit, route)
 	if err != nil {
 		return nil, err
 	}
@@ -6967,6 +8718,27 @@ func (c *Client) ListDigitalTrunks(ctx context.Context, unit UnitID, params *Lis
 	return c.Client.Do(req)
 }
 
+// GetDigitalTrunk Get a digital trunk
+//
+// One digital trunk, typed. The vendor guide names `getDigitalTrunk` (spelled
+// `getDogitalTrunk` in its table) but publishes neither its parameters nor its reply, so the
+// gateway reads the trunk from `listDigitalTrunk` and answers `404` when the unit does not
+// list it. `getDigitalTrunk` itself stays reachable through
+// `POST /v1/units/{unit}/actions/{action}` for firmware-specific fields.
+//
+// Corresponds with GET /v1/units/{unit}/trunks/digital/{trunk} (the `GetDigitalTrunk` operationId).
+func (c *Client) GetDigitalTrunk(ctx context.Context, unit UnitID, trunk TrunkID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDigitalTrunkRequest(c.Server, unit, trunk)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListSIPTrunks List SIP trunks
 //
 // Lists the unit's SIP (VoIP) trunks (UCM action `listVoIPTrunk`). Paged: follow
@@ -7120,6 +8892,89 @@ func (c *Client) UpdateSIPTrunkWithBody(ctx context.Context, unit UnitID, trunk 
 // Corresponds with PATCH /v1/units/{unit}/trunks/sip/{trunk} (the `UpdateSIPTrunk` operationId).
 func (c *Client) UpdateSIPTrunkWithApplicationMergePatchPlusJSONBody(ctx context.Context, unit UnitID, trunk TrunkID, params *UpdateSIPTrunkParams, body UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateSIPTrunkRequestWithApplicationMergePatchPlusJSONBody(c.Server, unit, trunk, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListUsers List users
+//
+// Lists the unit's users (UCM action `listUser`), by user name: the person behind each
+// extension (creating an extension creates its user; deleting it deletes both). The vendor
+// does not name `listUser`'s list key: the gateway takes the reply's only list. The user's
+// portal password is never returned.
+//
+// Corresponds with GET /v1/units/{unit}/users (the `ListUsers` operationId).
+func (c *Client) ListUsers(ctx context.Context, unit UnitID, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListUsersRequest(c.Server, unit, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUser Get a user
+//
+// One user, typed (UCM action `getUser`). The vendor does not say under which key the reply
+// carries the user: the gateway takes the reply's only object. The portal password is never
+// returned.
+//
+// Corresponds with GET /v1/units/{unit}/users/{user_name} (the `GetUser` operationId).
+func (c *Client) GetUser(ctx context.Context, unit UnitID, userName UserName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserRequest(c.Server, unit, userName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateUserWithBody Update a user's names, e-mail or department
+//
+// Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+// `updateUser`). Absent fields stay unchanged; an empty string clears one. On the unit, the
+// extension's caller id name (`fullname`) is made of the user's first and last names.
+// Staged unless `apply=true`; the user is read back after the write.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/units/{unit}/users/{user_name} (the `UpdateUser` operationId).
+func (c *Client) UpdateUserWithBody(ctx context.Context, unit UnitID, userName UserName, params *UpdateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateUserRequestWithBody(c.Server, unit, userName, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateUserWithApplicationMergePatchPlusJSONBody Update a user's names, e-mail or department
+//
+// Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+// `updateUser`). Absent fields stay unchanged; an empty string clears one. On the unit, the
+// extension's caller id name (`fullname`) is made of the user's first and last names.
+// Staged unless `apply=true`; the user is read back after the write.
+//
+// Takes a body of the `application/merge-patch+json` content type.
+//
+// Corresponds with PATCH /v1/units/{unit}/users/{user_name} (the `UpdateUser` operationId).
+func (c *Client) UpdateUserWithApplicationMergePatchPlusJSONBody(ctx context.Context, unit UnitID, userName UserName, params *UpdateUserParams, body UpdateUserApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateUserRequestWithApplicationMergePatchPlusJSONBody(c.Server, unit, userName, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8210,6 +10065,120 @@ func NewStreamUnitEventsRequest(server string, unit UnitID, params *StreamUnitEv
 	return req, nil
 }
 
+// NewListExtensionGroupsRequest constructs an http.Request for the ListExtensionGroups method
+func NewListExtensionGroupsRequest(server string, unit UnitID, params *ListExtensionGroupsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/extension-groups", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_size", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_token", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetExtensionGroupRequest constructs an http.Request for the GetExtensionGroup method
+func NewGetExtensionGroupRequest(server string, unit UnitID, group ExtensionGroupID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "group", group, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/extension-groups/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListExtensionsRequest constructs an http.Request for the ListExtensions method
 func NewListExtensionsRequest(server string, unit UnitID, params *ListExtensionsParams) (*http.Request, error) {
 	var err error
@@ -8641,6 +10610,794 @@ func NewClearWaveChatRequest(server string, unit UnitID, ext ExtensionID) (*http
 	return req, nil
 }
 
+// NewListIvrsRequest constructs an http.Request for the ListIvrs method
+func NewListIvrsRequest(server string, unit UnitID, params *ListIvrsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/ivrs", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_size", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_token", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetIvrRequest constructs an http.Request for the GetIvr method
+func NewGetIvrRequest(server string, unit UnitID, ivr IvrID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "ivr", ivr, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/ivrs/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPagingGroupsRequest constructs an http.Request for the ListPagingGroups method
+func NewListPagingGroupsRequest(server string, unit UnitID, params *ListPagingGroupsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/paging-groups", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_size", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_token", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPagingGroupRequest constructs an http.Request for the GetPagingGroup method
+func NewGetPagingGroupRequest(server string, unit UnitID, group PagingGroupID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "group", group, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/paging-groups/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListQueuesRequest constructs an http.Request for the ListQueues method
+func NewListQueuesRequest(server string, unit UnitID, params *ListQueuesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/queues", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_size", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_token", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateQueueRequest calls the generic CreateQueue builder with application/json body
+func NewCreateQueueRequest(server string, unit UnitID, params *CreateQueueParams, body CreateQueueJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateQueueRequestWithBody(server, unit, params, "application/json", bodyReader)
+}
+
+// NewCreateQueueRequestWithBody constructs an http.Request for the CreateQueue method, with any body, and a specified content type
+func NewCreateQueueRequestWithBody(server string, unit UnitID, params *CreateQueueParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/queues", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Apply != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "apply", *params.Apply, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteQueueRequest constructs an http.Request for the DeleteQueue method
+func NewDeleteQueueRequest(server string, unit UnitID, queue QueueID, params *DeleteQueueParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "queue", queue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/queues/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Apply != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "apply", *params.Apply, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetQueueRequest constructs an http.Request for the GetQueue method
+func NewGetQueueRequest(server string, unit UnitID, queue QueueID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "queue", queue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/queues/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateQueueRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateQueue builder with application/merge-patch+json body
+func NewUpdateQueueRequestWithApplicationMergePatchPlusJSONBody(server string, unit UnitID, queue QueueID, params *UpdateQueueParams, body UpdateQueueApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateQueueRequestWithBody(server, unit, queue, params, "application/merge-patch+json", bodyReader)
+}
+
+// NewUpdateQueueRequestWithBody constructs an http.Request for the UpdateQueue method, with any body, and a specified content type
+func NewUpdateQueueRequestWithBody(server string, unit UnitID, queue QueueID, params *UpdateQueueParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "queue", queue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/queues/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Apply != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "apply", *params.Apply, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListQueueAgentsRequest constructs an http.Request for the ListQueueAgents method
+func NewListQueueAgentsRequest(server string, unit UnitID, queue QueueID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "queue", queue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/queues/%s/agents", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateQueueAgentRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateQueueAgent builder with application/merge-patch+json body
+func NewUpdateQueueAgentRequestWithApplicationMergePatchPlusJSONBody(server string, unit UnitID, queue QueueID, ext ExtensionID, body UpdateQueueAgentApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateQueueAgentRequestWithBody(server, unit, queue, ext, "application/merge-patch+json", bodyReader)
+}
+
+// NewUpdateQueueAgentRequestWithBody constructs an http.Request for the UpdateQueueAgent method, with any body, and a specified content type
+func NewUpdateQueueAgentRequestWithBody(server string, unit UnitID, queue QueueID, ext ExtensionID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "queue", queue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "ext", ext, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/queues/%s/agents/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetQueueStatsRequest constructs an http.Request for the GetQueueStats method
+func NewGetQueueStatsRequest(server string, unit UnitID, queue QueueID, params *GetQueueStatsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "queue", queue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/queues/%s/stats", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListQueueWaitingRequest constructs an http.Request for the ListQueueWaiting method
+func NewListQueueWaitingRequest(server string, unit UnitID, queue QueueID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "queue", queue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/queues/%s/waiting", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetRecordingRequest constructs an http.Request for the GetRecording method
 func NewGetRecordingRequest(server string, unit UnitID, file string) (*http.Request, error) {
 	var err error
@@ -8709,6 +11466,234 @@ func NewResetUnitRequest(server string, unit UnitID) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListInboundRoutesRequest constructs an http.Request for the ListInboundRoutes method
+func NewListInboundRoutesRequest(server string, unit UnitID, params *ListInboundRoutesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/routes/inbound", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_size", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_token", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetInboundRouteRequest constructs an http.Request for the GetInboundRoute method
+func NewGetInboundRouteRequest(server string, unit UnitID, route RouteID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "route", route, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/routes/inbound/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListOutboundRoutesRequest constructs an http.Request for the ListOutboundRoutes method
+func NewListOutboundRoutesRequest(server string, unit UnitID, params *ListOutboundRoutesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/routes/outbound", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_size", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_token", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetOutboundRouteRequest constructs an http.Request for the GetOutboundRoute method
+func NewGetOutboundRouteRequest(server string, unit UnitID, route RouteID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "route", route, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/routes/outbound/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -9299,6 +12284,47 @@ func NewListDigitalTrunksRequest(server string, unit UnitID, params *ListDigital
 	return req, nil
 }
 
+// NewGetDigitalTrunkRequest constructs an http.Request for the GetDigitalTrunk method
+func NewGetDigitalTrunkRequest(server string, unit UnitID, trunk TrunkID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "trunk", trunk, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/trunks/digital/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListSIPTrunksRequest constructs an http.Request for the ListSIPTrunks method
 func NewListSIPTrunksRequest(server string, unit UnitID, params *ListSIPTrunksParams) (*http.Request, error) {
 	var err error
@@ -9648,6 +12674,201 @@ func NewUpdateSIPTrunkRequestWithBody(server string, unit UnitID, trunk TrunkID,
 	return req, nil
 }
 
+// NewListUsersRequest constructs an http.Request for the ListUsers method
+func NewListUsersRequest(server string, unit UnitID, params *ListUsersParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/users", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_size", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_token", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetUserRequest constructs an http.Request for the GetUser method
+func NewGetUserRequest(server string, unit UnitID, userName UserName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "user_name", userName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/users/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateUserRequestWithApplicationMergePatchPlusJSONBody calls the generic UpdateUser builder with application/merge-patch+json body
+func NewUpdateUserRequestWithApplicationMergePatchPlusJSONBody(server string, unit UnitID, userName UserName, params *UpdateUserParams, body UpdateUserApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateUserRequestWithBody(server, unit, userName, params, "application/merge-patch+json", bodyReader)
+}
+
+// NewUpdateUserRequestWithBody constructs an http.Request for the UpdateUser method, with any body, and a specified content type
+func NewUpdateUserRequestWithBody(server string, unit UnitID, userName UserName, params *UpdateUserParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "unit", unit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "user_name", userName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/units/%s/users/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Apply != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "apply", *params.Apply, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListWebhooksRequest constructs an http.Request for the ListWebhooks method
 func NewListWebhooksRequest(server string) (*http.Request, error) {
 	var err error
@@ -9792,27 +13013,35 @@ type ClientWithResponsesInterface interface {
 	// RunActionWithBodyWithResponse Run a UCM action that has no resource yet
 	//
 	// Sends one UCM action with the given parameters and returns the UCM's `response` object as
-	// it is (the UCM's own names and loosely typed values), so that every action of the vendor
-	// guide stays reachable through the gateway: queues, inbound and outbound routes, IVRs, paging
-	// groups, users, extension groups, PIN sets, digital trunks…
+	// it is (the UCM's own names and loosely typed values). It is the escape hatch for the
+	// actions of the vendor guide whose parameters nobody publishes, so that they have no
+	// resource here: the inbound and outbound route writes, `getIVR` and the IVR writes,
+	// `getPaginggroup`, the paging writes and multicast paging, `playPromptByOrg`,
+	// `listPinSets`, and the digital trunk actions. Their parameters are the vendor's; the
+	// gateway does not check them.
 	//
-	// This is an allow-list, not a relay. Only the actions listed in `action` are accepted;
-	// `challenge`, `login`, `logout` (the gateway owns the session), call control and dialling
-	// (see the calls resources), actions that have a resource here, `cdrapi`, `recapi`, `pmsapi`
-	// and `queueapi` (which do not use the JSON envelope) and anything unknown are refused with
-	// `400` before the unit is called. The body is a JSON object of the action's parameters,
-	// sent as they are; the parameter names `action` and `cookie` are refused. Values may be
-	// strings, numbers, booleans, null, or arrays and objects of those (the UCM usually wants
-	// strings: `"30"`).
+	// This is an allow-list, not a relay. Only the actions listed in `action` are accepted.
+	// Refused with `400` before the unit is called: `challenge`, `login`, `logout` (the gateway
+	// owns the session); every action a resource of this API uses (extensions, trunks, queues and
+	// their agents, routes, IVR and paging lists, users, extension groups, `applyChanges`: use
+	// the resource, which validates and types them); call control and dialling (the calls
+	// resources); `cdrapi`, `recapi`, `pmsapi` and `queueapi`, which do not use the JSON
+	// envelope; anything unknown. The body is a JSON object of the action's parameters, sent as
+	// they are; the parameter names `action` and `cookie` are refused. Values may be strings,
+	// numbers, booleans, null, or arrays and objects of those (the UCM usually wants strings:
+	// `"30"`).
+	//
+	// The actions that only read (`get…`, `list…`) need the `read` scope; the others change the
+	// unit and need `admin`.
 	//
 	// Fields known to hold passwords (`secret`, `vmsecret`, `user_password`, `user_outrt_passwd`,
 	// `ldap_sync_passwd`, `password`, `passwd`, `pin`) are removed from the reply wherever they
 	// appear, as the resources never return secrets.
 	//
 	// Errors map as everywhere else (UCM -16 → 404, -44 → 409, -1 → 400…). A unit whose firmware
-	// does not know the action answers -1 (→ 400) or -19 (→ 501). When the UCM reports
-	// `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked as having staged
-	// changes; apply them with `POST /v1/units/{unit}/config/apply`.
+	// does not know the action, or the parameters sent, answers -1 (→ 400) or -19 (→ 501). When
+	// the UCM reports `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked
+	// as having staged changes; apply them with `POST /v1/units/{unit}/config/apply`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9822,27 +13051,35 @@ type ClientWithResponsesInterface interface {
 	// RunActionWithResponse Run a UCM action that has no resource yet
 	//
 	// Sends one UCM action with the given parameters and returns the UCM's `response` object as
-	// it is (the UCM's own names and loosely typed values), so that every action of the vendor
-	// guide stays reachable through the gateway: queues, inbound and outbound routes, IVRs, paging
-	// groups, users, extension groups, PIN sets, digital trunks…
+	// it is (the UCM's own names and loosely typed values). It is the escape hatch for the
+	// actions of the vendor guide whose parameters nobody publishes, so that they have no
+	// resource here: the inbound and outbound route writes, `getIVR` and the IVR writes,
+	// `getPaginggroup`, the paging writes and multicast paging, `playPromptByOrg`,
+	// `listPinSets`, and the digital trunk actions. Their parameters are the vendor's; the
+	// gateway does not check them.
 	//
-	// This is an allow-list, not a relay. Only the actions listed in `action` are accepted;
-	// `challenge`, `login`, `logout` (the gateway owns the session), call control and dialling
-	// (see the calls resources), actions that have a resource here, `cdrapi`, `recapi`, `pmsapi`
-	// and `queueapi` (which do not use the JSON envelope) and anything unknown are refused with
-	// `400` before the unit is called. The body is a JSON object of the action's parameters,
-	// sent as they are; the parameter names `action` and `cookie` are refused. Values may be
-	// strings, numbers, booleans, null, or arrays and objects of those (the UCM usually wants
-	// strings: `"30"`).
+	// This is an allow-list, not a relay. Only the actions listed in `action` are accepted.
+	// Refused with `400` before the unit is called: `challenge`, `login`, `logout` (the gateway
+	// owns the session); every action a resource of this API uses (extensions, trunks, queues and
+	// their agents, routes, IVR and paging lists, users, extension groups, `applyChanges`: use
+	// the resource, which validates and types them); call control and dialling (the calls
+	// resources); `cdrapi`, `recapi`, `pmsapi` and `queueapi`, which do not use the JSON
+	// envelope; anything unknown. The body is a JSON object of the action's parameters, sent as
+	// they are; the parameter names `action` and `cookie` are refused. Values may be strings,
+	// numbers, booleans, null, or arrays and objects of those (the UCM usually wants strings:
+	// `"30"`).
+	//
+	// The actions that only read (`get…`, `list…`) need the `read` scope; the others change the
+	// unit and need `admin`.
 	//
 	// Fields known to hold passwords (`secret`, `vmsecret`, `user_password`, `user_outrt_passwd`,
 	// `ldap_sync_passwd`, `password`, `passwd`, `pin`) are removed from the reply wherever they
 	// appear, as the resources never return secrets.
 	//
 	// Errors map as everywhere else (UCM -16 → 404, -44 → 409, -1 → 400…). A unit whose firmware
-	// does not know the action answers -1 (→ 400) or -19 (→ 501). When the UCM reports
-	// `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked as having staged
-	// changes; apply them with `POST /v1/units/{unit}/config/apply`.
+	// does not know the action, or the parameters sent, answers -1 (→ 400) or -19 (→ 501). When
+	// the UCM reports `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked
+	// as having staged changes; apply them with `POST /v1/units/{unit}/config/apply`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9866,18 +13103,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Places a call the way the UCM does it: the unit first rings the `from` extension and, when it
 	// answers, connects it to `to` (UCM actions `dialExtension`, `dialOutbound`, `dialIVR`,
-	// `dialQueue`, `dialRinggroup`, chosen by `to.type`).
+	// `dialQueue`, `dialRinggroup`, chosen by `to.type`). `from` may instead be an outside number
+	// (`{"type": "external", "number": …}`): the unit rings it through its trunks and connects it
+	// to another outside number (`dialOutboundTwo`) or to an IVR (`dialIVROutbound`); any other
+	// destination from outside is `400`.
 	//
-	// Before anything is dialled the gateway checks that `from` is an existing extension (and, for
+	// Before anything is dialled the gateway checks that an extension `from` exists (and, for
 	// `to.type: extension`, that `to.number` is one too) and that an extension whose outbound
 	// `permission` is `internal` is not asked to call an external number: the UCM would ring the
 	// phone and then silently drop the call, so the gateway answers `422` instead.
 	//
 	// The UCM returns no call id. The gateway notes which channels of the `from` extension exist
 	// before the dial, dials, then polls the unit's channel lists (briefly, a few seconds at most)
-	// for the new channel of `from`; the call's `id` is derived from that channel's name. If no new
-	// channel appears in time (the caller's phone is not registered, for example) the answer is
-	// `409` with type `urn:ucm-gateway:problem:call-not-started`.
+	// for the new channel of `from`; the call's `id` is derived from that channel's name. For an
+	// outside `from`, that is the new trunk channel whose caller number is `from.number`. If no
+	// new channel appears in time (the caller's phone is not registered, for example) the answer
+	// is `409` with type `urn:ucm-gateway:problem:call-not-started`.
 	//
 	// **Idempotency.** Send an `Idempotency-Key` to make a retry safe (IETF httpapi
 	// idempotency-key draft): the same key with the same body within 24 hours returns the first
@@ -9899,18 +13140,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Places a call the way the UCM does it: the unit first rings the `from` extension and, when it
 	// answers, connects it to `to` (UCM actions `dialExtension`, `dialOutbound`, `dialIVR`,
-	// `dialQueue`, `dialRinggroup`, chosen by `to.type`).
+	// `dialQueue`, `dialRinggroup`, chosen by `to.type`). `from` may instead be an outside number
+	// (`{"type": "external", "number": …}`): the unit rings it through its trunks and connects it
+	// to another outside number (`dialOutboundTwo`) or to an IVR (`dialIVROutbound`); any other
+	// destination from outside is `400`.
 	//
-	// Before anything is dialled the gateway checks that `from` is an existing extension (and, for
+	// Before anything is dialled the gateway checks that an extension `from` exists (and, for
 	// `to.type: extension`, that `to.number` is one too) and that an extension whose outbound
 	// `permission` is `internal` is not asked to call an external number: the UCM would ring the
 	// phone and then silently drop the call, so the gateway answers `422` instead.
 	//
 	// The UCM returns no call id. The gateway notes which channels of the `from` extension exist
 	// before the dial, dials, then polls the unit's channel lists (briefly, a few seconds at most)
-	// for the new channel of `from`; the call's `id` is derived from that channel's name. If no new
-	// channel appears in time (the caller's phone is not registered, for example) the answer is
-	// `409` with type `urn:ucm-gateway:problem:call-not-started`.
+	// for the new channel of `from`; the call's `id` is derived from that channel's name. For an
+	// outside `from`, that is the new trunk channel whose caller number is `from.number`. If no
+	// new channel appears in time (the caller's phone is not registered, for example) the answer
+	// is `409` with type `urn:ucm-gateway:problem:call-not-started`.
 	//
 	// **Idempotency.** Send an `Idempotency-Key` to make a retry safe (IETF httpapi
 	// idempotency-key draft): the same key with the same body within 24 hours returns the first
@@ -10138,6 +13383,25 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/units/{unit}/events (the `StreamUnitEvents` operationId).
 	StreamUnitEventsWithResponse(ctx context.Context, unit UnitID, params *StreamUnitEventsParams, reqEditors ...RequestEditorFn) (*StreamUnitEventsResponse, error)
 
+	// ListExtensionGroupsWithResponse List extension groups
+	//
+	// Lists the unit's extension groups (UCM action `listExtensionGroup`), by id. Paged like every list.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/extension-groups (the `ListExtensionGroups` operationId).
+	ListExtensionGroupsWithResponse(ctx context.Context, unit UnitID, params *ListExtensionGroupsParams, reqEditors ...RequestEditorFn) (*ListExtensionGroupsResponse, error)
+
+	// GetExtensionGroupWithResponse Get an extension group
+	//
+	// One extension group, typed. The UCM has no action to read one group: the gateway reads it
+	// from `listExtensionGroup` and answers `404` when the unit does not list it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/extension-groups/{group} (the `GetExtensionGroup` operationId).
+	GetExtensionGroupWithResponse(ctx context.Context, unit UnitID, group ExtensionGroupID, reqEditors ...RequestEditorFn) (*GetExtensionGroupResponse, error)
+
 	// ListExtensionsWithResponse List extensions
 	//
 	// Lists the unit's extensions with their registration and message state (UCM action
@@ -10258,6 +13522,228 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /v1/units/{unit}/extensions/{ext}/wave-chat (the `ClearWaveChat` operationId).
 	ClearWaveChatWithResponse(ctx context.Context, unit UnitID, ext ExtensionID, reqEditors ...RequestEditorFn) (*ClearWaveChatResponse, error)
 
+	// ListIvrsWithResponse List IVRs
+	//
+	// Lists the unit's IVRs (UCM action `listIVR`), by number. Paged like every list. `getIVR`,
+	// `addIVR`, `updateIVR` and `deleteIVR` have no published parameters: they are reachable
+	// through `POST /v1/units/{unit}/actions/{action}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/ivrs (the `ListIvrs` operationId).
+	ListIvrsWithResponse(ctx context.Context, unit UnitID, params *ListIvrsParams, reqEditors ...RequestEditorFn) (*ListIvrsResponse, error)
+
+	// GetIvrWithResponse Get an IVR
+	//
+	// One IVR, typed. `getIVR`'s parameters are not published, so the gateway reads it from
+	// `listIVR` (the whole list, one call) and answers `404` when the unit does not list it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/ivrs/{ivr} (the `GetIvr` operationId).
+	GetIvrWithResponse(ctx context.Context, unit UnitID, ivr IvrID, reqEditors ...RequestEditorFn) (*GetIvrResponse, error)
+
+	// ListPagingGroupsWithResponse List paging and intercom groups
+	//
+	// Lists the unit's paging and intercom groups (UCM action `listPaginggroup`, list key
+	// `paginggroup`), by number. Paged like every list. The vendor does not document the
+	// items' fields: these are the ones the gateway expects, and a field the unit does not send
+	// is absent. `getPaginggroup`, the paging writes, `MulticastPaging` and
+	// `MulticastPagingHangup` are reachable through `POST /v1/units/{unit}/actions/{action}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/paging-groups (the `ListPagingGroups` operationId).
+	ListPagingGroupsWithResponse(ctx context.Context, unit UnitID, params *ListPagingGroupsParams, reqEditors ...RequestEditorFn) (*ListPagingGroupsResponse, error)
+
+	// GetPagingGroupWithResponse Get a paging or intercom group
+	//
+	// One paging or intercom group, typed. `getPaginggroup`'s parameters are not published, so
+	// the gateway reads it from `listPaginggroup` and answers `404` when the unit does not list
+	// it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/paging-groups/{group} (the `GetPagingGroup` operationId).
+	GetPagingGroupWithResponse(ctx context.Context, unit UnitID, group PagingGroupID, reqEditors ...RequestEditorFn) (*GetPagingGroupResponse, error)
+
+	// ListQueuesWithResponse List call queues
+	//
+	// Lists the unit's call queues (UCM action `listQueue`), by queue number. Paged: follow
+	// `next_page_token` (or the `Link` header) until it is absent.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/queues (the `ListQueues` operationId).
+	ListQueuesWithResponse(ctx context.Context, unit UnitID, params *ListQueuesParams, reqEditors ...RequestEditorFn) (*ListQueuesResponse, error)
+
+	// CreateQueueWithBodyWithResponse Create a call queue
+	//
+	// Creates a call queue (UCM action `addQueue`). `extension` (the queue's number), `queue_name`
+	// and `strategy` are required; `members` are the queue's agents, as extension numbers. The
+	// UCM stages the change (`pending_apply: true`) unless `apply=true`; every successful write is
+	// reported as staged, whatever the unit's reply says. A number the unit already uses is
+	// `409` (UCM status -44).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/units/{unit}/queues (the `CreateQueue` operationId).
+	CreateQueueWithBodyWithResponse(ctx context.Context, unit UnitID, params *CreateQueueParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateQueueResponse, error)
+
+	// CreateQueueWithResponse Create a call queue
+	//
+	// Creates a call queue (UCM action `addQueue`). `extension` (the queue's number), `queue_name`
+	// and `strategy` are required; `members` are the queue's agents, as extension numbers. The
+	// UCM stages the change (`pending_apply: true`) unless `apply=true`; every successful write is
+	// reported as staged, whatever the unit's reply says. A number the unit already uses is
+	// `409` (UCM status -44).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/units/{unit}/queues (the `CreateQueue` operationId).
+	CreateQueueWithResponse(ctx context.Context, unit UnitID, params *CreateQueueParams, body CreateQueueJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateQueueResponse, error)
+
+	// DeleteQueueWithResponse Delete a call queue
+	//
+	// Deletes the queue (UCM action `deleteQueue`). Staged unless `apply=true` (`X-Pending-Apply`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/units/{unit}/queues/{queue} (the `DeleteQueue` operationId).
+	DeleteQueueWithResponse(ctx context.Context, unit UnitID, queue QueueID, params *DeleteQueueParams, reqEditors ...RequestEditorFn) (*DeleteQueueResponse, error)
+
+	// GetQueueWithResponse Get a call queue
+	//
+	// Every setting of one queue, typed (UCM action `getQueue`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/queues/{queue} (the `GetQueue` operationId).
+	GetQueueWithResponse(ctx context.Context, unit UnitID, queue QueueID, reqEditors ...RequestEditorFn) (*GetQueueResponse, error)
+
+	// UpdateQueueWithBodyWithResponse Update a call queue
+	//
+	// Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+	// `updateQueue`). Absent fields stay unchanged; `members` is replaced as a whole. No field
+	// takes `null`. Staged unless `apply=true`; the queue is read back after the write.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/units/{unit}/queues/{queue} (the `UpdateQueue` operationId).
+	UpdateQueueWithBodyWithResponse(ctx context.Context, unit UnitID, queue QueueID, params *UpdateQueueParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateQueueResponse, error)
+
+	// UpdateQueueWithApplicationMergePatchPlusJSONBodyWithResponse Update a call queue
+	//
+	// Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+	// `updateQueue`). Absent fields stay unchanged; `members` is replaced as a whole. No field
+	// takes `null`. Staged unless `apply=true`; the queue is read back after the write.
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/units/{unit}/queues/{queue} (the `UpdateQueue` operationId).
+	UpdateQueueWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, unit UnitID, queue QueueID, params *UpdateQueueParams, body UpdateQueueApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateQueueResponse, error)
+
+	// ListQueueAgentsWithResponse List a queue's agents
+	//
+	// The queue's agents (its `members`, UCM action `getQueue`), each with its extension's name
+	// and status (`listAccount`: `Idle`, `InUse`, `Ringing`…).
+	//
+	// **What the unit does not say.** No action of the UCM's HTTPS API reports whether an agent
+	// is logged in to a queue or paused (the unit reports it only on its own WebSocket, which
+	// this API does not read). So `logged_in` is `true` for the members of a queue without agent
+	// login (`enable_agent_login: false`: its members are static, always in the queue) and
+	// `null` for the agents of a queue with agent login; `paused` is always `null`. Change them
+	// with `PATCH …/agents/{ext}`; the gateway does not remember what it set, so what it shows
+	// is never a stale guess.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/queues/{queue}/agents (the `ListQueueAgents` operationId).
+	ListQueueAgentsWithResponse(ctx context.Context, unit UnitID, queue QueueID, reqEditors ...RequestEditorFn) (*ListQueueAgentsResponse, error)
+
+	// UpdateQueueAgentWithBodyWithResponse Log an agent in or out, pause or unpause it
+	//
+	// An operation on a live agent, not configuration: it needs the `calls` scope (not `write`),
+	// takes effect at once and is never staged for apply.
+	//
+	// - `logged_in` logs the agent in to this queue or out of it (UCM action
+	//   `loginLogoffQueueAgent`, for queues with agent login; the unit refuses it for a queue
+	//   whose members are static). Its parameters are not published: the gateway sends the ones
+	//   the UCM's own web interface sends (`operatetype` `login`/`logoff`, `interface` the
+	//   agent's extension, `extension` the queue's).
+	// - `paused` pauses or unpauses the agent (UCM action `pauseUnpauseQueueAgent`). **Pausing is
+	//   per agent on the UCM: it pauses the agent in every queue it belongs to**, not only in
+	//   this one.
+	//
+	// The gateway first checks that `{ext}` is an agent of `{queue}` (`404` otherwise). With both
+	// fields, the login comes first and the logout last, so an agent is never paused after it
+	// left; if the second change fails, the first has been made. Answers `204`: the unit does not
+	// report agent state afterwards (see `GET …/agents`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/units/{unit}/queues/{queue}/agents/{ext} (the `UpdateQueueAgent` operationId).
+	UpdateQueueAgentWithBodyWithResponse(ctx context.Context, unit UnitID, queue QueueID, ext ExtensionID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateQueueAgentResponse, error)
+
+	// UpdateQueueAgentWithApplicationMergePatchPlusJSONBodyWithResponse Log an agent in or out, pause or unpause it
+	//
+	// An operation on a live agent, not configuration: it needs the `calls` scope (not `write`),
+	// takes effect at once and is never staged for apply.
+	//
+	// - `logged_in` logs the agent in to this queue or out of it (UCM action
+	//   `loginLogoffQueueAgent`, for queues with agent login; the unit refuses it for a queue
+	//   whose members are static). Its parameters are not published: the gateway sends the ones
+	//   the UCM's own web interface sends (`operatetype` `login`/`logoff`, `interface` the
+	//   agent's extension, `extension` the queue's).
+	// - `paused` pauses or unpauses the agent (UCM action `pauseUnpauseQueueAgent`). **Pausing is
+	//   per agent on the UCM: it pauses the agent in every queue it belongs to**, not only in
+	//   this one.
+	//
+	// The gateway first checks that `{ext}` is an agent of `{queue}` (`404` otherwise). With both
+	// fields, the login comes first and the logout last, so an agent is never paused after it
+	// left; if the second change fails, the first has been made. Answers `204`: the unit does not
+	// report agent state afterwards (see `GET …/agents`).
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/units/{unit}/queues/{queue}/agents/{ext} (the `UpdateQueueAgent` operationId).
+	UpdateQueueAgentWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, unit UnitID, queue QueueID, ext ExtensionID, body UpdateQueueAgentApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateQueueAgentResponse, error)
+
+	// GetQueueStatsWithResponse Get a queue's statistics
+	//
+	// The queue's call statistics over whole days (UCM action `queueapi`, which answers without
+	// the usual envelope and with every value a string; here they are numbers). `from` and `to`
+	// are calendar dates of the unit's clock, both included; each defaults to today (UTC: the
+	// unit does not say which zone it keeps). The vendor does not publish the time format
+	// `queueapi` takes; the gateway sends dates (`YYYY-MM-DD`), as a client in production does.
+	// Rates are percentages (0–100); `avg_wait` and `avg_talk` are average seconds. A queue with
+	// no calls in the period has zeros; an unknown queue is `404`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/queues/{queue}/stats (the `GetQueueStats` operationId).
+	GetQueueStatsWithResponse(ctx context.Context, unit UnitID, queue QueueID, params *GetQueueStatsParams, reqEditors ...RequestEditorFn) (*GetQueueStatsResponse, error)
+
+	// ListQueueWaitingWithResponse List the callers waiting in a queue
+	//
+	// The callers waiting in the queue now, longest waiting first (UCM actions
+	// `listUnBridgedChannels` and `listBridgedChannels`, read like `GET …/calls`).
+	//
+	// **This is the gateway's reading of the channel lists**: the UCM has no action that lists a
+	// queue's callers, and the vendor does not document how a unit shows them. The gateway
+	// counts a channel as waiting in queue `Q` when it is not bridged, the application it is in
+	// (`service`) is `Queue`, and the number it is connected to (`connectednum`) is `Q`. A caller
+	// an agent has answered is bridged, and no longer waiting. `since` is the channel's creation
+	// (`alloc_time`: it includes any time the caller spent in an IVR before the queue), read as
+	// UTC like every time of the unit; `wait_seconds` is the gateway's clock minus `since`, so it
+	// is right only when the unit's clock is UTC. `call_id` is the call's id for
+	// `GET/DELETE …/calls/{call}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/queues/{queue}/waiting (the `ListQueueWaiting` operationId).
+	ListQueueWaitingWithResponse(ctx context.Context, unit UnitID, queue QueueID, reqEditors ...RequestEditorFn) (*ListQueueWaitingResponse, error)
+
 	// GetRecordingWithResponse Download a recording
 	//
 	// Streams a call recording from the unit (UCM action `recapi`) as WAV audio, with
@@ -10285,6 +13771,48 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/units/{unit}/reset (the `ResetUnit` operationId).
 	ResetUnitWithResponse(ctx context.Context, unit UnitID, reqEditors ...RequestEditorFn) (*ResetUnitResponse, error)
+
+	// ListInboundRoutesWithResponse List inbound routes
+	//
+	// Lists the unit's inbound routes (UCM action `listInboundRoute`), by index. Paged like every
+	// list. Creating, changing and deleting routes (`addInboundRoute`, `updateInboundRoute`,
+	// `deleteInboundRoute`) have no published parameters: they are reachable through
+	// `POST /v1/units/{unit}/actions/{action}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/routes/inbound (the `ListInboundRoutes` operationId).
+	ListInboundRoutesWithResponse(ctx context.Context, unit UnitID, params *ListInboundRoutesParams, reqEditors ...RequestEditorFn) (*ListInboundRoutesResponse, error)
+
+	// GetInboundRouteWithResponse Get an inbound route
+	//
+	// One inbound route, typed (UCM action `getInboundRoute`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/routes/inbound/{route} (the `GetInboundRoute` operationId).
+	GetInboundRouteWithResponse(ctx context.Context, unit UnitID, route RouteID, reqEditors ...RequestEditorFn) (*GetInboundRouteResponse, error)
+
+	// ListOutboundRoutesWithResponse List outbound routes
+	//
+	// Lists the unit's outbound routes (UCM action `listOutboundRoute`), by index. Paged like
+	// every list. Route writes (`addOutboundRoute`, `updateOutboundRoute`,
+	// `deleteOutboundRoute`) have no published parameters: they are reachable through
+	// `POST /v1/units/{unit}/actions/{action}`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/routes/outbound (the `ListOutboundRoutes` operationId).
+	ListOutboundRoutesWithResponse(ctx context.Context, unit UnitID, params *ListOutboundRoutesParams, reqEditors ...RequestEditorFn) (*ListOutboundRoutesResponse, error)
+
+	// GetOutboundRouteWithResponse Get an outbound route
+	//
+	// One outbound route, typed (UCM action `getOutboundRoute`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/routes/outbound/{route} (the `GetOutboundRoute` operationId).
+	GetOutboundRouteWithResponse(ctx context.Context, unit UnitID, route RouteID, reqEditors ...RequestEditorFn) (*GetOutboundRouteResponse, error)
 
 	// GetSystemStatusWithResponse Get system status
 	//
@@ -10416,6 +13944,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/units/{unit}/trunks/digital (the `ListDigitalTrunks` operationId).
 	ListDigitalTrunksWithResponse(ctx context.Context, unit UnitID, params *ListDigitalTrunksParams, reqEditors ...RequestEditorFn) (*ListDigitalTrunksResponse, error)
 
+	// GetDigitalTrunkWithResponse Get a digital trunk
+	//
+	// One digital trunk, typed. The vendor guide names `getDigitalTrunk` (spelled
+	// `getDogitalTrunk` in its table) but publishes neither its parameters nor its reply, so the
+	// gateway reads the trunk from `listDigitalTrunk` and answers `404` when the unit does not
+	// list it. `getDigitalTrunk` itself stays reachable through
+	// `POST /v1/units/{unit}/actions/{action}` for firmware-specific fields.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/trunks/digital/{trunk} (the `GetDigitalTrunk` operationId).
+	GetDigitalTrunkWithResponse(ctx context.Context, unit UnitID, trunk TrunkID, reqEditors ...RequestEditorFn) (*GetDigitalTrunkResponse, error)
+
 	// ListSIPTrunksWithResponse List SIP trunks
 	//
 	// Lists the unit's SIP (VoIP) trunks (UCM action `listVoIPTrunk`). Paged: follow
@@ -10514,6 +14055,53 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /v1/units/{unit}/trunks/sip/{trunk} (the `UpdateSIPTrunk` operationId).
 	UpdateSIPTrunkWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, unit UnitID, trunk TrunkID, params *UpdateSIPTrunkParams, body UpdateSIPTrunkApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSIPTrunkResponse, error)
+
+	// ListUsersWithResponse List users
+	//
+	// Lists the unit's users (UCM action `listUser`), by user name: the person behind each
+	// extension (creating an extension creates its user; deleting it deletes both). The vendor
+	// does not name `listUser`'s list key: the gateway takes the reply's only list. The user's
+	// portal password is never returned.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/users (the `ListUsers` operationId).
+	ListUsersWithResponse(ctx context.Context, unit UnitID, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error)
+
+	// GetUserWithResponse Get a user
+	//
+	// One user, typed (UCM action `getUser`). The vendor does not say under which key the reply
+	// carries the user: the gateway takes the reply's only object. The portal password is never
+	// returned.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/units/{unit}/users/{user_name} (the `GetUser` operationId).
+	GetUserWithResponse(ctx context.Context, unit UnitID, userName UserName, reqEditors ...RequestEditorFn) (*GetUserResponse, error)
+
+	// UpdateUserWithBodyWithResponse Update a user's names, e-mail or department
+	//
+	// Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+	// `updateUser`). Absent fields stay unchanged; an empty string clears one. On the unit, the
+	// extension's caller id name (`fullname`) is made of the user's first and last names.
+	// Staged unless `apply=true`; the user is read back after the write.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/units/{unit}/users/{user_name} (the `UpdateUser` operationId).
+	UpdateUserWithBodyWithResponse(ctx context.Context, unit UnitID, userName UserName, params *UpdateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
+
+	// UpdateUserWithApplicationMergePatchPlusJSONBodyWithResponse Update a user's names, e-mail or department
+	//
+	// Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+	// `updateUser`). Absent fields stay unchanged; an empty string clears one. On the unit, the
+	// extension's caller id name (`fullname`) is made of the user's first and last names.
+	// Staged unless `apply=true`; the user is read back after the write.
+	//
+	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/units/{unit}/users/{user_name} (the `UpdateUser` operationId).
+	UpdateUserWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, unit UnitID, userName UserName, params *UpdateUserParams, body UpdateUserApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
 
 	// ListWebhooksWithResponse List webhook endpoints
 	//
@@ -12916,6 +16504,267 @@ func (r StreamUnitEventsResponse) ContentType() string {
 	return ""
 }
 
+// ListExtensionGroupsResponse200Headers the declared response headers of an HTTP 200 response for ListExtensionGroups
+type ListExtensionGroupsResponse200Headers struct {
+	Link *string
+}
+
+// ListExtensionGroupsResponse401Headers the declared response headers of an HTTP 401 response for ListExtensionGroups
+type ListExtensionGroupsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListExtensionGroupsResponse429Headers the declared response headers of an HTTP 429 response for ListExtensionGroups
+type ListExtensionGroupsResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// ListExtensionGroupsResponse503Headers the declared response headers of an HTTP 503 response for ListExtensionGroups
+type ListExtensionGroupsResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListExtensionGroupsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ExtensionGroupList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListExtensionGroupsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListExtensionGroupsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListExtensionGroupsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListExtensionGroupsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListExtensionGroupsResponse) GetJSON200() *ExtensionGroupList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListExtensionGroupsResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListExtensionGroupsResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListExtensionGroupsResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListExtensionGroupsResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListExtensionGroupsResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r ListExtensionGroupsResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListExtensionGroupsResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r ListExtensionGroupsResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListExtensionGroupsResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListExtensionGroupsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListExtensionGroupsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListExtensionGroupsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListExtensionGroupsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetExtensionGroupResponse401Headers the declared response headers of an HTTP 401 response for GetExtensionGroup
+type GetExtensionGroupResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetExtensionGroupResponse429Headers the declared response headers of an HTTP 429 response for GetExtensionGroup
+type GetExtensionGroupResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// GetExtensionGroupResponse503Headers the declared response headers of an HTTP 503 response for GetExtensionGroup
+type GetExtensionGroupResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetExtensionGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ExtensionGroup
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetExtensionGroupResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetExtensionGroupResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetExtensionGroupResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetExtensionGroupResponse) GetJSON200() *ExtensionGroup {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetExtensionGroupResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetExtensionGroupResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetExtensionGroupResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetExtensionGroupResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetExtensionGroupResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r GetExtensionGroupResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetExtensionGroupResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r GetExtensionGroupResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExtensionGroupResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExtensionGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExtensionGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExtensionGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExtensionGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListExtensionsResponse200Headers the declared response headers of an HTTP 200 response for ListExtensions
 type ListExtensionsResponse200Headers struct {
 	Link *string
@@ -13862,6 +17711,1763 @@ func (r ClearWaveChatResponse) ContentType() string {
 	return ""
 }
 
+// ListIvrsResponse200Headers the declared response headers of an HTTP 200 response for ListIvrs
+type ListIvrsResponse200Headers struct {
+	Link *string
+}
+
+// ListIvrsResponse401Headers the declared response headers of an HTTP 401 response for ListIvrs
+type ListIvrsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListIvrsResponse429Headers the declared response headers of an HTTP 429 response for ListIvrs
+type ListIvrsResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// ListIvrsResponse503Headers the declared response headers of an HTTP 503 response for ListIvrs
+type ListIvrsResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListIvrsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IvrList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListIvrsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListIvrsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListIvrsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListIvrsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListIvrsResponse) GetJSON200() *IvrList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListIvrsResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListIvrsResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListIvrsResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListIvrsResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListIvrsResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r ListIvrsResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListIvrsResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r ListIvrsResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListIvrsResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListIvrsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListIvrsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListIvrsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListIvrsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetIvrResponse401Headers the declared response headers of an HTTP 401 response for GetIvr
+type GetIvrResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetIvrResponse429Headers the declared response headers of an HTTP 429 response for GetIvr
+type GetIvrResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// GetIvrResponse503Headers the declared response headers of an HTTP 503 response for GetIvr
+type GetIvrResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetIvrResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Ivr
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetIvrResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetIvrResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetIvrResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetIvrResponse) GetJSON200() *Ivr {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetIvrResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetIvrResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetIvrResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetIvrResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetIvrResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r GetIvrResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetIvrResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r GetIvrResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetIvrResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIvrResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIvrResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIvrResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIvrResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPagingGroupsResponse200Headers the declared response headers of an HTTP 200 response for ListPagingGroups
+type ListPagingGroupsResponse200Headers struct {
+	Link *string
+}
+
+// ListPagingGroupsResponse401Headers the declared response headers of an HTTP 401 response for ListPagingGroups
+type ListPagingGroupsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListPagingGroupsResponse429Headers the declared response headers of an HTTP 429 response for ListPagingGroups
+type ListPagingGroupsResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// ListPagingGroupsResponse503Headers the declared response headers of an HTTP 503 response for ListPagingGroups
+type ListPagingGroupsResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListPagingGroupsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PagingGroupList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListPagingGroupsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListPagingGroupsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPagingGroupsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListPagingGroupsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPagingGroupsResponse) GetJSON200() *PagingGroupList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListPagingGroupsResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListPagingGroupsResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListPagingGroupsResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListPagingGroupsResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListPagingGroupsResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r ListPagingGroupsResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListPagingGroupsResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r ListPagingGroupsResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListPagingGroupsResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPagingGroupsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPagingGroupsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPagingGroupsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPagingGroupsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPagingGroupResponse401Headers the declared response headers of an HTTP 401 response for GetPagingGroup
+type GetPagingGroupResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetPagingGroupResponse429Headers the declared response headers of an HTTP 429 response for GetPagingGroup
+type GetPagingGroupResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// GetPagingGroupResponse503Headers the declared response headers of an HTTP 503 response for GetPagingGroup
+type GetPagingGroupResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetPagingGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PagingGroup
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetPagingGroupResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPagingGroupResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPagingGroupResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPagingGroupResponse) GetJSON200() *PagingGroup {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetPagingGroupResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetPagingGroupResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetPagingGroupResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetPagingGroupResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetPagingGroupResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r GetPagingGroupResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetPagingGroupResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r GetPagingGroupResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetPagingGroupResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPagingGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPagingGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPagingGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPagingGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListQueuesResponse200Headers the declared response headers of an HTTP 200 response for ListQueues
+type ListQueuesResponse200Headers struct {
+	Link *string
+}
+
+// ListQueuesResponse401Headers the declared response headers of an HTTP 401 response for ListQueues
+type ListQueuesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListQueuesResponse429Headers the declared response headers of an HTTP 429 response for ListQueues
+type ListQueuesResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// ListQueuesResponse503Headers the declared response headers of an HTTP 503 response for ListQueues
+type ListQueuesResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListQueuesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *QueueList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListQueuesResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListQueuesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListQueuesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListQueuesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListQueuesResponse) GetJSON200() *QueueList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListQueuesResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListQueuesResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListQueuesResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListQueuesResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListQueuesResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r ListQueuesResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListQueuesResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r ListQueuesResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListQueuesResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListQueuesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListQueuesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListQueuesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListQueuesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateQueueResponse201Headers the declared response headers of an HTTP 201 response for CreateQueue
+type CreateQueueResponse201Headers struct {
+	Location      string
+	XPendingApply bool
+}
+
+// CreateQueueResponse401Headers the declared response headers of an HTTP 401 response for CreateQueue
+type CreateQueueResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// CreateQueueResponse409Headers the declared response headers of an HTTP 409 response for CreateQueue
+type CreateQueueResponse409Headers struct {
+	RetryAfter *int
+}
+
+// CreateQueueResponse429Headers the declared response headers of an HTTP 429 response for CreateQueue
+type CreateQueueResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// CreateQueueResponse503Headers the declared response headers of an HTTP 503 response for CreateQueue
+type CreateQueueResponse503Headers struct {
+	RetryAfter int
+}
+
+type CreateQueueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Queue
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableContent
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateQueueResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateQueueResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateQueueResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateQueueResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateQueueResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateQueueResponse) GetJSON201() *Queue {
+	return r.JSON201
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateQueueResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateQueueResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateQueueResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateQueueResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateQueueResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateQueueResponse) GetApplicationProblemJSON422() *UnprocessableContent {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateQueueResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r CreateQueueResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateQueueResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r CreateQueueResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateQueueResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateQueueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateQueueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateQueueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateQueueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteQueueResponse204Headers the declared response headers of an HTTP 204 response for DeleteQueue
+type DeleteQueueResponse204Headers struct {
+	XPendingApply bool
+}
+
+// DeleteQueueResponse401Headers the declared response headers of an HTTP 401 response for DeleteQueue
+type DeleteQueueResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// DeleteQueueResponse409Headers the declared response headers of an HTTP 409 response for DeleteQueue
+type DeleteQueueResponse409Headers struct {
+	RetryAfter *int
+}
+
+// DeleteQueueResponse429Headers the declared response headers of an HTTP 429 response for DeleteQueue
+type DeleteQueueResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// DeleteQueueResponse503Headers the declared response headers of an HTTP 503 response for DeleteQueue
+type DeleteQueueResponse503Headers struct {
+	RetryAfter int
+}
+
+type DeleteQueueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableContent
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteQueueResponse204Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteQueueResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *DeleteQueueResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteQueueResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteQueueResponse503Headers
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteQueueResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteQueueResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteQueueResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteQueueResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r DeleteQueueResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DeleteQueueResponse) GetApplicationProblemJSON422() *UnprocessableContent {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteQueueResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r DeleteQueueResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteQueueResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r DeleteQueueResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeleteQueueResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteQueueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteQueueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteQueueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteQueueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetQueueResponse401Headers the declared response headers of an HTTP 401 response for GetQueue
+type GetQueueResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetQueueResponse429Headers the declared response headers of an HTTP 429 response for GetQueue
+type GetQueueResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// GetQueueResponse503Headers the declared response headers of an HTTP 503 response for GetQueue
+type GetQueueResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetQueueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Queue
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetQueueResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetQueueResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetQueueResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetQueueResponse) GetJSON200() *Queue {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetQueueResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetQueueResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetQueueResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetQueueResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetQueueResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r GetQueueResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetQueueResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r GetQueueResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetQueueResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetQueueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetQueueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetQueueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetQueueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateQueueResponse401Headers the declared response headers of an HTTP 401 response for UpdateQueue
+type UpdateQueueResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// UpdateQueueResponse409Headers the declared response headers of an HTTP 409 response for UpdateQueue
+type UpdateQueueResponse409Headers struct {
+	RetryAfter *int
+}
+
+// UpdateQueueResponse429Headers the declared response headers of an HTTP 429 response for UpdateQueue
+type UpdateQueueResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// UpdateQueueResponse503Headers the declared response headers of an HTTP 503 response for UpdateQueue
+type UpdateQueueResponse503Headers struct {
+	RetryAfter int
+}
+
+type UpdateQueueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Queue
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableContent
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateQueueResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UpdateQueueResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateQueueResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateQueueResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateQueueResponse) GetJSON200() *Queue {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateQueueResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateQueueResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateQueueResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateQueueResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateQueueResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateQueueResponse) GetApplicationProblemJSON422() *UnprocessableContent {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UpdateQueueResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r UpdateQueueResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateQueueResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r UpdateQueueResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateQueueResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateQueueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateQueueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateQueueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateQueueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListQueueAgentsResponse401Headers the declared response headers of an HTTP 401 response for ListQueueAgents
+type ListQueueAgentsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListQueueAgentsResponse429Headers the declared response headers of an HTTP 429 response for ListQueueAgents
+type ListQueueAgentsResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// ListQueueAgentsResponse503Headers the declared response headers of an HTTP 503 response for ListQueueAgents
+type ListQueueAgentsResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListQueueAgentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *QueueAgentList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListQueueAgentsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListQueueAgentsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListQueueAgentsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListQueueAgentsResponse) GetJSON200() *QueueAgentList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListQueueAgentsResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListQueueAgentsResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListQueueAgentsResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListQueueAgentsResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListQueueAgentsResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r ListQueueAgentsResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListQueueAgentsResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r ListQueueAgentsResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListQueueAgentsResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListQueueAgentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListQueueAgentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListQueueAgentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListQueueAgentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateQueueAgentResponse401Headers the declared response headers of an HTTP 401 response for UpdateQueueAgent
+type UpdateQueueAgentResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// UpdateQueueAgentResponse409Headers the declared response headers of an HTTP 409 response for UpdateQueueAgent
+type UpdateQueueAgentResponse409Headers struct {
+	RetryAfter *int
+}
+
+// UpdateQueueAgentResponse429Headers the declared response headers of an HTTP 429 response for UpdateQueueAgent
+type UpdateQueueAgentResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// UpdateQueueAgentResponse503Headers the declared response headers of an HTTP 503 response for UpdateQueueAgent
+type UpdateQueueAgentResponse503Headers struct {
+	RetryAfter int
+}
+
+type UpdateQueueAgentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableContent
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateQueueAgentResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UpdateQueueAgentResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateQueueAgentResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateQueueAgentResponse503Headers
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateQueueAgentResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateQueueAgentResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateQueueAgentResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateQueueAgentResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateQueueAgentResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateQueueAgentResponse) GetApplicationProblemJSON422() *UnprocessableContent {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UpdateQueueAgentResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r UpdateQueueAgentResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateQueueAgentResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r UpdateQueueAgentResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateQueueAgentResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateQueueAgentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateQueueAgentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateQueueAgentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateQueueAgentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetQueueStatsResponse401Headers the declared response headers of an HTTP 401 response for GetQueueStats
+type GetQueueStatsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetQueueStatsResponse429Headers the declared response headers of an HTTP 429 response for GetQueueStats
+type GetQueueStatsResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// GetQueueStatsResponse503Headers the declared response headers of an HTTP 503 response for GetQueueStats
+type GetQueueStatsResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetQueueStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *QueueStats
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetQueueStatsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetQueueStatsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetQueueStatsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetQueueStatsResponse) GetJSON200() *QueueStats {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetQueueStatsResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetQueueStatsResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetQueueStatsResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetQueueStatsResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetQueueStatsResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r GetQueueStatsResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetQueueStatsResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r GetQueueStatsResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetQueueStatsResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetQueueStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetQueueStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetQueueStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetQueueStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListQueueWaitingResponse401Headers the declared response headers of an HTTP 401 response for ListQueueWaiting
+type ListQueueWaitingResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListQueueWaitingResponse429Headers the declared response headers of an HTTP 429 response for ListQueueWaiting
+type ListQueueWaitingResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// ListQueueWaitingResponse503Headers the declared response headers of an HTTP 503 response for ListQueueWaiting
+type ListQueueWaitingResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListQueueWaitingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *QueueWaitingList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListQueueWaitingResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListQueueWaitingResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListQueueWaitingResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListQueueWaitingResponse) GetJSON200() *QueueWaitingList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListQueueWaitingResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListQueueWaitingResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListQueueWaitingResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListQueueWaitingResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListQueueWaitingResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r ListQueueWaitingResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListQueueWaitingResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r ListQueueWaitingResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListQueueWaitingResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListQueueWaitingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListQueueWaitingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListQueueWaitingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListQueueWaitingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetRecordingResponse401Headers the declared response headers of an HTTP 401 response for GetRecording
 type GetRecordingResponse401Headers struct {
 	WWWAuthenticate string
@@ -14075,6 +19681,528 @@ func (r ResetUnitResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ResetUnitResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListInboundRoutesResponse200Headers the declared response headers of an HTTP 200 response for ListInboundRoutes
+type ListInboundRoutesResponse200Headers struct {
+	Link *string
+}
+
+// ListInboundRoutesResponse401Headers the declared response headers of an HTTP 401 response for ListInboundRoutes
+type ListInboundRoutesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListInboundRoutesResponse429Headers the declared response headers of an HTTP 429 response for ListInboundRoutes
+type ListInboundRoutesResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// ListInboundRoutesResponse503Headers the declared response headers of an HTTP 503 response for ListInboundRoutes
+type ListInboundRoutesResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListInboundRoutesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InboundRouteList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListInboundRoutesResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListInboundRoutesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListInboundRoutesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListInboundRoutesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListInboundRoutesResponse) GetJSON200() *InboundRouteList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListInboundRoutesResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListInboundRoutesResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListInboundRoutesResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListInboundRoutesResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListInboundRoutesResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r ListInboundRoutesResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListInboundRoutesResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r ListInboundRoutesResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListInboundRoutesResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListInboundRoutesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListInboundRoutesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListInboundRoutesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListInboundRoutesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetInboundRouteResponse401Headers the declared response headers of an HTTP 401 response for GetInboundRoute
+type GetInboundRouteResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetInboundRouteResponse429Headers the declared response headers of an HTTP 429 response for GetInboundRoute
+type GetInboundRouteResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// GetInboundRouteResponse503Headers the declared response headers of an HTTP 503 response for GetInboundRoute
+type GetInboundRouteResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetInboundRouteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InboundRoute
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetInboundRouteResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetInboundRouteResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetInboundRouteResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetInboundRouteResponse) GetJSON200() *InboundRoute {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetInboundRouteResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetInboundRouteResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetInboundRouteResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetInboundRouteResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetInboundRouteResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r GetInboundRouteResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetInboundRouteResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r GetInboundRouteResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetInboundRouteResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetInboundRouteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetInboundRouteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetInboundRouteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetInboundRouteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListOutboundRoutesResponse200Headers the declared response headers of an HTTP 200 response for ListOutboundRoutes
+type ListOutboundRoutesResponse200Headers struct {
+	Link *string
+}
+
+// ListOutboundRoutesResponse401Headers the declared response headers of an HTTP 401 response for ListOutboundRoutes
+type ListOutboundRoutesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListOutboundRoutesResponse429Headers the declared response headers of an HTTP 429 response for ListOutboundRoutes
+type ListOutboundRoutesResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// ListOutboundRoutesResponse503Headers the declared response headers of an HTTP 503 response for ListOutboundRoutes
+type ListOutboundRoutesResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListOutboundRoutesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OutboundRouteList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListOutboundRoutesResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListOutboundRoutesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListOutboundRoutesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListOutboundRoutesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOutboundRoutesResponse) GetJSON200() *OutboundRouteList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListOutboundRoutesResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListOutboundRoutesResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListOutboundRoutesResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListOutboundRoutesResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListOutboundRoutesResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r ListOutboundRoutesResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListOutboundRoutesResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r ListOutboundRoutesResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListOutboundRoutesResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOutboundRoutesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOutboundRoutesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOutboundRoutesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOutboundRoutesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetOutboundRouteResponse401Headers the declared response headers of an HTTP 401 response for GetOutboundRoute
+type GetOutboundRouteResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetOutboundRouteResponse429Headers the declared response headers of an HTTP 429 response for GetOutboundRoute
+type GetOutboundRouteResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// GetOutboundRouteResponse503Headers the declared response headers of an HTTP 503 response for GetOutboundRoute
+type GetOutboundRouteResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetOutboundRouteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OutboundRoute
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetOutboundRouteResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetOutboundRouteResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetOutboundRouteResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOutboundRouteResponse) GetJSON200() *OutboundRoute {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetOutboundRouteResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetOutboundRouteResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetOutboundRouteResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetOutboundRouteResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetOutboundRouteResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r GetOutboundRouteResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetOutboundRouteResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r GetOutboundRouteResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetOutboundRouteResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOutboundRouteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOutboundRouteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOutboundRouteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOutboundRouteResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15323,6 +21451,133 @@ func (r ListDigitalTrunksResponse) ContentType() string {
 	return ""
 }
 
+// GetDigitalTrunkResponse401Headers the declared response headers of an HTTP 401 response for GetDigitalTrunk
+type GetDigitalTrunkResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetDigitalTrunkResponse429Headers the declared response headers of an HTTP 429 response for GetDigitalTrunk
+type GetDigitalTrunkResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// GetDigitalTrunkResponse503Headers the declared response headers of an HTTP 503 response for GetDigitalTrunk
+type GetDigitalTrunkResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetDigitalTrunkResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DigitalTrunkSummary
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetDigitalTrunkResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetDigitalTrunkResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetDigitalTrunkResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDigitalTrunkResponse) GetJSON200() *DigitalTrunkSummary {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetDigitalTrunkResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetDigitalTrunkResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetDigitalTrunkResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetDigitalTrunkResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetDigitalTrunkResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r GetDigitalTrunkResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetDigitalTrunkResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r GetDigitalTrunkResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetDigitalTrunkResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDigitalTrunkResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDigitalTrunkResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDigitalTrunkResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDigitalTrunkResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListSIPTrunksResponse200Headers the declared response headers of an HTTP 200 response for ListSIPTrunks
 type ListSIPTrunksResponse200Headers struct {
 	Link *string
@@ -16029,6 +22284,415 @@ func (r UpdateSIPTrunkResponse) ContentType() string {
 	return ""
 }
 
+// ListUsersResponse200Headers the declared response headers of an HTTP 200 response for ListUsers
+type ListUsersResponse200Headers struct {
+	Link *string
+}
+
+// ListUsersResponse401Headers the declared response headers of an HTTP 401 response for ListUsers
+type ListUsersResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListUsersResponse429Headers the declared response headers of an HTTP 429 response for ListUsers
+type ListUsersResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// ListUsersResponse503Headers the declared response headers of an HTTP 503 response for ListUsers
+type ListUsersResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UserList
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListUsersResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListUsersResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListUsersResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListUsersResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListUsersResponse) GetJSON200() *UserList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListUsersResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListUsersResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListUsersResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListUsersResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListUsersResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r ListUsersResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListUsersResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r ListUsersResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListUsersResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListUsersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetUserResponse401Headers the declared response headers of an HTTP 401 response for GetUser
+type GetUserResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetUserResponse429Headers the declared response headers of an HTTP 429 response for GetUser
+type GetUserResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// GetUserResponse503Headers the declared response headers of an HTTP 503 response for GetUser
+type GetUserResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *User
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetUserResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUserResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUserResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserResponse) GetJSON200() *User {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetUserResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetUserResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetUserResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetUserResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetUserResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r GetUserResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetUserResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r GetUserResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetUserResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateUserResponse401Headers the declared response headers of an HTTP 401 response for UpdateUser
+type UpdateUserResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// UpdateUserResponse409Headers the declared response headers of an HTTP 409 response for UpdateUser
+type UpdateUserResponse409Headers struct {
+	RetryAfter *int
+}
+
+// UpdateUserResponse429Headers the declared response headers of an HTTP 429 response for UpdateUser
+type UpdateUserResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+// UpdateUserResponse503Headers the declared response headers of an HTTP 503 response for UpdateUser
+type UpdateUserResponse503Headers struct {
+	RetryAfter int
+}
+
+type UpdateUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *User
+	// ApplicationProblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationProblemJSON400 *BadRequest
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *NotFound
+	// ApplicationProblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationProblemJSON409 *Conflict
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *UnprocessableContent
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationProblemJSON502 *BadGateway
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ServiceUnavailable
+	// ApplicationProblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationProblemJSON504 *GatewayTimeout
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateUserResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UpdateUserResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateUserResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateUserResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateUserResponse) GetJSON200() *User {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateUserResponse) GetApplicationProblemJSON400() *BadRequest {
+	return r.ApplicationProblemJSON400
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateUserResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateUserResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateUserResponse) GetApplicationProblemJSON404() *NotFound {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UpdateUserResponse) GetApplicationProblemJSON409() *Conflict {
+	return r.ApplicationProblemJSON409
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateUserResponse) GetApplicationProblemJSON422() *UnprocessableContent {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UpdateUserResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r UpdateUserResponse) GetApplicationProblemJSON502() *BadGateway {
+	return r.ApplicationProblemJSON502
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateUserResponse) GetApplicationProblemJSON503() *ServiceUnavailable {
+	return r.ApplicationProblemJSON503
+}
+
+// GetApplicationProblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r UpdateUserResponse) GetApplicationProblemJSON504() *GatewayTimeout {
+	return r.ApplicationProblemJSON504
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateUserResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListWebhooksResponse401Headers the declared response headers of an HTTP 401 response for ListWebhooks
 type ListWebhooksResponse401Headers struct {
 	WWWAuthenticate string
@@ -16270,27 +22934,35 @@ func (c *ClientWithResponses) GetUnitWithResponse(ctx context.Context, unit Unit
 // RunActionWithBodyWithResponse Run a UCM action that has no resource yet
 //
 // Sends one UCM action with the given parameters and returns the UCM's `response` object as
-// it is (the UCM's own names and loosely typed values), so that every action of the vendor
-// guide stays reachable through the gateway: queues, inbound and outbound routes, IVRs, paging
-// groups, users, extension groups, PIN sets, digital trunks…
+// it is (the UCM's own names and loosely typed values). It is the escape hatch for the
+// actions of the vendor guide whose parameters nobody publishes, so that they have no
+// resource here: the inbound and outbound route writes, `getIVR` and the IVR writes,
+// `getPaginggroup`, the paging writes and multicast paging, `playPromptByOrg`,
+// `listPinSets`, and the digital trunk actions. Their parameters are the vendor's; the
+// gateway does not check them.
 //
-// This is an allow-list, not a relay. Only the actions listed in `action` are accepted;
-// `challenge`, `login`, `logout` (the gateway owns the session), call control and dialling
-// (see the calls resources), actions that have a resource here, `cdrapi`, `recapi`, `pmsapi`
-// and `queueapi` (which do not use the JSON envelope) and anything unknown are refused with
-// `400` before the unit is called. The body is a JSON object of the action's parameters,
-// sent as they are; the parameter names `action` and `cookie` are refused. Values may be
-// strings, numbers, booleans, null, or arrays and objects of those (the UCM usually wants
-// strings: `"30"`).
+// This is an allow-list, not a relay. Only the actions listed in `action` are accepted.
+// Refused with `400` before the unit is called: `challenge`, `login`, `logout` (the gateway
+// owns the session); every action a resource of this API uses (extensions, trunks, queues and
+// their agents, routes, IVR and paging lists, users, extension groups, `applyChanges`: use
+// the resource, which validates and types them); call control and dialling (the calls
+// resources); `cdrapi`, `recapi`, `pmsapi` and `queueapi`, which do not use the JSON
+// envelope; anything unknown. The body is a JSON object of the action's parameters, sent as
+// they are; the parameter names `action` and `cookie` are refused. Values may be strings,
+// numbers, booleans, null, or arrays and objects of those (the UCM usually wants strings:
+// `"30"`).
+//
+// The actions that only read (`get…`, `list…`) need the `read` scope; the others change the
+// unit and need `admin`.
 //
 // Fields known to hold passwords (`secret`, `vmsecret`, `user_password`, `user_outrt_passwd`,
 // `ldap_sync_passwd`, `password`, `passwd`, `pin`) are removed from the reply wherever they
 // appear, as the resources never return secrets.
 //
 // Errors map as everywhere else (UCM -16 → 404, -44 → 409, -1 → 400…). A unit whose firmware
-// does not know the action answers -1 (→ 400) or -19 (→ 501). When the UCM reports
-// `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked as having staged
-// changes; apply them with `POST /v1/units/{unit}/config/apply`.
+// does not know the action, or the parameters sent, answers -1 (→ 400) or -19 (→ 501). When
+// the UCM reports `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked
+// as having staged changes; apply them with `POST /v1/units/{unit}/config/apply`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16306,27 +22978,35 @@ func (c *ClientWithResponses) RunActionWithBodyWithResponse(ctx context.Context,
 // RunActionWithResponse Run a UCM action that has no resource yet
 //
 // Sends one UCM action with the given parameters and returns the UCM's `response` object as
-// it is (the UCM's own names and loosely typed values), so that every action of the vendor
-// guide stays reachable through the gateway: queues, inbound and outbound routes, IVRs, paging
-// groups, users, extension groups, PIN sets, digital trunks…
+// it is (the UCM's own names and loosely typed values). It is the escape hatch for the
+// actions of the vendor guide whose parameters nobody publishes, so that they have no
+// resource here: the inbound and outbound route writes, `getIVR` and the IVR writes,
+// `getPaginggroup`, the paging writes and multicast paging, `playPromptByOrg`,
+// `listPinSets`, and the digital trunk actions. Their parameters are the vendor's; the
+// gateway does not check them.
 //
-// This is an allow-list, not a relay. Only the actions listed in `action` are accepted;
-// `challenge`, `login`, `logout` (the gateway owns the session), call control and dialling
-// (see the calls resources), actions that have a resource here, `cdrapi`, `recapi`, `pmsapi`
-// and `queueapi` (which do not use the JSON envelope) and anything unknown are refused with
-// `400` before the unit is called. The body is a JSON object of the action's parameters,
-// sent as they are; the parameter names `action` and `cookie` are refused. Values may be
-// strings, numbers, booleans, null, or arrays and objects of those (the UCM usually wants
-// strings: `"30"`).
+// This is an allow-list, not a relay. Only the actions listed in `action` are accepted.
+// Refused with `400` before the unit is called: `challenge`, `login`, `logout` (the gateway
+// owns the session); every action a resource of this API uses (extensions, trunks, queues and
+// their agents, routes, IVR and paging lists, users, extension groups, `applyChanges`: use
+// the resource, which validates and types them); call control and dialling (the calls
+// resources); `cdrapi`, `recapi`, `pmsapi` and `queueapi`, which do not use the JSON
+// envelope; anything unknown. The body is a JSON object of the action's parameters, sent as
+// they are; the parameter names `action` and `cookie` are refused. Values may be strings,
+// numbers, booleans, null, or arrays and objects of those (the UCM usually wants strings:
+// `"30"`).
+//
+// The actions that only read (`get…`, `list…`) need the `read` scope; the others change the
+// unit and need `admin`.
 //
 // Fields known to hold passwords (`secret`, `vmsecret`, `user_password`, `user_outrt_passwd`,
 // `ldap_sync_passwd`, `password`, `passwd`, `pin`) are removed from the reply wherever they
 // appear, as the resources never return secrets.
 //
 // Errors map as everywhere else (UCM -16 → 404, -44 → 409, -1 → 400…). A unit whose firmware
-// does not know the action answers -1 (→ 400) or -19 (→ 501). When the UCM reports
-// `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked as having staged
-// changes; apply them with `POST /v1/units/{unit}/config/apply`.
+// does not know the action, or the parameters sent, answers -1 (→ 400) or -19 (→ 501). When
+// the UCM reports `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked
+// as having staged changes; apply them with `POST /v1/units/{unit}/config/apply`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16362,18 +23042,22 @@ func (c *ClientWithResponses) ListCallsWithResponse(ctx context.Context, unit Un
 //
 // Places a call the way the UCM does it: the unit first rings the `from` extension and, when it
 // answers, connects it to `to` (UCM actions `dialExtension`, `dialOutbound`, `dialIVR`,
-// `dialQueue`, `dialRinggroup`, chosen by `to.type`).
+// `dialQueue`, `dialRinggroup`, chosen by `to.type`). `from` may instead be an outside number
+// (`{"type": "external", "number": …}`): the unit rings it through its trunks and connects it
+// to another outside number (`dialOutboundTwo`) or to an IVR (`dialIVROutbound`); any other
+// destination from outside is `400`.
 //
-// Before anything is dialled the gateway checks that `from` is an existing extension (and, for
+// Before anything is dialled the gateway checks that an extension `from` exists (and, for
 // `to.type: extension`, that `to.number` is one too) and that an extension whose outbound
 // `permission` is `internal` is not asked to call an external number: the UCM would ring the
 // phone and then silently drop the call, so the gateway answers `422` instead.
 //
 // The UCM returns no call id. The gateway notes which channels of the `from` extension exist
 // before the dial, dials, then polls the unit's channel lists (briefly, a few seconds at most)
-// for the new channel of `from`; the call's `id` is derived from that channel's name. If no new
-// channel appears in time (the caller's phone is not registered, for example) the answer is
-// `409` with type `urn:ucm-gateway:problem:call-not-started`.
+// for the new channel of `from`; the call's `id` is derived from that channel's name. For an
+// outside `from`, that is the new trunk channel whose caller number is `from.number`. If no
+// new channel appears in time (the caller's phone is not registered, for example) the answer
+// is `409` with type `urn:ucm-gateway:problem:call-not-started`.
 //
 // **Idempotency.** Send an `Idempotency-Key` to make a retry safe (IETF httpapi
 // idempotency-key draft): the same key with the same body within 24 hours returns the first
@@ -16401,18 +23085,22 @@ func (c *ClientWithResponses) CreateCallWithBodyWithResponse(ctx context.Context
 //
 // Places a call the way the UCM does it: the unit first rings the `from` extension and, when it
 // answers, connects it to `to` (UCM actions `dialExtension`, `dialOutbound`, `dialIVR`,
-// `dialQueue`, `dialRinggroup`, chosen by `to.type`).
+// `dialQueue`, `dialRinggroup`, chosen by `to.type`). `from` may instead be an outside number
+// (`{"type": "external", "number": …}`): the unit rings it through its trunks and connects it
+// to another outside number (`dialOutboundTwo`) or to an IVR (`dialIVROutbound`); any other
+// destination from outside is `400`.
 //
-// Before anything is dialled the gateway checks that `from` is an existing extension (and, for
+// Before anything is dialled the gateway checks that an extension `from` exists (and, for
 // `to.type: extension`, that `to.number` is one too) and that an extension whose outbound
 // `permission` is `internal` is not asked to call an external number: the UCM would ring the
 // phone and then silently drop the call, so the gateway answers `422` instead.
 //
 // The UCM returns no call id. The gateway notes which channels of the `from` extension exist
 // before the dial, dials, then polls the unit's channel lists (briefly, a few seconds at most)
-// for the new channel of `from`; the call's `id` is derived from that channel's name. If no new
-// channel appears in time (the caller's phone is not registered, for example) the answer is
-// `409` with type `urn:ucm-gateway:problem:call-not-started`.
+// for the new channel of `from`; the call's `id` is derived from that channel's name. For an
+// outside `from`, that is the new trunk channel whose caller number is `from.number`. If no
+// new channel appears in time (the caller's phone is not registered, for example) the answer
+// is `409` with type `urn:ucm-gateway:problem:call-not-started`.
 //
 // **Idempotency.** Send an `Idempotency-Key` to make a retry safe (IETF httpapi
 // idempotency-key draft): the same key with the same body within 24 hours returns the first
@@ -16736,6 +23424,37 @@ func (c *ClientWithResponses) StreamUnitEventsWithResponse(ctx context.Context, 
 	return ParseStreamUnitEventsResponse(rsp)
 }
 
+// ListExtensionGroupsWithResponse List extension groups
+//
+// Lists the unit's extension groups (UCM action `listExtensionGroup`), by id. Paged like every list.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/extension-groups (the `ListExtensionGroups` operationId).
+func (c *ClientWithResponses) ListExtensionGroupsWithResponse(ctx context.Context, unit UnitID, params *ListExtensionGroupsParams, reqEditors ...RequestEditorFn) (*ListExtensionGroupsResponse, error) {
+	rsp, err := c.ListExtensionGroups(ctx, unit, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListExtensionGroupsResponse(rsp)
+}
+
+// GetExtensionGroupWithResponse Get an extension group
+//
+// One extension group, typed. The UCM has no action to read one group: the gateway reads it
+// from `listExtensionGroup` and answers `404` when the unit does not list it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/extension-groups/{group} (the `GetExtensionGroup` operationId).
+func (c *ClientWithResponses) GetExtensionGroupWithResponse(ctx context.Context, unit UnitID, group ExtensionGroupID, reqEditors ...RequestEditorFn) (*GetExtensionGroupResponse, error) {
+	rsp, err := c.GetExtensionGroup(ctx, unit, group, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExtensionGroupResponse(rsp)
+}
+
 // ListExtensionsWithResponse List extensions
 //
 // Lists the unit's extensions with their registration and message state (UCM action
@@ -16910,6 +23629,324 @@ func (c *ClientWithResponses) ClearWaveChatWithResponse(ctx context.Context, uni
 	return ParseClearWaveChatResponse(rsp)
 }
 
+// ListIvrsWithResponse List IVRs
+//
+// Lists the unit's IVRs (UCM action `listIVR`), by number. Paged like every list. `getIVR`,
+// `addIVR`, `updateIVR` and `deleteIVR` have no published parameters: they are reachable
+// through `POST /v1/units/{unit}/actions/{action}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/ivrs (the `ListIvrs` operationId).
+func (c *ClientWithResponses) ListIvrsWithResponse(ctx context.Context, unit UnitID, params *ListIvrsParams, reqEditors ...RequestEditorFn) (*ListIvrsResponse, error) {
+	rsp, err := c.ListIvrs(ctx, unit, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListIvrsResponse(rsp)
+}
+
+// GetIvrWithResponse Get an IVR
+//
+// One IVR, typed. `getIVR`'s parameters are not published, so the gateway reads it from
+// `listIVR` (the whole list, one call) and answers `404` when the unit does not list it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/ivrs/{ivr} (the `GetIvr` operationId).
+func (c *ClientWithResponses) GetIvrWithResponse(ctx context.Context, unit UnitID, ivr IvrID, reqEditors ...RequestEditorFn) (*GetIvrResponse, error) {
+	rsp, err := c.GetIvr(ctx, unit, ivr, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIvrResponse(rsp)
+}
+
+// ListPagingGroupsWithResponse List paging and intercom groups
+//
+// Lists the unit's paging and intercom groups (UCM action `listPaginggroup`, list key
+// `paginggroup`), by number. Paged like every list. The vendor does not document the
+// items' fields: these are the ones the gateway expects, and a field the unit does not send
+// is absent. `getPaginggroup`, the paging writes, `MulticastPaging` and
+// `MulticastPagingHangup` are reachable through `POST /v1/units/{unit}/actions/{action}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/paging-groups (the `ListPagingGroups` operationId).
+func (c *ClientWithResponses) ListPagingGroupsWithResponse(ctx context.Context, unit UnitID, params *ListPagingGroupsParams, reqEditors ...RequestEditorFn) (*ListPagingGroupsResponse, error) {
+	rsp, err := c.ListPagingGroups(ctx, unit, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPagingGroupsResponse(rsp)
+}
+
+// GetPagingGroupWithResponse Get a paging or intercom group
+//
+// One paging or intercom group, typed. `getPaginggroup`'s parameters are not published, so
+// the gateway reads it from `listPaginggroup` and answers `404` when the unit does not list
+// it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/paging-groups/{group} (the `GetPagingGroup` operationId).
+func (c *ClientWithResponses) GetPagingGroupWithResponse(ctx context.Context, unit UnitID, group PagingGroupID, reqEditors ...RequestEditorFn) (*GetPagingGroupResponse, error) {
+	rsp, err := c.GetPagingGroup(ctx, unit, group, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPagingGroupResponse(rsp)
+}
+
+// ListQueuesWithResponse List call queues
+//
+// Lists the unit's call queues (UCM action `listQueue`), by queue number. Paged: follow
+// `next_page_token` (or the `Link` header) until it is absent.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/queues (the `ListQueues` operationId).
+func (c *ClientWithResponses) ListQueuesWithResponse(ctx context.Context, unit UnitID, params *ListQueuesParams, reqEditors ...RequestEditorFn) (*ListQueuesResponse, error) {
+	rsp, err := c.ListQueues(ctx, unit, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListQueuesResponse(rsp)
+}
+
+// CreateQueueWithBodyWithResponse Create a call queue
+//
+// Creates a call queue (UCM action `addQueue`). `extension` (the queue's number), `queue_name`
+// and `strategy` are required; `members` are the queue's agents, as extension numbers. The
+// UCM stages the change (`pending_apply: true`) unless `apply=true`; every successful write is
+// reported as staged, whatever the unit's reply says. A number the unit already uses is
+// `409` (UCM status -44).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/units/{unit}/queues (the `CreateQueue` operationId).
+func (c *ClientWithResponses) CreateQueueWithBodyWithResponse(ctx context.Context, unit UnitID, params *CreateQueueParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateQueueResponse, error) {
+	rsp, err := c.CreateQueueWithBody(ctx, unit, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateQueueResponse(rsp)
+}
+
+// CreateQueueWithResponse Create a call queue
+//
+// Creates a call queue (UCM action `addQueue`). `extension` (the queue's number), `queue_name`
+// and `strategy` are required; `members` are the queue's agents, as extension numbers. The
+// UCM stages the change (`pending_apply: true`) unless `apply=true`; every successful write is
+// reported as staged, whatever the unit's reply says. A number the unit already uses is
+// `409` (UCM status -44).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/units/{unit}/queues (the `CreateQueue` operationId).
+func (c *ClientWithResponses) CreateQueueWithResponse(ctx context.Context, unit UnitID, params *CreateQueueParams, body CreateQueueJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateQueueResponse, error) {
+	rsp, err := c.CreateQueue(ctx, unit, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateQueueResponse(rsp)
+}
+
+// DeleteQueueWithResponse Delete a call queue
+//
+// Deletes the queue (UCM action `deleteQueue`). Staged unless `apply=true` (`X-Pending-Apply`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/units/{unit}/queues/{queue} (the `DeleteQueue` operationId).
+func (c *ClientWithResponses) DeleteQueueWithResponse(ctx context.Context, unit UnitID, queue QueueID, params *DeleteQueueParams, reqEditors ...RequestEditorFn) (*DeleteQueueResponse, error) {
+	rsp, err := c.DeleteQueue(ctx, unit, queue, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteQueueResponse(rsp)
+}
+
+// GetQueueWithResponse Get a call queue
+//
+// Every setting of one queue, typed (UCM action `getQueue`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/queues/{queue} (the `GetQueue` operationId).
+func (c *ClientWithResponses) GetQueueWithResponse(ctx context.Context, unit UnitID, queue QueueID, reqEditors ...RequestEditorFn) (*GetQueueResponse, error) {
+	rsp, err := c.GetQueue(ctx, unit, queue, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetQueueResponse(rsp)
+}
+
+// UpdateQueueWithBodyWithResponse Update a call queue
+//
+// Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+// `updateQueue`). Absent fields stay unchanged; `members` is replaced as a whole. No field
+// takes `null`. Staged unless `apply=true`; the queue is read back after the write.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/units/{unit}/queues/{queue} (the `UpdateQueue` operationId).
+func (c *ClientWithResponses) UpdateQueueWithBodyWithResponse(ctx context.Context, unit UnitID, queue QueueID, params *UpdateQueueParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateQueueResponse, error) {
+	rsp, err := c.UpdateQueueWithBody(ctx, unit, queue, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateQueueResponse(rsp)
+}
+
+// UpdateQueueWithApplicationMergePatchPlusJSONBodyWithResponse Update a call queue
+//
+// Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+// `updateQueue`). Absent fields stay unchanged; `members` is replaced as a whole. No field
+// takes `null`. Staged unless `apply=true`; the queue is read back after the write.
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/units/{unit}/queues/{queue} (the `UpdateQueue` operationId).
+func (c *ClientWithResponses) UpdateQueueWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, unit UnitID, queue QueueID, params *UpdateQueueParams, body UpdateQueueApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateQueueResponse, error) {
+	rsp, err := c.UpdateQueueWithApplicationMergePatchPlusJSONBody(ctx, unit, queue, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateQueueResponse(rsp)
+}
+
+// ListQueueAgentsWithResponse List a queue's agents
+//
+// The queue's agents (its `members`, UCM action `getQueue`), each with its extension's name
+// and status (`listAccount`: `Idle`, `InUse`, `Ringing`…).
+//
+// **What the unit does not say.** No action of the UCM's HTTPS API reports whether an agent
+// is logged in to a queue or paused (the unit reports it only on its own WebSocket, which
+// this API does not read). So `logged_in` is `true` for the members of a queue without agent
+// login (`enable_agent_login: false`: its members are static, always in the queue) and
+// `null` for the agents of a queue with agent login; `paused` is always `null`. Change them
+// with `PATCH …/agents/{ext}`; the gateway does not remember what it set, so what it shows
+// is never a stale guess.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/queues/{queue}/agents (the `ListQueueAgents` operationId).
+func (c *ClientWithResponses) ListQueueAgentsWithResponse(ctx context.Context, unit UnitID, queue QueueID, reqEditors ...RequestEditorFn) (*ListQueueAgentsResponse, error) {
+	rsp, err := c.ListQueueAgents(ctx, unit, queue, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListQueueAgentsResponse(rsp)
+}
+
+// UpdateQueueAgentWithBodyWithResponse Log an agent in or out, pause or unpause it
+//
+// An operation on a live agent, not configuration: it needs the `calls` scope (not `write`),
+// takes effect at once and is never staged for apply.
+//
+//   - `logged_in` logs the agent in to this queue or out of it (UCM action
+//     `loginLogoffQueueAgent`, for queues with agent login; the unit refuses it for a queue
+//     whose members are static). Its parameters are not published: the gateway sends the ones
+//     the UCM's own web interface sends (`operatetype` `login`/`logoff`, `interface` the
+//     agent's extension, `extension` the queue's).
+//   - `paused` pauses or unpauses the agent (UCM action `pauseUnpauseQueueAgent`). **Pausing is
+//     per agent on the UCM: it pauses the agent in every queue it belongs to**, not only in
+//     this one.
+//
+// The gateway first checks that `{ext}` is an agent of `{queue}` (`404` otherwise). With both
+// fields, the login comes first and the logout last, so an agent is never paused after it
+// left; if the second change fails, the first has been made. Answers `204`: the unit does not
+// report agent state afterwards (see `GET …/agents`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/units/{unit}/queues/{queue}/agents/{ext} (the `UpdateQueueAgent` operationId).
+func (c *ClientWithResponses) UpdateQueueAgentWithBodyWithResponse(ctx context.Context, unit UnitID, queue QueueID, ext ExtensionID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateQueueAgentResponse, error) {
+	rsp, err := c.UpdateQueueAgentWithBody(ctx, unit, queue, ext, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateQueueAgentResponse(rsp)
+}
+
+// UpdateQueueAgentWithApplicationMergePatchPlusJSONBodyWithResponse Log an agent in or out, pause or unpause it
+//
+// An operation on a live agent, not configuration: it needs the `calls` scope (not `write`),
+// takes effect at once and is never staged for apply.
+//
+//   - `logged_in` logs the agent in to this queue or out of it (UCM action
+//     `loginLogoffQueueAgent`, for queues with agent login; the unit refuses it for a queue
+//     whose members are static). Its parameters are not published: the gateway sends the ones
+//     the UCM's own web interface sends (`operatetype` `login`/`logoff`, `interface` the
+//     agent's extension, `extension` the queue's).
+//   - `paused` pauses or unpauses the agent (UCM action `pauseUnpauseQueueAgent`). **Pausing is
+//     per agent on the UCM: it pauses the agent in every queue it belongs to**, not only in
+//     this one.
+//
+// The gateway first checks that `{ext}` is an agent of `{queue}` (`404` otherwise). With both
+// fields, the login comes first and the logout last, so an agent is never paused after it
+// left; if the second change fails, the first has been made. Answers `204`: the unit does not
+// report agent state afterwards (see `GET …/agents`).
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/units/{unit}/queues/{queue}/agents/{ext} (the `UpdateQueueAgent` operationId).
+func (c *ClientWithResponses) UpdateQueueAgentWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, unit UnitID, queue QueueID, ext ExtensionID, body UpdateQueueAgentApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateQueueAgentResponse, error) {
+	rsp, err := c.UpdateQueueAgentWithApplicationMergePatchPlusJSONBody(ctx, unit, queue, ext, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateQueueAgentResponse(rsp)
+}
+
+// GetQueueStatsWithResponse Get a queue's statistics
+//
+// The queue's call statistics over whole days (UCM action `queueapi`, which answers without
+// the usual envelope and with every value a string; here they are numbers). `from` and `to`
+// are calendar dates of the unit's clock, both included; each defaults to today (UTC: the
+// unit does not say which zone it keeps). The vendor does not publish the time format
+// `queueapi` takes; the gateway sends dates (`YYYY-MM-DD`), as a client in production does.
+// Rates are percentages (0–100); `avg_wait` and `avg_talk` are average seconds. A queue with
+// no calls in the period has zeros; an unknown queue is `404`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/queues/{queue}/stats (the `GetQueueStats` operationId).
+func (c *ClientWithResponses) GetQueueStatsWithResponse(ctx context.Context, unit UnitID, queue QueueID, params *GetQueueStatsParams, reqEditors ...RequestEditorFn) (*GetQueueStatsResponse, error) {
+	rsp, err := c.GetQueueStats(ctx, unit, queue, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetQueueStatsResponse(rsp)
+}
+
+// ListQueueWaitingWithResponse List the callers waiting in a queue
+//
+// The callers waiting in the queue now, longest waiting first (UCM actions
+// `listUnBridgedChannels` and `listBridgedChannels`, read like `GET …/calls`).
+//
+// **This is the gateway's reading of the channel lists**: the UCM has no action that lists a
+// queue's callers, and the vendor does not document how a unit shows them. The gateway
+// counts a channel as waiting in queue `Q` when it is not bridged, the application it is in
+// (`service`) is `Queue`, and the number it is connected to (`connectednum`) is `Q`. A caller
+// an agent has answered is bridged, and no longer waiting. `since` is the channel's creation
+// (`alloc_time`: it includes any time the caller spent in an IVR before the queue), read as
+// UTC like every time of the unit; `wait_seconds` is the gateway's clock minus `since`, so it
+// is right only when the unit's clock is UTC. `call_id` is the call's id for
+// `GET/DELETE …/calls/{call}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/queues/{queue}/waiting (the `ListQueueWaiting` operationId).
+func (c *ClientWithResponses) ListQueueWaitingWithResponse(ctx context.Context, unit UnitID, queue QueueID, reqEditors ...RequestEditorFn) (*ListQueueWaitingResponse, error) {
+	rsp, err := c.ListQueueWaiting(ctx, unit, queue, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListQueueWaitingResponse(rsp)
+}
+
 // GetRecordingWithResponse Download a recording
 //
 // Streams a call recording from the unit (UCM action `recapi`) as WAV audio, with
@@ -16948,6 +23985,72 @@ func (c *ClientWithResponses) ResetUnitWithResponse(ctx context.Context, unit Un
 		return nil, err
 	}
 	return ParseResetUnitResponse(rsp)
+}
+
+// ListInboundRoutesWithResponse List inbound routes
+//
+// Lists the unit's inbound routes (UCM action `listInboundRoute`), by index. Paged like every
+// list. Creating, changing and deleting routes (`addInboundRoute`, `updateInboundRoute`,
+// `deleteInboundRoute`) have no published parameters: they are reachable through
+// `POST /v1/units/{unit}/actions/{action}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/routes/inbound (the `ListInboundRoutes` operationId).
+func (c *ClientWithResponses) ListInboundRoutesWithResponse(ctx context.Context, unit UnitID, params *ListInboundRoutesParams, reqEditors ...RequestEditorFn) (*ListInboundRoutesResponse, error) {
+	rsp, err := c.ListInboundRoutes(ctx, unit, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListInboundRoutesResponse(rsp)
+}
+
+// GetInboundRouteWithResponse Get an inbound route
+//
+// One inbound route, typed (UCM action `getInboundRoute`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/routes/inbound/{route} (the `GetInboundRoute` operationId).
+func (c *ClientWithResponses) GetInboundRouteWithResponse(ctx context.Context, unit UnitID, route RouteID, reqEditors ...RequestEditorFn) (*GetInboundRouteResponse, error) {
+	rsp, err := c.GetInboundRoute(ctx, unit, route, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetInboundRouteResponse(rsp)
+}
+
+// ListOutboundRoutesWithResponse List outbound routes
+//
+// Lists the unit's outbound routes (UCM action `listOutboundRoute`), by index. Paged like
+// every list. Route writes (`addOutboundRoute`, `updateOutboundRoute`,
+// `deleteOutboundRoute`) have no published parameters: they are reachable through
+// `POST /v1/units/{unit}/actions/{action}`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/routes/outbound (the `ListOutboundRoutes` operationId).
+func (c *ClientWithResponses) ListOutboundRoutesWithResponse(ctx context.Context, unit UnitID, params *ListOutboundRoutesParams, reqEditors ...RequestEditorFn) (*ListOutboundRoutesResponse, error) {
+	rsp, err := c.ListOutboundRoutes(ctx, unit, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOutboundRoutesResponse(rsp)
+}
+
+// GetOutboundRouteWithResponse Get an outbound route
+//
+// One outbound route, typed (UCM action `getOutboundRoute`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/routes/outbound/{route} (the `GetOutboundRoute` operationId).
+func (c *ClientWithResponses) GetOutboundRouteWithResponse(ctx context.Context, unit UnitID, route RouteID, reqEditors ...RequestEditorFn) (*GetOutboundRouteResponse, error) {
+	rsp, err := c.GetOutboundRoute(ctx, unit, route, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOutboundRouteResponse(rsp)
 }
 
 // GetSystemStatusWithResponse Get system status
@@ -17152,6 +24255,25 @@ func (c *ClientWithResponses) ListDigitalTrunksWithResponse(ctx context.Context,
 	return ParseListDigitalTrunksResponse(rsp)
 }
 
+// GetDigitalTrunkWithResponse Get a digital trunk
+//
+// One digital trunk, typed. The vendor guide names `getDigitalTrunk` (spelled
+// `getDogitalTrunk` in its table) but publishes neither its parameters nor its reply, so the
+// gateway reads the trunk from `listDigitalTrunk` and answers `404` when the unit does not
+// list it. `getDigitalTrunk` itself stays reachable through
+// `POST /v1/units/{unit}/actions/{action}` for firmware-specific fields.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/trunks/digital/{trunk} (the `GetDigitalTrunk` operationId).
+func (c *ClientWithResponses) GetDigitalTrunkWithResponse(ctx context.Context, unit UnitID, trunk TrunkID, reqEditors ...RequestEditorFn) (*GetDigitalTrunkResponse, error) {
+	rsp, err := c.GetDigitalTrunk(ctx, unit, trunk, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDigitalTrunkResponse(rsp)
+}
+
 // ListSIPTrunksWithResponse List SIP trunks
 //
 // Lists the unit's SIP (VoIP) trunks (UCM action `listVoIPTrunk`). Paged: follow
@@ -17291,6 +24413,77 @@ func (c *ClientWithResponses) UpdateSIPTrunkWithApplicationMergePatchPlusJSONBod
 		return nil, err
 	}
 	return ParseUpdateSIPTrunkResponse(rsp)
+}
+
+// ListUsersWithResponse List users
+//
+// Lists the unit's users (UCM action `listUser`), by user name: the person behind each
+// extension (creating an extension creates its user; deleting it deletes both). The vendor
+// does not name `listUser`'s list key: the gateway takes the reply's only list. The user's
+// portal password is never returned.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/users (the `ListUsers` operationId).
+func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, unit UnitID, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error) {
+	rsp, err := c.ListUsers(ctx, unit, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListUsersResponse(rsp)
+}
+
+// GetUserWithResponse Get a user
+//
+// One user, typed (UCM action `getUser`). The vendor does not say under which key the reply
+// carries the user: the gateway takes the reply's only object. The portal password is never
+// returned.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/units/{unit}/users/{user_name} (the `GetUser` operationId).
+func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, unit UnitID, userName UserName, reqEditors ...RequestEditorFn) (*GetUserResponse, error) {
+	rsp, err := c.GetUser(ctx, unit, userName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserResponse(rsp)
+}
+
+// UpdateUserWithBodyWithResponse Update a user's names, e-mail or department
+//
+// Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+// `updateUser`). Absent fields stay unchanged; an empty string clears one. On the unit, the
+// extension's caller id name (`fullname`) is made of the user's first and last names.
+// Staged unless `apply=true`; the user is read back after the write.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/units/{unit}/users/{user_name} (the `UpdateUser` operationId).
+func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context, unit UnitID, userName UserName, params *UpdateUserParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
+	rsp, err := c.UpdateUserWithBody(ctx, unit, userName, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateUserResponse(rsp)
+}
+
+// UpdateUserWithApplicationMergePatchPlusJSONBodyWithResponse Update a user's names, e-mail or department
+//
+// Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+// `updateUser`). Absent fields stay unchanged; an empty string clears one. On the unit, the
+// extension's caller id name (`fullname`) is made of the user's first and last names.
+// Staged unless `apply=true`; the user is read back after the write.
+//
+// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/units/{unit}/users/{user_name} (the `UpdateUser` operationId).
+func (c *ClientWithResponses) UpdateUserWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, unit UnitID, userName UserName, params *UpdateUserParams, body UpdateUserApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
+	rsp, err := c.UpdateUserWithApplicationMergePatchPlusJSONBody(ctx, unit, userName, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateUserResponse(rsp)
 }
 
 // ListWebhooksWithResponse List webhook endpoints
@@ -19915,6 +27108,288 @@ func ParseStreamUnitEventsResponse(rsp *http.Response) (*StreamUnitEventsRespons
 	return response, nil
 }
 
+// ParseListExtensionGroupsResponse parses an HTTP response from a ListExtensionGroupsWithResponse call
+func ParseListExtensionGroupsResponse(rsp *http.Response) (*ListExtensionGroupsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListExtensionGroupsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ExtensionGroupList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListExtensionGroupsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListExtensionGroupsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListExtensionGroupsResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListExtensionGroupsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetExtensionGroupResponse parses an HTTP response from a GetExtensionGroupWithResponse call
+func ParseGetExtensionGroupResponse(rsp *http.Response) (*GetExtensionGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExtensionGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ExtensionGroup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetExtensionGroupResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetExtensionGroupResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetExtensionGroupResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListExtensionsResponse parses an HTTP response from a ListExtensionsWithResponse call
 func ParseListExtensionsResponse(rsp *http.Response) (*ListExtensionsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -20954,6 +28429,1919 @@ func ParseClearWaveChatResponse(rsp *http.Response) (*ClearWaveChatResponse, err
 	return response, nil
 }
 
+// ParseListIvrsResponse parses an HTTP response from a ListIvrsWithResponse call
+func ParseListIvrsResponse(rsp *http.Response) (*ListIvrsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListIvrsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IvrList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListIvrsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListIvrsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListIvrsResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListIvrsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetIvrResponse parses an HTTP response from a GetIvrWithResponse call
+func ParseGetIvrResponse(rsp *http.Response) (*GetIvrResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIvrResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Ivr
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetIvrResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetIvrResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetIvrResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPagingGroupsResponse parses an HTTP response from a ListPagingGroupsWithResponse call
+func ParseListPagingGroupsResponse(rsp *http.Response) (*ListPagingGroupsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPagingGroupsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PagingGroupList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListPagingGroupsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListPagingGroupsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListPagingGroupsResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListPagingGroupsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPagingGroupResponse parses an HTTP response from a GetPagingGroupWithResponse call
+func ParseGetPagingGroupResponse(rsp *http.Response) (*GetPagingGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPagingGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PagingGroup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetPagingGroupResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetPagingGroupResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPagingGroupResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListQueuesResponse parses an HTTP response from a ListQueuesWithResponse call
+func ParseListQueuesResponse(rsp *http.Response) (*ListQueuesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListQueuesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest QueueList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListQueuesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListQueuesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListQueuesResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListQueuesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateQueueResponse parses an HTTP response from a CreateQueueWithResponse call
+func ParseCreateQueueResponse(rsp *http.Response) (*CreateQueueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateQueueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Queue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableContent
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateQueueResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		if values := rsp.Header.Values("X-Pending-Apply"); len(values) > 0 {
+			var value bool
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Pending-Apply", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPendingApply = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateQueueResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateQueueResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateQueueResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateQueueResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteQueueResponse parses an HTTP response from a DeleteQueueWithResponse call
+func ParseDeleteQueueResponse(rsp *http.Response) (*DeleteQueueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteQueueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableContent
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteQueueResponse204Headers
+		if values := rsp.Header.Values("X-Pending-Apply"); len(values) > 0 {
+			var value bool
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Pending-Apply", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XPendingApply = value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteQueueResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers DeleteQueueResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteQueueResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteQueueResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetQueueResponse parses an HTTP response from a GetQueueWithResponse call
+func ParseGetQueueResponse(rsp *http.Response) (*GetQueueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetQueueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Queue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetQueueResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetQueueResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetQueueResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateQueueResponse parses an HTTP response from a UpdateQueueWithResponse call
+func ParseUpdateQueueResponse(rsp *http.Response) (*UpdateQueueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateQueueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Queue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableContent
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateQueueResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers UpdateQueueResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateQueueResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateQueueResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListQueueAgentsResponse parses an HTTP response from a ListQueueAgentsWithResponse call
+func ParseListQueueAgentsResponse(rsp *http.Response) (*ListQueueAgentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListQueueAgentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest QueueAgentList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListQueueAgentsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListQueueAgentsResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListQueueAgentsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateQueueAgentResponse parses an HTTP response from a UpdateQueueAgentWithResponse call
+func ParseUpdateQueueAgentResponse(rsp *http.Response) (*UpdateQueueAgentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateQueueAgentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableContent
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateQueueAgentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers UpdateQueueAgentResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateQueueAgentResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateQueueAgentResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetQueueStatsResponse parses an HTTP response from a GetQueueStatsWithResponse call
+func ParseGetQueueStatsResponse(rsp *http.Response) (*GetQueueStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetQueueStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest QueueStats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetQueueStatsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetQueueStatsResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetQueueStatsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListQueueWaitingResponse parses an HTTP response from a ListQueueWaitingWithResponse call
+func ParseListQueueWaitingResponse(rsp *http.Response) (*ListQueueWaitingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListQueueWaitingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest QueueWaitingList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListQueueWaitingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListQueueWaitingResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListQueueWaitingResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetRecordingResponse parses an HTTP response from a GetRecordingWithResponse call
 func ParseGetRecordingResponse(rsp *http.Response) (*GetRecordingResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -21183,6 +30571,570 @@ func ParseResetUnitResponse(rsp *http.Response) (*ResetUnitResponse, error) {
 			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListInboundRoutesResponse parses an HTTP response from a ListInboundRoutesWithResponse call
+func ParseListInboundRoutesResponse(rsp *http.Response) (*ListInboundRoutesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListInboundRoutesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InboundRouteList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListInboundRoutesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListInboundRoutesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListInboundRoutesResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListInboundRoutesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetInboundRouteResponse parses an HTTP response from a GetInboundRouteWithResponse call
+func ParseGetInboundRouteResponse(rsp *http.Response) (*GetInboundRouteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetInboundRouteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InboundRoute
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetInboundRouteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetInboundRouteResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetInboundRouteResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListOutboundRoutesResponse parses an HTTP response from a ListOutboundRoutesWithResponse call
+func ParseListOutboundRoutesResponse(rsp *http.Response) (*ListOutboundRoutesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOutboundRoutesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OutboundRouteList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListOutboundRoutesResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListOutboundRoutesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListOutboundRoutesResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListOutboundRoutesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetOutboundRouteResponse parses an HTTP response from a GetOutboundRouteWithResponse call
+func ParseGetOutboundRouteResponse(rsp *http.Response) (*GetOutboundRouteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOutboundRouteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OutboundRoute
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetOutboundRouteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetOutboundRouteResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetOutboundRouteResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -22544,6 +32496,142 @@ func ParseListDigitalTrunksResponse(rsp *http.Response) (*ListDigitalTrunksRespo
 	return response, nil
 }
 
+// ParseGetDigitalTrunkResponse parses an HTTP response from a GetDigitalTrunkWithResponse call
+func ParseGetDigitalTrunkResponse(rsp *http.Response) (*GetDigitalTrunkResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDigitalTrunkResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DigitalTrunkSummary
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetDigitalTrunkResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetDigitalTrunkResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetDigitalTrunkResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListSIPTrunksResponse parses an HTTP response from a ListSIPTrunksWithResponse call
 func ParseListSIPTrunksResponse(rsp *http.Response) (*ListSIPTrunksResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -23309,6 +33397,448 @@ func ParseUpdateSIPTrunkResponse(rsp *http.Response) (*UpdateSIPTrunkResponse, e
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateSIPTrunkResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListUsersResponse parses an HTTP response from a ListUsersWithResponse call
+func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UserList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListUsersResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListUsersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListUsersResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListUsersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetUserResponse parses an HTTP response from a GetUserWithResponse call
+func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetUserResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateUserResponse parses an HTTP response from a UpdateUserWithResponse call
+func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableContent
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON504 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers UpdateUserResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateUserResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -20,3 +20,20 @@ func New(baseURL, apiKey string, opts ...ClientOption) (*ClientWithResponses, er
 	})
 	return NewClientWithResponses(baseURL, append([]ClientOption{bearer}, opts...)...)
 }
+
+// FromExtension is the "from" of a call placed from an extension of the unit ("1000"), which
+// rings first. The spec lets "from" be that string or a typed origin, so the generated type is
+// a union; these two helpers spare callers its methods.
+func FromExtension(ext string) CallCreate_From {
+	var f CallCreate_From
+	_ = f.FromExtensionNumber(ext) // a string always encodes
+	return f
+}
+
+// FromExternal is the "from" of a call that first rings an outside number (a mobile phone, a
+// callback service): dialOutboundTwo or dialIVROutbound on the unit.
+func FromExternal(number string) CallCreate_From {
+	var f CallCreate_From
+	_ = f.FromCallOrigin(CallOrigin{Type: CallOriginTypeExternal, Number: number})
+	return f
+}

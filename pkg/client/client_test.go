@@ -95,7 +95,7 @@ func TestClientAgainstGateway(t *testing.T) {
 
 	idem := "client-test-1"
 	call, err := c.CreateCallWithResponse(ctx, "demo", &client.CreateCallParams{IdempotencyKey: &idem},
-		client.CallCreate{From: "1000", To: client.CallDestination{Type: client.CallDestinationTypeExtension, Number: "1003"}})
+		client.CallCreate{From: client.FromExtension("1000"), To: client.CallDestination{Type: client.CallDestinationTypeExtension, Number: "1003"}})
 	require.NoError(t, err)
 	require.Equal(t, 201, call.StatusCode(), string(call.Body))
 	assert.Equal(t, client.CallStatusRinging, call.JSON201.Status)

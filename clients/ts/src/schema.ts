@@ -628,6 +628,657 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/units/{unit}/trunks/digital/{trunk}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The trunk's id on the unit (the UCM's `trunk_index`).
+                 * @example 3
+                 */
+                trunk: components["parameters"]["TrunkId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a digital trunk
+         * @description One digital trunk, typed. The vendor guide names `getDigitalTrunk` (spelled
+         *     `getDogitalTrunk` in its table) but publishes neither its parameters nor its reply, so the
+         *     gateway reads the trunk from `listDigitalTrunk` and answers `404` when the unit does not
+         *     list it. `getDigitalTrunk` itself stays reachable through
+         *     `POST /v1/units/{unit}/actions/{action}` for firmware-specific fields.
+         */
+        get: operations["getDigitalTrunk"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unit}/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List call queues
+         * @description Lists the unit's call queues (UCM action `listQueue`), by queue number. Paged: follow
+         *     `next_page_token` (or the `Link` header) until it is absent.
+         */
+        get: operations["listQueues"];
+        put?: never;
+        /**
+         * Create a call queue
+         * @description Creates a call queue (UCM action `addQueue`). `extension` (the queue's number), `queue_name`
+         *     and `strategy` are required; `members` are the queue's agents, as extension numbers. The
+         *     UCM stages the change (`pending_apply: true`) unless `apply=true`; every successful write is
+         *     reported as staged, whatever the unit's reply says. A number the unit already uses is
+         *     `409` (UCM status -44).
+         */
+        post: operations["createQueue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unit}/queues/{queue}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The queue's number (its extension, 2–18 digits).
+                 * @example 6500
+                 */
+                queue: components["parameters"]["QueueId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a call queue
+         * @description Every setting of one queue, typed (UCM action `getQueue`).
+         */
+        get: operations["getQueue"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a call queue
+         * @description Deletes the queue (UCM action `deleteQueue`). Staged unless `apply=true` (`X-Pending-Apply`).
+         */
+        delete: operations["deleteQueue"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a call queue
+         * @description Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+         *     `updateQueue`). Absent fields stay unchanged; `members` is replaced as a whole. No field
+         *     takes `null`. Staged unless `apply=true`; the queue is read back after the write.
+         */
+        patch: operations["updateQueue"];
+        trace?: never;
+    };
+    "/v1/units/{unit}/queues/{queue}/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The queue's number (its extension, 2–18 digits).
+                 * @example 6500
+                 */
+                queue: components["parameters"]["QueueId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a queue's agents
+         * @description The queue's agents (its `members`, UCM action `getQueue`), each with its extension's name
+         *     and status (`listAccount`: `Idle`, `InUse`, `Ringing`…).
+         *
+         *     **What the unit does not say.** No action of the UCM's HTTPS API reports whether an agent
+         *     is logged in to a queue or paused (the unit reports it only on its own WebSocket, which
+         *     this API does not read). So `logged_in` is `true` for the members of a queue without agent
+         *     login (`enable_agent_login: false`: its members are static, always in the queue) and
+         *     `null` for the agents of a queue with agent login; `paused` is always `null`. Change them
+         *     with `PATCH …/agents/{ext}`; the gateway does not remember what it set, so what it shows
+         *     is never a stale guess.
+         */
+        get: operations["listQueueAgents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unit}/queues/{queue}/agents/{ext}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The queue's number (its extension, 2–18 digits).
+                 * @example 6500
+                 */
+                queue: components["parameters"]["QueueId"];
+                /**
+                 * @description Extension number (2–18 digits).
+                 * @example 1001
+                 */
+                ext: components["parameters"]["ExtensionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Log an agent in or out, pause or unpause it
+         * @description An operation on a live agent, not configuration: it needs the `calls` scope (not `write`),
+         *     takes effect at once and is never staged for apply.
+         *
+         *     - `logged_in` logs the agent in to this queue or out of it (UCM action
+         *       `loginLogoffQueueAgent`, for queues with agent login; the unit refuses it for a queue
+         *       whose members are static). Its parameters are not published: the gateway sends the ones
+         *       the UCM's own web interface sends (`operatetype` `login`/`logoff`, `interface` the
+         *       agent's extension, `extension` the queue's).
+         *     - `paused` pauses or unpauses the agent (UCM action `pauseUnpauseQueueAgent`). **Pausing is
+         *       per agent on the UCM: it pauses the agent in every queue it belongs to**, not only in
+         *       this one.
+         *
+         *     The gateway first checks that `{ext}` is an agent of `{queue}` (`404` otherwise). With both
+         *     fields, the login comes first and the logout last, so an agent is never paused after it
+         *     left; if the second change fails, the first has been made. Answers `204`: the unit does not
+         *     report agent state afterwards (see `GET …/agents`).
+         */
+        patch: operations["updateQueueAgent"];
+        trace?: never;
+    };
+    "/v1/units/{unit}/queues/{queue}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The queue's number (its extension, 2–18 digits).
+                 * @example 6500
+                 */
+                queue: components["parameters"]["QueueId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a queue's statistics
+         * @description The queue's call statistics over whole days (UCM action `queueapi`, which answers without
+         *     the usual envelope and with every value a string; here they are numbers). `from` and `to`
+         *     are calendar dates of the unit's clock, both included; each defaults to today (UTC: the
+         *     unit does not say which zone it keeps). The vendor does not publish the time format
+         *     `queueapi` takes; the gateway sends dates (`YYYY-MM-DD`), as a client in production does.
+         *     Rates are percentages (0–100); `avg_wait` and `avg_talk` are average seconds. A queue with
+         *     no calls in the period has zeros; an unknown queue is `404`.
+         */
+        get: operations["getQueueStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unit}/queues/{queue}/waiting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The queue's number (its extension, 2–18 digits).
+                 * @example 6500
+                 */
+                queue: components["parameters"]["QueueId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the callers waiting in a queue
+         * @description The callers waiting in the queue now, longest waiting first (UCM actions
+         *     `listUnBridgedChannels` and `listBridgedChannels`, read like `GET …/calls`).
+         *
+         *     **This is the gateway's reading of the channel lists**: the UCM has no action that lists a
+         *     queue's callers, and the vendor does not document how a unit shows them. The gateway
+         *     counts a channel as waiting in queue `Q` when it is not bridged, the application it is in
+         *     (`service`) is `Queue`, and the number it is connected to (`connectednum`) is `Q`. A caller
+         *     an agent has answered is bridged, and no longer waiting. `since` is the channel's creation
+         *     (`alloc_time`: it includes any time the caller spent in an IVR before the queue), read as
+         *     UTC like every time of the unit; `wait_seconds` is the gateway's clock minus `since`, so it
+         *     is right only when the unit's clock is UTC. `call_id` is the call's id for
+         *     `GET/DELETE …/calls/{call}`.
+         */
+        get: operations["listQueueWaiting"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unit}/routes/inbound": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List inbound routes
+         * @description Lists the unit's inbound routes (UCM action `listInboundRoute`), by index. Paged like every
+         *     list. Creating, changing and deleting routes (`addInboundRoute`, `updateInboundRoute`,
+         *     `deleteInboundRoute`) have no published parameters: they are reachable through
+         *     `POST /v1/units/{unit}/actions/{action}`.
+         */
+        get: operations["listInboundRoutes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unit}/routes/inbound/{route}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The route's index on the unit (`inbound_rt_index` or `outbound_rt_index`).
+                 * @example 1
+                 */
+                route: components["parameters"]["RouteId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an inbound route
+         * @description One inbound route, typed (UCM action `getInboundRoute`).
+         */
+        get: operations["getInboundRoute"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unit}/routes/outbound": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List outbound routes
+         * @description Lists the unit's outbound routes (UCM action `listOutboundRoute`), by index. Paged like
+         *     every list. Route writes (`addOutboundRoute`, `updateOutboundRoute`,
+         *     `deleteOutboundRoute`) have no published parameters: they are reachable through
+         *     `POST /v1/units/{unit}/actions/{action}`.
+         */
+        get: operations["listOutboundRoutes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unit}/routes/outbound/{route}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The route's index on the unit (`inbound_rt_index` or `outbound_rt_index`).
+                 * @example 1
+                 */
+                route: components["parameters"]["RouteId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an outbound route
+         * @description One outbound route, typed (UCM action `getOutboundRoute`).
+         */
+        get: operations["getOutboundRoute"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unit}/ivrs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List IVRs
+         * @description Lists the unit's IVRs (UCM action `listIVR`), by number. Paged like every list. `getIVR`,
+         *     `addIVR`, `updateIVR` and `deleteIVR` have no published parameters: they are reachable
+         *     through `POST /v1/units/{unit}/actions/{action}`.
+         */
+        get: operations["listIvrs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unit}/ivrs/{ivr}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The IVR's number (its extension, 2–18 digits).
+                 * @example 7000
+                 */
+                ivr: components["parameters"]["IvrId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an IVR
+         * @description One IVR, typed. `getIVR`'s parameters are not published, so the gateway reads it from
+         *     `listIVR` (the whole list, one call) and answers `404` when the unit does not list it.
+         */
+        get: operations["getIvr"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unit}/paging-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List paging and intercom groups
+         * @description Lists the unit's paging and intercom groups (UCM action `listPaginggroup`, list key
+         *     `paginggroup`), by number. Paged like every list. The vendor does not document the
+         *     items' fields: these are the ones the gateway expects, and a field the unit does not send
+         *     is absent. `getPaginggroup`, the paging writes, `MulticastPaging` and
+         *     `MulticastPagingHangup` are reachable through `POST /v1/units/{unit}/actions/{action}`.
+         */
+        get: operations["listPagingGroups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unit}/paging-groups/{group}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The paging or intercom group's number (its extension, 2–18 digits).
+                 * @example 7100
+                 */
+                group: components["parameters"]["PagingGroupId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a paging or intercom group
+         * @description One paging or intercom group, typed. `getPaginggroup`'s parameters are not published, so
+         *     the gateway reads it from `listPaginggroup` and answers `404` when the unit does not list
+         *     it.
+         */
+        get: operations["getPagingGroup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unit}/extension-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List extension groups
+         * @description Lists the unit's extension groups (UCM action `listExtensionGroup`), by id. Paged like every list.
+         */
+        get: operations["listExtensionGroups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unit}/extension-groups/{group}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The extension group's id on the unit (`group_id`).
+                 * @example extension_group-1
+                 */
+                group: components["parameters"]["ExtensionGroupId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an extension group
+         * @description One extension group, typed. The UCM has no action to read one group: the gateway reads it
+         *     from `listExtensionGroup` and answers `404` when the unit does not list it.
+         */
+        get: operations["getExtensionGroup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unit}/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List users
+         * @description Lists the unit's users (UCM action `listUser`), by user name: the person behind each
+         *     extension (creating an extension creates its user; deleting it deletes both). The vendor
+         *     does not name `listUser`'s list key: the gateway takes the reply's only list. The user's
+         *     portal password is never returned.
+         */
+        get: operations["listUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unit}/users/{user_name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The user's name on the unit; normally the extension number.
+                 * @example 1000
+                 */
+                user_name: components["parameters"]["UserName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a user
+         * @description One user, typed (UCM action `getUser`). The vendor does not say under which key the reply
+         *     carries the user: the gateway takes the reply's only object. The portal password is never
+         *     returned.
+         */
+        get: operations["getUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update a user's names, e-mail or department
+         * @description Partial update with JSON Merge Patch (`application/merge-patch+json`; UCM action
+         *     `updateUser`). Absent fields stay unchanged; an empty string clears one. On the unit, the
+         *     extension's caller id name (`fullname`) is made of the user's first and last names.
+         *     Staged unless `apply=true`; the user is read back after the write.
+         */
+        patch: operations["updateUser"];
+        trace?: never;
+    };
     "/v1/units/{unit}/actions/{action}": {
         parameters: {
             query?: never;
@@ -639,8 +1290,11 @@ export interface paths {
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
-                 * @description The UCM action, spelled as in the vendor guide. Only the actions listed here are accepted.
-                 * @example getQueue
+                 * @description The UCM action, spelled as in the vendor guide. Only the actions listed here are accepted:
+                 *     those of the vendor guide that have no resource in this API because their parameters are
+                 *     not published. The reads (`get…`, `list…`) need the `read` scope; every other action
+                 *     changes the unit and needs `admin`.
+                 * @example getIVR
                  */
                 action: components["parameters"]["ActionName"];
             };
@@ -651,27 +1305,35 @@ export interface paths {
         /**
          * Run a UCM action that has no resource yet
          * @description Sends one UCM action with the given parameters and returns the UCM's `response` object as
-         *     it is (the UCM's own names and loosely typed values), so that every action of the vendor
-         *     guide stays reachable through the gateway: queues, inbound and outbound routes, IVRs, paging
-         *     groups, users, extension groups, PIN sets, digital trunks…
+         *     it is (the UCM's own names and loosely typed values). It is the escape hatch for the
+         *     actions of the vendor guide whose parameters nobody publishes, so that they have no
+         *     resource here: the inbound and outbound route writes, `getIVR` and the IVR writes,
+         *     `getPaginggroup`, the paging writes and multicast paging, `playPromptByOrg`,
+         *     `listPinSets`, and the digital trunk actions. Their parameters are the vendor's; the
+         *     gateway does not check them.
          *
-         *     This is an allow-list, not a relay. Only the actions listed in `action` are accepted;
-         *     `challenge`, `login`, `logout` (the gateway owns the session), call control and dialling
-         *     (see the calls resources), actions that have a resource here, `cdrapi`, `recapi`, `pmsapi`
-         *     and `queueapi` (which do not use the JSON envelope) and anything unknown are refused with
-         *     `400` before the unit is called. The body is a JSON object of the action's parameters,
-         *     sent as they are; the parameter names `action` and `cookie` are refused. Values may be
-         *     strings, numbers, booleans, null, or arrays and objects of those (the UCM usually wants
-         *     strings: `"30"`).
+         *     This is an allow-list, not a relay. Only the actions listed in `action` are accepted.
+         *     Refused with `400` before the unit is called: `challenge`, `login`, `logout` (the gateway
+         *     owns the session); every action a resource of this API uses (extensions, trunks, queues and
+         *     their agents, routes, IVR and paging lists, users, extension groups, `applyChanges`: use
+         *     the resource, which validates and types them); call control and dialling (the calls
+         *     resources); `cdrapi`, `recapi`, `pmsapi` and `queueapi`, which do not use the JSON
+         *     envelope; anything unknown. The body is a JSON object of the action's parameters, sent as
+         *     they are; the parameter names `action` and `cookie` are refused. Values may be strings,
+         *     numbers, booleans, null, or arrays and objects of those (the UCM usually wants strings:
+         *     `"30"`).
+         *
+         *     The actions that only read (`get…`, `list…`) need the `read` scope; the others change the
+         *     unit and need `admin`.
          *
          *     Fields known to hold passwords (`secret`, `vmsecret`, `user_password`, `user_outrt_passwd`,
          *     `ldap_sync_passwd`, `password`, `passwd`, `pin`) are removed from the reply wherever they
          *     appear, as the resources never return secrets.
          *
          *     Errors map as everywhere else (UCM -16 → 404, -44 → 409, -1 → 400…). A unit whose firmware
-         *     does not know the action answers -1 (→ 400) or -19 (→ 501). When the UCM reports
-         *     `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked as having staged
-         *     changes; apply them with `POST /v1/units/{unit}/config/apply`.
+         *     does not know the action, or the parameters sent, answers -1 (→ 400) or -19 (→ 501). When
+         *     the UCM reports `need_apply: "yes"`, `X-Pending-Apply: true` is set and the unit is marked
+         *     as having staged changes; apply them with `POST /v1/units/{unit}/config/apply`.
          */
         post: operations["runAction"];
         delete?: never;
@@ -707,18 +1369,22 @@ export interface paths {
          * Place a call
          * @description Places a call the way the UCM does it: the unit first rings the `from` extension and, when it
          *     answers, connects it to `to` (UCM actions `dialExtension`, `dialOutbound`, `dialIVR`,
-         *     `dialQueue`, `dialRinggroup`, chosen by `to.type`).
+         *     `dialQueue`, `dialRinggroup`, chosen by `to.type`). `from` may instead be an outside number
+         *     (`{"type": "external", "number": …}`): the unit rings it through its trunks and connects it
+         *     to another outside number (`dialOutboundTwo`) or to an IVR (`dialIVROutbound`); any other
+         *     destination from outside is `400`.
          *
-         *     Before anything is dialled the gateway checks that `from` is an existing extension (and, for
+         *     Before anything is dialled the gateway checks that an extension `from` exists (and, for
          *     `to.type: extension`, that `to.number` is one too) and that an extension whose outbound
          *     `permission` is `internal` is not asked to call an external number: the UCM would ring the
          *     phone and then silently drop the call, so the gateway answers `422` instead.
          *
          *     The UCM returns no call id. The gateway notes which channels of the `from` extension exist
          *     before the dial, dials, then polls the unit's channel lists (briefly, a few seconds at most)
-         *     for the new channel of `from`; the call's `id` is derived from that channel's name. If no new
-         *     channel appears in time (the caller's phone is not registered, for example) the answer is
-         *     `409` with type `urn:ucm-gateway:problem:call-not-started`.
+         *     for the new channel of `from`; the call's `id` is derived from that channel's name. For an
+         *     outside `from`, that is the new trunk channel whose caller number is `from.number`. If no
+         *     new channel appears in time (the caller's phone is not registered, for example) the answer
+         *     is `409` with type `urn:ucm-gateway:problem:call-not-started`.
          *
          *     **Idempotency.** Send an `Idempotency-Key` to make a retry safe (IETF httpapi
          *     idempotency-key draft): the same key with the same body within 24 hours returns the first
@@ -4684,6 +5350,769 @@ export interface components {
              */
             out_of_service?: boolean;
         };
+        /** @description One page of call queues. */
+        QueueList: {
+            items: components["schemas"]["QueueSummary"][];
+            /**
+             * @description Token for the next page (`page_token`). Absent on the last page.
+             * @example Mg
+             */
+            next_page_token?: string;
+            /**
+             * @description Number of items on the unit.
+             * @example 2
+             */
+            total_items: number;
+        };
+        /** @description A call queue as listed by the UCM's `listQueue`. */
+        QueueSummary: {
+            /**
+             * @description The queue's number (`{queue}` in its URL).
+             * @example 6500
+             */
+            extension: string;
+            /**
+             * @description The queue's name.
+             * @example Support
+             */
+            queue_name?: string;
+            strategy?: components["schemas"]["QueueStrategy"];
+            /**
+             * @description The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+             * @example [
+             *       "1000",
+             *       "1001"
+             *     ]
+             */
+            members?: string[];
+        };
+        /**
+         * @description The settings of a call queue (UCM actions `addQueue`, `updateQueue`, `getQueue`). The
+         *     vendor publishes no ranges for the timers and limits: the bounds here are the gateway's,
+         *     and a unit may still refuse a value (`422`).
+         */
+        QueueSettings: {
+            /**
+             * @description The queue's name.
+             * @example Support
+             */
+            queue_name?: string;
+            strategy?: components["schemas"]["QueueStrategy"];
+            /**
+             * @description The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+             * @example [
+             *       "1000",
+             *       "1001"
+             *     ]
+             */
+            members?: string[];
+            /**
+             * @description Seconds an agent's phone rings before the queue tries the next one.
+             * @example 30
+             */
+            ringtime?: number;
+            /**
+             * @description Longest a caller waits in the queue, in seconds.
+             * @example 600
+             */
+            queue_timeout?: number;
+            /**
+             * @description Most callers waiting at once (0 is no limit).
+             * @example 0
+             */
+            maxlen?: number;
+            /**
+             * @description Seconds to wait before ringing the agents again after a round.
+             * @example 5
+             */
+            retry?: number;
+            /**
+             * @description Seconds an agent gets after a call before the queue rings it again.
+             * @example 10
+             */
+            wrapuptime?: number;
+            /**
+             * @description Music-on-hold class callers hear while they wait.
+             * @example default
+             */
+            musicclass?: string;
+            /**
+             * @description `true`: the members are agents who log in and out (`PATCH …/agents/{ext}`);
+             *     `false`: the members are static, always in the queue.
+             * @example false
+             */
+            enable_agent_login?: boolean;
+        };
+        /**
+         * @description A call queue with every setting the UCM returns (`getQueue`), typed. `pending_apply`
+         *     appears only in write responses.
+         */
+        Queue: {
+            /**
+             * @description The queue's name.
+             * @example Support
+             */
+            queue_name?: string;
+            strategy?: components["schemas"]["QueueStrategy"];
+            /**
+             * @description The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+             * @example [
+             *       "1000",
+             *       "1001"
+             *     ]
+             */
+            members?: string[];
+            /**
+             * @description Seconds an agent's phone rings before the queue tries the next one.
+             * @example 30
+             */
+            ringtime?: number;
+            /**
+             * @description Longest a caller waits in the queue, in seconds.
+             * @example 600
+             */
+            queue_timeout?: number;
+            /**
+             * @description Most callers waiting at once (0 is no limit).
+             * @example 0
+             */
+            maxlen?: number;
+            /**
+             * @description Seconds to wait before ringing the agents again after a round.
+             * @example 5
+             */
+            retry?: number;
+            /**
+             * @description Seconds an agent gets after a call before the queue rings it again.
+             * @example 10
+             */
+            wrapuptime?: number;
+            /**
+             * @description Music-on-hold class callers hear while they wait.
+             * @example default
+             */
+            musicclass?: string;
+            /**
+             * @description `true`: the members are agents who log in and out (`PATCH …/agents/{ext}`);
+             *     `false`: the members are static, always in the queue.
+             * @example false
+             */
+            enable_agent_login?: boolean;
+            /**
+             * @description The queue's number (`{queue}` in its URL).
+             * @example 6500
+             */
+            extension: string;
+            /**
+             * @description Present only in the responses of writes: `true` when the change is staged on the unit and
+             *     takes effect after the configuration is applied.
+             * @example true
+             */
+            readonly pending_apply?: boolean;
+        };
+        /** @description A new call queue (UCM action `addQueue`). */
+        QueueCreate: {
+            /**
+             * @description The queue's name.
+             * @example Support
+             */
+            queue_name: string;
+            strategy: components["schemas"]["QueueStrategy"];
+            /**
+             * @description The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+             * @example [
+             *       "1000",
+             *       "1001"
+             *     ]
+             */
+            members?: string[];
+            /**
+             * @description Seconds an agent's phone rings before the queue tries the next one.
+             * @example 30
+             */
+            ringtime?: number;
+            /**
+             * @description Longest a caller waits in the queue, in seconds.
+             * @example 600
+             */
+            queue_timeout?: number;
+            /**
+             * @description Most callers waiting at once (0 is no limit).
+             * @example 0
+             */
+            maxlen?: number;
+            /**
+             * @description Seconds to wait before ringing the agents again after a round.
+             * @example 5
+             */
+            retry?: number;
+            /**
+             * @description Seconds an agent gets after a call before the queue rings it again.
+             * @example 10
+             */
+            wrapuptime?: number;
+            /**
+             * @description Music-on-hold class callers hear while they wait.
+             * @example default
+             */
+            musicclass?: string;
+            /**
+             * @description `true`: the members are agents who log in and out (`PATCH …/agents/{ext}`);
+             *     `false`: the members are static, always in the queue.
+             * @example false
+             */
+            enable_agent_login?: boolean;
+            /**
+             * @description The queue's number (`{queue}` in its URL).
+             * @example 6500
+             */
+            extension: string;
+        };
+        /** @description A JSON Merge Patch of a call queue (UCM action `updateQueue`). The number cannot change. */
+        QueuePatch: {
+            /**
+             * @description The queue's name.
+             * @example Support
+             */
+            queue_name?: string;
+            strategy?: components["schemas"]["QueueStrategy"];
+            /**
+             * @description The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+             * @example [
+             *       "1000",
+             *       "1001"
+             *     ]
+             */
+            members?: string[];
+            /**
+             * @description Seconds an agent's phone rings before the queue tries the next one.
+             * @example 30
+             */
+            ringtime?: number;
+            /**
+             * @description Longest a caller waits in the queue, in seconds.
+             * @example 600
+             */
+            queue_timeout?: number;
+            /**
+             * @description Most callers waiting at once (0 is no limit).
+             * @example 0
+             */
+            maxlen?: number;
+            /**
+             * @description Seconds to wait before ringing the agents again after a round.
+             * @example 5
+             */
+            retry?: number;
+            /**
+             * @description Seconds an agent gets after a call before the queue rings it again.
+             * @example 10
+             */
+            wrapuptime?: number;
+            /**
+             * @description Music-on-hold class callers hear while they wait.
+             * @example default
+             */
+            musicclass?: string;
+            /**
+             * @description `true`: the members are agents who log in and out (`PATCH …/agents/{ext}`);
+             *     `false`: the members are static, always in the queue.
+             * @example false
+             */
+            enable_agent_login?: boolean;
+        };
+        /**
+         * @description How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+         *     `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+         *     longest, `fewestcalls` the agent with the fewest calls, `random`.
+         * @example ringall
+         * @enum {string}
+         */
+        QueueStrategy: "ringall" | "linear" | "rrmemory" | "leastrecent" | "fewestcalls" | "random";
+        /** @description A queue's agents. */
+        QueueAgentList: {
+            /**
+             * @description The queue's number (`{queue}` in its URL).
+             * @example 6500
+             */
+            queue: string;
+            /**
+             * @description The queue's `enable_agent_login`: its agents log in and out.
+             * @example true
+             */
+            agent_login: boolean;
+            items: components["schemas"]["QueueAgent"][];
+        };
+        /**
+         * @description One agent of a queue. `logged_in` and `paused` are `null` when the unit does not report
+         *     them (see `GET …/agents`).
+         */
+        QueueAgent: {
+            /**
+             * @description The agent's extension.
+             * @example 1003
+             */
+            extension: string;
+            /**
+             * @description The extension's caller id name; null if not set.
+             * @example Dmitri Volkov
+             */
+            fullname?: string | null;
+            status?: components["schemas"]["ExtensionStatus"];
+            /**
+             * @description `true` for a static member; `null` for an agent of a queue with agent login (not reported).
+             * @example null
+             */
+            logged_in: boolean | null;
+            /**
+             * @description Not reported by the unit's HTTPS API, so always `null`.
+             * @example null
+             */
+            paused: boolean | null;
+        };
+        /** @description What to change about the agent. Absent fields stay as they are; `null` is refused. */
+        QueueAgentPatch: {
+            /**
+             * @description Log the agent in to the queue (`true`) or out of it (`false`).
+             * @example true
+             */
+            logged_in?: boolean;
+            /**
+             * @description Pause (`true`) or unpause (`false`) the agent, **in every queue**.
+             * @example false
+             */
+            paused?: boolean;
+        };
+        /** @description A queue's call statistics over whole days (UCM action `queueapi`). */
+        QueueStats: {
+            /**
+             * @description The queue's number (`{queue}` in its URL).
+             * @example 6500
+             */
+            queue: string;
+            /**
+             * Format: date
+             * @description First day of the period.
+             * @example 2025-01-13
+             */
+            from: string;
+            /**
+             * Format: date
+             * @description Last day of the period (included).
+             * @example 2025-01-17
+             */
+            to: string;
+            /**
+             * @description Calls that entered the queue.
+             * @example 110
+             */
+            total_calls: number;
+            /**
+             * @description Calls an agent answered.
+             * @example 95
+             */
+            answered_calls: number;
+            /**
+             * @description Calls that hung up before an agent answered.
+             * @example 15
+             */
+            abandoned_calls: number;
+            /**
+             * @description Calls transferred out of the queue.
+             * @example 5
+             */
+            transfer_out_calls: number;
+            /**
+             * Format: double
+             * @description Percentage of calls answered.
+             * @example 86.36
+             */
+            answered_rate: number;
+            /**
+             * Format: double
+             * @description Percentage of calls abandoned.
+             * @example 13.64
+             */
+            abandoned_rate: number;
+            /**
+             * Format: double
+             * @description Average seconds a caller waited.
+             * @example 18
+             */
+            avg_wait: number;
+            /**
+             * Format: double
+             * @description Average seconds of an answered call.
+             * @example 185.5
+             */
+            avg_talk: number;
+            /**
+             * Format: double
+             * @description Percentage of calls answered within the queue's service level.
+             * @example 82.73
+             */
+            sla_rate: number;
+        };
+        /** @description The callers waiting in a queue now (the gateway's reading of the channel lists). */
+        QueueWaitingList: {
+            /**
+             * @description The queue's number (`{queue}` in its URL).
+             * @example 6500
+             */
+            queue: string;
+            items: components["schemas"]["WaitingCaller"][];
+        };
+        /** @description One caller waiting in a queue. */
+        WaitingCaller: {
+            /**
+             * @description 1 for the caller waiting longest.
+             * @example 1
+             */
+            position: number;
+            /**
+             * @description The call's id (`GET/DELETE /v1/units/{unit}/calls/{call}`).
+             * @example UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYw
+             */
+            call_id: string;
+            /**
+             * @description The caller's UCM channel (opaque; contains `/`).
+             * @example PJSIP/trunk_1-0000002c
+             */
+            channel: string;
+            /**
+             * @description The caller's number.
+             * @example +15550002222
+             */
+            caller_number?: string | null;
+            /**
+             * @description The caller's name, when the unit has one.
+             * @example null
+             */
+            caller_name?: string | null;
+            /**
+             * Format: date-time
+             * @description When the caller's channel was created (the unit's clock, read as UTC).
+             * @example 2025-01-15T09:30:12Z
+             */
+            since?: string | null;
+            /**
+             * @description Seconds since `since`, by the gateway's clock.
+             * @example 42
+             */
+            wait_seconds?: number | null;
+        };
+        /** @description One page of inbound routes. */
+        InboundRouteList: {
+            items: components["schemas"]["InboundRoute"][];
+            /**
+             * @description Token for the next page (`page_token`). Absent on the last page.
+             * @example Mg
+             */
+            next_page_token?: string;
+            /**
+             * @description Number of items on the unit.
+             * @example 2
+             */
+            total_items: number;
+        };
+        /**
+         * @description An inbound route (UCM actions `listInboundRoute`, `getInboundRoute`): the fields peers
+         *     read from real units; the vendor documents no more.
+         */
+        InboundRoute: {
+            /**
+             * @description The route's index (`{route}` in its URL).
+             * @example 1
+             */
+            inbound_rt_index: number;
+            /**
+             * @description The trunk the route takes calls from.
+             * @example 1
+             */
+            trunk_index?: number;
+            /**
+             * @description The dialled-number pattern the route matches (Asterisk syntax).
+             * @example _X.
+             */
+            did_pattern_match?: string;
+            /**
+             * @description What the route sends calls to, as the UCM names it (`queue`, `account`, `ivr`…).
+             * @example queue
+             */
+            destination_type?: string;
+            /**
+             * @description The destination queue, when `destination_type` is `queue`.
+             * @example 6500
+             */
+            queue?: string;
+            /**
+             * @description `true` when the route is disabled.
+             * @example false
+             */
+            out_of_service?: boolean;
+        };
+        /** @description One page of outbound routes. */
+        OutboundRouteList: {
+            items: components["schemas"]["OutboundRoute"][];
+            /**
+             * @description Token for the next page (`page_token`). Absent on the last page.
+             * @example Mg
+             */
+            next_page_token?: string;
+            /**
+             * @description Number of items on the unit.
+             * @example 2
+             */
+            total_items: number;
+        };
+        /** @description An outbound route (UCM actions `listOutboundRoute`, `getOutboundRoute`). */
+        OutboundRoute: {
+            /**
+             * @description The route's index (`{route}` in its URL).
+             * @example 1
+             */
+            outbound_rt_index: number;
+            /**
+             * @description The route's name.
+             * @example national
+             */
+            outbound_rt_name?: string;
+            /**
+             * @description The dialled-number pattern the route matches (Asterisk syntax).
+             * @example _0XXXXXXXXX
+             */
+            pattern?: string;
+            permission?: components["schemas"]["OutboundPermission"];
+            /**
+             * @description The trunk the route dials out through.
+             * @example 1
+             */
+            default_trunk_index?: number;
+            /**
+             * @description `true` when the route is disabled.
+             * @example false
+             */
+            out_of_service?: boolean;
+        };
+        /** @description One page of IVRs. */
+        IvrList: {
+            items: components["schemas"]["Ivr"][];
+            /**
+             * @description Token for the next page (`page_token`). Absent on the last page.
+             * @example Mg
+             */
+            next_page_token?: string;
+            /**
+             * @description Number of items on the unit.
+             * @example 2
+             */
+            total_items: number;
+        };
+        /** @description An IVR (UCM action `listIVR`). */
+        Ivr: {
+            /**
+             * @description The IVR's number (`{ivr}` in its URL; `to.number` of a call to it).
+             * @example 7000
+             */
+            extension: string;
+            /**
+             * @description The IVR's name.
+             * @example Main menu
+             */
+            ivr_name?: string;
+            /**
+             * @description The prompt it plays.
+             * @example welcome
+             */
+            prompt?: string;
+            /**
+             * @description Callers may dial an extension directly.
+             * @example true
+             */
+            dial_extension?: boolean;
+            /**
+             * @description `true` when the IVR is disabled.
+             * @example false
+             */
+            ivr_out_of_service?: boolean;
+        };
+        /** @description One page of paging and intercom groups. */
+        PagingGroupList: {
+            items: components["schemas"]["PagingGroup"][];
+            /**
+             * @description Token for the next page (`page_token`). Absent on the last page.
+             * @example Mg
+             */
+            next_page_token?: string;
+            /**
+             * @description Number of items on the unit.
+             * @example 2
+             */
+            total_items: number;
+        };
+        /**
+         * @description A paging or intercom group (UCM action `listPaginggroup`). The vendor documents only the
+         *     list key: these fields are the gateway's expectation.
+         */
+        PagingGroup: {
+            /**
+             * @description The group's number (`{group}` in its URL).
+             * @example 7100
+             */
+            extension: string;
+            /**
+             * @description The group's name.
+             * @example Warehouse
+             */
+            paginggroup_name?: string;
+            /**
+             * @description Paging (one way) or intercom (two way), as the UCM names it.
+             * @example 2way
+             */
+            paginggroup_type?: string;
+            /**
+             * @description The extensions paged.
+             * @example [
+             *       "1000",
+             *       "1001",
+             *       "1005"
+             *     ]
+             */
+            members?: string[];
+        };
+        /** @description One page of extension groups. */
+        ExtensionGroupList: {
+            items: components["schemas"]["ExtensionGroup"][];
+            /**
+             * @description Token for the next page (`page_token`). Absent on the last page.
+             * @example Mg
+             */
+            next_page_token?: string;
+            /**
+             * @description Number of items on the unit.
+             * @example 2
+             */
+            total_items: number;
+        };
+        /** @description An extension group (UCM action `listExtensionGroup`). */
+        ExtensionGroup: {
+            /**
+             * @description The group's id (`{group}` in its URL).
+             * @example extension_group-1
+             */
+            group_id: string;
+            /**
+             * @description The group's name.
+             * @example Front office
+             */
+            group_name?: string;
+            /**
+             * @description The group's extensions.
+             * @example [
+             *       "1000",
+             *       "1001",
+             *       "1005"
+             *     ]
+             */
+            members?: string[];
+        };
+        /** @description One page of users. */
+        UserList: {
+            items: components["schemas"]["User"][];
+            /**
+             * @description Token for the next page (`page_token`). Absent on the last page.
+             * @example Mg
+             */
+            next_page_token?: string;
+            /**
+             * @description Number of items on the unit.
+             * @example 2
+             */
+            total_items: number;
+        };
+        /** @description What `PATCH …/users/{user_name}` may change (UCM action `updateUser`). */
+        UserSettings: {
+            /**
+             * @description First name.
+             * @example Alice
+             */
+            first_name?: string;
+            /**
+             * @description Last name.
+             * @example Martin
+             */
+            last_name?: string;
+            /**
+             * @description E-mail address (voicemail and fax go there); empty for none.
+             * @example alice@example.com
+             */
+            email?: string;
+            /**
+             * @description Department.
+             * @example Support
+             */
+            department?: string;
+        };
+        /**
+         * @description A user of the unit (UCM actions `listUser`, `getUser`): the person behind an extension.
+         *     The portal password is never returned. `pending_apply` appears only in write responses.
+         */
+        User: {
+            /**
+             * @description First name.
+             * @example Alice
+             */
+            first_name?: string;
+            /**
+             * @description Last name.
+             * @example Martin
+             */
+            last_name?: string;
+            /**
+             * @description E-mail address (voicemail and fax go there); empty for none.
+             * @example alice@example.com
+             */
+            email?: string;
+            /**
+             * @description Department.
+             * @example Support
+             */
+            department?: string;
+            /**
+             * @description The user's name; normally the extension number.
+             * @example 1000
+             */
+            user_name: string;
+            /**
+             * @description Present only in the responses of writes: `true` when the change is staged on the unit and
+             *     takes effect after the configuration is applied.
+             * @example true
+             */
+            readonly pending_apply?: boolean;
+        };
+        /** @description A JSON Merge Patch of a user (UCM action `updateUser`). No field takes `null`. */
+        UserPatch: {
+            /**
+             * @description First name.
+             * @example Alice
+             */
+            first_name?: string;
+            /**
+             * @description Last name.
+             * @example Martin
+             */
+            last_name?: string;
+            /**
+             * @description E-mail address (voicemail and fax go there); empty for none.
+             * @example alice@example.com
+             */
+            email?: string;
+            /**
+             * @description Department.
+             * @example Support
+             */
+            department?: string;
+        };
         /**
          * @description The action's parameters as the vendor guide names them, sent as they are (the gateway adds
          *     the session cookie). Values are strings, numbers, booleans, null, or arrays and objects of
@@ -4696,14 +6125,39 @@ export interface components {
         ActionResult: {
             [key: string]: unknown;
         };
-        /** @description A call to place. The unit rings `from` first, then connects it to `to`. */
+        /**
+         * @description A call to place. The unit rings `from` first, then connects it to `to`. `from` is an
+         *     extension number, or a `CallOrigin` object: `{"type": "extension", "number": "1000"}` is the
+         *     same as `"1000"`, `{"type": "external", "number": "+15551234567"}` rings an outside number
+         *     first (a CRM agent on a mobile phone, a callback service).
+         */
         CallCreate: {
-            /**
-             * @description The extension that is rung first and then connected to `to`.
-             * @example 1000
-             */
-            from: string;
+            from: components["schemas"]["ExtensionNumber"] | components["schemas"]["CallOrigin"];
             to: components["schemas"]["CallDestination"];
+        };
+        /**
+         * @description An extension number (2–18 digits).
+         * @example 1000
+         */
+        ExtensionNumber: string;
+        /**
+         * @description Who is rung first. `extension`: an extension of the unit (2–18 digits). `external`: an
+         *     outside number, rung through the unit's trunks (digits, and `+`, `*`, `#`); from an outside
+         *     number the gateway can call another outside number (UCM action `dialOutboundTwo`) or an
+         *     IVR (`dialIVROutbound`), nothing else.
+         */
+        CallOrigin: {
+            /**
+             * @description The kind of party rung first.
+             * @example external
+             * @enum {string}
+             */
+            type: "extension" | "external";
+            /**
+             * @description Its number.
+             * @example +15551234567
+             */
+            number: string;
         };
         /**
          * @description Where the call goes. `external` numbers go out through the unit's outbound routes, as a
@@ -5458,10 +6912,43 @@ export interface components {
          */
         TrunkSort: "trunk_index" | "-trunk_index";
         /**
-         * @description The UCM action, spelled as in the vendor guide. Only the actions listed here are accepted.
-         * @example getQueue
+         * @description The queue's number (its extension, 2–18 digits).
+         * @example 6500
          */
-        ActionName: "listQueue" | "getQueue" | "addQueue" | "updateQueue" | "deleteQueue" | "loginLogoffQueueAgent" | "pauseUnpauseQueueAgent" | "listInboundRoute" | "getInboundRoute" | "addInboundRoute" | "updateInboundRoute" | "deleteInboundRoute" | "listOutboundRoute" | "getOutboundRoute" | "addOutboundRoute" | "updateOutboundRoute" | "deleteOutboundRoute" | "listIVR" | "getIVR" | "addIVR" | "updateIVR" | "deleteIVR" | "listPaginggroup" | "getPaginggroup" | "addPaginggroup" | "updatePaginggroup" | "deletePaginggroup" | "MulticastPaging" | "MulticastPagingHangup" | "playPromptByOrg" | "listUser" | "getUser" | "updateUser" | "listExtensionGroup" | "getDigitalTrunk" | "addDigitalTrunk" | "updateDigitalTrunk" | "deleteDigitalTrunk";
+        QueueId: string;
+        /**
+         * @description The route's index on the unit (`inbound_rt_index` or `outbound_rt_index`).
+         * @example 1
+         */
+        RouteId: number;
+        /**
+         * @description The IVR's number (its extension, 2–18 digits).
+         * @example 7000
+         */
+        IvrId: string;
+        /**
+         * @description The paging or intercom group's number (its extension, 2–18 digits).
+         * @example 7100
+         */
+        PagingGroupId: string;
+        /**
+         * @description The extension group's id on the unit (`group_id`).
+         * @example extension_group-1
+         */
+        ExtensionGroupId: string;
+        /**
+         * @description The user's name on the unit; normally the extension number.
+         * @example 1000
+         */
+        UserName: string;
+        /**
+         * @description The UCM action, spelled as in the vendor guide. Only the actions listed here are accepted:
+         *     those of the vendor guide that have no resource in this API because their parameters are
+         *     not published. The reads (`get…`, `list…`) need the `read` scope; every other action
+         *     changes the unit and needs `admin`.
+         * @example getIVR
+         */
+        ActionName: "addInboundRoute" | "updateInboundRoute" | "deleteInboundRoute" | "addOutboundRoute" | "updateOutboundRoute" | "deleteOutboundRoute" | "getIVR" | "addIVR" | "updateIVR" | "deleteIVR" | "getPaginggroup" | "addPaginggroup" | "updatePaginggroup" | "deletePaginggroup" | "MulticastPaging" | "MulticastPagingHangup" | "playPromptByOrg" | "listPinSets" | "getDigitalTrunk" | "addDigitalTrunk" | "updateDigitalTrunk" | "deleteDigitalTrunk";
     };
     requestBodies: never;
     headers: {
@@ -7170,6 +8657,1383 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    getDigitalTrunk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The trunk's id on the unit (the UCM's `trunk_index`).
+                 * @example 3
+                 */
+                trunk: components["parameters"]["TrunkId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The trunk. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "trunk_index": 1,
+                     *       "trunk_name": "e1-carrier",
+                     *       "type": "E1 (CPE)",
+                     *       "span": 3,
+                     *       "channel": "1-15,17-31",
+                     *       "out_of_service": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DigitalTrunkSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listQueues: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of items on a page.
+                 * @example 50
+                 */
+                page_size?: components["parameters"]["PageSize"];
+                /** @description Opaque token from a previous page's `next_page_token`. Omit it for the first page. */
+                page_token?: components["parameters"]["PageToken"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of queues. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "extension": "6500",
+                     *           "queue_name": "Support",
+                     *           "strategy": "ringall",
+                     *           "members": [
+                     *             "1000",
+                     *             "1001"
+                     *           ]
+                     *         },
+                     *         {
+                     *           "extension": "6501",
+                     *           "queue_name": "Sales",
+                     *           "strategy": "rrmemory",
+                     *           "members": [
+                     *             "1002",
+                     *             "1003"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "total_items": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["QueueList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    createQueue: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `false` (the default): stage the change only; it takes effect after
+                 *     `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+                 *     `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+                 *     this applies every staged change on the unit, not only this one). If the write succeeds but
+                 *     the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+                 *     response still succeeds, reporting `pending_apply: true`.
+                 * @example false
+                 */
+                apply?: components["parameters"]["Apply"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "extension": "6502",
+                 *       "queue_name": "Billing",
+                 *       "strategy": "leastrecent",
+                 *       "members": [
+                 *         "1004",
+                 *         "1005"
+                 *       ],
+                 *       "ringtime": 20,
+                 *       "wrapuptime": 10,
+                 *       "maxlen": 5
+                 *     }
+                 */
+                "application/json": components["schemas"]["QueueCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. `Location` is the new queue's URL. */
+            201: {
+                headers: {
+                    /**
+                     * @description Path of the new queue.
+                     * @example /v1/units/hq/queues/6502
+                     */
+                    Location: string;
+                    "X-Pending-Apply": components["headers"]["X-Pending-Apply"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "extension": "6502",
+                     *       "queue_name": "Billing",
+                     *       "strategy": "leastrecent",
+                     *       "members": [
+                     *         "1004",
+                     *         "1005"
+                     *       ],
+                     *       "ringtime": 20,
+                     *       "queue_timeout": 0,
+                     *       "maxlen": 5,
+                     *       "retry": 5,
+                     *       "wrapuptime": 10,
+                     *       "musicclass": "default",
+                     *       "enable_agent_login": false,
+                     *       "pending_apply": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Queue"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getQueue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The queue's number (its extension, 2–18 digits).
+                 * @example 6500
+                 */
+                queue: components["parameters"]["QueueId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queue. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "extension": "6502",
+                     *       "queue_name": "Billing",
+                     *       "strategy": "leastrecent",
+                     *       "members": [
+                     *         "1004",
+                     *         "1005"
+                     *       ],
+                     *       "ringtime": 20,
+                     *       "queue_timeout": 0,
+                     *       "maxlen": 5,
+                     *       "retry": 5,
+                     *       "wrapuptime": 10,
+                     *       "musicclass": "default",
+                     *       "enable_agent_login": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Queue"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteQueue: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `false` (the default): stage the change only; it takes effect after
+                 *     `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+                 *     `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+                 *     this applies every staged change on the unit, not only this one). If the write succeeds but
+                 *     the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+                 *     response still succeeds, reporting `pending_apply: true`.
+                 * @example false
+                 */
+                apply?: components["parameters"]["Apply"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The queue's number (its extension, 2–18 digits).
+                 * @example 6500
+                 */
+                queue: components["parameters"]["QueueId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "X-Pending-Apply": components["headers"]["X-Pending-Apply"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateQueue: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `false` (the default): stage the change only; it takes effect after
+                 *     `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+                 *     `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+                 *     this applies every staged change on the unit, not only this one). If the write succeeds but
+                 *     the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+                 *     response still succeeds, reporting `pending_apply: true`.
+                 * @example false
+                 */
+                apply?: components["parameters"]["Apply"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The queue's number (its extension, 2–18 digits).
+                 * @example 6500
+                 */
+                queue: components["parameters"]["QueueId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "strategy": "fewestcalls",
+                 *       "members": [
+                 *         "1004",
+                 *         "1005",
+                 *         "1001"
+                 *       ],
+                 *       "wrapuptime": 15
+                 *     }
+                 */
+                "application/merge-patch+json": components["schemas"]["QueuePatch"];
+            };
+        };
+        responses: {
+            /** @description The queue after the update. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "extension": "6502",
+                     *       "queue_name": "Billing",
+                     *       "strategy": "leastrecent",
+                     *       "members": [
+                     *         "1004",
+                     *         "1005"
+                     *       ],
+                     *       "ringtime": 20,
+                     *       "queue_timeout": 0,
+                     *       "maxlen": 5,
+                     *       "retry": 5,
+                     *       "wrapuptime": 10,
+                     *       "musicclass": "default",
+                     *       "enable_agent_login": false,
+                     *       "pending_apply": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Queue"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listQueueAgents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The queue's number (its extension, 2–18 digits).
+                 * @example 6500
+                 */
+                queue: components["parameters"]["QueueId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queue's agents, in the order the queue lists them. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "queue": "6501",
+                     *       "agent_login": true,
+                     *       "items": [
+                     *         {
+                     *           "extension": "1002",
+                     *           "fullname": "Carla Diaz",
+                     *           "status": "Unavailable",
+                     *           "logged_in": null,
+                     *           "paused": null
+                     *         },
+                     *         {
+                     *           "extension": "1003",
+                     *           "fullname": "Dmitri Volkov",
+                     *           "status": "Idle",
+                     *           "logged_in": null,
+                     *           "paused": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["QueueAgentList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateQueueAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The queue's number (its extension, 2–18 digits).
+                 * @example 6500
+                 */
+                queue: components["parameters"]["QueueId"];
+                /**
+                 * @description Extension number (2–18 digits).
+                 * @example 1001
+                 */
+                ext: components["parameters"]["ExtensionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "logged_in": true,
+                 *       "paused": false
+                 *     }
+                 */
+                "application/merge-patch+json": components["schemas"]["QueueAgentPatch"];
+            };
+        };
+        responses: {
+            /** @description The unit accepted the change. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getQueueStats: {
+        parameters: {
+            query?: {
+                /**
+                 * @description First day of the period (default today, UTC).
+                 * @example 2025-01-13
+                 */
+                from?: string;
+                /**
+                 * @description Last day of the period, included (default today, UTC); not before `from`.
+                 * @example 2025-01-17
+                 */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The queue's number (its extension, 2–18 digits).
+                 * @example 6500
+                 */
+                queue: components["parameters"]["QueueId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queue's statistics over the period. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "queue": "6500",
+                     *       "from": "2025-01-13",
+                     *       "to": "2025-01-17",
+                     *       "total_calls": 110,
+                     *       "answered_calls": 95,
+                     *       "abandoned_calls": 15,
+                     *       "transfer_out_calls": 5,
+                     *       "answered_rate": 86.36,
+                     *       "abandoned_rate": 13.64,
+                     *       "avg_wait": 18,
+                     *       "avg_talk": 185.5,
+                     *       "sla_rate": 82.73
+                     *     }
+                     */
+                    "application/json": components["schemas"]["QueueStats"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listQueueWaiting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The queue's number (its extension, 2–18 digits).
+                 * @example 6500
+                 */
+                queue: components["parameters"]["QueueId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The callers waiting now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "queue": "6500",
+                     *       "items": [
+                     *         {
+                     *           "position": 1,
+                     *           "call_id": "UEpTSVAvdHJ1bmtfMS0wMDAwMDAyYw",
+                     *           "channel": "PJSIP/trunk_1-0000002c",
+                     *           "caller_number": "+15550002222",
+                     *           "caller_name": null,
+                     *           "since": "2025-01-15T09:30:12Z",
+                     *           "wait_seconds": 42
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["QueueWaitingList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listInboundRoutes: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of items on a page.
+                 * @example 50
+                 */
+                page_size?: components["parameters"]["PageSize"];
+                /** @description Opaque token from a previous page's `next_page_token`. Omit it for the first page. */
+                page_token?: components["parameters"]["PageToken"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of inbound routes. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "inbound_rt_index": 1,
+                     *           "trunk_index": 1,
+                     *           "did_pattern_match": "_X.",
+                     *           "destination_type": "queue",
+                     *           "queue": "6500",
+                     *           "out_of_service": false
+                     *         }
+                     *       ],
+                     *       "total_items": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InboundRouteList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getInboundRoute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The route's index on the unit (`inbound_rt_index` or `outbound_rt_index`).
+                 * @example 1
+                 */
+                route: components["parameters"]["RouteId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The route. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "inbound_rt_index": 1,
+                     *       "trunk_index": 1,
+                     *       "did_pattern_match": "_X.",
+                     *       "destination_type": "queue",
+                     *       "queue": "6500",
+                     *       "out_of_service": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InboundRoute"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listOutboundRoutes: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of items on a page.
+                 * @example 50
+                 */
+                page_size?: components["parameters"]["PageSize"];
+                /** @description Opaque token from a previous page's `next_page_token`. Omit it for the first page. */
+                page_token?: components["parameters"]["PageToken"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of outbound routes. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "outbound_rt_index": 1,
+                     *           "outbound_rt_name": "national",
+                     *           "pattern": "_0XXXXXXXXX",
+                     *           "permission": "internal-local-national",
+                     *           "default_trunk_index": 1,
+                     *           "out_of_service": false
+                     *         }
+                     *       ],
+                     *       "total_items": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OutboundRouteList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getOutboundRoute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The route's index on the unit (`inbound_rt_index` or `outbound_rt_index`).
+                 * @example 1
+                 */
+                route: components["parameters"]["RouteId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The route. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "outbound_rt_index": 1,
+                     *       "outbound_rt_name": "national",
+                     *       "pattern": "_0XXXXXXXXX",
+                     *       "permission": "internal-local-national",
+                     *       "default_trunk_index": 1,
+                     *       "out_of_service": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OutboundRoute"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listIvrs: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of items on a page.
+                 * @example 50
+                 */
+                page_size?: components["parameters"]["PageSize"];
+                /** @description Opaque token from a previous page's `next_page_token`. Omit it for the first page. */
+                page_token?: components["parameters"]["PageToken"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of IVRs. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "extension": "7000",
+                     *           "ivr_name": "Main menu",
+                     *           "prompt": "welcome",
+                     *           "dial_extension": true,
+                     *           "ivr_out_of_service": false
+                     *         }
+                     *       ],
+                     *       "total_items": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IvrList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getIvr: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The IVR's number (its extension, 2–18 digits).
+                 * @example 7000
+                 */
+                ivr: components["parameters"]["IvrId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The IVR. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "extension": "7000",
+                     *       "ivr_name": "Main menu",
+                     *       "prompt": "welcome",
+                     *       "dial_extension": true,
+                     *       "ivr_out_of_service": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Ivr"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listPagingGroups: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of items on a page.
+                 * @example 50
+                 */
+                page_size?: components["parameters"]["PageSize"];
+                /** @description Opaque token from a previous page's `next_page_token`. Omit it for the first page. */
+                page_token?: components["parameters"]["PageToken"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of paging groups. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "extension": "7100",
+                     *           "paginggroup_name": "Warehouse",
+                     *           "paginggroup_type": "2way",
+                     *           "members": [
+                     *             "1000",
+                     *             "1001",
+                     *             "1005"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "total_items": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PagingGroupList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getPagingGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The paging or intercom group's number (its extension, 2–18 digits).
+                 * @example 7100
+                 */
+                group: components["parameters"]["PagingGroupId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The group. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "extension": "7100",
+                     *       "paginggroup_name": "Warehouse",
+                     *       "paginggroup_type": "2way",
+                     *       "members": [
+                     *         "1000",
+                     *         "1001",
+                     *         "1005"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PagingGroup"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listExtensionGroups: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of items on a page.
+                 * @example 50
+                 */
+                page_size?: components["parameters"]["PageSize"];
+                /** @description Opaque token from a previous page's `next_page_token`. Omit it for the first page. */
+                page_token?: components["parameters"]["PageToken"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of extension groups. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "group_id": "extension_group-1",
+                     *           "group_name": "Front office",
+                     *           "members": [
+                     *             "1000",
+                     *             "1001",
+                     *             "1005"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "total_items": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExtensionGroupList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getExtensionGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The extension group's id on the unit (`group_id`).
+                 * @example extension_group-1
+                 */
+                group: components["parameters"]["ExtensionGroupId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The group. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "group_id": "extension_group-1",
+                     *       "group_name": "Front office",
+                     *       "members": [
+                     *         "1000",
+                     *         "1001",
+                     *         "1005"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ExtensionGroup"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Maximum number of items on a page.
+                 * @example 50
+                 */
+                page_size?: components["parameters"]["PageSize"];
+                /** @description Opaque token from a previous page's `next_page_token`. Omit it for the first page. */
+                page_token?: components["parameters"]["PageToken"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of users. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "user_name": "1000",
+                     *           "first_name": "Alice",
+                     *           "last_name": "Martin",
+                     *           "email": "alice@example.com",
+                     *           "department": "Support"
+                     *         }
+                     *       ],
+                     *       "total_items": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    getUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The user's name on the unit; normally the extension number.
+                 * @example 1000
+                 */
+                user_name: components["parameters"]["UserName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user_name": "1000",
+                     *       "first_name": "Alice",
+                     *       "last_name": "Martin",
+                     *       "email": "alice@example.com",
+                     *       "department": "Support"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateUser: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `false` (the default): stage the change only; it takes effect after
+                 *     `POST /v1/units/{unit}/config/apply`, and the response reports `pending_apply: true`.
+                 *     `true`: stage the change and then apply the unit's configuration at once (slow: seconds;
+                 *     this applies every staged change on the unit, not only this one). If the write succeeds but
+                 *     the UCM refuses to apply (conference or digital calls active), the write stays staged and the
+                 *     response still succeeds, reporting `pending_apply: true`.
+                 * @example false
+                 */
+                apply?: components["parameters"]["Apply"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The unit's id (the operator's slug from the gateway configuration).
+                 * @example demo
+                 */
+                unit: components["parameters"]["UnitId"];
+                /**
+                 * @description The user's name on the unit; normally the extension number.
+                 * @example 1000
+                 */
+                user_name: components["parameters"]["UserName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "last_name": "Martin-Durand",
+                 *       "email": "alice.martin@example.com",
+                 *       "department": "Sales"
+                 *     }
+                 */
+                "application/merge-patch+json": components["schemas"]["UserPatch"];
+            };
+        };
+        responses: {
+            /** @description The user after the update. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user_name": "1000",
+                     *       "first_name": "Alice",
+                     *       "last_name": "Martin",
+                     *       "email": "alice@example.com",
+                     *       "department": "Support",
+                     *       "pending_apply": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+            default: components["responses"]["Problem"];
+        };
+    };
     runAction: {
         parameters: {
             query?: never;
@@ -7181,8 +10045,11 @@ export interface operations {
                  */
                 unit: components["parameters"]["UnitId"];
                 /**
-                 * @description The UCM action, spelled as in the vendor guide. Only the actions listed here are accepted.
-                 * @example getQueue
+                 * @description The UCM action, spelled as in the vendor guide. Only the actions listed here are accepted:
+                 *     those of the vendor guide that have no resource in this API because their parameters are
+                 *     not published. The reads (`get…`, `list…`) need the `read` scope; every other action
+                 *     changes the unit and needs `admin`.
+                 * @example getIVR
                  */
                 action: components["parameters"]["ActionName"];
             };
@@ -7192,7 +10059,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "queue": "6500"
+                 *       "ivr": "7000"
                  *     }
                  */
                 "application/json": components["schemas"]["ActionParameters"];
@@ -7208,11 +10075,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "queue": {
-                     *         "extension": "6500",
-                     *         "queue_name": "Support",
-                     *         "strategy": "ringall",
-                     *         "members": "1000,1001"
+                     *       "ivr": {
+                     *         "extension": "7000",
+                     *         "ivr_name": "Main menu",
+                     *         "dial_extension": "yes"
                      *       }
                      *     }
                      */

@@ -94,6 +94,8 @@ func (u *UCM) channelRows() []chanRow {
 			a.state, a.service, a.bridged = "Up", "Dial", true
 		case c.answered: // IVR
 			a.state, a.service, a.connName = "Up", "IVR", ""
+		case c.kind == "queued": // a caller waiting in a queue (queuewait.go)
+			a.state, a.service, a.connName = "Up", "Queue", ""
 		case c.kind == "inbound":
 			a.state = "Ring"
 		case len(c.legs) > 1: // a transferred party waiting for the destination

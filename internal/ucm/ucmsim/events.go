@@ -77,11 +77,12 @@ type queueCount struct {
 // currentState sums up the unit now. Called with u.mu held.
 func (u *UCM) currentState() *eventState {
 	s := &eventState{chans: u.channelRows(), exts: u.extStatuses()}
-	for _, q := range u.queues {
-		ext, _ := paramString(q["extension"])
+	for _, ext := range slices.Sorted(maps.Keys(u.cc.queues)) {
 		n := 0
 		for _, c := range u.calls {
-			if c.kind == "queue" && c.answered && c.callee == ext {
+			// A dialQueue call the queue answered, or a caller an inbound route put there
+			// (queuewait.go): both wait for an agent.
+			if c.callee == ext && (c.kind == "queue" && c.answered || c.kind == "queued") {
 				n++
 			}
 		}

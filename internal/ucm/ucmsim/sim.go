@@ -11,8 +11,9 @@
 // negative statuses meaning errors, exactly as a real unit answers. The only
 // exceptions are the transport-level ones a real unit also produces: 404/405
 // for other paths and methods, and the HTML "403 Forbidden" page a
-// blacklisted client sees (see FailNextHTML). cdrapi and recapi, as on real
-// units, answer without the envelope when they succeed (bare JSON, audio).
+// blacklisted client sees (see FailNextHTML). cdrapi, queueapi and recapi,
+// as on real units, answer without the envelope when they succeed (bare
+// JSON, audio).
 //
 // The live-events WebSocket (FACTS.md, "Live events") is at /websockify on
 // the same server (ws.go, wsproto.go, events.go).
@@ -134,13 +135,15 @@ type UCM struct {
 	sipTrunks    map[int]map[string]any // trunk_index -> getSIPTrunk's "trunk"
 	analogTrunks map[int]map[string]any // trunk_index -> getAnalogTrunk's "analogtrunk"
 	slaTrunks    map[int]map[string]any // trunk_index -> SLA settings of an analog trunk
-	// read-only objects of the other actions (others.go, seed_trunks.go)
-	digitalTrunks, queues, inboundRoutes, outboundRoutes, ivrs, extensionGroups []map[string]any
-	pending                                                                     bool
-	writeGen                                                                    uint64    // bumped on every configuration write
-	applyUntil                                                                  time.Time // an apply in progress finishes at this time
-	applyGen                                                                    uint64    // writeGen when that apply started
-	applyRunning                                                                bool
+
+	digitalTrunks []map[string]any // read-only (seed_trunks.go)
+	// queues, agents, routes, IVRs, paging, extension groups (callcenter.go)
+	cc           callCenter
+	pending      bool
+	writeGen     uint64    // bumped on every configuration write
+	applyUntil   time.Time // an apply in progress finishes at this time
+	applyGen     uint64    // writeGen when that apply started
+	applyRunning bool
 
 	counters Counters
 
@@ -206,6 +209,7 @@ func New(cfg Config) *UCM {
 		sipTrunks:    make(map[int]map[string]any),
 		analogTrunks: make(map[int]map[string]any),
 		slaTrunks:    make(map[int]map[string]any),
+		cc:           newCallCenter(),
 		counters:     Counters{Calls: make(map[string]int)},
 		recordings:   make(map[string]int),
 		chanSeq:      0x29,
@@ -215,6 +219,7 @@ func New(cfg Config) *UCM {
 	if cfg.Seed {
 		u.loadSeed()
 		u.loadTrunkSeed()
+		u.loadCallCenterSeed()
 		u.seedCalls()
 	}
 	return u
@@ -294,6 +299,9 @@ func (u *UCM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rep = failMsg(StatusInvalidParams, "Invalid parameters!")
 	case action == "cdrapi" || action == "recapi":
 		u.serveRaw(w, action, params)
+		return
+	case action == "queueapi":
+		u.serveQueueAPI(w, params)
 		return
 	default:
 		var done bool
@@ -423,7 +431,8 @@ func (u *UCM) handle(ctx context.Context, action string, p map[string]any) (rep 
 }
 
 // handleMore dispatches the actions beyond extensions and system status:
-// trunks, Wave, and the read-only "other actions". Called with u.mu held.
+// trunks, Wave, and the call center and routing objects. Called with u.mu
+// held.
 func (u *UCM) handleMore(action string, p map[string]any) (reply, bool) {
 	handlers := map[string]func(map[string]any) reply{
 		"listVoIPTrunk": u.listVoIPTrunk, "addSIPTrunk": u.addSIPTrunk, "getSIPTrunk": u.getSIPTrunk,
@@ -433,13 +442,10 @@ func (u *UCM) handleMore(action string, p map[string]any) (reply, bool) {
 		"deleteAnalogTrunk": u.deleteAnalogTrunk, "addSLATrunk": u.addSLATrunk,
 		"updateSLATrunk": u.updateSLATrunk, "listDigitalTrunk": u.listDigitalTrunk,
 		"getSIPAccountQR": u.getSIPAccountQR, "cleanTerminalChatInformation": u.cleanTerminalChatInformation,
-		"listQueue": u.listQueue, "getQueue": u.getQueue, "listInboundRoute": u.listInboundRoute,
-		"listOutboundRoute": u.listOutboundRoute, "listUser": u.listUser, "getUser": u.getUser,
-		"listIVR": u.listIVR, "listExtensionGroup": u.listExtensionGroup,
 	}
 	h, known := handlers[action]
 	if !known {
-		return reply{}, false
+		return u.handleCallCenter(action, p)
 	}
 	return h(p), true
 }

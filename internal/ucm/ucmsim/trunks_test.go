@@ -116,22 +116,3 @@ func TestTrunkmodeAnyCase(t *testing.T) {
 		}
 	}
 }
-
-func TestOtherActions(t *testing.T) {
-	_, _, post := startHTTPS(t, Config{Seed: true})
-	cookie := login(t, post, testPassword)
-	for action, key := range map[string]string{
-		"listQueue": "queue", "listInboundRoute": "inbound_route", "listOutboundRoute": "outbound_route",
-		"listUser": "user", "listIVR": "ivr", "listExtensionGroup": "extension_group",
-	} {
-		r, st := call(t, post, action, "cookie", cookie)
-		require.Equal(t, 0, st, action)
-		assert.NotEmpty(t, r[key], "%s lists under %q", action, key)
-		assert.Contains(t, r, "total_item")
-	}
-	r, st := call(t, post, "getQueue", "cookie", cookie, "queue", "6501")
-	require.Equal(t, 0, st)
-	assert.Equal(t, "Sales", r["queue"].(map[string]any)["queue_name"])
-	_, st = call(t, post, "addQueue", "cookie", cookie, "extension", "6502")
-	assert.Equal(t, StatusInvalidParams, st, "an action the simulator does not implement: -1, as some firmware")
-}

@@ -75,7 +75,7 @@ func run(ctx context.Context, getenv func(string) string) error {
 	// makes a retry of this request safe.
 	key := rand.Text()
 	placed, err := c.CreateCallWithResponse(ctx, unit, &client.CreateCallParams{IdempotencyKey: &key},
-		client.CallCreate{From: "1000", To: client.CallDestination{Type: client.CallDestinationTypeExtension, Number: "1003"}})
+		client.CallCreate{From: client.FromExtension("1000"), To: client.CallDestination{Type: client.CallDestinationTypeExtension, Number: "1003"}})
 	if err != nil {
 		return err
 	}
