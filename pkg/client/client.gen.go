@@ -151,6 +151,27 @@ func (e CallDestinationType) Valid() bool {
 	}
 }
 
+// Defines values for CallEventDataDirection.
+const (
+	CallEventDataDirectionInbound  CallEventDataDirection = "inbound"
+	CallEventDataDirectionInternal CallEventDataDirection = "internal"
+	CallEventDataDirectionOutbound CallEventDataDirection = "outbound"
+)
+
+// Valid indicates whether the value is a known member of the CallEventDataDirection enum.
+func (e CallEventDataDirection) Valid() bool {
+	switch e {
+	case CallEventDataDirectionInbound:
+		return true
+	case CallEventDataDirectionInternal:
+		return true
+	case CallEventDataDirectionOutbound:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CallOriginType.
 const (
 	CallOriginTypeExtension CallOriginType = "extension"
@@ -364,6 +385,72 @@ func (e DtmfMode) Valid() bool {
 	case DtmfModeRfc2833:
 		return true
 	case DtmfModeRfc4733:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventType.
+const (
+	EventTypeCallAnswered    EventType = "call.answered"
+	EventTypeCallEnded       EventType = "call.ended"
+	EventTypeCallRinging     EventType = "call.ringing"
+	EventTypeCallTransferred EventType = "call.transferred"
+	EventTypeCdrCreated      EventType = "cdr.created"
+	EventTypeExtensionStatus EventType = "extension.status"
+	EventTypeQueueWaiting    EventType = "queue.waiting"
+	EventTypeSync            EventType = "sync"
+	EventTypeUnitState       EventType = "unit.state"
+)
+
+// Valid indicates whether the value is a known member of the EventType enum.
+func (e EventType) Valid() bool {
+	switch e {
+	case EventTypeCallAnswered:
+		return true
+	case EventTypeCallEnded:
+		return true
+	case EventTypeCallRinging:
+		return true
+	case EventTypeCallTransferred:
+		return true
+	case EventTypeCdrCreated:
+		return true
+	case EventTypeExtensionStatus:
+		return true
+	case EventTypeQueueWaiting:
+		return true
+	case EventTypeSync:
+		return true
+	case EventTypeUnitState:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExtensionState.
+const (
+	ExtensionStateBusy        ExtensionState = "busy"
+	ExtensionStateIdle        ExtensionState = "idle"
+	ExtensionStateInUse       ExtensionState = "in-use"
+	ExtensionStateRinging     ExtensionState = "ringing"
+	ExtensionStateUnavailable ExtensionState = "unavailable"
+)
+
+// Valid indicates whether the value is a known member of the ExtensionState enum.
+func (e ExtensionState) Valid() bool {
+	switch e {
+	case ExtensionStateBusy:
+		return true
+	case ExtensionStateIdle:
+		return true
+	case ExtensionStateInUse:
+		return true
+	case ExtensionStateRinging:
+		return true
+	case ExtensionStateUnavailable:
 		return true
 	default:
 		return false
@@ -811,6 +898,81 @@ func (e SIPTrunkPatchTransport) Valid() bool {
 	}
 }
 
+// Defines values for SIPTrunkSettingsCcAgentPolicy.
+const (
+	SIPTrunkSettingsCcAgentPolicyNative SIPTrunkSettingsCcAgentPolicy = "native"
+	SIPTrunkSettingsCcAgentPolicyNever  SIPTrunkSettingsCcAgentPolicy = "never"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkSettingsCcAgentPolicy enum.
+func (e SIPTrunkSettingsCcAgentPolicy) Valid() bool {
+	switch e {
+	case SIPTrunkSettingsCcAgentPolicyNative:
+		return true
+	case SIPTrunkSettingsCcAgentPolicyNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkSettingsCcMonitorPolicy.
+const (
+	SIPTrunkSettingsCcMonitorPolicyNative SIPTrunkSettingsCcMonitorPolicy = "native"
+	SIPTrunkSettingsCcMonitorPolicyNever  SIPTrunkSettingsCcMonitorPolicy = "never"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkSettingsCcMonitorPolicy enum.
+func (e SIPTrunkSettingsCcMonitorPolicy) Valid() bool {
+	switch e {
+	case SIPTrunkSettingsCcMonitorPolicyNative:
+		return true
+	case SIPTrunkSettingsCcMonitorPolicyNever:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkSettingsDidMode.
+const (
+	SIPTrunkSettingsDidModeRequestLine SIPTrunkSettingsDidMode = "request-line"
+	SIPTrunkSettingsDidModeToHeader    SIPTrunkSettingsDidMode = "to-header"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkSettingsDidMode enum.
+func (e SIPTrunkSettingsDidMode) Valid() bool {
+	switch e {
+	case SIPTrunkSettingsDidModeRequestLine:
+		return true
+	case SIPTrunkSettingsDidModeToHeader:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SIPTrunkSettingsTransport.
+const (
+	SIPTrunkSettingsTransportTCP SIPTrunkSettingsTransport = "tcp"
+	SIPTrunkSettingsTransportTLS SIPTrunkSettingsTransport = "tls"
+	SIPTrunkSettingsTransportUDP SIPTrunkSettingsTransport = "udp"
+)
+
+// Valid indicates whether the value is a known member of the SIPTrunkSettingsTransport enum.
+func (e SIPTrunkSettingsTransport) Valid() bool {
+	switch e {
+	case SIPTrunkSettingsTransportTCP:
+		return true
+	case SIPTrunkSettingsTransportTLS:
+		return true
+	case SIPTrunkSettingsTransportUDP:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SIPTrunkType.
 const (
 	SIPTrunkTypePeer     SIPTrunkType = "peer"
@@ -988,6 +1150,51 @@ func (e UnitSessionState) Valid() bool {
 	case UnitSessionStateReady:
 		return true
 	case UnitSessionStateUnreachable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UnitStateEventDataSource.
+const (
+	UnitStateEventDataSourcePoll      UnitStateEventDataSource = "poll"
+	UnitStateEventDataSourceWebsocket UnitStateEventDataSource = "websocket"
+)
+
+// Valid indicates whether the value is a known member of the UnitStateEventDataSource enum.
+func (e UnitStateEventDataSource) Valid() bool {
+	switch e {
+	case UnitStateEventDataSourcePoll:
+		return true
+	case UnitStateEventDataSourceWebsocket:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UnitStateEventDataState.
+const (
+	UnitStateEventDataStateBackingOff   UnitStateEventDataState = "backing_off"
+	UnitStateEventDataStateFailing      UnitStateEventDataState = "failing"
+	UnitStateEventDataStateLoginStopped UnitStateEventDataState = "login_stopped"
+	UnitStateEventDataStateReady        UnitStateEventDataState = "ready"
+	UnitStateEventDataStateUnreachable  UnitStateEventDataState = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the UnitStateEventDataState enum.
+func (e UnitStateEventDataState) Valid() bool {
+	switch e {
+	case UnitStateEventDataStateBackingOff:
+		return true
+	case UnitStateEventDataStateFailing:
+		return true
+	case UnitStateEventDataStateLoginStopped:
+		return true
+	case UnitStateEventDataStateReady:
+		return true
+	case UnitStateEventDataStateUnreachable:
 		return true
 	default:
 		return false
@@ -1702,6 +1909,159 @@ type AnalogTrunkPatch struct {
 	Usecallerid *bool `json:"usecallerid,omitempty"`
 }
 
+// AnalogTrunkSettings The settings of an analog trunk that can be both written and read back.
+type AnalogTrunkSettings struct {
+	// AutoRecord Record calls automatically.
+	//
+	// Example: false
+	AutoRecord *bool `json:"auto_record,omitempty"`
+
+	// Busy Busy tone definition (for example `f1=480@-50,f2=620@-50,c=500/500`).
+	//
+	// Example: f1=480@-50,f2=620@-50,c=500/500
+	Busy *string `json:"busy,omitempty"`
+
+	// Busycount Busy tones heard before hanging up (with `busydetect`).
+	//
+	// Example: 2
+	Busycount *int `json:"busycount,omitempty"`
+
+	// Busydetect Detect the far end's busy tone.
+	//
+	// Example: true
+	Busydetect *bool `json:"busydetect,omitempty"`
+
+	// Chans FXO port the trunk uses.
+	//
+	// Example: 1
+	Chans *int `json:"chans,omitempty"`
+
+	// Cidmode Caller number combination.
+	//
+	// Example: 0
+	Cidmode *int `json:"cidmode,omitempty"`
+
+	// Cidsignalling Caller ID scheme (for example `bell`).
+	//
+	// Example: bell
+	Cidsignalling *string `json:"cidsignalling,omitempty"`
+
+	// Cidstart When caller ID starts (for example `ring`).
+	//
+	// Example: ring
+	Cidstart *string `json:"cidstart,omitempty"`
+
+	// Congestion Congestion tone definition.
+	//
+	// Example: f1=480@-50,f2=620@-50,c=250/250
+	Congestion *string `json:"congestion,omitempty"`
+
+	// Congestioncount Congestion tones to wait for (with `congestiondetect`).
+	//
+	// Example: 2
+	Congestioncount *int `json:"congestioncount,omitempty"`
+
+	// Congestiondetect Detect the far end's congestion tone.
+	//
+	// Example: true
+	Congestiondetect *bool `json:"congestiondetect,omitempty"`
+
+	// Countrytone Country of the tone settings (`us`, …) or `custom`.
+	//
+	// Example: us
+	Countrytone *string `json:"countrytone,omitempty"`
+
+	// Currentdisconnectthreshold Current disconnect threshold in ms (50–3000).
+	//
+	// Example: 200
+	Currentdisconnectthreshold *int `json:"currentdisconnectthreshold,omitempty"`
+
+	// Dahdilineselectmode Outgoing line selection (for example `ascend`).
+	//
+	// Example: ascend
+	Dahdilineselectmode *string `json:"dahdilineselectmode,omitempty"`
+
+	// DialinDirect Direct callback.
+	//
+	// Example: false
+	DialinDirect *bool `json:"dialin_direct,omitempty"`
+
+	// Enablecurrentdisconnectthreshold Hang up on a current drop of at least `currentdisconnectthreshold`.
+	//
+	// Example: true
+	Enablecurrentdisconnectthreshold *bool `json:"enablecurrentdisconnectthreshold,omitempty"`
+
+	// FaxGateway FXO fax gateway mode.
+	//
+	// Example: false
+	FaxGateway *bool `json:"fax_gateway,omitempty"`
+
+	// Faxdetect Fax detection as the UCM names it (for example `incoming`).
+	//
+	// Example: incoming
+	Faxdetect *string `json:"faxdetect,omitempty"`
+
+	// Fxooutbandcalldialdelay FXO dial delay in ms (0–3000).
+	//
+	// Example: 0
+	Fxooutbandcalldialdelay *int `json:"fxooutbandcalldialdelay,omitempty"`
+
+	// Lectype Echo cancellation mode.
+	//
+	// Example: 0
+	Lectype *int `json:"lectype,omitempty"`
+
+	// OutMaxchans Maximum simultaneous outgoing calls (0 means no limit).
+	//
+	// Example: 0
+	OutMaxchans *int `json:"out_maxchans,omitempty"`
+
+	// OutOfService `true` disables the trunk.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Polarityonanswerdelay Polarity reversal answer delay in ms (100–2000).
+	//
+	// Example: 600
+	Polarityonanswerdelay *int `json:"polarityonanswerdelay,omitempty"`
+
+	// Polarityswitch Detect polarity reversal.
+	//
+	// Example: false
+	Polarityswitch *bool `json:"polarityswitch,omitempty"`
+
+	// Ringtimeout Ring timeout in ms (4000–20000).
+	//
+	// Example: 8000
+	Ringtimeout *int `json:"ringtimeout,omitempty"`
+
+	// Rxgain Receive gain in dB (−13 to +12).
+	//
+	// Example: 0
+	Rxgain *float32 `json:"rxgain,omitempty"`
+
+	// TrunkName The trunk's name.
+	//
+	// Example: pstn-line-1
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// Trunkmode `normal`, or `sla` (a shared line; see `PUT …/trunks/analog/{trunk}/sla`).
+	//
+	// Example: normal
+	Trunkmode *AnalogTrunkMode `json:"trunkmode,omitempty"`
+
+	// Txgain Transmit gain in dB (−13 to +12).
+	//
+	// Example: 0
+	Txgain *float32 `json:"txgain,omitempty"`
+
+	// Usecallerid Use caller ID.
+	//
+	// Example: true
+	Usecallerid *bool `json:"usecallerid,omitempty"`
+}
+
 // AnalogTrunkSLA SLA (shared line) settings of an analog trunk (UCM actions `addSLATrunk`/`updateSLATrunk`).
 type AnalogTrunkSLA struct {
 	// Bargeallowed Other stations may barge into a call on the line.
@@ -1916,6 +2276,43 @@ type CallDestination struct {
 // Example: extension
 type CallDestinationType string
 
+// CallEventData A call event. `call` is the call exactly as `GET …/calls/{call}` shows it, so a client can
+// act on it at once (hang up, transfer, barge, accept). On `call.ended` it is the call as last
+// seen, with `status` its final status as far as the channel lists tell (`completed` if it
+// was answered, else `no-answer`); the unit's own verdict follows in `cdr.created`.
+type CallEventData struct {
+	// Call A call on the unit, seen through its channels.
+	Call Call `json:"call"`
+
+	// Direction `inbound`: arrived on a trunk; `outbound`: leaves on a trunk; `internal`: between extensions (or to an IVR, queue or ring group).
+	//
+	// Example: inbound
+	Direction CallEventDataDirection `json:"direction"`
+
+	// Duration On `call.ended`, seconds from the call's creation to its end.
+	//
+	// Example: 42
+	Duration *int `json:"duration,omitempty"`
+
+	// PreviousID On `call.transferred` when the call's id changed with the transfer, the id it had before.
+	PreviousID *string `json:"previous_id,omitempty"`
+
+	// TalkTime On `call.ended` of an answered call, seconds from the answer to the end.
+	//
+	// Example: 37
+	TalkTime *int `json:"talk_time,omitempty"`
+
+	// Trunk The trunk the call arrived or leaves on, when the unit says.
+	//
+	// Example: Carrier-A
+	Trunk nullable.Nullable[string] `json:"trunk,omitempty"`
+}
+
+// CallEventDataDirection `inbound`: arrived on a trunk; `outbound`: leaves on a trunk; `internal`: between extensions (or to an IVR, queue or ring group).
+//
+// Example: inbound
+type CallEventDataDirection string
+
 // CallList The live calls on a unit.
 type CallList struct {
 	Items []Call `json:"items"`
@@ -2048,6 +2445,20 @@ type Cdr struct {
 //
 // Example: ANSWERED
 type CdrDisposition string
+
+// CdrCreatedEventData The unit wrote the call record of a call that ended (the gateway asks `cdrapi` for it a few
+// times after `call.ended`, as the unit writes it with a delay).
+type CdrCreatedEventData struct {
+	// CallID The id the call had on `call.ended`.
+	//
+	// Example: UEpTSVAvMTAwMC0wMDAwMDAyYQ
+	CallID string `json:"call_id"`
+
+	// Cdr One call: the UCM's `main_cdr` and `sub_cdr_N` records flattened into the call and its legs.
+	// The call's fields come from its first leg, except `end`, `duration` and `billsec`, which cover
+	// every leg, and `recordfiles`, which gathers every leg's recordings.
+	Cdr Cdr `json:"cdr"`
+}
 
 // CdrLeg One leg of a call (a UCM `main_cdr` or `sub_cdr_N` record), typed.
 type CdrLeg struct {
@@ -2214,6 +2625,48 @@ type DigitalTrunkSummary struct {
 //
 // Example: rfc4733
 type DtmfMode string
+
+// Event One thing that happened on a unit. `id` grows by one with every event of the unit (and keeps
+// growing across gateway restarts); `data` depends on `type`:
+//
+// | type | data |
+// |---|---|
+// | `call.ringing`, `call.answered`, `call.transferred`, `call.ended` | `CallEventData` |
+// | `extension.status` | `ExtensionStatusEventData` |
+// | `queue.waiting` | `QueueWaitingEventData` |
+// | `cdr.created` | `CdrCreatedEventData` |
+// | `unit.state` | `UnitStateEventData` |
+// | `sync` (only on a stream, never stored) | `SyncEventData` |
+//
+// Events are changes: a stream starts with what happens after it opens. A call seen by the
+// gateway when it started watching the unit gets events from its next change on.
+type Event struct {
+	Data Event_Data `json:"data"`
+
+	// ID Monotonic per unit.
+	//
+	// Example: 1764582000000001
+	ID int64 `json:"id"`
+
+	// Time When the gateway learned of it.
+	//
+	// Example: 2026-12-01T09:30:12Z
+	Time time.Time `json:"time"`
+
+	// Type Example: call.ringing
+	Type EventType `json:"type"`
+
+	// Unit Example: demo
+	Unit string `json:"unit"`
+}
+
+// Event_Data defines model for Event.Data.
+type Event_Data struct {
+	union json.RawMessage
+}
+
+// EventType Example: call.ringing
+type EventType string
 
 // Extension An extension with every setting the UCM returns (`getSIPAccount`), typed. Secrets are never
 // returned. `pending_apply` appears only in the responses of writes.
@@ -3463,10 +3916,381 @@ type ExtensionPatch struct {
 	Voicemail *Voicemail `json:"voicemail,omitempty"`
 }
 
+// ExtensionSettings The settings of an extension that can be both written and read back (UCM actions
+// `updateSIPAccount`/`getSIPAccount`). Write-only secrets are not included; see
+// `ExtensionCreate` and `ExtensionPatch`.
+type ExtensionSettings struct {
+	// Alertinfo Alert-Info ring tone put in INVITEs to the extension (`alertinfo`): one of `none`, `ring1`…
+	// `ring10`, `Bellcore-dr1`…`Bellcore-dr5`, `custom`; null when not set.
+	//
+	//
+	// Example: none
+	Alertinfo nullable.Nullable[AlertInfo] `json:"alertinfo,omitempty"`
+
+	// Allow Codecs the extension supports, in order of preference (the UCM's comma-separated `allow`).
+	//
+	// Example: ["ulaw","alaw","g722","opus"]
+	Allow *[]Codec `json:"allow,omitempty"`
+
+	// Authid SIP authentication ID (up to 32 characters, none of space and `,;:?"()<>@\/[]={}`). When
+	// not set, the extension number is used.
+	//
+	//
+	// Example: ada1001
+	Authid *string `json:"authid,omitempty"`
+
+	// AutoRecord Automatic call recording: `all` calls, only calls with `external` numbers, only `internal`
+	// calls, or `off`.
+	//
+	//
+	// Example: off
+	AutoRecord *AutoRecord `json:"auto_record,omitempty"`
+
+	// BypassOutrtAuth Dialling out through a trunk without `user_outrt_passwd` (`bypass_outrt_auth`): `no`, `yes`,
+	// or `bytime` (only during `skip_auth_timetype`).
+	//
+	//
+	// Example: no
+	BypassOutrtAuth *TrunkAuthBypass `json:"bypass_outrt_auth,omitempty"`
+
+	// CallWaiting Call waiting. When `false`, call completion and call-forward-busy do not work.
+	//
+	//
+	// Example: true
+	CallWaiting *bool `json:"call_waiting,omitempty"`
+
+	// CallbargingMonitor Extensions allowed to barge in on and monitor this extension's calls, separated by commas.
+	//
+	// Example: 1100
+	CallbargingMonitor *string `json:"callbarging_monitor,omitempty"`
+
+	// Cidnumber Caller ID number.
+	//
+	// Example: 1001
+	Cidnumber *string `json:"cidnumber,omitempty"`
+
+	// CustomAutoanswer Add a Call-Info header asking for auto-answer to INVITEs sent to the extension.
+	//
+	// Example: false
+	CustomAutoanswer *bool `json:"custom_autoanswer,omitempty"`
+
+	// Directmedia `true`: the UCM tries to send RTP directly between the endpoints; `false`: media goes
+	// through the UCM.
+	//
+	//
+	// Example: false
+	Directmedia *bool `json:"directmedia,omitempty"`
+
+	// Dnd Do Not Disturb: `true` ignores all calls, and the extension's call-forward rules do not
+	// take effect.
+	//
+	//
+	// Example: false
+	Dnd *bool `json:"dnd,omitempty"`
+
+	// DndTimetype When a rule applies (`dnd_timetype`, `skip_auth_timetype`, `ringboth_timetype`, and
+	// `cfb_timetype`/`cfn_timetype`/`cfu_timetype`): 0 all the time, 1 office time, 2 out of office
+	// time, 3 holiday, 4 out of holiday, 5 out of office time or holiday, 6 specific time, 8 office
+	// time and out of holiday.
+	//
+	//
+	// Example: 0
+	DndTimetype *TimeCondition `json:"dnd_timetype,omitempty"`
+
+	// Dndwhitelist Numbers that may call while DND is on, separated by commas.
+	//
+	// Example: 1002,1003
+	Dndwhitelist *string `json:"dndwhitelist,omitempty"`
+
+	// Dtmfmode How DTMF is sent (`dtmfmode`): `rfc4733` (the UCM may report it as `rfc2833`), `info` (SIP
+	// INFO), `inband` (in the audio; needs PCMU/PCMA), or `auto` (negotiated).
+	//
+	//
+	// Example: rfc4733
+	Dtmfmode *DtmfMode `json:"dtmfmode,omitempty"`
+
+	// Emergcidnumber Caller ID number for emergency calls and their direct callbacks (2–32 letters or digits).
+	//
+	// Example: 15555550100
+	Emergcidnumber *string `json:"emergcidnumber,omitempty"`
+
+	// EnRingboth Ring simultaneously the extension and `external_number`.
+	//
+	// Example: false
+	EnRingboth *bool `json:"en_ringboth,omitempty"`
+
+	// EnableLdap List the extension in the UCM's LDAP phonebook.
+	//
+	// Example: true
+	EnableLdap *bool `json:"enable_ldap,omitempty"`
+
+	// EnableQualify Keep-alive (the UCM sends SIP OPTIONS to the registered devices).
+	//
+	// Example: false
+	EnableQualify *bool `json:"enable_qualify,omitempty"`
+
+	// EnableWebrtc Allow WebRTC registration and calls.
+	//
+	// Example: false
+	EnableWebrtc *bool `json:"enable_webrtc,omitempty"`
+
+	// Enablehotdesk Hot-desking: the SIP password accepts only letters and digits, and the extension number
+	// is the auth ID.
+	//
+	//
+	// Example: false
+	Enablehotdesk *bool `json:"enablehotdesk,omitempty"`
+
+	// Encryption SRTP mode (`encryption`): `no`, `yes` (forced), or `support` (offered, not forced).
+	//
+	// Example: no
+	Encryption *SrtpEncryption `json:"encryption,omitempty"`
+
+	// ExternalNumber External number for ring-simultaneously (letters, digits and `+*#-`; `-` is ignored).
+	//
+	// Example: +15555550100
+	ExternalNumber *string `json:"external_number,omitempty"`
+
+	// Faxdetect Fax detection (fax-related features); default `false`.
+	//
+	// Example: false
+	Faxdetect *bool `json:"faxdetect,omitempty"`
+
+	// Fwdwhitelist Numbers whose calls ignore the extension's call forwarding, separated by commas.
+	//
+	// Example: 1002
+	Fwdwhitelist *string `json:"fwdwhitelist,omitempty"`
+
+	// Hasvoicemail Voicemail enabled.
+	//
+	// Example: true
+	Hasvoicemail *bool `json:"hasvoicemail,omitempty"`
+
+	// Limitime Maximum call duration in seconds (0–86400); 0 means no limit; null uses the default.
+	//
+	// Example: 3600
+	Limitime nullable.Nullable[int] `json:"limitime,omitempty"`
+
+	// LocalNetwork1 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork1 nullable.Nullable[string] `json:"local_network1,omitempty"`
+
+	// LocalNetwork10 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork10 nullable.Nullable[string] `json:"local_network10,omitempty"`
+
+	// LocalNetwork2 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork2 nullable.Nullable[string] `json:"local_network2,omitempty"`
+
+	// LocalNetwork3 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork3 nullable.Nullable[string] `json:"local_network3,omitempty"`
+
+	// LocalNetwork4 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork4 nullable.Nullable[string] `json:"local_network4,omitempty"`
+
+	// LocalNetwork5 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork5 nullable.Nullable[string] `json:"local_network5,omitempty"`
+
+	// LocalNetwork6 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork6 nullable.Nullable[string] `json:"local_network6,omitempty"`
+
+	// LocalNetwork7 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork7 nullable.Nullable[string] `json:"local_network7,omitempty"`
+
+	// LocalNetwork8 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork8 nullable.Nullable[string] `json:"local_network8,omitempty"`
+
+	// LocalNetwork9 A subnet allowed to register to the extension when `strategy_ipacl` is 1
+	// (`local_network1`…`local_network10`); null when unused.
+	//
+	//
+	// Example: 192.168.1.0/24
+	LocalNetwork9 nullable.Nullable[string] `json:"local_network9,omitempty"`
+
+	// MaxContacts Concurrent registrations (1–10).
+	//
+	// Example: 3
+	MaxContacts *int `json:"max_contacts,omitempty"`
+
+	// Mohsuggest Music-on-hold class (`default`, `ringbacktone_default`, or a playlist name).
+	//
+	// Example: default
+	Mohsuggest *string `json:"mohsuggest,omitempty"`
+
+	// Nat The extension is behind NAT (use when the UCM has a public address and the device is
+	// behind a router; a wrong setting often shows as one-way audio).
+	//
+	//
+	// Example: true
+	Nat *bool `json:"nat,omitempty"`
+
+	// OutOfService `true` disables the extension.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Permission Outbound call permission (`permission`): internal only, local, national, or international.
+	//
+	// Example: internal
+	Permission *OutboundPermission `json:"permission,omitempty"`
+
+	// PresenceStatus Presence status (SIP extensions only). Default `available`.
+	//
+	// Example: available
+	PresenceStatus *PresenceStatus `json:"presence_status,omitempty"`
+
+	// Qualifyfreq Keep-alive interval in seconds (1–3600).
+	//
+	// Example: 60
+	Qualifyfreq *int `json:"qualifyfreq,omitempty"`
+
+	// RingTimeout Ring timeout in seconds (3–600); null uses the system ring timeout (default 60 s).
+	//
+	// Example: 30
+	RingTimeout nullable.Nullable[int] `json:"ring_timeout,omitempty"`
+
+	// RingbothTimetype When a rule applies (`dnd_timetype`, `skip_auth_timetype`, `ringboth_timetype`, and
+	// `cfb_timetype`/`cfn_timetype`/`cfu_timetype`): 0 all the time, 1 office time, 2 out of office
+	// time, 3 holiday, 4 out of holiday, 5 out of office time or holiday, 6 specific time, 8 office
+	// time and out of holiday.
+	//
+	//
+	// Example: 0
+	RingbothTimetype *TimeCondition `json:"ringboth_timetype,omitempty"`
+
+	// ScaEnable Shared call appearance (SCA).
+	//
+	// Example: false
+	ScaEnable *bool `json:"sca_enable,omitempty"`
+
+	// SeamlessTransferMembers Extensions allowed to seamlessly transfer this extension's calls, separated by commas.
+	//
+	// Example:
+	SeamlessTransferMembers *string `json:"seamless_transfer_members,omitempty"`
+
+	// Sendtofax `true`: received faxes are also sent to the extension's e-mail address.
+	//
+	// Example: false
+	Sendtofax *bool `json:"sendtofax,omitempty"`
+
+	// SIPPresenceSettings Call forwarding per presence status: one item per status (a status should appear once).
+	// A create sends it to the UCM as `presence_settings`, the name the vendor guide's
+	// `addSIPAccountAndUser` sample uses; `getSIPAccount` and `updateSIPAccount` call it
+	// `sip_presence_settings`.
+	SIPPresenceSettings *[]PresenceSetting `json:"sip_presence_settings,omitempty"`
+
+	// SkipAuthTimetype When a rule applies (`dnd_timetype`, `skip_auth_timetype`, `ringboth_timetype`, and
+	// `cfb_timetype`/`cfn_timetype`/`cfu_timetype`): 0 all the time, 1 office time, 2 out of office
+	// time, 3 holiday, 4 out of holiday, 5 out of office time or holiday, 6 specific time, 8 office
+	// time and out of holiday.
+	//
+	//
+	// Example: 0
+	SkipAuthTimetype *TimeCondition `json:"skip_auth_timetype,omitempty"`
+
+	// SkipVmsecret `true`: no password is asked when the extension dials into its voicemail.
+	//
+	// Example: false
+	SkipVmsecret *bool `json:"skip_vmsecret,omitempty"`
+
+	// SpecificIP The only address allowed to register when `strategy_ipacl` is 2: IPv4 (`a.b.c.d`) or IPv6.
+	//
+	//
+	// Example: 192.168.1.50
+	SpecificIP *string `json:"specific_ip,omitempty"`
+
+	// StrategyIpacl Registration ACL policy (`strategy_ipacl`): 0 any address, 1 only the subnets in
+	// `local_network1`…`local_network10`, 2 only `specific_ip`.
+	//
+	//
+	// Example: 0
+	StrategyIpacl *IPACLStrategy `json:"strategy_ipacl,omitempty"`
+
+	// T38Udptl T.38 UDPTL support.
+	//
+	// Example: false
+	T38Udptl *bool `json:"t38_udptl,omitempty"`
+
+	// TelURI TEL URI (`tel_uri`): `user_phone` adds `user=phone` to the Request-Line and To header;
+	// `enabled` uses `tel:` instead of `sip:` (not together with "Remove OBP from Route").
+	//
+	//
+	// Example: disabled
+	TelURI *TelURI `json:"tel_uri,omitempty"`
+
+	// UseCalleeDodOnFm Use the callee's DOD number as caller ID on Follow Me calls to external numbers.
+	//
+	// Example: false
+	UseCalleeDodOnFm *bool `json:"use_callee_dod_on_fm,omitempty"`
+
+	// UseCalleeDodOnFwdRb Use the callee's DOD number as caller ID on forwarded and ring-simultaneously calls.
+	//
+	// Example: false
+	UseCalleeDodOnFwdRb *bool `json:"use_callee_dod_on_fwd_rb,omitempty"`
+
+	// Voicemail Voicemail e-mail settings of an extension; null uses the global voicemail setting.
+	Voicemail *Voicemail `json:"voicemail,omitempty"`
+}
+
+// ExtensionState The extension's state as the unit reports it (`unavailable`: not registered).
+//
+// Example: in-use
+type ExtensionState string
+
 // ExtensionStatus Extension status (`Unavailable`: nothing registered).
 //
 // Example: Idle
 type ExtensionStatus string
+
+// ExtensionStatusEventData defines model for ExtensionStatusEventData.
+type ExtensionStatusEventData struct {
+	// Extension Example: 1000
+	Extension string `json:"extension"`
+
+	// Previous The extension's state as the unit reports it (`unavailable`: not registered).
+	//
+	// Example: in-use
+	Previous *ExtensionState `json:"previous,omitempty"`
+
+	// Status The extension's state as the unit reports it (`unavailable`: not registered).
+	//
+	// Example: in-use
+	Status ExtensionState `json:"status"`
+}
 
 // ExtensionSummary An extension as listed by the UCM's `listAccount`.
 type ExtensionSummary struct {
@@ -4129,6 +4953,66 @@ type QueuePatch struct {
 	Wrapuptime *int `json:"wrapuptime,omitempty"`
 }
 
+// QueueSettings The settings of a call queue (UCM actions `addQueue`, `updateQueue`, `getQueue`). The
+// vendor publishes no ranges for the timers and limits: the bounds here are the gateway's,
+// and a unit may still refuse a value (`422`).
+type QueueSettings struct {
+	// EnableAgentLogin `true`: the members are agents who log in and out (`PATCH …/agents/{ext}`);
+	// `false`: the members are static, always in the queue.
+	//
+	//
+	// Example: false
+	EnableAgentLogin *bool `json:"enable_agent_login,omitempty"`
+
+	// Maxlen Most callers waiting at once (0 is no limit).
+	//
+	// Example: 0
+	Maxlen *int `json:"maxlen,omitempty"`
+
+	// Members The queue's agents, as extension numbers (the UCM's comma-separated `members`).
+	//
+	// Example: ["1000","1001"]
+	Members *[]string `json:"members,omitempty"`
+
+	// Musicclass Music-on-hold class callers hear while they wait.
+	//
+	// Example: default
+	Musicclass *string `json:"musicclass,omitempty"`
+
+	// QueueName The queue's name.
+	//
+	// Example: Support
+	QueueName *string `json:"queue_name,omitempty"`
+
+	// QueueTimeout Longest a caller waits in the queue, in seconds.
+	//
+	// Example: 600
+	QueueTimeout *int `json:"queue_timeout,omitempty"`
+
+	// Retry Seconds to wait before ringing the agents again after a round.
+	//
+	// Example: 5
+	Retry *int `json:"retry,omitempty"`
+
+	// Ringtime Seconds an agent's phone rings before the queue tries the next one.
+	//
+	// Example: 30
+	Ringtime *int `json:"ringtime,omitempty"`
+
+	// Strategy How the queue picks an agent: `ringall` every agent at once, `linear` in the order of
+	// `members`, `rrmemory` round robin remembering the last one, `leastrecent` the agent idle
+	// longest, `fewestcalls` the agent with the fewest calls, `random`.
+	//
+	//
+	// Example: ringall
+	Strategy *QueueStrategy `json:"strategy,omitempty"`
+
+	// Wrapuptime Seconds an agent gets after a call before the queue rings it again.
+	//
+	// Example: 10
+	Wrapuptime *int `json:"wrapuptime,omitempty"`
+}
+
 // QueueStats A queue's call statistics over whole days (UCM action `queueapi`).
 type QueueStats struct {
 	// AbandonedCalls Calls that hung up before an agent answered.
@@ -4223,6 +5107,20 @@ type QueueSummary struct {
 	//
 	// Example: ringall
 	Strategy *QueueStrategy `json:"strategy,omitempty"`
+}
+
+// QueueWaitingEventData The number of callers waiting in a call queue changed.
+type QueueWaitingEventData struct {
+	// Previous Example: 1
+	Previous *int `json:"previous,omitempty"`
+
+	// Queue The queue's extension number.
+	//
+	// Example: 6500
+	Queue string `json:"queue"`
+
+	// Waiting Example: 2
+	Waiting int `json:"waiting"`
 }
 
 // QueueWaitingList The callers waiting in a queue now (the gateway's reading of the channel lists).
@@ -5011,6 +5909,238 @@ type SIPTrunkPatchDidMode string
 // Example: udp
 type SIPTrunkPatchTransport string
 
+// SIPTrunkSettings The settings of a SIP trunk that can be both written and read back (UCM actions
+// `updateSIPTrunk`/`getSIPTrunk`). Write-only secrets are not included.
+type SIPTrunkSettings struct {
+	// Allow Codecs the trunk offers, in order of preference.
+	//
+	// Example: ["ulaw","alaw","g722"]
+	Allow *[]Codec `json:"allow,omitempty"`
+
+	// AllowOutgoingCallsIfRegFailed Allow outgoing calls while the trunk fails to register.
+	//
+	// Example: true
+	AllowOutgoingCallsIfRegFailed *bool `json:"allow_outgoing_calls_if_reg_failed,omitempty"`
+
+	// AuthTrunk Challenge incoming calls from the trunk with a 401 (authenticate the trunk).
+	//
+	// Example: false
+	AuthTrunk *bool `json:"auth_trunk,omitempty"`
+
+	// Authid Authentication ID, when it differs from `username`; null when not set.
+	Authid nullable.Nullable[string] `json:"authid,omitempty"`
+
+	// AutoRecording Record calls on this trunk automatically.
+	//
+	// Example: false
+	AutoRecording *bool `json:"auto_recording,omitempty"`
+
+	// CcAgentPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+	//
+	// Example: never
+	CcAgentPolicy *SIPTrunkSettingsCcAgentPolicy `json:"cc_agent_policy,omitempty"`
+
+	// CcMaxAgents Maximum call-completion requests this trunk may make.
+	//
+	// Example: 5
+	CcMaxAgents *int `json:"cc_max_agents,omitempty"`
+
+	// CcMaxMonitors Maximum callers that may request call completion at once.
+	//
+	// Example: 5
+	CcMaxMonitors *int `json:"cc_max_monitors,omitempty"`
+
+	// CcMonitorPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+	//
+	// Example: never
+	CcMonitorPolicy *SIPTrunkSettingsCcMonitorPolicy `json:"cc_monitor_policy,omitempty"`
+
+	// Cidname Caller ID name used when the caller has none; null when not set.
+	//
+	// Example: ACME Sales
+	Cidname nullable.Nullable[string] `json:"cidname,omitempty"`
+
+	// Cidnumber Caller ID number for outbound calls; required when `keepcid` is true. Null when not set.
+	//
+	// Example: 4930123456
+	Cidnumber nullable.Nullable[string] `json:"cidnumber,omitempty"`
+
+	// DialinDirect Direct callback to the extension that last called a number.
+	//
+	// Example: false
+	DialinDirect *bool `json:"dialin_direct,omitempty"`
+
+	// DidMode Where the DID of an incoming call is read from.
+	//
+	// Example: request-line
+	DidMode *SIPTrunkSettingsDidMode `json:"did_mode,omitempty"`
+
+	// Dtmfmode How DTMF is sent: `rfc4733` (the UCM may report `rfc2833`), `info`, `inband`, `auto`;
+	// null uses the global setting.
+	Dtmfmode nullable.Nullable[string] `json:"dtmfmode,omitempty"`
+
+	// EnableQualify Send SIP OPTIONS every `qualifyfreq` seconds to check the trunk is up.
+	//
+	// Example: false
+	EnableQualify *bool `json:"enable_qualify,omitempty"`
+
+	// Encryption SRTP mode (`encryption`): `no`, `yes` (forced), or `support` (offered, not forced).
+	//
+	// Example: no
+	Encryption *SrtpEncryption `json:"encryption,omitempty"`
+
+	// FaxIntelligentRoute Route detected faxes to `fax_intelligent_route_destination`.
+	//
+	// Example: false
+	FaxIntelligentRoute *bool `json:"fax_intelligent_route,omitempty"`
+
+	// FaxIntelligentRouteDestination Fax extension (or FXS extension with a fax) that detected faxes go to; null when not set.
+	FaxIntelligentRouteDestination nullable.Nullable[string] `json:"fax_intelligent_route_destination,omitempty"`
+
+	// Faxdetect Detect faxes on incoming calls.
+	//
+	// Example: false
+	Faxdetect *bool `json:"faxdetect,omitempty"`
+
+	// Fromdomain Domain put in the From header; null when not set.
+	Fromdomain nullable.Nullable[string] `json:"fromdomain,omitempty"`
+
+	// Fromuser User put in the From header; null when not set.
+	Fromuser nullable.Nullable[string] `json:"fromuser,omitempty"`
+
+	// Host IP address or host name of the provider's server (up to 60 characters).
+	//
+	// Example: sip.carrier.example
+	Host *string `json:"host,omitempty"`
+
+	// Keepcid Keep the trunk's caller ID (needs `cidnumber`).
+	//
+	// Example: false
+	Keepcid *bool `json:"keepcid,omitempty"`
+
+	// Keeporgcid Keep the original caller ID of forwarded inbound calls.
+	//
+	// Example: false
+	Keeporgcid *bool `json:"keeporgcid,omitempty"`
+
+	// LdapCustomPrefix Prefix added to synced LDAP contacts; null when not set.
+	LdapCustomPrefix nullable.Nullable[string] `json:"ldap_custom_prefix,omitempty"`
+
+	// LdapDefaultOutrt Id of the outbound route whose prefix is added to synced LDAP contacts; null for none.
+	LdapDefaultOutrt nullable.Nullable[int] `json:"ldap_default_outrt,omitempty"`
+
+	// LdapSyncEnable Sync LDAP contacts with the peer (peer trunks only).
+	//
+	// Example: false
+	LdapSyncEnable *bool `json:"ldap_sync_enable,omitempty"`
+
+	// LdapSyncPort TCP port of the LDAP sync; null when not set.
+	LdapSyncPort nullable.Nullable[int] `json:"ldap_sync_port,omitempty"`
+
+	// Nat Rewrite the Contact header for NAT.
+	//
+	// Example: false
+	Nat *bool `json:"nat,omitempty"`
+
+	// NeedRegister Register with the provider.
+	//
+	// Example: true
+	NeedRegister *bool `json:"need_register,omitempty"`
+
+	// OutMaxchans Maximum simultaneous outgoing calls (0–999; 0 means no limit).
+	//
+	// Example: 0
+	OutMaxchans *int `json:"out_maxchans,omitempty"`
+
+	// OutOfService `true` disables the trunk.
+	//
+	// Example: false
+	OutOfService *bool `json:"out_of_service,omitempty"`
+
+	// Outboundproxy Outbound proxy (domain name or IP address); null when not set.
+	Outboundproxy nullable.Nullable[string] `json:"outboundproxy,omitempty"`
+
+	// PaiNumber P-Asserted-Identity as `name<number>`, `<number>` or `number`; null uses the caller ID.
+	PaiNumber nullable.Nullable[string] `json:"pai_number,omitempty"`
+
+	// PassthroughPai Pass P-Asserted-Identity headers through.
+	//
+	// Example: true
+	PassthroughPai *bool `json:"passthrough_pai,omitempty"`
+
+	// Qualifyfreq Seconds between SIP OPTIONS checks (1–3600).
+	//
+	// Example: 60
+	Qualifyfreq *int `json:"qualifyfreq,omitempty"`
+
+	// RmvObpFromRoute Remove the outbound proxy from the Route header (not with `tel_uri` enabled).
+	//
+	// Example: false
+	RmvObpFromRoute *bool `json:"rmv_obp_from_route,omitempty"`
+
+	// SendPpi Send a P-Preferred-Identity header.
+	//
+	// Example: false
+	SendPpi *bool `json:"send_ppi,omitempty"`
+
+	// TelURI TEL URI (`tel_uri`): `user_phone` adds `user=phone` to the Request-Line and To header;
+	// `enabled` uses `tel:` instead of `sip:` (not together with "Remove OBP from Route").
+	//
+	//
+	// Example: disabled
+	TelURI *TelURI `json:"tel_uri,omitempty"`
+
+	// Transport SIP transport (TCP and TLS need local support enabled).
+	//
+	// Example: udp
+	Transport *SIPTrunkSettingsTransport `json:"transport,omitempty"`
+
+	// TrunkName A unique name for the trunk, shown in inbound and outbound routes (2–64 characters).
+	//
+	// Example: carrier-register
+	TrunkName *string `json:"trunk_name,omitempty"`
+
+	// UseDodInPpi Use the DOD number in the PPI header.
+	//
+	// Example: false
+	UseDodInPpi *bool `json:"use_dod_in_ppi,omitempty"`
+
+	// UseForSfuConf IPVT mode (the trunk is used exclusively for IPVT).
+	//
+	// Example: false
+	UseForSfuConf *bool `json:"use_for_sfu_conf,omitempty"`
+
+	// UseOrigcidInPpi Use the original caller ID in the PPI header.
+	//
+	// Example: false
+	UseOrigcidInPpi *bool `json:"use_origcid_in_ppi,omitempty"`
+
+	// Username User name to authenticate with the provider (register trunks); null for a peer trunk.
+	//
+	// Example: 4930123456
+	Username nullable.Nullable[string] `json:"username,omitempty"`
+}
+
+// SIPTrunkSettingsCcAgentPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+//
+// Example: never
+type SIPTrunkSettingsCcAgentPolicy string
+
+// SIPTrunkSettingsCcMonitorPolicy Call completion; on when both `cc_agent_policy` and `cc_monitor_policy` are `native`.
+//
+// Example: never
+type SIPTrunkSettingsCcMonitorPolicy string
+
+// SIPTrunkSettingsDidMode Where the DID of an incoming call is read from.
+//
+// Example: request-line
+type SIPTrunkSettingsDidMode string
+
+// SIPTrunkSettingsTransport SIP transport (TCP and TLS need local support enabled).
+//
+// Example: udp
+type SIPTrunkSettingsTransport string
+
 // SIPTrunkSummary A SIP trunk as listed by the UCM's `listVoIPTrunk`.
 type SIPTrunkSummary struct {
 	// Host IP address or host name of the provider's server.
@@ -5063,6 +6193,11 @@ type SIPTrunkType string
 //
 // Example: no
 type SrtpEncryption string
+
+// SyncEventData Events were missed (resume point older than the buffer, or the stream fell behind); re-read state, then follow the stream.
+type SyncEventData struct {
+	Reason string `json:"reason"`
+}
 
 // SystemStatus The UCM's `getSystemStatus` reply, with the UCM's own field names.
 type SystemStatus struct {
@@ -5262,6 +6397,41 @@ type UnitSession struct {
 // Example: ready
 type UnitSessionState string
 
+// UnitStateEventData The gateway's own view of the unit changed.
+type UnitStateEventData struct {
+	// Detail What went wrong, when something did (never a credential).
+	Detail *string `json:"detail,omitempty"`
+
+	// Source Where the events come from.
+	//
+	// Example: websocket
+	Source UnitStateEventDataSource `json:"source"`
+
+	// State `ready`: events flow. `unreachable`: the unit cannot be reached (the source retries with
+	// back-off). `login_stopped`: the unit refused the credentials; logins stay stopped until
+	// an operator resets the unit (`POST /v1/units/{unit}/reset`), so the gateway never spends
+	// the unit's remaining attempts. `backing_off`: the unit asked the gateway to slow down.
+	// `failing`: readings fail for another reason (see `detail`).
+	//
+	//
+	// Example: ready
+	State UnitStateEventDataState `json:"state"`
+}
+
+// UnitStateEventDataSource Where the events come from.
+//
+// Example: websocket
+type UnitStateEventDataSource string
+
+// UnitStateEventDataState `ready`: events flow. `unreachable`: the unit cannot be reached (the source retries with
+// back-off). `login_stopped`: the unit refused the credentials; logins stay stopped until
+// an operator resets the unit (`POST /v1/units/{unit}/reset`), so the gateway never spends
+// the unit's remaining attempts. `backing_off`: the unit asked the gateway to slow down.
+// `failing`: readings fail for another reason (see `detail`).
+//
+// Example: ready
+type UnitStateEventDataState string
+
 // User A user of the unit (UCM actions `listUser`, `getUser`): the person behind an extension.
 // The portal password is never returned. `pending_apply` appears only in write responses.
 type User struct {
@@ -5315,6 +6485,29 @@ type UserList struct {
 
 // UserPatch A JSON Merge Patch of a user (UCM action `updateUser`). No field takes `null`.
 type UserPatch struct {
+	// Department Department.
+	//
+	// Example: Support
+	Department *string `json:"department,omitempty"`
+
+	// Email E-mail address (voicemail and fax go there); empty for none.
+	//
+	// Example: alice@example.com
+	Email *string `json:"email,omitempty"`
+
+	// FirstName First name.
+	//
+	// Example: Alice
+	FirstName *string `json:"first_name,omitempty"`
+
+	// LastName Last name.
+	//
+	// Example: Martin
+	LastName *string `json:"last_name,omitempty"`
+}
+
+// UserSettings What `PATCH …/users/{user_name}` may change (UCM action `updateUser`).
+type UserSettings struct {
 	// Department Department.
 	//
 	// Example: Support
@@ -6010,6 +7203,172 @@ func (t CallCreate_From) MarshalJSON() ([]byte, error) {
 }
 
 func (t *CallCreate_From) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsCallEventData returns the union data inside the Event_Data as a CallEventData
+func (t Event_Data) AsCallEventData() (CallEventData, error) {
+	var body CallEventData
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCallEventData overwrites any union data inside the Event_Data as the provided CallEventData
+func (t *Event_Data) FromCallEventData(v CallEventData) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCallEventData performs a merge with any union data inside the Event_Data, using the provided CallEventData
+func (t *Event_Data) MergeCallEventData(v CallEventData) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsExtensionStatusEventData returns the union data inside the Event_Data as a ExtensionStatusEventData
+func (t Event_Data) AsExtensionStatusEventData() (ExtensionStatusEventData, error) {
+	var body ExtensionStatusEventData
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromExtensionStatusEventData overwrites any union data inside the Event_Data as the provided ExtensionStatusEventData
+func (t *Event_Data) FromExtensionStatusEventData(v ExtensionStatusEventData) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeExtensionStatusEventData performs a merge with any union data inside the Event_Data, using the provided ExtensionStatusEventData
+func (t *Event_Data) MergeExtensionStatusEventData(v ExtensionStatusEventData) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsQueueWaitingEventData returns the union data inside the Event_Data as a QueueWaitingEventData
+func (t Event_Data) AsQueueWaitingEventData() (QueueWaitingEventData, error) {
+	var body QueueWaitingEventData
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromQueueWaitingEventData overwrites any union data inside the Event_Data as the provided QueueWaitingEventData
+func (t *Event_Data) FromQueueWaitingEventData(v QueueWaitingEventData) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeQueueWaitingEventData performs a merge with any union data inside the Event_Data, using the provided QueueWaitingEventData
+func (t *Event_Data) MergeQueueWaitingEventData(v QueueWaitingEventData) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCdrCreatedEventData returns the union data inside the Event_Data as a CdrCreatedEventData
+func (t Event_Data) AsCdrCreatedEventData() (CdrCreatedEventData, error) {
+	var body CdrCreatedEventData
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCdrCreatedEventData overwrites any union data inside the Event_Data as the provided CdrCreatedEventData
+func (t *Event_Data) FromCdrCreatedEventData(v CdrCreatedEventData) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCdrCreatedEventData performs a merge with any union data inside the Event_Data, using the provided CdrCreatedEventData
+func (t *Event_Data) MergeCdrCreatedEventData(v CdrCreatedEventData) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUnitStateEventData returns the union data inside the Event_Data as a UnitStateEventData
+func (t Event_Data) AsUnitStateEventData() (UnitStateEventData, error) {
+	var body UnitStateEventData
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUnitStateEventData overwrites any union data inside the Event_Data as the provided UnitStateEventData
+func (t *Event_Data) FromUnitStateEventData(v UnitStateEventData) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUnitStateEventData performs a merge with any union data inside the Event_Data, using the provided UnitStateEventData
+func (t *Event_Data) MergeUnitStateEventData(v UnitStateEventData) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSyncEventData returns the union data inside the Event_Data as a SyncEventData
+func (t Event_Data) AsSyncEventData() (SyncEventData, error) {
+	var body SyncEventData
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSyncEventData overwrites any union data inside the Event_Data as the provided SyncEventData
+func (t *Event_Data) FromSyncEventData(v SyncEventData) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSyncEventData performs a merge with any union data inside the Event_Data, using the provided SyncEventData
+func (t *Event_Data) MergeSyncEventData(v SyncEventData) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Event_Data) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Event_Data) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }

@@ -1,5 +1,6 @@
-// The TypeScript tour: lists the extensions of unit demo page by page, places a call from 1000 to
-// 1003, waits until it is answered and hangs up, through the generated client. CI runs it
+// The TypeScript tour: lists the extensions of unit demo page by page, follows the unit's call
+// events, places a call from 1000 to 1003, watches it on the stream until it is answered and hangs
+// up, through the generated client. CI runs it
 // against the demo gateway; against `make run`:
 //
 //   export UCM_GATEWAY_KEY=…   # the line make run printed
@@ -7,7 +8,7 @@
 //
 // UCM_GATEWAY_URL overrides the gateway's address (default http://localhost:8080).
 import { randomUUID } from "node:crypto";
-import { createGatewayClient } from "ucm-gateway-client";
+import { createGatewayClient, readEvents, type Event, type components } from "ucm-gateway-client";
 
 const api = createGatewayClient(process.env.UCM_GATEWAY_URL || "http://localhost:8080", process.env.UCM_GATEWAY_KEY ?? "");
 const unit = "demo";
@@ -33,8 +34,35 @@ do {
 } while (pageToken);
 console.log(`${count} extensions on unit ${unit}`);
 
-// 2. Live events: subscribe here, before dialling, once the gateway has an event stream
-// (GET /v1/units/{unit}/events), and print the call.* events of the call placed below.
+// 2. Live events: follow the unit's call events on a Server-Sent Events stream. A new stream
+// starts with the unit's state once the gateway watches the unit: dial after it, and the call's
+// whole life is on the stream.
+const stream = await api.GET("/v1/units/{unit}/events", {
+  params: { path: { unit }, query: { types: ["call.*", "unit.state"] } },
+  querySerializer: { array: { style: "form", explode: false } }, // types=call.*,unit.state
+  parseAs: "stream",
+});
+if (!stream.data) fail("follow the events", stream.response, stream.error);
+const events = readEvents(stream.data);
+const first = await events.next();
+if (first.done || first.value.event.type !== "unit.state") throw new Error("the event stream did not start with the unit's state");
+const state = first.value.event.data as components["schemas"]["UnitStateEventData"];
+console.log(`unit ${unit}: events ${state.state} (from its ${state.source})`);
+
+// follow prints the events of call id until one of type until arrives.
+async function follow(id: string, until: Event["type"]) {
+  const deadline = setTimeout(() => { throw new Error(`no ${until} event for call ${id} in time`); }, 15_000);
+  for (;;) {
+    const next = await events.next();
+    if (next.done) throw new Error("the event stream ended");
+    const { event } = next.value;
+    const data = event.data as components["schemas"]["CallEventData"];
+    if (!data.call || data.call.id !== id) continue;
+    console.log(`event ${event.id} ${event.type}: call ${id} ${data.call.status} (${data.direction})`);
+    if (event.type === until) break;
+  }
+  clearTimeout(deadline);
+}
 
 // 3. Place a call: 1000 rings first, then it is connected to 1003. The Idempotency-Key makes a
 // retry of this request safe.
@@ -46,20 +74,12 @@ if (!placed.data) fail("place a call", placed.response, placed.error);
 const id = placed.data.id;
 console.log(`call ${id}: ${placed.data.status}`);
 
-// 4. Watch it until it is answered (the demo rings for 3 s).
-const deadline = Date.now() + 15_000;
-for (let status = placed.data.status; status !== "in-progress"; ) {
-  if (Date.now() > deadline) throw new Error("the call was not answered in time");
-  await new Promise((resolve) => setTimeout(resolve, 250));
-  const { data, error, response } = await api.GET("/v1/units/{unit}/calls/{call}", { params: { path: { unit, call: id } } });
-  if (!data) fail("get the call", response, error);
-  if (data.status !== status) {
-    status = data.status;
-    console.log(`call ${id}: ${status} (${data.channels.length} channels)`);
-  }
-}
+// 4. Watch it on the stream until it is answered (the demo rings for 3 s).
+await follow(id, "call.answered");
 
 // 5. Hang up: the answer carries the call's final status.
 const ended = await api.DELETE("/v1/units/{unit}/calls/{call}", { params: { path: { unit, call: id } } });
 if (!ended.data) fail("hang up", ended.response, ended.error);
 console.log(`call ${id}: ${ended.data.status}`);
+await follow(id, "call.ended");
+await events.return(undefined); // closes the stream

@@ -31,3 +31,28 @@ function gatewayHeaders(apiKey: string): Middleware {
     },
   };
 }
+
+/** Event is one live event of a unit, as the gateway's event streams and webhooks carry it. */
+export type Event = import("./schema.js").components["schemas"]["Event"];
+
+/**
+ * readEvents reads a gateway event stream (GET /v1/units/{unit}/events or /v1/events, fetched with
+ * parseAs: "stream") and yields each event with the SSE id to resume from (send it back as
+ * Last-Event-ID after a reconnect). Comment lines (heartbeats) are skipped. Server-Sent Events
+ * framing is simple enough to need no library here, and browsers can use EventSource instead.
+ */
+export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: Event; lastId: string }> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  let lastId = "";
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (line.startsWith("id: ")) lastId = line.slice(4);
+      if (line.startsWith("data: ")) yield { event: JSON.parse(line.slice(6)) as Event, lastId };
+    }
+  }
+}

@@ -1,5 +1,6 @@
 // Command tour drives a gateway through the generated Go client: it lists the extensions of unit
-// demo page by page, places a call from 1000 to 1003, waits until it is answered and hangs up.
+// demo page by page, follows the unit's call events, places a call from 1000 to 1003, watches it
+// on the event stream until it is answered, and hangs up.
 // CI runs it against the demo gateway; against `make run`:
 //
 //	export UCM_GATEWAY_KEY=…   # the line make run printed
@@ -13,6 +14,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -68,8 +70,42 @@ func run(ctx context.Context, getenv func(string) string) error {
 	}
 	fmt.Printf("%d extensions on unit %s\n", n, unit)
 
-	// 2. Live events: subscribe here, before dialling, once the gateway has an event stream
-	// (GET /v1/units/{unit}/events), and print the call.* events of the call placed below.
+	// 2. Live events: follow the unit's call events on a Server-Sent Events stream. A new stream
+	// starts with the unit's state once the gateway watches the unit: dial after it, and the
+	// call's whole life is on the stream.
+	types := client.EventTypes{"call.*", "unit.state"}
+	stream, err := c.StreamUnitEvents(ctx, unit, &client.StreamUnitEventsParams{Types: &types})
+	if err != nil {
+		return err
+	}
+	defer stream.Body.Close()
+	if stream.StatusCode != 200 {
+		body, _ := io.ReadAll(stream.Body)
+		return unexpected("follow the events", stream.StatusCode, body)
+	}
+	calls := make(chan client.Event, 16)
+	go func() {
+		defer close(calls)
+		_ = client.ReadEvents(stream.Body, func(ev client.Event, _ string) bool {
+			select {
+			case calls <- ev:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+	}()
+
+	select {
+	case ev, ok := <-calls:
+		if !ok || ev.Type != client.EventTypeUnitState {
+			return errors.New("the event stream did not start with the unit's state")
+		}
+		st, _ := ev.Data.AsUnitStateEventData()
+		fmt.Printf("unit %s: events %s (from its %s)\n", unit, st.State, st.Source)
+	case <-ctx.Done():
+		return errors.New("the event stream said nothing")
+	}
 
 	// 3. Place a call: 1000 rings first, then it is connected to 1003. The Idempotency-Key
 	// makes a retry of this request safe.
@@ -85,24 +121,9 @@ func run(ctx context.Context, getenv func(string) string) error {
 	id := placed.JSON201.ID
 	fmt.Printf("call %s: %s\n", id, placed.JSON201.Status)
 
-	// 4. Watch it until it is answered (the demo rings for 3 s).
-	for status := placed.JSON201.Status; status != client.CallStatusInProgress; {
-		select {
-		case <-ctx.Done():
-			return errors.New("the call was not answered in time")
-		case <-time.After(250 * time.Millisecond):
-		}
-		call, err := c.GetCallWithResponse(ctx, unit, id)
-		if err != nil {
-			return err
-		}
-		if call.JSON200 == nil {
-			return unexpected("get the call", call.StatusCode(), call.Body)
-		}
-		if call.JSON200.Status != status {
-			status = call.JSON200.Status
-			fmt.Printf("call %s: %s (%d channels)\n", id, status, len(call.JSON200.Channels))
-		}
+	// 4. Watch it on the stream until it is answered (the demo rings for 3 s).
+	if err := follow(ctx, calls, id, client.EventTypeCallAnswered); err != nil {
+		return err
 	}
 
 	// 5. Hang up: the answer carries the call's final status.
@@ -114,7 +135,29 @@ func run(ctx context.Context, getenv func(string) string) error {
 		return unexpected("hang up", ended.StatusCode(), ended.Body)
 	}
 	fmt.Printf("call %s: %s\n", id, ended.JSON200.Status)
-	return nil
+	return follow(ctx, calls, id, client.EventTypeCallEnded)
+}
+
+// follow prints the events of call id until one of type until arrives.
+func follow(ctx context.Context, events <-chan client.Event, id string, until client.EventType) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no %s event for call %s in time", until, id)
+		case ev, ok := <-events:
+			if !ok {
+				return errors.New("the event stream ended")
+			}
+			data, err := ev.Data.AsCallEventData()
+			if err != nil || data.Call.ID != id {
+				continue
+			}
+			fmt.Printf("event %d %s: call %s %s (%s)\n", ev.ID, ev.Type, id, data.Call.Status, data.Direction)
+			if ev.Type == until {
+				return nil
+			}
+		}
+	}
 }
 
 // unexpected reports an answer the tour did not expect: the gateway's problem+json says why.
