@@ -11,7 +11,7 @@
 //   - it runs portman in a scratch directory (portman writes ./tmp) with no PORTMAN_* variables
 //     (portman turns them into collection variables);
 //   - it strips what changes on every run (random ids), so that regenerating leaves the tree
-//     unchanged;
+//     unchanged, and the event streams, which a Postman run cannot follow;
 //   - it writes the environment: baseUrl, unit and bearerToken, for `make run`.
 "use strict";
 const fs = require("fs");
@@ -51,12 +51,25 @@ try {
     throw new Error("portman failed");
   }
 
-  const collection = JSON.parse(fs.readFileSync(rawPath, "utf8"));
+  const collection = withoutStreams(JSON.parse(fs.readFileSync(rawPath, "utf8")));
   fs.writeFileSync(collectionPath, JSON.stringify(stable(collection), null, 2) + "\n");
   fs.writeFileSync(environmentPath, JSON.stringify(environment(), null, 2) + "\n");
   console.log(`postman: wrote ${path.relative(root, collectionPath)} (${count(collection)} requests) and ${path.relative(root, environmentPath)}`);
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
+}
+
+// withoutStreams drops the event streams (GET …/events, text/event-stream): a stream lasts until
+// the client leaves, and Postman's runner would wait on it forever. .ci/events-tour.sh and the
+// typed clients' tours follow them instead.
+function withoutStreams(node) {
+  if (Array.isArray(node.item)) {
+    node.item = node.item
+      .filter((it) => !(it.request && it.request.url && (it.request.url.path || []).at(-1) === "events"))
+      .map(withoutStreams)
+      .filter((it) => !Array.isArray(it.item) || it.item.length > 0);
+  }
+  return node;
 }
 
 // stable drops the fields that are random on every run: Postman makes new ids on import.
