@@ -59,13 +59,16 @@ try {
   fs.rmSync(work, { recursive: true, force: true });
 }
 
-// withoutStreams drops the event streams (GET …/events, text/event-stream): a stream lasts until
-// the client leaves, and Postman's runner would wait on it forever. .ci/events-tour.sh and the
-// typed clients' tours follow them instead.
+// withoutStreams drops what a collection run against the demo cannot exercise: the event streams
+// (GET …/events, text/event-stream: a stream lasts until the client leaves, and the runner would
+// wait on it forever; .ci/events-tour.sh and the typed clients' tours follow them), accepting or
+// refusing an inbound call (one rings the demo only once a minute; the Go end-to-end tests and
+// TestDemoLiveEvents cover them), and resuming a webhook (the demo configures none).
 function withoutStreams(node) {
+  const notRunnable = new Set(["events", "accept", "refuse", "resume"]);
   if (Array.isArray(node.item)) {
     node.item = node.item
-      .filter((it) => !(it.request && it.request.url && (it.request.url.path || []).at(-1) === "events"))
+      .filter((it) => !(it.request && it.request.url && notRunnable.has((it.request.url.path || []).at(-1))))
       .map(withoutStreams)
       .filter((it) => !Array.isArray(it.item) || it.item.length > 0);
   }
