@@ -53,7 +53,7 @@ func (s *Server) CreateQueue(ctx context.Context, req api.CreateQueueRequestObje
 	if err != nil {
 		return nil, err
 	}
-	pending, err := s.stagedWrite(ctx, req.Unit, "addQueue", params, req.Params.Apply)
+	pending, err := s.write(ctx, req.Unit, "addQueue", params, req.Params.Apply)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (s *Server) UpdateQueue(ctx context.Context, req api.UpdateQueueRequestObje
 		return nil, err
 	}
 	params["queue"] = req.Queue
-	pending, err := s.stagedWrite(ctx, req.Unit, "updateQueue", params, req.Params.Apply)
+	pending, err := s.write(ctx, req.Unit, "updateQueue", params, req.Params.Apply)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (s *Server) UpdateQueue(ctx context.Context, req api.UpdateQueueRequestObje
 
 // DeleteQueue runs deleteQueue.
 func (s *Server) DeleteQueue(ctx context.Context, req api.DeleteQueueRequestObject) (api.DeleteQueueResponseObject, error) {
-	pending, err := s.stagedWrite(ctx, req.Unit, "deleteQueue", map[string]any{"queue": req.Queue}, req.Params.Apply)
+	pending, err := s.write(ctx, req.Unit, "deleteQueue", map[string]any{"queue": req.Queue}, req.Params.Apply)
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ func (s *Server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject
 		return nil, err
 	}
 	params["user_name"] = req.UserName
-	pending, err := s.stagedWrite(ctx, req.Unit, "updateUser", params, req.Params.Apply)
+	pending, err := s.write(ctx, req.Unit, "updateUser", params, req.Params.Apply)
 	if err != nil {
 		return nil, err
 	}
