@@ -96,7 +96,7 @@ func (c *Client) post(ctx context.Context, action, cookie string, params map[str
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes+1))
 	if err != nil {
-		return nil, transportErr(ctx, action, err)
+		return nil, transportErr(ctx, action, err, false) // the unit was answering: it got the request
 	}
 	if len(body) > maxReplyBytes {
 		return nil, &NotJSONError{Action: action, HTTPStatus: resp.StatusCode, ContentType: "oversized reply"}
@@ -134,22 +134,27 @@ func (c *Client) do(ctx context.Context, action, cookie string, params map[strin
 	}
 	hreq.Header.Set("Content-Type", "application/json;charset=UTF-8")
 	hreq.Header.Set("Accept", "application/json")
-	resp, err := c.hc.Do(hreq)
+	var sent sendTrace
+	resp, err := c.hc.Do(hreq.WithContext(sent.attach(ctx)))
 	if err != nil {
-		return nil, transportErr(ctx, action, err)
+		return nil, transportErr(ctx, action, err, sent.notSent())
 	}
 	return resp, nil
 }
 
 // transportErr classifies a failed exchange. A caller's own cancellation stays context.Canceled so
-// upstream code does not count the unit as down because a client hung up.
-func transportErr(ctx context.Context, action string, err error) error {
+// upstream code does not count the unit as down because a client hung up. A TLS failure becomes
+// a *TLSError, which says what the operator can do about it.
+func transportErr(ctx context.Context, action string, err error, notSent bool) error {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return fmt.Errorf("ucm: %s: %w", action, context.Canceled)
 	}
+	if te := tlsFailure(action, err); te != nil {
+		return te
+	}
 	var ne net.Error
 	timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
-	return &TransportError{Action: action, Timeout: timeout, Err: stripURL(err)}
+	return &TransportError{Action: action, Timeout: timeout, NotSent: notSent, Err: stripURL(err)}
 }
 
 // stripURL removes net/http's "Post \"https://…\": " prefix: the unit's address is already known
