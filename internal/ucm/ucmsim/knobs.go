@@ -105,6 +105,12 @@ type Counters struct {
 	// Calls counts every request received per action name, including
 	// challenge, login and logout and requests that failed.
 	Calls map[string]int
+	// PeakInFlight is the most requests the unit was serving at once (since
+	// ResetPeak), stalled and slow ones included.
+	PeakInFlight int
+	// Abandoned counts requests whose client went away before the unit
+	// answered (a timeout or a cancellation on the client's side).
+	Abandoned int
 }
 
 // Counters returns a snapshot of the counters.
