@@ -30,8 +30,11 @@ func (u *unit) coalesced(ctx context.Context, action string, params map[string]a
 	u.flightMu.Lock()
 	f, joined := u.flights[k]
 	if !joined {
-		fctx, cancel := context.WithTimeout(u.run, u.requestTimeout(action))
-		f = &flight{done: make(chan struct{}), cancel: cancel}
+		// The first caller's values (its request's log line records the call) without its
+		// cancellation; ended by the pool's Close, the deadline, or the last caller leaving.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), u.requestTimeout(action))
+		stop := context.AfterFunc(u.run, cancel)
+		f = &flight{done: make(chan struct{}), cancel: func() { stop(); cancel() }}
 		if !u.work.Go(func() { u.fly(fctx, k, f, action, params) }) {
 			u.flightMu.Unlock()
 			cancel()
