@@ -75,20 +75,6 @@ type envelope struct {
 // `response` object when the status is 0. Parameters are sent flat beside action and cookie, as
 // the UCM expects; values should already be in the UCM's wire form (usually strings).
 func (c *Client) Call(ctx context.Context, action, cookie string, params map[string]any) (json.RawMessage, error) {
-	body, err := c.post(ctx, action, cookie, params)
-	if err != nil {
-		return nil, err
-	}
-	return decodeEnvelope(action, body)
-}
-
-// Open sends an action and returns the raw HTTP reply for actions that do not answer with the
-// envelope (recapi streams audio, cdrapi answers bare JSON). The caller closes the body.
-func (c *Client) Open(ctx context.Context, action, cookie string, params map[string]any) (*http.Response, error) {
-	return c.do(ctx, action, cookie, params)
-}
-
-func (c *Client) post(ctx context.Context, action, cookie string, params map[string]any) ([]byte, error) {
 	resp, err := c.do(ctx, action, cookie, params)
 	if err != nil {
 		return nil, err
@@ -98,18 +84,26 @@ func (c *Client) post(ctx context.Context, action, cookie string, params map[str
 	if err != nil {
 		return nil, transportErr(ctx, action, err, false) // the unit was answering: it got the request
 	}
+	return decodeReply(action, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+}
+
+// decodeReply turns a whole reply into the response object or a typed error. It is the one
+// place where untrusted bytes from a unit are interpreted (fuzzed by FuzzDecodeReply): whatever
+// they are, the answer is a JSON value, an *Error or a *NotJSONError.
+func decodeReply(action string, httpStatus int, contentType string, body []byte) (json.RawMessage, error) {
 	if len(body) > maxReplyBytes {
-		return nil, &NotJSONError{Action: action, HTTPStatus: resp.StatusCode, ContentType: "oversized reply"}
+		return nil, &NotJSONError{Action: action, HTTPStatus: httpStatus, ContentType: "oversized reply"}
 	}
-	if !looksLikeJSON(resp.Header.Get("Content-Type"), body) {
-		return nil, &NotJSONError{
-			Action:      action,
-			HTTPStatus:  resp.StatusCode,
-			ContentType: resp.Header.Get("Content-Type"),
-			Title:       htmlTitle(body),
-		}
+	if !looksLikeJSON(contentType, body) {
+		return nil, &NotJSONError{Action: action, HTTPStatus: httpStatus, ContentType: contentType, Title: htmlTitle(body)}
 	}
-	return body, nil
+	return decodeEnvelope(action, body)
+}
+
+// Open sends an action and returns the raw HTTP reply for actions that do not answer with the
+// envelope (recapi streams audio, cdrapi answers bare JSON). The caller closes the body.
+func (c *Client) Open(ctx context.Context, action, cookie string, params map[string]any) (*http.Response, error) {
+	return c.do(ctx, action, cookie, params)
 }
 
 func (c *Client) do(ctx context.Context, action, cookie string, params map[string]any) (*http.Response, error) {
