@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
 )
 
 // outcome is one kind of answer a fault may give, and how many of the burst may get it.
@@ -40,6 +43,7 @@ type faultCase struct {
 	want     []outcome
 	maxCalls int // most requests the unit may receive for the burst (logins excluded); -1: not checked
 	after    func(t *testing.T, f *faultEnv)
+	tune     func(o *sessionpool.Options) // changes to faultOptions for this case
 }
 
 // Statuses whose answers must say when to come back.
@@ -88,12 +92,26 @@ func faultCases() []faultCase {
 		{
 			name:   "refused connections: unreachable, then the breaker fails fast",
 			inject: func(f *faultEnv) { f.sick.srv.RefuseConnections() },
+			// A breaker that stays open while the test looks at it.
+			tune:   func(o *sessionpool.Options) { o.BreakerOpen, o.BreakerOpenMax = 5*time.Second, 5*time.Second },
 			method: http.MethodGet, path: extPath, n: 6, serial: true,
-			want:     []outcome{{status: 503, typ: "unit-unreachable", min: 1, max: 2, retry: 5}, {status: 503, typ: "unit-unavailable", min: 4, max: 5, retry: 1}},
+			want:     []outcome{{status: 503, typ: "unit-unreachable", min: 1, max: 2, retry: 5}, {status: 503, typ: "unit-unavailable", min: 4, max: 5, retry: 5}},
 			maxCalls: 0,
 			after: func(t *testing.T, f *faultEnv) {
 				got := testutil.ToFloat64(f.metrics.UCMCalls.WithLabelValues("sick", "getSIPAccount", "transport"))
 				assert.LessOrEqual(t, got, float64(f.opts.BreakerFailures), "connection attempts: a read retries once, then the breaker stops them")
+				var unit struct {
+					Breaker        string  `json:"breaker"`
+					BreakerRetryAt *string `json:"breaker_retry_at"`
+					MaxInFlight    int     `json:"max_in_flight"`
+				}
+				a := f.send(t, http.MethodGet, "/v1/units/sick", "")
+				require.NoError(t, json.Unmarshal([]byte(a.body), &unit), a.body)
+				assert.Equal(t, "open", unit.Breaker, "GET /v1/units/{unit} shows the breaker")
+				assert.NotNil(t, unit.BreakerRetryAt, "and when it will next try the unit")
+				assert.Equal(t, 2, unit.MaxInFlight)
+				assert.Equal(t, 2.0, testutil.ToFloat64(f.metrics.BreakerState.WithLabelValues("sick")), "ucm_gateway_breaker_state says open")
+				assert.Equal(t, 0.0, testutil.ToFloat64(f.metrics.BreakerState.WithLabelValues("healthy")))
 			},
 		},
 		{
@@ -106,8 +124,9 @@ func faultCases() []faultCase {
 		{
 			name:   "HTML error page: bad reply, then the breaker",
 			inject: func(f *faultEnv) { f.sick.sim.FailNextHTML(100) },
+			tune:   func(o *sessionpool.Options) { o.BreakerOpen, o.BreakerOpenMax = 5*time.Second, 5*time.Second },
 			method: http.MethodGet, path: extPath, n: 5, serial: true,
-			want:     []outcome{{status: 502, typ: "unit-bad-reply", min: 3, max: 3}, {status: 503, typ: "unit-unavailable", min: 2, max: 2, retry: 1}},
+			want:     []outcome{{status: 502, typ: "unit-bad-reply", min: 3, max: 3}, {status: 503, typ: "unit-unavailable", min: 2, max: 2, retry: 5}},
 			maxCalls: 3,
 		},
 		{
@@ -170,7 +189,11 @@ func TestFaults(t *testing.T) {
 }
 
 func playFault(t *testing.T, tc faultCase) {
-	f := newFaultEnv(t, faultOptions(), nil)
+	opts := faultOptions()
+	if tc.tune != nil {
+		tc.tune(&opts)
+	}
+	f := newFaultEnv(t, opts, nil)
 	f.warm(t)
 	f.sick.sim.ResetPeak()
 	f.sick.calls.peak.Store(0)
