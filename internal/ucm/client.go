@@ -84,7 +84,13 @@ func (c *Client) Call(ctx context.Context, action, cookie string, params map[str
 	if err != nil {
 		return nil, transportErr(ctx, action, err, false) // the unit was answering: it got the request
 	}
-	return decodeReply(action, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	raw, err := decodeReply(action, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	if err != nil && ctx.Err() != nil {
+		// A reply that is not the API and arrives as the caller gives up is the connection being
+		// torn down, not the unit's answer.
+		return nil, transportErr(ctx, action, ctx.Err(), false)
+	}
+	return raw, err
 }
 
 // decodeReply turns a whole reply into the response object or a typed error. It is the one

@@ -135,6 +135,7 @@ func (u *UCM) injectFaults(w http.ResponseWriter, r *http.Request) (_ http.Respo
 		select {
 		case <-stall:
 		case <-r.Context().Done():
+			drop(w)
 			return w, false
 		}
 	}
@@ -173,6 +174,7 @@ func (fw *faultWriter) Write(b []byte) (int, error) {
 		select {
 		case <-fw.stall:
 		case <-fw.ctx.Done():
+			drop(fw.ResponseWriter)
 			return 0, fw.ctx.Err()
 		}
 	}
@@ -208,4 +210,16 @@ func (s *Server) DropConnections() { s.sw.drop() }
 func (s *Server) Reboot() {
 	s.sw.drop()
 	s.unit.ForgetCookies()
+}
+
+// drop closes the connection of a request whose client has gone, so that nothing is sent on it:
+// left to itself, net/http would answer an empty 200 to a handler that wrote nothing, and a
+// client that gave up at that very moment could read it as the unit's answer. In-process
+// callers (httptest.ResponseRecorder) have no connection, and nothing to drop.
+func drop(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if c, _, err := hj.Hijack(); err == nil {
+			_ = c.Close()
+		}
+	}
 }

@@ -163,8 +163,9 @@ func TestRefuseConnectionsThenAcceptAgain(t *testing.T) {
 	srv.RefuseConnections()
 	_, err = c.do(context.Background(), "getSystemStatus", "cookie", cookie)
 	if !errors.Is(err, syscall.ECONNREFUSED) {
-		// The client may first reuse the keep-alive connection the unit just dropped.
-		require.ErrorIs(t, err, io.EOF, "a dropped connection")
+		// The client may first reuse the keep-alive connection the unit just dropped (EOF, or
+		// net/http's "server closed idle connection").
+		require.Error(t, err, "a dropped connection")
 		_, err = c.do(context.Background(), "getSystemStatus", "cookie", cookie)
 	}
 	require.ErrorIs(t, err, syscall.ECONNREFUSED, "a closed port refuses")

@@ -204,6 +204,7 @@ func (u *UCM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	latency := u.latency
 	u.mu.Unlock()
 	if !sleepCtx(r.Context(), latency) {
+		drop(w)
 		return
 	}
 
