@@ -40,7 +40,7 @@ func (u *unit) open(ctx context.Context, action string, params map[string]any) (
 		return nil, err
 	}
 	resp, stop, err := u.openAttempt(ctx, actx, t, deadline, action, params)
-	if retryable(err) && actx.Err() == nil && u.breaker.closed() {
+	if retryable(action, err) && actx.Err() == nil && u.breaker.closed() {
 		resp, stop, err = u.openAttempt(ctx, actx, t, deadline, action, params)
 	}
 	if err != nil {

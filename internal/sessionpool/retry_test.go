@@ -41,6 +41,11 @@ func TestRetriesAreForReadsOnly(t *testing.T) {
 			inject: func(_ *ucmsim.UCM, rt *simTransport) { rt.down.Store(true) }, wantErr: ucm.ErrTransport, wantTrips: 1},
 		{name: "dial reset after sending: outcome unknown", action: "dialExtension", params: map[string]any{"caller": "1000", "callee": "1001"},
 			inject: func(_ *ucmsim.UCM, rt *simTransport) { rt.resetAfter.Store(1) }, wantErr: ucm.ErrTransport, wantUnknown: true, wantTrips: 1},
+		{name: "write refused with -6 whose re-login stalls: known not done", action: "updateSIPAccount", params: map[string]any{"extension": "1000", harmlessEdit: "ring6"},
+			inject: func(sim *ucmsim.UCM, rt *simTransport) {
+				sim.FailNext(1, -6)
+				rt.delayReplies("login", time.Hour)
+			}, wantErr: ucm.ErrTimeout, wantTrips: 3}, // call, challenge, login
 		{name: "write with a rejected cookie is retried after the re-login", action: "updateSIPAccount", params: map[string]any{"extension": "1000", harmlessEdit: "ring6"},
 			inject: func(sim *ucmsim.UCM, _ *simTransport) { sim.FailNext(1, -6) }, wantTrips: 4}, // call, challenge, login, call
 	}

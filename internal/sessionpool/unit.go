@@ -119,11 +119,11 @@ func (u *unit) exchange(ctx context.Context, action string, params map[string]an
 	}
 	defer t.release()
 	raw, err := u.attempt(ctx, t, action, params)
-	if isRead(action) && retryable(err) && ctx.Err() == nil && u.breaker.closed() {
+	if isRead(action) && retryable(action, err) && ctx.Err() == nil && u.breaker.closed() {
 		u.opts.Logger.Debug("read failed in transport; trying once more", "unit", u.cfg.ID, "action", action, "err", err)
 		raw, err = u.attempt(ctx, t, action, params)
 	}
-	if !isRead(action) && outcomeUnknown(err) {
+	if !isRead(action) && outcomeUnknown(action, err) {
 		return nil, &OutcomeUnknownError{Unit: u.cfg.ID, Action: action, Cause: err}
 	}
 	return raw, err
@@ -148,16 +148,18 @@ func (u *unit) attempt(ctx context.Context, t *ticket, action string, params map
 
 // retryable: a read that failed to reach the unit for a reason other than time (a connection
 // reset, a keep-alive connection the unit dropped) may be tried once more. A timeout may not: the
-// unit is slow, and asking again only adds to its load.
-func retryable(err error) bool {
+// unit is slow, and asking again only adds to its load. Only the action's own failure counts: a
+// failed login is the back-off's business.
+func retryable(action string, err error) bool {
 	var te *ucm.TransportError
-	return errors.As(err, &te) && !te.Timeout
+	return errors.As(err, &te) && te.Action == action && !te.Timeout
 }
 
-// outcomeUnknown: the request may have reached the unit, and no answer came back.
-func outcomeUnknown(err error) bool {
+// outcomeUnknown: the action itself may have reached the unit, and no answer came back. A login
+// that failed before the action was sent leaves nothing unknown.
+func outcomeUnknown(action string, err error) bool {
 	var te *ucm.TransportError
-	return errors.As(err, &te) && !te.NotSent
+	return errors.As(err, &te) && te.Action == action && !te.NotSent
 }
 
 // call sends one action with its own deadline, records its outcome and tells the breaker.
