@@ -3,7 +3,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 GO      ?= go
 
-.PHONY: run test build generate generate-ts lint bench clean postman
+.PHONY: run test build generate generate-ts lint bench fuzz clean postman
 
 ## run: the gateway with its built-in UCM simulator on http://127.0.0.1:8080 (unit "demo");
 ## more flags with ARGS, e.g. make run ARGS="--listen 127.0.0.1:8081"
@@ -52,6 +52,22 @@ postman:
 ## bench: Go benchmarks of the hot paths (codec, pool, full request through the router)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: each fuzz target for FUZZTIME (10s); the corpus grows into testdata/fuzz (commit it)
+FUZZTIME ?= 10s
+FUZZ_TARGETS := ./internal/ucm:FuzzDecodeReply ./internal/ucm:FuzzCheckRaw ./internal/ucm:FuzzInt \
+	./internal/handlers:FuzzRequestToAction
+fuzz:
+	@set -e; cache="$$($(GO) env GOCACHE)/fuzz/$$($(GO) list -m)"; \
+	for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		mkdir -p $$pkg/testdata/fuzz/$$name; \
+		for f in "$$cache/$${pkg#./}/$$name"/*; do \
+			[ -e "$$f" ] && [ ! -e "$$pkg/testdata/fuzz/$$name/$${f##*/}" ] && cp "$$f" "$$pkg/testdata/fuzz/$$name/" || true; \
+		done; \
+	done
 
 clean:
 	rm -rf bin

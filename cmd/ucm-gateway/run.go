@@ -128,7 +128,11 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 		if u.TLS.InsecureSkipVerify {
 			logger.Warn("TLS verification is OFF for this unit (insecure_skip_verify): anyone on the path can read its password hash exchange and impersonate it; prefer pin_sha256 or ca_file", "unit", u.ID)
 		}
-		tc, err := ucm.TLSOptions{CAPEM: u.TLS.CAPEM, PinSHA256: u.TLS.PinSHA256, InsecureSkipVerify: u.TLS.InsecureSkipVerify}.Config()
+		if u.TLS.LegacyRSAKex {
+			logger.Warn("this unit is also offered TLS with RSA key exchange (legacy_rsa_kex), which has no forward secrecy; other units are not", "unit", u.ID)
+		}
+		tc, err := ucm.TLSOptions{CAPEM: u.TLS.CAPEM, PinSHA256: u.TLS.PinSHA256, InsecureSkipVerify: u.TLS.InsecureSkipVerify,
+			LegacyRSAKeyExchange: u.TLS.LegacyRSAKex}.Config()
 		if err != nil {
 			return fmt.Errorf("unit %s: %w", u.ID, err)
 		}
@@ -141,12 +145,17 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 		units = append(units, sessionpool.UnitConfig{ID: u.ID, URL: u.URL, Username: u.Username, Password: u.Password, Client: client})
 	}
 	pool, err := sessionpool.New(sessionpool.Options{
-		IdleTimeout:    cfg.Session.IdleTimeout,
-		RequestTimeout: cfg.Session.RequestTimeout,
-		ActionTimeouts: map[string]time.Duration{"applyChanges": cfg.Session.ApplyTimeout},
-		MaxInFlight:    cfg.Session.MaxInFlight,
-		Logger:         logger,
-		Metrics:        m,
+		IdleTimeout:     cfg.Session.IdleTimeout,
+		RequestTimeout:  cfg.Session.RequestTimeout,
+		CallTimeout:     cfg.Session.CallTimeout,
+		ActionTimeouts:  map[string]time.Duration{"applyChanges": cfg.Session.ApplyTimeout},
+		MaxInFlight:     cfg.Session.MaxInFlight,
+		SlotWait:        cfg.Session.SlotWait,
+		BreakerFailures: cfg.Session.BreakerFailures,
+		BreakerOpen:     cfg.Session.BreakerOpen,
+		BreakerOpenMax:  cfg.Session.BreakerOpenMax,
+		Logger:          logger,
+		Metrics:         m,
 		OnCall: func(ctx context.Context, c sessionpool.CallInfo) {
 			handlers.RecordUCMCall(ctx, handlers.UCMCall{Unit: c.Unit, Action: c.Action, Outcome: c.Outcome, Duration: c.Duration})
 		},
@@ -154,6 +163,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 	if err != nil {
 		return err
 	}
+	pool.Contact() // each unit's first contact, and what went wrong with it, is in the log at start
 
 	live, sockets, err := liveEvents(cfg, pool, tlsConfs, logger, m)
 	if err != nil {

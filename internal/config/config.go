@@ -71,13 +71,27 @@ type RateLimit struct {
 type Session struct {
 	// IdleTimeout is the UCM's cookie lifetime (default 10m); keep-alive runs before it lapses.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
-	// RequestTimeout is the deadline for one UCM call (default 15s).
+	// RequestTimeout bounds one request to a unit from start to end: the wait for a slot, a
+	// login, the call and its one retry (default 15s). No client waits longer.
 	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// CallTimeout bounds each single call to the unit (default 10s, at most RequestTimeout); a
+	// call that runs out counts against the unit's breaker.
+	CallTimeout time.Duration `yaml:"call_timeout"`
 	// ApplyTimeout is the deadline for applyChanges (default 90s), which the UCM takes far longer
 	// to answer than anything else.
 	ApplyTimeout time.Duration `yaml:"apply_timeout"`
 	// MaxInFlight bounds concurrent calls per unit (default 8, 1..256): a UCM is a small appliance.
 	MaxInFlight int `yaml:"max_in_flight"`
+	// SlotWait is how long a request waits for one of those slots before it is answered 503
+	// (default 2s, less than RequestTimeout).
+	SlotWait time.Duration `yaml:"slot_wait"`
+	// BreakerFailures is how many failed calls in a row (transport, timeout, a reply that is not
+	// the API) open a unit's circuit breaker (default 5, 1..100).
+	BreakerFailures int `yaml:"breaker_failures"`
+	// BreakerOpen is how long an open breaker fails fast before it lets one probe through
+	// (default 2s); it doubles while the probes fail, up to BreakerOpenMax (default 8s).
+	BreakerOpen    time.Duration `yaml:"breaker_open"`
+	BreakerOpenMax time.Duration `yaml:"breaker_open_max"`
 }
 
 // Server holds the gateway's HTTP server limits, so that slow or hostile clients cannot hold
@@ -109,6 +123,9 @@ type TLS struct {
 	InsecureSkipVerify bool
 	// CAPEM is the content of CAFile, read at load time so a bad file stops the start.
 	CAPEM []byte
+	// LegacyRSAKex also offers TLS 1.2 cipher suites with RSA key exchange to this unit (and to
+	// no other), for old firmware that offers nothing else; the gateway logs the choice.
+	LegacyRSAKex bool
 }
 
 // defaults returns the configuration a file that only lists units would produce.
@@ -117,10 +134,15 @@ func defaults() Config {
 		Listen:   ":8080",
 		LogLevel: "info",
 		Session: Session{
-			IdleTimeout:    10 * time.Minute,
-			RequestTimeout: 15 * time.Second,
-			ApplyTimeout:   90 * time.Second,
-			MaxInFlight:    8,
+			IdleTimeout:     10 * time.Minute,
+			RequestTimeout:  15 * time.Second,
+			CallTimeout:     10 * time.Second,
+			ApplyTimeout:    90 * time.Second,
+			MaxInFlight:     8,
+			SlotWait:        2 * time.Second,
+			BreakerFailures: 5,
+			BreakerOpen:     2 * time.Second,
+			BreakerOpenMax:  8 * time.Second,
 		},
 		Server: Server{
 			ReadHeaderTimeout: 5 * time.Second,

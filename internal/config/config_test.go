@@ -57,7 +57,8 @@ func TestLoad(t *testing.T) {
 			yaml: `
 listen: 127.0.0.1:9090
 log_level: DEBUG
-session: {idle_timeout: 5m, request_timeout: "20s", apply_timeout: 2m, max_in_flight: "4"}
+session: {idle_timeout: 5m, request_timeout: "20s", call_timeout: 12s, apply_timeout: 2m, max_in_flight: "4",
+  slot_wait: 1500ms, breaker_failures: 3, breaker_open: 1s, breaker_open_max: 30s}
 server:
   read_header_timeout: 1s
   read_timeout: 2s
@@ -67,7 +68,9 @@ server:
   max_body_bytes: 2048
 ` + unitYAML,
 			check: func(t *testing.T, c *Config) {
-				wantSession := Session{IdleTimeout: 5 * time.Minute, RequestTimeout: 20 * time.Second, ApplyTimeout: 2 * time.Minute, MaxInFlight: 4}
+				wantSession := Session{IdleTimeout: 5 * time.Minute, RequestTimeout: 20 * time.Second, CallTimeout: 12 * time.Second,
+					ApplyTimeout: 2 * time.Minute, MaxInFlight: 4, SlotWait: 1500 * time.Millisecond,
+					BreakerFailures: 3, BreakerOpen: time.Second, BreakerOpenMax: 30 * time.Second}
 				wantServer := Server{ReadHeaderTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 3 * time.Minute,
 					IdleTimeout: 4 * time.Second, ShutdownTimeout: 5 * time.Second, MaxBodyBytes: 2048}
 				if c.Listen != "127.0.0.1:9090" || c.LogLevel != "debug" || c.Session != wantSession || c.Server != wantServer {
@@ -267,7 +270,7 @@ units:
 			wantProblems: []string{
 				`line 2: unknown key "lissen" (known keys: listen, log_level, units, session, server, api_keys, cors, rate_limit`,
 				`line 7: units[0]: unknown key "pasword"`,
-				`line 8: units[0].tls: unknown key "pin" (known keys: ca_file, pin_sha256, insecure_skip_verify)`,
+				`line 8: units[0].tls: unknown key "pin" (known keys: ca_file, pin_sha256, insecure_skip_verify, legacy_rsa_kex)`,
 				"units[0]: password or password_file is required",
 			},
 		},
@@ -427,6 +430,46 @@ server: {write_timeout: 30s, shutdown_timeout: 0s, max_body_bytes: 0}
 				"server.write_timeout: 30s must exceed session.apply_timeout (30s)",
 				"server.shutdown_timeout: 0s must be positive",
 				"server.max_body_bytes: 0 must be positive",
+			},
+		},
+		{
+			name: "unit protections out of order",
+			yaml: `
+session: {request_timeout: 5s, call_timeout: 6s, slot_wait: 5s, breaker_failures: 0, breaker_open: 10s, breaker_open_max: 5s}
+` + unitYAML,
+			wantProblems: []string{
+				"session.call_timeout: 6s must be at most session.request_timeout (5s)",
+				"session.slot_wait: 5s must be shorter than session.request_timeout (5s)",
+				"session.breaker_failures: 0 is outside 1..100",
+				"session.breaker_open_max: 5s must be at least session.breaker_open (10s)",
+			},
+		},
+		{
+			name: "protections must be positive",
+			yaml: `
+session: {call_timeout: 0s, slot_wait: -1s, breaker_open: 0s, breaker_open_max: 0s}
+` + unitYAML,
+			wantProblems: []string{
+				"session.call_timeout: 0s must be positive",
+				"session.slot_wait: -1s must be positive",
+				"session.breaker_open: 0s must be positive",
+				"session.breaker_open_max: 0s must be positive",
+			},
+		},
+		{
+			name: "legacy RSA key exchange for one unit only",
+			yaml: `
+units:
+  - {id: old, url: https://ucm-old, username: api, password: pw, tls: {pin_sha256: ` + strings.Repeat("ab", 32) + `, legacy_rsa_kex: true}}
+  - {id: new, url: https://ucm-new, username: api, password: pw}
+`,
+			check: func(t *testing.T, c *Config) {
+				if !c.Units[0].TLS.LegacyRSAKex || c.Units[1].TLS.LegacyRSAKex {
+					t.Errorf("legacy_rsa_kex = %t, %t; want true for the unit that says so only", c.Units[0].TLS.LegacyRSAKex, c.Units[1].TLS.LegacyRSAKex)
+				}
+				if s := c.Units[0].String(); !strings.Contains(s, "LegacyRSAKex:true") {
+					t.Errorf("String() = %s; want the choice shown", s)
+				}
 			},
 		},
 		{

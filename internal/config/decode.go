@@ -42,6 +42,7 @@ type fileTLS struct {
 	CAFile             string `yaml:"ca_file"`
 	PinSHA256          string `yaml:"pin_sha256"`
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+	LegacyRSAKex       bool   `yaml:"legacy_rsa_kex"`
 }
 
 // decoder walks the YAML node tree beside the target struct instead of handing the whole document

@@ -50,15 +50,15 @@ func (u Unit) Redacted() Unit {
 // String shows the unit without its password, for %v and %s.
 func (u Unit) String() string {
 	r := u.Redacted()
-	return fmt.Sprintf("{ID:%s URL:%s Username:%s Password:%s TLS:{CAFile:%s PinSHA256:%s InsecureSkipVerify:%t}}",
-		r.ID, r.URL, r.Username, r.Password, r.TLS.CAFile, r.TLS.PinSHA256, r.TLS.InsecureSkipVerify)
+	return fmt.Sprintf("{ID:%s URL:%s Username:%s Password:%s TLS:{CAFile:%s PinSHA256:%s InsecureSkipVerify:%t LegacyRSAKex:%t}}",
+		r.ID, r.URL, r.Username, r.Password, r.TLS.CAFile, r.TLS.PinSHA256, r.TLS.InsecureSkipVerify, r.TLS.LegacyRSAKex)
 }
 
 // GoString shows the unit without its password for %#v, which would otherwise bypass String.
 func (u Unit) GoString() string {
 	r := u.Redacted()
-	return fmt.Sprintf("config.Unit{ID:%q, URL:%q, Username:%q, Password:%q, TLS:config.TLS{CAFile:%q, PinSHA256:%q, InsecureSkipVerify:%t}}",
-		r.ID, r.URL, r.Username, r.Password, r.TLS.CAFile, r.TLS.PinSHA256, r.TLS.InsecureSkipVerify)
+	return fmt.Sprintf("config.Unit{ID:%q, URL:%q, Username:%q, Password:%q, TLS:config.TLS{CAFile:%q, PinSHA256:%q, InsecureSkipVerify:%t, LegacyRSAKex:%t}}",
+		r.ID, r.URL, r.Username, r.Password, r.TLS.CAFile, r.TLS.PinSHA256, r.TLS.InsecureSkipVerify, r.TLS.LegacyRSAKex)
 }
 
 // LogValue implements slog.LogValuer so a unit logged as an attribute never carries its password.
@@ -71,6 +71,7 @@ func (u Unit) LogValue() slog.Value {
 			slog.String("ca_file", u.TLS.CAFile),
 			slog.String("pin_sha256", u.TLS.PinSHA256),
 			slog.Bool("insecure_skip_verify", u.TLS.InsecureSkipVerify),
+			slog.Bool("legacy_rsa_kex", u.TLS.LegacyRSAKex),
 		),
 	)
 }
@@ -82,11 +83,12 @@ func (u Unit) MarshalJSON() ([]byte, error) {
 		CAFile             string `json:"ca_file,omitempty"`
 		PinSHA256          string `json:"pin_sha256,omitempty"`
 		InsecureSkipVerify bool   `json:"insecure_skip_verify"`
+		LegacyRSAKex       bool   `json:"legacy_rsa_kex,omitempty"`
 	}
 	return json.Marshal(struct {
 		ID       string  `json:"id"`
 		URL      string  `json:"url"`
 		Username string  `json:"username"`
 		TLS      tlsJSON `json:"tls"`
-	}{u.ID, u.URL, u.Username, tlsJSON{u.TLS.CAFile, u.TLS.PinSHA256, u.TLS.InsecureSkipVerify}})
+	}{u.ID, u.URL, u.Username, tlsJSON{u.TLS.CAFile, u.TLS.PinSHA256, u.TLS.InsecureSkipVerify, u.TLS.LegacyRSAKex}})
 }

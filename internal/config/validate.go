@@ -86,6 +86,29 @@ func checkSession(s Session, p *problems) {
 	if p.ok("session.max_in_flight") && (s.MaxInFlight < 1 || s.MaxInFlight > 256) {
 		p.add("session.max_in_flight", "%d is outside 1..256", s.MaxInFlight)
 	}
+	checkProtection(s, p)
+}
+
+// checkProtection keeps the per-unit protections meaningful: a call must fit in its request, a
+// request must outlast its wait for a slot, and the breaker must open after a sane run of
+// failures for a period that can grow.
+func checkProtection(s Session, p *problems) {
+	positive(p, "session.call_timeout", s.CallTimeout)
+	positive(p, "session.slot_wait", s.SlotWait)
+	positive(p, "session.breaker_open", s.BreakerOpen)
+	positive(p, "session.breaker_open_max", s.BreakerOpenMax)
+	if p.ok("session.call_timeout") && p.ok("session.request_timeout") && s.CallTimeout > s.RequestTimeout {
+		p.add("session.call_timeout", "%s must be at most session.request_timeout (%s), which bounds the whole request", s.CallTimeout, s.RequestTimeout)
+	}
+	if p.ok("session.slot_wait") && p.ok("session.request_timeout") && s.SlotWait > 0 && s.SlotWait >= s.RequestTimeout {
+		p.add("session.slot_wait", "%s must be shorter than session.request_timeout (%s), or a request may spend its whole deadline waiting", s.SlotWait, s.RequestTimeout)
+	}
+	if p.ok("session.breaker_failures") && (s.BreakerFailures < 1 || s.BreakerFailures > 100) {
+		p.add("session.breaker_failures", "%d is outside 1..100", s.BreakerFailures)
+	}
+	if p.ok("session.breaker_open") && p.ok("session.breaker_open_max") && s.BreakerOpen > 0 && s.BreakerOpenMax < s.BreakerOpen {
+		p.add("session.breaker_open_max", "%s must be at least session.breaker_open (%s)", s.BreakerOpenMax, s.BreakerOpen)
+	}
 }
 
 // checkServer keeps the server's limits positive and its write timeout beyond the longest UCM call,

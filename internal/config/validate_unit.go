@@ -136,7 +136,7 @@ func secret(at, value, file string, readFile func(string) ([]byte, error), p *pr
 // unitTLS checks the unit's verification choice and reads its CA file, so a missing or wrong file
 // stops the start rather than the first call to that unit.
 func unitTLS(at string, f fileTLS, readFile func(string) ([]byte, error), p *problems) TLS {
-	t := TLS{CAFile: f.CAFile, InsecureSkipVerify: f.InsecureSkipVerify}
+	t := TLS{CAFile: f.CAFile, InsecureSkipVerify: f.InsecureSkipVerify, LegacyRSAKex: f.LegacyRSAKex}
 	var chosen []string
 	if f.CAFile != "" {
 		chosen = append(chosen, "ca_file")

@@ -143,10 +143,13 @@ func stateOf(err error) api.UnitStateEventDataState {
 	switch {
 	case errors.As(err, &stop), errors.As(err, &ue) && (ue.Action == "login" || ue.Action == "challenge") && ucm.StopsLogins(err):
 		return api.UnitStateEventDataStateLoginStopped
-	case errors.Is(err, ucm.StatusTooFrequent), errors.Is(err, ucm.StatusTooFrequent2), errors.Is(err, ucm.StatusTooFrequentLong):
+	case errors.As(err, &unav) && (unav.Kind == sessionpool.RefusedPaused || unav.Kind == sessionpool.RefusedBackingOff),
+		errors.Is(err, ucm.StatusTooFrequent), errors.Is(err, ucm.StatusTooFrequent2), errors.Is(err, ucm.StatusTooFrequentLong):
 		return api.UnitStateEventDataStateBackingOff
+	case errors.As(err, &unav) && unav.Kind == sessionpool.RefusedOverloaded:
+		return api.UnitStateEventDataStateFailing // the unit is up but every slot is busy
 	case errors.Is(err, ucm.ErrTransport), errors.Is(err, ucm.ErrTimeout), errors.As(err, &unav):
-		return api.UnitStateEventDataStateUnreachable
+		return api.UnitStateEventDataStateUnreachable // unreachable, a TLS failure, or the breaker open
 	}
 	return api.UnitStateEventDataStateFailing
 }

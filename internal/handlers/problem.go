@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/go-chi/httplog/v3"
@@ -72,12 +73,14 @@ func withUnit(unit string, err error) error {
 // problemFor is the one place where errors become HTTP statuses (DESIGN.md's mapping).
 func problemFor(err error) Problem {
 	var (
-		acc   *AccessError
-		in    *InputError
-		ue    *ucm.Error
-		stop  *sessionpool.LoginStoppedError
-		unav  *sessionpool.UnavailableError
-		unitE *unitError
+		acc     *AccessError
+		in      *InputError
+		ue      *ucm.Error
+		stop    *sessionpool.LoginStoppedError
+		unav    *sessionpool.UnavailableError
+		unknown *sessionpool.OutcomeUnknownError
+		tlsE    *ucm.TLSError
+		unitE   *unitError
 	)
 	p := Problem{}
 	if errors.As(err, &unitE) {
@@ -107,14 +110,22 @@ func problemFor(err error) Problem {
 		if s, ok := ucm.StatusOf(stop.Cause); ok {
 			p.UCMStatus = ptr(int(s))
 		}
+	case errors.As(err, &unknown):
+		p.Status, p.Type = http.StatusGatewayTimeout, problemType("unit-write-outcome-unknown")
+		p.Detail = "the unit received the request but its answer was lost, so the change may or may not have been made; the gateway did not retry it: read the resource before you retry"
+	case errors.As(err, &tlsE):
+		// Before the refusals: while TLS to the unit is broken, every answer says so, because
+		// waiting does not cure it.
+		p.Status, p.Type = http.StatusBadGateway, problemType("unit-tls-error")
+		p.Detail = "the gateway could not set up TLS with the unit: " + tlsE.Reason + "; the gateway's log names the certificate the unit presented"
 	case errors.As(err, &unav):
-		p.Status, p.Type, p.Detail, p.retryAfter = http.StatusServiceUnavailable, problemType("unit-unavailable"), "the unit is unavailable: "+unav.Reason, unav.RetryAfter
+		p = unavailableProblem(p, unav)
 	case errors.As(err, &ue):
 		p = ucmProblem(p, ue)
 	case errors.Is(err, ucm.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		p.Status, p.Type, p.Detail = http.StatusGatewayTimeout, problemType("unit-timeout"), "the unit did not answer in time"
 	case errors.Is(err, ucm.ErrTransport):
-		p.Status, p.Type, p.Detail, p.retryAfter = http.StatusServiceUnavailable, problemType("unit-unreachable"), "the unit could not be reached", 5*time.Second
+		p.Status, p.Type, p.Detail, p.retryAfter = http.StatusServiceUnavailable, problemType("unit-unreachable"), "the unit could not be reached ("+transportSummary(err)+")", 5*time.Second
 	case errors.Is(err, ucm.ErrNotJSON):
 		p.Status, p.Type, p.Detail = http.StatusBadGateway, problemType("unit-bad-reply"), "the unit answered with something other than its JSON API (an HTML error page, for example: a blocked or blacklisted gateway IP)"
 	case errors.Is(err, context.Canceled):
@@ -127,6 +138,41 @@ func problemFor(err error) Problem {
 		p.Title = "Client Closed Request"
 	}
 	return p
+}
+
+// unavailableProblem maps the pool's refusals: nothing was sent to the unit, and Retry-After says
+// when trying again makes sense.
+func unavailableProblem(p Problem, unav *sessionpool.UnavailableError) Problem {
+	p.Status, p.Type, p.retryAfter = http.StatusServiceUnavailable, problemType("unit-unavailable"), unav.RetryAfter
+	p.Detail = "the unit is unavailable: " + unav.Reason
+	switch {
+	case unav.Kind == sessionpool.RefusedPaused:
+		// The unit's own "too frequent", kept as a pause: the same answer as the reply that
+		// started it, with the time that is left.
+		p.Status, p.Type = http.StatusTooManyRequests, problemType("unit-rate-limited")
+		p.Detail = "the unit asked the gateway to slow down (too frequent requests); no requests are sent to it until the pause ends"
+		if s, ok := ucm.StatusOf(unav.Cause); ok {
+			p.UCMStatus = ptr(int(s))
+		}
+	case unav.Kind == sessionpool.RefusedOverloaded:
+		p.Type = problemType("unit-overloaded")
+		p.Detail = "every connection to the unit is busy (the unit is slow or not answering); the request was not sent"
+	case unav.Kind == sessionpool.RefusedBackingOff && errors.Is(unav.Cause, ucm.ErrTransport):
+		p.Type = problemType("unit-unreachable")
+		p.Detail = "the unit could not be reached (" + transportSummary(unav.Cause) + "); the gateway tries again after the back-off"
+	}
+	return p
+}
+
+// transportSummary names a transport failure without the unit's address or internals.
+func transportSummary(err error) string {
+	switch {
+	case errors.Is(err, ucm.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return "it did not answer in time"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	}
+	return "no connection"
 }
 
 // ucmProblem maps a UCM status code. 4xx when the request itself is the problem, 502 when the

@@ -64,11 +64,22 @@ func (s *Server) unitView(st sessionpool.UnitStatus) api.Unit {
 		sess.LastErrorStatus = nullable.NewNullNullable[int]()
 	}
 	return api.Unit{
-		ID:           st.ID,
-		URL:          st.URL,
-		Session:      sess,
-		InFlight:     st.InFlight,
-		Breaker:      api.UnitBreaker(st.Breaker),
-		PendingApply: s.isPending(st.ID),
+		ID:             st.ID,
+		URL:            st.URL,
+		Session:        sess,
+		InFlight:       st.InFlight,
+		MaxInFlight:    st.MaxInFlight,
+		Breaker:        api.UnitBreaker(st.Breaker),
+		BreakerRetryAt: nullableTime(st.BreakerRetryAt),
+		PausedUntil:    nullableTime(st.PausedUntil),
+		PendingApply:   s.isPending(st.ID),
 	}
+}
+
+// nullableTime is null for the zero time, which the pool uses for "none".
+func nullableTime(t time.Time) nullable.Nullable[time.Time] {
+	if t.IsZero() {
+		return nullable.NewNullNullable[time.Time]()
+	}
+	return nullable.NewNullableWithValue(t.UTC())
 }

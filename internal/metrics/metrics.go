@@ -26,6 +26,7 @@ type Metrics struct {
 	InFlight        *prometheus.GaugeVec     // unit
 	BreakerState    *prometheus.GaugeVec     // unit (0 closed, 1 half-open, 2 open)
 	Coalesced       *prometheus.CounterVec   // unit: reads answered by another caller's identical call
+	Refusals        *prometheus.CounterVec   // unit, reason: requests refused without calling the unit
 
 	// Client (REST) side.
 	HTTPRequests *prometheus.CounterVec   // route, method, code
@@ -70,6 +71,10 @@ func New(version string) *Metrics {
 			Name: "ucm_gateway_coalesced_reads_total",
 			Help: "Reads answered by an identical concurrent call instead of a call of their own.",
 		}, []string{"unit"}),
+		Refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ucm_gateway_unit_refusals_total",
+			Help: "Requests refused without calling the unit, by reason: overloaded (every slot busy), breaker_open, paused (the unit said too frequent), backing_off (after a failed login).",
+		}, []string{"unit", "reason"}),
 		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ucm_gateway_http_requests_total",
 			Help: "REST requests served, by chi route pattern, method and status code.",
@@ -93,7 +98,7 @@ func New(version string) *Metrics {
 	}
 	build.WithLabelValues(version, goVersion).Set(1)
 	reg.MustRegister(m.UCMCalls, m.UCMCallDuration, m.Logins, m.SessionState, m.InFlight,
-		m.BreakerState, m.Coalesced, m.HTTPRequests, m.HTTPDuration, build,
+		m.BreakerState, m.Coalesced, m.Refusals, m.HTTPRequests, m.HTTPDuration, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(m.eventCollectors.collectors()...)
 	return m

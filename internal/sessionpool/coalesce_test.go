@@ -127,3 +127,41 @@ func TestReadAfterWriteSeesTheWrite(t *testing.T) {
 		assert.Equal(t, 3, sim.Calls("getSIPAccount"), "the read after the write needs a call of its own")
 	})
 }
+
+// A client that hangs up cancels its UCM work: a shared read goes on while anyone waits for it,
+// and stops when the last caller has gone.
+func TestSharedReadStopsWhenEveryCallerHasLeft(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sim := simOn(ucmsim.Config{})
+		client, _ := inProcessClient(sim)
+		p, m := newPool(t, Options{}, client, simPassword)
+		defer p.Close(context.Background())
+		_, err := p.Do(context.Background(), unitID, "getSystemStatus", nil)
+		require.NoError(t, err)
+		sim.StallRequests()
+
+		var wg sync.WaitGroup
+		for i := range 3 {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(time.Duration(i+1)*time.Second, cancel)
+			wg.Go(func() {
+				_, err := p.Do(ctx, unitID, "getSIPAccount", sipAccount("1000"))
+				assert.ErrorIs(t, err, context.Canceled)
+			})
+		}
+		time.Sleep(2500 * time.Millisecond)
+		synctest.Wait()
+		assert.Equal(t, 1, sim.InFlight(), "two callers left; the read goes on for the third")
+		wg.Wait()
+		synctest.Wait()
+		assert.Zero(t, sim.InFlight(), "nobody waits any more: the read was cancelled")
+		assert.Equal(t, 1, sim.Counters().Abandoned)
+		assert.Equal(t, 1, sim.Calls("getSIPAccount"), "three callers, one call")
+		assert.Zero(t, testutil.ToFloat64(m.InFlight.WithLabelValues(unitID)), "the slot is free again")
+
+		sim.Resume()
+		_, err = p.Do(context.Background(), unitID, "getSIPAccount", sipAccount("1000"))
+		require.NoError(t, err, "a later read starts afresh")
+		assert.Equal(t, "closed", breakerOf(t, p), "callers hanging up are not the unit failing")
+	})
+}

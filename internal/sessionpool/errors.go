@@ -23,11 +23,31 @@ func (e *LoginStoppedError) Error() string {
 
 func (e *LoginStoppedError) Unwrap() error { return e.Cause }
 
-// UnavailableError: the pool refuses to call the unit right now (it is backing off after failed
-// logins, its breaker is open, or every slot stayed busy until the deadline). RetryAfter is a hint
-// for the client; this maps to 503.
+// Refusal says why the pool did not call a unit.
+type Refusal string
+
+// The reasons the pool refuses a request without calling the unit.
+const (
+	// RefusedOverloaded: every slot of the unit's bulkhead stayed busy for the whole slot wait.
+	RefusedOverloaded Refusal = "overloaded"
+	// RefusedBreakerOpen: calls to the unit failed repeatedly; the breaker fails fast until its
+	// next probe.
+	RefusedBreakerOpen Refusal = "breaker_open"
+	// RefusedPaused: the unit answered "too frequent" (-45, -46, -57) and is given its pause.
+	RefusedPaused Refusal = "paused"
+	// RefusedBackingOff: a login failed for a reason that may pass; the next one waits.
+	RefusedBackingOff Refusal = "backing_off"
+)
+
+// Refusals lists every Refusal, for metrics that start at zero.
+var Refusals = []Refusal{RefusedOverloaded, RefusedBreakerOpen, RefusedPaused, RefusedBackingOff}
+
+// UnavailableError: the pool refuses to call the unit right now, and nothing reached the unit
+// for this request. Kind says why; RetryAfter is when trying again makes sense; Cause is the
+// failure behind it (the login error, the call that opened the breaker, the unit's -45).
 type UnavailableError struct {
 	Unit       string
+	Kind       Refusal
 	Reason     string
 	RetryAfter time.Duration
 	Cause      error
@@ -42,3 +62,18 @@ func (e *UnavailableError) Error() string {
 }
 
 func (e *UnavailableError) Unwrap() error { return e.Cause }
+
+// OutcomeUnknownError: a write reached the unit (or may have) and its answer never came: a
+// timeout after sending, or the connection broke while the unit answered. The unit may or may
+// not have done it, so the pool never retries it, and the client must check before it does.
+type OutcomeUnknownError struct {
+	Unit   string
+	Action string
+	Cause  error
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	return fmt.Sprintf("unit %s: %s was sent but its answer was lost; it may or may not have been done (%v)", e.Unit, e.Action, e.Cause)
+}
+
+func (e *OutcomeUnknownError) Unwrap() error { return e.Cause }

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -62,6 +65,9 @@ type simTransport struct {
 	trips atomic.Int64
 
 	active, peak atomic.Int64 // requests inside the unit now, and at most
+	// resetAfter makes the next n round trips reach the unit and then fail as a connection reset
+	// before the answer: the unit acted, the client cannot know it.
+	resetAfter atomic.Int64
 
 	mu         sync.Mutex
 	replyDelay map[string]time.Duration // per action: hold the reply this long after the unit handled it
@@ -69,13 +75,22 @@ type simTransport struct {
 
 func (rt *simTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	rt.trips.Add(1)
+	// Report what net/http's own transport reports, so the client can tell a request that
+	// never left from one the unit received.
+	trace := httptrace.ContextClientTrace(req.Context())
+	if trace != nil && trace.GetConn != nil {
+		trace.GetConn("sim.invalid:443")
+	}
 	body, err := io.ReadAll(req.Body)
 	_ = req.Body.Close()
 	if err != nil {
 		return nil, err
 	}
 	if rt.down.Load() {
-		return nil, errors.New("dial tcp 192.0.2.10:8089: connect: no route to host")
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: no route to host")}
+	}
+	if trace != nil && trace.WroteRequest != nil {
+		trace.WroteRequest(httptrace.WroteRequestInfo{})
 	}
 	n := rt.active.Add(1)
 	for cur := rt.peak.Load(); n > cur && !rt.peak.CompareAndSwap(cur, n); cur = rt.peak.Load() {
@@ -87,6 +102,11 @@ func (rt *simTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	rt.sim.ServeHTTP(rec, in)
 	if err := req.Context().Err(); err != nil {
 		return nil, err
+	}
+	for n := rt.resetAfter.Load(); n > 0; n = rt.resetAfter.Load() {
+		if rt.resetAfter.CompareAndSwap(n, n-1) {
+			return nil, &net.OpError{Op: "read", Net: "tcp", Err: errors.New("read: connection reset by peer")}
+		}
 	}
 	if d := rt.delayFor(body); d > 0 {
 		t := time.NewTimer(d)
@@ -125,6 +145,29 @@ func (rt *simTransport) delayReplies(action string, d time.Duration) {
 func inProcessClient(sim *ucmsim.UCM) (*ucm.Client, *simTransport) {
 	rt := &simTransport{sim: sim}
 	return ucm.NewClientWithHTTP("https://sim.invalid", &http.Client{Transport: rt}), rt
+}
+
+// newPools builds a pool of the given units (id -> client) with its own metrics registry.
+func newMultiPool(t *testing.T, opts Options, clients map[string]Caller) (*Pool, *metrics.Metrics) {
+	t.Helper()
+	m := metrics.New("test")
+	opts.Metrics = m
+	var units []UnitConfig
+	for _, id := range sortedKeys(clients) {
+		units = append(units, UnitConfig{ID: id, URL: "https://" + id + ".invalid", Username: apiUser, Password: simPassword, Client: clients[id]})
+	}
+	p, err := New(opts, units)
+	require.NoError(t, err)
+	return p, m
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // newPool builds a one-unit pool with its own metrics registry. The caller closes it (inside a
@@ -191,3 +234,5 @@ func (f *fakeCaller) counts() (logins, calls int) {
 	defer f.mu.Unlock()
 	return f.logins, f.calls
 }
+
+func errorsAs[T error](err error, target *T) bool { return errors.As(err, target) }

@@ -49,6 +49,8 @@ func (u *unit) refreshIfDue(ctx context.Context) {
 	if !due {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, u.opts.RequestTimeout)
+	defer cancel()
 	if _, err := u.exchange(ctx, "getSystemStatus", nil); err != nil {
 		u.opts.Logger.Warn("session keep-alive failed", "unit", u.cfg.ID, "err", err)
 	}

@@ -2,58 +2,49 @@ package sessionpool
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"sync"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
-
 	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
 )
 
 // Open sends an action whose successful reply is not the envelope (cdrapi's bare JSON, recapi's
-// audio) over the unit's shared session, with the same protections as Do: a slot, the breaker,
-// the deadline, and one re-login and retry when the unit answers -6 (which it still does with the
-// envelope). The reply's body may stream: the slot stays taken until the caller closes it, so
-// downloads count against the unit's in-flight bound. Open is never coalesced.
+// audio) over the unit's shared session, with the same protections as Do: admission (the pause,
+// the breaker, a slot), the request deadline up to the reply's headers, one re-login and retry
+// when the unit answers -6 (which it still does with the envelope), and one more try after a
+// transport failure (these are reads). The reply's body may stream: the slot stays taken until
+// the caller closes it, so downloads count against the unit's in-flight bound. Open is never
+// coalesced.
 func (p *Pool) Open(ctx context.Context, unitID, action string, params map[string]any) (*http.Response, error) {
 	u, ok := p.units[unitID]
 	if !ok {
 		return nil, ErrUnknownUnit
 	}
 	u.touch()
-	return u.open(ctx, action, params)
+	resp, err := u.open(ctx, action, params)
+	u.countRefusal(err)
+	return resp, err
 }
 
 func (u *unit) open(ctx context.Context, action string, params map[string]any) (*http.Response, error) {
-	if err := u.acquire(ctx); err != nil {
+	// The deadline covers everything up to the reply's headers; the stream that follows is the
+	// client's to read at its pace (its own context, and the idle cut-off below, govern it).
+	deadline := time.Now().Add(u.requestTimeout(action))
+	actx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	t, err := u.admit(actx)
+	if err != nil {
 		return nil, err
 	}
-	var resp *http.Response
-	var stop context.CancelFunc
-	_, err := u.breaker.Execute(func() (json.RawMessage, error) {
-		cookie, err := u.session(ctx)
-		if err != nil {
-			return nil, err
-		}
-		resp, stop, err = u.openOnce(ctx, action, cookie, params)
-		if errors.Is(err, ucm.StatusCookie) || errors.Is(err, ucm.StatusNeedAuth) {
-			u.invalidate(cookie)
-			if cookie, err = u.session(ctx); err != nil {
-				return nil, err
-			}
-			resp, stop, err = u.openOnce(ctx, action, cookie, params)
-		}
-		return nil, err
-	})
-	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		err = &UnavailableError{Unit: u.cfg.ID, Reason: "circuit breaker open after repeated failures to reach the unit", RetryAfter: u.opts.BreakerOpen}
+	resp, stop, err := u.openAttempt(ctx, actx, t, deadline, action, params)
+	if retryable(action, err) && actx.Err() == nil && u.breaker.closed() {
+		resp, stop, err = u.openAttempt(ctx, actx, t, deadline, action, params)
 	}
 	if err != nil {
-		u.release()
+		t.release()
 		return nil, err
 	}
 	// A stream that stalls for a whole request timeout ends, so a unit that stops sending (or a
@@ -64,18 +55,36 @@ func (u *unit) open(ctx context.Context, action string, params map[string]any) (
 		once.Do(func() {
 			idle.Stop()
 			stop()
-			u.release()
+			t.release()
 		})
 	}}
 	return resp, nil
 }
 
+// openAttempt is the session and one Open, with the single re-login and retry after a -6 or -5.
+// The session is waited for under actx (the deadline); the request itself runs under ctx.
+func (u *unit) openAttempt(ctx, actx context.Context, t *ticket, deadline time.Time, action string, params map[string]any) (*http.Response, context.CancelFunc, error) {
+	cookie, err := u.session(actx)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, stop, err := u.openOnce(ctx, t, deadline, action, cookie, params)
+	if errors.Is(err, ucm.StatusCookie) || errors.Is(err, ucm.StatusNeedAuth) {
+		u.invalidate(cookie)
+		if cookie, err = u.session(actx); err != nil {
+			return nil, nil, err
+		}
+		resp, stop, err = u.openOnce(ctx, t, deadline, action, cookie, params)
+	}
+	return resp, stop, err
+}
+
 // openOnce sends the action; the deadline covers the reply's headers (and a JSON body, which is
 // read at once), not the streaming of audio, which the client's own context governs. stop ends
 // the request's context once the body has been read.
-func (u *unit) openOnce(ctx context.Context, action, cookie string, params map[string]any) (*http.Response, context.CancelFunc, error) {
+func (u *unit) openOnce(ctx context.Context, t *ticket, deadline time.Time, action, cookie string, params map[string]any) (*http.Response, context.CancelFunc, error) {
 	cctx, cancel := context.WithCancel(ctx)
-	timer := time.AfterFunc(u.timeout(action), cancel)
+	timer := time.AfterFunc(min(u.callTimeout(action), time.Until(deadline)), cancel)
 	start := time.Now()
 	resp, err := u.cfg.Client.Open(cctx, action, cookie, params)
 	if err == nil {
@@ -89,6 +98,8 @@ func (u *unit) openOnce(ctx context.Context, action, cookie string, params map[s
 		err = &ucm.TransportError{Action: action, Timeout: true, Err: context.DeadlineExceeded}
 	}
 	u.record(ctx, action, start, err)
+	t.report(err)
+	u.notePause(err)
 	if err != nil {
 		cancel()
 		return nil, nil, err

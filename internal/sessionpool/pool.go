@@ -45,14 +45,27 @@ type CallInfo struct {
 
 // Options tune the pool; zero values take the defaults documented on each field.
 type Options struct {
-	IdleTimeout     time.Duration            // the UCM's cookie lifetime (10m); keep-alive runs well before it
-	RequestTimeout  time.Duration            // deadline of one UCM call or login (15s)
-	ActionTimeouts  map[string]time.Duration // longer deadlines for slow actions (applyChanges)
-	MaxInFlight     int                      // concurrent calls per unit (8): the UCM is a small appliance
-	BackoffBase     time.Duration            // first back-off after a transient login failure (1s)
-	BackoffMax      time.Duration            // cap of the back-off (2m)
-	BreakerFailures uint32                   // consecutive transport failures that open the breaker (5)
-	BreakerOpen     time.Duration            // how long an open breaker fails fast (15s)
+	IdleTimeout time.Duration // the UCM's cookie lifetime (10m); keep-alive runs well before it
+	// RequestTimeout bounds one request to a unit from start to end (15s): the wait for a slot,
+	// a login, the call, and its one retry all fit in it, so a client never waits longer.
+	RequestTimeout time.Duration
+	// CallTimeout bounds each single UCM call: challenge+login, or one action (10s; at most
+	// RequestTimeout). A call that runs out is a timeout, and counts against the breaker.
+	CallTimeout time.Duration
+	// ActionTimeouts give slow actions (applyChanges) a longer deadline, for the request and for
+	// its call alike.
+	ActionTimeouts map[string]time.Duration
+	// MaxInFlight is the bulkhead: calls in flight to one unit at once (8). The UCM is a small
+	// appliance, and a unit that stalls holds at most this many of the gateway's requests.
+	MaxInFlight int
+	// SlotWait is how long a request waits for a free slot before it is refused as overloaded
+	// (2s): short, so a stalled unit answers its clients fast instead of queueing them.
+	SlotWait        time.Duration
+	BackoffBase     time.Duration // first back-off after a transient login failure (1s)
+	BackoffMax      time.Duration // cap of the login back-off (8s), so a unit that is back is used soon
+	BreakerFailures int           // consecutive failed calls (transport, timeout, not the API) that open the breaker (5)
+	BreakerOpen     time.Duration // first open period of the breaker (2s); it doubles while probes fail
+	BreakerOpenMax  time.Duration // cap of the open period (8s): a unit that is back is probed within it
 	Logger          *slog.Logger
 	Metrics         *metrics.Metrics
 	OnCall          func(ctx context.Context, info CallInfo) // called after every UCM call on the request's context
@@ -67,13 +80,18 @@ func (o *Options) setDefaults() {
 	}
 	def(&o.IdleTimeout, 10*time.Minute)
 	def(&o.RequestTimeout, 15*time.Second)
+	def(&o.CallTimeout, 10*time.Second)
+	o.CallTimeout = min(o.CallTimeout, o.RequestTimeout)
+	def(&o.SlotWait, 2*time.Second)
 	def(&o.BackoffBase, time.Second)
-	def(&o.BackoffMax, 2*time.Minute)
-	def(&o.BreakerOpen, 15*time.Second)
+	def(&o.BackoffMax, 8*time.Second)
+	def(&o.BreakerOpen, 2*time.Second)
+	def(&o.BreakerOpenMax, 8*time.Second)
+	o.BreakerOpenMax = max(o.BreakerOpenMax, o.BreakerOpen)
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = 8
 	}
-	if o.BreakerFailures == 0 {
+	if o.BreakerFailures <= 0 {
 		o.BreakerFailures = 5
 	}
 	if o.Logger == nil {
@@ -96,8 +114,9 @@ type Pool struct {
 	units map[string]*unit
 	order []string
 
-	stop      context.CancelFunc // ends the keep-alive loop and any refresh in progress
+	stop      context.CancelFunc // ends the keep-alive loop, logins, shared reads and first contacts
 	done      chan struct{}
+	work      tasks // goroutines the pool started for requests: shared reads, first contacts
 	closeOnce sync.Once
 }
 
@@ -111,7 +130,7 @@ func New(opts Options, units []UnitConfig) (*Pool, error) {
 			stop()
 			return nil, fmt.Errorf("sessionpool: unit %q configured twice", cfg.ID)
 		}
-		p.units[cfg.ID] = newUnit(cfg, &p.opts)
+		p.units[cfg.ID] = newUnit(runCtx, cfg, &p.opts, &p.work)
 		p.order = append(p.order, cfg.ID)
 	}
 	go p.keepAlive(runCtx)
@@ -119,19 +138,44 @@ func New(opts Options, units []UnitConfig) (*Pool, error) {
 }
 
 // Do sends one action to the unit over its shared session and returns the reply's response
-// object. Reads (get*/list*) with identical parameters that run at the same time share one call.
+// object, within the request deadline (Options.RequestTimeout) whatever happens on the way.
+// Reads (get*/list*) with identical parameters that run at the same time share one call, and a
+// read is retried once after a transport failure; a write is never retried except after the
+// unit refused its cookie (it did nothing then), and a write whose answer was lost is an
+// *OutcomeUnknownError. Refusals without a call are *UnavailableError.
 func (p *Pool) Do(ctx context.Context, unitID, action string, params map[string]any) (json.RawMessage, error) {
 	u, ok := p.units[unitID]
 	if !ok {
 		return nil, ErrUnknownUnit
 	}
 	u.touch()
+	ctx, cancel := context.WithTimeout(ctx, u.requestTimeout(action))
+	defer cancel()
+	var raw json.RawMessage
+	var err error
 	if isRead(action) {
-		return u.coalesced(ctx, action, params)
+		raw, err = u.coalesced(ctx, action, params)
+	} else {
+		// A read that starts after this write must not join a flight that started before it.
+		defer u.writes.Add(1)
+		raw, err = u.exchange(ctx, action, params)
 	}
-	// A read that starts after this write must not join a flight that started before it.
-	defer u.writes.Add(1)
-	return u.exchange(ctx, action, params)
+	u.countRefusal(err)
+	return raw, err
+}
+
+// Contact logs in to every unit that has no session yet, in the background, so that each
+// unit's first contact (and its outcome: a TLS problem, an unreachable unit, refused
+// credentials) is in the log at start rather than at the first request. Close stops it.
+func (p *Pool) Contact() {
+	for _, id := range p.order {
+		u := p.units[id]
+		p.work.Go(func() {
+			ctx, cancel := context.WithTimeout(u.run, p.opts.RequestTimeout)
+			defer cancel()
+			_, _ = u.session(ctx)
+		})
+	}
 }
 
 // Has reports whether the unit is configured, so callers can refuse bad input before any call.
@@ -144,8 +188,16 @@ func (p *Pool) Has(unitID string) bool {
 func (p *Pool) Close(ctx context.Context) {
 	p.closeOnce.Do(func() {
 		p.stop()
-		select { // a refresh in progress ends with the pool's context; don't outwait ctx for it
-		case <-p.done:
+		// A refresh, login or shared read in progress ends with the pool's context; don't
+		// outwait ctx for it.
+		work := make(chan struct{})
+		go func() {
+			p.work.closeAndWait()
+			<-p.done
+			close(work)
+		}()
+		select {
+		case <-work:
 		case <-ctx.Done():
 		}
 		var wg sync.WaitGroup

@@ -3,6 +3,7 @@ package sessionpool
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -41,26 +42,36 @@ func (u *unit) current() (cookie string, err error, ok bool) {
 	if u.stopped != nil {
 		return "", &LoginStoppedError{Unit: u.cfg.ID, Cause: u.stopped}, true
 	}
+	if err := u.pausedLocked(now); err != nil {
+		return "", err, true
+	}
 	if now.Before(u.retryAt) {
-		return "", &UnavailableError{Unit: u.cfg.ID, Reason: "backing off after a failed login", RetryAfter: u.retryAt.Sub(now), Cause: errors.New(u.lastErr)}, true
+		return "", &UnavailableError{Unit: u.cfg.ID, Kind: RefusedBackingOff, Reason: "backing off after a failed login",
+			RetryAfter: u.retryAt.Sub(now), Cause: u.lastErr}, true
 	}
 	return "", nil, false
 }
 
-// login runs one handshake under a context detached from every caller.
+// login runs one handshake under a context detached from every caller (but not from the pool:
+// Close ends it).
 func (u *unit) login() (any, error) {
 	// A caller may have seen no cookie just before the previous flight finished: don't log in twice.
 	if cookie, err, ok := u.current(); ok {
 		return cookie, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), u.opts.RequestTimeout)
+	ctx, cancel := context.WithTimeout(u.run, u.opts.CallTimeout)
 	defer cancel()
 	start := time.Now()
 	cookie, err := u.cfg.Client.Login(ctx, u.cfg.Username, u.cfg.Password)
 	u.record(ctx, "login", start, err)
+	if errors.Is(err, context.Canceled) && u.run.Err() != nil {
+		return "", err // the pool is closing: this says nothing about the unit
+	}
+	u.notePause(err)
 
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	u.logFirstContactLocked(err)
 	now := time.Now()
 	if err == nil {
 		u.cookie, u.lastCall, u.lastLogin = cookie, now, now
@@ -73,7 +84,7 @@ func (u *unit) login() (any, error) {
 	}
 	u.loginFailures++
 	u.opts.Metrics.Logins.WithLabelValues(u.cfg.ID, "failure").Inc()
-	u.lastErr = err.Error()
+	u.lastErr = err
 	u.lastErrStatus = 0
 	if s, ok := ucm.StatusOf(err); ok {
 		u.lastErrStatus = int(s)
@@ -93,28 +104,66 @@ func (u *unit) login() (any, error) {
 	} else {
 		u.setState(StateBackingOff)
 	}
-	u.opts.Logger.Warn("login to unit failed; backing off", "unit", u.cfg.ID, "err", err, "retry_in", delay.String())
-	return "", &UnavailableError{Unit: u.cfg.ID, Reason: "login failed", RetryAfter: delay, Cause: err}
+	u.opts.Logger.Warn("login to unit failed; backing off", append(tlsAttrs(err), "unit", u.cfg.ID, "err", err, "retry_in", delay.String())...)
+	if paused := u.pausedLocked(now); paused != nil {
+		return "", paused
+	}
+	return "", &UnavailableError{Unit: u.cfg.ID, Kind: RefusedBackingOff, Reason: "login failed", RetryAfter: delay, Cause: err}
 }
 
-// stopsLogins reports whether another login could cost the unit a login attempt. Only failures
-// known to be harmless to retry (transport trouble, the unit being busy) let logins continue;
-// anything else the unit said about our login stops them, to be safe.
-func stopsLogins(err error) bool {
-	var ue *ucm.Error
-	if !errors.As(err, &ue) {
-		return false // transport, timeout, not-JSON: the unit never judged our credentials
+// logFirstContactLocked logs, once per unit, how the first attempt to reach it went: at start an
+// operator sees at a glance which units work and what is wrong with the others.
+func (u *unit) logFirstContactLocked(err error) {
+	if u.contacted {
+		return
 	}
-	if ue.RemainNum != nil || ue.RemainTime != nil {
-		return true
+	u.contacted = true
+	attrs := []any{"unit", u.cfg.ID, "url", u.cfg.URL, "outcome", contactOutcome(err)}
+	if err == nil {
+		u.opts.Logger.Info("first contact with unit", attrs...)
+		return
 	}
-	switch ue.Status {
-	case ucm.StatusConnectionClosed, ucm.StatusSystemTimeout, ucm.StatusSystemError,
-		ucm.StatusTooFrequent, ucm.StatusTooFrequent2, ucm.StatusTooFrequentLong, ucm.StatusTaskRunning:
-		return false
-	}
-	return true
+	attrs = append(append(attrs, tlsAttrs(err)...), "err", err)
+	u.opts.Logger.Warn("first contact with unit failed", attrs...)
 }
+
+// contactOutcome names a login's outcome for the first-contact line.
+func contactOutcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, ucm.ErrTLS):
+		return "tls_error"
+	case errors.Is(err, ucm.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, ucm.ErrTransport):
+		return "unreachable"
+	case errors.Is(err, ucm.ErrNotJSON):
+		return "not_the_api"
+	case pauseFor(err) > 0:
+		return "rate_limited"
+	case stopsLogins(err):
+		return "credentials_refused"
+	}
+	return "unit_error"
+}
+
+// tlsAttrs are the log attributes of a TLS failure: the certificate's SHA-256 is what
+// tls.pin_sha256 takes, so the operator can pin it from the log line.
+func tlsAttrs(err error) []any {
+	var te *ucm.TLSError
+	if !errors.As(err, &te) {
+		return nil
+	}
+	attrs := []any{slog.String("tls_problem", te.Reason)}
+	if te.CertSHA256 != "" {
+		attrs = append(attrs, slog.String("cert_sha256", te.CertSHA256))
+	}
+	return attrs
+}
+
+// stopsLogins: see ucm.StopsLogins (the events socket's login follows the same rule).
+func stopsLogins(err error) bool { return ucm.StopsLogins(err) }
 
 // backoff is exponential with "equal jitter" (half fixed, half random), so many gateways
 // restarting together do not log in in lock-step; a unit that asked for a pause gets at least it.
@@ -126,17 +175,11 @@ func (u *unit) backoff(err error) time.Duration {
 	}
 	d = min(d, u.opts.BackoffMax)
 	d = d/2 + time.Duration(u.opts.Jitter()*float64(d/2))
-	switch {
-	case errors.Is(err, ucm.StatusTooFrequentLong):
-		d = max(d, 60*time.Second)
-	case errors.Is(err, ucm.StatusTooFrequent), errors.Is(err, ucm.StatusTooFrequent2):
-		d = max(d, 15*time.Second)
-	}
-	return d
+	return max(d, pauseFor(err))
 }
 
-// outcome is the metric label for a call's result.
-func outcome(err error) string {
+// outcomeLabel is the metric label for a call's result.
+func outcomeLabel(err error) string {
 	var ue *ucm.Error
 	switch {
 	case err == nil:

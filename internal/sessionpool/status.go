@@ -2,8 +2,6 @@ package sessionpool
 
 import (
 	"time"
-
-	"github.com/sony/gobreaker/v2"
 )
 
 // UnitStatus is what an operator needs to see about one unit's session.
@@ -17,7 +15,10 @@ type UnitStatus struct {
 	Logins          int64
 	LoginFailures   int64
 	InFlight        int
-	Breaker         string // closed, half_open, open
+	MaxInFlight     int       // the bulkhead: calls in flight to the unit at most
+	Breaker         string    // closed, half_open, open
+	BreakerRetryAt  time.Time // while the breaker is open: when its next probe may go; zero otherwise
+	PausedUntil     time.Time // the unit asked for a pause (-45/-46/-57): no calls before this; zero when none
 	RetryAt         time.Time
 }
 
@@ -59,19 +60,21 @@ func (p *Pool) Reset(id string) (UnitStatus, error) {
 }
 
 func (u *unit) status() UnitStatus {
+	br, probeAt := u.breaker.status()
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	br := "closed"
-	switch u.breaker.State() {
-	case gobreaker.StateOpen:
-		br = "open"
-	case gobreaker.StateHalfOpen:
-		br = "half_open"
-	}
-	return UnitStatus{
+	st := UnitStatus{
 		ID: u.cfg.ID, URL: u.cfg.URL, State: u.state, LastLogin: u.lastLogin,
-		LastError: u.lastErr, LastErrorStatus: u.lastErrStatus,
-		Logins: u.logins, LoginFailures: u.loginFailures,
-		InFlight: int(u.inFlight.Load()), Breaker: br, RetryAt: u.retryAt,
+		LastErrorStatus: u.lastErrStatus,
+		Logins:          u.logins, LoginFailures: u.loginFailures,
+		InFlight: int(u.inFlight.Load()), MaxInFlight: u.opts.MaxInFlight,
+		Breaker: br.String(), BreakerRetryAt: probeAt, RetryAt: u.retryAt,
 	}
+	if u.lastErr != nil {
+		st.LastError = u.lastErr.Error()
+	}
+	if time.Now().Before(u.pausedUntil) {
+		st.PausedUntil = u.pausedUntil
+	}
+	return st
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
@@ -31,6 +29,8 @@ const (
 type unit struct {
 	cfg  UnitConfig
 	opts *Options
+	run  context.Context // the pool's: ends at Close, and with it logins and shared reads
+	work *tasks
 
 	mu            sync.Mutex
 	cookie        string
@@ -38,44 +38,32 @@ type unit struct {
 	lastUsed      time.Time // last client request: decides whether keep-alive is worth it
 	state         State
 	lastLogin     time.Time
-	lastErr       string
+	lastErr       error
 	lastErrStatus int
 	logins        int64
 	loginFailures int64
 	stopped       error     // non-nil: logins stopped until Reset
 	failures      int       // consecutive transient login failures
 	retryAt       time.Time // no login before this
+	pausedUntil   time.Time // the unit asked for a pause (-45/-46/-57): no calls before this
+	pauseCause    error     // the reply that asked for it
+	contacted     bool      // the first login's outcome has been logged
 
 	loginFlight singleflight.Group
-	readFlight  singleflight.Group
-	writes      atomic.Uint64 // bumped after every write; part of the coalescing key
+	flightMu    sync.Mutex
+	flights     map[string]*flight // shared reads in progress (coalesce.go)
+	writes      atomic.Uint64      // bumped after every write; part of the coalescing key
 	slots       chan struct{}
 	inFlight    atomic.Int64
-	breaker     *gobreaker.CircuitBreaker[json.RawMessage]
+	breaker     *breaker
 }
 
-func newUnit(cfg UnitConfig, opts *Options) *unit {
-	u := &unit{cfg: cfg, opts: opts, state: StateCold, slots: make(chan struct{}, opts.MaxInFlight)}
-	u.breaker = gobreaker.NewCircuitBreaker[json.RawMessage](gobreaker.Settings{
-		Name:        cfg.ID,
-		MaxRequests: 1,
-		Timeout:     opts.BreakerOpen,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= opts.BreakerFailures },
-		// The unit answered (even with an error status): it is up.
-		IsSuccessful: func(err error) bool {
-			var ue *ucm.Error
-			return err == nil || errors.As(err, &ue)
-		},
-		// Our own refusals and a client hanging up say nothing about the unit's health.
-		IsExcluded: func(err error) bool {
-			var stop *LoginStoppedError
-			var unav *UnavailableError
-			return errors.Is(err, context.Canceled) || errors.As(err, &stop) || errors.As(err, &unav)
-		},
-		OnStateChange: func(name string, from, to gobreaker.State) {
-			opts.Logger.Warn("unit breaker changed state", "unit", name, "from", from.String(), "to", to.String())
-			opts.Metrics.BreakerState.WithLabelValues(name).Set(float64(breakerGauge(to)))
-		},
+func newUnit(run context.Context, cfg UnitConfig, opts *Options, work *tasks) *unit {
+	u := &unit{cfg: cfg, opts: opts, run: run, work: work, state: StateCold,
+		slots: make(chan struct{}, opts.MaxInFlight), flights: map[string]*flight{}}
+	u.breaker = newBreaker(opts.BreakerFailures, opts.BreakerOpen, opts.BreakerOpenMax, func(from, to breakerState) {
+		opts.Logger.Warn("unit breaker changed state", "unit", cfg.ID, "from", from.String(), "to", to.String())
+		opts.Metrics.BreakerState.WithLabelValues(cfg.ID).Set(float64(to))
 	})
 	opts.Metrics.SetSessionState(cfg.ID, string(StateCold))
 	opts.Metrics.BreakerState.WithLabelValues(cfg.ID).Set(0)
@@ -85,17 +73,10 @@ func newUnit(cfg UnitConfig, opts *Options) *unit {
 	opts.Metrics.Logins.WithLabelValues(cfg.ID, "failure")
 	opts.Metrics.Coalesced.WithLabelValues(cfg.ID)
 	opts.Metrics.InFlight.WithLabelValues(cfg.ID)
-	return u
-}
-
-func breakerGauge(s gobreaker.State) int {
-	switch s {
-	case gobreaker.StateHalfOpen:
-		return 1
-	case gobreaker.StateOpen:
-		return 2
+	for _, r := range Refusals {
+		opts.Metrics.Refusals.WithLabelValues(cfg.ID, string(r))
 	}
-	return 0
+	return u
 }
 
 func (u *unit) touch() {
@@ -112,100 +93,84 @@ func (u *unit) setState(s State) {
 	}
 }
 
-func (u *unit) timeout(action string) time.Duration {
+// requestTimeout bounds a whole request for action; callTimeout each of its calls.
+func (u *unit) requestTimeout(action string) time.Duration {
 	if d, ok := u.opts.ActionTimeouts[action]; ok && d > 0 {
 		return d
 	}
 	return u.opts.RequestTimeout
 }
 
-// coalesced lets identical concurrent reads share one call. The shared call runs detached from any
-// one caller's cancellation, so the first caller giving up does not fail the rest.
-func (u *unit) coalesced(ctx context.Context, action string, params map[string]any) (json.RawMessage, error) {
-	key, err := json.Marshal(params) // map keys marshal sorted: equal params, equal key
-	if err != nil {
-		return u.exchange(ctx, action, params)
+func (u *unit) callTimeout(action string) time.Duration {
+	if d, ok := u.opts.ActionTimeouts[action]; ok && d > 0 {
+		return d
 	}
-	shared := context.WithoutCancel(ctx)
-	flight := strconv.FormatUint(u.writes.Load(), 10) + "\x00" + action + "\x00" + string(key)
-	// singleflight reports Shared to every caller of a shared flight, the one that made the call
-	// included; only the others were answered by someone else's call.
-	var leader bool // written by this caller's own fn, which finishes before its result is sent
-	ch := u.readFlight.DoChan(flight, func() (any, error) {
-		leader = true
-		return u.exchange(shared, action, params)
-	})
-	select {
-	case r := <-ch:
-		if r.Shared && !leader {
-			u.opts.Metrics.Coalesced.WithLabelValues(u.cfg.ID).Inc()
-		}
-		raw, _ := r.Val.(json.RawMessage)
-		return raw, r.Err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return u.opts.CallTimeout
 }
 
-// exchange is one request to the unit: a slot, the breaker, the session, the call, and on a
-// rejected cookie one fresh login and one retry.
+// exchange is one request to the unit: admission (the unit's pause, the breaker, a slot), then
+// the session and the call. On a rejected cookie it logs in once and retries (the unit did
+// nothing with a call it refused); a read that failed in transport is tried once more. A write
+// is never repeated, and a write whose answer was lost says so.
 func (u *unit) exchange(ctx context.Context, action string, params map[string]any) (json.RawMessage, error) {
-	if err := u.acquire(ctx); err != nil {
+	t, err := u.admit(ctx)
+	if err != nil {
 		return nil, err
 	}
-	defer u.release()
-	raw, err := u.breaker.Execute(func() (json.RawMessage, error) {
-		cookie, err := u.session(ctx)
-		if err != nil {
-			return nil, err
-		}
-		raw, err := u.call(ctx, action, cookie, params)
-		if errors.Is(err, ucm.StatusCookie) || errors.Is(err, ucm.StatusNeedAuth) {
-			u.invalidate(cookie)
-			if cookie, err = u.session(ctx); err != nil {
-				return nil, err
-			}
-			raw, err = u.call(ctx, action, cookie, params)
-		}
-		return raw, err
-	})
-	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		return nil, &UnavailableError{Unit: u.cfg.ID, Reason: "circuit breaker open after repeated failures to reach the unit", RetryAfter: u.opts.BreakerOpen}
+	defer t.release()
+	raw, err := u.attempt(ctx, t, action, params)
+	if isRead(action) && retryable(action, err) && ctx.Err() == nil && u.breaker.closed() {
+		u.opts.Logger.Debug("read failed in transport; trying once more", "unit", u.cfg.ID, "action", action, "err", err)
+		raw, err = u.attempt(ctx, t, action, params)
+	}
+	if !isRead(action) && outcomeUnknown(action, err) {
+		return nil, &OutcomeUnknownError{Unit: u.cfg.ID, Action: action, Cause: err}
 	}
 	return raw, err
 }
 
-func (u *unit) acquire(ctx context.Context) error {
-	wait := ctx
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		wait, cancel = context.WithTimeout(ctx, u.opts.RequestTimeout)
-		defer cancel()
+// attempt is the session and one call, with the single re-login and retry after a -6 or -5.
+func (u *unit) attempt(ctx context.Context, t *ticket, action string, params map[string]any) (json.RawMessage, error) {
+	cookie, err := u.session(ctx)
+	if err != nil {
+		return nil, err
 	}
-	select {
-	case u.slots <- struct{}{}:
-		u.opts.Metrics.InFlight.WithLabelValues(u.cfg.ID).Set(float64(u.inFlight.Add(1)))
-		return nil
-	case <-wait.Done():
-		if errors.Is(ctx.Err(), context.Canceled) {
-			return ctx.Err()
+	raw, err := u.call(ctx, t, action, cookie, params)
+	if errors.Is(err, ucm.StatusCookie) || errors.Is(err, ucm.StatusNeedAuth) {
+		u.invalidate(cookie)
+		if cookie, err = u.session(ctx); err != nil {
+			return nil, err
 		}
-		return &UnavailableError{Unit: u.cfg.ID, Reason: "every connection slot to the unit stayed busy until the deadline", RetryAfter: time.Second}
+		raw, err = u.call(ctx, t, action, cookie, params)
 	}
+	return raw, err
 }
 
-func (u *unit) release() {
-	u.opts.Metrics.InFlight.WithLabelValues(u.cfg.ID).Set(float64(u.inFlight.Add(-1)))
-	<-u.slots
+// retryable: a read that failed to reach the unit for a reason other than time (a connection
+// reset, a keep-alive connection the unit dropped) may be tried once more. A timeout may not: the
+// unit is slow, and asking again only adds to its load. Only the action's own failure counts: a
+// failed login is the back-off's business.
+func retryable(action string, err error) bool {
+	var te *ucm.TransportError
+	return errors.As(err, &te) && te.Action == action && !te.Timeout
 }
 
-// call sends one action with its own deadline and records its outcome.
-func (u *unit) call(ctx context.Context, action, cookie string, params map[string]any) (json.RawMessage, error) {
-	cctx, cancel := context.WithTimeout(ctx, u.timeout(action))
+// outcomeUnknown: the action itself may have reached the unit, and no answer came back. A login
+// that failed before the action was sent leaves nothing unknown.
+func outcomeUnknown(action string, err error) bool {
+	var te *ucm.TransportError
+	return errors.As(err, &te) && te.Action == action && !te.NotSent
+}
+
+// call sends one action with its own deadline, records its outcome and tells the breaker.
+func (u *unit) call(ctx context.Context, t *ticket, action, cookie string, params map[string]any) (json.RawMessage, error) {
+	cctx, cancel := context.WithTimeout(ctx, u.callTimeout(action))
 	defer cancel()
 	start := time.Now()
 	raw, err := u.cfg.Client.Call(cctx, action, cookie, params)
 	u.record(ctx, action, start, err)
+	t.report(err)
+	u.notePause(err)
 	// Any reply on this cookie except a rejection restarts the unit's idle timer, errors included.
 	var ue *ucm.Error
 	if err == nil || (errors.As(err, &ue) && ue.Status != ucm.StatusCookie && ue.Status != ucm.StatusNeedAuth) {
@@ -220,10 +185,18 @@ func (u *unit) call(ctx context.Context, action, cookie string, params map[strin
 
 func (u *unit) record(ctx context.Context, action string, start time.Time, err error) {
 	d := time.Since(start)
-	o := outcome(err)
+	o := outcomeLabel(err)
 	u.opts.Metrics.UCMCalls.WithLabelValues(u.cfg.ID, action, o).Inc()
 	u.opts.Metrics.UCMCallDuration.WithLabelValues(u.cfg.ID, action).Observe(d.Seconds())
 	u.opts.OnCall(ctx, CallInfo{Unit: u.cfg.ID, Action: action, Outcome: o, Duration: d})
+}
+
+// countRefusal counts a request the pool refused without calling the unit.
+func (u *unit) countRefusal(err error) {
+	var unav *UnavailableError
+	if errors.As(err, &unav) && unav.Kind != "" {
+		u.opts.Metrics.Refusals.WithLabelValues(u.cfg.ID, string(unav.Kind)).Inc()
+	}
 }
 
 // invalidate drops the cookie only if it is still the current one: a request that carried an
@@ -246,7 +219,7 @@ func (u *unit) logout(ctx context.Context) {
 	if cookie == "" {
 		return
 	}
-	lctx, cancel := context.WithTimeout(ctx, u.opts.RequestTimeout)
+	lctx, cancel := context.WithTimeout(ctx, u.opts.CallTimeout)
 	defer cancel()
 	start := time.Now()
 	err := u.cfg.Client.Logout(lctx, cookie)

@@ -75,9 +75,33 @@ type envelope struct {
 // `response` object when the status is 0. Parameters are sent flat beside action and cookie, as
 // the UCM expects; values should already be in the UCM's wire form (usually strings).
 func (c *Client) Call(ctx context.Context, action, cookie string, params map[string]any) (json.RawMessage, error) {
-	body, err := c.post(ctx, action, cookie, params)
+	resp, err := c.do(ctx, action, cookie, params)
 	if err != nil {
 		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes+1))
+	if err != nil {
+		return nil, transportErr(ctx, action, err, false) // the unit was answering: it got the request
+	}
+	raw, err := decodeReply(action, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	if err != nil && ctx.Err() != nil {
+		// A reply that is not the API and arrives as the caller gives up is the connection being
+		// torn down, not the unit's answer.
+		return nil, transportErr(ctx, action, ctx.Err(), false)
+	}
+	return raw, err
+}
+
+// decodeReply turns a whole reply into the response object or a typed error. It is the one
+// place where untrusted bytes from a unit are interpreted (fuzzed by FuzzDecodeReply): whatever
+// they are, the answer is a JSON value, an *Error or a *NotJSONError.
+func decodeReply(action string, httpStatus int, contentType string, body []byte) (json.RawMessage, error) {
+	if len(body) > maxReplyBytes {
+		return nil, &NotJSONError{Action: action, HTTPStatus: httpStatus, ContentType: "oversized reply"}
+	}
+	if !looksLikeJSON(contentType, body) {
+		return nil, &NotJSONError{Action: action, HTTPStatus: httpStatus, ContentType: contentType, Title: htmlTitle(body)}
 	}
 	return decodeEnvelope(action, body)
 }
@@ -86,30 +110,6 @@ func (c *Client) Call(ctx context.Context, action, cookie string, params map[str
 // envelope (recapi streams audio, cdrapi answers bare JSON). The caller closes the body.
 func (c *Client) Open(ctx context.Context, action, cookie string, params map[string]any) (*http.Response, error) {
 	return c.do(ctx, action, cookie, params)
-}
-
-func (c *Client) post(ctx context.Context, action, cookie string, params map[string]any) ([]byte, error) {
-	resp, err := c.do(ctx, action, cookie, params)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes+1))
-	if err != nil {
-		return nil, transportErr(ctx, action, err)
-	}
-	if len(body) > maxReplyBytes {
-		return nil, &NotJSONError{Action: action, HTTPStatus: resp.StatusCode, ContentType: "oversized reply"}
-	}
-	if !looksLikeJSON(resp.Header.Get("Content-Type"), body) {
-		return nil, &NotJSONError{
-			Action:      action,
-			HTTPStatus:  resp.StatusCode,
-			ContentType: resp.Header.Get("Content-Type"),
-			Title:       htmlTitle(body),
-		}
-	}
-	return body, nil
 }
 
 func (c *Client) do(ctx context.Context, action, cookie string, params map[string]any) (*http.Response, error) {
@@ -134,22 +134,27 @@ func (c *Client) do(ctx context.Context, action, cookie string, params map[strin
 	}
 	hreq.Header.Set("Content-Type", "application/json;charset=UTF-8")
 	hreq.Header.Set("Accept", "application/json")
-	resp, err := c.hc.Do(hreq)
+	var sent sendTrace
+	resp, err := c.hc.Do(hreq.WithContext(sent.attach(ctx)))
 	if err != nil {
-		return nil, transportErr(ctx, action, err)
+		return nil, transportErr(ctx, action, err, sent.notSent())
 	}
 	return resp, nil
 }
 
 // transportErr classifies a failed exchange. A caller's own cancellation stays context.Canceled so
-// upstream code does not count the unit as down because a client hung up.
-func transportErr(ctx context.Context, action string, err error) error {
+// upstream code does not count the unit as down because a client hung up. A TLS failure becomes
+// a *TLSError, which says what the operator can do about it.
+func transportErr(ctx context.Context, action string, err error, notSent bool) error {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return fmt.Errorf("ucm: %s: %w", action, context.Canceled)
 	}
+	if te := tlsFailure(action, err); te != nil {
+		return te
+	}
 	var ne net.Error
 	timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
-	return &TransportError{Action: action, Timeout: timeout, Err: stripURL(err)}
+	return &TransportError{Action: action, Timeout: timeout, NotSent: notSent, Err: stripURL(err)}
 }
 
 // stripURL removes net/http's "Post \"https://…\": " prefix: the unit's address is already known

@@ -19,12 +19,14 @@ import (
 // fakeUnit answers every POST with the given status code, content type and body.
 func fakeUnit(t *testing.T, code int, ctype, body string) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", ctype)
 		w.WriteHeader(code)
 		io.WriteString(w, body)
 	}))
+	srv.Config.ErrorLog = discardLog() // handshakes refused on purpose are not news
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -137,12 +137,20 @@ var (
 	// ErrNotJSON: the unit answered with something other than the JSON envelope (an HTML error page
 	// from a blacklisted IP, a proxy's page, audio where JSON was expected).
 	ErrNotJSON = errors.New("ucm: reply is not JSON")
+	// ErrTLS: the TLS handshake failed (an untrusted certificate, a pin mismatch, no common
+	// cipher). It is also an ErrTransport, but one only the operator can fix.
+	ErrTLS = errors.New("ucm: TLS handshake failed")
 )
 
-// TransportError says which action failed to reach the unit, and whether it was a timeout.
+// TransportError says which action failed to reach the unit, whether it was a timeout, and
+// whether the unit can have acted on it.
 type TransportError struct {
 	Action  string
 	Timeout bool
+	// NotSent is true when the request certainly never reached the unit whole (no connection
+	// was made, or the request was not fully written), so a write did not happen. When false, a
+	// write may have been done: the unit received it and its answer was lost or late.
+	NotSent bool
 	Err     error
 }
 
@@ -180,3 +188,35 @@ func (e *NotJSONError) Error() string {
 
 // Is matches ErrNotJSON.
 func (e *NotJSONError) Is(target error) bool { return target == ErrNotJSON }
+
+// TLSError is a TLS handshake with the unit that failed. It says why in the operator's terms and,
+// when the unit presented a certificate, that certificate's SHA-256, which is what tls.pin_sha256
+// takes: an operator who trusts the certificate can pin it from the log line.
+type TLSError struct {
+	Action     string
+	Reason     string // what went wrong and what to do
+	CertSHA256 string // lowercase hex SHA-256 of the unit's leaf certificate; "" when none was seen
+	Err        error
+}
+
+func (e *TLSError) Error() string {
+	msg := fmt.Sprintf("ucm: %s: TLS handshake failed: %s", e.Action, e.Reason)
+	if e.CertSHA256 != "" {
+		msg += " (the unit presented a certificate with sha256 " + e.CertSHA256 + ")"
+	}
+	return msg
+}
+
+func (e *TLSError) Unwrap() error { return e.Err }
+
+// Is matches ErrTLS and ErrTransport: the unit was not reached.
+func (e *TLSError) Is(target error) bool { return target == ErrTLS || target == ErrTransport }
+
+// PinMismatchError is the unit presenting a certificate other than the pinned one.
+type PinMismatchError struct {
+	Got string // hex SHA-256 of the certificate the unit presented
+}
+
+func (e *PinMismatchError) Error() string {
+	return "ucm: certificate pin mismatch: unit presented sha256 " + e.Got
+}

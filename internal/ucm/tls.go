@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strings"
 )
 
@@ -19,12 +18,39 @@ type TLSOptions struct {
 	PinSHA256          string // hex SHA-256 of the leaf certificate's DER; colons and case are ignored
 	InsecureSkipVerify bool
 	ServerName         string // override SNI/verification name (rarely needed)
+	// LegacyRSAKeyExchange also offers the TLS 1.2 cipher suites with RSA key exchange, which Go
+	// no longer offers by default (they have no forward secrecy). Some older UCM firmware offers
+	// nothing else; without them the handshake fails with "remote error: tls: handshake
+	// failure". It is set per unit, so no other unit's connections are weakened.
+	LegacyRSAKeyExchange bool
 }
+
+// modernSuites are the TLS 1.2 suites Go offers by default (ECDHE key exchange, AEAD first).
+// legacyRSASuites are added for a unit that needs them: AES with RSA key exchange, still no RC4,
+// 3DES or CBC-SHA256. TLS 1.3 suites are not configurable and stay as they are.
+var (
+	modernSuites = []uint16{
+		tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+		tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+	}
+	legacyRSASuites = []uint16{
+		tls.TLS_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_RSA_WITH_AES_256_GCM_SHA384,
+		tls.TLS_RSA_WITH_AES_128_CBC_SHA, tls.TLS_RSA_WITH_AES_256_CBC_SHA,
+	}
+)
 
 // Config builds the tls.Config. With a pin, the chain and host name are not checked (a
 // self-signed appliance certificate has neither), but the exact certificate is.
 func (o TLSOptions) Config() (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.ServerName}
+	if o.LegacyRSAKeyExchange {
+		// An explicit list is the only per-connection way to offer them (GODEBUG=tlsrsakex=1
+		// would weaken every unit of the process).
+		cfg.CipherSuites = append(append([]uint16(nil), modernSuites...), legacyRSASuites...)
+	}
 	switch {
 	case o.PinSHA256 != "":
 		want, err := hex.DecodeString(strings.ToLower(strings.ReplaceAll(o.PinSHA256, ":", "")))
@@ -38,7 +64,7 @@ func (o TLSOptions) Config() (*tls.Config, error) {
 			}
 			got := sha256.Sum256(cs.PeerCertificates[0].Raw)
 			if subtle.ConstantTimeCompare(got[:], want) != 1 {
-				return fmt.Errorf("ucm: certificate pin mismatch: unit presented sha256 %s", hex.EncodeToString(got[:]))
+				return &PinMismatchError{Got: hex.EncodeToString(got[:])}
 			}
 			return nil
 		}

@@ -6310,12 +6310,17 @@ type TrunkAuthBypass string
 
 // Unit A UCM unit and the gateway's state for it.
 type Unit struct {
-	// Breaker The circuit breaker in front of the unit. `open`: the unit failed repeatedly and requests
-	// fail fast with `503`; `half_open`: a trial request is allowed through.
+	// Breaker The circuit breaker in front of the unit. `open`: calls to the unit failed repeatedly
+	// (transport failures, timeouts, replies that are not its API) and requests fail fast
+	// with `503`; `half_open`: one trial request is allowed through. The open period starts
+	// short and grows while the unit stays down, so a unit that is back is used again soon.
 	//
 	//
 	// Example: closed
 	Breaker UnitBreaker `json:"breaker"`
+
+	// BreakerRetryAt While the breaker is open, when the next trial request may go; null otherwise.
+	BreakerRetryAt nullable.Nullable[time.Time] `json:"breaker_retry_at,omitempty"`
 
 	// ID The unit's id (the slug used in paths).
 	//
@@ -6326,6 +6331,17 @@ type Unit struct {
 	//
 	// Example: 1
 	InFlight int `json:"in_flight"`
+
+	// MaxInFlight The unit's bulkhead: at most this many requests are in flight to it at once. A request
+	// that finds every slot busy for `session.slot_wait` gets `503` `unit-overloaded`.
+	//
+	//
+	// Example: 8
+	MaxInFlight int `json:"max_in_flight"`
+
+	// PausedUntil The unit answered "too frequent" (UCM status -45, -46 or -57) and is left alone until
+	// this time: requests meanwhile get `429` `unit-rate-limited`. Null when there is no pause.
+	PausedUntil nullable.Nullable[time.Time] `json:"paused_until,omitempty"`
 
 	// PendingApply `true` when a write through this gateway has been staged on the unit and the
 	// configuration has not been applied since.
@@ -6343,8 +6359,10 @@ type Unit struct {
 	URL string `json:"url"`
 }
 
-// UnitBreaker The circuit breaker in front of the unit. `open`: the unit failed repeatedly and requests
-// fail fast with `503`; `half_open`: a trial request is allowed through.
+// UnitBreaker The circuit breaker in front of the unit. `open`: calls to the unit failed repeatedly
+// (transport failures, timeouts, replies that are not its API) and requests fail fast
+// with `503`; `half_open`: one trial request is allowed through. The open period starts
+// short and grows while the unit stays down, so a unit that is back is used again soon.
 //
 // Example: closed
 type UnitBreaker string

@@ -1937,12 +1937,33 @@ export interface components {
              */
             in_flight: number;
             /**
-             * @description The circuit breaker in front of the unit. `open`: the unit failed repeatedly and requests
-             *     fail fast with `503`; `half_open`: a trial request is allowed through.
+             * @description The unit's bulkhead: at most this many requests are in flight to it at once. A request
+             *     that finds every slot busy for `session.slot_wait` gets `503` `unit-overloaded`.
+             * @example 8
+             */
+            max_in_flight: number;
+            /**
+             * @description The circuit breaker in front of the unit. `open`: calls to the unit failed repeatedly
+             *     (transport failures, timeouts, replies that are not its API) and requests fail fast
+             *     with `503`; `half_open`: one trial request is allowed through. The open period starts
+             *     short and grows while the unit stays down, so a unit that is back is used again soon.
              * @example closed
              * @enum {string}
              */
             breaker: "closed" | "open" | "half_open";
+            /**
+             * Format: date-time
+             * @description While the breaker is open, when the next trial request may go; null otherwise.
+             * @example null
+             */
+            breaker_retry_at?: string | null;
+            /**
+             * Format: date-time
+             * @description The unit answered "too frequent" (UCM status -45, -46 or -57) and is left alone until
+             *     this time: requests meanwhile get `429` `unit-rate-limited`. Null when there is no pause.
+             * @example null
+             */
+            paused_until?: string | null;
             /**
              * @description `true` when a write through this gateway has been staged on the unit and the
              *     configuration has not been applied since.
@@ -6784,8 +6805,9 @@ export interface components {
         /**
          * @description The UCM failed (UCM status -7, -9, -24, -25, -26, or an unusable reply), or it refused the
          *     gateway's own credentials or privileges (-37, -47, -68, -70, -71), including while the gateway
-         *     has stopped logging in to the unit after such a refusal (see `POST /v1/units/{unit}/reset`).
-         *     The client is not to blame.
+         *     has stopped logging in to the unit after such a refusal (see `POST /v1/units/{unit}/reset`),
+         *     or the TLS handshake with the unit failed (`unit-tls-error`: an untrusted certificate, a pin
+         *     mismatch, no cipher in common; the gateway's operator must act). The client is not to blame.
          */
         BadGateway: {
             headers: {
@@ -6806,7 +6828,12 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The unit is unreachable or its circuit breaker is open; `Retry-After` says when to try again. */
+        /**
+         * @description The unit is unreachable (`unit-unreachable`), its circuit breaker is open or the gateway is
+         *     backing off after a failed login (`unit-unavailable`), or every connection slot to it is
+         *     busy (`unit-overloaded`); nothing was sent to the unit. `Retry-After` says when to try
+         *     again.
+         */
         ServiceUnavailable: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After-Required"];
@@ -6826,7 +6853,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The UCM did not answer in time (or reported a system timeout, UCM status -8). */
+        /**
+         * @description The UCM did not answer in time (`unit-timeout`, or UCM status -8). For a write whose request
+         *     reached the unit the type is `unit-write-outcome-unknown`: the change may or may not have
+         *     been made, and the gateway did not retry it; read the resource before retrying.
+         */
         GatewayTimeout: {
             headers: {
                 [name: string]: unknown;

@@ -115,6 +115,12 @@ type Counters struct {
 	// challenge, login and logout and requests that failed (not WebSocket
 	// frames).
 	Calls map[string]int
+	// PeakInFlight is the most requests the unit was serving at once (since
+	// ResetPeak), stalled and slow ones included.
+	PeakInFlight int
+	// Abandoned counts requests whose client went away before the unit
+	// answered (a timeout or a cancellation on the client's side).
+	Abandoned int
 }
 
 // Counters returns a snapshot of the counters.

@@ -28,6 +28,8 @@ import (
 type Server struct {
 	srv     *http.Server
 	ln      net.Listener
+	sw      *switchListener // under ln: refuses and drops connections (faults.go)
+	unit    *UCM
 	url     string
 	certPEM []byte
 	sha256  string
@@ -57,11 +59,14 @@ func Listen(u *UCM, addr string) (*Server, error) {
 		return nil, fmt.Errorf("ucmsim: listen %s: %w", addr, err)
 	}
 	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	ln := tls.NewListener(raw, tlsCfg)
+	sw := newSwitchListener(raw)
+	ln := tls.NewListener(sw, tlsCfg)
 	base, stop := context.WithCancel(context.Background())
 	s := &Server{
 		stop:    stop,
 		ln:      ln,
+		sw:      sw,
+		unit:    u,
 		url:     "https://" + urlHost(raw.Addr().(*net.TCPAddr)),
 		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 	}

@@ -128,6 +128,7 @@ type UCM struct {
 	failHTML   int
 	applyErr   int
 	failAction map[string]int // action -> status it fails with (SetActionError)
+	faults     faults         // stalls, cut-off replies, rate limiting (faults.go)
 
 	// configuration state (extensions.go, system.go)
 	accounts     map[string]*account
@@ -268,10 +269,12 @@ func (u *UCM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "405 Method Not Allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	defer u.enter(r.Context())()
 	u.mu.Lock()
 	latency := u.latency
 	u.mu.Unlock()
 	if !sleepCtx(r.Context(), latency) {
+		drop(w)
 		return
 	}
 
@@ -292,6 +295,10 @@ func (u *UCM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.mu.Unlock()
+	w, proceed := u.injectFaults(w, r)
+	if !proceed {
+		return
+	}
 
 	var rep reply
 	switch {

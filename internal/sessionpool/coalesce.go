@@ -1,0 +1,83 @@
+package sessionpool
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+)
+
+// flight is one shared read: every caller with the same unit, action and parameters waits on
+// it. It runs detached from any one caller, so the first caller giving up does not fail the
+// others, and it is cancelled when the last caller has given up, so a read nobody waits for any
+// more stops loading the unit.
+type flight struct {
+	done    chan struct{} // closed when raw and err are set
+	raw     json.RawMessage
+	err     error
+	waiters int // guarded by unit.flightMu
+	cancel  context.CancelFunc
+}
+
+// coalesced lets identical concurrent reads share one call.
+func (u *unit) coalesced(ctx context.Context, action string, params map[string]any) (json.RawMessage, error) {
+	key, err := json.Marshal(params) // map keys marshal sorted: equal params, equal key
+	if err != nil {
+		return u.exchange(ctx, action, params)
+	}
+	// A read that starts after a write must not join a flight that started before it.
+	k := strconv.FormatUint(u.writes.Load(), 10) + "\x00" + action + "\x00" + string(key)
+
+	u.flightMu.Lock()
+	f, joined := u.flights[k]
+	if !joined {
+		// The first caller's values (its request's log line records the call) without its
+		// cancellation; ended by the pool's Close, the deadline, or the last caller leaving.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), u.requestTimeout(action))
+		stop := context.AfterFunc(u.run, cancel)
+		f = &flight{done: make(chan struct{}), cancel: func() { stop(); cancel() }}
+		if !u.work.Go(func() { u.fly(fctx, k, f, action, params) }) {
+			u.flightMu.Unlock()
+			cancel()
+			return u.exchange(ctx, action, params) // the pool is closing: no shared work any more
+		}
+		u.flights[k] = f
+	}
+	f.waiters++
+	u.flightMu.Unlock()
+
+	select {
+	case <-f.done:
+		if joined {
+			u.opts.Metrics.Coalesced.WithLabelValues(u.cfg.ID).Inc()
+		}
+		return f.raw, f.err
+	case <-ctx.Done():
+		u.leave(k, f)
+		return nil, ctx.Err()
+	}
+}
+
+func (u *unit) fly(ctx context.Context, k string, f *flight, action string, params map[string]any) {
+	defer f.cancel()
+	f.raw, f.err = u.exchange(ctx, action, params)
+	u.flightMu.Lock()
+	if u.flights[k] == f {
+		delete(u.flights, k)
+	}
+	u.flightMu.Unlock()
+	close(f.done)
+}
+
+// leave is a caller giving up on a flight; the last one to leave cancels it.
+func (u *unit) leave(k string, f *flight) {
+	u.flightMu.Lock()
+	f.waiters--
+	last := f.waiters == 0
+	if last && u.flights[k] == f {
+		delete(u.flights, k)
+	}
+	u.flightMu.Unlock()
+	if last {
+		f.cancel()
+	}
+}

@@ -1,0 +1,13 @@
+package ucm
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests if any goroutine outlives them: every goroutine has an
+// owner that stops it (the pool's Close, a server's Close, the last caller leaving).
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
