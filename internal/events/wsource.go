@@ -167,13 +167,20 @@ func (s *WebSocket) session(ctx context.Context, w *watch) error {
 		return err
 	}
 	defer conn.CloseNow()
-	// Events between the last socket and this one were lost: the lists say what changed.
-	if err := s.resync(ctx, w); err != nil {
-		return err
-	}
+	// Events between the last socket and this one were lost: the lists say what changed. The
+	// lists come through the API session, not this socket: if they cannot be read (the API user's
+	// login stopped, the unit rate limits), the socket is kept and the reading retried, rather
+	// than spending a new events login on every try.
 	s.state("connected")
-	w.setState(api.UnitStateEventDataStateReady, "")
 	s.o.Logger.Info("event socket connected", "unit", s.o.Unit)
+	err = s.resync(ctx, w)
+	resynced := err == nil
+	if resynced {
+		w.setState(api.UnitStateEventDataStateReady, "")
+	} else {
+		w.failed(ctx, err)
+	}
+	retry := time.Second
 
 	frames := make(chan []ucm.Notify, 16)
 	readErr := make(chan error, 1)
@@ -199,6 +206,10 @@ func (s *WebSocket) session(ctx context.Context, w *watch) error {
 	beat := time.NewTicker(s.wo.Heartbeat)
 	defer beat.Stop()
 	var reread <-chan time.Time // armed by a call notification, fires after the debounce
+	var again <-chan time.Time  // armed while the resynchronisation has not succeeded
+	if !resynced {
+		again = time.After(retry)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -229,7 +240,19 @@ func (s *WebSocket) session(ctx context.Context, w *watch) error {
 					s.extensionStatus(w, n.Body)
 				}
 			}
+		case <-again:
+			if err := s.resync(ctx, w); err != nil {
+				w.failed(ctx, err)
+				retry = min(2*retry, s.wo.BackoffMax)
+				again = time.After(retry)
+				continue
+			}
+			again = nil
+			w.setState(api.UnitStateEventDataStateReady, "")
 		case <-reread:
+			if again != nil {
+				continue // the full resynchronisation pending covers it
+			}
 			reread = nil
 			if err := w.syncCalls(ctx); err != nil {
 				w.failed(ctx, err)

@@ -40,13 +40,13 @@ func wsSource(se sourceEnv, password string) *events.WebSocket {
 
 // newEventsEnv is a gateway with live events over the given source; the source lingers, so a
 // client that reconnects finds the events it missed.
-func newEventsEnv(t *testing.T, src func(sourceEnv) events.Source, a access) *env {
+func newEventsEnv(t *testing.T, src func(sourceEnv) events.Source, a access, opts ...envOpt) *env {
 	t.Helper()
 	a.events = src
 	if a.hub.Linger == 0 {
 		a.hub.Linger = time.Minute
 	}
-	e := newAccessEnv(t, a)
+	e := newAccessEnv(t, a, opts...)
 	e.sim.SetCallAnswerDelay(300 * time.Millisecond)
 	return e
 }
@@ -512,4 +512,21 @@ func TestEventsStalledSocketIsReplaced(t *testing.T) {
 	assert.Equal(t, id, got[len(got)-1].call(t).Call.ID, "the new socket's resync reports the call")
 	require.Eventually(t, func() bool { return e.sim.WebSocketConns() == 1 }, 5*time.Second, 10*time.Millisecond, "the hung socket was closed, not left open beside the new one")
 	assert.GreaterOrEqual(t, e.sim.Counters().WSLogins, 2)
+}
+
+// The event socket logs in with the web user, the channel lists come through the API user: when
+// only the API user is refused, the socket stays (one events login), the stream says why, and the
+// lists are tried again on the same socket.
+func TestEventsSocketKeptWhileTheAPIIsRefused(t *testing.T) {
+	e := newEventsEnv(t, eventSources[1].make, access{}, withGatewayPassword("not-the-api-password"))
+	s := e.stream(t, "/v1/units/demo/events?types=unit.state")
+	var st struct {
+		Data api.UnitStateEventData `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(s.next(t, 10*time.Second).Data), &st))
+	assert.Equal(t, api.UnitStateEventDataStateLoginStopped, st.Data.State, "the API user's login is refused: %+v", st.Data)
+	time.Sleep(1500 * time.Millisecond) // a retry of the lists on the same socket
+	c := e.sim.Counters()
+	assert.Equal(t, 1, c.WSLogins, "one events login, not one per retry")
+	assert.Equal(t, 1, c.FailedLogins, "and one refused API login: the pool's login stop holds")
 }
