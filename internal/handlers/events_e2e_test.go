@@ -530,3 +530,25 @@ func TestEventsSocketKeptWhileTheAPIIsRefused(t *testing.T) {
 	assert.Equal(t, 1, c.WSLogins, "one events login, not one per retry")
 	assert.Equal(t, 1, c.FailedLogins, "and one refused API login: the pool's login stop holds")
 }
+
+func TestEventsQueueWaiting(t *testing.T) {
+	for _, src := range eventSources {
+		t.Run(src.name, func(t *testing.T) {
+			e := newEventsEnv(t, src.make, access{})
+			s := e.readyStream(t, "/v1/units/demo/events?types=queue.waiting")
+			channel, err := e.sim.AddQueueCaller("6501", "+15550003333", time.Now())
+			require.NoError(t, err)
+			var ev struct {
+				Data api.QueueWaitingEventData `json:"data"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(s.next(t, 10*time.Second).Data), &ev))
+			assert.Equal(t, api.QueueWaitingEventData{Queue: "6501", Waiting: 1, Previous: ptr(0)}, ev.Data)
+			var waiting struct {
+				Items []api.WaitingCaller `json:"items"`
+			}
+			require.Equal(t, http.StatusOK, e.getJSON(t, "/v1/units/demo/queues/6501/waiting", &waiting))
+			require.Len(t, waiting.Items, 1, "the event and GET …/waiting agree")
+			assert.Equal(t, channel, waiting.Items[0].Channel)
+		})
+	}
+}

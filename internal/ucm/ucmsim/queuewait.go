@@ -34,5 +34,6 @@ func (u *UCM) AddQueueCaller(queue, number string, since time.Time) (string, err
 	c.session = c.uidA
 	c.legs = []*leg{{uniqueid: c.uidA, channel: c.chanA, src: number, dst: queue, actionType: "QUEUE", start: since}}
 	u.calls = append(u.calls, c)
+	u.publish() // the caller's channel and the queue's count reach the WebSockets
 	return c.chanA, nil
 }
