@@ -81,7 +81,11 @@ func problemFor(err error) Problem {
 		unknown *sessionpool.OutcomeUnknownError
 		tlsE    *ucm.TLSError
 		unitE   *unitError
+		replay  *replayedProblem
 	)
+	if errors.As(err, &replay) {
+		return replay.p
+	}
 	p := Problem{}
 	if errors.As(err, &unitE) {
 		p.Unit = unitE.unit

@@ -28,7 +28,10 @@ func (s *Server) rateLimiter(rl RateLimit) func(http.Handler) http.Handler {
 	}
 	// Our own counter (httprate's in-memory one, wrapped) makes httprate align windows to the
 	// clock, so retryAfter can read the same counts httprate's sliding estimate uses.
-	counter := httprate.NewLocalLimitCounter(rl.Window)
+	counter := s.rateCounter
+	if counter == nil {
+		counter = httprate.NewLocalLimitCounter(rl.Window)
+	}
 	limiter := httprate.NewRateLimiter(rl.Requests, rl.Window, httprate.WithLimitCounter(counter))
 	window := int(math.Ceil(rl.Window.Seconds()))
 	return func(next http.Handler) http.Handler {

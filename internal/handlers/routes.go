@@ -53,6 +53,13 @@ type Options struct {
 	// TimeZones is the zone each unit's clock is set to, by unit id; a unit not in it is taken to
 	// run on UTC. The UCM writes CDR and channel times, and reads CDR filters, as its wall clock.
 	TimeZones map[string]*time.Location
+	// Idempotency keeps the Idempotency-Key outcomes; nil keeps them in this replica's memory.
+	Idempotency IdempotencyStore
+	// RateLimits counts the per-key budgets; nil counts them in this replica's memory.
+	RateLimits RateLimitCounter
+	// NotReady, when it returns a reason, makes /readyz answer 503 with it (the shared state
+	// being down, for example).
+	NotReady func() string
 }
 
 // New returns the whole HTTP surface of the gateway: the /v1 API (validated against the spec),
@@ -79,7 +86,11 @@ func New(o Options) (http.Handler, error) {
 	if o.CallStartTimeout <= 0 {
 		o.CallStartTimeout = 3 * time.Second
 	}
-	s.idem, s.callStartWait = newIdempotency(idempotencyTTL, idempotencyMax), o.CallStartTimeout
+	s.idem, s.callStartWait = o.Idempotency, o.CallStartTimeout
+	s.rateCounter = o.RateLimits
+	if s.idem == nil {
+		s.idem = localIdem{newIdempotency(idempotencyTTL, idempotencyMax)}
+	}
 	if o.SSEHeartbeat <= 0 {
 		o.SSEHeartbeat = sseHeartbeat
 	}
@@ -113,11 +124,17 @@ func New(o Options) (http.Handler, error) {
 
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok\n") })
 	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if o.Ready() {
-			writeText(w, http.StatusOK, "ready\n")
+		if !o.Ready() {
+			writeText(w, http.StatusServiceUnavailable, "not ready\n")
 			return
 		}
-		writeText(w, http.StatusServiceUnavailable, "not ready\n")
+		if o.NotReady != nil {
+			if why := o.NotReady(); why != "" {
+				writeText(w, http.StatusServiceUnavailable, "not ready: "+why+"\n")
+				return
+			}
+		}
+		writeText(w, http.StatusOK, "ready\n")
 	})
 	r.Handle("/metrics", promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{Registry: o.Metrics.Registry}))
 	r.Get("/openapi.json", func(w http.ResponseWriter, _ *http.Request) {

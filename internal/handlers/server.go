@@ -54,8 +54,9 @@ type Server struct {
 
 	webhooks Webhooks // nil: no webhook endpoints
 
-	idem          *idempotency  // Idempotency-Key outcomes of POST …/calls (this replica's)
-	callStartWait time.Duration // how long a dial's call may take to appear in the channel lists
+	rateCounter   RateLimitCounter // the per-key budgets (nil: this replica's memory)
+	idem          IdempotencyStore // Idempotency-Key outcomes of POST …/calls (this replica's, or the fleet's)
+	callStartWait time.Duration    // how long a dial's call may take to appear in the channel lists
 
 	events       *events.Set               // live events of every unit; nil: not enabled
 	sseHeartbeat time.Duration             // comment line on a quiet stream
