@@ -35,6 +35,9 @@ func Open(ctx context.Context, cfg config.Redis, logger *slog.Logger) (redis.Uni
 		PoolTimeout: cfg.OpTimeout + cfg.DialTimeout,
 		// Retries hide a failover but double the wait on a dead Redis; one is enough.
 		MaxRetries: 1,
+		// go-redis dials 5 times by default before a command fails: on a dead Redis that is
+		// half a second per command.
+		DialerRetries: 1,
 		// CLIENT SETINFO is noise on older servers and proxies.
 		DisableIdentity: true,
 	}

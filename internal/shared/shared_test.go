@@ -17,7 +17,9 @@ import (
 	"github.com/ucm-gateway/ucm-gateway/internal/shared/sharedtest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/redis/go-redis/v9/internal/pool.(*ConnPool).tryDial"))
+}
 
 func cfgFor(addr string) config.Redis {
 	return config.Redis{Addr: addr, Password: "", KeyPrefix: "t:", DialTimeout: 200 * time.Millisecond, OpTimeout: 200 * time.Millisecond, CookieKey: make([]byte, 32)}
