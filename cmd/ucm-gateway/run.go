@@ -144,7 +144,13 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 		defer client.CloseIdle()
 		units = append(units, sessionpool.UnitConfig{ID: u.ID, URL: u.URL, Username: u.Username, Password: u.Password, Client: client})
 	}
+	state, err := openFleet(ctx, cfg.Redis, logger, m)
+	if err != nil {
+		return err
+	}
+	defer state.stop()
 	pool, err := sessionpool.New(sessionpool.Options{
+		Sessions:        state.sessionStore(),
 		IdleTimeout:     cfg.Session.IdleTimeout,
 		RequestTimeout:  cfg.Session.RequestTimeout,
 		CallTimeout:     cfg.Session.CallTimeout,
@@ -183,9 +189,10 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 		Upstream: upstream{Pool: pool, sockets: sockets}, Events: live, Webhooks: hooks, Logger: logger, Metrics: m, MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Ready: ready.Load, LogLevel: slog.LevelInfo,
 		Keys: acc.keys, InsecureNoAuth: acc.open, AuditLogger: acc.audit,
-		RateLimit: handlers.RateLimit{Requests: cfg.RateLimit.Requests, Window: cfg.RateLimit.Window},
-		CORS:      handlers.CORS{AllowedOrigins: cfg.CORS.AllowedOrigins, MaxAge: cfg.CORS.MaxAge},
-		TimeZones: zones,
+		RateLimit:   handlers.RateLimit{Requests: cfg.RateLimit.Requests, Window: cfg.RateLimit.Window},
+		CORS:        handlers.CORS{AllowedOrigins: cfg.CORS.AllowedOrigins, MaxAge: cfg.CORS.MaxAge},
+		TimeZones:   zones,
+		Idempotency: state.idem, RateLimits: state.limits, NotReady: state.notReady,
 	})
 	if err != nil {
 		pool.Close(ctx)
