@@ -22,7 +22,7 @@ type fleet struct {
 	health   *shared.Health
 	sessions sessionpool.SessionStore
 	idem     handlers.IdempotencyStore
-	limits   handlers.RateLimitCounter
+	limits   func(time.Duration) handlers.RateLimitCounter
 	stop     func()
 }
 

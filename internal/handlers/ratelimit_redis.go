@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,27 +32,28 @@ type redisCounter struct {
 	logger  *slog.Logger
 	timeout time.Duration
 
-	once   sync.Once
 	window time.Duration
 	local  httprate.LimitCounter
 	down   atomic.Bool // counting locally now
 }
 
-// RedisRateLimits returns the fleet's rate-limit counter. health may be nil.
-func RedisRateLimits(client redis.UniversalClient, keys shared.Keys, health *shared.Health, m *metrics.Metrics, logger *slog.Logger) RateLimitCounter {
-	return &redisCounter{client: client, keys: keys, health: health, metrics: m, logger: logger, timeout: time.Second}
+// RedisRateLimits returns the maker of the fleet's rate-limit counters (Options.RateLimits).
+// health may be nil.
+func RedisRateLimits(client redis.UniversalClient, keys shared.Keys, health *shared.Health, m *metrics.Metrics, logger *slog.Logger) func(time.Duration) RateLimitCounter {
+	return func(window time.Duration) RateLimitCounter {
+		return &redisCounter{client: client, keys: keys, health: health, metrics: m, logger: logger, timeout: time.Second,
+			window: window, local: httprate.NewLocalLimitCounter(window)}
+	}
 }
 
 func (c *redisCounter) Config(requestLimit int, windowLength time.Duration) {
-	c.once.Do(func() {
-		c.window = windowLength
-		c.local = httprate.NewLocalLimitCounter(windowLength)
-	})
 	c.local.Config(requestLimit, windowLength)
 }
 
+// key names a window's count: the window's length is part of it, so a reload that changes the
+// length never mixes counts of two lengths.
 func (c *redisCounter) key(name string, window time.Time) string {
-	return c.keys.Key("rate", name, strconv.FormatInt(window.Unix(), 10))
+	return c.keys.Key("rate", name, strconv.FormatInt(c.window.Milliseconds(), 10), strconv.FormatInt(window.Unix(), 10))
 }
 
 func (c *redisCounter) Increment(key string, currentWindow time.Time) error {

@@ -44,3 +44,14 @@ func (m *Metrics) RegisterRedis() { m.Registry.MustRegister(m.RedisUp) }
 func (s sharedCollectors) collectors() []prometheus.Collector {
 	return []prometheus.Collector{s.RateLimitLocal, s.ConfigReloadSuccess, s.ConfigReloadTime}
 }
+
+// ForgetUnit drops the series of a unit a configuration reload removed, so dashboards do not
+// show it frozen at its last values.
+func (m *Metrics) ForgetUnit(unit string) {
+	l := prometheus.Labels{"unit": unit}
+	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
+		m.UCMCalls, m.UCMCallDuration, m.Logins, m.SessionState, m.InFlight, m.BreakerState, m.Coalesced, m.Refusals,
+	} {
+		v.DeletePartialMatch(l)
+	}
+}

@@ -22,8 +22,8 @@ func (p *Pool) keepAlive(ctx context.Context) {
 			return
 		case <-t.C:
 			var wg sync.WaitGroup
-			for _, id := range p.order {
-				wg.Go(func() { p.units[id].refreshIfDue(ctx) })
+			for _, u := range p.set.Load().list() {
+				wg.Go(func() { u.refreshIfDue(ctx) })
 			}
 			wg.Wait()
 		}

@@ -25,16 +25,17 @@ type UnitStatus struct {
 
 // Units lists every unit's status in configuration order.
 func (p *Pool) Units() []UnitStatus {
-	out := make([]UnitStatus, 0, len(p.order))
-	for _, id := range p.order {
-		out = append(out, p.units[id].status())
+	units := p.set.Load().list()
+	out := make([]UnitStatus, 0, len(units))
+	for _, u := range units {
+		out = append(out, u.status())
 	}
 	return out
 }
 
 // Unit returns one unit's status.
 func (p *Pool) Unit(id string) (UnitStatus, error) {
-	u, ok := p.units[id]
+	u, ok := p.set.Load().units[id]
 	if !ok {
 		return UnitStatus{}, ErrUnknownUnit
 	}
@@ -44,7 +45,7 @@ func (p *Pool) Unit(id string) (UnitStatus, error) {
 // Reset lets the pool log in to the unit again after an operator fixed what made it stop (the
 // credentials, the unit's whitelist or ban). It does not lift a ban on the UCM itself.
 func (p *Pool) Reset(id string) (UnitStatus, error) {
-	u, ok := p.units[id]
+	u, ok := p.set.Load().units[id]
 	if !ok {
 		return UnitStatus{}, ErrUnknownUnit
 	}
