@@ -27,13 +27,15 @@ import (
 // (sessions of unchanged units survive), API keys and rate limits. The rest needs a restart and
 // is named when it changed. Requests in flight finish on the settings they started with.
 type reloader struct {
-	load   func() (*config.Config, error) // nil: nothing to reload (--demo alone)
-	pool   *sessionpool.Pool
-	live   *handlers.Live
-	demo   string // the demo key, kept across reloads
-	open   bool   // --insecure-no-auth: no keys at all
-	logger *slog.Logger
-	m      *metrics.Metrics
+	load func() (*config.Config, error) // nil: nothing to reload (--demo alone)
+	pool *sessionpool.Pool
+	live *handlers.Live
+	demo string // the demo key, kept across reloads
+	open bool   // --insecure-no-auth: no keys at all
+	// demoSim: the unit "demo" is this process's own simulator, so its session is never shared.
+	demoSim bool
+	logger  *slog.Logger
+	m       *metrics.Metrics
 
 	mu      sync.Mutex
 	cur     *config.Config
@@ -100,7 +102,8 @@ func (r *reloader) apply() (handlers.ReloadResult, error) {
 			uc = unitClient{unit: u, client: c, tls: tc}
 		}
 		clients[u.ID] = uc
-		units = append(units, sessionpool.UnitConfig{ID: u.ID, URL: u.URL, Username: u.Username, Password: u.Password, Client: uc.client})
+		units = append(units, sessionpool.UnitConfig{ID: u.ID, URL: u.URL, Username: u.Username, Password: u.Password, Client: uc.client,
+			Private: r.demoSim && u.ID == "demo"})
 	}
 	ch, err := r.pool.Update(units)
 	if err != nil {

@@ -134,7 +134,8 @@ func serve(ctx context.Context, cfg *config.Config, reload func() (*config.Confi
 		}
 		tlsConfs[u.ID] = tc
 		clients[u.ID] = unitClient{unit: u, client: client, tls: tc}
-		units = append(units, sessionpool.UnitConfig{ID: u.ID, URL: u.URL, Username: u.Username, Password: u.Password, Client: client})
+		units = append(units, sessionpool.UnitConfig{ID: u.ID, URL: u.URL, Username: u.Username, Password: u.Password, Client: client,
+			Private: sim != nil && u.ID == "demo"})
 	}
 	state, err := openFleet(ctx, cfg.Redis, logger, m)
 	if err != nil {
@@ -178,7 +179,7 @@ func serve(ctx context.Context, cfg *config.Config, reload func() (*config.Confi
 
 	m.ConfigReloadTime.Set(float64(time.Now().Unix()))
 	settings := handlers.NewLive(handlers.LiveSettings{Keys: acc.keys, RateLimit: handlers.RateLimit{Requests: cfg.RateLimit.Requests, Window: cfg.RateLimit.Window}, TimeZones: zones})
-	rl := &reloader{load: reload, pool: pool, live: settings, demo: acc.demo, open: acc.open, logger: logger, m: m, cur: cfg, clients: clients}
+	rl := &reloader{load: reload, pool: pool, live: settings, demoSim: sim != nil, demo: acc.demo, open: acc.open, logger: logger, m: m, cur: cfg, clients: clients}
 	defer rl.close()
 	var reloadFn func(context.Context) (handlers.ReloadResult, error)
 	if reload != nil {

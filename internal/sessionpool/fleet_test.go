@@ -16,8 +16,8 @@ import (
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
 	. "github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
 	"github.com/ucm-gateway/ucm-gateway/internal/shared"
-	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
 	"github.com/ucm-gateway/ucm-gateway/internal/shared/sharedtest"
+	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
 	"github.com/ucm-gateway/ucm-gateway/internal/ucm/ucmsim"
 )
 
@@ -27,6 +27,7 @@ type fleet struct {
 	sim    *ucmsim.UCM
 	pools  []*Pool
 	health []*shared.Health
+	stores []*shared.Sessions
 }
 
 func newFleet(t *testing.T, replicas int, password string) *fleet {
@@ -44,7 +45,9 @@ func newFleet(t *testing.T, replicas int, password string) *fleet {
 		done := make(chan struct{})
 		go func() { defer close(done); h.Run(ctx) }()
 		t.Cleanup(func() { cancel(); <-done })
-		p, _ := newPool(t, Options{Sessions: shared.NewSessions(client, shared.NewKeys("t:"), sealer, h)}, httpsClient(t, f.sim), password)
+		store := shared.NewSessions(client, shared.NewKeys("t:"), sealer, h)
+		f.stores = append(f.stores, store)
+		p, _ := newPool(t, Options{Sessions: store}, httpsClient(t, f.sim), password)
 		closeAtEnd(t, p)
 		f.pools = append(f.pools, p)
 		f.health = append(f.health, h)

@@ -51,7 +51,7 @@ func (u *unit) refreshIfDue(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, u.opts.RequestTimeout)
 	defer cancel()
-	if s := u.opts.Sessions; s != nil {
+	if s := u.store; s != nil {
 		// One replica pings per period; the others find the cookie's time restarted in the store.
 		if mine, err := s.KeepAliveTurn(ctx, u.cfg.ID, u.opts.IdleTimeout/2); err == nil && !mine {
 			return

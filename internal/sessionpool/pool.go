@@ -34,6 +34,9 @@ type UnitConfig struct {
 	Username string
 	Password string
 	Client   Caller
+	// Private keeps the unit's session out of Options.Sessions: the unit is this replica's own
+	// (the --demo simulator runs inside each replica), so no other replica can use its cookie.
+	Private bool
 }
 
 // CallInfo describes one finished UCM call, for request logs.

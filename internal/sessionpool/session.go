@@ -40,7 +40,7 @@ func (u *unit) current() (cookie string, err error, ok bool) {
 		u.setState(StateCold)
 	}
 	// In a fleet the stop may have been lifted on another replica: login looks (sharedStop).
-	if u.stopped != nil && u.opts.Sessions == nil {
+	if u.stopped != nil && u.store == nil {
 		return "", &LoginStoppedError{Unit: u.cfg.ID, Cause: u.stopped}, true
 	}
 	if err := u.pausedLocked(now); err != nil {
@@ -60,7 +60,7 @@ func (u *unit) login() (any, error) {
 	if cookie, err, ok := u.current(); ok {
 		return cookie, err
 	}
-	if u.opts.Sessions != nil {
+	if u.store != nil {
 		if cookie, err, done := u.sharedLogin(); done {
 			return cookie, err
 		}

@@ -16,7 +16,7 @@ const lockPoll = 25 * time.Millisecond
 // logs in, or log in under the fleet's lock and share the result. done=false means the store
 // is unavailable and the caller logs in on its own.
 func (u *unit) sharedLogin() (cookie string, err error, done bool) {
-	s := u.opts.Sessions
+	s := u.store
 	ctx, cancel := context.WithTimeout(u.run, u.opts.RequestTimeout)
 	defer cancel()
 	for {
@@ -58,7 +58,7 @@ func (u *unit) sharedLogin() (cookie string, err error, done bool) {
 // releases the lock (or holds it for the back-off after a transient failure, so no replica
 // retries sooner).
 func (u *unit) loginUnderLock(ctx context.Context, release func(time.Duration)) (string, error) {
-	s := u.opts.Sessions
+	s := u.store
 	// Another replica may have shared a cookie between our look and our lock.
 	if c, left, err := s.Cookie(ctx, u.cfg.ID); err == nil && c != "" {
 		release(0)
@@ -90,7 +90,7 @@ func (u *unit) loginUnderLock(ctx context.Context, release func(time.Duration)) 
 // sharedStop reads the fleet's login stop into this unit: set, it stops logins here too; lifted
 // (an operator reset on any replica), it lifts this replica's own. ok=false: store unavailable.
 func (u *unit) sharedStop(ctx context.Context) (err error, stopped, ok bool) {
-	why, serr := u.opts.Sessions.Stopped(ctx, u.cfg.ID)
+	why, serr := u.store.Stopped(ctx, u.cfg.ID)
 	if serr != nil {
 		return nil, false, false
 	}
@@ -131,7 +131,7 @@ func (u *unit) adopt(cookie string, left time.Duration) {
 // touchShared restarts the shared cookie's time after a call on it, at most every quarter of
 // the idle timeout per replica (not a round trip per request), in the background.
 func (u *unit) touchShared(cookie string) {
-	if u.opts.Sessions == nil {
+	if u.store == nil {
 		return
 	}
 	u.mu.Lock()
@@ -147,18 +147,18 @@ func (u *unit) touchShared(cookie string) {
 	u.work.Go(func() {
 		ctx, cancel := context.WithTimeout(u.run, u.opts.CallTimeout)
 		defer cancel()
-		_ = u.opts.Sessions.TouchCookie(ctx, u.cfg.ID, cookie, u.opts.IdleTimeout)
+		_ = u.store.TouchCookie(ctx, u.cfg.ID, cookie, u.opts.IdleTimeout)
 	})
 }
 
 // dropShared forgets a cookie the unit rejected, for the fleet, if it is still the shared one.
 func (u *unit) dropShared(cookie string) {
-	if u.opts.Sessions == nil || cookie == "" {
+	if u.store == nil || cookie == "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(u.run, u.opts.CallTimeout)
 	defer cancel()
-	_ = u.opts.Sessions.DropCookie(ctx, u.cfg.ID, cookie)
+	_ = u.store.DropCookie(ctx, u.cfg.ID, cookie)
 }
 
 // stopRecord is a login stop as the fleet shares it: the UCM's answer, which holds no secret.

@@ -57,7 +57,7 @@ func (p *Pool) Reset(id string) (UnitStatus, error) {
 		u.setState(StateCold)
 	}
 	u.mu.Unlock()
-	if s := u.opts.Sessions; s != nil {
+	if s := u.store; s != nil {
 		ctx, cancel := context.WithTimeout(u.run, u.opts.CallTimeout)
 		err := s.ClearStop(ctx, id)
 		cancel()

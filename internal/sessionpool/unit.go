@@ -42,13 +42,14 @@ type unit struct {
 	lastErrStatus int
 	logins        int64
 	loginFailures int64
-	stopped       error     // non-nil: logins stopped until Reset
-	failures      int       // consecutive transient login failures
-	retryAt       time.Time // no login before this
-	pausedUntil   time.Time // the unit asked for a pause (-45/-46/-57): no calls before this
-	pauseCause    error     // the reply that asked for it
-	contacted     bool      // the first login's outcome has been logged
-	lastTouch     time.Time // the shared cookie's time was last restarted (shared_session.go)
+	stopped       error        // non-nil: logins stopped until Reset
+	failures      int          // consecutive transient login failures
+	retryAt       time.Time    // no login before this
+	pausedUntil   time.Time    // the unit asked for a pause (-45/-46/-57): no calls before this
+	pauseCause    error        // the reply that asked for it
+	contacted     bool         // the first login's outcome has been logged
+	lastTouch     time.Time    // the shared cookie's time was last restarted (shared_session.go)
+	store         SessionStore // the fleet's sessions; nil: this replica's alone
 
 	loginFlight singleflight.Group
 	flightMu    sync.Mutex
@@ -62,6 +63,9 @@ type unit struct {
 func newUnit(run context.Context, cfg UnitConfig, opts *Options, work *tasks) *unit {
 	u := &unit{cfg: cfg, opts: opts, run: run, work: work, state: StateCold,
 		slots: make(chan struct{}, opts.MaxInFlight), flights: map[string]*flight{}}
+	if !cfg.Private {
+		u.store = opts.Sessions
+	}
 	u.breaker = newBreaker(opts.BreakerFailures, opts.BreakerOpen, opts.BreakerOpenMax, func(from, to breakerState) {
 		opts.Logger.Warn("unit breaker changed state", "unit", cfg.ID, "from", from.String(), "to", to.String())
 		opts.Metrics.BreakerState.WithLabelValues(cfg.ID).Set(float64(to))
@@ -214,7 +218,7 @@ func (u *unit) invalidate(cookie string) {
 }
 
 func (u *unit) logout(ctx context.Context) {
-	if u.opts.Sessions != nil {
+	if u.store != nil {
 		// The session is the fleet's: the other replicas go on using it, and it lapses on the
 		// unit when the last one stops.
 		return

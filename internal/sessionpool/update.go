@@ -72,5 +72,5 @@ func (p *Pool) Update(units []UnitConfig) (Changes, error) {
 }
 
 func sameUnit(a, b UnitConfig) bool {
-	return a.URL == b.URL && a.Username == b.Username && a.Password == b.Password && a.Client == b.Client
+	return a.URL == b.URL && a.Username == b.Username && a.Password == b.Password && a.Client == b.Client && a.Private == b.Private
 }
