@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -212,4 +214,48 @@ func unitState(t *testing.T, p *Pool) State {
 func loginAttempts(sim *ucmsim.UCM) int {
 	c := sim.Counters()
 	return c.Logins + c.FailedLogins
+}
+
+// A unit that cannot be reached costs the fleet one login attempt per back-off, not one per
+// replica, and every replica answers at once that the unit is unreachable.
+func TestFleetSharesALoginBackOff(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			_ = c.Close() // as a unit that drops the connection
+		}
+	}()
+	t.Cleanup(func() { _ = ln.Close() })
+	f := newFleet(t, 3, simPassword)
+	c, err := ucm.NewClient("https://"+ln.Addr().String(), nil)
+	require.NoError(t, err)
+	var pools []*Pool
+	for _, st := range f.stores {
+		p, err := New(Options{Metrics: metrics.New("test"), Sessions: st, BackoffBase: time.Minute, BackoffMax: time.Minute},
+			[]UnitConfig{{ID: "dead", Username: apiUser, Password: simPassword, Client: c}})
+		require.NoError(t, err)
+		t.Cleanup(func() { p.Close(context.Background()) })
+		pools = append(pools, p)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 30)
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = pools[i%3].Do(context.Background(), "dead", "getSystemStatus", nil) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		var unav *UnavailableError
+		require.ErrorAs(t, err, &unav)
+		assert.Equal(t, RefusedBackingOff, unav.Kind)
+		assert.ErrorIs(t, err, ucm.ErrTransport, "every replica says the unit is unreachable")
+		assert.Positive(t, unav.RetryAfter)
+	}
+	assert.Equal(t, int32(1), accepted.Load(), "one login attempt for the fleet")
 }

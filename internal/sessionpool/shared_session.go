@@ -33,6 +33,17 @@ func (u *unit) sharedLogin() (cookie string, err error, done bool) {
 			u.adopt(c, left)
 			return c, nil, true
 		}
+		why, wait, err := s.BackingOff(ctx, u.cfg.ID)
+		if err != nil {
+			return "", nil, false
+		}
+		if why != nil {
+			// Another replica's login just failed and the unit is given its back-off.
+			var rec backoffRecord
+			_ = json.Unmarshal(why, &rec)
+			return "", &UnavailableError{Unit: u.cfg.ID, Kind: RefusedBackingOff, Reason: "login failed (on another replica)",
+				RetryAfter: wait, Cause: rec.err()}, true
+		}
 		// The lock outlives one handshake, so a replica that dies mid-login frees the unit soon.
 		release, ok, err := s.LockLogin(ctx, u.cfg.ID, u.opts.CallTimeout+time.Second)
 		if err != nil {
@@ -78,13 +89,49 @@ func (u *unit) loginUnderLock(ctx context.Context, release func(time.Duration)) 
 			u.opts.Logger.Warn("could not share the login stop; other replicas learn it from the unit", "unit", u.cfg.ID, "err", serr)
 		}
 		release(0)
+	case u.run.Err() != nil:
+		release(0) // closing: says nothing about the unit
 	default:
 		u.mu.Lock()
 		hold := time.Until(u.retryAt)
 		u.mu.Unlock()
-		release(max(hold, 0))
+		if hold > 0 {
+			why, _ := json.Marshal(backoffRecordOf(err))
+			if berr := s.BackOff(ctx, u.cfg.ID, why, hold); berr != nil {
+				// Hold the lock instead: no replica logs in before the back-off ends.
+				release(hold)
+				return cookie, err
+			}
+		}
+		release(0)
 	}
 	return cookie, err
+}
+
+// backoffRecord is a transient login failure as the fleet shares it: enough for the other
+// replicas to answer their clients as this one does (unit-unreachable for a transport failure).
+type backoffRecord struct {
+	Transport bool   `json:"transport,omitempty"`
+	Timeout   bool   `json:"timeout,omitempty"`
+	Message   string `json:"message"`
+}
+
+func backoffRecordOf(err error) backoffRecord {
+	var te *ucm.TransportError
+	if errors.As(err, &te) {
+		return backoffRecord{Transport: true, Timeout: te.Timeout, Message: "the unit could not be reached"}
+	}
+	if ue := (*ucm.Error)(nil); errors.As(err, &ue) {
+		return backoffRecord{Message: ue.Error()}
+	}
+	return backoffRecord{Message: "login failed"}
+}
+
+func (r backoffRecord) err() error {
+	if r.Transport {
+		return &ucm.TransportError{Action: "login", Timeout: r.Timeout, NotSent: true, Err: errors.New(r.Message)}
+	}
+	return errors.New(r.Message)
 }
 
 // sharedStop reads the fleet's login stop into this unit: set, it stops logins here too; lifted

@@ -36,6 +36,11 @@ type SessionStore interface {
 	Stop(ctx context.Context, unit string, why []byte) error
 	Stopped(ctx context.Context, unit string) ([]byte, error)
 	ClearStop(ctx context.Context, unit string) error
+	// BackOff records that a login to the unit failed for a reason that may pass, with why
+	// (opaque), for d: no replica logs in meanwhile, and each answers its clients at once.
+	// BackingOff returns it and the time left (nil when there is none).
+	BackOff(ctx context.Context, unit string, why []byte, d time.Duration) error
+	BackingOff(ctx context.Context, unit string) ([]byte, time.Duration, error)
 	// KeepAliveTurn claims the unit's keep-alive for ttl: true for exactly one replica per
 	// period, so the fleet pings each unit once, not once per replica.
 	KeepAliveTurn(ctx context.Context, unit string, ttl time.Duration) (bool, error)

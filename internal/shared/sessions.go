@@ -177,12 +177,37 @@ func (s *Sessions) Stopped(ctx context.Context, unit string) ([]byte, error) {
 	return v, nil
 }
 
-// ClearStop lifts the unit's login stop for the fleet.
+// ClearStop lifts the unit's login stop (and any back-off) for the fleet: an operator's reset.
 func (s *Sessions) ClearStop(ctx context.Context, unit string) error {
 	if err := s.guard(); err != nil {
 		return err
 	}
-	return s.done(s.client.Del(ctx, s.keys.Unit(unit, "stop")).Err())
+	return s.done(s.client.Del(ctx, s.keys.Unit(unit, "stop"), s.keys.Unit(unit, "backoff")).Err())
+}
+
+// BackOff records a transient login failure for d (SET PX): no replica logs in meanwhile.
+func (s *Sessions) BackOff(ctx context.Context, unit string, why []byte, d time.Duration) error {
+	if err := s.guard(); err != nil {
+		return err
+	}
+	return s.done(s.client.Set(ctx, s.keys.Unit(unit, "backoff"), why, ttl(d)).Err())
+}
+
+// BackingOff returns the unit's back-off and its time left, nil when there is none.
+func (s *Sessions) BackingOff(ctx context.Context, unit string) ([]byte, time.Duration, error) {
+	if err := s.guard(); err != nil {
+		return nil, 0, err
+	}
+	v, err := getWithTTL.Run(ctx, s.client, []string{s.keys.Unit(unit, "backoff")}).Slice()
+	if err = s.done(err); err != nil {
+		return nil, 0, err
+	}
+	why, _ := v[0].(string)
+	ms, _ := v[1].(int64)
+	if why == "" || ms <= 0 {
+		return nil, 0, nil
+	}
+	return []byte(why), time.Duration(ms) * time.Millisecond, nil
 }
 
 // KeepAliveTurn claims the unit's keep-alive for ttl: SET NX PX, so one replica per period.

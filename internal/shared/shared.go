@@ -85,6 +85,7 @@ func redactErr(err error, password string) string {
 //	<prefix>session:{<unit>}:lock     the login lock (token)
 //	<prefix>session:{<unit>}:stop     the login stop (wrong password, ban)
 //	<prefix>session:{<unit>}:keepalive the keep-alive lease
+//	<prefix>session:{<unit>}:backoff  a transient login failure's back-off
 //	<prefix>idem:<sha256>             an Idempotency-Key's outcome (handlers)
 //	<prefix>rate:<key name>:<window>  a rate-limit counter (handlers)
 //	<prefix>events:…                  the live-event streams and leases (events)
