@@ -34,7 +34,7 @@ type fleetEnv struct {
 	health   []*shared.Health
 }
 
-func newFleetEnv(t *testing.T, n int, a access, simOpts ...envOpt) *fleetEnv {
+func newFleetEnv(t testing.TB, n int, a access, simOpts ...envOpt) *fleetEnv {
 	t.Helper()
 	f := &fleetEnv{redis: sharedtest.Start(t)}
 	simCfg := ucmsim.Config{Username: "api", Password: simPassword, Seed: true}

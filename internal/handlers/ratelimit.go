@@ -59,10 +59,18 @@ func (s *Server) rateLimiter() func(http.Handler) http.Handler {
 			r = r.WithContext(httprate.WithRequestLimit(r.Context(), limit))
 			window := int(math.Ceil(rl.Window.Seconds()))
 			now := time.Now().UTC()
-			limited := b.limiter.OnLimit(w, r, p.Name)
 			cur := now.Truncate(rl.Window)
-			curN, prevN, _ := b.counter.Get(p.Name, cur, cur.Add(-rl.Window))
 			h := w.Header()
+			var limited bool
+			var curN, prevN int
+			if t, ok := b.counter.(taker); ok {
+				limited, prevN, curN = t.take(p.Name, limit, now)
+				rate := int(math.Round(slidingRate(prevN, curN, now.Sub(cur), rl.Window)))
+				takeHeaders(h, limit, cur.Add(rl.Window), limit-rate, limited, rl.Window)
+			} else {
+				limited = b.limiter.OnLimit(w, r, p.Name)
+				curN, prevN, _ = b.counter.Get(p.Name, cur, cur.Add(-rl.Window))
+			}
 			h.Set("RateLimit-Policy", fmt.Sprintf(`"per-key";q=%d;w=%d`, limit, window))
 			if !limited {
 				remaining := limit - int(math.Round(slidingRate(prevN, curN, now.Sub(cur), rl.Window)))

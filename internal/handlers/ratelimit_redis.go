@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,9 +33,10 @@ type redisCounter struct {
 	logger  *slog.Logger
 	timeout time.Duration
 
-	window time.Duration
-	local  httprate.LimitCounter
-	down   atomic.Bool // counting locally now
+	window  time.Duration
+	local   httprate.LimitCounter
+	localMu sync.Mutex  // take's check and count, on the local counter
+	down    atomic.Bool // counting locally now
 }
 
 // RedisRateLimits returns the maker of the fleet's rate-limit counters (Options.RateLimits).
