@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,7 +39,7 @@ func openFleet(ctx context.Context, cfg config.Redis, logger *slog.Logger, m *me
 	}
 	// go-redis's own log lines (a failed dial, once per command) go to ours at debug: Health
 	// already says, once, that Redis is down.
-	redis.SetLogger(redisLogger{logger})
+	routeRedisLogs(logger)
 	client, err := shared.Open(ctx, cfg, logger)
 	if err != nil {
 		return nil, err
@@ -87,8 +89,22 @@ func (f *fleet) notReady() string {
 // Pool and handler options, nil without Redis.
 func (f *fleet) sessionStore() sessionpool.SessionStore { return f.sessions }
 
-type redisLogger struct{ l *slog.Logger }
+// go-redis has one logger for the whole process (redis.SetLogger); it is set once and follows
+// the logger of the gateway that runs now (tests run several in turn).
+var (
+	redisLogOnce sync.Once
+	redisLog     atomic.Pointer[slog.Logger]
+)
 
-func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	r.l.DebugContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
+func routeRedisLogs(logger *slog.Logger) {
+	redisLog.Store(logger)
+	redisLogOnce.Do(func() { redis.SetLogger(redisLogger{}) })
+}
+
+type redisLogger struct{}
+
+func (redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	if l := redisLog.Load(); l != nil {
+		l.DebugContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
+	}
 }
