@@ -86,7 +86,12 @@ func (u *unit) loginUnderLock(ctx context.Context, release func(time.Duration)) 
 	case stopsLogins(err):
 		why, _ := json.Marshal(stopRecordOf(err))
 		if serr := s.Stop(ctx, u.cfg.ID, why); serr != nil {
-			u.opts.Logger.Warn("could not share the login stop; other replicas learn it from the unit", "unit", u.cfg.ID, "err", serr)
+			// Shared later (sharedStop), so that Redis coming back without it does not read
+			// as an operator's reset.
+			u.mu.Lock()
+			u.stopUnshared = why
+			u.mu.Unlock()
+			u.opts.Logger.Warn("could not share the login stop yet; it is shared when Redis answers", "unit", u.cfg.ID, "err", serr)
 		}
 		release(0)
 	case u.run.Err() != nil:
@@ -142,7 +147,18 @@ func (u *unit) sharedStop(ctx context.Context) (err error, stopped, ok bool) {
 		return nil, false, false
 	}
 	u.mu.Lock()
+	unshared := u.stopUnshared
+	u.mu.Unlock()
+	if why == nil && unshared != nil {
+		// This replica's own stop, which Redis never got: share it now rather than lift it.
+		if serr := u.store.Stop(ctx, u.cfg.ID, unshared); serr != nil {
+			return nil, false, false
+		}
+		why = unshared
+	}
+	u.mu.Lock()
 	defer u.mu.Unlock()
+	u.stopUnshared = nil
 	if why == nil {
 		if u.stopped != nil {
 			u.stopped, u.failures, u.retryAt = nil, 0, time.Time{}

@@ -51,6 +51,7 @@ func (p *Pool) Reset(id string) (UnitStatus, error) {
 	}
 	u.mu.Lock()
 	u.stopped = nil
+	u.stopUnshared = nil
 	u.failures = 0
 	u.retryAt = time.Time{}
 	if u.cookie == "" {

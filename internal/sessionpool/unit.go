@@ -50,6 +50,7 @@ type unit struct {
 	contacted     bool         // the first login's outcome has been logged
 	lastTouch     time.Time    // the shared cookie's time was last restarted (shared_session.go)
 	store         SessionStore // the fleet's sessions; nil: this replica's alone
+	stopUnshared  []byte       // a login stop found here that Redis has not got yet
 
 	loginFlight singleflight.Group
 	flightMu    sync.Mutex
