@@ -33,13 +33,17 @@ func NewHealth(ctx context.Context, client redis.UniversalClient, addr string, i
 		onChange = func(bool) {}
 	}
 	h := &Health{client: client, logger: logger, addr: addr, interval: interval, onChange: onChange}
-	pctx, cancel := context.WithTimeout(ctx, interval)
+	pctx, cancel := context.WithTimeout(ctx, h.pingTimeout())
 	defer cancel()
 	up := client.Ping(pctx).Err() == nil
 	h.up.Store(up)
 	onChange(up)
 	return h
 }
+
+// pingTimeout is at least a second whatever the interval: a busy Redis (or machine) that
+// answers a little late is not down.
+func (h *Health) pingTimeout() time.Duration { return max(h.interval, time.Second) }
 
 // Up reports whether Redis answered last time anyone asked it something.
 func (h *Health) Up() bool { return h.up.Load() }
@@ -74,7 +78,7 @@ func (h *Health) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			pctx, cancel := context.WithTimeout(ctx, h.interval)
+			pctx, cancel := context.WithTimeout(ctx, h.pingTimeout())
 			err := h.client.Ping(pctx).Err()
 			cancel()
 			if ctx.Err() != nil {
