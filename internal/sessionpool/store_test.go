@@ -36,7 +36,7 @@ func (m *memStore) PutCookie(_ context.Context, _, c string, _ time.Duration) er
 	return nil
 }
 func (m *memStore) TouchCookie(context.Context, string, string, time.Duration) error { return nil }
-func (m *memStore) DropCookie(context.Context, string, string) error               { return nil }
+func (m *memStore) DropCookie(context.Context, string, string) error                 { return nil }
 func (m *memStore) LockLogin(context.Context, string, time.Duration) (func(time.Duration), bool, error) {
 	return func(time.Duration) {}, true, nil
 }
