@@ -63,9 +63,10 @@ try {
 // (GET …/events, text/event-stream: a stream lasts until the client leaves, and the runner would
 // wait on it forever; .ci/events-tour.sh and the typed clients' tours follow them), accepting or
 // refusing an inbound call (one rings the demo only once a minute; the Go end-to-end tests and
-// TestDemoLiveEvents cover them), and resuming a webhook (the demo configures none).
+// TestDemoLiveEvents cover them), resuming a webhook (the demo configures none) and reloading the
+// configuration (the demo has no file: TestReloadAddsAUnitAndRotatesAKey… covers it).
 function withoutStreams(node) {
-  const notRunnable = new Set(["events", "accept", "refuse", "resume"]);
+  const notRunnable = new Set(["events", "accept", "refuse", "resume", "reload"]);
   if (Array.isArray(node.item)) {
     node.item = node.item
       .filter((it) => !(it.request && it.request.url && notRunnable.has((it.request.url.path || []).at(-1))))

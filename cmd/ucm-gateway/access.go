@@ -25,14 +25,7 @@ type access struct {
 // never start open by accident: without keys only --demo starts, and then with a key of its own
 // unless --insecure-no-auth says otherwise (warned about at every start).
 func setUpAccess(cfg *config.Config, demo, insecure bool, getenv func(string) string, logger *slog.Logger) (access, error) {
-	keys := make([]auth.Key, 0, len(cfg.APIKeys)+1)
-	for _, k := range cfg.APIKeys {
-		scopes := make([]auth.Scope, len(k.Scopes))
-		for i, s := range k.Scopes {
-			scopes[i] = auth.Scope(s)
-		}
-		keys = append(keys, auth.Key{Name: k.Name, Hashes: k.Hashes, Scopes: scopes, Units: k.Units, RateLimit: k.RateLimit})
-	}
+	keys := configKeys(cfg)
 	var acc access
 	switch {
 	case insecure:
@@ -66,6 +59,19 @@ func setUpAccess(cfg *config.Config, demo, insecure bool, getenv func(string) st
 		acc.keys = kr
 	}
 	return acc, nil
+}
+
+// configKeys are the configuration's API keys as the key ring takes them.
+func configKeys(cfg *config.Config) []auth.Key {
+	keys := make([]auth.Key, 0, len(cfg.APIKeys)+1)
+	for _, k := range cfg.APIKeys {
+		scopes := make([]auth.Scope, len(k.Scopes))
+		for i, s := range k.Scopes {
+			scopes[i] = auth.Scope(s)
+		}
+		keys = append(keys, auth.Key{Name: k.Name, Hashes: k.Hashes, Scopes: scopes, Units: k.Units, RateLimit: k.RateLimit})
+	}
+	return keys
 }
 
 // printDemoBanner shows the newcomer how to call the demo. It writes plain lines, not log

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +21,7 @@ func keygen(args []string, stdout io.Writer) error {
 	name := fs.String("name", "my-client", "the client's `name`, shown in logs and audit lines")
 	scopes := fs.String("scopes", "read", "comma-separated `scopes`: read, write, calls, admin")
 	units := fs.String("units", "*", "comma-separated unit `ids`, or * for every unit")
+	cookieKey := fs.Bool("cookie-key", false, "print a redis.cookie_key instead (32 random bytes, base64) for the replicas' shared sessions")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -27,6 +30,20 @@ func keygen(args []string, stdout io.Writer) error {
 	}
 	if err := noArgs(fs); err != nil {
 		return err
+	}
+	if *cookieKey {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return fmt.Errorf("keygen: %w", err)
+		}
+		fmt.Fprintf(stdout, `Cookie key (give every replica the same one, as a secret: it decrypts the units' sessions in Redis):
+
+    %s
+
+redis:
+  cookie_key_file: /run/secrets/ucm-gateway-cookie-key   # a file holding the line above
+`, base64.StdEncoding.EncodeToString(b))
+		return nil
 	}
 	// The name is pasted into YAML: hold it to the configuration's own rule here, so a newline
 	// or ": " cannot produce a broken or altered api_keys entry.

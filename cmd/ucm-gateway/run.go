@@ -78,9 +78,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	var sim *ucmsim.Server
 	var cfg *config.Config
+	var reload func() (*config.Config, error) // the file again, for a reload; nil: no file
 	var err error
 	if *demo {
-		sim, cfg, err = startDemo(getenv, *configPath)
+		sim, cfg, reload, err = startDemo(getenv, *configPath)
 		if err != nil {
 			return err
 		}
@@ -93,6 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if cfg, err = config.LoadFile(path, getenv); err != nil {
 			return missingConfig(path, err)
 		}
+		reload = func() (*config.Config, error) { return config.LoadFile(path, getenv) }
 	}
 	if *listen != "" {
 		cfg.Listen = *listen
@@ -113,38 +115,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// The audit trail is written at Info whatever the log level: quieter logs must not hide
 	// who changed what.
 	acc.audit = slog.New(newLogHandler(stdout, slog.LevelInfo, text))
-	return serve(ctx, cfg, logger, acc, sim, stdout, text)
+	return serve(ctx, cfg, reload, logger, acc, sim, stdout, text)
 }
 
 // serve runs the gateway until ctx ends. terminal says a person reads stdout (the demo's
 // banner then shows a fixed key itself).
-func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc access, sim *ucmsim.Server, stdout io.Writer, terminal bool) error {
+func serve(ctx context.Context, cfg *config.Config, reload func() (*config.Config, error), logger *slog.Logger, acc access, sim *ucmsim.Server, stdout io.Writer, terminal bool) error {
 	m := metrics.New(version)
 	units := make([]sessionpool.UnitConfig, 0, len(cfg.Units))
 	tlsConfs := make(map[string]*tls.Config, len(cfg.Units))
 	zones := make(map[string]*time.Location, len(cfg.Units))
+	clients := make(map[string]unitClient, len(cfg.Units))
 	for _, u := range cfg.Units {
 		zones[u.ID] = u.TimeZone
-		if u.TLS.InsecureSkipVerify {
-			logger.Warn("TLS verification is OFF for this unit (insecure_skip_verify): anyone on the path can read its password hash exchange and impersonate it; prefer pin_sha256 or ca_file", "unit", u.ID)
-		}
-		if u.TLS.LegacyRSAKex {
-			logger.Warn("this unit is also offered TLS with RSA key exchange (legacy_rsa_kex), which has no forward secrecy; other units are not", "unit", u.ID)
-		}
-		tc, err := ucm.TLSOptions{CAPEM: u.TLS.CAPEM, PinSHA256: u.TLS.PinSHA256, InsecureSkipVerify: u.TLS.InsecureSkipVerify,
-			LegacyRSAKeyExchange: u.TLS.LegacyRSAKex}.Config()
+		client, tc, err := unitClientFor(u, logger)
 		if err != nil {
-			return fmt.Errorf("unit %s: %w", u.ID, err)
+			return err
 		}
 		tlsConfs[u.ID] = tc
-		client, err := ucm.NewClient(u.URL, tc)
-		if err != nil {
-			return fmt.Errorf("unit %s: %w", u.ID, err)
-		}
-		defer client.CloseIdle()
-		units = append(units, sessionpool.UnitConfig{ID: u.ID, URL: u.URL, Username: u.Username, Password: u.Password, Client: client})
+		clients[u.ID] = unitClient{unit: u, client: client, tls: tc}
+		units = append(units, sessionpool.UnitConfig{ID: u.ID, URL: u.URL, Username: u.Username, Password: u.Password, Client: client,
+			Private: sim != nil && u.ID == "demo"})
 	}
+	state, err := openFleet(ctx, cfg.Redis, logger, m)
+	if err != nil {
+		return err
+	}
+	defer state.stop()
 	pool, err := sessionpool.New(sessionpool.Options{
+		Sessions:        state.sessionStore(),
 		IdleTimeout:     cfg.Session.IdleTimeout,
 		RequestTimeout:  cfg.Session.RequestTimeout,
 		CallTimeout:     cfg.Session.CallTimeout,
@@ -165,27 +164,40 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 	}
 	pool.Contact() // each unit's first contact, and what went wrong with it, is in the log at start
 
-	live, sockets, err := liveEvents(cfg, pool, tlsConfs, logger, m)
+	evs, sockets, err := liveEvents(cfg, pool, tlsConfs, logger, m)
 	if err != nil {
 		pool.Close(ctx)
 		return err
 	}
-	defer closeEvents(live, cfg.Server.ShutdownTimeout)
-	hooks, err := startWebhooks(cfg, live, logger, m)
+	defer closeEvents(evs, cfg.Server.ShutdownTimeout)
+	hooks, err := startWebhooks(cfg, evs, logger, m)
 	if err != nil {
 		pool.Close(ctx)
 		return err
 	}
 	defer hooks.Close(context.Background())
 
+	m.ConfigReloadTime.Set(float64(time.Now().Unix()))
+	settings := handlers.NewLive(handlers.LiveSettings{Keys: acc.keys, RateLimit: handlers.RateLimit{Requests: cfg.RateLimit.Requests, Window: cfg.RateLimit.Window}, TimeZones: zones})
+	rl := &reloader{load: reload, pool: pool, live: settings, demoSim: sim != nil, demo: acc.demo, open: acc.open, logger: logger, m: m, cur: cfg, clients: clients}
+	defer rl.close()
+	var reloadFn func(context.Context) (handlers.ReloadResult, error)
+	if reload != nil {
+		reloadFn = rl.reload
+		hupCtx, stopHUP := context.WithCancel(ctx)
+		hupDone := rl.onSIGHUP(hupCtx)
+		defer func() { stopHUP(); <-hupDone }()
+	}
+
 	var ready atomic.Bool
-	h, err := handlers.New(handlers.Options{
-		Upstream: upstream{Pool: pool, sockets: sockets}, Events: live, Webhooks: hooks, Logger: logger, Metrics: m, MaxBodyBytes: cfg.Server.MaxBodyBytes,
+	h, err := handlers.New(handlers.Options{Live: settings, Reload: reloadFn,
+		Upstream: upstream{Pool: pool, sockets: sockets}, Events: evs, Webhooks: hooks, Logger: logger, Metrics: m, MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Ready: ready.Load, LogLevel: slog.LevelInfo,
 		Keys: acc.keys, InsecureNoAuth: acc.open, AuditLogger: acc.audit,
-		RateLimit: handlers.RateLimit{Requests: cfg.RateLimit.Requests, Window: cfg.RateLimit.Window},
-		CORS:      handlers.CORS{AllowedOrigins: cfg.CORS.AllowedOrigins, MaxAge: cfg.CORS.MaxAge},
-		TimeZones: zones,
+		RateLimit:   handlers.RateLimit{Requests: cfg.RateLimit.Requests, Window: cfg.RateLimit.Window},
+		CORS:        handlers.CORS{AllowedOrigins: cfg.CORS.AllowedOrigins, MaxAge: cfg.CORS.MaxAge},
+		TimeZones:   zones,
+		Idempotency: state.idem, RateLimits: state.limits, NotReady: state.notReady,
 	})
 	if err != nil {
 		pool.Close(ctx)
@@ -199,7 +211,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 	srv := newHTTPServer(cfg.Server, h, logger)
 	// Event streams last until their client leaves: shutting down ends them first, so that
 	// Shutdown's wait for requests in flight is not a wait for every SSE client.
-	srv.RegisterOnShutdown(func() { closeEvents(live, cfg.Server.ShutdownTimeout) })
+	srv.RegisterOnShutdown(func() { closeEvents(evs, cfg.Server.ShutdownTimeout) })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	ready.Store(true)
@@ -226,13 +238,34 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 	defer cancel()
 	shutErr := srv.Shutdown(sctx)
 	_ = hooks.Close(sctx) // healthy receivers get what is still queued, within the deadline
-	_ = live.Close(sctx)
+	_ = evs.Close(sctx)
 	pool.Close(sctx)
 	if shutErr != nil {
 		return fmt.Errorf("shutdown: %w", shutErr)
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// unitClientFor builds a unit's client from its settings, logging the TLS choices that weaken
+// its protection.
+func unitClientFor(u config.Unit, logger *slog.Logger) (*ucm.Client, *tls.Config, error) {
+	if u.TLS.InsecureSkipVerify {
+		logger.Warn("TLS verification is OFF for this unit (insecure_skip_verify): anyone on the path can read its password hash exchange and impersonate it; prefer pin_sha256 or ca_file", "unit", u.ID)
+	}
+	if u.TLS.LegacyRSAKex {
+		logger.Warn("this unit is also offered TLS with RSA key exchange (legacy_rsa_kex), which has no forward secrecy; other units are not", "unit", u.ID)
+	}
+	tc, err := ucm.TLSOptions{CAPEM: u.TLS.CAPEM, PinSHA256: u.TLS.PinSHA256, InsecureSkipVerify: u.TLS.InsecureSkipVerify,
+		LegacyRSAKeyExchange: u.TLS.LegacyRSAKex}.Config()
+	if err != nil {
+		return nil, nil, fmt.Errorf("unit %s: %w", u.ID, err)
+	}
+	client, err := ucm.NewClient(u.URL, tc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("unit %s: %w", u.ID, err)
+	}
+	return client, tc, nil
 }
 
 // closeEvents ends every event stream and stops every event source (idempotent).
@@ -260,13 +293,13 @@ func newHTTPServer(c config.Server, h http.Handler, logger *slog.Logger) *http.S
 // startDemo starts the simulator on a loopback port and returns a configuration with one unit,
 // "demo", pinned to the simulator's certificate (verification stays on, as it should in
 // production). A --config given with --demo is loaded and the demo unit added to it.
-func startDemo(getenv func(string) string, configPath string) (*ucmsim.Server, *config.Config, error) {
+func startDemo(getenv func(string) string, configPath string) (*ucmsim.Server, *config.Config, func() (*config.Config, error), error) {
 	password, webPassword := randomHex(12), randomHex(12)
 	inbound := 60 * time.Second
 	if v := getenv("UCM_GATEWAY_DEMO_INBOUND_EVERY"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
-			return nil, nil, fmt.Errorf("UCM_GATEWAY_DEMO_INBOUND_EVERY=%q: want a duration such as 30s, or 0 for no inbound calls", v)
+			return nil, nil, nil, fmt.Errorf("UCM_GATEWAY_DEMO_INBOUND_EVERY=%q: want a duration such as 30s, or 0 for no inbound calls", v)
 		}
 		inbound = d
 	}
@@ -277,11 +310,11 @@ func startDemo(getenv func(string) string, configPath string) (*ucmsim.Server, *
 		WebUsers: map[string]string{"events": webPassword}, CallControl: true, InboundCallEvery: inbound})
 	// A caller waiting in the Support queue, so the call-center tour has someone to watch.
 	if _, err := unit.AddQueueCaller("6500", "+15550002222", time.Now().Add(-40*time.Second)); err != nil {
-		return nil, nil, fmt.Errorf("demo: seed a queue caller: %w", err)
+		return nil, nil, nil, fmt.Errorf("demo: seed a queue caller: %w", err)
 	}
 	sim, err := ucmsim.Listen(unit, "127.0.0.1:0")
 	if err != nil {
-		return nil, nil, fmt.Errorf("demo: start simulator: %w", err)
+		return nil, nil, nil, fmt.Errorf("demo: start simulator: %w", err)
 	}
 	doc := fmt.Sprintf("listen: 127.0.0.1:8080\nunits:\n  - id: demo\n    url: %s\n    username: api\n    password: ${UCM_DEMO_PASSWORD}\n    events:\n      username: events\n      password: ${UCM_DEMO_WEB_PASSWORD}\n    tls:\n      pin_sha256: %s\n", sim.URL(), sim.CertSHA256())
 	env := func(k string) string {
@@ -294,19 +327,21 @@ func startDemo(getenv func(string) string, configPath string) (*ucmsim.Server, *
 		return getenv(k)
 	}
 	cfg, err := config.Load([]byte(doc), env, os.ReadFile)
+	var reload func() (*config.Config, error)
 	if err == nil && configPath != "" {
 		// The file's keys and webhooks may name the demo unit: it is added before the file is
-		// checked.
+		// checked (and again at every reload).
 		unit := doc[strings.Index(doc, "units:\n")+len("units:\n"):]
-		if cfg, err = config.LoadFileWithUnits(configPath, env, unit); err != nil {
+		reload = func() (*config.Config, error) { return config.LoadFileWithUnits(configPath, env, unit) }
+		if cfg, err = reload(); err != nil {
 			err = missingConfig(configPath, err)
 		}
 	}
 	if err != nil {
 		sim.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return sim, cfg, nil
+	return sim, cfg, reload, nil
 }
 
 func randomHex(n int) string {

@@ -13,7 +13,7 @@ import (
 
 // subcommands are the words that may follow the program name, with what each does.
 var subcommands = [][2]string{
-	{"keygen", "make an API key and print the api_keys entry that admits it"},
+	{"keygen", "make an API key and print the api_keys entry that admits it (--cookie-key: a redis.cookie_key)"},
 	{"healthcheck", "exit 0 if a running gateway's /healthz answers 200 (container health checks)"},
 	{"help", "print this help"},
 }

@@ -16,6 +16,7 @@ import (
 //
 //	resource   methods                    scope
 //	/v1/webhooks…  any                    admin   (receivers of every unit's events, their errors; resume)
+//	/v1/admin…     any                    admin   (operating the gateway: reload)
 //	actions    any, a get…/list… action   read    (POST /v1/units/{unit}/actions/{action})
 //	actions    any                        admin   (every other action changes the unit)
 //	reset      any                        admin   (POST /v1/units/{unit}/reset)
@@ -35,6 +36,7 @@ import (
 // session pool also assumes when it coalesces identical reads.
 var policy = []rule{
 	{prefix: "/v1/webhooks", methods: anyMethod, scope: ScopeAdmin},
+	{prefix: "/v1/admin", methods: anyMethod, scope: ScopeAdmin},
 	{pattern: "/v1/units/{unit}/extensions/{ext}/qr", methods: anyMethod, scope: ScopeWrite},
 	{pattern: "/v1/units/{unit}/queues/{queue}/agents/{ext}", methods: notRead, scope: ScopeCalls},
 	{resource: "actions", action: readAction, methods: anyMethod, scope: ScopeRead},

@@ -48,7 +48,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			header := r.Header.Get("Authorization")
 			token, wellFormed := auth.BearerToken(header)
 			var ok bool
-			p, ok = s.keys.Authenticate(token)
+			p, ok = s.live.load().Keys.Authenticate(token)
 			if !ok {
 				challenge, detail := `Bearer realm="ucm-gateway"`, "an API key is required: send Authorization: Bearer <key>"
 				switch {

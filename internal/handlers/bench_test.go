@@ -76,3 +76,29 @@ func BenchmarkCodecExtension(b *testing.B) {
 		_ = objectFromUCM(schema, reply.Extension)
 	}
 }
+
+// BenchmarkFleetGetExtensionParallel is BenchmarkGetExtensionParallel on a replica whose
+// budgets, keys and sessions live in a real Redis: the difference is what shared state costs a
+// request (the rate limiter's round trips).
+func BenchmarkFleetGetExtensionParallel(b *testing.B) {
+	f := newFleetEnv(b, 1, access{})
+	e := f.replicas[0]
+	client := &http.Client{Transport: &bearer{key: adminKey, base: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	url := e.srv.URL + "/v1/units/demo/extensions/1000"
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := client.Get(url)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(f.sim.Calls("getSIPAccount"))/float64(b.N), "ucm-calls/op")
+}

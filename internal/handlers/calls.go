@@ -36,7 +36,13 @@ func (s *Server) CreateCall(ctx context.Context, req api.CreateCallRequestObject
 	}
 	key := owner + "\x00" + req.Unit + "\x00" + *req.Params.IdempotencyKey
 	body, _ := json.Marshal(req.Body)
-	state, prev := s.idem.begin(key, fingerprint([]byte(req.Unit), body))
+	fp := fingerprint([]byte(req.Unit), body)
+	state, prev, err := s.idem.begin(ctx, key, fp)
+	if err != nil {
+		// Fail closed: without the store a retry on another replica could dial twice.
+		return nil, &InputError{Status: http.StatusServiceUnavailable, Slug: "idempotency-unavailable", RetryAfter: 5 * time.Second,
+			Detail: "the gateway's shared Idempotency-Key store (Redis) is unavailable, so a keyed call cannot be made safe to retry; retry shortly (a call without Idempotency-Key still works)"}
+	}
 	switch state {
 	case idemMismatch:
 		return nil, &InputError{Status: http.StatusUnprocessableEntity, Slug: "idempotency-key-reused", Detail: "this Idempotency-Key was already used with another request; use a new key for a new call",
@@ -62,10 +68,16 @@ func (s *Server) CreateCall(ctx context.Context, req api.CreateCallRequestObject
 	resp, dialled, err := s.createCall(dctx, req)
 	if !dialled {
 		// Nothing reached the unit that a retry could repeat: let the retry run afresh.
-		s.idem.forget(key)
+		if ferr := s.idem.forget(dctx, key); ferr != nil {
+			s.logger.WarnContext(ctx, "could not release an Idempotency-Key; its retry gets 409 until the claim expires", "err", ferr)
+		}
 		return resp, err
 	}
-	s.idem.finish(key, resp, err)
+	if ferr := s.idem.finish(dctx, key, fp, resp, err); ferr != nil {
+		// The dial went out and its outcome could not be stored: a retry in the next minutes
+		// sees the claim as still running (409), never a second dial, until it expires.
+		s.logger.ErrorContext(ctx, "could not store the outcome of a keyed dial", "err", ferr)
+	}
 	return resp, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/httprate"
@@ -19,18 +20,27 @@ type RateLimit struct {
 // rateLimiter counts requests per key name, so both keys of a rotation share one budget. Every
 // answer carries the budget (RateLimit-Policy and RateLimit, IETF draft, besides httprate's
 // X-RateLimit-*); a spent budget is a 429 whose Retry-After is exact: waiting that long is enough.
-func (s *Server) rateLimiter(rl RateLimit) func(http.Handler) http.Handler {
-	if rl.Requests <= 0 {
-		rl.Requests = 600
+// The budget is the live one (a reload may change it): a new window length starts new counts.
+func (s *Server) rateLimiter() func(http.Handler) http.Handler {
+	var current atomic.Pointer[budget]
+	budgetFor := func(rl RateLimit) *budget {
+		if b := current.Load(); b != nil && b.rl.Window == rl.Window {
+			return b
+		}
+		// Our own counter (httprate's in-memory one, wrapped) makes httprate align windows to
+		// the clock, so retryAfter can read the same counts httprate's sliding estimate uses.
+		var counter httprate.LimitCounter
+		if s.rateCounters != nil {
+			counter = s.rateCounters(rl.Window)
+		} else {
+			counter = httprate.NewLocalLimitCounter(rl.Window)
+		}
+		b := &budget{rl: rl, counter: counter, limiter: httprate.NewRateLimiter(rl.Requests, rl.Window, httprate.WithLimitCounter(counter))}
+		if current.CompareAndSwap(current.Load(), b) {
+			return b
+		}
+		return current.Load()
 	}
-	if rl.Window <= 0 {
-		rl.Window = time.Minute
-	}
-	// Our own counter (httprate's in-memory one, wrapped) makes httprate align windows to the
-	// clock, so retryAfter can read the same counts httprate's sliding estimate uses.
-	counter := httprate.NewLocalLimitCounter(rl.Window)
-	limiter := httprate.NewRateLimiter(rl.Requests, rl.Window, httprate.WithLimitCounter(counter))
-	window := int(math.Ceil(rl.Window.Seconds()))
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p := principalFrom(r.Context())
@@ -38,16 +48,29 @@ func (s *Server) rateLimiter(rl RateLimit) func(http.Handler) http.Handler {
 				writeProblem(w, r, s.logger, &AccessError{Status: http.StatusUnauthorized, Detail: "an API key is required: send Authorization: Bearer <key>"})
 				return
 			}
+			rl := s.live.load().RateLimit
+			b := budgetFor(rl)
 			limit := rl.Requests
 			if p.RateLimit > 0 {
 				limit = p.RateLimit
-				r = r.WithContext(httprate.WithRequestLimit(r.Context(), limit))
 			}
+			// Always the request's own limit: the limiter was built with the budget of its
+			// window, which a reload may have changed since.
+			r = r.WithContext(httprate.WithRequestLimit(r.Context(), limit))
+			window := int(math.Ceil(rl.Window.Seconds()))
 			now := time.Now().UTC()
-			limited := limiter.OnLimit(w, r, p.Name)
 			cur := now.Truncate(rl.Window)
-			curN, prevN, _ := counter.Get(p.Name, cur, cur.Add(-rl.Window))
 			h := w.Header()
+			var limited bool
+			var curN, prevN int
+			if t, ok := b.counter.(taker); ok {
+				limited, prevN, curN = t.take(p.Name, limit, now)
+				rate := int(math.Round(slidingRate(prevN, curN, now.Sub(cur), rl.Window)))
+				takeHeaders(h, limit, cur.Add(rl.Window), limit-rate, limited, rl.Window)
+			} else {
+				limited = b.limiter.OnLimit(w, r, p.Name)
+				curN, prevN, _ = b.counter.Get(p.Name, cur, cur.Add(-rl.Window))
+			}
 			h.Set("RateLimit-Policy", fmt.Sprintf(`"per-key";q=%d;w=%d`, limit, window))
 			if !limited {
 				remaining := limit - int(math.Round(slidingRate(prevN, curN, now.Sub(cur), rl.Window)))
@@ -62,6 +85,13 @@ func (s *Server) rateLimiter(rl RateLimit) func(http.Handler) http.Handler {
 				Detail: fmt.Sprintf("the API key %q used its %d requests per %s; wait before trying again", p.Name, limit, rl.Window)})
 		})
 	}
+}
+
+// budget is the limiter of one window length.
+type budget struct {
+	rl      RateLimit
+	counter httprate.LimitCounter
+	limiter *httprate.RateLimiter
 }
 
 // slidingRate is httprate's estimate of the requests in the last window: the previous window's

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,6 +54,19 @@ type Options struct {
 	// TimeZones is the zone each unit's clock is set to, by unit id; a unit not in it is taken to
 	// run on UTC. The UCM writes CDR and channel times, and reads CDR filters, as its wall clock.
 	TimeZones map[string]*time.Location
+	// Idempotency keeps the Idempotency-Key outcomes; nil keeps them in this replica's memory.
+	Idempotency IdempotencyStore
+	// RateLimits makes the counter of the per-key budgets for a window; nil counts them in this
+	// replica's memory.
+	RateLimits func(window time.Duration) RateLimitCounter
+	// Live, when set, holds the keys, budget and time zones instead of Keys, RateLimit and
+	// TimeZones, so that a configuration reload can swap them (Live.Swap).
+	Live *Live
+	// Reload re-reads the configuration for POST /v1/admin/reload; nil answers 501.
+	Reload func(ctx context.Context) (ReloadResult, error)
+	// NotReady, when it returns a reason, makes /readyz answer 503 with it (the shared state
+	// being down, for example).
+	NotReady func() string
 }
 
 // New returns the whole HTTP surface of the gateway: the /v1 API (validated against the spec),
@@ -68,18 +82,25 @@ func New(o Options) (http.Handler, error) {
 	if o.Ready == nil {
 		o.Ready = func() bool { return true }
 	}
-	if !o.InsecureNoAuth && (o.Keys == nil || o.Keys.Len() == 0) {
+	if o.Live == nil {
+		o.Live = NewLive(LiveSettings{Keys: o.Keys, RateLimit: o.RateLimit, TimeZones: o.TimeZones})
+	}
+	if keys := o.Live.load().Keys; !o.InsecureNoAuth && (keys == nil || keys.Len() == 0) {
 		return nil, errors.New("handlers: no API keys: the gateway would be open to anyone who can reach it")
 	}
 	if o.AuditLogger == nil {
 		o.AuditLogger = o.Logger
 	}
 	s := &Server{up: o.Upstream, logger: o.Logger, metrics: o.Metrics, spec: spec, codec: newCodec(spec), maxBody: o.MaxBodyBytes,
-		keys: o.Keys, open: o.InsecureNoAuth, auditLog: o.AuditLogger, ops: operationsOf(spec), zones: o.TimeZones, webhooks: o.Webhooks}
+		live: o.Live, reload: o.Reload, open: o.InsecureNoAuth, auditLog: o.AuditLogger, ops: operationsOf(spec), webhooks: o.Webhooks}
 	if o.CallStartTimeout <= 0 {
 		o.CallStartTimeout = 3 * time.Second
 	}
-	s.idem, s.callStartWait = newIdempotency(idempotencyTTL, idempotencyMax), o.CallStartTimeout
+	s.idem, s.callStartWait = o.Idempotency, o.CallStartTimeout
+	s.rateCounters = o.RateLimits
+	if s.idem == nil {
+		s.idem = localIdem{newIdempotency(idempotencyTTL, idempotencyMax)}
+	}
 	if o.SSEHeartbeat <= 0 {
 		o.SSEHeartbeat = sseHeartbeat
 	}
@@ -113,11 +134,17 @@ func New(o Options) (http.Handler, error) {
 
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok\n") })
 	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if o.Ready() {
-			writeText(w, http.StatusOK, "ready\n")
+		if !o.Ready() {
+			writeText(w, http.StatusServiceUnavailable, "not ready\n")
 			return
 		}
-		writeText(w, http.StatusServiceUnavailable, "not ready\n")
+		if o.NotReady != nil {
+			if why := o.NotReady(); why != "" {
+				writeText(w, http.StatusServiceUnavailable, "not ready: "+why+"\n")
+				return
+			}
+		}
+		writeText(w, http.StatusOK, "ready\n")
 	})
 	r.Handle("/metrics", promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{Registry: o.Metrics.Registry}))
 	r.Get("/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
@@ -153,7 +180,7 @@ func New(o Options) (http.Handler, error) {
 	})
 	r.Group(func(r chi.Router) {
 		// The order is explained in access.go.
-		r.Use(noStore, s.audit, s.authenticate, s.rateLimiter(o.RateLimit), s.authorize, s.limitBody, s.refuseUnknownQuery,
+		r.Use(noStore, s.audit, s.authenticate, s.rateLimiter(), s.authorize, s.limitBody, s.refuseUnknownQuery,
 			headAsGet(s.validator(spec)), s.refuseControlChars, s.unitGuard)
 		api.HandlerWithOptions(strict, api.ChiServerOptions{
 			BaseRouter: r,

@@ -15,7 +15,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
-	"github.com/ucm-gateway/ucm-gateway/internal/auth"
 	"github.com/ucm-gateway/ucm-gateway/internal/events"
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
 	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
@@ -42,7 +41,8 @@ type Server struct {
 	codec   *codec
 	maxBody int64
 
-	keys     *auth.Keyring
+	live     *Live // keys, budget and time zones, swapped by a reload
+	reload   func(context.Context) (ReloadResult, error)
 	open     bool // --demo --insecure-no-auth: every request is auth.Open()
 	auditLog *slog.Logger
 	ops      map[string]operation // "METHOD /v1/…{pattern}" -> what the spec says of it (operations.go)
@@ -54,12 +54,12 @@ type Server struct {
 
 	webhooks Webhooks // nil: no webhook endpoints
 
-	idem          *idempotency  // Idempotency-Key outcomes of POST …/calls (this replica's)
-	callStartWait time.Duration // how long a dial's call may take to appear in the channel lists
+	rateCounters  func(time.Duration) RateLimitCounter // the per-key budgets (nil: this replica's memory)
+	idem          IdempotencyStore                     // Idempotency-Key outcomes of POST …/calls (this replica's, or the fleet's)
+	callStartWait time.Duration                        // how long a dial's call may take to appear in the channel lists
 
-	events       *events.Set               // live events of every unit; nil: not enabled
-	sseHeartbeat time.Duration             // comment line on a quiet stream
-	zones        map[string]*time.Location // unit id -> the zone its clock is set to (Options.TimeZones)
+	events       *events.Set   // live events of every unit; nil: not enabled
+	sseHeartbeat time.Duration // comment line on a quiet stream
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -68,7 +68,7 @@ func (s *Server) setPending(unit string, v bool) { s.pending.Store(unit, v) }
 
 // zone is the time zone of a unit's clock, in which it writes (and reads) times without a zone.
 func (s *Server) zone(unit string) *time.Location {
-	if loc := s.zones[unit]; loc != nil {
+	if loc := s.live.load().TimeZones[unit]; loc != nil {
 		return loc
 	}
 	return time.UTC

@@ -32,7 +32,8 @@ type Metrics struct {
 	HTTPRequests *prometheus.CounterVec   // route, method, code
 	HTTPDuration *prometheus.HistogramVec // route, method
 
-	eventCollectors // live events and webhooks (events.go)
+	eventCollectors  // live events and webhooks (events.go)
+	sharedCollectors // shared state and configuration reloads (shared.go)
 }
 
 // New builds and registers every collector on a fresh registry.
@@ -86,8 +87,10 @@ func New(version string) *Metrics {
 			NativeHistogramBucketFactor:    1.1,
 			NativeHistogramMaxBucketNumber: 100,
 		}, []string{"route", "method"}),
-		eventCollectors: newEventCollectors(),
+		eventCollectors:  newEventCollectors(),
+		sharedCollectors: newSharedCollectors(),
 	}
+	m.ConfigReloadSuccess.Set(1)
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "ucm_gateway_build_info",
 		Help: "Always 1; labels carry the gateway version and Go version.",
@@ -101,6 +104,7 @@ func New(version string) *Metrics {
 		m.BreakerState, m.Coalesced, m.Refusals, m.HTTPRequests, m.HTTPDuration, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(m.eventCollectors.collectors()...)
+	reg.MustRegister(m.sharedCollectors.collectors()...)
 	return m
 }
 

@@ -22,8 +22,8 @@ func (p *Pool) keepAlive(ctx context.Context) {
 			return
 		case <-t.C:
 			var wg sync.WaitGroup
-			for _, id := range p.order {
-				wg.Go(func() { p.units[id].refreshIfDue(ctx) })
+			for _, u := range p.set.Load().list() {
+				wg.Go(func() { u.refreshIfDue(ctx) })
 			}
 			wg.Wait()
 		}
@@ -51,6 +51,12 @@ func (u *unit) refreshIfDue(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, u.opts.RequestTimeout)
 	defer cancel()
+	if s := u.store; s != nil {
+		// One replica pings per period; the others find the cookie's time restarted in the store.
+		if mine, err := s.KeepAliveTurn(ctx, u.cfg.ID, u.opts.IdleTimeout/2); err == nil && !mine {
+			return
+		}
+	}
 	if _, err := u.exchange(ctx, "getSystemStatus", nil); err != nil {
 		u.opts.Logger.Warn("session keep-alive failed", "unit", u.cfg.ID, "err", err)
 	}

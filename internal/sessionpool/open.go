@@ -19,7 +19,7 @@ import (
 // the caller closes it, so downloads count against the unit's in-flight bound. Open is never
 // coalesced.
 func (p *Pool) Open(ctx context.Context, unitID, action string, params map[string]any) (*http.Response, error) {
-	u, ok := p.units[unitID]
+	u, ok := p.set.Load().units[unitID]
 	if !ok {
 		return nil, ErrUnknownUnit
 	}

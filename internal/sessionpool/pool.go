@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
@@ -33,6 +34,9 @@ type UnitConfig struct {
 	Username string
 	Password string
 	Client   Caller
+	// Private keeps the unit's session out of Options.Sessions: the unit is this replica's own
+	// (the --demo simulator runs inside each replica), so no other replica can use its cookie.
+	Private bool
 }
 
 // CallInfo describes one finished UCM call, for request logs.
@@ -70,6 +74,9 @@ type Options struct {
 	Metrics         *metrics.Metrics
 	OnCall          func(ctx context.Context, info CallInfo) // called after every UCM call on the request's context
 	Jitter          func() float64                           // [0,1) source for back-off jitter (math/rand/v2)
+	// Sessions shares the units' sessions with the other replicas of a fleet (store.go); nil
+	// keeps them in this replica alone.
+	Sessions SessionStore
 }
 
 func (o *Options) setDefaults() {
@@ -110,9 +117,10 @@ func (o *Options) setDefaults() {
 
 // Pool owns the sessions of every configured unit.
 type Pool struct {
-	opts  Options
-	units map[string]*unit
-	order []string
+	opts Options
+	set  atomic.Pointer[unitSet] // swapped whole by Update; a request keeps the unit it looked up
+	run  context.Context
+	mu   sync.Mutex // serialises Update
 
 	stop      context.CancelFunc // ends the keep-alive loop, logins, shared reads and first contacts
 	done      chan struct{}
@@ -124,15 +132,17 @@ type Pool struct {
 func New(opts Options, units []UnitConfig) (*Pool, error) {
 	opts.setDefaults()
 	runCtx, stop := context.WithCancel(context.Background())
-	p := &Pool{opts: opts, units: make(map[string]*unit, len(units)), stop: stop, done: make(chan struct{})}
+	p := &Pool{opts: opts, run: runCtx, stop: stop, done: make(chan struct{})}
+	set := &unitSet{units: make(map[string]*unit, len(units))}
 	for _, cfg := range units {
-		if _, dup := p.units[cfg.ID]; dup {
+		if _, dup := set.units[cfg.ID]; dup {
 			stop()
 			return nil, fmt.Errorf("sessionpool: unit %q configured twice", cfg.ID)
 		}
-		p.units[cfg.ID] = newUnit(runCtx, cfg, &p.opts, &p.work)
-		p.order = append(p.order, cfg.ID)
+		set.units[cfg.ID] = newUnit(runCtx, cfg, &p.opts, &p.work)
+		set.order = append(set.order, cfg.ID)
 	}
+	p.set.Store(set)
 	go p.keepAlive(runCtx)
 	return p, nil
 }
@@ -144,7 +154,7 @@ func New(opts Options, units []UnitConfig) (*Pool, error) {
 // unit refused its cookie (it did nothing then), and a write whose answer was lost is an
 // *OutcomeUnknownError. Refusals without a call are *UnavailableError.
 func (p *Pool) Do(ctx context.Context, unitID, action string, params map[string]any) (json.RawMessage, error) {
-	u, ok := p.units[unitID]
+	u, ok := p.set.Load().units[unitID]
 	if !ok {
 		return nil, ErrUnknownUnit
 	}
@@ -168,8 +178,7 @@ func (p *Pool) Do(ctx context.Context, unitID, action string, params map[string]
 // unit's first contact (and its outcome: a TLS problem, an unreachable unit, refused
 // credentials) is in the log at start rather than at the first request. Close stops it.
 func (p *Pool) Contact() {
-	for _, id := range p.order {
-		u := p.units[id]
+	for _, u := range p.set.Load().list() {
 		p.work.Go(func() {
 			ctx, cancel := context.WithTimeout(u.run, p.opts.RequestTimeout)
 			defer cancel()
@@ -180,7 +189,7 @@ func (p *Pool) Contact() {
 
 // Has reports whether the unit is configured, so callers can refuse bad input before any call.
 func (p *Pool) Has(unitID string) bool {
-	_, ok := p.units[unitID]
+	_, ok := p.set.Load().units[unitID]
 	return ok
 }
 
@@ -201,12 +210,8 @@ func (p *Pool) Close(ctx context.Context) {
 		case <-ctx.Done():
 		}
 		var wg sync.WaitGroup
-		for _, id := range p.order {
-			wg.Add(1)
-			go func(u *unit) {
-				defer wg.Done()
-				u.logout(ctx)
-			}(p.units[id])
+		for _, u := range p.set.Load().list() {
+			wg.Go(func() { u.logout(ctx) })
 		}
 		wg.Wait()
 	})

@@ -1,6 +1,7 @@
 package sessionpool
 
 import (
+	"context"
 	"time"
 )
 
@@ -24,16 +25,17 @@ type UnitStatus struct {
 
 // Units lists every unit's status in configuration order.
 func (p *Pool) Units() []UnitStatus {
-	out := make([]UnitStatus, 0, len(p.order))
-	for _, id := range p.order {
-		out = append(out, p.units[id].status())
+	units := p.set.Load().list()
+	out := make([]UnitStatus, 0, len(units))
+	for _, u := range units {
+		out = append(out, u.status())
 	}
 	return out
 }
 
 // Unit returns one unit's status.
 func (p *Pool) Unit(id string) (UnitStatus, error) {
-	u, ok := p.units[id]
+	u, ok := p.set.Load().units[id]
 	if !ok {
 		return UnitStatus{}, ErrUnknownUnit
 	}
@@ -43,18 +45,29 @@ func (p *Pool) Unit(id string) (UnitStatus, error) {
 // Reset lets the pool log in to the unit again after an operator fixed what made it stop (the
 // credentials, the unit's whitelist or ban). It does not lift a ban on the UCM itself.
 func (p *Pool) Reset(id string) (UnitStatus, error) {
-	u, ok := p.units[id]
+	u, ok := p.set.Load().units[id]
 	if !ok {
 		return UnitStatus{}, ErrUnknownUnit
 	}
 	u.mu.Lock()
 	u.stopped = nil
+	u.stopUnshared = nil
 	u.failures = 0
 	u.retryAt = time.Time{}
 	if u.cookie == "" {
 		u.setState(StateCold)
 	}
 	u.mu.Unlock()
+	if s := u.store; s != nil {
+		ctx, cancel := context.WithTimeout(u.run, u.opts.CallTimeout)
+		err := s.ClearStop(ctx, id)
+		cancel()
+		if err != nil {
+			u.opts.Logger.Warn("unit reset on this replica only: the shared state is unavailable, so other replicas keep their stop until it returns and the reset is repeated",
+				"unit", id, "err", err)
+			return u.status(), nil
+		}
+	}
 	u.opts.Logger.Info("unit reset by operator: logins allowed again", "unit", id)
 	return u.status(), nil
 }

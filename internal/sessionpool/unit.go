@@ -42,12 +42,15 @@ type unit struct {
 	lastErrStatus int
 	logins        int64
 	loginFailures int64
-	stopped       error     // non-nil: logins stopped until Reset
-	failures      int       // consecutive transient login failures
-	retryAt       time.Time // no login before this
-	pausedUntil   time.Time // the unit asked for a pause (-45/-46/-57): no calls before this
-	pauseCause    error     // the reply that asked for it
-	contacted     bool      // the first login's outcome has been logged
+	stopped       error        // non-nil: logins stopped until Reset
+	failures      int          // consecutive transient login failures
+	retryAt       time.Time    // no login before this
+	pausedUntil   time.Time    // the unit asked for a pause (-45/-46/-57): no calls before this
+	pauseCause    error        // the reply that asked for it
+	contacted     bool         // the first login's outcome has been logged
+	lastTouch     time.Time    // the shared cookie's time was last restarted (shared_session.go)
+	store         SessionStore // the fleet's sessions; nil: this replica's alone
+	stopUnshared  []byte       // a login stop found here that Redis has not got yet
 
 	loginFlight singleflight.Group
 	flightMu    sync.Mutex
@@ -61,6 +64,9 @@ type unit struct {
 func newUnit(run context.Context, cfg UnitConfig, opts *Options, work *tasks) *unit {
 	u := &unit{cfg: cfg, opts: opts, run: run, work: work, state: StateCold,
 		slots: make(chan struct{}, opts.MaxInFlight), flights: map[string]*flight{}}
+	if !cfg.Private {
+		u.store = opts.Sessions
+	}
 	u.breaker = newBreaker(opts.BreakerFailures, opts.BreakerOpen, opts.BreakerOpenMax, func(from, to breakerState) {
 		opts.Logger.Warn("unit breaker changed state", "unit", cfg.ID, "from", from.String(), "to", to.String())
 		opts.Metrics.BreakerState.WithLabelValues(cfg.ID).Set(float64(to))
@@ -179,6 +185,7 @@ func (u *unit) call(ctx context.Context, t *ticket, action, cookie string, param
 			u.lastCall = time.Now()
 		}
 		u.mu.Unlock()
+		u.touchShared(cookie)
 	}
 	return raw, err
 }
@@ -203,14 +210,20 @@ func (u *unit) countRefusal(err error) {
 // older cookie must not throw away the session another request just established.
 func (u *unit) invalidate(cookie string) {
 	u.mu.Lock()
-	defer u.mu.Unlock()
 	if u.cookie == cookie && cookie != "" {
 		u.cookie = ""
 		u.setState(StateCold)
 	}
+	u.mu.Unlock()
+	u.dropShared(cookie)
 }
 
 func (u *unit) logout(ctx context.Context) {
+	if u.store != nil {
+		// The session is the fleet's: the other replicas go on using it, and it lapses on the
+		// unit when the last one stops.
+		return
+	}
 	u.mu.Lock()
 	cookie := u.cookie
 	u.cookie = ""

@@ -2548,6 +2548,24 @@ type CdrList struct {
 // Example: ulaw
 type Codec string
 
+// ConfigReload What a configuration reload changed.
+type ConfigReload struct {
+	// APIKeys How many API keys are configured now.
+	APIKeys    int       `json:"api_keys"`
+	ReloadedAt time.Time `json:"reloaded_at"`
+
+	// RestartRequired Top-level settings that changed but apply only after a restart.
+	RestartRequired []string `json:"restart_required"`
+	UnitsAdded      []string `json:"units_added"`
+
+	// UnitsChanged Units whose settings changed; their sessions start afresh.
+	UnitsChanged []string `json:"units_changed"`
+	UnitsRemoved []string `json:"units_removed"`
+
+	// UnitsUnchanged Units whose sessions were kept.
+	UnitsUnchanged []string `json:"units_unchanged"`
+}
+
 // CtiFeaturePrivilege The extension's CTI privileges (read-only).
 type CtiFeaturePrivilege struct {
 	// ActiveCall May see active calls.
@@ -7465,6 +7483,21 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// ReloadConfig Reload the configuration
+	//
+	// Operator action (scope `admin`), the same as sending the process SIGHUP. The
+	// configuration file is read again and checked in full; only when all of it is valid are
+	// the units, the API keys and the rate limits swapped in. Sessions of units whose settings
+	// did not change are kept; requests in flight finish on the settings they started with.
+	// Settings that need a restart (`listen`, `server`, `session`, `redis`, `events`,
+	// `webhooks`) are left as they are and listed in `restart_required` when they changed.
+	// A file that does not load changes nothing: the answer is `422` listing every problem,
+	// and the gateway keeps serving with the configuration it had. This reloads the replica
+	// that answers; send it to each replica (or SIGHUP each) in a fleet. The call takes no body.
+	//
+	// Corresponds with POST /v1/admin/reload (the `ReloadConfig` operationId).
+	ReloadConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// StreamEvents Follow the live events of several units (Server-Sent Events)
 	//
 	// The events of the units named with `unit` (repeat it: `?unit=hq&unit=branch-1`), or of
@@ -8531,6 +8564,31 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/webhooks/{name}/resume (the `ResumeWebhook` operationId).
 	ResumeWebhook(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// ReloadConfig Reload the configuration
+//
+// Operator action (scope `admin`), the same as sending the process SIGHUP. The
+// configuration file is read again and checked in full; only when all of it is valid are
+// the units, the API keys and the rate limits swapped in. Sessions of units whose settings
+// did not change are kept; requests in flight finish on the settings they started with.
+// Settings that need a restart (`listen`, `server`, `session`, `redis`, `events`,
+// `webhooks`) are left as they are and listed in `restart_required` when they changed.
+// A file that does not load changes nothing: the answer is `422` listing every problem,
+// and the gateway keeps serving with the configuration it had. This reloads the replica
+// that answers; send it to each replica (or SIGHUP each) in a fleet. The call takes no body.
+//
+// Corresponds with POST /v1/admin/reload (the `ReloadConfig` operationId).
+func (c *Client) ReloadConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReloadConfigRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // StreamEvents Follow the live events of several units (Server-Sent Events)
@@ -10418,6 +10476,33 @@ func (c *Client) ResumeWebhook(ctx context.Context, name string, reqEditors ...R
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewReloadConfigRequest constructs an http.Request for the ReloadConfig method
+func NewReloadConfigRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/admin/reload")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewStreamEventsRequest constructs an http.Request for the StreamEvents method
@@ -14351,6 +14436,23 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// ReloadConfigWithResponse Reload the configuration
+	//
+	// Operator action (scope `admin`), the same as sending the process SIGHUP. The
+	// configuration file is read again and checked in full; only when all of it is valid are
+	// the units, the API keys and the rate limits swapped in. Sessions of units whose settings
+	// did not change are kept; requests in flight finish on the settings they started with.
+	// Settings that need a restart (`listen`, `server`, `session`, `redis`, `events`,
+	// `webhooks`) are left as they are and listed in `restart_required` when they changed.
+	// A file that does not load changes nothing: the answer is `422` listing every problem,
+	// and the gateway keeps serving with the configuration it had. This reloads the replica
+	// that answers; send it to each replica (or SIGHUP each) in a fleet. The call takes no body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/admin/reload (the `ReloadConfig` operationId).
+	ReloadConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReloadConfigResponse, error)
+
 	// StreamEventsWithResponse Follow the live events of several units (Server-Sent Events)
 	//
 	// The events of the units named with `unit` (repeat it: `?unit=hq&unit=branch-1`), or of
@@ -15521,6 +15623,98 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/webhooks/{name}/resume (the `ResumeWebhook` operationId).
 	ResumeWebhookWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*ResumeWebhookResponse, error)
+}
+
+// ReloadConfigResponse401Headers the declared response headers of an HTTP 401 response for ReloadConfig
+type ReloadConfigResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ReloadConfigResponse429Headers the declared response headers of an HTTP 429 response for ReloadConfig
+type ReloadConfigResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      int
+}
+
+type ReloadConfigResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConfigReload
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *Problem
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationProblemJSONDefault *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReloadConfigResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReloadConfigResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReloadConfigResponse) GetJSON200() *ConfigReload {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReloadConfigResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ReloadConfigResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ReloadConfigResponse) GetApplicationProblemJSON422() *Problem {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ReloadConfigResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ReloadConfigResponse) GetApplicationProblemJSONDefault() *Problem {
+	return r.ApplicationProblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ReloadConfigResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReloadConfigResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReloadConfigResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReloadConfigResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // StreamEventsResponse401Headers the declared response headers of an HTTP 401 response for StreamEvents
@@ -24254,6 +24448,29 @@ func (r ResumeWebhookResponse) ContentType() string {
 	return ""
 }
 
+// ReloadConfigWithResponse Reload the configuration
+//
+// Operator action (scope `admin`), the same as sending the process SIGHUP. The
+// configuration file is read again and checked in full; only when all of it is valid are
+// the units, the API keys and the rate limits swapped in. Sessions of units whose settings
+// did not change are kept; requests in flight finish on the settings they started with.
+// Settings that need a restart (`listen`, `server`, `session`, `redis`, `events`,
+// `webhooks`) are left as they are and listed in `restart_required` when they changed.
+// A file that does not load changes nothing: the answer is `422` listing every problem,
+// and the gateway keeps serving with the configuration it had. This reloads the replica
+// that answers; send it to each replica (or SIGHUP each) in a fleet. The call takes no body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/admin/reload (the `ReloadConfig` operationId).
+func (c *ClientWithResponses) ReloadConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReloadConfigResponse, error) {
+	rsp, err := c.ReloadConfig(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReloadConfigResponse(rsp)
+}
+
 // StreamEventsWithResponse Follow the live events of several units (Server-Sent Events)
 //
 // The events of the units named with `unit` (repeat it: `?unit=hq&unit=branch-1`), or of
@@ -25915,6 +26132,104 @@ func (c *ClientWithResponses) ResumeWebhookWithResponse(ctx context.Context, nam
 		return nil, err
 	}
 	return ParseResumeWebhookResponse(rsp)
+}
+
+// ParseReloadConfigResponse parses an HTTP response from a ReloadConfigWithResponse call
+func ParseReloadConfigResponse(rsp *http.Response) (*ReloadConfigResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReloadConfigResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConfigReload
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReloadConfigResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReloadConfigResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseStreamEventsResponse parses an HTTP response from a StreamEventsWithResponse call

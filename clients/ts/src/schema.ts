@@ -74,6 +74,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/reload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reload the configuration
+         * @description Operator action (scope `admin`), the same as sending the process SIGHUP. The
+         *     configuration file is read again and checked in full; only when all of it is valid are
+         *     the units, the API keys and the rate limits swapped in. Sessions of units whose settings
+         *     did not change are kept; requests in flight finish on the settings they started with.
+         *     Settings that need a restart (`listen`, `server`, `session`, `redis`, `events`,
+         *     `webhooks`) are left as they are and listed in `restart_required` when they changed.
+         *     A file that does not load changes nothing: the answer is `422` listing every problem,
+         *     and the gateway keeps serving with the configuration it had. This reloads the replica
+         *     that answers; send it to each replica (or SIGHUP each) in a fleet. The call takes no body.
+         */
+        post: operations["reloadConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/units": {
         parameters: {
             query?: never;
@@ -1821,6 +1849,21 @@ export interface components {
         /** @description The webhook endpoints configured in the gateway. */
         WebhookList: {
             items: components["schemas"]["Webhook"][];
+        };
+        /** @description What a configuration reload changed. */
+        ConfigReload: {
+            /** Format: date-time */
+            reloaded_at: string;
+            units_added: string[];
+            units_removed: string[];
+            /** @description Units whose settings changed; their sessions start afresh. */
+            units_changed: string[];
+            /** @description Units whose sessions were kept. */
+            units_unchanged: string[];
+            /** @description How many API keys are configured now. */
+            api_keys: number;
+            /** @description Top-level settings that changed but apply only after a restart. */
+            restart_required: string[];
         };
         /**
          * @description A webhook endpoint and its delivery state since the gateway started. Never carries the
@@ -7127,6 +7170,72 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["Problem"];
+        };
+    };
+    reloadConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new configuration is in use. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "reloaded_at": "2025-01-15T09:30:00Z",
+                     *       "units_added": [
+                     *         "branch-2"
+                     *       ],
+                     *       "units_removed": [],
+                     *       "units_changed": [
+                     *         "hq"
+                     *       ],
+                     *       "units_unchanged": [
+                     *         "branch-1"
+                     *       ],
+                     *       "api_keys": 4,
+                     *       "restart_required": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConfigReload"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The file does not load; nothing changed. `errors` lists each problem with its place in the file. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ucm-gateway:problem:config-invalid",
+                     *       "title": "Unprocessable Entity",
+                     *       "status": 422,
+                     *       "detail": "the configuration file does not load, so nothing was changed; the gateway goes on with the configuration it had",
+                     *       "instance": "/v1/admin/reload",
+                     *       "request_id": "01JHKX3V6Q8Z9YJ2W4N5P7R8S0",
+                     *       "errors": [
+                     *         {
+                     *           "location": "config.units[1].url",
+                     *           "message": "\"http://192.0.2.11\" must use https (the UCM serves its API only over HTTPS)"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Problem"];
         };
