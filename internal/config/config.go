@@ -30,6 +30,8 @@ type Config struct {
 	Events Events
 	// Webhooks receive the units' live events, signed per Standard Webhooks.
 	Webhooks []Webhook
+	// Redis, when enabled, holds the state the replicas of a fleet share.
+	Redis Redis
 }
 
 // APIKey is one client: a name for the logs, the hashes of its keys (two during a rotation), its

@@ -45,6 +45,7 @@ func build(f fileConfig, readFile func(string) ([]byte, error), p *problems) *Co
 	cfg.Events = f.Events
 	checkEvents(cfg.Events, p)
 	cfg.Webhooks = buildWebhooks(f.Webhooks, unitOrder, readFile, p)
+	cfg.Redis = buildRedis(f.Redis, readFile, p)
 	return cfg
 }
 

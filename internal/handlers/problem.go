@@ -157,6 +157,9 @@ func unavailableProblem(p Problem, unav *sessionpool.UnavailableError) Problem {
 	case unav.Kind == sessionpool.RefusedOverloaded:
 		p.Type = problemType("unit-overloaded")
 		p.Detail = "every connection to the unit is busy (the unit is slow or not answering); the request was not sent"
+	case unav.Kind == sessionpool.RefusedSharedState:
+		p.Type = problemType("shared-state-unavailable")
+		p.Detail = "the unit needs a login and the gateway's shared state (Redis) is unavailable; replicas do not log in on their own, so that they cannot spend the unit's login attempts"
 	case unav.Kind == sessionpool.RefusedBackingOff && errors.Is(unav.Cause, ucm.ErrTransport):
 		p.Type = problemType("unit-unreachable")
 		p.Detail = "the unit could not be reached (" + transportSummary(unav.Cause) + "); the gateway tries again after the back-off"

@@ -37,10 +37,15 @@ const (
 	RefusedPaused Refusal = "paused"
 	// RefusedBackingOff: a login failed for a reason that may pass; the next one waits.
 	RefusedBackingOff Refusal = "backing_off"
+	// RefusedSharedState: the unit needs a login and the fleet's shared state (Redis) is down.
+	// Replicas logging in on their own would race each other's challenges (a unit keeps one
+	// challenge per user), which the unit counts as failed attempts toward a ban, so a cold
+	// unit waits for Redis; a replica that holds a session goes on using it.
+	RefusedSharedState Refusal = "shared_state_down"
 )
 
 // Refusals lists every Refusal, for metrics that start at zero.
-var Refusals = []Refusal{RefusedOverloaded, RefusedBreakerOpen, RefusedPaused, RefusedBackingOff}
+var Refusals = []Refusal{RefusedOverloaded, RefusedBreakerOpen, RefusedPaused, RefusedBackingOff, RefusedSharedState}
 
 // UnavailableError: the pool refuses to call the unit right now, and nothing reached the unit
 // for this request. Kind says why; RetryAfter is when trying again makes sense; Cause is the

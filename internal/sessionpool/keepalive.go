@@ -51,6 +51,12 @@ func (u *unit) refreshIfDue(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, u.opts.RequestTimeout)
 	defer cancel()
+	if s := u.opts.Sessions; s != nil {
+		// One replica pings per period; the others find the cookie's time restarted in the store.
+		if mine, err := s.KeepAliveTurn(ctx, u.cfg.ID, u.opts.IdleTimeout/2); err == nil && !mine {
+			return
+		}
+	}
 	if _, err := u.exchange(ctx, "getSystemStatus", nil); err != nil {
 		u.opts.Logger.Warn("session keep-alive failed", "unit", u.cfg.ID, "err", err)
 	}

@@ -70,6 +70,9 @@ type Options struct {
 	Metrics         *metrics.Metrics
 	OnCall          func(ctx context.Context, info CallInfo) // called after every UCM call on the request's context
 	Jitter          func() float64                           // [0,1) source for back-off jitter (math/rand/v2)
+	// Sessions shares the units' sessions with the other replicas of a fleet (store.go); nil
+	// keeps them in this replica alone.
+	Sessions SessionStore
 }
 
 func (o *Options) setDefaults() {

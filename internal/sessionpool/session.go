@@ -39,7 +39,8 @@ func (u *unit) current() (cookie string, err error, ok bool) {
 		u.cookie = ""
 		u.setState(StateCold)
 	}
-	if u.stopped != nil {
+	// In a fleet the stop may have been lifted on another replica: login looks (sharedStop).
+	if u.stopped != nil && u.opts.Sessions == nil {
 		return "", &LoginStoppedError{Unit: u.cfg.ID, Cause: u.stopped}, true
 	}
 	if err := u.pausedLocked(now); err != nil {
@@ -53,12 +54,33 @@ func (u *unit) current() (cookie string, err error, ok bool) {
 }
 
 // login runs one handshake under a context detached from every caller (but not from the pool:
-// Close ends it).
+// Close ends it). In a fleet it first looks for the session the replicas share (sharedLogin).
 func (u *unit) login() (any, error) {
 	// A caller may have seen no cookie just before the previous flight finished: don't log in twice.
 	if cookie, err, ok := u.current(); ok {
 		return cookie, err
 	}
+	if u.opts.Sessions != nil {
+		if cookie, err, done := u.sharedLogin(); done {
+			return cookie, err
+		}
+		// The store is unavailable. Logging in alone would race the other replicas' challenges
+		// (the unit keeps one per user, and a lost race is a failed attempt toward a ban), so
+		// wait for it; a stop this replica knows is still the better answer.
+		u.mu.Lock()
+		stopped := u.stopped
+		u.mu.Unlock()
+		if stopped != nil {
+			return "", &LoginStoppedError{Unit: u.cfg.ID, Cause: stopped}
+		}
+		return "", &UnavailableError{Unit: u.cfg.ID, Kind: RefusedSharedState, RetryAfter: 2 * time.Second,
+			Reason: "the unit needs a login and the replicas' shared state (Redis) is unavailable; a replica logging in on its own could cost the unit's login attempts"}
+	}
+	return u.handshake()
+}
+
+// handshake is one challenge and login, and what its outcome means for the unit.
+func (u *unit) handshake() (string, error) {
 	ctx, cancel := context.WithTimeout(u.run, u.opts.CallTimeout)
 	defer cancel()
 	start := time.Now()
@@ -74,7 +96,7 @@ func (u *unit) login() (any, error) {
 	u.logFirstContactLocked(err)
 	now := time.Now()
 	if err == nil {
-		u.cookie, u.lastCall, u.lastLogin = cookie, now, now
+		u.cookie, u.lastCall, u.lastLogin, u.lastTouch = cookie, now, now, now
 		u.failures, u.retryAt = 0, time.Time{}
 		u.logins++
 		u.setState(StateReady)

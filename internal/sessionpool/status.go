@@ -1,6 +1,7 @@
 package sessionpool
 
 import (
+	"context"
 	"time"
 )
 
@@ -55,6 +56,16 @@ func (p *Pool) Reset(id string) (UnitStatus, error) {
 		u.setState(StateCold)
 	}
 	u.mu.Unlock()
+	if s := u.opts.Sessions; s != nil {
+		ctx, cancel := context.WithTimeout(u.run, u.opts.CallTimeout)
+		err := s.ClearStop(ctx, id)
+		cancel()
+		if err != nil {
+			u.opts.Logger.Warn("unit reset on this replica only: the shared state is unavailable, so other replicas keep their stop until it returns and the reset is repeated",
+				"unit", id, "err", err)
+			return u.status(), nil
+		}
+	}
 	u.opts.Logger.Info("unit reset by operator: logins allowed again", "unit", id)
 	return u.status(), nil
 }

@@ -48,6 +48,7 @@ type unit struct {
 	pausedUntil   time.Time // the unit asked for a pause (-45/-46/-57): no calls before this
 	pauseCause    error     // the reply that asked for it
 	contacted     bool      // the first login's outcome has been logged
+	lastTouch     time.Time // the shared cookie's time was last restarted (shared_session.go)
 
 	loginFlight singleflight.Group
 	flightMu    sync.Mutex
@@ -179,6 +180,7 @@ func (u *unit) call(ctx context.Context, t *ticket, action, cookie string, param
 			u.lastCall = time.Now()
 		}
 		u.mu.Unlock()
+		u.touchShared(cookie)
 	}
 	return raw, err
 }
@@ -203,14 +205,20 @@ func (u *unit) countRefusal(err error) {
 // older cookie must not throw away the session another request just established.
 func (u *unit) invalidate(cookie string) {
 	u.mu.Lock()
-	defer u.mu.Unlock()
 	if u.cookie == cookie && cookie != "" {
 		u.cookie = ""
 		u.setState(StateCold)
 	}
+	u.mu.Unlock()
+	u.dropShared(cookie)
 }
 
 func (u *unit) logout(ctx context.Context) {
+	if u.opts.Sessions != nil {
+		// The session is the fleet's: the other replicas go on using it, and it lapses on the
+		// unit when the last one stops.
+		return
+	}
 	u.mu.Lock()
 	cookie := u.cookie
 	u.cookie = ""
