@@ -6,10 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ucm-gateway/ucm-gateway/internal/redistest"
+	"github.com/ucm-gateway/ucm-gateway/internal/shared/sharedtest"
 )
 
 // replica is one gateway's hub of unit "hq" in a fleet sharing one Redis.
@@ -18,9 +19,9 @@ type replica struct {
 	src *blockingSource
 }
 
-func newReplica(t *testing.T, rs *redistest.Server, name string, o HubOptions) *replica {
+func newReplica(t *testing.T, rs *sharedtest.Redis, name string, o HubOptions) *replica {
 	t.Helper()
-	f, err := NewFleet(FleetOptions{Client: rs.Client(), Prefix: "t:", Replica: name, LeaseTTL: 600 * time.Millisecond,
+	f, err := NewFleet(FleetOptions{Client: newClient(t, rs), Prefix: "t:", Replica: name, LeaseTTL: 600 * time.Millisecond,
 		Block: 50 * time.Millisecond, Retry: 50 * time.Millisecond, Timeout: 300 * time.Millisecond})
 	require.NoError(t, err)
 	src := &blockingSource{emit: make(chan Emit, 16)}
@@ -87,7 +88,7 @@ func seqOf(t *testing.T, ev Event) int {
 }
 
 func TestFleetEventsReachEveryReplicaUnderOneID(t *testing.T) {
-	rs := redistest.Start(t)
+	rs := sharedtest.Start(t)
 	a, b := newReplica(t, rs, "a", HubOptions{}), newReplica(t, rs, "b", HubOptions{})
 	sa, sb := a.hub.Subscribe(SubscribeOptions{}), b.hub.Subscribe(SubscribeOptions{})
 	defer sa.Close()
@@ -110,7 +111,7 @@ func TestFleetEventsReachEveryReplicaUnderOneID(t *testing.T) {
 }
 
 func TestFleetResumeOnAnotherReplica(t *testing.T) {
-	rs := redistest.Start(t)
+	rs := sharedtest.Start(t)
 	a := newReplica(t, rs, "a", HubOptions{BufferSize: 50})
 	sa := a.hub.Subscribe(SubscribeOptions{})
 	emit, _ := nextEmit(t, a)
@@ -145,7 +146,7 @@ func TestFleetResumeOnAnotherReplica(t *testing.T) {
 }
 
 func TestFleetSourceMovesWhenItsReplicaDies(t *testing.T) {
-	rs := redistest.Start(t)
+	rs := sharedtest.Start(t)
 	a, b := newReplica(t, rs, "a", HubOptions{}), newReplica(t, rs, "b", HubOptions{})
 	sa, sb := a.hub.Subscribe(SubscribeOptions{}), b.hub.Subscribe(SubscribeOptions{})
 	defer sa.Close()
@@ -182,7 +183,7 @@ func subOf(r *replica, sa, sb *Subscription, a *replica) *Subscription {
 }
 
 func TestFleetLeaseFollowsSubscribers(t *testing.T) {
-	rs := redistest.Start(t)
+	rs := sharedtest.Start(t)
 	a, b := newReplica(t, rs, "a", HubOptions{}), newReplica(t, rs, "b", HubOptions{})
 	sa := a.hub.Subscribe(SubscribeOptions{})
 	nextEmit(t, a)
@@ -199,7 +200,7 @@ func TestFleetLeaseFollowsSubscribers(t *testing.T) {
 }
 
 func TestFleetRedisOutagePausesEventsAndRecovers(t *testing.T) {
-	rs := redistest.Start(t)
+	rs := sharedtest.Start(t)
 	a := newReplica(t, rs, "a", HubOptions{})
 	s := a.hub.Subscribe(SubscribeOptions{})
 	defer s.Close()
@@ -223,7 +224,7 @@ func TestFleetRedisOutagePausesEventsAndRecovers(t *testing.T) {
 }
 
 func TestFleetNewSubscriberLearnsTheUnitStateFromAnotherReplica(t *testing.T) {
-	rs := redistest.Start(t)
+	rs := sharedtest.Start(t)
 	a := newReplica(t, rs, "a", HubOptions{})
 	sa := a.hub.Subscribe(SubscribeOptions{})
 	defer sa.Close()
@@ -237,4 +238,12 @@ func TestFleetNewSubscriberLearnsTheUnitStateFromAnotherReplica(t *testing.T) {
 	assert.Equal(t, TypeUnitState, got[0].Type)
 	assert.True(t, got[0].Replay)
 	assert.Empty(t, drain(sb), "a fresh subscriber skips the sync its own source start stored")
+}
+
+// newClient is a client of the test's Redis with short timeouts, so an outage is noticed fast.
+func newClient(t *testing.T, rs *sharedtest.Redis) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: rs.Addr(), DialTimeout: 300 * time.Millisecond, ReadTimeout: 300 * time.Millisecond,
+		WriteTimeout: 300 * time.Millisecond, MaxRetries: -1})
+	t.Cleanup(func() { c.Close() })
+	return c
 }

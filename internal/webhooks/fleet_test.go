@@ -15,7 +15,7 @@ import (
 
 	"github.com/ucm-gateway/ucm-gateway/internal/events"
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
-	"github.com/ucm-gateway/ucm-gateway/internal/redistest"
+	"github.com/ucm-gateway/ucm-gateway/internal/shared/sharedtest"
 )
 
 // emitter hands its emit to the test on every run.
@@ -31,15 +31,15 @@ func (s emitter) Run(ctx context.Context, emit events.Emit) {
 }
 
 // fleetSet is one replica's hub of unit "hq" over the shared Redis; the caller closes it.
-func fleetSet(t *testing.T, rs *redistest.Server, name string, m *metrics.Metrics, src events.Source) *events.Set {
+func fleetSet(t *testing.T, rs *sharedtest.Redis, name string, m *metrics.Metrics, src events.Source) *events.Set {
 	set, _ := fleetSetClient(t, rs, name, m, src)
 	return set
 }
 
 // fleetSetClient is fleetSet with the replica's Redis client, which a test closes to kill it.
-func fleetSetClient(t *testing.T, rs *redistest.Server, name string, m *metrics.Metrics, src events.Source) (*events.Set, *redis.Client) {
+func fleetSetClient(t *testing.T, rs *sharedtest.Redis, name string, m *metrics.Metrics, src events.Source) (*events.Set, *redis.Client) {
 	t.Helper()
-	client := rs.Client()
+	client := newClient(t, rs)
 	f, err := events.NewFleet(events.FleetOptions{Client: client, Prefix: "t:", Replica: name, LeaseTTL: 600 * time.Millisecond,
 		Block: 50 * time.Millisecond, Retry: 50 * time.Millisecond, Timeout: 300 * time.Millisecond})
 	require.NoError(t, err)
@@ -50,7 +50,7 @@ func fleetSetClient(t *testing.T, rs *redistest.Server, name string, m *metrics.
 }
 
 // publisher is a replica that holds the unit's source, so the test decides every event.
-func publisher(t *testing.T, rs *redistest.Server) events.Emit {
+func publisher(t *testing.T, rs *sharedtest.Redis) events.Emit {
 	t.Helper()
 	src := emitter{emit: make(chan events.Emit, 1)}
 	set := fleetSet(t, rs, "publisher", metrics.New("test"), src)
@@ -94,7 +94,7 @@ func callSeqs(t *testing.T, ds []delivery) map[int]bool {
 
 // With several replicas, each event reaches the receiver once, from one of them.
 func TestFleetDeliversEachEventOnce(t *testing.T) {
-	rs := redistest.Start(t)
+	rs := sharedtest.Start(t)
 	emit := publisher(t, rs)
 	rc := newReceiver(t, nil)
 	var svcs []*Service
@@ -128,7 +128,7 @@ func TestFleetDeliversEachEventOnce(t *testing.T) {
 // A replica that dies while retrying leaves its events to another, which delivers them under
 // the same webhook-ids.
 func TestFleetRetriesSurviveAReplicasDeath(t *testing.T) {
-	rs := redistest.Start(t)
+	rs := sharedtest.Start(t)
 	emit := publisher(t, rs)
 	var up atomic.Bool
 	rc := newReceiver(t, func(int, *http.Request) int {
@@ -174,4 +174,12 @@ func TestFleetRetriesSurviveAReplicasDeath(t *testing.T) {
 	}
 	st, _ := b.Get("crm")
 	assert.EqualValues(t, n, st.Delivered)
+}
+
+// newClient is a client of the test's Redis with short timeouts.
+func newClient(t *testing.T, rs *sharedtest.Redis) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: rs.Addr(), DialTimeout: 300 * time.Millisecond, ReadTimeout: 300 * time.Millisecond,
+		WriteTimeout: 300 * time.Millisecond, MaxRetries: -1})
+	t.Cleanup(func() { c.Close() })
+	return c
 }
