@@ -348,10 +348,12 @@ type Subscription struct {
 
 	// With a Fleet: events from the stream that the local buffer no longer (or not yet) held
 	// when the subscription resumed, sent before the buffer's; the pause notices seen; and
-	// fresh (no resume point, nothing sent yet), which skips the sync a source start stores.
+	// fresh (no resume point, no pause since), which skips the sync a source start stores when
+	// it is the very next event after joined, the newest when the subscription began.
 	backlog []Event
 	notice  int
 	fresh   bool
+	joined  int64
 }
 
 func (s *Subscription) ring() {
@@ -396,11 +398,10 @@ func (s *Subscription) Next() (ev Event, ok bool) {
 		oldest := h.next - int64(h.count)
 		s.cursor++
 		ev := h.ring[(h.start+int(s.cursor-oldest))%len(h.ring)]
-		if ev.Type == TypeSync && s.fresh {
-			continue // a source started as this subscription began: it missed nothing
+		if ev.Type == TypeSync && s.fresh && ev.ID == s.joined+1 {
+			continue // the source started as this subscription began: it missed nothing
 		}
 		if s.filter.Match(ev.Type) {
-			s.fresh = false
 			return ev, true
 		}
 	}

@@ -46,10 +46,11 @@ func (h *Hub) subscribeShared(o SubscribeOptions) *Subscription {
 	if !h.closed && h.stopFleet == nil {
 		h.startShared(tail, state, start && err == nil)
 	}
-	s.cursor = h.next - 1
+	s.cursor, s.joined = h.next-1, h.next-1
 	s.notice = h.noticeSeq
 	if h.paused {
 		s.notice-- // a subscriber arriving during a pause is told at once
+		s.fresh = false
 	}
 	if o.After == nil && h.state != nil && o.Filter.Match(TypeUnitState) {
 		st := *h.state
@@ -267,6 +268,9 @@ func (h *Hub) appendFollowed(ev Event) {
 	if ev.ID > h.next {
 		for s := range h.subs {
 			if s.cursor == h.next-1 {
+				if s.joined == s.cursor {
+					s.joined = ev.ID - 1
+				}
 				s.cursor = ev.ID - 1
 			}
 		}
@@ -388,6 +392,7 @@ func (h *Hub) redisDown(ctx context.Context, err error) {
 	h.noticeEv = &ev
 	h.noticeSeq++
 	for s := range h.subs {
+		s.fresh = false // events it should have had are lost: the sync that follows is for it
 		s.ring()
 	}
 }
