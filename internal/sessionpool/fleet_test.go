@@ -16,8 +16,8 @@ import (
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
 	. "github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
 	"github.com/ucm-gateway/ucm-gateway/internal/shared"
-	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
 	"github.com/ucm-gateway/ucm-gateway/internal/shared/sharedtest"
+	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
 	"github.com/ucm-gateway/ucm-gateway/internal/ucm/ucmsim"
 )
 
