@@ -11,7 +11,8 @@ import (
 )
 
 // Source produces a unit's events while ctx lives. It runs only while the unit's hub has
-// subscribers, one at a time per unit.
+// subscribers, one at a time per unit (with a Fleet: on one replica of the fleet at a time, the
+// one holding the unit's lease).
 type Source interface {
 	Run(ctx context.Context, emit Emit)
 	// Kind names the source in logs, metrics and unit state ("websocket" or "poll").
@@ -56,7 +57,9 @@ func (o *HubOptions) setDefaults() {
 // and fans them out without ever waiting for a subscriber. A subscriber reads at its own cursor
 // in the buffer; one that falls so far behind that the buffer no longer holds its next event is
 // told so with a sync event, never waited for. The hub runs the unit's source while anyone is
-// subscribed.
+// subscribed. With a Fleet the buffer is this replica's window on the unit's Redis Stream, which
+// the source of whichever replica holds the lease writes (see shared.go); subscriptions read it
+// the same way.
 type Hub struct {
 	unit   string
 	source Source
