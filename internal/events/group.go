@@ -46,6 +46,11 @@ func (g *Group) create(ctx context.Context, start string) error {
 	return nil
 }
 
+// Ensure makes the group if it is missing, starting at the stream's next event. A webhook calls
+// it before it subscribes, so the events its own subscription causes (the source starting) are
+// already the group's; when Redis is down, Read makes the group later.
+func (g *Group) Ensure(ctx context.Context) error { return g.create(ctx, "$") }
+
 func isNoGroup(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOGROUP") }
 
 // Read returns events for this replica: first any another member took and left idle for longer

@@ -103,7 +103,6 @@ func TestFleetDeliversEachEventOnce(t *testing.T) {
 		set := fleetSet(t, rs, name, m, nil)
 		svcs = append(svcs, start(t, []Endpoint{endpointFor(t, "crm", rc.srv.URL, "hq")}, set, fastOptions(m, nil)))
 	}
-	time.Sleep(100 * time.Millisecond) // the groups exist before the first event
 	const n = 40
 	for i := range n {
 		emit(events.TypeCallRinging, map[string]int{"seq": i})
@@ -148,7 +147,6 @@ func TestFleetRetriesSurviveAReplicasDeath(t *testing.T) {
 	oa.Metrics = ma
 	a, err := New([]Endpoint{ep}, setA, oa)
 	require.NoError(t, err)
-	time.Sleep(100 * time.Millisecond)
 	const n = 10
 	for i := range n {
 		emit(events.TypeCallRinging, map[string]int{"seq": i})

@@ -128,6 +128,10 @@ func New(list []Endpoint, set *events.Set, o Options) (*Service, error) {
 		for _, u := range cfg.Units {
 			bell := e.bell
 			if g := set.Hub(u).Group("webhook:" + cfg.Name); g != nil {
+				if err := g.Ensure(context.Background()); err != nil {
+					o.Logger.Warn("webhook could not set up its events in the shared event log (Redis): it will once Redis answers",
+						"webhook", cfg.Name, "unit", u, "err", err)
+				}
 				e.groups = append(e.groups, g)
 				bell = make(chan struct{}, 1) // the subscription only keeps the source running
 			}
