@@ -105,12 +105,13 @@ if ARGV[4] == 'unit.state' then redis.call('SET', KEYS[4], json) end
 return sid
 `)
 
-// acquireScript takes the lease when it is free, or renews it when this replica holds it.
+// acquireScript takes the lease when it is free (2), or renews it when this replica holds it
+// (1).
 var acquireScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if not v then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
+  return 2
 end
 if v == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -152,12 +153,14 @@ func (f *Fleet) publish(ctx context.Context, k unitKeys, ev Event, maxLen int) (
 	return strconv.ParseInt(sid, 10, 64)
 }
 
-// acquire takes or renews the unit's lease; false means another replica holds it.
-func (f *Fleet) acquire(ctx context.Context, k unitKeys) (bool, error) {
+// acquire takes or renews the unit's lease: ok false means another replica holds it, fresh
+// that it was free (so a holder that gets fresh had lost it meanwhile: it lapsed, or Redis lost
+// its data).
+func (f *Fleet) acquire(ctx context.Context, k unitKeys) (ok, fresh bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, f.o.Timeout)
 	defer cancel()
 	n, err := acquireScript.Run(ctx, f.o.Client, []string{k.lease}, f.o.Replica, f.o.LeaseTTL.Milliseconds()).Int()
-	return n == 1, err
+	return n > 0, n == 2, err
 }
 
 // release gives the lease up, if this replica still holds it, so another takes over at once.

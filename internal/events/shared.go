@@ -306,7 +306,7 @@ func (h *Hub) lease(ctx context.Context) {
 		log.Info("event source lease released")
 	}()
 	for {
-		ok, err := f.acquire(ctx, h.keys)
+		ok, fresh, err := f.acquire(ctx, h.keys)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return
@@ -326,8 +326,14 @@ func (h *Hub) lease(ctx context.Context) {
 			if !holding {
 				log.Info("event source lease taken: this replica runs the unit's source")
 			}
-			holding = true
 			h.mu.Lock()
+			if holding && fresh {
+				// The lease lapsed under this replica (Redis lost it, or a renewal came too
+				// late): another may have run a source meanwhile. A new run starts with a sync.
+				log.Warn("event source lease had lapsed: the source restarts")
+				h.stopSource()
+			}
+			holding = true
 			if !h.closed && h.cancel == nil {
 				h.startSource() // also after a publish failed and stopped it
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -180,4 +181,39 @@ func newClient(t *testing.T, rs *sharedtest.Redis) *redis.Client {
 		WriteTimeout: 300 * time.Millisecond, MaxRetries: -1})
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// While Redis is down a fleet's webhook waits; when Redis comes back (empty: it lost the
+// groups with its data) delivery resumes with the new events.
+func TestFleetWebhookWaitsOutARedisOutage(t *testing.T) {
+	rs := sharedtest.Start(t)
+	src := emitter{emit: make(chan events.Emit, 1)}
+	m := metrics.New("test")
+	logger, logs := captureLogs()
+	set := fleetSet(t, rs, "a", m, src)
+	rc := newReceiver(t, nil)
+	o := fastOptions(m, logger)
+	start(t, []Endpoint{endpointFor(t, "crm", rc.srv.URL, "hq")}, set, o)
+	emit := <-src.emit
+	emit(events.TypeCallRinging, map[string]int{"seq": 1})
+	waitFor(t, "the first event", func() bool { return len(callSeqs(t, rc.delivered())) == 1 })
+
+	rs.Stop()
+	waitFor(t, "the webhook says it waits", func() bool { return strings.Contains(logs.String(), "delivery pauses until it answers") })
+	rs.Restart()
+	select {
+	case emit = <-src.emit: // the source runs again once its lease can be taken
+	case <-time.After(10 * time.Second):
+		t.Fatal("the source did not run again")
+	}
+	emit(events.TypeCallRinging, map[string]int{"seq": 2})
+	waitFor(t, "the event after the outage", func() bool { return callSeqs(t, rc.delivered())[2] })
+	var types []string
+	for _, d := range rc.delivered() {
+		types = append(types, d.event.Type)
+	}
+	// Each run of the source starts with a sync, the first included (a webhook has no notion of
+	// having only just subscribed); the one after the outage tells the receiver that events may
+	// have been missed.
+	assert.Equal(t, []string{events.TypeSync, events.TypeCallRinging, events.TypeSync, events.TypeCallRinging}, types)
 }
