@@ -132,3 +132,17 @@ func (g *Group) Keep(ctx context.Context, ids ...int64) error {
 	defer cancel()
 	return g.f.o.Client.XClaimJustID(ctx, &redis.XClaimArgs{Stream: g.keys.stream, Group: g.name, Consumer: g.f.o.Replica, Messages: s}).Err()
 }
+
+// Leave removes this replica from the group if it holds no event there, so the consumers of
+// replicas long gone do not pile up; one that still holds events stays, for another replica to
+// claim them.
+func (g *Group) Leave(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, g.f.o.Timeout)
+	defer cancel()
+	held, err := g.f.o.Client.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: g.keys.stream, Group: g.name,
+		Start: "-", End: "+", Count: 1, Consumer: g.f.o.Replica}).Result()
+	if err != nil || len(held) > 0 {
+		return err
+	}
+	return g.f.o.Client.XGroupDelConsumer(ctx, g.keys.stream, g.name, g.f.o.Replica).Err()
+}

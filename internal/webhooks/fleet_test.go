@@ -217,3 +217,31 @@ func TestFleetWebhookWaitsOutARedisOutage(t *testing.T) {
 	// have been missed.
 	assert.Equal(t, []string{events.TypeSync, events.TypeCallRinging, events.TypeSync, events.TypeCallRinging}, types)
 }
+
+// A replica that stops with nothing undelivered leaves the consumer groups; one that stops
+// holding events stays in them, so another replica claims what it held.
+func TestFleetStoppedReplicaLeavesTheGroup(t *testing.T) {
+	rs := sharedtest.Start(t)
+	emit := publisher(t, rs)
+	rc := newReceiver(t, nil)
+	m := metrics.New("test")
+	set := fleetSet(t, rs, "a", m, nil)
+	s, err := New([]Endpoint{endpointFor(t, "crm", rc.srv.URL, "hq")}, set, fastOptions(m, nil))
+	require.NoError(t, err)
+	emit(events.TypeCallRinging, map[string]int{"seq": 1})
+	waitDelivered(t, s, "crm", 1)
+	c := newClient(t, rs)
+	consumers := func() []string {
+		list, err := c.XInfoConsumers(context.Background(), "t:events:{hq}", "webhook:crm").Result()
+		require.NoError(t, err)
+		var names []string
+		for _, x := range list {
+			names = append(names, x.Name)
+		}
+		return names
+	}
+	assert.Equal(t, []string{"a"}, consumers())
+	require.NoError(t, s.Close(context.Background()))
+	require.NoError(t, set.Close(context.Background()))
+	assert.Empty(t, consumers())
+}

@@ -234,6 +234,9 @@ func (s *Service) Close(ctx context.Context) error {
 			if n := e.depth(); n > 0 {
 				s.logger.Warn("webhook stopped with events undelivered", "webhook", e.cfg.Name, "undelivered", n)
 			}
+			for _, g := range e.groups {
+				_ = g.Leave(context.Background()) // what it still holds stays, for another replica
+			}
 		}
 		if s.own != nil {
 			s.own.CloseIdleConnections()
