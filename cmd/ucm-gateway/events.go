@@ -19,7 +19,9 @@ import (
 // unit's events (nil without Redis: one replica, events in memory). It has a client of its own:
 // every unit's follower and every webhook's reader of a unit waits in a blocking stream read on
 // a connection, and the pool must have room for them and for the lease renewals besides, or a
-// renewal would queue behind them and the lease lapse. stop closes the client.
+// renewal would queue behind them and the lease lapse. It never retries a command by itself: an
+// append whose answer was lost may have been applied, and sent again it would store the event
+// twice under two ids; the hub restarts its source (with a sync) instead. stop closes the client.
 func eventFleet(ctx context.Context, cfg *config.Config, logger *slog.Logger) (f *events.Fleet, stop func(), err error) {
 	if !cfg.Redis.Enabled() {
 		return nil, func() {}, nil
@@ -31,6 +33,7 @@ func eventFleet(ctx context.Context, cfg *config.Config, logger *slog.Logger) (f
 	if rc, ok := client.(*redis.Client); ok {
 		o := *rc.Options()
 		o.PoolSize = max(o.PoolSize, len(cfg.Units)*(1+len(cfg.Webhooks))+2*len(cfg.Units)+8)
+		o.MaxRetries = -1
 		_ = rc.Close()
 		client = redis.NewClient(&o)
 	}
