@@ -18,6 +18,8 @@ import (
 // FleetOptions configure the events of several gateway replicas sharing one Redis; zero values
 // take the documented defaults.
 type FleetOptions struct {
+	// Client should not retry commands itself (MaxRetries -1): an append whose answer was lost
+	// may have been applied, and a retry would store the event again under a new id.
 	Client redis.UniversalClient
 	Prefix string // before every key, e.g. "ucm-gateway:"
 	// Replica names this process in the lease and in consumer groups; default a random id (a
