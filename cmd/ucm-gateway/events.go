@@ -1,19 +1,55 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"log/slog"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/config"
 	"github.com/ucm-gateway/ucm-gateway/internal/events"
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
 	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
+	"github.com/ucm-gateway/ucm-gateway/internal/shared"
 	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
 )
 
+// eventFleet connects the live events to the configured Redis, so that replicas share each
+// unit's events (nil without Redis: one replica, events in memory). It has a client of its own:
+// every unit's follower and every webhook's reader of a unit waits in a blocking stream read on
+// a connection, and the pool must have room for them and for the lease renewals besides, or a
+// renewal would queue behind them and the lease lapse. It never retries a command by itself: an
+// append whose answer was lost may have been applied, and sent again it would store the event
+// twice under two ids; the hub restarts its source (with a sync) instead. stop closes the client.
+func eventFleet(ctx context.Context, cfg *config.Config, logger *slog.Logger) (f *events.Fleet, stop func(), err error) {
+	if !cfg.Redis.Enabled() {
+		return nil, func() {}, nil
+	}
+	client, err := shared.Open(ctx, cfg.Redis, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rc, ok := client.(*redis.Client); ok {
+		o := *rc.Options()
+		o.PoolSize = max(o.PoolSize, len(cfg.Units)*(1+len(cfg.Webhooks))+2*len(cfg.Units)+8)
+		o.MaxRetries = -1
+		_ = rc.Close()
+		client = redis.NewClient(&o)
+	}
+	f, err = events.NewFleet(events.FleetOptions{Client: client, Prefix: cfg.Redis.KeyPrefix, Logger: logger})
+	if err != nil {
+		_ = client.Close()
+		return nil, nil, err
+	}
+	logger.Info("live events are shared through Redis: one replica runs each unit's source, any replica serves its streams", "replica", f.Replica())
+	return f, func() { _ = client.Close() }, nil
+}
+
 // liveEvents builds one hub per unit with its source: the unit's event WebSocket when it has an
-// events user, else a poll loop. Nothing runs until someone subscribes.
-func liveEvents(cfg *config.Config, pool *sessionpool.Pool, tlsConfs map[string]*tls.Config, logger *slog.Logger, m *metrics.Metrics) (*events.Set, map[string]*events.WebSocket, error) {
+// events user, else a poll loop. Nothing runs until someone subscribes. With a fleet, the hubs
+// share their events with the other replicas (see events.Fleet).
+func liveEvents(cfg *config.Config, pool *sessionpool.Pool, tlsConfs map[string]*tls.Config, fleet *events.Fleet, logger *slog.Logger, m *metrics.Metrics) (*events.Set, map[string]*events.WebSocket, error) {
 	hubs := make([]*events.Hub, 0, len(cfg.Units))
 	sockets := map[string]*events.WebSocket{}
 	for _, u := range cfg.Units {
@@ -31,6 +67,7 @@ func liveEvents(cfg *config.Config, pool *sessionpool.Pool, tlsConfs map[string]
 		}
 		hubs = append(hubs, events.NewHub(u.ID, src, events.HubOptions{
 			BufferSize: cfg.Events.BufferSize, MaxAge: cfg.Events.MaxAge, Linger: cfg.Events.Linger, Logger: logger, Metrics: m,
+			Fleet: fleet,
 		}))
 	}
 	return events.NewSet(hubs...), sockets, nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ucm-gateway/ucm-gateway/internal/shared/sharedtest"
 )
 
 // openStream follows an SSE stream of the running program and sends each message's event type
@@ -133,4 +137,45 @@ webhooks:
 	}
 	assert.Contains(t, logs, `"msg":"event source stopped"`)
 	assert.NotContains(t, logs, "Web-Pa55") // no password of any kind in the logs
+}
+
+// With a redis block the demo's events go through the shared stream: the program says so, and
+// the unit's Redis Stream holds what the SSE client got.
+func TestLiveEventsThroughRedis(t *testing.T) {
+	rs := sharedtest.Start(t)
+	path := filepath.Join(t.TempDir(), "gw.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(`
+units: []
+redis:
+  addr: `+rs.Addr()+`
+  cookie_key: `+base64.StdEncoding.EncodeToString(make([]byte, 32))+`
+`), 0o600))
+	addr, stop := startRun(t, []string{"--demo", "--config", path, "--listen", "127.0.0.1:0"},
+		map[string]string{"UCM_GATEWAY_DEMO_INBOUND_EVERY": "0"})
+	base := "http://" + addr + "/v1/units/demo"
+	s := openStream(t, base+"/events")
+	waitEvent(t, s, "unit.state", nil)
+	code, body := post(t, base+"/calls", `{"from":"1000","to":{"type":"extension","number":"1001"}}`)
+	require.Equal(t, http.StatusCreated, code, body)
+	ringing := waitEvent(t, s, "call.ringing", nil)
+
+	c := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	defer c.Close()
+	msgs, err := c.XRange(context.Background(), "ucm-gateway:events:{demo}", "-", "+").Result()
+	require.NoError(t, err)
+	var stored []string
+	for _, m := range msgs {
+		stored = append(stored, m.Values["json"].(string))
+	}
+	assert.Contains(t, stored, ringing, "the event the client got is the one in the stream")
+	holder, err := c.Get(context.Background(), "ucm-gateway:events:{demo}:lease").Result()
+	require.NoError(t, err)
+	assert.NotEmpty(t, holder)
+
+	err, logs := stop()
+	require.NoError(t, err)
+	assert.Contains(t, logs, "live events are shared through Redis")
+	assert.Contains(t, logs, "event source lease released")
+	_, err = c.Get(context.Background(), "ucm-gateway:events:{demo}:lease").Result()
+	assert.ErrorIs(t, err, redis.Nil, "a replica that stops gives the source up at once")
 }

@@ -164,7 +164,13 @@ func serve(ctx context.Context, cfg *config.Config, reload func() (*config.Confi
 	}
 	pool.Contact() // each unit's first contact, and what went wrong with it, is in the log at start
 
-	evs, sockets, err := liveEvents(cfg, pool, tlsConfs, logger, m)
+	evFleet, stopFleet, err := eventFleet(ctx, cfg, logger)
+	if err != nil {
+		pool.Close(ctx)
+		return err
+	}
+	defer stopFleet() // deferred first, so it runs after the hubs and webhooks have stopped
+	evs, sockets, err := liveEvents(cfg, pool, tlsConfs, evFleet, logger, m)
 	if err != nil {
 		pool.Close(ctx)
 		return err

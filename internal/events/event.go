@@ -34,7 +34,8 @@ var Types = []string{TypeCallRinging, TypeCallAnswered, TypeCallTransferred, Typ
 
 // Event is one thing that happened on a unit. IDs are monotonic per unit: they start at the
 // hub's creation time in microseconds and grow by one per event, so they also keep growing across
-// a restart of the gateway (a receiver de-duplicating by id never sees an old id reused).
+// a restart of the gateway (a receiver de-duplicating by id never sees an old id reused). With a
+// Fleet they come from one counter in Redis for the whole fleet, started at Redis's clock.
 type Event struct {
 	ID   int64           `json:"id"`
 	Type string          `json:"type"`

@@ -11,7 +11,8 @@ import (
 )
 
 // Source produces a unit's events while ctx lives. It runs only while the unit's hub has
-// subscribers, one at a time per unit.
+// subscribers, one at a time per unit (with a Fleet: on one replica of the fleet at a time, the
+// one holding the unit's lease).
 type Source interface {
 	Run(ctx context.Context, emit Emit)
 	// Kind names the source in logs, metrics and unit state ("websocket" or "poll").
@@ -29,6 +30,9 @@ type HubOptions struct {
 	Logger     *slog.Logger
 	Metrics    *metrics.Metrics
 	Now        func() time.Time
+	// Fleet, when set, shares the unit's events with other replicas through Redis (see Fleet);
+	// nil keeps them in this process.
+	Fleet *Fleet
 }
 
 func (o *HubOptions) setDefaults() {
@@ -53,7 +57,9 @@ func (o *HubOptions) setDefaults() {
 // and fans them out without ever waiting for a subscriber. A subscriber reads at its own cursor
 // in the buffer; one that falls so far behind that the buffer no longer holds its next event is
 // told so with a sync event, never waited for. The hub runs the unit's source while anyone is
-// subscribed.
+// subscribed. With a Fleet the buffer is this replica's window on the unit's Redis Stream, which
+// the source of whichever replica holds the lease writes (see shared.go); subscriptions read it
+// the same way.
 type Hub struct {
 	unit   string
 	source Source
@@ -75,6 +81,8 @@ type Hub struct {
 	generated bool // a source has run before: a restart leaves a gap
 
 	state *Event // the last unit.state: a new subscriber learns from it how the unit is watched
+
+	shared // with a Fleet: the follower, the lease, the pause notice
 }
 
 // NewHub makes the hub of one unit; its source starts with the first subscriber.
@@ -86,6 +94,9 @@ func NewHub(unit string, source Source, opts HubOptions) *Hub {
 		ring: make([]Event, opts.BufferSize),
 		next: base, floor: base - 1,
 		subs: make(map[*Subscription]struct{}), done: make(chan struct{}),
+	}
+	if opts.Fleet != nil {
+		h.keys = opts.Fleet.keys(unit)
 	}
 	opts.Metrics.EventSubscribers.WithLabelValues(unit).Set(0)
 	opts.Metrics.EventSourceUp.WithLabelValues(unit).Set(0)
@@ -102,6 +113,10 @@ func (h *Hub) Publish(typ string, data any) {
 		h.opts.Logger.Error("event not encoded", "unit", h.unit, "type", typ, "error", err)
 		return
 	}
+	if h.opts.Fleet != nil {
+		h.publishShared(typ, raw)
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -109,6 +124,13 @@ func (h *Hub) Publish(typ string, data any) {
 	}
 	ev := Event{ID: h.next, Type: typ, Unit: h.unit, Time: h.opts.Now().UTC().Truncate(time.Millisecond), Data: raw}
 	ev.JSON, _ = json.Marshal(ev)
+	h.store(ev)
+}
+
+// store appends an event numbered h.next to the ring and wakes every subscriber. Called with mu
+// held.
+func (h *Hub) store(ev Event) {
+	typ := ev.Type
 	h.next++
 	if h.count == len(h.ring) {
 		h.dropOldest()
@@ -155,6 +177,9 @@ type SubscribeOptions struct {
 func (h *Hub) Subscribe(o SubscribeOptions) *Subscription {
 	if o.Bell == nil {
 		o.Bell = make(chan struct{}, 1)
+	}
+	if h.opts.Fleet != nil {
+		return h.subscribeShared(o)
 	}
 	s := &Subscription{hub: h, filter: o.Filter, bell: o.Bell}
 	h.mu.Lock()
@@ -217,6 +242,9 @@ func (h *Hub) startSource() {
 		}
 		h.opts.Metrics.EventSourceUp.WithLabelValues(h.unit).Set(1)
 		h.opts.Logger.Info("event source started", "unit", h.unit, "source", h.source.Kind())
+		if h.opts.Fleet != nil {
+			h.publishStart()
+		}
 		h.source.Run(ctx, h.Publish)
 		h.opts.Metrics.EventSourceUp.WithLabelValues(h.unit).Set(0)
 		h.opts.Logger.Info("event source stopped", "unit", h.unit, "source", h.source.Kind())
@@ -243,7 +271,7 @@ func (h *Hub) unsubscribe(s *Subscription) {
 		return
 	}
 	if h.opts.Linger <= 0 {
-		h.stopSource()
+		h.stopInterest()
 		return
 	}
 	h.linger = time.AfterFunc(h.opts.Linger, func() {
@@ -251,7 +279,7 @@ func (h *Hub) unsubscribe(s *Subscription) {
 		defer h.mu.Unlock()
 		if len(h.subs) == 0 && h.linger != nil {
 			h.linger = nil
-			h.stopSource()
+			h.stopInterest()
 		}
 	})
 }
@@ -267,17 +295,29 @@ func (h *Hub) Subscribers() int {
 // when ctx ends; tests and shutdown use it to prove the source's goroutine is gone.
 func (h *Hub) Wait(ctx context.Context) error {
 	h.mu.Lock()
-	running := h.running
+	waits := []chan struct{}{h.running, h.interest}
 	h.mu.Unlock()
-	if running == nil {
-		return nil
+	for _, c := range waits {
+		if c == nil {
+			continue
+		}
+		select {
+		case <-c:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	select {
-	case <-running:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	return nil
+}
+
+// stopInterest stops what runs for the hub's subscribers: the source in memory; with a Fleet,
+// the follower and the lease (which stops the source). Called with mu held.
+func (h *Hub) stopInterest() {
+	if h.opts.Fleet != nil {
+		h.stopShared()
+		return
 	}
+	h.stopSource()
 }
 
 // Close ends every subscription and stops the source, waiting for it until ctx ends.
@@ -290,6 +330,7 @@ func (h *Hub) Close(ctx context.Context) error {
 			h.linger.Stop()
 			h.linger = nil
 		}
+		h.stopInterest()
 		h.stopSource()
 		clear(h.subs)
 		h.opts.Metrics.EventSubscribers.WithLabelValues(h.unit).Set(0)
@@ -307,6 +348,15 @@ type Subscription struct {
 	needSync bool
 	initial  *Event // the unit's current state, sent first
 	once     sync.Once
+
+	// With a Fleet: events from the stream that the local buffer no longer (or not yet) held
+	// when the subscription resumed, sent before the buffer's; the pause notices seen; and
+	// fresh (no resume point, no pause since), which skips the sync a source start stores when
+	// it is the very next event after joined, the newest when the subscription began.
+	backlog []Event
+	notice  int
+	fresh   bool
+	joined  int64
 }
 
 func (s *Subscription) ring() {
@@ -335,6 +385,9 @@ func (s *Subscription) Next() (ev Event, ok bool) {
 		s.initial = nil
 		return ev, true
 	}
+	if ev, ok := s.sharedNext(); ok {
+		return ev, true
+	}
 	for {
 		// The event after the cursor has left the buffer (size or age): the subscriber missed it.
 		if s.needSync || s.cursor < h.next-int64(h.count)-1 {
@@ -348,6 +401,9 @@ func (s *Subscription) Next() (ev Event, ok bool) {
 		oldest := h.next - int64(h.count)
 		s.cursor++
 		ev := h.ring[(h.start+int(s.cursor-oldest))%len(h.ring)]
+		if ev.Type == TypeSync && s.fresh && ev.ID == s.joined+1 {
+			continue // the source started as this subscription began: it missed nothing
+		}
 		if s.filter.Match(ev.Type) {
 			return ev, true
 		}

@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"errors"
+	"sync"
 )
 
 // Set holds the hub of every configured unit, in configuration order.
@@ -27,11 +28,15 @@ func (s *Set) Hub(unit string) *Hub { return s.hubs[unit] }
 // Units lists the units in configuration order.
 func (s *Set) Units() []string { return append([]string(nil), s.order...) }
 
-// Close ends every subscription and stops every source, waiting for them until ctx ends.
+// Close ends every subscription and stops every source, waiting for them until ctx ends. The
+// hubs close side by side: with a Fleet each waits out a stream read and hands its lease back,
+// which must not add up over many units within the shutdown deadline.
 func (s *Set) Close(ctx context.Context) error {
-	var errs []error
-	for _, u := range s.order {
-		errs = append(errs, s.hubs[u].Close(ctx))
+	errs := make([]error, len(s.order))
+	var wg sync.WaitGroup
+	for i, u := range s.order {
+		wg.Go(func() { errs[i] = s.hubs[u].Close(ctx) })
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }

@@ -36,6 +36,8 @@ const (
 type env struct {
 	live    *events.Set // nil unless the test asked for live events
 	sim     *ucmsim.UCM
+	simSrv  *ucmsim.Server
+	simTLS  *tls.Config
 	pool    *sessionpool.Pool
 	metrics *metrics.Metrics
 	srv     *httptest.Server
@@ -81,6 +83,10 @@ type access struct {
 	sseHeartbeat time.Duration
 	// writeTimeout is the server's write timeout, as cmd sets one (none by default).
 	writeTimeout time.Duration
+	// fleet, if set, shares the hubs' events with the other replicas on the same Redis;
+	// sameUnit, if set, is another replica whose simulated unit this gateway fronts too.
+	fleet    *events.Fleet
+	sameUnit *env
 }
 
 // sourceEnv is what a test's event source is built from.
@@ -103,12 +109,22 @@ func newAccessEnv(t testing.TB, a access, opts ...envOpt) *env {
 	for _, o := range opts {
 		o(&unit, &simCfg)
 	}
-	sim := ucmsim.New(simCfg)
-	ss, err := ucmsim.Listen(sim, "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { ss.Close() })
-	tc, err := ucm.TLSOptions{PinSHA256: ss.CertSHA256()}.Config()
-	require.NoError(t, err)
+	var (
+		sim *ucmsim.UCM
+		ss  *ucmsim.Server
+		tc  *tls.Config
+		err error
+	)
+	if a.sameUnit != nil {
+		sim, ss, tc = a.sameUnit.sim, a.sameUnit.simSrv, a.sameUnit.simTLS
+	} else {
+		sim = ucmsim.New(simCfg)
+		ss, err = ucmsim.Listen(sim, "127.0.0.1:0")
+		require.NoError(t, err)
+		t.Cleanup(func() { ss.Close() })
+		tc, err = ucm.TLSOptions{PinSHA256: ss.CertSHA256()}.Config()
+		require.NoError(t, err)
+	}
 	client, err := ucm.NewClient(ss.URL(), tc)
 	require.NoError(t, err)
 	unit.Client, unit.URL = client, ss.URL()
@@ -146,7 +162,7 @@ func newAccessEnv(t testing.TB, a access, opts ...envOpt) *env {
 		var hubs []*events.Hub
 		for _, u := range units {
 			ho := a.hub
-			ho.Logger, ho.Metrics = logger, m
+			ho.Logger, ho.Metrics, ho.Fleet = logger, m, a.fleet
 			so := events.SourceOptions{Unit: u.ID, Upstream: pool, Logger: logger, Metrics: m, Location: simCfg.TimeZone,
 				CdrDelays: []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}}
 			hubs = append(hubs, events.NewHub(u.ID, a.events(sourceEnv{opts: so, simURL: ss.URL(), tls: tc}), ho))
@@ -174,7 +190,7 @@ func newAccessEnv(t testing.TB, a access, opts ...envOpt) *env {
 		srv.Close()
 		pool.Close(context.Background())
 	})
-	return &env{sim: sim, pool: pool, metrics: m, srv: srv, logs: logs, live: live}
+	return &env{sim: sim, simSrv: ss, simTLS: tc, pool: pool, metrics: m, srv: srv, logs: logs, live: live}
 }
 
 // do sends a request with the admin key and returns the status, headers and body.

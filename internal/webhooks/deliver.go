@@ -169,6 +169,7 @@ func (e *endpoint) settle(it *item, res result) (wait time.Duration, stop bool) 
 		}
 		e.consecutiveFailures, e.failingSince = 0, time.Time{}
 		e.current = nil
+		it.done()
 		return 0, false
 	}
 
@@ -201,6 +202,7 @@ func (e *endpoint) settle(it *item, res result) (wait time.Duration, stop bool) 
 		e.logger.Warn("webhook gave up on an event: retried for retry_for without success", "webhook", name,
 			"webhook_id", it.id, "type", it.ev.Type, "attempts", it.attempts, "error", res.err)
 		e.current = nil
+		it.done()
 		return delay, false
 	}
 	// The last attempt falls on the deadline rather than being skipped because a wait overshoots it.

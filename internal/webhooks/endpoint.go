@@ -24,11 +24,16 @@ type endpoint struct {
 	jitter   func(time.Duration) time.Duration
 	ua       string
 
-	subs    []*events.Subscription
-	bell    chan struct{} // shared by subs: some hub has a new event
-	arrived chan struct{} // pump → sender: the queue has something (or draining began)
-	resumed chan struct{} // Resume → sender: stop waiting, try now
-	closing chan struct{} // closed by drain: a back-off ends the sender
+	subs []*events.Subscription
+	// groups, with a fleet of replicas, are where events come from instead of subs (which
+	// then only keep the units' sources running): one consumer group per unit, so each event
+	// reaches this receiver from one replica.
+	groups    []*events.Group
+	claimIdle time.Duration
+	bell      chan struct{} // shared by subs: some hub has a new event
+	arrived   chan struct{} // pump → sender: the queue has something (or draining began)
+	resumed   chan struct{} // Resume → sender: stop waiting, try now
+	closing   chan struct{} // closed by drain: a back-off ends the sender
 
 	mu       sync.Mutex
 	queue    queue
@@ -54,6 +59,14 @@ type item struct {
 	id       string    // webhook-id, the same on every attempt
 	firstTry time.Time // zero until attempted; moved forward by the time spent suspended
 	attempts int
+	ack      func() // with a fleet: the group is told the event is done with
+}
+
+// done acknowledges the item to its consumer group, if it came from one.
+func (it *item) done() {
+	if it.ack != nil {
+		it.ack()
+	}
 }
 
 func newEndpoint(cfg Endpoint, client *http.Client, o Options) *endpoint {
@@ -63,6 +76,10 @@ func newEndpoint(cfg Endpoint, client *http.Client, o Options) *endpoint {
 		bell: make(chan struct{}, 1), arrived: make(chan struct{}, 1), resumed: make(chan struct{}, 1),
 		closing: make(chan struct{}),
 		queue:   newQueue(cfg.QueueSize), missed: map[string]int64{},
+		claimIdle: o.ClaimIdle,
+	}
+	if e.claimIdle <= 0 {
+		e.claimIdle = max(3*cfg.Timeout, 10*time.Second)
 	}
 	for _, outcome := range []string{outcomeDelivered, outcomeFailed, outcomeGaveUp, outcomeDropped} {
 		o.Metrics.WebhookDeliveries.WithLabelValues(cfg.Name, outcome)
@@ -110,6 +127,9 @@ func (e *endpoint) pump(ctx context.Context) {
 
 // takeIn queues every event the subscriptions have ready.
 func (e *endpoint) takeIn() {
+	if len(e.groups) > 0 {
+		return // the groups' readers queue the events
+	}
 	for _, s := range e.subs {
 		for {
 			ev, ok := s.Next()
@@ -123,10 +143,13 @@ func (e *endpoint) takeIn() {
 
 // enqueue adds an event; a full queue drops its oldest waiting event and remembers that the
 // receiver must be told (a sync event) before it gets the rest.
-func (e *endpoint) enqueue(ev events.Event) {
+func (e *endpoint) enqueue(ev events.Event) { e.enqueueItem(item{ev: ev, id: MessageID(ev)}) }
+
+func (e *endpoint) enqueueItem(it item) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if old, ok := e.queue.pushDropOldest(item{ev: ev, id: MessageID(ev)}); ok {
+	if old, ok := e.queue.pushDropOldest(it); ok {
+		old.done()
 		e.missed[old.ev.Unit] = max(e.missed[old.ev.Unit], old.ev.ID)
 		e.dropped++
 		e.metrics.WebhookDeliveries.WithLabelValues(e.cfg.Name, outcomeDropped).Inc()

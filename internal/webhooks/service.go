@@ -56,6 +56,10 @@ type Options struct {
 	Jitter func(time.Duration) time.Duration
 	// UserAgent is sent with every delivery (default "ucm-gateway").
 	UserAgent string
+	// ClaimIdle, with a fleet of replicas, is how long an event taken by a replica may sit
+	// untouched before another claims it (the first died): default three of the endpoint's
+	// timeouts, at least 10s. A live replica keeps what it works on touched.
+	ClaimIdle time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -122,11 +126,23 @@ func New(list []Endpoint, set *events.Set, o Options) (*Service, error) {
 	for _, cfg := range list {
 		e := newEndpoint(cfg, client, o)
 		for _, u := range cfg.Units {
-			e.subs = append(e.subs, set.Hub(u).Subscribe(events.SubscribeOptions{Filter: cfg.Types, Bell: e.bell}))
+			bell := e.bell
+			if g := set.Hub(u).Group("webhook:" + cfg.Name); g != nil {
+				if err := g.Ensure(context.Background()); err != nil {
+					o.Logger.Warn("webhook could not set up its events in the shared event log (Redis): it will once Redis answers",
+						"webhook", cfg.Name, "unit", u, "err", err)
+				}
+				e.groups = append(e.groups, g)
+				bell = make(chan struct{}, 1) // the subscription only keeps the source running
+			}
+			e.subs = append(e.subs, set.Hub(u).Subscribe(events.SubscribeOptions{Filter: cfg.Types, Bell: bell}))
 		}
 		s.endpoints = append(s.endpoints, e)
 		s.byName[cfg.Name] = e
 		s.pumps.Go(func() { e.pump(pumpCtx) })
+		for _, g := range e.groups {
+			s.pumps.Go(func() { e.readGroup(pumpCtx, g) })
+		}
 		s.sends.Go(func() { e.send(sendCtx) })
 		o.Logger.Info("webhook endpoint started", "webhook", cfg.Name, "url", e.shownURL, "units", cfg.Units, "types", []string(cfg.Types))
 	}
@@ -201,7 +217,7 @@ func (s *Service) Close(ctx context.Context) error {
 	var err error
 	s.closeOnce.Do(func() {
 		s.stopPumps()
-		s.pumps.Wait() // pumps never block: this is immediate
+		s.pumps.Wait() // pumps never block; a group's reader waits out one Redis read at most
 		for _, e := range s.endpoints {
 			e.drain()
 		}
@@ -217,6 +233,9 @@ func (s *Service) Close(ctx context.Context) error {
 		for _, e := range s.endpoints {
 			if n := e.depth(); n > 0 {
 				s.logger.Warn("webhook stopped with events undelivered", "webhook", e.cfg.Name, "undelivered", n)
+			}
+			for _, g := range e.groups {
+				_ = g.Leave(context.Background()) // what it still holds stays, for another replica
 			}
 		}
 		if s.own != nil {
