@@ -26,17 +26,16 @@ func eventFleet(ctx context.Context, cfg *config.Config, logger *slog.Logger) (f
 	if !cfg.Redis.Enabled() {
 		return nil, func() {}, nil
 	}
-	client, err := shared.Open(ctx, cfg.Redis, logger)
+	// A client of its own: every unit's follower and webhook reader holds a connection in a
+	// blocking read, and a retried write whose reply was lost would store an event twice. The
+	// server's state is logged once, by the shared client (openFleet).
+	o, err := shared.Options(cfg.Redis, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, nil, err
 	}
-	if rc, ok := client.(*redis.Client); ok {
-		o := *rc.Options()
-		o.PoolSize = max(o.PoolSize, len(cfg.Units)*(1+len(cfg.Webhooks))+2*len(cfg.Units)+8)
-		o.MaxRetries = -1
-		_ = rc.Close()
-		client = redis.NewClient(&o)
-	}
+	o.PoolSize = max(o.PoolSize, len(cfg.Units)*(1+len(cfg.Webhooks))+2*len(cfg.Units)+8)
+	o.MaxRetries = -1
+	client := redis.NewClient(o)
 	f, err = events.NewFleet(events.FleetOptions{Client: client, Prefix: cfg.Redis.KeyPrefix, Logger: logger})
 	if err != nil {
 		_ = client.Close()

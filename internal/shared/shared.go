@@ -25,6 +25,27 @@ import (
 // the address, never the password) and the client is returned anyway: go-redis reconnects on
 // its own, so the replica recovers when Redis returns, and Health tells callers meanwhile.
 func Open(ctx context.Context, cfg config.Redis, logger *slog.Logger) (redis.UniversalClient, error) {
+	opts, err := Options(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	client := redis.NewClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout+cfg.OpTimeout)
+	defer cancel()
+	if err := client.Ping(pctx).Err(); err != nil {
+		logger.Error("Redis is unreachable: shared state is degraded until it answers (see /readyz)",
+			"addr", cfg.Addr, "tls", cfg.TLS.Enabled, "err", redactErr(err, cfg.Password))
+	} else {
+		logger.Info("connected to Redis: replicas share sessions, idempotency keys and rate limits",
+			"addr", cfg.Addr, "db", cfg.DB, "key_prefix", cfg.KeyPrefix, "tls", cfg.TLS.Enabled)
+	}
+	return client, nil
+}
+
+// Options are the client options for the configured Redis, for a second client of the same
+// server with settings of its own (the event fleet's, which must not retry); Open logs what
+// there is to say about the server once.
+func Options(cfg config.Redis, logger *slog.Logger) (*redis.Options, error) {
 	if !cfg.Enabled() {
 		return nil, errors.New("shared: redis is not configured (redis.addr or redis.url)")
 	}
@@ -55,17 +76,7 @@ func Open(ctx context.Context, cfg config.Redis, logger *slog.Logger) (redis.Uni
 		}
 		opts.TLSConfig = tc
 	}
-	client := redis.NewClient(opts)
-	pctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout+cfg.OpTimeout)
-	defer cancel()
-	if err := client.Ping(pctx).Err(); err != nil {
-		logger.Error("Redis is unreachable: shared state is degraded until it answers (see /readyz)",
-			"addr", cfg.Addr, "tls", cfg.TLS.Enabled, "err", redactErr(err, cfg.Password))
-	} else {
-		logger.Info("connected to Redis: replicas share sessions, idempotency keys and rate limits",
-			"addr", cfg.Addr, "db", cfg.DB, "key_prefix", cfg.KeyPrefix, "tls", cfg.TLS.Enabled)
-	}
-	return client, nil
+	return opts, nil
 }
 
 // redactErr keeps a password out of an error's text (an AUTH failure never quotes it, but a
