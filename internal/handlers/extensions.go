@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 
 	"github.com/go-chi/httplog/v3"
 
@@ -44,22 +45,46 @@ func (s *Server) ListExtensions(ctx context.Context, req api.ListExtensionsReque
 	return out, nil
 }
 
-// GetExtension reads getSIPAccount and returns it typed, secrets removed.
+// GetExtension reads getSIPAccount and returns it typed, secrets removed. It is the hottest
+// read, so its JSON is written straight from the reply (encode.go) rather than through
+// api.Extension.
 func (s *Server) GetExtension(ctx context.Context, req api.GetExtensionRequestObject) (api.GetExtensionResponseObject, error) {
-	ext, err := s.extension(ctx, req.Unit, req.Ext)
+	m, err := s.extensionReply(ctx, req.Unit, req.Ext)
 	if err != nil {
 		return nil, err
 	}
-	return api.GetExtension200JSONResponse(ext), nil
+	b := make([]byte, 0, 2048)
+	b = s.codec.appendObject(b, s.codec.schema("Extension"), m)
+	return extensionJSON(append(b, '\n')), nil
 }
 
-// extension reads one extension. getSIPAccount splits it into four sibling objects; the REST
-// resource is one object with presence settings, voicemail and CTI privileges nested.
+// extensionJSON is GET …/extensions/{ext}'s 200, already encoded.
+type extensionJSON jsonBody
+
+func (j extensionJSON) VisitGetExtensionResponse(w http.ResponseWriter) error {
+	return jsonBody(j).write(w)
+}
+
+// extension reads one extension as the generated type, for the write paths' read-back.
 func (s *Server) extension(ctx context.Context, unit, ext string) (api.Extension, error) {
 	var out api.Extension
+	m, err := s.extensionReply(ctx, unit, ext)
+	if err != nil {
+		return out, err
+	}
+	b := s.codec.appendObject(nil, s.codec.schema("Extension"), m)
+	if err := json.Unmarshal(b, &out); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// extensionReply reads getSIPAccount. It splits an extension into four sibling objects; the
+// REST resource is one object with presence settings, voicemail and CTI privileges nested.
+func (s *Server) extensionReply(ctx context.Context, unit, ext string) (map[string]any, error) {
 	raw, err := s.up.Do(ctx, unit, "getSIPAccount", map[string]any{"extension": ext})
 	if err != nil {
-		return out, withUnit(unit, err)
+		return nil, withUnit(unit, err)
 	}
 	var reply struct {
 		Extension map[string]any `json:"extension"`
@@ -67,11 +92,11 @@ func (s *Server) extension(ctx context.Context, unit, ext string) (api.Extension
 		Voicemail map[string]any `json:"voicemail"`
 		CTI       map[string]any `json:"cti_feature_privilege"`
 	}
-	if err := json.Unmarshal(raw, &reply); err != nil || reply.Extension == nil {
+	if err := decodeReply(raw, &reply); err != nil || reply.Extension == nil {
 		if err == nil {
 			err = errNoExtensionObject
 		}
-		return out, withUnit(unit, badReply("getSIPAccount", err))
+		return nil, withUnit(unit, badReply("getSIPAccount", err))
 	}
 	m := reply.Extension
 	if reply.Presence != nil {
@@ -83,10 +108,7 @@ func (s *Server) extension(ctx context.Context, unit, ext string) (api.Extension
 	if reply.CTI != nil {
 		m["cti_feature_privilege"] = reply.CTI
 	}
-	if err := decodeInto(objectFromUCM(s.codec.schema("Extension"), m), &out); err != nil {
-		return out, err
-	}
-	return out, nil
+	return m, nil
 }
 
 // CreateExtension runs addSIPAccountAndUser, optionally applies, and reads the result back.
