@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+
+	fastjson "github.com/segmentio/encoding/json"
 )
 
 // flight is one shared read: every caller with the same unit, action and parameters waits on
@@ -20,7 +22,7 @@ type flight struct {
 
 // coalesced lets identical concurrent reads share one call.
 func (u *unit) coalesced(ctx context.Context, action string, params map[string]any) (json.RawMessage, error) {
-	key, err := json.Marshal(params) // map keys marshal sorted: equal params, equal key
+	key, err := fastjson.Marshal(params) // map keys marshal sorted: equal params, equal key
 	if err != nil {
 		return u.exchange(ctx, action, params)
 	}

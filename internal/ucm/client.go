@@ -18,6 +18,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	fastjson "github.com/segmentio/encoding/json"
 )
 
 // maxReplyBytes bounds a JSON reply read into memory. Large lists are paged well below this; a
@@ -124,7 +126,8 @@ func (c *Client) do(ctx context.Context, action, cookie string, params map[strin
 	} else {
 		delete(req, "cookie")
 	}
-	payload, err := json.Marshal(map[string]any{"request": req})
+	// segmentio's encoder: same bytes as encoding/json (keys sorted), a fifth of the CPU.
+	payload, err := fastjson.Marshal(map[string]any{"request": req})
 	if err != nil {
 		return nil, fmt.Errorf("ucm: %s: encode request: %w", action, err)
 	}
@@ -169,7 +172,9 @@ func stripURL(err error) error {
 
 func decodeEnvelope(action string, body []byte) (json.RawMessage, error) {
 	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil || env.Status == nil || !env.Status.Valid {
+	// segmentio's decoder checks the syntax as encoding/json does, but leaves the response in
+	// place in body (which is this call's own) instead of copying it: every read passes here.
+	if err := unmarshalEnvelope(body, &env); err != nil || env.Status == nil || !env.Status.Valid {
 		return nil, &NotJSONError{Action: action, HTTPStatus: http.StatusOK, ContentType: "JSON without the response/status envelope"}
 	}
 	status := Status(env.Status.Value)
@@ -214,4 +219,12 @@ func htmlTitle(body []byte) string {
 		t = t[:80]
 	}
 	return t
+}
+
+func unmarshalEnvelope(body []byte, env *envelope) error {
+	rest, err := fastjson.Parse(body, env, fastjson.DontCopyRawMessage)
+	if err == nil && len(bytes.TrimSpace(rest)) > 0 {
+		return errors.New("trailing data after the JSON value")
+	}
+	return err
 }
