@@ -154,6 +154,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 		BreakerFailures: cfg.Session.BreakerFailures,
 		BreakerOpen:     cfg.Session.BreakerOpen,
 		BreakerOpenMax:  cfg.Session.BreakerOpenMax,
+		ListFreshness:   cfg.Session.ListFreshness,
 		Logger:          logger,
 		Metrics:         m,
 		OnCall: func(ctx context.Context, c sessionpool.CallInfo) {

@@ -92,6 +92,11 @@ type Session struct {
 	// (default 2s); it doubles while the probes fail, up to BreakerOpenMax (default 8s).
 	BreakerOpen    time.Duration `yaml:"breaker_open"`
 	BreakerOpenMax time.Duration `yaml:"breaker_open_max"`
+	// ListFreshness is how long a unit's reply to a list read (extensions, channels, queues…)
+	// answers identical list reads without a call (default 1s, at most 1m; 0 disables): 200
+	// clients polling GET …/calls once a second cost the unit one read a second. Any write
+	// through the gateway ends the window at once, so what follows a change sees it.
+	ListFreshness time.Duration `yaml:"list_freshness"`
 }
 
 // Server holds the gateway's HTTP server limits, so that slow or hostile clients cannot hold
@@ -143,6 +148,7 @@ func defaults() Config {
 			BreakerFailures: 5,
 			BreakerOpen:     2 * time.Second,
 			BreakerOpenMax:  8 * time.Second,
+			ListFreshness:   time.Second,
 		},
 		Server: Server{
 			ReadHeaderTimeout: 5 * time.Second,

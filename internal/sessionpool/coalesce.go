@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"time"
 
 	fastjson "github.com/segmentio/encoding/json"
 )
@@ -28,6 +29,10 @@ func (u *unit) coalesced(ctx context.Context, action string, params map[string]a
 	}
 	// A read that starts after a write must not join a flight that started before it.
 	k := strconv.FormatUint(u.writes.Load(), 10) + "\x00" + action + "\x00" + string(key)
+	if raw, ok := u.fromWindow(ctx, action, k); ok {
+		u.opts.Metrics.Coalesced.WithLabelValues(u.cfg.ID).Inc()
+		return raw, nil
+	}
 
 	u.flightMu.Lock()
 	f, joined := u.flights[k]
@@ -61,7 +66,11 @@ func (u *unit) coalesced(ctx context.Context, action string, params map[string]a
 
 func (u *unit) fly(ctx context.Context, k string, f *flight, action string, params map[string]any) {
 	defer f.cancel()
+	started := time.Now()
 	f.raw, f.err = u.exchange(ctx, action, params)
+	if f.err == nil {
+		u.remember(action, k, started, f.raw)
+	}
 	u.flightMu.Lock()
 	if u.flights[k] == f {
 		delete(u.flights, k)

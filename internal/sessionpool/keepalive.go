@@ -34,6 +34,7 @@ func (p *Pool) keepAlive(ctx context.Context) {
 // used the unit within the last idle timeout. The ping is the cheapest read (getSystemStatus) and
 // goes through the normal path, so a dead cookie is replaced as for any request.
 func (u *unit) refreshIfDue(ctx context.Context) {
+	u.forgetWindow(time.Now())
 	u.mu.Lock()
 	now := time.Now()
 	if u.cookie != "" && now.Sub(u.lastCall) >= u.opts.IdleTimeout {

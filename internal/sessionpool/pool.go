@@ -55,6 +55,10 @@ type Options struct {
 	// ActionTimeouts give slow actions (applyChanges) a longer deadline, for the request and for
 	// its call alike.
 	ActionTimeouts map[string]time.Duration
+	// ListFreshness is the freshness window of list reads (fresh.go): an identical list read
+	// that starts within it of a reply gets that reply without a call, unless a write came in
+	// between. 0 (the default here; the configuration's default is 1s) disables it.
+	ListFreshness time.Duration
 	// MaxInFlight is the bulkhead: calls in flight to one unit at once (8). The UCM is a small
 	// appliance, and a unit that stalls holds at most this many of the gateway's requests.
 	MaxInFlight int

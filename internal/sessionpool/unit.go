@@ -53,6 +53,7 @@ type unit struct {
 	flightMu    sync.Mutex
 	flights     map[string]*flight // shared reads in progress (coalesce.go)
 	writes      atomic.Uint64      // bumped after every write; part of the coalescing key
+	fresh       freshness          // list replies served again within Options.ListFreshness (fresh.go)
 	slots       chan struct{}
 	inFlight    atomic.Int64
 	breaker     *breaker
