@@ -119,7 +119,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // serve runs the gateway until ctx ends. terminal says a person reads stdout (the demo's
 // banner then shows a fixed key itself).
 func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc access, sim *ucmsim.Server, stdout io.Writer, terminal bool) error {
-	m := metrics.New(version)
+	m := metrics.NewWithOptions(version, metrics.Options{PerUnit: cfg.Metrics.PerUnit})
 	units := make([]sessionpool.UnitConfig, 0, len(cfg.Units))
 	tlsConfs := make(map[string]*tls.Config, len(cfg.Units))
 	zones := make(map[string]*time.Location, len(cfg.Units))

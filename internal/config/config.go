@@ -30,6 +30,17 @@ type Config struct {
 	Events Events
 	// Webhooks receive the units' live events, signed per Standard Webhooks.
 	Webhooks []Webhook
+	// Metrics tunes /metrics.
+	Metrics Metrics
+}
+
+// Metrics tunes what /metrics exposes.
+type Metrics struct {
+	// PerUnit labels the upstream series (UCM calls, logins, session state, refusals…) with each
+	// unit's id (default true). About fifteen series per configured unit: a gateway in front of
+	// thousands of units sets it false, and every unit then reports under unit="_all" (counters
+	// summed, session_state counting units per state, breaker_state left out).
+	PerUnit bool `yaml:"per_unit"`
 }
 
 // APIKey is one client: a name for the logs, the hashes of its keys (two during a rotation), its
@@ -93,7 +104,7 @@ type Session struct {
 	BreakerOpen    time.Duration `yaml:"breaker_open"`
 	BreakerOpenMax time.Duration `yaml:"breaker_open_max"`
 	// ListFreshness is how long a unit's reply to a list read (extensions, channels, queues…)
-	// answers identical list reads without a call (default 1s, at most 1m; 0 disables): 200
+	// answers identical list reads without a call (default 1s, at most 1m; 0s disables): 200
 	// clients polling GET …/calls once a second cost the unit one read a second. Any write
 	// through the gateway ends the window at once, so what follows a change sees it.
 	ListFreshness time.Duration `yaml:"list_freshness"`
@@ -161,5 +172,6 @@ func defaults() Config {
 		CORS:      CORS{MaxAge: 10 * time.Minute},
 		RateLimit: RateLimit{Requests: 600, Window: time.Minute},
 		Events:    defaultEvents(),
+		Metrics:   Metrics{PerUnit: true},
 	}
 }

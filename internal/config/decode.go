@@ -22,6 +22,7 @@ type fileConfig struct {
 	RateLimit RateLimit     `yaml:"rate_limit"`
 	Webhooks  []fileWebhook `yaml:"webhooks"`
 	Events    Events        `yaml:"events"`
+	Metrics   Metrics       `yaml:"metrics"`
 }
 
 // fileUnit is a unit as written: the secret is named, not yet resolved.

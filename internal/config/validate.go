@@ -14,6 +14,7 @@ func build(f fileConfig, readFile func(string) ([]byte, error), p *problems) *Co
 		LogLevel: strings.ToLower(f.LogLevel),
 		Session:  f.Session,
 		Server:   f.Server,
+		Metrics:  f.Metrics,
 	}
 	checkListen(cfg.Listen, p)
 	if p.ok("log_level") && !validLogLevel(cfg.LogLevel) {

@@ -33,6 +33,8 @@ type Metrics struct {
 	HTTPDuration *prometheus.HistogramVec // route, method
 
 	eventCollectors // live events and webhooks (events.go)
+
+	summary bool // upstream series summed over units (units.go)
 }
 
 // New builds and registers every collector on a fresh registry.

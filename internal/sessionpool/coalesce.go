@@ -30,7 +30,7 @@ func (u *unit) coalesced(ctx context.Context, action string, params map[string]a
 	// A read that starts after a write must not join a flight that started before it.
 	k := strconv.FormatUint(u.writes.Load(), 10) + "\x00" + action + "\x00" + string(key)
 	if raw, ok := u.fromWindow(ctx, action, k); ok {
-		u.opts.Metrics.Coalesced.WithLabelValues(u.cfg.ID).Inc()
+		u.opts.Metrics.Coalesced.WithLabelValues(u.label).Inc()
 		return raw, nil
 	}
 
@@ -55,7 +55,7 @@ func (u *unit) coalesced(ctx context.Context, action string, params map[string]a
 	select {
 	case <-f.done:
 		if joined {
-			u.opts.Metrics.Coalesced.WithLabelValues(u.cfg.ID).Inc()
+			u.opts.Metrics.Coalesced.WithLabelValues(u.label).Inc()
 		}
 		return f.raw, f.err
 	case <-ctx.Done():
