@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/auth"
+	"github.com/ucm-gateway/ucm-gateway/internal/events"
 	"github.com/ucm-gateway/ucm-gateway/internal/handlers"
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
 	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
@@ -26,6 +27,8 @@ type Unit struct {
 type StackOptions struct {
 	Pool    sessionpool.Options
 	Handler handlers.Options
+	// Events, if set, builds the live events from the pool (GET /v1/units/{unit}/events).
+	Events func(pool *sessionpool.Pool, m *metrics.Metrics, logger *slog.Logger) *events.Set
 }
 
 // Stack is the whole gateway as cmd/ucm-gateway wires it (API key, rate limiter, validator, pool,
@@ -36,6 +39,7 @@ type Stack struct {
 	Metrics *metrics.Metrics
 	Key     string
 	Handler http.Handler
+	Events  *events.Set
 	clients []*ucm.Client
 }
 
@@ -89,6 +93,10 @@ func NewStack(units []Unit, o StackOptions, serve bool) (*Stack, error) {
 	st.Key = key
 	ho := o.Handler
 	ho.Upstream, ho.Logger, ho.Metrics, ho.Keys = pool, logger, m, keys
+	if o.Events != nil {
+		st.Events = o.Events(pool, m, logger)
+		ho.Events = st.Events
+	}
 	if ho.RateLimit.Requests == 0 {
 		ho.RateLimit = handlers.RateLimit{Requests: 1 << 30, Window: time.Minute}
 	}
@@ -106,11 +114,14 @@ func NewStack(units []Unit, o StackOptions, serve bool) (*Stack, error) {
 
 // Close stops the server and the pool.
 func (s *Stack) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if s.Events != nil {
+		_ = s.Events.Close(ctx)
+	}
 	if s.Server != nil {
 		s.Server.Close()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	s.Pool.Close(ctx)
 	for _, c := range s.clients {
 		c.CloseIdle()
