@@ -164,7 +164,9 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 	if err != nil {
 		return err
 	}
-	pool.Contact() // each unit's first contact, and what went wrong with it, is in the log at start
+	if cfg.Session.ContactAtStart {
+		pool.Contact() // each unit's first contact, and what went wrong with it, is in the log at start
+	}
 
 	live, sockets, err := liveEvents(cfg, pool, tlsConfs, logger, m)
 	if err != nil {

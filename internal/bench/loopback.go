@@ -133,4 +133,3 @@ func closed(t vegeta.Target, workers int, d time.Duration) Throughput {
 	m.Close()
 	return Throughput{PerSec: m.Throughput, Success: m.Success}
 }
-

@@ -108,6 +108,11 @@ type Session struct {
 	// clients polling GET …/calls once a second cost the unit one read a second. Any write
 	// through the gateway ends the window at once, so what follows a change sees it.
 	ListFreshness time.Duration `yaml:"list_freshness"`
+	// ContactAtStart logs in to every unit in the background at start, so each unit's first
+	// contact (and what is wrong with it) is in the log at once (default true). A gateway in
+	// front of thousands of units sets it false: each unit is then contacted at its first
+	// request, and units nobody uses cost no login, socket or memory.
+	ContactAtStart bool `yaml:"contact_at_start"`
 }
 
 // Server holds the gateway's HTTP server limits, so that slow or hostile clients cannot hold
@@ -160,6 +165,7 @@ func defaults() Config {
 			BreakerOpen:     2 * time.Second,
 			BreakerOpenMax:  8 * time.Second,
 			ListFreshness:   time.Second,
+			ContactAtStart:  true,
 		},
 		Server: Server{
 			ReadHeaderTimeout: 5 * time.Second,

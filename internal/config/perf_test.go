@@ -13,6 +13,7 @@ func TestMetricsAndFreshnessKeys(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, c.Metrics.PerUnit, "per-unit series by default")
 	assert.Equal(t, time.Second, c.Session.ListFreshness, "a 1s list freshness window by default")
+	assert.True(t, c.Session.ContactAtStart, "units are contacted at start by default")
 
 	c, err = Load([]byte("metrics: {per_unit: false}\nsession: {list_freshness: 0s}\n"+unitYAML), fakeEnv(nil), fakeFiles(nil))
 	require.NoError(t, err)

@@ -170,17 +170,36 @@ func (p *Pool) Do(ctx context.Context, unitID, action string, params map[string]
 
 // Contact logs in to every unit that has no session yet, in the background, so that each
 // unit's first contact (and its outcome: a TLS problem, an unreachable unit, refused
-// credentials) is in the log at start rather than at the first request. Close stops it.
+// credentials) is in the log at start rather than at the first request. A few units at a
+// time: a gateway in front of thousands of units started one login per unit at once, and
+// held thousands of TLS handshakes in memory (most would rather not contact them at start at
+// all: session.contact_at_start). Close stops it.
 func (p *Pool) Contact() {
-	for _, id := range p.order {
-		u := p.units[id]
+	next := make(chan *unit)
+	for range min(contactParallel, len(p.order)) {
 		p.work.Go(func() {
-			ctx, cancel := context.WithTimeout(u.run, p.opts.RequestTimeout)
-			defer cancel()
-			_, _ = u.session(ctx)
+			for u := range next {
+				ctx, cancel := context.WithTimeout(u.run, p.opts.RequestTimeout)
+				_, _ = u.session(ctx)
+				cancel()
+			}
 		})
 	}
+	p.work.Go(func() {
+		defer close(next)
+		for _, id := range p.order {
+			u := p.units[id]
+			select {
+			case next <- u:
+			case <-u.run.Done():
+				return
+			}
+		}
+	})
 }
+
+// contactParallel is how many units Contact logs in to at once.
+const contactParallel = 8
 
 // Has reports whether the unit is configured, so callers can refuse bad input before any call.
 func (p *Pool) Has(unitID string) bool {
