@@ -9,13 +9,6 @@ import (
 	"testing"
 )
 
-// HopResult is one side of the hop comparison.
-type HopResult struct {
-	Name                  string
-	NsPerOp, BPerOp, Allo int64
-	N                     int
-}
-
 // Hop measures GET /v1/units/u/extensions/1000 through the whole gateway against the canned
 // upstream, and the same request through net/http/httputil.ReverseProxy to the same upstream:
 // the cheapest hop Go has. Both run in this process, so both include the client's and the
