@@ -23,7 +23,9 @@ func Hop(parallel bool) (gw, proxy testing.BenchmarkResult, err error) {
 	defer st.Close()
 	target, _ := url.Parse(up.URL())
 	rp := httputil.NewSingleHostReverseProxy(target)
-	rp.Transport = up.Client().Transport
+	tr := up.Client().Transport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64 // as many as the gateway's own client may keep
+	rp.Transport = tr
 	ps := httptest.NewServer(rp)
 	defer ps.Close()
 
