@@ -3,6 +3,9 @@ package bench
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"testing"
 )
 
@@ -29,5 +32,26 @@ func BenchmarkGatewayHop(b *testing.B) {
 		if resp.StatusCode != http.StatusOK {
 			b.Fatal(resp.Status)
 		}
+	}
+}
+
+// BenchmarkReverseProxyHop is the cheapest Go hop to the same upstream, for comparison.
+func BenchmarkReverseProxyHop(b *testing.B) {
+	up := NewUpstream()
+	defer up.Close()
+	target, _ := url.Parse(up.URL())
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.Transport = up.Client().Transport
+	ps := httptest.NewServer(rp)
+	defer ps.Close()
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := c.Get(ps.URL + "/api")
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
 	}
 }

@@ -53,7 +53,7 @@ func (s *Server) GetExtension(ctx context.Context, req api.GetExtensionRequestOb
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, 2048)
+	b := make([]byte, 0, 4096)
 	b = s.codec.appendObject(b, s.codec.schema("Extension"), m)
 	return extensionJSON(append(b, '\n')), nil
 }
@@ -87,11 +87,14 @@ func (s *Server) extensionReply(ctx context.Context, unit, ext string) (map[stri
 		return nil, withUnit(unit, err)
 	}
 	var reply struct {
-		Extension map[string]any `json:"extension"`
-		Presence  []any          `json:"sip_presence_settings"`
-		Voicemail map[string]any `json:"voicemail"`
-		CTI       map[string]any `json:"cti_feature_privilege"`
+		Extension map[string]any    `json:"extension"`
+		Presence  []json.RawMessage `json:"sip_presence_settings"`
+		Voicemail map[string]any    `json:"voicemail"`
+		CTI       map[string]any    `json:"cti_feature_privilege"`
 	}
+	// The decoder starts every map it makes at 64 entries; the small objects get maps their
+	// size (an alloc profile put 19 KB of every read's 61 KB in those maps).
+	reply.Voicemail, reply.CTI = make(map[string]any, 4), make(map[string]any, 8)
 	if err := decodeReply(raw, &reply); err != nil || reply.Extension == nil {
 		if err == nil {
 			err = errNoExtensionObject
@@ -100,7 +103,20 @@ func (s *Server) extensionReply(ctx context.Context, unit, ext string) (map[stri
 	}
 	m := reply.Extension
 	if reply.Presence != nil {
-		m["sip_presence_settings"] = reply.Presence
+		presence := make([]any, len(reply.Presence))
+		for i, item := range reply.Presence {
+			p := make(map[string]any, 16)
+			if err := decodeReply(item, &p); err != nil || p == nil {
+				// Not an object (null, or something newer firmware sends): the schema walk
+				// leaves out what it cannot describe.
+				var v any
+				_ = decodeReply(item, &v)
+				presence[i] = v
+				continue
+			}
+			presence[i] = p
+		}
+		m["sip_presence_settings"] = presence
 	}
 	if reply.Voicemail != nil {
 		m["voicemail"] = reply.Voicemail
