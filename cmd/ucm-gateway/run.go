@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -199,6 +200,10 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, acc acc
 		pool.Close(ctx)
 		return busyPort(cfg.Listen, err)
 	}
+	// Loading and wiring a large configuration (thousands of units) leaves megabytes of garbage
+	// (YAML nodes, the spec's parse) that the runtime would hand back to the OS only slowly:
+	// give it back before serving, so the resident size is what the gateway really holds.
+	debug.FreeOSMemory()
 	srv := newHTTPServer(cfg.Server, h, logger)
 	// Event streams last until their client leaves: shutting down ends them first, so that
 	// Shutdown's wait for requests in flight is not a wait for every SSE client.

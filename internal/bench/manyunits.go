@@ -25,6 +25,8 @@ type ProcessResult struct {
 	PerUnitMetrics     bool
 	StartTime          time.Duration // exec to /readyz answering 200
 	RSSIdle, RSSActive int64         // bytes, after start has settled / after Active units were used
+	HeapIdle           int64         // Go heap and stacks in use (go_memstats), idle
+	HeapActive         int64         // and after Active units were used
 	UnitsPageBytes     int           // GET /v1/units (first page, default size)
 	UnitsPages         int           // pages to read them all
 	MetricsBytes       int           // GET /metrics after Active units were used
@@ -122,6 +124,9 @@ func ManyUnits(bin string, units, active int, perUnit, contact bool) (ProcessRes
 	if res.RSSIdle, err = rss(cmd.Process.Pid); err != nil {
 		return res, err
 	}
+	if res.HeapIdle, err = inUse(c, base); err != nil {
+		return res, err
+	}
 	body, err := fetch(c, base+"/v1/units")
 	if err != nil {
 		return res, err
@@ -150,6 +155,9 @@ func ManyUnits(bin string, units, active int, perUnit, contact bool) (ProcessRes
 	res.LoginsActivated = int(up.Logins.Load()) - res.LoginsAtStart
 	time.Sleep(time.Second)
 	if res.RSSActive, err = rss(cmd.Process.Pid); err != nil {
+		return res, err
+	}
+	if res.HeapActive, err = inUse(c, base); err != nil {
 		return res, err
 	}
 	m, err := fetch(c, base+"/metrics")
@@ -196,4 +204,26 @@ func rss(pid int) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
+}
+
+// inUse is the gateway's Go heap and stacks in use, from its own /metrics: what it holds,
+// without the heap the runtime keeps for growth or has not yet returned to the OS.
+func inUse(c *http.Client, base string) (int64, error) {
+	body, err := fetch(c, base+"/metrics")
+	if err != nil {
+		return 0, err
+	}
+	var sum int64
+	for line := range strings.SplitSeq(string(body), "\n") {
+		for _, name := range []string{"go_memstats_heap_inuse_bytes ", "go_memstats_stack_inuse_bytes "} {
+			if v, ok := strings.CutPrefix(line, name); ok {
+				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if err != nil {
+					return 0, err
+				}
+				sum += int64(f)
+			}
+		}
+	}
+	return sum, nil
 }
