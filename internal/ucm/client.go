@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -115,19 +116,7 @@ func (c *Client) Open(ctx context.Context, action, cookie string, params map[str
 }
 
 func (c *Client) do(ctx context.Context, action, cookie string, params map[string]any) (*http.Response, error) {
-	req := make(map[string]any, len(params)+2)
-	for k, v := range params {
-		req[k] = v
-	}
-	// Set last so a parameter can never override the action or the session.
-	req["action"] = action
-	if cookie != "" {
-		req["cookie"] = cookie
-	} else {
-		delete(req, "cookie")
-	}
-	// segmentio's encoder: same bytes as encoding/json (keys sorted), a fifth of the CPU.
-	payload, err := fastjson.Marshal(map[string]any{"request": req})
+	payload, err := encodeRequest(action, cookie, params)
 	if err != nil {
 		return nil, fmt.Errorf("ucm: %s: encode request: %w", action, err)
 	}
@@ -239,4 +228,45 @@ func readReply(resp *http.Response) ([]byte, error) {
 	}
 	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxReplyBytes+1))
 	return buf.Bytes(), err
+}
+
+// encodeRequest writes {"request":{…}}: the parameters, then action and cookie, which a
+// parameter can never override, keys sorted, the bytes encoding/json writes for the same map.
+// Written by hand rather than as a map through an encoder: a profile of a read put 4% of the
+// gateway's CPU in building and sorting that map by reflection.
+func encodeRequest(action, cookie string, params map[string]any) ([]byte, error) {
+	keys := make([]string, 0, len(params)+2)
+	for k := range params {
+		if k != "action" && k != "cookie" {
+			keys = append(keys, k)
+		}
+	}
+	keys = append(keys, "action")
+	if cookie != "" {
+		keys = append(keys, "cookie")
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, 128)
+	b = append(b, `{"request":{`...)
+	var err error
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = fastjson.AppendEscape(b, k, fastjson.EscapeHTML)
+		b = append(b, ':')
+		switch k {
+		case "action":
+			b = fastjson.AppendEscape(b, action, fastjson.EscapeHTML)
+		case "cookie":
+			b = fastjson.AppendEscape(b, cookie, fastjson.EscapeHTML)
+		default:
+			if str, ok := params[k].(string); ok {
+				b = fastjson.AppendEscape(b, str, fastjson.EscapeHTML)
+			} else if b, err = fastjson.Append(b, params[k], fastjson.EscapeHTML|fastjson.SortMapKeys); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return append(b, "}}"...), nil
 }
