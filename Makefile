@@ -49,9 +49,12 @@ postman:
 	@[ -x .ci/js/node_modules/.bin/portman ] || (cd .ci/js && npm ci --no-audit --no-fund --loglevel=error)
 	node .ci/js/postman-generate.js
 
-## bench: Go benchmarks of the hot paths (codec, pool, full request through the router)
+## bench: measure what the gateway costs (hop, latency on loopback, load on a unit, many units,
+## fan-out) and write the report to docs/benchmarks.md (a few minutes; loopback only). The Go
+## benchmarks alone: go test -run '^$$' -bench . -benchmem ./internal/...
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@mkdir -p docs
+	$(GO) run ./cmd/ucm-bench -out docs/benchmarks.md
 
 ## fuzz: each fuzz target for FUZZTIME (10s); the corpus grows into testdata/fuzz (commit it)
 FUZZTIME ?= 10s

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -121,7 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // serve runs the gateway until ctx ends. terminal says a person reads stdout (the demo's
 // banner then shows a fixed key itself).
 func serve(ctx context.Context, cfg *config.Config, reload func() (*config.Config, error), logger *slog.Logger, acc access, sim *ucmsim.Server, stdout io.Writer, terminal bool) error {
-	m := metrics.New(version)
+	m := metrics.NewWithOptions(version, metrics.Options{PerUnit: cfg.Metrics.PerUnit})
 	units := make([]sessionpool.UnitConfig, 0, len(cfg.Units))
 	tlsConfs := make(map[string]*tls.Config, len(cfg.Units))
 	zones := make(map[string]*time.Location, len(cfg.Units))
@@ -153,6 +154,7 @@ func serve(ctx context.Context, cfg *config.Config, reload func() (*config.Confi
 		BreakerFailures: cfg.Session.BreakerFailures,
 		BreakerOpen:     cfg.Session.BreakerOpen,
 		BreakerOpenMax:  cfg.Session.BreakerOpenMax,
+		ListFreshness:   cfg.Session.ListFreshness,
 		Logger:          logger,
 		Metrics:         m,
 		OnCall: func(ctx context.Context, c sessionpool.CallInfo) {
@@ -162,7 +164,9 @@ func serve(ctx context.Context, cfg *config.Config, reload func() (*config.Confi
 	if err != nil {
 		return err
 	}
-	pool.Contact() // each unit's first contact, and what went wrong with it, is in the log at start
+	if cfg.Session.ContactAtStart {
+		pool.Contact() // each unit's first contact, and what went wrong with it, is in the log at start
+	}
 
 	evFleet, stopFleet, err := eventFleet(ctx, cfg, logger)
 	if err != nil {
@@ -214,6 +218,10 @@ func serve(ctx context.Context, cfg *config.Config, reload func() (*config.Confi
 		pool.Close(ctx)
 		return busyPort(cfg.Listen, err)
 	}
+	// Loading and wiring a large configuration (thousands of units) leaves megabytes of garbage
+	// (YAML nodes, the spec's parse) that the runtime would hand back to the OS only slowly:
+	// give it back before serving, so the resident size is what the gateway really holds.
+	debug.FreeOSMemory()
 	srv := newHTTPServer(cfg.Server, h, logger)
 	// Event streams last until their client leaves: shutting down ends them first, so that
 	// Shutdown's wait for requests in flight is not a wait for every SSE client.

@@ -32,6 +32,17 @@ type Config struct {
 	Webhooks []Webhook
 	// Redis, when enabled, holds the state the replicas of a fleet share.
 	Redis Redis
+	// Metrics tunes /metrics.
+	Metrics Metrics
+}
+
+// Metrics tunes what /metrics exposes.
+type Metrics struct {
+	// PerUnit labels the upstream series (UCM calls, logins, session state, refusals…) with each
+	// unit's id (default true). About fifteen series per configured unit: a gateway in front of
+	// thousands of units sets it false, and every unit then reports under unit="_all" (counters
+	// summed, session_state counting units per state, breaker_state left out).
+	PerUnit bool `yaml:"per_unit"`
 }
 
 // APIKey is one client: a name for the logs, the hashes of its keys (two during a rotation), its
@@ -94,6 +105,16 @@ type Session struct {
 	// (default 2s); it doubles while the probes fail, up to BreakerOpenMax (default 8s).
 	BreakerOpen    time.Duration `yaml:"breaker_open"`
 	BreakerOpenMax time.Duration `yaml:"breaker_open_max"`
+	// ListFreshness is how long a unit's reply to a list read (extensions, channels, queues…)
+	// answers identical list reads without a call (default 1s, at most 1m; 0s disables): 200
+	// clients polling GET …/calls once a second cost the unit one read a second. Any write
+	// through the gateway ends the window at once, so what follows a change sees it.
+	ListFreshness time.Duration `yaml:"list_freshness"`
+	// ContactAtStart logs in to every unit in the background at start, so each unit's first
+	// contact (and what is wrong with it) is in the log at once (default true). A gateway in
+	// front of thousands of units sets it false: each unit is then contacted at its first
+	// request, and units nobody uses cost no login, socket or memory.
+	ContactAtStart bool `yaml:"contact_at_start"`
 }
 
 // Server holds the gateway's HTTP server limits, so that slow or hostile clients cannot hold
@@ -145,6 +166,8 @@ func defaults() Config {
 			BreakerFailures: 5,
 			BreakerOpen:     2 * time.Second,
 			BreakerOpenMax:  8 * time.Second,
+			ListFreshness:   time.Second,
+			ContactAtStart:  true,
 		},
 		Server: Server{
 			ReadHeaderTimeout: 5 * time.Second,
@@ -157,5 +180,6 @@ func defaults() Config {
 		CORS:      CORS{MaxAge: 10 * time.Minute},
 		RateLimit: RateLimit{Requests: 600, Window: time.Minute},
 		Events:    defaultEvents(),
+		Metrics:   Metrics{PerUnit: true},
 	}
 }

@@ -58,7 +58,8 @@ func TestLoad(t *testing.T) {
 listen: 127.0.0.1:9090
 log_level: DEBUG
 session: {idle_timeout: 5m, request_timeout: "20s", call_timeout: 12s, apply_timeout: 2m, max_in_flight: "4",
-  slot_wait: 1500ms, breaker_failures: 3, breaker_open: 1s, breaker_open_max: 30s}
+  slot_wait: 1500ms, breaker_failures: 3, breaker_open: 1s, breaker_open_max: 30s, list_freshness: 0s,
+  contact_at_start: false}
 server:
   read_header_timeout: 1s
   read_timeout: 2s
@@ -70,7 +71,7 @@ server:
 			check: func(t *testing.T, c *Config) {
 				wantSession := Session{IdleTimeout: 5 * time.Minute, RequestTimeout: 20 * time.Second, CallTimeout: 12 * time.Second,
 					ApplyTimeout: 2 * time.Minute, MaxInFlight: 4, SlotWait: 1500 * time.Millisecond,
-					BreakerFailures: 3, BreakerOpen: time.Second, BreakerOpenMax: 30 * time.Second}
+					BreakerFailures: 3, BreakerOpen: time.Second, BreakerOpenMax: 30 * time.Second, ListFreshness: 0, ContactAtStart: false}
 				wantServer := Server{ReadHeaderTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 3 * time.Minute,
 					IdleTimeout: 4 * time.Second, ShutdownTimeout: 5 * time.Second, MaxBodyBytes: 2048}
 				if c.Listen != "127.0.0.1:9090" || c.LogLevel != "debug" || c.Session != wantSession || c.Server != wantServer {

@@ -23,6 +23,7 @@ type fileConfig struct {
 	Webhooks  []fileWebhook `yaml:"webhooks"`
 	Events    Events        `yaml:"events"`
 	Redis     fileRedis     `yaml:"redis"`
+	Metrics   Metrics       `yaml:"metrics"`
 }
 
 // fileUnit is a unit as written: the secret is named, not yet resolved.

@@ -34,7 +34,8 @@ func Load(data []byte, getenv func(string) string, readFile func(string) ([]byte
 		return nil, p.err()
 	}
 	def := defaults()
-	file := fileConfig{Listen: def.Listen, LogLevel: def.LogLevel, Session: def.Session, Server: def.Server, CORS: def.CORS, RateLimit: def.RateLimit, Events: def.Events, Redis: defaultRedis()}
+	file := fileConfig{Listen: def.Listen, LogLevel: def.LogLevel, Session: def.Session, Server: def.Server, CORS: def.CORS, RateLimit: def.RateLimit, Events: def.Events,
+		Redis: defaultRedis(), Metrics: def.Metrics}
 	if len(doc.Content) > 0 {
 		d := decoder{getenv: getenv, p: &p}
 		d.decode(doc.Content[0], reflect.ValueOf(&file).Elem(), "")

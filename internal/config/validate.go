@@ -14,6 +14,7 @@ func build(f fileConfig, readFile func(string) ([]byte, error), p *problems) *Co
 		LogLevel: strings.ToLower(f.LogLevel),
 		Session:  f.Session,
 		Server:   f.Server,
+		Metrics:  f.Metrics,
 	}
 	checkListen(cfg.Listen, p)
 	if p.ok("log_level") && !validLogLevel(cfg.LogLevel) {
@@ -83,6 +84,9 @@ func checkSession(s Session, p *problems) {
 	}
 	if p.ok("session.apply_timeout") && p.ok("session.request_timeout") && s.ApplyTimeout < s.RequestTimeout {
 		p.add("session.apply_timeout", "%s must be at least session.request_timeout (%s)", s.ApplyTimeout, s.RequestTimeout)
+	}
+	if p.ok("session.list_freshness") && (s.ListFreshness < 0 || s.ListFreshness > time.Minute) {
+		p.add("session.list_freshness", "%s is outside 0..1m (0 disables the window)", s.ListFreshness)
 	}
 	if p.ok("session.max_in_flight") && (s.MaxInFlight < 1 || s.MaxInFlight > 256) {
 		p.add("session.max_in_flight", "%d is outside 1..256", s.MaxInFlight)

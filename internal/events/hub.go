@@ -91,15 +91,16 @@ func NewHub(unit string, source Source, opts HubOptions) *Hub {
 	base := opts.Now().UnixMicro()
 	h := &Hub{
 		unit: unit, source: source, opts: opts,
-		ring: make([]Event, opts.BufferSize),
 		next: base, floor: base - 1,
 		subs: make(map[*Subscription]struct{}), done: make(chan struct{}),
 	}
 	if opts.Fleet != nil {
 		h.keys = opts.Fleet.keys(unit)
 	}
-	opts.Metrics.EventSubscribers.WithLabelValues(unit).Set(0)
-	opts.Metrics.EventSourceUp.WithLabelValues(unit).Set(0)
+	if opts.Metrics.PerUnit() { // a summary shows a unit's event series once it has subscribers
+		opts.Metrics.EventSubscribers.WithLabelValues(unit).Set(0)
+		opts.Metrics.EventSourceUp.WithLabelValues(unit).Set(0)
+	}
 	return h
 }
 
@@ -132,6 +133,9 @@ func (h *Hub) Publish(typ string, data any) {
 func (h *Hub) store(ev Event) {
 	typ := ev.Type
 	h.next++
+	if h.ring == nil { // allocated at the first event: an idle unit of thousands holds no buffer
+		h.ring = make([]Event, h.opts.BufferSize)
+	}
 	if h.count == len(h.ring) {
 		h.dropOldest()
 	}

@@ -96,7 +96,9 @@ func (s *Server) createCall(ctx context.Context, req api.CreateCallRequestObject
 	if err := s.checkCaller(ctx, req.Unit, from, b); err != nil {
 		return nil, false, err
 	}
-	before, err := s.readChannels(ctx, req.Unit)
+	// The channels just before the dial, as they are now: a list from the pool's freshness
+	// window could miss a channel that appeared since, and correlate would take it for the new call.
+	before, err := s.readChannels(sessionpool.FreshRead(ctx), req.Unit)
 	if err != nil {
 		return nil, false, err
 	}
@@ -213,6 +215,9 @@ func (s *Server) checkCaller(ctx context.Context, unit string, caller origin, b 
 // never join a read that began before it (the pool's write generation), so the first poll
 // already sees the unit's state after the dial.
 func (s *Server) correlate(ctx context.Context, unit string, from origin, to string, before map[string]bool) (api.Call, error) {
+	// Each poll must see the unit as it is now, not a list another client read within the
+	// pool's freshness window.
+	ctx = sessionpool.FreshRead(ctx)
 	deadline := time.Now().Add(s.callStartWait)
 	pause := 50 * time.Millisecond
 	for {

@@ -18,6 +18,7 @@ import (
 // it, and the spec cannot drift from what the gateway really returns.
 type codec struct {
 	schemas openapi3.Schemas
+	props   propsCache // each object schema's properties in output order (encode.go)
 }
 
 func newCodec(spec *openapi3.T) *codec {
@@ -99,17 +100,8 @@ func objectFromUCM(s *openapi3.Schema, m map[string]any) map[string]any {
 }
 
 func arrayFromUCM(s *openapi3.Schema, v any) (any, bool) {
-	var items []any
-	switch x := v.(type) {
-	case []any:
-		items = x
-	case string: // "ulaw,alaw,g722": the UCM's list-in-a-string
-		for _, part := range strings.Split(x, ",") {
-			if part = strings.TrimSpace(part); part != "" {
-				items = append(items, part)
-			}
-		}
-	default:
+	items, ok := arrayItems(v)
+	if !ok {
 		return nil, false
 	}
 	out := make([]any, 0, len(items))
@@ -126,6 +118,17 @@ func arrayFromUCM(s *openapi3.Schema, v any) (any, bool) {
 		}
 	}
 	return out, true
+}
+
+// splitList reads the UCM's list-in-a-string ("ulaw,alaw,g722").
+func splitList(x string) []any {
+	var items []any
+	for part := range strings.SplitSeq(x, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			items = append(items, part)
+		}
+	}
+	return items
 }
 
 // enumValue finds x among a string enum, in any case, and returns the enum's own spelling.

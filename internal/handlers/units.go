@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/oapi-codegen/nullable"
@@ -11,17 +13,44 @@ import (
 )
 
 // ListUnits shows the configured units the caller's key may use (the others do not exist for
-// it); it never contacts a unit.
-func (s *Server) ListUnits(ctx context.Context, _ api.ListUnitsRequestObject) (api.ListUnitsResponseObject, error) {
+// it), paged like every other list; it never contacts a unit. With thousands of units an
+// unpaged answer was megabytes; a page's units are the only ones described.
+func (s *Server) ListUnits(ctx context.Context, req api.ListUnitsRequestObject) (api.ListUnitsResponseObject, error) {
+	size := 50
+	if req.Params.PageSize != nil {
+		size = *req.Params.PageSize
+	}
+	tok := ""
+	if req.Params.PageToken != nil {
+		tok = *req.Params.PageToken
+	}
+	cur, err := decodePageToken(tok, size, "")
+	if err != nil {
+		return nil, err
+	}
 	all := s.up.Units()
 	p := principalFrom(ctx)
-	out := api.UnitList{Items: make([]api.Unit, 0, len(all))}
+	visible := all[:0:0]
 	for _, st := range all {
 		if p.Sees(st.ID) {
-			out.Items = append(out.Items, s.unitView(st))
+			visible = append(visible, st)
 		}
 	}
-	return api.ListUnits200JSONResponse(out), nil
+	start := min((cur.Page-1)*size, len(visible))
+	end := min(start+size, len(visible))
+	out := api.ListUnits200JSONResponse{}
+	out.Body.TotalItems = len(visible)
+	out.Body.Items = make([]api.Unit, 0, end-start)
+	for _, st := range visible[start:end] {
+		out.Body.Items = append(out.Body.Items, s.unitView(st))
+	}
+	if end < len(visible) {
+		cur.Page++
+		next := cur.encode()
+		link := nextLink("/v1/units", url.Values{"page_size": {strconv.Itoa(size)}}, next)
+		out.Body.NextPageToken, out.Headers.Link = &next, &link
+	}
+	return out, nil
 }
 
 // GetUnit shows one unit's session, breaker and load.

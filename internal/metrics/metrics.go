@@ -34,6 +34,8 @@ type Metrics struct {
 
 	eventCollectors  // live events and webhooks (events.go)
 	sharedCollectors // shared state and configuration reloads (shared.go)
+
+	summary bool // upstream series summed over units (units.go)
 }
 
 // New builds and registers every collector on a fresh registry.

@@ -63,7 +63,7 @@ func (u *unit) breakerRefusal(wait time.Duration, cause error) error {
 func (u *unit) acquire(ctx context.Context) error {
 	select {
 	case u.slots <- struct{}{}:
-		u.opts.Metrics.InFlight.WithLabelValues(u.cfg.ID).Set(float64(u.inFlight.Add(1)))
+		u.opts.Metrics.SetInFlight(u.label, u.inFlight.Add(1), 1)
 		return nil
 	default:
 	}
@@ -71,7 +71,7 @@ func (u *unit) acquire(ctx context.Context) error {
 	defer wait.Stop()
 	select {
 	case u.slots <- struct{}{}:
-		u.opts.Metrics.InFlight.WithLabelValues(u.cfg.ID).Set(float64(u.inFlight.Add(1)))
+		u.opts.Metrics.SetInFlight(u.label, u.inFlight.Add(1), 1)
 		return nil
 	case <-ctx.Done():
 		if errors.Is(ctx.Err(), context.Canceled) {
@@ -85,7 +85,7 @@ func (u *unit) acquire(ctx context.Context) error {
 }
 
 func (u *unit) releaseSlot() {
-	u.opts.Metrics.InFlight.WithLabelValues(u.cfg.ID).Set(float64(u.inFlight.Add(-1)))
+	u.opts.Metrics.SetInFlight(u.label, u.inFlight.Add(-1), -1)
 	<-u.slots
 }
 

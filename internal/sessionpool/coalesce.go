@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"time"
+
+	fastjson "github.com/segmentio/encoding/json"
 )
 
 // flight is one shared read: every caller with the same unit, action and parameters waits on
@@ -20,12 +23,16 @@ type flight struct {
 
 // coalesced lets identical concurrent reads share one call.
 func (u *unit) coalesced(ctx context.Context, action string, params map[string]any) (json.RawMessage, error) {
-	key, err := json.Marshal(params) // map keys marshal sorted: equal params, equal key
+	key, err := fastjson.Marshal(params) // map keys marshal sorted: equal params, equal key
 	if err != nil {
 		return u.exchange(ctx, action, params)
 	}
 	// A read that starts after a write must not join a flight that started before it.
 	k := strconv.FormatUint(u.writes.Load(), 10) + "\x00" + action + "\x00" + string(key)
+	if raw, ok := u.fromWindow(ctx, action, k); ok {
+		u.opts.Metrics.Coalesced.WithLabelValues(u.label).Inc()
+		return raw, nil
+	}
 
 	u.flightMu.Lock()
 	f, joined := u.flights[k]
@@ -48,7 +55,7 @@ func (u *unit) coalesced(ctx context.Context, action string, params map[string]a
 	select {
 	case <-f.done:
 		if joined {
-			u.opts.Metrics.Coalesced.WithLabelValues(u.cfg.ID).Inc()
+			u.opts.Metrics.Coalesced.WithLabelValues(u.label).Inc()
 		}
 		return f.raw, f.err
 	case <-ctx.Done():
@@ -59,7 +66,11 @@ func (u *unit) coalesced(ctx context.Context, action string, params map[string]a
 
 func (u *unit) fly(ctx context.Context, k string, f *flight, action string, params map[string]any) {
 	defer f.cancel()
+	started := time.Now()
 	f.raw, f.err = u.exchange(ctx, action, params)
+	if f.err == nil {
+		u.remember(action, k, started, f.raw)
+	}
 	u.flightMu.Lock()
 	if u.flights[k] == f {
 		delete(u.flights, k)

@@ -21,20 +21,26 @@ func (p *Pool) keepAlive(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			// Only the units due get a goroutine: with thousands of units configured, one per
+			// unit at every round was tens of megabytes of stacks for a check most of them fail.
 			var wg sync.WaitGroup
 			for _, u := range p.set.Load().list() {
-				wg.Go(func() { u.refreshIfDue(ctx) })
+				if u.dueForRefresh() {
+					wg.Go(func() { u.refresh(ctx) })
+				}
 			}
 			wg.Wait()
 		}
 	}
 }
 
-// refreshIfDue pings the unit when its cookie has been quiet for half the idle timeout and a client
-// used the unit within the last idle timeout. The ping is the cheapest read (getSystemStatus) and
-// goes through the normal path, so a dead cookie is replaced as for any request.
-func (u *unit) refreshIfDue(ctx context.Context) {
+// dueForRefresh reports whether the unit's cookie has been quiet for half the idle timeout and a
+// client used the unit within the last idle timeout. A cookie the unit has already dropped is
+// forgotten on the way, and so are the unit's expired list replies.
+func (u *unit) dueForRefresh() bool {
+	u.forgetWindow(time.Now())
 	u.mu.Lock()
+	defer u.mu.Unlock()
 	now := time.Now()
 	if u.cookie != "" && now.Sub(u.lastCall) >= u.opts.IdleTimeout {
 		// The unit has dropped this idle session: show the unit as cold now rather than at the next
@@ -42,13 +48,14 @@ func (u *unit) refreshIfDue(ctx context.Context) {
 		u.cookie = ""
 		u.setState(StateCold)
 	}
-	due := u.cookie != "" && u.stopped == nil &&
+	return u.cookie != "" && u.stopped == nil &&
 		now.Sub(u.lastUsed) < u.opts.IdleTimeout &&
 		now.Sub(u.lastCall) >= u.opts.IdleTimeout/2
-	u.mu.Unlock()
-	if !due {
-		return
-	}
+}
+
+// refresh pings the unit with the cheapest read (getSystemStatus), through the normal path, so a
+// dead cookie is replaced as for any request.
+func (u *unit) refresh(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, u.opts.RequestTimeout)
 	defer cancel()
 	if s := u.store; s != nil {

@@ -59,6 +59,10 @@ type Options struct {
 	// ActionTimeouts give slow actions (applyChanges) a longer deadline, for the request and for
 	// its call alike.
 	ActionTimeouts map[string]time.Duration
+	// ListFreshness is the freshness window of list reads (fresh.go): an identical list read
+	// that starts within it of a reply gets that reply without a call, unless a write came in
+	// between. 0 (the default here; the configuration's default is 1s) disables it.
+	ListFreshness time.Duration
 	// MaxInFlight is the bulkhead: calls in flight to one unit at once (8). The UCM is a small
 	// appliance, and a unit that stalls holds at most this many of the gateway's requests.
 	MaxInFlight int
@@ -176,16 +180,36 @@ func (p *Pool) Do(ctx context.Context, unitID, action string, params map[string]
 
 // Contact logs in to every unit that has no session yet, in the background, so that each
 // unit's first contact (and its outcome: a TLS problem, an unreachable unit, refused
-// credentials) is in the log at start rather than at the first request. Close stops it.
+// credentials) is in the log at start rather than at the first request. A few units at a
+// time: a gateway in front of thousands of units started one login per unit at once, and
+// held thousands of TLS handshakes in memory (most would rather not contact them at start at
+// all: session.contact_at_start). Close stops it.
 func (p *Pool) Contact() {
-	for _, u := range p.set.Load().list() {
+	units := p.set.Load().list()
+	next := make(chan *unit)
+	for range min(contactParallel, len(units)) {
 		p.work.Go(func() {
-			ctx, cancel := context.WithTimeout(u.run, p.opts.RequestTimeout)
-			defer cancel()
-			_, _ = u.session(ctx)
+			for u := range next {
+				ctx, cancel := context.WithTimeout(u.run, p.opts.RequestTimeout)
+				_, _ = u.session(ctx)
+				cancel()
+			}
 		})
 	}
+	p.work.Go(func() {
+		defer close(next)
+		for _, u := range units {
+			select {
+			case next <- u:
+			case <-u.run.Done():
+				return
+			}
+		}
+	})
 }
+
+// contactParallel is how many units Contact logs in to at once.
+const contactParallel = 8
 
 // Has reports whether the unit is configured, so callers can refuse bad input before any call.
 func (p *Pool) Has(unitID string) bool {

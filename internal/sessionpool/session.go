@@ -100,12 +100,12 @@ func (u *unit) handshake() (string, error) {
 		u.failures, u.retryAt = 0, time.Time{}
 		u.logins++
 		u.setState(StateReady)
-		u.opts.Metrics.Logins.WithLabelValues(u.cfg.ID, "success").Inc()
+		u.opts.Metrics.Logins.WithLabelValues(u.label, "success").Inc()
 		u.opts.Logger.Info("logged in to unit", "unit", u.cfg.ID)
 		return cookie, nil
 	}
 	u.loginFailures++
-	u.opts.Metrics.Logins.WithLabelValues(u.cfg.ID, "failure").Inc()
+	u.opts.Metrics.Logins.WithLabelValues(u.label, "failure").Inc()
 	u.lastErr = err
 	u.lastErrStatus = 0
 	if s, ok := ucm.StatusOf(err); ok {

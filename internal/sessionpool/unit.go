@@ -32,6 +32,7 @@ type unit struct {
 	run  context.Context // the pool's: ends at Close, and with it logins and shared reads
 	work *tasks
 
+	label         string // the unit label of its metrics: its id, or the summary's (metrics.per_unit)
 	mu            sync.Mutex
 	cookie        string
 	lastCall      time.Time // last reply on the current cookie: the UCM's idle timer restarts then
@@ -56,31 +57,32 @@ type unit struct {
 	flightMu    sync.Mutex
 	flights     map[string]*flight // shared reads in progress (coalesce.go)
 	writes      atomic.Uint64      // bumped after every write; part of the coalescing key
+	fresh       freshness          // list replies served again within Options.ListFreshness (fresh.go)
 	slots       chan struct{}
 	inFlight    atomic.Int64
 	breaker     *breaker
 }
 
 func newUnit(run context.Context, cfg UnitConfig, opts *Options, work *tasks) *unit {
-	u := &unit{cfg: cfg, opts: opts, run: run, work: work, state: StateCold,
+	u := &unit{cfg: cfg, label: opts.Metrics.Unit(cfg.ID), opts: opts, run: run, work: work, state: StateCold,
 		slots: make(chan struct{}, opts.MaxInFlight), flights: map[string]*flight{}}
 	if !cfg.Private {
 		u.store = opts.Sessions
 	}
 	u.breaker = newBreaker(opts.BreakerFailures, opts.BreakerOpen, opts.BreakerOpenMax, func(from, to breakerState) {
 		opts.Logger.Warn("unit breaker changed state", "unit", cfg.ID, "from", from.String(), "to", to.String())
-		opts.Metrics.BreakerState.WithLabelValues(cfg.ID).Set(float64(to))
+		opts.Metrics.SetBreakerState(u.label, float64(to))
 	})
-	opts.Metrics.SetSessionState(cfg.ID, string(StateCold))
-	opts.Metrics.BreakerState.WithLabelValues(cfg.ID).Set(0)
+	opts.Metrics.MoveSessionState(u.label, "", string(StateCold))
+	opts.Metrics.SetBreakerState(u.label, 0)
 	// Counters start at 0 for every configured unit, so rate() and increase() see the first event
 	// and dashboards show the unit before anything happens to it.
-	opts.Metrics.Logins.WithLabelValues(cfg.ID, "success")
-	opts.Metrics.Logins.WithLabelValues(cfg.ID, "failure")
-	opts.Metrics.Coalesced.WithLabelValues(cfg.ID)
-	opts.Metrics.InFlight.WithLabelValues(cfg.ID)
+	opts.Metrics.Logins.WithLabelValues(u.label, "success")
+	opts.Metrics.Logins.WithLabelValues(u.label, "failure")
+	opts.Metrics.Coalesced.WithLabelValues(u.label)
+	opts.Metrics.InFlight.WithLabelValues(u.label)
 	for _, r := range Refusals {
-		opts.Metrics.Refusals.WithLabelValues(cfg.ID, string(r))
+		opts.Metrics.Refusals.WithLabelValues(u.label, string(r))
 	}
 	return u
 }
@@ -94,8 +96,8 @@ func (u *unit) touch() {
 // setState must be called with mu held.
 func (u *unit) setState(s State) {
 	if u.state != s {
+		u.opts.Metrics.MoveSessionState(u.label, string(u.state), string(s))
 		u.state = s
-		u.opts.Metrics.SetSessionState(u.cfg.ID, string(s))
 	}
 }
 
@@ -193,8 +195,8 @@ func (u *unit) call(ctx context.Context, t *ticket, action, cookie string, param
 func (u *unit) record(ctx context.Context, action string, start time.Time, err error) {
 	d := time.Since(start)
 	o := outcomeLabel(err)
-	u.opts.Metrics.UCMCalls.WithLabelValues(u.cfg.ID, action, o).Inc()
-	u.opts.Metrics.UCMCallDuration.WithLabelValues(u.cfg.ID, action).Observe(d.Seconds())
+	u.opts.Metrics.UCMCalls.WithLabelValues(u.label, action, o).Inc()
+	u.opts.Metrics.UCMCallDuration.WithLabelValues(u.label, action).Observe(d.Seconds())
 	u.opts.OnCall(ctx, CallInfo{Unit: u.cfg.ID, Action: action, Outcome: o, Duration: d})
 }
 
@@ -202,7 +204,7 @@ func (u *unit) record(ctx context.Context, action string, start time.Time, err e
 func (u *unit) countRefusal(err error) {
 	var unav *UnavailableError
 	if errors.As(err, &unav) && unav.Kind != "" {
-		u.opts.Metrics.Refusals.WithLabelValues(u.cfg.ID, string(unav.Kind)).Inc()
+		u.opts.Metrics.Refusals.WithLabelValues(u.label, string(unav.Kind)).Inc()
 	}
 }
 

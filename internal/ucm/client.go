@@ -16,8 +16,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+
+	fastjson "github.com/segmentio/encoding/json"
 )
 
 // maxReplyBytes bounds a JSON reply read into memory. Large lists are paged well below this; a
@@ -80,7 +83,7 @@ func (c *Client) Call(ctx context.Context, action, cookie string, params map[str
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes+1))
+	body, err := readReply(resp)
 	if err != nil {
 		return nil, transportErr(ctx, action, err, false) // the unit was answering: it got the request
 	}
@@ -113,18 +116,7 @@ func (c *Client) Open(ctx context.Context, action, cookie string, params map[str
 }
 
 func (c *Client) do(ctx context.Context, action, cookie string, params map[string]any) (*http.Response, error) {
-	req := make(map[string]any, len(params)+2)
-	for k, v := range params {
-		req[k] = v
-	}
-	// Set last so a parameter can never override the action or the session.
-	req["action"] = action
-	if cookie != "" {
-		req["cookie"] = cookie
-	} else {
-		delete(req, "cookie")
-	}
-	payload, err := json.Marshal(map[string]any{"request": req})
+	payload, err := encodeRequest(action, cookie, params)
 	if err != nil {
 		return nil, fmt.Errorf("ucm: %s: encode request: %w", action, err)
 	}
@@ -169,7 +161,9 @@ func stripURL(err error) error {
 
 func decodeEnvelope(action string, body []byte) (json.RawMessage, error) {
 	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil || env.Status == nil || !env.Status.Valid {
+	// segmentio's decoder checks the syntax as encoding/json does, but leaves the response in
+	// place in body (which is this call's own) instead of copying it: every read passes here.
+	if err := unmarshalEnvelope(body, &env); err != nil || env.Status == nil || !env.Status.Valid {
 		return nil, &NotJSONError{Action: action, HTTPStatus: http.StatusOK, ContentType: "JSON without the response/status envelope"}
 	}
 	status := Status(env.Status.Value)
@@ -214,4 +208,65 @@ func htmlTitle(body []byte) string {
 		t = t[:80]
 	}
 	return t
+}
+
+func unmarshalEnvelope(body []byte, env *envelope) error {
+	rest, err := fastjson.Parse(body, env, fastjson.DontCopyRawMessage)
+	if err == nil && len(bytes.TrimSpace(rest)) > 0 {
+		return errors.New("trailing data after the JSON value")
+	}
+	return err
+}
+
+// readReply reads a whole reply, at most maxReplyBytes+1 of it, into a buffer sized by its
+// Content-Length when the unit sends one: io.ReadAll's doubling from 512 bytes copied a
+// getSIPAccount reply four times.
+func readReply(resp *http.Response) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= maxReplyBytes {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxReplyBytes+1))
+	return buf.Bytes(), err
+}
+
+// encodeRequest writes {"request":{…}}: the parameters, then action and cookie, which a
+// parameter can never override, keys sorted, the bytes encoding/json writes for the same map.
+// Written by hand rather than as a map through an encoder: a profile of a read put 4% of the
+// gateway's CPU in building and sorting that map by reflection.
+func encodeRequest(action, cookie string, params map[string]any) ([]byte, error) {
+	keys := make([]string, 0, len(params)+2)
+	for k := range params {
+		if k != "action" && k != "cookie" {
+			keys = append(keys, k)
+		}
+	}
+	keys = append(keys, "action")
+	if cookie != "" {
+		keys = append(keys, "cookie")
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, 128)
+	b = append(b, `{"request":{`...)
+	var err error
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = fastjson.AppendEscape(b, k, fastjson.EscapeHTML)
+		b = append(b, ':')
+		switch k {
+		case "action":
+			b = fastjson.AppendEscape(b, action, fastjson.EscapeHTML)
+		case "cookie":
+			b = fastjson.AppendEscape(b, cookie, fastjson.EscapeHTML)
+		default:
+			if str, ok := params[k].(string); ok {
+				b = fastjson.AppendEscape(b, str, fastjson.EscapeHTML)
+			} else if b, err = fastjson.Append(b, params[k], fastjson.EscapeHTML|fastjson.SortMapKeys); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return append(b, "}}"...), nil
 }

@@ -6385,9 +6385,19 @@ type Unit struct {
 // Example: closed
 type UnitBreaker string
 
-// UnitList The units configured in the gateway.
+// UnitList One page of the units configured in the gateway (those the API key may use).
 type UnitList struct {
 	Items []Unit `json:"items"`
+
+	// NextPageToken Token for the next page (`page_token`). Absent on the last page.
+	//
+	// Example: eyJwIjoyLCJzIjoyfQ
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// TotalItems Number of units the API key may use.
+	//
+	// Example: 2
+	TotalItems int `json:"total_items"`
 }
 
 // UnitSession The gateway's shared session with the unit.
@@ -6790,6 +6800,15 @@ type StreamEventsParams struct {
 
 	// LastEventID The `id:` of the last message received, to resume after it (sent by `EventSource` when it reconnects).
 	LastEventID *LastEventID `json:"Last-Event-ID,omitempty"`
+}
+
+// ListUnitsParams defines parameters for ListUnits.
+type ListUnitsParams struct {
+	// PageSize Maximum number of items on a page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken Opaque token from a previous page's `next_page_token`. Omit it for the first page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
 }
 
 // ListCallsParams defines parameters for ListCalls.
@@ -7514,10 +7533,12 @@ type ClientInterface interface {
 	//
 	// Lists every unit configured in the gateway, with the gateway's state for it: its session,
 	// circuit breaker, requests in flight and whether configuration changes are waiting to be
-	// applied. Does not contact any unit.
+	// applied. Does not contact any unit. Paged like every other list: follow `next_page_token`
+	// (or the `Link` header) until it is absent. A page token is only valid with the same
+	// `page_size`.
 	//
 	// Corresponds with GET /v1/units (the `ListUnits` operationId).
-	ListUnits(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListUnits(ctx context.Context, params *ListUnitsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetUnit Get a unit
 	//
@@ -8617,11 +8638,13 @@ func (c *Client) StreamEvents(ctx context.Context, params *StreamEventsParams, r
 //
 // Lists every unit configured in the gateway, with the gateway's state for it: its session,
 // circuit breaker, requests in flight and whether configuration changes are waiting to be
-// applied. Does not contact any unit.
+// applied. Does not contact any unit. Paged like every other list: follow `next_page_token`
+// (or the `Link` header) until it is absent. A page token is only valid with the same
+// `page_size`.
 //
 // Corresponds with GET /v1/units (the `ListUnits` operationId).
-func (c *Client) ListUnits(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListUnitsRequest(c.Server)
+func (c *Client) ListUnits(ctx context.Context, params *ListUnitsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListUnitsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -10587,7 +10610,7 @@ func NewStreamEventsRequest(server string, params *StreamEventsParams) (*http.Re
 }
 
 // NewListUnitsRequest constructs an http.Request for the ListUnits method
-func NewListUnitsRequest(server string) (*http.Request, error) {
+func NewListUnitsRequest(server string, params *ListUnitsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -10603,6 +10626,45 @@ func NewListUnitsRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_size", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_token", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -14471,12 +14533,14 @@ type ClientWithResponsesInterface interface {
 	//
 	// Lists every unit configured in the gateway, with the gateway's state for it: its session,
 	// circuit breaker, requests in flight and whether configuration changes are waiting to be
-	// applied. Does not contact any unit.
+	// applied. Does not contact any unit. Paged like every other list: follow `next_page_token`
+	// (or the `Link` header) until it is absent. A page token is only valid with the same
+	// `page_size`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/units (the `ListUnits` operationId).
-	ListUnitsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListUnitsResponse, error)
+	ListUnitsWithResponse(ctx context.Context, params *ListUnitsParams, reqEditors ...RequestEditorFn) (*ListUnitsResponse, error)
 
 	// GetUnitWithResponse Get a unit
 	//
@@ -15809,6 +15873,11 @@ func (r StreamEventsResponse) ContentType() string {
 	return ""
 }
 
+// ListUnitsResponse200Headers the declared response headers of an HTTP 200 response for ListUnits
+type ListUnitsResponse200Headers struct {
+	Link *string
+}
+
 // ListUnitsResponse401Headers the declared response headers of an HTTP 401 response for ListUnits
 type ListUnitsResponse401Headers struct {
 	WWWAuthenticate string
@@ -15834,6 +15903,8 @@ type ListUnitsResponse struct {
 	ApplicationProblemJSON429 *TooManyRequests
 	// ApplicationProblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationProblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListUnitsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListUnitsResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -24495,13 +24566,15 @@ func (c *ClientWithResponses) StreamEventsWithResponse(ctx context.Context, para
 //
 // Lists every unit configured in the gateway, with the gateway's state for it: its session,
 // circuit breaker, requests in flight and whether configuration changes are waiting to be
-// applied. Does not contact any unit.
+// applied. Does not contact any unit. Paged like every other list: follow `next_page_token`
+// (or the `Link` header) until it is absent. A page token is only valid with the same
+// `page_size`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/units (the `ListUnits` operationId).
-func (c *ClientWithResponses) ListUnitsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListUnitsResponse, error) {
-	rsp, err := c.ListUnits(ctx, reqEditors...)
+func (c *ClientWithResponses) ListUnitsWithResponse(ctx context.Context, params *ListUnitsParams, reqEditors ...RequestEditorFn) (*ListUnitsResponse, error) {
+	rsp, err := c.ListUnits(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -26382,6 +26455,16 @@ func ParseListUnitsResponse(rsp *http.Response) (*ListUnitsResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListUnitsResponse200Headers
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListUnitsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {

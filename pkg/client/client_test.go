@@ -116,7 +116,7 @@ func TestClientKey(t *testing.T) {
 
 	c, err := client.New(baseURL, "ucmgw_not-a-key-of-this-gateway")
 	require.NoError(t, err)
-	resp, err := c.ListUnitsWithResponse(t.Context())
+	resp, err := c.ListUnitsWithResponse(t.Context(), nil)
 	require.NoError(t, err)
 	require.Equal(t, 401, resp.StatusCode())
 	require.NotNil(t, resp.ApplicationProblemJSON401)

@@ -113,7 +113,9 @@ export interface paths {
          * List units
          * @description Lists every unit configured in the gateway, with the gateway's state for it: its session,
          *     circuit breaker, requests in flight and whether configuration changes are waiting to be
-         *     applied. Does not contact any unit.
+         *     applied. Does not contact any unit. Paged like every other list: follow `next_page_token`
+         *     (or the `Link` header) until it is absent. A page token is only valid with the same
+         *     `page_size`.
          */
         get: operations["listUnits"];
         put?: never;
@@ -1957,9 +1959,19 @@ export interface components {
              */
             suspensions: number;
         };
-        /** @description The units configured in the gateway. */
+        /** @description One page of the units configured in the gateway (those the API key may use). */
         UnitList: {
             items: components["schemas"]["Unit"][];
+            /**
+             * @description Token for the next page (`page_token`). Absent on the last page.
+             * @example eyJwIjoyLCJzIjoyfQ
+             */
+            next_page_token?: string;
+            /**
+             * @description Number of units the API key may use.
+             * @example 2
+             */
+            total_items: number;
         };
         /** @description A UCM unit and the gateway's state for it. */
         Unit: {
@@ -7242,21 +7254,35 @@ export interface operations {
     };
     listUnits: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Maximum number of items on a page.
+                 * @example 50
+                 */
+                page_size?: components["parameters"]["PageSize"];
+                /** @description Opaque token from a previous page's `next_page_token`. Omit it for the first page. */
+                page_token?: components["parameters"]["PageToken"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The configured units, in configuration order. */
+            /** @description One page of the configured units, in configuration order. */
             200: {
                 headers: {
+                    /**
+                     * @description RFC 8288 link to the next page, `<…>; rel="next"`. Absent on the last page.
+                     * @example </v1/units?page_size=2&page_token=eyJwIjoyLCJzIjoyfQ>; rel="next"
+                     */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "total_items": 2,
                      *       "items": [
                      *         {
                      *           "id": "hq",
