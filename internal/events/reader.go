@@ -10,6 +10,7 @@ import (
 
 	"github.com/ucm-gateway/ucm-gateway/internal/api"
 	"github.com/ucm-gateway/ucm-gateway/internal/calls"
+	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
 )
 
 // Upstream is how sources read a unit: the same session pool the handlers use, so a source's
@@ -26,8 +27,11 @@ type reader struct {
 	up   Upstream
 }
 
-// channels reads both channel lists, unbridged first (see calls.Lists).
+// channels reads both channel lists, unbridged first (see calls.Lists). An event source's reads
+// skip the pool's freshness window: a re-read after the socket said something changed must see
+// the change, not a list read before it.
 func (r reader) channels(ctx context.Context) (calls.Channels, error) {
+	ctx = sessionpool.FreshRead(ctx)
 	var out calls.Channels
 	for _, list := range calls.Lists {
 		raw, err := r.up.Do(ctx, r.unit, list, nil)
@@ -48,6 +52,7 @@ const listPageSize = 500
 
 // pages reads every page of a list action and returns its items.
 func (r reader) pages(ctx context.Context, action, key string, params map[string]any) ([]map[string]any, error) {
+	ctx = sessionpool.FreshRead(ctx)
 	var all []map[string]any
 	for page := 1; page <= 100; page++ {
 		p := map[string]any{"page": strconv.Itoa(page), "item_num": strconv.Itoa(listPageSize)}
