@@ -1,6 +1,7 @@
 package main
 
 import (
+	"sync"
 	"context"
 	"crypto/tls"
 	"log/slog"
@@ -48,41 +49,68 @@ func eventFleet(ctx context.Context, cfg *config.Config, logger *slog.Logger) (f
 // liveEvents builds one hub per unit with its source: the unit's event WebSocket when it has an
 // events user, else a poll loop. Nothing runs until someone subscribes. With a fleet, the hubs
 // share their events with the other replicas (see events.Fleet).
-func liveEvents(cfg *config.Config, pool *sessionpool.Pool, tlsConfs map[string]*tls.Config, fleet *events.Fleet, logger *slog.Logger, m *metrics.Metrics) (*events.Set, map[string]*events.WebSocket, error) {
+func liveEvents(cfg *config.Config, pool *sessionpool.Pool, tlsConfs map[string]*tls.Config, fleet *events.Fleet, logger *slog.Logger, m *metrics.Metrics) (*events.Set, *socketSet, error) {
 	hubs := make([]*events.Hub, 0, len(cfg.Units))
-	sockets := map[string]*events.WebSocket{}
+	sockets := &socketSet{byUnit: map[string]*events.WebSocket{}}
 	for _, u := range cfg.Units {
-		so := events.SourceOptions{Unit: u.ID, Upstream: pool, Logger: logger, Metrics: m, Location: u.TimeZone}
-		var src events.Source
-		if u.Events != nil {
-			url, err := ucm.EventsURL(u.URL)
-			if err != nil {
-				return nil, nil, err
-			}
-			ws := events.NewWebSocket(so, events.WebSocketOptions{URL: url, TLS: tlsConfs[u.ID], Username: u.Events.Username, Password: u.Events.Password})
-			sockets[u.ID], src = ws, ws
-		} else {
-			src = events.NewPoller(so, cfg.Events.PollInterval)
+		h, ws, err := unitHub(cfg.Events, u, pool, tlsConfs[u.ID], fleet, logger, m)
+		if err != nil {
+			return nil, nil, err
 		}
-		hubs = append(hubs, events.NewHub(u.ID, src, events.HubOptions{
-			BufferSize: cfg.Events.BufferSize, MaxAge: cfg.Events.MaxAge, Linger: cfg.Events.Linger, Logger: logger, Metrics: m,
-			Fleet: fleet,
-		}))
+		hubs = append(hubs, h)
+		sockets.byUnit[u.ID] = ws
 	}
 	return events.NewSet(hubs...), sockets, nil
 }
 
-// upstream is the pool as the handlers see it; resetting a unit also lets its event socket log
-// in again after a refused login, so one operator action clears both.
+// unitHub is one unit's hub and, when the unit has an events user, its WebSocket source (nil
+// otherwise), which a reset of the unit must reach.
+func unitHub(ec config.Events, u config.Unit, pool *sessionpool.Pool, tc *tls.Config, fleet *events.Fleet, logger *slog.Logger, m *metrics.Metrics) (*events.Hub, *events.WebSocket, error) {
+	so := events.SourceOptions{Unit: u.ID, Upstream: pool, Logger: logger, Metrics: m, Location: u.TimeZone}
+	var src events.Source
+	var ws *events.WebSocket
+	if u.Events != nil {
+		url, err := ucm.EventsURL(u.URL)
+		if err != nil {
+			return nil, nil, err
+		}
+		ws = events.NewWebSocket(so, events.WebSocketOptions{URL: url, TLS: tc, Username: u.Events.Username, Password: u.Events.Password})
+		src = ws
+	} else {
+		src = events.NewPoller(so, ec.PollInterval)
+	}
+	return events.NewHub(u.ID, src, events.HubOptions{
+		BufferSize: ec.BufferSize, MaxAge: ec.MaxAge, Linger: ec.Linger, Logger: logger, Metrics: m, Fleet: fleet,
+	}), ws, nil
+}
+
+// socketSet is the units' WebSocket sources, which a reload replaces with their hubs.
+type socketSet struct {
+	mu     sync.RWMutex
+	byUnit map[string]*events.WebSocket
+}
+
+func (s *socketSet) get(unit string) *events.WebSocket {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.byUnit[unit]
+}
+
+func (s *socketSet) swap(next map[string]*events.WebSocket) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.byUnit = next
+}
+
 type upstream struct {
 	*sessionpool.Pool
-	sockets map[string]*events.WebSocket
+	sockets *socketSet
 }
 
 func (u upstream) Reset(id string) (sessionpool.UnitStatus, error) {
 	st, err := u.Pool.Reset(id)
 	if err == nil {
-		if ws := u.sockets[id]; ws != nil {
+		if ws := u.sockets.get(id); ws != nil {
 			ws.Reset()
 		}
 	}

@@ -16,16 +16,20 @@ import (
 
 	"github.com/ucm-gateway/ucm-gateway/internal/auth"
 	"github.com/ucm-gateway/ucm-gateway/internal/config"
+	"github.com/ucm-gateway/ucm-gateway/internal/events"
 	"github.com/ucm-gateway/ucm-gateway/internal/handlers"
 	"github.com/ucm-gateway/ucm-gateway/internal/metrics"
 	"github.com/ucm-gateway/ucm-gateway/internal/sessionpool"
 	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
+	"github.com/ucm-gateway/ucm-gateway/internal/webhooks"
 )
 
 // reloader re-reads the configuration on SIGHUP or POST /v1/admin/reload, as Prometheus and its
 // exporters do. The whole file is checked first; only a file that loads is swapped in: units
-// (sessions of unchanged units survive), API keys and rate limits. The rest needs a restart and
-// is named when it changed. Requests in flight finish on the settings they started with.
+// (sessions of unchanged units survive), their live-event hubs (an added or changed unit gets a
+// new one; streams of a removed or changed unit end, and their clients reconnect), webhooks, API
+// keys and rate limits. The rest needs a restart and is named when it changed. Requests in flight
+// finish on the settings they started with.
 type reloader struct {
 	load func() (*config.Config, error) // nil: nothing to reload (--demo alone)
 	pool *sessionpool.Pool
@@ -36,6 +40,14 @@ type reloader struct {
 	demoSim bool
 	logger  *slog.Logger
 	m       *metrics.Metrics
+
+	// The live events: hubs and their sockets, the fleet they share, the webhooks that follow
+	// them, and how long an old hub or webhook service may take to stop.
+	evs          *events.Set
+	sockets      *socketSet
+	fleet        *events.Fleet
+	hooks        *hookHolder
+	closeTimeout time.Duration
 
 	mu      sync.Mutex
 	cur     *config.Config
@@ -113,6 +125,9 @@ func (r *reloader) apply() (handlers.ReloadResult, error) {
 	for _, u := range cfg.Units {
 		zones[u.ID] = u.TimeZone
 	}
+	if err := r.swapEvents(cfg, clients, ch); err != nil {
+		return handlers.ReloadResult{}, err
+	}
 	r.live.Swap(handlers.LiveSettings{Keys: ring, RateLimit: handlers.RateLimit{Requests: cfg.RateLimit.Requests, Window: cfg.RateLimit.Window}, TimeZones: zones})
 	for id, uc := range r.clients {
 		if clients[id].client != uc.client {
@@ -120,14 +135,13 @@ func (r *reloader) apply() (handlers.ReloadResult, error) {
 		}
 	}
 	res := handlers.ReloadResult{At: time.Now(), Added: ch.Added, Removed: ch.Removed, Changed: ch.Changed, Unchanged: ch.Unchanged,
-		APIKeys: len(cfg.APIKeys), RestartRequired: restartRequired(r.cur, cfg, len(ch.Added) > 0)}
+		APIKeys: len(cfg.APIKeys), RestartRequired: restartRequired(r.cur, cfg)}
 	r.cur, r.clients = cfg, clients
 	return res, nil
 }
 
-// restartRequired names the settings that changed but are read only at start. A unit added by a
-// reload has no live-event hub (nor webhooks) until the next start.
-func restartRequired(old, cfg *config.Config, added bool) []string {
+// restartRequired names the settings that changed but are read only at start.
+func restartRequired(old, cfg *config.Config) []string {
 	var out []string
 	for _, c := range []struct {
 		name     string
@@ -135,16 +149,66 @@ func restartRequired(old, cfg *config.Config, added bool) []string {
 	}{
 		{"listen", old.Listen, cfg.Listen}, {"log_level", old.LogLevel, cfg.LogLevel}, {"server", old.Server, cfg.Server},
 		{"session", old.Session, cfg.Session}, {"cors", old.CORS, cfg.CORS}, {"redis", old.Redis, cfg.Redis},
-		{"events", old.Events, cfg.Events}, {"webhooks", old.Webhooks, cfg.Webhooks},
+		{"events", old.Events, cfg.Events},
 	} {
 		if !reflect.DeepEqual(c.old, c.new) {
 			out = append(out, c.name)
 		}
 	}
-	if added {
-		out = append(out, "events and webhooks of the added units")
-	}
 	return out
+}
+
+// swapEvents gives every added or changed unit a new hub, keeps the hubs of unchanged units
+// (their streams and sources go on), and, when the units or the webhooks changed, starts a new
+// webhook service on the new hubs before the old one stops: an event in between may reach a
+// receiver twice, under the same webhook-id, never not at all. The old service and the hubs no
+// longer used stop in the background, within the shutdown timeout.
+func (r *reloader) swapEvents(cfg *config.Config, clients map[string]unitClient, ch sessionpool.Changes) error {
+	if r.evs == nil {
+		return nil
+	}
+	renew := make(map[string]bool, len(ch.Added)+len(ch.Changed))
+	for _, id := range append(append([]string(nil), ch.Added...), ch.Changed...) {
+		renew[id] = true
+	}
+	hubs := make([]*events.Hub, 0, len(cfg.Units))
+	sockets := make(map[string]*events.WebSocket, len(cfg.Units))
+	var made []*events.Hub
+	for _, u := range cfg.Units {
+		if h := r.evs.Hub(u.ID); h != nil && !renew[u.ID] {
+			hubs = append(hubs, h)
+			sockets[u.ID] = r.sockets.get(u.ID)
+			continue
+		}
+		h, ws, err := unitHub(cfg.Events, u, r.pool, clients[u.ID].tls, r.fleet, r.logger, r.m)
+		if err != nil {
+			_ = events.CloseHubs(context.Background(), made)
+			return err
+		}
+		made = append(made, h)
+		hubs = append(hubs, h)
+		sockets[u.ID] = ws
+	}
+	gone := r.evs.Swap(hubs)
+	r.sockets.swap(sockets)
+	var oldHooks *webhooks.Service
+	if len(gone) > 0 || len(made) > 0 || !reflect.DeepEqual(r.cur.Webhooks, cfg.Webhooks) {
+		svc, err := startWebhooks(cfg, r.evs, r.logger, r.m)
+		if err != nil { // the configuration was checked: this is a bug worth the log, not a stop
+			r.logger.Error("webhooks not restarted after the reload; the previous ones go on", "err", err)
+		} else {
+			oldHooks = r.hooks.swap(svc)
+		}
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), r.closeTimeout)
+		defer cancel()
+		if oldHooks != nil {
+			_ = oldHooks.Close(ctx)
+		}
+		_ = events.CloseHubs(ctx, gone)
+	}()
+	return nil
 }
 
 // sameUnitSettings: everything the unit's client and session are built from is the same, so

@@ -60,8 +60,13 @@ func TestReloadAddsAUnitAndRotatesAKeyWithoutDroppingARequest(t *testing.T) {
 		return strings.Contains(body, `ucm_gateway_ucm_in_flight{unit="demo"} 1`)
 	}, 5*time.Second, 10*time.Millisecond)
 
+	// A stream of the demo unit, open across the reload: its unit is unchanged, so is its hub.
+	demoEvents := openStream(t, base+"/v1/units/demo/events")
+	waitEvent(t, demoEvents, "unit.state", nil)
+
 	write("listen: 127.0.0.1:0\napi_keys:\n" + adminEntry + strings.Replace(newEntry, "app", "app", 1) +
-		"units:\n  - id: branch\n    url: https://192.0.2.20:8089\n    username: api\n    password: pw\n")
+		"units:\n  - id: branch\n    url: https://192.0.2.20:8089\n    username: api\n    password: pw\n" +
+		"webhooks:\n  - name: crm\n    url: http://127.0.0.1:9/hook\n    secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n    units: [demo]\n")
 	code, body = postKey(t, base+"/v1/admin/reload", admin)
 	require.Equal(t, http.StatusOK, code, body)
 	assert.Contains(t, body, `"units_added":["branch"]`)
@@ -74,6 +79,17 @@ func TestReloadAddsAUnitAndRotatesAKeyWithoutDroppingARequest(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code, body)
 	code, body = getWith(t, base+"/v1/units/branch", newKey)
 	assert.Equal(t, http.StatusOK, code, "the added unit is served: %s", body)
+	code, _ = headWith(t, base+"/v1/units/branch/events", newKey)
+	assert.Equal(t, http.StatusOK, code, "the added unit has live events at once")
+	code, body = getWith(t, base+"/v1/webhooks", admin)
+	assert.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, `"name":"crm"`, "the webhook the file added runs")
+	assert.NotContains(t, body, "whsec_", "and its secret is not shown")
+	select {
+	case _, open := <-demoEvents:
+		assert.True(t, open, "the unchanged unit's stream goes on")
+	case <-time.After(300 * time.Millisecond):
+	}
 	_, metrics := get(t, base+"/metrics")
 	assert.Contains(t, metrics, "ucm_gateway_config_reload_success 1")
 	assert.Contains(t, metrics, `ucm_gateway_logins_total{result="success",unit="demo"} 1`, "the demo unit kept its session")
@@ -106,4 +122,16 @@ func TestReloadAddsAUnitAndRotatesAKeyWithoutDroppingARequest(t *testing.T) {
 	}, 5*time.Second, 20*time.Millisecond, "SIGHUP removed the unit")
 	_, metrics = get(t, base+"/metrics")
 	assert.Contains(t, metrics, "ucm_gateway_config_reload_success 1")
+}
+
+// headWith sends a HEAD with the given key.
+func headWith(t *testing.T, url, key string) (int, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodHead, url, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header
 }

@@ -180,16 +180,18 @@ func serve(ctx context.Context, cfg *config.Config, reload func() (*config.Confi
 		return err
 	}
 	defer closeEvents(evs, cfg.Server.ShutdownTimeout)
-	hooks, err := startWebhooks(cfg, evs, logger, m)
+	svc, err := startWebhooks(cfg, evs, logger, m)
 	if err != nil {
 		pool.Close(ctx)
 		return err
 	}
+	hooks := &hookHolder{svc: svc} // a reload may replace the service
 	defer hooks.Close(context.Background())
 
 	m.ConfigReloadTime.Set(float64(time.Now().Unix()))
 	settings := handlers.NewLive(handlers.LiveSettings{Keys: acc.keys, RateLimit: handlers.RateLimit{Requests: cfg.RateLimit.Requests, Window: cfg.RateLimit.Window}, TimeZones: zones})
-	rl := &reloader{load: reload, pool: pool, live: settings, demoSim: sim != nil, demo: acc.demo, open: acc.open, logger: logger, m: m, cur: cfg, clients: clients}
+	rl := &reloader{load: reload, pool: pool, live: settings, demoSim: sim != nil, demo: acc.demo, open: acc.open, logger: logger, m: m, cur: cfg, clients: clients,
+		evs: evs, sockets: sockets, fleet: evFleet, hooks: hooks, closeTimeout: cfg.Server.ShutdownTimeout}
 	defer rl.close()
 	var reloadFn func(context.Context) (handlers.ReloadResult, error)
 	if reload != nil {

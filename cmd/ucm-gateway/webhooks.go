@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"sync"
 	"log/slog"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/config"
@@ -29,3 +31,35 @@ func startWebhooks(cfg *config.Config, set *events.Set, logger *slog.Logger, m *
 	}
 	return webhooks.New(list, set, webhooks.Options{Logger: logger, Metrics: m, UserAgent: "ucm-gateway/" + version})
 }
+
+// hookHolder is the running webhook service, which a reload replaces: the handlers read it
+// through handlers.Webhooks, so GET /v1/webhooks and resume always reach the current one.
+type hookHolder struct {
+	mu  sync.RWMutex
+	svc *webhooks.Service
+}
+
+func (h *hookHolder) current() *webhooks.Service {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.svc
+}
+
+// List, Get and Resume are handlers.Webhooks.
+func (h *hookHolder) List() []webhooks.Status { return h.current().List() }
+
+func (h *hookHolder) Get(name string) (webhooks.Status, error) { return h.current().Get(name) }
+
+func (h *hookHolder) Resume(name string) (webhooks.Status, error) { return h.current().Resume(name) }
+
+// swap installs next and returns the service it replaces.
+func (h *hookHolder) swap(next *webhooks.Service) *webhooks.Service {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	old := h.svc
+	h.svc = next
+	return old
+}
+
+// Close stops the current service.
+func (h *hookHolder) Close(ctx context.Context) error { return h.current().Close(ctx) }

@@ -7506,10 +7506,11 @@ type ClientInterface interface {
 	//
 	// Operator action (scope `admin`), the same as sending the process SIGHUP. The
 	// configuration file is read again and checked in full; only when all of it is valid are
-	// the units, the API keys and the rate limits swapped in. Sessions of units whose settings
-	// did not change are kept; requests in flight finish on the settings they started with.
-	// Settings that need a restart (`listen`, `server`, `session`, `redis`, `events`,
-	// `webhooks`) are left as they are and listed in `restart_required` when they changed.
+	// the units (with their live-event hubs), the webhooks, the API keys and the rate limits
+	// swapped in. Sessions and event streams of units whose settings did not change are kept;
+	// requests in flight finish on the settings they started with. Settings that need a
+	// restart (`listen`, `log_level`, `server`, `session`, `cors`, `redis`, the `events` block)
+	// are left as they are and listed in `restart_required` when they changed.
 	// A file that does not load changes nothing: the answer is `422` listing every problem,
 	// and the gateway keeps serving with the configuration it had. This reloads the replica
 	// that answers; send it to each replica (or SIGHUP each) in a fleet. The call takes no body.
@@ -8591,10 +8592,11 @@ type ClientInterface interface {
 //
 // Operator action (scope `admin`), the same as sending the process SIGHUP. The
 // configuration file is read again and checked in full; only when all of it is valid are
-// the units, the API keys and the rate limits swapped in. Sessions of units whose settings
-// did not change are kept; requests in flight finish on the settings they started with.
-// Settings that need a restart (`listen`, `server`, `session`, `redis`, `events`,
-// `webhooks`) are left as they are and listed in `restart_required` when they changed.
+// the units (with their live-event hubs), the webhooks, the API keys and the rate limits
+// swapped in. Sessions and event streams of units whose settings did not change are kept;
+// requests in flight finish on the settings they started with. Settings that need a
+// restart (`listen`, `log_level`, `server`, `session`, `cors`, `redis`, the `events` block)
+// are left as they are and listed in `restart_required` when they changed.
 // A file that does not load changes nothing: the answer is `422` listing every problem,
 // and the gateway keeps serving with the configuration it had. This reloads the replica
 // that answers; send it to each replica (or SIGHUP each) in a fleet. The call takes no body.
@@ -14502,10 +14504,11 @@ type ClientWithResponsesInterface interface {
 	//
 	// Operator action (scope `admin`), the same as sending the process SIGHUP. The
 	// configuration file is read again and checked in full; only when all of it is valid are
-	// the units, the API keys and the rate limits swapped in. Sessions of units whose settings
-	// did not change are kept; requests in flight finish on the settings they started with.
-	// Settings that need a restart (`listen`, `server`, `session`, `redis`, `events`,
-	// `webhooks`) are left as they are and listed in `restart_required` when they changed.
+	// the units (with their live-event hubs), the webhooks, the API keys and the rate limits
+	// swapped in. Sessions and event streams of units whose settings did not change are kept;
+	// requests in flight finish on the settings they started with. Settings that need a
+	// restart (`listen`, `log_level`, `server`, `session`, `cors`, `redis`, the `events` block)
+	// are left as they are and listed in `restart_required` when they changed.
 	// A file that does not load changes nothing: the answer is `422` listing every problem,
 	// and the gateway keeps serving with the configuration it had. This reloads the replica
 	// that answers; send it to each replica (or SIGHUP each) in a fleet. The call takes no body.
@@ -24523,10 +24526,11 @@ func (r ResumeWebhookResponse) ContentType() string {
 //
 // Operator action (scope `admin`), the same as sending the process SIGHUP. The
 // configuration file is read again and checked in full; only when all of it is valid are
-// the units, the API keys and the rate limits swapped in. Sessions of units whose settings
-// did not change are kept; requests in flight finish on the settings they started with.
-// Settings that need a restart (`listen`, `server`, `session`, `redis`, `events`,
-// `webhooks`) are left as they are and listed in `restart_required` when they changed.
+// the units (with their live-event hubs), the webhooks, the API keys and the rate limits
+// swapped in. Sessions and event streams of units whose settings did not change are kept;
+// requests in flight finish on the settings they started with. Settings that need a
+// restart (`listen`, `log_level`, `server`, `session`, `cors`, `redis`, the `events` block)
+// are left as they are and listed in `restart_required` when they changed.
 // A file that does not load changes nothing: the answer is `422` listing every problem,
 // and the gateway keeps serving with the configuration it had. This reloads the replica
 // that answers; send it to each replica (or SIGHUP each) in a fleet. The call takes no body.

@@ -87,10 +87,11 @@ export interface paths {
          * Reload the configuration
          * @description Operator action (scope `admin`), the same as sending the process SIGHUP. The
          *     configuration file is read again and checked in full; only when all of it is valid are
-         *     the units, the API keys and the rate limits swapped in. Sessions of units whose settings
-         *     did not change are kept; requests in flight finish on the settings they started with.
-         *     Settings that need a restart (`listen`, `server`, `session`, `redis`, `events`,
-         *     `webhooks`) are left as they are and listed in `restart_required` when they changed.
+         *     the units (with their live-event hubs), the webhooks, the API keys and the rate limits
+         *     swapped in. Sessions and event streams of units whose settings did not change are kept;
+         *     requests in flight finish on the settings they started with. Settings that need a
+         *     restart (`listen`, `log_level`, `server`, `session`, `cors`, `redis`, the `events` block)
+         *     are left as they are and listed in `restart_required` when they changed.
          *     A file that does not load changes nothing: the answer is `422` listing every problem,
          *     and the gateway keeps serving with the configuration it had. This reloads the replica
          *     that answers; send it to each replica (or SIGHUP each) in a fleet. The call takes no body.
