@@ -1,10 +1,10 @@
 package main
 
 import (
-	"sync"
 	"context"
 	"crypto/tls"
 	"log/slog"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
 	"log/slog"
+	"sync"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/config"
 	"github.com/ucm-gateway/ucm-gateway/internal/events"
