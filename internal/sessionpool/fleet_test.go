@@ -162,55 +162,22 @@ func TestFleetWithRedisDownKeepsSessionsAndRecovers(t *testing.T) {
 
 func testLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// The fixtures of harness_test.go, which this external package (it imports shared, and shared
-// imports config, which imports sessionpool through events) cannot see.
+// The fixtures of harness_test.go, re-exported for this external package by export_test.go.
 const (
-	unitID      = "u1"
-	apiUser     = "api"
-	simPassword = "Corr3ct-H0rse-Battery!"
-	wrongPasswd = "Wr0ng-Passw0rd-Typo?"
+	unitID      = FixtureUnitID
+	apiUser     = FixtureAPIUser
+	simPassword = FixtureSimPassword
+	wrongPasswd = FixtureWrongPasswd
 )
 
-func simOn(cfg ucmsim.Config) *ucmsim.UCM {
-	cfg.Seed = true
-	if cfg.Password == "" {
-		cfg.Password = simPassword
-	}
-	return ucmsim.New(cfg)
-}
-
-func httpsClient(t *testing.T, sim *ucmsim.UCM) *ucm.Client {
-	t.Helper()
-	srv, err := ucmsim.Listen(sim, "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	tc, err := ucm.TLSOptions{PinSHA256: srv.CertSHA256()}.Config()
-	require.NoError(t, err)
-	c, err := ucm.NewClient(srv.URL(), tc)
-	require.NoError(t, err)
-	t.Cleanup(c.CloseIdle)
-	return c
-}
-
-func newPool(t *testing.T, opts Options, client Caller, password string) (*Pool, *metrics.Metrics) {
-	t.Helper()
-	m := metrics.New("test")
-	opts.Metrics = m
-	p, err := New(opts, []UnitConfig{{ID: unitID, URL: "https://sim.invalid", Username: apiUser, Password: password, Client: client}})
-	require.NoError(t, err)
-	return p, m
-}
-
-func closeAtEnd(t *testing.T, p *Pool) { t.Cleanup(func() { p.Close(context.Background()) }) }
-
-func sipAccount(ext string) map[string]any { return map[string]any{"extension": ext} }
-
-func unitState(t *testing.T, p *Pool) State {
-	t.Helper()
-	st, err := p.Unit(unitID)
-	require.NoError(t, err)
-	return st.State
-}
+var (
+	simOn       = FixtureSimOn
+	httpsClient = FixtureHTTPSClient
+	newPool     = FixtureNewPool
+	closeAtEnd  = FixtureCloseAtEnd
+	sipAccount  = FixtureSipAccount
+	unitState   = FixtureUnitState
+)
 
 func loginAttempts(sim *ucmsim.UCM) int {
 	c := sim.Counters()
