@@ -109,13 +109,9 @@ func (g *Group) Ack(ctx context.Context, ids ...int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = streamID(id)
-	}
 	ctx, cancel := context.WithTimeout(ctx, g.f.o.Timeout)
 	defer cancel()
-	return g.f.o.Client.XAck(ctx, g.keys.stream, g.name, s...).Err()
+	return g.f.o.Client.XAck(ctx, g.keys.stream, g.name, streamIDs(ids)...).Err()
 }
 
 // Keep resets the idle time of events this replica still works on (retrying, or queued), so no
@@ -124,13 +120,9 @@ func (g *Group) Keep(ctx context.Context, ids ...int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = streamID(id)
-	}
 	ctx, cancel := context.WithTimeout(ctx, g.f.o.Timeout)
 	defer cancel()
-	return g.f.o.Client.XClaimJustID(ctx, &redis.XClaimArgs{Stream: g.keys.stream, Group: g.name, Consumer: g.f.o.Replica, Messages: s}).Err()
+	return g.f.o.Client.XClaimJustID(ctx, &redis.XClaimArgs{Stream: g.keys.stream, Group: g.name, Consumer: g.f.o.Replica, Messages: streamIDs(ids)}).Err()
 }
 
 // Leave removes this replica from the group if it holds no event there, so the consumers of
@@ -145,4 +137,13 @@ func (g *Group) Leave(ctx context.Context) error {
 		return err
 	}
 	return g.f.o.Client.XGroupDelConsumer(ctx, g.keys.stream, g.name, g.f.o.Replica).Err()
+}
+
+// streamIDs are the stream entry ids of events (an event's id is its entry's, see streamID).
+func streamIDs(ids []int64) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = streamID(id)
+	}
+	return out
 }
