@@ -138,8 +138,9 @@ func (t *tracker) observeCalls(unit string, ch calls.Channels) []change {
 		}
 		out = append(ended, out...)
 	}
+	live := byChannelOf(next)
 	for name := range t.trunks {
-		if _, live := byChannelOf(next)[name]; !live {
+		if !live[name] {
 			delete(t.trunks, name)
 		}
 	}

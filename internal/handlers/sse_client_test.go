@@ -147,6 +147,23 @@ func (c *sseClient) until(t testing.TB, typ string, within time.Duration) []sseM
 	}
 }
 
+// within returns the messages that arrive during d (the stream must stay open).
+func (c *sseClient) within(d time.Duration) []sseMsg {
+	var out []sseMsg
+	timeout := time.After(d)
+	for {
+		select {
+		case m, ok := <-c.msgs:
+			if !ok {
+				return out
+			}
+			out = append(out, m)
+		case <-timeout:
+			return out
+		}
+	}
+}
+
 // ended reports whether the server closed the stream within d.
 func (c *sseClient) ended(d time.Duration) bool {
 	timeout := time.After(d)
