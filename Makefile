@@ -59,7 +59,7 @@ bench:
 ## fuzz: each fuzz target for FUZZTIME (10s); the corpus grows into testdata/fuzz (commit it)
 FUZZTIME ?= 10s
 FUZZ_TARGETS := ./internal/ucm:FuzzDecodeReply ./internal/ucm:FuzzCheckRaw ./internal/ucm:FuzzInt \
-	./internal/handlers:FuzzRequestToAction
+	./internal/handlers:FuzzRequestToAction ./internal/handlers:FuzzExtensionTranscode
 fuzz:
 	@set -e; cache="$$($(GO) env GOCACHE)/fuzz/$$($(GO) list -m)"; \
 	for t in $(FUZZ_TARGETS); do \

@@ -49,11 +49,18 @@ func (s *Server) ListExtensions(ctx context.Context, req api.ListExtensionsReque
 // read, so its JSON is written straight from the reply (encode.go) rather than through
 // api.Extension.
 func (s *Server) GetExtension(ctx context.Context, req api.GetExtensionRequestObject) (api.GetExtensionResponseObject, error) {
-	m, err := s.extensionReply(ctx, req.Unit, req.Ext)
+	raw, err := s.up.Do(ctx, req.Unit, "getSIPAccount", map[string]any{"extension": req.Ext})
+	if err != nil {
+		return nil, withUnit(req.Unit, err)
+	}
+	b := make([]byte, 0, 4096)
+	if out, ok := s.codec.appendExtensionReply(b, raw); ok {
+		return extensionJSON(append(out, '\n')), nil
+	}
+	m, err := extensionFromReply(req.Unit, raw)
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, 4096)
 	b = s.codec.appendObject(b, s.codec.schema("Extension"), m)
 	return extensionJSON(append(b, '\n')), nil
 }
@@ -86,6 +93,12 @@ func (s *Server) extensionReply(ctx context.Context, unit, ext string) (map[stri
 	if err != nil {
 		return nil, withUnit(unit, err)
 	}
+	return extensionFromReply(unit, raw)
+}
+
+// extensionFromReply decodes getSIPAccount's response object into the extension's map, the
+// siblings nested (transcode.go writes the same without the map).
+func extensionFromReply(unit string, raw []byte) (map[string]any, error) {
 	var reply struct {
 		Extension map[string]any    `json:"extension"`
 		Presence  []json.RawMessage `json:"sip_presence_settings"`

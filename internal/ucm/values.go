@@ -56,7 +56,9 @@ func (i *Int) IntPtr() *int {
 func ParseInt(v any) (int64, bool) {
 	switch x := v.(type) {
 	case float64:
-		if x != math.Trunc(x) || math.IsInf(x, 0) {
+		// Beyond int64 (12345678901234567890 arrives as a float) is not a number we can answer:
+		// int64(x) would wrap it to a wrong one.
+		if x != math.Trunc(x) || x < -(1<<63) || x >= 1<<63 {
 			return 0, false
 		}
 		return int64(x), true
