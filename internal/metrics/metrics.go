@@ -4,6 +4,7 @@
 package metrics
 
 import (
+	"regexp"
 	"runtime/debug"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +38,12 @@ type Metrics struct {
 
 	summary bool // upstream series summed over units (units.go)
 }
+
+// liveHeap adds three runtime series to the Go collector's: go_gc_heap_live_bytes (what the
+// last collection found live: the memory the gateway really holds, where go_memstats' heap in
+// use also counts garbage not yet collected), go_gc_heap_goal_bytes and
+// go_gc_cycles_total_gc_cycles_total.
+var liveHeap = collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/(heap/live|heap/goal|cycles/total):`)}
 
 // New builds and registers every collector on a fresh registry.
 func New(version string) *Metrics {
@@ -104,7 +111,8 @@ func New(version string) *Metrics {
 	build.WithLabelValues(version, goVersion).Set(1)
 	reg.MustRegister(m.UCMCalls, m.UCMCallDuration, m.Logins, m.SessionState, m.InFlight,
 		m.BreakerState, m.Coalesced, m.Refusals, m.HTTPRequests, m.HTTPDuration, build,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(liveHeap)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(m.eventCollectors.collectors()...)
 	reg.MustRegister(m.sharedCollectors.collectors()...)
 	return m
