@@ -22,13 +22,19 @@ type flight struct {
 }
 
 // coalesced lets identical concurrent reads share one call.
+//
+// A caller waits at most until the flight ends, which its own deadline (the request timeout
+// from the flight's start) bounds; a caller with an earlier deadline of its own leaves sooner.
 func (u *unit) coalesced(ctx context.Context, action string, params map[string]any) (json.RawMessage, error) {
-	key, err := fastjson.Marshal(params) // map keys marshal sorted: equal params, equal key
-	if err != nil {
-		return u.exchange(ctx, action, params)
-	}
 	// A read that starts after a write must not join a flight that started before it.
-	k := strconv.FormatUint(u.writes.Load(), 10) + "\x00" + action + "\x00" + string(key)
+	var buf [128]byte
+	b := strconv.AppendUint(buf[:0], u.writes.Load(), 10)
+	b = append(append(append(b, 0), action...), 0)
+	b, err := fastjson.Append(b, params, fastjson.SortMapKeys) // equal params, equal key
+	if err != nil {
+		return u.detached(ctx, action, params)
+	}
+	k := string(b)
 	if raw, ok := u.fromWindow(ctx, action, k); ok {
 		u.opts.Metrics.Coalesced.WithLabelValues(u.label).Inc()
 		return raw, nil
@@ -39,13 +45,16 @@ func (u *unit) coalesced(ctx context.Context, action string, params map[string]a
 	if !joined {
 		// The first caller's values (its request's log line records the call) without its
 		// cancellation; ended by the pool's Close, the deadline, or the last caller leaving.
+		// It flies in a goroutine of its own rather than in the first caller's: that caller
+		// may give up (or run out of its own, shorter deadline) while others wait on it, and
+		// must get its answer then.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), u.requestTimeout(action))
 		stop := context.AfterFunc(u.run, cancel)
 		f = &flight{done: make(chan struct{}), cancel: func() { stop(); cancel() }}
 		if !u.work.Go(func() { u.fly(fctx, k, f, action, params) }) {
 			u.flightMu.Unlock()
 			cancel()
-			return u.exchange(ctx, action, params) // the pool is closing: no shared work any more
+			return u.detached(ctx, action, params) // the pool is closing: no shared work any more
 		}
 		u.flights[k] = f
 	}
@@ -62,6 +71,13 @@ func (u *unit) coalesced(ctx context.Context, action string, params map[string]a
 		u.leave(k, f)
 		return nil, ctx.Err()
 	}
+}
+
+// detached is a read outside any flight, within the request deadline.
+func (u *unit) detached(ctx context.Context, action string, params map[string]any) (json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, u.requestTimeout(action))
+	defer cancel()
+	return u.exchange(ctx, action, params)
 }
 
 func (u *unit) fly(ctx context.Context, k string, f *flight, action string, params map[string]any) {

@@ -163,13 +163,15 @@ func (p *Pool) Do(ctx context.Context, unitID, action string, params map[string]
 		return nil, ErrUnknownUnit
 	}
 	u.touch()
-	ctx, cancel := context.WithTimeout(ctx, u.requestTimeout(action))
-	defer cancel()
 	var raw json.RawMessage
 	var err error
 	if isRead(action) {
+		// The read's flight carries the request deadline (coalesce.go): a caller waits for
+		// it no longer than that.
 		raw, err = u.coalesced(ctx, action, params)
 	} else {
+		ctx, cancel := context.WithTimeout(ctx, u.requestTimeout(action))
+		defer cancel()
 		// A read that starts after this write must not join a flight that started before it.
 		defer u.writes.Add(1)
 		raw, err = u.exchange(ctx, action, params)
