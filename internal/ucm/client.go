@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	fastjson "github.com/segmentio/encoding/json"
@@ -26,6 +27,15 @@ import (
 // maxReplyBytes bounds a JSON reply read into memory. Large lists are paged well below this; a
 // reply above it is a fault, not data.
 const maxReplyBytes = 32 << 20
+
+// IdleConnTimeout is how long a connection to a unit stays pooled unused. Shorter than
+// net/http's 90 s on purpose: the UCM's own idle limit is not documented, and a connection the
+// unit closes as a write is sent on it fails that write (net/http retries only idempotent
+// requests, and every UCM action is a POST); and with thousands of units a pooled connection
+// (buffers, TLS state, two goroutines) is most of what an active unit costs. A unit in use
+// keeps its connection; one read every 30 s or less never reconnects, and the event sources
+// and keep-alive are well inside it or far outside it.
+const IdleConnTimeout = 30 * time.Second
 
 // Client sends actions to one unit. It is safe for concurrent use and holds no session state: the
 // cookie is a parameter of every call.
@@ -52,7 +62,7 @@ func NewClient(baseURL string, tlsConf *tls.Config) (*Client, error) {
 		TLSClientConfig:       tlsConf,
 		TLSHandshakeTimeout:   5 * time.Second,
 		MaxIdleConnsPerHost:   16,
-		IdleConnTimeout:       90 * time.Second,
+		IdleConnTimeout:       IdleConnTimeout,
 		ResponseHeaderTimeout: 0, // the caller's context deadline governs
 		ForceAttemptHTTP2:     false,
 		// A kept connection holds both buffers for as long as it is pooled: with thousands of
@@ -224,17 +234,32 @@ func unmarshalEnvelope(body []byte, env *envelope) error {
 	return err
 }
 
-// readReply reads a whole reply, at most maxReplyBytes+1 of it, into a buffer sized by its
-// Content-Length when the unit sends one: io.ReadAll's doubling from 512 bytes copied a
-// getSIPAccount reply four times.
+// readReply reads a whole reply, at most maxReplyBytes+1 of it. With a Content-Length it reads
+// into a buffer of that size; without one (a chunked reply) into a pooled buffer, then copies
+// it out at its size: io.ReadAll's doubling from 512 bytes allocated and copied a chunked
+// getSIPAccount reply four times over, 7.5 KB of garbage per read.
 func readReply(resp *http.Response) ([]byte, error) {
-	var buf bytes.Buffer
+	body := io.LimitReader(resp.Body, maxReplyBytes+1)
 	if n := resp.ContentLength; n > 0 && n <= maxReplyBytes {
-		buf.Grow(int(n) + bytes.MinRead)
+		buf := bytes.NewBuffer(make([]byte, 0, int(n)+bytes.MinRead))
+		_, err := buf.ReadFrom(body)
+		return buf.Bytes(), err
 	}
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxReplyBytes+1))
-	return buf.Bytes(), err
+	buf := replyBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	_, err := buf.ReadFrom(body)
+	out := bytes.Clone(buf.Bytes())
+	if buf.Cap() <= maxPooledReply {
+		replyBuffers.Put(buf)
+	}
+	return out, err
 }
+
+// replyBuffers are readReply's buffers for replies of unknown length; one that grew past
+// maxPooledReply (a big list) is left to the collector rather than kept.
+var replyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledReply = 64 << 10
 
 // encodeRequest writes {"request":{…}}: the parameters, then action and cookie, which a
 // parameter can never override, keys sorted, the bytes encoding/json writes for the same map.
