@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/go-chi/httplog/v3"
 
@@ -53,24 +54,38 @@ func (s *Server) GetExtension(ctx context.Context, req api.GetExtensionRequestOb
 	if err != nil {
 		return nil, withUnit(req.Unit, err)
 	}
-	b := make([]byte, 0, 4096)
+	buf := bodyBuffers.Get().(*[]byte)
+	b := (*buf)[:0]
 	if out, ok := s.codec.appendExtensionReply(b, raw); ok {
-		return extensionJSON(append(out, '\n')), nil
+		*buf = append(out, '\n')
+		return extensionJSON{buf}, nil
 	}
 	m, err := extensionFromReply(req.Unit, raw)
 	if err != nil {
+		bodyBuffers.Put(buf)
 		return nil, err
 	}
-	b = s.codec.appendObject(b, s.codec.schema("Extension"), m)
-	return extensionJSON(append(b, '\n')), nil
+	*buf = append(s.codec.appendObject(b, s.codec.schema("Extension"), m), '\n')
+	return extensionJSON{buf}, nil
 }
 
-// extensionJSON is GET …/extensions/{ext}'s 200, already encoded.
-type extensionJSON jsonBody
+// extensionJSON is GET …/extensions/{ext}'s 200, already encoded, in a buffer of bodyBuffers
+// that goes back to the pool once written.
+type extensionJSON struct{ body *[]byte }
 
 func (j extensionJSON) VisitGetExtensionResponse(w http.ResponseWriter) error {
-	return jsonBody(j).write(w)
+	err := jsonBody(*j.body).write(w)
+	if cap(*j.body) <= maxPooledBody {
+		bodyBuffers.Put(j.body)
+	}
+	return err
 }
+
+// bodyBuffers hold response bodies the read path encodes itself: the body is garbage the
+// moment it is written, 4 KB a read.
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledBody = 64 << 10
 
 // extension reads one extension as the generated type, for the write paths' read-back.
 func (s *Server) extension(ctx context.Context, unit, ext string) (api.Extension, error) {
