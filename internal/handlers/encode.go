@@ -27,7 +27,39 @@ type prop struct {
 	name     string
 	key      []byte // `"name":`
 	schema   *openapi3.Schema
+	kind     schemaKind
 	required bool
+}
+
+// schemaKind is a schema's one type, looked up once: the read path asks it of every value.
+type schemaKind uint8
+
+const (
+	kindOther schemaKind = iota // no type, several, or number: the Types.Is path decides
+	kindObject
+	kindArray
+	kindBoolean
+	kindInteger
+	kindString
+)
+
+func kindOf(s *openapi3.Schema) schemaKind {
+	if s == nil || s.Type == nil || len(*s.Type) != 1 {
+		return kindOther
+	}
+	switch (*s.Type)[0] {
+	case openapi3.TypeObject:
+		return kindObject
+	case openapi3.TypeArray:
+		return kindArray
+	case openapi3.TypeBoolean:
+		return kindBoolean
+	case openapi3.TypeInteger:
+		return kindInteger
+	case openapi3.TypeString:
+		return kindString
+	}
+	return kindOther
 }
 
 // propsCache holds each object schema's properties in output order; schemas are the spec's own
@@ -51,7 +83,8 @@ func (c *propsCache) of(s *openapi3.Schema) []prop {
 	out := make([]prop, 0, len(names))
 	for _, name := range names {
 		key := fastjson.AppendEscape(nil, name, fastjson.EscapeHTML)
-		out = append(out, prop{name: name, key: append(key, ':'), schema: s.Properties[name].Value,
+		ps := s.Properties[name].Value
+		out = append(out, prop{name: name, key: append(key, ':'), schema: ps, kind: kindOf(ps),
 			required: slices.Contains(s.Required, name)})
 	}
 	v, _ := c.m.LoadOrStore(s, out)
@@ -133,6 +166,49 @@ func appendScalarFromUCM(b []byte, s *openapi3.Schema, v any) ([]byte, bool) {
 
 // appendStringFromUCM is appendScalarFromUCM for a string the unit sent.
 func appendStringFromUCM(b []byte, s *openapi3.Schema, x string) ([]byte, bool) {
+	return appendStringKind(b, s, kindOf(s), x)
+}
+
+// appendStringKind is appendStringFromUCM for a schema whose kind is known.
+func appendStringKind(b []byte, s *openapi3.Schema, k schemaKind, x string) ([]byte, bool) {
+	if k == kindOther {
+		return appendStringAnyType(b, s, x)
+	}
+	switch k {
+	case kindBoolean:
+		v, ok := ucm.ParseBool(x)
+		return strconv.AppendBool(b, v), ok
+	case kindInteger:
+		if strings.TrimSpace(x) == "" {
+			if !s.Nullable {
+				return b, false
+			}
+			return append(b, "null"...), true
+		}
+		n, ok := ucm.ParseInt(x)
+		return strconv.AppendInt(b, n, 10), ok
+	case kindString:
+		if x == "" && s.Nullable && (len(s.Enum) > 0 || s.Pattern != "") {
+			return append(b, "null"...), true
+		}
+		if len(s.Enum) > 0 {
+			e, known := enumValue(s.Enum, x)
+			if !known {
+				return b, false
+			}
+			x = e
+		}
+		return fastjson.AppendEscape(b, x, fastjson.EscapeHTML), true
+	}
+	v, ok := fromUCM(s, x)
+	if !ok {
+		return b, false
+	}
+	return appendScalar(b, v), true
+}
+
+// appendStringAnyType is appendStringKind for a schema of no one type, by Types.Is.
+func appendStringAnyType(b []byte, s *openapi3.Schema, x string) ([]byte, bool) {
 	switch {
 	case s.Type.Is(openapi3.TypeBoolean):
 		v, ok := ucm.ParseBool(x)

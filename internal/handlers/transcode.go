@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -53,14 +54,23 @@ func (c *codec) appendExtensionReply(b []byte, raw []byte) ([]byte, bool) {
 	if !fastjson.Valid(raw) {
 		return b, false
 	}
+	s := c.schema("Extension")
+	pi := c.props.index(s)
+	var stack [maxSlots][]byte
+	var slots [][]byte
+	if len(pi.props) > maxSlots {
+		slots = make([][]byte, len(pi.props))
+	} else {
+		slots = stack[:len(pi.props)]
+	}
 	var ext, presence, voicemail, cti []byte
 	var seen [4]bool
-	sc, ok := newObjScan(raw)
+	sc, ok := newObjScan(raw, 0)
 	if !ok {
 		return b, false
 	}
 	for {
-		key, val, more, plain := sc.next()
+		key, more, plain := sc.key()
 		if !more {
 			break
 		}
@@ -72,13 +82,26 @@ func (c *codec) appendExtensionReply(b []byte, raw []byte) ([]byte, bool) {
 		k := bytesString(key)
 		switch {
 		case strings.EqualFold(k, "extension"):
-			n, ext = 0, val
+			n = 0
+			if raw[sc.i] == '{' { // read into the slots as it is scanned: one pass
+				start := sc.i
+				end, plain := fillSlots(pi, raw, start, slots)
+				if !plain {
+					return b, false
+				}
+				sc.i = skipWS(raw, end)
+				ext = raw[start:end]
+			} else {
+				ext = sc.value()
+			}
 		case strings.EqualFold(k, "sip_presence_settings"):
-			n, presence = 1, val
+			n, presence = 1, sc.value()
 		case strings.EqualFold(k, "voicemail"):
-			n, voicemail = 2, val
+			n, voicemail = 2, sc.value()
 		case strings.EqualFold(k, "cti_feature_privilege"):
-			n, cti = 3, val
+			n, cti = 3, sc.value()
+		default:
+			sc.value()
 		}
 		if n >= 0 {
 			if seen[n] { // the decoder would merge repeats into one map: leave that to it
@@ -98,18 +121,6 @@ func (c *codec) appendExtensionReply(b []byte, raw []byte) ([]byte, bool) {
 		}
 	}
 	if len(presence) > 0 && presence[0] != '[' && presence[0] != 'n' {
-		return b, false
-	}
-	s := c.schema("Extension")
-	pi := c.props.index(s)
-	var stack [maxSlots][]byte
-	var slots [][]byte
-	if len(pi.props) > maxSlots {
-		slots = make([][]byte, len(pi.props))
-	} else {
-		slots = stack[:len(pi.props)]
-	}
-	if !fillSlots(pi, ext, slots) {
 		return b, false
 	}
 	set := func(name string, v []byte) {
@@ -144,23 +155,32 @@ type transcoder struct {
 
 var emptyObject = []byte("{}")
 
-// fillSlots puts each member of the object raw whose name is a property into that property's
-// slot (a repeated member: the last, as a decoder keeps); false for a key it cannot read plainly.
-func fillSlots(pi *propIndex, raw []byte, slots [][]byte) bool {
-	sc, ok := newObjScan(raw)
+// fillSlots puts each member of the object at raw[start:] whose name is a property into that
+// property's slot (a repeated member: the last, as a decoder keeps) and returns the index just
+// past the object; plain is false for a key it cannot read plainly.
+func fillSlots(pi *propIndex, raw []byte, start int, slots [][]byte) (end int, plain bool) {
+	sc, ok := newObjScan(raw, start)
 	if !ok {
-		return false
+		return 0, false
 	}
+	next := 0
 	for {
-		key, val, more, plain := sc.next()
+		key, more, plain := sc.key()
 		if !more {
-			return true
+			return sc.end(), true
 		}
 		if !plain {
-			return false
+			return 0, false
 		}
-		if i, ok := pi.byName[string(key)]; ok {
+		val := sc.value()
+		// Replies list their members in the schema's (alphabetical) order, or close to it:
+		// the property after the last one found is tried before the map.
+		if next < len(pi.props) && pi.props[next].name == bytesString(key) {
+			slots[next] = val
+			next++
+		} else if i, ok := pi.byName[bytesString(key)]; ok {
 			slots[i] = val
+			next = i + 1
 		}
 	}
 }
@@ -177,7 +197,7 @@ func (tr *transcoder) appendSlots(b []byte, pi *propIndex, slots [][]byte) []byt
 		b = append(b, p.key...)
 		ok := false
 		if v := slots[i]; len(v) > 0 {
-			b, ok = tr.appendRawValue(b, p.schema, v)
+			b, ok = tr.appendRawValue(b, p.schema, p.kind, v)
 		}
 		if !ok && p.required && !p.schema.Nullable {
 			b, ok = tr.c.appendZero(b, p.schema), true
@@ -193,6 +213,13 @@ func (tr *transcoder) appendSlots(b []byte, pi *propIndex, slots [][]byte) []byt
 
 // appendRawObject is appendObject for a raw JSON object; false if a key is not plain.
 func (tr *transcoder) appendRawObject(b []byte, s *openapi3.Schema, raw []byte) ([]byte, bool) {
+	out, _, ok := tr.appendRawObjectAt(b, s, raw, 0)
+	return out, ok
+}
+
+// appendRawObjectAt is appendRawObject for the object at raw[start:]; end is the index just
+// past it.
+func (tr *transcoder) appendRawObjectAt(b []byte, s *openapi3.Schema, raw []byte, start int) (out []byte, end int, ok bool) {
 	pi := tr.c.props.index(s)
 	var stack [maxSlots][]byte
 	var slots [][]byte
@@ -201,35 +228,36 @@ func (tr *transcoder) appendRawObject(b []byte, s *openapi3.Schema, raw []byte) 
 	} else {
 		slots = stack[:len(pi.props)]
 	}
-	if !fillSlots(pi, raw, slots) {
-		return b, false
+	end, ok = fillSlots(pi, raw, start, slots)
+	if !ok {
+		return b, 0, false
 	}
-	return tr.appendSlots(b, pi, slots), true
+	return tr.appendSlots(b, pi, slots), end, true
 }
 
-// appendRawValue is appendValue for one raw JSON value v.
-func (tr *transcoder) appendRawValue(b []byte, s *openapi3.Schema, v []byte) ([]byte, bool) {
+// appendRawValue is appendValue for one raw JSON value v under s, whose kind is k.
+func (tr *transcoder) appendRawValue(b []byte, s *openapi3.Schema, k schemaKind, v []byte) ([]byte, bool) {
 	switch v[0] {
 	case 'n':
 		return appendScalarFromUCM(b, s, nil)
 	case '"':
 		str, plain := plainString(v)
-		if !plain {
+		if !plain || k == kindOther {
 			break
 		}
-		switch {
-		case s.Type.Is(openapi3.TypeObject):
+		switch k {
+		case kindObject:
 			return b, false
-		case s.Type.Is(openapi3.TypeArray):
+		case kindArray:
 			return tr.c.appendList(b, s, str)
 		}
-		return appendStringFromUCM(b, s, str)
+		return appendStringKind(b, s, k, str)
 	case 't', 'f':
-		if s.Type.Is(openapi3.TypeBoolean) {
+		if k == kindBoolean {
 			return append(b, v...), true
 		}
 	case '{':
-		if !s.Type.Is(openapi3.TypeObject) {
+		if k != kindObject {
 			break
 		}
 		if out, ok := tr.appendRawObject(b, s, v); ok {
@@ -245,7 +273,7 @@ func (tr *transcoder) appendRawValue(b []byte, s *openapi3.Schema, v []byte) ([]
 			tr.declined = true
 			return b, false
 		}
-		if s.Type.Is(openapi3.TypeInteger) {
+		if k == kindInteger {
 			n, ok := ucm.ParseInt(f)
 			return strconv.AppendInt(b, n, 10), ok
 		}
@@ -275,17 +303,18 @@ func (tr *transcoder) appendRawArray(b []byte, s *openapi3.Schema, raw []byte) (
 	n := 0
 	i := skipWS(raw, 1)
 	for i < len(raw) && raw[i] != ']' {
-		end := valueEnd(raw, i)
-		item := raw[i:end]
-		if item[0] == '{' { // anything else is not an object: left out, as appendArray does
+		var end int
+		if raw[i] == '{' { // anything else is not an object: left out, as appendArray does
 			if n > 0 {
 				b = append(b, ',')
 			}
 			var plain bool
-			if b, plain = tr.appendRawObject(b, is, item); !plain {
+			if b, end, plain = tr.appendRawObjectAt(b, is, raw, i); !plain {
 				return b[:start], false, false
 			}
 			n++
+		} else {
+			end = valueEnd(raw, i)
 		}
 		i = skipWS(raw, end)
 		if i < len(raw) && raw[i] == ',' {
@@ -331,7 +360,7 @@ func (c *codec) appendList(b []byte, s *openapi3.Schema, str string) ([]byte, bo
 				}
 			}
 			var ok bool
-			if b, ok = appendStringFromUCM(b, is, part); !ok {
+			if b, ok = appendStringKind(b, is, kindOf(is), part); !ok {
 				b = b[:mark]
 				continue
 			}
@@ -361,40 +390,49 @@ func bytesString(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// objScan walks the members of one valid JSON object.
+// objScan walks the members of one valid JSON object: key, then value (or the caller reads
+// the value at i itself and moves i past it).
 type objScan struct {
 	b []byte
 	i int
 }
 
-func newObjScan(raw []byte) (objScan, bool) {
-	i := skipWS(raw, 0)
+func newObjScan(raw []byte, start int) (objScan, bool) {
+	i := skipWS(raw, start)
 	if i >= len(raw) || raw[i] != '{' {
 		return objScan{}, false
 	}
 	return objScan{b: raw, i: skipWS(raw, i+1)}, true
 }
 
-// next returns the next member; more is false at the object's end, plain false for a key that
-// would need decoding.
-func (s *objScan) next() (key, val []byte, more, plain bool) {
+// key returns the next member's name and moves to its value; more is false at the object's
+// end, plain false for a name that would need decoding.
+func (s *objScan) key() (key []byte, more, plain bool) {
 	b, i := s.b, s.i
 	if i >= len(b) || b[i] == '}' {
-		return nil, nil, false, true
+		return nil, false, true
 	}
 	if b[i] == ',' {
 		i = skipWS(b, i+1)
 	}
-	kEnd := valueEnd(b, i)
+	kEnd := stringEnd(b, i)
 	k := b[i:kEnd]
 	_, plain = plainString(k)
 	i = skipWS(b, kEnd)
-	i = skipWS(b, i+1) // the colon
-	vEnd := valueEnd(b, i)
-	val = b[i:vEnd]
-	s.i = skipWS(b, vEnd)
-	return k[1 : len(k)-1], val, true, plain
+	s.i = skipWS(b, i+1) // past the colon
+	return k[1 : len(k)-1], true, plain
 }
+
+// value returns the member's value and moves past it.
+func (s *objScan) value() []byte {
+	end := valueEnd(s.b, s.i)
+	v := s.b[s.i:end]
+	s.i = skipWS(s.b, end)
+	return v
+}
+
+// end is the index just past the object, once key has said there is no more.
+func (s *objScan) end() int { return s.i + 1 }
 
 func skipWS(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
@@ -431,15 +469,23 @@ func valueEnd(b []byte, i int) int {
 	return j
 }
 
-// stringEnd is the index just past the JSON string whose opening quote is b[i].
+// stringEnd is the index just past the JSON string whose opening quote is b[i]: the next
+// quote not escaped (an odd run of backslashes before it escapes it).
 func stringEnd(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
+	for j := i + 1; j < len(b); {
+		q := bytes.IndexByte(b[j:], '"')
+		if q < 0 {
+			break
+		}
+		j += q
+		k := j
+		for k > i+1 && b[k-1] == '\\' {
+			k--
+		}
+		if (j-k)%2 == 0 {
 			return j + 1
 		}
+		j++
 	}
 	return len(b)
 }
