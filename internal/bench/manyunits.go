@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ucm-gateway/ucm-gateway/internal/auth"
+	"github.com/ucm-gateway/ucm-gateway/internal/ucm"
 )
 
 // ProcessResult is one run of the real gateway binary with many units configured.
@@ -27,9 +27,15 @@ type ProcessResult struct {
 	RSSIdle, RSSActive int64         // bytes, after start has settled / after Active units were used
 	HeapIdle           int64         // Go heap and stacks in use (go_memstats), idle
 	HeapActive         int64         // and after Active units were used
-	UnitsPageBytes     int           // GET /v1/units (first page, default size)
-	UnitsPages         int           // pages to read them all
-	MetricsBytes       int           // GET /metrics after Active units were used
+	LiveIdle           int64         // live heap (go_gc_heap_live_bytes) and stacks after a collection, idle
+	LiveActive         int64         // and after Active units were used
+	Settled            bool          // measured again once the active units' connections idled out
+	SettleAfter        time.Duration // how long after the reads
+	RSSSettled         int64
+	LiveSettled        int64
+	UnitsPageBytes     int // GET /v1/units (first page, default size)
+	UnitsPages         int // pages to read them all
+	MetricsBytes       int // GET /metrics after Active units were used
 	FailedActivations  int
 	ContactAtStart     bool
 	LoginsAtStart      int // logins the upstream saw between start and the idle measurement
@@ -52,7 +58,10 @@ func BuildGateway(dir string) (string, error) {
 // ManyUnits starts the real binary with units units configured (every one the same simulator,
 // which counts what reaches it), measures its start and memory, then uses active of them and
 // measures again.
-func ManyUnits(bin string, units, active int, perUnit, contact bool) (ProcessResult, error) {
+//
+// With settle, it measures once more after ucm.IdleConnTimeout: the active units still hold
+// their sessions (kept alive), their pooled connections have been closed.
+func ManyUnits(bin string, units, active int, perUnit, contact, settle bool) (ProcessResult, error) {
 	res := ProcessResult{Units: units, Active: active, PerUnitMetrics: perUnit, ContactAtStart: contact}
 	// The canned upstream, not the simulator: a UCM remembers one challenge per user, so
 	// thousands of units logging in to one simulator at once would refuse each other.
@@ -62,69 +71,28 @@ func ManyUnits(bin string, units, active int, perUnit, contact bool) (ProcessRes
 	if err != nil {
 		return res, err
 	}
-	addr, err := freeAddr()
-	if err != nil {
-		return res, err
-	}
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "listen: %s\nlog_level: error\nmetrics: {per_unit: %t}\nsession: {contact_at_start: %t}\nrate_limit: {requests: 1000000}\n", addr, perUnit, contact)
+	fmt.Fprintf(&cfg, "log_level: error\nmetrics: {per_unit: %t}\nsession: {contact_at_start: %t}\nrate_limit: {requests: 1000000}\n", perUnit, contact)
 	fmt.Fprintf(&cfg, "api_keys:\n  - name: bench\n    hashes: [%s]\n    scopes: [read, write, calls, admin]\n    units: [\"*\"]\nunits:\n", hash)
 	for i := range units {
 		fmt.Fprintf(&cfg, "  - {id: u%05d, url: %q, username: api, password: \"${PW}\", tls: {pin_sha256: %s}}\n", i, up.URL(), CertPin(up.Server))
 	}
-	dir, err := os.MkdirTemp("", "ucm-bench-")
+	g, startTime, err := startGateway(bin, cfg.String(), key, "PW="+simPassword)
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("%d units: %w", units, err)
 	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "gateway.yaml")
-	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
-		return res, err
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "--config", path)
-	cmd.Env = append(os.Environ(), "PW="+simPassword)
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return res, err
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	}()
-	base := "http://" + addr
-	c := &http.Client{Timeout: 30 * time.Second, Transport: &keyed{key: key, base: &http.Transport{MaxIdleConnsPerHost: 32}}}
-	for {
-		if code, err := get(c, http.MethodGet, base+"/readyz", "", ""); err == nil && code == http.StatusOK {
-			break
-		}
-		select {
-		case <-done:
-			return res, fmt.Errorf("the gateway with %d units exited at start", units)
-		default:
-		}
-		if time.Since(start) > time.Minute {
-			return res, fmt.Errorf("the gateway with %d units was not ready within a minute", units)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	res.StartTime = time.Since(start)
+	defer g.stop()
+	c, base := g.client, g.base
+	res.StartTime = startTime
 	time.Sleep(3 * time.Second) // first contacts, if any, settle
 	res.LoginsAtStart = int(up.Logins.Load())
-	if res.RSSIdle, err = rss(cmd.Process.Pid); err != nil {
+	if res.RSSIdle, err = rss(g.pid()); err != nil {
 		return res, err
 	}
 	if res.HeapIdle, err = inUse(c, base); err != nil {
+		return res, err
+	}
+	if res.LiveIdle, err = retained(c, base); err != nil {
 		return res, err
 	}
 	body, err := fetch(c, base+"/v1/units")
@@ -154,10 +122,13 @@ func ManyUnits(bin string, units, active int, perUnit, contact bool) (ProcessRes
 	res.FailedActivations = int(failed.Load())
 	res.LoginsActivated = int(up.Logins.Load()) - res.LoginsAtStart
 	time.Sleep(time.Second)
-	if res.RSSActive, err = rss(cmd.Process.Pid); err != nil {
+	if res.RSSActive, err = rss(g.pid()); err != nil {
 		return res, err
 	}
 	if res.HeapActive, err = inUse(c, base); err != nil {
+		return res, err
+	}
+	if res.LiveActive, err = retained(c, base); err != nil {
 		return res, err
 	}
 	m, err := fetch(c, base+"/metrics")
@@ -165,6 +136,17 @@ func ManyUnits(bin string, units, active int, perUnit, contact bool) (ProcessRes
 		return res, err
 	}
 	res.MetricsBytes = len(m)
+	if settle {
+		res.SettleAfter = ucm.IdleConnTimeout + 2*time.Second
+		time.Sleep(res.SettleAfter)
+		if res.LiveSettled, err = retained(c, base); err != nil {
+			return res, err
+		}
+		if res.RSSSettled, err = rss(g.pid()); err != nil {
+			return res, err
+		}
+		res.Settled = true
+	}
 	return res, nil
 }
 
@@ -206,6 +188,56 @@ func rss(pid int) (int64, error) {
 	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
 }
 
+// retained is what the gateway holds: the heap its next two collections found live, and its
+// stacks. Heap in use (inUse) also counts the garbage of the requests just made, and RSS the
+// heap the runtime keeps for growth, so both move with the collector's pacing rather than with
+// what a unit costs. Reads of /v1/units allocate until two cycles have run (a cycle that was
+// under way when asked may have marked from before the measurement).
+func retained(c *http.Client, base string) (int64, error) {
+	series := func() (map[string]float64, error) {
+		body, err := fetch(c, base+"/metrics")
+		if err != nil {
+			return nil, err
+		}
+		return metricValues(body, "go_gc_cycles_total_gc_cycles_total", "go_gc_heap_live_bytes", "go_memstats_stack_inuse_bytes"), nil
+	}
+	first, err := series()
+	if err != nil {
+		return 0, err
+	}
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		for range 20 {
+			if _, err := fetch(c, base+"/v1/units?page_size=200"); err != nil {
+				return 0, err
+			}
+		}
+		now, err := series()
+		if err != nil {
+			return 0, err
+		}
+		if now["go_gc_cycles_total_gc_cycles_total"] >= first["go_gc_cycles_total_gc_cycles_total"]+2 {
+			return int64(now["go_gc_heap_live_bytes"] + now["go_memstats_stack_inuse_bytes"]), nil
+		}
+	}
+	return 0, fmt.Errorf("no garbage collection within a minute")
+}
+
+// metricValues reads the named unlabelled series from a Prometheus text exposition.
+func metricValues(body []byte, names ...string) map[string]float64 {
+	out := make(map[string]float64, len(names))
+	for line := range strings.SplitSeq(string(body), "\n") {
+		for _, name := range names {
+			if v, ok := strings.CutPrefix(line, name+" "); ok {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					out[name] = f
+				}
+			}
+		}
+	}
+	return out
+}
+
 // inUse is the gateway's Go heap and stacks in use, from its own /metrics: what it holds,
 // without the heap the runtime keeps for growth or has not yet returned to the OS.
 func inUse(c *http.Client, base string) (int64, error) {
@@ -213,17 +245,9 @@ func inUse(c *http.Client, base string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var sum int64
-	for line := range strings.SplitSeq(string(body), "\n") {
-		for _, name := range []string{"go_memstats_heap_inuse_bytes ", "go_memstats_stack_inuse_bytes "} {
-			if v, ok := strings.CutPrefix(line, name); ok {
-				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-				if err != nil {
-					return 0, err
-				}
-				sum += int64(f)
-			}
-		}
+	v := metricValues(body, "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes")
+	if len(v) != 2 {
+		return 0, fmt.Errorf("/metrics has no go_memstats heap and stack series")
 	}
-	return sum, nil
+	return int64(v["go_memstats_heap_inuse_bytes"] + v["go_memstats_stack_inuse_bytes"]), nil
 }

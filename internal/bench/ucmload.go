@@ -30,6 +30,11 @@ func get(c *http.Client, method, url, ctype, body string) (int, error) {
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
+	return do(c, req)
+}
+
+// do sends req and reads the whole answer; it returns the status.
+func do(c *http.Client, req *http.Request) (int, error) {
 	resp, err := c.Do(req)
 	if err != nil {
 		return 0, err
