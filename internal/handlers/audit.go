@@ -15,11 +15,12 @@ type auditRecord struct {
 	key, keyID string
 }
 
-type auditKey struct{}
-
+// auditFrom returns the request's audit record, or nil when audit does not write one.
 func auditFrom(ctx context.Context) *auditRecord {
-	rec, _ := ctx.Value(auditKey{}).(*auditRecord)
-	return rec
+	if st := requestStateFrom(ctx); st != nil && st.audited {
+		return &st.audit
+	}
+	return nil
 }
 
 // audit writes one line for every request that may change something on a unit (anything but
@@ -32,9 +33,11 @@ func (s *Server) audit(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		rec := &auditRecord{}
+		st, r := stateOf(r)
+		st.audited = true
+		rec := &st.audit
 		ww := chimw.NewWrapResponseWriter(w, r.ProtoMajor)
-		next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), auditKey{}, rec)))
+		next.ServeHTTP(ww, r)
 		status := ww.Status()
 		if status == 0 {
 			status = http.StatusOK

@@ -18,10 +18,6 @@ import (
 	"github.com/go-chi/httplog/v3"
 )
 
-type ctxKey int
-
-const requestIDKey ctxKey = iota
-
 var clientRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // requestID accepts a sane X-Request-Id from the client (so a frontend can correlate its own logs)
@@ -40,7 +36,7 @@ func requestID(next http.Handler) http.Handler {
 			attrs = append(attrs, slog.String("trace_id", strings.Split(tp, "-")[1]))
 		}
 		httplog.SetAttrs(r.Context(), attrs...)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		next.ServeHTTP(w, r.WithContext(withRequestState(r.Context(), &requestState{id: id})))
 	})
 }
 
@@ -49,8 +45,10 @@ var traceparent = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-
 
 // RequestIDFrom returns the request id set by the requestID middleware.
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if st := requestStateFrom(ctx); st != nil {
+		return st.id
+	}
+	return ""
 }
 
 // recoverer turns a panic into a problem+json 500 (never a bare 500 or a dropped connection) and
