@@ -46,7 +46,7 @@ func (s *Server) audit(next http.Handler) http.Handler {
 		if rc := chi.RouteContext(r.Context()); rc != nil {
 			pattern = rc.RoutePattern()
 		}
-		action := s.ops[r.Method+" "+pattern].id
+		action := s.ops[routeKey{r.Method, pattern}].id
 		if action == "" {
 			action = r.Method + " " + pattern
 		}
