@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
-	chimw "github.com/go-chi/chi/v5/middleware"
 )
 
 // auditRecord is filled in by later middleware (authenticate knows the key) and written by audit.
@@ -36,7 +35,7 @@ func (s *Server) audit(next http.Handler) http.Handler {
 		st, r := stateOf(r)
 		st.audited = true
 		rec := &st.audit
-		ww := chimw.NewWrapResponseWriter(w, r.ProtoMajor)
+		ww := statusRecorder(w, r)
 		next.ServeHTTP(ww, r)
 		status := ww.Status()
 		if status == 0 {

@@ -90,7 +90,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 func (s *Server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ww := chimw.NewWrapResponseWriter(w, r.ProtoMajor)
+		ww := statusRecorder(w, r)
 		next.ServeHTTP(ww, r)
 		route := "unmatched"
 		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
@@ -108,6 +108,17 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		s.metrics.HTTPRequests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 		s.metrics.HTTPDuration.WithLabelValues(route, method).Observe(elapsed.Seconds())
 	})
+}
+
+// statusRecorder returns a writer that tells the response's status: w itself when an outer
+// middleware has wrapped it already (httplog's RequestLogger wraps every request), chi's wrapper
+// otherwise. A second wrapper would see the very same WriteHeader and Write calls, as no
+// middleware between them writes on its own or changes a status, and costs two allocations.
+func statusRecorder(w http.ResponseWriter, r *http.Request) chimw.WrapResponseWriter {
+	if ww, ok := w.(chimw.WrapResponseWriter); ok {
+		return ww
+	}
+	return chimw.NewWrapResponseWriter(w, r.ProtoMajor)
 }
 
 // unitFromPath finds the unit in /v1/units/{unit}/… before routing has run (validation errors).
