@@ -44,8 +44,10 @@ func (e *AccessError) Error() string { return e.Detail }
 // logs, audit lines and problems name the key's configured name only.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := auth.Open()
-		if !s.open {
+		var p *auth.Principal
+		if s.open {
+			p = auth.Open()
+		} else {
 			header := r.Header.Get("Authorization")
 			token, wellFormed := auth.BearerToken(header)
 			var ok bool
