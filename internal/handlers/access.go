@@ -21,12 +21,13 @@ import (
 // settled after validation, at the same point an unknown unit is found, so a unit the key may
 // not use answers exactly like a unit that does not exist.
 
-type principalKey struct{}
-
-// principalFrom returns the authenticated caller, or nil (which may do nothing).
+// principalFrom returns the authenticated caller, or nil (which may do nothing) before
+// authenticate accepted a key.
 func principalFrom(ctx context.Context) *auth.Principal {
-	p, _ := ctx.Value(principalKey{}).(*auth.Principal)
-	return p
+	if st := requestStateFrom(ctx); st != nil {
+		return st.principal
+	}
+	return nil
 }
 
 // AccessError is a request refused because of who sent it: no valid key (401), a scope the key
@@ -43,8 +44,10 @@ func (e *AccessError) Error() string { return e.Detail }
 // logs, audit lines and problems name the key's configured name only.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := auth.Open()
-		if !s.open {
+		var p *auth.Principal
+		if s.open {
+			p = auth.Open()
+		} else {
 			header := r.Header.Get("Authorization")
 			token, wellFormed := auth.BearerToken(header)
 			var ok bool
@@ -68,7 +71,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if rec := auditFrom(r.Context()); rec != nil {
 			rec.key, rec.keyID = p.Name, p.KeyID
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		st, r := stateOf(r)
+		st.principal = p
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
-	chimw "github.com/go-chi/chi/v5/middleware"
 )
 
 // auditRecord is filled in by later middleware (authenticate knows the key) and written by audit.
@@ -15,11 +14,12 @@ type auditRecord struct {
 	key, keyID string
 }
 
-type auditKey struct{}
-
+// auditFrom returns the request's audit record, or nil when audit does not write one.
 func auditFrom(ctx context.Context) *auditRecord {
-	rec, _ := ctx.Value(auditKey{}).(*auditRecord)
-	return rec
+	if st := requestStateFrom(ctx); st != nil && st.audited {
+		return &st.audit
+	}
+	return nil
 }
 
 // audit writes one line for every request that may change something on a unit (anything but
@@ -32,9 +32,11 @@ func (s *Server) audit(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		rec := &auditRecord{}
-		ww := chimw.NewWrapResponseWriter(w, r.ProtoMajor)
-		next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), auditKey{}, rec)))
+		st, r := stateOf(r)
+		st.audited = true
+		rec := &st.audit
+		ww := statusRecorder(w, r)
+		next.ServeHTTP(ww, r)
 		status := ww.Status()
 		if status == 0 {
 			status = http.StatusOK
@@ -43,7 +45,7 @@ func (s *Server) audit(next http.Handler) http.Handler {
 		if rc := chi.RouteContext(r.Context()); rc != nil {
 			pattern = rc.RoutePattern()
 		}
-		action := s.ops[r.Method+" "+pattern].id
+		action := s.ops[routeKey{r.Method, pattern}].id
 		if action == "" {
 			action = r.Method + " " + pattern
 		}

@@ -19,28 +19,42 @@ type UCMCall struct {
 	Duration time.Duration
 }
 
-type callLogKey struct{}
-
+// callLog is a request's UCM calls (part of its requestState).
 type callLog struct {
 	mu    sync.Mutex
+	on    bool // logUCMCalls collects them
 	calls []UCMCall
+	first [1]UCMCall // calls' array while a request made one call, as most do
 }
 
 // RecordUCMCall notes a UCM call on the request's log line (unit, actions, outcomes, latency).
 // The session pool calls it through its OnCall hook; outside a request it does nothing.
 func RecordUCMCall(ctx context.Context, c UCMCall) {
-	if l, ok := ctx.Value(callLogKey{}).(*callLog); ok {
-		l.mu.Lock()
-		l.calls = append(l.calls, c)
-		l.mu.Unlock()
+	st := requestStateFrom(ctx)
+	if st == nil {
+		return
 	}
+	l := &st.calls
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.on {
+		return
+	}
+	if l.calls == nil {
+		l.calls = l.first[:0]
+	}
+	l.calls = append(l.calls, c)
 }
 
 // logUCMCalls collects the UCM calls a request made and adds them to its single log line.
 func logUCMCalls(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l := &callLog{}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callLogKey{}, l)))
+		st, r := stateOf(r)
+		l := &st.calls
+		l.mu.Lock()
+		l.on, l.calls = true, nil
+		l.mu.Unlock()
+		next.ServeHTTP(w, r)
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		if len(l.calls) == 0 {

@@ -18,10 +18,6 @@ import (
 	"github.com/go-chi/httplog/v3"
 )
 
-type ctxKey int
-
-const requestIDKey ctxKey = iota
-
 var clientRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // requestID accepts a sane X-Request-Id from the client (so a frontend can correlate its own logs)
@@ -29,18 +25,18 @@ var clientRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
-		if !clientRequestID.MatchString(id) {
+		if id == "" || !clientRequestID.MatchString(id) {
 			var b [12]byte
 			_, _ = rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
 		attrs := []slog.Attr{slog.String("request_id", id)}
-		if tp := r.Header.Get("traceparent"); traceparent.MatchString(tp) {
+		if tp := r.Header.Get("traceparent"); tp != "" && traceparent.MatchString(tp) {
 			attrs = append(attrs, slog.String("trace_id", strings.Split(tp, "-")[1]))
 		}
 		httplog.SetAttrs(r.Context(), attrs...)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		next.ServeHTTP(w, r.WithContext(withRequestState(r.Context(), &requestState{id: id})))
 	})
 }
 
@@ -49,8 +45,10 @@ var traceparent = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-
 
 // RequestIDFrom returns the request id set by the requestID middleware.
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if st := requestStateFrom(ctx); st != nil {
+		return st.id
+	}
+	return ""
 }
 
 // recoverer turns a panic into a problem+json 500 (never a bare 500 or a dropped connection) and
@@ -81,7 +79,9 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 				Detail: "the request body is larger than " + strconv.FormatInt(s.maxBody, 10) + " bytes"})
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		if r.Body != http.NoBody { // what net/http gives a request without a body: nothing to cap
+			r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -92,7 +92,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 func (s *Server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ww := chimw.NewWrapResponseWriter(w, r.ProtoMajor)
+		ww := statusRecorder(w, r)
 		next.ServeHTTP(ww, r)
 		route := "unmatched"
 		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
@@ -107,9 +107,20 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		httplog.SetAttrs(r.Context(), slog.String("route", route), slog.Int("status", status),
 			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
 		method := metricMethod(r.Method)
-		s.metrics.HTTPRequests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+		s.metrics.HTTPRequests.WithLabelValues(route, method, statusLabel(status)).Inc()
 		s.metrics.HTTPDuration.WithLabelValues(route, method).Observe(elapsed.Seconds())
 	})
+}
+
+// statusRecorder returns a writer that tells the response's status: w itself when an outer
+// middleware has wrapped it already (httplog's RequestLogger wraps every request), chi's wrapper
+// otherwise. A second wrapper would see the very same WriteHeader and Write calls, as no
+// middleware between them writes on its own or changes a status, and costs two allocations.
+func statusRecorder(w http.ResponseWriter, r *http.Request) chimw.WrapResponseWriter {
+	if ww, ok := w.(chimw.WrapResponseWriter); ok {
+		return ww
+	}
+	return chimw.NewWrapResponseWriter(w, r.ProtoMajor)
 }
 
 // unitFromPath finds the unit in /v1/units/{unit}/… before routing has run (validation errors).
@@ -129,6 +140,42 @@ func unitFromPath(r *http.Request) string {
 }
 
 var unitID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// statusLabel is strconv.Itoa(status), without allocating for the statuses the gateway answers
+// most.
+func statusLabel(status int) string {
+	switch status {
+	case http.StatusOK:
+		return "200"
+	case http.StatusCreated:
+		return "201"
+	case http.StatusAccepted:
+		return "202"
+	case http.StatusNoContent:
+		return "204"
+	case http.StatusNotModified:
+		return "304"
+	case http.StatusBadRequest:
+		return "400"
+	case http.StatusUnauthorized:
+		return "401"
+	case http.StatusForbidden:
+		return "403"
+	case http.StatusNotFound:
+		return "404"
+	case http.StatusConflict:
+		return "409"
+	case http.StatusTooManyRequests:
+		return "429"
+	case http.StatusBadGateway:
+		return "502"
+	case http.StatusServiceUnavailable:
+		return "503"
+	case http.StatusGatewayTimeout:
+		return "504"
+	}
+	return strconv.Itoa(status)
+}
 
 // metricMethod bounds the method label: anyone can send any method name, before authentication,
 // and each new name would otherwise create series of its own.

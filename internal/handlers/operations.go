@@ -18,12 +18,17 @@ type operation struct {
 	query      map[string]bool
 }
 
-// operationsOf indexes the spec's operations by "METHOD /route/{pattern}": chi's route patterns
+// routeKey names an operation by method and chi route pattern. It is a pair, not the string
+// "METHOD /pattern", so that a lookup on every request concatenates nothing (most patterns are
+// longer than the 32 bytes a concatenation may keep on the stack).
+type routeKey struct{ method, pattern string }
+
+// operationsOf indexes the spec's operations by method and route pattern: chi's route patterns
 // are the spec's path templates, since the router is generated from the spec. (The embedded
 // copy has the first letter of each operationId capitalised by oapi-codegen; ids are given as
 // api/openapi.yaml spells them.)
-func operationsOf(spec *openapi3.T) map[string]operation {
-	ops := map[string]operation{}
+func operationsOf(spec *openapi3.T) map[routeKey]operation {
+	ops := map[routeKey]operation{}
 	for path, item := range spec.Paths.Map() {
 		for method, op := range item.Operations() {
 			o := operation{id: op.OperationID, query: map[string]bool{}}
@@ -43,7 +48,7 @@ func operationsOf(spec *openapi3.T) map[string]operation {
 				}
 				slices.Sort(o.mediaTypes)
 			}
-			ops[method+" "+path] = o
+			ops[routeKey{method, path}] = o
 		}
 	}
 	return ops
@@ -59,6 +64,6 @@ func (s *Server) operationOf(r *http.Request) (operation, bool) {
 	if method == http.MethodHead {
 		method = http.MethodGet
 	}
-	op, found := s.ops[method+" "+pattern]
+	op, found := s.ops[routeKey{method, pattern}]
 	return op, found
 }

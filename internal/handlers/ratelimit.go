@@ -7,8 +7,6 @@ import (
 	"sort"
 	"sync/atomic"
 	"time"
-
-	"github.com/go-chi/httprate"
 )
 
 // RateLimit is a per-key request budget: Requests in any sliding Window.
@@ -27,15 +25,20 @@ func (s *Server) rateLimiter() func(http.Handler) http.Handler {
 		if b := current.Load(); b != nil && b.rl.Window == rl.Window {
 			return b
 		}
-		// Our own counter (httprate's in-memory one, wrapped) makes httprate align windows to
-		// the clock, so retryAfter can read the same counts httprate's sliding estimate uses.
-		var counter httprate.LimitCounter
+		// Windows are aligned to the clock, so retryAfter can read the same counts the
+		// sliding estimate uses.
+		var counter RateLimitCounter
 		if s.rateCounters != nil {
 			counter = s.rateCounters(rl.Window)
 		} else {
-			counter = httprate.NewLocalLimitCounter(rl.Window)
+			counter = newLocalCounter(rl.Window)
 		}
-		b := &budget{rl: rl, counter: counter, limiter: httprate.NewRateLimiter(rl.Requests, rl.Window, httprate.WithLimitCounter(counter))}
+		counter.Config(rl.Requests, rl.Window)
+		t, ok := counter.(taker)
+		if !ok {
+			t = &localTaker{LimitCounter: counter, window: rl.Window}
+		}
+		b := &budget{rl: rl, counter: t}
 		if current.CompareAndSwap(current.Load(), b) {
 			return b
 		}
@@ -50,48 +53,35 @@ func (s *Server) rateLimiter() func(http.Handler) http.Handler {
 			}
 			rl := s.live.load().RateLimit
 			b := budgetFor(rl)
+			// Always the request's own limit: the budget was made with the limit of its
+			// window, which a reload may have changed since.
 			limit := rl.Requests
 			if p.RateLimit > 0 {
 				limit = p.RateLimit
 			}
-			// Always the request's own limit: the limiter was built with the budget of its
-			// window, which a reload may have changed since.
-			r = r.WithContext(httprate.WithRequestLimit(r.Context(), limit))
-			window := int(math.Ceil(rl.Window.Seconds()))
 			now := time.Now().UTC()
 			cur := now.Truncate(rl.Window)
-			h := w.Header()
-			var limited bool
-			var curN, prevN int
-			if t, ok := b.counter.(taker); ok {
-				limited, prevN, curN = t.take(p.Name, limit, now)
-				rate := int(math.Round(slidingRate(prevN, curN, now.Sub(cur), rl.Window)))
-				takeHeaders(h, limit, cur.Add(rl.Window), limit-rate, limited, rl.Window)
-			} else {
-				limited = b.limiter.OnLimit(w, r, p.Name)
-				curN, prevN, _ = b.counter.Get(p.Name, cur, cur.Add(-rl.Window))
-			}
-			h.Set("RateLimit-Policy", fmt.Sprintf(`"per-key";q=%d;w=%d`, limit, window))
+			limited, prevN, curN := b.counter.take(p.Name, limit, now)
+			remaining := limit - int(math.Round(slidingRate(prevN, curN, now.Sub(cur), rl.Window)))
+			window := int(math.Ceil(rl.Window.Seconds()))
 			if !limited {
-				remaining := limit - int(math.Round(slidingRate(prevN, curN, now.Sub(cur), rl.Window)))
 				reset := int(math.Ceil(cur.Add(rl.Window).Sub(now).Seconds()))
-				h.Set("RateLimit", fmt.Sprintf(`"per-key";r=%d;t=%d`, max(0, remaining), reset))
+				rateHeaders(w.Header(), limit, remaining, cur.Add(rl.Window), window, reset)
 				next.ServeHTTP(w, r)
 				return
 			}
 			wait := retryAfter(prevN, curN, limit, now.Sub(cur), rl.Window)
-			h.Set("RateLimit", fmt.Sprintf(`"per-key";r=0;t=%d`, wait))
+			rateHeaders(w.Header(), limit, 0, cur.Add(rl.Window), window, wait)
 			writeProblem(w, r, s.logger, &AccessError{Status: http.StatusTooManyRequests, RetryAfter: time.Duration(wait) * time.Second,
 				Detail: fmt.Sprintf("the API key %q used its %d requests per %s; wait before trying again", p.Name, limit, rl.Window)})
 		})
 	}
 }
 
-// budget is the limiter of one window length.
+// budget is the counter of one window length.
 type budget struct {
 	rl      RateLimit
-	counter httprate.LimitCounter
-	limiter *httprate.RateLimiter
+	counter taker
 }
 
 // slidingRate is httprate's estimate of the requests in the last window: the previous window's

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,10 +32,9 @@ type redisCounter struct {
 	logger  *slog.Logger
 	timeout time.Duration
 
-	window  time.Duration
-	local   httprate.LimitCounter
-	localMu sync.Mutex  // take's check and count, on the local counter
-	down    atomic.Bool // counting locally now
+	window time.Duration
+	local  *localTaker // this replica's count, kept up always
+	down   atomic.Bool // counting locally now
 }
 
 // RedisRateLimits returns the maker of the fleet's rate-limit counters (Options.RateLimits).
@@ -44,7 +42,7 @@ type redisCounter struct {
 func RedisRateLimits(client redis.UniversalClient, keys shared.Keys, health *shared.Health, m *metrics.Metrics, logger *slog.Logger) func(time.Duration) RateLimitCounter {
 	return func(window time.Duration) RateLimitCounter {
 		return &redisCounter{client: client, keys: keys, health: health, metrics: m, logger: logger, timeout: time.Second,
-			window: window, local: httprate.NewLocalLimitCounter(window)}
+			window: window, local: newLocalCounter(window)}
 	}
 }
 

@@ -45,8 +45,8 @@ type Server struct {
 	reload   func(context.Context) (ReloadResult, error)
 	open     bool // --demo --insecure-no-auth: every request is auth.Open()
 	auditLog *slog.Logger
-	ops      map[string]operation // "METHOD /v1/…{pattern}" -> what the spec says of it (operations.go)
-	routes   chi.Routes           // the whole router, for Allow (methods.go)
+	ops      map[routeKey]operation // method and route pattern -> what the spec says of it (operations.go)
+	routes   chi.Routes             // the whole router, for Allow (methods.go)
 
 	// pending remembers, per unit, that this gateway staged changes not yet applied. It is this
 	// replica's knowledge only: the UCM does not report it.

@@ -21,7 +21,7 @@ import (
 
 // specRouter finds an operation by chi's match, and by kin-openapi's own router otherwise.
 type specRouter struct {
-	routes   map[string]*routers.Route // "GET /v1/units/{unit}" -> the spec's operation
+	routes   map[routeKey]*routers.Route // GET /v1/units/{unit} -> the spec's operation
 	fallback routers.Router
 }
 
@@ -31,10 +31,10 @@ func newSpecRouter(spec *openapi3.T) (*specRouter, error) {
 	if err != nil {
 		return nil, err
 	}
-	sr := &specRouter{routes: map[string]*routers.Route{}, fallback: fallback}
+	sr := &specRouter{routes: map[routeKey]*routers.Route{}, fallback: fallback}
 	for path, item := range spec.Paths.Map() {
 		for method, op := range item.Operations() {
-			sr.routes[method+" "+path] = &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op}
+			sr.routes[routeKey{method, path}] = &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op}
 		}
 	}
 	return sr, nil
@@ -46,7 +46,7 @@ func (sr *specRouter) FindRoute(r *http.Request) (*routers.Route, map[string]str
 	if rc == nil || r.URL.RawPath != "" {
 		return sr.fallback.FindRoute(r)
 	}
-	route, found := sr.routes[r.Method+" "+rc.RoutePattern()]
+	route, found := sr.routes[routeKey{r.Method, rc.RoutePattern()}]
 	if !found {
 		return sr.fallback.FindRoute(r)
 	}
