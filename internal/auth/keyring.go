@@ -91,7 +91,11 @@ func NewKeyring(keys []Key) (*Keyring, error) {
 			}
 			seen[d] = k.Name
 			kr.digests = append(kr.digests, d)
-			kr.owners = append(kr.owners, p)
+			// One principal per hash, its KeyID set once: Authenticate hands out the same
+			// (read-only) value for every request with that key.
+			owner := *p
+			owner.KeyID = hex.EncodeToString(d[:4])
+			kr.owners = append(kr.owners, &owner)
 		}
 	}
 	return kr, nil
@@ -100,7 +104,8 @@ func NewKeyring(keys []Key) (*Keyring, error) {
 // Len is the number of keys (hashes) in the ring.
 func (kr *Keyring) Len() int { return len(kr.digests) }
 
-// Authenticate finds the principal of a presented key. Every stored digest is compared, in
+// Authenticate finds the principal of a presented key; it is shared by every request made with
+// that key, and callers must not change it. Every stored digest is compared, in
 // constant time and without stopping at a match, so the time taken says nothing about which key
 // matched or how much of it.
 func (kr *Keyring) Authenticate(key string) (*Principal, bool) {
@@ -117,9 +122,7 @@ func (kr *Keyring) Authenticate(key string) (*Principal, bool) {
 	if found < 0 {
 		return nil, false
 	}
-	p := *kr.owners[found]
-	p.KeyID = hex.EncodeToString(sum[:4])
-	return &p, true
+	return kr.owners[found], true
 }
 
 // BearerToken extracts the token of an "Authorization: Bearer <token>" header value (the scheme
