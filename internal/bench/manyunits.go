@@ -188,11 +188,12 @@ func rss(pid int) (int64, error) {
 	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
 }
 
-// retained is what the gateway holds: the heap its next two collections found live, and its
+// retained is what the gateway holds: the heap its last collection found live, and its
 // stacks. Heap in use (inUse) also counts the garbage of the requests just made, and RSS the
 // heap the runtime keeps for growth, so both move with the collector's pacing rather than with
-// what a unit costs. Reads of /v1/units allocate until two cycles have run (a cycle that was
-// under way when asked may have marked from before the measurement).
+// what a unit costs. Reads of /v1/units allocate until retainedCycles collections have run: a
+// cycle under way when asked may have marked from before the measurement, and each collection
+// halves the stacks that grew for a request and are now mostly unused.
 func retained(c *http.Client, base string) (int64, error) {
 	series := func() (map[string]float64, error) {
 		body, err := fetch(c, base+"/metrics")
@@ -216,12 +217,14 @@ func retained(c *http.Client, base string) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if now["go_gc_cycles_total_gc_cycles_total"] >= first["go_gc_cycles_total_gc_cycles_total"]+2 {
+		if now["go_gc_cycles_total_gc_cycles_total"] >= first["go_gc_cycles_total_gc_cycles_total"]+retainedCycles {
 			return int64(now["go_gc_heap_live_bytes"] + now["go_memstats_stack_inuse_bytes"]), nil
 		}
 	}
 	return 0, fmt.Errorf("no garbage collection within a minute")
 }
+
+const retainedCycles = 4
 
 // metricValues reads the named unlabelled series from a Prometheus text exposition.
 func metricValues(body []byte, names ...string) map[string]float64 {
