@@ -331,10 +331,16 @@ func cpuModel() string {
 	return runtime.GOARCH
 }
 
+// commit is the commit measured, "-dirty" if the tree differs from it in anything but the
+// report this run rewrites.
 func commit() string {
-	out, err := exec.Command("git", "describe", "--always", "--dirty").Output()
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
 	if err != nil {
 		return "unknown"
 	}
-	return strings.TrimSpace(string(out))
+	c := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--", ".", ":(exclude)docs/benchmarks.md").Output(); err != nil || len(bytes.TrimSpace(st)) > 0 {
+		c += "-dirty"
+	}
+	return c
 }
