@@ -227,7 +227,7 @@ func report(w io.Writer) error {
 	p("on loopback, contacted lazily (`session.contact_at_start: false`: a unit is contacted at its first request). Start is\n")
 	p("exec to /readyz answering. Memory, after start settled (idle) and after 1,000 of the units served a read each\n")
 	p("(active): VmRSS from /proc; heap and stacks in use (go_memstats), which count garbage not yet collected; and what\n")
-	p("the gateway retains: the heap its collector found live (go_gc_heap_live_bytes, read after four collections) and its\n")
+	p("the gateway retains: the heap its collector found live (go_gc_heap_live_bytes, the least of eight collections) and its\n")
 	p("stacks. Per idle unit is against the same binary with 10 units.\n\n")
 	p("| units | metrics.per_unit | start | RSS idle | RSS, 1,000 active | in use idle / active | retained idle / active | per idle unit (RSS) | per active unit (RSS / in use / retained) | GET /v1/units (a page; %d pages of 50) | /metrics |\n", sum.UnitsPages)
 	p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")

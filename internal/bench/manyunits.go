@@ -188,12 +188,13 @@ func rss(pid int) (int64, error) {
 	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
 }
 
-// retained is what the gateway holds: the heap its last collection found live, and its
-// stacks. Heap in use (inUse) also counts the garbage of the requests just made, and RSS the
-// heap the runtime keeps for growth, so both move with the collector's pacing rather than with
-// what a unit costs. Reads of /v1/units allocate until retainedCycles collections have run: a
-// cycle under way when asked may have marked from before the measurement, and each collection
-// halves the stacks that grew for a request and are now mostly unused.
+// retained is what the gateway holds: the heap its collections find live, and its stacks.
+// Heap in use (inUse) also counts the garbage of the requests just made, and RSS the heap the
+// runtime keeps for growth, so both move with the collector's pacing rather than with what a
+// unit costs. Reads of /v1/units allocate until retainedCycles collections have run, and the
+// least live heap any of them found is taken: a collection counts what is allocated while it
+// marks as live too (these reads), so each finds somewhat more than the gateway holds; and
+// each halves the stacks that grew for a request and are now mostly unused.
 func retained(c *http.Client, base string) (int64, error) {
 	series := func() (map[string]float64, error) {
 		body, err := fetch(c, base+"/metrics")
@@ -206,6 +207,8 @@ func retained(c *http.Client, base string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	const cycles = "go_gc_cycles_total_gc_cycles_total"
+	last, least := first[cycles], -1.0
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
 		for range 20 {
@@ -217,14 +220,20 @@ func retained(c *http.Client, base string) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if now["go_gc_cycles_total_gc_cycles_total"] >= first["go_gc_cycles_total_gc_cycles_total"]+retainedCycles {
-			return int64(now["go_gc_heap_live_bytes"] + now["go_memstats_stack_inuse_bytes"]), nil
+		if now[cycles] > last {
+			last = now[cycles]
+			if live := now["go_gc_heap_live_bytes"]; least < 0 || live < least {
+				least = live
+			}
+		}
+		if now[cycles] >= first[cycles]+retainedCycles {
+			return int64(least + now["go_memstats_stack_inuse_bytes"]), nil
 		}
 	}
 	return 0, fmt.Errorf("no garbage collection within a minute")
 }
 
-const retainedCycles = 4
+const retainedCycles = 8
 
 // metricValues reads the named unlabelled series from a Prometheus text exposition.
 func metricValues(body []byte, names ...string) map[string]float64 {
