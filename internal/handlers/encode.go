@@ -172,7 +172,7 @@ func appendStringFromUCM(b []byte, s *openapi3.Schema, x string) ([]byte, bool) 
 // appendStringKind is appendStringFromUCM for a schema whose kind is known.
 func appendStringKind(b []byte, s *openapi3.Schema, k schemaKind, x string) ([]byte, bool) {
 	if k == kindOther {
-		return appendStringAnyType(b, s, x)
+		k = stringReadingKind(s)
 	}
 	switch k {
 	case kindBoolean:
@@ -207,39 +207,18 @@ func appendStringKind(b []byte, s *openapi3.Schema, k schemaKind, x string) ([]b
 	return appendScalar(b, v), true
 }
 
-// appendStringAnyType is appendStringKind for a schema of no one type, by Types.Is.
-func appendStringAnyType(b []byte, s *openapi3.Schema, x string) ([]byte, bool) {
+// stringReadingKind is the kind a string is read as under a schema of no one type: the first
+// of boolean, integer and string it allows, as Types.Is finds them.
+func stringReadingKind(s *openapi3.Schema) schemaKind {
 	switch {
 	case s.Type.Is(openapi3.TypeBoolean):
-		v, ok := ucm.ParseBool(x)
-		return strconv.AppendBool(b, v), ok
+		return kindBoolean
 	case s.Type.Is(openapi3.TypeInteger):
-		if strings.TrimSpace(x) == "" {
-			if !s.Nullable {
-				return b, false
-			}
-			return append(b, "null"...), true
-		}
-		n, ok := ucm.ParseInt(x)
-		return strconv.AppendInt(b, n, 10), ok
+		return kindInteger
 	case s.Type.Is(openapi3.TypeString):
-		if x == "" && s.Nullable && (len(s.Enum) > 0 || s.Pattern != "") {
-			return append(b, "null"...), true
-		}
-		if len(s.Enum) > 0 {
-			e, known := enumValue(s.Enum, x)
-			if !known {
-				return b, false
-			}
-			x = e
-		}
-		return fastjson.AppendEscape(b, x, fastjson.EscapeHTML), true
+		return kindString
 	}
-	v, ok := fromUCM(s, x)
-	if !ok {
-		return b, false
-	}
-	return appendScalar(b, v), true
+	return kindOther
 }
 
 func (c *codec) appendArray(b []byte, s *openapi3.Schema, v any) ([]byte, bool) {
