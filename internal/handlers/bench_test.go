@@ -38,9 +38,15 @@ func BenchmarkGetExtension(b *testing.B) {
 // coalescing and the shared session buy under load.
 func BenchmarkGetExtensionParallel(b *testing.B) {
 	e := newEnv(b)
+	parallelGets(b, e.srv.URL, e.sim)
+}
+
+// parallelGets reads extension 1000 from many clients at once for b.N reads and reports the
+// UCM calls they cost sim.
+func parallelGets(b *testing.B, base string, sim interface{ Calls(string) int }) {
 	// Enough idle connections for every parallel client, with the key newEnv's client sends.
 	client := &http.Client{Transport: &bearer{key: adminKey, base: &http.Transport{MaxIdleConnsPerHost: 64}}}
-	url := e.srv.URL + "/v1/units/demo/extensions/1000"
+	url := base + "/v1/units/demo/extensions/1000"
 	b.ReportAllocs()
 	b.SetParallelism(8)
 	b.ResetTimer()
@@ -56,7 +62,7 @@ func BenchmarkGetExtensionParallel(b *testing.B) {
 		}
 	})
 	b.StopTimer()
-	b.ReportMetric(float64(e.sim.Calls("getSIPAccount"))/float64(b.N), "ucm-calls/op")
+	b.ReportMetric(float64(sim.Calls("getSIPAccount"))/float64(b.N), "ucm-calls/op")
 }
 
 // BenchmarkCodecExtension converts one getSIPAccount reply to the REST type.
@@ -82,23 +88,5 @@ func BenchmarkCodecExtension(b *testing.B) {
 // request (the rate limiter's round trips).
 func BenchmarkFleetGetExtensionParallel(b *testing.B) {
 	f := newFleetEnv(b, 1, access{})
-	e := f.replicas[0]
-	client := &http.Client{Transport: &bearer{key: adminKey, base: &http.Transport{MaxIdleConnsPerHost: 64}}}
-	url := e.srv.URL + "/v1/units/demo/extensions/1000"
-	b.ReportAllocs()
-	b.SetParallelism(8)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			resp, err := client.Get(url)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	})
-	b.StopTimer()
-	b.ReportMetric(float64(f.sim.Calls("getSIPAccount"))/float64(b.N), "ucm-calls/op")
+	parallelGets(b, f.replicas[0].srv.URL, f.sim)
 }
