@@ -48,6 +48,15 @@ func (c *propsCache) index(s *openapi3.Schema) *propIndex {
 	return v.(*propIndex)
 }
 
+// slots are one slot per property: on the caller's stack (stack), unless the schema has more
+// properties than it holds.
+func (pi *propIndex) slots(stack *[maxSlots][]byte) [][]byte {
+	if len(pi.props) > maxSlots {
+		return make([][]byte, len(pi.props))
+	}
+	return stack[:len(pi.props)]
+}
+
 // appendExtensionReply writes the REST extension for getSIPAccount's response object raw, as
 // extensionReply and appendObject would; false means it declined and wrote nothing.
 func (c *codec) appendExtensionReply(b []byte, raw []byte) ([]byte, bool) {
@@ -57,12 +66,7 @@ func (c *codec) appendExtensionReply(b []byte, raw []byte) ([]byte, bool) {
 	s := c.schema("Extension")
 	pi := c.props.index(s)
 	var stack [maxSlots][]byte
-	var slots [][]byte
-	if len(pi.props) > maxSlots {
-		slots = make([][]byte, len(pi.props))
-	} else {
-		slots = stack[:len(pi.props)]
-	}
+	slots := pi.slots(&stack)
 	var ext, presence, voicemail, cti []byte
 	var seen [4]bool
 	sc, ok := newObjScan(raw, 0)
@@ -222,12 +226,7 @@ func (tr *transcoder) appendRawObject(b []byte, s *openapi3.Schema, raw []byte) 
 func (tr *transcoder) appendRawObjectAt(b []byte, s *openapi3.Schema, raw []byte, start int) (out []byte, end int, ok bool) {
 	pi := tr.c.props.index(s)
 	var stack [maxSlots][]byte
-	var slots [][]byte
-	if len(pi.props) > maxSlots {
-		slots = make([][]byte, len(pi.props))
-	} else {
-		slots = stack[:len(pi.props)]
-	}
+	slots := pi.slots(&stack)
 	end, ok = fillSlots(pi, raw, start, slots)
 	if !ok {
 		return b, 0, false
