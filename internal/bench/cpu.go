@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,15 +58,7 @@ func GatewayCPU(bin string, clients int, d time.Duration) (CPUResult, error) {
 
 // BuildProxy compiles the FixedPostProxy command (internal/bench/fixedproxy) into dir.
 func BuildProxy(dir string) (string, error) {
-	bin := filepath.Join(dir, "fixedproxy")
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", err
-	}
-	cmd := exec.Command("go", "build", "-o", bin, "./internal/bench/fixedproxy")
-	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	return bin, cmd.Run()
+	return build(dir, "fixedproxy", "./internal/bench/fixedproxy")
 }
 
 // ProxyCPU is GatewayCPU for the cheapest Go hop: the fixedproxy binary (BuildProxy) in front

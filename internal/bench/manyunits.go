@@ -43,13 +43,16 @@ type ProcessResult struct {
 }
 
 // BuildGateway compiles cmd/ucm-gateway into dir and returns its path.
-func BuildGateway(dir string) (string, error) {
-	bin := filepath.Join(dir, "ucm-gateway")
+func BuildGateway(dir string) (string, error) { return build(dir, "ucm-gateway", "./cmd/ucm-gateway") }
+
+// build compiles the module's package pkg into dir/name and returns its path.
+func build(dir, name, pkg string) (string, error) {
+	bin := filepath.Join(dir, name)
 	gomod, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/ucm-gateway")
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
 	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	return bin, cmd.Run()
