@@ -91,6 +91,11 @@ type valuesOf struct {
 
 func (c valuesOf) Value(key any) any { return c.values.Value(key) }
 
+// AfterFunc registers f on Context itself. Without it context.AfterFunc (which the unit's
+// client uses to stop an exchange its caller gives up) could not see through Value to the
+// context that ends this one, and would start a goroutine a read to wait for it.
+func (c valuesOf) AfterFunc(f func()) func() bool { return context.AfterFunc(c.Context, f) }
+
 func (u *unit) fly(ctx context.Context, k string, f *flight, action string, params map[string]any) {
 	defer f.cancel()
 	started := time.Now()

@@ -28,20 +28,19 @@ import (
 // reply above it is a fault, not data.
 const maxReplyBytes = 32 << 20
 
-// IdleConnTimeout is how long a connection to a unit stays pooled unused. Shorter than
-// net/http's 90 s on purpose: the UCM's own idle limit is not documented, and a connection the
-// unit closes as a write is sent on it fails that write (net/http retries only idempotent
-// requests, and every UCM action is a POST); and with thousands of units a pooled connection
-// (buffers, TLS state, two goroutines) is most of what an active unit costs. A unit in use
-// keeps its connection; one read every 30 s or less never reconnects, and the event sources
-// and keep-alive are well inside it or far outside it.
+// IdleConnTimeout is how long a connection to a unit stays pooled unused (net/http's default is
+// 90 s). The UCM's own idle limit is not documented; and with thousands of units a pooled
+// connection (its TLS state) is most of what an active unit costs. A unit in use keeps its
+// connection; one read every 30 s or less never reconnects, and the event sources and
+// keep-alive are well inside it or far outside it.
 const IdleConnTimeout = 30 * time.Second
 
 // Client sends actions to one unit. It is safe for concurrent use and holds no session state: the
 // cookie is a parameter of every call.
 type Client struct {
 	endpoint string
-	hc       *http.Client
+	conns    *conns       // a unit's connections (NewClient)
+	hc       *http.Client // or a test's transport (NewClientWithHTTP)
 }
 
 // NewClient checks that baseURL is an https URL (the UCM serves its API only over HTTPS) and
@@ -56,23 +55,7 @@ func NewClient(baseURL string, tlsConf *tls.Config) (*Client, error) {
 	}
 	u.Path = "/api"
 	u.RawQuery, u.Fragment = "", ""
-	tr := &http.Transport{
-		Proxy:                 nil, // units sit on LANs; an environment proxy would see nothing useful
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       tlsConf,
-		TLSHandshakeTimeout:   5 * time.Second,
-		MaxIdleConnsPerHost:   16,
-		IdleConnTimeout:       IdleConnTimeout,
-		ResponseHeaderTimeout: 0, // the caller's context deadline governs
-		ForceAttemptHTTP2:     false,
-		// A kept connection holds both buffers for as long as it is pooled: with thousands of
-		// units that is most of what an active unit costs. Requests are a few hundred bytes,
-		// and crypto/tls already holds each whole record it decrypts, so net/http's default
-		// 4 KB each buys nothing here.
-		WriteBufferSize: 1 << 10,
-		ReadBufferSize:  2 << 10,
-	}
-	return &Client{endpoint: u.String(), hc: &http.Client{Transport: tr}}, nil
+	return &Client{endpoint: u.String(), conns: newConns(u, tlsConf)}, nil
 }
 
 // NewClientWithHTTP is for tests that route requests through an in-process transport (for
@@ -82,7 +65,13 @@ func NewClientWithHTTP(baseURL string, hc *http.Client) *Client {
 }
 
 // CloseIdle drops pooled connections, for shutdown.
-func (c *Client) CloseIdle() { c.hc.CloseIdleConnections() }
+func (c *Client) CloseIdle() {
+	if c.conns != nil {
+		c.conns.closeIdle()
+		return
+	}
+	c.hc.CloseIdleConnections()
+}
 
 // envelope is the reply shape: {"response":{…},"status":N}.
 type envelope struct {
@@ -135,6 +124,13 @@ func (c *Client) do(ctx context.Context, action, cookie string, params map[strin
 	payload, err := encodeRequest(action, cookie, params)
 	if err != nil {
 		return nil, fmt.Errorf("ucm: %s: encode request: %w", action, err)
+	}
+	if c.conns != nil {
+		resp, notSent, err := c.conns.exchange(ctx, payload)
+		if err != nil {
+			return nil, transportErr(ctx, action, err, notSent)
+		}
+		return resp, nil
 	}
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(payload))
 	if err != nil {
