@@ -33,9 +33,9 @@ import (
 // connection before a request is written to it, so a write is not lost to a connection the unit
 // had already let go. net/http could only learn that from its read loop, racing the write.
 type conns struct {
-	addr, host string // what to dial (host:port) and the Host header
-	tlsConf    *tls.Config
-	dialer     net.Dialer
+	addr, host string        // what to dial (host:port) and the Host header
+	serverName string        // the name the unit's certificate is checked for, unless tlsConf says
+	tlsConf    *tls.Config   // shared, never changed: each connection gets a copy
 	idleFor    time.Duration // IdleConnTimeout; shorter in tests
 
 	mu   sync.Mutex
@@ -53,25 +53,21 @@ const (
 )
 
 // newConns is the pool for the unit at u (an https URL), with u.Host as the Host header, as
-// net/http sends it.
+// net/http sends it. With thousands of units configured and most of them idle, it holds little:
+// the TLS configuration is copied when a connection is made (as net/http does), not kept.
 func newConns(u *url.URL, tlsConf *tls.Config) *conns {
-	conf := tlsConf.Clone()
-	if conf == nil {
-		conf = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	if conf.ServerName == "" {
-		conf.ServerName = u.Hostname() // net/http does the same
-	}
 	port := u.Port()
 	if port == "" {
 		port = "443"
 	}
 	return &conns{
-		addr: net.JoinHostPort(u.Hostname(), port), host: u.Host, tlsConf: conf,
-		dialer:  net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second},
-		idleFor: IdleConnTimeout,
+		addr: net.JoinHostPort(u.Hostname(), port), host: u.Host, serverName: u.Hostname(),
+		tlsConf: tlsConf, idleFor: IdleConnTimeout,
 	}
 }
+
+// dialer is every unit's: units sit on LANs, so neither a proxy nor a per-unit setting applies.
+var dialer = net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
 
 // pconn is one connection to the unit. While idle it holds no buffer: the reader comes from a
 // pool for the length of an exchange.
@@ -194,11 +190,18 @@ func (c *conns) get(ctx context.Context) (*pconn, error) {
 }
 
 func (c *conns) dial(ctx context.Context) (*pconn, error) {
-	raw, err := c.dialer.DialContext(ctx, "tcp", c.addr)
+	raw, err := dialer.DialContext(ctx, "tcp", c.addr)
 	if err != nil {
 		return nil, err
 	}
-	tc := tls.Client(raw, c.tlsConf)
+	conf := c.tlsConf.Clone()
+	if conf == nil {
+		conf = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if conf.ServerName == "" {
+		conf.ServerName = c.serverName // net/http does the same
+	}
+	tc := tls.Client(raw, conf)
 	hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	err = tc.HandshakeContext(hctx)
 	cancel()
