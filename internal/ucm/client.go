@@ -200,12 +200,27 @@ func decodeEnvelope(action string, body []byte) (json.RawMessage, error) {
 }
 
 func looksLikeJSON(contentType string, body []byte) bool {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	if strings.HasPrefix(mt, "text/html") || strings.HasPrefix(mt, "audio/") {
-		return false
+	if !labelledJSON(contentType) {
+		// Parsed only when the label is not the usual one: mime.ParseMediaType builds a map of
+		// the parameters, a read's only allocation here.
+		mt, _, _ := mime.ParseMediaType(contentType)
+		if strings.HasPrefix(mt, "text/html") || strings.HasPrefix(mt, "audio/") {
+			return false
+		}
 	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n\ufeff")
 	return len(trimmed) > 0 && trimmed[0] == '{'
+}
+
+// labelledJSON is true for "application/json", alone or with parameters, in any case: a label
+// for which mime.ParseMediaType's answer is application/json whatever the parameters say.
+func labelledJSON(contentType string) bool {
+	const mt = "application/json"
+	if len(contentType) < len(mt) || !strings.EqualFold(contentType[:len(mt)], mt) {
+		return false
+	}
+	rest := contentType[len(mt):]
+	return rest == "" || rest[0] == ';'
 }
 
 var titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
