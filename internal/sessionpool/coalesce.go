@@ -91,9 +91,10 @@ type valuesOf struct {
 
 func (c valuesOf) Value(key any) any { return c.values.Value(key) }
 
-// AfterFunc registers f on Context itself. Without it context.AfterFunc (which the unit's
-// client uses to stop an exchange its caller gives up) could not see through Value to the
-// context that ends this one, and would start a goroutine a read to wait for it.
+// AfterFunc registers f on Context itself. Without it, context could see through Value only to
+// the first caller's context, not to the one that ends this one, and every context derived
+// from a flight's (the call's own timeout, the client's stop-on-cancel) started a goroutine to
+// watch it: one or two a read.
 func (c valuesOf) AfterFunc(f func()) func() bool { return context.AfterFunc(c.Context, f) }
 
 func (u *unit) fly(ctx context.Context, k string, f *flight, action string, params map[string]any) {
