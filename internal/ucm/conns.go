@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -77,6 +78,27 @@ type pconn struct {
 	br    *bufio.Reader
 	timer *time.Timer // closes the connection once it has been idle for IdleConnTimeout
 	idle  bool        // in c.idle; guarded by c.mu
+	left  int64       // bytes the reader may still take from tc (a reply's head is bounded)
+}
+
+// maxReplyHeadBytes bounds a reply's status line and headers, as net/http's Transport does
+// (MaxResponseHeaderBytes): a unit that sends headers without end fails the exchange instead of
+// filling memory until its deadline.
+const maxReplyHeadBytes = 1 << 20
+
+var errReplyHeadTooLong = errors.New("the unit's reply headers are over 1 MB")
+
+// Read is the connection as the reply's reader sees it: at most left more bytes.
+func (pc *pconn) Read(p []byte) (int, error) {
+	if pc.left <= 0 {
+		return 0, errReplyHeadTooLong
+	}
+	if int64(len(p)) > pc.left {
+		p = p[:pc.left]
+	}
+	n, err := pc.tc.Read(p)
+	pc.left -= int64(n)
+	return n, err
 }
 
 // readers are the connections' reply buffers, taken for one exchange each. 2 KB: crypto/tls
@@ -121,7 +143,8 @@ func (c *conns) exchange(ctx context.Context, payload []byte) (resp *http.Respon
 		return nil, true, ctxErr(ctx, err)
 	}
 	pc.br = readers.Get().(*bufio.Reader)
-	pc.br.Reset(pc.tc)
+	pc.br.Reset(pc)
+	pc.left = maxReplyHeadBytes
 	for {
 		resp, err = http.ReadResponse(pc.br, nil)
 		if err != nil || resp.StatusCode < 100 || resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
@@ -129,6 +152,7 @@ func (c *conns) exchange(ctx context.Context, payload []byte) (resp *http.Respon
 		}
 		// An interim 1xx reply (not asked for, but allowed): the real one follows.
 	}
+	pc.left = math.MaxInt64 // the body's bounds are its reader's business (readReply's, a stream's)
 	if err != nil {
 		stop()
 		pc.close()

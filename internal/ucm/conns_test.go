@@ -257,3 +257,30 @@ func TestClosedWithoutAnswer(t *testing.T) {
 	assert.False(t, te.NotSent)
 	assert.Contains(t, te.Error(), "closed the connection without answering")
 }
+
+// A reply whose headers never end fails the exchange once they pass maxReplyHeadBytes, instead
+// of being read into memory until the deadline.
+func TestEndlessReplyHeadersAreRefused(t *testing.T) {
+	u := newCountingUnit(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\n")
+		line := "X-Filler: " + strings.Repeat("a", 1000) + "\r\n"
+		for range 2 << 10 { // 2 MB of headers
+			if _, err := buf.WriteString(line); err != nil {
+				return
+			}
+		}
+		_ = buf.Flush()
+	})
+	c := pinnedClient(t, u.Server)
+	defer c.CloseIdle()
+	_, err := c.Call(context.Background(), "getSystemStatus", "sid1-1", nil)
+	var te *TransportError
+	require.ErrorAs(t, err, &te)
+	assert.ErrorIs(t, err, errReplyHeadTooLong)
+}
