@@ -21,25 +21,37 @@ import (
 
 // ProcessResult is one run of the real gateway binary with many units configured.
 type ProcessResult struct {
-	Units, Active      int
-	PerUnitMetrics     bool
-	StartTime          time.Duration // exec to /readyz answering 200
-	RSSIdle, RSSActive int64         // bytes, after start has settled / after Active units were used
-	HeapIdle           int64         // Go heap and stacks in use (go_memstats), idle
-	HeapActive         int64         // and after Active units were used
-	LiveIdle           int64         // live heap (go_gc_heap_live_bytes) and stacks after a collection, idle
-	LiveActive         int64         // and after Active units were used
-	Settled            bool          // measured again once the active units' connections idled out
-	SettleAfter        time.Duration // how long after the reads
-	RSSSettled         int64
-	LiveSettled        int64
-	UnitsPageBytes     int // GET /v1/units (first page, default size)
-	UnitsPages         int // pages to read them all
-	MetricsBytes       int // GET /metrics after Active units were used
-	FailedActivations  int
-	ContactAtStart     bool
-	LoginsAtStart      int // logins the upstream saw between start and the idle measurement
-	LoginsActivated    int // and while the active units were used
+	Units, Active     int
+	Batches           int // Active units were used this many times over, each batch new units
+	PerUnitMetrics    bool
+	StartTime         time.Duration // exec to /readyz answering 200
+	RSSIdle           int64         // bytes, after start has settled, before any request
+	RSSWarm           int64         // after the idle measurement's requests and 2,000 reads of 10 units
+	RSSActive         int64         // after the first batch of Active units was used
+	RSSLast           int64         // after the last batch and the same requests as for warm
+	LiveLast          int64         // retained after the last batch
+	HeapIdle          int64         // Go heap and stacks in use (go_memstats), idle
+	HeapActive        int64         // and after the first batch
+	LiveIdle          int64         // live heap (go_gc_heap_live_bytes) and stacks after a collection, idle
+	Settled           bool          // measured again once the active units' connections idled out
+	SettleAfter       time.Duration // how long after the reads
+	RSSSettled        int64
+	LiveSettled       int64
+	UnitsPageBytes    int // GET /v1/units (first page, default size)
+	UnitsPages        int // pages to read them all
+	MetricsBytes      int // GET /metrics after the batches
+	FailedActivations int
+	ContactAtStart    bool
+	LoginsAtStart     int   // logins the upstream saw between start and the idle measurement
+	LoginsActivated   int   // and while the first batch was used
+	AllocActivated    int64 // bytes the gateway allocated while the first batch was used (go_memstats_alloc_bytes_total)
+}
+
+// RSSPerActive is what an active unit adds to RSS in a process that is serving: RSS after the
+// batches less RSS before them, each taken just after the same load (2,000 reads of 10 other
+// units), over the units the batches made active.
+func (r ProcessResult) RSSPerActive() float64 {
+	return float64(r.RSSLast-r.RSSWarm) / float64(r.Active*r.Batches)
 }
 
 // BuildGateway compiles cmd/ucm-gateway into dir and returns its path.
@@ -60,12 +72,24 @@ func build(dir, name, pkg string) (string, error) {
 
 // ManyUnits starts the real binary with units units configured (every one the same simulator,
 // which counts what reaches it), measures its start and memory, then uses active of them and
-// measures again.
+// measures again; then batches-1 more batches of active other units, for what an active unit
+// adds to RSS.
+//
+// RSS is compared between like moments, each just after the same load (steady): before the
+// batches (warm) and after them (last). RSS just after start (idle) is before the process has
+// served anything: the first requests grow the heap to the collector's goal, about twice what
+// the configured units hold, once, whatever the number of units in use. Counted per active
+// unit, that growth said the first 1,000 units cost what the collector's headroom for all
+// 10,000 idle ones costs. Between like moments RSS still moves by several MB with where the
+// collector is in its cycle and what the runtime has returned to the OS, hence several batches.
 //
 // With settle, it measures once more after ucm.IdleConnTimeout: the active units still hold
 // their sessions (kept alive), their pooled connections have been closed.
-func ManyUnits(bin string, units, active int, perUnit, contact, settle bool) (ProcessResult, error) {
-	res := ProcessResult{Units: units, Active: active, PerUnitMetrics: perUnit, ContactAtStart: contact}
+func ManyUnits(bin string, units, active, batches int, perUnit, contact, settle bool) (ProcessResult, error) {
+	if active*batches > units {
+		return ProcessResult{}, fmt.Errorf("%d batches of %d active units need that many units, not %d", batches, active, units)
+	}
+	res := ProcessResult{Units: units, Active: active, Batches: batches, PerUnitMetrics: perUnit, ContactAtStart: contact}
 	// The canned upstream, not the simulator: a UCM remembers one challenge per user, so
 	// thousands of units logging in to one simulator at once would refuse each other.
 	up := NewUpstream()
@@ -105,33 +129,72 @@ func ManyUnits(bin string, units, active int, perUnit, contact, settle bool) (Pr
 	res.UnitsPageBytes = len(body)
 	res.UnitsPages = (units + 49) / 50
 
-	var next, failed atomic.Int64
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= active {
-					return
+	// Each batch uses active units not used before, from 16 clients.
+	batch := func(first int) int {
+		var next, bad atomic.Int64
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= active {
+						return
+					}
+					code, err := get(c, http.MethodGet, fmt.Sprintf("%s/v1/units/u%05d/extensions/1000", base, first+i), "", "")
+					if err != nil || code != http.StatusOK {
+						bad.Add(1)
+					}
 				}
-				code, err := get(c, http.MethodGet, fmt.Sprintf("%s/v1/units/u%05d/extensions/1000", base, i), "", "")
-				if err != nil || code != http.StatusOK {
-					failed.Add(1)
-				}
-			}
-		})
+			})
+		}
+		wg.Wait()
+		time.Sleep(time.Second)
+		return int(bad.Load())
 	}
-	wg.Wait()
-	res.FailedActivations = int(failed.Load())
-	res.LoginsActivated = int(up.Logins.Load()) - res.LoginsAtStart
-	time.Sleep(time.Second)
+
+	// steady is the same load before and after the batches, so that RSS is compared at like
+	// moments: 2,000 reads of an extension on the last 10 units (which the batches leave alone
+	// when there are units enough).
+	steady := func() (int64, error) {
+		var wg sync.WaitGroup
+		for w := range 10 {
+			wg.Go(func() {
+				for range 200 {
+					_, _ = get(c, http.MethodGet, fmt.Sprintf("%s/v1/units/u%05d/extensions/1000", base, units-1-w), "", "")
+				}
+			})
+		}
+		wg.Wait()
+		return rss(g.pid())
+	}
+	if res.RSSWarm, err = steady(); err != nil {
+		return res, err
+	}
+	loginsBefore := int(up.Logins.Load())
+	allocBefore, err := allocated(c, base)
+	if err != nil {
+		return res, err
+	}
+	res.FailedActivations = batch(0)
+	res.LoginsActivated = int(up.Logins.Load()) - loginsBefore
+	allocAfter, err := allocated(c, base)
+	if err != nil {
+		return res, err
+	}
+	res.AllocActivated = allocAfter - allocBefore
 	if res.RSSActive, err = rss(g.pid()); err != nil {
 		return res, err
 	}
 	if res.HeapActive, err = inUse(c, base); err != nil {
 		return res, err
 	}
-	if res.LiveActive, err = retained(c, base); err != nil {
+	for b := 1; b < batches; b++ {
+		res.FailedActivations += batch(b * active)
+	}
+	if res.RSSLast, err = steady(); err != nil {
+		return res, err
+	}
+	if res.LiveLast, err = retained(c, base); err != nil {
 		return res, err
 	}
 	m, err := fetch(c, base+"/metrics")
@@ -265,4 +328,17 @@ func inUse(c *http.Client, base string) (int64, error) {
 		return 0, fmt.Errorf("/metrics has no go_memstats heap and stack series")
 	}
 	return int64(v["go_memstats_heap_inuse_bytes"] + v["go_memstats_stack_inuse_bytes"]), nil
+}
+
+// allocated is the bytes the gateway has allocated since it started, from its own /metrics.
+func allocated(c *http.Client, base string) (int64, error) {
+	body, err := fetch(c, base+"/metrics")
+	if err != nil {
+		return 0, err
+	}
+	v, ok := metricValues(body, "go_memstats_alloc_bytes_total")["go_memstats_alloc_bytes_total"]
+	if !ok {
+		return 0, fmt.Errorf("/metrics has no go_memstats_alloc_bytes_total")
+	}
+	return int64(v), nil
 }
