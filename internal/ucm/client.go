@@ -213,7 +213,8 @@ func looksLikeJSON(contentType string, body []byte) bool {
 }
 
 // labelledJSON is true for "application/json", alone or with parameters, in any case: a label
-// for which mime.ParseMediaType's answer is application/json whatever the parameters say.
+// that mime.ParseMediaType reads as application/json (or, with bad parameters, as nothing),
+// never as HTML or audio.
 func labelledJSON(contentType string) bool {
 	const mt = "application/json"
 	if len(contentType) < len(mt) || !strings.EqualFold(contentType[:len(mt)], mt) {

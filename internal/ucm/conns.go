@@ -24,15 +24,17 @@ import (
 // net/http's Transport keeps two goroutines per pooled connection (a read loop and a write
 // loop) with their stacks and buffers, and hands every request and reply between them and the
 // caller over channels. With thousands of units that pair was most of what an active unit
-// costs, and on a busy unit the hand-offs were a fifth of the gateway's CPU (perf on the binary:
-// scheduler wake-ups and futex calls). The parsing is still net/http's: http.ReadResponse reads
-// the reply (Content-Length, chunked, Connection: close, HTTP/1.0) exactly as the Transport
-// does.
+// retained, and each hand-off is a goroutine woken (perf on the binary under load spends a
+// large share of the gateway's CPU in scheduler wake-ups and futex calls). The parsing is still
+// net/http's: http.ReadResponse reads the reply (Content-Length, chunked, Connection: close,
+// HTTP/1.0) as the Transport does, and a reply's headers are bounded as its
+// MaxResponseHeaderBytes bounds them.
 //
 // What the read loop also did, noticing that the unit closed an idle connection, is done when a
 // connection is taken: a non-blocking peek at the socket (alive) finds a closed or half-closed
-// connection before a request is written to it, so a write is not lost to a connection the unit
-// had already let go. net/http could only learn that from its read loop, racing the write.
+// connection before a request is written to it. A unit that closes the connection just as a
+// request leaves can still lose it, as with net/http: the exchange then fails as sent (outcome
+// unknown), and only a read is retried.
 type conns struct {
 	addr, host string        // what to dial (host:port) and the Host header
 	serverName string        // the name the unit's certificate is checked for, unless tlsConf says

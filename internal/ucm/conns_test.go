@@ -111,8 +111,7 @@ func TestRequestOnTheWire(t *testing.T) {
 }
 
 // A connection the unit closed while it was idle is found closed before a request is written to
-// it: the write goes out once, on a new connection, and succeeds. (net/http's Transport could
-// lose such a write: it learnt of the close only from its read loop, racing the write.)
+// it: the write goes out once, on a new connection, and succeeds.
 func TestConnectionTheUnitClosedIsNotUsed(t *testing.T) {
 	u := newCountingUnit(t, okReply)
 	c := pinnedClient(t, u.Server)
