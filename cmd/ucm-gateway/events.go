@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"log/slog"
 	"sync"
 
@@ -49,7 +48,7 @@ func eventFleet(ctx context.Context, cfg *config.Config, logger *slog.Logger) (f
 // liveEvents builds one hub per unit with its source: the unit's event WebSocket when it has an
 // events user, else a poll loop. Nothing runs until someone subscribes. With a fleet, the hubs
 // share their events with the other replicas (see events.Fleet).
-func liveEvents(cfg *config.Config, pool *sessionpool.Pool, tlsConfs map[string]*tls.Config, fleet *events.Fleet, logger *slog.Logger, m *metrics.Metrics) (*events.Set, *socketSet, error) {
+func liveEvents(cfg *config.Config, pool *sessionpool.Pool, tlsConfs map[string]*ucm.TLSConfig, fleet *events.Fleet, logger *slog.Logger, m *metrics.Metrics) (*events.Set, *socketSet, error) {
 	hubs := make([]*events.Hub, 0, len(cfg.Units))
 	sockets := &socketSet{byUnit: map[string]*events.WebSocket{}}
 	for _, u := range cfg.Units {
@@ -65,7 +64,7 @@ func liveEvents(cfg *config.Config, pool *sessionpool.Pool, tlsConfs map[string]
 
 // unitHub is one unit's hub and, when the unit has an events user, its WebSocket source (nil
 // otherwise), which a reset of the unit must reach.
-func unitHub(ec config.Events, u config.Unit, pool *sessionpool.Pool, tc *tls.Config, fleet *events.Fleet, logger *slog.Logger, m *metrics.Metrics) (*events.Hub, *events.WebSocket, error) {
+func unitHub(ec config.Events, u config.Unit, pool *sessionpool.Pool, tc *ucm.TLSConfig, fleet *events.Fleet, logger *slog.Logger, m *metrics.Metrics) (*events.Hub, *events.WebSocket, error) {
 	so := events.SourceOptions{Unit: u.ID, Upstream: pool, Logger: logger, Metrics: m, Location: u.TimeZone}
 	var src events.Source
 	var ws *events.WebSocket

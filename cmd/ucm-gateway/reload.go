@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,7 +57,7 @@ type reloader struct {
 type unitClient struct {
 	unit   config.Unit
 	client *ucm.Client
-	tls    *tls.Config
+	tls    *ucm.TLSConfig
 }
 
 // reload loads, checks and swaps; it reports what changed, or why nothing did.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -124,7 +123,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 func serve(ctx context.Context, cfg *config.Config, reload func() (*config.Config, error), logger *slog.Logger, acc access, sim *ucmsim.Server, stdout io.Writer, terminal bool) error {
 	m := metrics.NewWithOptions(version, metrics.Options{PerUnit: cfg.Metrics.PerUnit})
 	units := make([]sessionpool.UnitConfig, 0, len(cfg.Units))
-	tlsConfs := make(map[string]*tls.Config, len(cfg.Units))
+	tlsConfs := make(map[string]*ucm.TLSConfig, len(cfg.Units))
 	zones := make(map[string]*time.Location, len(cfg.Units))
 	clients := make(map[string]unitClient, len(cfg.Units))
 	for _, u := range cfg.Units {
@@ -264,8 +263,9 @@ func serve(ctx context.Context, cfg *config.Config, reload func() (*config.Confi
 }
 
 // unitClientFor builds a unit's client from its settings, logging the TLS choices that weaken
-// its protection.
-func unitClientFor(u config.Unit, logger *slog.Logger) (*ucm.Client, *tls.Config, error) {
+// its protection. The TLS configuration is checked now and built at the unit's first
+// connection (its API client's or its event socket's, which share it).
+func unitClientFor(u config.Unit, logger *slog.Logger) (*ucm.Client, *ucm.TLSConfig, error) {
 	if u.TLS.InsecureSkipVerify {
 		logger.Warn("TLS verification is OFF for this unit (insecure_skip_verify): anyone on the path can read its password hash exchange and impersonate it; prefer pin_sha256 or ca_file", "unit", u.ID)
 	}
@@ -273,11 +273,11 @@ func unitClientFor(u config.Unit, logger *slog.Logger) (*ucm.Client, *tls.Config
 		logger.Warn("this unit is also offered TLS with RSA key exchange (legacy_rsa_kex), which has no forward secrecy; other units are not", "unit", u.ID)
 	}
 	tc, err := ucm.TLSOptions{CAPEM: u.TLS.CAPEM, PinSHA256: u.TLS.PinSHA256, InsecureSkipVerify: u.TLS.InsecureSkipVerify,
-		LegacyRSAKeyExchange: u.TLS.LegacyRSAKex}.Config()
+		LegacyRSAKeyExchange: u.TLS.LegacyRSAKex}.Lazy()
 	if err != nil {
 		return nil, nil, fmt.Errorf("unit %s: %w", u.ID, err)
 	}
-	client, err := ucm.NewClient(u.URL, tc)
+	client, err := ucm.NewClientTLS(u.URL, tc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("unit %s: %w", u.ID, err)
 	}

@@ -2,7 +2,6 @@ package events
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,9 +22,9 @@ var subscribed = []string{"ActiveCallStatus", "ExtensionStatus", "CallQueueStatu
 
 // WebSocketOptions configure the UCM WebSocket source.
 type WebSocketOptions struct {
-	URL       string // wss://host:port/websockify
-	TLS       *tls.Config
-	Username  string // a web (GUI) user: the API user cannot log in there
+	URL       string         // wss://host:port/websockify
+	TLS       *ucm.TLSConfig // the unit's, built at its first connection
+	Username  string         // a web (GUI) user: the API user cannot log in there
 	Password  string
 	Heartbeat time.Duration // 10s: the unit drops a silent socket after ~25 s
 	Debounce  time.Duration // 100ms: notifications this close together cost one re-read
@@ -161,7 +160,7 @@ func (s *WebSocket) backoff(failures int) time.Duration {
 // session runs one socket: connect, resynchronise, then follow notifications until it drops.
 func (s *WebSocket) session(ctx context.Context, w *watch) error {
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	conn, err := ucm.DialEvents(dctx, s.wo.URL, s.wo.TLS, s.wo.Username, s.wo.Password, subscribed)
+	conn, err := ucm.DialEvents(dctx, s.wo.URL, s.wo.TLS.Get(), s.wo.Username, s.wo.Password, subscribed)
 	cancel()
 	if err != nil {
 		return err

@@ -34,7 +34,7 @@ func wsSource(se sourceEnv, password string) *events.WebSocket {
 	if err != nil {
 		panic(err)
 	}
-	return events.NewWebSocket(se.opts, events.WebSocketOptions{URL: url, TLS: se.tls, Username: simWebUser, Password: password,
+	return events.NewWebSocket(se.opts, events.WebSocketOptions{URL: url, TLS: ucm.ReadyTLS(se.tls), Username: simWebUser, Password: password,
 		Heartbeat: 200 * time.Millisecond, Debounce: 20 * time.Millisecond, BackoffBase: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond})
 }
 
@@ -313,7 +313,7 @@ func TestEventsSocketDropIsResynchronised(t *testing.T) {
 	e := newEventsEnv(t, func(se sourceEnv) events.Source {
 		src = wsSource(se, simWebPassword)
 		// Reconnects after a drop come 0.5–1 s later: long enough to change calls meanwhile.
-		*src = *events.NewWebSocket(se.opts, events.WebSocketOptions{URL: mustEventsURL(se.simURL), TLS: se.tls,
+		*src = *events.NewWebSocket(se.opts, events.WebSocketOptions{URL: mustEventsURL(se.simURL), TLS: ucm.ReadyTLS(se.tls),
 			Username: simWebUser, Password: simWebPassword, Heartbeat: time.Second, Debounce: 20 * time.Millisecond, BackoffBase: 4 * time.Second})
 		return src
 	}, access{})

@@ -46,6 +46,11 @@ type Client struct {
 // NewClient checks that baseURL is an https URL (the UCM serves its API only over HTTPS) and
 // returns a client whose TLS settings come from tlsConf.
 func NewClient(baseURL string, tlsConf *tls.Config) (*Client, error) {
+	return NewClientTLS(baseURL, ReadyTLS(tlsConf))
+}
+
+// NewClientTLS is NewClient with a configuration built when the client first connects.
+func NewClientTLS(baseURL string, tlsConf *TLSConfig) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil {
 		return nil, fmt.Errorf("ucm: bad unit url: %w", err)

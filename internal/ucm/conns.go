@@ -38,7 +38,7 @@ import (
 type conns struct {
 	addr, host string        // what to dial (host:port) and the Host header
 	serverName string        // the name the unit's certificate is checked for, unless tlsConf says
-	tlsConf    *tls.Config   // shared, never changed: each connection gets a copy
+	tlsConf    *TLSConfig    // shared, never changed: each connection gets a copy
 	idleFor    time.Duration // IdleConnTimeout; shorter in tests
 
 	mu   sync.Mutex
@@ -57,8 +57,9 @@ const (
 
 // newConns is the pool for the unit at u (an https URL), with u.Host as the Host header, as
 // net/http sends it. With thousands of units configured and most of them idle, it holds little:
-// the TLS configuration is copied when a connection is made (as net/http does), not kept.
-func newConns(u *url.URL, tlsConf *tls.Config) *conns {
+// the TLS configuration is built at the first connection and copied for each (as net/http
+// copies it).
+func newConns(u *url.URL, tlsConf *TLSConfig) *conns {
 	port := u.Port()
 	if port == "" {
 		port = "443"
@@ -220,7 +221,7 @@ func (c *conns) dial(ctx context.Context) (*pconn, error) {
 	if err != nil {
 		return nil, err
 	}
-	conf := c.tlsConf.Clone()
+	conf := c.tlsConf.Get().Clone()
 	if conf == nil {
 		conf = &tls.Config{MinVersion: tls.VersionTLS12}
 	}

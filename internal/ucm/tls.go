@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
+	"sync"
 )
 
 // TLSOptions says how to trust one unit. UCMs ship a self-signed web certificate, so besides the
@@ -78,4 +79,39 @@ func (o TLSOptions) Config() (*tls.Config, error) {
 		cfg.InsecureSkipVerify = true
 	}
 	return cfg, nil
+}
+
+// TLSConfig is a unit's TLS configuration, built the first time a connection needs it. Of
+// thousands of configured units most are never contacted by a given replica, and a built
+// tls.Config (with its pin check or CA pool) is about half a kilobyte a unit. Get is safe for
+// concurrent use; the configuration is shared read-only.
+type TLSConfig struct {
+	opts TLSOptions
+	once sync.Once
+	conf *tls.Config
+}
+
+// Lazy checks the options now (a bad pin or CA file is a configuration error at load, not at
+// the first request) and returns the configuration to build when first used.
+func (o TLSOptions) Lazy() (*TLSConfig, error) {
+	if _, err := o.Config(); err != nil {
+		return nil, err
+	}
+	return &TLSConfig{opts: o}, nil
+}
+
+// ReadyTLS wraps a configuration already built (nil for Go's defaults).
+func ReadyTLS(conf *tls.Config) *TLSConfig {
+	t := &TLSConfig{conf: conf}
+	t.once.Do(func() {})
+	return t
+}
+
+// Get builds the configuration once (Lazy has checked it builds) and returns it.
+func (t *TLSConfig) Get() *tls.Config {
+	if t == nil {
+		return nil
+	}
+	t.once.Do(func() { t.conf, _ = t.opts.Config() })
+	return t.conf
 }

@@ -104,3 +104,39 @@ func plainHTTP(t *testing.T) string {
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().(*net.TCPAddr).String()
 }
+
+// A unit's configuration is checked when it is loaded and built at its first connection; built
+// late, it protects the connection as one built at once does.
+func TestLazyTLSConfig(t *testing.T) {
+	_, err := TLSOptions{PinSHA256: "not hex"}.Lazy()
+	require.Error(t, err, "a bad pin is refused at load")
+	_, err = TLSOptions{CAPEM: []byte("no certificate here")}.Lazy()
+	require.Error(t, err, "a CA file without a certificate is refused at load")
+
+	srv := fakeUnit(t, 200, "application/json", `{"response":{},"status":0}`)
+	for name, tc := range map[string]struct {
+		pin  string
+		good bool
+	}{
+		"the unit's pin": {pin: hexSum(srv), good: true},
+		"another pin":    {pin: hex.EncodeToString(make([]byte, 32))},
+	} {
+		t.Run(name, func(t *testing.T) {
+			lazy, err := TLSOptions{PinSHA256: tc.pin}.Lazy()
+			require.NoError(t, err)
+			c, err := NewClientTLS(srv.URL, lazy)
+			require.NoError(t, err)
+			defer c.CloseIdle()
+			assert.Nil(t, lazy.conf, "built before the first connection")
+			_, err = c.Call(context.Background(), "getSystemStatus", "", nil)
+			require.NotNil(t, lazy.conf, "not built at the first connection")
+			if tc.good {
+				require.NoError(t, err)
+				return
+			}
+			var te *TLSError
+			require.ErrorAs(t, err, &te)
+			assert.Contains(t, te.Reason, "not the pinned one")
+		})
+	}
+}
