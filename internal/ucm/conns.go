@@ -81,6 +81,7 @@ type pconn struct {
 	br    *bufio.Reader
 	timer *time.Timer // closes the connection once it has been idle for IdleConnTimeout
 	idle  bool        // in c.idle; guarded by c.mu
+	since time.Time   // when it last went idle; guarded by c.mu
 	left  int64       // bytes the reader may still take from tc (a reply's head is bounded)
 }
 
@@ -250,17 +251,19 @@ func (c *conns) put(pc *pconn) {
 		pc.close()
 		return
 	}
-	pc.idle = true
+	pc.idle, pc.since = true, time.Now()
 	c.idle = append(c.idle, pc)
 	pc.timer.Reset(c.idleFor)
 	c.mu.Unlock()
 }
 
-// expire closes pc if it is still idle when its timer fires.
+// expire closes pc if it is still idle, and has been for idleFor, when its timer fires. (A
+// timer that fired as the connection was taken may run after it came back: it leaves it to the
+// timer put reset.)
 func (pc *pconn) expire() {
 	c := pc.c
 	c.mu.Lock()
-	if !pc.idle {
+	if !pc.idle || time.Since(pc.since) < c.idleFor {
 		c.mu.Unlock()
 		return
 	}
