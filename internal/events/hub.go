@@ -192,13 +192,7 @@ func (h *Hub) Subscribe(o SubscribeOptions) *Subscription {
 		h.startSource() // first, so the cursor below sees the floor a restart sets
 	}
 	s.cursor = h.next - 1
-	if o.After == nil && h.state != nil && o.Filter.Match(TypeUnitState) {
-		// A subscriber that starts now is told first how the unit is watched (ready,
-		// unreachable, login stopped…), which it would otherwise learn only at the next change.
-		st := *h.state
-		st.Replay = true
-		s.initial = &st
-	}
+	h.tellStateLocked(s, o)
 	if o.After != nil {
 		// A cursor from before the buffer (or from another run of the gateway, or unknown)
 		// cannot be served without a hole: say so first.
@@ -208,8 +202,31 @@ func (h *Hub) Subscribe(o SubscribeOptions) *Subscription {
 			s.cursor = *o.After
 		}
 	}
-	if h.closed {
+	if !h.joinLocked(s) {
 		return s
+	}
+	if s.needSync || s.initial != nil || s.cursor < h.next-1 {
+		s.ring()
+	}
+	return s
+}
+
+// tellStateLocked has a subscriber that starts now (not resuming) told first how the unit is
+// watched (ready, unreachable, login stopped…), which it would otherwise learn only at the next
+// change. Called with mu held.
+func (h *Hub) tellStateLocked(s *Subscription, o SubscribeOptions) {
+	if o.After == nil && h.state != nil && o.Filter.Match(TypeUnitState) {
+		st := *h.state
+		st.Replay = true
+		s.initial = &st
+	}
+}
+
+// joinLocked counts s among the subscribers and stops the linger that would end a source no one
+// watches; false when the hub is closed (s then stays out). Called with mu held.
+func (h *Hub) joinLocked(s *Subscription) bool {
+	if h.closed {
+		return false
 	}
 	h.subs[s] = struct{}{}
 	h.opts.Metrics.EventSubscribers.WithLabelValues(h.unit).Set(float64(len(h.subs)))
@@ -217,10 +234,7 @@ func (h *Hub) Subscribe(o SubscribeOptions) *Subscription {
 		h.linger.Stop()
 		h.linger = nil
 	}
-	if s.needSync || s.initial != nil || s.cursor < h.next-1 {
-		s.ring()
-	}
-	return s
+	return true
 }
 
 // startSource runs the source in its own goroutine, after the previous run (if still stopping)

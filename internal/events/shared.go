@@ -52,20 +52,10 @@ func (h *Hub) subscribeShared(o SubscribeOptions) *Subscription {
 		s.notice-- // a subscriber arriving during a pause is told at once
 		s.fresh = false
 	}
-	if o.After == nil && h.state != nil && o.Filter.Match(TypeUnitState) {
-		st := *h.state
-		st.Replay = true
-		s.initial = &st
-	}
-	if h.closed {
+	h.tellStateLocked(s, o)
+	if !h.joinLocked(s) {
 		h.mu.Unlock()
 		return s
-	}
-	h.subs[s] = struct{}{}
-	h.opts.Metrics.EventSubscribers.WithLabelValues(h.unit).Set(float64(len(h.subs)))
-	if h.linger != nil {
-		h.linger.Stop()
-		h.linger = nil
 	}
 	h.mu.Unlock()
 	if o.After != nil {
