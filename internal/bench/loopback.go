@@ -49,16 +49,11 @@ type LoopbackResult struct {
 // with httputil.ReverseProxy in front of the simulator as the cheapest Go hop.
 func Loopback(rate int, d time.Duration, workers int, closedFor time.Duration) (LoopbackResult, error) {
 	res := LoopbackResult{Rate: rate, Duration: d, ClosedWorkers: workers, ClosedDuration: closedFor}
-	sim, err := NewSim()
+	sim, st, stop, err := simStack(StackOptions{})
 	if err != nil {
 		return res, err
 	}
-	defer sim.Close()
-	st, err := NewStack([]Unit{sim.Unit("sim")}, StackOptions{}, true)
-	if err != nil {
-		return res, err
-	}
-	defer st.Close()
+	defer stop()
 
 	// The direct target: the simulator's own API with a cookie of its own.
 	c, err := ucm.NewClient(sim.URL(), &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // loopback simulator

@@ -33,3 +33,16 @@ func (s *Sim) URL() string { return s.srv.URL() }
 
 // Close stops it.
 func (s *Sim) Close() { _ = s.srv.Close() }
+
+// simStack starts a simulator and the whole gateway in front of it as the unit "sim"; stop
+// ends both.
+func simStack(o StackOptions) (sim *Sim, st *Stack, stop func(), err error) {
+	if sim, err = NewSim(); err != nil {
+		return nil, nil, nil, err
+	}
+	if st, err = NewStack([]Unit{sim.Unit("sim")}, o, true); err != nil {
+		sim.Close()
+		return nil, nil, nil, err
+	}
+	return sim, st, func() { st.Close(); sim.Close() }, nil
+}

@@ -58,16 +58,11 @@ type MixedResult struct {
 // UCM's cookie expiring). It counts what reached the unit.
 func Mixed(n, clients int) (MixedResult, error) {
 	res := MixedResult{Clients: clients}
-	sim, err := NewSim()
+	sim, st, stop, err := simStack(StackOptions{Pool: sessionpool.Options{ListFreshness: time.Second}})
 	if err != nil {
 		return res, err
 	}
-	defer sim.Close()
-	st, err := NewStack([]Unit{sim.Unit("sim")}, StackOptions{Pool: sessionpool.Options{ListFreshness: time.Second}}, true)
-	if err != nil {
-		return res, err
-	}
-	defer st.Close()
+	defer stop()
 	c := st.Client(clients)
 	base := st.Server.URL + "/v1/units/sim"
 	var next, failed, writes atomic.Int64
@@ -132,16 +127,11 @@ func Coalescing(n int) (BurstResult, error) { return burst(n, true) }
 
 func burst(n int, warm bool) (BurstResult, error) {
 	res := BurstResult{Requests: n}
-	sim, err := NewSim()
+	sim, st, stop, err := simStack(StackOptions{})
 	if err != nil {
 		return res, err
 	}
-	defer sim.Close()
-	st, err := NewStack([]Unit{sim.Unit("sim")}, StackOptions{}, true)
-	if err != nil {
-		return res, err
-	}
-	defer st.Close()
+	defer stop()
 	c := st.Client(n)
 	url := st.Server.URL + "/v1/units/sim/extensions/1000"
 	if warm {
@@ -190,22 +180,17 @@ type FanOutResult struct {
 // channel-list calls that reached the unit per second in each case.
 func FanOut(pollers, subs int, d time.Duration) (FanOutResult, error) {
 	res := FanOutResult{Pollers: pollers, PollFor: d, Subscribers: subs, SubscribedFor: d, PollInterval: 2 * time.Second}
-	sim, err := NewSim()
-	if err != nil {
-		return res, err
-	}
-	defer sim.Close()
-	st, err := NewStack([]Unit{sim.Unit("sim")}, StackOptions{
+	sim, st, stop, err := simStack(StackOptions{
 		Pool: sessionpool.Options{ListFreshness: time.Second},
 		Events: func(pool *sessionpool.Pool, m *metrics.Metrics, logger *slog.Logger) *events.Set {
 			so := events.SourceOptions{Unit: "sim", Upstream: pool, Logger: logger, Metrics: m}
 			return events.NewSet(events.NewHub("sim", events.NewPoller(so, res.PollInterval), events.HubOptions{Logger: logger, Metrics: m}))
 		},
-	}, true)
+	})
 	if err != nil {
 		return res, err
 	}
-	defer st.Close()
+	defer stop()
 	lists := func() int { return sim.Calls("listBridgedChannels") + sim.Calls("listUnBridgedChannels") }
 
 	c := st.Client(pollers)
