@@ -1,6 +1,8 @@
 package sessionpool
 
 import (
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,11 +18,15 @@ func TestTasksRunOnRunnersAndCloseEndsThem(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	var tk tasks
 	var ran atomic.Int64
+	runners := map[string]bool{} // the goroutines the tasks ran on
 	for range 100 {
-		done := make(chan struct{})
-		require.True(t, tk.Go(func() { ran.Add(1); close(done) }))
-		<-done
+		done := make(chan string)
+		require.True(t, tk.Go(func() { ran.Add(1); done <- goroutineID() }))
+		runners[<-done] = true
+		time.Sleep(2 * time.Millisecond) // the runner gets back to waiting for a task
 	}
+	// One runner, unless a task came before its runner was back waiting: not one each.
+	assert.Less(t, len(runners), 10, "tasks one after another run on the idle runner")
 	release := make(chan struct{})
 	started := make(chan struct{})
 	require.True(t, tk.Go(func() { close(started); <-release; ran.Add(1) }))
@@ -37,6 +43,15 @@ func TestTasksRunOnRunnersAndCloseEndsThem(t *testing.T) {
 	assert.EqualValues(t, 101, ran.Load())
 	assert.False(t, tk.Go(func() { t.Error("a task ran after close") }))
 	goleak.VerifyNone(t, before)
+}
+
+// goroutineID is the calling goroutine's number, from the first line of its stack trace
+// ("goroutine 42 [running]:").
+func goroutineID() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	id, _, _ := strings.Cut(strings.TrimPrefix(string(buf), "goroutine "), " ")
+	return id
 }
 
 // A closed pool that never ran a task closes at once.
